@@ -1,0 +1,178 @@
+"""The DuckDB warehouse: one file, one writer at a time, tables as `schema` describes them.
+
+DuckDB lets one process open a database file for writing; a second process fails to open
+it at all. A file lock beside the database (`<file>.lock`) turns that into waiting, and
+then into a clear message naming the file when the wait runs out. Writes of a stage
+happen in one transaction (delete the rows being replaced, insert the new ones), so a
+killed run leaves the previous state, never half a batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+from filelock import FileLock, Timeout
+
+from .schema import TABLES, Table, create_table_sql
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOCK_TIMEOUT_S = 600.0
+
+# Internal bookkeeping, not part of the published schema.
+_INTERNAL_DDL = [
+    """CREATE TABLE IF NOT EXISTS batches (
+        batch_id VARCHAR PRIMARY KEY,
+        batch_seq INTEGER NOT NULL,
+        input_label VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS validation_results (
+        run_id VARCHAR NOT NULL,
+        table_name VARCHAR NOT NULL,
+        expectation_no INTEGER NOT NULL,
+        expectation VARCHAR NOT NULL,
+        column_name VARCHAR,
+        success BOOLEAN NOT NULL,
+        blocking BOOLEAN NOT NULL,
+        unexpected_count BIGINT,
+        details VARCHAR,
+        validated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+        PRIMARY KEY (run_id, table_name, expectation_no)
+    )""",
+    """CREATE TABLE IF NOT EXISTS article_actors (
+        stage VARCHAR NOT NULL,
+        article_id VARCHAR NOT NULL,
+        actor_id VARCHAR NOT NULL,
+        name VARCHAR NOT NULL,
+        actor_type VARCHAR NOT NULL,
+        country VARCHAR,
+        PRIMARY KEY (stage, article_id, actor_id)
+    )""",
+    """CREATE TABLE IF NOT EXISTS stage_state (
+        stage VARCHAR NOT NULL,
+        article_id VARCHAR NOT NULL,
+        fingerprint VARCHAR NOT NULL,
+        PRIMARY KEY (stage, article_id)
+    )""",
+]
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the warehouse."""
+
+
+class SchemaMismatch(RuntimeError):
+    """The warehouse file was made by a stancewire with a different table layout."""
+
+
+class Warehouse:
+    def __init__(self, path: str | Path, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S):
+        self.path = Path(path)
+        self.lock_timeout_s = lock_timeout_s
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    @contextlib.contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection holding the warehouse lock; the schema is created on first use."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.lock_path))
+        try:
+            lock.acquire(timeout=self.lock_timeout_s)
+        except Timeout:
+            raise WarehouseBusy(
+                f"the warehouse {self.path} is in use by another stancewire process (lock file "
+                f"{self.lock_path}); waited {self.lock_timeout_s:.0f} s. Wait for the other run to "
+                f"finish, or point --warehouse at another file."
+            ) from None
+        try:
+            if read_only and self.path.exists():
+                conn = duckdb.connect(str(self.path), read_only=True)
+            else:
+                conn = duckdb.connect(str(self.path))
+                ensure_schema(conn)
+            try:
+                yield conn
+            finally:
+                conn.close()
+        finally:
+            lock.release()
+
+
+def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables; refuse a file whose tables have other columns."""
+    existing = {r[0] for r in conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    for table in TABLES.values():
+        if table.name in existing:
+            cols = [r[0] for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                "AND table_schema = 'main' ORDER BY ordinal_position", [table.name]).fetchall()]
+            if cols != table.column_names:
+                raise SchemaMismatch(
+                    f"table {table.name} in this warehouse has columns {cols}, but this stancewire "
+                    f"expects {table.column_names}. The warehouse was made by another version: "
+                    f"move it aside (or pass --warehouse NEW_FILE) and run again to rebuild it."
+                )
+            continue
+        for stmt in create_table_sql(table):
+            conn.execute(stmt)
+    for stmt in _INTERNAL_DDL:
+        conn.execute(stmt)
+
+
+def replace_rows(conn: duckdb.DuckDBPyConnection, table: Table | str, rows, where: str | None = None,
+                 params: list | None = None) -> int:
+    """Delete the rows matching `where` (all rows when None), then insert `rows` (a Polars or
+    Arrow table with the table's columns), in the caller's transaction."""
+    table = TABLES[table] if isinstance(table, str) else table
+    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    conn.execute(f'DELETE FROM "{table.name}"' + (f" WHERE {where}" if where else ""), params or [])
+    if rows is None or len(rows) == 0:
+        return 0
+    arrow = rows.to_arrow() if hasattr(rows, "to_arrow") else rows
+    conn.register("_incoming", arrow)
+    try:
+        conn.execute(f'INSERT INTO "{table.name}" ({cols}) SELECT {cols} FROM _incoming')
+    finally:
+        conn.unregister("_incoming")
+    return len(rows)
+
+
+@contextlib.contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+def row_count(conn: duckdb.DuckDBPyConnection, table: str) -> int:
+    if table not in TABLES:
+        raise KeyError(table)
+    return conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+
+
+def preview_markdown(conn: duckdb.DuckDBPyConnection, table: str, limit: int = 5) -> str:
+    """A few rows as a Markdown table (long texts shortened), for Dagster metadata."""
+    t = TABLES[table]
+    cols = [c.name for c in t.columns if c.type != "BLOB"]
+    select = ", ".join(
+        f'CASE WHEN length(CAST("{c}" AS VARCHAR)) > 60 THEN left(CAST("{c}" AS VARCHAR), 57) || \'...\' '
+        f'ELSE CAST("{c}" AS VARCHAR) END AS "{c}"' for c in cols)
+    order = ", ".join(f'"{k}"' for k in t.primary_key)
+    rows = conn.execute(f'SELECT {select} FROM "{table}" ORDER BY {order} LIMIT {int(limit)}').fetchall()
+    esc = lambda v: "" if v is None else str(v).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")  # noqa: E731
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(esc(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
