@@ -1,0 +1,253 @@
+"""Clean: repair, normalise and restructure an article's text, keeping the way back.
+
+Steps, each recorded in `CleanArticle.repairs` when it changed something:
+- split lines into paragraphs; paragraphs glued without a space ("...peacekeepers.Italy")
+  are split (`split_glued_paragraphs`);
+- metadata lines leave the body for columns: a `Source:` line (outlet), a `By ...` byline
+  (author), and a trailing "The original article: ..." note with what follows it;
+- Unicode repair of mojibake with ftfy and NFC normalisation (`unicode_repair`);
+- whitespace: runs of spaces, tabs and control characters become one space, lines are
+  trimmed, paragraphs are separated by one blank line (`whitespace`).
+The result's `alignment` maps every offset of the clean text back to the raw text.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import ftfy
+
+from .alignment import Alignment, AlignmentBuilder
+
+PARAGRAPH_SEPARATOR = "\n\n"
+_LINE = re.compile(r"[^\r\n\u2028\u2029\x85]+")
+# A sentence end glued to the next paragraph's first word: "peacekeepers.Italy",
+# "situation.”Spain", "state).Estonia". The word before the stop must be two or more
+# letters (not an initial) and not a known abbreviation; the next word must be Capitalised.
+_GLUED = re.compile(r"(?<=[a-z\)][.!?])(?=[A-Z][a-z])|(?<=[a-z\)][.!?][”\"’])(?=[A-Z“\"‘][a-zA-Z])")
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "st", "jr", "sr", "gov", "sen", "rep", "gen", "lt", "col", "sgt",
+    "capt", "prof", "rev", "vs", "etc", "inc", "co", "corp", "ltd", "no", "vol", "fig", "jan",
+    "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "ave", "mt",
+}
+_SOURCE_LINE = re.compile(r"^(?:source|publisher|outlet)\s*:\s*(?P<value>\S.*?)\s*$", re.IGNORECASE)
+_BYLINE = re.compile(r"^[Bb]y\s+(?P<value>[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|de|van|von|der|da|di|le|la)){0,5})\s*$")
+_ORIGINAL = re.compile(r"^(?:the\s+)?original\s+article\s*:?", re.IGNORECASE)
+_WS_TOKEN = re.compile(r"[^\s\x00-\x1f\x7f-\x9f]+")
+# ftfy's defaults, except that typographic quotes stay as written: they are data here
+# (the quote stage and the PolNeAR scorer rely on them).
+_FTFY = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC", explain=False)
+
+
+@dataclass
+class CleanArticle:
+    text: str
+    alignment: Alignment
+    title: str | None = None
+    outlet: str | None = None
+    author: str | None = None
+    original_source: str | None = None
+    n_paragraphs: int = 0
+    repairs: list[str] = field(default_factory=list)
+
+    @property
+    def text_sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Paragraph:
+    start: int  # raw offsets of the paragraph's content (trimmed)
+    end: int
+
+
+def clean_text(raw: str, has_title_line: bool = True) -> CleanArticle:
+    """Clean one record's raw text. `has_title_line`: the first paragraph is the title."""
+    repairs: set[str] = set()
+    paragraphs = _paragraphs(raw, repairs)
+    meta: dict[str, str | None] = {"title": None, "outlet": None, "author": None, "original_source": None}
+    body = _take_metadata(raw, paragraphs, has_title_line, meta)
+
+    builder = AlignmentBuilder()
+    prev_end = None
+    for para in body:
+        if prev_end is not None:
+            between = raw[prev_end:para.start]
+            if between == PARAGRAPH_SEPARATOR:
+                builder.copy(raw, prev_end, para.start)
+            else:
+                builder.replace(PARAGRAPH_SEPARATOR, prev_end, para.start)
+                repairs.add("whitespace")
+        _clean_paragraph(raw, para, builder, repairs)
+        prev_end = para.end
+    text, alignment = builder.build()
+    if meta["title"]:
+        meta["title"] = _normalise_inline(meta["title"])
+    return CleanArticle(
+        text=text, alignment=alignment, n_paragraphs=len(body),
+        repairs=sorted(repairs), **meta,
+    )
+
+
+def _paragraphs(raw: str, repairs: set[str]) -> list[_Paragraph]:
+    """Non-blank lines as trimmed raw ranges, glued paragraphs split apart."""
+    out = []
+    for m in _LINE.finditer(raw):
+        start, end = m.start(), m.end()
+        line = m.group()
+        lead = len(line) - len(line.lstrip())
+        trail = len(line.rstrip())
+        if trail <= lead:
+            continue
+        start, end = start + lead, start + trail
+        cuts = [start + c for c in _glued_cuts(raw[start:end])]
+        if cuts:
+            repairs.add("split_glued_paragraphs")
+        bounds = [start, *cuts, end]
+        out.extend(_Paragraph(a, b) for a, b in zip(bounds, bounds[1:]) if b > a)
+    return out
+
+
+def _glued_cuts(line: str) -> list[int]:
+    cuts = []
+    for m in _GLUED.finditer(line):
+        i = m.start()
+        stop = i - 1 if line[i - 1] in ".!?" else i - 2
+        word = re.search(r"(\w+)\W*$", line[:stop])
+        if word and (len(word.group(1)) < 2 or word.group(1).lower() in _ABBREVIATIONS):
+            continue
+        cuts.append(i)
+    return cuts
+
+
+def _take_metadata(raw: str, paragraphs: list[_Paragraph], has_title_line: bool, meta: dict) -> list[_Paragraph]:
+    """Remove metadata paragraphs from the body and record their values in `meta`."""
+    body = list(paragraphs)
+    if not body:
+        return body
+    if has_title_line:
+        meta["title"] = raw[body[0].start:body[0].end]
+    # Trailing "The original article: ..." and everything after it.
+    for i, p in enumerate(body):
+        if i > 0 and _ORIGINAL.match(raw[p.start:p.end]):
+            note = _ORIGINAL.sub("", raw[p.start:p.end], count=1)
+            meta["original_source"] = _normalise_inline(note).strip(" .") or None
+            body = body[:i]
+            break
+    head_limit = 1 + 3 if has_title_line else 3
+    for i in range(1 if has_title_line else 0, min(head_limit, len(body))):
+        m = _SOURCE_LINE.match(raw[body[i].start:body[i].end])
+        if m:
+            meta["outlet"] = _normalise_inline(m.group("value"))
+            del body[i]
+            break
+    candidates = list(range(len(body) - 1, max(len(body) - 3, 0), -1))
+    candidates += list(range(1 if has_title_line else 0, min(head_limit, len(body))))
+    for i in candidates:
+        if i < len(body) and (i > 0 or not has_title_line):
+            m = _BYLINE.match(raw[body[i].start:body[i].end])
+            if m:
+                meta["author"] = _normalise_inline(m.group("value"))
+                del body[i]
+                break
+    return body
+
+
+def _normalise_inline(s: str) -> str:
+    return " ".join(_WS_TOKEN.findall(unicodedata.normalize("NFC", ftfy.fix_text(s, _FTFY))))
+
+
+def _clean_paragraph(raw: str, para: _Paragraph, builder: AlignmentBuilder, repairs: set[str]) -> None:
+    source = raw[para.start:para.end]
+    fixed = unicodedata.normalize("NFC", ftfy.fix_text(source, _FTFY))
+    if fixed != source:
+        repairs.add("unicode_repair")
+        char_map = _char_map(source, fixed)
+    else:
+        char_map = None
+    tokens = list(_WS_TOKEN.finditer(fixed))
+    for k, tok in enumerate(tokens):
+        if k > 0:
+            gap_start, gap_end = tokens[k - 1].end(), tok.start()
+            rs, re_ = _map(char_map, para.start, gap_start, gap_end)
+            if fixed[gap_start:gap_end] == " " and char_map is None:
+                builder.copy(raw, rs, re_)
+            else:
+                builder.replace(" ", rs, re_)
+                if char_map is None:
+                    repairs.add("whitespace")
+        if char_map is None:
+            builder.copy(raw, para.start + tok.start(), para.start + tok.end())
+        else:
+            _emit_mapped(raw, fixed, tok.start(), tok.end(), char_map, para.start, builder)
+
+
+def _map(char_map, base: int, start: int, end: int) -> tuple[int, int]:
+    if char_map is None:
+        return base + start, base + end
+    starts, ends = char_map
+    return base + starts[start], base + (ends[end - 1] if end > start else starts[start])
+
+
+def _emit_mapped(raw, fixed, start, end, char_map, base, builder):
+    """Emit fixed[start:end]: runs of one-to-one characters as copies, the rest as blocks."""
+    starts, ends = char_map
+    i = start
+    while i < end:
+        j = i
+        if ends[i] - starts[i] == 1 and raw[base + starts[i]] == fixed[i]:
+            while j + 1 < end and ends[j + 1] - starts[j + 1] == 1 and starts[j + 1] == ends[j] \
+                    and raw[base + starts[j + 1]] == fixed[j + 1]:
+                j += 1
+            builder.copy(raw, base + starts[i], base + ends[j])
+        else:
+            while j + 1 < end and starts[j + 1] == starts[i] and ends[j + 1] == ends[i]:
+                j += 1
+            builder.replace(fixed[i:j + 1], base + starts[i], base + ends[i])
+        i = j + 1
+
+
+def _char_map(source: str, fixed: str) -> tuple[list[int], list[int]]:
+    """For each character of `fixed`, the [start, end) range of `source` it came from.
+
+    Aligns whitespace-separated words first (fast on long paragraphs, where only a few
+    words change), then characters inside the words that differ.
+    """
+    starts = [0] * len(fixed)
+    ends = [0] * len(fixed)
+    src_tok = _split_keep(source)
+    fix_tok = _split_keep(fixed)
+    src_pos = _positions(src_tok)
+    fix_pos = _positions(fix_tok)
+    words = difflib.SequenceMatcher(None, src_tok, fix_tok, autojunk=False)
+    for op, i1, i2, j1, j2 in words.get_opcodes():
+        a0, a1 = src_pos[i1], src_pos[i2]
+        b0, b1 = fix_pos[j1], fix_pos[j2]
+        if op == "equal":
+            for k in range(b1 - b0):
+                starts[b0 + k], ends[b0 + k] = a0 + k, a0 + k + 1
+            continue
+        chars = difflib.SequenceMatcher(None, source[a0:a1], fixed[b0:b1], autojunk=False)
+        for cop, c1, c2, d1, d2 in chars.get_opcodes():
+            if cop == "equal":
+                for k in range(d2 - d1):
+                    starts[b0 + d1 + k], ends[b0 + d1 + k] = a0 + c1 + k, a0 + c1 + k + 1
+            else:
+                for k in range(d1, d2):
+                    starts[b0 + k], ends[b0 + k] = a0 + c1, a0 + c2
+    return starts, ends
+
+
+def _split_keep(s: str) -> list[str]:
+    return [t for t in re.split(r"(\s+)", s) if t]
+
+
+def _positions(tokens: list[str]) -> list[int]:
+    pos = [0]
+    for t in tokens:
+        pos.append(pos[-1] + len(t))
+    return pos

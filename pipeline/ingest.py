@@ -1,0 +1,289 @@
+"""Ingest: read a folder of articles into records, or rejections that say why not.
+
+Formats: `.txt` (first line the title; the rest is cleaned later), `.jsonl` (one JSON
+object a line), `.json` (an object or an array of objects) and `.html`/`.htm` (main text
+extracted with trafilatura). Every file yields records or rejections, never nothing:
+`records + rejections` accounts for every input record. Nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = {".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".html": "html", ".htm": "html"}
+# JSON keys accepted for each field, in order of preference.
+JSON_FIELDS = {
+    "text": ("text", "body", "content"),
+    "id": ("id", "article_id", "doc_id"),
+    "title": ("title", "headline"),
+    "url": ("url", "link"),
+    "outlet": ("outlet", "source", "publisher"),
+    "author": ("author", "byline", "authors"),
+    "published_at": ("published_at", "date", "published", "publication_date"),
+}
+SNIPPET_CHARS = 200
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One readable input record, text as read."""
+
+    batch_id: str
+    source_file: str
+    record_no: int
+    input_format: str
+    raw_text: str
+    encoding: str = "utf-8"
+    external_id: str | None = None
+    title: str | None = None
+    outlet: str | None = None
+    author: str | None = None
+    url: str | None = None
+    published_at: str | None = None
+
+    @property
+    def record_sha256(self) -> str:
+        return hashlib.sha256(self.raw_text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    @property
+    def doc_name(self) -> str:
+        """The name evaluation files use: the input id, else the file name without extension
+        (with the record number for JSON/JSONL records, which share a file)."""
+        if self.external_id:
+            return self.external_id
+        stem = Path(self.source_file).stem
+        return stem if self.input_format in ("txt", "html") else f"{stem}-{self.record_no}"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    batch_id: str
+    source_file: str
+    record_no: int
+    reason: str
+    detail: str
+    snippet: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.source_file} record {self.record_no}: {self.reason}: {self.detail}"
+
+
+@dataclass
+class IngestResult:
+    records: list[RawRecord] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    skipped_hidden: list[str] = field(default_factory=list)
+
+
+def ingest_folder(folder: Path, batch_id: str) -> IngestResult:
+    """Read every article file under `folder` (recursively, in sorted order)."""
+    result = IngestResult()
+    root = folder.resolve()
+    for path in _walk(folder):
+        rel = path.relative_to(folder).as_posix()
+        if any(part.startswith(".") for part in Path(rel).parts):
+            result.skipped_hidden.append(rel)
+            continue
+        records, rejections = read_file(path, rel, batch_id, root)
+        result.records.extend(records)
+        result.rejections.extend(rejections)
+    for r in result.rejections:
+        log.warning("rejected %s", r.describe())
+    return result
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    """Files under folder in a stable order; symlinked files are yielded (and checked later)."""
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames):
+            yield Path(dirpath) / name
+
+
+def read_file(path: Path, rel: str, batch_id: str, root: Path) -> tuple[list[RawRecord], list[Rejection]]:
+    """Records and rejections of one file."""
+
+    def reject(reason: str, detail: str, record_no: int = 1, snippet: str | None = None):
+        return [], [Rejection(batch_id, rel, record_no, reason, detail, snippet)]
+
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError) as e:
+        return reject("unreadable_file", f"cannot resolve the path ({e.__class__.__name__}: {e})")
+    if not resolved.is_relative_to(root):
+        return reject("outside_input_folder", "the file is a link to a place outside the input folder; not read")
+    fmt = TEXT_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        return reject("unreadable_file", f"unsupported file type {path.suffix or '(no extension)'!r}; "
+                                         f"expected one of {', '.join(sorted(TEXT_SUFFIXES))}")
+    try:
+        data = resolved.read_bytes()
+    except OSError as e:
+        return reject("unreadable_file", f"cannot read the file ({e.strerror or e})")
+    if not data:
+        return reject("empty_file", "the file is empty (0 bytes)")
+    decoded = decode_bytes(data)
+    if decoded is None:
+        return reject("binary_file", "the file holds binary data, not text",
+                      snippet=data[:SNIPPET_CHARS].decode("latin-1").encode("unicode_escape").decode("ascii"))
+    text, encoding = decoded
+    if fmt == "txt":
+        return _one_text(text, encoding, rel, batch_id, fmt)
+    if fmt == "html":
+        return _html(text, encoding, rel, batch_id)
+    if fmt == "jsonl":
+        return _jsonl(text, encoding, rel, batch_id)
+    return _json(text, encoding, rel, batch_id)
+
+
+def decode_bytes(data: bytes) -> tuple[str, str] | None:
+    """Text and the encoding used, or None for binary data.
+
+    A BOM decides (UTF-8, UTF-16, UTF-32); otherwise UTF-8, and Windows-1252 for legacy
+    files that are not UTF-8. NUL bytes or many control characters mean binary.
+    """
+    for bom, enc in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                     (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError:
+                return None
+    head = data[:8192]
+    if b"\x00" in head:
+        return None
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    if controls > 0.1 * len(head):
+        return None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _snippet(text: str) -> str:
+    return text[:SNIPPET_CHARS]
+
+
+def _one_text(text, encoding, rel, batch_id, fmt, **meta):
+    if not text.strip():
+        return [], [Rejection(batch_id, rel, 1, "empty_text", "the file holds only whitespace", _snippet(text))]
+    title = next((line.strip() for line in text.splitlines() if line.strip()), None)
+    return [RawRecord(batch_id, rel, 1, fmt, text, encoding, title=meta.pop("title", None) or title, **meta)], []
+
+
+def _html(html, encoding, rel, batch_id):
+    import trafilatura  # heavy import, only when HTML is present
+
+    try:
+        text = trafilatura.extract(html, include_comments=False, include_tables=False,
+                                   favor_precision=True, deduplicate=False)
+        meta = trafilatura.extract_metadata(html)
+    except Exception as e:  # trafilatura raises a variety of parser errors on broken markup
+        return [], [Rejection(batch_id, rel, 1, "unsupported_html", f"the HTML could not be parsed ({e})", _snippet(html))]
+    if not text or not text.strip():
+        return [], [Rejection(batch_id, rel, 1, "unsupported_html", "no main text found in the HTML", _snippet(html))]
+    title = meta.title if meta and meta.title else None
+    if title and not text.startswith(title):
+        text = f"{title}\n\n{text}"
+    return _one_text(
+        text, encoding, rel, batch_id, "html",
+        title=title,
+        author=meta.author if meta else None,
+        url=meta.url if meta else None,
+        outlet=meta.sitename if meta else None,
+        published_at=meta.date if meta else None,
+    )
+
+
+def _jsonl(text, encoding, rel, batch_id):
+    records, rejections = [], []
+    lines = text.splitlines()
+    if not any(line.strip() for line in lines):
+        return [], [Rejection(batch_id, rel, 1, "empty_file", "the file holds no JSON lines")]
+    for no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            rejections.append(Rejection(batch_id, rel, no, "invalid_json", f"line {no} is not valid JSON: {e.msg} at column {e.colno}", _snippet(line)))
+            continue
+        rec, rej = _from_object(obj, rel, no, batch_id, "jsonl", encoding, line)
+        records.extend(rec)
+        rejections.extend(rej)
+    return records, rejections
+
+
+def _json(text, encoding, rel, batch_id):
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as e:
+        return [], [Rejection(batch_id, rel, 1, "invalid_json", f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}", _snippet(text))]
+    items = obj if isinstance(obj, list) else [obj]
+    if not items:
+        return [], [Rejection(batch_id, rel, 1, "empty_file", "the JSON array is empty")]
+    records, rejections = [], []
+    for no, item in enumerate(items, 1):
+        rec, rej = _from_object(item, rel, no, batch_id, "json", encoding, None)
+        records.extend(rec)
+        rejections.extend(rej)
+    return records, rejections
+
+
+def _first(obj: dict, field_name: str):
+    for key in JSON_FIELDS[field_name]:
+        if obj.get(key) not in (None, ""):
+            return obj[key]
+    return None
+
+
+def _as_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value if v is not None)
+    value = str(value).strip()
+    return value or None
+
+
+def _from_object(obj, rel, no, batch_id, fmt, encoding, source_line):
+    def reject(reason, detail):
+        snippet = source_line if source_line is not None else json.dumps(obj, ensure_ascii=False)
+        return [], [Rejection(batch_id, rel, no, reason, detail, _snippet(snippet))]
+
+    if not isinstance(obj, dict):
+        return reject("not_an_object", f"record {no} is a JSON {type(obj).__name__}, not an object")
+    text = _first(obj, "text")
+    if text is None:
+        return reject("missing_text", f"record {no} has no text field (expected one of {', '.join(JSON_FIELDS['text'])})")
+    if not isinstance(text, str):
+        return reject("text_not_a_string", f"record {no}'s text is a JSON {type(text).__name__}, not a string")
+    if not text.strip():
+        return reject("empty_text", f"record {no}'s text is empty or whitespace only")
+    ext_id = _first(obj, "id")
+    if isinstance(ext_id, (dict, list, bool)):
+        return reject("not_an_object", f"record {no}'s id is a JSON {type(ext_id).__name__}; expected a string or number")
+    return [RawRecord(
+        batch_id, rel, no, fmt, text, encoding,
+        external_id=_as_text(ext_id),
+        title=_as_text(_first(obj, "title")),
+        outlet=_as_text(_first(obj, "outlet")),
+        author=_as_text(_first(obj, "author")),
+        url=_as_text(_first(obj, "url")),
+        published_at=_as_text(_first(obj, "published_at")),
+    )], []

@@ -1,0 +1,47 @@
+"""Each supported format, and each way a record can fail to be read."""
+
+from __future__ import annotations
+
+import json
+
+from pipeline.ingest import decode_bytes, ingest_folder
+
+
+def test_formats(tmp_path):
+    (tmp_path / "a.txt").write_text("Headline\nSource: The Paper\nBody text.\n", encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text(json.dumps({"id": 7, "text": "Line one.", "outlet": "Wire"}) + "\n\n"
+                                      + json.dumps({"text": "Line two."}) + "\n", encoding="utf-8")
+    (tmp_path / "c.json").write_text(json.dumps([{"text": "Item.", "title": "T", "authors": ["A", "B"]}]), encoding="utf-8")
+    (tmp_path / "d.html").write_text(
+        "<html><head><title>Page title</title><script>var x = 1;</script></head><body><article><p>"
+        + "The senator said the bill would pass. " * 20 + "</p></article></body></html>", encoding="utf-8")
+    (tmp_path / ".hidden.txt").write_text("ignored", encoding="utf-8")
+    result = ingest_folder(tmp_path, "b1")
+    assert not result.rejections
+    by_file = {(r.source_file, r.record_no): r for r in result.records}
+    assert set(by_file) == {("a.txt", 1), ("b.jsonl", 1), ("b.jsonl", 3), ("c.json", 1), ("d.html", 1)}
+    assert by_file[("a.txt", 1)].title == "Headline"
+    assert by_file[("b.jsonl", 1)].external_id == "7" and by_file[("b.jsonl", 1)].outlet == "Wire"
+    assert by_file[("c.json", 1)].author == "A, B"
+    html = by_file[("d.html", 1)]
+    assert "senator said" in html.raw_text and "var x" not in html.raw_text
+    assert result.skipped_hidden == [".hidden.txt"]
+
+
+def test_rejections_name_file_record_and_reason(tmp_path):
+    (tmp_path / "x.jsonl").write_text('[1, 2]\n{"text": 5}\n{"text": "   "}\n{"title": "t"}\n', encoding="utf-8")
+    (tmp_path / "y.json").write_text("{broken", encoding="utf-8")
+    (tmp_path / "z.csv").write_text("a,b", encoding="utf-8")
+    result = ingest_folder(tmp_path, "b1")
+    got = {(r.source_file, r.record_no, r.reason) for r in result.rejections}
+    assert got == {("x.jsonl", 1, "not_an_object"), ("x.jsonl", 2, "text_not_a_string"),
+                   ("x.jsonl", 3, "empty_text"), ("x.jsonl", 4, "missing_text"),
+                   ("y.json", 1, "invalid_json"), ("z.csv", 1, "unreadable_file")}
+    assert all(r.detail for r in result.rejections)
+
+
+def test_decoding():
+    assert decode_bytes("Kyiv".encode("utf-16")) == ("Kyiv", "utf-16")
+    assert decode_bytes(b"\xef\xbb\xbfCaf\xc3\xa9") == ("Café", "utf-8-sig")
+    assert decode_bytes(b"Caf\xe9 \x93quoted\x94") == ("Café “quoted”", "cp1252")
+    assert decode_bytes(b"\x00\x01\x02binary") is None
