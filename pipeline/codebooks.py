@@ -1,0 +1,113 @@
+"""Codebooks: YAML files naming the targets stance is coded toward.
+
+Format (see data/codebooks/*.yaml): `codebook` (name), `version`, `description`,
+`stances` (labels, a subset of favor/against/neutral) and `targets`, each with `id`,
+`label`, `description` and `terms` (phrases whose presence, case- and lemma-insensitive,
+signals the target). A file that does not follow it raises `CodebookError` naming the file
+and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .schema import STANCE_LABELS
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class CodebookError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    label: str
+    description: str | None
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Codebook:
+    name: str
+    version: str
+    description: str | None
+    stances: tuple[str, ...]
+    targets: tuple[Target, ...]
+    sha256: str
+    path: str
+
+    def target(self, target_id: str) -> Target:
+        return next(t for t in self.targets if t.id == target_id)
+
+
+def load_codebook(path: str | Path) -> Codebook:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise CodebookError(f"{path}: cannot read the codebook ({e.strerror or e})") from None
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise CodebookError(f"{path}: not valid YAML ({e})") from None
+    if not isinstance(data, dict):
+        raise CodebookError(f"{path}: expected a mapping with codebook, version and targets")
+
+    def need(obj, key, where, kind=str):
+        value = obj.get(key)
+        if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
+            raise CodebookError(f"{path}: {where}: `{key}` must be a non-empty {kind.__name__}")
+        return value
+
+    name = need(data, "codebook", "top level")
+    if not _ID.match(name):
+        raise CodebookError(f"{path}: codebook name {name!r} may hold only letters, digits, '_', '.', '-'")
+    version = str(data.get("version", "")).strip()
+    if not version:
+        raise CodebookError(f"{path}: top level: `version` is required")
+    stances = tuple(data.get("stances") or STANCE_LABELS)
+    bad = [s for s in stances if s not in STANCE_LABELS]
+    if bad:
+        raise CodebookError(f"{path}: stances {bad} are not among {list(STANCE_LABELS)}")
+    targets = []
+    for k, t in enumerate(need(data, "targets", "top level", list)):
+        where = f"targets[{k}]"
+        if not isinstance(t, dict):
+            raise CodebookError(f"{path}: {where}: expected a mapping with id, label and terms")
+        tid = need(t, "id", where)
+        if not _ID.match(tid):
+            raise CodebookError(f"{path}: {where}: id {tid!r} may hold only letters, digits, '_', '.', '-'")
+        terms = need(t, "terms", where, list)
+        if not all(isinstance(x, str) and x.strip() for x in terms):
+            raise CodebookError(f"{path}: {where}: every term must be a non-empty string")
+        targets.append(Target(tid, str(t.get("label") or tid), t.get("description"),
+                              tuple(x.strip() for x in terms)))
+    ids = [t.id for t in targets]
+    if len(set(ids)) != len(ids):
+        raise CodebookError(f"{path}: target ids must be unique, got {ids}")
+    return Codebook(name, version, data.get("description"), stances, tuple(targets),
+                    hashlib.sha256(raw).hexdigest(), str(path))
+
+
+def load_codebooks(paths) -> list[Codebook]:
+    books = [load_codebook(p) for p in paths]
+    names = [b.name for b in books]
+    if len(set(names)) != len(names):
+        raise CodebookError(f"two codebooks share a name: {names}")
+    return books
+
+
+def codebook_target_rows(books: list[Codebook]) -> list[dict]:
+    return [
+        {"codebook": b.name, "target": t.id, "codebook_version": b.version, "label": t.label,
+         "description": (t.description or "").strip() or None, "terms": json.dumps(list(t.terms), ensure_ascii=False)}
+        for b in books for t in b.targets
+    ]
