@@ -1,0 +1,5 @@
+"""Dagster code for stancewire: thin assets over `pipeline.stages`, GX asset checks, and
+the one `Definitions` that `dagster dev -w workspace.yaml` and the CLI load.
+
+Asset keys are warehouse table names; groups are the pipeline's stages.
+"""

@@ -1,0 +1,71 @@
+"""The release asset: publish the validated tables as an immutable, versioned folder."""
+
+import dagster as dg
+
+from pipeline.codebooks import load_codebooks
+from pipeline.release import publish
+from pipeline.schema import RELEASED_TABLES, TABLES
+
+from .checks import record_outcomes
+from .common import OWNER, warehouse
+from .resources import StancewireSettings
+
+RELEASE = "dataset_release"
+
+
+def validation_summary(conn, run_id: str) -> tuple[dict, list[str]]:
+    """Per-table counts of this run's expectation outcomes, and the blocking failures.
+    Tables this run did not validate (e.g. the release was launched alone) are validated now."""
+    from expectations.suites import validate_table
+
+    done = {r[0] for r in conn.execute(
+        "SELECT DISTINCT table_name FROM validation_results WHERE run_id = ?", [run_id]).fetchall()}
+    for table in TABLES:
+        if table not in done:
+            record_outcomes(conn, run_id, table, validate_table(conn, table))
+    summary, failures = {}, []
+    for table, n, passed, failed_blocking, failed_nonblocking in conn.execute(
+            "SELECT table_name, count(*), count(*) FILTER (WHERE success), "
+            "count(*) FILTER (WHERE NOT success AND blocking), count(*) FILTER (WHERE NOT success AND NOT blocking) "
+            "FROM validation_results WHERE run_id = ? GROUP BY table_name ORDER BY table_name", [run_id]).fetchall():
+        summary[table] = {"expectations": n, "passed": passed, "failed_blocking": failed_blocking,
+                          "failed_nonblocking": failed_nonblocking}
+    for table, expectation, column in conn.execute(
+            "SELECT table_name, expectation, column_name FROM validation_results "
+            "WHERE run_id = ? AND NOT success AND blocking ORDER BY table_name, expectation_no", [run_id]).fetchall():
+        failures.append(f"{expectation}{' on ' + column if column else ''} failed on table {table}")
+    return summary, failures
+
+
+@dg.asset(key=RELEASE, group_name="release", deps=[dg.AssetKey(t) for t in RELEASED_TABLES],
+          kinds={"parquet"}, owners=[OWNER],
+          description="A published dataset version: data/releases/vX.Y.Z/ with one Parquet file per table, "
+                      "manifest.json (provenance, row counts, sha256) and a dataset card. Runs only when every "
+                      "blocking expectation passed; identical data makes no new version.")
+def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSettings) -> dg.MaterializeResult:
+    from pathlib import Path
+
+    import spacy
+
+    if not settings.publish:
+        return dg.MaterializeResult(metadata={"published": False, "reason": "publishing disabled for this run"})
+    books = load_codebooks(settings.codebook_paths())
+    with warehouse(settings).connect() as conn:
+        summary, failures = validation_summary(conn, context.run_id)
+        if failures:
+            raise dg.Failure(description="release blocked: " + "; ".join(failures[:5]),
+                             metadata={"failures": dg.MetadataValue.json(failures)})
+        models = [r[0] for r in conn.execute("SELECT DISTINCT model FROM parses ORDER BY 1").fetchall()]
+        provenance = {
+            "spacy": {"model": ", ".join(models) or settings.spacy_model, "spacy_version": spacy.__version__},
+            "codebooks": [{"name": b.name, "version": b.version, "sha256": b.sha256} for b in books],
+        }
+        result = publish(conn, Path(settings.releases_dir), provenance, summary)
+    if result.created:
+        context.log.info(f"published {result.version} at {result.path}")
+    else:
+        context.log.info(f"data unchanged since {result.version}: no new version")
+    return dg.MaterializeResult(metadata={
+        "version": result.version, "new_version": result.created, "path": str(result.path),
+        "previous_version": result.previous or "",
+    })

@@ -1,0 +1,21 @@
+"""actors: every actor id used by mentions, quotes and stances exists here (actors is
+built last, so these references are checked on it); country codes look like ISO3."""
+
+from .suites import Check, Frame, gx
+
+
+def expectations(conn):
+    E = gx().expectations
+    checks = [
+        Check(E.ExpectColumnValuesToMatchRegex(column="country", regex=r"^[A-Z]{3}$")),
+        Check(E.ExpectColumnValuesToBeBetween(column="n_articles", min_value=1)),
+    ]
+    references = Frame(
+        "actor_references",
+        "SELECT source_table, actor_id, actor_id IN (SELECT actor_id FROM actors) AS actor_id_in_actors FROM ("
+        "SELECT 'mentions' AS source_table, actor_id FROM mentions WHERE actor_id IS NOT NULL "
+        "UNION ALL SELECT 'quotes', speaker_actor_id FROM quotes WHERE speaker_actor_id IS NOT NULL "
+        "UNION ALL SELECT 'stances', actor_id FROM stances) ORDER BY source_table, actor_id",
+        [Check(E.ExpectColumnValuesToBeInSet(column="actor_id_in_actors", value_set=[True]))],
+    )
+    return [], checks, [references]

