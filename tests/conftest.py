@@ -1,0 +1,70 @@
+"""Shared fixtures. The spaCy model is the real one (en_core_web_sm 3.8.0 from the registry
+package); pipeline runs go through Dagster in-process, into temporary folders."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+SEED_NAME = "ipaper_uk-collision-course-russia-peacekeeping"
+SEED = REPO / "data" / "raw" / f"{SEED_NAME}.txt"
+CODEBOOKS = REPO / "data" / "codebooks"
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared, or skip the test: that folder exists beside the checkout on
+    the project's machines and CI, not on a user's machine."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent (../shared is only beside the checkout on project machines)")
+    return path
+
+
+def make_settings(tmp: Path, input_dir: Path, **kw):
+    from assets.resources import StancewireSettings
+
+    return StancewireSettings(
+        input_dir=str(input_dir), warehouse=str(tmp / "warehouse.duckdb"), releases_dir=str(tmp / "releases"),
+        codebooks=[str(p) for p in sorted(CODEBOOKS.glob("*.yaml"))], **kw)
+
+
+def run(settings, instance_dir: Path):
+    """Run every asset and check through Dagster, as `stancewire run` does."""
+    import dagster as dg
+
+    from pipeline.cli import run_pipeline
+
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    with dg.DagsterInstance.local_temp(str(instance_dir)) as instance:
+        return run_pipeline(settings, instance=instance)
+
+
+@pytest.fixture(scope="session")
+def seed_run(tmp_path_factory):
+    """The whole pipeline on the seed article, once per test session."""
+    tmp = tmp_path_factory.mktemp("seed_run")
+    raw = tmp / "raw"
+    raw.mkdir()
+    shutil.copy(SEED, raw / SEED.name)
+    settings = make_settings(tmp, raw)
+    outcome = run(settings, tmp / "dagster")
+    return tmp, settings, outcome
+
+
+@pytest.fixture(scope="session")
+def seed_db(seed_run):
+    import duckdb
+
+    tmp, settings, outcome = seed_run
+    assert outcome.ok, outcome.reason
+    conn = duckdb.connect(settings.warehouse, read_only=True)
+    yield conn
+    conn.close()

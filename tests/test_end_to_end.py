@@ -1,0 +1,103 @@
+"""The whole graph on the seed article (the reference article the project was born from):
+who said what, who is who, who stands where, and a release whose checksums verify."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from conftest import SEED, make_settings, run
+
+from pipeline import release
+
+
+def _speaker_of(db, fragment: str) -> tuple[str, str]:
+    rows = db.execute(
+        "SELECT a.name, q.kind FROM quotes q JOIN actors a ON a.actor_id = q.speaker_actor_id "
+        "WHERE strpos(q.content, ?) > 0", [fragment]).fetchall()
+    assert rows, f"no quote containing {fragment!r}"
+    return rows[0]
+
+
+def test_run_publishes_v1(seed_run):
+    tmp, settings, outcome = seed_run
+    assert outcome.ok, outcome.reason
+    assert release.current_version(tmp / "releases") == "v1.0.0"
+    manifest = release.read_manifest(tmp / "releases", "v1.0.0")
+    assert manifest["version"] == "1.0.0"
+    assert manifest["spacy"]["model"].startswith("en_core_web_sm")
+    assert [c["name"] for c in manifest["codebooks"]] == ["ukraine-peacekeeping", "us-election-2016"]
+    assert manifest["tables"]["articles"]["rows"] == 1
+    assert all(v["failed_blocking"] == 0 for v in manifest["validation"].values())
+    assert release.verify(tmp / "releases", "v1.0.0") == []
+
+
+def test_direct_quotes_have_their_speakers(seed_db):
+    assert _speaker_of(seed_db, "Of course this is unacceptable to us.")[0] == "Sergei Lavrov"
+    assert _speaker_of(seed_db, "If they want to do that, that’d be fine")[0] == "Donald Trump"
+    assert _speaker_of(seed_db, "“We need a security guarantee for Ukraine")[0] == "John Healey"
+    assert _speaker_of(seed_db, "We need to know that there is a meaningful US backstop")[0] == "A UK Government source"
+
+
+def test_actors_are_canonical(seed_db):
+    lavrov = seed_db.execute("SELECT actor_type, country FROM actors WHERE name = 'Sergei Lavrov'").fetchall()
+    assert lavrov == [("person", "RUS")]
+    # "Sir Keir Starmer", "Starmer" and "the Prime Minister" are one person
+    assert seed_db.execute("SELECT count(*) FROM actors WHERE name LIKE '%Starmer%'").fetchone()[0] == 1
+    countries = dict(seed_db.execute("SELECT actor_id, country FROM actors WHERE actor_type = 'country'").fetchall())
+    assert countries["country:GBR"] == "GBR" and countries["country:RUS"] == "RUS"
+    kyiv = seed_db.execute("SELECT DISTINCT label FROM mentions WHERE text = 'Kyiv'").fetchall()
+    assert kyiv == [("GPE",)]
+
+
+def test_stances_on_peacekeeping(seed_db):
+    rows = set(seed_db.execute(
+        "SELECT actor, stance FROM stances WHERE codebook = 'ukraine-peacekeeping' "
+        "AND target = 'peacekeeping_force'").fetchall())
+    assert ("Sergei Lavrov", "against") in rows
+    assert ("Keir Starmer", "favor") in rows
+
+
+def test_every_statement_shows_its_evidence(seed_db):
+    rows = seed_db.execute(
+        "SELECT s.evidence, s.cue, a.text, s.evidence_char_start, s.evidence_char_end FROM stances s "
+        "JOIN articles a USING (article_id)").fetchall()
+    assert rows
+    for evidence, cue, text, start, end in rows:
+        assert evidence.strip() and cue.strip()
+        assert text[start:end] == evidence
+
+
+def test_offsets_map_back_to_the_raw_text(seed_db):
+    raw = SEED.read_text(encoding="utf-8")
+    rows = seed_db.execute("SELECT content, raw_char_start, raw_char_end, kind FROM quotes WHERE kind = 'direct'").fetchall()
+    assert rows
+    for content, rs, re_, _ in rows:
+        # direct quotes are single paragraphs or joined ones; their first 20 characters are raw text
+        assert raw[rs:re_][:20] == content[:20]
+
+
+def test_unchanged_input_makes_no_new_version(seed_run, tmp_path):
+    tmp, settings, _ = seed_run
+    work = tmp_path / "copy"
+    shutil.copytree(tmp, work, ignore=shutil.ignore_patterns("dagster"))
+    settings2 = make_settings(work, work / "raw")
+    outcome = run(settings2, tmp_path / "dagster")
+    assert outcome.ok, outcome.reason
+    assert release.list_versions(work / "releases") == ["v1.0.0"]
+    assert "no new version" in outcome.summary
+
+
+def test_manifest_checksums_detect_a_changed_byte(seed_run, tmp_path):
+    tmp, _, _ = seed_run
+    rel = tmp_path / "releases"
+    shutil.copytree(tmp / "releases", rel)
+    target = rel / "v1.0.0" / "quotes.parquet"
+    target.chmod(0o644)
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    problems = release.verify(rel, "v1.0.0")
+    assert problems == ["quotes.parquet: sha256 differs from the manifest (the file was changed)"]
+    manifest = json.loads((rel / "v1.0.0" / "manifest.json").read_text())
+    assert manifest["tables"]["quotes"]["sha256"] != release.sha256_file(target)
