@@ -1,0 +1,35 @@
+# Two commands for a fresh machine (see README):
+#   make sample   set up .venv and run the whole pipeline on the bundled sample (data/raw)
+#   make test     set up .venv and run the tests
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: setup sample test ui docs clean
+
+setup: $(STAMP)
+
+# Install the project (editable) with its test tools; the stamp re-runs this when
+# pyproject.toml changes. .env points `dagster dev` at this checkout's Dagster instance.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+	mkdir -p data/dagster
+	test -f data/dagster/dagster.yaml || printf 'telemetry:\n  enabled: false\nnux:\n  enabled: false\n' > data/dagster/dagster.yaml
+	printf 'DAGSTER_HOME=%s\nDAGSTER_DISABLE_TELEMETRY=true\nGX_ANALYTICS_ENABLED=false\n' "$(CURDIR)/data/dagster" > .env
+	touch $(STAMP)
+
+sample: $(STAMP)
+	$(VENV)/bin/stancewire run
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
+
+ui: $(STAMP)
+	$(VENV)/bin/stancewire ui
+
+docs: $(STAMP)
+	$(VENV)/bin/stancewire docs
+
+clean:
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.lock data/warehouse.duckdb.wal data/releases data/dagster
