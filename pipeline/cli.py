@@ -2,6 +2,8 @@
 
     stancewire run [--input DIR] [--codebook FILE ...] [--warehouse PATH] [--releases DIR]
     stancewire release list | show VERSION | verify VERSION
+    stancewire eval attributions --texts DIR --out PRED.jsonl [--gold SPLIT]
+    stancewire eval stance --texts DIR --codebook FILE --out PRED.jsonl [--gold GOLD.jsonl]
     stancewire ui [--port N]
     stancewire docs
 
@@ -68,6 +70,23 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--dagster-home", metavar="DIR")
 
+    ev = sub.add_parser("eval", help="run the pipeline on a folder of .txt files and write/score its output")
+    ev_sub = ev.add_subparsers(dest="eval_command", required=True)
+    att = ev_sub.add_parser("attributions", help="quotes in the PolNeAR prediction format (raw-text offsets)")
+    att.add_argument("--texts", required=True, metavar="DIR", help="folder of .txt files")
+    att.add_argument("--out", required=True, metavar="PRED.jsonl")
+    att.add_argument("--gold", metavar="SPLIT", help="PolNeAR split folder (text/, attributions/): print the scores")
+    st = ev_sub.add_parser("stance", help="stance statements in the gold-file format")
+    st.add_argument("--texts", required=True, metavar="DIR", help="folder of .txt files")
+    st.add_argument("--codebook", required=True, action="append", metavar="FILE")
+    st.add_argument("--out", required=True, metavar="PRED.jsonl")
+    st.add_argument("--gold", metavar="GOLD.jsonl", help="gold statements: print the scores")
+    st.add_argument("--articles-file", metavar="FILE", help="only these articles (one name a line), also for scoring")
+    for p in (att, st):
+        p.add_argument("--scorer", metavar="PATH", help="scorer script (default: ../shared/tools/<scorer>)")
+        p.add_argument("--keep", metavar="DIR", help="keep the evaluation warehouse in DIR")
+        p.add_argument("--spacy-model", metavar="NAME")
+
     docs = sub.add_parser("docs", help="write the data dictionary (docs/data-dictionary.md) from the schema")
     docs.add_argument("--out", default="docs/data-dictionary.md")
     return parser
@@ -83,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_ui(args)
     if args.command == "docs":
         return cmd_docs(args)
+    if args.command == "eval":
+        return cmd_eval(args)
     return 2
 
 
@@ -256,6 +277,31 @@ def cmd_ui(args) -> int:
     cmd = [str(exe), "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)]
     print(f"DAGSTER_HOME={home} {' '.join(cmd)}")
     os.execv(cmd[0], cmd)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from pipeline import evaluate
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
+    settings = {"spacy_model": args.spacy_model} if args.spacy_model else {}
+    scorer = Path(args.scorer) if args.scorer else None
+    keep = Path(args.keep) if args.keep else None
+    try:
+        if args.eval_command == "attributions":
+            report = evaluate.eval_attributions(Path(args.texts), Path(args.out), Path(args.gold) if args.gold else None,
+                                                scorer, keep, **settings)
+        else:
+            report = evaluate.eval_stance(Path(args.texts), args.codebook, Path(args.out),
+                                          Path(args.gold) if args.gold else None,
+                                          Path(args.articles_file) if args.articles_file else None, scorer, keep,
+                                          **settings)
+    except evaluate.EvalError as e:
+        return fail(str(e))
+    print(f"wrote {args.out}")
+    if report:
+        print(report)
     return 0
 
 

