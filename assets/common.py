@@ -2,12 +2,15 @@
 
 import dagster as dg
 
+from pipeline.release import code_fingerprint
 from pipeline.schema import TABLES
 from pipeline.warehouse import Warehouse, preview_markdown, row_count
 
 from .resources import StancewireSettings
 
 OWNER = "team:stancewire"
+# Dagster marks assets stale when this changes: a hash of stancewire's own source files.
+CODE_VERSION = code_fingerprint()[:12]
 
 
 def table_spec(table: str, group: str, deps=(), kinds=("duckdb",)) -> dg.AssetSpec:
@@ -20,7 +23,7 @@ def table_spec(table: str, group: str, deps=(), kinds=("duckdb",)) -> dg.AssetSp
     ])
     return dg.AssetSpec(
         key=dg.AssetKey(table), group_name=group, description=f"{t.description} {t.grain}",
-        deps=[dg.AssetKey(d) for d in deps], kinds=set(kinds), owners=[OWNER],
+        deps=[dg.AssetKey(d) for d in deps], kinds=set(kinds), owners=[OWNER], code_version=CODE_VERSION,
         metadata={"dagster/column_schema": columns, "dagster/table_name": table},
     )
 

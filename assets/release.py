@@ -55,7 +55,8 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
         if failures:
             raise dg.Failure(description="release blocked: " + "; ".join(failures[:5]),
                              metadata={"failures": dg.MetadataValue.json(failures)})
-        models = [r[0] for r in conn.execute("SELECT DISTINCT model FROM parses ORDER BY 1").fetchall()]
+        staging = settings.staging
+        models = sorted({(staging.read_manifest(b) or {}).get("model") for b in staging.batches()} - {None})
         provenance = {
             "spacy": {"model": ", ".join(models) or settings.spacy_model, "spacy_version": spacy.__version__},
             "codebooks": [{"name": b.name, "version": b.version, "sha256": b.sha256} for b in books],

@@ -12,6 +12,7 @@ DEFAULT_INPUT = "data/raw"
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 DEFAULT_RELEASES = "data/releases"
 DEFAULT_CODEBOOKS = "data/codebooks"
+DEFAULT_INBOX = "data/inbox"
 ENV = {
     "input_dir": "STANCEWIRE_INPUT",
     "batch_id": "STANCEWIRE_BATCH",
@@ -20,6 +21,8 @@ ENV = {
     "codebooks": "STANCEWIRE_CODEBOOKS",
     "spacy_model": MODEL_ENV,
     "n_process": "STANCEWIRE_N_PROCESS",
+    "staging_dir": "STANCEWIRE_STAGING",
+    "inbox_dir": "STANCEWIRE_INBOX",
 }
 
 
@@ -31,6 +34,8 @@ class StancewireSettings(dg.ConfigurableResource):
     batch_id: str = ""  # default: the input folder's name
     warehouse: str = DEFAULT_WAREHOUSE
     releases_dir: str = DEFAULT_RELEASES
+    staging_dir: str = ""  # default: "staging" beside the warehouse file
+    inbox_dir: str = DEFAULT_INBOX  # the sensor watches it: each sub-folder is a batch
     codebooks: list[str] = []  # default: every .yaml file in data/codebooks
     spacy_model: str = DEFAULT_MODEL
     batch_size: int = 64
@@ -49,6 +54,12 @@ class StancewireSettings(dg.ConfigurableResource):
                     int(raw) if field == "n_process" else raw)
         values.update({k: v for k, v in overrides.items() if v not in (None, [], "")})
         return cls(**values)
+
+    @property
+    def staging(self):
+        from pipeline.staging import Staging
+
+        return Staging(self.staging_dir or Path(self.warehouse).with_name("staging"))
 
     @property
     def input_path(self) -> Path:

@@ -1,109 +1,126 @@
-"""The pipeline's assets, one per warehouse table, grouped by stage.
+"""The pipeline's assets. Per-batch work is partitioned by ingest batch and writes staging
+files; one step loads every batch into the warehouse; stance coding, actors and the
+release are warehouse-wide. Asset keys of warehouse tables are the table names.
 
-Each asset function only opens the warehouse, calls the stage in `pipeline.stages` and
-reports metadata; the logic lives in `pipeline/`.
+Each asset function only resolves settings, calls `pipeline` and reports metadata.
 """
+
+from pathlib import Path
 
 import dagster as dg
 
-from pipeline import progress, stages
+from pipeline import progress
+from pipeline.batches import stage_files, stage_nlp
 from pipeline.codebooks import load_codebooks
+from pipeline.loading import load_warehouse
 from pipeline.nlp import load_nlp
+from pipeline.stages import run_actors, run_stances
 
-from .common import materialized, table_spec, warehouse
+from .common import CODE_VERSION, OWNER, materialized, table_spec, warehouse
 from .resources import StancewireSettings
 
 INGEST, CLEAN, NLP, ENTITIES, QUOTES, STANCES = "ingest", "clean", "nlp", "entities", "quotes", "stances"
+BATCHES = dg.DynamicPartitionsDefinition(name="batches")
+INPUT_DIR_TAG = "stancewire/input_dir"
 
 
-@dg.multi_asset(specs=[table_spec("raw_articles", INGEST, kinds=("duckdb", "python")),
-                       table_spec("rejected_articles", INGEST, kinds=("duckdb", "python"))])
-def ingest(context: dg.AssetExecutionContext, settings: StancewireSettings):
-    """Read the input folder as one batch: readable records and rejections with reasons."""
+def batch_input_dir(context: dg.AssetExecutionContext, settings: StancewireSettings) -> Path:
+    """Where a batch's files are: the run's tag (CLI, sensor), else the CLI's input folder
+    when it names this batch, else <inbox>/<batch>."""
+    tagged = context.run.tags.get(INPUT_DIR_TAG)
+    if tagged:
+        return Path(tagged)
+    if settings.resolved_batch_id == context.partition_key:
+        return settings.input_path
+    return Path(settings.inbox_dir) / context.partition_key
+
+
+@dg.asset(key="batch_files", group_name=INGEST, partitions_def=BATCHES, kinds={"parquet", "python"},
+          owners=[OWNER], code_version=CODE_VERSION)
+def batch_files(context: dg.AssetExecutionContext, settings: StancewireSettings) -> dg.MaterializeResult:
+    """One ingest batch read and cleaned into staging files: records, rejections with
+    reasons, cleaned texts and their alignment to the raw text. One partition per batch."""
+    folder = batch_input_dir(context, settings)
+    report = stage_files(folder, context.partition_key, settings.staging, CODE_VERSION)
+    for r in report.rejections:
+        context.log.warning(f"rejected {r.describe()}")
+    context.log.info(f"batch {context.partition_key} from {folder}: {report.counts['records']} records, "
+                     f"{report.counts['rejections']} rejected" + (" (unchanged, skipped)" if report.skipped else ""))
+    return dg.MaterializeResult(metadata={
+        "input_dir": str(folder), "records": report.counts["records"],
+        "rejected": report.counts["rejections"], "unchanged": report.skipped})
+
+
+@dg.asset(key="batch_nlp", group_name=NLP, partitions_def=BATCHES, deps=["batch_files"],
+          kinds={"spacy", "parquet"}, owners=[OWNER], code_version=CODE_VERSION)
+def batch_nlp(context: dg.AssetExecutionContext, settings: StancewireSettings) -> dg.MaterializeResult:
+    """One batch's texts parsed by spaCy (each distinct text once, kept in the parse store),
+    with sentences, entity mentions, quotes and the actors they name, as staging files."""
+    nlp = load_nlp(settings.spacy_model)
+    staging = settings.staging
+    total = len({a for a in _batch_texts(staging, context.partition_key)})
+    with progress.task("parse", total) as advance:
+        report = stage_nlp(context.partition_key, staging, nlp, CODE_VERSION, settings.batch_size,
+                           settings.n_process, advance)
+    context.log.info(f"batch {context.partition_key}: " + (
+        "unchanged, skipped" if report.skipped else
+        f"{report.counts['articles']} texts, {report.counts['parsed']} parsed now"))
+    return dg.MaterializeResult(metadata={"unchanged": report.skipped, **report.counts})
+
+
+def _batch_texts(staging, batch_id):
+    import polars as pl
+
+    parts = staging.parts(batch_id, "cleaned")
+    return pl.read_parquet(parts, columns=["text_sha256"])["text_sha256"].to_list() if parts else []
+
+
+LOADED = {
+    "raw_articles": INGEST, "rejected_articles": INGEST,
+    "articles": CLEAN, "article_alignment": CLEAN, "duplicate_articles": CLEAN,
+    "sentences": NLP, "mentions": ENTITIES, "quotes": QUOTES,
+}
+
+
+@dg.multi_asset(specs=[table_spec(t, g, deps=["batch_nlp"]) for t, g in LOADED.items()], name="load_batches")
+def load_batches(context: dg.AssetExecutionContext, settings: StancewireSettings):
+    """Load every complete batch from staging into the warehouse in one transaction (the
+    single writer): duplicates set aside, id conflicts rejected, per-article rows kept."""
     with warehouse(settings).connect() as conn:
-        report, result = stages.run_ingest(conn, settings.input_path, settings.resolved_batch_id)
-        for r in result.rejections:
-            context.log.warning(f"rejected {r.describe()}")
-        context.log.info(f"batch {settings.resolved_batch_id}: {report.notes['records_read']} records read, "
-                         f"{report.rows['rejected_articles']} rejected")
-        yield materialized(conn, "raw_articles", batch_id=settings.resolved_batch_id,
-                           input_dir=str(settings.input_path), records_read=report.notes["records_read"])
-        yield materialized(conn, "rejected_articles", rejected_in_batch=report.rows["rejected_articles"])
-
-
-@dg.multi_asset(specs=[table_spec("articles", CLEAN, deps=["raw_articles"], kinds=("duckdb", "python")),
-                       table_spec("article_alignment", CLEAN, deps=["raw_articles"], kinds=("duckdb", "python")),
-                       table_spec("duplicate_articles", CLEAN, deps=["raw_articles"], kinds=("duckdb", "python"))])
-def clean(context: dg.AssetExecutionContext, settings: StancewireSettings):
-    """Repair and normalise texts, move metadata lines to columns, set duplicates aside."""
-    with warehouse(settings).connect() as conn:
-        report = stages.run_clean(conn)
-        context.log.info(f"{report.rows['articles']} articles, {report.rows['duplicate_articles']} duplicates")
-        for table in ("articles", "article_alignment", "duplicate_articles"):
+        report = load_warehouse(conn, settings.staging)
+        context.log.info(f"loaded batches {', '.join(report.batches) or '(none)'}: {report.rows['articles']} articles")
+        for table in LOADED:
             yield materialized(conn, table)
 
 
-@dg.multi_asset(specs=[table_spec("parses", NLP, deps=["articles"], kinds=("duckdb", "spacy")),
-                       table_spec("sentences", NLP, deps=["articles"], kinds=("duckdb", "spacy"))])
-def parse(context: dg.AssetExecutionContext, settings: StancewireSettings):
-    """Parse new or changed articles with spaCy once; store the Docs and their sentences."""
-    nlp = load_nlp(settings.spacy_model)
-    with warehouse(settings).connect() as conn:
-        todo = conn.execute("SELECT count(*) FROM articles WHERE article_id NOT IN "
-                            "(SELECT article_id FROM parses)").fetchone()[0]
-        with progress.task("parse", todo) as advance:
-            report = stages.run_parse(conn, nlp, settings.batch_size, settings.n_process, advance)
-        context.log.info(f"parsed {report.notes['parsed_now']} articles, reused {report.notes['reused']} parses")
-        yield materialized(conn, "parses", model=report.notes["model"], parsed_now=report.notes["parsed_now"],
-                           reused=report.notes["reused"])
-        yield materialized(conn, "sentences")
-
-
-def _per_article(stage_name: str, settings: StancewireSettings, run, *args):
-    nlp = load_nlp(settings.spacy_model)
-    with warehouse(settings).connect() as conn:
-        total = conn.execute("SELECT count(*) FROM parses").fetchone()[0]
-        with progress.task(stage_name, total) as advance:
-            run(conn, nlp, *args, progress=advance)
-
-
-@dg.multi_asset(specs=[table_spec("mentions", ENTITIES, deps=["parses"], kinds=("duckdb", "spacy"))])
-def mentions(settings: StancewireSettings) -> dg.MaterializeResult:
-    """Named-entity mentions, corrected by patterns and linked to canonical actors."""
-    _per_article("entities", settings, stages.run_entities)
-    with warehouse(settings).connect(read_only=True) as conn:
-        return materialized(conn, "mentions")
-
-
-@dg.multi_asset(specs=[table_spec("quotes", QUOTES, deps=["parses"], kinds=("duckdb", "spacy"))])
-def quotes(settings: StancewireSettings) -> dg.MaterializeResult:
-    """Direct quotes and reported speech with cue and resolved speaker."""
-    _per_article("quotes", settings, stages.run_quotes)
-    with warehouse(settings).connect(read_only=True) as conn:
-        direct = conn.execute("SELECT count(*) FROM quotes WHERE is_direct").fetchone()[0]
-        resolved = conn.execute("SELECT count(*) FROM quotes WHERE speaker_actor_id IS NOT NULL").fetchone()[0]
-        return materialized(conn, "quotes", direct=direct, with_resolved_speaker=resolved)
-
-
 @dg.multi_asset(specs=[table_spec("codebook_targets", STANCES, kinds=("duckdb", "yaml")),
-                       table_spec("stances", STANCES, deps=["parses", "quotes"], kinds=("duckdb", "spacy"))])
+                       table_spec("stances", STANCES, deps=["quotes", "articles"], kinds=("duckdb", "spacy"))],
+                name="stance_coding")
 def stance_coding(context: dg.AssetExecutionContext, settings: StancewireSettings):
-    """Code statements (actor, target, stance, evidence, cue) against the configured codebooks."""
+    """Code statements (actor, target, stance, evidence, cue) against the configured
+    codebooks, from stored parses; articles coded before with the same inputs are kept."""
     books = load_codebooks(settings.codebook_paths())
     context.log.info("codebooks: " + ", ".join(f"{b.name} {b.version}" for b in books))
-    _per_article("stances", settings, stages.run_stances, books)
-    with warehouse(settings).connect(read_only=True) as conn:
+    nlp = load_nlp(settings.spacy_model)
+    with warehouse(settings).connect() as conn:
+        total = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        with progress.task("stances", total) as advance:
+            result = run_stances(conn, nlp, books, settings.staging, CODE_VERSION, advance)
+        context.log.info(f"coded {result['coded']} articles, {result['statements']} statements in all")
         yield materialized(conn, "codebook_targets")
         by_label = dict(conn.execute("SELECT stance, count(*) FROM stances GROUP BY stance").fetchall())
-        yield materialized(conn, "stances", **{f"stance_{k}": v for k, v in sorted(by_label.items())})
+        yield materialized(conn, "stances", coded_now=result["coded"],
+                           **{f"stance_{k}": v for k, v in sorted(by_label.items())})
 
 
-@dg.multi_asset(specs=[table_spec("actors", ENTITIES, deps=["mentions", "quotes", "stances"])])
-def actors(settings: StancewireSettings) -> dg.MaterializeResult:
+@dg.multi_asset(specs=[table_spec("actors", ENTITIES, deps=["mentions", "quotes", "stances"])], name="actors")
+def actors(settings: StancewireSettings):
     """Canonical actors referenced anywhere, with counts of mentions, quotes and statements."""
     with warehouse(settings).connect() as conn:
-        stages.run_actors(conn)
-        return materialized(conn, "actors")
+        run_actors(conn)
+        yield materialized(conn, "actors")
 
 
-STAGE_ASSETS = [ingest, clean, parse, mentions, quotes, stance_coding, actors]
+BATCH_ASSETS = [batch_files, batch_nlp]
+WAREHOUSE_ASSETS = [load_batches, stance_coding, actors]
+STAGE_ASSETS = BATCH_ASSETS + WAREHOUSE_ASSETS

@@ -15,13 +15,15 @@ def expectations(conn):
         Check(E.ExpectColumnValuesToBeInSet(column="text_not_empty", value_set=[True])),
         Check(E.ExpectColumnValuesToBeUnique(column="text_sha256")),
     ]
-    # Per batch: every readable record became an article or a duplicate of one.
+    # Per batch: every readable record became an article, a duplicate of one, or was
+    # rejected because its id was taken by another text.
     accounting = Frame(
         "record_accounting",
         "SELECT r.batch_id, count(*) AS raw_records, "
         "(SELECT count(*) FROM articles a WHERE a.batch_id = r.batch_id) + "
-        "(SELECT count(*) FROM duplicate_articles d WHERE d.batch_id = r.batch_id) AS articles_and_duplicates "
-        "FROM raw_articles r GROUP BY r.batch_id ORDER BY r.batch_id",
-        [Check(E.ExpectColumnPairValuesToBeEqual(column_A="raw_records", column_B="articles_and_duplicates"))],
+        "(SELECT count(*) FROM duplicate_articles d WHERE d.batch_id = r.batch_id) + "
+        "(SELECT count(*) FROM rejected_articles j WHERE j.batch_id = r.batch_id AND j.reason = 'id_conflict') "
+        "AS accounted_for FROM raw_articles r GROUP BY r.batch_id ORDER BY r.batch_id",
+        [Check(E.ExpectColumnPairValuesToBeEqual(column_A="raw_records", column_B="accounted_for"))],
     )
     return derived, checks, [accounting]

@@ -160,20 +160,27 @@ class RunOutcome:
         self.ok, self.reason, self.summary, self.release, self.result = ok, reason, summary, release, result
 
 
-def run_pipeline(settings, instance=None) -> RunOutcome:
-    """Materialise every asset (and its checks) in this process; explain the outcome."""
+def run_pipeline(settings, instance=None, asset_selection: list[str] | None = None) -> RunOutcome:
+    """Materialise the batch (a partition) and everything downstream, with checks, in this
+    process; explain the outcome. `asset_selection` limits the run (evaluation)."""
     import dagster as dg
 
     from assets.definitions import build_definitions
+    from assets.stages import BATCHES, INPUT_DIR_TAG
     from pipeline.warehouse import Warehouse
 
     defs = build_definitions(settings)
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = defs.resolve_job_def("process_batch")
+    batch = settings.resolved_batch_id
     own_instance = instance is None
     instance = instance or dg.DagsterInstance.get()
     try:
+        if not instance.has_dynamic_partition(BATCHES.name, batch):
+            instance.add_dynamic_partitions(BATCHES.name, [batch])
         result = job.execute_in_process(
-            instance=instance, raise_on_error=False,
+            instance=instance, raise_on_error=False, partition_key=batch,
+            tags={INPUT_DIR_TAG: str(settings.input_path.resolve())},
+            asset_selection=[dg.AssetKey(a) for a in asset_selection] if asset_selection else None,
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
     finally:
@@ -186,12 +193,9 @@ def run_pipeline(settings, instance=None) -> RunOutcome:
         mat = event.materialization
         if mat.asset_key.to_user_string() == "dataset_release":
             release = {k: v.value for k, v in mat.metadata.items()}
-    summary = _summary(Warehouse(settings.warehouse), settings.resolved_batch_id, release)
+    summary = _summary(Warehouse(settings.warehouse), batch, release)
     if failed_checks:
-        reasons = []
-        for e in failed_checks:
-            desc = e.description or "failed"
-            reasons.append(f"{e.asset_key.to_user_string()}: {desc}")
+        reasons = [f"{e.asset_key.to_user_string()}: {e.description or 'failed'}" for e in failed_checks]
         return RunOutcome(False, "release blocked: " + "; ".join(reasons), summary, None, result)
     if not result.success:
         errors = []
@@ -213,6 +217,8 @@ def _summary(warehouse, batch_id: str, release: dict | None) -> str:
     if not warehouse.path.exists():
         return "no warehouse was written"
     with warehouse.connect(read_only=True) as conn:
+        if not conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'raw_articles'").fetchone()[0]:
+            return "the warehouse holds no tables yet"
         raw = conn.execute("SELECT count(*) FROM raw_articles WHERE batch_id = ?", [batch_id]).fetchone()[0]
         rejected = conn.execute("SELECT reason, count(*) FROM rejected_articles WHERE batch_id = ? "
                                 "GROUP BY reason ORDER BY reason", [batch_id]).fetchall()

@@ -14,8 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-QUOTE_ASSETS = ["raw_articles", "rejected_articles", "articles", "article_alignment", "duplicate_articles",
-                "parses", "sentences", "quotes"]
+QUOTE_ASSETS = ["batch_files", "batch_nlp", "raw_articles", "rejected_articles", "articles", "article_alignment",
+                "duplicate_articles", "sentences", "mentions", "quotes"]
 STANCE_ASSETS = QUOTE_ASSETS + ["codebook_targets", "stances"]
 SCORERS = {"attributions": "polnear_score.py", "stance": "stance_score.py"}
 
@@ -52,20 +52,17 @@ def run_assets(texts: Path, work: Path, assets: list[str], **settings) -> Path:
     """Materialise `assets` on `texts` into work/warehouse.duckdb through Dagster; return its path."""
     import dagster as dg
 
-    from assets.definitions import build_definitions
     from assets.resources import StancewireSettings
+
+    from .cli import run_pipeline
 
     config = StancewireSettings.from_env(input_dir=str(texts), warehouse=str(work / "warehouse.duckdb"),
                                          releases_dir=str(work / "releases"), publish=False, batch_id="eval",
                                          **settings)
-    job = build_definitions(config).resolve_implicit_global_asset_job_def()
     with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False, asset_selection=[dg.AssetKey(a) for a in assets],
-            run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}})
-    if not result.success:
-        failures = [e.step_key for e in result.all_events if e.is_step_failure]
-        raise EvalError(f"the pipeline failed in step(s) {', '.join(failures)}")
+        outcome = run_pipeline(config, instance=instance, asset_selection=assets)
+    if not outcome.ok:
+        raise EvalError(f"the pipeline failed: {outcome.reason}")
     return work / "warehouse.duckdb"
 
 

