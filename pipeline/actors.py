@@ -12,14 +12,19 @@ Within an article:
   Secretary", "Russia's foreign minister, Sergei Lavrov") give the person a role and a
   country, so a later "the Defence Secretary" resolves to John Healey;
 - he/she resolve to the nearest preceding person, preferring the subject of the closest
-  sentence that names one.
+  sentence that names one, and skipping a person an honorific or a gendered noun shows to
+  be of the other gender ("Mrs. Clinton", "his wife Hillary Clinton");
+- a one-word name goes to the person last named before it with that surname, preferring
+  the one last seen as a subject (Bill, not Hillary, Clinton after "Bill Clinton said ...");
+- a collective built on a name is its own actor ("Clinton supporters", "Clinton's
+  campaign"), not the person.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .lexicon import country_code, country_lookup, country_name, slug, word_list
+from .lexicon import country_code, country_lookup, country_name, slug, table, word_list
 
 PERSON_LABELS = {"PERSON"}
 PLACE_LABELS = {"GPE", "LOC", "NORP", "FAC"}
@@ -60,7 +65,9 @@ class _Person:
     names: list[tuple[str, ...]] = field(default_factory=list)  # title-free token tuples
     display: str = ""
     positions: list[int] = field(default_factory=list)  # token indices of mentions
+    subjects: set[int] = field(default_factory=set)  # those that are a clause's subject
     country: str | None = None
+    gender: str | None = None  # "m" / "f" when an honorific or a gendered noun says so
 
     @property
     def actor_id(self) -> str:
@@ -77,11 +84,14 @@ class ArticleActors:
         self.mentions: list[Mention] = []
         self._titles = word_list("titles.txt")
         self._roles = word_list("role_nouns.txt")
+        self._gender_words = table("gender_words.tsv")
         self._groups = word_list("group_nouns.txt")
+        self._organizations = word_list("organization_nouns.txt")
         self._persons: list[_Person] = []
         self._person_at: dict[int, _Person] = {}  # token index -> person, for every PERSON token
         self._role_attachments: list[tuple[str, str | None, _Person, int]] = []  # key, country, person, token
         self._pronoun_memo: dict[int, _Person | None] = {}
+        self._bosses: list[tuple[_Person, int]] = []  # (person, "his"/"her" before their role)
         self._build()
 
     # ------------------------------------------------------------------ building
@@ -94,6 +104,10 @@ class ArticleActors:
                                          ent.text, label, source))
         self._cluster_people()
         self._people_tagged_as_organisations()
+        for person, pronoun in self._bosses:  # "His Defence Minister Boris Pistorius": his boss's country
+            boss = self._pronoun(pronoun)
+            if person.country is None and boss is not None and boss is not person:
+                person.country = boss.country
         for m in self.mentions:
             m.actor_id = self._mention_actor(m)
         for person in self._persons:
@@ -130,25 +144,37 @@ class ArticleActors:
                 person = _Person()
                 self._persons.append(person)
             self._attach(person, m, name)
-        for m, name in named:
-            if len(name) != 1:
-                continue
-            word = name[0].lower()
-            candidates = [p for p in self._persons
-                          if any(len(q) > 1 and word in (q[-1].lower(), q[0].lower()) for q in p.names)]
-            if candidates:
-                person = min(candidates, key=lambda p: min(abs(m.tok_start - i) + (0 if i < m.tok_start else 0.5)
-                                                           for i in p.positions))
-            else:
-                person = next((p for p in self._persons if p.names and p.names[0] == name), None)
-                if person is None:
-                    person = _Person()
-                    self._persons.append(person)
-            self._attach(person, m, name)
+        title_end = next((t.i for t in self.doc if "\n" in t.text), 0)
+        singles = [(m, n) for m, n in named if len(n) == 1]
+        body = [x for x in singles if x[0].tok_start >= title_end]
+        for m, name in body + [x for x in singles if x[0].tok_start < title_end]:  # the title last
+            self._attach(self._person_for_word(name[0].lower(), m.tok_start, m.tok_start < title_end), m, name)
         for person in self._persons:
             person.display = " ".join(max(person.names, key=len))
             for i in person.positions:
                 self._find_roles(person, i)
+
+    def _person_for_word(self, word: str, pos: int, in_title: bool) -> _Person:
+        """The person a one-word name ("Obama", "Starmer") refers to: in the body, the
+        person whose surname (else first name) it is and who was mentioned last before it,
+        since a full name is introduced before it is shortened ("Mr. Obama" is not Michelle
+        Obama named later), preferring one last mentioned as a subject ("Bill Clinton
+        criticized ... for his wife Hillary Clinton. ... Clinton said" is Bill); in the
+        title, the body's most mentioned such person. A word no earlier mention explains
+        starts a person of its own."""
+        def named_by(p: _Person, k: int) -> bool:
+            return any((len(q) > 1 and q[k].lower() == word) or (len(q) == 1 and q[0].lower() == word) for q in p.names)
+
+        for k in (-1, 0):
+            cands = [p for p in self._persons if named_by(p, k)]
+            if in_title and cands:
+                return max(cands, key=lambda p: len(p.positions))
+            before = [(max(i for i in p.positions if i < pos), p) for p in cands if any(i < pos for i in p.positions)]
+            if before:
+                return max(before, key=lambda x: (x[0] in x[1].subjects, x[0]))[1]
+        person = _Person()
+        self._persons.append(person)
+        return person
 
     def _people_tagged_as_organisations(self) -> None:
         """An ORG mention that is a person's name in this article ("Starmer", "Olaf Scholz"
@@ -169,6 +195,11 @@ class ArticleActors:
     def _attach(self, person: _Person, m: Mention, name: tuple[str, ...]) -> None:
         person.names.append(name)
         person.positions.append(m.tok_start)
+        if self.doc[m.tok_start:m.tok_end].root.dep_ in ("nsubj", "nsubjpass"):
+            person.subjects.add(m.tok_start)
+        for t in (self.doc[m.tok_start], self.doc[m.tok_start - 1] if m.tok_start else None):
+            if t is not None and t.lower_ in self._gender_words and person.gender is None:
+                person.gender = self._gender_words[t.lower_]
         for i in range(m.tok_start, m.tok_end):
             self._person_at[i] = person
 
@@ -194,6 +225,9 @@ class ArticleActors:
             key, country = self._role_key(phrase)
             if key is None:
                 continue
+            before = phrase[0].i - 1
+            if country is None and before >= 0 and doc[before].tag_ == "PRP$" and doc[before].lower_ in SINGULAR_PRONOUNS:
+                self._bosses.append((person, before))
             self._role_attachments.append((key, country, person, tok_start))
             if country and person.country is None:
                 person.country = country
@@ -307,6 +341,8 @@ class ArticleActors:
             person = self._role(span)
             if person is not None:
                 return Resolution(person.actor_id, "role")
+        if person is not None and root.pos_ == "NOUN" and (root.tag_ in ("NNS", "NNPS") or self._collective(root)):
+            return Resolution(self._description(span), "description")  # "Clinton supporters", "Clinton's campaign"
         if person is not None:
             return Resolution(person.actor_id, "name")
         for t in span:  # a name the NER missed ("Sir Iain added"): a known person's first or last name
@@ -362,13 +398,15 @@ class ArticleActors:
     def _pronoun(self, i: int) -> _Person | None:
         if i not in self._pronoun_memo:
             self._pronoun_memo[i] = None  # guards against cycles
-            self._pronoun_memo[i] = self._recent_person(i, max_sentences=3)
+            self._pronoun_memo[i] = self._recent_person(i, max_sentences=3, gender=SINGULAR_PRONOUNS[
+                self.doc[i].lower_])
         return self._pronoun_memo[i]
 
-    def _recent_person(self, i: int, max_sentences: int) -> _Person | None:
+    def _recent_person(self, i: int, max_sentences: int, gender: str | None = None) -> _Person | None:
         """The person nearest before token i: in its own sentence the subject else the last
         one named before i; otherwise the subject (else the first) of the closest earlier
-        sentence that names a person."""
+        sentence that names a person. A person known to be of another gender than a
+        pronoun's is skipped."""
         doc = self.doc
         sent = doc[i].sent
         sents = [sent]
@@ -385,7 +423,7 @@ class ArticleActors:
                     p = self._pronoun(t.i)
                 if p is None and t.i < i and self._is_definite_role(t):
                     p = self._role_memo(t)
-                if p is not None:
+                if p is not None and (gender is None or p.gender in (None, gender)):
                     cands.append((t, p))
             if not cands:
                 continue
@@ -395,14 +433,49 @@ class ArticleActors:
             return cands[-1][1] if k == 0 else cands[0][1]
         return None
 
+    def _collective(self, root) -> bool:
+        lemma = root.lemma_.lower()
+        return lemma in self._groups or lemma in self._organizations or root.lower_ in self._groups
+
     def _description(self, span) -> str:
-        name = span.text.strip(" ,.;:\"“”'’")
+        """An actor described rather than named: "a UK Government source" (person), "Whitehall
+        insiders" (group), "the Clinton campaign" (organization). A description built on a
+        name ("Clinton's campaign") is written with that name in full and gets an id shared
+        across articles; other descriptions are article-scoped."""
         root = span.root
-        plural = root.tag_ in ("NNS", "NNPS") or root.lower_ in self._groups
-        kind = "group" if plural else "person"
+        if root.lemma_.lower() in self._organizations or root.lower_ in self._organizations or (
+                root.pos_ == "PROPN" and root.ent_type_ and root.ent_type_ != "PERSON"):
+            kind = "organization"  # "the Clinton campaign", "the Arizona Republic" (a name NER took for a place)
+        elif root.tag_ in ("NNS", "NNPS") or root.lower_ in self._groups:
+            kind = "group"
+        else:
+            kind = "person"
+        parts, anchored, i = [], False, span.start
+        while i < span.end:
+            person = self._person_at.get(i)
+            if person is not None and i != root.i:
+                j = i
+                while j < span.end and self._person_at.get(j) is person:
+                    j += 1
+                possessive = self.doc[j - 1].text if self.doc[j - 1].tag_ == "POS" else ""
+                parts.append(person.display + possessive + self.doc[j - 1].whitespace_)
+                anchored, i = True, j
+                continue
+            parts.append(self.doc[i].text_with_ws)
+            i += 1
+        name = "".join(parts).strip(" ,.;:\"“”'’")
         country = self._country_in(list(span))
-        actor_id = f"{kind}:{slug(name)}@{self.article_id}"
+        actor_id = f"{kind}:{slug(name)}" if anchored else f"{kind}:{slug(name)}@{self.article_id}"
         return self._add_actor(Actor(actor_id, name, kind, country))
+
+    def person_at(self, i: int) -> Actor | None:
+        """The person whose name covers token i, if any."""
+        person = self._person_at.get(i)
+        return self.actors.get(person.actor_id) if person is not None else None
+
+    def positions(self, actor_id: str) -> list[int]:
+        """Token indices where a person is named (for recency: who was mentioned last)."""
+        return sorted(i for p in self._persons if p.actor_id == actor_id for i in p.positions)
 
     def actor(self, actor_id: str | None) -> Actor | None:
         return self.actors.get(actor_id) if actor_id else None

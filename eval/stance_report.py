@@ -1,0 +1,305 @@
+"""Write eval/stance.md: stance-coding scores on the seed gold and the PolNeAR dev gold.
+
+Run from the repository root:  .venv/bin/python -m eval.stance_report
+
+Each gold set is coded by the official evaluation path (`pipeline.evaluate.eval_stance`:
+the real pipeline through Dagster into a temporary warehouse) and scored by the shared
+scorer (../shared/tools/stance_score.py). The page adds a confusion table (gold label
+against predicted label on the actor-target pairs found) and examples of errors grouped by
+their cause, the cause read off the kept warehouse (quotes, speakers) and the gold file.
+The gold files and texts are third-party data read in place; the page quotes only short
+evidence excerpts.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("STANCEWIRE_SHARED", REPO.parent / "shared"))
+LABELS = ("favor", "against", "neutral")
+EXAMPLES = 10
+REFERRING = {"he", "she", "him", "her", "his", "it", "this", "idea", "plan"}  # words the coder resolves
+
+
+@dataclass(frozen=True)
+class GoldSet:
+    name: str
+    texts: Path
+    codebook: Path
+    gold: Path
+    articles_file: Path | None
+
+
+SETS = [
+    GoldSet("Seed article (ukraine-peacekeeping)", SHARED / "data" / "seed",
+            REPO / "data" / "codebooks" / "ukraine-peacekeeping.yaml",
+            SHARED / "data" / "stance-gold" / "seed.jsonl", None),
+    GoldSet("PolNeAR dev, 21 annotated articles (us-election-2016)", SHARED / "data" / "polnear" / "dev" / "text",
+            REPO / "data" / "codebooks" / "us-election-2016.yaml",
+            SHARED / "data" / "stance-gold" / "polnear-dev.jsonl",
+            SHARED / "data" / "stance-gold" / "polnear-dev-articles.txt"),
+]
+
+# Why an error happens, by what the warehouse and the gold file show (first match wins).
+CAUSES = {
+    "label": "Wrong label: the actor and target were linked, the cue or its negation read the other way.",
+    "speaker": "Quote given to another speaker: the attribution extractor assigned the quote holding the "
+               "evidence to a different source, so its stance went to that source (upstream of stance coding).",
+    "naming": "Other holder for the evidence: the statement was found, but held by another actor or by a "
+              "description the scorer cannot match to the gold name (a super PAC rather than its funders, "
+              "\"A union ...\" for \"Association of ...\").",
+    "implicit": "Target not named: the evidence refers to the target only through context the resolver "
+                "does not follow (\"this guy\", a plan, the campaign's people).",
+    "no_cue": "No listed cue: the position is implied (irony, reasons, a contrast, an act that takes a "
+              "side indirectly) rather than said with a support/opposition or judging word.",
+    "not_coded": "Not a gold statement: a cue and a target were linked for an actor the annotators did not "
+                 "code here (a headline, a reported rather than held view, a misparse).",
+}
+
+
+def _scorer():
+    from pipeline.evaluate import default_scorer
+
+    path = default_scorer("stance")
+    spec = importlib.util.spec_from_file_location("stance_score", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def run_set(gs: GoldSet, work: Path) -> dict:
+    """Code a gold set through the pipeline, score it, and collect what the page needs."""
+    from pipeline.evaluate import eval_stance, score
+
+    out = work / "pred.jsonl"
+    keep = work / "warehouse"
+    eval_stance(gs.texts, [str(gs.codebook)], out, gs.gold, gs.articles_file, keep=keep)
+    scope = ["--articles-file", str(gs.articles_file)] if gs.articles_file else ["--texts", str(gs.texts)]
+    metrics = json.loads(score("stance", [str(gs.gold), str(out), *scope, "--json"]))
+    articles = ([line.strip().removesuffix(".txt") for line in gs.articles_file.read_text().splitlines() if line.strip()]
+                if gs.articles_file else [p.stem for p in gs.texts.glob("*.txt")])
+    gold = [g for g in _load(gs.gold) if g["article"] in set(articles)]
+    pred = [p for p in _load(out) if p["article"] in set(articles)]
+    return {"metrics": metrics, "gold": gold, "pred": pred, "quotes": _quotes(keep / "warehouse.duckdb"),
+            "terms": _term_words(gs.codebook)}
+
+
+def _term_words(codebook: Path) -> dict[str, set[str]]:
+    """Per target: the lower-case words of its codebook terms, without a plural -s."""
+    from pipeline.codebooks import load_codebook
+
+    return {t.id: {w.lower().rstrip("s") for term in t.terms for w in term.split() if len(w) > 2}
+            for t in load_codebook(codebook).targets}
+
+
+def _quotes(warehouse: Path) -> dict[str, list[tuple[str, str, str | None]]]:
+    """Per article name: (quote content, resolved speaker name or None) for every quote."""
+    import duckdb
+
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = conn.execute(
+            "SELECT DISTINCT a.doc_name, q.content, s.name FROM quotes q JOIN articles a USING (article_id) "
+            "LEFT JOIN (SELECT DISTINCT article_id, actor_id, name FROM article_actors) s "
+            "ON s.article_id = q.article_id AND s.actor_id = q.speaker_actor_id").fetchall()
+    finally:
+        conn.close()
+    out = defaultdict(list)
+    for doc, content, speaker in rows:
+        out[doc].append((content, speaker))
+    return out
+
+
+def analyse(result: dict, sc) -> tuple[Counter, list[tuple[str, str, dict, dict | None]]]:
+    """Confusion counts (gold label, predicted label or "none") over clear gold rows, and
+    the errors as (cause, kind, row, other row)."""
+    gold, pred = result["gold"], result["pred"]
+    seen, uniq = set(), []
+    for p in pred:  # the scorer's de-duplication
+        key = (p["article"], tuple(sc.tokens(p["actor"])), p["target"], p["stance"])
+        if key not in seen:
+            seen.add(key)
+            uniq.append(p)
+    pred = uniq
+    used: set[int] = set()
+    matched_pred: set[int] = set()
+    for k, p in enumerate(pred):  # the scorer's one-to-one matching
+        hit = None
+        for i, g in enumerate(gold):
+            if i in used or g["article"] != p["article"] or g["target"] != p["target"] or g["stance"] != p["stance"]:
+                continue
+            if sc.same_actor(p, g) and (hit is None or (gold[hit]["certainty"] != "clear" and g["certainty"] == "clear")):
+                hit = i
+        if hit is not None:
+            used.add(hit)
+            matched_pred.add(k)
+    confusion: Counter = Counter()
+    errors = []
+    for i, g in enumerate(gold):
+        if g["certainty"] != "clear":
+            continue
+        pairs = [p for p in pred if p["article"] == g["article"] and p["target"] == g["target"] and sc.same_actor(p, g)]
+        labels = [p["stance"] for p in pairs]
+        got = g["stance"] if g["stance"] in labels else (Counter(labels).most_common(1)[0][0] if labels else "none")
+        confusion[(g["stance"], got)] += 1
+        if i not in used:
+            errors.append((_fn_cause(g, pairs, pred, result["quotes"], result["terms"], sc), "missed", g,
+                           pairs[0] if pairs else None))
+    missed = [g for i, g in enumerate(gold) if i not in used and g["certainty"] == "clear"]
+    for k, p in enumerate(pred):
+        if k not in matched_pred:
+            errors.append((_fp_cause(p, gold, missed, sc), "false alarm", p, None))
+    return confusion, errors
+
+
+def _overlap(a: str, b: str) -> bool:
+    a, b = a.strip().strip("“”\"'"), b.strip().strip("“”\"'")
+    return bool(a and b) and (a[:40] in b or b[:40] in a)
+
+
+def _fn_cause(g, pairs, pred, quotes, terms, sc) -> str:
+    if pairs:
+        return "label"
+    holding = [speaker for content, speaker in quotes.get(g["article"], []) if _overlap(g["evidence"], content)]
+    if any(holding) and not any(speaker and sc.same_actor({"actor": speaker}, g) for speaker in holding):
+        return "speaker"
+    if any(p["article"] == g["article"] and p["target"] == g["target"] and p["stance"] == g["stance"]
+           and _overlap(p["evidence"], g["evidence"]) for p in pred):
+        return "naming"
+    words = {w.strip(".,;:!?\"“”()").lower() for w in g["evidence"].replace("’s", " ").replace("'s", " ").split()}
+    if not {w.rstrip("s") for w in words} & terms.get(g["target"], set()) and not words & REFERRING:
+        return "implicit"
+    return "no_cue"
+
+
+def _fp_cause(p, gold, missed, sc) -> str:
+    same = [g for g in gold if g["article"] == p["article"] and g["target"] == p["target"] and sc.same_actor(p, g)]
+    if same:
+        return "label"
+    if any(g["article"] == p["article"] and g["target"] == p["target"] and g["stance"] == p["stance"]
+           and _overlap(g["evidence"], p["evidence"]) for g in missed):
+        return "naming"
+    return "not_coded"
+
+
+def _pick(errors: list, n: int) -> list:
+    """n examples spread over the causes, most frequent cause first."""
+    by_cause = defaultdict(list)
+    for e in errors:
+        by_cause[e[0]].append(e)
+    order = sorted(by_cause, key=lambda c: -len(by_cause[c]))
+    out, k = [], 0
+    while len(out) < n and any(by_cause[c][k:k + 1] for c in order):
+        for c in order:
+            if k < len(by_cause[c]) and len(out) < n:
+                out.append(by_cause[c][k])
+        k += 1
+    return sorted(out, key=lambda e: order.index(e[0]))
+
+
+def _short(text: str, n: int = 130) -> str:
+    text = " ".join(text.split()).replace("|", "/")
+    return text if len(text) <= n else text[:n - 1] + "…"
+
+
+def _set_name(gs: GoldSet) -> str:
+    return gs.name.split(",")[0].split(" (")[0]
+
+
+def render(results: list[tuple[GoldSet, dict]], sc) -> str:
+    lines = [
+        "# Stance coding: evaluation",
+        "",
+        "Generated by `.venv/bin/python -m eval.stance_report` (do not edit by hand). Each gold set is",
+        "coded by the official evaluation path (`stancewire eval stance`: the pipeline through Dagster",
+        "into a temporary warehouse) and scored by `../shared/tools/stance_score.py`. Gold rows marked",
+        "`debatable` are optional: matching one neither helps nor hurts.",
+        "",
+        "## Scores",
+        "",
+        "| gold set | gold (clear) | predicted | TP | FP | precision | recall | F1 | pairs found | label accuracy |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    all_errors = []
+    confusions = []
+    for gs, res in results:
+        m = res["metrics"]
+        lines.append(f"| {gs.name} | {m['gold_clear']} | {m['predicted']} | {m['true_positive']} | "
+                     f"{m['false_positive']} | {m['precision']:.2f} | {m['recall']:.2f} | {m['f1']:.2f} | "
+                     f"{m['pairs_found']} | {m['label_accuracy']:.2f} |")
+        confusion, errors = analyse(res, sc)
+        confusions.append((gs, confusion))
+        all_errors += [(gs, *e) for e in errors]
+    lines += ["", "## Confusion (clear gold rows: gold label by predicted label)", "",
+              "A row counts once per clear gold statement: the predicted label of the same actor and",
+              "target (the gold one when any prediction agrees), or `none` when the pair was not found.", ""]
+    for gs, confusion in confusions:
+        lines += [f"**{gs.name}**", "", "| gold \\ predicted | " + " | ".join(LABELS) + " | none |",
+                  "|---|" + "---|" * (len(LABELS) + 1)]
+        for g in LABELS:
+            lines.append(f"| {g} | " + " | ".join(str(confusion[(g, p)]) for p in (*LABELS, "none")) + " |")
+        lines.append("")
+    counts = Counter((gs.name, cause) for gs, cause, *_ in all_errors)
+    lines += ["## Errors by cause", "",
+              "Every missed clear gold statement and every false alarm, by the cause the warehouse and the",
+              "gold file show (rules in `eval/stance_report.py`).", "",
+              "| cause | " + " | ".join(gs.name for gs, _ in results) + " |", "|---|" + "---|" * len(results)]
+    for cause, text in CAUSES.items():
+        if any(counts[(gs.name, cause)] for gs, _ in results):
+            lines.append(f"| {text.split(':')[0]} | " + " | ".join(str(counts[(gs.name, cause)]) for gs, _ in results)
+                         + " |")
+    lines += ["", f"## {EXAMPLES} examples, grouped by cause", ""]
+    picked = _pick([(cause, gs, kind, row, other) for gs, cause, kind, row, other in all_errors], EXAMPLES)
+    current = None
+    for cause, gs, kind, row, other in picked:
+        if cause != current:
+            if current is not None:
+                lines.append("")
+            current = cause
+            title, why = CAUSES[cause].split(": ", 1)
+            lines += [f"### {title}", "", why[0].upper() + why[1:], ""]
+        what = f"{row['actor']} → {row['target']} **{row['stance']}**"
+        if kind == "missed":
+            extra = f" (predicted {other['stance']})" if other else ""
+            lines.append(f"- missed{extra}, {_set_name(gs)}: {what}. Evidence: “{_short(row['evidence'])}”")
+        else:
+            lines.append(f"- false alarm, {_set_name(gs)}: {what}, cue `{row.get('cue')}`. "
+                         f"Evidence: “{_short(row['evidence'])}”")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
+    sys.path.insert(0, str(REPO))
+    sc = _scorer()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="stance-report-") as tmp:
+        for k, gs in enumerate(SETS):
+            work = Path(tmp) / str(k)
+            work.mkdir()
+            results.append((gs, run_set(gs, work)))
+    page = render(results, sc)
+    (REPO / "eval" / "stance.md").write_text(page, encoding="utf-8")
+    for gs, res in results:
+        m = res["metrics"]
+        print(f"{gs.name}: P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.2f} "
+              f"label accuracy {m['label_accuracy']:.2f}")
+    print(f"wrote {REPO / 'eval' / 'stance.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

