@@ -30,4 +30,7 @@ def data_dictionary() -> str:
                 desc += f" References `{c.references[0]}.{c.references[1]}`."
             lines.append(f"| `{c.name}` | {c.type} | {'yes' if c.nullable else 'no'} | {desc} |")
         lines.append("")
+    from .views import dictionary_markdown
+
+    lines += dictionary_markdown()  # the researcher views, from the comments in pipeline/sql/views.sql
     return "\n".join(lines)

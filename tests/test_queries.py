@@ -1,0 +1,175 @@
+"""docs/queries.md: each of the ten questions' SQL runs against the seed warehouse, and its
+answer is checked against the underlying tables (not just that it runs)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from pipeline import views
+from pipeline.schema import QUOTE_KINDS
+
+QUERIES = Path(__file__).resolve().parent.parent / "docs" / "queries.md"
+
+
+def questions() -> dict[int, tuple[str, str]]:
+    """number -> (question, SQL) from docs/queries.md (the first ```sql block under each '## N.')."""
+    text = QUERIES.read_text(encoding="utf-8")
+    found = {}
+    for section in re.split(r"^## ", text, flags=re.M)[1:]:
+        m = re.match(r"(\d+)\. (.+)", section)
+        sql = re.search(r"```sql\n(.*?)```", section, flags=re.S)
+        if m and sql:
+            found[int(m[1])] = (m[2].strip(), sql[1])
+    return found
+
+
+def run(db, sql) -> list[dict]:
+    cur = db.execute(sql)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+def scalar(db, sql, params=()):
+    return db.execute(sql, list(params)).fetchall()[0][0]
+
+
+def ties_by_name(db) -> dict[tuple[str, str], list[int]]:
+    """(name_a, name_b) -> [congruence, conflict] recomputed from the statements (seed names are unique)."""
+    held = defaultdict(set)
+    for name, actor, book, target, stance in db.execute(
+            "SELECT DISTINCT a.name, s.actor_id, s.codebook, s.target, s.stance FROM stances s "
+            "JOIN actors a ON a.actor_id = s.actor_id WHERE s.stance IN ('favor', 'against')").fetchall():
+        held[(book, target)].add((actor, name, stance))
+    ties = defaultdict(lambda: [0, 0])
+    for positions in held.values():
+        for (a, na, sa), (b, nb, sb) in itertools.combinations(sorted(positions), 2):
+            if a != b:
+                ties[(na, nb)][0 if sa == sb else 1] += 1
+    return ties
+
+
+def check_1(db, rows):
+    n_quotes = dict(db.execute("SELECT name, n_quotes FROM actors WHERE n_quotes > 0").fetchall())
+    assert len(rows) == min(10, len(n_quotes))
+    for r in rows:
+        assert r["quotes"] == n_quotes[r["speaker_name"]] and 0 <= r["direct_quotes"] <= r["quotes"]
+    assert [r["quotes"] for r in rows] == sorted((r["quotes"] for r in rows), reverse=True)
+    assert rows[0]["quotes"] == max(n_quotes.values())
+
+
+def check_2(db, rows):
+    assert sum(r["quotes"] for r in rows) == scalar(db, "SELECT count(*) FROM quotes WHERE speaker_actor_id IS NOT NULL")
+    assert sum(r["speakers"] for r in rows) == scalar(
+        db, "SELECT count(DISTINCT speaker_actor_id) FROM quotes WHERE speaker_actor_id IS NOT NULL")
+    by_country = {r["country"]: r for r in rows}
+    assert "Sergei Lavrov" in by_country["RUS"]["who"]
+
+
+def check_3(db, rows):
+    assert rows and all(r["kind"] in QUOTE_KINDS for r in rows)
+    assert any("unacceptable to us" in r["content"] for r in rows)
+    assert len(rows) == scalar(db, "SELECT count(*) FROM quotes WHERE speaker_actor_id = 'person:sergei-lavrov'")
+
+
+def check_4(db, rows):
+    pairs = {(r["position"], r["actor_name"]) for r in rows}
+    assert ("against", "Sergei Lavrov") in pairs and ("favor", "Keir Starmer") in pairs
+    counts = defaultdict(lambda: defaultdict(int))
+    for name, stance in db.execute(
+            "SELECT a.name, s.stance FROM stances s JOIN actors a ON a.actor_id = s.actor_id "
+            "WHERE s.codebook = 'ukraine-peacekeeping' AND s.target = 'peacekeeping_force'").fetchall():
+        counts[name][stance] += 1
+    assert {r["actor_name"] for r in rows} == set(counts)
+    for r in rows:
+        c = counts[r["actor_name"]]
+        assert r["n_statements"] == sum(c.values())
+        assert r["position"] == ("favor" if c["favor"] > c["against"] else "against" if c["against"] > c["favor"]
+                                 else "ambivalent" if c["favor"] else "neutral")
+
+
+def check_5(db, rows):
+    for r in rows:
+        assert r["net"] == r["favor"] - r["against"]
+    for label in ("favor", "against", "neutral"):
+        assert sum(r[label] for r in rows) == scalar(db, "SELECT count(*) FROM stances WHERE stance = ?", [label])
+    assert [r["net"] for r in rows] == sorted((r["net"] for r in rows), reverse=True)
+
+
+def check_6(db, rows):
+    for r in rows:
+        assert r["net"] == r["favor"] - r["against"]
+    for label in ("favor", "against"):
+        assert sum(r[label] for r in rows) == scalar(
+            db, "SELECT count(*) FROM stances s JOIN actors a ON a.actor_id = s.actor_id "
+                "WHERE a.country IS NOT NULL AND s.stance = ?", [label])
+    russia = next(r for r in rows if (r["country"], r["target"]) == ("RUS", "peacekeeping_force"))
+    assert russia["net"] < 0 and "Sergei Lavrov" in russia["actors"]
+
+
+def _check_network(db, rows, column, index):
+    ties = ties_by_name(db)
+    assert rows
+    for r in rows:
+        assert r[column] > 0 and r[column] == ties[(r["actor_a_name"], r["actor_b_name"])][index]
+    assert rows[0][column] == max(t[index] for t in ties.values())
+
+
+def check_7(db, rows):
+    _check_network(db, rows, "conflict", 1)
+    # Lavrov (against) and Starmer (for) are tied in the conflict network
+    assert scalar(db, "SELECT conflict FROM discourse_network WHERE actor_a = 'person:keir-starmer' "
+                      "AND actor_b = 'person:sergei-lavrov'") >= 1
+
+
+def check_8(db, rows):
+    _check_network(db, rows, "congruence", 0)
+
+
+def check_9(db, rows):
+    assert len(rows) == scalar(db, "SELECT count(*) FROM quotes WHERE contains(speaker_actor_id, '@')")
+    assert "A UK Government source" in {r["speaker_name"] for r in rows}
+
+
+def check_10(db, rows):
+    assert rows
+    for r in rows:
+        assert r["evidence"] == r["evidence_in_article"] and r["evidence"].strip()
+        assert r["stance"] == "against" and r["target_label"]
+
+
+CHECKS = {n: globals()[f"check_{n}"] for n in range(1, 11)}
+
+
+def test_queries_md_has_ten_questions():
+    assert sorted(questions()) == list(range(1, 11))
+
+
+@pytest.mark.parametrize("number", range(1, 11))
+def test_query_answers_its_question(seed_db, number):
+    question, sql = questions()[number]
+    CHECKS[number](seed_db, run(seed_db, sql))
+
+
+def test_views_exist_with_comments(seed_db):
+    assert views.view_names_in_sql() == list(views.VIEW_NAMES)
+    comments = dict(seed_db.execute("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall())
+    for name in views.VIEW_NAMES:
+        assert comments.get(name), f"view {name} has no comment"
+        cols = seed_db.execute("SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ?", [name]).fetchall()
+        assert cols and all(c for _, c in cols), f"{name}: a column has no comment"
+
+
+def test_views_run_on_a_release_too(seed_run, seed_db):
+    tmp, _, _ = seed_run
+    con = views.open_release(tmp / "releases" / "v1.0.0")
+    try:
+        for name in views.VIEW_NAMES:
+            ordered = f"SELECT * FROM {name} ORDER BY ALL"
+            assert con.execute(ordered).fetchall() == seed_db.execute(ordered).fetchall(), name
+    finally:
+        con.close()

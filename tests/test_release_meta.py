@@ -1,0 +1,426 @@
+"""What a release carries for its consumers: two runs on different inputs make v1.0.0 and
+v1.1.0; `release diff` and CHANGELOG.md report the added article; datapackage.json and
+croissant.json validate with the reference libraries with the network cut off; the static
+index is served on 127.0.0.1 and a table is read over HTTP; files rebuild byte for byte."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import http.server
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import threading
+import urllib.request
+import xml.etree.ElementTree as ET
+
+import duckdb
+import pytest
+from conftest import SEED, make_settings, run
+
+from pipeline import figures, release, release_meta
+from pipeline.cli import main
+from pipeline.schema import TABLES, create_table_sql
+
+SECOND_BATCH = "drop-2"
+# Title with markup and Markdown metacharacters: every place it is shown must escape it.
+SECOND_ARTICLE = """\
+Macron and Orbán split over <b>peacekeepers</b> | *Ukraine* [update]
+Source: Test Wire
+French President Emmanuel Macron said on Thursday that European troops could help secure a peace deal in Ukraine.
+“Europe must be ready to send a peacekeeping force to Ukraine,” Macron told reporters in Paris.
+Hungarian Prime Minister Viktor Orbán said he was opposed to sending peacekeeping troops to Ukraine.
+"""
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def two_versions(tmp_path_factory):
+    """A fresh warehouse: the seed article (batch "raw", as in seed_run), then a second batch."""
+    tmp = tmp_path_factory.mktemp("two_versions")
+    first = tmp / "raw"
+    first.mkdir()
+    shutil.copy(SEED, first / SEED.name)
+    outcome = run(make_settings(tmp, first), tmp / "dagster")
+    assert outcome.ok, outcome.reason
+    second = tmp / SECOND_BATCH
+    second.mkdir()
+    (second / "macron-orban.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
+    outcome = run(make_settings(tmp, second), tmp / "dagster")
+    assert outcome.ok, outcome.reason
+    conn = duckdb.connect(str(tmp / "warehouse.duckdb"), read_only=True)
+    new_id, title = conn.execute("SELECT article_id, title FROM articles WHERE batch_id = ?", [SECOND_BATCH]).fetchall()[0]
+    conn.close()
+    return tmp, new_id, title
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Cut the network off (loopback and Unix sockets still work); fail on any attempt."""
+    attempts = []
+    real_connect, real_connect_ex, real_getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+
+    def local(address) -> bool:
+        return isinstance(address, (str, bytes)) or address[0] in ("127.0.0.1", "::1", "localhost")
+
+    def connect(self, address):
+        if local(address):
+            return real_connect(self, address)
+        attempts.append(address)
+        raise OSError(f"network disabled in this test: {address}")
+
+    def connect_ex(self, address):
+        if local(address):
+            return real_connect_ex(self, address)
+        attempts.append(address)
+        return 101
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host in (None, "127.0.0.1", "::1", "localhost"):
+            return real_getaddrinfo(host, *args, **kwargs)
+        attempts.append(host)
+        raise socket.gaierror(f"network disabled in this test: {host}")
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield attempts
+    assert attempts == [], f"tried to reach the network: {attempts}"
+
+
+# ---------------------------------------------------------------- versions, diff, changelog
+
+
+def test_two_runs_on_different_inputs_make_v1_0_and_v1_1(two_versions):
+    tmp, _, _ = two_versions
+    releases = tmp / "releases"
+    assert release.list_versions(releases) == ["v1.0.0", "v1.1.0"]
+    assert release.current_version(releases) == "v1.1.0"
+    m = release.read_manifest(releases, "v1.1.0")
+    assert m["previous_version"] == "1.0.0"
+    assert m["tables"]["articles"]["rows"] == 2
+    for version in ("v1.0.0", "v1.1.0"):
+        files = release.read_manifest(releases, version)["files"]
+        assert {"README.md", "CHANGELOG.md", "datapackage.json", "croissant.json", *figures.FIGURES} <= set(files)
+        assert release.verify(releases, version) == []
+
+
+def test_release_diff_reports_the_added_article(two_versions, capsys):
+    tmp, new_id, title = two_versions
+    diff = release_meta.diff_versions(tmp / "releases", "v1.0.0", "v1.1.0")
+    articles = diff.table("articles")
+    assert (articles.rows_before, articles.rows_after) == (1, 2)
+    assert (articles.added, articles.removed, articles.changed) == (1, 0, 0)
+    assert articles.added_keys == [[new_id, title]]
+    assert diff.table("quotes").added >= 1 and diff.table("quotes").removed == 0
+    assert all(key[0].startswith(new_id + ":") for key in diff.table("quotes").added_keys)
+    assert not diff.schema_changed
+
+    assert main(["release", "diff", "v1.0.0", "v1.1.0", "--releases", str(tmp / "releases")]) == 0
+    out = capsys.readouterr().out
+    assert "schema: unchanged" in out
+    assert re.search(r"^articles\s+1\s+2\s+1\s+0\s+0$", out, flags=re.M)
+    assert f"+ {new_id}  “{title}”" in out
+
+    assert main(["release", "diff", "1.0.0", "1.1.0", "--json", "--releases", str(tmp / "releases")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    by_table = {t["table"]: t for t in data["tables"]}
+    assert by_table["articles"]["added"] == 1 and by_table["articles"]["added_keys"][0][0] == new_id
+
+    assert main(["release", "diff", "v1.0.0", "v7.0.0", "--releases", str(tmp / "releases")]) == 2
+
+
+def test_changelog_says_the_same(two_versions):
+    tmp, new_id, _ = two_versions
+    diff = release_meta.diff_versions(tmp / "releases", "v1.0.0", "v1.1.0")
+    log = (tmp / "releases" / "v1.1.0" / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert log.index("## 1.1.0") < log.index("## 1.0.0")  # newest first, older entries kept
+    assert "Compared with 1.0.0: 1 article added, 0 removed, 0 changed." in log
+    for t in diff.tables:  # the table of counts is the diff's
+        assert f"| {release._md(t.table)} | {t.rows_before} | {t.rows_after} | {t.added} | {t.removed} | {t.changed} |" in log
+    assert "### Articles added" in log and f"- {new_id}: " in log
+    # the title's markup is escaped, not live
+    assert "<b>" not in log and "&lt;b&gt;peacekeepers&lt;/b&gt; \\| \\*Ukraine\\* \\[update\\]" in log
+    assert "No schema change." in log
+    first = (tmp / "releases" / "v1.0.0" / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "## 1.0.0" in first and "First release: 1 article," in first
+
+
+def test_diff_of_folders_with_schema_changes(tmp_path):
+    """Columns added / removed / retyped and whole tables added or removed are reported;
+    rows of a table are matched by key."""
+    old, new = tmp_path / "v1.0.0", tmp_path / "v2.0.0"
+    old.mkdir()
+    new.mkdir()
+    con = duckdb.connect()
+
+    def write(folder, name, sql):
+        con.execute(f"COPY ({sql}) TO '{folder / (name + '.parquet')}' (FORMAT parquet)")
+
+    write(old, "actors", "SELECT * FROM (VALUES ('person:a', 'A', 1), ('person:b', 'B', 2), ('person:c', 'C', 3)) "
+                         "t(actor_id, name, n_quotes)")
+    write(new, "actors", "SELECT * FROM (VALUES ('person:a', 'A', 1.0::DOUBLE, 'GBR'), ('person:b', 'B', 5.0::DOUBLE, NULL), "
+                         "('person:d', 'D', 0.0::DOUBLE, NULL)) t(actor_id, name, n_quotes, country)")
+    write(old, "gone", "SELECT 1 AS x")
+    write(new, "fresh", "SELECT 1 AS y UNION ALL SELECT 2")
+    diff = release_meta.diff_folders(old, new)
+    actors = diff.table("actors")
+    assert (actors.added, actors.removed, actors.changed) == (1, 1, 1)
+    assert actors.added_keys == [["person:d", "D"]] and actors.removed_keys == [["person:c", "C"]]
+    assert actors.changed_keys == [["person:b", "B"]]
+    assert actors.columns_added == ["country"] and actors.types_changed == [["n_quotes", "INTEGER", "DOUBLE"]]
+    assert diff.table("gone").status == "removed" and diff.table("fresh").status == "added"
+    assert diff.table("fresh").added == 2
+    assert diff.schema_changed
+    text = release_meta.format_diff(diff)
+    assert "actors: column n_quotes: type INTEGER -> DOUBLE" in text and "(removed table)" in text
+
+
+# ---------------------------------------------------------------- datapackage and croissant
+
+
+def test_datapackage_validates_with_frictionless(two_versions, offline, tmp_path):
+    import frictionless
+
+    tmp, _, _ = two_versions
+    folder = tmp / "releases" / "v1.1.0"
+    desc = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    assert [r["name"] for r in desc["resources"]] == list(release.read_manifest(tmp / "releases", "v1.1.0")["tables"])
+    stances = next(r for r in desc["resources"] if r["name"] == "stances")
+    assert stances["schema"]["primaryKey"] == list(TABLES["stances"].primary_key)
+    assert {"fields": ["actor_id"], "reference": {"resource": "actors", "fields": ["actor_id"]}} in stances["schema"]["foreignKeys"]
+    assert {lic["name"] for lic in desc["licenses"]} == {"notspecified", "MIT"}
+    assert {s["title"] for s in desc["sources"]} >= {"Input batch raw", f"Input batch {SECOND_BATCH}",
+                                                     "Codebook ukraine-peacekeeping 1.0"}
+
+    # 1. The release as published (Parquet). frictionless reads Parquet through pandas, where a
+    #    NULL in an integer column arrives as NaN and fails the integer type check: that is the
+    #    only error allowed, and only on nullable integer fields.
+    report = frictionless.validate(str(folder / "datapackage.json"))
+    assert not report.errors
+    nullable_ints = {(r["name"], f["name"]) for r in desc["resources"] for f in r["schema"]["fields"]
+                     if f["type"] == "integer" and not f.get("constraints", {}).get("required")}
+    unexpected = [(task.name, e.type, getattr(e, "field_name", None), getattr(e, "cell", None), e.note)
+                  for task in report.tasks for e in task.errors
+                  if not (e.type == "type-error" and (task.name, e.field_name) in nullable_ints and e.cell == "nan")]
+    assert unexpected == []
+    assert len(report.tasks) == len(desc["resources"])
+
+    # 2. The same descriptor over a CSV rendition of the same data (NULL written as \N): every
+    #    check runs (types, required, enums, primary keys, foreign keys) and passes.
+    csv_dir = tmp_path / "csv"
+    csv_dir.mkdir()
+    con = duckdb.connect()
+    for r in desc["resources"]:
+        con.execute(f"COPY (SELECT * FROM read_parquet('{folder / r['path']}')) TO '{csv_dir / (r['name'] + '.csv')}' "
+                    "(HEADER, NULL '\\N')")
+        r.update(path=r["name"] + ".csv", format="csv", mediatype="text/csv")
+        r.pop("hash")
+        r["schema"]["missingValues"] = ["\\N"]
+    (csv_dir / "datapackage.json").write_text(json.dumps(desc), encoding="utf-8")
+    report = frictionless.validate(str(csv_dir / "datapackage.json"))
+    assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type", "note"])[:10]
+
+    # ... and a dangling reference is caught, so the foreign keys are really checked.
+    con.execute(f"COPY (SELECT * REPLACE (CASE WHEN actor_id IS NOT NULL THEN 'person:nobody' END AS actor_id) "
+                f"FROM read_parquet('{folder / 'mentions.parquet'}')) TO '{csv_dir / 'mentions.csv'}' (HEADER, NULL '\\N')")
+    report = frictionless.validate(str(csv_dir / "datapackage.json"))
+    assert not report.valid
+    assert {e.type for task in report.tasks for e in task.errors} == {"foreign-key"}
+
+
+def test_croissant_validates_with_mlcroissant(two_versions, offline):
+    import mlcroissant as mlc
+
+    tmp, new_id, _ = two_versions
+    folder = tmp / "releases" / "v1.1.0"
+    manifest = release.read_manifest(tmp / "releases", "v1.1.0")
+    ds = mlc.Dataset(jsonld=str(folder / "croissant.json"))
+    issues = ds.metadata.ctx.issues
+    assert not issues.errors and not issues.warnings, issues.report()
+    assert [rs.name for rs in ds.metadata.record_sets] == list(manifest["tables"])
+    # the record sets resolve to the Parquet files beside the JSON-LD
+    ids = [r["articles/article_id"] for r in ds.records("articles")]
+    assert len(ids) == manifest["tables"]["articles"]["rows"]
+    assert new_id in {i.decode() if isinstance(i, bytes) else i for i in ids}
+    assert sum(1 for _ in ds.records("quotes")) == manifest["tables"]["quotes"]["rows"]
+
+
+# ---------------------------------------------------------------- index and HTTP
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _RangeRequests(_Quiet):
+    """A static server that also answers HTTP Range requests, as nginx, S3 and other object
+    stores do (Polars reads remote Parquet by ranges)."""
+
+    def send_head(self):
+        m = re.fullmatch(r"bytes=(\d*)-(\d*)", (self.headers.get("Range") or "").strip())
+        path = self.translate_path(self.path)
+        if not m or not os.path.isfile(path):
+            return super().send_head()
+        size = os.path.getsize(path)
+        if m[1] == "":
+            start, end = max(size - int(m[2]), 0), size - 1
+        else:
+            start, end = int(m[1]), min(int(m[2]) if m[2] else size - 1, size - 1)
+        with open(path, "rb") as f:
+            f.seek(start)
+            data = f.read(end - start + 1)
+        self.send_response(206)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        return io.BytesIO(data)
+
+
+@contextlib.contextmanager
+def serve(root, handler=_Quiet):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_index_lists_every_version(two_versions):
+    tmp, _, _ = two_versions
+    root = tmp / "releases"
+    index = json.loads((root / "index.json").read_text(encoding="utf-8"))
+    assert index["latest"] == "v1.1.0"
+    assert [(v["version"], v["latest"]) for v in index["versions"]] == [("v1.1.0", True), ("v1.0.0", False)]
+    for v in index["versions"]:
+        m = release.read_manifest(root, v["version"])
+        assert v["created"] == m["created"]
+        assert v["rows"] == {t: m["tables"][t]["rows"] for t in m["tables"]}
+        for name, f in v["files"].items():
+            path = root / f["href"]
+            assert path.is_file() and f["href"] == f"{v['version']}/{name}"
+            assert (path.stat().st_size, sha256(path)) == (f["bytes"], f["sha256"])
+    page = (root / "index.html").read_text(encoding="utf-8")
+    assert 'href="v1.1.0/quotes.parquet"' in page and "v1.1.0 (latest)" in page
+    assert not list(root.glob(".index*"))  # no temporary file left behind
+
+
+def test_a_table_is_read_over_http(two_versions):
+    import pandas as pd
+    import polars as pl
+
+    tmp, new_id, _ = two_versions
+    root = tmp / "releases"
+    local = pl.read_parquet(root / "v1.1.0" / "quotes.parquet")
+    # Any static file server: Python's own (no Range support); pandas fetches the whole file.
+    with serve(root) as base:
+        page = urllib.request.urlopen(base, timeout=10).read().decode()  # index.html is the folder's page
+        assert "stancewire releases" in page
+        index = json.load(urllib.request.urlopen(base + "index.json", timeout=10))
+        latest = next(v for v in index["versions"] if v["latest"])
+        url = base + latest["files"]["quotes.parquet"]["href"]
+        frame = pd.read_parquet(url)
+        assert frame["quote_id"].tolist() == local["quote_id"].to_list()
+        assert any(q.startswith(new_id) for q in frame["quote_id"])
+    # A server with Range requests (nginx, object stores): Polars reads the URL directly.
+    with serve(root, _RangeRequests) as base:
+        remote = pl.read_parquet(base + "v1.1.0/quotes.parquet")
+        assert remote.equals(local)
+        articles = pl.read_parquet(base + "v1.1.0/articles.parquet", columns=["article_id"])
+        assert articles.height == 2 and new_id in articles["article_id"].to_list()
+
+
+# ---------------------------------------------------------------- reproducibility
+
+
+def test_same_input_in_a_fresh_warehouse_gives_identical_files(seed_run, two_versions):
+    """seed_run and two_versions' first run are independent warehouses fed the same article."""
+    seed_tmp, _, outcome = seed_run
+    assert outcome.ok, outcome.reason
+    tmp, _, _ = two_versions
+    a = release.read_manifest(seed_tmp / "releases", "v1.0.0")
+    b = release.read_manifest(tmp / "releases", "v1.0.0")
+    assert {t: v["sha256"] for t, v in a["tables"].items()} == {t: v["sha256"] for t, v in b["tables"].items()}
+    for name in figures.FIGURES:
+        assert a["files"][name] == b["files"][name]
+
+
+def test_rebuilding_a_release_gives_identical_files(two_versions, tmp_path):
+    tmp, _, _ = two_versions
+    manifest = release.read_manifest(tmp / "releases", "v1.1.0")
+    conn = duckdb.connect(str(tmp / "warehouse.duckdb"), read_only=True)
+    try:
+        for attempt in ("one", "two"):
+            folder = tmp_path / attempt
+            folder.mkdir()
+            tables = release.export_tables(conn, folder)
+            assert {t: v["sha256"] for t, v in tables.items()} == {t: v["sha256"] for t, v in manifest["tables"].items()}
+            for name in figures.write_figures(conn, folder):
+                assert sha256(folder / name) == manifest["files"][name], name
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------- the card and its figures
+
+
+def test_card_shows_figures_drawn_from_the_data(two_versions):
+    tmp, _, _ = two_versions
+    folder = tmp / "releases" / "v1.1.0"
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    for name in figures.FIGURES:
+        assert f"]({name})" in card
+        root = ET.parse(folder / name).getroot()
+        assert root.tag.endswith("svg")
+    assert "[CHANGELOG.md](CHANGELOG.md)" in card and "[datapackage.json](datapackage.json)" in card
+    conn = duckdb.connect(str(tmp / "warehouse.duckdb"), read_only=True)
+    top = conn.execute("SELECT name FROM actors WHERE n_quotes > 0 ORDER BY n_quotes DESC, name LIMIT 1").fetchall()[0][0]
+    conn.close()
+    # glyphs are drawn as paths; matplotlib keeps each label's text in a comment
+    assert f"<!-- {top}" in (folder / figures.MOST_QUOTED).read_text(encoding="utf-8")
+
+
+def _tiny_warehouse(rows):
+    con = duckdb.connect()
+    for name in ("actors", "stances", "codebook_targets"):
+        for stmt in create_table_sql(TABLES[name]):
+            con.execute(stmt)
+    if rows:
+        name = "Dollar $Bill$ \\$ <script>"  # mathtext and markup characters
+        con.execute("INSERT INTO actors (actor_id, name, actor_type, n_articles, n_mentions, n_quotes, n_statements) "
+                    "VALUES ('person:x', ?, 'person', 1, 1, 2, 1)", [name])
+        con.execute("INSERT INTO codebook_targets (codebook, target, codebook_version, label, terms) "
+                    "VALUES ('cb', 't', '1', 'Target $x$', '[]')")
+        con.execute("INSERT INTO stances (statement_id, article_id, actor_id, actor, actor_type, codebook, "
+                    "codebook_version, target, stance, confidence, evidence_char_start, evidence_char_end, "
+                    "raw_char_start, raw_char_end, evidence, cue, method) VALUES ('s1', 'a1', 'person:x', ?, "
+                    "'person', 'cb', '1', 't', 'favor', 0.9, 0, 5, 0, 5, 'yes', 'yes', 'rules-v1')", [name])
+    return con
+
+
+def test_figures_take_awkward_names_and_empty_data():
+    full, empty = _tiny_warehouse(True), _tiny_warehouse(False)
+    label = figures._label("a\nb\x1b[31m" + "x" * 50, 20)
+    assert label.startswith("a b [31m") and len(label) == 20 and label.endswith("\u2026")
+    svg = figures.stance_map(full).decode()
+    # drawn literally (no mathtext), markup escaped in the SVG
+    assert "<!-- Dollar $Bill$ \\$ &lt;script&gt; -->" in svg and "<script" not in svg
+    assert "<!-- Target $x$ -->" in svg
+    assert figures.stance_map(full) == figures.stance_map(full)  # deterministic
+    assert figures.most_quoted(full).startswith(b"<?xml")
+    for draw in (figures.stance_map, figures.most_quoted):
+        assert b"No " in draw(empty)
