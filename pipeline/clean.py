@@ -223,16 +223,14 @@ def _char_map(source: str, fixed: str) -> tuple[list[int], list[int]]:
     fix_tok = _split_keep(fixed)
     src_pos = _positions(src_tok)
     fix_pos = _positions(fix_tok)
-    words = difflib.SequenceMatcher(None, src_tok, fix_tok, autojunk=False)
-    for op, i1, i2, j1, j2 in words.get_opcodes():
+    for op, i1, i2, j1, j2 in _opcodes(src_tok, fix_tok):
         a0, a1 = src_pos[i1], src_pos[i2]
         b0, b1 = fix_pos[j1], fix_pos[j2]
         if op == "equal":
             for k in range(b1 - b0):
                 starts[b0 + k], ends[b0 + k] = a0 + k, a0 + k + 1
             continue
-        chars = difflib.SequenceMatcher(None, source[a0:a1], fixed[b0:b1], autojunk=False)
-        for cop, c1, c2, d1, d2 in chars.get_opcodes():
+        for cop, c1, c2, d1, d2 in _opcodes(source[a0:a1], fixed[b0:b1]):
             if cop == "equal":
                 for k in range(d2 - d1):
                     starts[b0 + d1 + k], ends[b0 + d1 + k] = a0 + c1 + k, a0 + c1 + k + 1
@@ -240,6 +238,30 @@ def _char_map(source: str, fixed: str) -> tuple[list[int], list[int]]:
                 for k in range(d1, d2):
                     starts[b0 + k], ends[b0 + k] = a0 + c1, a0 + c2
     return starts, ends
+
+
+_WINDOW = 64  # tokens (or characters) difflib aligns at a time
+
+
+def _opcodes(a, b) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes for two sequences, computed a window at a time.
+
+    difflib is quadratic on long sequences of repeated items (a 100,000-character
+    paragraph with repairs took 100 s; a million characters, hours). Each window is aligned up to its
+    last equal run and the rest is aligned again with the next window, so the cost is
+    linear; sequences shorter than a window get exactly difflib's answer.
+    """
+    out: list[tuple[str, int, int, int, int]] = []
+    i = j = 0
+    while i < len(a) or j < len(b):
+        wa, wb = a[i:i + _WINDOW], b[j:j + _WINDOW]
+        ops = difflib.SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes()
+        if i + len(wa) < len(a) or j + len(wb) < len(b):  # not the last window
+            last_equal = max((n for n, op in enumerate(ops) if op[0] == "equal"), default=None)
+            ops = ops[:last_equal + 1] if last_equal is not None else [("replace", 0, len(wa), 0, len(wb))]
+        out += [(op, i + i1, i + i2, j + j1, j + j2) for op, i1, i2, j1, j2 in ops]
+        i, j = out[-1][2], out[-1][4]
+    return out
 
 
 def _split_keep(s: str) -> list[str]:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,11 @@ JSON_FIELDS = {
     "published_at": ("published_at", "date", "published", "publication_date"),
 }
 SNIPPET_CHARS = 200
+# Longest text processed as one article (spaCy's own default max_length): parsing a million
+# characters takes about a minute and a few hundred MB; a 20 MB "article" would take hours.
+# Longer records are rejected as too_large, never cut.
+MAX_ARTICLE_CHARS = 1_000_000
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,8 @@ def read_file(path: Path, rel: str, batch_id: str, root: Path) -> tuple[list[Raw
         return reject("unreadable_file", f"cannot resolve the path ({e.__class__.__name__}: {e})")
     if not resolved.is_relative_to(root):
         return reject("outside_input_folder", "the file is a link to a place outside the input folder; not read")
+    if not resolved.is_file():  # a FIFO or device would block or never end
+        return reject("unreadable_file", "not a regular file (a pipe, socket or device); not read")
     fmt = TEXT_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         return reject("unreadable_file", f"unsupported file type {path.suffix or '(no extension)'!r}; "
@@ -160,7 +168,8 @@ def decode_bytes(data: bytes) -> tuple[str, str] | None:
             except UnicodeDecodeError:
                 return None
     head = data[:8192]
-    if b"\x00" in head:
+    # A stray NUL in a text is still text; many NULs (UTF-16 without BOM, images) are not.
+    if head.count(0) > 0.01 * len(head):
         return None
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
     if controls > 0.1 * len(head):
@@ -176,12 +185,14 @@ def decode_bytes(data: bytes) -> tuple[str, str] | None:
 
 
 def _snippet(text: str) -> str:
-    return text[:SNIPPET_CHARS]
+    return _SURROGATE.sub("\ufffd", text[:SNIPPET_CHARS])
 
 
 def _one_text(text, encoding, rel, batch_id, fmt, **meta):
     if not text.strip():
         return [], [Rejection(batch_id, rel, 1, "empty_text", "the file holds only whitespace", _snippet(text))]
+    if len(text) > MAX_ARTICLE_CHARS:
+        return [], [Rejection(batch_id, rel, 1, "too_large", _too_large(len(text)), _snippet(text))]
     title = next((line.strip() for line in text.splitlines() if line.strip()), None)
     return [RawRecord(batch_id, rel, 1, fmt, text, encoding, title=meta.pop("title", None) or title, **meta)], []
 
@@ -212,7 +223,7 @@ def _html(html, encoding, rel, batch_id):
 
 def _jsonl(text, encoding, rel, batch_id):
     records, rejections = [], []
-    lines = text.splitlines()
+    lines = text.split("\n")  # JSON Lines are split at \n only: U+2028 or \x85 may sit inside a JSON string
     if not any(line.strip() for line in lines):
         return [], [Rejection(batch_id, rel, 1, "empty_file", "the file holds no JSON lines")]
     for no, line in enumerate(lines, 1):
@@ -222,6 +233,9 @@ def _jsonl(text, encoding, rel, batch_id):
             obj = json.loads(line)
         except json.JSONDecodeError as e:
             rejections.append(Rejection(batch_id, rel, no, "invalid_json", f"line {no} is not valid JSON: {e.msg} at column {e.colno}", _snippet(line)))
+            continue
+        except (ValueError, RecursionError) as e:  # nested too deeply, an integer of thousands of digits
+            rejections.append(Rejection(batch_id, rel, no, "invalid_json", f"line {no} cannot be read as JSON: {_json_error(e)}", _snippet(line)))
             continue
         rec, rej = _from_object(obj, rel, no, batch_id, "jsonl", encoding, line)
         records.extend(rec)
@@ -234,6 +248,8 @@ def _json(text, encoding, rel, batch_id):
         obj = json.loads(text)
     except json.JSONDecodeError as e:
         return [], [Rejection(batch_id, rel, 1, "invalid_json", f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}", _snippet(text))]
+    except (ValueError, RecursionError) as e:  # nested too deeply, an integer of thousands of digits
+        return [], [Rejection(batch_id, rel, 1, "invalid_json", f"cannot be read as JSON: {_json_error(e)}", _snippet(text))]
     items = obj if isinstance(obj, list) else [obj]
     if not items:
         return [], [Rejection(batch_id, rel, 1, "empty_file", "the JSON array is empty")]
@@ -243,6 +259,17 @@ def _json(text, encoding, rel, batch_id):
         records.extend(rec)
         rejections.extend(rej)
     return records, rejections
+
+
+def _json_error(e: Exception) -> str:
+    if isinstance(e, RecursionError):
+        return "arrays or objects nested too deeply"
+    return str(e).split(";")[0]
+
+
+def _too_large(n: int) -> str:
+    return (f"the text has {n:,} characters; articles over {MAX_ARTICLE_CHARS:,} are not processed "
+            f"(split the file into articles)")
 
 
 def _first(obj: dict, field_name: str):
@@ -257,7 +284,7 @@ def _as_text(value) -> str | None:
         return None
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value if v is not None)
-    value = str(value).strip()
+    value = _SURROGATE.sub("\ufffd", str(value)).strip()
     return value or None
 
 
@@ -275,6 +302,11 @@ def _from_object(obj, rel, no, batch_id, fmt, encoding, source_line):
         return reject("text_not_a_string", f"record {no}'s text is a JSON {type(text).__name__}, not a string")
     if not text.strip():
         return reject("empty_text", f"record {no}'s text is empty or whitespace only")
+    if len(text) > MAX_ARTICLE_CHARS:
+        return reject("too_large", _too_large(len(text)))
+    # A JSON escape can make a lone UTF-16 surrogate ("\ud800"), which no UTF-8 file or
+    # Parquet column can hold: it becomes U+FFFD (one character for one, offsets unchanged).
+    text = _SURROGATE.sub("\ufffd", text)
     ext_id = _first(obj, "id")
     if isinstance(ext_id, (dict, list, bool)):
         return reject("not_an_object", f"record {no}'s id is a JSON {type(ext_id).__name__}; expected a string or number")

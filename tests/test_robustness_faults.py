@@ -1,0 +1,300 @@
+"""Issue #7, faults: SIGKILL during materialisation and publishing, two runs at once on one
+warehouse, published releases that must never change, a full disk and an unwritable
+releases folder. Runs that are killed are real `stancewire run` processes (the CLI's main
+in a subprocess, with the kill injected at an exact call or sent after a delay)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import REPO, SEED, make_settings, run
+from robustness_helpers import (PYTHON, cli_args, release_problems, run_cli, start_cli, table_hashes,
+                                warehouse_problems)
+
+from pipeline import release
+
+ARTICLES = {
+    "minister.txt": "Minister backs the plan\n\nThe minister said: “We back the plan for peacekeepers.” "
+                    "Keir Starmer told reporters in London that Britain would send troops.\n",
+    "wire.jsonl": json.dumps({"id": "wire-1", "title": "Kremlin rejects force",
+                              "text": "Sergei Lavrov said: “Of course this is unacceptable to us.” "
+                                      "Russia opposes any European peacekeeping force."}) + "\n"
+                  + '{"broken\n',
+}
+EXTRA = {"later.txt": "Defence budgets rise\n\nJohn Healey said: “We need a security guarantee for Ukraine.”\n"}
+RECORDS = 3  # two articles and one broken line
+RECORDS_LATER = 4
+
+
+def _folder(path: Path, files: dict[str, str]) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (path / name).write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """Uninterrupted runs (in process): the first input, then the same batch with one more file."""
+    tmp = tmp_path_factory.mktemp("reference")
+    drop = _folder(tmp / "drop", ARTICLES)
+    settings = make_settings(tmp, drop)
+    assert run(settings, tmp / "dagster").ok
+    first = table_hashes(tmp / "releases")
+    _folder(drop, EXTRA)
+    assert run(settings, tmp / "dagster").ok
+    return {"first": first, "second": table_hashes(tmp / "releases")}
+
+
+# Exact points: module:function:n-th call. Each run resumes from what the killed one left;
+# the last kill comes at a random moment (seeded), wherever the run then is.
+KILLS_FIRST_RELEASE = [
+    ("pipeline.staging:Staging.write_part:3", "writing the batch's staging files"),
+    ("pipeline.loading:_insert:3", "inside the warehouse load transaction"),
+    ("pipeline.release:_fsync_tree:1", "release staged and complete, before the rename"),
+]
+
+
+def test_sigkill_during_materialisation_and_publishing(tmp_path, reference):
+    drop = _folder(tmp_path / "drop", ARTICLES)
+    releases, warehouse = tmp_path / "releases", tmp_path / "warehouse.duckdb"
+    delay = random.Random(7).uniform(7.0, 12.0)
+    for point, where in KILLS_FIRST_RELEASE + [(None, f"at a random moment ({delay:.1f} s)")]:
+        code, out, err = run_cli(cli_args(drop, tmp_path), kill_at=point, kill_after_s=None if point else delay)
+        assert code == -9 or point is None, f"{where}: the run was not killed ({code}): {err[-2000:]}"
+        problems = warehouse_problems(warehouse, {"drop": RECORDS}) + release_problems(releases)
+        assert not problems, f"after SIGKILL {where}: {problems}"
+        assert release.list_versions(releases) in ([], ["v1.0.0"] if point is None else [])
+    # A re-run completes to what an uninterrupted run gives.
+    code, out, err = run_cli(cli_args(drop, tmp_path))
+    assert code == 0, err[-3000:]
+    assert release.list_versions(releases) == ["v1.0.0"] and table_hashes(releases) == reference["first"]
+    assert not release_problems(releases) and not warehouse_problems(warehouse, {"drop": RECORDS})
+    assert not [p for p in releases.iterdir() if p.name.startswith(".staging")]
+
+    # New data; killed after the new folder is renamed into place but before LATEST names it.
+    _folder(drop, EXTRA)
+    code, _, err = run_cli(cli_args(drop, tmp_path), kill_at="pipeline.release:_write_latest:1")
+    assert code == -9, err[-2000:]
+    assert not release_problems(releases) and not warehouse_problems(warehouse, {"drop": RECORDS_LATER})
+    assert release.current_version(releases) == "v1.0.0"  # the previous release stays current
+    code, out, err = run_cli(cli_args(drop, tmp_path))
+    assert code == 0, err[-3000:]  # before the fix: "v1.1.0 already exists" for ever
+    assert release.list_versions(releases) == ["v1.0.0", "v1.1.0"]
+    assert release.current_version(releases) == "v1.1.0" and table_hashes(releases) == reference["second"]
+    assert table_hashes(releases, "v1.0.0") == reference["first"]
+
+
+def test_two_runs_at_once_on_one_warehouse_never_interleave(tmp_path):
+    """Same warehouse, same batch name, two different input folders with the same file
+    names: the runs must take turns; each release holds one input's data, whole."""
+    a = _folder(tmp_path / "a", {"story.txt": "Story A\n\nThe mayor said the park would open in May.\n",
+                                 "wire.jsonl": json.dumps({"id": "w", "text": "Alpha wire text."}) + "\n"})
+    b = _folder(tmp_path / "b", {"story.txt": "Story B\n\nThe governor said the bridge would close.\n",
+                                 "wire.jsonl": json.dumps({"id": "w2", "text": "Bravo wire text."}) + "\n"})
+    procs = [start_cli(cli_args(folder, tmp_path, "--batch", "shared")) for folder in (a, b)]
+    results = [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in procs]
+    assert [code for code, _, _ in results] == [0, 0], [err[-2000:] for _, _, err in results]
+    assert any("is in use by another stancewire process" in err and "waiting" in err for _, _, err in results)
+    releases = tmp_path / "releases"
+    assert release.list_versions(releases) == ["v1.0.0", "v1.1.0"]
+    titles = []
+    for version in ("v1.0.0", "v1.1.0"):
+        rows = duckdb.sql(f"SELECT title, text FROM '{releases / version / 'articles.parquet'}' ORDER BY 1").fetchall()
+        texts = " ".join(t for _, t in rows)
+        assert len(rows) == 2 and (("Alpha" in texts) != ("Bravo" in texts)), rows  # one input, never a mix
+        titles.append(rows[0][0] if rows[0][0] in ("Story A", "Story B") else rows[1][0])
+    assert sorted(titles) == ["Story A", "Story B"]
+    assert not warehouse_problems(tmp_path / "warehouse.duckdb", {"shared": 2})
+
+
+def test_a_busy_warehouse_fails_with_a_clear_message(tmp_path):
+    """A second run that cannot get the warehouse in time names the file and stops; it
+    writes nothing."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    holder = subprocess.Popen([str(PYTHON), "-c", (
+        "import sys, time; from filelock import FileLock; "
+        f"l = FileLock({str(warehouse) + '.lock'!r}); l.acquire(); print('held', flush=True); time.sleep(60)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        drop = _folder(tmp_path / "drop", ARTICLES)
+        started = time.monotonic()
+        outcome = run(make_settings(tmp_path, drop, lock_timeout_s=1.0), tmp_path / "dagster")
+        assert time.monotonic() - started < 30
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not outcome.ok
+    assert f"the warehouse {warehouse} is in use by another stancewire process" in outcome.reason
+    assert "waited 1 s" in outcome.reason
+    assert not warehouse.exists() and not (tmp_path / "releases").exists() and not (tmp_path / "staging").exists()
+
+
+# ----------------------------------------------------------------- published releases never change
+
+
+@pytest.fixture
+def published(seed_run, tmp_path):
+    """A copy of the seed run's warehouse and releases, writable for the test."""
+    src_tmp, settings, outcome = seed_run
+    assert outcome.ok, outcome.reason
+    shutil.copytree(src_tmp / "releases", tmp_path / "releases")
+    shutil.copy(settings.warehouse, tmp_path / "warehouse.duckdb")
+    return tmp_path / "releases", tmp_path / "warehouse.duckdb"
+
+
+def _file_hashes(folder: Path) -> dict[str, str]:
+    return {p.name: release.sha256_file(p) for p in folder.iterdir()}
+
+
+def test_verify_detects_any_changed_byte(published):
+    releases, _ = published
+    folder = releases / "v1.0.0"
+    assert release.verify(releases, "v1.0.0") == []
+    assert all(not (p.stat().st_mode & 0o222) for p in folder.iterdir())  # read-only files
+    for path in sorted(folder.iterdir()):
+        original = path.read_bytes()
+        for offset in sorted({0, len(original) // 2, len(original) - 2}):
+            changed = bytearray(original)
+            changed[offset] ^= 0x01
+            path.chmod(0o644)
+            path.write_bytes(bytes(changed))
+            problems = release.verify(releases, "v1.0.0")
+            assert any(p.startswith(path.name) for p in problems), f"{path.name} byte {offset}: {problems}"
+            path.write_bytes(original)
+            path.chmod(0o444)
+    assert release.verify(releases, "v1.0.0") == []
+    (folder / "extra.csv").write_text("x", encoding="utf-8")
+    assert release.verify(releases, "v1.0.0") == ["extra.csv: not listed in the manifest"]
+    (folder / "extra.csv").unlink()
+    victim = next(p for p in folder.iterdir() if p.suffix == ".parquet")
+    victim.unlink()
+    assert release.verify(releases, "v1.0.0") == [f"{victim.name}: missing"]
+    # The command line says so too, with a non-zero exit.
+    cmd = subprocess.run([str(PYTHON), "-m", "pipeline.cli", "release", "verify", "v1.0.0", "--releases",
+                          str(releases)], cwd=REPO, capture_output=True, text=True)
+    assert cmd.returncode == 1 and f"{victim.name}: missing" in cmd.stdout
+
+
+def _publish(conn, releases: Path):
+    return release.publish(conn, releases, {"spacy": {"model": "m"}, "codebooks": []}, {})
+
+
+def test_a_later_run_cannot_overwrite_a_published_release(published):
+    releases, warehouse = published
+    before = _file_hashes(releases / "v1.0.0")
+    conn = duckdb.connect(str(warehouse))
+    conn.execute("DELETE FROM quotes WHERE quote_id = (SELECT min(quote_id) FROM quotes)")
+    result = _publish(conn, releases)
+    assert result.created and result.version == "v1.1.0"
+    assert _file_hashes(releases / "v1.0.0") == before
+    # LATEST put back to v1.0.0 and yet other data: the next version would be v1.1.0,
+    # which exists. The run stops; neither release changes.
+    v11 = _file_hashes(releases / "v1.1.0")
+    (releases / "LATEST").write_text("v1.0.0\n", encoding="utf-8")
+    conn.execute("DELETE FROM quotes WHERE quote_id = (SELECT min(quote_id) FROM quotes)")
+    with pytest.raises(release.ReleaseError, match="already exists; a published release is never overwritten"):
+        _publish(conn, releases)
+    conn.close()
+    assert _file_hashes(releases / "v1.0.0") == before and _file_hashes(releases / "v1.1.0") == v11
+    assert not [p for p in releases.iterdir() if p.name.startswith(".staging")]
+
+
+# ----------------------------------------------------------------- full disk, unwritable folder
+
+
+def _assert_failed_cleanly(releases: Path, message: str, reason: str) -> None:
+    assert f"could not write the release into {releases}" in message, message
+    assert reason in message and "the current release is v1.0.0" in message, message
+    assert release.current_version(releases) == "v1.0.0" and release.list_versions(releases) == ["v1.0.0"]
+    assert release.verify(releases, "v1.0.0") == []
+    assert not [p for p in releases.iterdir() if p.name.startswith(".staging")]
+
+
+@pytest.mark.parametrize("where", ["export_tables", "_fsync_tree", "dataset_card"])
+def test_disk_full_while_publishing_keeps_the_previous_release(published, monkeypatch, where):
+    """ENOSPC injected at three moments of publishing (portable: no mount needed)."""
+    releases, warehouse = published
+    real = getattr(release, where)
+
+    def full(*args, **kwargs):
+        result = real(*args, **kwargs)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(releases / "x"))
+
+    monkeypatch.setattr(release, where, full)
+    conn = duckdb.connect(str(warehouse))
+    conn.execute("DELETE FROM quotes WHERE quote_id = (SELECT min(quote_id) FROM quotes)")
+    with pytest.raises(release.ReleaseError) as e:
+        _publish(conn, releases)
+    conn.close()
+    _assert_failed_cleanly(releases, str(e.value), "No space left on device")
+
+
+def _mount(*args: str) -> bool:
+    return subprocess.run(["mount", *args], capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def seed_plus_one(seed_run, tmp_path):
+    """Settings for a run that makes new data (the seed and one more article) on a copy of
+    the seed run's warehouse and staging (parses reused), publishing into tmp/releases."""
+    src_tmp, settings, _ = seed_run
+    drop = _folder(tmp_path / src_tmp.joinpath("raw").name, {"extra.txt": EXTRA["later.txt"]})
+    shutil.copy(SEED, drop / SEED.name)
+    shutil.copy(settings.warehouse, tmp_path / "warehouse.duckdb")
+    shutil.copytree(Path(settings.warehouse).with_name("staging"), tmp_path / "staging")
+    return make_settings(tmp_path, drop), src_tmp / "releases"
+
+
+@pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0, reason="needs root to mount a small tmpfs")
+def test_full_disk_fails_the_run_clearly(seed_plus_one, tmp_path):
+    settings, seed_releases = seed_plus_one
+    releases = Path(settings.releases_dir)
+    releases.mkdir()
+    if not _mount("-t", "tmpfs", "-o", "size=8m", "tmpfs", str(releases)):
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        shutil.copytree(seed_releases, releases, dirs_exist_ok=True)
+        free = shutil.disk_usage(releases).free
+        (releases / ".filler").write_bytes(b"\0" * max(0, free - 48 * 1024))  # leave 48 KB
+        outcome = run(settings, tmp_path / "dagster")
+        assert not outcome.ok
+        _assert_failed_cleanly(releases, outcome.reason, "No space left on device")
+        (releases / ".filler").unlink()
+        outcome = run(settings, tmp_path / "dagster")  # space again: the same run publishes
+        assert outcome.ok, outcome.reason
+        assert release.current_version(releases) == "v1.1.0" and not release_problems(releases)
+    finally:
+        subprocess.run(["umount", str(releases)], capture_output=True)
+
+
+def test_unwritable_releases_folder_fails_the_run_clearly(seed_plus_one, tmp_path):
+    settings, seed_releases = seed_plus_one
+    releases = Path(settings.releases_dir)
+    shutil.copytree(seed_releases, releases)
+    if os.geteuid() != 0:
+        releases.chmod(0o555)
+        undo, reason = (lambda: releases.chmod(0o755)), "Permission denied"
+    elif _mount("--bind", str(releases), str(releases)) and _mount("-o", "remount,bind,ro", str(releases)):
+        undo, reason = (lambda: subprocess.run(["umount", str(releases)], capture_output=True)), "Read-only file system"
+    else:
+        subprocess.run(["umount", str(releases)], capture_output=True)
+        pytest.skip("root, and no read-only bind mount possible: a folder cannot be made unwritable")
+    try:
+        outcome = run(settings, tmp_path / "dagster")
+        assert not outcome.ok
+        assert outcome.reason.startswith("step dataset_release: ")
+        _assert_failed_cleanly(releases, outcome.reason, reason)
+    finally:
+        undo()
