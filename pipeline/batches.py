@@ -59,7 +59,13 @@ def _fingerprint(*parts) -> str:
 
 
 def stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str) -> BatchReport:
-    """Ingest and clean the batch's folder into staging (skipped when input and code are unchanged)."""
+    """Ingest and clean the batch's folder into staging (skipped when input and code are unchanged),
+    holding the batch's lock: runs of one batch at once (sensor and CLI, retries) wait in turn."""
+    with staging.lock(batch_id):
+        return _stage_files(input_dir, batch_id, staging, code_fp)
+
+
+def _stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str) -> BatchReport:
     if not input_dir.is_dir():
         raise FileNotFoundError(f"input folder {input_dir} of batch {batch_id} does not exist or is not a folder")
     result = ingest_folder(input_dir, batch_id)
@@ -128,13 +134,21 @@ _ALIGN_SCHEMA = {"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.In
 
 
 def _unique_texts(staging: Staging, batch_id: str) -> list[dict]:
-    """The batch's first record of each distinct text, with its alignment."""
+    """The batch's records the loader keeps (`loading._deduplicate` within the batch): in
+    file and record order, the first record of each distinct text, leaving out a record
+    whose id an earlier, different text holds (an id conflict). Rows are keyed by article
+    id, so two texts under one id must not both be annotated."""
     parts = staging.parts(batch_id, "cleaned")
     if not parts:
         return []
     cleaned = pl.read_parquet(parts, columns=["source_file", "record_no", "article_id", "text", "text_sha256"])
-    cleaned = cleaned.unique(subset="text_sha256", keep="first", maintain_order=True)
-    return cleaned.to_dicts()
+    texts, ids, kept = set(), set(), []
+    for r in cleaned.sort(["source_file", "record_no"]).iter_rows(named=True):
+        if r["text_sha256"] not in texts and r["article_id"] not in ids:
+            texts.add(r["text_sha256"])
+            ids.add(r["article_id"])
+            kept.append(r)
+    return kept
 
 
 def _alignments(staging: Staging, batch_id: str) -> dict[tuple[str, int], Alignment]:
@@ -149,14 +163,26 @@ def _alignments(staging: Staging, batch_id: str) -> dict[tuple[str, int], Alignm
     return {k: Alignment.from_rows(v) for k, v in out.items()}
 
 
-def stage_nlp(batch_id: str, staging: Staging, nlp, code_fp: str, batch_size: int = 64, n_process: int = 1,
-              progress: Progress | None = None) -> BatchReport:
+# Below this many texts to parse, worker processes cost more to start than they save.
+MIN_TEXTS_PER_PROCESS = 100
+
+
+def stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, batch_size: int = 64,
+              n_process: int = 1, progress: Progress | None = None) -> BatchReport:
+    """`_stage_nlp` holding the batch's lock (see stage_files)."""
+    with staging.lock(batch_id):
+        return _stage_nlp(batch_id, staging, model_name, code_fp, batch_size, n_process, progress)
+
+
+def _stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, batch_size: int = 64,
+               n_process: int = 1, progress: Progress | None = None) -> BatchReport:
     """Parse the batch's new texts (once per text and model) and extract sentences, mentions,
-    quotes and their actors; then mark the batch complete."""
-    from .nlp import doc_from_bytes, doc_to_bytes, model_id, parse_texts
+    quotes and their actors; then mark the batch complete. The model is loaded only when
+    there is work."""
+    from .nlp import doc_from_bytes, doc_to_bytes, load_nlp, model_id_for, parse_texts
 
     files = json.loads((staging.batch_dir(batch_id) / "files.json").read_text(encoding="utf-8"))
-    model = model_id(nlp)
+    model = model_id_for(model_name)
     articles = _unique_texts(staging, batch_id)
     nlp_fp = _fingerprint(files, model, code_fp, [a["text_sha256"] for a in articles])
     manifest = staging.read_manifest(batch_id)
@@ -164,10 +190,14 @@ def stage_nlp(batch_id: str, staging: Staging, nlp, code_fp: str, batch_size: in
     if manifest and manifest.get("nlp_fp") == nlp_fp:
         report.skipped = True
         return report
+    if manifest:  # as in stage_files: invisible to the loader until complete again
+        (staging.batch_dir(batch_id) / "batch.json").unlink()
     staging.start_stage(batch_id, NLP_TABLES)
+    nlp = load_nlp(model_name)
     aligns = _alignments(staging, batch_id)
     todo = [a for a in articles if not staging.has_parse(model, a["text_sha256"])]
-    parsed = parse_texts(nlp, (a["text"] for a in todo), batch_size=batch_size, n_process=n_process)
+    processes = max(1, min(n_process, len(todo) // MIN_TEXTS_PER_PROCESS))
+    parsed = parse_texts(nlp, (a["text"] for a in todo), batch_size=batch_size, n_process=processes)
     todo_shas = {a["text_sha256"] for a in todo}
     counts = {t: 0 for t in NLP_TABLES}
     for part, start in enumerate(range(0, len(articles), CHUNK)):

@@ -21,6 +21,7 @@ from .warehouse import replace_rows, transaction
 class LoadReport:
     batches: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
+    id_conflicts: list[dict] = field(default_factory=list)  # records rejected here, for the run log
 
 
 def _register_batches(conn, batches: list[str]) -> dict[str, int]:
@@ -39,7 +40,12 @@ def _files(paths) -> list[str]:
 
 
 def load_warehouse(conn, staging: Staging) -> LoadReport:
-    batches = staging.batches()
+    """Load every complete batch, each locked so that no run rewrites it while it is read."""
+    with staging.locked_batches() as batches:
+        return _load(conn, staging, batches)
+
+
+def _load(conn, staging: Staging, batches: list[str]) -> LoadReport:
     report = LoadReport(batches=batches)
     with transaction(conn):
         seqs = _register_batches(conn, batches)
@@ -48,6 +54,7 @@ def load_warehouse(conn, staging: Staging) -> LoadReport:
         cleaned = _read(staging, "cleaned", order, columns=["batch_id", "source_file", "record_no", "article_id",
                                                              "text_sha256"])
         kept, duplicates, conflicts = _deduplicate(cleaned, {b: i for i, b in enumerate(order)})
+        report.id_conflicts = conflicts.to_dicts()
         rejected = pl.concat([rejected, conflicts], how="vertical_relaxed") if len(conflicts) else rejected
         conn.register("_kept", kept.to_arrow())
         try:

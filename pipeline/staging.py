@@ -9,15 +9,19 @@ and renamed into place, so a killed run leaves whole files or none.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 
 BATCH_MANIFEST = "batch.json"
+_SAFE_BATCH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
 
 
 class Staging:
@@ -27,6 +31,11 @@ class Staging:
     # ------------------------------------------------------------------ batches
 
     def batch_dir(self, batch_id: str) -> Path:
+        # Batch ids become folder names: only the names `batch_name` makes (a partition key
+        # typed in the UI could be "../x").
+        if not _SAFE_BATCH.fullmatch(batch_id):
+            raise ValueError(f"batch id {batch_id!r} is not a safe folder name (letters, digits, '.', '_', '-'; "
+                             f"not starting with '.' or '-')")
         return self.root / "batches" / batch_id
 
     def batches(self) -> list[str]:
@@ -67,6 +76,33 @@ class Staging:
         tmp = folder / f".{BATCH_MANIFEST}.{uuid.uuid4().hex}"
         tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
         os.replace(tmp, folder / BATCH_MANIFEST)
+
+    # ------------------------------------------------------------------ locks
+
+    def lock(self, batch_id: str):
+        """Held while a batch is written (stages) or read (the loader): two runs of the same
+        batch never interleave, and the loader never reads a batch being rewritten. A file
+        lock, so it holds across processes on one machine (and on file systems whose locks
+        work across machines); elsewhere one run per partition is Dagster's job (docs/scaling.md)."""
+        from filelock import FileLock
+
+        self.batch_dir(batch_id)  # refuses unsafe ids
+        folder = self.root / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(folder / f"{batch_id}.lock"))
+
+    @contextlib.contextmanager
+    def locked_batches(self) -> Iterator[list[str]]:
+        """The complete batches, each locked (in name order) until the block ends."""
+        base = self.root / "batches"
+        names = sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+        with contextlib.ExitStack() as stack:
+            for name in list(names):
+                try:
+                    stack.enter_context(self.lock(name))
+                except ValueError:  # not a batch folder name: never loaded
+                    names.remove(name)
+            yield [b for b in self.batches() if b in set(names)]
 
     # ------------------------------------------------------------------ parses
 
