@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import uuid
 from dataclasses import dataclass, field
 
 import expectations  # noqa: F401  (sets GX_ANALYTICS_ENABLED before GX is imported)
@@ -152,14 +153,27 @@ def frames_for(conn, table: str) -> list[Frame]:
     return frames
 
 
-def validate_table(conn, table: str) -> list[Outcome]:
-    """Run every suite of `table` against the warehouse; one Outcome per expectation."""
+@functools.cache
+def _context():
+    """One ephemeral GX context per process (creating one costs more than a suite run)."""
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    G = gx()
-    context = G.get_context(mode="ephemeral")
+    context = gx().get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    source = context.data_sources.add_pandas(f"{table}_source")
+    return context
+
+
+def warm_up() -> None:
+    """Import GX and build its context ahead of the checks (the CLI does it in a thread while
+    the batch is parsed: importing GX takes seconds)."""
+    _context()
+
+
+def validate_table(conn, table: str) -> list[Outcome]:
+    """Run every suite of `table` against the warehouse; one Outcome per expectation."""
+    G = gx()
+    context = _context()
+    source = context.data_sources.add_pandas(f"{table}_{uuid.uuid4().hex[:8]}")
     outcomes: list[Outcome] = []
     for n, frame in enumerate(frames_for(conn, table)):
         df = conn.execute(frame.sql).df()

