@@ -13,7 +13,6 @@ from pipeline import progress
 from pipeline.batches import stage_files, stage_nlp
 from pipeline.codebooks import load_codebooks
 from pipeline.loading import load_warehouse
-from pipeline.nlp import load_nlp
 from pipeline.stages import run_actors, run_stances
 
 from .common import CODE_VERSION, OWNER, materialized, table_spec, warehouse
@@ -22,6 +21,19 @@ from .resources import StancewireSettings
 INGEST, CLEAN, NLP, ENTITIES, QUOTES, STANCES = "ingest", "clean", "nlp", "entities", "quotes", "stances"
 BATCHES = dg.DynamicPartitionsDefinition(name="batches")
 INPUT_DIR_TAG = "stancewire/input_dir"
+
+
+def ensure_partitions(instance: dg.DagsterInstance, batches) -> None:
+    """Add the batches as partitions. Safe when another process adds the same ones at the
+    same time (the instance's unique index refuses the second insert)."""
+    missing = [b for b in batches if not instance.has_dynamic_partition(BATCHES.name, b)]
+    if not missing:
+        return
+    try:
+        instance.add_dynamic_partitions(BATCHES.name, missing)
+    except Exception:
+        if any(not instance.has_dynamic_partition(BATCHES.name, b) for b in missing):
+            raise
 
 
 def batch_input_dir(context: dg.AssetExecutionContext, settings: StancewireSettings) -> Path:
@@ -56,11 +68,10 @@ def batch_files(context: dg.AssetExecutionContext, settings: StancewireSettings)
 def batch_nlp(context: dg.AssetExecutionContext, settings: StancewireSettings) -> dg.MaterializeResult:
     """One batch's texts parsed by spaCy (each distinct text once, kept in the parse store),
     with sentences, entity mentions, quotes and the actors they name, as staging files."""
-    nlp = load_nlp(settings.spacy_model)
     staging = settings.staging
-    total = len({a for a in _batch_texts(staging, context.partition_key)})
+    total = len(set(_batch_texts(staging, context.partition_key)))
     with progress.task("parse", total) as advance:
-        report = stage_nlp(context.partition_key, staging, nlp, CODE_VERSION, settings.batch_size,
+        report = stage_nlp(context.partition_key, staging, settings.spacy_model, CODE_VERSION, settings.batch_size,
                            settings.n_process, advance)
     context.log.info(f"batch {context.partition_key}: " + (
         "unchanged, skipped" if report.skipped else
@@ -88,6 +99,9 @@ def load_batches(context: dg.AssetExecutionContext, settings: StancewireSettings
     single writer): duplicates set aside, id conflicts rejected, per-article rows kept."""
     with warehouse(settings).connect() as conn:
         report = load_warehouse(conn, settings.staging)
+        for r in report.id_conflicts:  # decided here, across batches: logged like ingest's rejections
+            context.log.warning(f"rejected {r['source_file']} record {r['record_no']}: {r['reason']}: {r['detail']} "
+                                f"(batch {r['batch_id']})")
         context.log.info(f"loaded batches {', '.join(report.batches) or '(none)'}: {report.rows['articles']} articles")
         for table in LOADED:
             yield materialized(conn, table)
@@ -101,11 +115,10 @@ def stance_coding(context: dg.AssetExecutionContext, settings: StancewireSetting
     codebooks, from stored parses; articles coded before with the same inputs are kept."""
     books = load_codebooks(settings.codebook_paths())
     context.log.info("codebooks: " + ", ".join(f"{b.name} {b.version}" for b in books))
-    nlp = load_nlp(settings.spacy_model)
     with warehouse(settings).connect() as conn:
         total = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
         with progress.task("stances", total) as advance:
-            result = run_stances(conn, nlp, books, settings.staging, CODE_VERSION, advance)
+            result = run_stances(conn, settings.spacy_model, books, settings.staging, CODE_VERSION, advance)
         context.log.info(f"coded {result['coded']} articles, {result['statements']} statements in all")
         yield materialized(conn, "codebook_targets")
         by_label = dict(conn.execute("SELECT stance, count(*) FROM stances GROUP BY stance").fetchall())

@@ -1,7 +1,8 @@
 """The `stancewire` command line.
 
     stancewire run [--input DIR] [--codebook FILE ...] [--warehouse PATH] [--releases DIR]
-    stancewire release list | show VERSION | verify VERSION
+    stancewire release list | show VERSION | verify VERSION | diff VA VB [--json] | index
+    stancewire export network --format graphml|gexf --out FILE [--warehouse PATH | --release VERSION]
     stancewire eval attributions --texts DIR --out PRED.jsonl [--gold SPLIT]
     stancewire eval stance --texts DIR --codebook FILE --out PRED.jsonl [--gold GOLD.jsonl]
     stancewire ui [--port N]
@@ -64,6 +65,23 @@ def build_parser() -> argparse.ArgumentParser:
         p = rel_sub.add_parser(name, help=text)
         p.add_argument("version", help="vX.Y.Z (or X.Y.Z)")
         _add_storage_args(p, warehouse=False)
+    p = rel_sub.add_parser("diff", help="rows added / removed / changed per table by primary key, and schema changes")
+    p.add_argument("old", help="the older version, vX.Y.Z")
+    p.add_argument("new", help="the newer version, vX.Y.Z")
+    p.add_argument("--json", action="store_true", help="print the diff as JSON")
+    _add_storage_args(p, warehouse=False)
+    p = rel_sub.add_parser("index", help="rewrite index.json and index.html of the releases folder")
+    _add_storage_args(p, warehouse=False)
+
+    exp = sub.add_parser("export", help="export data for other tools")
+    exp_sub = exp.add_subparsers(dest="export_command", required=True)
+    p = exp_sub.add_parser("network", help="the discourse network (actors, congruence and conflict ties) for Gephi or networkx")
+    p.add_argument("--format", required=True, choices=("graphml", "gexf"))
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--relation", default="all", choices=("all", "congruence", "conflict"),
+                   help="all ties (weight = congruence + conflict; default), or one network")
+    p.add_argument("--release", metavar="VERSION", help="read a published release instead of the warehouse")
+    _add_storage_args(p)
 
     ui = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on 127.0.0.1 with this checkout's instance")
     ui.add_argument("--port", default="3000")
@@ -104,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_docs(args)
     if args.command == "eval":
         return cmd_eval(args)
+    if args.command == "export":
+        return cmd_export(args)
     return 2
 
 
@@ -162,11 +182,28 @@ class RunOutcome:
 
 def run_pipeline(settings, instance=None, asset_selection: list[str] | None = None) -> RunOutcome:
     """Materialise the batch (a partition) and everything downstream, with checks, in this
-    process; explain the outcome. `asset_selection` limits the run (evaluation)."""
+    process; explain the outcome. `asset_selection` limits the run (evaluation).
+
+    The run holds the warehouse lock from its first step to its summary: a second run on
+    the same warehouse waits (settings.lock_timeout_s), then fails naming the file; two
+    runs never interleave their staging files, loads, stance coding or releases."""
+    from pipeline.warehouse import Warehouse, WarehouseBusy
+
+    try:
+        with Warehouse(settings.warehouse, lock_timeout_s=settings.lock_timeout_s).hold():
+            return _run_pipeline(settings, instance, asset_selection)
+    except WarehouseBusy as e:
+        return RunOutcome(False, str(e), "nothing was run: the warehouse is busy", None, None)
+
+
+def _run_pipeline(settings, instance=None, asset_selection: list[str] | None = None) -> RunOutcome:
     import dagster as dg
 
+    import threading
+
     from assets.definitions import build_definitions
-    from assets.stages import BATCHES, INPUT_DIR_TAG
+    from assets.stages import INPUT_DIR_TAG, ensure_partitions
+    from expectations.suites import warm_up
     from pipeline.warehouse import Warehouse
 
     defs = build_definitions(settings)
@@ -175,8 +212,10 @@ def run_pipeline(settings, instance=None, asset_selection: list[str] | None = No
     own_instance = instance is None
     instance = instance or dg.DagsterInstance.get()
     try:
-        if not instance.has_dynamic_partition(BATCHES.name, batch):
-            instance.add_dynamic_partitions(BATCHES.name, [batch])
+        ensure_partitions(instance, [batch])
+        # Import GX while the batch is parsed (it takes seconds). Started only now: the
+        # instance's storage is set up, and GX's import must not race Dagster's first use of it.
+        threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
         result = job.execute_in_process(
             instance=instance, raise_on_error=False, partition_key=batch,
             tags={INPUT_DIR_TAG: str(settings.input_path.resolve())},
@@ -229,7 +268,9 @@ def _summary(warehouse, batch_id: str, release: dict | None) -> str:
     n_rej = sum(n for _, n in rejected)
     reasons = ", ".join(f"{r} {n}" for r, n in rejected)
     lines = [
-        f"batch {batch_id}: {raw + n_rej} input records -> {new} articles, {n_rej} rejected"
+        # an id_conflict record is read (in raw_articles) and rejected when loaded: count it once
+        f"batch {batch_id}: {raw + n_rej - dict(rejected).get('id_conflict', 0)} input records -> {new} articles, "
+        f"{n_rej} rejected"
         + (f" ({reasons})" if reasons else "") + f", {dups} duplicates",
         f"warehouse {warehouse.path}: {totals['articles']} articles, {totals['quotes']} quotes, "
         f"{totals['stances']} stance statements, {totals['actors']} actors",
@@ -262,6 +303,14 @@ def cmd_release(args) -> int:
                 rows = ", ".join(f"{k} {m['tables'][k]['rows']}" for k in ("articles", "quotes", "stances"))
                 print(f"{'*' if v == current else ' '} {v}  {m['created']}  {rows}")
             return 0
+        if args.release_command == "diff":
+            return cmd_release_diff(args, releases)
+        if args.release_command == "index":
+            from pipeline.release_meta import write_index
+
+            index = write_index(releases)
+            print(f"wrote {releases / 'index.json'} and {releases / 'index.html'} ({len(index['versions'])} versions)")
+            return 0
         version = _version_arg(args.version)
         if args.release_command == "show":
             print(json.dumps(rel.read_manifest(releases, version), indent=2, ensure_ascii=False))
@@ -274,6 +323,50 @@ def cmd_release(args) -> int:
             print(f"{version}: {p}")
         return fail(f"{version} does not verify: {len(problems)} problem(s)", 1)
     print(f"{version}: every checksum matches the manifest")
+    return 0
+
+
+def cmd_release_diff(args, releases: Path) -> int:
+    from pipeline import release_meta
+
+    diff = release_meta.diff_versions(releases, _version_arg(args.old), _version_arg(args.new))
+    if args.json:
+        print(json.dumps(diff.to_json(), indent=2, ensure_ascii=False, default=str))
+    else:
+        print(release_meta.format_diff(diff), end="")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from pipeline import network
+
+    out = Path(args.out)
+    if args.release:
+        from pipeline import release as rel
+        from pipeline.views import open_release
+
+        releases = Path(args.releases or os.environ.get("STANCEWIRE_RELEASES") or "data/releases")
+        version = _version_arg(args.release)
+        try:
+            rel.read_manifest(releases, version)
+        except rel.ReleaseError as e:
+            return fail(str(e))
+        conn = open_release(releases / version)
+        try:
+            n, m = network.export_network(conn, out, args.format, args.relation)
+        finally:
+            conn.close()
+        source = f"release {version}"
+    else:
+        from pipeline.warehouse import Warehouse
+
+        path = Path(args.warehouse or os.environ.get("STANCEWIRE_WAREHOUSE") or "data/warehouse.duckdb")
+        if not path.is_file():
+            return fail(f"no warehouse at {path}: run `stancewire run` first, or pass --warehouse / --release")
+        with Warehouse(path).connect(read_only=True) as conn:
+            n, m = network.export_network(conn, out, args.format, args.relation)
+        source = str(path)
+    print(f"wrote {out}: {n} actors, {m} ties ({args.relation}) from {source}")
     return 0
 
 

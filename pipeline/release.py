@@ -24,12 +24,15 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from . import __version__
 from .schema import RELEASED_TABLES, TABLES, schema_fingerprint_source
 
 VERSION_DIR = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 LATEST_FILE = "LATEST"
 MANIFEST = "manifest.json"
+MANIFEST_SHA = "manifest_sha256"
 CARD = "README.md"
 DATASET_NAME = "stancewire"
 
@@ -148,10 +151,13 @@ def next_version(previous: dict | None, schema_fp: str) -> str:
 
 def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> PublishResult:
     """Export, compare with the current release, and publish atomically if the data changed."""
-    releases_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_staging(releases_dir)
-    staging = releases_dir / f".staging-{uuid.uuid4().hex}"
-    staging.mkdir()
+    try:
+        releases_dir.mkdir(parents=True, exist_ok=True)
+        _remove_stale_staging(releases_dir)
+        staging = releases_dir / f".staging-{uuid.uuid4().hex}"
+        staging.mkdir()
+    except OSError as e:
+        raise _write_error(releases_dir, e) from None
     try:
         tables = export_tables(conn, staging)
         current = current_version(releases_dir)
@@ -174,22 +180,56 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
             "tables": tables,
             "validation": validation,
         }
+        from .release_meta import write_index, write_release_files  # CHANGELOG, datapackage, croissant, figures
+
+        manifest["files"] = write_release_files(conn, staging, manifest, releases_dir / current if current else None)
         card = dataset_card(manifest, conn)
         (staging / CARD).write_text(card, encoding="utf-8")
-        manifest["files"] = {CARD: sha256_file(staging / CARD)}
+        manifest["files"] = {CARD: sha256_file(staging / CARD), **manifest["files"]}
+        manifest[MANIFEST_SHA] = _manifest_sha256(manifest)  # `release verify` checks the manifest's own bytes too
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         _fsync_tree(staging)
         final = releases_dir / version
         if final.exists():
+            done = read_manifest(releases_dir, version) if (final / MANIFEST).is_file() else None
+            if done and {k: v["sha256"] for k, v in done["tables"].items()} == {k: v["sha256"] for k, v in tables.items()}:
+                # This very data was published by a run stopped before LATEST named it: finish that.
+                shutil.rmtree(staging)
+                _write_latest(releases_dir, version)
+                write_index(releases_dir)
+                return PublishResult(version, final, True, current)
             raise ReleaseError(f"{final} already exists; a published release is never overwritten")
         for f in staging.iterdir():
             f.chmod(0o444)
         os.rename(staging, final)
         _write_latest(releases_dir, version)
+        write_index(releases_dir)  # index.json / index.html of every version, for static serving
         return PublishResult(version, final, True, current)
+    except (OSError, duckdb.IOException) as e:  # disk full, folder not writable
+        shutil.rmtree(staging, ignore_errors=True)
+        raise _write_error(releases_dir, e) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _write_error(releases_dir: Path, e: Exception) -> ReleaseError:
+    if isinstance(e, OSError) and e.strerror:
+        reason = e.strerror + (f": {e.filename}" if e.filename else "")
+    else:
+        reason = (str(e).splitlines() or [e.__class__.__name__])[0]
+    try:
+        current = current_version(releases_dir)
+    except OSError:
+        current = None
+    return ReleaseError(f"could not write the release into {releases_dir} ({reason}); "
+                        f"the current release is {current or 'none'}")
+
+
+def _manifest_sha256(manifest: dict) -> str:
+    """SHA-256 of the manifest without this field, as it is written (JSON, indent 2)."""
+    rest = {k: v for k, v in manifest.items() if k != MANIFEST_SHA}
+    return hashlib.sha256(json.dumps(rest, indent=2, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def _remove_stale_staging(releases_dir: Path) -> None:
@@ -211,11 +251,22 @@ def _write_latest(releases_dir: Path, version: str) -> None:
 
 def verify(releases_dir: Path, version: str) -> list[str]:
     """Problems with a published release (empty when every checksum matches)."""
-    manifest = read_manifest(releases_dir, version)
+    try:
+        manifest = read_manifest(releases_dir, version)
+    except ValueError:  # no longer UTF-8 or JSON
+        return [f"{MANIFEST}: not valid JSON (the manifest was changed)"]
     folder = releases_dir / version
     problems = []
-    expected = {v["file"]: v["sha256"] for v in manifest["tables"].values()}
-    expected.update(manifest.get("files", {}))
+    # The manifest itself: byte for byte as written, and its recorded checksum matches.
+    if (folder / MANIFEST).read_bytes() != (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"):
+        problems.append(f"{MANIFEST}: not as written (bytes changed)")
+    if manifest.get(MANIFEST_SHA) != _manifest_sha256(manifest):
+        problems.append(f"{MANIFEST}: {MANIFEST_SHA} is missing or differs (the manifest was changed)")
+    try:
+        expected = {v["file"]: v["sha256"] for v in manifest["tables"].values()}
+        expected.update(manifest.get("files", {}))
+    except (KeyError, TypeError, AttributeError):
+        return problems + [f"{MANIFEST}: the list of files cannot be read (the manifest was changed)"]
     for name, sha in sorted(expected.items()):
         path = folder / name
         if not path.is_file():
@@ -249,7 +300,7 @@ def dataset_card(manifest: dict, conn) -> str:
         f"- Articles: {t['articles']['rows']}; quotes: {t['quotes']['rows']}; statements: {t['stances']['rows']}; "
         f"actors: {t['actors']['rows']}; rejected input records: {t['rejected_articles']['rows']}; "
         f"duplicates: {t['duplicate_articles']['rows']}",
-        f"- spaCy model: {manifest.get('spacy', {}).get('model')} (spaCy {manifest.get('spacy', {}).get('spacy_version')})",
+        f"- spaCy model: {_md(manifest.get('spacy', {}).get('model'))} (spaCy {_md(manifest.get('spacy', {}).get('spacy_version'))})",
         "- Codebooks: " + ", ".join(f"{_md(c['name'])} {_md(c['version'])}" for c in manifest.get("codebooks", [])),
         f"- Code: stancewire {manifest['code_version']['stancewire']} (source sha256 {manifest['code_version']['source_sha256'][:12]})",
         f"- Input fingerprint: {manifest['input_fingerprint']}",
@@ -277,6 +328,9 @@ def dataset_card(manifest: dict, conn) -> str:
     if top:
         lines += ["", "## Most quoted actors", "", "| actor | type | country | quotes |", "|---|---|---|---|"]
         lines += [f"| {_md(n)} | {ty} | {c} | {q} |" for n, ty, c, q in top]
+    from .release_meta import card_markdown
+
+    lines += card_markdown(manifest.get("files", {}))  # figures and metadata files
     lines += ["", "## Tables", ""]
     for name in RELEASED_TABLES:
         table = TABLES[name]

@@ -28,6 +28,7 @@ REJECTION_REASONS = (
     "id_conflict",
     "unsupported_html",
     "outside_input_folder",
+    "too_large",
 )
 
 

@@ -67,15 +67,15 @@ def _article_fp(fingerprint: str, text_sha256: str) -> str:
     return hashlib.sha256(f"{fingerprint}:{text_sha256}".encode()).hexdigest()
 
 
-def run_stances(conn, nlp, codebooks, staging, code_fp: str, progress: Progress | None = None) -> dict:
+def run_stances(conn, model_name: str, codebooks, staging, code_fp: str, progress: Progress | None = None) -> dict:
     """Stance statements against every configured codebook, and the codebooks' targets.
     Only articles that are new or whose inputs changed are coded (see module docstring)."""
     from .actors import ArticleActors
     from .codebooks import codebook_target_rows
-    from .nlp import doc_from_bytes, model_id
+    from .nlp import doc_from_bytes, load_nlp, model_id_for
     from .stances import QuoteScope, TargetMatcher, code_article, segments_from_json, statement_rows
 
-    model = model_id(nlp)
+    model = model_id_for(model_name)
     fingerprint = hashlib.sha256(json.dumps(
         [model, code_fp, [(b.name, b.sha256) for b in codebooks]]).encode()).hexdigest()
     todo, gone = stances_to_code(conn, fingerprint)
@@ -90,14 +90,17 @@ def run_stances(conn, nlp, codebooks, staging, code_fp: str, progress: Progress 
             where = {"stances": "article_id", "stage_state": "stage = 'stances' AND article_id",
                      "article_actors": "stage = 'stances' AND article_id"}[table]
             conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [gone])
+    nlp = load_nlp(model_name) if todo else None
     matcher = TargetMatcher(nlp, codebooks) if todo else None
     for chunk in _chunks(todo, ARTICLE_CHUNK):
         ids = [aid for aid, _ in chunk]
         quotes: dict[str, list[QuoteScope]] = {}
-        for qid, aid, segs, speaker, cue_start in conn.execute(
-                "SELECT quote_id, article_id, content_segments, speaker_actor_id, cue_char_start FROM quotes "
+        for qid, aid, segs, speaker, cue_start, ss, se in conn.execute(
+                "SELECT quote_id, article_id, content_segments, speaker_actor_id, cue_char_start, "
+                "speaker_char_start, speaker_char_end FROM quotes "
                 "WHERE article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY article_id, char_start", [ids]).fetchall():
-            quotes.setdefault(aid, []).append(QuoteScope(qid, segments_from_json(segs), speaker, cue_start))
+            quotes.setdefault(aid, []).append(QuoteScope(qid, segments_from_json(segs), speaker, cue_start,
+                                                         (ss, se) if ss is not None else None))
         aligns = load_alignments(conn, ids)
         rows, actor_rows = [], []
         for aid, sha in chunk:

@@ -79,30 +79,44 @@ class Warehouse:
         return self.path.with_name(self.path.name + ".lock")
 
     @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Hold the warehouse lock. It is reentrant within this process (one lock object per
+        file), so a whole run holds it (`cli.run_pipeline`: a second run waits and never
+        interleaves) while each step takes it again to connect."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.lock_path.resolve()), is_singleton=True, thread_local=False)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            log.warning("the warehouse %s is in use by another stancewire process (lock file %s); "
+                        "waiting up to %.0f s", self.path, self.lock_path, self.lock_timeout_s)
+            try:
+                lock.acquire(timeout=self.lock_timeout_s)
+            except Timeout:
+                raise WarehouseBusy(
+                    f"the warehouse {self.path} is in use by another stancewire process (lock file "
+                    f"{self.lock_path}); waited {self.lock_timeout_s:.0f} s. Wait for the other run to "
+                    f"finish, or point --warehouse at another file."
+                ) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection holding the warehouse lock; the schema is created on first use."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.lock_path))
-        try:
-            lock.acquire(timeout=self.lock_timeout_s)
-        except Timeout:
-            raise WarehouseBusy(
-                f"the warehouse {self.path} is in use by another stancewire process (lock file "
-                f"{self.lock_path}); waited {self.lock_timeout_s:.0f} s. Wait for the other run to "
-                f"finish, or point --warehouse at another file."
-            ) from None
-        try:
+        with self.hold():
             if read_only and self.path.exists():
                 conn = duckdb.connect(str(self.path), read_only=True)
             else:
                 conn = duckdb.connect(str(self.path))
-                ensure_schema(conn)
+                with transaction(conn):  # a run killed while creating tables leaves none, not some
+                    ensure_schema(conn)
             try:
                 yield conn
             finally:
                 conn.close()
-        finally:
-            lock.release()
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
@@ -125,6 +139,9 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
             conn.execute(stmt)
     for stmt in _INTERNAL_DDL:
         conn.execute(stmt)
+    from .views import create_views  # researcher views over the tables (pipeline/sql/views.sql)
+
+    create_views(conn)
 
 
 def replace_rows(conn: duckdb.DuckDBPyConnection, table: Table | str, rows, where: str | None = None,

@@ -31,9 +31,9 @@ def shared_path(*parts: str) -> Path:
 def make_settings(tmp: Path, input_dir: Path, **kw):
     from assets.resources import StancewireSettings
 
-    return StancewireSettings(
-        input_dir=str(input_dir), warehouse=str(tmp / "warehouse.duckdb"), releases_dir=str(tmp / "releases"),
-        codebooks=[str(p) for p in sorted(CODEBOOKS.glob("*.yaml"))], **kw)
+    values = {"input_dir": str(input_dir), "warehouse": str(tmp / "warehouse.duckdb"),
+              "releases_dir": str(tmp / "releases"), "codebooks": [str(p) for p in sorted(CODEBOOKS.glob("*.yaml"))]}
+    return StancewireSettings(**{**values, **kw})
 
 
 def run(settings, instance_dir: Path):
@@ -68,3 +68,12 @@ def seed_db(seed_run):
     conn = duckdb.connect(settings.warehouse, read_only=True)
     yield conn
     conn.close()
+
+
+@pytest.fixture(scope="session")
+def sequential_batches(tmp_path_factory):
+    """The released tables after `stancewire run` of batch-a, then batch-b (tests/batch_corpus.py):
+    what the parallel and distributed runs must reproduce."""
+    from batch_corpus import run_sequential
+
+    return run_sequential(tmp_path_factory.mktemp("sequential_batches"))

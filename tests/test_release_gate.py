@@ -26,8 +26,7 @@ def test_failed_expectation_blocks_the_release(tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "broken.jsonl").write_text("{not json\n", encoding="utf-8")
-    second = make_settings(tmp_path / "second", bad)
-    second = second.model_copy(update={"releases_dir": str(releases)})
+    second = make_settings(tmp_path / "second", bad, releases_dir=str(releases))
     outcome = run(second, tmp_path / "dagster")
 
     assert not outcome.ok
