@@ -118,7 +118,8 @@ def stance_coding(context: dg.AssetExecutionContext, settings: StancewireSetting
     with warehouse(settings).connect() as conn:
         total = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
         with progress.task("stances", total) as advance:
-            result = run_stances(conn, settings.spacy_model, books, settings.staging, CODE_VERSION, advance)
+            result = run_stances(conn, settings.spacy_model, books, settings.staging, CODE_VERSION, advance,
+                                 n_process=settings.n_process)
         context.log.info(f"coded {result['coded']} articles, {result['statements']} statements in all")
         yield materialized(conn, "codebook_targets")
         by_label = dict(conn.execute("SELECT stance, count(*) FROM stances GROUP BY stance").fetchall())

@@ -138,6 +138,7 @@ def main(argv=None) -> int:
         result["validation_fraction"] = round(checks / wall, 4)
 
         inc_wall, _, _ = run_cli(["--input", str(tmp / "input" / "more"), *common], env)
+        result["incremental_steps"] = step_times(home)
         result["incremental_seconds"] = round(inc_wall, 2)
         result["incremental_fraction"] = round(inc_wall / wall, 4)
 
@@ -150,6 +151,7 @@ def main(argv=None) -> int:
         for book in sorted(books.glob("*.yaml")):
             recode_args += ["--codebook", str(book)]
         rec_wall, _, _ = run_cli(recode_args, env)
+        result["recode_steps"] = step_times(home)
         result["recode_seconds"] = round(rec_wall, 2)
         result["recode_fraction"] = round(rec_wall / wall, 4)
 

@@ -3,6 +3,9 @@
 from .suites import Check, Frame, gx
 
 
+# Free-text columns this module's expectations read (others cross to pandas as flags).
+FRAME_COLUMNS = ("text_sha256",)
+
 def expectations(conn):
     E = gx().expectations
     derived = [

@@ -83,8 +83,13 @@ def _q(name: str) -> str:
 
 
 def main_frame(table: Table) -> TableFrame:
+    """The table's columns that expectations read; free text only as "is present" flags.
+
+    Text that no expectation reads beyond "not null" (content, evidence, names) crosses to
+    pandas as a boolean, not as strings: that keeps validation memory flat as tables grow."""
     E = gx().expectations
     t = table.name
+    keep = set(getattr(_table_module(t), "FRAME_COLUMNS", ()))
     select, checks = [], []
     for c in table.columns:
         if c.type == "BLOB" or (t, c.name) in LARGE_COLUMNS:
@@ -92,6 +97,13 @@ def main_frame(table: Table) -> TableFrame:
             select.append(f"{length}(t.{_q(c.name)}) AS {_q(c.name + '__length')}")
             if not c.nullable:
                 checks.append(Check(E.ExpectColumnValuesToNotBeNull(column=c.name + "__length")))
+            continue
+        free_text = (c.type == "VARCHAR" and not c.values and not c.references and c.name not in table.primary_key
+                     and c.name not in keep)
+        if free_text:
+            if not c.nullable:
+                select.append(f"t.{_q(c.name)} IS NOT NULL AS {_q(c.name + '__present')}")
+                checks.append(Check(E.ExpectColumnValuesToBeInSet(column=c.name + "__present", value_set=[True])))
             continue
         select.append(f"t.{_q(c.name)}")
         if not c.nullable:

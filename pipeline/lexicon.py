@@ -38,6 +38,7 @@ def table(name: str) -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=262144)
 def fold(text: str) -> str:
     """Lower case without accents, for comparisons and slugs."""
     text = unicodedata.normalize("NFKD", text)

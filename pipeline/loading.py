@@ -2,8 +2,9 @@
 
 In one transaction it rebuilds raw_articles, rejected_articles, articles (first record of
 each distinct text, batches in the order they were first loaded), article_alignment,
-duplicate_articles, sentences, mentions, quotes and the per-article actor references.
-Rows of records that did not become articles are left behind; nothing is parsed here.
+duplicate_articles, sentences, mentions, quotes and the per-article actor references, or,
+when batches were only added since the last load, appends the new ones. Rows of records
+that did not become articles are left behind; nothing is parsed here.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class LoadReport:
     batches: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
     id_conflicts: list[dict] = field(default_factory=list)  # records rejected here, for the run log
+    appended: bool = False  # only new batches were added to what was loaded before
 
 
 def _register_batches(conn, batches: list[str]) -> dict[str, int]:
@@ -46,51 +48,72 @@ def load_warehouse(conn, staging: Staging) -> LoadReport:
 
 
 def _load(conn, staging: Staging, batches: list[str]) -> LoadReport:
+    """Rebuild the loaded tables from every batch, or, when the only change since the last
+    load is new batches, append those (the usual file drop: nothing loaded is rewritten)."""
     report = LoadReport(batches=batches)
+    fingerprints = {b: (staging.read_manifest(b) or {}).get("nlp_fp", "") for b in batches}
     with transaction(conn):
+        loaded = dict(conn.execute("SELECT batch_id, fingerprint FROM loaded_batches").fetchall())
         seqs = _register_batches(conn, batches)
         order = sorted(batches, key=lambda b: seqs[b])
-        rejected = _read(staging, "rejections", order)
-        cleaned = _read(staging, "cleaned", order, columns=["batch_id", "source_file", "record_no", "article_id",
-                                                             "text_sha256"])
-        kept, duplicates, conflicts = _deduplicate(cleaned, {b: i for i, b in enumerate(order)})
-        report.id_conflicts = conflicts.to_dicts()
-        rejected = pl.concat([rejected, conflicts], how="vertical_relaxed") if len(conflicts) else rejected
-        conn.register("_kept", kept.to_arrow())
-        try:
-            records, cleaned_scan = _scan(staging, "records", order), _scan(staging, "cleaned", order)
-            _insert(conn, "raw_articles", records and f"SELECT * FROM {records}")
-            replace_rows(conn, "rejected_articles", rejected.select(TABLES["rejected_articles"].column_names))
-            replace_rows(conn, "duplicate_articles", duplicates)
-            _insert(conn, "articles", records and cleaned_scan and f"""
-                SELECT c.article_id, c.batch_id, c.source_file, c.record_no, c.doc_name, r.input_format, r.encoding,
-                       r.external_id, c.title, c.outlet, c.author, r.url, r.published_at, c.original_source,
-                       r.raw_text, c.text, c.text_sha256, c.n_chars, c.n_paragraphs, c.cleaning
-                FROM {cleaned_scan} c
-                JOIN _kept k USING (batch_id, source_file, record_no)
-                JOIN {records} r USING (batch_id, source_file, record_no)""")
-            alignment = _scan(staging, "alignment", order)
-            _insert(conn, "article_alignment", alignment and f"""
-                SELECT k.article_id, a.segment_no, a.char_start, a.char_end, a.raw_char_start, a.raw_char_end, a.is_copy
-                FROM {alignment} a JOIN _kept k USING (batch_id, source_file, record_no)""")
-            for table in ("sentences", "mentions", "quotes"):
-                scan = _scan(staging, table, order)
-                cols = ", ".join(f't."{c}"' for c in TABLES[table].column_names)
-                _insert(conn, table, scan and f"""
-                    SELECT {cols} FROM {scan} t JOIN _kept k ON k.batch_id = t.batch_id AND k.article_id = t.article_id""")
-            conn.execute("DELETE FROM article_actors WHERE stage IN ('entities', 'quotes')")
-            actors_scan = _scan(staging, "article_actors", order)
-            if actors_scan:
-                conn.execute(f"""
-                    INSERT INTO article_actors SELECT a.stage, a.article_id, a.actor_id, a.name, a.actor_type, a.country
-                    FROM {actors_scan} a JOIN _kept k ON k.batch_id = a.batch_id AND k.article_id = a.article_id""")
-        finally:
-            conn.unregister("_kept")
+        append = bool(loaded) and all(fingerprints.get(b) == fp for b, fp in loaded.items())
+        new = [b for b in order if b not in loaded] if append else order
+        if new or not append:
+            _load_batches(conn, staging, new, {b: i for i, b in enumerate(order)}, append, report)
         conn.execute("DELETE FROM batches WHERE batch_id NOT IN (SELECT unnest(?::VARCHAR[]))", [batches])
+        conn.execute("DELETE FROM loaded_batches")
+        conn.executemany("INSERT INTO loaded_batches VALUES (?, ?)", [[b, fp] for b, fp in fingerprints.items()])
+    report.appended = append
     for table in ("raw_articles", "rejected_articles", "articles", "article_alignment", "duplicate_articles",
                   "sentences", "mentions", "quotes"):
         report.rows[table] = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
     return report
+
+
+def _load_batches(conn, staging: Staging, order: list[str], rank: dict[str, int], append: bool,
+                  report: LoadReport) -> None:
+    """Load the batches in `order`: replacing every loaded row, or (append) adding to them,
+    with duplicates and id conflicts judged against the articles already loaded."""
+    rejected = _read(staging, "rejections", order)
+    cleaned = _read(staging, "cleaned", order, columns=["batch_id", "source_file", "record_no", "article_id",
+                                                         "text_sha256"])
+    seen = conn.execute("SELECT text_sha256, article_id FROM articles").fetchall() if append else []
+    kept, duplicates, conflicts = _deduplicate(cleaned, rank, seen)
+    report.id_conflicts = conflicts.to_dicts()
+    rejected = pl.concat([rejected, conflicts], how="vertical_relaxed") if len(conflicts) else rejected
+    scope = ("batch_id IN (SELECT unnest(?::VARCHAR[]))", [order]) if append else (None, None)
+    conn.register("_kept", kept.to_arrow())
+    try:
+        records, cleaned_scan = _scan(staging, "records", order), _scan(staging, "cleaned", order)
+        _insert(conn, "raw_articles", records and f"SELECT * FROM {records}", append)
+        replace_rows(conn, "rejected_articles", rejected.select(TABLES["rejected_articles"].column_names), *scope)
+        replace_rows(conn, "duplicate_articles", duplicates, *scope)
+        _insert(conn, "articles", records and cleaned_scan and f"""
+            SELECT c.article_id, c.batch_id, c.source_file, c.record_no, c.doc_name, r.input_format, r.encoding,
+                   r.external_id, c.title, c.outlet, c.author, r.url, r.published_at, c.original_source,
+                   r.raw_text, c.text, c.text_sha256, c.n_chars, c.n_paragraphs, c.cleaning
+            FROM {cleaned_scan} c
+            JOIN _kept k USING (batch_id, source_file, record_no)
+            JOIN {records} r USING (batch_id, source_file, record_no)""", append)
+        alignment = _scan(staging, "alignment", order)
+        _insert(conn, "article_alignment", alignment and f"""
+            SELECT k.article_id, a.segment_no, a.char_start, a.char_end, a.raw_char_start, a.raw_char_end, a.is_copy
+            FROM {alignment} a JOIN _kept k USING (batch_id, source_file, record_no)""", append)
+        for table in ("sentences", "mentions", "quotes"):
+            scan = _scan(staging, table, order)
+            cols = ", ".join(f't."{c}"' for c in TABLES[table].column_names)
+            _insert(conn, table, scan and f"""
+                SELECT {cols} FROM {scan} t JOIN _kept k ON k.batch_id = t.batch_id AND k.article_id = t.article_id""",
+                    append)
+        if not append:
+            conn.execute("DELETE FROM article_actors WHERE stage IN ('entities', 'quotes')")
+        actors_scan = _scan(staging, "article_actors", order)
+        if actors_scan:
+            conn.execute(f"""
+                INSERT INTO article_actors SELECT a.stage, a.article_id, a.actor_id, a.name, a.actor_type, a.country
+                FROM {actors_scan} a JOIN _kept k ON k.batch_id = a.batch_id AND k.article_id = a.article_id""")
+    finally:
+        conn.unregister("_kept")
 
 
 def _sql_string(value: str) -> str:
@@ -116,22 +139,25 @@ def _read(staging: Staging, table: str, batches: list[str], columns: list[str] |
     return pl.DataFrame(schema={k: v for k, v in schema.items() if columns is None or k in columns})
 
 
-def _insert(conn, table: str, select_sql: str | None) -> None:
-    """Replace the table's rows by the result of `select_sql` (nothing when None)."""
+def _insert(conn, table: str, select_sql: str | None, append: bool = False) -> None:
+    """Replace the table's rows (or add to them) by the result of `select_sql` (nothing when None)."""
     cols = ", ".join(f'"{c}"' for c in TABLES[table].column_names)
-    conn.execute(f'DELETE FROM "{table}"')
+    if not append:
+        conn.execute(f'DELETE FROM "{table}"')
     if select_sql:
         conn.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM ({select_sql})')
 
 
-def _deduplicate(cleaned: pl.DataFrame, batch_rank: dict[str, int]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+def _deduplicate(cleaned: pl.DataFrame, batch_rank: dict[str, int], seen=()) -> tuple[pl.DataFrame, pl.DataFrame,
+                                                                                   pl.DataFrame]:
     """Which records become articles. In batch order, then file and record order: the first
     record of a text is kept; a later record of the same text is a duplicate; a record whose
-    input id is already taken by a different text is rejected (ids name one article)."""
+    input id is already taken by a different text is rejected (ids name one article).
+    `seen`: (text_sha256, article_id) of articles already loaded."""
     rows = sorted(cleaned.iter_rows(named=True),
                   key=lambda r: (batch_rank[r["batch_id"]], r["source_file"], r["record_no"]))
-    by_text: dict[str, str] = {}
-    by_id: dict[str, str] = {}
+    by_text: dict[str, str] = {sha: aid for sha, aid in seen}
+    by_id: dict[str, str] = {aid: sha for sha, aid in seen}
     kept, dups, conflicts = [], [], []
     for r in rows:
         aid, sha = r["article_id"], r["text_sha256"]

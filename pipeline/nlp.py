@@ -79,14 +79,18 @@ def model_id(nlp) -> str:
 
 @functools.lru_cache(maxsize=8)
 def model_id_for(model: str) -> str:
-    """model_id of an installed model (package name or path) without loading it."""
-    import spacy.util
+    """model_id of an installed model (package name or path) from its meta.json, without
+    importing spaCy (a run that finds nothing to parse should not pay for that import)."""
+    import importlib.util
+    import json
 
-    try:
-        path = spacy.util.get_package_path(model) if spacy.util.is_package(model) else Path(model)
-        return _id_from_meta(spacy.util.get_model_meta(path))
-    except Exception:  # an unusual install layout: load it (cached) to read its meta
-        return model_id(load_nlp(model))
+    spec = importlib.util.find_spec(model) if not Path(model).exists() else None
+    folder = Path(next(iter(spec.submodule_search_locations))) if spec and spec.submodule_search_locations \
+        else Path(model)
+    meta = folder / "meta.json"
+    if meta.is_file():
+        return _id_from_meta(json.loads(meta.read_text(encoding="utf-8")))
+    return model_id(load_nlp(model))  # an unusual layout: load the model (cached) and read its meta
 
 
 def chunk_text(text: str, limit: int = CHUNK_CHARS) -> list[str]:

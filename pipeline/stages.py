@@ -67,13 +67,12 @@ def _article_fp(fingerprint: str, text_sha256: str) -> str:
     return hashlib.sha256(f"{fingerprint}:{text_sha256}".encode()).hexdigest()
 
 
-def run_stances(conn, model_name: str, codebooks, staging, code_fp: str, progress: Progress | None = None) -> dict:
+def run_stances(conn, model_name: str, codebooks, staging, code_fp: str, progress: Progress | None = None,
+                n_process: int = 1) -> dict:
     """Stance statements against every configured codebook, and the codebooks' targets.
     Only articles that are new or whose inputs changed are coded (see module docstring)."""
-    from .actors import ArticleActors
     from .codebooks import codebook_target_rows
-    from .nlp import doc_from_bytes, load_nlp, model_id_for
-    from .stances import QuoteScope, TargetMatcher, code_article, segments_from_json, statement_rows
+    from .nlp import model_id_for
 
     model = model_id_for(model_name)
     fingerprint = hashlib.sha256(json.dumps(
@@ -90,37 +89,102 @@ def run_stances(conn, model_name: str, codebooks, staging, code_fp: str, progres
             where = {"stances": "article_id", "stage_state": "stage = 'stances' AND article_id",
                      "article_actors": "stage = 'stances' AND article_id"}[table]
             conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [gone])
-    nlp = load_nlp(model_name) if todo else None
-    matcher = TargetMatcher(nlp, codebooks) if todo else None
-    for chunk in _chunks(todo, ARTICLE_CHUNK):
-        ids = [aid for aid, _ in chunk]
-        quotes: dict[str, list[QuoteScope]] = {}
-        for qid, aid, segs, speaker, cue_start, ss, se in conn.execute(
-                "SELECT quote_id, article_id, content_segments, speaker_actor_id, cue_char_start, "
-                "speaker_char_start, speaker_char_end FROM quotes "
-                "WHERE article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY article_id, char_start", [ids]).fetchall():
-            quotes.setdefault(aid, []).append(QuoteScope(qid, segments_from_json(segs), speaker, cue_start,
-                                                         (ss, se) if ss is not None else None))
-        aligns = load_alignments(conn, ids)
-        rows, actor_rows = [], []
-        for aid, sha in chunk:
-            doc = doc_from_bytes(staging.read_parse(model, sha), nlp.vocab)
-            actors = ArticleActors(doc, aid)
-            statements = code_article(doc, actors, quotes.get(aid, []), matcher)
-            rows += statement_rows(aid, statements, aligns[aid].raw_span)
-            actor_rows += _actor_rows("stances", aid, actors, (s.actor_id for s in statements))
-        with transaction(conn):
-            for table, where in (("stances", "article_id"), ("article_actors", "stage = 'stances' AND article_id"),
-                                 ("stage_state", "stage = 'stances' AND article_id")):
-                conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [ids])
-            _insert_rows(conn, "stances", rows)
-            _insert_rows(conn, "article_actors", actor_rows)
-            conn.executemany("INSERT INTO stage_state VALUES ('stances', ?, ?)",
-                             [[aid, _article_fp(fingerprint, sha)] for aid, sha in chunk])
-        if progress:
-            progress(len(chunk))
+    processes = max(1, min(n_process, len(todo) // MIN_ARTICLES_PER_PROCESS))
+    pool = _pool(processes, model_name, codebooks, staging.root) if processes > 1 else None
+    if pool is None and todo:
+        _init_coder(model_name, codebooks, staging.root)
+    try:
+        jobs = []
+        for chunk in _chunks(todo, ARTICLE_CHUNK // processes if pool else ARTICLE_CHUNK):
+            items = _coding_items(conn, chunk)
+            jobs.append((chunk, pool.submit(_code_items, items) if pool else None, items))
+            if pool is None or len(jobs) > processes:  # keep a few chunks in flight, write in order
+                _write_coded(conn, jobs.pop(0), fingerprint, progress)
+        while jobs:
+            _write_coded(conn, jobs.pop(0), fingerprint, progress)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return {"coded": len(todo), "removed": len(gone),
             "statements": conn.execute("SELECT count(*) FROM stances").fetchone()[0]}
+
+
+def _coding_items(conn, chunk: list[tuple[str, str]]) -> list[tuple]:
+    """What coding a chunk needs besides the parse: (article, text sha, quotes, alignment rows)."""
+    from .stances import QuoteScope, segments_from_json
+
+    ids = [aid for aid, _ in chunk]
+    quotes: dict[str, list] = {}
+    for qid, aid, segs, speaker, cue_start, ss, se in conn.execute(
+            "SELECT quote_id, article_id, content_segments, speaker_actor_id, cue_char_start, "
+            "speaker_char_start, speaker_char_end FROM quotes "
+            "WHERE article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY article_id, char_start", [ids]).fetchall():
+        quotes.setdefault(aid, []).append(QuoteScope(qid, segments_from_json(segs), speaker, cue_start,
+                                                     (ss, se) if ss is not None else None))
+    aligns = {aid: [(s.clean_start, s.clean_end, s.raw_start, s.raw_end, s.is_copy) for s in a.segments]
+              for aid, a in load_alignments(conn, ids).items()}
+    return [(aid, sha, quotes.get(aid, []), aligns[aid]) for aid, sha in chunk]
+
+
+# Below this many articles per process, starting coder processes costs more than it saves.
+MIN_ARTICLES_PER_PROCESS = 150
+_CODER: dict = {}
+
+
+def _init_coder(model_name: str, codebooks, staging_root) -> None:
+    """Load the model and build the target matcher once per process."""
+    from .nlp import load_nlp, model_id_for
+    from .staging import Staging
+    from .stances import TargetMatcher
+
+    if _CODER.get("key") == (model_name, tuple(b.sha256 for b in codebooks), str(staging_root)):
+        return
+    nlp = load_nlp(model_name)
+    _CODER.update(key=(model_name, tuple(b.sha256 for b in codebooks), str(staging_root)), nlp=nlp,
+                  model=model_id_for(model_name), matcher=TargetMatcher(nlp, codebooks), staging=Staging(staging_root))
+
+
+def _pool(processes: int, model_name: str, codebooks, staging_root):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the parent holds a DuckDB connection and threads.
+    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_coder, initargs=(model_name, codebooks, staging_root))
+
+
+def _code_items(items: list[tuple]) -> tuple[list[dict], list[dict]]:
+    """Statements and actor references of a chunk, from the stored parses (in any process)."""
+    from .actors import ArticleActors
+    from .nlp import doc_from_bytes
+    from .stances import code_article, statement_rows
+
+    nlp, matcher, staging, model = _CODER["nlp"], _CODER["matcher"], _CODER["staging"], _CODER["model"]
+    rows, actor_rows = [], []
+    for aid, sha, quotes, align_rows in items:
+        doc = doc_from_bytes(staging.read_parse(model, sha), nlp.vocab)
+        actors = ArticleActors(doc, aid)
+        statements = code_article(doc, actors, quotes, matcher)
+        rows += statement_rows(aid, statements, Alignment.from_rows(align_rows).raw_span)
+        actor_rows += _actor_rows("stances", aid, actors, (s.actor_id for s in statements))
+    return rows, actor_rows
+
+
+def _write_coded(conn, job, fingerprint: str, progress: Progress | None) -> None:
+    """Replace a chunk's statements and bookkeeping in one transaction."""
+    chunk, future, items = job
+    rows, actor_rows = future.result() if future is not None else _code_items(items)
+    ids = [aid for aid, _ in chunk]
+    with transaction(conn):
+        for table, where in (("stances", "article_id"), ("article_actors", "stage = 'stances' AND article_id"),
+                             ("stage_state", "stage = 'stances' AND article_id")):
+            conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [ids])
+        _insert_rows(conn, "stances", rows)
+        _insert_rows(conn, "article_actors", actor_rows)
+        conn.executemany("INSERT INTO stage_state VALUES ('stances', ?, ?)",
+                         [[aid, _article_fp(fingerprint, sha)] for aid, sha in chunk])
+    if progress:
+        progress(len(chunk))
 
 
 def _insert_rows(conn, table: str, rows: list[dict]) -> None:

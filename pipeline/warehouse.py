@@ -22,6 +22,10 @@ from .schema import TABLES, Table, create_table_sql
 log = logging.getLogger(__name__)
 
 DEFAULT_LOCK_TIMEOUT_S = 600.0
+# DuckDB caches up to 80% of RAM by default; a fixed cap keeps a run's memory flat as the
+# corpus grows (DuckDB spills larger joins and sorts to disk).
+# (Set after connecting: a connect-time config would clash with other connections to the file.)
+MEMORY_LIMIT = "1GB"
 
 # Internal bookkeeping, not part of the published schema.
 _INTERNAL_DDL = [
@@ -29,6 +33,10 @@ _INTERNAL_DDL = [
         batch_id VARCHAR PRIMARY KEY,
         batch_seq INTEGER NOT NULL,
         input_label VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS loaded_batches (
+        batch_id VARCHAR PRIMARY KEY,
+        fingerprint VARCHAR NOT NULL
     )""",
     """CREATE TABLE IF NOT EXISTS validation_results (
         run_id VARCHAR NOT NULL,
@@ -113,6 +121,7 @@ class Warehouse:
                 conn = duckdb.connect(str(self.path))
                 with transaction(conn):  # a run killed while creating tables leaves none, not some
                     ensure_schema(conn)
+            conn.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             try:
                 yield conn
             finally:

@@ -69,7 +69,7 @@ def dagster_dev(tmp_path):
         yield url
     finally:
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.killpg(proc.pid, signal.SIGINT)  # dagster dev shuts its services down on Ctrl-C
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)

