@@ -3,7 +3,8 @@
     python -m bench [--articles N] [--n-process P] [--out FILE.json]
 
 Corpus: PolNeAR train texts (../shared/data/polnear/train/text) when present, else the
-bundled sample repeated with distinct texts. Figures printed and written as JSON:
+bundled sample repeated with distinct texts. Figures are printed as a table (each against
+the issue's target where it has one) and, with --out, written as JSON:
 
 - floor: spaCy alone (nlp.pipe, same model and components, same batch size) over the same
   texts, with P processes and with one;
@@ -99,6 +100,35 @@ def step_times(dagster_home: Path) -> dict[str, float]:
     return {s.step_key: round((s.end_time or 0) - (s.start_time or 0), 2) for s in stats}
 
 
+TARGETS = {  # bench.json field -> (label, test against the issue's target or None)
+    "floor_articles_per_s": ("spaCy alone, P processes (articles/s)", None),
+    "floor_1proc_articles_per_s": ("spaCy alone, 1 process (articles/s)", None),
+    "pipeline_seconds": ("pipeline, empty warehouse to release (s)", None),
+    "pipeline_articles_per_s": ("pipeline (articles/s)", None),
+    "ratio": ("pipeline time / floor time", lambda v: v <= 1.25),
+    "pipeline_vs_1proc_floor": ("pipeline articles/s / 1-process floor", lambda v: v >= 1.2),
+    "incremental_fraction": ("10 more articles / full run", lambda v: v <= 0.10),
+    "recode_fraction": ("re-code after codebook edit / full run", lambda v: v <= 0.15),
+    "validation_fraction": ("GX validation / full run", lambda v: v <= 0.10),
+    "peak_rss_mb": ("peak RSS of the run and its workers (MB)", None),
+}
+
+
+def table(result: dict) -> str:
+    """The headline figures as a plain-text table, each against its target where it has one."""
+    rows = [("figure", "value", "target")]
+    for field, (label, ok) in TARGETS.items():
+        if field in result:
+            verdict = "" if ok is None else ("met" if ok(result[field]) else "NOT met")
+            rows.append((f"{label} [{field}]", f"{result[field]:g}", verdict))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = [f"stancewire bench: {result['articles']} articles ({result['corpus']}), P={result['n_process']}, "
+             f"batch {result['batch_size']}, model {result['model']}"]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.append("peak RSS target: at 8,000 articles <= 1.5 x the peak at 800 (compare two runs' peak_rss_mb)")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--articles", type=int, default=840)
@@ -158,7 +188,7 @@ def main(argv=None) -> int:
     if "floor_seconds" in result:
         result["ratio"] = round(result["pipeline_seconds"] / result["floor_seconds"], 3)
         result["pipeline_vs_1proc_floor"] = round(result["pipeline_articles_per_s"] / result["floor_1proc_articles_per_s"], 3)
-    print(json.dumps(result, indent=1))
+    print(table(result))
     if a.out:
         Path(a.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return 0

