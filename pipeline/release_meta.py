@@ -349,6 +349,10 @@ def _field(c) -> dict:
     constraints = {}
     if not c.nullable:
         constraints["required"] = True
+    elif out["type"] in ("integer", "number"):
+        # frictionless reads Parquet through pandas, where a NULL in a numeric column arrives
+        # as NaN (rendered "nan"): declare that as this field's missing value, and only here
+        out["missingValues"] = ["", "nan"]
     if c.values:
         constraints["enum"] = list(c.values)
     if constraints:
