@@ -70,9 +70,14 @@ def batch_nlp(context: dg.AssetExecutionContext, settings: StancewireSettings) -
     with sentences, entity mentions, quotes and the actors they name, as staging files."""
     staging = settings.staging
     total = len(set(_batch_texts(staging, context.partition_key)))
+    try:  # stances are coded on the live Docs too, for the stance step to take over unchanged
+        books = load_codebooks(settings.codebook_paths())
+    except Exception as e:  # the stance step reports a broken codebook; parsing goes on
+        context.log.warning(f"stances not coded with the parse: {e}")
+        books = None
     with progress.task("parse", total) as advance:
         report = stage_nlp(context.partition_key, staging, settings.spacy_model, CODE_VERSION, settings.batch_size,
-                           settings.n_process, advance)
+                           settings.n_process, advance, codebooks=books)
     context.log.info(f"batch {context.partition_key}: " + (
         "unchanged, skipped" if report.skipped else
         f"{report.counts['articles']} texts, {report.counts['parsed']} parsed now"))
@@ -120,10 +125,11 @@ def stance_coding(context: dg.AssetExecutionContext, settings: StancewireSetting
         with progress.task("stances", total) as advance:
             result = run_stances(conn, settings.spacy_model, books, settings.staging, CODE_VERSION, advance,
                                  n_process=settings.n_process)
-        context.log.info(f"coded {result['coded']} articles, {result['statements']} statements in all")
+        context.log.info(f"coded {result['coded']} articles ({result['precoded']} coded with their parse), "
+                         f"{result['statements']} statements in all")
         yield materialized(conn, "codebook_targets")
         by_label = dict(conn.execute("SELECT stance, count(*) FROM stances GROUP BY stance").fetchall())
-        yield materialized(conn, "stances", coded_now=result["coded"],
+        yield materialized(conn, "stances", coded_now=result["coded"], coded_with_parse=result["precoded"],
                            **{f"stance_{k}": v for k, v in sorted(by_label.items())})
 
 

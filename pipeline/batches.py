@@ -3,7 +3,9 @@
 - `stage_files`: read the batch's folder, clean every record -> records, rejections,
   cleaned articles and their alignment.
 - `stage_nlp`: parse each distinct text once (parse store), then sentences, entity
-  mentions, quotes and the actors they name -> Parquet parts.
+  mentions, quotes and the actors they name -> Parquet parts; with the codebooks given,
+  stance statements too, coded on the live Docs (`stages.run_stances` takes them over).
+  With n_process > 1 spawned workers do all of that per chunk of articles and return rows.
 
 Neither touches the warehouse, so batches can run in parallel (processes, Celery
 workers); `loading.load_warehouse` brings every batch into DuckDB in one step. A batch is
@@ -165,21 +167,30 @@ def _alignments(staging: Staging, batch_id: str) -> dict[tuple[str, int], Alignm
 
 # Below this many texts to parse, worker processes cost more to start than they save.
 MIN_TEXTS_PER_PROCESS = 100
+# Articles a worker takes at a time. Small, so that the workers finish together (the last
+# chunk is one a single worker runs alone); a divisor of CHUNK, so parts keep CHUNK articles.
+WORKER_CHUNK = 20
+# Stance statements coded while the Docs are live (see `stages.run_stances`), keyed by the
+# coding fingerprint; the stance step uses them when the codebooks have not changed since.
+CODED_TABLES = ["stance_coded", "stance_statements", "stance_actors"]
 
 
 def stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, batch_size: int = 64,
-              n_process: int = 1, progress: Progress | None = None) -> BatchReport:
+              n_process: int = 1, progress: Progress | None = None, codebooks=None) -> BatchReport:
     """`_stage_nlp` holding the batch's lock (see stage_files)."""
     with staging.lock(batch_id):
-        return _stage_nlp(batch_id, staging, model_name, code_fp, batch_size, n_process, progress)
+        return _stage_nlp(batch_id, staging, model_name, code_fp, batch_size, n_process, progress, codebooks)
 
 
 def _stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, batch_size: int = 64,
-               n_process: int = 1, progress: Progress | None = None) -> BatchReport:
+               n_process: int = 1, progress: Progress | None = None, codebooks=None) -> BatchReport:
     """Parse the batch's new texts (once per text and model) and extract sentences, mentions,
-    quotes and their actors; then mark the batch complete. The model is loaded only when
-    there is work."""
-    from .nlp import doc_from_bytes, doc_to_bytes, load_nlp, model_id_for, parse_texts
+    quotes and their actors, and, given `codebooks`, code stances while the Docs are live;
+    then mark the batch complete. The model is loaded only when there is work.
+
+    With n_process > 1, worker processes do all per-article work (parse, store, extract,
+    code) and send back rows; this process only writes them, so no Doc crosses processes."""
+    from .nlp import model_id_for
 
     files = json.loads((staging.batch_dir(batch_id) / "files.json").read_text(encoding="utf-8"))
     model = model_id_for(model_name)
@@ -192,32 +203,136 @@ def _stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, b
         return report
     if manifest:  # as in stage_files: invisible to the loader until complete again
         (staging.batch_dir(batch_id) / "batch.json").unlink()
-    staging.start_stage(batch_id, NLP_TABLES)
-    nlp = load_nlp(model_name)
+    staging.start_stage(batch_id, NLP_TABLES + CODED_TABLES)
     aligns = _alignments(staging, batch_id)
-    todo = [a for a in articles if not staging.has_parse(model, a["text_sha256"])]
-    processes = max(1, min(n_process, len(todo) // MIN_TEXTS_PER_PROCESS))
-    parsed = parse_texts(nlp, (a["text"] for a in todo), batch_size=batch_size, n_process=processes)
-    todo_shas = {a["text_sha256"] for a in todo}
-    counts = {t: 0 for t in NLP_TABLES}
-    for part, start in enumerate(range(0, len(articles), CHUNK)):
-        rows: dict[str, list] = {t: [] for t in NLP_TABLES}
-        for a in articles[start:start + CHUNK]:
-            sha = a["text_sha256"]
-            if sha in todo_shas:
-                doc = next(parsed)
-                staging.write_parse(model, sha, doc_to_bytes(doc))
-            else:
-                doc = doc_from_bytes(staging.read_parse(model, sha), nlp.vocab)
-            annotate(batch_id, a["article_id"], doc, aligns[(a["source_file"], a["record_no"])], rows)
-        for table in NLP_TABLES:
-            staging.write_part(batch_id, table, pl.DataFrame(rows[table], schema=NLP_SCHEMAS[table], orient="row"), part)
-            counts[table] += len(rows[table])
+    n_todo = sum(not staging.has_parse(model, a["text_sha256"]) for a in articles)
+    processes = max(1, min(n_process, n_todo // MIN_TEXTS_PER_PROCESS))
+    config = _WorkerConfig(batch_id, model_name, str(staging.root), batch_size, code_fp, tuple(codebooks or ()))
+    items = [(a["article_id"], a["text"], a["text_sha256"], aligns[(a["source_file"], a["record_no"])])
+             for a in articles]
+    tables = NLP_TABLES + (CODED_TABLES if codebooks else [])
+    counts = {t: 0 for t in tables}
+    rows: dict[str, list] = {t: [] for t in tables}
+    part, in_part = 0, 0
+    for n, chunk_rows in _annotated_chunks(config, processes, items):
+        for t in tables:
+            rows[t] += chunk_rows[t]
+        in_part += n
         if progress:
-            progress(len(articles[start:start + CHUNK]))
-    report.counts = {"articles": len(articles), "parsed": len(todo), **counts}
+            progress(n)
+        if in_part >= CHUNK:
+            _write_nlp_part(staging, batch_id, part, rows, counts)
+            rows, part, in_part = {t: [] for t in tables}, part + 1, 0
+    if in_part or part == 0:
+        _write_nlp_part(staging, batch_id, part, rows, counts)
+    report.counts = {"articles": len(articles), "parsed": n_todo, **{t: counts[t] for t in NLP_TABLES}}
     staging.write_manifest(batch_id, {**files, "nlp_fp": nlp_fp, "model": model, "counts": report.counts})
     return report
+
+
+def _write_nlp_part(staging: Staging, batch_id: str, part: int, rows: dict[str, list], counts: dict) -> None:
+    for table, table_rows in rows.items():
+        staging.write_part(batch_id, table, pl.DataFrame(table_rows, schema=NLP_SCHEMAS[table], orient="row"), part)
+        counts[table] += len(table_rows)
+
+
+@dataclass(frozen=True)
+class _WorkerConfig:
+    batch_id: str
+    model_name: str
+    staging_root: str
+    batch_size: int
+    code_fp: str
+    codebooks: tuple = ()
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(config: _WorkerConfig) -> None:
+    """Load the model (and build the codebooks' target matcher) once per process."""
+    from .nlp import load_nlp, model_id_for
+    from .stages import coding_fingerprint
+    from .stances import TargetMatcher
+
+    if _WORKER.get("config") == config:
+        return
+    nlp = load_nlp(config.model_name)
+    books = list(config.codebooks)
+    _WORKER.update(config=config, nlp=nlp, model=model_id_for(config.model_name),
+                   staging=Staging(config.staging_root), matcher=TargetMatcher(nlp, books) if books else None,
+                   coding_fp=coding_fingerprint(config.model_name, config.code_fp, books) if books else None)
+
+
+def _annotated_chunks(config: _WorkerConfig, processes: int, items: list[tuple]):
+    """(articles, rows) for each WORKER_CHUNK of items, in order: here, or in `processes`
+    spawned workers with a few chunks in flight each."""
+    chunks = [items[i:i + WORKER_CHUNK] for i in range(0, len(items), WORKER_CHUNK)]
+    if processes <= 1:
+        if chunks:
+            _init_worker(config)
+        for chunk in chunks:
+            yield len(chunk), _annotate_chunk(chunk)
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the parent may hold a DuckDB connection, Dagster's threads and locks.
+    pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(config,))
+    pending: deque = deque()
+    try:
+        for chunk in chunks:
+            pending.append((len(chunk), pool.submit(_annotate_chunk, chunk)))
+            if len(pending) > 2 * processes:
+                n, future = pending.popleft()
+                yield n, future.result()
+        while pending:
+            n, future = pending.popleft()
+            yield n, future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _annotate_chunk(items: list[tuple]) -> dict[str, list]:
+    """Rows of every staging table for a chunk of (article id, text, text sha, alignment):
+    each text parsed (or its stored parse read), stored, annotated and, with codebooks, coded."""
+    from .nlp import doc_from_bytes, doc_to_bytes, parse_texts
+
+    w = _WORKER
+    config, nlp, staging, model, matcher = w["config"], w["nlp"], w["staging"], w["model"], w["matcher"]
+    todo = [item for item in items if not staging.has_parse(model, item[2])]
+    parsed = parse_texts(nlp, (item[1] for item in todo), batch_size=config.batch_size)
+    todo_shas = {item[2] for item in todo}
+    rows: dict[str, list] = {t: [] for t in NLP_TABLES + (CODED_TABLES if matcher else [])}
+    for article_id, _text, sha, align in items:
+        if sha in todo_shas:
+            doc = next(parsed)
+            staging.write_parse(model, sha, doc_to_bytes(doc))
+        else:
+            doc = doc_from_bytes(staging.read_parse(model, sha), nlp.vocab)
+        first_quote = len(rows["quotes"])
+        annotate(config.batch_id, article_id, doc, align, rows)
+        if matcher is not None:
+            _precode(article_id, sha, doc, align, rows["quotes"][first_quote:], rows)
+    return rows
+
+
+def _precode(article_id: str, sha: str, doc, align: Alignment, quote_rows: list[dict], rows: dict[str, list]) -> None:
+    """Stance statements of a live Doc, exactly as the stance step would code them from its
+    stored parse and the loaded quotes (see `stages.run_stances`)."""
+    from .stages import code_doc, quote_scope
+
+    w = _WORKER
+    keys = {"batch_id": w["config"].batch_id, "text_sha256": sha, "coding_fp": w["coding_fp"]}
+    quotes = [quote_scope(q["quote_id"], q["content_segments"], q["speaker_actor_id"], q["cue_char_start"],
+                          q["speaker_char_start"], q["speaker_char_end"])
+              for q in sorted(quote_rows, key=lambda q: (q["char_start"], q["quote_id"]))]
+    statements, actor_rows = code_doc(article_id, doc, quotes, w["matcher"], align)
+    rows["stance_coded"].append({**keys, "article_id": article_id})
+    rows["stance_statements"] += [{**keys, **r} for r in statements]
+    rows["stance_actors"] += [{**keys, **r} for r in actor_rows]
 
 
 def annotate(batch_id: str, article_id: str, doc, align: Alignment, rows: dict[str, list]) -> None:
@@ -312,3 +427,9 @@ NLP_SCHEMAS = {
     "article_actors": {"batch_id": pl.Utf8, "stage": pl.Utf8, "article_id": pl.Utf8, "actor_id": pl.Utf8,
                        "name": pl.Utf8, "actor_type": pl.Utf8, "country": pl.Utf8},
 }
+_CODED_KEYS = {"batch_id": pl.Utf8, "text_sha256": pl.Utf8, "coding_fp": pl.Utf8}
+NLP_SCHEMAS.update({
+    "stance_coded": {**_CODED_KEYS, "article_id": pl.Utf8},
+    "stance_statements": _schema_of("stances", extra=_CODED_KEYS),
+    "stance_actors": {**_CODED_KEYS, **{k: v for k, v in NLP_SCHEMAS["article_actors"].items() if k != "batch_id"}},
+})

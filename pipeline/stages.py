@@ -5,6 +5,8 @@ reaches the warehouse through `pipeline.loading`. Stance coding is warehouse-wid
 it depends on the configured codebooks: an article is (re)coded when its text, the
 codebooks, the model or stancewire's code changed since it was last coded, from its stored
 parse, and each chunk of articles is written in one transaction with its bookkeeping.
+Articles the parse step already coded with the same fingerprint (`batches.stage_nlp` given
+the codebooks) are taken from staging instead of being coded again.
 """
 
 from __future__ import annotations
@@ -53,6 +55,34 @@ def _actor_rows(stage: str, article_id: str, actors, used) -> list[dict]:
     return rows
 
 
+def coding_fingerprint(model_name: str, code_fp: str, codebooks) -> str:
+    """What a statement depends on besides its article: model, stancewire's code, codebooks."""
+    from .nlp import model_id_for
+
+    return hashlib.sha256(json.dumps(
+        [model_id_for(model_name), code_fp, [(b.name, b.sha256) for b in codebooks]]).encode()).hexdigest()
+
+
+def quote_scope(quote_id: str, content_segments: str, speaker_actor_id: str | None, cue_char_start: int | None,
+                speaker_char_start: int | None, speaker_char_end: int | None):
+    """The coder's view of a quotes row."""
+    from .stances import QuoteScope, segments_from_json
+
+    speaker = (speaker_char_start, speaker_char_end) if speaker_char_start is not None else None
+    return QuoteScope(quote_id, segments_from_json(content_segments), speaker_actor_id, cue_char_start, speaker)
+
+
+def code_doc(article_id: str, doc, quotes: list, matcher, align: Alignment) -> tuple[list[dict], list[dict]]:
+    """Statement rows and actor references of one parsed article (its quotes in text order)."""
+    from .actors import ArticleActors
+    from .stances import code_article, statement_rows
+
+    actors = ArticleActors(doc, article_id)
+    statements = code_article(doc, actors, quotes, matcher)
+    return (statement_rows(article_id, statements, align.raw_span),
+            _actor_rows("stances", article_id, actors, (s.actor_id for s in statements)))
+
+
 def stances_to_code(conn, fingerprint: str) -> tuple[list[tuple[str, str]], list[str]]:
     """(article_id, text_sha256) of articles whose statements are missing or stale, and ids
     of articles coded before that no longer exist."""
@@ -72,11 +102,8 @@ def run_stances(conn, model_name: str, codebooks, staging, code_fp: str, progres
     """Stance statements against every configured codebook, and the codebooks' targets.
     Only articles that are new or whose inputs changed are coded (see module docstring)."""
     from .codebooks import codebook_target_rows
-    from .nlp import model_id_for
 
-    model = model_id_for(model_name)
-    fingerprint = hashlib.sha256(json.dumps(
-        [model, code_fp, [(b.name, b.sha256) for b in codebooks]]).encode()).hexdigest()
+    fingerprint = coding_fingerprint(model_name, code_fp, codebooks)
     todo, gone = stances_to_code(conn, fingerprint)
     with transaction(conn):
         conn.execute("DELETE FROM codebook_targets")
@@ -89,6 +116,12 @@ def run_stances(conn, model_name: str, codebooks, staging, code_fp: str, progres
             where = {"stances": "article_id", "stage_state": "stage = 'stances' AND article_id",
                      "article_actors": "stage = 'stances' AND article_id"}[table]
             conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [gone])
+    precoded = _precoded(conn, staging, fingerprint, todo)
+    for chunk in _chunks([a for a in todo if a in precoded], ARTICLE_CHUNK):
+        rows = [r for a in chunk for r in precoded[a][0]]
+        _write_coded(conn, (chunk, None, None), fingerprint, progress,
+                     (rows, [r for a in chunk for r in precoded[a][1]]))
+    todo = [a for a in todo if a not in precoded]
     processes = max(1, min(n_process, len(todo) // MIN_ARTICLES_PER_PROCESS))
     pool = _pool(processes, model_name, codebooks, staging.root) if processes > 1 else None
     if pool is None and todo:
@@ -105,22 +138,49 @@ def run_stances(conn, model_name: str, codebooks, staging, code_fp: str, progres
     finally:
         if pool is not None:
             pool.shutdown()
-    return {"coded": len(todo), "removed": len(gone),
+    return {"coded": len(todo) + len(precoded), "precoded": len(precoded), "removed": len(gone),
             "statements": conn.execute("SELECT count(*) FROM stances").fetchone()[0]}
+
+
+def _precoded(conn, staging, fingerprint: str, todo: list[tuple[str, str]]) -> dict[tuple, tuple[list, list]]:
+    """Statements the parse step coded with the same fingerprint (same codebooks, model and
+    code), from the batch each article was loaded from: {(article, sha): (rows, actor rows)}.
+    Nothing when they cannot be read (a batch being rewritten): those are coded here."""
+    if not todo or not staging.all_parts("stance_coded"):
+        return {}
+    want = pl.DataFrame(conn.execute(
+        "SELECT batch_id, article_id, text_sha256 FROM articles a JOIN (SELECT unnest(?::VARCHAR[]) AS article_id) "
+        "USING (article_id)", [[aid for aid, _ in todo]]).fetchall(),
+        schema={"batch_id": pl.Utf8, "article_id": pl.Utf8, "text_sha256": pl.Utf8}, orient="row")
+    keys = ["batch_id", "article_id", "text_sha256"]
+    wanted = set(todo)
+    try:
+        frames = {t: pl.scan_parquet(staging.all_parts(t, sorted(set(want["batch_id"]))))
+                  .filter(pl.col("coding_fp") == fingerprint).join(want.lazy(), on=keys).collect()
+                  for t in ("stance_coded", "stance_statements", "stance_actors")}
+    except (OSError, pl.exceptions.PolarsError) as e:
+        log.warning("precoded stances not used (%s); coding from stored parses", e)
+        return {}
+    out = {(r["article_id"], r["text_sha256"]): ([], []) for r in frames["stance_coded"].iter_rows(named=True)}
+    out = {k: v for k, v in out.items() if k in wanted}
+    for table, slot in (("stance_statements", 0), ("stance_actors", 1)):
+        for r in frames[table].drop(["batch_id", "coding_fp"]).iter_rows(named=True):
+            key = (r["article_id"], r.pop("text_sha256"))
+            if key in out:
+                out[key][slot].append(r)
+    return out
 
 
 def _coding_items(conn, chunk: list[tuple[str, str]]) -> list[tuple]:
     """What coding a chunk needs besides the parse: (article, text sha, quotes, alignment rows)."""
-    from .stances import QuoteScope, segments_from_json
-
     ids = [aid for aid, _ in chunk]
     quotes: dict[str, list] = {}
-    for qid, aid, segs, speaker, cue_start, ss, se in conn.execute(
+    for qid, aid, *fields in conn.execute(
             "SELECT quote_id, article_id, content_segments, speaker_actor_id, cue_char_start, "
             "speaker_char_start, speaker_char_end FROM quotes "
-            "WHERE article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY article_id, char_start", [ids]).fetchall():
-        quotes.setdefault(aid, []).append(QuoteScope(qid, segments_from_json(segs), speaker, cue_start,
-                                                     (ss, se) if ss is not None else None))
+            "WHERE article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY article_id, char_start, quote_id",
+            [ids]).fetchall():
+        quotes.setdefault(aid, []).append(quote_scope(qid, *fields))
     aligns = {aid: [(s.clean_start, s.clean_end, s.raw_start, s.raw_end, s.is_copy) for s in a.segments]
               for aid, a in load_alignments(conn, ids).items()}
     return [(aid, sha, quotes.get(aid, []), aligns[aid]) for aid, sha in chunk]
@@ -155,25 +215,22 @@ def _pool(processes: int, model_name: str, codebooks, staging_root):
 
 def _code_items(items: list[tuple]) -> tuple[list[dict], list[dict]]:
     """Statements and actor references of a chunk, from the stored parses (in any process)."""
-    from .actors import ArticleActors
     from .nlp import doc_from_bytes
-    from .stances import code_article, statement_rows
 
     nlp, matcher, staging, model = _CODER["nlp"], _CODER["matcher"], _CODER["staging"], _CODER["model"]
     rows, actor_rows = [], []
     for aid, sha, quotes, align_rows in items:
         doc = doc_from_bytes(staging.read_parse(model, sha), nlp.vocab)
-        actors = ArticleActors(doc, aid)
-        statements = code_article(doc, actors, quotes, matcher)
-        rows += statement_rows(aid, statements, Alignment.from_rows(align_rows).raw_span)
-        actor_rows += _actor_rows("stances", aid, actors, (s.actor_id for s in statements))
+        statements, actors = code_doc(aid, doc, quotes, matcher, Alignment.from_rows(align_rows))
+        rows += statements
+        actor_rows += actors
     return rows, actor_rows
 
 
-def _write_coded(conn, job, fingerprint: str, progress: Progress | None) -> None:
+def _write_coded(conn, job, fingerprint: str, progress: Progress | None, coded=None) -> None:
     """Replace a chunk's statements and bookkeeping in one transaction."""
     chunk, future, items = job
-    rows, actor_rows = future.result() if future is not None else _code_items(items)
+    rows, actor_rows = coded or (future.result() if future is not None else _code_items(items))
     ids = [aid for aid, _ in chunk]
     with transaction(conn):
         for table, where in (("stances", "article_id"), ("article_actors", "stage = 'stances' AND article_id"),
