@@ -163,7 +163,7 @@ def main(argv=None) -> int:
         steps = step_times(home)
         result.update(pipeline_seconds=round(wall, 2), pipeline_articles_per_s=round(a.articles / wall, 2),
                       peak_rss_mb=round(peak), steps=steps)
-        checks = sum(v for k, v in steps.items() if k.endswith("gx_expectations"))
+        checks = sum(v for k, v in steps.items() if k.endswith("_checks"))
         result["validation_seconds"] = round(checks, 2)
         result["validation_fraction"] = round(checks / wall, 4)
 

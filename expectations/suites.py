@@ -194,7 +194,9 @@ def validate_table(conn, table: str) -> list[Outcome]:
         suite = G.ExpectationSuite(name=f"{frame.name}")
         for check in frame.checks:
             suite.add_expectation(check.expectation)
-        result = batch.validate(suite, result_format="SUMMARY")
+        result = batch.validate(suite, result_format="BOOLEAN_ONLY")
+        if not result.success:  # details (observed values, unexpected rows) only where something failed
+            result = batch.validate(suite, result_format="SUMMARY")
         for check, res in zip(frame.checks, result.results):
             cfg = res.expectation_config
             kwargs = cfg.kwargs
