@@ -124,7 +124,7 @@ def stance_coding(context: dg.AssetExecutionContext, settings: StancewireSetting
         total = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
         with progress.task("stances", total) as advance:
             result = run_stances(conn, settings.spacy_model, books, settings.staging, CODE_VERSION, advance,
-                                 n_process=settings.n_process)
+                                 n_process=settings.n_process, batch_size=settings.batch_size)
         context.log.info(f"coded {result['coded']} articles ({result['precoded']} coded with their parse), "
                          f"{result['statements']} statements in all")
         yield materialized(conn, "codebook_targets")

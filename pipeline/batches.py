@@ -26,7 +26,9 @@ import polars as pl
 from .alignment import Alignment
 from .clean import clean_text
 from .ingest import ingest_folder
+from . import workers
 from .staging import Staging
+from .workers import WorkerConfig, run_chunks
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +169,9 @@ def _alignments(staging: Staging, batch_id: str) -> dict[tuple[str, int], Alignm
 
 # Below this many texts to parse, worker processes cost more to start than they save.
 MIN_TEXTS_PER_PROCESS = 100
-# Articles a worker takes at a time. Small, so that the workers finish together (the last
-# chunk is one a single worker runs alone); a divisor of CHUNK, so parts keep CHUNK articles.
+# Articles a worker (`pipeline.workers`) takes at a time. Small, so that the workers finish
+# together (the last chunk is one a single worker runs alone); a divisor of CHUNK, so parts
+# keep CHUNK articles.
 WORKER_CHUNK = 20
 # Stance statements coded while the Docs are live (see `stages.run_stances`), keyed by the
 # coding fingerprint; the stance step uses them when the codebooks have not changed since.
@@ -207,14 +210,16 @@ def _stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, b
     aligns = _alignments(staging, batch_id)
     n_todo = sum(not staging.has_parse(model, a["text_sha256"]) for a in articles)
     processes = max(1, min(n_process, n_todo // MIN_TEXTS_PER_PROCESS))
-    config = _WorkerConfig(batch_id, model_name, str(staging.root), batch_size, code_fp, tuple(codebooks or ()))
+    config = WorkerConfig(model_name, str(staging.root), batch_size, code_fp, tuple(codebooks or ()))
     items = [(a["article_id"], a["text"], a["text_sha256"], aligns[(a["source_file"], a["record_no"])])
              for a in articles]
+    jobs = [(batch_id, items[i:i + WORKER_CHUNK]) for i in range(0, len(items), WORKER_CHUNK)]
     tables = NLP_TABLES + (CODED_TABLES if codebooks else [])
     counts = {t: 0 for t in tables}
     rows: dict[str, list] = {t: [] for t in tables}
     part, in_part = 0, 0
-    for n, chunk_rows in _annotated_chunks(config, processes, items):
+    for (_, chunk), chunk_rows in zip(jobs, run_chunks(config, processes, _annotate_chunk, jobs)):
+        n = len(chunk)
         for t in tables:
             rows[t] += chunk_rows[t]
         in_part += n
@@ -236,71 +241,13 @@ def _write_nlp_part(staging: Staging, batch_id: str, part: int, rows: dict[str, 
         counts[table] += len(table_rows)
 
 
-@dataclass(frozen=True)
-class _WorkerConfig:
-    batch_id: str
-    model_name: str
-    staging_root: str
-    batch_size: int
-    code_fp: str
-    codebooks: tuple = ()
-
-
-_WORKER: dict = {}
-
-
-def _init_worker(config: _WorkerConfig) -> None:
-    """Load the model (and build the codebooks' target matcher) once per process."""
-    from .nlp import load_nlp, model_id_for
-    from .stages import coding_fingerprint
-    from .stances import TargetMatcher
-
-    if _WORKER.get("config") == config:
-        return
-    nlp = load_nlp(config.model_name)
-    books = list(config.codebooks)
-    _WORKER.update(config=config, nlp=nlp, model=model_id_for(config.model_name),
-                   staging=Staging(config.staging_root), matcher=TargetMatcher(nlp, books) if books else None,
-                   coding_fp=coding_fingerprint(config.model_name, config.code_fp, books) if books else None)
-
-
-def _annotated_chunks(config: _WorkerConfig, processes: int, items: list[tuple]):
-    """(articles, rows) for each WORKER_CHUNK of items, in order: here, or in `processes`
-    spawned workers with a few chunks in flight each."""
-    chunks = [items[i:i + WORKER_CHUNK] for i in range(0, len(items), WORKER_CHUNK)]
-    if processes <= 1:
-        if chunks:
-            _init_worker(config)
-        for chunk in chunks:
-            yield len(chunk), _annotate_chunk(chunk)
-        return
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
-
-    # spawn, not fork: the parent may hold a DuckDB connection, Dagster's threads and locks.
-    pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(config,))
-    pending: deque = deque()
-    try:
-        for chunk in chunks:
-            pending.append((len(chunk), pool.submit(_annotate_chunk, chunk)))
-            if len(pending) > 2 * processes:
-                n, future = pending.popleft()
-                yield n, future.result()
-        while pending:
-            n, future = pending.popleft()
-            yield n, future.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _annotate_chunk(items: list[tuple]) -> dict[str, list]:
+def _annotate_chunk(batch_id: str, items: list[tuple]) -> dict[str, list]:
     """Rows of every staging table for a chunk of (article id, text, text sha, alignment):
-    each text parsed (or its stored parse read), stored, annotated and, with codebooks, coded."""
+    each text parsed (or its stored parse read), stored, annotated and, with codebooks,
+    coded. Runs in a worker (`workers.init` done)."""
     from .nlp import doc_from_bytes, doc_to_bytes, parse_texts
 
-    w = _WORKER
+    w = workers.state()
     config, nlp, staging, model, matcher = w["config"], w["nlp"], w["staging"], w["model"], w["matcher"]
     todo = [item for item in items if not staging.has_parse(model, item[2])]
     parsed = parse_texts(nlp, (item[1] for item in todo), batch_size=config.batch_size)
@@ -313,19 +260,20 @@ def _annotate_chunk(items: list[tuple]) -> dict[str, list]:
         else:
             doc = doc_from_bytes(staging.read_parse(model, sha), nlp.vocab)
         first_quote = len(rows["quotes"])
-        annotate(config.batch_id, article_id, doc, align, rows)
+        annotate(batch_id, article_id, doc, align, rows)
         if matcher is not None:
-            _precode(article_id, sha, doc, align, rows["quotes"][first_quote:], rows)
+            _precode(batch_id, article_id, sha, doc, align, rows["quotes"][first_quote:], rows)
     return rows
 
 
-def _precode(article_id: str, sha: str, doc, align: Alignment, quote_rows: list[dict], rows: dict[str, list]) -> None:
+def _precode(batch_id: str, article_id: str, sha: str, doc, align: Alignment, quote_rows: list[dict],
+             rows: dict[str, list]) -> None:
     """Stance statements of a live Doc, exactly as the stance step would code them from its
     stored parse and the loaded quotes (see `stages.run_stances`)."""
     from .stages import code_doc, quote_scope
 
-    w = _WORKER
-    keys = {"batch_id": w["config"].batch_id, "text_sha256": sha, "coding_fp": w["coding_fp"]}
+    w = workers.state()
+    keys = {"batch_id": batch_id, "text_sha256": sha, "coding_fp": w["coding_fp"]}
     quotes = [quote_scope(q["quote_id"], q["content_segments"], q["speaker_actor_id"], q["cue_char_start"],
                           q["speaker_char_start"], q["speaker_char_end"])
               for q in sorted(quote_rows, key=lambda q: (q["char_start"], q["quote_id"]))]

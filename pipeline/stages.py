@@ -18,8 +18,10 @@ from collections.abc import Callable, Iterator
 
 import polars as pl
 
+from . import workers
 from .alignment import Alignment
 from .warehouse import transaction
+from .workers import WorkerConfig, run_chunks
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +100,7 @@ def _article_fp(fingerprint: str, text_sha256: str) -> str:
 
 
 def run_stances(conn, model_name: str, codebooks, staging, code_fp: str, progress: Progress | None = None,
-                n_process: int = 1) -> dict:
+                n_process: int = 1, batch_size: int = 64) -> dict:
     """Stance statements against every configured codebook, and the codebooks' targets.
     Only articles that are new or whose inputs changed are coded (see module docstring)."""
     from .codebooks import codebook_target_rows
@@ -118,26 +120,16 @@ def run_stances(conn, model_name: str, codebooks, staging, code_fp: str, progres
             conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [gone])
     precoded = _precoded(conn, staging, fingerprint, todo)
     for chunk in _chunks([a for a in todo if a in precoded], ARTICLE_CHUNK):
-        rows = [r for a in chunk for r in precoded[a][0]]
-        _write_coded(conn, (chunk, None, None), fingerprint, progress,
-                     (rows, [r for a in chunk for r in precoded[a][1]]))
+        _write_coded(conn, chunk, ([r for a in chunk for r in precoded[a][0]],
+                                   [r for a in chunk for r in precoded[a][1]]), fingerprint, progress)
     todo = [a for a in todo if a not in precoded]
-    processes = max(1, min(n_process, len(todo) // MIN_ARTICLES_PER_PROCESS))
-    pool = _pool(processes, model_name, codebooks, staging.root) if processes > 1 else None
-    if pool is None and todo:
-        _init_coder(model_name, codebooks, staging.root)
-    try:
-        jobs = []
-        for chunk in _chunks(todo, ARTICLE_CHUNK // processes if pool else ARTICLE_CHUNK):
-            items = _coding_items(conn, chunk)
-            jobs.append((chunk, pool.submit(_code_items, items) if pool else None, items))
-            if pool is None or len(jobs) > processes:  # keep a few chunks in flight, write in order
-                _write_coded(conn, jobs.pop(0), fingerprint, progress)
-        while jobs:
-            _write_coded(conn, jobs.pop(0), fingerprint, progress)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+    if todo:
+        config = WorkerConfig(model_name, str(staging.root), batch_size, code_fp, tuple(codebooks))
+        processes = max(1, min(n_process, len(todo) // MIN_ARTICLES_PER_PROCESS))
+        chunks = list(_chunks(todo, CODING_CHUNK))
+        jobs = ((_coding_items(conn, chunk),) for chunk in chunks)  # read as the workers take them
+        for chunk, coded in zip(chunks, run_chunks(config, processes, _code_items, jobs)):
+            _write_coded(conn, chunk, coded, fingerprint, progress)
     return {"coded": len(todo) + len(precoded), "precoded": len(precoded), "removed": len(gone),
             "statements": conn.execute("SELECT count(*) FROM stances").fetchone()[0]}
 
@@ -186,38 +178,19 @@ def _coding_items(conn, chunk: list[tuple[str, str]]) -> list[tuple]:
     return [(aid, sha, quotes.get(aid, []), aligns[aid]) for aid, sha in chunk]
 
 
-# Below this many articles per process, starting coder processes costs more than it saves.
+# Below this many articles per process, starting coder processes costs more than it saves
+# (unless the run's shared pool is already up, see `pipeline.workers`).
 MIN_ARTICLES_PER_PROCESS = 150
-_CODER: dict = {}
-
-
-def _init_coder(model_name: str, codebooks, staging_root) -> None:
-    """Load the model and build the target matcher once per process."""
-    from .nlp import load_nlp, model_id_for
-    from .staging import Staging
-    from .stances import TargetMatcher
-
-    if _CODER.get("key") == (model_name, tuple(b.sha256 for b in codebooks), str(staging_root)):
-        return
-    nlp = load_nlp(model_name)
-    _CODER.update(key=(model_name, tuple(b.sha256 for b in codebooks), str(staging_root)), nlp=nlp,
-                  model=model_id_for(model_name), matcher=TargetMatcher(nlp, codebooks), staging=Staging(staging_root))
-
-
-def _pool(processes: int, model_name: str, codebooks, staging_root):
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # spawn, not fork: the parent holds a DuckDB connection and threads.
-    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_coder, initargs=(model_name, codebooks, staging_root))
+CODING_CHUNK = 50  # articles a worker codes at a time
 
 
 def _code_items(items: list[tuple]) -> tuple[list[dict], list[dict]]:
-    """Statements and actor references of a chunk, from the stored parses (in any process)."""
+    """Statements and actor references of a chunk, from the stored parses (in a worker,
+    `workers.init` done)."""
     from .nlp import doc_from_bytes
 
-    nlp, matcher, staging, model = _CODER["nlp"], _CODER["matcher"], _CODER["staging"], _CODER["model"]
+    w = workers.state()
+    nlp, matcher, staging, model = w["nlp"], w["matcher"], w["staging"], w["model"]
     rows, actor_rows = [], []
     for aid, sha, quotes, align_rows in items:
         doc = doc_from_bytes(staging.read_parse(model, sha), nlp.vocab)
@@ -227,10 +200,10 @@ def _code_items(items: list[tuple]) -> tuple[list[dict], list[dict]]:
     return rows, actor_rows
 
 
-def _write_coded(conn, job, fingerprint: str, progress: Progress | None, coded=None) -> None:
+def _write_coded(conn, chunk: list[tuple[str, str]], coded: tuple[list, list], fingerprint: str,
+                 progress: Progress | None) -> None:
     """Replace a chunk's statements and bookkeeping in one transaction."""
-    chunk, future, items = job
-    rows, actor_rows = coded or (future.result() if future is not None else _code_items(items))
+    rows, actor_rows = coded
     ids = [aid for aid, _ in chunk]
     with transaction(conn):
         for table, where in (("stances", "article_id"), ("article_actors", "stage = 'stances' AND article_id"),

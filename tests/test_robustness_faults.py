@@ -95,6 +95,25 @@ def test_sigkill_during_materialisation_and_publishing(tmp_path, reference):
     assert table_hashes(releases, "v1.0.0") == reference["first"]
 
 
+def test_workers_of_a_killed_run_exit(tmp_path):
+    """`stancewire run` starts its spaCy workers first; SIGKILL the run while they load and
+    parse: they must exit on their own. The workers hold the run's stdout and stderr, so
+    the pipes close only when the last of them is gone (without the watch they waited on
+    their task queue for ever)."""
+    drop = _folder(tmp_path / "drop", {"seed.txt": SEED.read_text(encoding="utf-8")} if SEED.is_file() else ARTICLES)
+    proc = start_cli(cli_args(drop, tmp_path, "--n-process", "2"))
+    time.sleep(4.0)
+    assert proc.poll() is None, proc.stderr.read()[-2000:]
+    proc.kill()
+    t = time.monotonic()
+    try:
+        proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("a worker of the killed run is still alive 30 s later (it holds the run's output pipes)")
+    assert proc.returncode == -9
+    assert time.monotonic() - t < 30
+
+
 def test_two_runs_at_once_on_one_warehouse_never_interleave(tmp_path):
     """Same warehouse, same batch name, two different input folders with the same file
     names: the runs must take turns; each release holds one input's data, whole."""

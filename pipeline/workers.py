@@ -1,0 +1,148 @@
+"""spaCy worker processes: the parse step and the stance step hand them chunks of articles.
+
+Each worker loads the model (and the codebooks' target matcher) once, in its initializer.
+A step either uses the run's *shared* pool, which `stancewire run` starts before anything
+else so the models load while Dagster starts, or starts its own and closes it, or (one
+process, little work) does the work in its own process. Workers are spawned, not forked:
+the parent may hold a DuckDB connection, Dagster's threads and locks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What a worker loads; two steps can share a pool when their configs are equal."""
+
+    model_name: str
+    staging_root: str
+    batch_size: int
+    code_fp: str
+    codebooks: tuple = ()
+
+
+_STATE: dict = {}
+
+
+def init(config: WorkerConfig) -> None:
+    """Load the model and build the target matcher, once per process and config."""
+    from .nlp import load_nlp, model_id_for
+    from .staging import Staging
+    from .stages import coding_fingerprint
+    from .stances import TargetMatcher
+
+    if _STATE.get("config") == config:
+        return
+    nlp = load_nlp(config.model_name)
+    books = list(config.codebooks)
+    _STATE.clear()
+    _STATE.update(config=config, nlp=nlp, model=model_id_for(config.model_name), staging=Staging(config.staging_root),
+                  matcher=TargetMatcher(nlp, books) if books else None,
+                  coding_fp=coding_fingerprint(config.model_name, config.code_fp, books) if books else None)
+
+
+def _worker_init(config: WorkerConfig, parent_pid: int) -> None:
+    """A pool worker's initializer: exit when the parent is gone, then load (`init`)."""
+    import threading
+
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), name="parent-watch", daemon=True).start()
+    init(config)
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """A killed `stancewire run` (SIGKILL, OOM) cannot shut its pool down; its workers would
+    wait on their task queue for ever, holding the model's memory and the run's output pipes.
+    The parent's death shows as a new parent id (the worker is re-parented)."""
+    import os
+    import time
+
+    while os.getppid() == parent_pid:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def state() -> dict:
+    """This process's loaded model, matcher, staging and fingerprints (after `init`)."""
+    return _STATE
+
+
+class Pool:
+    """`processes` spawned workers initialised with `config`, started at once."""
+
+    def __init__(self, config: WorkerConfig, processes: int):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.config, self.processes = config, processes
+        self._executor = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_worker_init, initargs=(config, os.getpid()))
+        for _ in range(processes):  # the executor spawns a worker per submitted task, up to max_workers
+            self._executor.submit(int)
+
+    def map(self, fn: Callable, jobs: Iterable[tuple]) -> Iterator:
+        """fn(*job) for each job, results in order, a few jobs in flight per worker."""
+        pending: deque = deque()
+        try:
+            for job in jobs:
+                pending.append(self._executor.submit(fn, *job))
+                if len(pending) > 2 * self.processes:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+_SHARED: list[Pool] = []
+
+
+def start_shared(config: WorkerConfig, processes: int) -> Pool:
+    """Start the run's pool (see module docstring); `stop_shared` ends it."""
+    stop_shared()
+    pool = Pool(config, max(1, processes))
+    _SHARED.append(pool)
+    return pool
+
+
+def stop_shared() -> None:
+    while _SHARED:
+        _SHARED.pop().close()
+
+
+@contextlib.contextmanager
+def pool_for(config: WorkerConfig, processes: int) -> Iterator[Pool | None]:
+    """The shared pool when it was started with `config`; else a pool of `processes`
+    workers for this block (None for one process: work in this process)."""
+    if _SHARED and _SHARED[-1].config == config:
+        yield _SHARED[-1]
+        return
+    if processes <= 1:
+        yield None
+        return
+    pool = Pool(config, processes)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+def run_chunks(config: WorkerConfig, processes: int, fn: Callable, jobs: Iterable[tuple]) -> Iterator:
+    """fn(*job) for each job (taken lazily), results in order: in the shared pool, a pool of
+    its own, or here."""
+    with pool_for(config, processes) as pool:
+        if pool is None:
+            init(config)
+            for job in jobs:
+                yield fn(*job)
+        else:
+            yield from pool.map(fn, jobs)
