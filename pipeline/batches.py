@@ -169,13 +169,10 @@ def _alignments(staging: Staging, batch_id: str) -> dict[tuple[str, int], Alignm
 
 # Below this many texts to parse, worker processes cost more to start than they save.
 MIN_TEXTS_PER_PROCESS = 100
-# What a worker (`pipeline.workers`) takes at a time: at most WORKER_CHUNK articles and
-# WORKER_CHARS characters (a longer article goes alone). Small, so that the workers finish
-# together (the last chunk is one a single worker runs alone); bounded in characters, so a
-# worker's memory (the chunk's Docs) does not depend on which articles happen to be
-# neighbours, e.g. copies of one long article.
+# Articles a worker (`pipeline.workers`) takes at a time. Small, so that the workers finish
+# together (the last chunk is one a single worker runs alone); a divisor of CHUNK, so parts
+# keep CHUNK articles.
 WORKER_CHUNK = 20
-WORKER_CHARS = 80_000
 # Stance statements coded while the Docs are live (see `stages.run_stances`), keyed by the
 # coding fingerprint; the stance step uses them when the codebooks have not changed since.
 CODED_TABLES = ["stance_coded", "stance_statements", "stance_actors"]
@@ -216,7 +213,7 @@ def _stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, b
     config = WorkerConfig(model_name, str(staging.root), batch_size, code_fp, tuple(codebooks or ()))
     items = [(a["article_id"], a["text"], a["text_sha256"], aligns[(a["source_file"], a["record_no"])])
              for a in articles]
-    jobs = [(batch_id, chunk) for chunk in _worker_chunks(items)]
+    jobs = [(batch_id, items[i:i + WORKER_CHUNK]) for i in range(0, len(items), WORKER_CHUNK)]
     tables = NLP_TABLES + (CODED_TABLES if codebooks else [])
     counts = {t: 0 for t in tables}
     rows: dict[str, list] = {t: [] for t in tables}
@@ -236,18 +233,6 @@ def _stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, b
     report.counts = {"articles": len(articles), "parsed": n_todo, **{t: counts[t] for t in NLP_TABLES}}
     staging.write_manifest(batch_id, {**files, "nlp_fp": nlp_fp, "model": model, "counts": report.counts})
     return report
-
-
-def _worker_chunks(items: list[tuple]) -> list[list[tuple]]:
-    """Items (article id, text, sha, alignment) cut into chunks (see WORKER_CHARS)."""
-    chunks, chunk, chars = [], [], 0
-    for item in items:
-        if chunk and (len(chunk) >= WORKER_CHUNK or chars + len(item[1]) > WORKER_CHARS):
-            chunks.append(chunk)
-            chunk, chars = [], 0
-        chunk.append(item)
-        chars += len(item[1])
-    return chunks + ([chunk] if chunk else [])
 
 
 def _write_nlp_part(staging: Staging, batch_id: str, part: int, rows: dict[str, list], counts: dict) -> None:

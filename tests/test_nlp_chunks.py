@@ -2,7 +2,6 @@
 
 from hypothesis import given, settings, strategies as st
 
-from pipeline.batches import WORKER_CHARS, WORKER_CHUNK, _worker_chunks
 from pipeline.nlp import CHUNK_CHARS, chunk_text, parse_texts
 
 
@@ -29,16 +28,3 @@ def test_a_long_article_is_parsed_in_pieces_into_one_doc(nlp):
     (doc,) = list(parse_texts(nlp, [text], batch_size=8))
     assert doc.text == text
     assert sum(1 for e in doc.ents if e.text == "Jane Smith") == 400
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(0, 3 * WORKER_CHARS // 2), max_size=80))
-def test_worker_chunks_keep_order_and_stay_within_both_bounds(lengths):
-    """What a spaCy worker holds at once: at most WORKER_CHUNK articles and WORKER_CHARS
-    characters, unless one article is longer on its own; every article once, in order."""
-    items = [(str(i), "x" * n, "", None) for i, n in enumerate(lengths)]
-    chunks = _worker_chunks(items)
-    assert [item for chunk in chunks for item in chunk] == items
-    for chunk in chunks:
-        assert 1 <= len(chunk) <= WORKER_CHUNK
-        assert len(chunk) == 1 or sum(len(i[1]) for i in chunk) <= WORKER_CHARS
