@@ -171,6 +171,12 @@ def cmd_run(args) -> int:
         progress.set_factory(progress.rich_factory)
     from assets.common import CODE_VERSION
     from pipeline import workers
+    from pipeline.nlp import model_id_for
+
+    try:  # a missing model is reported here, not as a worker that died while loading it
+        model_id_for(settings.spacy_model)
+    except RuntimeError as e:
+        return fail(str(e))
 
     # The spaCy workers load their model while Dagster starts the run; the parse and the
     # stance steps then use them (pipeline/workers.py).

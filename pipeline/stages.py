@@ -146,10 +146,13 @@ def _precoded(conn, staging, fingerprint: str, todo: list[tuple[str, str]]) -> d
         schema={"batch_id": pl.Utf8, "article_id": pl.Utf8, "text_sha256": pl.Utf8}, orient="row")
     keys = ["batch_id", "article_id", "text_sha256"]
     wanted = set(todo)
+    batches = sorted(set(want["batch_id"]))
+    parts = {t: staging.all_parts(t, batches) for t in ("stance_coded", "stance_statements", "stance_actors")}
+    if not all(parts.values()):  # batches staged without codebooks
+        return {}
     try:
-        frames = {t: pl.scan_parquet(staging.all_parts(t, sorted(set(want["batch_id"]))))
-                  .filter(pl.col("coding_fp") == fingerprint).join(want.lazy(), on=keys).collect()
-                  for t in ("stance_coded", "stance_statements", "stance_actors")}
+        frames = {t: pl.scan_parquet(files).filter(pl.col("coding_fp") == fingerprint).join(want.lazy(), on=keys)
+                  .collect() for t, files in parts.items()}
     except (OSError, pl.exceptions.PolarsError) as e:
         log.warning("precoded stances not used (%s); coding from stored parses", e)
         return {}

@@ -43,3 +43,20 @@ def test_bad_records_are_rejected_and_counted(tmp_path):
     input_records = 2 + 3 + 1 + 1  # two .txt copies, three JSON lines, the empty and the binary file
     assert input_records == n_articles + len(rejected) + len(duplicates)
     assert "4 rejected" in outcome.summary and "1 duplicates" in outcome.summary
+
+
+def test_a_missing_spacy_model_is_named_before_anything_runs(tmp_path, capsys):
+    """`stancewire run` starts its spaCy workers first; a model that is not installed must
+    be reported by name (exit 2), not as a worker that died while loading it."""
+    from pipeline.cli import main
+
+    raw = tmp_path / "input"
+    raw.mkdir()
+    (raw / "a.txt").write_text("Title\n\nThe minister said: “We back the plan.”\n", encoding="utf-8")
+    code = main(["run", "--input", str(raw), "--spacy-model", "no_such_spacy_model_xyz", "--no-progress",
+                 "--warehouse", str(tmp_path / "w.duckdb"), "--releases", str(tmp_path / "releases"),
+                 "--dagster-home", str(tmp_path / "dagster")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "no_such_spacy_model_xyz" in err and "not installed" in err
+    assert not (tmp_path / "w.duckdb").exists()
