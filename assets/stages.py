@@ -11,7 +11,7 @@ import dagster as dg
 
 from pipeline import progress
 from pipeline.batches import stage_files, stage_nlp
-from pipeline.codebooks import load_codebooks
+from pipeline.codebooks import CodebookError, load_codebooks
 from pipeline.loading import load_warehouse
 from pipeline.stages import run_actors, run_stances
 
@@ -72,7 +72,7 @@ def batch_nlp(context: dg.AssetExecutionContext, settings: StancewireSettings) -
     total = len(set(_batch_texts(staging, context.partition_key)))
     try:  # stances are coded on the live Docs too, for the stance step to take over unchanged
         books = load_codebooks(settings.codebook_paths())
-    except Exception as e:  # the stance step reports a broken codebook; parsing goes on
+    except (CodebookError, OSError) as e:  # the stance step reports it; parsing goes on
         context.log.warning(f"stances not coded with the parse: {e}")
         books = None
     with progress.task("parse", total) as advance:

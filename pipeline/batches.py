@@ -210,7 +210,7 @@ def _stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, b
     aligns = _alignments(staging, batch_id)
     n_todo = sum(not staging.has_parse(model, a["text_sha256"]) for a in articles)
     processes = max(1, min(n_process, n_todo // MIN_TEXTS_PER_PROCESS))
-    config = WorkerConfig(model_name, str(staging.root), batch_size, code_fp, tuple(codebooks or ()))
+    config = WorkerConfig.of(model_name, staging, batch_size, code_fp, codebooks)
     items = [(a["article_id"], a["text"], a["text_sha256"], aligns[(a["source_file"], a["record_no"])])
              for a in articles]
     jobs = [(batch_id, items[i:i + WORKER_CHUNK]) for i in range(0, len(items), WORKER_CHUNK)]

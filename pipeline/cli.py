@@ -180,8 +180,8 @@ def cmd_run(args) -> int:
 
     # The spaCy workers load their model while Dagster starts the run; the parse and the
     # stance steps then use them (pipeline/workers.py).
-    workers.start_shared(workers.WorkerConfig(settings.spacy_model, str(settings.staging.root), settings.batch_size,
-                                              CODE_VERSION, tuple(books)), settings.n_process)
+    workers.start_shared(workers.WorkerConfig.of(settings.spacy_model, settings.staging, settings.batch_size,
+                                                 CODE_VERSION, books), settings.n_process)
     try:
         outcome = run_pipeline(settings)
     finally:

@@ -26,6 +26,12 @@ class WorkerConfig:
     code_fp: str
     codebooks: tuple = ()
 
+    @classmethod
+    def of(cls, model_name: str, staging, batch_size: int, code_fp: str, codebooks=None) -> "WorkerConfig":
+        """The one way the CLI and the steps build a config, so that equal settings give
+        equal configs (and the run's shared pool is found)."""
+        return cls(model_name, str(staging.root), batch_size, code_fp, tuple(codebooks or ()))
+
 
 _STATE: dict = {}
 
