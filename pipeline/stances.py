@@ -151,6 +151,7 @@ def holder_nouns() -> frozenset[str]:
             | word_list("organization_nouns.txt") | frozenset(w[:-1] for w in groups if w.endswith("s")))
 
 
+@functools.lru_cache(maxsize=65536)
 def _norm(word: str) -> str:
     """A word as the cue lexicon writes it: folded, straight apostrophes, "’m" as "be"."""
     word = fold(word).replace("’", "'")
@@ -200,14 +201,17 @@ class TargetMatcher:
                         self.person_terms.setdefault((book.name, target.id), []).append(
                             tuple(t.lower_ for t in toks if t.pos_ == "PROPN"))
         self._heads = {k: frozenset(v) for k, v in heads.items()}
+        self._targets_of_actor: dict[str, list[tuple[Codebook, str]]] = {}
 
-    def find(self, tokens) -> list[tuple[Codebook, str, int, int]]:
+    def find(self, tokens, keys: list[set[str]] | None = None) -> list[tuple[Codebook, str, int, int]]:
         """(codebook, target id, first token index, end token index) of each term occurrence:
         consecutive words, or a noun whose left modifiers hold the term's other words in
-        order ("the Democratic presidential nominee" for "the Democratic nominee")."""
+        order ("the Democratic presidential nominee" for "the Democratic nominee").
+        `keys`: each token's {folded lemma, lower form}, when the caller has them."""
         out = []
         toks = list(tokens)
-        keys = [{fold(t.lemma_), t.lower_} for t in toks]
+        if keys is None:
+            keys = [{fold(t.lemma_), t.lower_} for t in toks]
         for i, key in enumerate(keys):
             for first in key:
                 for words, book, target in self.entries.get(first, ()):
@@ -261,7 +265,11 @@ class TargetMatcher:
 
     def targets_of_actor(self, name: str) -> list[tuple[Codebook, str]]:
         """Person targets that `name` names ("Hillary Clinton" -> target clinton)."""
-        return [(self.books[b], t) for b, t in self.person_terms if self.names_target(name, self.books[b], t)]
+        found = self._targets_of_actor.get(name)
+        if found is None:
+            found = self._targets_of_actor[name] = [
+                (self.books[b], t) for b, t in self.person_terms if self.names_target(name, self.books[b], t)]
+        return found
 
 
 @dataclass(frozen=True)
@@ -300,6 +308,14 @@ class _Article:
         self.doc, self.actors, self.matcher, self.lex = doc, actors, matcher, lexicon()
         self.text = doc.text  # Doc.text is rebuilt from the tokens on every access
         self.sents = list(doc.sents)
+        # Token attributes read in whole-document passes, read once: spaCy makes a new
+        # Token object at every doc[i] and every step over the Doc.
+        self.lowers, self.lemmas, self.poses = [], [], []
+        for t in doc:
+            self.lowers.append(t.lower_)
+            self.lemmas.append(t.lemma_)
+            self.poses.append(t.pos_)
+        self.keys = [{fold(lemma), lower} for lemma, lower in zip(self.lemmas, self.lowers)]  # as TargetMatcher.find
         self.sent_of = [0] * len(doc)
         for k, s in enumerate(self.sents):
             for i in range(s.start, s.end):
@@ -394,7 +410,7 @@ class _Article:
         doc, matcher = self.doc, self.matcher
         hits: dict[tuple, _Mention] = {}
         for sent in self.sents:
-            for book, tid, a, b in matcher.find(sent):
+            for book, tid, a, b in matcher.find(sent, self.keys[sent.start:sent.end]):
                 if matcher.is_person(book, tid) and any(
                         (p := self.actors.person_at(i)) is not None and matcher.other_person(p.name, book, tid)
                         for i in range(a, b)):
@@ -416,22 +432,21 @@ class _Article:
         out = list(terms)
         named = {m.head for m in terms}
         heads = frozenset().union(*(matcher.heads(m.book, m.target) for m in terms)) if terms else frozenset()
-        for t in doc:
-            lower = t.lower_
-            if t.pos_ == "NOUN" and t.i not in named and fold(t.lemma_) in heads:
+        for i, (lower, lemma, pos) in enumerate(zip(self.lowers, self.lemmas, self.poses)):
+            if pos == "NOUN" and i not in named and fold(lemma) in heads:
                 # a shortened back-reference: "the troops" after "peacekeeping troops"
-                for m in self._recent(terms, t.i, CONTEXT_SENTENCES, persons=False):
-                    if fold(t.lemma_) in matcher.heads(m.book, m.target):
-                        out.append(_Mention(m.book, m.target, t.i, t.i + 1, t.i, "anaphor"))
+                for m in self._recent(terms, i, CONTEXT_SENTENCES, persons=False):
+                    if fold(lemma) in matcher.heads(m.book, m.target):
+                        out.append(_Mention(m.book, m.target, i, i + 1, i, "anaphor"))
             if lower in PERSON_PRONOUNS:
-                hit = self._pronoun_target(t, terms + [m for m in out if m.kind == "pronoun"])
+                hit = self._pronoun_target(doc[i], terms + [m for m in out if m.kind == "pronoun"])
                 if hit is not None:
-                    out.append(_Mention(hit[0], hit[1], t.i, t.i + 1, t.i, "pronoun"))
-            elif (lower in ANAPHOR_PRONOUNS and t.pos_ == "PRON" and t.dep_ in ("nsubj", "nsubjpass", "dobj")) or (
-                    t.lemma_.lower() in ANAPHOR_NOUNS and any(c.dep_ == "det" and c.lower_ in ("the", "this", "that", "such")
-                                                              or c.lower_ == "such" for c in t.children)):
-                for m in self._recent(terms, t.i, CONTEXT_SENTENCES if t.pos_ == "NOUN" else 1, persons=False):
-                    out.append(_Mention(m.book, m.target, t.i, t.i + 1, t.i, "anaphor"))
+                    out.append(_Mention(hit[0], hit[1], i, i + 1, i, "pronoun"))
+            elif (lower in ANAPHOR_PRONOUNS and pos == "PRON" and doc[i].dep_ in ("nsubj", "nsubjpass", "dobj")) or (
+                    lemma.lower() in ANAPHOR_NOUNS and any(c.dep_ == "det" and c.lower_ in ("the", "this", "that", "such")
+                                                           or c.lower_ == "such" for c in doc[i].children)):
+                for m in self._recent(terms, i, CONTEXT_SENTENCES if pos == "NOUN" else 1, persons=False):
+                    out.append(_Mention(m.book, m.target, i, i + 1, i, "anaphor"))
         return sorted(out, key=lambda m: (m.start, m.kind != "term"))
 
     def _other_gender(self, m: _Mention) -> bool:
@@ -465,10 +480,11 @@ class _Article:
                 if g:
                     votes.setdefault((m.book.name, m.target), {}).setdefault(g, 0)
                     votes[(m.book.name, m.target)][g] += 1
-        for t in self.doc:
-            g = PERSON_PRONOUNS.get(t.lower_)
+        for i, lower in enumerate(self.lowers):
+            g = PERSON_PRONOUNS.get(lower)
             if g is None:
                 continue
+            t = self.doc[i]
             res = self.actors.resolve(t.idx, t.idx + len(t))
             actor = self.actors.actor(res.actor_id)
             if actor is None or actor.actor_type != "person":
@@ -545,8 +561,8 @@ class _Article:
 
     def _cues(self) -> list[_Occ]:
         doc, lex = self.doc, self.lex
-        lemmas = [_norm(t.lemma_) for t in doc]
-        lowers = [_norm(t.lower_) for t in doc]
+        lemmas = [_norm(w) for w in self.lemmas]
+        lowers = [_norm(w) for w in self.lowers]
         out = []
         i = 0
         while i < len(doc):
