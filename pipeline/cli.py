@@ -213,6 +213,14 @@ def run_pipeline(settings, instance=None, asset_selection: list[str] | None = No
         return RunOutcome(False, str(e), "nothing was run: the warehouse is busy", None, None)
 
 
+def _warm_up() -> None:
+    from expectations.suites import warm_up
+    from pipeline.figures import warm_up as warm_up_figures
+
+    warm_up()
+    warm_up_figures()
+
+
 def _run_pipeline(settings, instance=None, asset_selection: list[str] | None = None) -> RunOutcome:
     import dagster as dg
 
@@ -220,7 +228,6 @@ def _run_pipeline(settings, instance=None, asset_selection: list[str] | None = N
 
     from assets.definitions import build_definitions
     from assets.stages import INPUT_DIR_TAG, ensure_partitions
-    from expectations.suites import warm_up
     from pipeline.warehouse import Warehouse
 
     defs = build_definitions(settings)
@@ -230,9 +237,10 @@ def _run_pipeline(settings, instance=None, asset_selection: list[str] | None = N
     instance = instance or dg.DagsterInstance.get()
     try:
         ensure_partitions(instance, [batch])
-        # Import GX while the batch is parsed (it takes seconds). Started only now: the
-        # instance's storage is set up, and GX's import must not race Dagster's first use of it.
-        threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
+        # Import GX and matplotlib while the batch is parsed (they take seconds). Started only
+        # now: the instance's storage is set up, and GX's import must not race Dagster's first
+        # use of it.
+        threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
         result = job.execute_in_process(
             instance=instance, raise_on_error=False, partition_key=batch,
             tags={INPUT_DIR_TAG: str(settings.input_path.resolve())},

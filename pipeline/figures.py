@@ -40,6 +40,14 @@ def _label(text, width: int = 40) -> str:
     return text
 
 
+def warm_up() -> None:
+    """Import matplotlib and its SVG backend ahead of the release (about a second); the CLI
+    does it in a thread while the batch is parsed."""
+    import matplotlib.backends.backend_svg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    import matplotlib.lines  # noqa: F401
+
+
 def _svg(fig) -> bytes:
     import matplotlib
 
