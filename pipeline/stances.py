@@ -170,6 +170,39 @@ def _variants() -> dict[str, frozenset[str]]:
     return {k: frozenset(v.split(",")) for k, v in table("target_variants.tsv").items()}
 
 
+# ---------------------------------------------------------------------- token arrays
+
+
+def token_strings(doc, attrs: tuple[str, ...]) -> tuple[list[str], ...]:
+    """Each token's string value of each attribute ("LOWER", "LEMMA", "POS", ...), one list
+    per attribute, read from the Doc's array: no Token object is made."""
+    import numpy
+    from spacy import attrs as spacy_attrs
+
+    if not len(doc):
+        return tuple([] for _ in attrs)
+    strings = doc.vocab.strings
+    columns = doc.to_array([getattr(spacy_attrs, a) for a in attrs]).reshape(len(doc), len(attrs))
+    out = []
+    for k in range(len(attrs)):
+        values, index = numpy.unique(columns[:, k], return_inverse=True)
+        names = [strings[int(v)] for v in values]
+        out.append([names[j] for j in index.tolist()])
+    return tuple(out)
+
+
+def _token_keys(lemmas: list[str], lowers: list[str]) -> list[set[str]]:
+    """{folded lemma, lower form} of each token; one set per distinct pair (never mutated)."""
+    seen: dict[tuple[str, str], set[str]] = {}
+    out = []
+    for pair in zip(lemmas, lowers):
+        key = seen.get(pair)
+        if key is None:
+            key = seen[pair] = {fold(pair[0]), pair[1]}
+        out.append(key)
+    return out
+
+
 # ---------------------------------------------------------------------- targets
 
 
@@ -203,32 +236,39 @@ class TargetMatcher:
         self._heads = {k: frozenset(v) for k, v in heads.items()}
         self._targets_of_actor: dict[str, list[tuple[Codebook, str]]] = {}
 
-    def find(self, tokens, keys: list[set[str]] | None = None) -> list[tuple[Codebook, str, int, int]]:
+    def find(self, tokens, keys: list[set[str]] | None = None,
+             poses: list[str] | None = None) -> list[tuple[Codebook, str, int, int]]:
         """(codebook, target id, first token index, end token index) of each term occurrence:
         consecutive words, or a noun whose left modifiers hold the term's other words in
         order ("the Democratic presidential nominee" for "the Democratic nominee").
-        `keys`: each token's {folded lemma, lower form}, when the caller has them."""
+        `tokens`: a Doc or Span; `keys` (each token's {folded lemma, lower form}) and
+        `poses` (each token's POS tag), when the caller has read them already."""
         out = []
-        toks = list(tokens)
+        start = getattr(tokens, "start", 0)  # a Span's first token in its Doc
+        doc = getattr(tokens, "doc", tokens)
+        n = len(tokens)
         if keys is None:
-            keys = [{fold(t.lemma_), t.lower_} for t in toks]
+            keys = [{fold(t.lemma_), t.lower_} for t in tokens]
+        if poses is None:
+            poses = [t.pos_ for t in tokens]
         for i, key in enumerate(keys):
             for first in key:
                 for words, book, target in self.entries.get(first, ()):
-                    if i + len(words) <= len(toks) and all(keys[i + k] & words[k] for k in range(len(words))):
-                        out.append((book, target, toks[i].i, toks[i].i + len(words)))
-            if toks[i].pos_ != "NOUN":
+                    if i + len(words) <= n and all(keys[i + k] & words[k] for k in range(len(words))):
+                        out.append((book, target, start + i, start + i + len(words)))
+            if poses[i] != "NOUN":
                 continue
             for last in key:
                 for words, book, target in self.by_head.get(last, ()):
-                    left = [c for c in toks[i].lefts]
+                    head = doc[start + i]
+                    left = [c for c in head.lefts]
                     k, matched = 0, []
                     for c in left:
                         if k < len(words) - 1 and {fold(c.lemma_), c.lower_} & words[k]:
                             matched.append(c)
                             k += 1
                     if k == len(words) - 1 and matched:
-                        out.append((book, target, matched[0].i, toks[i].i + 1))
+                        out.append((book, target, matched[0].i, start + i + 1))
         return out
 
     def heads(self, book: Codebook, target: str) -> frozenset[str]:
@@ -308,14 +348,10 @@ class _Article:
         self.doc, self.actors, self.matcher, self.lex = doc, actors, matcher, lexicon()
         self.text = doc.text  # Doc.text is rebuilt from the tokens on every access
         self.sents = list(doc.sents)
-        # Token attributes read in whole-document passes, read once: spaCy makes a new
-        # Token object at every doc[i] and every step over the Doc.
-        self.lowers, self.lemmas, self.poses = [], [], []
-        for t in doc:
-            self.lowers.append(t.lower_)
-            self.lemmas.append(t.lemma_)
-            self.poses.append(t.pos_)
-        self.keys = [{fold(lemma), lower} for lemma, lower in zip(self.lemmas, self.lowers)]  # as TargetMatcher.find
+        # Token attributes read in whole-document passes, read once and from arrays: spaCy
+        # makes a new Token object at every doc[i] and every step over the Doc.
+        self.lowers, self.lemmas, self.poses = token_strings(doc, ("LOWER", "LEMMA", "POS"))
+        self.keys = _token_keys(self.lemmas, self.lowers)  # as TargetMatcher.find
         self.sent_of = [0] * len(doc)
         for k, s in enumerate(self.sents):
             for i in range(s.start, s.end):
@@ -410,7 +446,7 @@ class _Article:
         doc, matcher = self.doc, self.matcher
         hits: dict[tuple, _Mention] = {}
         for sent in self.sents:
-            for book, tid, a, b in matcher.find(sent, self.keys[sent.start:sent.end]):
+            for book, tid, a, b in matcher.find(sent, self.keys[sent.start:sent.end], self.poses[sent.start:sent.end]):
                 if matcher.is_person(book, tid) and any(
                         (p := self.actors.person_at(i)) is not None and matcher.other_person(p.name, book, tid)
                         for i in range(a, b)):
