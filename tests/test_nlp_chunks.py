@@ -28,3 +28,26 @@ def test_a_long_article_is_parsed_in_pieces_into_one_doc(nlp):
     (doc,) = list(parse_texts(nlp, [text], batch_size=8))
     assert doc.text == text
     assert sum(1 for e in doc.ents if e.text == "Jane Smith") == 400
+
+
+class _RecordingNlp:
+    """The real pipeline, recording what each parse batch held."""
+
+    def __init__(self, nlp):
+        self.nlp, self.batches = nlp, []
+
+    def pipe(self, items, **kwargs):
+        items = list(items)
+        self.batches.append([text for text, _ in items])
+        return self.nlp.pipe(items, **kwargs)
+
+
+def test_a_parse_batch_is_bounded_by_characters_as_well_as_by_count(nlp):
+    paragraph = "The minister said the plan would work. Critics said it would not.\n"
+    texts = [paragraph * (20 + 15 * (i % 4)) for i in range(30)]  # 1,300 to 4,300 characters each
+    recorder = _RecordingNlp(nlp)
+    docs = list(parse_texts(recorder, texts, batch_size=8, batch_chars=10_000))
+    assert [d.text for d in docs] == texts
+    assert len(recorder.batches) > 1
+    assert all(len(b) <= 8 and sum(map(len, b)) <= 10_000 for b in recorder.batches)
+    assert sum(len(b) for b in recorder.batches) == len(texts)
