@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,9 +24,12 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LOCK_TIMEOUT_S = 600.0
 # DuckDB caches up to 80% of RAM by default; a fixed cap keeps a run's memory flat as the
-# corpus grows (DuckDB spills larger joins and sorts to disk).
+# corpus grows (DuckDB spills larger joins and sorts to disk). With 1 GB the release's
+# export of an 8,000-article warehouse alone took the run's process to 580 MB; with 256 MB,
+# to 320 MB, and loading that warehouse took as long. STANCEWIRE_DUCKDB_MEMORY overrides it.
 # (Set after connecting: a connect-time config would clash with other connections to the file.)
-MEMORY_LIMIT = "1GB"
+MEMORY_LIMIT = "256MB"
+MEMORY_LIMIT_ENV = "STANCEWIRE_DUCKDB_MEMORY"
 
 # Internal bookkeeping, not part of the published schema.
 _INTERNAL_DDL = [
@@ -121,11 +125,16 @@ class Warehouse:
                 conn = duckdb.connect(str(self.path))
                 with transaction(conn):  # a run killed while creating tables leaves none, not some
                     ensure_schema(conn)
-            conn.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+            conn.execute("SET memory_limit = ?", [memory_limit()])
             try:
                 yield conn
             finally:
                 conn.close()
+
+
+def memory_limit() -> str:
+    """DuckDB's memory cap for stancewire's connections ("256MB", or $STANCEWIRE_DUCKDB_MEMORY)."""
+    return os.environ.get(MEMORY_LIMIT_ENV) or MEMORY_LIMIT
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
