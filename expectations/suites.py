@@ -6,6 +6,17 @@ GX suite. The main frame holds the table's columns (long texts and bytes replace
 their lengths) plus derived columns such as `article_id_in_articles` or
 `article_n_chars`, so that references and offsets are checked by ordinary GX
 expectations.
+
+A frame of more than `SLICE_ROWS` rows is validated in slices, so validation memory stays
+flat as tables grow: row-wise expectations hold for the table when they hold for every
+slice; a table's main frame is cut by a hash of its primary key, so that duplicate keys
+always share a slice and key uniqueness is decided exactly; row counts are checked on a
+one-byte-per-row frame of the whole table. The outcomes of the slices are merged into one
+per expectation.
+
+`validate_tables` runs in a separate process when the run started one (see
+`pipeline.workers.start_helper`): importing GX takes seconds, which that process spends
+while the batch is parsed, and its memory is not the run's.
 """
 
 from __future__ import annotations
@@ -19,6 +30,11 @@ from dataclasses import dataclass, field
 import expectations  # noqa: F401  (sets GX_ANALYTICS_ENABLED before GX is imported)
 from pipeline.schema import TABLES, Table
 
+SLICE_ROWS = 100_000  # rows of a frame validated at once
+CHECK_META = "stancewire_check"  # the index of an expectation's Check in its frame
+# Expectations on the whole table rather than on each row.
+TABLE_LEVEL = ("ExpectTableRowCountToBeBetween",)
+UNIQUENESS = ("ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique")
 LARGE_COLUMNS = {("articles", "raw_text"), ("articles", "text"), ("raw_articles", "raw_text")}
 # References to actors are checked on the actors table itself (actors is built last).
 DEFERRED_REFERENCES = {"actors"}
@@ -47,12 +63,22 @@ class TableFrame(Frame):
     select: list[str] = field(default_factory=list)
     source: str = ""
     order: str = ""
+    table: str = ""
+    key: list[str] = field(default_factory=list)  # primary key columns
 
     def __post_init__(self):
         self.refresh()
 
     def refresh(self) -> None:
-        self.sql = f"SELECT {', '.join(self.select)} FROM {self.source} ORDER BY {self.order}"
+        self.sql = self.slice_sql()
+
+    def slice_sql(self, slices: int = 1, index: int = 0) -> str:
+        """The frame, or its index-th of `slices` slices by a hash of the primary key."""
+        where = ""
+        if slices > 1:
+            key = ", ".join(f"t.{_q(k)}" for k in self.key)
+            where = f" WHERE hash({key}) % {int(slices)} = {int(index)}"
+        return f"SELECT {', '.join(self.select)} FROM {self.source}{where} ORDER BY {self.order}"
 
 
 @dataclass(frozen=True)
@@ -131,7 +157,8 @@ def main_frame(table: Table) -> TableFrame:
         for start, end in table.raw_offset_pairs:
             checks += _offset_checks(start, end, "article_raw_chars")
     order = ", ".join(f"t.{_q(k)}" for k in table.primary_key)
-    return TableFrame(t, "", checks, select=select, source=f"{_q(t)} t{join}", order=order)
+    return TableFrame(t, "", checks, select=select, source=f"{_q(t)} t{join}", order=order, table=t,
+                      key=list(table.primary_key))
 
 
 def _offset_checks(start: str, end: str, length_col: str) -> list[Check]:
@@ -186,34 +213,119 @@ def validate_table(conn, table: str) -> list[Outcome]:
     G = gx()
     context = _context()
     source = context.data_sources.add_pandas(f"{table}_{uuid.uuid4().hex[:8]}")
-    outcomes: list[Outcome] = []
-    for n, frame in enumerate(frames_for(conn, table)):
-        df = conn.execute(frame.sql).df()
-        asset = source.add_dataframe_asset(f"frame_{n}")
-        batch = asset.add_batch_definition_whole_dataframe(f"batch_{n}").get_batch(batch_parameters={"dataframe": df})
-        suite = G.ExpectationSuite(name=f"{frame.name}")
-        for check in frame.checks:
-            suite.add_expectation(check.expectation)
-        result = batch.validate(suite, result_format="BOOLEAN_ONLY")
-        if not result.success:  # details (observed values, unexpected rows) only where something failed
-            result = batch.validate(suite, result_format="SUMMARY")
-        for check, res in zip(frame.checks, result.results):
-            cfg = res.expectation_config
-            kwargs = cfg.kwargs
-            column = kwargs.get("column") or (
-                f"{kwargs.get('column_A')}>={kwargs.get('column_B')}" if "column_A" in kwargs else None) or (
-                ",".join(kwargs["column_list"]) if "column_list" in kwargs else None)
-            r = res.result or {}
-            details = {k: _jsonable(r[k]) for k in ("observed_value", "unexpected_count", "partial_unexpected_list")
-                       if k in r and r[k] not in (None, [], 0)}
-            if res.exception_info and res.exception_info.get("raised_exception"):
-                details["exception"] = str(res.exception_info.get("exception_message"))[:300]
-            outcomes.append(Outcome(
-                table=table, frame=frame.name, expectation=cfg.type, column=column, success=bool(res.success),
-                blocking=check.blocking, unexpected_count=r.get("unexpected_count"),
-                details=json.dumps(details, ensure_ascii=False, default=str)[:1000],
-            ))
-    return outcomes
+    try:
+        outcomes: list[Outcome] = []
+        for n, frame in enumerate(frames_for(conn, table)):
+            results: list[list] = [[] for _ in frame.checks]  # per check: its result in each slice
+            for k, (checks, df) in enumerate(_slices(conn, frame)):
+                asset = source.add_dataframe_asset(f"frame_{n}_{k}")
+                batch = asset.add_batch_definition_whole_dataframe(f"batch_{n}_{k}").get_batch(
+                    batch_parameters={"dataframe": df})
+                suite = G.ExpectationSuite(name=frame.name)
+                for i in checks:
+                    expectation = frame.checks[i].expectation
+                    expectation.meta = {**(expectation.meta or {}), CHECK_META: i}
+                    suite.add_expectation(expectation)
+                result = batch.validate(suite, result_format="BOOLEAN_ONLY")
+                if not result.success:  # details (observed values, unexpected rows) only where something failed
+                    result = batch.validate(suite, result_format="SUMMARY")
+                # GX returns results grouped by column, not in the suite's order: the check
+                # index travels in each expectation's meta.
+                for res in result.results:
+                    results[res.expectation_config.meta[CHECK_META]].append(res)
+                del df, batch
+            outcomes += [_outcome(table, frame, check, slices) for check, slices in zip(frame.checks, results)]
+        return outcomes
+    finally:
+        context.data_sources.delete(source.name)
+
+
+def _kind(check: Check) -> str:
+    return type(check.expectation).__name__
+
+
+def _slices(conn, frame: Frame):
+    """(indices of the frame's checks, pandas frame) for each slice of the frame (see the
+    module docstring). A frame of at most SLICE_ROWS rows is one slice with every check."""
+    everything = list(range(len(frame.checks)))
+    kinds = [_kind(c) for c in frame.checks]
+    if isinstance(frame, TableFrame):
+        rows = conn.execute(f"SELECT count(*) FROM {_q(frame.table)}").fetchone()[0]
+        by_key = all(_unique_columns(c.expectation) == set(frame.key)
+                     for c, kind in zip(frame.checks, kinds) if kind in UNIQUENESS)
+        if rows <= SLICE_ROWS or not by_key:  # (uniqueness of other columns needs the whole frame)
+            yield everything, conn.execute(frame.sql).df()
+            return
+        table_level = [i for i in everything if kinds[i] in TABLE_LEVEL]
+        row_wise = [i for i in everything if kinds[i] not in TABLE_LEVEL]
+        slices = -(-rows // SLICE_ROWS)
+        for k in range(slices):  # a key's duplicates share its slice: uniqueness per slice is exact
+            yield row_wise, conn.execute(frame.slice_sql(slices, k)).df()
+        if table_level:  # one byte a row: what a row count needs
+            yield table_level, conn.execute(f"SELECT true AS row_present FROM {_q(frame.table)}").df()
+        return
+    if any(kind in UNIQUENESS or kind in TABLE_LEVEL for kind in kinds):
+        yield everything, conn.execute(frame.sql).df()
+        return
+    relation = conn.sql(frame.sql)
+    reader = (relation.to_arrow_reader if hasattr(relation, "to_arrow_reader")  # DuckDB 2
+              else relation.fetch_record_batch)(SLICE_ROWS)
+    empty = True
+    for record_batch in reader:
+        empty = False
+        yield everything, record_batch.to_pandas()
+    if empty:
+        yield everything, reader.schema.empty_table().to_pandas()
+
+
+def _unique_columns(expectation) -> set[str]:
+    return set(getattr(expectation, "column_list", None) or [getattr(expectation, "column", None)])
+
+
+def _outcome(table: str, frame: Frame, check: Check, slices: list) -> Outcome:
+    """One expectation's outcome over the slices it was validated on (their GX results)."""
+    cfg = slices[0].expectation_config
+    kwargs = cfg.kwargs
+    column = kwargs.get("column") or (
+        f"{kwargs.get('column_A')}>={kwargs.get('column_B')}" if "column_A" in kwargs else None) or (
+        ",".join(kwargs["column_list"]) if "column_list" in kwargs else None)
+    failed = [res for res in slices if not res.success]
+    counts = [(res.result or {}).get("unexpected_count") for res in slices]
+    unexpected = sum(c for c in counts if c is not None) if any(c is not None for c in counts) else None
+    details: dict = {}
+    for res in failed or slices[:1]:  # details come from the failing slices
+        r = res.result or {}
+        if r.get("observed_value") not in (None, [], 0):
+            details.setdefault("observed_value", _jsonable(r["observed_value"]))
+        if unexpected:
+            details["unexpected_count"] = unexpected
+        if r.get("partial_unexpected_list"):
+            details["partial_unexpected_list"] = (details.get("partial_unexpected_list", [])
+                                                  + _jsonable(r["partial_unexpected_list"]))[:10]
+        if res.exception_info and res.exception_info.get("raised_exception"):
+            details.setdefault("exception", str(res.exception_info.get("exception_message"))[:300])
+    if len(slices) > 1:
+        details["slices"] = len(slices)
+    return Outcome(
+        table=table, frame=frame.name, expectation=cfg.type, column=column, success=not failed,
+        blocking=check.blocking, unexpected_count=unexpected,
+        details=json.dumps(details, ensure_ascii=False, default=str)[:1000],
+    )
+
+
+def validate_tables(database: str, tables: list[str]) -> dict[str, list[Outcome]]:
+    """Outcomes of each table's suites, reading the warehouse file read-only (in the run's
+    validation process: the run holds the warehouse lock and has no connection open)."""
+    import duckdb
+
+    from pipeline.warehouse import memory_limit
+
+    conn = duckdb.connect(database, read_only=True)
+    try:
+        conn.execute("SET memory_limit = ?", [memory_limit()])
+        return {table: validate_table(conn, table) for table in tables}
+    finally:
+        conn.close()
 
 
 def _jsonable(v):

@@ -47,3 +47,47 @@ def test_suite_catches_evidence_that_is_not_in_the_article(seed_run, tmp_path):
     failed = [o for o in validate_table(conn, "stances") if not o.success]
     conn.close()
     assert [(o.column, o.blocking, o.unexpected_count) for o in failed] == [("evidence_matches_offsets", True, 1)]
+
+
+def test_each_outcome_keeps_its_own_blocking_flag(seed_run, tmp_path):
+    """GX returns a suite's results grouped by column, not in the order they were added;
+    a mention whose text is not the article's at its offsets must still block."""
+    _, settings, _ = seed_run
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(settings.warehouse, copy)
+    conn = duckdb.connect(str(copy))
+    conn.execute("UPDATE mentions SET text = 'not the article' WHERE mention_id = (SELECT min(mention_id) FROM mentions)")
+    outcomes = validate_table(conn, "mentions")
+    conn.close()
+    by_check = {(o.expectation, o.column): o for o in outcomes}
+    failed = by_check[("expect_column_values_to_be_in_set", "text_matches_offsets")]
+    assert (failed.success, failed.blocking, failed.unexpected_count) == (False, True, 1)
+    assert by_check[("expect_table_row_count_to_be_between", None)].blocking is False
+
+
+def test_large_frames_are_validated_in_slices_with_the_same_outcomes(seed_run, tmp_path, monkeypatch):
+    """Slices (by a hash of the key for a table, by rows for other frames) give what the
+    whole frame gives: unexpected rows are counted across slices, keys checked exactly."""
+    from expectations import suites
+
+    _, settings, _ = seed_run
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(settings.warehouse, copy)
+    conn = duckdb.connect(str(copy))
+    conn.execute("UPDATE mentions SET text = 'not the article' WHERE mention_id IN "
+                 "(SELECT mention_id FROM mentions ORDER BY mention_id LIMIT 7)")
+    tables = ["mentions", "quotes", "sentences", "actors"]
+
+    def summary():
+        return {t: [(o.frame, o.expectation, o.column, o.success, o.blocking, o.unexpected_count)
+                    for o in validate_table(conn, t)] for t in tables}
+
+    whole = summary()
+    n_mentions = conn.execute("SELECT count(*) FROM mentions").fetchone()[0]
+    monkeypatch.setattr(suites, "SLICE_ROWS", max(1, n_mentions // 5))
+    sliced = summary()
+    details = {o.column: o.details for o in validate_table(conn, "mentions")}
+    conn.close()
+    assert sliced == whole
+    assert ("mentions", "expect_column_values_to_be_in_set", "text_matches_offsets", False, True, 7) in whole["mentions"]
+    assert '"slices": 5' in details["text_matches_offsets"] or '"slices": 6' in details["text_matches_offsets"]
