@@ -213,7 +213,10 @@ def _stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, b
     config = WorkerConfig.of(model_name, staging, batch_size, code_fp, codebooks)
     items = [(a["article_id"], a["text"], a["text_sha256"], aligns[(a["source_file"], a["record_no"])])
              for a in articles]
-    jobs = [(batch_id, items[i:i + WORKER_CHUNK]) for i in range(0, len(items), WORKER_CHUNK)]
+    # A batch smaller than a chunk per worker is shared out among the workers (10 new
+    # articles: 5 each), so that a small file drop is not parsed by one worker alone.
+    size = max(1, min(WORKER_CHUNK, -(-len(items) // workers.pool_size(config, processes))))
+    jobs = [(batch_id, items[i:i + size]) for i in range(0, len(items), size)]
     tables = NLP_TABLES + (CODED_TABLES if codebooks else [])
     counts = {t: 0 for t in tables}
     rows: dict[str, list] = {t: [] for t in tables}

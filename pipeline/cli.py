@@ -179,7 +179,11 @@ def cmd_run(args) -> int:
         return fail(str(e))
 
     # The spaCy workers load their model while Dagster starts the run; the parse and the
-    # stance steps then use them (pipeline/workers.py).
+    # stance steps then use them. The validator imports Great Expectations meanwhile; the
+    # checks run there (pipeline/workers.py, assets/checks.py).
+    from assets.checks import VALIDATOR
+
+    workers.start_helper(VALIDATOR, "expectations.suites:warm_up")
     workers.start_shared(workers.WorkerConfig.of(settings.spacy_model, settings.staging, settings.batch_size,
                                                  CODE_VERSION, books), settings.n_process)
     try:
@@ -214,10 +218,8 @@ def run_pipeline(settings, instance=None, asset_selection: list[str] | None = No
 
 
 def _warm_up() -> None:
-    from expectations.suites import warm_up
     from pipeline.figures import warm_up as warm_up_figures
 
-    warm_up()
     warm_up_figures()
 
 
@@ -237,9 +239,8 @@ def _run_pipeline(settings, instance=None, asset_selection: list[str] | None = N
     instance = instance or dg.DagsterInstance.get()
     try:
         ensure_partitions(instance, [batch])
-        # Import GX and matplotlib while the batch is parsed (they take seconds). Started only
-        # now: the instance's storage is set up, and GX's import must not race Dagster's first
-        # use of it.
+        # Import matplotlib while the batch is parsed (the release draws figures). Started
+        # only now: the instance's storage is set up.
         threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
         result = job.execute_in_process(
             instance=instance, raise_on_error=False, partition_key=batch,

@@ -2,9 +2,15 @@
 
 Each worker loads the model (and the codebooks' target matcher) once, in its initializer.
 A step either uses the run's *shared* pool, which `stancewire run` starts before anything
-else so the models load while Dagster starts, or starts its own and closes it, or (one
-process, little work) does the work in its own process. Workers are spawned, not forked:
-the parent may hold a DuckDB connection, Dagster's threads and locks.
+else so the model loads while Dagster starts, or starts its own and closes it, or (one
+process, little work) does the work in its own process. The shared pool starts one worker
+and adds the others when jobs wait for one, so a small file drop does not spend a core
+loading a model it does not need. Workers are spawned, not forked: the parent may hold a
+DuckDB connection, Dagster's threads and locks.
+
+A *helper* is one more spawned process with a heavy import done at start: `stancewire
+run` validates in one (Great Expectations, see `assets.checks`). Workers and helpers exit
+when the run ends or dies, without tearing their interpreter down.
 """
 
 from __future__ import annotations
@@ -55,10 +61,27 @@ def init(config: WorkerConfig) -> None:
 
 def _worker_init(config: WorkerConfig, parent_pid: int) -> None:
     """A pool worker's initializer: exit when the parent is gone, then load (`init`)."""
+    _watch_parent(parent_pid)
+    init(config)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """In a worker or helper: exit when the parent is gone, and exit without tearing the
+    interpreter down when told to stop (the parent waits for that: unloading spaCy, GX and
+    pandas module by module took a second at the end of every run)."""
+    import atexit
     import threading
 
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), name="parent-watch", daemon=True).start()
-    init(config)
+    atexit.register(_exit_now)  # registered last, so it runs first
+
+
+def _exit_now() -> None:
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _exit_with_parent(parent_pid: int) -> None:
@@ -79,17 +102,19 @@ def state() -> dict:
 
 
 class Pool:
-    """`processes` spawned workers initialised with `config`, started at once."""
+    """Up to `processes` spawned workers initialised with `config`; `started` of them start
+    at once, the others when jobs wait for a worker (so a run with little to parse does not
+    spend a core loading a model it never uses)."""
 
-    def __init__(self, config: WorkerConfig, processes: int):
+    def __init__(self, config: WorkerConfig, processes: int, started: int | None = None):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         self.config, self.processes = config, processes
         self._executor = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_worker_init, initargs=(config, os.getpid()))
-        for _ in range(processes):  # the executor spawns a worker per submitted task, up to max_workers
-            self._executor.submit(int)
+        for _ in range(processes if started is None else min(started, processes)):
+            self._executor.submit(int)  # the executor spawns a worker per waiting task, up to max_workers
 
     def map(self, fn: Callable, jobs: Iterable[tuple]) -> Iterator:
         """fn(*job) for each job, results in order, a few jobs in flight per worker."""
@@ -109,20 +134,73 @@ class Pool:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
+class Helper:
+    """One spawned process that runs `warm_up` ("module:function") as soon as it starts,
+    then calls sent to it. `stancewire run` starts one for the Great Expectations checks:
+    importing GX takes seconds of interpreter time, which the helper spends on the other
+    core while the batch is parsed instead of holding the run's interpreter lock, and the
+    validation's memory is not the run's."""
+
+    def __init__(self, warm_up: str):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.warm_up = warm_up
+        self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_helper_init, initargs=(warm_up, os.getpid()))
+        self._executor.submit(int)  # start it now
+
+    def call(self, fn: Callable, *args):
+        """fn(*args) in the helper; a helper that died raises BrokenProcessPool."""
+        return self._executor.submit(fn, *args).result()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _helper_init(warm_up: str, parent_pid: int) -> None:
+    import importlib
+
+    _watch_parent(parent_pid)
+    module, function = warm_up.split(":")
+    getattr(importlib.import_module(module), function)()
+
+
+_HELPERS: dict[str, Helper] = {}
+
+
+def start_helper(name: str, warm_up: str) -> Helper:
+    """Start the run's helper `name` (see Helper); `stop_shared` ends it."""
+    if name in _HELPERS:
+        _HELPERS.pop(name).close()
+    _HELPERS[name] = Helper(warm_up)
+    return _HELPERS[name]
+
+
+def helper(name: str) -> Helper | None:
+    """The run's helper `name`, or None (outside `stancewire run`: work in this process)."""
+    return _HELPERS.get(name)
+
+
 _SHARED: list[Pool] = []
 
 
-def start_shared(config: WorkerConfig, processes: int) -> Pool:
-    """Start the run's pool (see module docstring); `stop_shared` ends it."""
-    stop_shared()
-    pool = Pool(config, max(1, processes))
+def start_shared(config: WorkerConfig, processes: int, started: int = 1) -> Pool:
+    """Start the run's pool (see module docstring) with `started` of its `processes`
+    workers; `stop_shared` ends it."""
+    while _SHARED:
+        _SHARED.pop().close()
+    pool = Pool(config, max(1, processes), started)
     _SHARED.append(pool)
     return pool
 
 
 def stop_shared() -> None:
+    """End the run's pool and helpers."""
     while _SHARED:
         _SHARED.pop().close()
+    while _HELPERS:
+        _HELPERS.popitem()[1].close()
 
 
 @contextlib.contextmanager
@@ -140,6 +218,13 @@ def pool_for(config: WorkerConfig, processes: int) -> Iterator[Pool | None]:
         yield pool
     finally:
         pool.close()
+
+
+def pool_size(config: WorkerConfig, processes: int) -> int:
+    """How many workers `run_chunks` with this config and process count would use."""
+    if _SHARED and _SHARED[-1].config == config:
+        return _SHARED[-1].processes
+    return max(1, processes)
 
 
 def run_chunks(config: WorkerConfig, processes: int, fn: Callable, jobs: Iterable[tuple]) -> Iterator:
