@@ -4,6 +4,8 @@ checks of the other tables the same step wrote.
 A failing blocking expectation fails the check with severity ERROR, so Dagster does not
 run anything downstream of that table, the release included. Every outcome is also stored
 in the warehouse's `validation_results` table for the release manifest and for history.
+A table whose rows and suite are exactly those of its last validation keeps that
+validation's outcomes (`validation_state`; see `expectations.suites`).
 """
 
 import json
@@ -28,7 +30,9 @@ def record_outcomes(conn, run_id: str, table: str, outcomes) -> None:
          for n, o in enumerate(outcomes)])
 
 
-def check_result(table: str, outcomes) -> dg.AssetCheckResult:
+def check_result(table: str, outcomes, validated_in: str | None = None) -> dg.AssetCheckResult:
+    """The Dagster check result of a table's outcomes; `validated_in`: the earlier run whose
+    outcomes were kept because the table's rows and suite are unchanged."""
     failed = [o for o in outcomes if not o.success]
     blocking = [o for o in failed if o.blocking]
     metadata = {
@@ -36,6 +40,7 @@ def check_result(table: str, outcomes) -> dg.AssetCheckResult:
         "passed": len(outcomes) - len(failed),
         "failed_blocking": len(blocking),
         "failed_nonblocking": len(failed) - len(blocking),
+        "unchanged_since_run": validated_in or "",
     }
     if failed:
         metadata["failures"] = dg.MetadataValue.json([
@@ -51,6 +56,58 @@ def check_result(table: str, outcomes) -> dg.AssetCheckResult:
     )
 
 
+VALIDATOR = "validator"  # the run's helper process for GX (pipeline.workers.Helper), when there is one
+
+
+def prior_validations(conn, tables: list[str]) -> dict[str, tuple[str, str, list]]:
+    """{table: (fingerprint, run id, outcomes)} of each table's last validation."""
+    from expectations.suites import Validated
+
+    rows = conn.execute("SELECT table_name, fingerprint, run_id, outcomes FROM validation_state "
+                        "WHERE table_name IN (SELECT unnest(?::VARCHAR[]))", [tables]).fetchall()
+    return {t: (fp, run_id, Validated.outcomes_from_json(outcomes)) for t, fp, run_id, outcomes in rows}
+
+
+def validate(settings: StancewireSettings, tables: list[str], log=None) -> dict:
+    """Each table's `expectations.suites.Validated`: in the run's validator process when
+    `stancewire run` started one (it reads the warehouse read-only while this process holds
+    the warehouse lock and has no connection open), else here."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from expectations.suites import validate_tables, validate_with
+    from pipeline import workers
+
+    from .common import CODE_VERSION
+
+    wh = warehouse(settings)
+    with wh.connect() as conn:
+        prior = {t: (fp, outcomes) for t, (fp, _, outcomes) in prior_validations(conn, tables).items()}
+    helper = workers.helper(VALIDATOR)
+    if helper is not None:
+        with wh.hold():
+            try:
+                return helper.call(validate_tables, str(wh.path.resolve()), tables, CODE_VERSION, prior)
+            except BrokenProcessPool as e:  # it died (out of memory?): validate here instead
+                if log is not None:
+                    log.warning(f"the validation process stopped ({e}); validating in the run's process")
+    with wh.connect() as conn:
+        return validate_with(conn, tables, CODE_VERSION, prior)
+
+
+def record_validation(conn, run_id: str, table: str, validated) -> str | None:
+    """Store a table's outcomes for this run and, when they were computed now, as the
+    table's last validation; the run they were first computed in when they were kept."""
+    record_outcomes(conn, run_id, table, validated.outcomes)
+    if validated.reused:
+        row = conn.execute("SELECT run_id FROM validation_state WHERE table_name = ?", [table]).fetchone()
+        return row[0] if row else None
+    conn.execute("DELETE FROM validation_state WHERE table_name = ?", [table])
+    if validated.fingerprint:
+        conn.execute("INSERT INTO validation_state VALUES (?, ?, ?, ?)",
+                     [table, validated.fingerprint, run_id, validated.outcomes_json()])
+    return None
+
+
 def _make_checks(step: str, tables: list[str]) -> dg.AssetChecksDefinition:
     """The checks of the tables one step writes, run as one step (a step costs Dagster
     events and a warehouse connection; eleven of them cost more than the validation)."""
@@ -60,15 +117,15 @@ def _make_checks(step: str, tables: list[str]) -> dg.AssetChecksDefinition:
                                  description=f"Great Expectations suite of {t}: keys, labels, references, offsets, "
                                              f"counts.") for t in tables])
     def _checks(context: dg.AssetCheckExecutionContext, settings: StancewireSettings):
-        from expectations.suites import validate_table
-
-        selected = {key.asset_key.path[-1] for key in context.selected_asset_check_keys}
+        selected_keys = {key.asset_key.path[-1] for key in context.selected_asset_check_keys}
+        selected = [t for t in tables if t in selected_keys]
+        validated = validate(settings, selected, context.log)
         with warehouse(settings).connect() as conn:
-            for table in tables:
-                if table in selected:
-                    outcomes = validate_table(conn, table)
-                    record_outcomes(conn, context.run.run_id, table, outcomes)
-                    yield check_result(table, outcomes)
+            for table in selected:
+                validated_in = record_validation(conn, context.run.run_id, table, validated[table])
+                if validated_in:
+                    context.log.info(f"{table}: rows and suite unchanged since run {validated_in}; its outcomes kept")
+                yield check_result(table, validated[table].outcomes, validated_in)
 
     return _checks
 

@@ -43,9 +43,8 @@ def validation_summary(conn, run_id: str) -> tuple[dict, list[str]]:
                       "manifest.json (provenance, row counts, sha256) and a dataset card. Runs only when every "
                       "blocking expectation passed; identical data makes no new version.")
 def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSettings) -> dg.MaterializeResult:
+    from importlib.metadata import version
     from pathlib import Path
-
-    import spacy
 
     if not settings.publish:
         return dg.MaterializeResult(metadata={"published": False, "reason": "publishing disabled for this run"})
@@ -58,7 +57,7 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
         staging = settings.staging
         models = sorted({(staging.read_manifest(b) or {}).get("model") for b in staging.batches()} - {None})
         provenance = {
-            "spacy": {"model": ", ".join(models) or settings.spacy_model, "spacy_version": spacy.__version__},
+            "spacy": {"model": ", ".join(models) or settings.spacy_model, "spacy_version": version("spacy")},
             "codebooks": [{"name": b.name, "version": b.version, "sha256": b.sha256} for b in books],
         }
         result = publish(conn, Path(settings.releases_dir), provenance, summary)

@@ -17,15 +17,22 @@ per expectation.
 `validate_tables` runs in a separate process when the run started one (see
 `pipeline.workers.start_helper`): importing GX takes seconds, which that process spends
 while the batch is parsed, and its memory is not the run's.
+
+A table's outcomes are a function of the rows its frames read and of the suite: given the
+fingerprint of both from its last validation (`Validated.fingerprint`), a table whose
+frames would read exactly the same rows with the same code keeps those outcomes instead of
+being validated again (re-coding stances leaves the eight loaded tables as they were).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib
 import json
+import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import expectations  # noqa: F401  (sets GX_ANALYTICS_ENABLED before GX is imported)
 from pipeline.schema import TABLES, Table
@@ -98,6 +105,23 @@ class Outcome:
         return f"{self.expectation}{where} failed on table {self.table}{extra}: {self.details}"
 
 
+@dataclass(frozen=True)
+class Validated:
+    """A table's outcomes, the fingerprint of what they were computed from, and whether they
+    were carried over from an earlier validation of the same rows and suite."""
+
+    fingerprint: str
+    outcomes: list[Outcome]
+    reused: bool = False
+
+    def outcomes_json(self) -> str:
+        return json.dumps([asdict(o) for o in self.outcomes], ensure_ascii=False)
+
+    @staticmethod
+    def outcomes_from_json(text: str) -> list[Outcome]:
+        return [Outcome(**o) for o in json.loads(text)]
+
+
 def gx():
     import great_expectations
 
@@ -149,9 +173,11 @@ def main_frame(table: Table) -> TableFrame:
     join = ""
     pairs = list(table.offset_pairs) + [(a, b) for a, b in table.raw_offset_pairs]
     if pairs and "article_id" in table.column_names:
-        join = " LEFT JOIN articles a ON a.article_id = t.article_id"
+        # lengths once per article, not once per row (length() reads the whole text)
+        join = (' LEFT JOIN (SELECT article_id, n_chars, length(raw_text) AS raw_chars, "text" FROM articles) a '
+                "ON a.article_id = t.article_id")
         select.append("a.n_chars AS article_n_chars")
-        select.append("length(a.raw_text) AS article_raw_chars")
+        select.append("a.raw_chars AS article_raw_chars")
         for start, end in table.offset_pairs:
             checks += _offset_checks(start, end, "article_n_chars")
         for start, end in table.raw_offset_pairs:
@@ -208,14 +234,14 @@ def warm_up() -> None:
     _context()
 
 
-def validate_table(conn, table: str) -> list[Outcome]:
+def validate_table(conn, table: str, frames: list[Frame] | None = None) -> list[Outcome]:
     """Run every suite of `table` against the warehouse; one Outcome per expectation."""
     G = gx()
     context = _context()
     source = context.data_sources.add_pandas(f"{table}_{uuid.uuid4().hex[:8]}")
     try:
         outcomes: list[Outcome] = []
-        for n, frame in enumerate(frames_for(conn, table)):
+        for n, frame in enumerate(frames if frames is not None else frames_for(conn, table)):
             results: list[list] = [[] for _ in frame.checks]  # per check: its result in each slice
             for k, (checks, df) in enumerate(_slices(conn, frame)):
                 asset = source.add_dataframe_asset(f"frame_{n}_{k}")
@@ -313,9 +339,48 @@ def _outcome(table: str, frame: Frame, check: Check, slices: list) -> Outcome:
     )
 
 
-def validate_tables(database: str, tables: list[str]) -> dict[str, list[Outcome]]:
-    """Outcomes of each table's suites, reading the warehouse file read-only (in the run's
-    validation process: the run holds the warehouse lock and has no connection open)."""
+def tables_read(frames: list[Frame]) -> list[str]:
+    """The warehouse tables the frames' SQL names."""
+    words = {w for f in frames for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", f.sql)}
+    return sorted(t for t in TABLES if t in words)
+
+
+def validation_fingerprint(conn, frames: list[Frame], code_version: str) -> str:
+    """SHA-256 over the code version, each frame's SQL and expectations, and the content of
+    every table the frames read (row count and the sum of row hashes: a changed, added or
+    removed row changes it)."""
+    h = hashlib.sha256(code_version.encode())
+    for frame in frames:
+        h.update(frame.sql.encode())
+        for check in frame.checks:
+            h.update(json.dumps([_kind(check), check.blocking, check.expectation.configuration.kwargs],
+                                sort_keys=True, default=str).encode())
+    for table in tables_read(frames):
+        rows, total = conn.execute(f"SELECT count(*), sum(hash(*COLUMNS(*))) FROM {_q(table)}").fetchone()
+        h.update(f"{table}:{rows}:{total}".encode())
+    return h.hexdigest()
+
+
+def validate_with(conn, tables: list[str], code_version: str = "",
+                  prior: dict[str, tuple[str, list[Outcome]]] | None = None) -> dict[str, Validated]:
+    """Each table validated, or its `prior` outcomes ({table: (fingerprint, outcomes)})
+    kept when its fingerprint is unchanged (only with a `code_version`)."""
+    out = {}
+    for table in tables:
+        frames = frames_for(conn, table)
+        fp = validation_fingerprint(conn, frames, code_version) if code_version else ""
+        before = (prior or {}).get(table)
+        if fp and before is not None and before[0] == fp:
+            out[table] = Validated(fp, before[1], reused=True)
+        else:
+            out[table] = Validated(fp, validate_table(conn, table, frames))
+    return out
+
+
+def validate_tables(database: str, tables: list[str], code_version: str = "",
+                    prior: dict[str, tuple[str, list[Outcome]]] | None = None) -> dict[str, Validated]:
+    """`validate_with` on the warehouse file opened read-only (in the run's validation
+    process: the run holds the warehouse lock and has no connection open)."""
     import duckdb
 
     from pipeline.warehouse import memory_limit
@@ -323,7 +388,7 @@ def validate_tables(database: str, tables: list[str]) -> dict[str, list[Outcome]
     conn = duckdb.connect(database, read_only=True)
     try:
         conn.execute("SET memory_limit = ?", [memory_limit()])
-        return {table: validate_table(conn, table) for table in tables}
+        return validate_with(conn, tables, code_version, prior)
     finally:
         conn.close()
 

@@ -55,6 +55,14 @@ _INTERNAL_DDL = [
         validated_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
         PRIMARY KEY (run_id, table_name, expectation_no)
     )""",
+    # The fingerprint of what each table was last validated on, and the outcomes (JSON):
+    # a table whose rows and suite are unchanged keeps them (expectations.suites).
+    """CREATE TABLE IF NOT EXISTS validation_state (
+        table_name VARCHAR PRIMARY KEY,
+        fingerprint VARCHAR NOT NULL,
+        run_id VARCHAR NOT NULL,
+        outcomes VARCHAR NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS article_actors (
         stage VARCHAR NOT NULL,
         article_id VARCHAR NOT NULL,
@@ -123,13 +131,33 @@ class Warehouse:
                 conn = duckdb.connect(str(self.path), read_only=True)
             else:
                 conn = duckdb.connect(str(self.path))
-                with transaction(conn):  # a run killed while creating tables leaves none, not some
-                    ensure_schema(conn)
+                identity = _file_identity(self.path)
+                # Checked once per file and process (a run connects a dozen times), and again
+                # if the tables are gone (a new file that was given the old one's inode).
+                if identity not in _SCHEMA_ENSURED or not _tables_present(conn):
+                    with transaction(conn):  # a run killed while creating tables leaves none, not some
+                        ensure_schema(conn)
+                    _SCHEMA_ENSURED.add(identity)
             conn.execute("SET memory_limit = ?", [memory_limit()])
             try:
                 yield conn
             finally:
                 conn.close()
+
+
+_SCHEMA_ENSURED: set[tuple] = set()
+
+
+def _file_identity(path: Path) -> tuple:
+    """The file itself, not its name: a warehouse deleted and made again is checked again."""
+    st = path.stat()
+    return str(path.resolve()), st.st_dev, st.st_ino
+
+
+def _tables_present(conn: duckdb.DuckDBPyConnection) -> bool:
+    n = conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name IN "
+                     "(SELECT unnest(?::VARCHAR[]))", [list(TABLES)]).fetchone()[0]
+    return n == len(TABLES)
 
 
 def memory_limit() -> str:

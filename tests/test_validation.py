@@ -1,0 +1,102 @@
+"""The Great Expectations checks: a table whose rows and suite are those of its last
+validation keeps that validation's outcomes, and `stancewire run` validates in its
+validator process, not in its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import duckdb
+from conftest import CODEBOOKS, REPO, SEED, make_settings, run
+
+from expectations.suites import validate_with
+
+
+def test_a_table_keeps_its_outcomes_until_what_it_reads_changes(seed_run, tmp_path):
+    _, settings, _ = seed_run
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(settings.warehouse, copy)
+    conn = duckdb.connect(str(copy))
+    tables = ["mentions", "stances"]
+    first = validate_with(conn, tables, "code-1")
+    assert all(v.fingerprint and not v.reused for v in first.values())
+    prior = {t: (v.fingerprint, v.outcomes) for t, v in first.items()}
+
+    again = validate_with(conn, tables, "code-1", prior)
+    assert all(v.reused for v in again.values())
+    assert {t: v.outcomes for t, v in again.items()} == {t: v.outcomes for t, v in first.items()}
+
+    # A statement changes: stances is validated again, mentions (which does not read it) is not.
+    conn.execute("UPDATE stances SET confidence = confidence / 2 WHERE statement_id = "
+                 "(SELECT min(statement_id) FROM stances)")
+    after = validate_with(conn, tables, "code-1", prior)
+    assert after["mentions"].reused and not after["stances"].reused
+    # Other code: everything is validated again.
+    assert not any(v.reused for v in validate_with(conn, tables, "code-2", prior).values())
+    conn.close()
+
+
+def test_a_run_with_another_codebook_keeps_the_loaded_tables_outcomes(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(SEED, raw / SEED.name)
+    settings = make_settings(tmp_path, raw)
+    assert run(settings, tmp_path / "dagster").ok
+    edited = tmp_path / "book.yaml"
+    book = sorted(CODEBOOKS.glob("*.yaml"))[0]
+    edited.write_text(book.read_text(encoding="utf-8").replace('version: "1.0"', 'version: "1.1"'), encoding="utf-8")
+    second = make_settings(tmp_path, raw, codebooks=[str(edited)])
+    outcome = run(second, tmp_path / "dagster")
+    assert outcome.ok, outcome.reason
+    conn = duckdb.connect(str(settings.warehouse), read_only=True)
+    runs = [r[0] for r in conn.execute("SELECT run_id FROM validation_results GROUP BY run_id "
+                                       "ORDER BY min(validated_at)").fetchall()]
+    state = dict(conn.execute("SELECT table_name, run_id FROM validation_state").fetchall())
+    validated_second = {r[0] for r in conn.execute(
+        "SELECT DISTINCT table_name FROM validation_results WHERE run_id = ?", [runs[-1]]).fetchall()}
+    conn.close()
+    assert len(runs) == 2
+    assert state["mentions"] == state["quotes"] == runs[0]  # kept: loaded rows unchanged
+    assert state["codebook_targets"] == state["stances"] == runs[1]  # validated again
+    assert {"mentions", "quotes", "stances"} <= validated_second  # the release reads this run's outcomes
+
+
+VALIDATE_IN_HELPER = r'''
+import json, sys
+from assets.checks import VALIDATOR, validate
+from assets.resources import StancewireSettings
+from pipeline import workers
+
+def main():
+    workers.start_helper(VALIDATOR, "expectations.suites:warm_up")
+    try:
+        out = validate(StancewireSettings(warehouse=sys.argv[1]), ["articles", "stances"])
+    finally:
+        workers.stop_shared()
+    print(json.dumps({"gx_imported_here": "great_expectations" in sys.modules,
+                      "outcomes": {t: len(v.outcomes) for t, v in out.items()},
+                      "passed": all(o.success for v in out.values() for o in v.outcomes)}))
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def test_stancewire_run_validates_in_its_validator_process(seed_run, tmp_path):
+    _, settings, _ = seed_run
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(settings.warehouse, copy)
+    script = tmp_path / "validate_in_helper.py"
+    script.write_text(VALIDATE_IN_HELPER, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, str(script), str(copy)], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["gx_imported_here"] is False
+    assert result["outcomes"]["articles"] > 5 and result["outcomes"]["stances"] > 5
+    assert result["passed"]
