@@ -87,18 +87,84 @@ _PEAK_WRAPPER = (
 )
 
 
-def run_cli(args: list[str], env: dict) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MB) of the run and its workers, and stdout of `stancewire run`."""
+class ProcessPeaks:
+    """Peak resident memory of each process of a process tree, by role, from Linux's
+    /proc/<pid>/status (VmHWM, the kernel's high-water mark), sampled every 0.2 s while the
+    tree runs: "run" (the stancewire process), "spacy worker" (a process with spaCy's
+    compiled modules mapped), "validator" (the other spawned helpers). Empty elsewhere."""
+
+    def __init__(self, root_pid: int):
+        import threading
+
+        self.root, self.peaks, self.roles = root_pid, {}, {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    stat = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                children.setdefault(int(stat[1]), []).append(int(entry))
+        out, todo = [], [self.root]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo += children.get(pid, [])
+        return out
+
+    def _role(self, pid: int) -> str:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        if "spawn_main" not in cmd:
+            return "run" if "stancewire" in cmd else "other"
+        return "spacy worker" if "/spacy/" in Path(f"/proc/{pid}/maps").read_text(errors="replace") else "validator"
+
+    def _watch(self) -> None:
+        if not Path("/proc/self/status").exists():
+            return
+        while not self._stop.is_set():
+            for pid in self._tree():
+                try:
+                    hwm = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                               if line.startswith("VmHWM:"))
+                    if pid not in self.roles or self.roles[pid] in ("other", "validator"):
+                        self.roles[pid] = self._role(pid)  # a helper maps spaCy only once it loads it
+                except (OSError, StopIteration):
+                    continue
+                self.peaks[pid] = max(self.peaks.get(pid, 0), hwm)
+            self._stop.wait(0.2)
+
+    def by_role(self) -> dict[str, int]:
+        """Largest peak (MB) among the processes of each role."""
+        self._stop.set()
+        self._thread.join()
+        out: dict[str, int] = {}
+        for pid, kb in self.peaks.items():
+            role = self.roles.get(pid, "other")
+            out[role] = max(out.get(role, 0), round(kb / 1024))
+        return {k: v for k, v in sorted(out.items()) if k != "other" or v > 50}
+
+
+def run_cli(args: list[str], env: dict) -> tuple[float, float, str, dict]:
+    """Wall seconds, peak RSS (MB) of the run and its workers, stdout of `stancewire run`,
+    and the peak of each kind of process (ProcessPeaks)."""
     exe = Path(sys.executable).with_name("stancewire")
     with tempfile.NamedTemporaryFile(suffix=".peak") as peak_file:
         t = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", _PEAK_WRAPPER, peak_file.name, str(exe), "run", "--no-progress",
-                               *args], capture_output=True, text=True, env=env, cwd=REPO)
+        proc = subprocess.Popen([sys.executable, "-c", _PEAK_WRAPPER, peak_file.name, str(exe), "run", "--no-progress",
+                                 *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+        peaks = ProcessPeaks(proc.pid)
+        out, err = proc.communicate()
         wall = time.perf_counter() - t
+        by_role = peaks.by_role()
         if proc.returncode != 0:
-            raise SystemExit(f"stancewire run failed:\n{proc.stdout}\n{proc.stderr[-3000:]}")
+            raise SystemExit(f"stancewire run failed:\n{out}\n{err[-3000:]}")
         peak = int(Path(peak_file.name).read_text() or 0) / 1024
-    return wall, peak, proc.stdout
+    return wall, peak, out, by_role
 
 
 def step_times(dagster_home: Path) -> dict[str, float]:
@@ -137,6 +203,8 @@ def table(result: dict) -> str:
     lines = [f"stancewire bench: {result['articles']} articles ({result['corpus']}), P={result['n_process']}, "
              f"batch {result['batch_size']}, model {result['model']}"]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    if result.get("peak_rss_by_process_mb"):
+        lines.append("peak RSS by process (MB): " + ", ".join(f"{k} {v}" for k, v in result["peak_rss_by_process_mb"].items()))
     lines.append("peak RSS target: at 8,000 articles <= 1.5 x the peak at 800 (compare two runs' peak_rss_mb)")
     return "\n".join(lines)
 
@@ -164,7 +232,7 @@ def main(argv=None) -> int:
         write_folder(tmp / "input" / "more", extra)
         env = {**os.environ, "STANCEWIRE_SPACY_MODEL": a.model,
                "GX_ANALYTICS_ENABLED": "false", "DAGSTER_DISABLE_TELEMETRY": "true"}
-        pairs, peaks = [], []
+        pairs, peaks, roles = [], [], []
         for r in range(a.repeat):  # a floor and a full run side by side, so both see the same machine
             if not a.skip_floor:
                 f_n = floor(texts, a.n_process, a.batch_size, a.model)
@@ -173,9 +241,10 @@ def main(argv=None) -> int:
             env["DAGSTER_HOME"] = str(home)
             common = ["--warehouse", str(run_dir / "w.duckdb"), "--releases", str(run_dir / "releases"),
                       "--dagster-home", str(home), "--n-process", str(a.n_process), "--batch-size", str(a.batch_size)]
-            wall, peak, _ = run_cli(["--input", str(tmp / "input" / "corpus"), *common], env)
+            wall, peak, _, by_role = run_cli(["--input", str(tmp / "input" / "corpus"), *common], env)
             pairs.append((None if a.skip_floor else f_n["seconds"], wall))
             peaks.append(peak)
+            roles.append(by_role)
             if r < a.repeat - 1:
                 shutil.rmtree(run_dir)
         wall = pairs[-1][1]  # the full run the incremental and re-code runs below follow
@@ -183,7 +252,8 @@ def main(argv=None) -> int:
         walls = [w for _, w in pairs]
         result.update(pipeline_seconds=round(statistics.median(walls), 2),
                       pipeline_articles_per_s=round(a.articles / statistics.median(walls), 2),
-                      peak_rss_mb=round(max(peaks)), steps=steps)
+                      peak_rss_mb=round(max(peaks)), steps=steps,
+                      peak_rss_by_process_mb={k: max(r.get(k, 0) for r in roles) for k in sorted(set().union(*roles))})
         if not a.skip_floor:
             floors = [f for f, _ in pairs]
             f_1 = floor(texts, 1, a.batch_size, a.model)
@@ -200,7 +270,7 @@ def main(argv=None) -> int:
         result["validation_seconds"] = round(checks, 2)
         result["validation_fraction"] = round(checks / wall, 4)
 
-        inc_wall, _, _ = run_cli(["--input", str(tmp / "input" / "more"), *common], env)
+        inc_wall, _, _, _ = run_cli(["--input", str(tmp / "input" / "more"), *common], env)
         result["incremental_steps"] = step_times(home)
         result["incremental_seconds"] = round(inc_wall, 2)
         result["incremental_fraction"] = round(inc_wall / wall, 4)
@@ -213,7 +283,7 @@ def main(argv=None) -> int:
         recode_args = ["--input", str(tmp / "input" / "more"), *common]
         for book in sorted(books.glob("*.yaml")):
             recode_args += ["--codebook", str(book)]
-        rec_wall, _, _ = run_cli(recode_args, env)
+        rec_wall, _, _, _ = run_cli(recode_args, env)
         result["recode_steps"] = step_times(home)
         result["recode_seconds"] = round(rec_wall, 2)
         result["recode_fraction"] = round(rec_wall / wall, 4)
