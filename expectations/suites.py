@@ -80,12 +80,13 @@ class TableFrame(Frame):
         self.sql = self.slice_sql()
 
     def slice_sql(self, slices: int = 1, index: int = 0) -> str:
-        """The frame, or its index-th of `slices` slices by a hash of the primary key."""
-        where = ""
-        if slices > 1:
-            key = ", ".join(f"t.{_q(k)}" for k in self.key)
-            where = f" WHERE hash({key}) % {int(slices)} = {int(index)}"
-        return f"SELECT {', '.join(self.select)} FROM {self.source}{where} ORDER BY {self.order}"
+        """The frame in key order, or its index-th of `slices` slices by a hash of the
+        primary key, unordered (sorting the whole table for each slice is what made a
+        slice's memory grow with the table; `_slices` sorts the slice itself)."""
+        if slices <= 1:
+            return f"SELECT {', '.join(self.select)} FROM {self.source} ORDER BY {self.order}"
+        key = ", ".join(f"t.{_q(k)}" for k in self.key)
+        return f"SELECT {', '.join(self.select)} FROM {self.source} WHERE hash({key}) % {int(slices)} = {int(index)}"
 
 
 @dataclass(frozen=True)
@@ -238,14 +239,15 @@ def validate_table(conn, table: str, frames: list[Frame] | None = None) -> list[
     """Run every suite of `table` against the warehouse; one Outcome per expectation."""
     G = gx()
     context = _context()
-    source = context.data_sources.add_pandas(f"{table}_{uuid.uuid4().hex[:8]}")
-    try:
-        outcomes: list[Outcome] = []
-        for n, frame in enumerate(frames if frames is not None else frames_for(conn, table)):
-            results: list[list] = [[] for _ in frame.checks]  # per check: its result in each slice
-            for k, (checks, df) in enumerate(_slices(conn, frame)):
-                asset = source.add_dataframe_asset(f"frame_{n}_{k}")
-                batch = asset.add_batch_definition_whole_dataframe(f"batch_{n}_{k}").get_batch(
+    outcomes: list[Outcome] = []
+    for n, frame in enumerate(frames if frames is not None else frames_for(conn, table)):
+        results: list[list] = [[] for _ in frame.checks]  # per check: its result in each slice
+        for k, (checks, df) in enumerate(_slices(conn, frame)):
+            # A data source per slice, deleted after it: GX's execution engine keeps every
+            # batch it loaded (BatchManager's cache has no bound).
+            source = context.data_sources.add_pandas(f"{table}_{n}_{k}_{uuid.uuid4().hex[:8]}")
+            try:
+                batch = source.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("slice").get_batch(
                     batch_parameters={"dataframe": df})
                 suite = G.ExpectationSuite(name=frame.name)
                 for i in checks:
@@ -259,11 +261,11 @@ def validate_table(conn, table: str, frames: list[Frame] | None = None) -> list[
                 # index travels in each expectation's meta.
                 for res in result.results:
                     results[res.expectation_config.meta[CHECK_META]].append(res)
-                del df, batch
-            outcomes += [_outcome(table, frame, check, slices) for check, slices in zip(frame.checks, results)]
-        return outcomes
-    finally:
-        context.data_sources.delete(source.name)
+            finally:
+                context.data_sources.delete(source.name)
+            del df
+        outcomes += [_outcome(table, frame, check, slices) for check, slices in zip(frame.checks, results)]
+    return outcomes
 
 
 def _kind(check: Check) -> str:
@@ -286,22 +288,28 @@ def _slices(conn, frame: Frame):
         row_wise = [i for i in everything if kinds[i] not in TABLE_LEVEL]
         slices = -(-rows // SLICE_ROWS)
         for k in range(slices):  # a key's duplicates share its slice: uniqueness per slice is exact
-            yield row_wise, conn.execute(frame.slice_sql(slices, k)).df()
+            df = conn.execute(frame.slice_sql(slices, k)).df()
+            yield row_wise, df.sort_values(frame.key, ignore_index=True)
+            del df
         if table_level:  # one byte a row: what a row count needs
             yield table_level, conn.execute(f"SELECT true AS row_present FROM {_q(frame.table)}").df()
         return
     if any(kind in UNIQUENESS or kind in TABLE_LEVEL for kind in kinds):
         yield everything, conn.execute(frame.sql).df()
         return
-    relation = conn.sql(frame.sql)
-    reader = (relation.to_arrow_reader if hasattr(relation, "to_arrow_reader")  # DuckDB 2
-              else relation.fetch_record_batch)(SLICE_ROWS)
-    empty = True
-    for record_batch in reader:
-        empty = False
-        yield everything, record_batch.to_pandas()
-    if empty:
-        yield everything, reader.schema.empty_table().to_pandas()
+    cursor = conn.cursor()  # its own result: the connection's last one may be unfinished
+    try:
+        relation = cursor.sql(frame.sql)
+        reader = (relation.to_arrow_reader if hasattr(relation, "to_arrow_reader")  # DuckDB 2
+                  else relation.fetch_record_batch)(SLICE_ROWS)
+        empty = True
+        for record_batch in reader:
+            empty = False
+            yield everything, record_batch.to_pandas()
+        if empty:
+            yield everything, reader.schema.empty_table().to_pandas()
+    finally:
+        cursor.close()
 
 
 def _unique_columns(expectation) -> set[str]:

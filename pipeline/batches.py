@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,34 +138,56 @@ _ALIGN_SCHEMA = {"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.In
 # ---------------------------------------------------------------------- nlp
 
 
-def _unique_texts(staging: Staging, batch_id: str) -> list[dict]:
+def _kept_records(staging: Staging, batch_id: str) -> tuple[set[tuple[str, int]], list[str]]:
     """The batch's records the loader keeps (`loading._deduplicate` within the batch): in
     file and record order, the first record of each distinct text, leaving out a record
-    whose id an earlier, different text holds (an id conflict). Rows are keyed by article
-    id, so two texts under one id must not both be annotated."""
+    whose id an earlier, different text holds (an id conflict); rows are keyed by article
+    id, so two texts under one id must not both be annotated. Returns their (source file,
+    record number) and their text hashes in that order. Reads no text."""
     parts = staging.parts(batch_id, "cleaned")
     if not parts:
-        return []
-    cleaned = pl.read_parquet(parts, columns=["source_file", "record_no", "article_id", "text", "text_sha256"])
-    texts, ids, kept = set(), set(), []
-    for r in cleaned.sort(["source_file", "record_no"]).iter_rows(named=True):
-        if r["text_sha256"] not in texts and r["article_id"] not in ids:
-            texts.add(r["text_sha256"])
-            ids.add(r["article_id"])
-            kept.append(r)
-    return kept
+        return set(), []
+    keys = pl.read_parquet(parts, columns=["source_file", "record_no", "article_id", "text_sha256"])
+    texts, ids, kept, shas = set(), set(), set(), []
+    for source_file, record_no, article_id, sha in keys.sort(["source_file", "record_no"]).iter_rows():
+        if sha not in texts and article_id not in ids:
+            texts.add(sha)
+            ids.add(article_id)
+            kept.add((source_file, record_no))
+            shas.append(sha)
+    return kept, shas
 
 
-def _alignments(staging: Staging, batch_id: str) -> dict[tuple[str, int], Alignment]:
-    parts = staging.parts(batch_id, "alignment")
-    if not parts:
-        return {}
-    rows = pl.read_parquet(parts).sort(["source_file", "record_no", "segment_no"])
+def _kept_articles(staging: Staging, batch_id: str, kept: set[tuple[str, int]]) -> Iterator[tuple]:
+    """(article id, text, text sha, alignment) of each kept record, one cleaned part (and its
+    alignment part) at a time: the batch's texts are never all in memory."""
+    for part in staging.parts(batch_id, "cleaned"):
+        cleaned = pl.read_parquet(part, columns=["source_file", "record_no", "article_id", "text", "text_sha256"])
+        aligns = _alignments(staging.batch_dir(batch_id) / "alignment" / part.name)
+        for source_file, record_no, article_id, text, sha in cleaned.iter_rows():
+            if (source_file, record_no) in kept:
+                yield article_id, text, sha, aligns[(source_file, record_no)]
+
+
+def _alignments(part: Path) -> dict[tuple[str, int], Alignment]:
+    """The alignments of one part's records (stage_files writes a part of each per chunk)."""
+    rows = pl.read_parquet(part).sort(["source_file", "record_no", "segment_no"]) if part.is_file() else None
     out: dict[tuple[str, int], list] = {}
-    for r in rows.iter_rows(named=True):
+    for r in rows.iter_rows(named=True) if rows is not None else ():
         out.setdefault((r["source_file"], r["record_no"]), []).append(
             (r["char_start"], r["char_end"], r["raw_char_start"], r["raw_char_end"], r["is_copy"]))
     return {k: Alignment.from_rows(v) for k, v in out.items()}
+
+
+def _chunked(items: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
+    chunk: list[tuple] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 # Below this many texts to parse, worker processes cost more to start than they save.
@@ -197,8 +220,8 @@ def _stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, b
 
     files = json.loads((staging.batch_dir(batch_id) / "files.json").read_text(encoding="utf-8"))
     model = model_id_for(model_name)
-    articles = _unique_texts(staging, batch_id)
-    nlp_fp = _fingerprint(files, model, code_fp, [a["text_sha256"] for a in articles])
+    kept, shas = _kept_records(staging, batch_id)
+    nlp_fp = _fingerprint(files, model, code_fp, shas)
     manifest = staging.read_manifest(batch_id)
     report = BatchReport(batch_id)
     if manifest and manifest.get("nlp_fp") == nlp_fp:
@@ -207,22 +230,25 @@ def _stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, b
     if manifest:  # as in stage_files: invisible to the loader until complete again
         (staging.batch_dir(batch_id) / "batch.json").unlink()
     staging.start_stage(batch_id, NLP_TABLES + CODED_TABLES)
-    aligns = _alignments(staging, batch_id)
-    n_todo = sum(not staging.has_parse(model, a["text_sha256"]) for a in articles)
+    n_todo = sum(not staging.has_parse(model, sha) for sha in shas)
     processes = max(1, min(n_process, n_todo // MIN_TEXTS_PER_PROCESS))
     config = WorkerConfig.of(model_name, staging, batch_size, code_fp, codebooks)
-    items = [(a["article_id"], a["text"], a["text_sha256"], aligns[(a["source_file"], a["record_no"])])
-             for a in articles]
     # A batch smaller than a chunk per worker is shared out among the workers (10 new
     # articles: 5 each), so that a small file drop is not parsed by one worker alone.
-    size = max(1, min(WORKER_CHUNK, -(-len(items) // workers.pool_size(config, processes))))
-    jobs = [(batch_id, items[i:i + size]) for i in range(0, len(items), size)]
+    size = max(1, min(WORKER_CHUNK, -(-len(shas) // workers.pool_size(config, processes))))
+    sizes: deque[int] = deque()  # of the chunks handed out, whose rows have not come back yet
+
+    def jobs():  # read a part at a time, as the workers take the chunks
+        for chunk in _chunked(_kept_articles(staging, batch_id, kept), size):
+            sizes.append(len(chunk))
+            yield batch_id, chunk
+
     tables = NLP_TABLES + (CODED_TABLES if codebooks else [])
     counts = {t: 0 for t in tables}
     rows: dict[str, list] = {t: [] for t in tables}
     part, in_part = 0, 0
-    for (_, chunk), chunk_rows in zip(jobs, run_chunks(config, processes, _annotate_chunk, jobs)):
-        n = len(chunk)
+    for chunk_rows in run_chunks(config, processes, _annotate_chunk, jobs()):
+        n = sizes.popleft()
         for t in tables:
             rows[t] += chunk_rows[t]
         in_part += n
@@ -233,7 +259,7 @@ def _stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, b
             rows, part, in_part = {t: [] for t in tables}, part + 1, 0
     if in_part or part == 0:
         _write_nlp_part(staging, batch_id, part, rows, counts)
-    report.counts = {"articles": len(articles), "parsed": n_todo, **{t: counts[t] for t in NLP_TABLES}}
+    report.counts = {"articles": len(shas), "parsed": n_todo, **{t: counts[t] for t in NLP_TABLES}}
     staging.write_manifest(batch_id, {**files, "nlp_fp": nlp_fp, "model": model, "counts": report.counts})
     return report
 
