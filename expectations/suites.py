@@ -242,7 +242,7 @@ def validate_table(conn, table: str, frames: list[Frame] | None = None) -> list[
     outcomes: list[Outcome] = []
     for n, frame in enumerate(frames if frames is not None else frames_for(conn, table)):
         results: list[list] = [[] for _ in frame.checks]  # per check: its result in each slice
-        for k, (checks, df) in enumerate(_slices(conn, frame)):
+        for k, (checks, df, sliced) in enumerate(_slices(conn, frame)):
             # A data source per slice, deleted after it: GX's execution engine keeps every
             # batch it loaded (BatchManager's cache has no bound).
             source = context.data_sources.add_pandas(f"{table}_{n}_{k}_{uuid.uuid4().hex[:8]}")
@@ -263,9 +263,28 @@ def validate_table(conn, table: str, frames: list[Frame] | None = None) -> list[
                     results[res.expectation_config.meta[CHECK_META]].append(res)
             finally:
                 context.data_sources.delete(source.name)
-            del df
+            del df, batch
+            if sliced:  # hand the slice's memory back before the next one
+                _release_memory()
         outcomes += [_outcome(table, frame, check, slices) for check, slices in zip(frame.checks, results)]
     return outcomes
+
+
+def _release_memory() -> None:
+    """Free a validated slice's memory and return it to the operating system. GX leaves
+    reference cycles behind, and glibc keeps freed memory (DuckDB's query memory included)
+    in the process: without this a validation of the 8,000-article warehouse grew by 70 MB
+    more, slice after slice. (malloc_trim is glibc's; elsewhere only the collection runs.)"""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    libc = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(libc).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass
 
 
 def _kind(check: Check) -> str:
@@ -273,8 +292,9 @@ def _kind(check: Check) -> str:
 
 
 def _slices(conn, frame: Frame):
-    """(indices of the frame's checks, pandas frame) for each slice of the frame (see the
-    module docstring). A frame of at most SLICE_ROWS rows is one slice with every check."""
+    """(indices of the frame's checks, pandas frame, whether the frame is cut in slices) for
+    each slice of the frame (see the module docstring). A frame of at most SLICE_ROWS rows
+    is one slice with every check."""
     everything = list(range(len(frame.checks)))
     kinds = [_kind(c) for c in frame.checks]
     if isinstance(frame, TableFrame):
@@ -282,32 +302,32 @@ def _slices(conn, frame: Frame):
         by_key = all(_unique_columns(c.expectation) == set(frame.key)
                      for c, kind in zip(frame.checks, kinds) if kind in UNIQUENESS)
         if rows <= SLICE_ROWS or not by_key:  # (uniqueness of other columns needs the whole frame)
-            yield everything, conn.execute(frame.sql).df()
+            yield everything, conn.execute(frame.sql).df(), False
             return
         table_level = [i for i in everything if kinds[i] in TABLE_LEVEL]
         row_wise = [i for i in everything if kinds[i] not in TABLE_LEVEL]
         slices = -(-rows // SLICE_ROWS)
         for k in range(slices):  # a key's duplicates share its slice: uniqueness per slice is exact
             df = conn.execute(frame.slice_sql(slices, k)).df()
-            yield row_wise, df.sort_values(frame.key, ignore_index=True)
+            yield row_wise, df.sort_values(frame.key, ignore_index=True), True
             del df
         if table_level:  # one byte a row: what a row count needs
-            yield table_level, conn.execute(f"SELECT true AS row_present FROM {_q(frame.table)}").df()
+            yield table_level, conn.execute(f"SELECT true AS row_present FROM {_q(frame.table)}").df(), True
         return
     if any(kind in UNIQUENESS or kind in TABLE_LEVEL for kind in kinds):
-        yield everything, conn.execute(frame.sql).df()
+        yield everything, conn.execute(frame.sql).df(), False
         return
     cursor = conn.cursor()  # its own result: the connection's last one may be unfinished
     try:
         relation = cursor.sql(frame.sql)
         reader = (relation.to_arrow_reader if hasattr(relation, "to_arrow_reader")  # DuckDB 2
                   else relation.fetch_record_batch)(SLICE_ROWS)
-        empty = True
+        batches = 0
         for record_batch in reader:
-            empty = False
-            yield everything, record_batch.to_pandas()
-        if empty:
-            yield everything, reader.schema.empty_table().to_pandas()
+            batches += 1
+            yield everything, record_batch.to_pandas(), record_batch.num_rows == SLICE_ROWS or batches > 1
+        if not batches:
+            yield everything, reader.schema.empty_table().to_pandas(), False
     finally:
         cursor.close()
 
