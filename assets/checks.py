@@ -69,12 +69,14 @@ def prior_validations(conn, tables: list[str]) -> dict[str, tuple[str, str, list
 
 
 def validate(settings: StancewireSettings, tables: list[str], log=None) -> dict:
-    """Each table's `expectations.suites.Validated`: in the run's validator process when
-    `stancewire run` started one (it reads the warehouse read-only while this process holds
-    the warehouse lock and has no connection open), else here."""
+    """Each table's `expectations.suites.Validated`. A table whose rows and code are those of
+    its last validation keeps its outcomes (decided here, without GX); the others are
+    validated in the run's validator process when `stancewire run` started one (it reads
+    the warehouse read-only while this process holds the warehouse lock and has no
+    connection open), else here."""
     from concurrent.futures.process import BrokenProcessPool
 
-    from expectations.suites import validate_tables, validate_with
+    from expectations.suites import Validated, unchanged, validate_table, validate_tables
     from pipeline import workers
 
     from .common import CODE_VERSION
@@ -82,16 +84,21 @@ def validate(settings: StancewireSettings, tables: list[str], log=None) -> dict:
     wh = warehouse(settings)
     with wh.connect() as conn:
         prior = {t: (fp, outcomes) for t, (fp, _, outcomes) in prior_validations(conn, tables).items()}
+        kept, fingerprints = unchanged(conn, tables, CODE_VERSION, prior)
+    todo = [t for t in tables if t not in kept]
+    if not todo:
+        return kept
     helper = workers.helper(VALIDATOR)
     if helper is not None:
         with wh.hold():
             try:
-                return helper.call(validate_tables, str(wh.path.resolve()), tables, CODE_VERSION, prior)
+                outcomes = helper.call(validate_tables, str(wh.path.resolve()), todo)
+                return {**kept, **{t: Validated(fingerprints[t], outcomes[t].outcomes) for t in todo}}
             except BrokenProcessPool as e:  # it died (out of memory?): validate here instead
                 if log is not None:
                     log.warning(f"the validation process stopped ({e}); validating in the run's process")
     with wh.connect() as conn:
-        return validate_with(conn, tables, CODE_VERSION, prior)
+        return {**kept, **{t: Validated(fingerprints[t], validate_table(conn, t)) for t in todo}}
 
 
 def record_validation(conn, run_id: str, table: str, validated) -> str | None:

@@ -7,6 +7,10 @@ from .suites import Check, Frame, gx
 # Free-text columns this module's expectations read (others cross to pandas as flags).
 FRAME_COLUMNS = ("country",)
 
+# Tables this module's frames read besides the table and what it references (see suites.reads).
+READS = ("mentions", "quotes", "stances")
+
+
 def expectations(conn):
     E = gx().expectations
     checks = [

@@ -6,6 +6,10 @@ from .suites import Check, Frame, gx
 # Free-text columns this module's expectations read (others cross to pandas as flags).
 FRAME_COLUMNS = ("text_sha256",)
 
+# Tables this module's frames read besides the table and what it references (see suites.reads).
+READS = ("raw_articles", "duplicate_articles", "rejected_articles")
+
+
 def expectations(conn):
     E = gx().expectations
     derived = [

@@ -4,6 +4,10 @@ has a cue and a confidence in [0, 1], and its target exists in its codebook."""
 from .suites import Check, gx
 
 
+# Tables this module's frames read besides the table and what it references (see suites.reads).
+READS = ("codebook_targets",)
+
+
 def expectations(conn):
     E = gx().expectations
     derived = [

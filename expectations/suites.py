@@ -18,10 +18,13 @@ per expectation.
 `pipeline.workers.start_helper`): importing GX takes seconds, which that process spends
 while the batch is parsed, and its memory is not the run's.
 
-A table's outcomes are a function of the rows its frames read and of the suite: given the
+A table's outcomes are a function of the rows its frames read and of the code: given the
 fingerprint of both from its last validation (`Validated.fingerprint`), a table whose
 frames would read exactly the same rows with the same code keeps those outcomes instead of
-being validated again (re-coding stances leaves the eight loaded tables as they were).
+being validated again (re-coding stances leaves the eight loaded tables as they were). The
+tables a table's frames read are known without building them (`reads`: the table, the
+parents it references, `articles` for offsets, and a module's `READS`), so the decision
+needs neither GX nor the validator.
 """
 
 from __future__ import annotations
@@ -373,36 +376,51 @@ def tables_read(frames: list[Frame]) -> list[str]:
     return sorted(t for t in TABLES if t in words)
 
 
-def validation_fingerprint(conn, frames: list[Frame], code_version: str) -> str:
-    """SHA-256 over the code version, each frame's SQL and expectations, and the content of
-    every table the frames read (row count and the sum of row hashes: a changed, added or
-    removed row changes it)."""
-    h = hashlib.sha256(code_version.encode())
-    for frame in frames:
-        h.update(frame.sql.encode())
-        for check in frame.checks:
-            h.update(json.dumps([_kind(check), check.blocking, check.expectation.configuration.kwargs],
-                                sort_keys=True, default=str).encode())
-    for table in tables_read(frames):
-        rows, total = conn.execute(f"SELECT count(*), sum(hash(*COLUMNS(*))) FROM {_q(table)}").fetchone()
-        h.update(f"{table}:{rows}:{total}".encode())
+def reads(table: str) -> list[str]:
+    """The tables `table`'s frames read: itself, the parents it references (references to
+    actors are checked on actors), `articles` when it has offsets, and its module's READS."""
+    t = TABLES[table]
+    out = {table}
+    out |= {c.references[0] for c in t.columns if c.references and c.references[0] not in DEFERRED_REFERENCES}
+    if (t.offset_pairs or t.raw_offset_pairs) and "article_id" in t.column_names:
+        out.add("articles")
+    out |= set(getattr(_table_module(table), "READS", ()))
+    return sorted(out)
+
+
+def data_fingerprint(conn, table: str, code_version: str) -> str:
+    """SHA-256 over the code version and the content of every table `table`'s frames read
+    (row count and the sum of row hashes: a changed, added or removed row changes it).
+    The frames and their expectations follow from the code and those rows."""
+    h = hashlib.sha256(f"{code_version}:{table}".encode())
+    for name in reads(table):
+        rows, total = conn.execute(f"SELECT count(*), sum(hash(*COLUMNS(*))) FROM {_q(name)}").fetchall()[0]
+        h.update(f"{name}:{rows}:{total}".encode())
     return h.hexdigest()
+
+
+def unchanged(conn, tables: list[str], code_version: str,
+              prior: dict[str, tuple[str, list[Outcome]]]) -> tuple[dict[str, Validated], dict[str, str]]:
+    """The tables whose last outcomes still hold ({table: Validated, reused}) and the
+    fingerprints of the others ({table: fingerprint}). Needs no GX."""
+    kept, fingerprints = {}, {}
+    for table in tables:
+        fp = data_fingerprint(conn, table, code_version)
+        before = prior.get(table)
+        if before is not None and before[0] == fp:
+            kept[table] = Validated(fp, before[1], reused=True)
+        else:
+            fingerprints[table] = fp
+    return kept, fingerprints
 
 
 def validate_with(conn, tables: list[str], code_version: str = "",
                   prior: dict[str, tuple[str, list[Outcome]]] | None = None) -> dict[str, Validated]:
     """Each table validated, or its `prior` outcomes ({table: (fingerprint, outcomes)})
     kept when its fingerprint is unchanged (only with a `code_version`)."""
-    out = {}
-    for table in tables:
-        frames = frames_for(conn, table)
-        fp = validation_fingerprint(conn, frames, code_version) if code_version else ""
-        before = (prior or {}).get(table)
-        if fp and before is not None and before[0] == fp:
-            out[table] = Validated(fp, before[1], reused=True)
-        else:
-            out[table] = Validated(fp, validate_table(conn, table, frames))
-    return out
+    kept, fingerprints = unchanged(conn, tables, code_version, prior or {}) if code_version else ({}, {})
+    return {table: kept[table] if table in kept else Validated(fingerprints.get(table, ""), validate_table(conn, table))
+            for table in tables}
 
 
 def validate_tables(database: str, tables: list[str], code_version: str = "",

@@ -100,3 +100,13 @@ def test_stancewire_run_validates_in_its_validator_process(seed_run, tmp_path):
     assert result["gx_imported_here"] is False
     assert result["outcomes"]["articles"] > 5 and result["outcomes"]["stances"] > 5
     assert result["passed"]
+
+
+def test_the_tables_a_suite_reads_are_known_without_building_it(seed_db):
+    """`reads` (from the schema and the modules' READS) decides whether outcomes are kept
+    without GX; it must cover every table the frames' SQL names."""
+    from expectations.suites import frames_for, reads, tables_read
+    from pipeline.schema import TABLES
+
+    for table in TABLES:
+        assert set(tables_read(frames_for(seed_db, table))) <= set(reads(table)), table
