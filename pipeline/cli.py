@@ -185,7 +185,8 @@ def cmd_run(args) -> int:
 
     workers.start_helper(VALIDATOR, "expectations.suites:warm_up")
     workers.start_shared(workers.WorkerConfig.of(settings.spacy_model, settings.staging, settings.batch_size,
-                                                 CODE_VERSION, books), settings.n_process)
+                                                 CODE_VERSION, books), settings.n_process,
+                         started=_workers_to_start(settings, books, CODE_VERSION))
     try:
         outcome = run_pipeline(settings)
     finally:
@@ -194,6 +195,38 @@ def cmd_run(args) -> int:
     if outcome.ok:
         return 0
     return fail(outcome.reason, 1)
+
+
+def _workers_to_start(settings, books, code_fp: str) -> int:
+    """How many of the run's spaCy workers to start before it begins: all of them when the
+    input folder holds enough files to parse, or enough stored articles must be re-coded
+    (codebooks, model or code changed); else one, and the others only if jobs wait for them
+    (a small file drop should not spend a core loading a model it does not use)."""
+    from pipeline.batches import MIN_TEXTS_PER_PROCESS
+    from pipeline.stages import MIN_ARTICLES_PER_PROCESS, coding_fingerprint, stances_to_code
+
+    if settings.n_process <= 1:
+        return 1
+    files = 0
+    for _, _, names in os.walk(settings.input_path):
+        files += len(names)
+        if files >= MIN_TEXTS_PER_PROCESS:
+            return settings.n_process
+    if not Path(settings.warehouse).is_file():
+        return 1
+    import duckdb
+
+    try:
+        conn = duckdb.connect(str(settings.warehouse), read_only=True)
+    except duckdb.Error:  # in use by another process: the run will wait for it anyway
+        return 1
+    try:
+        todo, _ = stances_to_code(conn, coding_fingerprint(settings.spacy_model, code_fp, books))
+    except duckdb.Error:  # no tables yet
+        return 1
+    finally:
+        conn.close()
+    return settings.n_process if len(todo) >= MIN_ARTICLES_PER_PROCESS else 1
 
 
 class RunOutcome:
