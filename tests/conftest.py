@@ -58,16 +58,29 @@ def run(settings, instance_dir: Path):
         return run_pipeline(settings, instance=instance)
 
 
+def seed_folder(folder: Path) -> Path:
+    """`folder`, made, holding the seed article."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(SEED, folder / SEED.name)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def seed_run(tmp_path_factory):
     """The whole pipeline on the seed article, once per test session."""
     tmp = tmp_path_factory.mktemp("seed_run")
-    raw = tmp / "raw"
-    raw.mkdir()
-    shutil.copy(SEED, raw / SEED.name)
-    settings = make_settings(tmp, raw)
+    settings = make_settings(tmp, seed_folder(tmp / "raw"))
     outcome = run(settings, tmp / "dagster")
     return tmp, settings, outcome
+
+
+@pytest.fixture
+def seed_copy(seed_run, tmp_path) -> Path:
+    """A copy of the seed run's warehouse that a test may change."""
+    _, settings, _ = seed_run
+    copy = tmp_path / "seed-copy.duckdb"
+    shutil.copy(settings.warehouse, copy)
+    return copy
 
 
 @pytest.fixture(scope="session")

@@ -3,20 +3,15 @@ previous release stays current. The run says which expectation failed on which t
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
-from conftest import SEED, make_settings, run
+from conftest import make_settings, run, seed_folder
 
 from expectations.suites import validate_table
 from pipeline import release
 
 
 def test_failed_expectation_blocks_the_release(tmp_path):
-    good = tmp_path / "good"
-    good.mkdir()
-    shutil.copy(SEED, good / SEED.name)
-    first = make_settings(tmp_path, good)
+    first = make_settings(tmp_path, seed_folder(tmp_path / "good"))
     assert run(first, tmp_path / "dagster").ok
     releases = tmp_path / "releases"
     assert release.current_version(releases) == "v1.0.0"
@@ -37,11 +32,8 @@ def test_failed_expectation_blocks_the_release(tmp_path):
     assert not [p for p in releases.iterdir() if p.name.startswith(".staging")]
 
 
-def test_suite_catches_evidence_that_is_not_in_the_article(seed_run, tmp_path):
-    _, settings, _ = seed_run
-    copy = tmp_path / "w.duckdb"
-    shutil.copy(settings.warehouse, copy)
-    conn = duckdb.connect(str(copy))
+def test_suite_catches_evidence_that_is_not_in_the_article(seed_copy):
+    conn = duckdb.connect(str(seed_copy))
     conn.execute("UPDATE stances SET evidence = 'words the article never had' WHERE statement_id = "
                  "(SELECT min(statement_id) FROM stances)")
     failed = [o for o in validate_table(conn, "stances") if not o.success]
@@ -49,13 +41,10 @@ def test_suite_catches_evidence_that_is_not_in_the_article(seed_run, tmp_path):
     assert [(o.column, o.blocking, o.unexpected_count) for o in failed] == [("evidence_matches_offsets", True, 1)]
 
 
-def test_each_outcome_keeps_its_own_blocking_flag(seed_run, tmp_path):
+def test_each_outcome_keeps_its_own_blocking_flag(seed_copy):
     """GX returns a suite's results grouped by column, not in the order they were added;
     a mention whose text is not the article's at its offsets must still block."""
-    _, settings, _ = seed_run
-    copy = tmp_path / "w.duckdb"
-    shutil.copy(settings.warehouse, copy)
-    conn = duckdb.connect(str(copy))
+    conn = duckdb.connect(str(seed_copy))
     conn.execute("UPDATE mentions SET text = 'not the article' WHERE mention_id = (SELECT min(mention_id) FROM mentions)")
     outcomes = validate_table(conn, "mentions")
     conn.close()
@@ -65,15 +54,12 @@ def test_each_outcome_keeps_its_own_blocking_flag(seed_run, tmp_path):
     assert by_check[("expect_table_row_count_to_be_between", None)].blocking is False
 
 
-def test_large_frames_are_validated_in_slices_with_the_same_outcomes(seed_run, tmp_path, monkeypatch):
+def test_large_frames_are_validated_in_slices_with_the_same_outcomes(seed_copy, monkeypatch):
     """Slices (by a hash of the key for a table, by rows for other frames) give what the
     whole frame gives: unexpected rows are counted across slices, keys checked exactly."""
     from expectations import suites
 
-    _, settings, _ = seed_run
-    copy = tmp_path / "w.duckdb"
-    shutil.copy(settings.warehouse, copy)
-    conn = duckdb.connect(str(copy))
+    conn = duckdb.connect(str(seed_copy))
     conn.execute("UPDATE mentions SET text = 'not the article' WHERE mention_id IN "
                  "(SELECT mention_id FROM mentions ORDER BY mention_id LIMIT 7)")
     tables = ["mentions", "quotes", "sentences", "actors"]

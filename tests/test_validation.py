@@ -6,21 +6,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 import duckdb
-from conftest import CODEBOOKS, REPO, SEED, make_settings, run
+from conftest import CODEBOOKS, REPO, make_settings, run, seed_folder
 
 from expectations.suites import validate_with
 
 
-def test_a_table_keeps_its_outcomes_until_what_it_reads_changes(seed_run, tmp_path):
-    _, settings, _ = seed_run
-    copy = tmp_path / "w.duckdb"
-    shutil.copy(settings.warehouse, copy)
-    conn = duckdb.connect(str(copy))
+def test_a_table_keeps_its_outcomes_until_what_it_reads_changes(seed_copy):
+    conn = duckdb.connect(str(seed_copy))
     tables = ["mentions", "stances"]
     first = validate_with(conn, tables, "code-1")
     assert all(v.fingerprint and not v.reused for v in first.values())
@@ -41,9 +37,7 @@ def test_a_table_keeps_its_outcomes_until_what_it_reads_changes(seed_run, tmp_pa
 
 
 def test_a_run_with_another_codebook_keeps_the_loaded_tables_outcomes(tmp_path):
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    shutil.copy(SEED, raw / SEED.name)
+    raw = seed_folder(tmp_path / "raw")
     settings = make_settings(tmp_path, raw)
     assert run(settings, tmp_path / "dagster").ok
     edited = tmp_path / "book.yaml"
@@ -86,14 +80,11 @@ if __name__ == "__main__":
 '''
 
 
-def test_stancewire_run_validates_in_its_validator_process(seed_run, tmp_path):
-    _, settings, _ = seed_run
-    copy = tmp_path / "w.duckdb"
-    shutil.copy(settings.warehouse, copy)
+def test_stancewire_run_validates_in_its_validator_process(seed_copy, tmp_path):
     script = tmp_path / "validate_in_helper.py"
     script.write_text(VALIDATE_IN_HELPER, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, str(script), str(copy)], cwd=REPO, env=env, capture_output=True,
+    proc = subprocess.run([sys.executable, str(script), str(seed_copy)], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
