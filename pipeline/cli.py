@@ -183,11 +183,11 @@ def cmd_run(args) -> int:
     # checks run there (pipeline/workers.py, assets/checks.py).
     from assets.checks import VALIDATOR
 
-    workers.start_helper(VALIDATOR, "expectations.suites:warm_up")
-    workers.start_shared(workers.WorkerConfig.of(settings.spacy_model, settings.staging, settings.batch_size,
-                                                 CODE_VERSION, books), settings.n_process,
-                         started=_workers_to_start(settings, books, CODE_VERSION))
     try:
+        workers.start_helper(VALIDATOR, "expectations.suites:warm_up")
+        workers.start_shared(workers.WorkerConfig.of(settings.spacy_model, settings.staging, settings.batch_size,
+                                                     CODE_VERSION, books), settings.n_process,
+                             started=_workers_to_start(settings, books, CODE_VERSION))
         outcome = run_pipeline(settings)
     finally:
         workers.stop_shared()
@@ -216,16 +216,17 @@ def _workers_to_start(settings, books, code_fp: str) -> int:
         return 1
     import duckdb
 
+    from pipeline.warehouse import Warehouse, WarehouseBusy
+
     try:
-        conn = duckdb.connect(str(settings.warehouse), read_only=True)
-    except duckdb.Error:  # in use by another process: the run will wait for it anyway
+        with Warehouse(settings.warehouse).hold(wait=False):  # a writer of the file is never disturbed
+            conn = duckdb.connect(str(settings.warehouse), read_only=True)
+            try:
+                todo, _ = stances_to_code(conn, coding_fingerprint(settings.spacy_model, code_fp, books))
+            finally:
+                conn.close()
+    except (WarehouseBusy, duckdb.Error):  # in use (the run will wait for it), or no tables yet
         return 1
-    try:
-        todo, _ = stances_to_code(conn, coding_fingerprint(settings.spacy_model, code_fp, books))
-    except duckdb.Error:  # no tables yet
-        return 1
-    finally:
-        conn.close()
     return settings.n_process if len(todo) >= MIN_ARTICLES_PER_PROCESS else 1
 
 

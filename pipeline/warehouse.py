@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,15 +100,18 @@ class Warehouse:
         return self.path.with_name(self.path.name + ".lock")
 
     @contextlib.contextmanager
-    def hold(self) -> Iterator[None]:
+    def hold(self, wait: bool = True) -> Iterator[None]:
         """Hold the warehouse lock. It is reentrant within this process (one lock object per
         file), so a whole run holds it (`cli.run_pipeline`: a second run waits and never
-        interleaves) while each step takes it again to connect."""
+        interleaves) while each step takes it again to connect. `wait=False`: raise
+        WarehouseBusy at once when another process holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.lock_path.resolve()), is_singleton=True, thread_local=False)
         try:
             lock.acquire(timeout=0)
         except Timeout:
+            if not wait:
+                raise WarehouseBusy(f"the warehouse {self.path} is in use by another stancewire process") from None
             log.warning("the warehouse %s is in use by another stancewire process (lock file %s); "
                         "waiting up to %.0f s", self.path, self.lock_path, self.lock_timeout_s)
             try:
@@ -155,9 +159,11 @@ def _file_identity(path: Path) -> tuple:
 
 
 def _tables_present(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Whether every table, published and internal, is in the file."""
+    names = list(TABLES) + [re.search(r"EXISTS (\w+)", ddl)[1] for ddl in _INTERNAL_DDL]
     n = conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name IN "
-                     "(SELECT unnest(?::VARCHAR[]))", [list(TABLES)]).fetchone()[0]
-    return n == len(TABLES)
+                     "(SELECT unnest(?::VARCHAR[]))", [names]).fetchone()[0]
+    return n == len(names)
 
 
 def memory_limit() -> str:

@@ -73,7 +73,7 @@ def _watch_parent(parent_pid: int) -> None:
     import threading
 
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), name="parent-watch", daemon=True).start()
-    atexit.register(_exit_now)  # registered last, so it runs first
+    atexit.register(_exit_now)  # the handlers registered after it (spaCy's, GX's) still run first
 
 
 def _exit_now() -> None:
@@ -111,9 +111,10 @@ class Pool:
         from concurrent.futures import ProcessPoolExecutor
 
         self.config, self.processes = config, processes
+        self.started = processes if started is None else max(1, min(started, processes))
         self._executor = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_worker_init, initargs=(config, os.getpid()))
-        for _ in range(processes if started is None else min(started, processes)):
+        for _ in range(self.started):
             self._executor.submit(int)  # the executor spawns a worker per waiting task, up to max_workers
 
     def map(self, fn: Callable, jobs: Iterable[tuple]) -> Iterator:
@@ -221,9 +222,11 @@ def pool_for(config: WorkerConfig, processes: int) -> Iterator[Pool | None]:
 
 
 def pool_size(config: WorkerConfig, processes: int) -> int:
-    """How many workers `run_chunks` with this config and process count would use."""
+    """How many workers `run_chunks` with this config and process count has ready: those
+    of the shared pool that were started with it (one that would be started for the job
+    first loads its model, longer than a small job takes), else `processes`."""
     if _SHARED and _SHARED[-1].config == config:
-        return _SHARED[-1].processes
+        return _SHARED[-1].started
     return max(1, processes)
 
 
