@@ -65,7 +65,8 @@ def prior_validations(conn, tables: list[str]) -> dict[str, tuple[str, str, list
 
     rows = conn.execute("SELECT table_name, fingerprint, run_id, outcomes FROM validation_state "
                         "WHERE table_name IN (SELECT unnest(?::VARCHAR[]))", [tables]).fetchall()
-    return {t: (fp, run_id, Validated.outcomes_from_json(outcomes)) for t, fp, run_id, outcomes in rows}
+    out = {t: (fp, run_id, Validated.outcomes_from_json(outcomes)) for t, fp, run_id, outcomes in rows}
+    return {t: v for t, v in out.items() if v[2] is not None}
 
 
 def validate(settings: StancewireSettings, tables: list[str], log=None) -> dict:
