@@ -76,3 +76,16 @@ def test_an_unnamed_source_is_article_scoped(resolve):
     source = resolve("A UK Government source said the deal was close.", "A UK Government source", article="art9")
     assert source.actor_id == "person:a-uk-government-source@art9"
     assert (source.name, source.actor_type, source.country) == ("A UK Government source", "person", "GBR")
+
+
+def test_country_lookup_reads_countrynames_table_as_to_code_does():
+    """pipeline.lexicon looks names up in countrynames' own table (to_code scans every code
+    first); for any name longer than three letters the answer must be to_code's."""
+    import countrynames
+
+    from pipeline.lexicon import _countrynames_alpha2
+
+    names = ["France", "the United Kingdom", "Britain", "Ukrainian", "Russia", "Côte d'Ivoire", "Türkiye",
+             "Deutschland", "Keir Starmer", "Emmanuel Macron", "Warsaw", "European Union", "NATO allies",
+             "South Korea", "Kyiv", "Democratic Republic of the Congo", "Hillary Clinton", "Scotland"]
+    assert [_countrynames_alpha2(n) for n in names] == [countrynames.to_code(n, fuzzy=False) for n in names]
