@@ -94,7 +94,7 @@ def validate(settings: StancewireSettings, tables: list[str], log=None) -> dict:
         with wh.hold():
             try:
                 outcomes = helper.call(validate_tables, str(wh.path.resolve()), todo)
-                return {**kept, **{t: Validated(fingerprints[t], outcomes[t].outcomes) for t in todo}}
+                return {**kept, **{t: Validated(fingerprints[t], outcomes[t]) for t in todo}}
             except BrokenProcessPool as e:  # it died (out of memory?): validate here instead
                 if log is not None:
                     log.warning(f"the validation process stopped ({e}); validating in the run's process")

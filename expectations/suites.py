@@ -408,11 +408,12 @@ def data_fingerprint(conn, table: str, code_version: str, contents: dict[str, st
     DuckDB), and the content of every table `table`'s frames read. The frames and their
     expectations follow from the code and those rows. `contents`: table contents already
     hashed (see table_content)."""
+    contents = {} if contents is None else contents
     h = hashlib.sha256(f"{code_version}:{_library_versions()}:{table}".encode())
     for name in reads(table):
-        if contents is not None and name not in contents:
+        if name not in contents:
             contents[name] = table_content(conn, name)
-        h.update(f"{name}:{contents[name] if contents is not None else table_content(conn, name)}".encode())
+        h.update(f"{name}:{contents[name]}".encode())
     return h.hexdigest()
 
 
@@ -444,18 +445,8 @@ def unchanged(conn, tables: list[str], code_version: str,
     return kept, fingerprints
 
 
-def validate_with(conn, tables: list[str], code_version: str = "",
-                  prior: dict[str, tuple[str, list[Outcome]]] | None = None) -> dict[str, Validated]:
-    """Each table validated, or its `prior` outcomes ({table: (fingerprint, outcomes)})
-    kept when its fingerprint is unchanged (only with a `code_version`)."""
-    kept, fingerprints = unchanged(conn, tables, code_version, prior or {}) if code_version else ({}, {})
-    return {table: kept[table] if table in kept else Validated(fingerprints.get(table, ""), validate_table(conn, table))
-            for table in tables}
-
-
-def validate_tables(database: str, tables: list[str], code_version: str = "",
-                    prior: dict[str, tuple[str, list[Outcome]]] | None = None) -> dict[str, Validated]:
-    """`validate_with` on the warehouse file opened read-only (in the run's validation
+def validate_tables(database: str, tables: list[str]) -> dict[str, list[Outcome]]:
+    """Each table's outcomes, the warehouse file opened read-only (in the run's validation
     process: the run holds the warehouse lock and has no connection open)."""
     import duckdb
 
@@ -464,7 +455,7 @@ def validate_tables(database: str, tables: list[str], code_version: str = "",
     conn = duckdb.connect(database, read_only=True)
     try:
         conn.execute("SET memory_limit = ?", [memory_limit()])
-        return validate_with(conn, tables, code_version, prior)
+        return {table: validate_table(conn, table) for table in tables}
     finally:
         conn.close()
 

@@ -171,9 +171,10 @@ def _kept_articles(staging: Staging, batch_id: str, kept: set[tuple[str, int]]) 
 
 def _alignments(part: Path) -> dict[tuple[str, int], Alignment]:
     """The alignments of one part's records (stage_files writes a part of each per chunk)."""
-    rows = pl.read_parquet(part).sort(["source_file", "record_no", "segment_no"]) if part.is_file() else None
+    if not part.is_file():
+        return {}
     out: dict[tuple[str, int], list] = {}
-    for r in rows.iter_rows(named=True) if rows is not None else ():
+    for r in pl.read_parquet(part).sort(["source_file", "record_no", "segment_no"]).iter_rows(named=True):
         out.setdefault((r["source_file"], r["record_no"]), []).append(
             (r["char_start"], r["char_end"], r["raw_char_start"], r["raw_char_end"], r["is_copy"]))
     return {k: Alignment.from_rows(v) for k, v in out.items()}

@@ -251,12 +251,6 @@ def run_pipeline(settings, instance=None, asset_selection: list[str] | None = No
         return RunOutcome(False, str(e), "nothing was run: the warehouse is busy", None, None)
 
 
-def _warm_up() -> None:
-    from pipeline.figures import warm_up as warm_up_figures
-
-    warm_up_figures()
-
-
 def _run_pipeline(settings, instance=None, asset_selection: list[str] | None = None) -> RunOutcome:
     import dagster as dg
 
@@ -264,6 +258,7 @@ def _run_pipeline(settings, instance=None, asset_selection: list[str] | None = N
 
     from assets.definitions import build_definitions
     from assets.stages import INPUT_DIR_TAG, ensure_partitions
+    from pipeline.figures import warm_up
     from pipeline.warehouse import Warehouse
 
     defs = build_definitions(settings)
@@ -275,7 +270,7 @@ def _run_pipeline(settings, instance=None, asset_selection: list[str] | None = N
         ensure_partitions(instance, [batch])
         # Import matplotlib while the batch is parsed (the release draws figures). Started
         # only now: the instance's storage is set up.
-        threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+        threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
         result = job.execute_in_process(
             instance=instance, raise_on_error=False, partition_key=batch,
             tags={INPUT_DIR_TAG: str(settings.input_path.resolve())},

@@ -146,7 +146,6 @@ class Helper:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        self.warm_up = warm_up
         self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_helper_init, initargs=(warm_up, os.getpid()))
         self._executor.submit(int)  # start it now

@@ -12,27 +12,27 @@ import sys
 import duckdb
 from conftest import CODEBOOKS, REPO, make_settings, run, seed_folder
 
-from expectations.suites import validate_with
+from expectations.suites import unchanged, validate_table
 
 
 def test_a_table_keeps_its_outcomes_until_what_it_reads_changes(seed_copy):
     conn = duckdb.connect(str(seed_copy))
     tables = ["mentions", "stances"]
-    first = validate_with(conn, tables, "code-1")
-    assert all(v.fingerprint and not v.reused for v in first.values())
-    prior = {t: (v.fingerprint, v.outcomes) for t, v in first.items()}
+    kept, fingerprints = unchanged(conn, tables, "code-1", {})
+    assert not kept and all(fingerprints.values())
+    prior = {t: (fingerprints[t], validate_table(conn, t)) for t in tables}
 
-    again = validate_with(conn, tables, "code-1", prior)
-    assert all(v.reused for v in again.values())
-    assert {t: v.outcomes for t, v in again.items()} == {t: v.outcomes for t, v in first.items()}
+    kept, _ = unchanged(conn, tables, "code-1", prior)
+    assert set(kept) == set(tables) and all(v.reused for v in kept.values())
+    assert {t: v.outcomes for t, v in kept.items()} == {t: prior[t][1] for t in tables}
 
     # A statement changes: stances is validated again, mentions (which does not read it) is not.
     conn.execute("UPDATE stances SET confidence = confidence / 2 WHERE statement_id = "
                  "(SELECT min(statement_id) FROM stances)")
-    after = validate_with(conn, tables, "code-1", prior)
-    assert after["mentions"].reused and not after["stances"].reused
+    kept, again = unchanged(conn, tables, "code-1", prior)
+    assert set(kept) == {"mentions"} and set(again) == {"stances"}
     # Other code: everything is validated again.
-    assert not any(v.reused for v in validate_with(conn, tables, "code-2", prior).values())
+    assert unchanged(conn, tables, "code-2", prior)[0] == {}
     conn.close()
 
 
