@@ -13,6 +13,7 @@ import json
 import dagster as dg
 
 from pipeline.schema import TABLES
+from pipeline.workers import VALIDATOR
 
 from .common import warehouse
 from .resources import StancewireSettings
@@ -54,9 +55,6 @@ def check_result(table: str, outcomes, validated_in: str | None = None) -> dg.As
         metadata=metadata,
         description=(blocking or failed)[0].describe() if failed else f"all {len(outcomes)} expectations passed",
     )
-
-
-VALIDATOR = "validator"  # the run's helper process for GX (pipeline.workers.Helper), when there is one
 
 
 def prior_validations(conn, tables: list[str]) -> dict[str, tuple[str, str, list]]:

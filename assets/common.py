@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipeline.release import code_fingerprint
+from pipeline.release import code_version
 from pipeline.schema import TABLES
 from pipeline.warehouse import Warehouse, preview_markdown, row_count
 
@@ -10,7 +10,7 @@ from .resources import StancewireSettings
 
 OWNER = "team:stancewire"
 # Dagster marks assets stale when this changes: a hash of stancewire's own source files.
-CODE_VERSION = code_fingerprint()[:12]
+CODE_VERSION = code_version()
 
 
 def table_spec(table: str, group: str, deps=(), kinds=("duckdb",)) -> dg.AssetSpec:

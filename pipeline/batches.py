@@ -233,7 +233,7 @@ def _stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, b
     staging.start_stage(batch_id, NLP_TABLES + CODED_TABLES)
     n_todo = sum(not staging.has_parse(model, sha) for sha in shas)
     processes = max(1, min(n_process, n_todo // MIN_TEXTS_PER_PROCESS))
-    config = WorkerConfig.of(model_name, staging, batch_size, code_fp, codebooks)
+    config = WorkerConfig.of(model_name, staging.root, batch_size, code_fp, codebooks)
     # A batch smaller than a chunk per worker is shared out among the workers (10 new
     # articles: 5 each), so that a small file drop is not parsed by one worker alone.
     size = max(1, min(WORKER_CHUNK, -(-len(shas) // workers.pool_size(config, processes))))

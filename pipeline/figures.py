@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 import textwrap
+from concurrent.futures import Future
 from pathlib import Path
 
 STANCE_MAP = "figure-stance-map.svg"
@@ -68,12 +69,7 @@ def _empty(title: str, message: str):
     return fig
 
 
-def stance_map(conn) -> bytes:
-    import matplotlib
-    from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-
-    rows = conn.execute("""
+STANCE_MAP_SQL = """
         SELECT s.actor_id, coalesce(any_value(a.name), min(s.actor)), coalesce(any_value(a.country), ''),
                s.codebook, s.target, coalesce(any_value(t.label), s.target),
                count(*) FILTER (WHERE s.stance = 'favor'), count(*) FILTER (WHERE s.stance = 'against'),
@@ -82,7 +78,20 @@ def stance_map(conn) -> bytes:
         LEFT JOIN actors a ON a.actor_id = s.actor_id
         LEFT JOIN codebook_targets t ON t.codebook = s.codebook AND t.target = s.target
         GROUP BY s.actor_id, s.codebook, s.target
-        ORDER BY s.actor_id, s.codebook, s.target""").fetchall()
+        ORDER BY s.actor_id, s.codebook, s.target"""
+MOST_QUOTED_SQL = ("SELECT name, coalesce(country, ''), n_quotes FROM actors WHERE n_quotes > 0 "
+                   f"ORDER BY n_quotes DESC, name, actor_id LIMIT {MAX_QUOTED}")
+
+
+def stance_map(conn) -> bytes:
+    return draw_stance_map(conn.execute(STANCE_MAP_SQL).fetchall())
+
+
+def draw_stance_map(rows: list[tuple]) -> bytes:
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
     with matplotlib.rc_context(_RC):
         if not rows:
             return _svg(_empty("Stance map", "No stance statements in this release."))
@@ -132,12 +141,13 @@ def stance_map(conn) -> bytes:
 
 
 def most_quoted(conn) -> bytes:
+    return draw_most_quoted(conn.execute(MOST_QUOTED_SQL).fetchall())
+
+
+def draw_most_quoted(rows: list[tuple]) -> bytes:
     import matplotlib
     from matplotlib.figure import Figure
 
-    rows = conn.execute(
-        "SELECT name, coalesce(country, ''), n_quotes FROM actors WHERE n_quotes > 0 "
-        f"ORDER BY n_quotes DESC, name, actor_id LIMIT {MAX_QUOTED}").fetchall()
     with matplotlib.rc_context(_RC):
         if not rows:
             return _svg(_empty("Most quoted actors", "No attributed quotes in this release."))
@@ -162,12 +172,35 @@ def most_quoted(conn) -> bytes:
         return _svg(fig)
 
 
-def write_figures(conn, folder: Path) -> list[str]:
-    """Write every figure into folder; return the file names."""
+def write_figures(conn, folder: Path, drawn: Future | None = None) -> list[str]:
+    """Write every figure into folder (those `drawn` holds, if given); return the file names."""
     folder = Path(folder)
-    for name, draw in ((STANCE_MAP, stance_map), (MOST_QUOTED, most_quoted)):
-        (folder / name).write_bytes(draw(conn))
+    svgs = drawn.result() if drawn is not None else _draw(_rows(conn))
+    for name, svg in svgs.items():
+        (folder / name).write_bytes(svg)
     return list(FIGURES)
+
+
+def draw_in_background(conn) -> Future:
+    """Start drawing every figure in a thread, from rows read now on `conn`; the future's
+    result is {file name: SVG}. Drawing is Python; the release's Parquet export and diff,
+    which run meanwhile, are DuckDB work outside the interpreter lock."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rows = _rows(conn)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="figures")
+    try:
+        return pool.submit(_draw, rows)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends once it has drawn
+
+
+def _rows(conn) -> dict[str, list[tuple]]:
+    return {STANCE_MAP: conn.execute(STANCE_MAP_SQL).fetchall(), MOST_QUOTED: conn.execute(MOST_QUOTED_SQL).fetchall()}
+
+
+def _draw(rows: dict[str, list[tuple]]) -> dict[str, bytes]:
+    return {STANCE_MAP: draw_stance_map(rows[STANCE_MAP]), MOST_QUOTED: draw_most_quoted(rows[MOST_QUOTED])}
 
 
 def card_markdown(files) -> list[str]:

@@ -108,6 +108,12 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
+def code_version() -> str:
+    """The short code fingerprint: each asset's code version in Dagster, and the key of
+    stored parses and codings."""
+    return code_fingerprint()[:12]
+
+
 def input_fingerprint(conn) -> str:
     h = hashlib.sha256()
     for row in conn.execute(
@@ -159,6 +165,9 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
     except OSError as e:
         raise _write_error(releases_dir, e) from None
     try:
+        from .figures import draw_in_background
+
+        figures_drawn = draw_in_background(conn)  # while the tables are exported and compared
         tables = export_tables(conn, staging)
         current = current_version(releases_dir)
         previous = read_manifest(releases_dir, current) if current else None
@@ -182,7 +191,8 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         }
         from .release_meta import write_index, write_release_files  # CHANGELOG, datapackage, croissant, figures
 
-        manifest["files"] = write_release_files(conn, staging, manifest, releases_dir / current if current else None)
+        manifest["files"] = write_release_files(conn, staging, manifest, releases_dir / current if current else None,
+                                                figures_drawn)
         card = dataset_card(manifest, conn)
         (staging / CARD).write_text(card, encoding="utf-8")
         manifest["files"] = {CARD: sha256_file(staging / CARD), **manifest["files"]}

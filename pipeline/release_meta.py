@@ -498,9 +498,11 @@ def croissant(manifest: dict, base_url: str = "") -> dict:
 # ---------------------------------------------------------------------------- the hook
 
 
-def write_release_files(conn, staging: Path, manifest: dict, previous_dir: Path | None) -> dict[str, str]:
-    """Write CHANGELOG.md, datapackage.json, croissant.json and the figures into the staging
-    folder (the Parquet files are already there); return {file name: sha256}."""
+def write_release_files(conn, staging: Path, manifest: dict, previous_dir: Path | None,
+                        figures_drawn=None) -> dict[str, str]:
+    """Write CHANGELOG.md, datapackage.json, croissant.json and the figures (drawn here, or
+    taken from `figures_drawn`, see `figures.draw_in_background`) into the staging folder
+    (the Parquet files are already there); return {file name: sha256}."""
     from . import figures
     from .release import sha256_file
 
@@ -516,7 +518,7 @@ def write_release_files(conn, staging: Path, manifest: dict, previous_dir: Path 
     }
     for name, text in written.items():
         (staging / name).write_text(text, encoding="utf-8")
-    files = list(written) + figures.write_figures(conn, staging)
+    files = list(written) + figures.write_figures(conn, staging, figures_drawn)
     return {name: sha256_file(staging / name) for name in sorted(files)}
 
 

@@ -124,7 +124,7 @@ def run_stances(conn, model_name: str, codebooks, staging, code_fp: str, progres
                                    [r for a in chunk for r in precoded[a][1]]), fingerprint, progress)
     todo = [a for a in todo if a not in precoded]
     if todo:
-        config = WorkerConfig.of(model_name, staging, batch_size, code_fp, codebooks)
+        config = WorkerConfig.of(model_name, staging.root, batch_size, code_fp, codebooks)
         processes = max(1, min(n_process, len(todo) // MIN_ARTICLES_PER_PROCESS))
         chunks = list(_chunks(todo, CODING_CHUNK))
         jobs = ((_coding_items(conn, chunk),) for chunk in chunks)  # read as the workers take them

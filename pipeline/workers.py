@@ -33,10 +33,10 @@ class WorkerConfig:
     codebooks: tuple = ()
 
     @classmethod
-    def of(cls, model_name: str, staging, batch_size: int, code_fp: str, codebooks=None) -> "WorkerConfig":
+    def of(cls, model_name: str, staging_root, batch_size: int, code_fp: str, codebooks=None) -> "WorkerConfig":
         """The one way the CLI and the steps build a config, so that equal settings give
         equal configs (and the run's shared pool is found)."""
-        return cls(model_name, str(staging.root), batch_size, code_fp, tuple(codebooks or ()))
+        return cls(model_name, str(staging_root), batch_size, code_fp, tuple(codebooks or ()))
 
 
 _STATE: dict = {}
@@ -44,6 +44,7 @@ _STATE: dict = {}
 
 def init(config: WorkerConfig) -> None:
     """Load the model and build the target matcher, once per process and config."""
+    from . import lexicon
     from .nlp import load_nlp, model_id_for
     from .staging import Staging
     from .stages import coding_fingerprint
@@ -52,6 +53,7 @@ def init(config: WorkerConfig) -> None:
     if _STATE.get("config") == config:
         return
     nlp = load_nlp(config.model_name)
+    lexicon.preload()
     books = list(config.codebooks)
     _STATE.clear()
     _STATE.update(config=config, nlp=nlp, model=model_id_for(config.model_name), staging=Staging(config.staging_root),
@@ -142,38 +144,65 @@ class Helper:
     core while the batch is parsed instead of holding the run's interpreter lock, and the
     validation's memory is not the run's."""
 
-    def __init__(self, warm_up: str):
+    def __init__(self, warm_up: str, niceness: int = 0):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_helper_init, initargs=(warm_up, os.getpid()))
+                                             initializer=_helper_init, initargs=(warm_up, os.getpid(), niceness))
         self._executor.submit(int)  # start it now
 
     def call(self, fn: Callable, *args):
         """fn(*args) in the helper; a helper that died raises BrokenProcessPool."""
-        return self._executor.submit(fn, *args).result()
+        future = self._executor.submit(fn, *args)
+        _start_idle_work()
+        return future.result()
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _helper_init(warm_up: str, parent_pid: int) -> None:
+def _helper_init(warm_up: str, parent_pid: int, niceness: int) -> None:
     import importlib
 
     _watch_parent(parent_pid)
+    if niceness:
+        try:
+            os.nice(niceness)
+        except OSError:  # not allowed here: run at the normal priority
+            pass
     module, function = warm_up.split(":")
     getattr(importlib.import_module(module), function)()
 
 
+_IDLE_WORK: list[Callable] = []
+
+
+def when_idle(fn: Callable) -> None:
+    """Run fn in a thread of this process when it first waits for a helper: the helper then
+    works on one core, and the other is free (while the spaCy workers parse, both are busy).
+    `stancewire run` imports matplotlib so (about a second of interpreter time, which would
+    otherwise slow the run's start or its release)."""
+    _IDLE_WORK.append(fn)
+
+
+def _start_idle_work() -> None:
+    import threading
+
+    while _IDLE_WORK:
+        threading.Thread(target=_IDLE_WORK.pop(0), name="idle-work", daemon=True).start()
+
+
 _HELPERS: dict[str, Helper] = {}
+VALIDATOR = "validator"  # the helper `stancewire run` validates in (assets.checks)
 
 
-def start_helper(name: str, warm_up: str) -> Helper:
-    """Start the run's helper `name` (see Helper); `stop_shared` ends it."""
+def start_helper(name: str, warm_up: str, niceness: int = 0) -> Helper:
+    """Start the run's helper `name` (see Helper) at `niceness` (its warm-up then takes
+    only the CPU the run's other processes leave); `stop_shared` ends it."""
     if name in _HELPERS:
         _HELPERS.pop(name).close()
-    _HELPERS[name] = Helper(warm_up)
+    _HELPERS[name] = Helper(warm_up, niceness)
     return _HELPERS[name]
 
 
@@ -196,7 +225,8 @@ def start_shared(config: WorkerConfig, processes: int, started: int = 1) -> Pool
 
 
 def stop_shared() -> None:
-    """End the run's pool and helpers."""
+    """End the run's pool and helpers (and forget work waiting for an idle moment)."""
+    _IDLE_WORK.clear()
     while _SHARED:
         _SHARED.pop().close()
     while _HELPERS:

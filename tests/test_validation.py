@@ -61,9 +61,10 @@ def test_a_run_with_another_codebook_keeps_the_loaded_tables_outcomes(tmp_path):
 
 VALIDATE_IN_HELPER = r'''
 import json, sys
-from assets.checks import VALIDATOR, validate
+from assets.checks import validate
 from assets.resources import StancewireSettings
 from pipeline import workers
+from pipeline.workers import VALIDATOR
 
 def main():
     workers.start_helper(VALIDATOR, "expectations.suites:warm_up")
