@@ -422,3 +422,15 @@ def test_figures_take_awkward_names_and_empty_data():
     assert figures.most_quoted(full).startswith(b"<?xml")
     for draw in (figures.stance_map, figures.most_quoted):
         assert b"No " in draw(empty)
+
+
+def test_figures_drawn_in_a_thread_are_those_drawn_in_line(tmp_path):
+    """The release draws its figures in a thread while it exports the tables: the same
+    bytes as drawing them in line, read from the data as it was when the thread started."""
+    full = _tiny_warehouse(True)
+    drawn = figures.draw_in_background(full)
+    full.execute("DELETE FROM stances")  # after the rows were read: no effect on the drawing
+    assert drawn.result() == {figures.STANCE_MAP: figures.stance_map(_tiny_warehouse(True)),
+                              figures.MOST_QUOTED: figures.most_quoted(_tiny_warehouse(True))}
+    assert figures.write_figures(full, tmp_path, drawn) == list(figures.FIGURES)
+    assert (tmp_path / figures.STANCE_MAP).read_bytes() == drawn.result()[figures.STANCE_MAP]
