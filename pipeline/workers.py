@@ -1,16 +1,18 @@
 """spaCy worker processes: the parse step and the stance step hand them chunks of articles.
 
 Each worker loads the model (and the codebooks' target matcher) once, in its initializer.
-A step either uses the run's *shared* pool, which `stancewire run` starts before anything
-else so the model loads while Dagster starts, or starts its own and closes it, or (one
+A step either uses the run's *shared* pool, which `stancewire run` starts before it imports
+Dagster so the model loads while Dagster starts, or starts its own and closes it, or (one
 process, little work) does the work in its own process. The shared pool starts one worker
 and adds the others when jobs wait for one, so a small file drop does not spend a core
 loading a model it does not need. Workers are spawned, not forked: the parent may hold a
 DuckDB connection, Dagster's threads and locks.
 
 A *helper* is one more spawned process with a heavy import done at start: `stancewire
-run` validates in one (Great Expectations, see `assets.checks`). Workers and helpers exit
-when the run ends or dies, without tearing their interpreter down.
+run` validates in one (Great Expectations, see `assets.checks`), at a lower priority so
+that its import does not slow the workers' start or the run's. Work handed to `when_idle`
+runs in a thread of the run's process once that process waits for a helper. Workers and
+helpers exit when the run ends or dies, without tearing their interpreter down.
 """
 
 from __future__ import annotations
