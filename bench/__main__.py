@@ -172,8 +172,8 @@ def run_cli(args: list[str], env: dict) -> tuple[float, float, str, dict]:
 def repeated_from(run_dir: Path, times: int, run, steps) -> tuple[list[float], dict[str, float]]:
     """Wall seconds of `run()` done `times` times, each from the state run_dir is in now
     (restored from a copy before each repeat, and flushed to disk, so that no run pays for
-    writing the copy), and `steps()` read after the median run. Afterwards run_dir holds the
-    state the last run left."""
+    writing the copy), and `steps()` read after the median run (the lower median: a run
+    that happened). Afterwards run_dir holds the state the last run left."""
     if times <= 1:
         wall = run()
         return [wall], steps()
@@ -300,8 +300,8 @@ def main(argv=None) -> int:
         inc_walls, result["incremental_steps"] = repeated_from(
             run_dir, a.repeat, lambda: run_cli(["--input", str(tmp / "input" / "more"), *common], env)[0],
             lambda: step_times(home))
-        result["incremental_seconds"] = round(statistics.median(inc_walls), 2)
-        result["incremental_fraction"] = round(statistics.median(inc_walls) / wall, 4)
+        result["incremental_seconds"] = round(statistics.median_low(inc_walls), 2)
+        result["incremental_fraction"] = round(statistics.median_low(inc_walls) / wall, 4)
 
         books = tmp / "codebooks"
         shutil.copytree(CODEBOOKS, books)
@@ -313,8 +313,8 @@ def main(argv=None) -> int:
             recode_args += ["--codebook", str(book)]
         rec_walls, result["recode_steps"] = repeated_from(run_dir, a.repeat, lambda: run_cli(recode_args, env)[0],
                                                           lambda: step_times(home))
-        result["recode_seconds"] = round(statistics.median(rec_walls), 2)
-        result["recode_fraction"] = round(statistics.median(rec_walls) / wall, 4)
+        result["recode_seconds"] = round(statistics.median_low(rec_walls), 2)
+        result["recode_fraction"] = round(statistics.median_low(rec_walls) / wall, 4)
         if a.repeat > 1:
             result["incremental_runs_seconds"] = [round(w, 2) for w in inc_walls]
             result["recode_runs_seconds"] = [round(w, 2) for w in rec_walls]

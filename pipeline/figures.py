@@ -42,8 +42,8 @@ def _label(text, width: int = 40) -> str:
 
 
 def warm_up() -> None:
-    """Import matplotlib and its SVG backend ahead of the release (about a second); the CLI
-    does it in a thread while the batch is parsed."""
+    """Import matplotlib and its SVG backend ahead of the release (about a second of CPU);
+    `stancewire run` does it in a thread when it first waits for its validator."""
     import matplotlib.backends.backend_svg  # noqa: F401
     import matplotlib.figure  # noqa: F401
     import matplotlib.lines  # noqa: F401
@@ -184,7 +184,8 @@ def write_figures(conn, folder: Path, drawn: Future | None = None) -> list[str]:
 def draw_in_background(conn) -> Future:
     """Start drawing every figure in a thread, from rows read now on `conn`; the future's
     result is {file name: SVG}. Drawing is Python; the release's Parquet export and diff,
-    which run meanwhile, are DuckDB work outside the interpreter lock."""
+    which run meanwhile, are DuckDB work outside the interpreter lock. (One thread draws at a
+    time: `rc_context` sets matplotlib's global settings while a figure is drawn.)"""
     from concurrent.futures import ThreadPoolExecutor
 
     rows = _rows(conn)

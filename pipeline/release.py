@@ -167,7 +167,9 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
     try:
         from .figures import draw_in_background
 
-        figures_drawn = draw_in_background(conn)  # while the tables are exported and compared
+        # Drawn while the tables are exported and compared; not waited for when nothing is
+        # published (the data did not change): the figures are not needed then.
+        figures_drawn = draw_in_background(conn)
         tables = export_tables(conn, staging)
         current = current_version(releases_dir)
         previous = read_manifest(releases_dir, current) if current else None

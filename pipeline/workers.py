@@ -9,8 +9,8 @@ loading a model it does not need. Workers are spawned, not forked: the parent ma
 DuckDB connection, Dagster's threads and locks.
 
 A *helper* is one more spawned process with a heavy import done at start: `stancewire
-run` validates in one (Great Expectations, see `assets.checks`), at a lower priority so
-that its import does not slow the workers' start or the run's. Work handed to `when_idle`
+run` validates in one (Great Expectations, see `assets.checks`), its warm-up at a lower
+priority so that the import does not slow the workers' start or the run's. Work handed to `when_idle`
 runs in a thread of the run's process once that process waits for a helper. Workers and
 helpers exit when the run ends or dies, without tearing their interpreter down.
 """
@@ -164,17 +164,44 @@ class Helper:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
+_WARM_UP: dict = {}  # in a helper: the niceness its warm-up ran at
+
+
 def _helper_init(warm_up: str, parent_pid: int, niceness: int) -> None:
+    """Run the warm-up at `niceness` and return: the calls that follow (the validation the
+    run waits for) run at the normal priority. On Linux a thread has its own nice value, so
+    the warm-up runs in a thread of its own; elsewhere it runs here, not lowered."""
     import importlib
+    import sys
+    import threading
 
     _watch_parent(parent_pid)
-    if niceness:
-        try:
-            os.nice(niceness)
-        except OSError:  # not allowed here: run at the normal priority
-            pass
     module, function = warm_up.split(":")
-    getattr(importlib.import_module(module), function)()
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        tid = threading.get_native_id()
+        try:
+            if niceness and sys.platform.startswith("linux"):
+                os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
+        except OSError:  # not allowed here: the normal priority
+            pass
+        _WARM_UP["niceness"] = os.getpriority(os.PRIO_PROCESS, tid)
+        try:
+            getattr(importlib.import_module(module), function)()
+        except BaseException as e:  # raised again below: the helper fails to start
+            failed.append(e)
+
+    thread = threading.Thread(target=run, name="warm-up")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
+
+
+def warm_up_niceness() -> int | None:
+    """In a helper: the niceness its warm-up ran at (see Helper)."""
+    return _WARM_UP.get("niceness")
 
 
 _IDLE_WORK: list[Callable] = []
@@ -200,8 +227,9 @@ VALIDATOR = "validator"  # the helper `stancewire run` validates in (assets.chec
 
 
 def start_helper(name: str, warm_up: str, niceness: int = 0) -> Helper:
-    """Start the run's helper `name` (see Helper) at `niceness` (its warm-up then takes
-    only the CPU the run's other processes leave); `stop_shared` ends it."""
+    """Start the run's helper `name` (see Helper), its warm-up at `niceness` (it then takes
+    only the CPU the run's other processes leave; the calls run at the normal priority);
+    `stop_shared` ends it."""
     if name in _HELPERS:
         _HELPERS.pop(name).close()
     _HELPERS[name] = Helper(warm_up, niceness)

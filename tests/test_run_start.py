@@ -16,38 +16,48 @@ def test_settings_resolve_defaults_then_environment_then_overrides(monkeypatch):
     from assets.resources import StancewireSettings
     from pipeline import settings
 
+    for var in settings.ENV.values():
+        monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("STANCEWIRE_N_PROCESS", "3")
     monkeypatch.setenv("STANCEWIRE_CODEBOOKS", os.pathsep.join(["a.yaml", "b.yaml"]))
     monkeypatch.setenv("STANCEWIRE_WAREHOUSE", "from-env.duckdb")
-    monkeypatch.delenv("STANCEWIRE_STAGING", raising=False)
     values = settings.resolve(warehouse="given.duckdb", input_dir="", batch_size=None)
     assert values["n_process"] == 3 and values["codebooks"] == ["a.yaml", "b.yaml"]
     assert values["warehouse"] == "given.duckdb"  # an override beats the environment
     assert values["input_dir"] == settings.DEFAULT_INPUT and values["batch_size"] == 64  # empty: not an override
-    assert StancewireSettings.from_env(warehouse="given.duckdb").model_dump() == {
-        k: v for k, v in values.items()}
+    assert values["spacy_model"] == settings.DEFAULT_MODEL
+    assert StancewireSettings.from_env(warehouse="given.duckdb").model_dump() == values  # the resource: these
     assert settings.staging_root("x/w.duckdb") == Path("x/staging")
     assert settings.codebook_paths(["a.yaml"]) == [Path("a.yaml")]
     values["codebooks"].append("c.yaml")  # a caller's list is its own
     assert settings.DEFAULTS["codebooks"] == []
 
 
-def test_settings_and_the_worker_config_need_no_dagster():
-    """The CLI starts the run's processes before it imports Dagster (most of a small run's
-    start): what it needs for that must not import Dagster."""
-    code = ("import sys\n"
-            "from pipeline import settings, workers\n"
-            "from pipeline.codebooks import load_codebooks\n"
-            "from pipeline.release import code_version\n"
-            "v = settings.resolve()\n"
-            "workers.WorkerConfig.of(v['spacy_model'], settings.staging_root(v['warehouse']), 64, code_version(),\n"
-            "                        load_codebooks(settings.codebook_paths([])))\n"
-            "print('dagster' in sys.modules, 'great_expectations' in sys.modules, 'spacy' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False", "False"]
+def test_run_starts_its_processes_before_it_imports_dagster(tmp_path):
+    """`stancewire run` starts the validator and the spaCy workers before it imports Dagster
+    (most of a small run's start): checked on cmd_run itself, its process starts recorded."""
+    code = (
+        "import sys\n"
+        "from pipeline import cli, workers\n"
+        "seen = []\n"
+        "class Started(Exception): pass\n"
+        "def start_helper(*a, **k): seen.append(('helper', 'dagster' in sys.modules))\n"
+        "def start_shared(*a, **k):\n"
+        "    seen.append(('workers', 'dagster' in sys.modules, 'great_expectations' in sys.modules))\n"
+        "    raise Started\n"
+        "workers.start_helper, workers.start_shared = start_helper, start_shared\n"
+        "try:\n"
+        "    cli.main(['run', '--input', 'data/raw', '--warehouse', sys.argv[1], '--n-process', '2'])\n"
+        "except Started:\n"
+        "    pass\n"
+        "print(seen)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "w.duckdb")], cwd=REPO, capture_output=True,
+                         text=True, env={**os.environ, "DAGSTER_HOME": str(tmp_path / "home")})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[('helper', False), ('workers', False, False)]"
 
 
-def test_helper_runs_at_the_niceness_asked_and_idle_work_runs_while_the_run_waits():
+def test_helper_warms_up_at_the_niceness_asked_and_idle_work_runs_while_the_run_waits():
     from pipeline import workers
 
     done = threading.Event()
@@ -55,7 +65,8 @@ def test_helper_runs_at_the_niceness_asked_and_idle_work_runs_while_the_run_wait
     helper = workers.start_helper("test-helper", "os:getpid", niceness=5)
     try:
         assert not done.is_set()  # nothing waited yet
-        assert helper.call(os.nice, 0) == min(os.nice(0) + 5, 19)
+        assert helper.call(workers.warm_up_niceness) == min(os.nice(0) + 5, 19)  # the warm-up, lowered
+        assert helper.call(os.nice, 0) == os.nice(0)  # the calls the run waits for: not lowered
         assert done.wait(10)  # started when the run first waited for the helper
     finally:
         workers.stop_shared()
