@@ -82,8 +82,7 @@ def validate(settings: StancewireSettings, tables: list[str], log=None) -> dict:
 
     wh = warehouse(settings)
     with wh.connect() as conn:
-        prior = {t: (fp, outcomes) for t, (fp, _, outcomes) in prior_validations(conn, tables).items()}
-        kept, fingerprints = unchanged(conn, tables, CODE_VERSION, prior)
+        kept, fingerprints = unchanged(conn, tables, CODE_VERSION, prior_validations(conn, tables))
     todo = [t for t in tables if t not in kept]
     if not todo:
         return kept
@@ -105,8 +104,7 @@ def record_validation(conn, run_id: str, table: str, validated) -> str | None:
     table's last validation; the run they were first computed in when they were kept."""
     record_outcomes(conn, run_id, table, validated.outcomes)
     if validated.reused:
-        row = conn.execute("SELECT run_id FROM validation_state WHERE table_name = ?", [table]).fetchone()
-        return row[0] if row else None
+        return validated.validated_in
     conn.execute("DELETE FROM validation_state WHERE table_name = ?", [table])
     if validated.fingerprint:
         conn.execute("INSERT INTO validation_state VALUES (?, ?, ?, ?)",

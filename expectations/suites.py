@@ -116,12 +116,16 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Validated:
-    """A table's outcomes, the fingerprint of what they were computed from, and whether they
-    were carried over from an earlier validation of the same rows and suite."""
+    """A table's outcomes, the fingerprint of what they were computed from, and the run they
+    were carried over from (an earlier validation of the same rows and suite), if any."""
 
     fingerprint: str
     outcomes: list[Outcome]
-    reused: bool = False
+    validated_in: str | None = None  # the earlier run whose outcomes were kept, if they were
+
+    @property
+    def reused(self) -> bool:
+        return self.validated_in is not None
 
     def outcomes_json(self) -> str:
         return json.dumps([asdict(o) for o in self.outcomes], ensure_ascii=False)
@@ -248,12 +252,12 @@ def warm_up() -> None:
     _context()
 
 
-def validate_table(conn, table: str, frames: list[Frame] | None = None) -> list[Outcome]:
+def validate_table(conn, table: str) -> list[Outcome]:
     """Run every suite of `table` against the warehouse; one Outcome per expectation."""
     G = gx()
     context = _context()
     outcomes: list[Outcome] = []
-    for n, frame in enumerate(frames if frames is not None else frames_for(conn, table)):
+    for n, frame in enumerate(frames_for(conn, table)):
         results: list[list] = [[] for _ in frame.checks]  # per check: its result in each slice
         for k, (checks, df, sliced) in enumerate(_slices(conn, frame)):
             # A data source per slice, deleted after it: GX's execution engine keeps every
@@ -431,15 +435,16 @@ def _library_versions() -> str:
 
 
 def unchanged(conn, tables: list[str], code_version: str,
-              prior: dict[str, tuple[str, list[Outcome]]]) -> tuple[dict[str, Validated], dict[str, str]]:
+              prior: dict[str, tuple[str, str, list[Outcome]]]) -> tuple[dict[str, Validated], dict[str, str]]:
     """The tables whose last outcomes still hold ({table: Validated, reused}) and the
-    fingerprints of the others ({table: fingerprint}). Needs no GX; hashes each table once."""
+    fingerprints of the others ({table: fingerprint}). `prior`: {table: (fingerprint, run
+    id, outcomes)} of each table's last validation. Needs no GX; hashes each table once."""
     kept, fingerprints, contents = {}, {}, {}
     for table in tables:
         fp = data_fingerprint(conn, table, code_version, contents)
         before = prior.get(table)
         if before is not None and before[0] == fp:
-            kept[table] = Validated(fp, before[1], reused=True)
+            kept[table] = Validated(fp, before[2], validated_in=before[1])
         else:
             fingerprints[table] = fp
     return kept, fingerprints

@@ -10,9 +10,9 @@ DuckDB connection, Dagster's threads and locks.
 
 A *helper* is one more spawned process with a heavy import done at start: `stancewire
 run` validates in one (Great Expectations, see `assets.checks`), its warm-up at a lower
-priority so that the import does not slow the workers' start or the run's. Work handed to `when_idle`
-runs in a thread of the run's process once that process waits for a helper. Workers and
-helpers exit when the run ends or dies, without tearing their interpreter down.
+priority so that the import does not slow the workers' start or the run's. Work handed to
+`when_idle` runs in a thread of the run's process once that process waits for a helper.
+Workers and helpers exit when the run ends or dies, without tearing their interpreter down.
 """
 
 from __future__ import annotations

@@ -20,11 +20,12 @@ def test_a_table_keeps_its_outcomes_until_what_it_reads_changes(seed_copy):
     tables = ["mentions", "stances"]
     kept, fingerprints = unchanged(conn, tables, "code-1", {})
     assert not kept and all(fingerprints.values())
-    prior = {t: (fingerprints[t], validate_table(conn, t)) for t in tables}
+    prior = {t: (fingerprints[t], "run-1", validate_table(conn, t)) for t in tables}
 
     kept, _ = unchanged(conn, tables, "code-1", prior)
     assert set(kept) == set(tables) and all(v.reused for v in kept.values())
-    assert {t: v.outcomes for t, v in kept.items()} == {t: prior[t][1] for t in tables}
+    assert all(v.validated_in == "run-1" for v in kept.values())
+    assert {t: v.outcomes for t, v in kept.items()} == {t: prior[t][2] for t in tables}
 
     # A statement changes: stances is validated again, mentions (which does not read it) is not.
     conn.execute("UPDATE stances SET confidence = confidence / 2 WHERE statement_id = "
