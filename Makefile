@@ -36,4 +36,5 @@ docs: $(STAMP)
 	$(VENV)/bin/stancewire docs
 
 clean:
-	rm -rf data/warehouse.duckdb data/warehouse.duckdb.lock data/warehouse.duckdb.wal data/releases data/dagster
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.lock data/warehouse.duckdb.wal data/warehouse.duckdb.staging \
+		data/releases data/dagster

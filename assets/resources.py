@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.settings import DEFAULTS, codebook_paths, resolve, staging_root
+from pipeline.settings import DEFAULTS, codebook_paths, processes, resolve, staging_for
 
 
 class StancewireSettings(dg.ConfigurableResource):
@@ -17,12 +17,13 @@ class StancewireSettings(dg.ConfigurableResource):
     batch_id: str = DEFAULTS["batch_id"]  # default: the input folder's name
     warehouse: str = DEFAULTS["warehouse"]
     releases_dir: str = DEFAULTS["releases_dir"]
-    staging_dir: str = DEFAULTS["staging_dir"]  # default: "staging" beside the warehouse file
+    staging_dir: str = DEFAULTS["staging_dir"]  # default: "<warehouse file>.staging" beside it
+    parse_cache_dir: str = DEFAULTS["parse_cache_dir"]  # default: "parse-cache" beside the warehouse file
     inbox_dir: str = DEFAULTS["inbox_dir"]  # the sensor watches it: each sub-folder is a batch
     codebooks: list[str] = DEFAULTS["codebooks"]  # default: every .yaml file in data/codebooks
     spacy_model: str = DEFAULTS["spacy_model"]
     batch_size: int = DEFAULTS["batch_size"]
-    n_process: int = DEFAULTS["n_process"]
+    n_process: int = 0  # 0: auto (usable cores, bounded by memory); see `processes`
     lock_timeout_s: float = DEFAULTS["lock_timeout_s"]
     publish: bool = DEFAULTS["publish"]
 
@@ -33,9 +34,13 @@ class StancewireSettings(dg.ConfigurableResource):
 
     @property
     def staging(self):
-        from pipeline.staging import Staging
+        return staging_for({"warehouse": self.warehouse, "staging_dir": self.staging_dir,
+                            "parse_cache_dir": self.parse_cache_dir})
 
-        return Staging(staging_root(self.warehouse, self.staging_dir))
+    @property
+    def processes(self) -> int:
+        """spaCy processes: n_process, or for 0 the usable cores bounded by memory."""
+        return processes(self.n_process)
 
     @property
     def input_path(self) -> Path:

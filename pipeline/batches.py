@@ -28,7 +28,7 @@ from .alignment import Alignment
 from .clean import clean_text
 from .ingest import ingest_folder
 from . import workers
-from .staging import Staging
+from .staging import BATCH_MANIFEST, Staging
 from .workers import WorkerConfig, run_chunks
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ def _fingerprint(*parts) -> str:
 def stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str) -> BatchReport:
     """Ingest and clean the batch's folder into staging (skipped when input and code are unchanged),
     holding the batch's lock: runs of one batch at once (sensor and CLI, retries) wait in turn."""
+    staging.check_writer()
     with staging.lock(batch_id):
         return _stage_files(input_dir, batch_id, staging, code_fp)
 
@@ -84,7 +85,7 @@ def _stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str)
         report.skipped = True
         return report
     if manifest:  # the batch is being rewritten: invisible to the loader until complete again
-        (staging.batch_dir(batch_id) / "batch.json").unlink()
+        (staging.batch_dir(batch_id) / BATCH_MANIFEST).unlink()
     staging.start_stage(batch_id, FILE_TABLES + NLP_TABLES)
     rej = [{"batch_id": r.batch_id, "source_file": r.source_file, "record_no": r.record_no, "reason": r.reason,
             "detail": r.detail, "snippet": r.snippet} for r in result.rejections]
@@ -205,6 +206,7 @@ CODED_TABLES = ["stance_coded", "stance_statements", "stance_actors"]
 def stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, batch_size: int = 64,
               n_process: int = 1, progress: Progress | None = None, codebooks=None) -> BatchReport:
     """`_stage_nlp` holding the batch's lock (see stage_files)."""
+    staging.check_writer()
     with staging.lock(batch_id):
         return _stage_nlp(batch_id, staging, model_name, code_fp, batch_size, n_process, progress, codebooks)
 
@@ -229,11 +231,11 @@ def _stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, b
         report.skipped = True
         return report
     if manifest:  # as in stage_files: invisible to the loader until complete again
-        (staging.batch_dir(batch_id) / "batch.json").unlink()
+        (staging.batch_dir(batch_id) / BATCH_MANIFEST).unlink()
     staging.start_stage(batch_id, NLP_TABLES + CODED_TABLES)
-    n_todo = sum(not staging.has_parse(model, sha) for sha in shas)
+    n_todo = sum(not staging.parses.has(model, sha) for sha in shas)
     processes = max(1, min(n_process, n_todo // MIN_TEXTS_PER_PROCESS))
-    config = WorkerConfig.of(model_name, staging.root, batch_size, code_fp, codebooks)
+    config = WorkerConfig.of(model_name, staging.parses.root, batch_size, code_fp, codebooks)
     # A batch smaller than a chunk per worker is shared out among the workers (10 new
     # articles: 5 each), so that a small file drop is not parsed by one worker alone.
     size = max(1, min(WORKER_CHUNK, -(-len(shas) // workers.pool_size(config, processes))))
@@ -278,17 +280,17 @@ def _annotate_chunk(batch_id: str, items: list[tuple]) -> dict[str, list]:
     from .nlp import doc_from_bytes, doc_to_bytes, parse_texts
 
     w = workers.state()
-    config, nlp, staging, model, matcher = w["config"], w["nlp"], w["staging"], w["model"], w["matcher"]
-    todo = [item for item in items if not staging.has_parse(model, item[2])]
+    config, nlp, parses, model, matcher = w["config"], w["nlp"], w["parses"], w["model"], w["matcher"]
+    todo = [item for item in items if not parses.has(model, item[2])]
     parsed = parse_texts(nlp, (item[1] for item in todo), batch_size=config.batch_size)
     todo_shas = {item[2] for item in todo}
     rows: dict[str, list] = {t: [] for t in NLP_TABLES + (CODED_TABLES if matcher else [])}
     for article_id, _text, sha, align in items:
         if sha in todo_shas:
             doc = next(parsed)
-            staging.write_parse(model, sha, doc_to_bytes(doc))
+            parses.write(model, sha, doc_to_bytes(doc))
         else:
-            doc = doc_from_bytes(staging.read_parse(model, sha), nlp.vocab)
+            doc = doc_from_bytes(parses.read(model, sha), nlp.vocab)
         first_quote = len(rows["quotes"])
         annotate(batch_id, article_id, doc, align, rows)
         if matcher is not None:

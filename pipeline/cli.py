@@ -164,11 +164,14 @@ def cmd_run(args) -> int:
     from pipeline.codebooks import CodebookError, load_codebooks
     from pipeline.nlp import model_id_for
 
-    values = run_settings.resolve(
-        input_dir=args.input, batch_id=args.batch, codebooks=args.codebook, warehouse=args.warehouse,
-        releases_dir=args.releases, spacy_model=args.spacy_model, n_process=args.n_process,
-        batch_size=args.batch_size, publish=False if args.no_publish else None,
-    )
+    try:
+        values = run_settings.resolve(
+            input_dir=args.input, batch_id=args.batch, codebooks=args.codebook, warehouse=args.warehouse,
+            releases_dir=args.releases, spacy_model=args.spacy_model, n_process=args.n_process,
+            batch_size=args.batch_size, publish=False if args.no_publish else None,
+        )
+    except ValueError as e:
+        return fail(str(e))
     if not Path(values["input_dir"]).is_dir():
         return fail(f"input folder {values['input_dir']} does not exist or is not a folder")
     try:
@@ -192,8 +195,7 @@ def cmd_run(args) -> int:
         workers.start_helper(workers.VALIDATOR, "expectations.suites:warm_up", niceness=VALIDATOR_NICENESS)
         code_fp = code_version()
         workers.start_shared(
-            workers.WorkerConfig.of(values["spacy_model"], run_settings.staging_root(values["warehouse"],
-                                                                                   values["staging_dir"]),
+            workers.WorkerConfig.of(values["spacy_model"], run_settings.staging_for(values).parses.root,
                                     values["batch_size"], code_fp, books),
             values["n_process"], started=_workers_to_start(values, books, code_fp))
         from pipeline.figures import warm_up

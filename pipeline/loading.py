@@ -15,7 +15,7 @@ import polars as pl
 
 from .schema import TABLES
 from .staging import Staging
-from .warehouse import replace_rows, transaction
+from .warehouse import replace_rows, transaction, warehouse_id
 
 
 @dataclass
@@ -42,7 +42,11 @@ def _files(paths) -> list[str]:
 
 
 def load_warehouse(conn, staging: Staging) -> LoadReport:
-    """Load every complete batch, each locked so that no run rewrites it while it is read."""
+    """Load every complete batch of the warehouse's staging folder, each locked so that no
+    run rewrites it while it is read. The folder must be this warehouse's (`Staging.claim`):
+    a staging folder made for another warehouse raises StagingMismatch, nothing loaded."""
+    loaded = [b for (b,) in conn.execute("SELECT batch_id FROM loaded_batches").fetchall()]
+    staging.claim(warehouse_id(conn), loaded)
     with staging.locked_batches() as batches:
         return _load(conn, staging, batches)
 

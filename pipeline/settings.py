@@ -18,12 +18,13 @@ DEFAULTS = {
     "batch_id": "",  # the input folder's name
     "warehouse": DEFAULT_WAREHOUSE,
     "releases_dir": DEFAULT_RELEASES,
-    "staging_dir": "",  # "staging" beside the warehouse file
+    "staging_dir": "",  # the warehouse's own: "<warehouse file>.staging" beside it
+    "parse_cache_dir": "",  # shared: "parse-cache" beside the warehouse file
     "inbox_dir": DEFAULT_INBOX,  # the sensor watches it: each sub-folder is a batch
     "codebooks": [],  # every .yaml file in data/codebooks
     "spacy_model": DEFAULT_MODEL,
     "batch_size": 64,
-    "n_process": 1,
+    "n_process": "auto",  # usable cores, bounded by memory (`auto_processes`); the steps bound it by work
     "lock_timeout_s": 600.0,
     "publish": True,
 }
@@ -36,6 +37,7 @@ ENV = {
     "spacy_model": MODEL_ENV,
     "n_process": "STANCEWIRE_N_PROCESS",
     "staging_dir": "STANCEWIRE_STAGING",
+    "parse_cache_dir": "STANCEWIRE_PARSE_CACHE",
     "inbox_dir": "STANCEWIRE_INBOX",
 }
 
@@ -47,15 +49,96 @@ def resolve(**overrides) -> dict:
     for field, var in ENV.items():
         raw = os.environ.get(var)
         if raw:
-            values[field] = [p for p in raw.split(os.pathsep) if p] if field == "codebooks" else (
-                int(raw) if field == "n_process" else raw)
+            values[field] = [p for p in raw.split(os.pathsep) if p] if field == "codebooks" else raw
     values.update({k: v for k, v in overrides.items() if v not in (None, [], "")})
+    values["n_process"] = processes(values["n_process"])
     return values
 
 
+# What `auto` budgets per process: a spaCy worker with en_core_web_sm peaks near 400 MB,
+# the run's process and the validator near 450 MB each (docs/scaling.md), with headroom.
+WORKER_MEMORY_MB = 600
+RUN_MEMORY_MB = 1200
+
+
+def processes(value) -> int:
+    """The spaCy process count of a setting: a positive number, or "auto" (also 0)."""
+    if isinstance(value, str):
+        if value.strip().lower() == "auto":
+            return auto_processes()
+        try:
+            value = int(value)
+        except ValueError:
+            raise ValueError(f"n_process must be a positive number or 'auto', not {value!r}") from None
+    if value == 0:
+        return auto_processes()
+    if value < 0:
+        raise ValueError(f"n_process must be a positive number or 'auto', not {value}")
+    return value
+
+
+def auto_processes() -> int:
+    """The cores this process may use (affinity mask and cgroup CPU quota), as many as the
+    available memory (and the cgroup's limit) can hold workers. How much there is to parse
+    bounds it further, in the steps: a 5-article run loads one model."""
+    cores = usable_cores()
+    memory = available_memory_mb()
+    if memory is not None:
+        cores = min(cores, max(1, (memory - RUN_MEMORY_MB) // WORKER_MEMORY_MB))
+    return max(1, cores)
+
+
+def usable_cores() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    try:  # a container's CPU quota (cgroup v2): "max 100000" or "200000 100000"
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, -(-int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass
+    return cores
+
+
+def available_memory_mb() -> int | None:
+    """MemAvailable (Linux), lowered to what the cgroup's memory limit leaves; None elsewhere."""
+    try:
+        info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines() if ":" in line)
+        available = int(info["MemAvailable"].split()[0]) // 1024
+    except (OSError, KeyError, ValueError):
+        return None
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if limit != "max":
+            used = int(Path("/sys/fs/cgroup/memory.current").read_text())
+            available = min(available, (int(limit) - used) // 2**20)
+    except (OSError, ValueError):
+        pass
+    return available
+
+
 def staging_root(warehouse: str, staging_dir: str = "") -> Path:
-    """The staging folder: `staging_dir`, else "staging" beside the warehouse file."""
-    return Path(staging_dir or Path(warehouse).with_name("staging"))
+    """The warehouse's staging folder: `staging_dir`, else "<warehouse file>.staging"
+    beside the warehouse file (its batches are this warehouse's alone)."""
+    from .staging import default_root
+
+    return Path(staging_dir) if staging_dir else default_root(warehouse)
+
+
+def parse_cache_root(warehouse: str, parse_cache_dir: str = "") -> Path:
+    """The parse cache: `parse_cache_dir`, else "parse-cache" beside the warehouse file.
+    Parses are keyed by model and text hash, so warehouses may share it."""
+    return Path(parse_cache_dir or Path(warehouse).with_name("parse-cache"))
+
+
+def staging_for(values: dict):
+    """The `Staging` of a run's settings (staging folder, parse cache, warehouse)."""
+    from .staging import Staging
+
+    return Staging(staging_root(values["warehouse"], values.get("staging_dir", "")),
+                   parse_cache_root(values["warehouse"], values.get("parse_cache_dir", "")), values["warehouse"])
 
 
 def codebook_paths(codebooks: list[str]) -> list[Path]:

@@ -124,10 +124,10 @@ def run_stances(conn, model_name: str, codebooks, staging, code_fp: str, progres
                                    [r for a in chunk for r in precoded[a][1]]), fingerprint, progress)
     todo = [a for a in todo if a not in precoded]
     if todo:
-        config = WorkerConfig.of(model_name, staging.root, batch_size, code_fp, codebooks)
+        config = WorkerConfig.of(model_name, staging.parses.root, batch_size, code_fp, codebooks)
         processes = max(1, min(n_process, len(todo) // MIN_ARTICLES_PER_PROCESS))
         chunks = list(_chunks(todo, CODING_CHUNK))
-        jobs = ((_coding_items(conn, chunk),) for chunk in chunks)  # read as the workers take them
+        jobs = ((_coding_items(conn, chunk, staging, model_name),) for chunk in chunks)  # read as the workers take them
         for chunk, coded in zip(chunks, run_chunks(config, processes, _code_items, jobs)):
             _write_coded(conn, chunk, coded, fingerprint, progress)
     return {"coded": len(todo) + len(precoded), "precoded": len(precoded), "removed": len(gone),
@@ -166,9 +166,17 @@ def _precoded(conn, staging, fingerprint: str, todo: list[tuple[str, str]]) -> d
     return out
 
 
-def _coding_items(conn, chunk: list[tuple[str, str]]) -> list[tuple]:
-    """What coding a chunk needs besides the parse: (article, text sha, quotes, alignment rows)."""
+def _coding_items(conn, chunk: list[tuple[str, str]], staging, model_name: str) -> list[tuple]:
+    """What coding a chunk needs besides the parse: (article, text sha, quotes, alignment
+    rows, text). The text only when its parse is not in the cache (a cache deleted, or a
+    warehouse moved without it): the worker parses it again."""
+    from .nlp import model_id_for
+
     ids = [aid for aid, _ in chunk]
+    model = model_id_for(model_name)
+    missing = [aid for aid, sha in chunk if not staging.parses.has(model, sha)]
+    texts = dict(conn.execute("SELECT article_id, text FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+                              [missing]).fetchall()) if missing else {}
     quotes: dict[str, list] = {}
     for qid, aid, *fields in conn.execute(
             "SELECT quote_id, article_id, content_segments, speaker_actor_id, cue_char_start, "
@@ -178,7 +186,7 @@ def _coding_items(conn, chunk: list[tuple[str, str]]) -> list[tuple]:
         quotes.setdefault(aid, []).append(quote_scope(qid, *fields))
     aligns = {aid: [(s.clean_start, s.clean_end, s.raw_start, s.raw_end, s.is_copy) for s in a.segments]
               for aid, a in load_alignments(conn, ids).items()}
-    return [(aid, sha, quotes.get(aid, []), aligns[aid]) for aid, sha in chunk]
+    return [(aid, sha, quotes.get(aid, []), aligns[aid], texts.get(aid)) for aid, sha in chunk]
 
 
 # Below this many articles per process, starting coder processes costs more than it saves
@@ -188,15 +196,19 @@ CODING_CHUNK = 50  # articles a worker codes at a time
 
 
 def _code_items(items: list[tuple]) -> tuple[list[dict], list[dict]]:
-    """Statements and actor references of a chunk, from the stored parses (in a worker,
-    `workers.init` done)."""
-    from .nlp import doc_from_bytes
+    """Statements and actor references of a chunk, from the stored parses, or parsed again
+    when an item carries its text (in a worker, `workers.init` done)."""
+    from .nlp import doc_from_bytes, doc_to_bytes, parse_texts
 
     w = workers.state()
-    nlp, matcher, staging, model = w["nlp"], w["matcher"], w["staging"], w["model"]
+    nlp, matcher, parses, model = w["nlp"], w["matcher"], w["parses"], w["model"]
     rows, actor_rows = [], []
-    for aid, sha, quotes, align_rows in items:
-        doc = doc_from_bytes(staging.read_parse(model, sha), nlp.vocab)
+    for aid, sha, quotes, align_rows, text in items:
+        if text is None:
+            doc = doc_from_bytes(parses.read(model, sha), nlp.vocab)
+        else:
+            doc = next(parse_texts(nlp, [text]))
+            parses.write(model, sha, doc_to_bytes(doc))
         statements, actors = code_doc(aid, doc, quotes, matcher, Alignment.from_rows(align_rows))
         rows += statements
         actor_rows += actors

@@ -2,9 +2,15 @@
 
 DuckDB allows one writer, so the per-batch (partitioned) stages never touch the
 warehouse: they write Parquet parts under `<staging>/batches/<batch>/<table>/` and spaCy
-parses under `<staging>/parses/<model>/`, keyed by the SHA-256 of the parsed text (a text
+parses under `<parse cache>/<model>/`, keyed by the SHA-256 of the parsed text (a text
 is parsed once, whichever batch brings it). Every file is written to a temporary name
 and renamed into place, so a killed run leaves whole files or none.
+
+A staging folder belongs to one warehouse (by default `<warehouse file>.staging` beside
+it): its `warehouse.json` names the warehouse's id (kept inside the DuckDB file) and path,
+and the loader refuses a staging folder made for another warehouse, so a warehouse never
+loads a batch it was not given. The parse cache holds no batch and may be shared (by
+default `parse-cache` beside the warehouse file, shared by the warehouses of that folder).
 """
 
 from __future__ import annotations
@@ -21,12 +27,108 @@ from pathlib import Path
 import polars as pl
 
 BATCH_MANIFEST = "batch.json"
+OWNER_FILE = "warehouse.json"  # which warehouse this staging folder's batches are for
 _SAFE_BATCH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
 
 
-class Staging:
+def default_root(warehouse: str | Path) -> Path:
+    """A warehouse's own staging folder: `<warehouse file>.staging` beside it."""
+    return Path(warehouse).with_name(Path(warehouse).name + ".staging")
+
+
+class ParseCache:
+    """spaCy parses (DocBin bytes) by model and text SHA-256: `<root>/<model>/<sha[:2]>/<sha>.spacy`."""
+
     def __init__(self, root: str | Path):
         self.root = Path(root)
+
+    def path(self, model: str, text_sha256: str) -> Path:
+        return self.root / model / text_sha256[:2] / f"{text_sha256}.spacy"
+
+    def has(self, model: str, text_sha256: str) -> bool:
+        return self.path(model, text_sha256).is_file()
+
+    def write(self, model: str, text_sha256: str, data: bytes) -> None:
+        final = self.path(model, text_sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}")
+        tmp.write_bytes(data)
+        os.replace(tmp, final)
+
+    def read(self, model: str, text_sha256: str) -> bytes:
+        return self.path(model, text_sha256).read_bytes()
+
+
+class StagingMismatch(RuntimeError):
+    """The staging folder's batches were staged for another warehouse, or are missing."""
+
+
+class Staging:
+    """A warehouse's staging folder (`root`) and the parse cache (`parses`, by default in
+    `root/parses`). `warehouse`: the file the batches are staged for (checked by
+    `check_writer` before a stage writes; the loader checks by id, `claim`)."""
+
+    def __init__(self, root: str | Path, parses_root: str | Path | None = None, warehouse: str | Path | None = None):
+        self.root = Path(root)
+        self.parses = ParseCache(parses_root or self.root / "parses")
+        self.warehouse = Path(warehouse) if warehouse else None
+
+    # ------------------------------------------------------------------ owner
+
+    def read_owner(self) -> dict | None:
+        path = self.root / OWNER_FILE
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+    def write_owner(self, warehouse_id: str, warehouse_path: Path) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".{OWNER_FILE}.{uuid.uuid4().hex}"
+        tmp.write_text(json.dumps({"warehouse_id": warehouse_id, "warehouse": str(Path(warehouse_path).resolve())},
+                                  indent=1), encoding="utf-8")
+        os.replace(tmp, self.root / OWNER_FILE)
+
+    def check_writer(self) -> None:
+        """Before a per-batch stage writes: refuse when this folder belongs to another
+        warehouse file that still exists (two warehouses given one staging folder). A
+        recorded warehouse that is gone was moved or renamed: the loader checks its id."""
+        owner = self.read_owner()
+        if owner is None or self.warehouse is None or self.root.resolve() == default_root(self.warehouse).resolve():
+            return  # a warehouse's default folder is its own (copied or moved along with it)
+        recorded, mine = Path(owner["warehouse"]), self.warehouse.resolve()
+        if recorded != mine and recorded.is_file():
+            raise StagingMismatch(
+                f"staging folder {self.root} holds the batches of the warehouse {recorded}, not of {self.warehouse}: "
+                f"each warehouse needs its own staging folder (the default is <warehouse file>.staging beside it; "
+                f"unset STANCEWIRE_STAGING or give this warehouse another one)")
+
+    def claim(self, warehouse_id: str, loaded_batches: list[str]) -> None:
+        """In the loader, before it reads a batch: make sure this folder's batches are this
+        warehouse's (`warehouse_id` is kept inside the DuckDB file, so a warehouse moved or
+        renamed together with its staging folder is still recognised), or raise
+        StagingMismatch. A folder without an owner is claimed, unless the warehouse has
+        loaded batches that it does not hold (the warehouse was moved without it)."""
+        owner, mine = self.read_owner(), self.warehouse.resolve() if self.warehouse else None
+        if owner is not None and owner["warehouse_id"] == warehouse_id:
+            if mine is not None and Path(owner["warehouse"]) != mine:  # moved or renamed with its staging
+                self.write_owner(warehouse_id, mine)
+            return
+        if owner is not None and (mine is None or Path(owner["warehouse"]) != mine or loaded_batches):
+            raise StagingMismatch(
+                f"staging folder {self.root} holds the batches of the warehouse {owner['warehouse']}, "
+                f"not of {self.warehouse or 'this warehouse'}: a warehouse loads only the batches staged for it. "
+                f"Give each warehouse its own staging folder (the default is <warehouse file>.staging beside it)")
+        missing = sorted(set(loaded_batches) - set(self.batches()))
+        if loaded_batches and missing:
+            hint = _sibling_staging(self, warehouse_id)
+            raise StagingMismatch(
+                f"the warehouse {self.warehouse} has loaded batches ({', '.join(missing[:5])}"
+                f"{', ...' if len(missing) > 5 else ''}) that its staging folder {self.root} does not hold"
+                + (f"; they are in {hint}: move that folder to {self.root}" if hint else
+                   "; if the warehouse file was moved or renamed, move its staging folder along with it "
+                   f"(to {self.root})"))
+        # no owner yet; or a staging folder left by an earlier warehouse file at this very
+        # path (deleted since): its batches were given to this path, this warehouse rebuilds from them
+        if mine is not None:
+            self.write_owner(warehouse_id, mine)
 
     # ------------------------------------------------------------------ batches
 
@@ -104,20 +206,15 @@ class Staging:
                     names.remove(name)
             yield [b for b in self.batches() if b in set(names)]
 
-    # ------------------------------------------------------------------ parses
 
-    def parse_path(self, model: str, text_sha256: str) -> Path:
-        return self.root / "parses" / model / text_sha256[:2] / f"{text_sha256}.spacy"
-
-    def has_parse(self, model: str, text_sha256: str) -> bool:
-        return self.parse_path(model, text_sha256).is_file()
-
-    def write_parse(self, model: str, text_sha256: str, data: bytes) -> None:
-        final = self.parse_path(model, text_sha256)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}")
-        tmp.write_bytes(data)
-        os.replace(tmp, final)
-
-    def read_parse(self, model: str, text_sha256: str) -> bytes:
-        return self.parse_path(model, text_sha256).read_bytes()
+def _sibling_staging(staging: Staging, warehouse_id: str) -> Path | None:
+    """A staging folder beside this one whose owner is this warehouse (it was renamed)."""
+    for candidate in sorted(staging.root.parent.glob("*.staging")):
+        if candidate != staging.root:
+            owner = Staging(candidate).read_owner()
+            if owner and owner.get("warehouse_id") == warehouse_id:
+                return candidate
+    legacy = staging.root.parent / "staging"  # before staging folders were per warehouse
+    if (legacy / "batches").is_dir() and legacy != staging.root:
+        return legacy
+    return None

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +35,12 @@ MEMORY_LIMIT_ENV = "STANCEWIRE_DUCKDB_MEMORY"
 
 # Internal bookkeeping, not part of the published schema.
 _INTERNAL_DDL = [
+    # The warehouse's identity (key 'warehouse_id'): its staging folder records it, so that
+    # a warehouse loads only the batches staged for it, wherever the file is moved.
+    """CREATE TABLE IF NOT EXISTS warehouse_info (
+        key VARCHAR PRIMARY KEY,
+        value VARCHAR NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS batches (
         batch_id VARCHAR PRIMARY KEY,
         batch_seq INTEGER NOT NULL,
@@ -191,9 +198,16 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
             conn.execute(stmt)
     for stmt in _INTERNAL_DDL:
         conn.execute(stmt)
+    conn.execute("INSERT INTO warehouse_info SELECT 'warehouse_id', ? WHERE NOT EXISTS "
+                 "(SELECT 1 FROM warehouse_info WHERE key = 'warehouse_id')", [uuid.uuid4().hex])
     from .views import create_views  # researcher views over the tables (pipeline/sql/views.sql)
 
     create_views(conn)
+
+
+def warehouse_id(conn: duckdb.DuckDBPyConnection) -> str:
+    """This warehouse file's identity (made with its tables, kept when the file moves)."""
+    return conn.execute("SELECT value FROM warehouse_info WHERE key = 'warehouse_id'").fetchone()[0]
 
 
 def replace_rows(conn: duckdb.DuckDBPyConnection, table: Table | str, rows, where: str | None = None,

@@ -29,16 +29,16 @@ class WorkerConfig:
     """What a worker loads; two steps can share a pool when their configs are equal."""
 
     model_name: str
-    staging_root: str
+    parse_cache: str
     batch_size: int
     code_fp: str
     codebooks: tuple = ()
 
     @classmethod
-    def of(cls, model_name: str, staging_root, batch_size: int, code_fp: str, codebooks=None) -> "WorkerConfig":
+    def of(cls, model_name: str, parse_cache, batch_size: int, code_fp: str, codebooks=None) -> "WorkerConfig":
         """The one way the CLI and the steps build a config, so that equal settings give
         equal configs (and the run's shared pool is found)."""
-        return cls(model_name, str(staging_root), batch_size, code_fp, tuple(codebooks or ()))
+        return cls(model_name, str(parse_cache), batch_size, code_fp, tuple(codebooks or ()))
 
 
 _STATE: dict = {}
@@ -48,7 +48,7 @@ def init(config: WorkerConfig) -> None:
     """Load the model and build the target matcher, once per process and config."""
     from . import lexicon
     from .nlp import load_nlp, model_id_for
-    from .staging import Staging
+    from .staging import ParseCache
     from .stages import coding_fingerprint
     from .stances import TargetMatcher
 
@@ -58,7 +58,7 @@ def init(config: WorkerConfig) -> None:
     lexicon.preload()
     books = list(config.codebooks)
     _STATE.clear()
-    _STATE.update(config=config, nlp=nlp, model=model_id_for(config.model_name), staging=Staging(config.staging_root),
+    _STATE.update(config=config, nlp=nlp, model=model_id_for(config.model_name), parses=ParseCache(config.parse_cache),
                   matcher=TargetMatcher(nlp, books) if books else None,
                   coding_fp=coding_fingerprint(config.model_name, config.code_fp, books) if books else None)
 

@@ -157,7 +157,7 @@ def test_a_busy_warehouse_fails_with_a_clear_message(tmp_path):
     assert not outcome.ok
     assert f"the warehouse {warehouse} is in use by another stancewire process" in outcome.reason
     assert "waited 1 s" in outcome.reason
-    assert not warehouse.exists() and not (tmp_path / "releases").exists() and not (tmp_path / "staging").exists()
+    assert not warehouse.exists() and not (tmp_path / "releases").exists() and not (tmp_path / "warehouse.duckdb.staging").exists()
 
 
 # ----------------------------------------------------------------- published releases never change
@@ -272,7 +272,8 @@ def seed_plus_one(seed_run, tmp_path):
     drop = _folder(tmp_path / src_tmp.joinpath("raw").name, {"extra.txt": EXTRA["later.txt"]})
     shutil.copy(SEED, drop / SEED.name)
     shutil.copy(settings.warehouse, tmp_path / "warehouse.duckdb")
-    shutil.copytree(Path(settings.warehouse).with_name("staging"), tmp_path / "staging")
+    shutil.copytree(settings.staging.root, tmp_path / "warehouse.duckdb.staging")  # the copy's own
+    shutil.copytree(settings.staging.parses.root, tmp_path / "parse-cache")
     return make_settings(tmp_path, drop), src_tmp / "releases"
 
 

