@@ -9,6 +9,7 @@ from pipeline.schema import RELEASED_TABLES, TABLES
 from .checks import record_outcomes
 from .common import OWNER, warehouse
 from .resources import StancewireSettings
+from .stages import PUBLISH
 
 RELEASE = "dataset_release"
 
@@ -37,7 +38,7 @@ def validation_summary(conn, run_id: str) -> tuple[dict, list[str]]:
     return summary, failures
 
 
-@dg.asset(key=RELEASE, group_name="release", deps=[dg.AssetKey(t) for t in RELEASED_TABLES],
+@dg.asset(key=RELEASE, group_name=PUBLISH, deps=[dg.AssetKey(t) for t in RELEASED_TABLES],
           kinds={"parquet"}, owners=[OWNER],
           description="A published dataset version: data/releases/vX.Y.Z/ with one Parquet file per table, "
                       "manifest.json (provenance, row counts, sha256) and a dataset card. Runs only when every "

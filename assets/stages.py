@@ -18,7 +18,12 @@ from pipeline.stages import run_actors, run_stances
 from .common import CODE_VERSION, OWNER, materialized, table_spec, warehouse
 from .resources import StancewireSettings
 
-INGEST, CLEAN, NLP, ENTITIES, QUOTES, STANCES = "ingest", "clean", "nlp", "entities", "quotes", "stances"
+# Asset groups: one per step, numbered in the order the data flows (Dagster's sidebar lists
+# groups by name). An asset depends only on assets of its own group or of earlier ones, so
+# the global lineage reads left to right; tests/test_definitions.py checks it.
+INGEST, PARSE, LOAD, STANCES, ACTORS, PUBLISH = (
+    "1_ingest_clean", "2_parse_extract", "3_load_warehouse", "4_code_stances", "5_build_actors", "6_publish_release")
+GROUPS = (INGEST, PARSE, LOAD, STANCES, ACTORS, PUBLISH)
 BATCHES = dg.DynamicPartitionsDefinition(name="batches")
 INPUT_DIR_TAG = "stancewire/input_dir"
 
@@ -63,7 +68,7 @@ def batch_files(context: dg.AssetExecutionContext, settings: StancewireSettings)
         "rejected": report.counts["rejections"], "unchanged": report.skipped})
 
 
-@dg.asset(key="batch_nlp", group_name=NLP, partitions_def=BATCHES, deps=["batch_files"],
+@dg.asset(key="batch_nlp", group_name=PARSE, partitions_def=BATCHES, deps=["batch_files"],
           kinds={"spacy", "parquet"}, owners=[OWNER], code_version=CODE_VERSION)
 def batch_nlp(context: dg.AssetExecutionContext, settings: StancewireSettings) -> dg.MaterializeResult:
     """One batch's texts parsed by spaCy (each distinct text once, kept in the parse store),
@@ -77,7 +82,7 @@ def batch_nlp(context: dg.AssetExecutionContext, settings: StancewireSettings) -
         books = None
     with progress.task("parse", total) as advance:
         report = stage_nlp(context.partition_key, staging, settings.spacy_model, CODE_VERSION, settings.batch_size,
-                           settings.n_process, advance, codebooks=books)
+                           settings.processes, advance, codebooks=books)
     context.log.info(f"batch {context.partition_key}: " + (
         "unchanged, skipped" if report.skipped else
         f"{report.counts['articles']} texts, {report.counts['parsed']} parsed now"))
@@ -91,14 +96,11 @@ def _batch_texts(staging, batch_id):
     return pl.read_parquet(parts, columns=["text_sha256"])["text_sha256"].to_list() if parts else []
 
 
-LOADED = {
-    "raw_articles": INGEST, "rejected_articles": INGEST,
-    "articles": CLEAN, "article_alignment": CLEAN, "duplicate_articles": CLEAN,
-    "sentences": NLP, "mentions": ENTITIES, "quotes": QUOTES,
-}
+LOADED = ["raw_articles", "rejected_articles", "articles", "article_alignment", "duplicate_articles",
+          "sentences", "mentions", "quotes"]
 
 
-@dg.multi_asset(specs=[table_spec(t, g, deps=["batch_nlp"]) for t, g in LOADED.items()], name="load_batches")
+@dg.multi_asset(specs=[table_spec(t, LOAD, deps=["batch_nlp"]) for t in LOADED], name="load_batches")
 def load_batches(context: dg.AssetExecutionContext, settings: StancewireSettings):
     """Load every complete batch from staging into the warehouse in one transaction (the
     single writer): duplicates set aside, id conflicts rejected, per-article rows kept."""
@@ -124,7 +126,7 @@ def stance_coding(context: dg.AssetExecutionContext, settings: StancewireSetting
         total = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
         with progress.task("stances", total) as advance:
             result = run_stances(conn, settings.spacy_model, books, settings.staging, CODE_VERSION, advance,
-                                 n_process=settings.n_process, batch_size=settings.batch_size)
+                                 n_process=settings.processes, batch_size=settings.batch_size)
         context.log.info(f"coded {result['coded']} articles ({result['precoded']} coded with their parse), "
                          f"{result['statements']} statements in all")
         yield materialized(conn, "codebook_targets")
@@ -133,7 +135,7 @@ def stance_coding(context: dg.AssetExecutionContext, settings: StancewireSetting
                            **{f"stance_{k}": v for k, v in sorted(by_label.items())})
 
 
-@dg.multi_asset(specs=[table_spec("actors", ENTITIES, deps=["mentions", "quotes", "stances"])], name="actors")
+@dg.multi_asset(specs=[table_spec("actors", ACTORS, deps=["mentions", "quotes", "stances"])], name="actors")
 def actors(settings: StancewireSettings):
     """Canonical actors referenced anywhere, with counts of mentions, quotes and statements."""
     with warehouse(settings).connect() as conn:

@@ -15,14 +15,15 @@ from pipeline.schema import TABLES
 
 REPO = Path(__file__).resolve().parent.parent
 
+# One group per step, in the order the data flows.
 EXPECTED_GROUPS = {
-    "ingest": ["batch_files", "raw_articles", "rejected_articles"],
-    "clean": ["article_alignment", "articles", "duplicate_articles"],
-    "nlp": ["batch_nlp", "sentences"],
-    "entities": ["actors", "mentions"],
-    "quotes": ["quotes"],
-    "stances": ["codebook_targets", "stances"],
-    "release": ["dataset_release"],
+    "1_ingest_clean": ["batch_files"],
+    "2_parse_extract": ["batch_nlp"],
+    "3_load_warehouse": ["article_alignment", "articles", "duplicate_articles", "mentions", "quotes",
+                         "raw_articles", "rejected_articles", "sentences"],
+    "4_code_stances": ["codebook_targets", "stances"],
+    "5_build_actors": ["actors"],
+    "6_publish_release": ["dataset_release"],
 }
 
 
@@ -42,6 +43,24 @@ def test_definitions_load_with_groups_and_checks():
     assert partitioned == {"batch_files", "batch_nlp"}
     assert {j.name for j in defs.jobs} == {"process_batch", "rebuild_release"}
     assert [s.name for s in defs.sensors] == ["inbox_sensor"] and [s.name for s in defs.schedules] == ["nightly_release"]
+
+
+def test_groups_form_a_chain_in_flow_order():
+    """The global lineage and the UI's sidebar read in the order the data flows: every
+    dependency goes from a group to itself or a later one, each group after the first
+    takes something from the one just before it (so the layout gives each group its own
+    column, in order), and sorting the names (as the sidebar does) keeps that order."""
+    from assets.stages import GROUPS
+
+    order = list(EXPECTED_GROUPS)
+    assert list(GROUPS) == order and sorted(order) == order
+    graph = build_definitions().resolve_asset_graph()
+    position = {k: order.index(graph.get(k).group_name) for k in graph.get_all_asset_keys()}
+    backwards = [(up.to_user_string(), k.to_user_string()) for k in graph.get_all_asset_keys()
+                 for up in graph.get(k).parent_keys if position[up] > position[k]]
+    assert not backwards, f"dependencies from a later group to an earlier one: {backwards}"
+    group_edges = {(position[up], position[k]) for k in graph.get_all_asset_keys() for up in graph.get(k).parent_keys}
+    assert all((i - 1, i) in group_edges for i in range(1, len(order))), sorted(group_edges)
 
 
 def test_workspace_loads_with_the_dagster_cli(tmp_path):
