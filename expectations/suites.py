@@ -53,6 +53,8 @@ ROW_WISE = ("ExpectColumnValuesToNotBeNull", "ExpectColumnValuesToBeInSet", "Exp
 LARGE_COLUMNS = {("articles", "raw_text"), ("articles", "text"), ("raw_articles", "raw_text")}
 # References to actors are checked on the actors table itself (actors is built last).
 DEFERRED_REFERENCES = {"actors"}
+# Arguments of a failed expectation shown in the run's failure report.
+EXPECTED_KWARGS = ("min_value", "max_value", "value_set", "regex", "value", "strict_min", "strict_max")
 TABLE_MODULES = ("articles", "sentences", "mentions", "quotes", "stances", "actors", "rejected_articles")
 
 
@@ -272,8 +274,11 @@ def validate_table(conn, table: str) -> list[Outcome]:
                     expectation.meta = {**(expectation.meta or {}), CHECK_META: i}
                     suite.add_expectation(expectation)
                 result = batch.validate(suite, result_format="BOOLEAN_ONLY")
-                if not result.success:  # details (observed values, unexpected rows) only where something failed
-                    result = batch.validate(suite, result_format="SUMMARY")
+                if not result.success:  # details (observed values, unexpected rows and their keys) only on failure
+                    keys = [k for k in getattr(frame, "key", ()) if k in df.columns]
+                    result = batch.validate(suite, result_format={"result_format": "SUMMARY",
+                                                                  "unexpected_index_column_names": keys}
+                                            if keys else "SUMMARY")
                 # GX returns results grouped by column, not in the suite's order: the check
                 # index travels in each expectation's meta.
                 if len(result.results) != len(checks):  # GX merges expectations equal but for meta
@@ -362,6 +367,7 @@ def _outcome(table: str, frame: Frame, check: Check, slices: list) -> Outcome:
     """One expectation's outcome over the slices it was validated on (their GX results)."""
     cfg = slices[0].expectation_config
     kwargs = cfg.kwargs
+    frame_keys = set(getattr(frame, "key", ()) or ())
     column = kwargs.get("column") or (
         f"{kwargs.get('column_A')}>={kwargs.get('column_B')}" if "column_A" in kwargs else None) or (
         ",".join(kwargs["column_list"]) if "column_list" in kwargs else None)
@@ -369,10 +375,16 @@ def _outcome(table: str, frame: Frame, check: Check, slices: list) -> Outcome:
     counts = [(res.result or {}).get("unexpected_count") for res in slices]
     unexpected = sum(c for c in counts if c is not None) if any(c is not None for c in counts) else None
     details: dict = {}
+    if failed:  # what was expected, for the run's failure report
+        details["expected"] = {k: _jsonable(v) for k, v in kwargs.items() if k in EXPECTED_KWARGS and v is not None}
     for res in failed or slices[:1]:  # details come from the failing slices
         r = res.result or {}
-        if r.get("observed_value") not in (None, [], 0):
+        if r.get("observed_value") not in (None, []) and (failed or r["observed_value"] != 0):
             details.setdefault("observed_value", _jsonable(r["observed_value"]))
+        if r.get("partial_unexpected_index_list"):  # the keys of the first unexpected rows
+            details["sample_keys"] = (details.get("sample_keys", []) + [
+                {k: v for k, v in _jsonable(row).items() if k in frame_keys}
+                for row in r["partial_unexpected_index_list"] if isinstance(row, dict)])[:5]
         if unexpected:
             details["unexpected_count"] = unexpected
         if r.get("partial_unexpected_list"):
@@ -385,7 +397,7 @@ def _outcome(table: str, frame: Frame, check: Check, slices: list) -> Outcome:
     return Outcome(
         table=table, frame=frame.name, expectation=cfg.type, column=column, success=not failed,
         blocking=check.blocking, unexpected_count=unexpected,
-        details=json.dumps(details, ensure_ascii=False, default=str)[:1000],
+        details=_bounded_json(details),
     )
 
 
@@ -463,6 +475,22 @@ def validate_tables(database: str, tables: list[str]) -> dict[str, list[Outcome]
         return {table: validate_table(conn, table) for table in tables}
     finally:
         conn.close()
+
+
+def _bounded_json(details: dict, limit: int = 1000) -> str:
+    """`details` as JSON of at most `limit` characters: the longest parts are left out
+    first (a cut string would no longer be JSON)."""
+    details = dict(details)
+    while True:
+        text = json.dumps(details, ensure_ascii=False, default=str)
+        if len(text) <= limit or not details:
+            return text if len(text) <= limit else "{}"
+        parts = [k for k in details if k != "left_out"]
+        if not parts:
+            return "{}"
+        longest = max(parts, key=lambda k: len(json.dumps(details[k], ensure_ascii=False, default=str)))
+        details.pop(longest)
+        details["left_out"] = sorted(set(details.get("left_out", [])) | {longest})
 
 
 def _jsonable(v):

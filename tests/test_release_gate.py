@@ -25,8 +25,9 @@ def test_failed_expectation_blocks_the_release(tmp_path):
     outcome = run(second, tmp_path / "dagster")
 
     assert not outcome.ok
-    assert "release blocked" in outcome.reason
-    assert "expect_table_row_count_to_be_between" in outcome.reason and "articles" in outcome.reason
+    assert "release blocked" in outcome.message
+    assert "expect_table_row_count_to_be_between" in outcome.message and "articles" in outcome.message
+    assert "nothing was published (v1.0.0 stays current)" in outcome.message
     assert release.list_versions(releases) == ["v1.0.0"]
     assert release.current_version(releases) == "v1.0.0"
     assert not [p for p in releases.iterdir() if p.name.startswith(".staging")]
@@ -77,3 +78,18 @@ def test_large_frames_are_validated_in_slices_with_the_same_outcomes(seed_copy, 
     assert sliced == whole
     assert ("mentions", "expect_column_values_to_be_in_set", "text_matches_offsets", False, True, 7) in whole["mentions"]
     assert '"slices": 5' in details["text_matches_offsets"] or '"slices": 6' in details["text_matches_offsets"]
+
+
+def test_a_failed_row_expectation_names_a_sample_of_the_rows_keys(seed_copy):
+    """What the run's failure report shows: the expected values and the keys of a few rows."""
+    import json
+
+    conn = duckdb.connect(str(seed_copy))
+    bad = [r[0] for r in conn.execute("SELECT statement_id FROM stances ORDER BY statement_id LIMIT 2").fetchall()]
+    conn.execute("UPDATE stances SET stance = 'maybe' WHERE statement_id IN (SELECT unnest(?::VARCHAR[]))", [bad])
+    failed = [o for o in validate_table(conn, "stances") if not o.success]
+    conn.close()
+    label = next(o for o in failed if o.expectation == "expect_column_values_to_be_in_set" and o.column == "stance")
+    details = json.loads(label.details)
+    assert label.unexpected_count == 2 and details["expected"]["value_set"] == ["favor", "against", "neutral"]
+    assert sorted(k["statement_id"] for k in details["sample_keys"]) == sorted(bad)

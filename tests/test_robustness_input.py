@@ -256,7 +256,8 @@ def test_entirely_unusable_input_fails_the_run_with_a_reason(tmp_path):
     folder.mkdir()
     (folder / "a.jsonl").write_text("{not json\n", encoding="utf-8")
     outcome = run(make_settings(tmp_path, folder), tmp_path / "dagster")
-    assert not outcome.ok and "articles" in outcome.reason
+    assert not outcome.ok and "articles" in outcome.message
+    assert outcome.all_rejected and outcome.exit_code == 3 and "all 1 input records were rejected" in outcome.reason
     assert "1 rejected (invalid_json 1)" in outcome.summary
 
 

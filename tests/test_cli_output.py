@@ -1,0 +1,72 @@
+"""A failed run speaks in one screen: `stancewire run` on a batch whose every record is
+rejected (so the articles suite's blocking row count fails too) prints the summary, what
+failed, that nothing was published and where the full log is; no stack trace. Its exit
+code is its own (3). `stancewire logs RUN_ID` prints that full log; `--verbose` prints
+Dagster's log as the run goes."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+EXE = str(Path(sys.executable).with_name("stancewire"))
+
+
+def _cli(tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STANCEWIRE_")}
+    env.update(DAGSTER_HOME=str(tmp / "dagster"), STANCEWIRE_INBOX=str(tmp / "inbox"))
+    return subprocess.run([EXE, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def rejected_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("rejected_run")
+    junk = tmp / "junk"
+    junk.mkdir()
+    (junk / "a.jsonl").write_text('{not json\n{"text": ""}\n', encoding="utf-8")
+    (junk / "b.txt").write_text("", encoding="utf-8")
+    storage = ["--warehouse", str(tmp / "w.duckdb"), "--releases", str(tmp / "releases"),
+               "--dagster-home", str(tmp / "dagster")]
+    return tmp, storage, _cli(tmp, "run", "--input", str(junk), "--no-progress", *storage)
+
+
+def test_an_all_rejected_batch_fails_in_one_screen(rejected_run):
+    _, _, proc = rejected_run
+    assert proc.returncode == 3, proc.stderr
+    err = proc.stderr
+    assert "Traceback" not in err and "Stack Trace" not in err, err
+    assert len(err.splitlines()) < 20, err
+    assert "batch junk: all 3 input records were rejected" in err
+    assert "every record of batch junk was rejected (empty_file 1, invalid_json 1, missing_text 1)" in err
+    assert "articles: expect_table_row_count_to_be_between (expected min_value=1): observed 0" in err
+    assert "nothing was published" in err
+    assert re.search(r"full log: stancewire logs [0-9a-f]{8}", err), err
+    assert "batch junk: 3 input records -> 0 articles, 3 rejected" in proc.stdout
+
+
+def test_logs_prints_the_full_log_of_the_run(rejected_run):
+    tmp, storage, proc = rejected_run
+    run_id = re.search(r"stancewire logs ([0-9a-f]{8})", proc.stderr)[1]
+    logs = _cli(tmp, "logs", run_id, "--dagster-home", str(tmp / "dagster"))
+    assert logs.returncode == 0, logs.stderr
+    assert logs.stdout.startswith(f"run {run_id}")
+    assert "load_batches" in logs.stdout and "gx_expectations" in logs.stdout
+    assert "expect_table_row_count_to_be_between" in logs.stdout
+    missing = _cli(tmp, "logs", "ffffffff", "--dagster-home", str(tmp / "dagster"))
+    assert missing.returncode == 2 and "no run 'ffffffff'" in missing.stderr
+
+
+def test_verbose_prints_dagster_log_as_the_run_goes(rejected_run):
+    tmp, storage, quiet = rejected_run
+    junk = tmp / "junk"
+    proc = _cli(tmp, "run", "--input", str(junk), "--no-progress", "--verbose", *storage)
+    assert proc.returncode == 3
+    assert len(proc.stderr.splitlines()) > len(quiet.stderr.splitlines()) + 10  # Dagster's lines too
+    assert "STEP_SUCCESS" in proc.stderr or "dagster - " in proc.stderr
