@@ -4,7 +4,7 @@ The graph splits in two (see docs/scaling.md):
 
 - per batch (one partition of the dynamic partitions "batches"): `batch_files` and
   `batch_nlp`. They read the batch's folder and write only staging files (Parquet parts
-  under <staging>/batches/<batch>/, parses under <staging>/parses/), so any number of
+  under <staging>/batches/<batch>/, parses under <parse cache>/<model>/), so any number of
   batches can run at once, each run on its own executor: Dagster's multiprocess executor
   (`batch_job_multiprocess`) or Celery workers (`batch_job_celery`, needs the
   `distributed` extra and a broker);
