@@ -21,6 +21,7 @@ class StancewireSettings(dg.ConfigurableResource):
     parse_cache_dir: str = DEFAULTS["parse_cache_dir"]  # default: "parse-cache" beside the warehouse file
     inbox_dir: str = DEFAULTS["inbox_dir"]  # the sensor watches it: each sub-folder is a batch
     codebooks: list[str] = DEFAULTS["codebooks"]  # default: every .yaml file in data/codebooks
+    languages: list[str] = DEFAULTS["languages"]  # ISO 639-1 codes taken; default: the spaCy model's language
     spacy_model: str = DEFAULTS["spacy_model"]
     batch_size: int = DEFAULTS["batch_size"]
     n_process: int = 0  # 0: auto (usable cores, bounded by memory); see `processes`
@@ -49,6 +50,13 @@ class StancewireSettings(dg.ConfigurableResource):
     @property
     def resolved_batch_id(self) -> str:
         return batch_name(self.batch_id or self.input_path.resolve().name)
+
+    @property
+    def accepted_languages(self) -> tuple[str, ...]:
+        """The languages of the articles taken (others are rejected as unsupported_language)."""
+        from pipeline.language import accepted_languages
+
+        return accepted_languages(self.languages, self.spacy_model)
 
     def codebook_paths(self) -> list[Path]:
         return codebook_paths(self.codebooks)

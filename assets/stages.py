@@ -58,7 +58,7 @@ def batch_files(context: dg.AssetExecutionContext, settings: StancewireSettings)
     """One ingest batch read and cleaned into staging files: records, rejections with
     reasons, cleaned texts and their alignment to the raw text. One partition per batch."""
     folder = batch_input_dir(context, settings)
-    report = stage_files(folder, context.partition_key, settings.staging, CODE_VERSION)
+    report = stage_files(folder, context.partition_key, settings.staging, CODE_VERSION, settings.accepted_languages)
     for r in report.rejections:
         context.log.warning(f"rejected {r.describe()}")
     context.log.info(f"batch {context.partition_key} from {folder}: {report.counts['records']} records, "

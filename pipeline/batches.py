@@ -26,7 +26,7 @@ import polars as pl
 
 from .alignment import Alignment
 from .clean import clean_text
-from .ingest import ingest_folder
+from .ingest import SNIPPET_CHARS, Rejection, ingest_folder
 from . import workers
 from .staging import BATCH_MANIFEST, Staging
 from .workers import WorkerConfig, run_chunks
@@ -34,6 +34,7 @@ from .workers import WorkerConfig, run_chunks
 log = logging.getLogger(__name__)
 
 CHUNK = 200  # articles per Parquet part: bounds memory whatever the batch size
+UNSUPPORTED_LANGUAGE = "unsupported_language"
 FILE_TABLES = ["records", "rejections", "cleaned", "alignment"]
 NLP_TABLES = ["sentences", "mentions", "quotes", "article_actors"]
 
@@ -63,33 +64,38 @@ def _fingerprint(*parts) -> str:
 # ---------------------------------------------------------------------- files
 
 
-def stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str) -> BatchReport:
-    """Ingest and clean the batch's folder into staging (skipped when input and code are unchanged),
-    holding the batch's lock: runs of one batch at once (sensor and CLI, retries) wait in turn."""
+def stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str,
+                languages: tuple[str, ...] = ("en",)) -> BatchReport:
+    """Ingest and clean the batch's folder into staging (skipped when input, code and the
+    accepted `languages` are unchanged), holding the batch's lock: runs of one batch at once
+    (sensor and CLI, retries) wait in turn. A record in another language is kept as read
+    (records) and rejected as unsupported_language; it is not cleaned into an article."""
     staging.check_writer()
     with staging.lock(batch_id):
-        return _stage_files(input_dir, batch_id, staging, code_fp)
+        return _stage_files(input_dir, batch_id, staging, code_fp, tuple(languages))
 
 
-def _stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str) -> BatchReport:
+def _stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str,
+                 languages: tuple[str, ...]) -> BatchReport:
+    from .language import detect, detector_version
+
     if not input_dir.is_dir():
         raise FileNotFoundError(f"input folder {input_dir} of batch {batch_id} does not exist or is not a folder")
     result = ingest_folder(input_dir, batch_id)
     input_fp = _fingerprint(
         [(r.source_file, r.record_no, r.record_sha256) for r in result.records],
-        [(r.source_file, r.record_no, r.reason) for r in result.rejections])
-    report = BatchReport(batch_id, rejections=result.rejections,
+        [(r.source_file, r.record_no, r.reason) for r in result.rejections], languages, detector_version())
+    report = BatchReport(batch_id, rejections=list(result.rejections),
                          counts={"records": len(result.records), "rejections": len(result.rejections)})
     manifest = staging.read_manifest(batch_id)
     if manifest and manifest.get("input_fp") == input_fp and manifest.get("files_code_fp") == code_fp:
         report.skipped = True
+        report.rejections += _language_rejections(staging, batch_id)
+        report.counts["rejections"] = len(report.rejections)
         return report
     if manifest:  # the batch is being rewritten: invisible to the loader until complete again
         (staging.batch_dir(batch_id) / BATCH_MANIFEST).unlink()
     staging.start_stage(batch_id, FILE_TABLES + NLP_TABLES)
-    rej = [{"batch_id": r.batch_id, "source_file": r.source_file, "record_no": r.record_no, "reason": r.reason,
-            "detail": r.detail, "snippet": r.snippet} for r in result.rejections]
-    staging.write_part(batch_id, "rejections", pl.DataFrame(rej, schema=_REJECTION_SCHEMA, orient="row"), 0)
     for part, start in enumerate(range(0, max(len(result.records), 1), CHUNK)):
         chunk = result.records[start:start + CHUNK]
         records, cleaned, alignment = [], [], []
@@ -101,6 +107,11 @@ def _stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str)
                 "published_at": r.published_at, "raw_text": r.raw_text, "record_sha256": r.record_sha256,
             })
             c = clean_text(r.raw_text, has_title_line=r.input_format in ("txt", "html"))
+            language = detect(c.text, languages)
+            if language.refused:  # read (in raw_articles), not an article
+                report.rejections.append(Rejection(r.batch_id, r.source_file, r.record_no, UNSUPPORTED_LANGUAGE,
+                                                   language.describe(languages), c.text[:SNIPPET_CHARS]))
+                continue
             sha = c.text_sha256
             cleaned.append({
                 "batch_id": r.batch_id, "source_file": r.source_file, "record_no": r.record_no,
@@ -108,7 +119,8 @@ def _stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str)
                 "title": (c.title or r.title) if r.input_format == "txt" else r.title,
                 "outlet": r.outlet or c.outlet, "author": r.author or c.author,
                 "original_source": c.original_source, "text": c.text, "text_sha256": sha,
-                "n_chars": len(c.text), "n_paragraphs": c.n_paragraphs, "cleaning": ",".join(c.repairs),
+                "n_chars": len(c.text), "n_paragraphs": c.n_paragraphs, "language": language.language,
+                "cleaning": ",".join(c.repairs),
             })
             alignment += [{"batch_id": r.batch_id, "source_file": r.source_file, "record_no": r.record_no,
                            "segment_no": n, "char_start": cs, "char_end": ce, "raw_char_start": rs,
@@ -116,9 +128,23 @@ def _stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str)
         staging.write_part(batch_id, "records", pl.DataFrame(records, schema=_RECORD_SCHEMA, orient="row"), part)
         staging.write_part(batch_id, "cleaned", pl.DataFrame(cleaned, schema=_CLEANED_SCHEMA, orient="row"), part)
         staging.write_part(batch_id, "alignment", pl.DataFrame(alignment, schema=_ALIGN_SCHEMA, orient="row"), part)
+    rej = [{"batch_id": r.batch_id, "source_file": r.source_file, "record_no": r.record_no, "reason": r.reason,
+            "detail": r.detail, "snippet": r.snippet} for r in report.rejections]
+    staging.write_part(batch_id, "rejections", pl.DataFrame(rej, schema=_REJECTION_SCHEMA, orient="row"), 0)
+    report.counts["rejections"] = len(report.rejections)
     (staging.batch_dir(batch_id) / "files.json").write_text(
         json.dumps({"input_fp": input_fp, "files_code_fp": code_fp}), encoding="utf-8")
     return report
+
+
+def _language_rejections(staging: Staging, batch_id: str) -> list[Rejection]:
+    """The batch's unsupported_language rejections as staged (a skipped batch reports them too)."""
+    parts = staging.parts(batch_id, "rejections")
+    if not parts:
+        return []
+    frame = pl.read_parquet(parts).filter(pl.col("reason") == UNSUPPORTED_LANGUAGE)
+    return [Rejection(r["batch_id"], r["source_file"], r["record_no"], r["reason"], r["detail"], r["snippet"])
+            for r in frame.iter_rows(named=True)]
 
 
 _REJECTION_SCHEMA = {"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64, "reason": pl.Utf8,
@@ -130,7 +156,7 @@ _RECORD_SCHEMA = {"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.I
 _CLEANED_SCHEMA = {"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64, "article_id": pl.Utf8,
                    "doc_name": pl.Utf8, "title": pl.Utf8, "outlet": pl.Utf8, "author": pl.Utf8,
                    "original_source": pl.Utf8, "text": pl.Utf8, "text_sha256": pl.Utf8, "n_chars": pl.Int64,
-                   "n_paragraphs": pl.Int64, "cleaning": pl.Utf8}
+                   "n_paragraphs": pl.Int64, "language": pl.Utf8, "cleaning": pl.Utf8}
 _ALIGN_SCHEMA = {"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64, "segment_no": pl.Int64,
                  "char_start": pl.Int64, "char_end": pl.Int64, "raw_char_start": pl.Int64, "raw_char_end": pl.Int64,
                  "is_copy": pl.Boolean}

