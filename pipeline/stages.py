@@ -203,11 +203,12 @@ def _code_items(items: list[tuple]) -> tuple[list[dict], list[dict]]:
     w = workers.state()
     nlp, matcher, parses, model = w["nlp"], w["matcher"], w["parses"], w["model"]
     rows, actor_rows = [], []
+    parsed = parse_texts(nlp, (item[4] for item in items if item[4] is not None), batch_size=w["config"].batch_size)
     for aid, sha, quotes, align_rows, text in items:
         if text is None:
             doc = doc_from_bytes(parses.read(model, sha), nlp.vocab)
         else:
-            doc = next(parse_texts(nlp, [text]))
+            doc = next(parsed)
             parses.write(model, sha, doc_to_bytes(doc))
         statements, actors = code_doc(aid, doc, quotes, matcher, Alignment.from_rows(align_rows))
         rows += statements

@@ -76,10 +76,9 @@ class Staging:
     # ------------------------------------------------------------------ owner
 
     def read_owner(self) -> dict | None:
-        path = self.root / OWNER_FILE
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        return read_owner(self.root)
 
-    def write_owner(self, warehouse_id: str, warehouse_path: Path) -> None:
+    def write_owner(self, warehouse_id: str | None, warehouse_path: Path) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".{OWNER_FILE}.{uuid.uuid4().hex}"
         tmp.write_text(json.dumps({"warehouse_id": warehouse_id, "warehouse": str(Path(warehouse_path).resolve())},
@@ -87,48 +86,54 @@ class Staging:
         os.replace(tmp, self.root / OWNER_FILE)
 
     def check_writer(self) -> None:
-        """Before a per-batch stage writes: refuse when this folder belongs to another
-        warehouse file that still exists (two warehouses given one staging folder). A
-        recorded warehouse that is gone was moved or renamed: the loader checks its id."""
-        owner = self.read_owner()
-        if owner is None or self.warehouse is None or self.root.resolve() == default_root(self.warehouse).resolve():
-            return  # a warehouse's default folder is its own (copied or moved along with it)
-        recorded, mine = Path(owner["warehouse"]), self.warehouse.resolve()
-        if recorded != mine and recorded.is_file():
-            raise StagingMismatch(
-                f"staging folder {self.root} holds the batches of the warehouse {recorded}, not of {self.warehouse}: "
-                f"each warehouse needs its own staging folder (the default is <warehouse file>.staging beside it; "
-                f"unset STANCEWIRE_STAGING or give this warehouse another one)")
+        """Before a per-batch stage writes (it cannot open the warehouse: DuckDB has one
+        writer): a folder without an owner becomes this warehouse's, by path until the loader
+        adds the warehouse's id; a folder set explicitly that belongs to another warehouse is
+        refused. A warehouse's default folder is its own (copied or moved along with it);
+        a recorded warehouse that is gone was moved or renamed: the loader checks its id."""
+        if self.warehouse is None:
+            return
+        owner, mine = read_owner(self.root), self.warehouse.resolve()
+        if owner is None:
+            self.write_owner(None, mine)
+            return
+        recorded = Path(owner["warehouse"])
+        if recorded == mine or self.root.resolve() == default_root(self.warehouse).resolve():
+            return
+        if owner["warehouse_id"] is None or recorded.is_file():
+            raise StagingMismatch(self._not_yours(owner))
 
     def claim(self, warehouse_id: str, loaded_batches: list[str]) -> None:
-        """In the loader, before it reads a batch: make sure this folder's batches are this
-        warehouse's (`warehouse_id` is kept inside the DuckDB file, so a warehouse moved or
-        renamed together with its staging folder is still recognised), or raise
-        StagingMismatch. A folder without an owner is claimed, unless the warehouse has
-        loaded batches that it does not hold (the warehouse was moved without it)."""
-        owner, mine = self.read_owner(), self.warehouse.resolve() if self.warehouse else None
+        """In the loader, before it reads a batch: make sure this folder's batches were staged
+        for this warehouse, or raise StagingMismatch. `warehouse_id` is kept inside the DuckDB
+        file, so a warehouse moved or renamed together with its folder is recognised; a new
+        warehouse file is never given the batches of an earlier one at the same path."""
+        owner, mine = read_owner(self.root), self.warehouse.resolve() if self.warehouse else None
         if owner is not None and owner["warehouse_id"] == warehouse_id:
             if mine is not None and Path(owner["warehouse"]) != mine:  # moved or renamed with its staging
                 self.write_owner(warehouse_id, mine)
             return
-        if owner is not None and (mine is None or Path(owner["warehouse"]) != mine or loaded_batches):
-            raise StagingMismatch(
-                f"staging folder {self.root} holds the batches of the warehouse {owner['warehouse']}, "
-                f"not of {self.warehouse or 'this warehouse'}: a warehouse loads only the batches staged for it. "
-                f"Give each warehouse its own staging folder (the default is <warehouse file>.staging beside it)")
+        staged_for_me = owner is None or (owner["warehouse_id"] is None and Path(owner["warehouse"]) == mine)
+        if not staged_for_me:
+            raise StagingMismatch(self._not_yours(owner))
         missing = sorted(set(loaded_batches) - set(self.batches()))
         if loaded_batches and missing:
-            hint = _sibling_staging(self, warehouse_id)
             raise StagingMismatch(
                 f"the warehouse {self.warehouse} has loaded batches ({', '.join(missing[:5])}"
-                f"{', ...' if len(missing) > 5 else ''}) that its staging folder {self.root} does not hold"
-                + (f"; they are in {hint}: move that folder to {self.root}" if hint else
-                   "; if the warehouse file was moved or renamed, move its staging folder along with it "
-                   f"(to {self.root})"))
-        # no owner yet; or a staging folder left by an earlier warehouse file at this very
-        # path (deleted since): its batches were given to this path, this warehouse rebuilds from them
+                f"{', ...' if len(missing) > 5 else ''}) that its staging folder {self.root} does not hold; "
+                + _where_it_is(self, warehouse_id))
         if mine is not None:
             self.write_owner(warehouse_id, mine)
+
+    def _not_yours(self, owner: dict) -> str:
+        if self.warehouse is not None and Path(owner["warehouse"]) == self.warehouse.resolve():
+            return (f"staging folder {self.root} holds the batches of an earlier warehouse file at {self.warehouse} "
+                    f"(deleted or replaced since); this warehouse was not given them. Delete the folder to start "
+                    f"afresh (it holds only staged batches), or put that warehouse file back")
+        return (f"staging folder {self.root} holds the batches of the warehouse {owner['warehouse']}, not of "
+                f"{self.warehouse or 'this warehouse'}: a warehouse loads only the batches staged for it. Give each "
+                f"warehouse its own staging folder (the default is <warehouse file>.staging beside it; "
+                f"unset STANCEWIRE_STAGING or set another one)")
 
     # ------------------------------------------------------------------ batches
 
@@ -207,14 +212,22 @@ class Staging:
             yield [b for b in self.batches() if b in set(names)]
 
 
-def _sibling_staging(staging: Staging, warehouse_id: str) -> Path | None:
-    """A staging folder beside this one whose owner is this warehouse (it was renamed)."""
+def read_owner(root: Path) -> dict | None:
+    """A staging folder's owner: {"warehouse_id": id or None before the first load, "warehouse": path}."""
+    path = Path(root) / OWNER_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _where_it_is(staging: Staging, warehouse_id: str) -> str:
+    """What to do about a warehouse whose staging folder is not beside it: the folder of
+    the same warehouse found beside this one (renamed: move it; the warehouse was copied
+    and the original still uses it: copy it), else the general advice."""
     for candidate in sorted(staging.root.parent.glob("*.staging")):
-        if candidate != staging.root:
-            owner = Staging(candidate).read_owner()
-            if owner and owner.get("warehouse_id") == warehouse_id:
-                return candidate
-    legacy = staging.root.parent / "staging"  # before staging folders were per warehouse
-    if (legacy / "batches").is_dir() and legacy != staging.root:
-        return legacy
-    return None
+        owner = read_owner(candidate)
+        if candidate != staging.root and owner and owner.get("warehouse_id") == warehouse_id:
+            if Path(owner["warehouse"]).is_file():  # the original still uses it: this file is a copy
+                return f"they are in {candidate}, which {owner['warehouse']} still uses: copy it to {staging.root}"
+            return f"they are in {candidate}: move it to {staging.root}"
+    return (f"if the warehouse file was moved or renamed, move its staging folder along with it (to {staging.root}); "
+            f"a warehouse made by an older stancewire (one staging/ folder for all) cannot be loaded: run its "
+            f"input folders again into a new warehouse")

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from batch_corpus import article
-from conftest import make_settings, run
+from conftest import CODEBOOKS, make_settings, run
 from pipeline.staging import Staging, StagingMismatch
 
 
@@ -80,9 +80,19 @@ def test_a_warehouse_renamed_with_its_staging_keeps_working(two_warehouses, tmp_
     moved.mkdir()
     shutil.copy(out / "b.duckdb", moved / "renamed.duckdb")
     shutil.copytree(out / "b.duckdb.staging", moved / "renamed.duckdb.staging")
-    outcome = run(_settings(moved, "renamed", _drop(tmp_path / "C", 4, 1)), tmp_path / "dagster")
-    assert outcome.ok, outcome.reason
+    # One codebook only: every stored article is coded again, from parses this folder has no
+    # cache of (the parse cache stayed behind): the stance step parses them again.
+    book = str(sorted(CODEBOOKS.glob("*.yaml"))[0])
+    outcome = run(_settings(moved, "renamed", _drop(tmp_path / "C", 4, 1), codebooks=[book]), tmp_path / "dagster")
+    assert outcome.ok, outcome.message
     assert _articles(moved / "renamed.duckdb") == {"article-2.txt", "article-3.txt", "article-4.txt"}
+    conn = duckdb.connect(str(moved / "renamed.duckdb"), read_only=True)
+    try:
+        shas = [r[0] for r in conn.execute("SELECT text_sha256 FROM articles").fetchall()]
+        coded = conn.execute("SELECT count(*) FROM stage_state WHERE stage = 'stances'").fetchone()[0]
+    finally:
+        conn.close()
+    assert coded == 3 and all(list((moved / "parse-cache").rglob(f"{sha}.spacy")) for sha in shas)
 
 
 def test_a_warehouse_moved_without_its_staging_fails_clearly_and_loses_nothing(two_warehouses, tmp_path):
@@ -108,9 +118,44 @@ def test_one_staging_folder_given_to_two_warehouses_is_refused(two_warehouses, t
 def test_the_loader_refuses_a_staging_folder_of_another_warehouse(tmp_path):
     """The loader's check is by the id inside the warehouse file, not by path."""
     staging = Staging(tmp_path / "s", warehouse=tmp_path / "w.duckdb")
-    staging.write_owner("other-id", tmp_path / "w.duckdb")
-    with pytest.raises(StagingMismatch, match="not of"):
-        staging.claim("my-id", ["x"])
-    staging.claim("other-id", [])  # its own: fine
-    staging.claim("new-id", [])  # a new warehouse made at the recorded path, nothing loaded: a rebuild
-    assert staging.read_owner()["warehouse_id"] == "new-id"
+    staging.write_owner("other-id", tmp_path / "elsewhere.duckdb")
+    with pytest.raises(StagingMismatch, match="holds the batches of the warehouse .*elsewhere.duckdb, not of"):
+        staging.claim("my-id", [])
+    staging.claim("other-id", [])  # its own, moved here: fine, and now recorded at this path
+    assert staging.read_owner() == {"warehouse_id": "other-id", "warehouse": str((tmp_path / "w.duckdb").resolve())}
+    with pytest.raises(StagingMismatch, match="earlier warehouse file at .*Delete the folder to start afresh"):
+        staging.claim("new-id", [])  # a new warehouse file made at the same path is not given them
+
+
+def test_a_folder_first_staged_for_another_warehouse_is_refused_before_anything_is_written(tmp_path):
+    """The first stage marks the folder (by path) before the warehouse has an id: a second
+    warehouse given the same folder is refused even if the first never loaded."""
+    first = Staging(tmp_path / "shared", warehouse=tmp_path / "first.duckdb")
+    first.check_writer()
+    assert first.read_owner() == {"warehouse_id": None, "warehouse": str((tmp_path / "first.duckdb").resolve())}
+    with pytest.raises(StagingMismatch, match="first.duckdb, not of"):
+        Staging(tmp_path / "shared", warehouse=tmp_path / "second.duckdb").check_writer()
+    with pytest.raises(StagingMismatch):
+        Staging(tmp_path / "shared", warehouse=tmp_path / "second.duckdb").claim("second-id", [])
+    first.claim("first-id", [])  # the first warehouse's loader adds its id
+    assert first.read_owner()["warehouse_id"] == "first-id"
+
+
+def test_a_deleted_warehouse_is_not_revived_from_its_staging_folder(two_warehouses, tmp_path):
+    tmp, out, _, _ = two_warehouses
+    shutil.copytree(out, tmp_path / "out")
+    folder = Staging(tmp_path / "out" / "b.duckdb.staging")
+    folder.write_owner(folder.read_owner()["warehouse_id"], tmp_path / "out" / "b.duckdb")  # as if made here
+    (tmp_path / "out" / "b.duckdb").unlink()
+    outcome = run(_settings(tmp_path / "out", "b", _drop(tmp_path / "C", 4, 1)), tmp_path / "dagster")
+    assert not outcome.ok and "earlier warehouse file at" in outcome.reason, outcome.message
+    assert not (tmp_path / "out" / "b.duckdb").exists() or not _articles(tmp_path / "out" / "b.duckdb")
+
+
+def test_a_copied_warehouse_is_told_to_copy_the_folder_not_move_it(two_warehouses, tmp_path):
+    tmp, out, _, _ = two_warehouses
+    shutil.copytree(out, tmp_path / "out")
+    shutil.copy(tmp_path / "out" / "b.duckdb", tmp_path / "out" / "c.duckdb")
+    outcome = run(_settings(tmp_path / "out", "c", _drop(tmp_path / "C", 4, 1)), tmp_path / "dagster")
+    assert not outcome.ok
+    assert "b.duckdb still uses: copy it to" in outcome.reason and "c.duckdb.staging" in outcome.reason
