@@ -47,6 +47,8 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
     from importlib.metadata import version
     from pathlib import Path
 
+    from pipeline.language import detector_version
+
     if not settings.publish:
         return dg.MaterializeResult(metadata={"published": False, "reason": "publishing disabled for this run"})
     books = load_codebooks(settings.codebook_paths())
@@ -60,6 +62,7 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
         provenance = {
             "spacy": {"model": ", ".join(models) or settings.spacy_model, "spacy_version": version("spacy")},
             "codebooks": [{"name": b.name, "version": b.version, "sha256": b.sha256} for b in books],
+            "languages": {"accepted": list(settings.accepted_languages), "detector": detector_version()},
         }
         result = publish(conn, Path(settings.releases_dir), provenance, summary)
     if result.created:

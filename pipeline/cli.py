@@ -178,6 +178,7 @@ VALIDATOR_NICENESS = 10
 def cmd_run(args) -> int:
     from pipeline import settings as run_settings
     from pipeline.codebooks import CodebookError, load_codebooks
+    from pipeline.language import accepted_languages
     from pipeline.nlp import model_id_for
 
     try:
@@ -198,7 +199,8 @@ def cmd_run(args) -> int:
         return fail("no codebook: pass --codebook FILE or put codebooks in data/codebooks/")
     try:  # a missing model is reported here, not as a worker that died while loading it
         model_id_for(values["spacy_model"])
-    except RuntimeError as e:
+        accepted_languages(values["languages"], values["spacy_model"])
+    except (RuntimeError, ValueError) as e:
         return fail(str(e))
     from pipeline import workers
     from pipeline.release import code_version
@@ -301,7 +303,9 @@ class RunOutcome:
             return []
         lines = [f"stancewire: {self.reason}", *self.details]
         if self.run_id:
-            lines.append(f"full log: stancewire logs {self.run_id[:8]}  (Dagster run {self.run_id}; "
+            home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+            where = "" if home == Path(DEFAULT_DAGSTER_HOME).resolve() else f" --dagster-home {home}"
+            lines.append(f"full log: stancewire logs {self.run_id[:8]}{where}  (Dagster run {self.run_id}; "
                          f"or run again with --verbose)")
         return lines
 
@@ -357,8 +361,10 @@ def _run_pipeline(settings, instance=None, asset_selection: list[str] | None = N
             release = {k: v.value for k, v in mat.metadata.items()}
     wh = Warehouse(settings.warehouse)
     summary = _summary(wh, batch, release)
-    rejected = _all_rejected(wh, batch)
-    published = _published_line(settings, release)
+    loaded_now = any(e.materialization.asset_key.to_user_string() == "rejected_articles"
+                     for e in result.get_asset_materialization_events())
+    rejected = _all_rejected(wh, batch) if loaded_now else []  # decided on this run's load only
+    published = _published_line(settings)
     if failed_checks:
         details = [line for e in failed_checks for line in _check_failure_lines(e)]
         outcome = RunOutcome(False, "release blocked: a blocking expectation failed", summary, None, result,
@@ -427,7 +433,7 @@ def _shorten(line: str, width: int = 240) -> str:
     return line if len(line) <= width else line[:width - 3] + "..."
 
 
-def _published_line(settings, release: dict | None) -> str:
+def _published_line(settings) -> str:
     """Whether anything was published: a failed run publishes nothing."""
     from pipeline import release as rel
 

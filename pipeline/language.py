@@ -15,7 +15,8 @@ when all of these hold (`Detection.refused`):
   does not make it foreign).
 
 The accepted languages are a setting (`languages`); by default the spaCy model's own
-(`meta.json` "lang"), so a user who brings a German model takes German articles.
+(`meta.json` "lang"), so a user who brings a German model takes German articles, and one
+who brings a multi-language model ("xx") takes every language.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ MAX_ACCEPTED_P = 0.01  # py3langid 0.4 with normalised probabilities; re-check w
 MIN_PARAGRAPH_CHARS = 20
 FOREIGN_SHARE = 0.5
 NO_LANGUAGE = "zxx"  # py3langid's class for text in no language (numbers, symbols)
+ANY_LANGUAGE = "xx"  # spaCy's code for its multi-language models: take every language
+ALIASES = {"nb": "no", "nn": "no", "iw": "he", "in": "id"}  # spaCy's or older codes -> py3langid's
 _PARAGRAPHS = re.compile(r"\n\s*\n")
 
 
 @dataclass(frozen=True)
 class Detection:
-    language: str | None  # ISO 639-1 code of the top language when accepted, else None
+    language: str | None  # the accepted language the text is taken in (its top one, else the likeliest), or None
     top: str  # py3langid's top language
     probability: float  # of the top language
     refused: bool  # not in an accepted language (see the module docstring)
@@ -61,13 +64,17 @@ def detector_version() -> str:
 def detect(text: str, accepted: tuple[str, ...]) -> Detection:
     ranked = _identifier().rank(text)
     top, p_top = ranked[0][0], float(ranked[0][1])
-    language = top if top in accepted else None
-    probabilities = dict(ranked)
-    refused = (language is None and top != NO_LANGUAGE
-               and sum(c.isalpha() for c in text) >= MIN_LETTERS
-               and max(float(probabilities.get(code, 0.0)) for code in accepted) <= MAX_ACCEPTED_P
+    if ANY_LANGUAGE in accepted:  # a multi-language model takes every language
+        return Detection(None if top == NO_LANGUAGE else top, top, p_top, False)
+    if top in accepted:
+        return Detection(top, top, p_top, False)
+    probabilities = {code: float(p) for code, p in ranked}
+    best = max(accepted, key=lambda code: probabilities.get(code, 0.0))  # the likeliest accepted language
+    if probabilities.get(best, 0.0) > MAX_ACCEPTED_P:  # taken as that ("ar" for a text whose top is "ary")
+        return Detection(best, top, p_top, False)
+    refused = (top != NO_LANGUAGE and sum(c.isalpha() for c in text) >= MIN_LETTERS
                and _foreign_share(text, accepted) >= FOREIGN_SHARE)
-    return Detection(language, top, p_top, refused)
+    return Detection(None, top, p_top, refused)
 
 
 def _foreign_share(text: str, accepted: tuple[str, ...]) -> float:
@@ -90,11 +97,25 @@ def model_language(model_name: str) -> str | None:
 
 def accepted_languages(setting: list[str] | str | None, model_name: str) -> tuple[str, ...]:
     """The languages the pipeline takes: the setting (codes, a list or "en,de"), else the
-    model's language, else English."""
-    if isinstance(setting, str):
-        setting = [s for s in re.split(r"[,\s]+", setting) if s]
-    codes = tuple(sorted({s.strip().lower() for s in setting or []}))
-    return codes or ((model_language(model_name) or "en"),)
+    model's language ("xx", spaCy's multi-language models: every language). Raises
+    ValueError naming a code the detector does not know."""
+    codes = parse_codes(setting) or [model_language(model_name) or "en"]
+    codes = [ALIASES.get(c, c) for c in codes]
+    if ANY_LANGUAGE in codes:
+        return (ANY_LANGUAGE,)
+    known = set(_identifier().nb_classes) - {NO_LANGUAGE}
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        source = "the setting `languages`" if parse_codes(setting) else f"the spaCy model {model_name}'s language"
+        raise ValueError(f"unknown language code(s) {', '.join(map(repr, unknown))} in {source}: use ISO 639-1 codes "
+                         f"the detector knows (e.g. en, de, fr; {len(known)} in all), or xx for every language")
+    return tuple(sorted(set(codes)))
+
+
+def parse_codes(setting: list[str] | str | None) -> list[str]:
+    """Language codes from a setting: a list, or a string such as "en,de" or "en de"."""
+    items = re.split(r"[,\s]+", setting) if isinstance(setting, str) else (setting or [])
+    return [c.strip().lower() for c in items if c and c.strip()]
 
 
 @functools.lru_cache(maxsize=None)

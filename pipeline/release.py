@@ -314,6 +314,9 @@ def dataset_card(manifest: dict, conn) -> str:
         f"duplicates: {t['duplicate_articles']['rows']}",
         f"- spaCy model: {_md(manifest.get('spacy', {}).get('model'))} (spaCy {_md(manifest.get('spacy', {}).get('spacy_version'))})",
         "- Codebooks: " + ", ".join(f"{_md(c['name'])} {_md(c['version'])}" for c in manifest.get("codebooks", [])),
+        *([f"- Languages taken: {_md(', '.join(manifest['languages']['accepted']))} "
+           f"(detected with {_md(manifest['languages']['detector'])}; others in `rejected_articles`)"]
+          if manifest.get("languages") else []),
         f"- Code: stancewire {manifest['code_version']['stancewire']} (source sha256 {manifest['code_version']['source_sha256'][:12]})",
         f"- Input fingerprint: {manifest['input_fingerprint']}",
         "",
@@ -321,7 +324,8 @@ def dataset_card(manifest: dict, conn) -> str:
         "",
         "1. Ingest: .txt, .json/.jsonl and .html files read; unreadable records listed in `rejected_articles`.",
         "2. Clean: Unicode repair (ftfy), whitespace, glued paragraphs split, metadata lines moved to columns; "
-        "exact duplicates listed in `duplicate_articles`. `article_alignment` maps every offset back to the raw text.",
+        "exact duplicates listed in `duplicate_articles`. `article_alignment` maps every offset back to the raw text. "
+        "Each text's language detected (py3langid); texts in a language not taken listed in `rejected_articles`.",
         "3. Parse and entities: spaCy; NER corrected by patterns; people merged within an article; countries coded ISO 3166-1 alpha-3.",
         "4. Quotes: direct quotes and reported speech with cue and speaker; speakers resolved to actors.",
         "5. Stances: statements coded against the codebooks with rules (cue words, negation, hedges); each has its evidence and cue.",

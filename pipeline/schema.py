@@ -127,7 +127,7 @@ ARTICLES = _table(Table(
         _c("text_sha256", "VARCHAR", "SHA-256 of text (UTF-8): the exact-duplicate key."),
         _c("n_chars", "INTEGER", "Length of text in characters (Python str / DuckDB length)."),
         _c("n_paragraphs", "INTEGER", "Number of paragraphs in text, title included."),
-        _c("language", "VARCHAR", "ISO 639-1 code of the text's language as detected (py3langid), one of the accepted languages (setting `languages`); null when the text is too short or too mixed to tell. Texts detected in another language are in rejected_articles (unsupported_language).", nullable=True),
+        _c("language", "VARCHAR", "The language the text was taken in, one of the accepted languages (setting `languages`; ISO 639 codes, two letters where there are): the detected top language (py3langid), else the likeliest accepted one; null when the text is too short or too mixed to tell. Texts detected in another language are in rejected_articles (unsupported_language).", nullable=True),
         _c("cleaning", "VARCHAR", "Comma-separated list of the repairs applied (e.g. unicode_repair, split_glued_paragraphs), empty when none."),
     ),
     ("article_id",),

@@ -6,6 +6,7 @@ first so that it can start its worker processes before it imports Dagster."""
 import os
 from pathlib import Path
 
+from .language import parse_codes
 from .nlp import DEFAULT_MODEL, MODEL_ENV
 
 DEFAULT_INPUT = "data/raw"
@@ -51,11 +52,9 @@ def resolve(**overrides) -> dict:
     for field, var in ENV.items():
         raw = os.environ.get(var)
         if raw:
-            values[field] = ([p for p in raw.split(os.pathsep) if p] if field == "codebooks" else
-                             [c for c in raw.replace(",", " ").split() if c] if field == "languages" else raw)
+            values[field] = [p for p in raw.split(os.pathsep) if p] if field == "codebooks" else raw
     values.update({k: v for k, v in overrides.items() if v not in (None, [], "")})
-    if isinstance(values["languages"], str):  # "en,de" from the command line
-        values["languages"] = [c for c in values["languages"].replace(",", " ").split() if c]
+    values["languages"] = parse_codes(values["languages"])  # "en,de" from the environment or the command line
     values["n_process"] = processes(values["n_process"])
     return values
 

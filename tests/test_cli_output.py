@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, needs_pipeline
 
 EXE = str(Path(sys.executable).with_name("stancewire"))
 
 
 def _cli(tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    if args[0] == "run":
+        needs_pipeline()
     env = {k: v for k, v in os.environ.items() if not k.startswith("STANCEWIRE_")}
     env.update(DAGSTER_HOME=str(tmp / "dagster"), STANCEWIRE_INBOX=str(tmp / "inbox"))
     return subprocess.run([EXE, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
@@ -53,8 +55,10 @@ def test_an_all_rejected_batch_fails_in_one_screen(rejected_run):
 
 def test_logs_prints_the_full_log_of_the_run(rejected_run):
     tmp, storage, proc = rejected_run
-    run_id = re.search(r"stancewire logs ([0-9a-f]{8})", proc.stderr)[1]
-    logs = _cli(tmp, "logs", run_id, "--dagster-home", str(tmp / "dagster"))
+    hint = re.search(r"stancewire logs ([0-9a-f]{8}) --dagster-home (\S+)", proc.stderr)
+    assert hint and Path(hint[2]) == (tmp / "dagster").resolve(), proc.stderr  # the instance the run used
+    run_id = hint[1]
+    logs = _cli(tmp, "logs", run_id, "--dagster-home", hint[2])  # the command as the screen gives it
     assert logs.returncode == 0, logs.stderr
     assert logs.stdout.startswith(f"run {run_id}")
     assert "load_batches" in logs.stdout and "gx_expectations" in logs.stdout

