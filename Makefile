@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sample test ui docs clean
+.PHONY: setup sample test test-fast ui docs clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,11 @@ sample: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
+
+# The fast tier, to iterate on: every test but those that run the pipeline end to end, start
+# dagster dev or Celery workers (they are skipped, with the reason). `make test` runs all.
+test-fast: $(STAMP)
+	STANCEWIRE_TESTS=fast $(VENV)/bin/python -m pytest -q -m "not slow" -rfE
 
 ui: $(STAMP)
 	$(VENV)/bin/stancewire ui

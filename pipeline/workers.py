@@ -118,11 +118,17 @@ class Pool:
         self.started = processes if started is None else max(1, min(started, processes))
         self._executor = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_worker_init, initargs=(config, os.getpid()))
-        for _ in range(self.started):
-            self._executor.submit(int)  # the executor spawns a worker per waiting task, up to max_workers
+        # the executor spawns a worker per waiting task, up to max_workers
+        self._warm_ups = [self._executor.submit(int) for _ in range(self.started)]
 
-    def map(self, fn: Callable, jobs: Iterable[tuple]) -> Iterator:
-        """fn(*job) for each job, results in order, a few jobs in flight per worker."""
+    def map(self, fn: Callable, jobs: Iterable[tuple], wanted: int | None = None) -> Iterator:
+        """fn(*job) for each job, results in order, a few jobs in flight per worker. A step
+        that wants no more workers than were started waits until they have loaded: a job
+        handed out while they load would make the executor start one more (a second model
+        load for a 5-article drop)."""
+        if wanted is not None and wanted <= self.started:
+            for future in self._warm_ups:
+                future.result()
         pending: deque = deque()
         try:
             for job in jobs:
@@ -298,4 +304,4 @@ def run_chunks(config: WorkerConfig, processes: int, fn: Callable, jobs: Iterabl
             for job in jobs:
                 yield fn(*job)
         else:
-            yield from pool.map(fn, jobs)
+            yield from pool.map(fn, jobs, wanted=processes)

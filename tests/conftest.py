@@ -18,6 +18,16 @@ CODEBOOKS = REPO / "data" / "codebooks"
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
 
+# `make test-fast` sets STANCEWIRE_TESTS=fast: every test that runs the pipeline end to end
+# (in process or as `stancewire run`), and every test built on such a run, is skipped.
+FAST = os.environ.get("STANCEWIRE_TESTS") == "fast"
+
+
+def needs_pipeline() -> None:
+    """Skip the calling test (or fixture) in the fast tier: it runs the whole pipeline."""
+    if FAST:
+        pytest.skip("runs the pipeline end to end: not in the fast tier (`make test` runs it)")
+
 
 @pytest.fixture(scope="session")
 def nlp():
@@ -49,6 +59,7 @@ def make_settings(tmp: Path, input_dir: Path, **kw):
 
 def run(settings, instance_dir: Path):
     """Run every asset and check through Dagster, as `stancewire run` does."""
+    needs_pipeline()
     import dagster as dg
 
     from pipeline.cli import run_pipeline

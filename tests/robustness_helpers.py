@@ -74,6 +74,10 @@ def cli_args(input_dir: Path, tmp: Path, *extra: str) -> list[str]:
 
 
 def start_cli(args: list[str], kill_at: str | None = None, no_net_log: Path | None = None) -> subprocess.Popen:
+    from conftest import needs_pipeline
+
+    if args and args[0] == "run":
+        needs_pipeline()
     env = {**os.environ, "PYTHONPATH": str(REPO), "DAGSTER_DISABLE_TELEMETRY": "true",
            "GX_ANALYTICS_ENABLED": "false"}
     env.pop("STANCEWIRE_TEST_KILL", None)

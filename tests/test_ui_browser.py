@@ -42,6 +42,8 @@ def _free_port() -> int:
 
 @pytest.fixture
 def dagster_dev(tmp_path):
+    if os.environ.get("STANCEWIRE_TESTS") == "fast":
+        pytest.skip("starts dagster dev and a browser: not in the fast tier (`make test` runs it)")
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\nnux:\n  enabled: false\n")
