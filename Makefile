@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: setup sample test test-fast ui docs clean
+.PHONY: setup sample lint test test-fast ui docs clean
 
 setup: $(STAMP)
 
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	# Byte-compile stancewire's own modules, as pip does for the packages it installs: where
 	# PYTHONDONTWRITEBYTECODE is set, each process would otherwise compile them again
 	# (0.1 s; `stancewire run` starts three). A module edited since is compiled in memory.
-	$(VENV)/bin/python -m compileall -q pipeline assets expectations bench
+	$(VENV)/bin/python -m compileall -q pipeline assets expectations cli bench
 	mkdir -p data/dagster
 	test -f data/dagster/dagster.yaml || printf 'telemetry:\n  enabled: false\nnux:\n  enabled: false\n' > data/dagster/dagster.yaml
 	printf 'DAGSTER_HOME=%s\nDAGSTER_DISABLE_TELEMETRY=true\nGX_ANALYTICS_ENABLED=false\n' "$(CURDIR)/data/dagster" > .env
@@ -26,7 +26,12 @@ $(STAMP): pyproject.toml
 sample: $(STAMP)
 	$(VENV)/bin/stancewire run
 
-test: $(STAMP)
+# ruff, configured in pyproject.toml: lint rules and the formatter's layout.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint
 	$(VENV)/bin/python -m pytest
 
 # The fast tier, to iterate on: every test but those that run the pipeline end to end, start

@@ -20,18 +20,25 @@ from .resources import StancewireSettings, batch_name
 from .stages import BATCHES, INPUT_DIR_TAG, WAREHOUSE_ASSETS
 
 process_batch = dg.define_asset_job(
-    "process_batch", selection=dg.AssetSelection.all(), partitions_def=BATCHES,
-    description="Ingest, clean and parse one batch, load the warehouse, code stances, validate and publish.")
+    "process_batch",
+    selection=dg.AssetSelection.all(),
+    partitions_def=BATCHES,
+    description="Ingest, clean and parse one batch, load the warehouse, code stances, validate and publish.",
+)
 
 rebuild_release = dg.define_asset_job(
     "rebuild_release",
     selection=dg.AssetSelection.assets(*WAREHOUSE_ASSETS) | dg.AssetSelection.assets(RELEASE),
-    description="Reload every processed batch, re-code stances (stored parses), validate and publish.")
+    description="Reload every processed batch, re-code stances (stored parses), validate and publish.",
+)
 
 release_schedule = dg.ScheduleDefinition(
-    name="nightly_release", job=rebuild_release, cron_schedule="0 3 * * *",
+    name="nightly_release",
+    job=rebuild_release,
+    cron_schedule="0 3 * * *",
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Rebuild the release every night at 03:00 (e.g. after codebook edits). Off until switched on.")
+    description="Rebuild the release every night at 03:00 (e.g. after codebook edits). Off until switched on.",
+)
 
 
 def drop_fingerprint(folder: Path, recursive: bool = True) -> str:
@@ -56,8 +63,12 @@ def inbox_drops(inbox: Path) -> dict[str, tuple[Path, str]]:
     return drops
 
 
-@dg.sensor(job=process_batch, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Watches the inbox folder; each new or changed drop becomes a batch partition and a run.")
+@dg.sensor(
+    job=process_batch,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Watches the inbox folder; each new or changed drop becomes a batch partition and a run.",
+)
 def inbox_sensor(context: dg.SensorEvaluationContext, settings: StancewireSettings):
     seen = json.loads(context.cursor) if context.cursor else {}
     drops = inbox_drops(Path(settings.inbox_dir))
@@ -67,8 +78,9 @@ def inbox_sensor(context: dg.SensorEvaluationContext, settings: StancewireSettin
     known = set(context.instance.get_dynamic_partitions(BATCHES.name))
     context.update_cursor(json.dumps({**seen, **{b: fp for b, (_, fp) in new.items()}}))
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=f"{b}:{fp}", partition_key=b,
-                                    tags={INPUT_DIR_TAG: str(folder.resolve())})
-                      for b, (folder, fp) in new.items()],
+        run_requests=[
+            dg.RunRequest(run_key=f"{b}:{fp}", partition_key=b, tags={INPUT_DIR_TAG: str(folder.resolve())})
+            for b, (folder, fp) in new.items()
+        ],
         dynamic_partitions_requests=[BATCHES.build_add_request(sorted(set(new) - known))] if set(new) - known else [],
     )

@@ -27,8 +27,11 @@ def record_outcomes(conn, run_id: str, table: str, outcomes) -> None:
     conn.executemany(
         "INSERT INTO validation_results (run_id, table_name, expectation_no, expectation, column_name, success, "
         "blocking, unexpected_count, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [[run_id, table, n, o.expectation, o.column, o.success, o.blocking, o.unexpected_count, o.details]
-         for n, o in enumerate(outcomes)])
+        [
+            [run_id, table, n, o.expectation, o.column, o.success, o.blocking, o.unexpected_count, o.details]
+            for n, o in enumerate(outcomes)
+        ],
+    )
 
 
 def check_result(table: str, outcomes, validated_in: str | None = None) -> dg.AssetCheckResult:
@@ -44,9 +47,19 @@ def check_result(table: str, outcomes, validated_in: str | None = None) -> dg.As
         "unchanged_since_run": validated_in or "",
     }
     if failed:
-        metadata["failures"] = dg.MetadataValue.json([
-            {"expectation": o.expectation, "column": o.column, "frame": o.frame, "blocking": o.blocking,
-             "unexpected_count": o.unexpected_count, "details": json.loads(o.details)} for o in failed])
+        metadata["failures"] = dg.MetadataValue.json(
+            [
+                {
+                    "expectation": o.expectation,
+                    "column": o.column,
+                    "frame": o.frame,
+                    "blocking": o.blocking,
+                    "unexpected_count": o.unexpected_count,
+                    "details": json.loads(o.details),
+                }
+                for o in failed
+            ]
+        )
     return dg.AssetCheckResult(
         asset_key=dg.AssetKey(table),
         check_name=CHECK_NAME,
@@ -61,8 +74,11 @@ def prior_validations(conn, tables: list[str]) -> dict[str, tuple[str, str, list
     """{table: (fingerprint, run id, outcomes)} of each table's last validation."""
     from expectations.suites import Validated
 
-    rows = conn.execute("SELECT table_name, fingerprint, run_id, outcomes FROM validation_state "
-                        "WHERE table_name IN (SELECT unnest(?::VARCHAR[]))", [tables]).fetchall()
+    rows = conn.execute(
+        "SELECT table_name, fingerprint, run_id, outcomes FROM validation_state "
+        "WHERE table_name IN (SELECT unnest(?::VARCHAR[]))",
+        [tables],
+    ).fetchall()
     out = {t: (fp, run_id, Validated.outcomes_from_json(outcomes)) for t, fp, run_id, outcomes in rows}
     return {t: v for t, v in out.items() if v[2] is not None}
 
@@ -107,19 +123,30 @@ def record_validation(conn, run_id: str, table: str, validated) -> str | None:
         return validated.validated_in
     conn.execute("DELETE FROM validation_state WHERE table_name = ?", [table])
     if validated.fingerprint:
-        conn.execute("INSERT INTO validation_state VALUES (?, ?, ?, ?)",
-                     [table, validated.fingerprint, run_id, validated.outcomes_json()])
+        conn.execute(
+            "INSERT INTO validation_state VALUES (?, ?, ?, ?)",
+            [table, validated.fingerprint, run_id, validated.outcomes_json()],
+        )
     return None
 
 
 def _make_checks(step: str, tables: list[str]) -> dg.AssetChecksDefinition:
     """The checks of the tables one step writes, run as one step (a step costs Dagster
     events and a warehouse connection; eleven of them cost more than the validation)."""
+
     @dg.multi_asset_check(
-        name=f"{step}_checks", can_subset=True,
-        specs=[dg.AssetCheckSpec(CHECK_NAME, asset=dg.AssetKey(t), blocking=True,
-                                 description=f"Great Expectations suite of {t}: keys, labels, references, offsets, "
-                                             f"counts.") for t in tables])
+        name=f"{step}_checks",
+        can_subset=True,
+        specs=[
+            dg.AssetCheckSpec(
+                CHECK_NAME,
+                asset=dg.AssetKey(t),
+                blocking=True,
+                description=f"Great Expectations suite of {t}: keys, labels, references, offsets, counts.",
+            )
+            for t in tables
+        ],
+    )
     def _checks(context: dg.AssetCheckExecutionContext, settings: StancewireSettings):
         selected_keys = {key.asset_key.path[-1] for key in context.selected_asset_check_keys}
         selected = [t for t in tables if t in selected_keys]

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipeline.release import code_version
+from pipeline.fingerprints import code_version
 from pipeline.schema import TABLES
 from pipeline.warehouse import Warehouse, preview_markdown, row_count
 
@@ -16,14 +16,25 @@ CODE_VERSION = code_version()
 def table_spec(table: str, group: str, deps=(), kinds=("duckdb",)) -> dg.AssetSpec:
     """The asset spec of a warehouse table: key, stage group, description, column schema."""
     t = TABLES[table]
-    columns = dg.TableSchema(columns=[
-        dg.TableColumn(c.name, c.type.lower(), description=c.description,
-                       constraints=dg.TableColumnConstraints(nullable=c.nullable, unique=t.primary_key == (c.name,)))
-        for c in t.columns
-    ])
+    columns = dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                c.name,
+                c.type.lower(),
+                description=c.description,
+                constraints=dg.TableColumnConstraints(nullable=c.nullable, unique=t.primary_key == (c.name,)),
+            )
+            for c in t.columns
+        ]
+    )
     return dg.AssetSpec(
-        key=dg.AssetKey(table), group_name=group, description=f"{t.description} {t.grain}",
-        deps=[dg.AssetKey(d) for d in deps], kinds=set(kinds), owners=[OWNER], code_version=CODE_VERSION,
+        key=dg.AssetKey(table),
+        group_name=group,
+        description=f"{t.description} {t.grain}",
+        deps=[dg.AssetKey(d) for d in deps],
+        kinds=set(kinds),
+        owners=[OWNER],
+        code_version=CODE_VERSION,
         metadata={"dagster/column_schema": columns, "dagster/table_name": table},
     )
 

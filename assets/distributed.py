@@ -53,9 +53,12 @@ CELERY_JOB = "process_batch_files_celery"
 def _batch_job(name: str, executor_def: dg.ExecutorDefinition) -> dg.JobDefinition:
     """The per-batch assets as a partitioned job on `executor_def`, settings from the environment."""
     job = dg.define_asset_job(
-        name, selection=dg.AssetSelection.assets(*BATCH_ASSETS), partitions_def=BATCHES,
+        name,
+        selection=dg.AssetSelection.assets(*BATCH_ASSETS),
+        partitions_def=BATCHES,
         executor_def=executor_def,
-        description="Read, clean and parse one batch into staging files (no warehouse access).")
+        description="Read, clean and parse one batch into staging files (no warehouse access).",
+    )
     defs = dg.Definitions(assets=BATCH_ASSETS, jobs=[job], resources={"settings": StancewireSettings.from_env()})
     return defs.resolve_job_def(name)
 
@@ -83,19 +86,32 @@ class BatchRun:
     errors: list[str] = field(default_factory=list)
 
 
-def execute_batch(target: str, instance: dg.DagsterInstance, batch_id: str, folder: Path,
-                  run_config: dict | None = None) -> BatchRun:
+def execute_batch(
+    target: str, instance: dg.DagsterInstance, batch_id: str, folder: Path, run_config: dict | None = None
+) -> BatchRun:
     """One run of the per-batch job `target` ("multiprocess" or "celery") for one batch, in this process."""
     result = dg.execute_job(
-        dg.reconstructable(TARGETS[target]), instance, run_config=run_config, raise_on_error=False,
-        tags={PARTITION_TAG: batch_id, INPUT_DIR_TAG: str(Path(folder).resolve())})
-    errors = [f"step {e.step_key}: {e.step_failure_data.error.message.strip().splitlines()[0]}"
-              for e in result.all_events if e.is_step_failure and e.step_failure_data.error]
+        dg.reconstructable(TARGETS[target]),
+        instance,
+        run_config=run_config,
+        raise_on_error=False,
+        tags={PARTITION_TAG: batch_id, INPUT_DIR_TAG: str(Path(folder).resolve())},
+    )
+    errors = [
+        f"step {e.step_key}: {e.step_failure_data.error.message.strip().splitlines()[0]}"
+        for e in result.all_events
+        if e.is_step_failure and e.step_failure_data.error
+    ]
     return BatchRun(batch_id, result.run_id, result.success, errors)
 
 
-def run_batches(batches: Mapping[str, Path], instance: dg.DagsterInstance, executor: str = "multiprocess",
-                run_config: dict | None = None, timeout_s: float | None = None) -> dict[str, BatchRun]:
+def run_batches(
+    batches: Mapping[str, Path],
+    instance: dg.DagsterInstance,
+    executor: str = "multiprocess",
+    run_config: dict | None = None,
+    timeout_s: float | None = None,
+) -> dict[str, BatchRun]:
     """One run of the per-batch job per batch ({batch id: input folder}), all launched at
     once, each in its own process (as Dagster's run launcher does); returns when every run
     has ended. `instance` must be persistent: the runs report to it from other processes.
@@ -115,12 +131,21 @@ def run_batches(batches: Mapping[str, Path], instance: dg.DagsterInstance, execu
         try:
             for b, folder in batches.items():
                 out = Path(tmp) / f"{b}.json"
-                spec = json.dumps({"instance_ref": ref, "executor": executor, "batch_id": b,
-                                   "input_dir": str(Path(folder).resolve()), "run_config": run_config,
-                                   "result_path": str(out)})
+                spec = json.dumps(
+                    {
+                        "instance_ref": ref,
+                        "executor": executor,
+                        "batch_id": b,
+                        "input_dir": str(Path(folder).resolve()),
+                        "run_config": run_config,
+                        "result_path": str(out),
+                    }
+                )
                 # Its own process group, so that a timeout or an interrupt stops its step processes too.
-                procs[b] = (subprocess.Popen([sys.executable, "-m", "assets.distributed", spec],
-                                             start_new_session=True), out)
+                procs[b] = (
+                    subprocess.Popen([sys.executable, "-m", "assets.distributed", spec], start_new_session=True),
+                    out,
+                )
             runs = {}
             for b, (proc, out) in procs.items():
                 proc.wait(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
@@ -152,15 +177,20 @@ def _main() -> int:
     return 0
 
 
-def run_warehouse(settings: StancewireSettings, instance: dg.DagsterInstance | None = None) -> dg.ExecuteInProcessResult:
+def run_warehouse(
+    settings: StancewireSettings, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
     """The warehouse-wide part once, in this process (the single DuckDB writer): load every
     complete batch, code stances, build actors, run the checks and publish (unless
     settings.publish is off)."""
     from .definitions import build_definitions
 
     job = build_definitions(settings).resolve_job_def("rebuild_release")
-    return job.execute_in_process(instance=instance, raise_on_error=False,
-                                  run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    return job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
 
 
 if __name__ == "__main__":

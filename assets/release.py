@@ -19,30 +19,47 @@ def validation_summary(conn, run_id: str) -> tuple[dict, list[str]]:
     Tables this run did not validate (e.g. the release was launched alone) are validated now."""
     from expectations.suites import validate_table
 
-    done = {r[0] for r in conn.execute(
-        "SELECT DISTINCT table_name FROM validation_results WHERE run_id = ?", [run_id]).fetchall()}
+    done = {
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT table_name FROM validation_results WHERE run_id = ?", [run_id]
+        ).fetchall()
+    }
     for table in TABLES:
         if table not in done:
             record_outcomes(conn, run_id, table, validate_table(conn, table))
     summary, failures = {}, []
     for table, n, passed, failed_blocking, failed_nonblocking in conn.execute(
-            "SELECT table_name, count(*), count(*) FILTER (WHERE success), "
-            "count(*) FILTER (WHERE NOT success AND blocking), count(*) FILTER (WHERE NOT success AND NOT blocking) "
-            "FROM validation_results WHERE run_id = ? GROUP BY table_name ORDER BY table_name", [run_id]).fetchall():
-        summary[table] = {"expectations": n, "passed": passed, "failed_blocking": failed_blocking,
-                          "failed_nonblocking": failed_nonblocking}
+        "SELECT table_name, count(*), count(*) FILTER (WHERE success), "
+        "count(*) FILTER (WHERE NOT success AND blocking), count(*) FILTER (WHERE NOT success AND NOT blocking) "
+        "FROM validation_results WHERE run_id = ? GROUP BY table_name ORDER BY table_name",
+        [run_id],
+    ).fetchall():
+        summary[table] = {
+            "expectations": n,
+            "passed": passed,
+            "failed_blocking": failed_blocking,
+            "failed_nonblocking": failed_nonblocking,
+        }
     for table, expectation, column in conn.execute(
-            "SELECT table_name, expectation, column_name FROM validation_results "
-            "WHERE run_id = ? AND NOT success AND blocking ORDER BY table_name, expectation_no", [run_id]).fetchall():
+        "SELECT table_name, expectation, column_name FROM validation_results "
+        "WHERE run_id = ? AND NOT success AND blocking ORDER BY table_name, expectation_no",
+        [run_id],
+    ).fetchall():
         failures.append(f"{expectation}{' on ' + column if column else ''} failed on table {table}")
     return summary, failures
 
 
-@dg.asset(key=RELEASE, group_name=PUBLISH, deps=[dg.AssetKey(t) for t in RELEASED_TABLES],
-          kinds={"parquet"}, owners=[OWNER],
-          description="A published dataset version: data/releases/vX.Y.Z/ with one Parquet file per table, "
-                      "manifest.json (provenance, row counts, sha256) and a dataset card. Runs only when every "
-                      "blocking expectation passed; identical data makes no new version.")
+@dg.asset(
+    key=RELEASE,
+    group_name=PUBLISH,
+    deps=[dg.AssetKey(t) for t in RELEASED_TABLES],
+    kinds={"parquet"},
+    owners=[OWNER],
+    description="A published dataset version: data/releases/vX.Y.Z/ with one Parquet file per table, "
+    "manifest.json (provenance, row counts, sha256) and a dataset card. Runs only when every "
+    "blocking expectation passed; identical data makes no new version.",
+)
 def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSettings) -> dg.MaterializeResult:
     from importlib.metadata import version
     from pathlib import Path
@@ -55,8 +72,10 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
     with warehouse(settings).connect() as conn:
         summary, failures = validation_summary(conn, context.run_id)
         if failures:
-            raise dg.Failure(description="release blocked: " + "; ".join(failures[:5]),
-                             metadata={"failures": dg.MetadataValue.json(failures)})
+            raise dg.Failure(
+                description="release blocked: " + "; ".join(failures[:5]),
+                metadata={"failures": dg.MetadataValue.json(failures)},
+            )
         staging = settings.staging
         models = sorted({(staging.read_manifest(b) or {}).get("model") for b in staging.batches()} - {None})
         provenance = {
@@ -69,7 +88,11 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
         context.log.info(f"published {result.version} at {result.path}")
     else:
         context.log.info(f"data unchanged since {result.version}: no new version")
-    return dg.MaterializeResult(metadata={
-        "version": result.version, "new_version": result.created, "path": str(result.path),
-        "previous_version": result.previous or "",
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "version": result.version,
+            "new_version": result.created,
+            "path": str(result.path),
+            "previous_version": result.previous or "",
+        }
+    )

@@ -35,8 +35,9 @@ class StancewireSettings(dg.ConfigurableResource):
 
     @property
     def staging(self):
-        return staging_for({"warehouse": self.warehouse, "staging_dir": self.staging_dir,
-                            "parse_cache_dir": self.parse_cache_dir})
+        return staging_for(
+            {"warehouse": self.warehouse, "staging_dir": self.staging_dir, "parse_cache_dir": self.parse_cache_dir}
+        )
 
     @property
     def processes(self) -> int:

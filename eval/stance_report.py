@@ -2,7 +2,7 @@
 
 Run from the repository root:  .venv/bin/python -m eval.stance_report
 
-Each gold set is coded by the official evaluation path (`pipeline.evaluate.eval_stance`:
+Each gold set is coded by the official evaluation path (`cli.evaluate.eval_stance`:
 the real pipeline through Dagster into a temporary warehouse) and scored by the shared
 scorer (../shared/tools/stance_score.py). The page adds a confusion table (gold label
 against predicted label on the actor-target pairs found) and examples of errors grouped by
@@ -10,6 +10,7 @@ their cause, the cause read off the kept warehouse (quotes, speakers) and the go
 The gold files and texts are third-party data read in place; the page quotes only short
 evidence excerpts.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -38,34 +39,41 @@ class GoldSet:
 
 
 SETS = [
-    GoldSet("Seed article (ukraine-peacekeeping)", SHARED / "data" / "seed",
-            REPO / "data" / "codebooks" / "ukraine-peacekeeping.yaml",
-            SHARED / "data" / "stance-gold" / "seed.jsonl", None),
-    GoldSet("PolNeAR dev, 21 annotated articles (us-election-2016)", SHARED / "data" / "polnear" / "dev" / "text",
-            REPO / "data" / "codebooks" / "us-election-2016.yaml",
-            SHARED / "data" / "stance-gold" / "polnear-dev.jsonl",
-            SHARED / "data" / "stance-gold" / "polnear-dev-articles.txt"),
+    GoldSet(
+        "Seed article (ukraine-peacekeeping)",
+        SHARED / "data" / "seed",
+        REPO / "data" / "codebooks" / "ukraine-peacekeeping.yaml",
+        SHARED / "data" / "stance-gold" / "seed.jsonl",
+        None,
+    ),
+    GoldSet(
+        "PolNeAR dev, 21 annotated articles (us-election-2016)",
+        SHARED / "data" / "polnear" / "dev" / "text",
+        REPO / "data" / "codebooks" / "us-election-2016.yaml",
+        SHARED / "data" / "stance-gold" / "polnear-dev.jsonl",
+        SHARED / "data" / "stance-gold" / "polnear-dev-articles.txt",
+    ),
 ]
 
 # Why an error happens, by what the warehouse and the gold file show (first match wins).
 CAUSES = {
     "label": "Wrong label: the actor and target were linked, the cue or its negation read the other way.",
     "speaker": "Quote given to another speaker: the attribution extractor assigned the quote holding the "
-               "evidence to a different source, so its stance went to that source (upstream of stance coding).",
+    "evidence to a different source, so its stance went to that source (upstream of stance coding).",
     "naming": "Other holder for the evidence: the statement was found, but held by another actor or by a "
-              "description the scorer cannot match to the gold name (a super PAC rather than its funders, "
-              "\"A union ...\" for \"Association of ...\").",
+    "description the scorer cannot match to the gold name (a super PAC rather than its funders, "
+    '"A union ..." for "Association of ...").',
     "implicit": "Target not named: the evidence refers to the target only through context the resolver "
-                "does not follow (\"this guy\", a plan, the campaign's people).",
+    'does not follow ("this guy", a plan, the campaign\'s people).',
     "no_cue": "No listed cue: the position is implied (irony, reasons, a contrast, an act that takes a "
-              "side indirectly) rather than said with a support/opposition or judging word.",
+    "side indirectly) rather than said with a support/opposition or judging word.",
     "not_coded": "Not a gold statement: a cue and a target were linked for an actor the annotators did not "
-                 "code here (a headline, a reported rather than held view, a misparse).",
+    "code here (a headline, a reported rather than held view, a misparse).",
 }
 
 
 def _scorer():
-    from pipeline.evaluate import default_scorer
+    from cli.evaluate import default_scorer
 
     path = default_scorer("stance")
     spec = importlib.util.spec_from_file_location("stance_score", path)
@@ -80,27 +88,37 @@ def _load(path: Path) -> list[dict]:
 
 def run_set(gs: GoldSet, work: Path) -> dict:
     """Code a gold set through the pipeline, score it, and collect what the page needs."""
-    from pipeline.evaluate import eval_stance, score
+    from cli.evaluate import eval_stance, score
 
     out = work / "pred.jsonl"
     keep = work / "warehouse"
     eval_stance(gs.texts, [str(gs.codebook)], out, gs.gold, gs.articles_file, keep=keep)
     scope = ["--articles-file", str(gs.articles_file)] if gs.articles_file else ["--texts", str(gs.texts)]
     metrics = json.loads(score("stance", [str(gs.gold), str(out), *scope, "--json"]))
-    articles = ([line.strip().removesuffix(".txt") for line in gs.articles_file.read_text().splitlines() if line.strip()]
-                if gs.articles_file else [p.stem for p in gs.texts.glob("*.txt")])
+    articles = (
+        [line.strip().removesuffix(".txt") for line in gs.articles_file.read_text().splitlines() if line.strip()]
+        if gs.articles_file
+        else [p.stem for p in gs.texts.glob("*.txt")]
+    )
     gold = [g for g in _load(gs.gold) if g["article"] in set(articles)]
     pred = [p for p in _load(out) if p["article"] in set(articles)]
-    return {"metrics": metrics, "gold": gold, "pred": pred, "quotes": _quotes(keep / "warehouse.duckdb"),
-            "terms": _term_words(gs.codebook)}
+    return {
+        "metrics": metrics,
+        "gold": gold,
+        "pred": pred,
+        "quotes": _quotes(keep / "warehouse.duckdb"),
+        "terms": _term_words(gs.codebook),
+    }
 
 
 def _term_words(codebook: Path) -> dict[str, set[str]]:
     """Per target: the lower-case words of its codebook terms, without a plural -s."""
     from pipeline.codebooks import load_codebook
 
-    return {t.id: {w.lower().rstrip("s") for term in t.terms for w in term.split() if len(w) > 2}
-            for t in load_codebook(codebook).targets}
+    return {
+        t.id: {w.lower().rstrip("s") for term in t.terms for w in term.split() if len(w) > 2}
+        for t in load_codebook(codebook).targets
+    }
 
 
 def _quotes(warehouse: Path) -> dict[str, list[tuple[str, str, str | None]]]:
@@ -112,7 +130,8 @@ def _quotes(warehouse: Path) -> dict[str, list[tuple[str, str, str | None]]]:
         rows = conn.execute(
             "SELECT DISTINCT a.doc_name, q.content, s.name FROM quotes q JOIN articles a USING (article_id) "
             "LEFT JOIN (SELECT DISTINCT article_id, actor_id, name FROM article_actors) s "
-            "ON s.article_id = q.article_id AND s.actor_id = q.speaker_actor_id").fetchall()
+            "ON s.article_id = q.article_id AND s.actor_id = q.speaker_actor_id"
+        ).fetchall()
     finally:
         conn.close()
     out = defaultdict(list)
@@ -139,7 +158,9 @@ def analyse(result: dict, sc) -> tuple[Counter, list[tuple[str, str, dict, dict 
         for i, g in enumerate(gold):
             if i in used or g["article"] != p["article"] or g["target"] != p["target"] or g["stance"] != p["stance"]:
                 continue
-            if sc.same_actor(p, g) and (hit is None or (gold[hit]["certainty"] != "clear" and g["certainty"] == "clear")):
+            if sc.same_actor(p, g) and (
+                hit is None or (gold[hit]["certainty"] != "clear" and g["certainty"] == "clear")
+            ):
                 hit = i
         if hit is not None:
             used.add(hit)
@@ -154,8 +175,14 @@ def analyse(result: dict, sc) -> tuple[Counter, list[tuple[str, str, dict, dict 
         got = g["stance"] if g["stance"] in labels else (Counter(labels).most_common(1)[0][0] if labels else "none")
         confusion[(g["stance"], got)] += 1
         if i not in used:
-            errors.append((_fn_cause(g, pairs, pred, result["quotes"], result["terms"], sc), "missed", g,
-                           pairs[0] if pairs else None))
+            errors.append(
+                (
+                    _fn_cause(g, pairs, pred, result["quotes"], result["terms"], sc),
+                    "missed",
+                    g,
+                    pairs[0] if pairs else None,
+                )
+            )
     missed = [g for i, g in enumerate(gold) if i not in used and g["certainty"] == "clear"]
     for k, p in enumerate(pred):
         if k not in matched_pred:
@@ -174,10 +201,15 @@ def _fn_cause(g, pairs, pred, quotes, terms, sc) -> str:
     holding = [speaker for content, speaker in quotes.get(g["article"], []) if _overlap(g["evidence"], content)]
     if any(holding) and not any(speaker and sc.same_actor({"actor": speaker}, g) for speaker in holding):
         return "speaker"
-    if any(p["article"] == g["article"] and p["target"] == g["target"] and p["stance"] == g["stance"]
-           and _overlap(p["evidence"], g["evidence"]) for p in pred):
+    if any(
+        p["article"] == g["article"]
+        and p["target"] == g["target"]
+        and p["stance"] == g["stance"]
+        and _overlap(p["evidence"], g["evidence"])
+        for p in pred
+    ):
         return "naming"
-    words = {w.strip(".,;:!?\"“”()").lower() for w in g["evidence"].replace("’s", " ").replace("'s", " ").split()}
+    words = {w.strip('.,;:!?"“”()').lower() for w in g["evidence"].replace("’s", " ").replace("'s", " ").split()}
     if not {w.rstrip("s") for w in words} & terms.get(g["target"], set()) and not words & REFERRING:
         return "implicit"
     return "no_cue"
@@ -187,8 +219,13 @@ def _fp_cause(p, gold, missed, sc) -> str:
     same = [g for g in gold if g["article"] == p["article"] and g["target"] == p["target"] and sc.same_actor(p, g)]
     if same:
         return "label"
-    if any(g["article"] == p["article"] and g["target"] == p["target"] and g["stance"] == p["stance"]
-           and _overlap(g["evidence"], p["evidence"]) for g in missed):
+    if any(
+        g["article"] == p["article"]
+        and g["target"] == p["target"]
+        and g["stance"] == p["stance"]
+        and _overlap(g["evidence"], p["evidence"])
+        for g in missed
+    ):
         return "naming"
     return "not_coded"
 
@@ -200,7 +237,7 @@ def _pick(errors: list, n: int) -> list:
         by_cause[e[0]].append(e)
     order = sorted(by_cause, key=lambda c: -len(by_cause[c]))
     out, k = [], 0
-    while len(out) < n and any(by_cause[c][k:k + 1] for c in order):
+    while len(out) < n and any(by_cause[c][k : k + 1] for c in order):
         for c in order:
             if k < len(by_cause[c]) and len(out) < n:
                 out.append(by_cause[c][k])
@@ -210,7 +247,7 @@ def _pick(errors: list, n: int) -> list:
 
 def _short(text: str, n: int = 130) -> str:
     text = " ".join(text.split()).replace("|", "/")
-    return text if len(text) <= n else text[:n - 1] + "…"
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _set_name(gs: GoldSet) -> str:
@@ -235,30 +272,47 @@ def render(results: list[tuple[GoldSet, dict]], sc) -> str:
     confusions = []
     for gs, res in results:
         m = res["metrics"]
-        lines.append(f"| {gs.name} | {m['gold_clear']} | {m['predicted']} | {m['true_positive']} | "
-                     f"{m['false_positive']} | {m['precision']:.2f} | {m['recall']:.2f} | {m['f1']:.2f} | "
-                     f"{m['pairs_found']} | {m['label_accuracy']:.2f} |")
+        lines.append(
+            f"| {gs.name} | {m['gold_clear']} | {m['predicted']} | {m['true_positive']} | "
+            f"{m['false_positive']} | {m['precision']:.2f} | {m['recall']:.2f} | {m['f1']:.2f} | "
+            f"{m['pairs_found']} | {m['label_accuracy']:.2f} |"
+        )
         confusion, errors = analyse(res, sc)
         confusions.append((gs, confusion))
         all_errors += [(gs, *e) for e in errors]
-    lines += ["", "## Confusion (clear gold rows: gold label by predicted label)", "",
-              "A row counts once per clear gold statement: the predicted label of the same actor and",
-              "target (the gold one when any prediction agrees), or `none` when the pair was not found.", ""]
+    lines += [
+        "",
+        "## Confusion (clear gold rows: gold label by predicted label)",
+        "",
+        "A row counts once per clear gold statement: the predicted label of the same actor and",
+        "target (the gold one when any prediction agrees), or `none` when the pair was not found.",
+        "",
+    ]
     for gs, confusion in confusions:
-        lines += [f"**{gs.name}**", "", "| gold \\ predicted | " + " | ".join(LABELS) + " | none |",
-                  "|---|" + "---|" * (len(LABELS) + 1)]
+        lines += [
+            f"**{gs.name}**",
+            "",
+            "| gold \\ predicted | " + " | ".join(LABELS) + " | none |",
+            "|---|" + "---|" * (len(LABELS) + 1),
+        ]
         for g in LABELS:
             lines.append(f"| {g} | " + " | ".join(str(confusion[(g, p)]) for p in (*LABELS, "none")) + " |")
         lines.append("")
     counts = Counter((gs.name, cause) for gs, cause, *_ in all_errors)
-    lines += ["## Errors by cause", "",
-              "Every missed clear gold statement and every false alarm, by the cause the warehouse and the",
-              "gold file show (rules in `eval/stance_report.py`).", "",
-              "| cause | " + " | ".join(gs.name for gs, _ in results) + " |", "|---|" + "---|" * len(results)]
+    lines += [
+        "## Errors by cause",
+        "",
+        "Every missed clear gold statement and every false alarm, by the cause the warehouse and the",
+        "gold file show (rules in `eval/stance_report.py`).",
+        "",
+        "| cause | " + " | ".join(gs.name for gs, _ in results) + " |",
+        "|---|" + "---|" * len(results),
+    ]
     for cause, text in CAUSES.items():
         if any(counts[(gs.name, cause)] for gs, _ in results):
-            lines.append(f"| {text.split(':')[0]} | " + " | ".join(str(counts[(gs.name, cause)]) for gs, _ in results)
-                         + " |")
+            lines.append(
+                f"| {text.split(':')[0]} | " + " | ".join(str(counts[(gs.name, cause)]) for gs, _ in results) + " |"
+            )
     lines += ["", f"## {EXAMPLES} examples, grouped by cause", ""]
     picked = _pick([(cause, gs, kind, row, other) for gs, cause, kind, row, other in all_errors], EXAMPLES)
     current = None
@@ -274,8 +328,9 @@ def render(results: list[tuple[GoldSet, dict]], sc) -> str:
             extra = f" (predicted {other['stance']})" if other else ""
             lines.append(f"- missed{extra}, {_set_name(gs)}: {what}. Evidence: “{_short(row['evidence'])}”")
         else:
-            lines.append(f"- false alarm, {_set_name(gs)}: {what}, cue `{row.get('cue')}`. "
-                         f"Evidence: “{_short(row['evidence'])}”")
+            lines.append(
+                f"- false alarm, {_set_name(gs)}: {what}, cue `{row.get('cue')}`. Evidence: “{_short(row['evidence'])}”"
+            )
     lines.append("")
     return "\n".join(lines)
 
@@ -295,8 +350,10 @@ def main() -> int:
     (REPO / "eval" / "stance.md").write_text(page, encoding="utf-8")
     for gs, res in results:
         m = res["metrics"]
-        print(f"{gs.name}: P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.2f} "
-              f"label accuracy {m['label_accuracy']:.2f}")
+        print(
+            f"{gs.name}: P {m['precision']:.2f} R {m['recall']:.2f} F1 {m['f1']:.2f} "
+            f"label accuracy {m['label_accuracy']:.2f}"
+        )
     print(f"wrote {REPO / 'eval' / 'stance.md'}")
     return 0
 

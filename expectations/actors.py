@@ -3,7 +3,6 @@ built last, so these references are checked on it); country codes look like ISO3
 
 from .suites import Check, Frame, gx
 
-
 # Free-text columns this module's expectations read (others cross to pandas as flags).
 FRAME_COLUMNS = ("country",)
 

@@ -4,7 +4,6 @@ from pipeline.schema import READ_THEN_REJECTED
 
 from .suites import Check, Frame, gx
 
-
 # Free-text columns this module's expectations read (others cross to pandas as flags).
 FRAME_COLUMNS = ("text_sha256", "language")
 

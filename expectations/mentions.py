@@ -11,6 +11,8 @@ def expectations(conn):
     derived = ['substring(a."text", t.char_start + 1, t.char_end - t.char_start) = t."text" AS text_matches_offsets']
     checks = [
         Check(E.ExpectColumnValuesToBeInSet(column="text_matches_offsets", value_set=[True])),
-        Check(E.ExpectTableRowCountToBeBetween(max_value=MAX_MENTIONS_PER_ARTICLE * max(n_articles, 1)), blocking=False),
+        Check(
+            E.ExpectTableRowCountToBeBetween(max_value=MAX_MENTIONS_PER_ARTICLE * max(n_articles, 1)), blocking=False
+        ),
     ]
     return derived, checks, []

@@ -7,8 +7,10 @@ MAX_QUOTES_PER_ARTICLE = 1000
 
 
 def _matches(text_col: str, start: str, end: str) -> str:
-    return (f'CASE WHEN t.{text_col} IS NULL THEN NULL ELSE substring(a."text", t.{start} + 1, '
-            f't.{end} - t.{start}) = t.{text_col} END AS {text_col}_matches_offsets')
+    return (
+        f'CASE WHEN t.{text_col} IS NULL THEN NULL ELSE substring(a."text", t.{start} + 1, '
+        f"t.{end} - t.{start}) = t.{text_col} END AS {text_col}_matches_offsets"
+    )
 
 
 def expectations(conn):

@@ -2,9 +2,9 @@
 
 from .suites import Check, gx
 
-
 # Free-text columns this module's expectations read (others cross to pandas as flags).
 FRAME_COLUMNS = ("detail",)
+
 
 def expectations(conn):
     E = gx().expectations

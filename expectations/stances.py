@@ -3,7 +3,6 @@ has a cue and a confidence in [0, 1], and its target exists in its codebook."""
 
 from .suites import Check, gx
 
-
 # Tables this module's frames read besides the table and what it references (see suites.reads).
 READS = ("codebook_targets",)
 
@@ -12,7 +11,7 @@ def expectations(conn):
     E = gx().expectations
     derived = [
         'substring(a."text", t.evidence_char_start + 1, t.evidence_char_end - t.evidence_char_start) = t.evidence '
-        'AS evidence_matches_offsets',
+        "AS evidence_matches_offsets",
         "length(trim(t.evidence)) > 0 AS evidence_not_empty",
         "length(trim(t.cue)) > 0 AS cue_not_empty",
         "EXISTS (SELECT 1 FROM codebook_targets c WHERE c.codebook = t.codebook AND c.target = t.target "

@@ -29,6 +29,7 @@ needs neither GX nor the validator.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib
@@ -47,9 +48,15 @@ TABLE_LEVEL = ("ExpectTableRowCountToBeBetween",)
 UNIQUENESS = ("ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique")
 # Expectations that hold for a frame when they hold for each of its slices. A frame with any
 # other kind (a mean, distinct values, ordering...) is validated whole.
-ROW_WISE = ("ExpectColumnValuesToNotBeNull", "ExpectColumnValuesToBeInSet", "ExpectColumnValuesToBeBetween",
-            "ExpectColumnPairValuesAToBeGreaterThanB", "ExpectColumnPairValuesToBeEqual",
-            "ExpectColumnValuesToMatchRegex", "ExpectColumnValueLengthsToBeBetween")
+ROW_WISE = (
+    "ExpectColumnValuesToNotBeNull",
+    "ExpectColumnValuesToBeInSet",
+    "ExpectColumnValuesToBeBetween",
+    "ExpectColumnPairValuesAToBeGreaterThanB",
+    "ExpectColumnPairValuesToBeEqual",
+    "ExpectColumnValuesToMatchRegex",
+    "ExpectColumnValueLengthsToBeBetween",
+)
 LARGE_COLUMNS = {("articles", "raw_text"), ("articles", "text"), ("raw_articles", "raw_text")}
 # References to actors are checked on the actors table itself (actors is built last).
 DEFERRED_REFERENCES = {"actors"}
@@ -168,8 +175,13 @@ def main_frame(table: Table) -> TableFrame:
             if not c.nullable:
                 checks.append(Check(E.ExpectColumnValuesToNotBeNull(column=c.name + "__length")))
             continue
-        free_text = (c.type == "VARCHAR" and not c.values and not c.references and c.name not in table.primary_key
-                     and c.name not in keep)
+        free_text = (
+            c.type == "VARCHAR"
+            and not c.values
+            and not c.references
+            and c.name not in table.primary_key
+            and c.name not in keep
+        )
         if free_text:
             if not c.nullable:
                 select.append(f"t.{_q(c.name)} IS NOT NULL AS {_q(c.name + '__present')}")
@@ -183,8 +195,10 @@ def main_frame(table: Table) -> TableFrame:
         if c.references and c.references[0] not in DEFERRED_REFERENCES:
             parent, pcol = c.references
             derived = f"{c.name}_in_{parent}"
-            select.append(f"CASE WHEN t.{_q(c.name)} IS NULL THEN NULL ELSE t.{_q(c.name)} IN "
-                          f"(SELECT {_q(pcol)} FROM {_q(parent)}) END AS {_q(derived)}")
+            select.append(
+                f"CASE WHEN t.{_q(c.name)} IS NULL THEN NULL ELSE t.{_q(c.name)} IN "
+                f"(SELECT {_q(pcol)} FROM {_q(parent)}) END AS {_q(derived)}"
+            )
             checks.append(Check(E.ExpectColumnValuesToBeInSet(column=derived, value_set=[True])))
     if len(table.primary_key) == 1:
         checks.append(Check(E.ExpectColumnValuesToBeUnique(column=table.primary_key[0])))
@@ -194,8 +208,10 @@ def main_frame(table: Table) -> TableFrame:
     pairs = list(table.offset_pairs) + [(a, b) for a, b in table.raw_offset_pairs]
     if pairs and "article_id" in table.column_names:
         # lengths once per article, not once per row (length() reads the whole text)
-        join = (' LEFT JOIN (SELECT article_id, n_chars, length(raw_text) AS raw_chars, "text" FROM articles) a '
-                "ON a.article_id = t.article_id")
+        join = (
+            ' LEFT JOIN (SELECT article_id, n_chars, length(raw_text) AS raw_chars, "text" FROM articles) a '
+            "ON a.article_id = t.article_id"
+        )
         select.append("a.n_chars AS article_n_chars")
         select.append("a.raw_chars AS article_raw_chars")
         for start, end in table.offset_pairs:
@@ -203,8 +219,9 @@ def main_frame(table: Table) -> TableFrame:
         for start, end in table.raw_offset_pairs:
             checks += _offset_checks(start, end, "article_raw_chars")
     order = ", ".join(f"t.{_q(k)}" for k in table.primary_key)
-    return TableFrame(t, "", checks, select=select, source=f"{_q(t)} t{join}", order=order, table=t,
-                      key=list(table.primary_key))
+    return TableFrame(
+        t, "", checks, select=select, source=f"{_q(t)} t{join}", order=order, table=t, key=list(table.primary_key)
+    )
 
 
 def _offset_checks(start: str, end: str, length_col: str) -> list[Check]:
@@ -212,8 +229,14 @@ def _offset_checks(start: str, end: str, length_col: str) -> list[Check]:
     skip = "either_value_is_missing"
     return [
         Check(E.ExpectColumnValuesToBeBetween(column=start, min_value=0)),
-        Check(E.ExpectColumnPairValuesAToBeGreaterThanB(column_A=end, column_B=start, or_equal=True, ignore_row_if=skip)),
-        Check(E.ExpectColumnPairValuesAToBeGreaterThanB(column_A=length_col, column_B=end, or_equal=True, ignore_row_if=skip)),
+        Check(
+            E.ExpectColumnPairValuesAToBeGreaterThanB(column_A=end, column_B=start, or_equal=True, ignore_row_if=skip)
+        ),
+        Check(
+            E.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=length_col, column_B=end, or_equal=True, ignore_row_if=skip
+            )
+        ),
     ]
 
 
@@ -266,8 +289,11 @@ def validate_table(conn, table: str) -> list[Outcome]:
             # batch it loaded (BatchManager's cache has no bound).
             source = context.data_sources.add_pandas(f"{table}_{n}_{k}_{uuid.uuid4().hex[:8]}")
             try:
-                batch = source.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("slice").get_batch(
-                    batch_parameters={"dataframe": df})
+                batch = (
+                    source.add_dataframe_asset("frame")
+                    .add_batch_definition_whole_dataframe("slice")
+                    .get_batch(batch_parameters={"dataframe": df})
+                )
                 suite = G.ExpectationSuite(name=frame.name)
                 for i in checks:
                     expectation = frame.checks[i].expectation
@@ -276,9 +302,12 @@ def validate_table(conn, table: str) -> list[Outcome]:
                 result = batch.validate(suite, result_format="BOOLEAN_ONLY")
                 if not result.success:  # details (observed values, unexpected rows and their keys) only on failure
                     keys = [k for k in getattr(frame, "key", ()) if k in df.columns]
-                    result = batch.validate(suite, result_format={"result_format": "SUMMARY",
-                                                                  "unexpected_index_column_names": keys}
-                                            if keys else "SUMMARY")
+                    result = batch.validate(
+                        suite,
+                        result_format={"result_format": "SUMMARY", "unexpected_index_column_names": keys}
+                        if keys
+                        else "SUMMARY",
+                    )
                 # GX returns results grouped by column, not in the suite's order: the check
                 # index travels in each expectation's meta.
                 if len(result.results) != len(checks):  # GX merges expectations equal but for meta
@@ -305,10 +334,8 @@ def _release_memory() -> None:
 
     gc.collect()
     libc = ctypes.util.find_library("c")
-    try:
+    with contextlib.suppress(OSError, AttributeError, TypeError):
         ctypes.CDLL(libc).malloc_trim(0)
-    except (OSError, AttributeError, TypeError):
-        pass
 
 
 def _kind(check: Check) -> str:
@@ -326,8 +353,11 @@ def _slices(conn, frame: Frame):
         return
     if isinstance(frame, TableFrame):
         rows = conn.execute(f"SELECT count(*) FROM {_q(frame.table)}").fetchone()[0]
-        by_key = all(_unique_columns(c.expectation) == set(frame.key)
-                     for c, kind in zip(frame.checks, kinds) if kind in UNIQUENESS)
+        by_key = all(
+            _unique_columns(c.expectation) == set(frame.key)
+            for c, kind in zip(frame.checks, kinds)
+            if kind in UNIQUENESS
+        )
         if rows <= SLICE_ROWS or not by_key:  # (uniqueness of other columns needs the whole frame)
             yield everything, conn.execute(frame.sql).df(), False
             return
@@ -347,8 +377,11 @@ def _slices(conn, frame: Frame):
     cursor = conn.cursor()  # its own result: the connection's last one may be unfinished
     try:
         relation = cursor.sql(frame.sql)
-        reader = (relation.to_arrow_reader if hasattr(relation, "to_arrow_reader")  # DuckDB 2
-                  else relation.fetch_record_batch)(SLICE_ROWS)
+        reader = (
+            relation.to_arrow_reader
+            if hasattr(relation, "to_arrow_reader")  # DuckDB 2
+            else relation.fetch_record_batch
+        )(SLICE_ROWS)
         batches = 0
         for record_batch in reader:
             batches += 1
@@ -368,9 +401,11 @@ def _outcome(table: str, frame: Frame, check: Check, slices: list) -> Outcome:
     cfg = slices[0].expectation_config
     kwargs = cfg.kwargs
     frame_keys = set(getattr(frame, "key", ()) or ())
-    column = kwargs.get("column") or (
-        f"{kwargs.get('column_A')}>={kwargs.get('column_B')}" if "column_A" in kwargs else None) or (
-        ",".join(kwargs["column_list"]) if "column_list" in kwargs else None)
+    column = (
+        kwargs.get("column")
+        or (f"{kwargs.get('column_A')}>={kwargs.get('column_B')}" if "column_A" in kwargs else None)
+        or (",".join(kwargs["column_list"]) if "column_list" in kwargs else None)
+    )
     failed = [res for res in slices if not res.success]
     counts = [(res.result or {}).get("unexpected_count") for res in slices]
     unexpected = sum(c for c in counts if c is not None) if any(c is not None for c in counts) else None
@@ -382,21 +417,32 @@ def _outcome(table: str, frame: Frame, check: Check, slices: list) -> Outcome:
         if r.get("observed_value") not in (None, []) and (failed or r["observed_value"] != 0):
             details.setdefault("observed_value", _jsonable(r["observed_value"]))
         if r.get("partial_unexpected_index_list"):  # the keys of the first unexpected rows
-            details["sample_keys"] = (details.get("sample_keys", []) + [
-                {k: v for k, v in _jsonable(row).items() if k in frame_keys}
-                for row in r["partial_unexpected_index_list"] if isinstance(row, dict)])[:5]
+            details["sample_keys"] = (
+                details.get("sample_keys", [])
+                + [
+                    {k: v for k, v in _jsonable(row).items() if k in frame_keys}
+                    for row in r["partial_unexpected_index_list"]
+                    if isinstance(row, dict)
+                ]
+            )[:5]
         if unexpected:
             details["unexpected_count"] = unexpected
         if r.get("partial_unexpected_list"):
-            details["partial_unexpected_list"] = (details.get("partial_unexpected_list", [])
-                                                  + _jsonable(r["partial_unexpected_list"]))[:10]
+            details["partial_unexpected_list"] = (
+                details.get("partial_unexpected_list", []) + _jsonable(r["partial_unexpected_list"])
+            )[:10]
         if res.exception_info and res.exception_info.get("raised_exception"):
             details.setdefault("exception", str(res.exception_info.get("exception_message"))[:300])
     if len(slices) > 1:
         details["slices"] = len(slices)
     return Outcome(
-        table=table, frame=frame.name, expectation=cfg.type, column=column, success=not failed,
-        blocking=check.blocking, unexpected_count=unexpected,
+        table=table,
+        frame=frame.name,
+        expectation=cfg.type,
+        column=column,
+        success=not failed,
+        blocking=check.blocking,
+        unexpected_count=unexpected,
         details=_bounded_json(details),
     )
 
@@ -446,8 +492,9 @@ def _library_versions() -> str:
     return ",".join(f"{p}={version(p)}" for p in ("great_expectations", "pandas", "duckdb"))
 
 
-def unchanged(conn, tables: list[str], code_version: str,
-              prior: dict[str, tuple[str, str, list[Outcome]]]) -> tuple[dict[str, Validated], dict[str, str]]:
+def unchanged(
+    conn, tables: list[str], code_version: str, prior: dict[str, tuple[str, str, list[Outcome]]]
+) -> tuple[dict[str, Validated], dict[str, str]]:
     """The tables whose last outcomes still hold ({table: Validated, reused}) and the
     fingerprints of the others ({table: fingerprint}). `prior`: {table: (fingerprint, run
     id, outcomes)} of each table's last validation. Needs no GX; hashes each table once."""

@@ -28,8 +28,16 @@ from .lexicon import country_code, country_lookup, country_name, slug, table, wo
 
 PERSON_LABELS = {"PERSON"}
 PLACE_LABELS = {"GPE", "LOC", "NORP", "FAC"}
-SINGULAR_PRONOUNS = {"he": "m", "him": "m", "his": "m", "himself": "m",
-                     "she": "f", "her": "f", "hers": "f", "herself": "f"}
+SINGULAR_PRONOUNS = {
+    "he": "m",
+    "him": "m",
+    "his": "m",
+    "himself": "m",
+    "she": "f",
+    "her": "f",
+    "hers": "f",
+    "herself": "f",
+}
 INDEFINITE = {"a", "an", "one", "another", "some", "several", "many", "two", "three", "other", "few"}
 _NP_POS = {"PROPN", "NOUN", "ADJ", "NUM"}
 
@@ -100,8 +108,7 @@ class ArticleActors:
         doc = self.doc
         for ent in doc.ents:
             label, source = self._fixed_label(ent)
-            self.mentions.append(Mention(ent.start_char, ent.end_char, ent.start, ent.end,
-                                         ent.text, label, source))
+            self.mentions.append(Mention(ent.start_char, ent.end_char, ent.start, ent.end, ent.text, label, source))
         self._cluster_people()
         self._people_tagged_as_organisations()
         for person, pronoun in self._bosses:  # "His Defence Minister Boris Pistorius": his boss's country
@@ -134,7 +141,7 @@ class ArticleActors:
 
     def _cluster_people(self) -> None:
         people = [m for m in self.mentions if m.label in PERSON_LABELS]
-        named = [(m, self._name_tokens(self.doc[m.tok_start:m.tok_end])) for m in people]
+        named = [(m, self._name_tokens(self.doc[m.tok_start : m.tok_end])) for m in people]
         named = [(m, n) for m, n in named if n]
         for m, name in named:
             if len(name) < 2:
@@ -162,6 +169,7 @@ class ArticleActors:
         criticized ... for his wife Hillary Clinton. ... Clinton said" is Bill); in the
         title, the body's most mentioned such person. A word no earlier mention explains
         starts a person of its own."""
+
         def named_by(p: _Person, k: int) -> bool:
             return any((len(q) > 1 and q[k].lower() == word) or (len(q) == 1 and q[0].lower() == word) for q in p.names)
 
@@ -182,12 +190,20 @@ class ArticleActors:
         for m in self.mentions:
             if m.label != "ORG" or country_lookup(m.text)[0]:
                 continue
-            name = self._name_tokens(self.doc[m.tok_start:m.tok_end])
+            name = self._name_tokens(self.doc[m.tok_start : m.tok_end])
             if not name or not all(w[:1].isupper() for w in name):
                 continue
-            person = next((p for p in self._persons if any(
-                _same_person(name, q) if len(name) > 1 else (len(q) > 1 and name[0].lower() == q[-1].lower())
-                for q in p.names)), None)
+            person = next(
+                (
+                    p
+                    for p in self._persons
+                    if any(
+                        _same_person(name, q) if len(name) > 1 else (len(q) > 1 and name[0].lower() == q[-1].lower())
+                        for q in p.names
+                    )
+                ),
+                None,
+            )
             if person is not None:
                 m.label, m.label_source = "PERSON", "pattern"
                 self._attach(person, m, name)
@@ -195,7 +211,7 @@ class ArticleActors:
     def _attach(self, person: _Person, m: Mention, name: tuple[str, ...]) -> None:
         person.names.append(name)
         person.positions.append(m.tok_start)
-        if self.doc[m.tok_start:m.tok_end].root.dep_ in ("nsubj", "nsubjpass"):
+        if self.doc[m.tok_start : m.tok_end].root.dep_ in ("nsubj", "nsubjpass"):
             person.subjects.add(m.tok_start)
         for t in (self.doc[m.tok_start], self.doc[m.tok_start - 1] if m.tok_start else None):
             if t is not None and t.lower_ in self._gender_words and person.gender is None:
@@ -226,7 +242,12 @@ class ArticleActors:
             if key is None:
                 continue
             before = phrase[0].i - 1
-            if country is None and before >= 0 and doc[before].tag_ == "PRP$" and doc[before].lower_ in SINGULAR_PRONOUNS:
+            if (
+                country is None
+                and before >= 0
+                and doc[before].tag_ == "PRP$"
+                and doc[before].lower_ in SINGULAR_PRONOUNS
+            ):
                 self._bosses.append((person, before))
             self._role_attachments.append((key, country, person, tok_start))
             if country and person.country is None:
@@ -267,7 +288,11 @@ class ArticleActors:
         words = [tokens[k].lemma_.lower()]
         if k > 0:
             prev = tokens[k - 1]
-            if prev.pos_ in ("NOUN", "ADJ", "PROPN") and not country_code(prev.text) and prev.ent_type_ not in PLACE_LABELS | {"ORG"}:
+            if (
+                prev.pos_ in ("NOUN", "ADJ", "PROPN")
+                and not country_code(prev.text)
+                and prev.ent_type_ not in PLACE_LABELS | {"ORG"}
+            ):
                 words.insert(0, prev.lower_)
         return " ".join(words), self._country_in(tokens)
 
@@ -302,7 +327,7 @@ class ArticleActors:
             if code and how == "name":
                 return self._country_actor(code)
             name = _strip_the(m.text)
-            country = code or self._country_in(self.doc[m.tok_start:m.tok_end])
+            country = code or self._country_in(self.doc[m.tok_start : m.tok_end])
             return self._add_actor(Actor(f"organization:{slug(name)}", name, "organization", country))
         if m.label == "NORP" and m.text.lower().endswith("s") and not code:
             name = _strip_the(m.text)
@@ -329,15 +354,20 @@ class ArticleActors:
         if len(span) == 1 and root.lower_ in SINGULAR_PRONOUNS:
             person = self._pronoun(root.i)
             return Resolution(person.actor_id if person else None, "pronoun" if person else "unresolved")
-        person = self._person_at.get(root.i) or next((self._person_at[t.i] for t in span if t.i in self._person_at), None)
+        person = self._person_at.get(root.i) or next(
+            (self._person_at[t.i] for t in span if t.i in self._person_at), None
+        )
         if person is not None and (root.i in self._person_at or root.pos_ == "PROPN"):
             return Resolution(person.actor_id, "name")
         for m in self.mentions:
             if m.tok_start <= root.i < m.tok_end and m.actor_id:
                 return Resolution(m.actor_id, "name")
         first = span[0].lower_
-        if first not in INDEFINITE and (root.lemma_.lower() in self._roles or root.lower_ in self._roles) \
-                and root.tag_ not in ("NNS", "NNPS"):
+        if (
+            first not in INDEFINITE
+            and (root.lemma_.lower() in self._roles or root.lower_ in self._roles)
+            and root.tag_ not in ("NNS", "NNPS")
+        ):
             person = self._role(span)
             if person is not None:
                 return Resolution(person.actor_id, "role")
@@ -355,8 +385,9 @@ class ArticleActors:
         return Resolution(self._description(span), "description")
 
     def _person_by_word(self, word: str, near: int) -> _Person | None:
-        candidates = [p for p in self._persons if any(len(q) > 1 and word in (q[0].lower(), q[-1].lower())
-                                                      for q in p.names)]
+        candidates = [
+            p for p in self._persons if any(len(q) > 1 and word in (q[0].lower(), q[-1].lower()) for q in p.names)
+        ]
         if not candidates:
             return None
         return min(candidates, key=lambda p: min((near - i if i < near else 10_000 + i - near) for i in p.positions))
@@ -370,9 +401,8 @@ class ArticleActors:
                 continue
             if not (key == k or key.split()[-1] == k.split()[-1] and (country or len(key.split()) == 1)):
                 continue
-            if pos < span.start or sent.start <= pos < sent.end:
-                if best is None or pos > best[1]:
-                    best = (person, pos)
+            if (pos < span.start or sent.start <= pos < sent.end) and (best is None or pos > best[1]):
+                best = (person, pos)
         if best:
             return best[0]
         if country:
@@ -382,7 +412,7 @@ class ArticleActors:
         return self._recent_person(span.start, max_sentences=2)
 
     def _is_definite_role(self, t) -> bool:
-        """"the Prime Minister", "Russia's foreign minister": a singular role noun with a
+        """ "the Prime Minister", "Russia's foreign minister": a singular role noun with a
         definite determiner or a possessor."""
         if t.tag_ not in ("NN", "NNP") or (t.lemma_.lower() not in self._roles and t.lower_ not in self._roles):
             return False
@@ -392,14 +422,15 @@ class ArticleActors:
         if t.i not in self._pronoun_memo:
             self._pronoun_memo[t.i] = None
             left = min(c.i for c in t.subtree if c.i <= t.i)
-            self._pronoun_memo[t.i] = self._role(self.doc[left:t.i + 1])
+            self._pronoun_memo[t.i] = self._role(self.doc[left : t.i + 1])
         return self._pronoun_memo[t.i]
 
     def _pronoun(self, i: int) -> _Person | None:
         if i not in self._pronoun_memo:
             self._pronoun_memo[i] = None  # guards against cycles
-            self._pronoun_memo[i] = self._recent_person(i, max_sentences=3, gender=SINGULAR_PRONOUNS[
-                self.doc[i].lower_])
+            self._pronoun_memo[i] = self._recent_person(
+                i, max_sentences=3, gender=SINGULAR_PRONOUNS[self.doc[i].lower_]
+            )
         return self._pronoun_memo[i]
 
     def _recent_person(self, i: int, max_sentences: int, gender: str | None = None) -> _Person | None:
@@ -417,7 +448,7 @@ class ArticleActors:
         for k, s in enumerate(sents):
             end = i if k == 0 else s.end
             cands = []
-            for t in doc[s.start:end]:
+            for t in doc[s.start : end]:
                 p = self._person_at.get(t.i)
                 if p is None and t.lower_ in SINGULAR_PRONOUNS and t.i != i and t.i < i:
                     p = self._pronoun(t.i)
@@ -427,7 +458,9 @@ class ArticleActors:
                     cands.append((t, p))
             if not cands:
                 continue
-            subjects = [p for t, p in cands if t.dep_ in ("nsubj", "nsubjpass") or t.head.dep_ in ("nsubj", "nsubjpass")]
+            subjects = [
+                p for t, p in cands if t.dep_ in ("nsubj", "nsubjpass") or t.head.dep_ in ("nsubj", "nsubjpass")
+            ]
             if subjects:
                 return subjects[0]
             return cands[-1][1] if k == 0 else cands[0][1]
@@ -443,8 +476,11 @@ class ArticleActors:
         name ("Clinton's campaign") is written with that name in full and gets an id shared
         across articles; other descriptions are article-scoped."""
         root = span.root
-        if root.lemma_.lower() in self._organizations or root.lower_ in self._organizations or (
-                root.pos_ == "PROPN" and root.ent_type_ and root.ent_type_ != "PERSON"):
+        if (
+            root.lemma_.lower() in self._organizations
+            or root.lower_ in self._organizations
+            or (root.pos_ == "PROPN" and root.ent_type_ and root.ent_type_ != "PERSON")
+        ):
             kind = "organization"  # "the Clinton campaign", "the Arizona Republic" (a name NER took for a place)
         elif root.tag_ in ("NNS", "NNPS") or root.lower_ in self._groups:
             kind = "group"

@@ -50,8 +50,7 @@ class AlignmentBuilder:
         self._parts.append(text)
         self._length += len(text)
         prev = self._segments[-1] if self._segments else None
-        if (is_copy and prev is not None and prev.is_copy and prev.clean_end == start
-                and prev.raw_end == raw_start):
+        if is_copy and prev is not None and prev.is_copy and prev.clean_end == start and prev.raw_end == raw_start:
             self._segments[-1] = Segment(prev.clean_start, self._length, prev.raw_start, raw_end, True)
         else:
             self._segments.append(Segment(start, self._length, raw_start, raw_end, is_copy))
@@ -104,8 +103,7 @@ class Alignment:
 
     def rows(self) -> list[tuple[int, int, int, int, int, bool]]:
         """(segment_no, clean_start, clean_end, raw_start, raw_end, is_copy) rows."""
-        return [(i, s.clean_start, s.clean_end, s.raw_start, s.raw_end, s.is_copy)
-                for i, s in enumerate(self.segments)]
+        return [(i, s.clean_start, s.clean_end, s.raw_start, s.raw_end, s.is_copy) for i, s in enumerate(self.segments)]
 
     @classmethod
     def from_rows(cls, rows) -> Alignment:

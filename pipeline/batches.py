@@ -24,10 +24,10 @@ from pathlib import Path
 
 import polars as pl
 
+from . import workers
 from .alignment import Alignment
 from .clean import clean_text
 from .ingest import SNIPPET_CHARS, Rejection, ingest_folder
-from . import workers
 from .staging import BATCH_MANIFEST, Staging
 from .workers import WorkerConfig, run_chunks
 
@@ -64,8 +64,9 @@ def _fingerprint(*parts) -> str:
 # ---------------------------------------------------------------------- files
 
 
-def stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str,
-                languages: tuple[str, ...] = ("en",)) -> BatchReport:
+def stage_files(
+    input_dir: Path, batch_id: str, staging: Staging, code_fp: str, languages: tuple[str, ...] = ("en",)
+) -> BatchReport:
     """Ingest and clean the batch's folder into staging (skipped when input, code and the
     accepted `languages` are unchanged), holding the batch's lock: runs of one batch at once
     (sensor and CLI, retries) wait in turn. A record in another language is kept as read
@@ -75,8 +76,9 @@ def stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str,
         return _stage_files(input_dir, batch_id, staging, code_fp, tuple(languages))
 
 
-def _stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str,
-                 languages: tuple[str, ...]) -> BatchReport:
+def _stage_files(
+    input_dir: Path, batch_id: str, staging: Staging, code_fp: str, languages: tuple[str, ...]
+) -> BatchReport:
     from .language import detect, detector_version
 
     if not input_dir.is_dir():
@@ -84,9 +86,15 @@ def _stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str,
     result = ingest_folder(input_dir, batch_id)
     input_fp = _fingerprint(
         [(r.source_file, r.record_no, r.record_sha256) for r in result.records],
-        [(r.source_file, r.record_no, r.reason) for r in result.rejections], languages, detector_version())
-    report = BatchReport(batch_id, rejections=list(result.rejections),
-                         counts={"records": len(result.records), "rejections": len(result.rejections)})
+        [(r.source_file, r.record_no, r.reason) for r in result.rejections],
+        languages,
+        detector_version(),
+    )
+    report = BatchReport(
+        batch_id,
+        rejections=list(result.rejections),
+        counts={"records": len(result.records), "rejections": len(result.rejections)},
+    )
     manifest = staging.read_manifest(batch_id)
     if manifest and manifest.get("input_fp") == input_fp and manifest.get("files_code_fp") == code_fp:
         report.skipped = True
@@ -97,43 +105,93 @@ def _stage_files(input_dir: Path, batch_id: str, staging: Staging, code_fp: str,
         (staging.batch_dir(batch_id) / BATCH_MANIFEST).unlink()
     staging.start_stage(batch_id, FILE_TABLES + NLP_TABLES)
     for part, start in enumerate(range(0, max(len(result.records), 1), CHUNK)):
-        chunk = result.records[start:start + CHUNK]
+        chunk = result.records[start : start + CHUNK]
         records, cleaned, alignment = [], [], []
         for r in chunk:
-            records.append({
-                "batch_id": r.batch_id, "source_file": r.source_file, "record_no": r.record_no,
-                "input_format": r.input_format, "encoding": r.encoding, "external_id": r.external_id,
-                "title": r.title, "outlet": r.outlet, "author": r.author, "url": r.url,
-                "published_at": r.published_at, "raw_text": r.raw_text, "record_sha256": r.record_sha256,
-            })
+            records.append(
+                {
+                    "batch_id": r.batch_id,
+                    "source_file": r.source_file,
+                    "record_no": r.record_no,
+                    "input_format": r.input_format,
+                    "encoding": r.encoding,
+                    "external_id": r.external_id,
+                    "title": r.title,
+                    "outlet": r.outlet,
+                    "author": r.author,
+                    "url": r.url,
+                    "published_at": r.published_at,
+                    "raw_text": r.raw_text,
+                    "record_sha256": r.record_sha256,
+                }
+            )
             c = clean_text(r.raw_text, has_title_line=r.input_format in ("txt", "html"))
             language = detect(c.text, languages)
             if language.refused:  # read (in raw_articles), not an article
-                report.rejections.append(Rejection(r.batch_id, r.source_file, r.record_no, UNSUPPORTED_LANGUAGE,
-                                                   language.describe(languages), c.text[:SNIPPET_CHARS]))
+                report.rejections.append(
+                    Rejection(
+                        r.batch_id,
+                        r.source_file,
+                        r.record_no,
+                        UNSUPPORTED_LANGUAGE,
+                        language.describe(languages),
+                        c.text[:SNIPPET_CHARS],
+                    )
+                )
                 continue
             sha = c.text_sha256
-            cleaned.append({
-                "batch_id": r.batch_id, "source_file": r.source_file, "record_no": r.record_no,
-                "article_id": candidate_article_id(r.external_id, sha), "doc_name": r.doc_name,
-                "title": (c.title or r.title) if r.input_format == "txt" else r.title,
-                "outlet": r.outlet or c.outlet, "author": r.author or c.author,
-                "original_source": c.original_source, "text": c.text, "text_sha256": sha,
-                "n_chars": len(c.text), "n_paragraphs": c.n_paragraphs, "language": language.language,
-                "cleaning": ",".join(c.repairs),
-            })
-            alignment += [{"batch_id": r.batch_id, "source_file": r.source_file, "record_no": r.record_no,
-                           "segment_no": n, "char_start": cs, "char_end": ce, "raw_char_start": rs,
-                           "raw_char_end": re_, "is_copy": cp} for n, cs, ce, rs, re_, cp in c.alignment.rows()]
+            cleaned.append(
+                {
+                    "batch_id": r.batch_id,
+                    "source_file": r.source_file,
+                    "record_no": r.record_no,
+                    "article_id": candidate_article_id(r.external_id, sha),
+                    "doc_name": r.doc_name,
+                    "title": (c.title or r.title) if r.input_format == "txt" else r.title,
+                    "outlet": r.outlet or c.outlet,
+                    "author": r.author or c.author,
+                    "original_source": c.original_source,
+                    "text": c.text,
+                    "text_sha256": sha,
+                    "n_chars": len(c.text),
+                    "n_paragraphs": c.n_paragraphs,
+                    "language": language.language,
+                    "cleaning": ",".join(c.repairs),
+                }
+            )
+            alignment += [
+                {
+                    "batch_id": r.batch_id,
+                    "source_file": r.source_file,
+                    "record_no": r.record_no,
+                    "segment_no": n,
+                    "char_start": cs,
+                    "char_end": ce,
+                    "raw_char_start": rs,
+                    "raw_char_end": re_,
+                    "is_copy": cp,
+                }
+                for n, cs, ce, rs, re_, cp in c.alignment.rows()
+            ]
         staging.write_part(batch_id, "records", pl.DataFrame(records, schema=_RECORD_SCHEMA, orient="row"), part)
         staging.write_part(batch_id, "cleaned", pl.DataFrame(cleaned, schema=_CLEANED_SCHEMA, orient="row"), part)
         staging.write_part(batch_id, "alignment", pl.DataFrame(alignment, schema=_ALIGN_SCHEMA, orient="row"), part)
-    rej = [{"batch_id": r.batch_id, "source_file": r.source_file, "record_no": r.record_no, "reason": r.reason,
-            "detail": r.detail, "snippet": r.snippet} for r in report.rejections]
+    rej = [
+        {
+            "batch_id": r.batch_id,
+            "source_file": r.source_file,
+            "record_no": r.record_no,
+            "reason": r.reason,
+            "detail": r.detail,
+            "snippet": r.snippet,
+        }
+        for r in report.rejections
+    ]
     staging.write_part(batch_id, "rejections", pl.DataFrame(rej, schema=_REJECTION_SCHEMA, orient="row"), 0)
     report.counts["rejections"] = len(report.rejections)
     (staging.batch_dir(batch_id) / "files.json").write_text(
-        json.dumps({"input_fp": input_fp, "files_code_fp": code_fp}), encoding="utf-8")
+        json.dumps({"input_fp": input_fp, "files_code_fp": code_fp}), encoding="utf-8"
+    )
     return report
 
 
@@ -143,23 +201,63 @@ def _language_rejections(staging: Staging, batch_id: str) -> list[Rejection]:
     if not parts:
         return []
     frame = pl.read_parquet(parts).filter(pl.col("reason") == UNSUPPORTED_LANGUAGE)
-    return [Rejection(r["batch_id"], r["source_file"], r["record_no"], r["reason"], r["detail"], r["snippet"])
-            for r in frame.iter_rows(named=True)]
+    return [
+        Rejection(r["batch_id"], r["source_file"], r["record_no"], r["reason"], r["detail"], r["snippet"])
+        for r in frame.iter_rows(named=True)
+    ]
 
 
-_REJECTION_SCHEMA = {"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64, "reason": pl.Utf8,
-                     "detail": pl.Utf8, "snippet": pl.Utf8}
-_RECORD_SCHEMA = {"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64, "input_format": pl.Utf8,
-                  "encoding": pl.Utf8, "external_id": pl.Utf8, "title": pl.Utf8, "outlet": pl.Utf8,
-                  "author": pl.Utf8, "url": pl.Utf8, "published_at": pl.Utf8, "raw_text": pl.Utf8,
-                  "record_sha256": pl.Utf8}
-_CLEANED_SCHEMA = {"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64, "article_id": pl.Utf8,
-                   "doc_name": pl.Utf8, "title": pl.Utf8, "outlet": pl.Utf8, "author": pl.Utf8,
-                   "original_source": pl.Utf8, "text": pl.Utf8, "text_sha256": pl.Utf8, "n_chars": pl.Int64,
-                   "n_paragraphs": pl.Int64, "language": pl.Utf8, "cleaning": pl.Utf8}
-_ALIGN_SCHEMA = {"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64, "segment_no": pl.Int64,
-                 "char_start": pl.Int64, "char_end": pl.Int64, "raw_char_start": pl.Int64, "raw_char_end": pl.Int64,
-                 "is_copy": pl.Boolean}
+_REJECTION_SCHEMA = {
+    "batch_id": pl.Utf8,
+    "source_file": pl.Utf8,
+    "record_no": pl.Int64,
+    "reason": pl.Utf8,
+    "detail": pl.Utf8,
+    "snippet": pl.Utf8,
+}
+_RECORD_SCHEMA = {
+    "batch_id": pl.Utf8,
+    "source_file": pl.Utf8,
+    "record_no": pl.Int64,
+    "input_format": pl.Utf8,
+    "encoding": pl.Utf8,
+    "external_id": pl.Utf8,
+    "title": pl.Utf8,
+    "outlet": pl.Utf8,
+    "author": pl.Utf8,
+    "url": pl.Utf8,
+    "published_at": pl.Utf8,
+    "raw_text": pl.Utf8,
+    "record_sha256": pl.Utf8,
+}
+_CLEANED_SCHEMA = {
+    "batch_id": pl.Utf8,
+    "source_file": pl.Utf8,
+    "record_no": pl.Int64,
+    "article_id": pl.Utf8,
+    "doc_name": pl.Utf8,
+    "title": pl.Utf8,
+    "outlet": pl.Utf8,
+    "author": pl.Utf8,
+    "original_source": pl.Utf8,
+    "text": pl.Utf8,
+    "text_sha256": pl.Utf8,
+    "n_chars": pl.Int64,
+    "n_paragraphs": pl.Int64,
+    "language": pl.Utf8,
+    "cleaning": pl.Utf8,
+}
+_ALIGN_SCHEMA = {
+    "batch_id": pl.Utf8,
+    "source_file": pl.Utf8,
+    "record_no": pl.Int64,
+    "segment_no": pl.Int64,
+    "char_start": pl.Int64,
+    "char_end": pl.Int64,
+    "raw_char_start": pl.Int64,
+    "raw_char_end": pl.Int64,
+    "is_copy": pl.Boolean,
+}
 
 
 # ---------------------------------------------------------------------- nlp
@@ -203,7 +301,8 @@ def _alignments(part: Path) -> dict[tuple[str, int], Alignment]:
     out: dict[tuple[str, int], list] = {}
     for r in pl.read_parquet(part).sort(["source_file", "record_no", "segment_no"]).iter_rows(named=True):
         out.setdefault((r["source_file"], r["record_no"]), []).append(
-            (r["char_start"], r["char_end"], r["raw_char_start"], r["raw_char_end"], r["is_copy"]))
+            (r["char_start"], r["char_end"], r["raw_char_start"], r["raw_char_end"], r["is_copy"])
+        )
     return {k: Alignment.from_rows(v) for k, v in out.items()}
 
 
@@ -229,16 +328,32 @@ WORKER_CHUNK = 20
 CODED_TABLES = ["stance_coded", "stance_statements", "stance_actors"]
 
 
-def stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, batch_size: int = 64,
-              n_process: int = 1, progress: Progress | None = None, codebooks=None) -> BatchReport:
+def stage_nlp(
+    batch_id: str,
+    staging: Staging,
+    model_name: str,
+    code_fp: str,
+    batch_size: int = 64,
+    n_process: int = 1,
+    progress: Progress | None = None,
+    codebooks=None,
+) -> BatchReport:
     """`_stage_nlp` holding the batch's lock (see stage_files)."""
     staging.check_writer()
     with staging.lock(batch_id):
         return _stage_nlp(batch_id, staging, model_name, code_fp, batch_size, n_process, progress, codebooks)
 
 
-def _stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, batch_size: int = 64,
-               n_process: int = 1, progress: Progress | None = None, codebooks=None) -> BatchReport:
+def _stage_nlp(
+    batch_id: str,
+    staging: Staging,
+    model_name: str,
+    code_fp: str,
+    batch_size: int = 64,
+    n_process: int = 1,
+    progress: Progress | None = None,
+    codebooks=None,
+) -> BatchReport:
     """Parse the batch's new texts (once per text and model) and extract sentences, mentions,
     quotes and their actors, and, given `codebooks`, code stances while the Docs are live;
     then mark the batch complete. The model is loaded only when there is work.
@@ -273,7 +388,7 @@ def _stage_nlp(batch_id: str, staging: Staging, model_name: str, code_fp: str, b
             yield batch_id, chunk
 
     tables = NLP_TABLES + (CODED_TABLES if codebooks else [])
-    counts = {t: 0 for t in tables}
+    counts = dict.fromkeys(tables, 0)
     rows: dict[str, list] = {t: [] for t in tables}
     part, in_part = 0, 0
     for chunk_rows in run_chunks(config, processes, _annotate_chunk, jobs()):
@@ -324,17 +439,26 @@ def _annotate_chunk(batch_id: str, items: list[tuple]) -> dict[str, list]:
     return rows
 
 
-def _precode(batch_id: str, article_id: str, sha: str, doc, align: Alignment, quote_rows: list[dict],
-             rows: dict[str, list]) -> None:
+def _precode(
+    batch_id: str, article_id: str, sha: str, doc, align: Alignment, quote_rows: list[dict], rows: dict[str, list]
+) -> None:
     """Stance statements of a live Doc, exactly as the stance step would code them from its
     stored parse and the loaded quotes (see `stages.run_stances`)."""
     from .stages import code_doc, quote_scope
 
     w = workers.state()
     keys = {"batch_id": batch_id, "text_sha256": sha, "coding_fp": w["coding_fp"]}
-    quotes = [quote_scope(q["quote_id"], q["content_segments"], q["speaker_actor_id"], q["cue_char_start"],
-                          q["speaker_char_start"], q["speaker_char_end"])
-              for q in sorted(quote_rows, key=lambda q: (q["char_start"], q["quote_id"]))]
+    quotes = [
+        quote_scope(
+            q["quote_id"],
+            q["content_segments"],
+            q["speaker_actor_id"],
+            q["cue_char_start"],
+            q["speaker_char_start"],
+            q["speaker_char_end"],
+        )
+        for q in sorted(quote_rows, key=lambda q: (q["char_start"], q["quote_id"]))
+    ]
     statements, actor_rows = code_doc(article_id, doc, quotes, w["matcher"], align)
     rows["stance_coded"].append({**keys, "article_id": article_id})
     rows["stance_statements"] += [{**keys, **r} for r in statements]
@@ -351,17 +475,37 @@ def annotate(batch_id: str, article_id: str, doc, align: Alignment, rows: dict[s
         start, end = _trim(text, sent.start_char, sent.end_char)
         if end > start:
             rs, re_ = align.raw_span(start, end)
-            rows["sentences"].append({"batch_id": batch_id, "article_id": article_id, "sentence_no": n,
-                                      "char_start": start, "char_end": end, "raw_char_start": rs,
-                                      "raw_char_end": re_, "text": text[start:end]})
+            rows["sentences"].append(
+                {
+                    "batch_id": batch_id,
+                    "article_id": article_id,
+                    "sentence_no": n,
+                    "char_start": start,
+                    "char_end": end,
+                    "raw_char_start": rs,
+                    "raw_char_end": re_,
+                    "text": text[start:end],
+                }
+            )
     actors = ArticleActors(doc, article_id)
     used = {}
     for m in actors.mentions:
         rs, re_ = align.raw_span(m.start, m.end)
-        rows["mentions"].append({
-            "batch_id": batch_id, "mention_id": f"{article_id}:{m.start}-{m.end}", "article_id": article_id,
-            "char_start": m.start, "char_end": m.end, "raw_char_start": rs, "raw_char_end": re_,
-            "text": m.text, "label": m.label, "label_source": m.label_source, "actor_id": m.actor_id})
+        rows["mentions"].append(
+            {
+                "batch_id": batch_id,
+                "mention_id": f"{article_id}:{m.start}-{m.end}",
+                "article_id": article_id,
+                "char_start": m.start,
+                "char_end": m.end,
+                "raw_char_start": rs,
+                "raw_char_end": re_,
+                "text": m.text,
+                "label": m.label,
+                "label_source": m.label_source,
+                "actor_id": m.actor_id,
+            }
+        )
         if m.actor_id:
             used.setdefault(m.actor_id, "entities")
     seen_ids: dict[str, int] = {}
@@ -377,9 +521,17 @@ def annotate(batch_id: str, article_id: str, doc, align: Alignment, rows: dict[s
     for actor_id, stage in sorted(used.items()):
         a = actors.actor(actor_id)
         if a is not None:
-            rows["article_actors"].append({"batch_id": batch_id, "stage": stage, "article_id": article_id,
-                                           "actor_id": a.actor_id, "name": a.name, "actor_type": a.actor_type,
-                                           "country": a.country})
+            rows["article_actors"].append(
+                {
+                    "batch_id": batch_id,
+                    "stage": stage,
+                    "article_id": article_id,
+                    "actor_id": a.actor_id,
+                    "name": a.name,
+                    "actor_type": a.actor_type,
+                    "country": a.country,
+                }
+            )
 
 
 def quote_row(article_id: str, text: str, att, actors, align: Alignment) -> dict:
@@ -393,22 +545,31 @@ def quote_row(article_id: str, text: str, att, actors, align: Alignment) -> dict
         if att.source[0] < start and res.actor_id and _is_continuation(text, att):
             method = "continuation"
     return {
-        "quote_id": f"{article_id}:q{start}", "article_id": article_id, "kind": att.kind,
-        "is_direct": bool(att.direct), "char_start": start, "char_end": end, "raw_char_start": rs,
-        "raw_char_end": re_, "content_segments": json.dumps([list(s) for s in segs]),
+        "quote_id": f"{article_id}:q{start}",
+        "article_id": article_id,
+        "kind": att.kind,
+        "is_direct": bool(att.direct),
+        "char_start": start,
+        "char_end": end,
+        "raw_char_start": rs,
+        "raw_char_end": re_,
+        "content_segments": json.dumps([list(s) for s in segs]),
         "content": " ... ".join(text[a:b] for a, b in segs),
-        "cue": text[att.cue[0]:att.cue[1]] if att.cue else None, "cue_lemma": att.cue_lemma,
-        "cue_char_start": att.cue[0] if att.cue else None, "cue_char_end": att.cue[1] if att.cue else None,
-        "speaker": text[att.source[0]:att.source[1]] if att.source else None,
+        "cue": text[att.cue[0] : att.cue[1]] if att.cue else None,
+        "cue_lemma": att.cue_lemma,
+        "cue_char_start": att.cue[0] if att.cue else None,
+        "cue_char_end": att.cue[1] if att.cue else None,
+        "speaker": text[att.source[0] : att.source[1]] if att.source else None,
         "speaker_char_start": att.source[0] if att.source else None,
         "speaker_char_end": att.source[1] if att.source else None,
-        "speaker_actor_id": speaker_actor, "speaker_resolution": method,
+        "speaker_actor_id": speaker_actor,
+        "speaker_resolution": method,
     }
 
 
 def _is_continuation(text: str, att) -> bool:
     """A quote whose speaker was named in an earlier paragraph (a continuation quote)."""
-    return "\n" in text[att.source[1]:att.content[0][0]]
+    return "\n" in text[att.source[1] : att.content[0][0]]
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -430,12 +591,21 @@ NLP_SCHEMAS = {
     "sentences": _schema_of("sentences"),
     "mentions": _schema_of("mentions"),
     "quotes": _schema_of("quotes"),
-    "article_actors": {"batch_id": pl.Utf8, "stage": pl.Utf8, "article_id": pl.Utf8, "actor_id": pl.Utf8,
-                       "name": pl.Utf8, "actor_type": pl.Utf8, "country": pl.Utf8},
+    "article_actors": {
+        "batch_id": pl.Utf8,
+        "stage": pl.Utf8,
+        "article_id": pl.Utf8,
+        "actor_id": pl.Utf8,
+        "name": pl.Utf8,
+        "actor_type": pl.Utf8,
+        "country": pl.Utf8,
+    },
 }
 _CODED_KEYS = {"batch_id": pl.Utf8, "text_sha256": pl.Utf8, "coding_fp": pl.Utf8}
-NLP_SCHEMAS.update({
-    "stance_coded": {**_CODED_KEYS, "article_id": pl.Utf8},
-    "stance_statements": _schema_of("stances", extra=_CODED_KEYS),
-    "stance_actors": {**_CODED_KEYS, **{k: v for k, v in NLP_SCHEMAS["article_actors"].items() if k != "batch_id"}},
-})
+NLP_SCHEMAS.update(
+    {
+        "stance_coded": {**_CODED_KEYS, "article_id": pl.Utf8},
+        "stance_statements": _schema_of("stances", extra=_CODED_KEYS),
+        "stance_actors": {**_CODED_KEYS, **{k: v for k, v in NLP_SCHEMAS["article_actors"].items() if k != "batch_id"}},
+    }
+)

@@ -30,12 +30,51 @@ _LINE = re.compile(r"[^\r\n\u2028\u2029\x85]+")
 # letters (not an initial) and not a known abbreviation; the next word must be Capitalised.
 _GLUED = re.compile(r"(?<=[a-z\)][.!?])(?=[A-Z][a-z])|(?<=[a-z\)][.!?][”\"’])(?=[A-Z“\"‘][a-zA-Z])")
 _ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "st", "jr", "sr", "gov", "sen", "rep", "gen", "lt", "col", "sgt",
-    "capt", "prof", "rev", "vs", "etc", "inc", "co", "corp", "ltd", "no", "vol", "fig", "jan",
-    "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "ave", "mt",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "st",
+    "jr",
+    "sr",
+    "gov",
+    "sen",
+    "rep",
+    "gen",
+    "lt",
+    "col",
+    "sgt",
+    "capt",
+    "prof",
+    "rev",
+    "vs",
+    "etc",
+    "inc",
+    "co",
+    "corp",
+    "ltd",
+    "no",
+    "vol",
+    "fig",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "ave",
+    "mt",
 }
 _SOURCE_LINE = re.compile(r"^(?:source|publisher|outlet)\s*:\s*(?P<value>\S.*?)\s*$", re.IGNORECASE)
-_BYLINE = re.compile(r"^[Bb]y\s+(?P<value>[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|de|van|von|der|da|di|le|la)){0,5})\s*$")
+_BYLINE = re.compile(
+    r"^[Bb]y\s+(?P<value>[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|de|van|von|der|da|di|le|la)){0,5})\s*$"
+)
 _ORIGINAL = re.compile(r"^(?:the\s+)?original\s+article\s*:?", re.IGNORECASE)
 _WS_TOKEN = re.compile(r"[^\s\x00-\x1f\x7f-\x9f]+")
 # ftfy's defaults, except that typographic quotes stay as written: they are data here
@@ -76,7 +115,7 @@ def clean_text(raw: str, has_title_line: bool = True) -> CleanArticle:
     prev_end = None
     for para in body:
         if prev_end is not None:
-            between = raw[prev_end:para.start]
+            between = raw[prev_end : para.start]
             if between == PARAGRAPH_SEPARATOR:
                 builder.copy(raw, prev_end, para.start)
             else:
@@ -88,8 +127,11 @@ def clean_text(raw: str, has_title_line: bool = True) -> CleanArticle:
     if meta["title"]:
         meta["title"] = _normalise_inline(meta["title"])
     return CleanArticle(
-        text=text, alignment=alignment, n_paragraphs=len(body),
-        repairs=sorted(repairs), **meta,
+        text=text,
+        alignment=alignment,
+        n_paragraphs=len(body),
+        repairs=sorted(repairs),
+        **meta,
     )
 
 
@@ -130,17 +172,17 @@ def _take_metadata(raw: str, paragraphs: list[_Paragraph], has_title_line: bool,
     if not body:
         return body
     if has_title_line:
-        meta["title"] = raw[body[0].start:body[0].end]
+        meta["title"] = raw[body[0].start : body[0].end]
     # Trailing "The original article: ..." and everything after it.
     for i, p in enumerate(body):
-        if i > 0 and _ORIGINAL.match(raw[p.start:p.end]):
-            note = _ORIGINAL.sub("", raw[p.start:p.end], count=1)
+        if i > 0 and _ORIGINAL.match(raw[p.start : p.end]):
+            note = _ORIGINAL.sub("", raw[p.start : p.end], count=1)
             meta["original_source"] = _normalise_inline(note).strip(" .") or None
             body = body[:i]
             break
     head_limit = 1 + 3 if has_title_line else 3
     for i in range(1 if has_title_line else 0, min(head_limit, len(body))):
-        m = _SOURCE_LINE.match(raw[body[i].start:body[i].end])
+        m = _SOURCE_LINE.match(raw[body[i].start : body[i].end])
         if m:
             meta["outlet"] = _normalise_inline(m.group("value"))
             del body[i]
@@ -149,7 +191,7 @@ def _take_metadata(raw: str, paragraphs: list[_Paragraph], has_title_line: bool,
     candidates += list(range(1 if has_title_line else 0, min(head_limit, len(body))))
     for i in candidates:
         if i < len(body) and (i > 0 or not has_title_line):
-            m = _BYLINE.match(raw[body[i].start:body[i].end])
+            m = _BYLINE.match(raw[body[i].start : body[i].end])
             if m:
                 meta["author"] = _normalise_inline(m.group("value"))
                 del body[i]
@@ -162,7 +204,7 @@ def _normalise_inline(s: str) -> str:
 
 
 def _clean_paragraph(raw: str, para: _Paragraph, builder: AlignmentBuilder, repairs: set[str]) -> None:
-    source = raw[para.start:para.end]
+    source = raw[para.start : para.end]
     fixed = unicodedata.normalize("NFC", ftfy.fix_text(source, _FTFY))
     if fixed != source:
         repairs.add("unicode_repair")
@@ -219,14 +261,18 @@ def _emit_mapped(raw, fixed, start, end, char_map, base, builder):
     while i < end:
         j = i
         if ends[i] - starts[i] == 1 and raw[base + starts[i]] == fixed[i]:
-            while j + 1 < end and ends[j + 1] - starts[j + 1] == 1 and starts[j + 1] == ends[j] \
-                    and raw[base + starts[j + 1]] == fixed[j + 1]:
+            while (
+                j + 1 < end
+                and ends[j + 1] - starts[j + 1] == 1
+                and starts[j + 1] == ends[j]
+                and raw[base + starts[j + 1]] == fixed[j + 1]
+            ):
                 j += 1
             builder.copy(raw, base + starts[i], base + ends[j])
         else:
             while j + 1 < end and starts[j + 1] == starts[i] and ends[j + 1] == ends[i]:
                 j += 1
-            builder.replace(fixed[i:j + 1], base + starts[i], base + ends[i])
+            builder.replace(fixed[i : j + 1], base + starts[i], base + ends[i])
         i = j + 1
 
 
@@ -273,11 +319,11 @@ def _opcodes(a, b) -> list[tuple[str, int, int, int, int]]:
     out: list[tuple[str, int, int, int, int]] = []
     i = j = 0
     while i < len(a) or j < len(b):
-        wa, wb = a[i:i + _WINDOW], b[j:j + _WINDOW]
+        wa, wb = a[i : i + _WINDOW], b[j : j + _WINDOW]
         ops = difflib.SequenceMatcher(None, wa, wb, autojunk=False).get_opcodes()
         if i + len(wa) < len(a) or j + len(wb) < len(b):  # not the last window
             last_equal = max((n for n, op in enumerate(ops) if op[0] == "equal"), default=None)
-            ops = ops[:last_equal + 1] if last_equal is not None else [("replace", 0, len(wa), 0, len(wb))]
+            ops = ops[: last_equal + 1] if last_equal is not None else [("replace", 0, len(wa), 0, len(wb))]
         out += [(op, i + i1, i + i2, j + j1, j + j2) for op, i1, i2, j1, j2 in ops]
         i, j = out[-1][2], out[-1][4]
     return out

@@ -88,13 +88,13 @@ def load_codebook(path: str | Path) -> Codebook:
         terms = need(t, "terms", where, list)
         if not all(isinstance(x, str) and x.strip() for x in terms):
             raise CodebookError(f"{path}: {where}: every term must be a non-empty string")
-        targets.append(Target(tid, str(t.get("label") or tid), t.get("description"),
-                              tuple(x.strip() for x in terms)))
+        targets.append(Target(tid, str(t.get("label") or tid), t.get("description"), tuple(x.strip() for x in terms)))
     ids = [t.id for t in targets]
     if len(set(ids)) != len(ids):
         raise CodebookError(f"{path}: target ids must be unique, got {ids}")
-    return Codebook(name, version, data.get("description"), stances, tuple(targets),
-                    hashlib.sha256(raw).hexdigest(), str(path))
+    return Codebook(
+        name, version, data.get("description"), stances, tuple(targets), hashlib.sha256(raw).hexdigest(), str(path)
+    )
 
 
 def load_codebooks(paths) -> list[Codebook]:
@@ -107,7 +107,14 @@ def load_codebooks(paths) -> list[Codebook]:
 
 def codebook_target_rows(books: list[Codebook]) -> list[dict]:
     return [
-        {"codebook": b.name, "target": t.id, "codebook_version": b.version, "label": t.label,
-         "description": (t.description or "").strip() or None, "terms": json.dumps(list(t.terms), ensure_ascii=False)}
-        for b in books for t in b.targets
+        {
+            "codebook": b.name,
+            "target": t.id,
+            "codebook_version": b.version,
+            "label": t.label,
+            "description": (t.description or "").strip() or None,
+            "terms": json.dumps(list(t.terms), ensure_ascii=False),
+        }
+        for b in books
+        for t in b.targets
     ]

@@ -19,9 +19,16 @@ def data_dictionary() -> str:
         "",
     ]
     for t in TABLES.values():
-        lines += [f"## {t.name}{' (released)' if t.released else ' (warehouse only)'}", "",
-                  f"{t.description} {t.grain}", "", f"Primary key: `{', '.join(t.primary_key)}`.", "",
-                  "| column | type | null | description |", "|---|---|---|---|"]
+        lines += [
+            f"## {t.name}{' (released)' if t.released else ' (warehouse only)'}",
+            "",
+            f"{t.description} {t.grain}",
+            "",
+            f"Primary key: `{', '.join(t.primary_key)}`.",
+            "",
+            "| column | type | null | description |",
+            "|---|---|---|---|",
+        ]
         for c in t.columns:
             desc = c.description
             if c.values:

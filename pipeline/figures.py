@@ -22,14 +22,20 @@ STANCE_MAP = "figure-stance-map.svg"
 MOST_QUOTED = "figure-most-quoted.svg"
 FIGURES = {
     STANCE_MAP: "Stance map: each actor's position on each codebook target (blue favor, red against, "
-                "purple ambivalent, grey neutral; marker size is the number of statements).",
+    "purple ambivalent, grey neutral; marker size is the number of statements).",
     MOST_QUOTED: "Most quoted actors: number of quotes and reported-speech attributions per speaker.",
 }
 MAX_ACTORS = 40
 MAX_QUOTED = 15
 COLOURS = {"favor": "#2166ac", "against": "#b2182b", "ambivalent": "#7b3294", "neutral": "#9e9e9e"}
-_RC = {"svg.hashsalt": "stancewire", "svg.fonttype": "path", "font.family": "DejaVu Sans", "font.size": 9,
-       "axes.titlesize": 11, "text.usetex": False}
+_RC = {
+    "svg.hashsalt": "stancewire",
+    "svg.fonttype": "path",
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 11,
+    "text.usetex": False,
+}
 
 
 def _label(text, width: int = 40) -> str:
@@ -44,8 +50,8 @@ def _label(text, width: int = 40) -> str:
 def warm_up() -> None:
     """Import matplotlib and its SVG backend ahead of the release (about a second of CPU);
     `stancewire run` does it in a thread when it first waits for its validator."""
-    import matplotlib.backends.backend_svg  # noqa: F401
-    import matplotlib.figure  # noqa: F401
+    import matplotlib.backends.backend_svg
+    import matplotlib.figure
     import matplotlib.lines  # noqa: F401
 
 
@@ -79,8 +85,10 @@ STANCE_MAP_SQL = """
         LEFT JOIN codebook_targets t ON t.codebook = s.codebook AND t.target = s.target
         GROUP BY s.actor_id, s.codebook, s.target
         ORDER BY s.actor_id, s.codebook, s.target"""
-MOST_QUOTED_SQL = ("SELECT name, coalesce(country, ''), n_quotes FROM actors WHERE n_quotes > 0 "
-                   f"ORDER BY n_quotes DESC, name, actor_id LIMIT {MAX_QUOTED}")
+MOST_QUOTED_SQL = (
+    "SELECT name, coalesce(country, ''), n_quotes FROM actors WHERE n_quotes > 0 "
+    f"ORDER BY n_quotes DESC, name, actor_id LIMIT {MAX_QUOTED}"
+)
 
 
 def stance_map(conn) -> bytes:
@@ -116,14 +124,25 @@ def draw_stance_map(rows: list[tuple]) -> bytes:
         for pos, colour in COLOURS.items():
             pts = [(ti[t], ai[a], n) for a, t, p, n in cells if p == pos and a in ai]
             if pts:
-                ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=[40 + 30 * min(p[2], 6) for p in pts],
-                           c=colour, edgecolors="white", linewidths=0.5, zorder=3)
+                ax.scatter(
+                    [p[0] for p in pts],
+                    [p[1] for p in pts],
+                    s=[40 + 30 * min(p[2], 6) for p in pts],
+                    c=colour,
+                    edgecolors="white",
+                    linewidths=0.5,
+                    zorder=3,
+                )
         ax.set_xticks(range(len(targets)))
-        ax.set_xticklabels([textwrap.fill(_label(per_target[t][0], 60), 22) for t in targets], fontsize=8,
-                           parse_math=False)
+        ax.set_xticklabels(
+            [textwrap.fill(_label(per_target[t][0], 60), 22) for t in targets], fontsize=8, parse_math=False
+        )
         ax.set_yticks(range(len(actors)))
-        ax.set_yticklabels([_label(per_actor[a][0]) + (f" ({_label(per_actor[a][1], 3)})" if per_actor[a][1] else "")
-                            for a in actors], fontsize=8, parse_math=False)
+        ax.set_yticklabels(
+            [_label(per_actor[a][0]) + (f" ({_label(per_actor[a][1], 3)})" if per_actor[a][1] else "") for a in actors],
+            fontsize=8,
+            parse_math=False,
+        )
         ax.set_xlim(-0.6, len(targets) - 0.4)
         ax.set_ylim(len(actors) - 0.5, -0.5)
         ax.grid(True, color="#e5e5e5", zorder=0)
@@ -131,9 +150,15 @@ def draw_stance_map(rows: list[tuple]) -> bytes:
         ax.xaxis.tick_top()
         for spine in ax.spines.values():
             spine.set_visible(False)
-        shown = f" ({len(actors)} of {len(per_actor)} actors with the most statements)" if len(per_actor) > len(actors) else ""
-        ax.set_title("Stance map: actors by target" + shown, pad=28 + 10 * max(
-            textwrap.fill(_label(per_target[t][0], 60), 22).count("\n") for t in targets))
+        shown = (
+            f" ({len(actors)} of {len(per_actor)} actors with the most statements)"
+            if len(per_actor) > len(actors)
+            else ""
+        )
+        ax.set_title(
+            "Stance map: actors by target" + shown,
+            pad=28 + 10 * max(textwrap.fill(_label(per_target[t][0], 60), 22).count("\n") for t in targets),
+        )
         handles = [Line2D([], [], marker="o", linestyle="", color=c, label=p, markersize=7) for p, c in COLOURS.items()]
         fig.legend(handles=handles, loc="lower center", ncol=4, frameon=False, fontsize=8)
         fig.subplots_adjust(left=min(0.45, 2.9 / width), right=0.97, top=1 - 1.05 / height, bottom=0.45 / height + 0.02)

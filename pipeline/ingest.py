@@ -131,8 +131,11 @@ def read_file(path: Path, rel: str, batch_id: str, root: Path) -> tuple[list[Raw
         return reject("unreadable_file", "not a regular file (a pipe, socket or device); not read")
     fmt = TEXT_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
-        return reject("unreadable_file", f"unsupported file type {path.suffix or '(no extension)'!r}; "
-                                         f"expected one of {', '.join(sorted(TEXT_SUFFIXES))}")
+        return reject(
+            "unreadable_file",
+            f"unsupported file type {path.suffix or '(no extension)'!r}; "
+            f"expected one of {', '.join(sorted(TEXT_SUFFIXES))}",
+        )
     try:
         data = resolved.read_bytes()
     except OSError as e:
@@ -141,8 +144,11 @@ def read_file(path: Path, rel: str, batch_id: str, root: Path) -> tuple[list[Raw
         return reject("empty_file", "the file is empty (0 bytes)")
     decoded = decode_bytes(data)
     if decoded is None:
-        return reject("binary_file", "the file holds binary data, not text",
-                      snippet=data[:SNIPPET_CHARS].decode("latin-1").encode("unicode_escape").decode("ascii"))
+        return reject(
+            "binary_file",
+            "the file holds binary data, not text",
+            snippet=data[:SNIPPET_CHARS].decode("latin-1").encode("unicode_escape").decode("ascii"),
+        )
     text, encoding = decoded
     if fmt == "txt":
         return _one_text(text, encoding, rel, batch_id, fmt)
@@ -159,9 +165,13 @@ def decode_bytes(data: bytes) -> tuple[str, str] | None:
     A BOM decides (UTF-8, UTF-16, UTF-32); otherwise UTF-8, and Windows-1252 for legacy
     files that are not UTF-8. NUL bytes or many control characters mean binary.
     """
-    for bom, enc in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-                     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                     (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, enc in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if data.startswith(bom):
             try:
                 return data.decode(enc), enc
@@ -201,18 +211,25 @@ def _html(html, encoding, rel, batch_id):
     import trafilatura  # heavy import, only when HTML is present
 
     try:
-        text = trafilatura.extract(html, include_comments=False, include_tables=False,
-                                   favor_precision=True, deduplicate=False)
+        text = trafilatura.extract(
+            html, include_comments=False, include_tables=False, favor_precision=True, deduplicate=False
+        )
         meta = trafilatura.extract_metadata(html)
     except Exception as e:  # trafilatura raises a variety of parser errors on broken markup
-        return [], [Rejection(batch_id, rel, 1, "unsupported_html", f"the HTML could not be parsed ({e})", _snippet(html))]
+        return [], [
+            Rejection(batch_id, rel, 1, "unsupported_html", f"the HTML could not be parsed ({e})", _snippet(html))
+        ]
     if not text or not text.strip():
         return [], [Rejection(batch_id, rel, 1, "unsupported_html", "no main text found in the HTML", _snippet(html))]
     title = meta.title if meta and meta.title else None
     if title and not text.startswith(title):
         text = f"{title}\n\n{text}"
     return _one_text(
-        text, encoding, rel, batch_id, "html",
+        text,
+        encoding,
+        rel,
+        batch_id,
+        "html",
         title=title,
         author=meta.author if meta else None,
         url=meta.url if meta else None,
@@ -232,10 +249,28 @@ def _jsonl(text, encoding, rel, batch_id):
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
-            rejections.append(Rejection(batch_id, rel, no, "invalid_json", f"line {no} is not valid JSON: {e.msg} at column {e.colno}", _snippet(line)))
+            rejections.append(
+                Rejection(
+                    batch_id,
+                    rel,
+                    no,
+                    "invalid_json",
+                    f"line {no} is not valid JSON: {e.msg} at column {e.colno}",
+                    _snippet(line),
+                )
+            )
             continue
         except (ValueError, RecursionError) as e:  # nested too deeply, an integer of thousands of digits
-            rejections.append(Rejection(batch_id, rel, no, "invalid_json", f"line {no} cannot be read as JSON: {_json_error(e)}", _snippet(line)))
+            rejections.append(
+                Rejection(
+                    batch_id,
+                    rel,
+                    no,
+                    "invalid_json",
+                    f"line {no} cannot be read as JSON: {_json_error(e)}",
+                    _snippet(line),
+                )
+            )
             continue
         rec, rej = _from_object(obj, rel, no, batch_id, "jsonl", encoding, line)
         records.extend(rec)
@@ -247,9 +282,20 @@ def _json(text, encoding, rel, batch_id):
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as e:
-        return [], [Rejection(batch_id, rel, 1, "invalid_json", f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}", _snippet(text))]
+        return [], [
+            Rejection(
+                batch_id,
+                rel,
+                1,
+                "invalid_json",
+                f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
+                _snippet(text),
+            )
+        ]
     except (ValueError, RecursionError) as e:  # nested too deeply, an integer of thousands of digits
-        return [], [Rejection(batch_id, rel, 1, "invalid_json", f"cannot be read as JSON: {_json_error(e)}", _snippet(text))]
+        return [], [
+            Rejection(batch_id, rel, 1, "invalid_json", f"cannot be read as JSON: {_json_error(e)}", _snippet(text))
+        ]
     items = obj if isinstance(obj, list) else [obj]
     if not items:
         return [], [Rejection(batch_id, rel, 1, "empty_file", "the JSON array is empty")]
@@ -268,8 +314,10 @@ def _json_error(e: Exception) -> str:
 
 
 def _too_large(n: int) -> str:
-    return (f"the text has {n:,} characters; articles over {MAX_ARTICLE_CHARS:,} are not processed "
-            f"(split the file into articles)")
+    return (
+        f"the text has {n:,} characters; articles over {MAX_ARTICLE_CHARS:,} are not processed "
+        f"(split the file into articles)"
+    )
 
 
 def _first(obj: dict, field_name: str):
@@ -297,7 +345,9 @@ def _from_object(obj, rel, no, batch_id, fmt, encoding, source_line):
         return reject("not_an_object", f"record {no} is a JSON {type(obj).__name__}, not an object")
     text = _first(obj, "text")
     if text is None:
-        return reject("missing_text", f"record {no} has no text field (expected one of {', '.join(JSON_FIELDS['text'])})")
+        return reject(
+            "missing_text", f"record {no} has no text field (expected one of {', '.join(JSON_FIELDS['text'])})"
+        )
     if not isinstance(text, str):
         return reject("text_not_a_string", f"record {no}'s text is a JSON {type(text).__name__}, not a string")
     if not text.strip():
@@ -309,13 +359,22 @@ def _from_object(obj, rel, no, batch_id, fmt, encoding, source_line):
     text = _SURROGATE.sub("\ufffd", text)
     ext_id = _first(obj, "id")
     if isinstance(ext_id, (dict, list, bool)):
-        return reject("not_an_object", f"record {no}'s id is a JSON {type(ext_id).__name__}; expected a string or number")
-    return [RawRecord(
-        batch_id, rel, no, fmt, text, encoding,
-        external_id=_as_text(ext_id),
-        title=_as_text(_first(obj, "title")),
-        outlet=_as_text(_first(obj, "outlet")),
-        author=_as_text(_first(obj, "author")),
-        url=_as_text(_first(obj, "url")),
-        published_at=_as_text(_first(obj, "published_at")),
-    )], []
+        return reject(
+            "not_an_object", f"record {no}'s id is a JSON {type(ext_id).__name__}; expected a string or number"
+        )
+    return [
+        RawRecord(
+            batch_id,
+            rel,
+            no,
+            fmt,
+            text,
+            encoding,
+            external_id=_as_text(ext_id),
+            title=_as_text(_first(obj, "title")),
+            outlet=_as_text(_first(obj, "outlet")),
+            author=_as_text(_first(obj, "author")),
+            url=_as_text(_first(obj, "url")),
+            published_at=_as_text(_first(obj, "published_at")),
+        )
+    ], []

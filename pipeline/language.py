@@ -43,8 +43,10 @@ class Detection:
     refused: bool  # not in an accepted language (see the module docstring)
 
     def describe(self, accepted: tuple[str, ...]) -> str:
-        return (f"detected language {language_name(self.top)} ({self.top}, probability {self.probability:.2f}); "
-                f"accepted: {', '.join(accepted)} (setting `languages`, STANCEWIRE_LANGUAGES)")
+        return (
+            f"detected language {language_name(self.top)} ({self.top}, probability {self.probability:.2f}); "
+            f"accepted: {', '.join(accepted)} (setting `languages`, STANCEWIRE_LANGUAGES)"
+        )
 
 
 @functools.lru_cache(maxsize=1)
@@ -72,8 +74,11 @@ def detect(text: str, accepted: tuple[str, ...]) -> Detection:
     best = max(accepted, key=lambda code: probabilities.get(code, 0.0))  # the likeliest accepted language
     if probabilities.get(best, 0.0) > MAX_ACCEPTED_P:  # taken as that ("ar" for a text whose top is "ary")
         return Detection(best, top, p_top, False)
-    refused = (top != NO_LANGUAGE and sum(c.isalpha() for c in text) >= MIN_LETTERS
-               and _foreign_share(text, accepted) >= FOREIGN_SHARE)
+    refused = (
+        top != NO_LANGUAGE
+        and sum(c.isalpha() for c in text) >= MIN_LETTERS
+        and _foreign_share(text, accepted) >= FOREIGN_SHARE
+    )
     return Detection(None, top, p_top, refused)
 
 
@@ -107,8 +112,10 @@ def accepted_languages(setting: list[str] | str | None, model_name: str) -> tupl
     unknown = [c for c in codes if c not in known]
     if unknown:
         source = "the setting `languages`" if parse_codes(setting) else f"the spaCy model {model_name}'s language"
-        raise ValueError(f"unknown language code(s) {', '.join(map(repr, unknown))} in {source}: use ISO 639-1 codes "
-                         f"the detector knows (e.g. en, de, fr; {len(known)} in all), or xx for every language")
+        raise ValueError(
+            f"unknown language code(s) {', '.join(map(repr, unknown))} in {source}: use ISO 639-1 codes "
+            f"the detector knows (e.g. en, de, fr; {len(known)} in all), or xx for every language"
+        )
     return tuple(sorted(set(codes)))
 
 
@@ -118,7 +125,7 @@ def parse_codes(setting: list[str] | str | None) -> list[str]:
     return [c.strip().lower() for c in items if c and c.strip()]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def language_name(code: str) -> str:
     """The language's English name (Babel's CLDR data), else the code."""
     try:

@@ -19,9 +19,7 @@ def word_list(name: str) -> frozenset[str]:
     """Entries of resources/<name>: one a line, lower-cased, `#` comments and blanks skipped."""
     text = resources.files("pipeline").joinpath("resources", name).read_text(encoding="utf-8")
     return frozenset(
-        line.split("#", 1)[0].strip().lower()
-        for line in text.splitlines()
-        if line.split("#", 1)[0].strip()
+        line.split("#", 1)[0].strip().lower() for line in text.splitlines() if line.split("#", 1)[0].strip()
     )
 
 
@@ -100,7 +98,16 @@ _POSSESSIVE = re.compile(r"['’]s?$")
 
 # Upper-case abbreviations read as countries; other two- and three-letter words are not
 # ("It", "Mar" and "DE" are ISO codes too).
-_ABBREVIATIONS = {"UK": "GBR", "US": "USA", "U.S.": "USA", "U.K.": "GBR", "USA": "USA", "UAE": "ARE", "DRC": "COD", "PRC": "CHN"}
+_ABBREVIATIONS = {
+    "UK": "GBR",
+    "US": "USA",
+    "U.S.": "USA",
+    "U.K.": "GBR",
+    "USA": "USA",
+    "UAE": "ARE",
+    "DRC": "COD",
+    "PRC": "CHN",
+}
 
 
 @functools.lru_cache(maxsize=65536)

@@ -68,19 +68,29 @@ def _load(conn, staging: Staging, batches: list[str]) -> LoadReport:
         conn.execute("DELETE FROM loaded_batches")
         conn.executemany("INSERT INTO loaded_batches VALUES (?, ?)", [[b, fp] for b, fp in fingerprints.items()])
     report.appended = append
-    for table in ("raw_articles", "rejected_articles", "articles", "article_alignment", "duplicate_articles",
-                  "sentences", "mentions", "quotes"):
+    for table in (
+        "raw_articles",
+        "rejected_articles",
+        "articles",
+        "article_alignment",
+        "duplicate_articles",
+        "sentences",
+        "mentions",
+        "quotes",
+    ):
         report.rows[table] = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
     return report
 
 
-def _load_batches(conn, staging: Staging, order: list[str], rank: dict[str, int], append: bool,
-                  report: LoadReport) -> None:
+def _load_batches(
+    conn, staging: Staging, order: list[str], rank: dict[str, int], append: bool, report: LoadReport
+) -> None:
     """Load the batches in `order`: replacing every loaded row, or (append) adding to them,
     with duplicates and id conflicts judged against the articles already loaded."""
     rejected = _read(staging, "rejections", order)
-    cleaned = _read(staging, "cleaned", order, columns=["batch_id", "source_file", "record_no", "article_id",
-                                                         "text_sha256"])
+    cleaned = _read(
+        staging, "cleaned", order, columns=["batch_id", "source_file", "record_no", "article_id", "text_sha256"]
+    )
     seen = conn.execute("SELECT text_sha256, article_id FROM articles").fetchall() if append else []
     kept, duplicates, conflicts = _deduplicate(cleaned, rank, seen)
     report.id_conflicts = conflicts.to_dicts()
@@ -92,23 +102,41 @@ def _load_batches(conn, staging: Staging, order: list[str], rank: dict[str, int]
         _insert(conn, "raw_articles", records and f"SELECT * FROM {records}", append)
         replace_rows(conn, "rejected_articles", rejected.select(TABLES["rejected_articles"].column_names), *scope)
         replace_rows(conn, "duplicate_articles", duplicates, *scope)
-        _insert(conn, "articles", records and cleaned_scan and f"""
+        _insert(
+            conn,
+            "articles",
+            records
+            and cleaned_scan
+            and f"""
             SELECT c.article_id, c.batch_id, c.source_file, c.record_no, c.doc_name, r.input_format, r.encoding,
                    r.external_id, c.title, c.outlet, c.author, r.url, r.published_at, c.original_source,
                    r.raw_text, c.text, c.text_sha256, c.n_chars, c.n_paragraphs, c.language, c.cleaning
             FROM {cleaned_scan} c
             JOIN _kept k USING (batch_id, source_file, record_no)
-            JOIN {records} r USING (batch_id, source_file, record_no)""", append)
+            JOIN {records} r USING (batch_id, source_file, record_no)""",
+            append,
+        )
         alignment = _scan(staging, "alignment", order)
-        _insert(conn, "article_alignment", alignment and f"""
+        _insert(
+            conn,
+            "article_alignment",
+            alignment
+            and f"""
             SELECT k.article_id, a.segment_no, a.char_start, a.char_end, a.raw_char_start, a.raw_char_end, a.is_copy
-            FROM {alignment} a JOIN _kept k USING (batch_id, source_file, record_no)""", append)
+            FROM {alignment} a JOIN _kept k USING (batch_id, source_file, record_no)""",
+            append,
+        )
         for table in ("sentences", "mentions", "quotes"):
             scan = _scan(staging, table, order)
             cols = ", ".join(f't."{c}"' for c in TABLES[table].column_names)
-            _insert(conn, table, scan and f"""
+            _insert(
+                conn,
+                table,
+                scan
+                and f"""
                 SELECT {cols} FROM {scan} t JOIN _kept k ON k.batch_id = t.batch_id AND k.article_id = t.article_id""",
-                    append)
+                append,
+            )
         if not append:
             conn.execute("DELETE FROM article_actors WHERE stage IN ('entities', 'quotes')")
         actors_scan = _scan(staging, "article_actors", order)
@@ -152,39 +180,76 @@ def _insert(conn, table: str, select_sql: str | None, append: bool = False) -> N
         conn.execute(f'INSERT INTO "{table}" ({cols}) SELECT {cols} FROM ({select_sql})')
 
 
-def _deduplicate(cleaned: pl.DataFrame, batch_rank: dict[str, int], seen=()) -> tuple[pl.DataFrame, pl.DataFrame,
-                                                                                   pl.DataFrame]:
+def _deduplicate(
+    cleaned: pl.DataFrame, batch_rank: dict[str, int], seen=()
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Which records become articles. In batch order, then file and record order: the first
     record of a text is kept; a later record of the same text is a duplicate; a record whose
     input id is already taken by a different text is rejected (ids name one article).
     `seen`: (text_sha256, article_id) of articles already loaded."""
-    rows = sorted(cleaned.iter_rows(named=True),
-                  key=lambda r: (batch_rank[r["batch_id"]], r["source_file"], r["record_no"]))
-    by_text: dict[str, str] = {sha: aid for sha, aid in seen}
+    rows = sorted(
+        cleaned.iter_rows(named=True), key=lambda r: (batch_rank[r["batch_id"]], r["source_file"], r["record_no"])
+    )
+    by_text: dict[str, str] = dict(seen)
     by_id: dict[str, str] = {aid: sha for sha, aid in seen}
     kept, dups, conflicts = [], [], []
     for r in rows:
         aid, sha = r["article_id"], r["text_sha256"]
         if sha in by_text:
-            dups.append({"batch_id": r["batch_id"], "source_file": r["source_file"], "record_no": r["record_no"],
-                         "duplicate_of": by_text[sha],
-                         "match": "same_id_same_text" if by_text[sha] == aid else "same_text"})
+            dups.append(
+                {
+                    "batch_id": r["batch_id"],
+                    "source_file": r["source_file"],
+                    "record_no": r["record_no"],
+                    "duplicate_of": by_text[sha],
+                    "match": "same_id_same_text" if by_text[sha] == aid else "same_text",
+                }
+            )
             continue
         if aid in by_id:
-            conflicts.append({"batch_id": r["batch_id"], "source_file": r["source_file"], "record_no": r["record_no"],
-                              "reason": "id_conflict",
-                              "detail": f"id {aid!r} is already used by a different text "
-                                        f"(first seen in an earlier record); ids must identify one article",
-                              "snippet": None})
+            conflicts.append(
+                {
+                    "batch_id": r["batch_id"],
+                    "source_file": r["source_file"],
+                    "record_no": r["record_no"],
+                    "reason": "id_conflict",
+                    "detail": f"id {aid!r} is already used by a different text "
+                    f"(first seen in an earlier record); ids must identify one article",
+                    "snippet": None,
+                }
+            )
             continue
         by_text[sha] = aid
         by_id[aid] = sha
-        kept.append({"batch_id": r["batch_id"], "source_file": r["source_file"], "record_no": r["record_no"],
-                     "article_id": aid})
-    kept_df = pl.DataFrame(kept, schema={"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64,
-                                         "article_id": pl.Utf8}, orient="row")
-    dup_df = pl.DataFrame(dups, schema={"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64,
-                                        "duplicate_of": pl.Utf8, "match": pl.Utf8}, orient="row")
-    conf_df = pl.DataFrame(conflicts, schema={"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64,
-                                              "reason": pl.Utf8, "detail": pl.Utf8, "snippet": pl.Utf8}, orient="row")
+        kept.append(
+            {"batch_id": r["batch_id"], "source_file": r["source_file"], "record_no": r["record_no"], "article_id": aid}
+        )
+    kept_df = pl.DataFrame(
+        kept,
+        schema={"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64, "article_id": pl.Utf8},
+        orient="row",
+    )
+    dup_df = pl.DataFrame(
+        dups,
+        schema={
+            "batch_id": pl.Utf8,
+            "source_file": pl.Utf8,
+            "record_no": pl.Int64,
+            "duplicate_of": pl.Utf8,
+            "match": pl.Utf8,
+        },
+        orient="row",
+    )
+    conf_df = pl.DataFrame(
+        conflicts,
+        schema={
+            "batch_id": pl.Utf8,
+            "source_file": pl.Utf8,
+            "record_no": pl.Int64,
+            "reason": pl.Utf8,
+            "detail": pl.Utf8,
+            "snippet": pl.Utf8,
+        },
+        orient="row",
+    )
     return kept_df, dup_df, conf_df

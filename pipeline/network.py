@@ -42,15 +42,32 @@ def discourse_graph(conn, relation: str = "all"):
         FROM discourse_network ORDER BY actor_a, actor_b""").fetchall()
     g = nx.Graph(name=f"stancewire discourse network ({relation})", relation=relation)
     for actor_id, name, typ, country, n, fav, ag, neu, n_targets in nodes:
-        g.add_node(actor_id, label=name, actor_type=typ, country=country, n_statements=int(n),
-                   n_favor=int(fav), n_against=int(ag), n_neutral=int(neu), n_targets=int(n_targets))
+        g.add_node(
+            actor_id,
+            label=name,
+            actor_type=typ,
+            country=country,
+            n_statements=int(n),
+            n_favor=int(fav),
+            n_against=int(ag),
+            n_neutral=int(neu),
+            n_targets=int(n_targets),
+        )
     for a, b, cong, conf, cong_t, conf_t in edges:
         if relation == "congruence" and not cong or relation == "conflict" and not conf:
             continue
         weight = cong if relation == "congruence" else conf if relation == "conflict" else cong + conf
         kind = "both" if cong and conf else "congruence" if cong else "conflict"
-        g.add_edge(a, b, weight=int(weight), congruence=int(cong), conflict=int(conf), relation=kind,
-                   congruent_targets=cong_t, conflicting_targets=conf_t)
+        g.add_edge(
+            a,
+            b,
+            weight=int(weight),
+            congruence=int(cong),
+            conflict=int(conf),
+            relation=kind,
+            congruent_targets=cong_t,
+            conflicting_targets=conf_t,
+        )
     return g
 
 

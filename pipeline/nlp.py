@@ -98,8 +98,9 @@ def model_meta(model: str) -> dict:
     import json
 
     spec = importlib.util.find_spec(model) if not Path(model).exists() else None
-    folder = Path(next(iter(spec.submodule_search_locations))) if spec and spec.submodule_search_locations \
-        else Path(model)
+    folder = (
+        Path(next(iter(spec.submodule_search_locations))) if spec and spec.submodule_search_locations else Path(model)
+    )
     meta = folder / "meta.json"
     if meta.is_file():
         return json.loads(meta.read_text(encoding="utf-8"))
@@ -115,14 +116,14 @@ def chunk_text(text: str, limit: int = CHUNK_CHARS) -> list[str]:
         return [text]
     pieces, start = [], 0
     while len(text) - start > limit:
-        window = text[start:start + limit]
+        window = text[start : start + limit]
         cut = window.rfind("\n")  # a paragraph break, else a sentence end, else a space
         if cut <= limit // 4:
             cut = max(window.rfind(". "), window.rfind("? "), window.rfind("! "), window.rfind('." ')) + 1
         cut = cut + 1 if cut > limit // 4 else window.rfind(" ") + 1
         if cut <= 0:
             cut = limit
-        pieces.append(text[start:start + cut])
+        pieces.append(text[start : start + cut])
         start += cut
     pieces.append(text[start:])
     return pieces
@@ -135,7 +136,7 @@ def parse_texts(nlp, texts: Iterable[str], batch_size: int = 64, batch_chars: in
 
     def batches():
         batch, chars = [], 0
-        for i, text in enumerate(texts):
+        for _i, text in enumerate(texts):
             chunks = chunk_text(text)
             for j, chunk in enumerate(chunks):
                 if batch and (len(batch) >= batch_size or chars + len(chunk) > batch_chars):

@@ -23,6 +23,7 @@ quotation marks are more reliable than the parse:
 Attributions nested inside another attribution's content are dropped: PolNeAR gives
 each token at most one label, so only the outermost one is annotated.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -120,9 +121,16 @@ def _lexicon() -> _Lexicon:
     for lemma in sorted(known):
         for form in _inflections(lemma):
             forms.setdefault(form, lemma)
-    return _Lexicon(speech, speech | attitude, infinitive, obj,
-                    {k: frozenset(v) for k, v in prep.items()},
-                    frozenset(_read_list("headline_labels.txt")), frozenset(known), forms)
+    return _Lexicon(
+        speech,
+        speech | attitude,
+        infinitive,
+        obj,
+        {k: frozenset(v) for k, v in prep.items()},
+        frozenset(_read_list("headline_labels.txt")),
+        frozenset(known),
+        forms,
+    )
 
 
 def _lemma(tok: Token, lex: _Lexicon) -> str:
@@ -233,7 +241,8 @@ def _single_quotes(text: str, p0: int, p1: int, doubles: list[_Quote]) -> list[_
 def is_direct(text: str, content) -> bool:
     """Whether a content span holds a quotation mark (pure or mixed quote)."""
     return any(c in DIRECT_MARKS for a, b in content for c in text[a:b]) or any(
-        "''" in text[a:b] or "``" in text[a:b] for a, b in content)
+        "''" in text[a:b] or "``" in text[a:b] for a, b in content
+    )
 
 
 # ---------------------------------------------------------------- extraction
@@ -299,8 +308,12 @@ class _Extractor:
         if not toks:
             return []
         para = self.para(q.start)
-        if step < 0 and self.text[self.paras[para][0]:q.start].strip() == "" and para > 0 \
-                and self.text[:self.paras[para - 1][1]].rstrip().endswith(":"):
+        if (
+            step < 0
+            and self.text[self.paras[para][0] : q.start].strip() == ""
+            and para > 0
+            and self.text[: self.paras[para - 1][1]].rstrip().endswith(":")
+        ):
             para -= 1  # "He said:" closing the previous paragraph
         out = []
         i = toks[-1].i + 1 if step > 0 else toks[0].i - 1
@@ -362,12 +375,21 @@ class _Extractor:
             if c.dep_ in SUBJECT_DEPS and usable(c) and not (passive and c.dep_ == "nsubjpass"):
                 return c
         head = v.head.head if v.head.pos_ == "ADP" and v.dep_ == "pcomp" else v.head
-        if depth < 4 and head.i != v.i and v.dep_ in CLIMB_DEPS and head.pos_ in ("VERB", "AUX") \
-                and (v.dep_ != "ccomp" or v.tag_ == "VBG"):
+        if (
+            depth < 4
+            and head.i != v.i
+            and v.dep_ in CLIMB_DEPS
+            and head.pos_ in ("VERB", "AUX")
+            and (v.dep_ != "ccomp" or v.tag_ == "VBG")
+        ):
             return self.subject(head, depth + 1)
         for c in v.rights:
-            if c.dep_ in ("dobj", "attr", "npadvmod", "appos", "dep") and c.pos_ in ("PROPN", "NOUN", "PRON") \
-                    and c.i == v.i + 1 and usable(c):
+            if (
+                c.dep_ in ("dobj", "attr", "npadvmod", "appos", "dep")
+                and c.pos_ in ("PROPN", "NOUN", "PRON")
+                and c.i == v.i + 1
+                and usable(c)
+            ):
                 return c
         return None
 
@@ -378,7 +400,7 @@ class _Extractor:
         left = min(t.i for t in head.subtree if self.para(t.idx) == para or t.i >= head.i)
         right = head.i
         for c in head.rights:
-            if c.dep_ not in MENTION_RIGHT_DEPS or any(t.text in ",(–—" for t in self.doc[right + 1:c.i]):
+            if c.dep_ not in MENTION_RIGHT_DEPS or any(t.text in ",(–—" for t in self.doc[right + 1 : c.i]):
                 break
             right = max(t.i for t in c.subtree)
         while right > head.i and (self.doc[right].is_punct or self.doc[right].dep_ == "cc"):
@@ -406,7 +428,7 @@ class _Extractor:
         for t in toks:
             if t.is_space:
                 continue
-            if segs and t.i == prev + 1 and self.text[segs[-1][1]:t.idx].strip() == "":
+            if segs and t.i == prev + 1 and self.text[segs[-1][1] : t.idx].strip() == "":
                 segs[-1][1] = t.idx + len(t)
             else:
                 segs.append([t.idx, t.idx + len(t)])
@@ -432,7 +454,7 @@ class _Extractor:
     # ------------------------------------------------------------ pass 1: quotes
 
     def frame_after(self, win: list[Token]) -> tuple[Token, Token | None] | None:
-        """ “...,” he said / said X / X told reporters / “...” ― Jane Doe: the first speech
+        """“...,” he said / said X / X told reporters / “...” ― Jane Doe: the first speech
         verb after the quote, with nothing before it but its subject and adverbs."""
         if win and win[0].text in DASHES and 1 < len(win) <= 7 and any(t.pos_ == "PROPN" for t in win[1:]):
             return win[0], next(t for t in win[1:] if t.head.i == t.i or not win[1].i <= t.head.i <= win[-1].i)
@@ -484,8 +506,12 @@ class _Extractor:
             para = self.para(q.start)
             pre = self.window(q, -1)
             if pre:
-                if last is not None and last.cue is not None and last.cue.i in {t.i for t in pre} \
-                        and pre[-1].text in (",", ":"):
+                if (
+                    last is not None
+                    and last.cue is not None
+                    and last.cue.i in {t.i for t in pre}
+                    and pre[-1].text in (",", ":")
+                ):
                     last.content.append((q.start, q.end))  # “...,” he said, “...”
                     continue
                 before = self.frame_before(pre)
@@ -494,7 +520,7 @@ class _Extractor:
                 last = self.add_quote(q, *before)
                 continue
             post = self.window(q, +1)
-            if post and post[0].text not in DASHES and q.closed and re.search(r"\.\W*$", self.text[q.start:q.end]):
+            if post and post[0].text not in DASHES and q.closed and re.search(r"\.\W*$", self.text[q.start : q.end]):
                 post = []  # the sentence ended inside the quote: “... this year.” Next sentence
             after = self.frame_after(post)
             if after is not None:
@@ -509,8 +535,9 @@ class _Extractor:
             if prev is None:
                 continue
             if prev.source is not None and sum(t.is_alpha for t in self.tokens_in(q.start, q.end)) >= 3:
-                last = _Found([(q.start, q.end)], prev.cue, prev.cue_span, prev.cue_lemma, prev.source, "direct",
-                              prev.source_span)
+                last = _Found(
+                    [(q.start, q.end)], prev.cue, prev.cue_span, prev.cue_lemma, prev.source, "direct", prev.source_span
+                )
                 self.found.append(last)
 
     def previous(self, q: _Quote) -> _Found | None:
@@ -559,8 +586,13 @@ class _Extractor:
             clauses = [c for c in kids if c.dep_ == "ccomp"]
             if clauses:
                 return [t for c in clauses for t in c.subtree], None
-            if lemma in lex.speech and v.dep_ in ("parataxis", "ccomp") and v.head.pos_ in ("VERB", "AUX") \
-                    and self.subject(v) is not None and not [c for c in kids if c.dep_ in ("dobj", "xcomp")]:
+            if (
+                lemma in lex.speech
+                and v.dep_ in ("parataxis", "ccomp")
+                and v.head.pos_ in ("VERB", "AUX")
+                and self.subject(v) is not None
+                and not [c for c in kids if c.dep_ in ("dobj", "xcomp")]
+            ):
                 inner = set(v.subtree)
                 return [t for t in v.head.subtree if t not in inner], None
         if lemma in lex.infinitive:
@@ -582,9 +614,13 @@ class _Extractor:
                 objs = [c for c in kids if c.dep_ == "nsubjpass"]  # "the plan was criticized by X"
             if objs:
                 toks = [t for o in objs for t in o.subtree]
-                toks += [t for c in kids if c.i > objs[0].i and (c.dep_ in ("oprd", "ccomp") or
-                                                                 (c.dep_ == "prep" and c.lower_ in OBJECT_PREPS))
-                         for t in c.subtree]
+                toks += [
+                    t
+                    for c in kids
+                    if c.i > objs[0].i
+                    and (c.dep_ in ("oprd", "ccomp") or (c.dep_ == "prep" and c.lower_ in OBJECT_PREPS))
+                    for t in c.subtree
+                ]
                 return toks, None
         return [], None
 
@@ -600,14 +636,26 @@ class _Extractor:
         label = [t for t in toks if t.i < colon.i]
         content = [t for t in toks if t.i > colon.i]
         names = [t for t in label if t.pos_ in ("PROPN", "NOUN") and t.text[:1].isupper()]
-        if len(content) < 3 or not names or any(t.pos_ in ("VERB", "AUX") for t in label) \
-                or self.text[label[0].idx:colon.idx].strip().lower() in self.lex.headline_labels:
+        if (
+            len(content) < 3
+            or not names
+            or any(t.pos_ in ("VERB", "AUX") for t in label)
+            or self.text[label[0].idx : colon.idx].strip().lower() in self.lex.headline_labels
+        ):
             return
         segs = self.segments(content)
         if segs:
-            self.found.append(_Found(segs, colon, (colon.idx, colon.idx + 1), ":", names[-1],
-                                     "mixed" if is_direct(self.text, segs) else "indirect",
-                                     (label[0].idx, label[-1].idx + len(label[-1]))))
+            self.found.append(
+                _Found(
+                    segs,
+                    colon,
+                    (colon.idx, colon.idx + 1),
+                    ":",
+                    names[-1],
+                    "mixed" if is_direct(self.text, segs) else "indirect",
+                    (label[0].idx, label[-1].idx + len(label[-1])),
+                )
+            )
 
     def according(self, tok: Token) -> None:
         """“according to X, ...” / “..., according to X”."""
@@ -650,21 +698,24 @@ class _Extractor:
                 outer.append(f)
         kept: list[_Found] = []
         for f in sorted(outer, key=lambda f: (f.kind != "direct", -_length(f.content))):
-            if not any(_overlap(f.content, k.content) > 0.5 * min(_length(f.content), _length(k.content))
-                       for k in kept):
+            if not any(
+                _overlap(f.content, k.content) > 0.5 * min(_length(f.content), _length(k.content)) for k in kept
+            ):
                 kept.append(f)
         out = []
         for f in sorted(kept, key=lambda f: f.content[0]):
             content = tuple(sorted(f.content))
-            out.append(Attribution(
-                content=content,
-                source=f.source_span or (self.mention(f.source) if f.source is not None else None),
-                cue=f.cue_span,
-                cue_lemma=f.cue_lemma,
-                direct=is_direct(self.text, content),
-                kind=f.kind,
-                source_token_index=f.source.i if f.source is not None else None,
-            ))
+            out.append(
+                Attribution(
+                    content=content,
+                    source=f.source_span or (self.mention(f.source) if f.source is not None else None),
+                    cue=f.cue_span,
+                    cue_lemma=f.cue_lemma,
+                    direct=is_direct(self.text, content),
+                    kind=f.kind,
+                    source_token_index=f.source.i if f.source is not None else None,
+                )
+            )
         return out
 
 

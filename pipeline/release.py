@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import html
 import json
 import os
-import re
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -27,18 +25,23 @@ from pathlib import Path
 import duckdb
 
 from . import __version__
-from .schema import RELEASED_TABLES, TABLES, schema_fingerprint_source
-
-VERSION_DIR = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
-LATEST_FILE = "LATEST"
-MANIFEST = "manifest.json"
-MANIFEST_SHA = "manifest_sha256"
-CARD = "README.md"
-DATASET_NAME = "stancewire"
-
-
-class ReleaseError(RuntimeError):
-    pass
+from .fingerprints import code_fingerprint, input_fingerprint, schema_fingerprint
+from .schema import RELEASED_TABLES, TABLES
+from .versions import (  # noqa: F401
+    CARD,
+    DATASET_NAME,
+    LATEST_FILE,
+    MANIFEST,
+    MANIFEST_SHA,
+    VERSION_DIR,
+    ReleaseError,
+    current_version,
+    list_versions,
+    md,
+    parse_version,
+    read_manifest,
+    sha256_file,
+)
 
 
 @dataclass(frozen=True)
@@ -47,84 +50,6 @@ class PublishResult:
     path: Path
     created: bool  # False: the data equals the current release, nothing was written
     previous: str | None
-
-
-def parse_version(name: str) -> tuple[int, int, int] | None:
-    m = VERSION_DIR.match(name)
-    return (int(m[1]), int(m[2]), int(m[3])) if m else None
-
-
-def list_versions(releases_dir: Path) -> list[str]:
-    """Published versions, oldest first (folders named vX.Y.Z holding a manifest)."""
-    if not releases_dir.is_dir():
-        return []
-    found = [p.name for p in releases_dir.iterdir()
-             if p.is_dir() and parse_version(p.name) and (p / MANIFEST).is_file()]
-    return sorted(found, key=parse_version)
-
-
-def current_version(releases_dir: Path) -> str | None:
-    """The version LATEST names (if it is published), else the highest one."""
-    latest = releases_dir / LATEST_FILE
-    versions = list_versions(releases_dir)
-    if latest.is_file():
-        name = latest.read_text(encoding="utf-8").strip()
-        if name in versions:
-            return name
-    return versions[-1] if versions else None
-
-
-def read_manifest(releases_dir: Path, version: str) -> dict:
-    if not parse_version(version):
-        raise ReleaseError(f"{version!r} is not a release version (expected vX.Y.Z)")
-    path = releases_dir / version / MANIFEST
-    if not path.is_file():
-        raise ReleaseError(f"no release {version} in {releases_dir}")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def schema_fingerprint() -> str:
-    return hashlib.sha256(json.dumps(schema_fingerprint_source(), sort_keys=True).encode()).hexdigest()
-
-
-def code_fingerprint() -> str:
-    """SHA-256 over stancewire's own source and resource files (not the environment)."""
-    root = Path(__file__).resolve().parent.parent
-    h = hashlib.sha256()
-    for package in ("pipeline", "assets", "expectations"):
-        base = root / package
-        for path in sorted(base.rglob("*")):
-            if path.is_file() and path.suffix in (".py", ".txt", ".tsv", ".yaml", ".sql") and "__pycache__" not in path.parts:
-                h.update(path.relative_to(root).as_posix().encode())
-                h.update(path.read_bytes())
-    return h.hexdigest()
-
-
-def code_version() -> str:
-    """The short code fingerprint: each asset's code version in Dagster, and the key of
-    stored parses and codings."""
-    return code_fingerprint()[:12]
-
-
-def input_fingerprint(conn) -> str:
-    h = hashlib.sha256()
-    for row in conn.execute(
-            "SELECT batch_id, source_file, record_no, record_sha256 FROM raw_articles "
-            "ORDER BY batch_id, source_file, record_no").fetchall():
-        h.update(json.dumps(row).encode())
-    for row in conn.execute(
-            "SELECT batch_id, source_file, record_no, reason FROM rejected_articles "
-            "ORDER BY batch_id, source_file, record_no").fetchall():
-        h.update(json.dumps(row).encode())
-    return h.hexdigest()
 
 
 def _sql_string(value: str) -> str:
@@ -139,8 +64,10 @@ def export_tables(conn, folder: Path) -> dict[str, dict]:
         path = folder / f"{name}.parquet"
         order = ", ".join(f'"{k}"' for k in table.primary_key)
         cols = ", ".join(f'"{c}"' for c in table.column_names)
-        conn.execute(f'COPY (SELECT {cols} FROM "{name}" ORDER BY {order}) TO {_sql_string(str(path))} '
-                     f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)")
+        conn.execute(
+            f'COPY (SELECT {cols} FROM "{name}" ORDER BY {order}) TO {_sql_string(str(path))} '
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
+        )
         rows = conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
         out[name] = {"file": path.name, "rows": rows, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
     return out
@@ -173,8 +100,9 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         tables = export_tables(conn, staging)
         current = current_version(releases_dir)
         previous = read_manifest(releases_dir, current) if current else None
-        if previous and {k: v["sha256"] for k, v in previous["tables"].items()} == \
-                {k: v["sha256"] for k, v in tables.items()}:
+        if previous and {k: v["sha256"] for k, v in previous["tables"].items()} == {
+            k: v["sha256"] for k, v in tables.items()
+        }:
             shutil.rmtree(staging)
             return PublishResult(current, releases_dir / current, False, current)
         schema_fp = schema_fingerprint()
@@ -182,7 +110,7 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         manifest = {
             "dataset": DATASET_NAME,
             "version": version[1:],
-            "created": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
             "previous_version": previous["version"] if previous else None,
             "input_fingerprint": input_fingerprint(conn),
             "code_version": {"stancewire": __version__, "source_sha256": code_fingerprint()},
@@ -193,8 +121,9 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         }
         from .release_meta import write_index, write_release_files  # CHANGELOG, datapackage, croissant, figures
 
-        manifest["files"] = write_release_files(conn, staging, manifest, releases_dir / current if current else None,
-                                                figures_drawn)
+        manifest["files"] = write_release_files(
+            conn, staging, manifest, releases_dir / current if current else None, figures_drawn
+        )
         card = dataset_card(manifest, conn)
         (staging / CARD).write_text(card, encoding="utf-8")
         manifest["files"] = {CARD: sha256_file(staging / CARD), **manifest["files"]}
@@ -204,7 +133,9 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         final = releases_dir / version
         if final.exists():
             done = read_manifest(releases_dir, version) if (final / MANIFEST).is_file() else None
-            if done and {k: v["sha256"] for k, v in done["tables"].items()} == {k: v["sha256"] for k, v in tables.items()}:
+            if done and {k: v["sha256"] for k, v in done["tables"].items()} == {
+                k: v["sha256"] for k, v in tables.items()
+            }:
                 # This very data was published by a run stopped before LATEST named it: finish that.
                 shutil.rmtree(staging)
                 _write_latest(releases_dir, version)
@@ -234,8 +165,9 @@ def _write_error(releases_dir: Path, e: Exception) -> ReleaseError:
         current = current_version(releases_dir)
     except OSError:
         current = None
-    return ReleaseError(f"could not write the release into {releases_dir} ({reason}); "
-                        f"the current release is {current or 'none'}")
+    return ReleaseError(
+        f"could not write the release into {releases_dir} ({reason}); the current release is {current or 'none'}"
+    )
 
 
 def _manifest_sha256(manifest: dict) -> str:
@@ -290,12 +222,6 @@ def verify(releases_dir: Path, version: str) -> list[str]:
     return problems
 
 
-def _md(text) -> str:
-    """Text from the data, safe inside Markdown rendered to HTML."""
-    escaped = html.escape(str(text), quote=True)
-    return re.sub(r"([\\`*_{}\[\]()#+\-!|>~])", r"\\\1", escaped)
-
-
 def dataset_card(manifest: dict, conn) -> str:
     """The release's README.md: what each table holds, how it was made, and counts."""
     t = manifest["tables"]
@@ -312,11 +238,16 @@ def dataset_card(manifest: dict, conn) -> str:
         f"- Articles: {t['articles']['rows']}; quotes: {t['quotes']['rows']}; statements: {t['stances']['rows']}; "
         f"actors: {t['actors']['rows']}; rejected input records: {t['rejected_articles']['rows']}; "
         f"duplicates: {t['duplicate_articles']['rows']}",
-        f"- spaCy model: {_md(manifest.get('spacy', {}).get('model'))} (spaCy {_md(manifest.get('spacy', {}).get('spacy_version'))})",
-        "- Codebooks: " + ", ".join(f"{_md(c['name'])} {_md(c['version'])}" for c in manifest.get("codebooks", [])),
-        *([f"- Languages taken: {_md(', '.join(manifest['languages']['accepted']))} "
-           f"(detected with {_md(manifest['languages']['detector'])}; others in `rejected_articles`)"]
-          if manifest.get("languages") else []),
+        f"- spaCy model: {md(manifest.get('spacy', {}).get('model'))} (spaCy {md(manifest.get('spacy', {}).get('spacy_version'))})",
+        "- Codebooks: " + ", ".join(f"{md(c['name'])} {md(c['version'])}" for c in manifest.get("codebooks", [])),
+        *(
+            [
+                f"- Languages taken: {md(', '.join(manifest['languages']['accepted']))} "
+                f"(detected with {md(manifest['languages']['detector'])}; others in `rejected_articles`)"
+            ]
+            if manifest.get("languages")
+            else []
+        ),
         f"- Code: stancewire {manifest['code_version']['stancewire']} (source sha256 {manifest['code_version']['source_sha256'][:12]})",
         f"- Input fingerprint: {manifest['input_fingerprint']}",
         "",
@@ -340,20 +271,28 @@ def dataset_card(manifest: dict, conn) -> str:
         lines.append(f"| {name} | {v['expectations']} | {v['passed']} | {v['failed_nonblocking']} |")
     top = conn.execute(
         "SELECT name, actor_type, coalesce(country, ''), n_quotes FROM actors WHERE n_quotes > 0 "
-        "ORDER BY n_quotes DESC, name LIMIT 10").fetchall()
+        "ORDER BY n_quotes DESC, name LIMIT 10"
+    ).fetchall()
     if top:
         lines += ["", "## Most quoted actors", "", "| actor | type | country | quotes |", "|---|---|---|---|"]
-        lines += [f"| {_md(n)} | {ty} | {c} | {q} |" for n, ty, c, q in top]
+        lines += [f"| {md(n)} | {ty} | {c} | {q} |" for n, ty, c, q in top]
     from .release_meta import card_markdown
 
     lines += card_markdown(manifest.get("files", {}))  # figures and metadata files
     lines += ["", "## Tables", ""]
     for name in RELEASED_TABLES:
         table = TABLES[name]
-        lines += [f"### {name} ({t[name]['rows']} rows, `{t[name]['file']}`)", "",
-                  f"{table.description} {table.grain} Primary key: {', '.join(table.primary_key)}.", "",
-                  "| column | type | description |", "|---|---|---|"]
-        lines += [f"| {c.name} | {c.type}{'' if c.nullable else ', not null'} | {c.description} |" for c in table.columns]
+        lines += [
+            f"### {name} ({t[name]['rows']} rows, `{t[name]['file']}`)",
+            "",
+            f"{table.description} {table.grain} Primary key: {', '.join(table.primary_key)}.",
+            "",
+            "| column | type | description |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {c.name} | {c.type}{'' if c.nullable else ', not null'} | {c.description} |" for c in table.columns
+        ]
         lines.append("")
     lines += [
         "## Reading it",

@@ -72,7 +72,11 @@ def _c(name, type_, description, nullable=False, values=None, references=None) -
 _PROVENANCE = (
     _c("batch_id", "VARCHAR", "Ingest batch (one input folder or file drop) the record came in with."),
     _c("source_file", "VARCHAR", "Path of the input file, relative to the batch's input folder (POSIX separators)."),
-    _c("record_no", "INTEGER", "1-based number of the record within its file (the line for JSONL, the item for a JSON array; 1 otherwise)."),
+    _c(
+        "record_no",
+        "INTEGER",
+        "1-based number of the record within its file (the line for JSONL, the item for a JSON array; 1 otherwise).",
+    ),
 )
 _ARTICLE_REF = _c("article_id", "VARCHAR", "The article.", references=("articles", "article_id"))
 
@@ -84,240 +88,361 @@ def _table(t: Table) -> Table:
     return t
 
 
-RAW_ARTICLES = _table(Table(
-    "raw_articles",
-    "Every input record that could be read, as read: the ingest stage's output, before cleaning.",
-    "One row per readable input record.",
-    (
-        *_PROVENANCE,
-        _c("input_format", "VARCHAR", "Format of the input file.", values=INPUT_FORMATS),
-        _c("encoding", "VARCHAR", "Character encoding the file was decoded with (utf-8, utf-8-sig, utf-16, cp1252, ...)."),
-        _c("external_id", "VARCHAR", "Identifier given by the input (JSON `id`), if any.", nullable=True),
-        _c("title", "VARCHAR", "Title given by the input or the first line of a .txt file.", nullable=True),
-        _c("outlet", "VARCHAR", "Publishing outlet given by the input or a `Source:` line.", nullable=True),
-        _c("author", "VARCHAR", "Author given by the input.", nullable=True),
-        _c("url", "VARCHAR", "URL given by the input.", nullable=True),
-        _c("published_at", "VARCHAR", "Publication date/time as given by the input (ISO 8601 when it parses).", nullable=True),
-        _c("raw_text", "VARCHAR", "The record's text exactly as read (for HTML: the extracted main text). All raw_* offsets point into it."),
-        _c("record_sha256", "VARCHAR", "SHA-256 of raw_text (UTF-8)."),
-    ),
-    ("batch_id", "source_file", "record_no"),
-    released=False,
-))
+RAW_ARTICLES = _table(
+    Table(
+        "raw_articles",
+        "Every input record that could be read, as read: the ingest stage's output, before cleaning.",
+        "One row per readable input record.",
+        (
+            *_PROVENANCE,
+            _c("input_format", "VARCHAR", "Format of the input file.", values=INPUT_FORMATS),
+            _c(
+                "encoding",
+                "VARCHAR",
+                "Character encoding the file was decoded with (utf-8, utf-8-sig, utf-16, cp1252, ...).",
+            ),
+            _c("external_id", "VARCHAR", "Identifier given by the input (JSON `id`), if any.", nullable=True),
+            _c("title", "VARCHAR", "Title given by the input or the first line of a .txt file.", nullable=True),
+            _c("outlet", "VARCHAR", "Publishing outlet given by the input or a `Source:` line.", nullable=True),
+            _c("author", "VARCHAR", "Author given by the input.", nullable=True),
+            _c("url", "VARCHAR", "URL given by the input.", nullable=True),
+            _c(
+                "published_at",
+                "VARCHAR",
+                "Publication date/time as given by the input (ISO 8601 when it parses).",
+                nullable=True,
+            ),
+            _c(
+                "raw_text",
+                "VARCHAR",
+                "The record's text exactly as read (for HTML: the extracted main text). All raw_* offsets point into it.",
+            ),
+            _c("record_sha256", "VARCHAR", "SHA-256 of raw_text (UTF-8)."),
+        ),
+        ("batch_id", "source_file", "record_no"),
+        released=False,
+    )
+)
 
-ARTICLES = _table(Table(
-    "articles",
-    "Cleaned, de-duplicated articles: the unit every other table refers to.",
-    "One row per distinct article.",
-    (
-        _c("article_id", "VARCHAR", "Stable id: the input's id when given, else the first 16 hex digits of the SHA-256 of the cleaned text."),
-        *_PROVENANCE,
-        _c("doc_name", "VARCHAR", "The input's id when given, else the file name without extension (plus -<record_no> for JSON records); the name evaluation files use."),
-        _c("input_format", "VARCHAR", "Format of the input file.", values=INPUT_FORMATS),
-        _c("encoding", "VARCHAR", "Character encoding the file was decoded with."),
-        _c("external_id", "VARCHAR", "Identifier given by the input, if any.", nullable=True),
-        _c("title", "VARCHAR", "Article title.", nullable=True),
-        _c("outlet", "VARCHAR", "Publishing outlet (from metadata or a `Source:` line).", nullable=True),
-        _c("author", "VARCHAR", "Author (from metadata or a trailing `By ...` byline).", nullable=True),
-        _c("url", "VARCHAR", "URL, when given.", nullable=True),
-        _c("published_at", "VARCHAR", "Publication date/time as given (ISO 8601 when it parses).", nullable=True),
-        _c("original_source", "VARCHAR", "Text of a trailing 'The original article: ...' note, moved out of the body.", nullable=True),
-        _c("raw_text", "VARCHAR", "The record's text exactly as read; raw_* offsets in every table point into it."),
-        _c("text", "VARCHAR", "Cleaned text, paragraphs separated by a blank line (for .txt and .html the title is the first paragraph); metadata lines removed. All char_* offsets point into it."),
-        _c("text_sha256", "VARCHAR", "SHA-256 of text (UTF-8): the exact-duplicate key."),
-        _c("n_chars", "INTEGER", "Length of text in characters (Python str / DuckDB length)."),
-        _c("n_paragraphs", "INTEGER", "Number of paragraphs in text, title included."),
-        _c("language", "VARCHAR", "The language the text was taken in, one of the accepted languages (setting `languages`; ISO 639 codes, two letters where there are): the detected top language (py3langid), else the likeliest accepted one; null when the text is too short or too mixed to tell. Texts detected in another language are in rejected_articles (unsupported_language).", nullable=True),
-        _c("cleaning", "VARCHAR", "Comma-separated list of the repairs applied (e.g. unicode_repair, split_glued_paragraphs), empty when none."),
-    ),
-    ("article_id",),
-))
+ARTICLES = _table(
+    Table(
+        "articles",
+        "Cleaned, de-duplicated articles: the unit every other table refers to.",
+        "One row per distinct article.",
+        (
+            _c(
+                "article_id",
+                "VARCHAR",
+                "Stable id: the input's id when given, else the first 16 hex digits of the SHA-256 of the cleaned text.",
+            ),
+            *_PROVENANCE,
+            _c(
+                "doc_name",
+                "VARCHAR",
+                "The input's id when given, else the file name without extension (plus -<record_no> for JSON records); the name evaluation files use.",
+            ),
+            _c("input_format", "VARCHAR", "Format of the input file.", values=INPUT_FORMATS),
+            _c("encoding", "VARCHAR", "Character encoding the file was decoded with."),
+            _c("external_id", "VARCHAR", "Identifier given by the input, if any.", nullable=True),
+            _c("title", "VARCHAR", "Article title.", nullable=True),
+            _c("outlet", "VARCHAR", "Publishing outlet (from metadata or a `Source:` line).", nullable=True),
+            _c("author", "VARCHAR", "Author (from metadata or a trailing `By ...` byline).", nullable=True),
+            _c("url", "VARCHAR", "URL, when given.", nullable=True),
+            _c("published_at", "VARCHAR", "Publication date/time as given (ISO 8601 when it parses).", nullable=True),
+            _c(
+                "original_source",
+                "VARCHAR",
+                "Text of a trailing 'The original article: ...' note, moved out of the body.",
+                nullable=True,
+            ),
+            _c("raw_text", "VARCHAR", "The record's text exactly as read; raw_* offsets in every table point into it."),
+            _c(
+                "text",
+                "VARCHAR",
+                "Cleaned text, paragraphs separated by a blank line (for .txt and .html the title is the first paragraph); metadata lines removed. All char_* offsets point into it.",
+            ),
+            _c("text_sha256", "VARCHAR", "SHA-256 of text (UTF-8): the exact-duplicate key."),
+            _c("n_chars", "INTEGER", "Length of text in characters (Python str / DuckDB length)."),
+            _c("n_paragraphs", "INTEGER", "Number of paragraphs in text, title included."),
+            _c(
+                "language",
+                "VARCHAR",
+                "The language the text was taken in, one of the accepted languages (setting `languages`; ISO 639 codes, two letters where there are): the detected top language (py3langid), else the likeliest accepted one; null when the text is too short or too mixed to tell. Texts detected in another language are in rejected_articles (unsupported_language).",
+                nullable=True,
+            ),
+            _c(
+                "cleaning",
+                "VARCHAR",
+                "Comma-separated list of the repairs applied (e.g. unicode_repair, split_glued_paragraphs), empty when none.",
+            ),
+        ),
+        ("article_id",),
+    )
+)
 
-ARTICLE_ALIGNMENT = _table(Table(
-    "article_alignment",
-    "Maps the cleaned text back to the raw text: text[char_start:char_end] was made from raw_text[raw_char_start:raw_char_end].",
-    "One row per aligned segment of an article; segments tile the cleaned text in order.",
-    (
-        _ARTICLE_REF,
-        _c("segment_no", "INTEGER", "0-based position of the segment in the cleaned text."),
-        _c("char_start", "INTEGER", "Start offset in articles.text."),
-        _c("char_end", "INTEGER", "End offset (exclusive) in articles.text."),
-        _c("raw_char_start", "INTEGER", "Start offset in articles.raw_text."),
-        _c("raw_char_end", "INTEGER", "End offset (exclusive) in articles.raw_text."),
-        _c("is_copy", "BOOLEAN", "True when the segment is an unchanged copy of the raw characters (offsets map one to one)."),
-    ),
-    ("article_id", "segment_no"),
-    offset_pairs=(("char_start", "char_end"),),
-    raw_offset_pairs=(("raw_char_start", "raw_char_end"),),
-))
+ARTICLE_ALIGNMENT = _table(
+    Table(
+        "article_alignment",
+        "Maps the cleaned text back to the raw text: text[char_start:char_end] was made from raw_text[raw_char_start:raw_char_end].",
+        "One row per aligned segment of an article; segments tile the cleaned text in order.",
+        (
+            _ARTICLE_REF,
+            _c("segment_no", "INTEGER", "0-based position of the segment in the cleaned text."),
+            _c("char_start", "INTEGER", "Start offset in articles.text."),
+            _c("char_end", "INTEGER", "End offset (exclusive) in articles.text."),
+            _c("raw_char_start", "INTEGER", "Start offset in articles.raw_text."),
+            _c("raw_char_end", "INTEGER", "End offset (exclusive) in articles.raw_text."),
+            _c(
+                "is_copy",
+                "BOOLEAN",
+                "True when the segment is an unchanged copy of the raw characters (offsets map one to one).",
+            ),
+        ),
+        ("article_id", "segment_no"),
+        offset_pairs=(("char_start", "char_end"),),
+        raw_offset_pairs=(("raw_char_start", "raw_char_end"),),
+    )
+)
 
-REJECTED_ARTICLES = _table(Table(
-    "rejected_articles",
-    "Input records that could not become articles, with the reason. Nothing read is dropped silently.",
-    "One row per rejected input record (or unreadable file).",
-    (
-        *_PROVENANCE,
-        _c("reason", "VARCHAR", "Machine-readable reason code.", values=REJECTION_REASONS),
-        _c("detail", "VARCHAR", "Human-readable explanation naming what was wrong."),
-        _c("snippet", "VARCHAR", "The first 200 characters of the record as read, for diagnosis.", nullable=True),
-    ),
-    ("batch_id", "source_file", "record_no"),
-))
+REJECTED_ARTICLES = _table(
+    Table(
+        "rejected_articles",
+        "Input records that could not become articles, with the reason. Nothing read is dropped silently.",
+        "One row per rejected input record (or unreadable file).",
+        (
+            *_PROVENANCE,
+            _c("reason", "VARCHAR", "Machine-readable reason code.", values=REJECTION_REASONS),
+            _c("detail", "VARCHAR", "Human-readable explanation naming what was wrong."),
+            _c("snippet", "VARCHAR", "The first 200 characters of the record as read, for diagnosis.", nullable=True),
+        ),
+        ("batch_id", "source_file", "record_no"),
+    )
+)
 
-DUPLICATE_ARTICLES = _table(Table(
-    "duplicate_articles",
-    "Input records whose cleaned text is exactly that of an article already kept.",
-    "One row per duplicate input record.",
-    (
-        *_PROVENANCE,
-        _c("duplicate_of", "VARCHAR", "The article this record duplicates.", references=("articles", "article_id")),
-        _c("match", "VARCHAR", "How the duplicate was recognised.", values=DUPLICATE_MATCHES),
-    ),
-    ("batch_id", "source_file", "record_no"),
-))
+DUPLICATE_ARTICLES = _table(
+    Table(
+        "duplicate_articles",
+        "Input records whose cleaned text is exactly that of an article already kept.",
+        "One row per duplicate input record.",
+        (
+            *_PROVENANCE,
+            _c("duplicate_of", "VARCHAR", "The article this record duplicates.", references=("articles", "article_id")),
+            _c("match", "VARCHAR", "How the duplicate was recognised.", values=DUPLICATE_MATCHES),
+        ),
+        ("batch_id", "source_file", "record_no"),
+    )
+)
 
-SENTENCES = _table(Table(
-    "sentences",
-    "Sentences of the cleaned texts as spaCy's parser split them.",
-    "One row per sentence.",
-    (
-        _ARTICLE_REF,
-        _c("sentence_no", "INTEGER", "0-based position of the sentence in the article."),
-        _c("char_start", "INTEGER", "Start offset in articles.text."),
-        _c("char_end", "INTEGER", "End offset (exclusive) in articles.text."),
-        _c("raw_char_start", "INTEGER", "Start offset in articles.raw_text."),
-        _c("raw_char_end", "INTEGER", "End offset (exclusive) in articles.raw_text."),
-        _c("text", "VARCHAR", "The sentence text."),
-    ),
-    ("article_id", "sentence_no"),
-    offset_pairs=(("char_start", "char_end"),),
-    raw_offset_pairs=(("raw_char_start", "raw_char_end"),),
-))
+SENTENCES = _table(
+    Table(
+        "sentences",
+        "Sentences of the cleaned texts as spaCy's parser split them.",
+        "One row per sentence.",
+        (
+            _ARTICLE_REF,
+            _c("sentence_no", "INTEGER", "0-based position of the sentence in the article."),
+            _c("char_start", "INTEGER", "Start offset in articles.text."),
+            _c("char_end", "INTEGER", "End offset (exclusive) in articles.text."),
+            _c("raw_char_start", "INTEGER", "Start offset in articles.raw_text."),
+            _c("raw_char_end", "INTEGER", "End offset (exclusive) in articles.raw_text."),
+            _c("text", "VARCHAR", "The sentence text."),
+        ),
+        ("article_id", "sentence_no"),
+        offset_pairs=(("char_start", "char_end"),),
+        raw_offset_pairs=(("raw_char_start", "raw_char_end"),),
+    )
+)
 
-MENTIONS = _table(Table(
-    "mentions",
-    "Named-entity mentions found by spaCy's NER and corrected by patterns, linked to canonical actors.",
-    "One row per entity mention.",
-    (
-        _c("mention_id", "VARCHAR", "Id: article_id:char_start-char_end."),
-        _ARTICLE_REF,
-        _c("char_start", "INTEGER", "Start offset in articles.text."),
-        _c("char_end", "INTEGER", "End offset (exclusive) in articles.text."),
-        _c("raw_char_start", "INTEGER", "Start offset in articles.raw_text."),
-        _c("raw_char_end", "INTEGER", "End offset (exclusive) in articles.raw_text."),
-        _c("text", "VARCHAR", "The mention as written."),
-        _c("label", "VARCHAR", "Entity label (spaCy OntoNotes scheme: PERSON, ORG, GPE, NORP, LOC, ...)."),
-        _c("label_source", "VARCHAR", "'model' for spaCy's label, 'pattern' when a pattern corrected or added it.", values=("model", "pattern")),
-        _c("actor_id", "VARCHAR", "Canonical actor the mention refers to, when it names one.", nullable=True, references=("actors", "actor_id")),
-    ),
-    ("mention_id",),
-    offset_pairs=(("char_start", "char_end"),),
-    raw_offset_pairs=(("raw_char_start", "raw_char_end"),),
-))
+MENTIONS = _table(
+    Table(
+        "mentions",
+        "Named-entity mentions found by spaCy's NER and corrected by patterns, linked to canonical actors.",
+        "One row per entity mention.",
+        (
+            _c("mention_id", "VARCHAR", "Id: article_id:char_start-char_end."),
+            _ARTICLE_REF,
+            _c("char_start", "INTEGER", "Start offset in articles.text."),
+            _c("char_end", "INTEGER", "End offset (exclusive) in articles.text."),
+            _c("raw_char_start", "INTEGER", "Start offset in articles.raw_text."),
+            _c("raw_char_end", "INTEGER", "End offset (exclusive) in articles.raw_text."),
+            _c("text", "VARCHAR", "The mention as written."),
+            _c("label", "VARCHAR", "Entity label (spaCy OntoNotes scheme: PERSON, ORG, GPE, NORP, LOC, ...)."),
+            _c(
+                "label_source",
+                "VARCHAR",
+                "'model' for spaCy's label, 'pattern' when a pattern corrected or added it.",
+                values=("model", "pattern"),
+            ),
+            _c(
+                "actor_id",
+                "VARCHAR",
+                "Canonical actor the mention refers to, when it names one.",
+                nullable=True,
+                references=("actors", "actor_id"),
+            ),
+        ),
+        ("mention_id",),
+        offset_pairs=(("char_start", "char_end"),),
+        raw_offset_pairs=(("raw_char_start", "raw_char_end"),),
+    )
+)
 
-QUOTES = _table(Table(
-    "quotes",
-    "Attributions: direct quotes and reported speech, with cue and speaker.",
-    "One row per attribution (a quote split around its attribution is one row).",
-    (
-        _c("quote_id", "VARCHAR", "Id: article_id:q<content start>."),
-        _ARTICLE_REF,
-        _c("kind", "VARCHAR", "direct: a quotation; mixed: reported clause with quoted words; indirect: reported speech.", values=QUOTE_KINDS),
-        _c("is_direct", "BOOLEAN", "True for direct and mixed (the content holds quotation marks)."),
-        _c("char_start", "INTEGER", "Start of the content (first segment) in articles.text."),
-        _c("char_end", "INTEGER", "End of the content (last segment, exclusive) in articles.text."),
-        _c("raw_char_start", "INTEGER", "char_start mapped into articles.raw_text."),
-        _c("raw_char_end", "INTEGER", "char_end mapped into articles.raw_text."),
-        _c("content_segments", "VARCHAR", "JSON list of [start, end] content segments in articles.text (two or more for a split quote)."),
-        _c("content", "VARCHAR", "The content text (segments joined by ' ... ')."),
-        _c("cue", "VARCHAR", "The cue as written (said, told reporters, according to, ':').", nullable=True),
-        _c("cue_lemma", "VARCHAR", "The cue normalised to a lemma (say, tell, according to).", nullable=True),
-        _c("cue_char_start", "INTEGER", "Start of the cue in articles.text.", nullable=True),
-        _c("cue_char_end", "INTEGER", "End of the cue in articles.text.", nullable=True),
-        _c("speaker", "VARCHAR", "The speaker mention exactly as written (he, the spokeswoman, Sergei Lavrov).", nullable=True),
-        _c("speaker_char_start", "INTEGER", "Start of the speaker mention in articles.text.", nullable=True),
-        _c("speaker_char_end", "INTEGER", "End of the speaker mention in articles.text.", nullable=True),
-        _c("speaker_actor_id", "VARCHAR", "The canonical actor the speaker resolves to.", nullable=True, references=("actors", "actor_id")),
-        _c("speaker_resolution", "VARCHAR", "How the speaker was resolved.", values=("name", "pronoun", "role", "description", "continuation", "unresolved", "none")),
-    ),
-    ("quote_id",),
-    offset_pairs=(("char_start", "char_end"), ("cue_char_start", "cue_char_end"), ("speaker_char_start", "speaker_char_end")),
-    raw_offset_pairs=(("raw_char_start", "raw_char_end"),),
-))
+QUOTES = _table(
+    Table(
+        "quotes",
+        "Attributions: direct quotes and reported speech, with cue and speaker.",
+        "One row per attribution (a quote split around its attribution is one row).",
+        (
+            _c("quote_id", "VARCHAR", "Id: article_id:q<content start>."),
+            _ARTICLE_REF,
+            _c(
+                "kind",
+                "VARCHAR",
+                "direct: a quotation; mixed: reported clause with quoted words; indirect: reported speech.",
+                values=QUOTE_KINDS,
+            ),
+            _c("is_direct", "BOOLEAN", "True for direct and mixed (the content holds quotation marks)."),
+            _c("char_start", "INTEGER", "Start of the content (first segment) in articles.text."),
+            _c("char_end", "INTEGER", "End of the content (last segment, exclusive) in articles.text."),
+            _c("raw_char_start", "INTEGER", "char_start mapped into articles.raw_text."),
+            _c("raw_char_end", "INTEGER", "char_end mapped into articles.raw_text."),
+            _c(
+                "content_segments",
+                "VARCHAR",
+                "JSON list of [start, end] content segments in articles.text (two or more for a split quote).",
+            ),
+            _c("content", "VARCHAR", "The content text (segments joined by ' ... ')."),
+            _c("cue", "VARCHAR", "The cue as written (said, told reporters, according to, ':').", nullable=True),
+            _c("cue_lemma", "VARCHAR", "The cue normalised to a lemma (say, tell, according to).", nullable=True),
+            _c("cue_char_start", "INTEGER", "Start of the cue in articles.text.", nullable=True),
+            _c("cue_char_end", "INTEGER", "End of the cue in articles.text.", nullable=True),
+            _c(
+                "speaker",
+                "VARCHAR",
+                "The speaker mention exactly as written (he, the spokeswoman, Sergei Lavrov).",
+                nullable=True,
+            ),
+            _c("speaker_char_start", "INTEGER", "Start of the speaker mention in articles.text.", nullable=True),
+            _c("speaker_char_end", "INTEGER", "End of the speaker mention in articles.text.", nullable=True),
+            _c(
+                "speaker_actor_id",
+                "VARCHAR",
+                "The canonical actor the speaker resolves to.",
+                nullable=True,
+                references=("actors", "actor_id"),
+            ),
+            _c(
+                "speaker_resolution",
+                "VARCHAR",
+                "How the speaker was resolved.",
+                values=("name", "pronoun", "role", "description", "continuation", "unresolved", "none"),
+            ),
+        ),
+        ("quote_id",),
+        offset_pairs=(
+            ("char_start", "char_end"),
+            ("cue_char_start", "cue_char_end"),
+            ("speaker_char_start", "speaker_char_end"),
+        ),
+        raw_offset_pairs=(("raw_char_start", "raw_char_end"),),
+    )
+)
 
-CODEBOOK_TARGETS = _table(Table(
-    "codebook_targets",
-    "The targets (issues, policies, candidates) of the codebooks stances were coded against.",
-    "One row per codebook target.",
-    (
-        _c("codebook", "VARCHAR", "Codebook name."),
-        _c("target", "VARCHAR", "Target id within the codebook."),
-        _c("codebook_version", "VARCHAR", "Codebook version."),
-        _c("label", "VARCHAR", "Human-readable target label."),
-        _c("description", "VARCHAR", "What the target covers.", nullable=True),
-        _c("terms", "VARCHAR", "JSON list of the phrases that signal the target."),
-    ),
-    ("codebook", "target"),
-))
+CODEBOOK_TARGETS = _table(
+    Table(
+        "codebook_targets",
+        "The targets (issues, policies, candidates) of the codebooks stances were coded against.",
+        "One row per codebook target.",
+        (
+            _c("codebook", "VARCHAR", "Codebook name."),
+            _c("target", "VARCHAR", "Target id within the codebook."),
+            _c("codebook_version", "VARCHAR", "Codebook version."),
+            _c("label", "VARCHAR", "Human-readable target label."),
+            _c("description", "VARCHAR", "What the target covers.", nullable=True),
+            _c("terms", "VARCHAR", "JSON list of the phrases that signal the target."),
+        ),
+        ("codebook", "target"),
+    )
+)
 
-STANCES = _table(Table(
-    "stances",
-    "Coded statements (political claims analysis): an actor taking a position on a codebook target, with evidence.",
-    "One row per (article, actor, codebook, target, stance, evidence).",
-    (
-        _c("statement_id", "VARCHAR", "Id: article_id:s<evidence start>:<target>:<actor_id>."),
-        _ARTICLE_REF,
-        _c("actor_id", "VARCHAR", "The stance holder.", references=("actors", "actor_id")),
-        _c("actor", "VARCHAR", "The stance holder as named most fully in the article."),
-        _c("actor_type", "VARCHAR", "Kind of actor.", values=ACTOR_TYPES),
-        _c("country", "VARCHAR", "ISO 3166-1 alpha-3 code of the country the actor speaks for, when clear.", nullable=True),
-        _c("codebook", "VARCHAR", "Codebook name."),
-        _c("codebook_version", "VARCHAR", "Codebook version."),
-        _c("target", "VARCHAR", "Target id in the codebook."),
-        _c("stance", "VARCHAR", "Position on the target.", values=STANCE_LABELS),
-        _c("confidence", "DOUBLE", "Confidence in the label, 0 to 1."),
-        _c("evidence_char_start", "INTEGER", "Start of the evidence in articles.text."),
-        _c("evidence_char_end", "INTEGER", "End of the evidence in articles.text."),
-        _c("raw_char_start", "INTEGER", "evidence_char_start mapped into articles.raw_text."),
-        _c("raw_char_end", "INTEGER", "evidence_char_end mapped into articles.raw_text."),
-        _c("evidence", "VARCHAR", "Verbatim excerpt of the article carrying the position."),
-        _c("cue", "VARCHAR", "The word or phrase that decided the label (e.g. 'unacceptable', 'would not oppose')."),
-        _c("quote_id", "VARCHAR", "The attribution the statement was coded from, if any.", nullable=True, references=("quotes", "quote_id")),
-        _c("method", "VARCHAR", "Coder and rule-set version, e.g. rules-v1."),
-    ),
-    ("statement_id",),
-    offset_pairs=(("evidence_char_start", "evidence_char_end"),),
-    raw_offset_pairs=(("raw_char_start", "raw_char_end"),),
-))
+STANCES = _table(
+    Table(
+        "stances",
+        "Coded statements (political claims analysis): an actor taking a position on a codebook target, with evidence.",
+        "One row per (article, actor, codebook, target, stance, evidence).",
+        (
+            _c("statement_id", "VARCHAR", "Id: article_id:s<evidence start>:<target>:<actor_id>."),
+            _ARTICLE_REF,
+            _c("actor_id", "VARCHAR", "The stance holder.", references=("actors", "actor_id")),
+            _c("actor", "VARCHAR", "The stance holder as named most fully in the article."),
+            _c("actor_type", "VARCHAR", "Kind of actor.", values=ACTOR_TYPES),
+            _c(
+                "country",
+                "VARCHAR",
+                "ISO 3166-1 alpha-3 code of the country the actor speaks for, when clear.",
+                nullable=True,
+            ),
+            _c("codebook", "VARCHAR", "Codebook name."),
+            _c("codebook_version", "VARCHAR", "Codebook version."),
+            _c("target", "VARCHAR", "Target id in the codebook."),
+            _c("stance", "VARCHAR", "Position on the target.", values=STANCE_LABELS),
+            _c("confidence", "DOUBLE", "Confidence in the label, 0 to 1."),
+            _c("evidence_char_start", "INTEGER", "Start of the evidence in articles.text."),
+            _c("evidence_char_end", "INTEGER", "End of the evidence in articles.text."),
+            _c("raw_char_start", "INTEGER", "evidence_char_start mapped into articles.raw_text."),
+            _c("raw_char_end", "INTEGER", "evidence_char_end mapped into articles.raw_text."),
+            _c("evidence", "VARCHAR", "Verbatim excerpt of the article carrying the position."),
+            _c(
+                "cue", "VARCHAR", "The word or phrase that decided the label (e.g. 'unacceptable', 'would not oppose')."
+            ),
+            _c(
+                "quote_id",
+                "VARCHAR",
+                "The attribution the statement was coded from, if any.",
+                nullable=True,
+                references=("quotes", "quote_id"),
+            ),
+            _c("method", "VARCHAR", "Coder and rule-set version, e.g. rules-v1."),
+        ),
+        ("statement_id",),
+        offset_pairs=(("evidence_char_start", "evidence_char_end"),),
+        raw_offset_pairs=(("raw_char_start", "raw_char_end"),),
+    )
+)
 
-ACTORS = _table(Table(
-    "actors",
-    "Canonical actors: people, organisations, countries and groups, with one id across articles for one name.",
-    "One row per canonical actor.",
-    (
-        _c("actor_id", "VARCHAR", "Readable id: <type>:<slug of the name>, or country:<ISO3> for countries."),
-        _c("name", "VARCHAR", "Canonical (fullest) name."),
-        _c("actor_type", "VARCHAR", "Kind of actor.", values=ACTOR_TYPES),
-        _c("country", "VARCHAR", "ISO 3166-1 alpha-3 code of the actor's country, when known (the most frequent across articles).", nullable=True),
-        _c("n_articles", "INTEGER", "Number of articles that mention or quote the actor."),
-        _c("n_mentions", "INTEGER", "Number of entity mentions linked to the actor."),
-        _c("n_quotes", "INTEGER", "Number of attributions whose speaker resolves to the actor."),
-        _c("n_statements", "INTEGER", "Number of coded stance statements by the actor."),
-    ),
-    ("actor_id",),
-))
+ACTORS = _table(
+    Table(
+        "actors",
+        "Canonical actors: people, organisations, countries and groups, with one id across articles for one name.",
+        "One row per canonical actor.",
+        (
+            _c("actor_id", "VARCHAR", "Readable id: <type>:<slug of the name>, or country:<ISO3> for countries."),
+            _c("name", "VARCHAR", "Canonical (fullest) name."),
+            _c("actor_type", "VARCHAR", "Kind of actor.", values=ACTOR_TYPES),
+            _c(
+                "country",
+                "VARCHAR",
+                "ISO 3166-1 alpha-3 code of the actor's country, when known (the most frequent across articles).",
+                nullable=True,
+            ),
+            _c("n_articles", "INTEGER", "Number of articles that mention or quote the actor."),
+            _c("n_mentions", "INTEGER", "Number of entity mentions linked to the actor."),
+            _c("n_quotes", "INTEGER", "Number of attributions whose speaker resolves to the actor."),
+            _c("n_statements", "INTEGER", "Number of coded stance statements by the actor."),
+        ),
+        ("actor_id",),
+    )
+)
 
 RELEASED_TABLES = tuple(name for name, t in TABLES.items() if t.released)
 
 
 def create_table_sql(table: Table) -> list[str]:
     """DDL for one table: CREATE TABLE with types, NOT NULL and the primary key, then comments."""
-    cols = ",\n  ".join(
-        f'"{c.name}" {c.type}{"" if c.nullable else " NOT NULL"}' for c in table.columns
-    )
+    cols = ",\n  ".join(f'"{c.name}" {c.type}{"" if c.nullable else " NOT NULL"}' for c in table.columns)
     pk = ", ".join(f'"{k}"' for k in table.primary_key)
     stmts = [f'CREATE TABLE IF NOT EXISTS "{table.name}" (\n  {cols},\n  PRIMARY KEY ({pk})\n)']
-    stmts.append(f"COMMENT ON TABLE \"{table.name}\" IS {_sql_literal(table.description + ' ' + table.grain)}")
+    stmts.append(f'COMMENT ON TABLE "{table.name}" IS {_sql_literal(table.description + " " + table.grain)}')
     for c in table.columns:
         stmts.append(f'COMMENT ON COLUMN "{table.name}"."{c.name}" IS {_sql_literal(c.description)}')
     return stmts

@@ -14,6 +14,7 @@ DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 DEFAULT_RELEASES = "data/releases"
 DEFAULT_CODEBOOKS = "data/codebooks"
 DEFAULT_INBOX = "data/inbox"
+DEFAULT_DAGSTER_HOME = "data/dagster"  # the Dagster instance `stancewire run` and `dagster dev` share
 DEFAULTS = {
     "input_dir": DEFAULT_INPUT,
     "batch_id": "",  # the input folder's name
@@ -141,8 +142,11 @@ def staging_for(values: dict):
     """The `Staging` of a run's settings (staging folder, parse cache, warehouse)."""
     from .staging import Staging
 
-    return Staging(staging_root(values["warehouse"], values.get("staging_dir", "")),
-                   parse_cache_root(values["warehouse"], values.get("parse_cache_dir", "")), values["warehouse"])
+    return Staging(
+        staging_root(values["warehouse"], values.get("staging_dir", "")),
+        parse_cache_root(values["warehouse"], values.get("parse_cache_dir", "")),
+        values["warehouse"],
+    )
 
 
 def codebook_paths(codebooks: list[str]) -> list[Path]:

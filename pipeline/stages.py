@@ -12,7 +12,6 @@ the codebooks) are taken from staging instead of being coded again.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable, Iterator
 
@@ -20,6 +19,7 @@ import polars as pl
 
 from . import workers
 from .alignment import Alignment
+from .fingerprints import coding_fingerprint
 from .warehouse import transaction
 from .workers import WorkerConfig, run_chunks
 
@@ -32,7 +32,7 @@ Progress = Callable[[int], None]
 
 def _chunks(items: list, size: int) -> Iterator[list]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
 def load_alignments(conn, article_ids: list[str]) -> dict[str, Alignment]:
@@ -40,7 +40,9 @@ def load_alignments(conn, article_ids: list[str]) -> dict[str, Alignment]:
         return {}
     rows = conn.execute(
         "SELECT article_id, char_start, char_end, raw_char_start, raw_char_end, is_copy FROM article_alignment "
-        "WHERE article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY article_id, segment_no", [article_ids]).fetchall()
+        "WHERE article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY article_id, segment_no",
+        [article_ids],
+    ).fetchall()
     grouped: dict[str, list] = {}
     for aid, *seg in rows:
         grouped.setdefault(aid, []).append(seg)
@@ -52,21 +54,27 @@ def _actor_rows(stage: str, article_id: str, actors, used) -> list[dict]:
     for actor_id in sorted(set(used)):
         a = actors.actor(actor_id)
         if a is not None:
-            rows.append({"stage": stage, "article_id": article_id, "actor_id": a.actor_id, "name": a.name,
-                         "actor_type": a.actor_type, "country": a.country})
+            rows.append(
+                {
+                    "stage": stage,
+                    "article_id": article_id,
+                    "actor_id": a.actor_id,
+                    "name": a.name,
+                    "actor_type": a.actor_type,
+                    "country": a.country,
+                }
+            )
     return rows
 
 
-def coding_fingerprint(model_name: str, code_fp: str, codebooks) -> str:
-    """What a statement depends on besides its article: model, stancewire's code, codebooks."""
-    from .nlp import model_id_for
-
-    return hashlib.sha256(json.dumps(
-        [model_id_for(model_name), code_fp, [(b.name, b.sha256) for b in codebooks]]).encode()).hexdigest()
-
-
-def quote_scope(quote_id: str, content_segments: str, speaker_actor_id: str | None, cue_char_start: int | None,
-                speaker_char_start: int | None, speaker_char_end: int | None):
+def quote_scope(
+    quote_id: str,
+    content_segments: str,
+    speaker_actor_id: str | None,
+    cue_char_start: int | None,
+    speaker_char_start: int | None,
+    speaker_char_end: int | None,
+):
     """The coder's view of a quotes row."""
     from .stances import QuoteScope, segments_from_json
 
@@ -81,8 +89,10 @@ def code_doc(article_id: str, doc, quotes: list, matcher, align: Alignment) -> t
 
     actors = ArticleActors(doc, article_id)
     statements = code_article(doc, actors, quotes, matcher)
-    return (statement_rows(article_id, statements, align.raw_span),
-            _actor_rows("stances", article_id, actors, (s.actor_id for s in statements)))
+    return (
+        statement_rows(article_id, statements, align.raw_span),
+        _actor_rows("stances", article_id, actors, (s.actor_id for s in statements)),
+    )
 
 
 def stances_to_code(conn, fingerprint: str) -> tuple[list[tuple[str, str]], list[str]]:
@@ -99,8 +109,16 @@ def _article_fp(fingerprint: str, text_sha256: str) -> str:
     return hashlib.sha256(f"{fingerprint}:{text_sha256}".encode()).hexdigest()
 
 
-def run_stances(conn, model_name: str, codebooks, staging, code_fp: str, progress: Progress | None = None,
-                n_process: int = 1, batch_size: int = 64) -> dict:
+def run_stances(
+    conn,
+    model_name: str,
+    codebooks,
+    staging,
+    code_fp: str,
+    progress: Progress | None = None,
+    n_process: int = 1,
+    batch_size: int = 64,
+) -> dict:
     """Stance statements against every configured codebook, and the codebooks' targets.
     Only articles that are new or whose inputs changed are coded (see module docstring)."""
     from .codebooks import codebook_target_rows
@@ -111,17 +129,29 @@ def run_stances(conn, model_name: str, codebooks, staging, code_fp: str, progres
         conn.execute("DELETE FROM codebook_targets")
         targets = codebook_target_rows(codebooks)
         if targets:
-            conn.executemany("INSERT INTO codebook_targets VALUES (?, ?, ?, ?, ?, ?)",
-                             [[t["codebook"], t["target"], t["codebook_version"], t["label"], t["description"],
-                               t["terms"]] for t in targets])
+            conn.executemany(
+                "INSERT INTO codebook_targets VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    [t["codebook"], t["target"], t["codebook_version"], t["label"], t["description"], t["terms"]]
+                    for t in targets
+                ],
+            )
         for table in ("stances", "stage_state", "article_actors"):
-            where = {"stances": "article_id", "stage_state": "stage = 'stances' AND article_id",
-                     "article_actors": "stage = 'stances' AND article_id"}[table]
+            where = {
+                "stances": "article_id",
+                "stage_state": "stage = 'stances' AND article_id",
+                "article_actors": "stage = 'stances' AND article_id",
+            }[table]
             conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [gone])
     precoded = _precoded(conn, staging, fingerprint, todo)
     for chunk in _chunks([a for a in todo if a in precoded], ARTICLE_CHUNK):
-        _write_coded(conn, chunk, ([r for a in chunk for r in precoded[a][0]],
-                                   [r for a in chunk for r in precoded[a][1]]), fingerprint, progress)
+        _write_coded(
+            conn,
+            chunk,
+            ([r for a in chunk for r in precoded[a][0]], [r for a in chunk for r in precoded[a][1]]),
+            fingerprint,
+            progress,
+        )
     todo = [a for a in todo if a not in precoded]
     if todo:
         config = WorkerConfig.of(model_name, staging.parses.root, batch_size, code_fp, codebooks)
@@ -130,8 +160,12 @@ def run_stances(conn, model_name: str, codebooks, staging, code_fp: str, progres
         jobs = ((_coding_items(conn, chunk, staging, model_name),) for chunk in chunks)  # read as the workers take them
         for chunk, coded in zip(chunks, run_chunks(config, processes, _code_items, jobs)):
             _write_coded(conn, chunk, coded, fingerprint, progress)
-    return {"coded": len(todo) + len(precoded), "precoded": len(precoded), "removed": len(gone),
-            "statements": conn.execute("SELECT count(*) FROM stances").fetchone()[0]}
+    return {
+        "coded": len(todo) + len(precoded),
+        "precoded": len(precoded),
+        "removed": len(gone),
+        "statements": conn.execute("SELECT count(*) FROM stances").fetchone()[0],
+    }
 
 
 def _precoded(conn, staging, fingerprint: str, todo: list[tuple[str, str]]) -> dict[tuple, tuple[list, list]]:
@@ -140,10 +174,15 @@ def _precoded(conn, staging, fingerprint: str, todo: list[tuple[str, str]]) -> d
     Nothing when they cannot be read (a batch being rewritten): those are coded here."""
     if not todo or not staging.all_parts("stance_coded"):
         return {}
-    want = pl.DataFrame(conn.execute(
-        "SELECT batch_id, article_id, text_sha256 FROM articles a JOIN (SELECT unnest(?::VARCHAR[]) AS article_id) "
-        "USING (article_id)", [[aid for aid, _ in todo]]).fetchall(),
-        schema={"batch_id": pl.Utf8, "article_id": pl.Utf8, "text_sha256": pl.Utf8}, orient="row")
+    want = pl.DataFrame(
+        conn.execute(
+            "SELECT batch_id, article_id, text_sha256 FROM articles a JOIN (SELECT unnest(?::VARCHAR[]) AS article_id) "
+            "USING (article_id)",
+            [[aid for aid, _ in todo]],
+        ).fetchall(),
+        schema={"batch_id": pl.Utf8, "article_id": pl.Utf8, "text_sha256": pl.Utf8},
+        orient="row",
+    )
     keys = ["batch_id", "article_id", "text_sha256"]
     wanted = set(todo)
     batches = sorted(set(want["batch_id"]))
@@ -151,8 +190,10 @@ def _precoded(conn, staging, fingerprint: str, todo: list[tuple[str, str]]) -> d
     if not all(parts.values()):  # batches staged without codebooks
         return {}
     try:
-        frames = {t: pl.scan_parquet(files).filter(pl.col("coding_fp") == fingerprint).join(want.lazy(), on=keys)
-                  .collect() for t, files in parts.items()}
+        frames = {
+            t: pl.scan_parquet(files).filter(pl.col("coding_fp") == fingerprint).join(want.lazy(), on=keys).collect()
+            for t, files in parts.items()
+        }
     except (OSError, pl.exceptions.PolarsError) as e:
         log.warning("precoded stances not used (%s); coding from stored parses", e)
         return {}
@@ -175,17 +216,27 @@ def _coding_items(conn, chunk: list[tuple[str, str]], staging, model_name: str) 
     ids = [aid for aid, _ in chunk]
     model = model_id_for(model_name)
     missing = [aid for aid, sha in chunk if not staging.parses.has(model, sha)]
-    texts = dict(conn.execute("SELECT article_id, text FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
-                              [missing]).fetchall()) if missing else {}
+    texts = (
+        dict(
+            conn.execute(
+                "SELECT article_id, text FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))", [missing]
+            ).fetchall()
+        )
+        if missing
+        else {}
+    )
     quotes: dict[str, list] = {}
     for qid, aid, *fields in conn.execute(
-            "SELECT quote_id, article_id, content_segments, speaker_actor_id, cue_char_start, "
-            "speaker_char_start, speaker_char_end FROM quotes "
-            "WHERE article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY article_id, char_start, quote_id",
-            [ids]).fetchall():
+        "SELECT quote_id, article_id, content_segments, speaker_actor_id, cue_char_start, "
+        "speaker_char_start, speaker_char_end FROM quotes "
+        "WHERE article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY article_id, char_start, quote_id",
+        [ids],
+    ).fetchall():
         quotes.setdefault(aid, []).append(quote_scope(qid, *fields))
-    aligns = {aid: [(s.clean_start, s.clean_end, s.raw_start, s.raw_end, s.is_copy) for s in a.segments]
-              for aid, a in load_alignments(conn, ids).items()}
+    aligns = {
+        aid: [(s.clean_start, s.clean_end, s.raw_start, s.raw_end, s.is_copy) for s in a.segments]
+        for aid, a in load_alignments(conn, ids).items()
+    }
     return [(aid, sha, quotes.get(aid, []), aligns[aid], texts.get(aid)) for aid, sha in chunk]
 
 
@@ -216,19 +267,25 @@ def _code_items(items: list[tuple]) -> tuple[list[dict], list[dict]]:
     return rows, actor_rows
 
 
-def _write_coded(conn, chunk: list[tuple[str, str]], coded: tuple[list, list], fingerprint: str,
-                 progress: Progress | None) -> None:
+def _write_coded(
+    conn, chunk: list[tuple[str, str]], coded: tuple[list, list], fingerprint: str, progress: Progress | None
+) -> None:
     """Replace a chunk's statements and bookkeeping in one transaction."""
     rows, actor_rows = coded
     ids = [aid for aid, _ in chunk]
     with transaction(conn):
-        for table, where in (("stances", "article_id"), ("article_actors", "stage = 'stances' AND article_id"),
-                             ("stage_state", "stage = 'stances' AND article_id")):
+        for table, where in (
+            ("stances", "article_id"),
+            ("article_actors", "stage = 'stances' AND article_id"),
+            ("stage_state", "stage = 'stances' AND article_id"),
+        ):
             conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [ids])
         _insert_rows(conn, "stances", rows)
         _insert_rows(conn, "article_actors", actor_rows)
-        conn.executemany("INSERT INTO stage_state VALUES ('stances', ?, ?)",
-                         [[aid, _article_fp(fingerprint, sha)] for aid, sha in chunk])
+        conn.executemany(
+            "INSERT INTO stage_state VALUES ('stances', ?, ?)",
+            [[aid, _article_fp(fingerprint, sha)] for aid, sha in chunk],
+        )
     if progress:
         progress(len(chunk))
 
@@ -268,6 +325,6 @@ def run_actors(conn) -> int:
     ORDER BY names.actor_id
     """
     with transaction(conn):
-        conn.execute('DELETE FROM actors')
-        conn.execute(f'INSERT INTO actors {sql}')
+        conn.execute("DELETE FROM actors")
+        conn.execute(f"INSERT INTO actors {sql}")
     return conn.execute("SELECT count(*) FROM actors").fetchone()[0]

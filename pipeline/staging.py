@@ -81,8 +81,10 @@ class Staging:
     def write_owner(self, warehouse_id: str | None, warehouse_path: Path) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".{OWNER_FILE}.{uuid.uuid4().hex}"
-        tmp.write_text(json.dumps({"warehouse_id": warehouse_id, "warehouse": str(Path(warehouse_path).resolve())},
-                                  indent=1), encoding="utf-8")
+        tmp.write_text(
+            json.dumps({"warehouse_id": warehouse_id, "warehouse": str(Path(warehouse_path).resolve())}, indent=1),
+            encoding="utf-8",
+        )
         os.replace(tmp, self.root / OWNER_FILE)
 
     def check_writer(self) -> None:
@@ -121,19 +123,24 @@ class Staging:
             raise StagingMismatch(
                 f"the warehouse {self.warehouse} has loaded batches ({', '.join(missing[:5])}"
                 f"{', ...' if len(missing) > 5 else ''}) that its staging folder {self.root} does not hold; "
-                + _where_it_is(self, warehouse_id))
+                + _where_it_is(self, warehouse_id)
+            )
         if mine is not None:
             self.write_owner(warehouse_id, mine)
 
     def _not_yours(self, owner: dict) -> str:
         if self.warehouse is not None and Path(owner["warehouse"]) == self.warehouse.resolve():
-            return (f"staging folder {self.root} holds the batches of an earlier warehouse file at {self.warehouse} "
-                    f"(deleted or replaced since); this warehouse was not given them. Delete the folder to start "
-                    f"afresh (it holds only staged batches), or put that warehouse file back")
-        return (f"staging folder {self.root} holds the batches of the warehouse {owner['warehouse']}, not of "
-                f"{self.warehouse or 'this warehouse'}: a warehouse loads only the batches staged for it. Give each "
-                f"warehouse its own staging folder (the default is <warehouse file>.staging beside it; "
-                f"unset STANCEWIRE_STAGING or set another one)")
+            return (
+                f"staging folder {self.root} holds the batches of an earlier warehouse file at {self.warehouse} "
+                f"(deleted or replaced since); this warehouse was not given them. Delete the folder to start "
+                f"afresh (it holds only staged batches), or put that warehouse file back"
+            )
+        return (
+            f"staging folder {self.root} holds the batches of the warehouse {owner['warehouse']}, not of "
+            f"{self.warehouse or 'this warehouse'}: a warehouse loads only the batches staged for it. Give each "
+            f"warehouse its own staging folder (the default is <warehouse file>.staging beside it; "
+            f"unset STANCEWIRE_STAGING or set another one)"
+        )
 
     # ------------------------------------------------------------------ batches
 
@@ -141,8 +148,10 @@ class Staging:
         # Batch ids become folder names: only the names `batch_name` makes (a partition key
         # typed in the UI could be "../x").
         if not _SAFE_BATCH.fullmatch(batch_id):
-            raise ValueError(f"batch id {batch_id!r} is not a safe folder name (letters, digits, '.', '_', '-'; "
-                             f"not starting with '.' or '-')")
+            raise ValueError(
+                f"batch id {batch_id!r} is not a safe folder name (letters, digits, '.', '_', '-'; "
+                f"not starting with '.' or '-')"
+            )
         return self.root / "batches" / batch_id
 
     def batches(self) -> list[str]:
@@ -228,6 +237,8 @@ def _where_it_is(staging: Staging, warehouse_id: str) -> str:
             if Path(owner["warehouse"]).is_file():  # the original still uses it: this file is a copy
                 return f"they are in {candidate}, which {owner['warehouse']} still uses: copy it to {staging.root}"
             return f"they are in {candidate}: move it to {staging.root}"
-    return (f"if the warehouse file was moved or renamed, move its staging folder along with it (to {staging.root}); "
-            f"a warehouse made by an older stancewire (one staging/ folder for all) cannot be loaded: run its "
-            f"input folders again into a new warehouse")
+    return (
+        f"if the warehouse file was moved or renamed, move its staging folder along with it (to {staging.root}); "
+        f"a warehouse made by an older stancewire (one staging/ folder for all) cannot be loaded: run its "
+        f"input folders again into a new warehouse"
+    )

@@ -38,29 +38,107 @@ from .codebooks import Codebook
 from .lexicon import fold, table, word_list
 
 METHOD = "rules-v2"
-PERSON_PRONOUNS = {"he": "m", "him": "m", "his": "m", "himself": "m",
-                   "she": "f", "her": "f", "hers": "f", "herself": "f"}
+PERSON_PRONOUNS = {
+    "he": "m",
+    "him": "m",
+    "his": "m",
+    "himself": "m",
+    "she": "f",
+    "her": "f",
+    "hers": "f",
+    "herself": "f",
+}
 HONORIFICS = {"mr": "m", "mr.": "m", "mrs": "f", "mrs.": "f", "ms": "f", "ms.": "f", "miss": "f"}
 SPEAKER_WORDS = {"i", "we", "me", "us", "my", "our", "myself", "ourselves"}
 NEGATIVE_SUBJECTS = {"nobody", "none", "noone", "neither", "nothing"}
 RELATIVIZERS = {"that", "who", "which", "whom"}
-UNRESOLVED_SUBJECTS = {"you", "they", "them", "it", "this", "that", "there", "one", "someone", "everyone",
-                       "everybody", "anyone", "what", "which", "who", "these", "those", "all", "some"}
+UNRESOLVED_SUBJECTS = {
+    "you",
+    "they",
+    "them",
+    "it",
+    "this",
+    "that",
+    "there",
+    "one",
+    "someone",
+    "everyone",
+    "everybody",
+    "anyone",
+    "what",
+    "which",
+    "who",
+    "these",
+    "those",
+    "all",
+    "some",
+}
 ANAPHOR_NOUNS = {"idea", "plan", "proposal", "move", "mission", "option", "deployment", "scheme", "initiative"}
 ANAPHOR_PRONOUNS = {"it", "this"}
 CALLING_VERBS = {"call", "describe", "label", "brand", "dub", "deem", "term", "consider", "find"}
 SUBJECT_DEPS = ("nsubj", "nsubjpass", "csubj")
 QUOTE_MARKS = frozenset('"“”„«»')
-ANIMATE_PRONOUNS = {"they", "them", "you", "he", "she", "him", "her", "who", "someone", "everyone", "everybody",
-                    "anyone", "people"}
+ANIMATE_PRONOUNS = {
+    "they",
+    "them",
+    "you",
+    "he",
+    "she",
+    "him",
+    "her",
+    "who",
+    "someone",
+    "everyone",
+    "everybody",
+    "anyone",
+    "people",
+}
 DEONTIC = {"should", "must", "have", "need", "require"}  # cues by which a speaker prescribes what others do
 CONDITIONS = {"if", "unless", "whether"}
 # prepositions whose phrase is a circumstance of a verb, not what a position is about
-ADJUNCT_PREPS = {"during", "after", "before", "since", "amid", "despite", "following", "at", "throughout", "until",
-                 "near", "while", "in", "from", "by", "over", "than"}
+ADJUNCT_PREPS = {
+    "during",
+    "after",
+    "before",
+    "since",
+    "amid",
+    "despite",
+    "following",
+    "at",
+    "throughout",
+    "until",
+    "near",
+    "while",
+    "in",
+    "from",
+    "by",
+    "over",
+    "than",
+}
 # relations through which a cue without a subject of its own takes its governor's
-CLIMB_DEPS = {"xcomp", "acomp", "dobj", "attr", "oprd", "prep", "pobj", "pcomp", "conj", "advcl", "amod",
-              "compound", "aux", "auxpass", "neg", "advmod", "npadvmod", "dative", "appos", "dep", "nmod"}
+CLIMB_DEPS = {
+    "xcomp",
+    "acomp",
+    "dobj",
+    "attr",
+    "oprd",
+    "prep",
+    "pobj",
+    "pcomp",
+    "conj",
+    "advcl",
+    "amod",
+    "compound",
+    "aux",
+    "auxpass",
+    "neg",
+    "advmod",
+    "npadvmod",
+    "dative",
+    "appos",
+    "dep",
+    "nmod",
+}
 CONTEXT_SENTENCES = 3  # how far back a back-reference or a bare cue looks for its target
 PRONOUN_SENTENCES = 6  # how far back a pronoun looks for the person target it names
 
@@ -128,18 +206,23 @@ def lexicon() -> _Lexicon:
             for entry in entries or []:
                 text, _, pos = str(entry).partition("/")
                 words = tuple(fold(w) for w in text.replace("-", " - ").split())  # spaCy splits "fund-raiser"
-                cue = _Cue(words, pos.upper() or None, label, kind,
-                           any(w in ("not", "n't", "never", "no") for w in words))
+                cue = _Cue(
+                    words, pos.upper() or None, label, kind, any(w in ("not", "n't", "never", "no") for w in words)
+                )
                 by_first.setdefault(words[0], []).append(cue)
     for cues in by_first.values():
         cues.sort(key=lambda c: -len(c.words))
     prefixes = {fold(str(w)): label for label, words in (data.get("prefixes") or {}).items() for w in words}
-    return _Lexicon(by_first, frozenset(fold(str(w)) for w in data.get("negators") or []),
-                    frozenset(fold(str(w)) for w in data.get("receiving") or []),
-                    frozenset(fold(str(w)) for w in data.get("contests") or []),
-                    frozenset(fold(str(w)) for w in data.get("agentive") or []),
-                    frozenset(fold(str(w)) for w in data.get("reversers") or []),
-                    frozenset(fold(str(w)) for w in data.get("acts") or []), prefixes)
+    return _Lexicon(
+        by_first,
+        frozenset(fold(str(w)) for w in data.get("negators") or []),
+        frozenset(fold(str(w)) for w in data.get("receiving") or []),
+        frozenset(fold(str(w)) for w in data.get("contests") or []),
+        frozenset(fold(str(w)) for w in data.get("agentive") or []),
+        frozenset(fold(str(w)) for w in data.get("reversers") or []),
+        frozenset(fold(str(w)) for w in data.get("acts") or []),
+        prefixes,
+    )
 
 
 @functools.cache
@@ -147,8 +230,13 @@ def holder_nouns() -> frozenset[str]:
     """Head nouns of unnamed actors that can hold a position ("a UK Government source",
     "Whitehall insiders", "the Clinton campaign")."""
     groups = word_list("group_nouns.txt")
-    return (word_list("role_nouns.txt") | groups | word_list("holder_nouns.txt")
-            | word_list("organization_nouns.txt") | frozenset(w[:-1] for w in groups if w.endswith("s")))
+    return (
+        word_list("role_nouns.txt")
+        | groups
+        | word_list("holder_nouns.txt")
+        | word_list("organization_nouns.txt")
+        | frozenset(w[:-1] for w in groups if w.endswith("s"))
+    )
 
 
 @functools.lru_cache(maxsize=65536)
@@ -218,10 +306,12 @@ class TargetMatcher:
         heads: dict[tuple[str, str], set[str]] = {}
         for book in codebooks:
             for target in book.targets:
-                for term, doc in zip(target.terms, nlp.pipe(target.terms)):
+                for _term, doc in zip(target.terms, nlp.pipe(target.terms)):
                     toks = [t for t in doc if not t.is_punct]
-                    words = tuple(frozenset({fold(t.lemma_), t.lower_} | _variants().get(fold(t.lemma_), frozenset()))
-                                  for t in toks)
+                    words = tuple(
+                        frozenset({fold(t.lemma_), t.lower_} | _variants().get(fold(t.lemma_), frozenset()))
+                        for t in toks
+                    )
                     if not words:
                         continue
                     for first in words[0]:
@@ -232,12 +322,14 @@ class TargetMatcher:
                             self.by_head.setdefault(last, []).append((words, book, target.id))
                     if all(t.pos_ == "PROPN" for t in toks):  # a name: the target is a person
                         self.person_terms.setdefault((book.name, target.id), []).append(
-                            tuple(t.lower_ for t in toks if t.pos_ == "PROPN"))
+                            tuple(t.lower_ for t in toks if t.pos_ == "PROPN")
+                        )
         self._heads = {k: frozenset(v) for k, v in heads.items()}
         self._targets_of_actor: dict[str, list[tuple[Codebook, str]]] = {}
 
-    def find(self, tokens, keys: list[set[str]] | None = None,
-             poses: list[str] | None = None) -> list[tuple[Codebook, str, int, int]]:
+    def find(
+        self, tokens, keys: list[set[str]] | None = None, poses: list[str] | None = None
+    ) -> list[tuple[Codebook, str, int, int]]:
         """(codebook, target id, first token index, end token index) of each term occurrence:
         consecutive words, or a noun whose left modifiers hold the term's other words in
         order ("the Democratic presidential nominee" for "the Democratic nominee").
@@ -261,7 +353,7 @@ class TargetMatcher:
             for last in key:
                 for words, book, target in self.by_head.get(last, ()):
                     head = doc[start + i]
-                    left = [c for c in head.lefts]
+                    left = list(head.lefts)
                     k, matched = 0, []
                     for c in left:
                         if k < len(words) - 1 and {fold(c.lemma_), c.lower_} & words[k]:
@@ -308,7 +400,8 @@ class TargetMatcher:
         found = self._targets_of_actor.get(name)
         if found is None:
             found = self._targets_of_actor[name] = [
-                (self.books[b], t) for b, t in self.person_terms if self.names_target(name, self.books[b], t)]
+                (self.books[b], t) for b, t in self.person_terms if self.names_target(name, self.books[b], t)
+            ]
         return found
 
 
@@ -402,8 +495,17 @@ class _Article:
                 self._bare(o)
         return sorted(self.found.values(), key=lambda s: (s.evidence_start, s.codebook, s.target, s.actor_id, s.stance))
 
-    def _add(self, actor_id: str, quote: QuoteScope | None, m: _Mention, label: str, cue: str, at: int,
-             confidence: float, from_name: bool = False) -> None:
+    def _add(
+        self,
+        actor_id: str,
+        quote: QuoteScope | None,
+        m: _Mention,
+        label: str,
+        cue: str,
+        at: int,
+        confidence: float,
+        from_name: bool = False,
+    ) -> None:
         actor = self.actors.actor(actor_id)
         if actor is None or label not in m.book.stances:
             return
@@ -418,10 +520,21 @@ class _Article:
         if key in self.found and self.found[key].confidence >= confidence:
             return
         self.found[key] = Statement(
-            actor_id=actor.actor_id, actor=actor.name, actor_type=actor.actor_type, country=actor.country,
-            codebook=m.book.name, codebook_version=m.book.version, target=m.target, stance=label,
-            confidence=round(confidence, 3), evidence_start=start, evidence_end=end,
-            evidence=self.text[start:end], cue=cue, quote_id=quote.quote_id if quote else None)
+            actor_id=actor.actor_id,
+            actor=actor.name,
+            actor_type=actor.actor_type,
+            country=actor.country,
+            codebook=m.book.name,
+            codebook_version=m.book.version,
+            target=m.target,
+            stance=label,
+            confidence=round(confidence, 3),
+            evidence_start=start,
+            evidence_end=end,
+            evidence=self.text[start:end],
+            cue=cue,
+            quote_id=quote.quote_id if quote else None,
+        )
 
     def _evidence(self, i: int, quote: QuoteScope | None) -> tuple[int, int]:
         """The sentence of token i, cut to the quote segment that holds it."""
@@ -446,10 +559,13 @@ class _Article:
         doc, matcher = self.doc, self.matcher
         hits: dict[tuple, _Mention] = {}
         for sent in self.sents:
-            for book, tid, a, b in matcher.find(sent, self.keys[sent.start:sent.end], self.poses[sent.start:sent.end]):
+            for book, tid, a, b in matcher.find(
+                sent, self.keys[sent.start : sent.end], self.poses[sent.start : sent.end]
+            ):
                 if matcher.is_person(book, tid) and any(
-                        (p := self.actors.person_at(i)) is not None and matcher.other_person(p.name, book, tid)
-                        for i in range(a, b)):
+                    (p := self.actors.person_at(i)) is not None and matcher.other_person(p.name, book, tid)
+                    for i in range(a, b)
+                ):
                     continue  # "Clinton" naming Bill Clinton is not the target Hillary Clinton
                 span = doc[a:b]
                 key = (book.name, tid, span.root.i)
@@ -462,8 +578,11 @@ class _Article:
         terms = [m for m in terms if not self._other_gender(m)]
         self.term_mentions = terms
         title_end = next((t.i for t in doc if "\n" in t.text), 0)
-        in_title = {(m.book.name, m.target): m for m in hits.values()
-                    if m.end <= title_end and matcher.is_person(m.book, m.target)}
+        in_title = {
+            (m.book.name, m.target): m
+            for m in hits.values()
+            if m.end <= title_end and matcher.is_person(m.book, m.target)
+        }
         self.topic = next(iter(in_title.values())) if len(in_title) == 1 else None
         out = list(terms)
         named = {m.head for m in terms}
@@ -479,14 +598,18 @@ class _Article:
                 if hit is not None:
                     out.append(_Mention(hit[0], hit[1], i, i + 1, i, "pronoun"))
             elif (lower in ANAPHOR_PRONOUNS and pos == "PRON" and doc[i].dep_ in ("nsubj", "nsubjpass", "dobj")) or (
-                    lemma.lower() in ANAPHOR_NOUNS and any(c.dep_ == "det" and c.lower_ in ("the", "this", "that", "such")
-                                                           or c.lower_ == "such" for c in doc[i].children)):
+                lemma.lower() in ANAPHOR_NOUNS
+                and any(
+                    c.dep_ == "det" and c.lower_ in ("the", "this", "that", "such") or c.lower_ == "such"
+                    for c in doc[i].children
+                )
+            ):
                 for m in self._recent(terms, i, CONTEXT_SENTENCES if pos == "NOUN" else 1, persons=False):
                     out.append(_Mention(m.book, m.target, i, i + 1, i, "anaphor"))
         return sorted(out, key=lambda m: (m.start, m.kind != "term"))
 
     def _other_gender(self, m: _Mention) -> bool:
-        """"Mr. Clinton" in an article that calls the target Mrs. Clinton is someone else."""
+        """ "Mr. Clinton" in an article that calls the target Mrs. Clinton is someone else."""
         said = HONORIFICS.get(self.doc[m.start - 1].lower_) if m.start > 0 else None
         known = self.gender.get((m.book.name, m.target))
         return said is not None and known is not None and said != known
@@ -503,8 +626,9 @@ class _Article:
             if head.ent_type_ == "PERSON" and not a <= head.i < b:
                 return True  # "Donald Trump campaign manager Corey Lewandowski"
         ent = self.doc[a].ent_type_ and next((e for e in self.ents if e.start <= a < e.end), None)
-        return bool(ent) and ent.label_ != "PERSON" and any(
-            t.pos_ in ("PROPN", "NOUN") and not a <= t.i < b for t in ent)
+        return (
+            bool(ent) and ent.label_ != "PERSON" and any(t.pos_ in ("PROPN", "NOUN") and not a <= t.i < b for t in ent)
+        )
 
     def _genders(self, terms: list[_Mention]) -> dict[tuple[str, str], str]:
         """The gender of each person target as the article shows it: an honorific before
@@ -535,8 +659,13 @@ class _Article:
         that has any, at most `sentences` back; one per target."""
         k = self.sent_of[i]
         for back in range(k, max(-1, k - sentences - 1), -1):
-            found = [m for m in terms if self.sent_of[m.head] == back and m.end <= i
-                     and (persons is None or self.matcher.is_person(m.book, m.target) == persons)]
+            found = [
+                m
+                for m in terms
+                if self.sent_of[m.head] == back
+                and m.end <= i
+                and (persons is None or self.matcher.is_person(m.book, m.target) == persons)
+            ]
             if found:
                 out = {}
                 for m in found:
@@ -556,15 +685,22 @@ class _Article:
             for book, tid in self.matcher.targets_of_actor(person.name):
                 if self.gender.get((book.name, tid), gender) == gender:
                     return book, tid
-        cands = [m for m in self._recent(terms, tok.i, PRONOUN_SENTENCES, persons=True)
-                 if self.gender.get((m.book.name, m.target), gender) == gender]
+        cands = [
+            m
+            for m in self._recent(terms, tok.i, PRONOUN_SENTENCES, persons=True)
+            if self.gender.get((m.book.name, m.target), gender) == gender
+        ]
         q = self.quote_of[tok.i]
         if not cands:
             # far from any mention, "he" in a quote is the person the title is about
             topic = self.topic
-            if topic is not None and q is not None and q.quote_id in self.direct \
-                    and self.gender.get((topic.book.name, topic.target), gender) == gender \
-                    and (person is None or person.actor_id in self.speakers):
+            if (
+                topic is not None
+                and q is not None
+                and q.quote_id in self.direct
+                and self.gender.get((topic.book.name, topic.target), gender) == gender
+                and (person is None or person.actor_id in self.speakers)
+            ):
                 return topic.book, topic.target
             return None
         best = max(cands, key=lambda m: m.end)
@@ -573,8 +709,9 @@ class _Article:
         if q is not None and q.quote_id in self.direct:
             # in someone's own words "he" is not the speaker, nor another quoted source, unless
             # the quote itself names someone ("the president signed this bill ... he")
-            named = any(self._names_someone(i) for i in range(self.quote_start[q.quote_id], tok.i)
-                        if self.quote_of[i] is q)
+            named = any(
+                self._names_someone(i) for i in range(self.quote_start[q.quote_id], tok.i) if self.quote_of[i] is q
+            )
             if person.actor_id == q.speaker_actor_id or (person.actor_id in self.speakers and not named):
                 return best.book, best.target
             return None if named and best.end <= self.quote_start[q.quote_id] else (best.book, best.target)
@@ -590,8 +727,12 @@ class _Article:
         p = self.actors.person_at(i)
         if p is not None:
             return not self.matcher.targets_of_actor(p.name)
-        return t.pos_ == "NOUN" and t.tag_ == "NN" and fold(t.lemma_) in word_list("role_nouns.txt") and any(
-            c.dep_ in ("det", "poss") for c in t.children)
+        return (
+            t.pos_ == "NOUN"
+            and t.tag_ == "NN"
+            and fold(t.lemma_) in word_list("role_nouns.txt")
+            and any(c.dep_ in ("det", "poss") for c in t.children)
+        )
 
     # ------------------------------------------------------------------ cues
 
@@ -613,17 +754,22 @@ class _Article:
                             continue
                     elif cue.pos and doc[i].pos_ != cue.pos:
                         continue
-                    if n == 1 and (doc[i].pos_ == "ADP" or cue.words[0] == "against") \
-                            and not self._predicate_prep(doc[i]):
+                    if (
+                        n == 1
+                        and (doc[i].pos_ == "ADP" or cue.words[0] == "against")
+                        and not self._predicate_prep(doc[i])
+                    ):
                         continue
-                    if all(cue.words[k] in (lemmas[i + k], lowers[i + k]) for k in range(n)) \
-                            and self.sent_of[i] == self.sent_of[i + n - 1]:
+                    if (
+                        all(cue.words[k] in (lemmas[i + k], lowers[i + k]) for k in range(n))
+                        and self.sent_of[i] == self.sent_of[i + n - 1]
+                    ):
                         best = cue
             if best is None:
                 i += 1
                 continue
             n = len(best.words)
-            span = doc[i:i + n]
+            span = doc[i : i + n]
             tops = [t for t in span if not i <= t.head.i < i + n or t.head.i == t.i]
             content = [t for t in tops if t.dep_ not in ("neg", "aux", "auxpass", "det", "punct", "advmod")]
             head = (content or tops or [span.root])[-1]  # "not fit": fit, not the negation
@@ -633,7 +779,7 @@ class _Article:
         return out
 
     def _predicate_prep(self, t) -> bool:
-        """"is against", "voted against": a preposition cue on "be" or a verb other than
+        """ "is against", "voted against": a preposition cue on "be" or a verb other than
         one of contest ("running against", "charges against her" and "up against" are not)."""
         head = t.head
         if t.i > 0 and fold(self.doc[t.i - 1].lower_) in self.lex.contests:
@@ -653,7 +799,7 @@ class _Article:
                 if i > 0 and doc[i - 1].pos_ == "AUX":
                     start = i - 1
                 break
-        return doc[start:o.end].text
+        return doc[start : o.end].text
 
     def _negated(self, o: _Occ, owner=None) -> bool:
         """A negation governs the cue: a `neg` or "no" dependent of the cue or of the verbs
@@ -665,16 +811,21 @@ class _Article:
         for _ in range(4):
             if any(c.dep_ == "neg" or (c.dep_ == "det" and c.lower_ in ("no", "never")) for c in t.children):
                 return True
-            if t.dep_ not in ("acomp", "xcomp", "attr", "oprd", "dobj", "aux", "auxpass", "amod", "advmod") \
-                    or t.head.i == t.i:
+            if (
+                t.dep_ not in ("acomp", "xcomp", "attr", "oprd", "dobj", "aux", "auxpass", "amod", "advmod")
+                or t.head.i == t.i
+            ):
                 break
             t = t.head
         if o.start > 0 and _norm(doc[o.start - 1].lower_) in self.lex.negators:
             return True
-        if owner is not None and (owner.lower_ in NEGATIVE_SUBJECTS or any(
-                (c.dep_ == "det" and c.lower_ == "no") or c.lower_ == "neither" for c in owner.children)):
-            return True
-        return False
+        return bool(
+            owner is not None
+            and (
+                owner.lower_ in NEGATIVE_SUBJECTS
+                or any(c.dep_ == "det" and c.lower_ == "no" or c.lower_ == "neither" for c in owner.children)
+            )
+        )
 
     def _reversed(self, t) -> bool:
         """Whether the cue is the complement of a word that reverses it ("reluctant to endorse")."""
@@ -722,7 +873,8 @@ class _Article:
         t = self.doc[i]
         for a in [t, *t.ancestors]:
             if a.dep_ in ("advcl", "ccomp", "pcomp") and any(
-                    c.dep_ == "mark" and c.lower_ in CONDITIONS for c in a.children):
+                c.dep_ == "mark" and c.lower_ in CONDITIONS for c in a.children
+            ):
                 return True
         return False
 
@@ -747,8 +899,12 @@ class _Article:
         support him").
         """
         q = self.quote_of[at]
-        if q is not None and owner is not None and self.quote_of[owner.i] is not q \
-                and owner.lower_ not in SPEAKER_WORDS:
+        if (
+            q is not None
+            and owner is not None
+            and self.quote_of[owner.i] is not q
+            and owner.lower_ not in SPEAKER_WORDS
+        ):
             q = None  # the subject is the attribution's own frame: "Italy and Poland have expressed ..."
         if q is not None and self._reported_within(at, q):
             q = None  # "the advertisement suggests that Phoenix supports Trump": not the speaker's
@@ -784,8 +940,11 @@ class _Article:
             if self.quote_of[a.i] is not q:
                 return False
             subj = next((c for c in a.children if c.dep_ in ("nsubj", "nsubjpass")), None)
-            if a.pos_ in ("VERB", "AUX") and subj is not None and any(c.dep_ == "ccomp" and self._within(at, c)
-                                                                       for c in a.children):
+            if (
+                a.pos_ in ("VERB", "AUX")
+                and subj is not None
+                and any(c.dep_ == "ccomp" and self._within(at, c) for c in a.children)
+            ):
                 if subj.lower_ in SPEAKER_WORDS:
                     return False
                 if subj.pos_ in ("NOUN", "PROPN"):
@@ -808,17 +967,31 @@ class _Article:
     def _actors_of_np(self, h) -> list[str]:
         if h.lower_ in UNRESOLVED_SUBJECTS or h.lower_ in SPEAKER_WORDS:
             return []
-        if h.is_upper and len(h) > 3 and h.i + 1 < len(self.doc) and self.doc[h.i + 1].text in ("—", "–", "-", "(", ","):
+        if (
+            h.is_upper
+            and len(h) > 3
+            and h.i + 1 < len(self.doc)
+            and self.doc[h.i + 1].text in ("—", "–", "-", "(", ",")
+        ):
             return []  # a dateline ("TALLAHASSEE — ..."), not an actor
         span = self._np(h)
         res = self.actors.resolve(span.start_char, span.end_char)
         if not res.actor_id:
             return []
-        if h.pos_ not in ("PROPN", "PRON") and not h.ent_type_ and fold(h.lemma_) not in holder_nouns() \
-                and h.lower_ not in holder_nouns():
+        if (
+            h.pos_ not in ("PROPN", "PRON")
+            and not h.ent_type_
+            and fold(h.lemma_) not in holder_nouns()
+            and h.lower_ not in holder_nouns()
+        ):
             return []  # "the idea", "an effective force", "a vote against Marco": not a stance holder
         q = self.quote_of[h.i]
-        if h.lower_ in PERSON_PRONOUNS and q is not None and q.quote_id in self.direct and res.actor_id == q.speaker_actor_id:
+        if (
+            h.lower_ in PERSON_PRONOUNS
+            and q is not None
+            and q.quote_id in self.direct
+            and res.actor_id == q.speaker_actor_id
+        ):
             return []  # in their own words a speaker says "I": "his attacks" is someone else's
         return [res.actor_id]
 
@@ -833,9 +1006,13 @@ class _Article:
     def _members(h) -> list:
         out = []
         for c in h.children:
-            if c.dep_ not in ("prep", "acl") or not (c.lower_ in ("including", "like") or (
-                    c.lower_ == "as" and (any(x.lower_ == "such" for x in c.children)
-                                          or (c.i > 0 and c.doc[c.i - 1].lower_ == "such")))):
+            if c.dep_ not in ("prep", "acl") or not (
+                c.lower_ in ("including", "like")
+                or (
+                    c.lower_ == "as"
+                    and (any(x.lower_ == "such" for x in c.children) or (c.i > 0 and c.doc[c.i - 1].lower_ == "such"))
+                )
+            ):
                 continue
             for p in c.children:
                 if p.dep_ in ("pobj", "dobj"):
@@ -848,9 +1025,11 @@ class _Article:
         doc = self.doc
         skip = set()
         for c in h.children:
-            if c.dep_ in ("conj", "cc", "appos", "punct") or (
-                    c.dep_ == "relcl" and any(x.lower_ in RELATIVIZERS or x.tag_ in ("WDT", "WP") for x in c.subtree)) \
-                    or (c.dep_ in ("prep", "acl") and c.lower_ in ("including", "like", "as")):
+            if (
+                c.dep_ in ("conj", "cc", "appos", "punct")
+                or (c.dep_ == "relcl" and any(x.lower_ in RELATIVIZERS or x.tag_ in ("WDT", "WP") for x in c.subtree))
+                or (c.dep_ in ("prep", "acl") and c.lower_ in ("including", "like", "as"))
+            ):
                 skip.update(x.i for x in c.subtree)
         kept = [t.i for t in h.subtree if t.i not in skip]
         left, right = min(kept), max(kept)
@@ -862,7 +1041,7 @@ class _Article:
             right -= 1
         while left < h.i and (doc[left].is_punct or doc[left].is_space):
             left += 1
-        return doc[left:right + 1]
+        return doc[left : right + 1]
 
     # ------------------------------------------------------------------ rules
 
@@ -881,24 +1060,40 @@ class _Article:
                 preps.append(a)
             if a.i in by_gov:
                 occ = by_gov[a.i]
-                if a is not prev and prev.dep_ == "prep" and prev.lower_ != "as" and a.pos_ == "VERB" \
-                        and any(c.dep_ == "dobj" for c in a.children):
+                if (
+                    a is not prev
+                    and prev.dep_ == "prep"
+                    and prev.lower_ != "as"
+                    and a.pos_ == "VERB"
+                    and any(c.dep_ == "dobj" for c in a.children)
+                ):
                     return None, False  # "accused him of pandering to Clinton": the target is him
                 if prev.dep_ == "dobj" and any(c.dep_ == "xcomp" for c in a.children):
                     return None, False  # "urged Clinton to decide": Clinton is addressed, the content is the infinitive
                 for prep in preps:  # "for" belongs to a noun cue ("support for X"), not to a verb's object
-                    if prep.lower_ in ADJUNCT_PREPS or (prep.lower_ == "for" and not (
-                            occ.start <= prep.head.i < occ.end and prep.head.pos_ == "NOUN")):
+                    if prep.lower_ in ADJUNCT_PREPS or (
+                        prep.lower_ == "for" and not (occ.start <= prep.head.i < occ.end and prep.head.pos_ == "NOUN")
+                    ):
                         return None, False
                 return occ, flip
             if a is not doc[m.head] and (a.pos_ in ("VERB", "AUX") or a.dep_ in ("ccomp", "xcomp", "oprd")):
-                subj = next((c for c in a.children if c.dep_ in ("nsubj", "nsubjpass") and c.lower_ not in RELATIVIZERS
-                             and c.tag_ != "EX"), None)
-                if subj is not None and (not self._within(m.head, subj) or a.dep_ in ("conj", "advcl")
-                                         or fold(a.lemma_) in speech_verbs()):
+                subj = next(
+                    (
+                        c
+                        for c in a.children
+                        if c.dep_ in ("nsubj", "nsubjpass") and c.lower_ not in RELATIVIZERS and c.tag_ != "EX"
+                    ),
+                    None,
+                )
+                if subj is not None and (
+                    not self._within(m.head, subj) or a.dep_ in ("conj", "advcl") or fold(a.lemma_) in speech_verbs()
+                ):
                     return None, False
-                if prev.dep_ == "ccomp" and fold(a.lemma_) in speech_verbs() and (
-                        self._subject(a) is not None and self._subject(a).lower_ not in SPEAKER_WORDS):
+                if (
+                    prev.dep_ == "ccomp"
+                    and fold(a.lemma_) in speech_verbs()
+                    and (self._subject(a) is not None and self._subject(a).lower_ not in SPEAKER_WORDS)
+                ):
                     return None, False  # "Republicans who suggest Clinton is preferable to Trump": theirs
                 flip ^= any(c.dep_ == "neg" for c in a.children)
             if a is not doc[m.head]:
@@ -916,8 +1111,11 @@ class _Article:
         if occ is None or self.sent_of[occ.head] != self.sent_of[m.head] or self._conditional(occ.head):
             return
         gov = doc[occ.gov]
-        if gov.pos_ == "NOUN" and not any(c.dep_ == "poss" for c in gov.children) and any(
-                c.dep_ == "det" and c.lower_ in ("the", "this", "that", "these", "those") for c in gov.children):
+        if (
+            gov.pos_ == "NOUN"
+            and not any(c.dep_ == "poss" for c in gov.children)
+            and any(c.dep_ == "det" and c.lower_ in ("the", "this", "that", "these", "those") for c in gov.children)
+        ):
             return  # "developing the plan to deploy troops": a reference to a plan, not a position
         if self._passive(gov):
             agent = next((p for c in gov.children if c.dep_ == "agent" for p in c.children if p.dep_ == "pobj"), None)
@@ -940,8 +1138,10 @@ class _Article:
                 return  # the target's own position ("Trump must stop ...")
         if owner is None and gov.pos_ == "NOUN":
             return  # "support for Trump rose": nobody's in particular
-        if occ.cue.label == "neutral" and any(c.dep_ == "oprd" or (c.dep_ in ("ccomp", "xcomp") and c.pos_ in (
-                "NOUN", "PROPN", "ADJ")) for c in gov.children):
+        if occ.cue.label == "neutral" and any(
+            c.dep_ == "oprd" or (c.dep_ in ("ccomp", "xcomp") and c.pos_ in ("NOUN", "PROPN", "ADJ"))
+            for c in gov.children
+        ):
             return  # "considers him a racist" judges; "considers sending troops" hedges
         negated = self._negated(occ, owner) ^ flip ^ self._reversed(gov)
         if negated and " ".join(occ.cue.words) in self.lex.acts:
@@ -951,7 +1151,7 @@ class _Article:
             self._add(actor_id, q, m, label, self._text(occ), occ.head, 0.85)
 
     def _receiving(self, m: _Mention, by_gov: dict[int, _Occ]) -> None:
-        """"Clinton enjoyed tremendous support from black voters": a noun cue received by
+        """ "Clinton enjoyed tremendous support from black voters": a noun cue received by
         the target, held by whoever it comes from."""
         t = self.doc[m.head]
         if t.dep_ not in ("nsubj", "nsubjpass") and not (t.dep_ == "poss" and t.head.dep_ in ("nsubj", "nsubjpass")):
@@ -963,8 +1163,16 @@ class _Article:
             occ = by_gov.get(c.i)
             if occ is None or c.dep_ != "dobj" or c.pos_ != "NOUN":
                 continue
-            src = next((p for x in c.children if x.dep_ == "prep" and x.lower_ in ("from", "among", "of")
-                        for p in x.children if p.dep_ == "pobj"), None)
+            src = next(
+                (
+                    p
+                    for x in c.children
+                    if x.dep_ == "prep" and x.lower_ in ("from", "among", "of")
+                    for p in x.children
+                    if p.dep_ == "pobj"
+                ),
+                None,
+            )
             if src is None:
                 continue
             label = self._flip(occ.cue.label, self._negated(occ))
@@ -972,7 +1180,7 @@ class _Article:
                 self._add(actor_id, None, m, label, self._text(occ), occ.head, 0.8)
 
     def _prefixed(self, m: _Mention) -> None:
-        """"the pro-Clinton Priorities USA Action", "anti-Trump protesters": the noun phrase
+        """ "the pro-Clinton Priorities USA Action", "anti-Trump protesters": the noun phrase
         the hyphenated modifier belongs to holds the position."""
         doc = self.doc
         if m.kind not in ("term", "part") or m.start < 2 or doc[m.start - 1].text not in ("-", "‐"):
@@ -988,26 +1196,28 @@ class _Article:
         if head.i < m.end or head.pos_ not in ("NOUN", "PROPN"):
             return
         for actor_id in self._actors_of_np(head):  # "anti-Trump protesters", not "an anti-Clinton speech"
-            self._add(actor_id, None, m, label, doc[m.start - 2:m.end].text, m.head, 0.8, from_name=True)
+            self._add(actor_id, None, m, label, doc[m.start - 2 : m.end].text, m.head, 0.8, from_name=True)
 
     def _governs_any(self, o: _Occ) -> bool:
         gov = self.doc[o.gov]
-        return any(c.dep_ in ("dobj", "pobj", "prep", "xcomp", "ccomp", "attr", "oprd", "acomp", "advcl", "agent")
-                   for c in gov.children)
+        return any(
+            c.dep_ in ("dobj", "pobj", "prep", "xcomp", "ccomp", "attr", "oprd", "acomp", "advcl", "agent")
+            for c in gov.children
+        )
 
     def _bare(self, o: _Occ) -> None:
         """A position cue with nothing it governs ("he said he was opposed", "Spain was most
         reticent") takes the target of the sentences just before."""
         gov = self.doc[o.gov]
-        if gov.dep_ not in ("acomp", "ROOT", "ccomp", "conj") or not (
-                gov.pos_ == "ADJ" or gov.tag_ == "VBN"):
+        if gov.dep_ not in ("acomp", "ROOT", "ccomp", "conj") or not (gov.pos_ == "ADJ" or gov.tag_ == "VBN"):
             return  # a predicate ("he was opposed"), not a modifier ("enthusiastic cheers")
         owner = self._subject(gov)
         if owner is None:
             return
         label = self._flip(o.cue.label, self._negated(o, owner))
-        targets = self._recent(self.mentions, self.sents[self.sent_of[o.head]].start, CONTEXT_SENTENCES - 1,
-                               persons=None)
+        targets = self._recent(
+            self.mentions, self.sents[self.sent_of[o.head]].start, CONTEXT_SENTENCES - 1, persons=None
+        )
         for m in targets:
             if self._within(m.head, owner):
                 continue
@@ -1022,10 +1232,15 @@ class _Article:
         judged, anchor, flip = self._judged(self.doc[o.head])
         if not judged:
             return
-        mentions = [m for m in self.mentions_in.get(self.sent_of[o.head], [])
-                    if any(self._within(m.head, j) for j in judged)]
-        if not mentions and self.quote_of[o.head] is not None and judged[0].dep_ == "ROOT" \
-                and judged[0].pos_ not in ("VERB", "AUX"):
+        mentions = [
+            m for m in self.mentions_in.get(self.sent_of[o.head], []) if any(self._within(m.head, j) for j in judged)
+        ]
+        if (
+            not mentions
+            and self.quote_of[o.head] is not None
+            and judged[0].dep_ == "ROOT"
+            and judged[0].pos_ not in ("VERB", "AUX")
+        ):
             mentions = self._recent(self.mentions, o.start, CONTEXT_SENTENCES, persons=True)
         if not mentions:
             return
@@ -1073,8 +1288,10 @@ class _Article:
             if p.dep_ == "pobj" and p.head.lower_ == "as":
                 p = p.head.head
                 continue
-            if p.dep_ not in ("acomp", "attr", "oprd", "xcomp", "conj", "dobj", "advmod", "npadvmod", "amod", "appos") \
-                    or p.head.i == p.i:
+            if (
+                p.dep_ not in ("acomp", "attr", "oprd", "xcomp", "conj", "dobj", "advmod", "npadvmod", "amod", "appos")
+                or p.head.i == p.i
+            ):
                 break
             p = p.head
         subj = next((c for c in p.children if c.dep_ in SUBJECT_DEPS), None)
@@ -1100,19 +1317,34 @@ class _Article:
                 return subj
         return None
 
+
 def statement_rows(article_id: str, statements: list[Statement], raw_span) -> list[dict]:
     rows = []
     for s in statements:
         rs, re_ = raw_span(s.evidence_start, s.evidence_end)
-        rows.append({
-            "statement_id": f"{article_id}:{s.codebook}:{s.target}:{s.actor_id}:{s.stance}",
-            "article_id": article_id, "actor_id": s.actor_id, "actor": s.actor, "actor_type": s.actor_type,
-            "country": s.country, "codebook": s.codebook, "codebook_version": s.codebook_version,
-            "target": s.target, "stance": s.stance, "confidence": s.confidence,
-            "evidence_char_start": s.evidence_start, "evidence_char_end": s.evidence_end,
-            "raw_char_start": rs, "raw_char_end": re_, "evidence": s.evidence, "cue": s.cue,
-            "quote_id": s.quote_id, "method": METHOD,
-        })
+        rows.append(
+            {
+                "statement_id": f"{article_id}:{s.codebook}:{s.target}:{s.actor_id}:{s.stance}",
+                "article_id": article_id,
+                "actor_id": s.actor_id,
+                "actor": s.actor,
+                "actor_type": s.actor_type,
+                "country": s.country,
+                "codebook": s.codebook,
+                "codebook_version": s.codebook_version,
+                "target": s.target,
+                "stance": s.stance,
+                "confidence": s.confidence,
+                "evidence_char_start": s.evidence_start,
+                "evidence_char_end": s.evidence_end,
+                "raw_char_start": rs,
+                "raw_char_end": re_,
+                "evidence": s.evidence,
+                "cue": s.cue,
+                "quote_id": s.quote_id,
+                "method": METHOD,
+            }
+        )
     return rows
 
 

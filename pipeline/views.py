@@ -20,8 +20,13 @@ from pathlib import Path
 
 import duckdb
 
-VIEW_NAMES = ("quotes_with_speakers", "statements_with_labels", "actor_positions", "discourse_ties",
-              "discourse_network")
+VIEW_NAMES = (
+    "quotes_with_speakers",
+    "statements_with_labels",
+    "actor_positions",
+    "discourse_ties",
+    "discourse_network",
+)
 
 
 @cache
@@ -97,13 +102,14 @@ def describe_views() -> list[ViewDoc]:
             for stmt in create_table_sql(table):
                 conn.execute(stmt)
         create_views(conn)
-        comments = dict(conn.execute(
-            "SELECT view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall())
+        comments = dict(conn.execute("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall())
         docs = []
         for name in VIEW_NAMES:
             cols = conn.execute(
                 "SELECT column_name, data_type, coalesce(comment, '') FROM duckdb_columns() "
-                "WHERE table_name = ? ORDER BY column_index", [name]).fetchall()
+                "WHERE table_name = ? ORDER BY column_index",
+                [name],
+            ).fetchall()
             docs.append(ViewDoc(name, comments.get(name) or "", tuple(cols)))
         return docs
     finally:
@@ -117,10 +123,14 @@ def view_names_in_sql() -> list[str]:
 
 def dictionary_markdown() -> list[str]:
     """The data dictionary's section on the views (docs/data-dictionary.md)."""
-    lines = ["## Views", "",
-             "Created in every warehouse from `pipeline/sql/views.sql` (views only read the tables above);",
-             "`pipeline.views.open_release(folder)` creates them over a release's Parquet files. Questions",
-             "they answer, with SQL: [queries.md](queries.md).", ""]
+    lines = [
+        "## Views",
+        "",
+        "Created in every warehouse from `pipeline/sql/views.sql` (views only read the tables above);",
+        "`pipeline.views.open_release(folder)` creates them over a release's Parquet files. Questions",
+        "they answer, with SQL: [queries.md](queries.md).",
+        "",
+    ]
     for v in describe_views():
         lines += [f"### {v.name}", "", v.comment, "", "| column | type | description |", "|---|---|---|"]
         lines += [f"| `{name}` | {typ} | {comment} |" for name, typ, comment in v.columns]

@@ -109,7 +109,7 @@ class Warehouse:
     @contextlib.contextmanager
     def hold(self, wait: bool = True) -> Iterator[None]:
         """Hold the warehouse lock. It is reentrant within this process (one lock object per
-        file), so a whole run holds it (`cli.run_pipeline`: a second run waits and never
+        file), so a whole run holds it (`assets.runner.run_pipeline`: a second run waits and never
         interleaves) while each step takes it again to connect. `wait=False`: raise
         WarehouseBusy at once when another process holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,8 +119,12 @@ class Warehouse:
         except Timeout:
             if not wait:
                 raise WarehouseBusy(f"the warehouse {self.path} is in use by another stancewire process") from None
-            log.warning("the warehouse %s is in use by another stancewire process (lock file %s); "
-                        "waiting up to %.0f s", self.path, self.lock_path, self.lock_timeout_s)
+            log.warning(
+                "the warehouse %s is in use by another stancewire process (lock file %s); waiting up to %.0f s",
+                self.path,
+                self.lock_path,
+                self.lock_timeout_s,
+            )
             try:
                 lock.acquire(timeout=self.lock_timeout_s)
             except Timeout:
@@ -168,8 +172,11 @@ def _file_identity(path: Path) -> tuple:
 def _tables_present(conn: duckdb.DuckDBPyConnection) -> bool:
     """Whether every table, published and internal, is in the file."""
     names = list(TABLES) + [re.search(r"EXISTS (\w+)", ddl)[1] for ddl in _INTERNAL_DDL]
-    n = conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name IN "
-                     "(SELECT unnest(?::VARCHAR[]))", [names]).fetchone()[0]
+    n = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name IN "
+        "(SELECT unnest(?::VARCHAR[]))",
+        [names],
+    ).fetchone()[0]
     return n == len(names)
 
 
@@ -180,13 +187,20 @@ def memory_limit() -> str:
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables; refuse a file whose tables have other columns."""
-    existing = {r[0] for r in conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    existing = {
+        r[0]
+        for r in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()
+    }
     for table in TABLES.values():
         if table.name in existing:
-            cols = [r[0] for r in conn.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                "AND table_schema = 'main' ORDER BY ordinal_position", [table.name]).fetchall()]
+            cols = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                    "AND table_schema = 'main' ORDER BY ordinal_position",
+                    [table.name],
+                ).fetchall()
+            ]
             if cols != table.column_names:
                 raise SchemaMismatch(
                     f"table {table.name} in this warehouse has columns {cols}, but this stancewire "
@@ -198,8 +212,11 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
             conn.execute(stmt)
     for stmt in _INTERNAL_DDL:
         conn.execute(stmt)
-    conn.execute("INSERT INTO warehouse_info SELECT 'warehouse_id', ? WHERE NOT EXISTS "
-                 "(SELECT 1 FROM warehouse_info WHERE key = 'warehouse_id')", [uuid.uuid4().hex])
+    conn.execute(
+        "INSERT INTO warehouse_info SELECT 'warehouse_id', ? WHERE NOT EXISTS "
+        "(SELECT 1 FROM warehouse_info WHERE key = 'warehouse_id')",
+        [uuid.uuid4().hex],
+    )
     from .views import create_views  # researcher views over the tables (pipeline/sql/views.sql)
 
     create_views(conn)
@@ -210,8 +227,9 @@ def warehouse_id(conn: duckdb.DuckDBPyConnection) -> str:
     return conn.execute("SELECT value FROM warehouse_info WHERE key = 'warehouse_id'").fetchone()[0]
 
 
-def replace_rows(conn: duckdb.DuckDBPyConnection, table: Table | str, rows, where: str | None = None,
-                 params: list | None = None) -> int:
+def replace_rows(
+    conn: duckdb.DuckDBPyConnection, table: Table | str, rows, where: str | None = None, params: list | None = None
+) -> int:
     """Delete the rows matching `where` (all rows when None), then insert `rows` (a Polars or
     Arrow table with the table's columns), in the caller's transaction."""
     table = TABLES[table] if isinstance(table, str) else table
@@ -252,10 +270,12 @@ def preview_markdown(conn: duckdb.DuckDBPyConnection, table: str, limit: int = 5
     cols = [c.name for c in t.columns if c.type != "BLOB"]
     select = ", ".join(
         f'CASE WHEN length(CAST("{c}" AS VARCHAR)) > 60 THEN left(CAST("{c}" AS VARCHAR), 57) || \'...\' '
-        f'ELSE CAST("{c}" AS VARCHAR) END AS "{c}"' for c in cols)
+        f'ELSE CAST("{c}" AS VARCHAR) END AS "{c}"'
+        for c in cols
+    )
     order = ", ".join(f'"{k}"' for k in t.primary_key)
     rows = conn.execute(f'SELECT {select} FROM "{table}" ORDER BY {order} LIMIT {int(limit)}').fetchall()
-    esc = lambda v: "" if v is None else str(v).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")  # noqa: E731
+    esc = lambda v: "" if v is None else str(v).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(esc(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)

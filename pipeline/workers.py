@@ -35,7 +35,7 @@ class WorkerConfig:
     codebooks: tuple = ()
 
     @classmethod
-    def of(cls, model_name: str, parse_cache, batch_size: int, code_fp: str, codebooks=None) -> "WorkerConfig":
+    def of(cls, model_name: str, parse_cache, batch_size: int, code_fp: str, codebooks=None) -> WorkerConfig:
         """The one way the CLI and the steps build a config, so that equal settings give
         equal configs (and the run's shared pool is found)."""
         return cls(model_name, str(parse_cache), batch_size, code_fp, tuple(codebooks or ()))
@@ -47,9 +47,9 @@ _STATE: dict = {}
 def init(config: WorkerConfig) -> None:
     """Load the model and build the target matcher, once per process and config."""
     from . import lexicon
+    from .fingerprints import coding_fingerprint
     from .nlp import load_nlp, model_id_for
     from .staging import ParseCache
-    from .stages import coding_fingerprint
     from .stances import TargetMatcher
 
     if _STATE.get("config") == config:
@@ -58,9 +58,14 @@ def init(config: WorkerConfig) -> None:
     lexicon.preload()
     books = list(config.codebooks)
     _STATE.clear()
-    _STATE.update(config=config, nlp=nlp, model=model_id_for(config.model_name), parses=ParseCache(config.parse_cache),
-                  matcher=TargetMatcher(nlp, books) if books else None,
-                  coding_fp=coding_fingerprint(config.model_name, config.code_fp, books) if books else None)
+    _STATE.update(
+        config=config,
+        nlp=nlp,
+        model=model_id_for(config.model_name),
+        parses=ParseCache(config.parse_cache),
+        matcher=TargetMatcher(nlp, books) if books else None,
+        coding_fp=coding_fingerprint(config.model_name, config.code_fp, books) if books else None,
+    )
 
 
 def _worker_init(config: WorkerConfig, parent_pid: int) -> None:
@@ -116,8 +121,12 @@ class Pool:
 
         self.config, self.processes = config, processes
         self.started = processes if started is None else max(1, min(started, processes))
-        self._executor = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_worker_init, initargs=(config, os.getpid()))
+        self._executor = ProcessPoolExecutor(
+            max_workers=processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+            initargs=(config, os.getpid()),
+        )
         # the executor spawns a worker per waiting task, up to max_workers
         self._warm_ups = [self._executor.submit(int) for _ in range(self.started)]
 
@@ -156,8 +165,12 @@ class Helper:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_helper_init, initargs=(warm_up, os.getpid(), niceness))
+        self._executor = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_helper_init,
+            initargs=(warm_up, os.getpid(), niceness),
+        )
         self._executor.submit(int)  # start it now
 
     def call(self, fn: Callable, *args):

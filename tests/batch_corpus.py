@@ -9,7 +9,7 @@ that order decides which of two identical texts is the article and which the dup
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from conftest import CODEBOOKS
@@ -51,8 +51,10 @@ def write_batches(root: Path) -> dict[str, Path]:
     b.mkdir(parents=True)
     for n in range(3):
         (a / f"a{n}.txt").write_text(article(n), encoding="utf-8")
-    records = [{"id": f"b{n}", "title": f"Report {n}", "outlet": "Wire Service", "text": article(n).split("\n", 2)[2]}
-               for n in range(3, 5)]
+    records = [
+        {"id": f"b{n}", "title": f"Report {n}", "outlet": "Wire Service", "text": article(n).split("\n", 2)[2]}
+        for n in range(3, 5)
+    ]
     records.append({"id": "b-empty", "title": "Nothing", "text": ""})
     (b / "b.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     (b / "dup.txt").write_text(article(1), encoding="utf-8")
@@ -67,9 +69,12 @@ def stancewire_env(warehouse: Path) -> dict[str, str]:
     """The STANCEWIRE_* settings that step subprocesses and Celery workers rebuild from."""
     import os
 
-    return {"STANCEWIRE_WAREHOUSE": str(warehouse), "STANCEWIRE_STAGING": str(warehouse.with_name("staging")),
-            "STANCEWIRE_RELEASES": str(warehouse.with_name("releases")),
-            "STANCEWIRE_CODEBOOKS": os.pathsep.join(codebook_paths())}
+    return {
+        "STANCEWIRE_WAREHOUSE": str(warehouse),
+        "STANCEWIRE_STAGING": str(warehouse.with_name("staging")),
+        "STANCEWIRE_RELEASES": str(warehouse.with_name("releases")),
+        "STANCEWIRE_CODEBOOKS": os.pathsep.join(codebook_paths()),
+    }
 
 
 def released_tables(warehouse: Path) -> dict[str, list[tuple]]:
@@ -120,8 +125,10 @@ def step_intervals(instance, run_ids) -> dict[tuple[str, str], tuple[datetime, d
     out = {}
     for run_id in run_ids:
         for s in instance.get_run_step_stats(run_id):
-            out[(run_id, s.step_key)] = (datetime.fromtimestamp(s.start_time, timezone.utc),
-                                         datetime.fromtimestamp(s.end_time, timezone.utc))
+            out[(run_id, s.step_key)] = (
+                datetime.fromtimestamp(s.start_time, UTC),
+                datetime.fromtimestamp(s.end_time, UTC),
+            )
     return out
 
 
@@ -164,7 +171,9 @@ def assert_runs_overlapped(instance, a: str, b: str) -> None:
     span = run_spans(steps)
     overlap = overlap_seconds(span[a], span[b])
     nlp_overlap = overlap_seconds(steps[(a, "batch_nlp")], steps[(b, "batch_nlp")])
-    print(f"\nrun {a[:8]} {span[a][0]:%H:%M:%S.%f}-{span[a][1]:%H:%M:%S.%f}, "
-          f"run {b[:8]} {span[b][0]:%H:%M:%S.%f}-{span[b][1]:%H:%M:%S.%f}: overlap {overlap:.1f} s; "
-          f"batch_nlp steps overlap {nlp_overlap:.1f} s")
+    print(
+        f"\nrun {a[:8]} {span[a][0]:%H:%M:%S.%f}-{span[a][1]:%H:%M:%S.%f}, "
+        f"run {b[:8]} {span[b][0]:%H:%M:%S.%f}-{span[b][1]:%H:%M:%S.%f}: overlap {overlap:.1f} s; "
+        f"batch_nlp steps overlap {nlp_overlap:.1f} s"
+    )
     assert overlap > 0, f"the runs did not overlap: {span}"

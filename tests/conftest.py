@@ -52,8 +52,12 @@ def shared_path(*parts: str) -> Path:
 def make_settings(tmp: Path, input_dir: Path, **kw):
     from assets.resources import StancewireSettings
 
-    values = {"input_dir": str(input_dir), "warehouse": str(tmp / "warehouse.duckdb"),
-              "releases_dir": str(tmp / "releases"), "codebooks": [str(p) for p in sorted(CODEBOOKS.glob("*.yaml"))]}
+    values = {
+        "input_dir": str(input_dir),
+        "warehouse": str(tmp / "warehouse.duckdb"),
+        "releases_dir": str(tmp / "releases"),
+        "codebooks": [str(p) for p in sorted(CODEBOOKS.glob("*.yaml"))],
+    }
     return StancewireSettings(**{**values, **kw})
 
 
@@ -62,7 +66,7 @@ def run(settings, instance_dir: Path):
     needs_pipeline()
     import dagster as dg
 
-    from pipeline.cli import run_pipeline
+    from assets.runner import run_pipeline
 
     instance_dir.mkdir(parents=True, exist_ok=True)
     with dg.DagsterInstance.local_temp(str(instance_dir)) as instance:

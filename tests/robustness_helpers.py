@@ -13,11 +13,11 @@ from conftest import CODEBOOKS, REPO
 
 PYTHON = Path(sys.executable)
 
-# Run the real CLI (`pipeline.cli.main`, what `.venv/bin/stancewire` runs) after installing
+# Run the real CLI (`cli.main.main`, what `.venv/bin/stancewire` runs) after installing
 # the hooks named in the environment. STANCEWIRE_TEST_KILL="module:attr[.attr]:n" sends
 # SIGKILL to the process just before the n-th call of that function; STANCEWIRE_TEST_NO_NET
 # makes every socket connection or name lookup outside 127.0.0.1 fail and be recorded.
-BOOT = r'''
+BOOT = r"""
 import os, signal, sys, importlib, socket, functools
 kill = os.environ.get("STANCEWIRE_TEST_KILL")
 if kill:
@@ -62,15 +62,26 @@ if log:
             raise socket.gaierror(-3, "name lookups blocked by the test")
         return real_getaddrinfo(host, *a, **k)
     socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = connect, connect_ex, getaddrinfo
-from pipeline.cli import main
+from cli.main import main
 sys.exit(main(sys.argv[1:]))
-'''
+"""
 
 
 def cli_args(input_dir: Path, tmp: Path, *extra: str) -> list[str]:
-    return ["run", "--input", str(input_dir), "--warehouse", str(tmp / "warehouse.duckdb"),
-            "--releases", str(tmp / "releases"), "--dagster-home", str(tmp / "dagster"), "--no-progress",
-            *[a for p in sorted(CODEBOOKS.glob("*.yaml")) for a in ("--codebook", str(p))], *extra]
+    return [
+        "run",
+        "--input",
+        str(input_dir),
+        "--warehouse",
+        str(tmp / "warehouse.duckdb"),
+        "--releases",
+        str(tmp / "releases"),
+        "--dagster-home",
+        str(tmp / "dagster"),
+        "--no-progress",
+        *[a for p in sorted(CODEBOOKS.glob("*.yaml")) for a in ("--codebook", str(p))],
+        *extra,
+    ]
 
 
 def start_cli(args: list[str], kill_at: str | None = None, no_net_log: Path | None = None) -> subprocess.Popen:
@@ -78,19 +89,24 @@ def start_cli(args: list[str], kill_at: str | None = None, no_net_log: Path | No
 
     if args and args[0] == "run":
         needs_pipeline()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "DAGSTER_DISABLE_TELEMETRY": "true",
-           "GX_ANALYTICS_ENABLED": "false"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "DAGSTER_DISABLE_TELEMETRY": "true", "GX_ANALYTICS_ENABLED": "false"}
     env.pop("STANCEWIRE_TEST_KILL", None)
     if kill_at:
         env["STANCEWIRE_TEST_KILL"] = kill_at
     if no_net_log:
         env["STANCEWIRE_TEST_NO_NET"] = str(no_net_log)
-    return subprocess.Popen([str(PYTHON), "-c", BOOT, *args], cwd=REPO, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [str(PYTHON), "-c", BOOT, *args], cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
-def run_cli(args: list[str], kill_at: str | None = None, kill_after_s: float | None = None,
-            no_net_log: Path | None = None, timeout: float = 240) -> tuple[int, str, str]:
+def run_cli(
+    args: list[str],
+    kill_at: str | None = None,
+    kill_after_s: float | None = None,
+    no_net_log: Path | None = None,
+    timeout: float = 240,
+) -> tuple[int, str, str]:
     """Run the CLI to its end, or until the injected SIGKILL (or a SIGKILL sent after
     `kill_after_s`); return (exit status, stdout, stderr). -9: killed."""
     proc = start_cli(args, kill_at, no_net_log)
@@ -148,22 +164,31 @@ def warehouse_problems(warehouse: Path, records_per_batch: dict[str, int]) -> li
             return [f"half-created schema: {sorted(set(TABLES) - present)} missing"]
         for batch, n in records_per_batch.items():
             raw = db.execute("SELECT count(*) FROM raw_articles WHERE batch_id = ?", [batch]).fetchone()[0]
-            rej = db.execute("SELECT count(*) FROM rejected_articles WHERE batch_id = ? AND reason <> 'id_conflict'",
-                             [batch]).fetchone()[0]
+            rej = db.execute(
+                "SELECT count(*) FROM rejected_articles WHERE batch_id = ? AND reason <> 'id_conflict'", [batch]
+            ).fetchone()[0]
             if raw + rej not in (0, n):
                 problems.append(f"batch {batch}: {raw + rej} of {n} records loaded")
-            placed = sum(db.execute(f"SELECT count(*) FROM {t} WHERE batch_id = ?", [batch]).fetchone()[0]
-                         for t in ("articles", "duplicate_articles")) + db.execute(
-                "SELECT count(*) FROM rejected_articles WHERE batch_id = ? AND reason = 'id_conflict'",
-                [batch]).fetchone()[0]
+            placed = (
+                sum(
+                    db.execute(f"SELECT count(*) FROM {t} WHERE batch_id = ?", [batch]).fetchone()[0]
+                    for t in ("articles", "duplicate_articles")
+                )
+                + db.execute(
+                    "SELECT count(*) FROM rejected_articles WHERE batch_id = ? AND reason = 'id_conflict'", [batch]
+                ).fetchone()[0]
+            )
             if placed != raw:
                 problems.append(f"batch {batch}: {raw} records read but {placed} placed")
-        orphans = db.execute("SELECT count(*) FROM articles a WHERE NOT EXISTS "
-                             "(SELECT 1 FROM sentences s WHERE s.article_id = a.article_id)").fetchone()[0]
+        orphans = db.execute(
+            "SELECT count(*) FROM articles a WHERE NOT EXISTS "
+            "(SELECT 1 FROM sentences s WHERE s.article_id = a.article_id)"
+        ).fetchone()[0]
         if orphans:
             problems.append(f"{orphans} articles without their sentences")
-        stray = db.execute("SELECT count(*) FROM stances WHERE article_id NOT IN (SELECT article_id FROM articles)"
-                           ).fetchone()[0]
+        stray = db.execute(
+            "SELECT count(*) FROM stances WHERE article_id NOT IN (SELECT article_id FROM articles)"
+        ).fetchone()[0]
         if stray:
             problems.append(f"{stray} statements of articles that are not in the warehouse")
     return problems

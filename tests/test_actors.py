@@ -1,18 +1,20 @@
 """Tests of actor resolution on short texts written for them: canonical names and ids,
 countries the text makes clear, people who share a surname, pronouns and described actors.
 The real small English model is loaded once per module."""
+
 from __future__ import annotations
 
 import pytest
 
 pytest.importorskip("spacy")
 
-from pipeline.actors import ArticleActors  # noqa: E402
+from pipeline.actors import ArticleActors
 
 
 @pytest.fixture(scope="module")
 def resolve(nlp):
     """(text, phrase, nth occurrence) -> the Actor the phrase resolves to."""
+
     def _resolve(text: str, phrase: str, nth: int = 0, article: str = "a1"):
         doc = nlp(text)
         actors = ArticleActors(doc, article)
@@ -21,6 +23,7 @@ def resolve(nlp):
             start = text.index(phrase, start + 1)
         res = actors.resolve(start, start + len(phrase))
         return actors.actor(res.actor_id)
+
     return _resolve
 
 
@@ -43,8 +46,9 @@ def test_one_id_for_one_name_across_articles(resolve):
 
 
 def test_a_surname_shared_by_two_people_follows_the_subject(resolve):
-    text = ("Former President Bill Clinton spoke in Flint for his wife Hillary Clinton. "
-            "Clinton said the system was crazy.")
+    text = (
+        "Former President Bill Clinton spoke in Flint for his wife Hillary Clinton. Clinton said the system was crazy."
+    )
     assert resolve(text, "Clinton said").name == "Bill Clinton"
 
 
@@ -59,14 +63,18 @@ def test_he_is_not_a_woman_the_text_calls_mrs(resolve):
 
 
 def test_his_role_takes_the_bosss_country(resolve):
-    text = ("French President Emmanuel Macron spoke on Sunday. "
-            "His Defence Minister Sebastien Lecornu said France may send troops.")
+    text = (
+        "French President Emmanuel Macron spoke on Sunday. "
+        "His Defence Minister Sebastien Lecornu said France may send troops."
+    )
     assert resolve(text, "Sebastien Lecornu").country == "FRA"
 
 
 def test_a_collective_named_after_a_person_is_not_that_person(resolve):
     supporters = resolve("Clinton supporters have questioned the health of Donald Trump.", "Clinton supporters")
-    campaign = resolve("Hillary Clinton's campaign criticized the ad. Clinton's campaign said so.", "Clinton's campaign")
+    campaign = resolve(
+        "Hillary Clinton's campaign criticized the ad. Clinton's campaign said so.", "Clinton's campaign"
+    )
     assert (supporters.name, supporters.actor_type) == ("Clinton supporters", "group")
     assert (campaign.actor_type, campaign.name) == ("organization", "Hillary Clinton's campaign")
     assert "@" not in campaign.actor_id  # built on a name: the same id in every article
@@ -85,7 +93,24 @@ def test_country_lookup_reads_countrynames_table_as_to_code_does():
 
     from pipeline.lexicon import _countrynames_alpha2
 
-    names = ["France", "the United Kingdom", "Britain", "Ukrainian", "Russia", "Côte d'Ivoire", "Türkiye",
-             "Deutschland", "Keir Starmer", "Emmanuel Macron", "Warsaw", "European Union", "NATO allies",
-             "South Korea", "Kyiv", "Democratic Republic of the Congo", "Hillary Clinton", "Scotland"]
+    names = [
+        "France",
+        "the United Kingdom",
+        "Britain",
+        "Ukrainian",
+        "Russia",
+        "Côte d'Ivoire",
+        "Türkiye",
+        "Deutschland",
+        "Keir Starmer",
+        "Emmanuel Macron",
+        "Warsaw",
+        "European Union",
+        "NATO allies",
+        "South Korea",
+        "Kyiv",
+        "Democratic Republic of the Congo",
+        "Hillary Clinton",
+        "Scotland",
+    ]
     assert [_countrynames_alpha2(n) for n in names] == [countrynames.to_code(n, fuzzy=False) for n in names]

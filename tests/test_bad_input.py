@@ -16,7 +16,11 @@ def test_bad_records_are_rejected_and_counted(tmp_path):
     shutil.copy(SEED, raw / "seed.txt")
     shutil.copy(SEED, raw / "seed-copy.txt")  # the same article twice
     good = {"id": "wire-1", "title": "Minister backs plan", "text": "The minister said: “We back the plan.”"}
-    lines = [json.dumps(good), '{"id": "wire-2", "text": "unterminated', json.dumps({"id": "wire-3", "title": "no text"})]
+    lines = [
+        json.dumps(good),
+        '{"id": "wire-2", "text": "unterminated',
+        json.dumps({"id": "wire-3", "title": "no text"}),
+    ]
     (raw / "wire.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (raw / "empty.txt").write_bytes(b"")
     (raw / "image.txt").write_bytes(bytes(range(256)) * 8)
@@ -25,8 +29,10 @@ def test_bad_records_are_rejected_and_counted(tmp_path):
     assert outcome.ok, outcome.reason
 
     db = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
-    rejected = {(f, n): reason for f, n, reason in db.execute(
-        "SELECT source_file, record_no, reason FROM rejected_articles").fetchall()}
+    rejected = {
+        (f, n): reason
+        for f, n, reason in db.execute("SELECT source_file, record_no, reason FROM rejected_articles").fetchall()
+    }
     assert rejected == {
         ("wire.jsonl", 2): "invalid_json",
         ("wire.jsonl", 3): "missing_text",
@@ -48,14 +54,27 @@ def test_bad_records_are_rejected_and_counted(tmp_path):
 def test_a_missing_spacy_model_is_named_before_anything_runs(tmp_path, capsys):
     """`stancewire run` starts its spaCy workers first; a model that is not installed must
     be reported by name (exit 2), not as a worker that died while loading it."""
-    from pipeline.cli import main
+    from cli.main import main
 
     raw = tmp_path / "input"
     raw.mkdir()
     (raw / "a.txt").write_text("Title\n\nThe minister said: “We back the plan.”\n", encoding="utf-8")
-    code = main(["run", "--input", str(raw), "--spacy-model", "no_such_spacy_model_xyz", "--no-progress",
-                 "--warehouse", str(tmp_path / "w.duckdb"), "--releases", str(tmp_path / "releases"),
-                 "--dagster-home", str(tmp_path / "dagster")])
+    code = main(
+        [
+            "run",
+            "--input",
+            str(raw),
+            "--spacy-model",
+            "no_such_spacy_model_xyz",
+            "--no-progress",
+            "--warehouse",
+            str(tmp_path / "w.duckdb"),
+            "--releases",
+            str(tmp_path / "releases"),
+            "--dagster-home",
+            str(tmp_path / "dagster"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2, err
     assert "no_such_spacy_model_xyz" in err and "not installed" in err

@@ -10,6 +10,7 @@ process (the single DuckDB writer). It stops every process it started by process
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -22,9 +23,16 @@ from pathlib import Path
 import dagster as dg
 import pytest
 import yaml
-
-from batch_corpus import (BATCH_A, BATCH_B, QUIET, assert_runs_overlapped, assert_same_tables,
-                          new_instance_dir, stancewire_env, write_batches)
+from batch_corpus import (
+    BATCH_A,
+    BATCH_B,
+    QUIET,
+    assert_runs_overlapped,
+    assert_same_tables,
+    new_instance_dir,
+    stancewire_env,
+    write_batches,
+)
 from conftest import REPO
 
 from assets.distributed import run_batches, run_warehouse
@@ -43,8 +51,12 @@ def redis_server() -> str:
     """Path of redis-server; installed from Debian's package when missing (as .ci/run does)."""
     found = shutil.which("redis-server")
     if not found and shutil.which("apt-get") and os.geteuid() == 0:
-        subprocess.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server",
-                       shell=True, capture_output=True, timeout=600)
+        subprocess.run(
+            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server",
+            shell=True,
+            capture_output=True,
+            timeout=600,
+        )
         found = shutil.which("redis-server")
     if not found:
         pytest.skip("redis-server is not installed and could not be installed (apt-get install redis-server)")
@@ -70,10 +82,8 @@ def stop(procs: list[subprocess.Popen], timeout: float = 20) -> None:
     groups = [p.pid for p in procs]
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5)):
         for pgid in groups:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pgid, sig)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline and any(_group_alive(g) for g in groups):
             for p in procs:
@@ -116,8 +126,12 @@ def celery_cluster(tmp_path, monkeypatch):
     server = redis_server()
     warehouse = tmp_path / "warehouse.duckdb"
     home = new_instance_dir(tmp_path / "dagster")
-    env = {**stancewire_env(warehouse), "DAGSTER_HOME": home, "DAGSTER_DISABLE_TELEMETRY": "true",
-           "GX_ANALYTICS_ENABLED": "false"}
+    env = {
+        **stancewire_env(warehouse),
+        "DAGSTER_HOME": home,
+        "DAGSTER_DISABLE_TELEMETRY": "true",
+        "GX_ANALYTICS_ENABLED": "false",
+    }
     for var, value in env.items():
         monkeypatch.setenv(var, value)
     # The worker command runs `celery` from PATH: this virtualenv's.
@@ -131,8 +145,26 @@ def celery_cluster(tmp_path, monkeypatch):
         port = free_port()
         url = f"redis://127.0.0.1:{port}/0"
         redis_log = tmp_path / "redis.log"
-        procs.append(start([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                            "--dir", str(tmp_path), "--daemonize", "no"], redis_log))
+        procs.append(
+            start(
+                [
+                    server,
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(tmp_path),
+                    "--daemonize",
+                    "no",
+                ],
+                redis_log,
+            )
+        )
 
         import redis
 
@@ -145,15 +177,40 @@ def celery_cluster(tmp_path, monkeypatch):
         wait_for(redis_up, "redis-server", procs[:1], [redis_log], timeout=30)
 
         config = tmp_path / "celery.yaml"
-        config.write_text(yaml.safe_dump({"execution": {"config": {
-            "broker": url, "backend": url, "config_source": CELERY_SETTINGS}}}), encoding="utf-8")
+        config.write_text(
+            yaml.safe_dump(
+                {"execution": {"config": {"broker": url, "backend": url, "config_source": CELERY_SETTINGS}}}
+            ),
+            encoding="utf-8",
+        )
         logs = []
         for name in WORKERS:
             logs.append(tmp_path / f"{name}.log")
-            procs.append(start([str(BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
-                                "-y", str(config), "--name", name, "--loglevel", "INFO", "--",
-                                "--concurrency", "1", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-                               logs[-1], cwd=REPO))
+            procs.append(
+                start(
+                    [
+                        str(BIN / "dagster-celery"),
+                        "worker",
+                        "start",
+                        "-A",
+                        "dagster_celery.app",
+                        "-y",
+                        str(config),
+                        "--name",
+                        name,
+                        "--loglevel",
+                        "INFO",
+                        "--",
+                        "--concurrency",
+                        "1",
+                        "--without-gossip",
+                        "--without-mingle",
+                        "--without-heartbeat",
+                    ],
+                    logs[-1],
+                    cwd=REPO,
+                )
+            )
 
         from celery import Celery
 

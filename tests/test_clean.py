@@ -15,7 +15,7 @@ def _check_alignment(raw: str, cleaned) -> None:
         assert a.clean_end == b.clean_start and a.raw_end <= b.raw_start + 0
     for s in segs:
         if s.is_copy:
-            assert raw[s.raw_start:s.raw_end] == cleaned.text[s.clean_start:s.clean_end]
+            assert raw[s.raw_start : s.raw_end] == cleaned.text[s.clean_start : s.clean_end]
 
 
 def test_seed_metadata_moves_to_columns():
@@ -55,7 +55,7 @@ def test_whitespace_and_control_characters():
     assert c.text == "Title\n\nTwo spaces and a bell.\n\nNext paragraph."
     _check_alignment(raw, c)
     i = c.text.index("Next")
-    assert raw[c.alignment.raw_start(i):].startswith("Next paragraph.")
+    assert raw[c.alignment.raw_start(i) :].startswith("Next paragraph.")
 
 
 @pytest.mark.parametrize("raw", ["x", "Title only", "\n\n\nTitle\n\n\n"])

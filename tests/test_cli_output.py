@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, needs_pipeline
 
 EXE = str(Path(sys.executable).with_name("stancewire"))
@@ -34,8 +33,14 @@ def rejected_run(tmp_path_factory):
     junk.mkdir()
     (junk / "a.jsonl").write_text('{not json\n{"text": ""}\n', encoding="utf-8")
     (junk / "b.txt").write_text("", encoding="utf-8")
-    storage = ["--warehouse", str(tmp / "w.duckdb"), "--releases", str(tmp / "releases"),
-               "--dagster-home", str(tmp / "dagster")]
+    storage = [
+        "--warehouse",
+        str(tmp / "w.duckdb"),
+        "--releases",
+        str(tmp / "releases"),
+        "--dagster-home",
+        str(tmp / "dagster"),
+    ]
     return tmp, storage, _cli(tmp, "run", "--input", str(junk), "--no-progress", *storage)
 
 

@@ -19,8 +19,16 @@ REPO = Path(__file__).resolve().parent.parent
 EXPECTED_GROUPS = {
     "1_ingest_clean": ["batch_files"],
     "2_parse_extract": ["batch_nlp"],
-    "3_load_warehouse": ["article_alignment", "articles", "duplicate_articles", "mentions", "quotes",
-                         "raw_articles", "rejected_articles", "sentences"],
+    "3_load_warehouse": [
+        "article_alignment",
+        "articles",
+        "duplicate_articles",
+        "mentions",
+        "quotes",
+        "raw_articles",
+        "rejected_articles",
+        "sentences",
+    ],
     "4_code_stances": ["codebook_targets", "stances"],
     "5_build_actors": ["actors"],
     "6_publish_release": ["dataset_release"],
@@ -42,7 +50,9 @@ def test_definitions_load_with_groups_and_checks():
     partitioned = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
     assert partitioned == {"batch_files", "batch_nlp"}
     assert {j.name for j in defs.jobs} == {"process_batch", "rebuild_release"}
-    assert [s.name for s in defs.sensors] == ["inbox_sensor"] and [s.name for s in defs.schedules] == ["nightly_release"]
+    assert [s.name for s in defs.sensors] == ["inbox_sensor"] and [s.name for s in defs.schedules] == [
+        "nightly_release"
+    ]
 
 
 def test_groups_form_a_chain_in_flow_order():
@@ -56,8 +66,12 @@ def test_groups_form_a_chain_in_flow_order():
     assert list(GROUPS) == order and sorted(order) == order
     graph = build_definitions().resolve_asset_graph()
     position = {k: order.index(graph.get(k).group_name) for k in graph.get_all_asset_keys()}
-    backwards = [(up.to_user_string(), k.to_user_string()) for k in graph.get_all_asset_keys()
-                 for up in graph.get(k).parent_keys if position[up] > position[k]]
+    backwards = [
+        (up.to_user_string(), k.to_user_string())
+        for k in graph.get_all_asset_keys()
+        for up in graph.get(k).parent_keys
+        if position[up] > position[k]
+    ]
     assert not backwards, f"dependencies from a later group to an earlier one: {backwards}"
     group_edges = {(position[up], position[k]) for k in graph.get_all_asset_keys() for up in graph.get(k).parent_keys}
     assert all((i - 1, i) in group_edges for i in range(1, len(order))), sorted(group_edges)
@@ -67,6 +81,12 @@ def test_workspace_loads_with_the_dagster_cli(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     dagster = Path(sys.executable).with_name("dagster")
-    proc = subprocess.run([str(dagster), "definitions", "validate", "-w", "workspace.yaml"], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -14,7 +14,9 @@ from pipeline import release
 def _speaker_of(db, fragment: str) -> tuple[str, str]:
     rows = db.execute(
         "SELECT a.name, q.kind FROM quotes q JOIN actors a ON a.actor_id = q.speaker_actor_id "
-        "WHERE strpos(q.content, ?) > 0", [fragment]).fetchall()
+        "WHERE strpos(q.content, ?) > 0",
+        [fragment],
+    ).fetchall()
     assert rows, f"no quote containing {fragment!r}"
     return rows[0]
 
@@ -51,9 +53,12 @@ def test_actors_are_canonical(seed_db):
 
 
 def test_stances_on_peacekeeping(seed_db):
-    rows = set(seed_db.execute(
-        "SELECT actor, stance FROM stances WHERE codebook = 'ukraine-peacekeeping' "
-        "AND target = 'peacekeeping_force'").fetchall())
+    rows = set(
+        seed_db.execute(
+            "SELECT actor, stance FROM stances WHERE codebook = 'ukraine-peacekeeping' "
+            "AND target = 'peacekeeping_force'"
+        ).fetchall()
+    )
     assert ("Sergei Lavrov", "against") in rows
     assert ("Keir Starmer", "favor") in rows
 
@@ -61,7 +66,8 @@ def test_stances_on_peacekeeping(seed_db):
 def test_every_statement_shows_its_evidence(seed_db):
     rows = seed_db.execute(
         "SELECT s.evidence, s.cue, a.text, s.evidence_char_start, s.evidence_char_end FROM stances s "
-        "JOIN articles a USING (article_id)").fetchall()
+        "JOIN articles a USING (article_id)"
+    ).fetchall()
     assert rows
     for evidence, cue, text, start, end in rows:
         assert evidence.strip() and cue.strip()
@@ -70,7 +76,9 @@ def test_every_statement_shows_its_evidence(seed_db):
 
 def test_offsets_map_back_to_the_raw_text(seed_db):
     raw = SEED.read_text(encoding="utf-8")
-    rows = seed_db.execute("SELECT content, raw_char_start, raw_char_end, kind FROM quotes WHERE kind = 'direct'").fetchall()
+    rows = seed_db.execute(
+        "SELECT content, raw_char_start, raw_char_end, kind FROM quotes WHERE kind = 'direct'"
+    ).fetchall()
     assert rows
     for content, rs, re_, _ in rows:
         # direct quotes are single paragraphs or joined ones; their first 20 characters are raw text

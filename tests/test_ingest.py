@@ -9,12 +9,22 @@ from pipeline.ingest import decode_bytes, ingest_folder
 
 def test_formats(tmp_path):
     (tmp_path / "a.txt").write_text("Headline\nSource: The Paper\nBody text.\n", encoding="utf-8")
-    (tmp_path / "b.jsonl").write_text(json.dumps({"id": 7, "text": "Line one.", "outlet": "Wire"}) + "\n\n"
-                                      + json.dumps({"text": "Line two."}) + "\n", encoding="utf-8")
-    (tmp_path / "c.json").write_text(json.dumps([{"text": "Item.", "title": "T", "authors": ["A", "B"]}]), encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text(
+        json.dumps({"id": 7, "text": "Line one.", "outlet": "Wire"})
+        + "\n\n"
+        + json.dumps({"text": "Line two."})
+        + "\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "c.json").write_text(
+        json.dumps([{"text": "Item.", "title": "T", "authors": ["A", "B"]}]), encoding="utf-8"
+    )
     (tmp_path / "d.html").write_text(
         "<html><head><title>Page title</title><script>var x = 1;</script></head><body><article><p>"
-        + "The senator said the bill would pass. " * 20 + "</p></article></body></html>", encoding="utf-8")
+        + "The senator said the bill would pass. " * 20
+        + "</p></article></body></html>",
+        encoding="utf-8",
+    )
     (tmp_path / ".hidden.txt").write_text("ignored", encoding="utf-8")
     result = ingest_folder(tmp_path, "b1")
     assert not result.rejections
@@ -34,9 +44,14 @@ def test_rejections_name_file_record_and_reason(tmp_path):
     (tmp_path / "z.csv").write_text("a,b", encoding="utf-8")
     result = ingest_folder(tmp_path, "b1")
     got = {(r.source_file, r.record_no, r.reason) for r in result.rejections}
-    assert got == {("x.jsonl", 1, "not_an_object"), ("x.jsonl", 2, "text_not_a_string"),
-                   ("x.jsonl", 3, "empty_text"), ("x.jsonl", 4, "missing_text"),
-                   ("y.json", 1, "invalid_json"), ("z.csv", 1, "unreadable_file")}
+    assert got == {
+        ("x.jsonl", 1, "not_an_object"),
+        ("x.jsonl", 2, "text_not_a_string"),
+        ("x.jsonl", 3, "empty_text"),
+        ("x.jsonl", 4, "missing_text"),
+        ("y.json", 1, "invalid_json"),
+        ("z.csv", 1, "unreadable_file"),
+    }
     assert all(r.detail for r in result.rejections)
 
 

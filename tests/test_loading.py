@@ -47,11 +47,16 @@ def _tables(path) -> dict[str, list]:
 def test_appending_a_batch_equals_loading_all(tmp_path):
     shared = "Budget vote\n\nThe senator said: “We will pass the budget this week.”"
     _batch(tmp_path / "a", {"one": shared, "two": "Roads\n\nThe mayor said roads would be fixed."})
-    _batch(tmp_path / "b", {
-        "copy": shared,  # a duplicate of a loaded article
-        "wire.jsonl": json.dumps({"id": "one-id", "text": "Schools\n\nThe governor said schools will open."}) + "\n"
-                      + json.dumps({"id": "one-id", "text": "A different text under the same id."}) + "\n",
-    })
+    _batch(
+        tmp_path / "b",
+        {
+            "copy": shared,  # a duplicate of a loaded article
+            "wire.jsonl": json.dumps({"id": "one-id", "text": "Schools\n\nThe governor said schools will open."})
+            + "\n"
+            + json.dumps({"id": "one-id", "text": "A different text under the same id."})
+            + "\n",
+        },
+    )
     staging = Staging(tmp_path / "staging")
     _stage(staging, tmp_path / "a", "a")
 

@@ -11,8 +11,8 @@ import duckdb
 import networkx as nx
 import pytest
 
+from cli.main import main
 from pipeline import views
-from pipeline.cli import main
 
 LAVROV, STARMER = "person:sergei-lavrov", "person:keir-starmer"
 
@@ -21,7 +21,8 @@ def expected_ties(db) -> dict[tuple[str, str], tuple[int, int]]:
     """(actor_a, actor_b) -> (congruence, conflict), computed in Python from the statements."""
     held = defaultdict(set)
     for actor, book, target, stance in db.execute(
-            "SELECT DISTINCT actor_id, codebook, target, stance FROM stances WHERE stance IN ('favor', 'against')").fetchall():
+        "SELECT DISTINCT actor_id, codebook, target, stance FROM stances WHERE stance IN ('favor', 'against')"
+    ).fetchall():
         held[(book, target)].add((actor, stance))
     ties = defaultdict(lambda: [0, 0])
     for positions in held.values():
@@ -54,8 +55,9 @@ def test_graphml_has_the_ties_the_statements_imply(warehouse, seed_db, tmp_path,
     assert edges(graph) == expected
     for _, _, d in graph.edges(data=True):
         assert d["weight"] == d["congruence"] + d["conflict"] > 0
-        assert d["relation"] == ("both" if d["congruence"] and d["conflict"] else
-                                 "congruence" if d["congruence"] else "conflict")
+        assert d["relation"] == (
+            "both" if d["congruence"] and d["conflict"] else "congruence" if d["congruence"] else "conflict"
+        )
     # Lavrov (against) and Starmer (for) disagree on the peacekeeping force
     tie = graph.edges[LAVROV, STARMER]
     assert tie["conflict"] >= 1 and "ukraine-peacekeeping:peacekeeping_force" in tie["conflicting_targets"]
@@ -63,15 +65,34 @@ def test_graphml_has_the_ties_the_statements_imply(warehouse, seed_db, tmp_path,
     assert (lavrov["label"], lavrov["actor_type"], lavrov["country"]) == ("Sergei Lavrov", "person", "RUS")
     assert lavrov["n_against"] >= 1
     # every node took a side on something; every actor that did is a node
-    sided = {r[0] for r in seed_db.execute(
-        "SELECT DISTINCT actor_id FROM stances WHERE stance IN ('favor', 'against')").fetchall()}
+    sided = {
+        r[0]
+        for r in seed_db.execute(
+            "SELECT DISTINCT actor_id FROM stances WHERE stance IN ('favor', 'against')"
+        ).fetchall()
+    }
     assert set(graph.nodes) == sided
 
 
 def test_gexf_conflict_network(warehouse, seed_db, tmp_path):
     out = tmp_path / "conflict.gexf"
-    assert main(["export", "network", "--format", "gexf", "--relation", "conflict", "--out", str(out),
-                 "--warehouse", warehouse]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "network",
+                "--format",
+                "gexf",
+                "--relation",
+                "conflict",
+                "--out",
+                str(out),
+                "--warehouse",
+                warehouse,
+            ]
+        )
+        == 0
+    )
     graph = nx.read_gexf(out)
     expected = {pair: w for pair, w in expected_ties(seed_db).items() if w[1] > 0}
     assert edges(graph) == expected
@@ -82,9 +103,26 @@ def test_gexf_conflict_network(warehouse, seed_db, tmp_path):
 def test_network_from_a_release_equals_the_warehouse(seed_run, warehouse, tmp_path):
     tmp, _, _ = seed_run
     from_release, from_warehouse = tmp_path / "r.graphml", tmp_path / "w.graphml"
-    assert main(["export", "network", "--format", "graphml", "--out", str(from_release), "--release", "v1.0.0",
-                 "--releases", str(tmp / "releases")]) == 0
-    assert main(["export", "network", "--format", "graphml", "--out", str(from_warehouse), "--warehouse", warehouse]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "network",
+                "--format",
+                "graphml",
+                "--out",
+                str(from_release),
+                "--release",
+                "v1.0.0",
+                "--releases",
+                str(tmp / "releases"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["export", "network", "--format", "graphml", "--out", str(from_warehouse), "--warehouse", warehouse]) == 0
+    )
     a, b = nx.read_graphml(from_release), nx.read_graphml(from_warehouse)
     assert edges(a) == edges(b) and dict(a.nodes(data=True)) == dict(b.nodes(data=True))
 
@@ -106,8 +144,36 @@ def test_an_older_warehouse_without_views_gets_temporary_ones(warehouse, tmp_pat
 
 
 def test_export_errors_are_one_line(tmp_path, capsys):
-    assert main(["export", "network", "--format", "gexf", "--out", str(tmp_path / "x.gexf"),
-                 "--warehouse", str(tmp_path / "missing.duckdb")]) == 2
+    assert (
+        main(
+            [
+                "export",
+                "network",
+                "--format",
+                "gexf",
+                "--out",
+                str(tmp_path / "x.gexf"),
+                "--warehouse",
+                str(tmp_path / "missing.duckdb"),
+            ]
+        )
+        == 2
+    )
     assert "no warehouse at" in capsys.readouterr().err
-    assert main(["export", "network", "--format", "gexf", "--out", str(tmp_path / "x.gexf"), "--release", "v9.9.9",
-                 "--releases", str(tmp_path)]) == 2
+    assert (
+        main(
+            [
+                "export",
+                "network",
+                "--format",
+                "gexf",
+                "--out",
+                str(tmp_path / "x.gexf"),
+                "--release",
+                "v9.9.9",
+                "--releases",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )

@@ -12,9 +12,17 @@ from __future__ import annotations
 import os
 
 import dagster as dg
-
-from batch_corpus import (BATCH_A, BATCH_B, QUIET, assert_runs_overlapped, assert_same_tables,
-                          new_instance_dir, stancewire_env, step_pids, write_batches)
+from batch_corpus import (
+    BATCH_A,
+    BATCH_B,
+    QUIET,
+    assert_runs_overlapped,
+    assert_same_tables,
+    new_instance_dir,
+    stancewire_env,
+    step_pids,
+    write_batches,
+)
 
 from assets.distributed import run_batches, run_warehouse
 from assets.resources import StancewireSettings
@@ -34,7 +42,7 @@ def test_two_batches_in_parallel_give_the_sequential_tables(tmp_path, monkeypatc
 
         # Each step ran in a subprocess of its own, none in this process.
         pids = {(r, k): pid for r in (a, b) for k, pid in step_pids(instance, r).items()}
-        assert set(k for _, k in pids) == {"batch_files", "batch_nlp"}
+        assert {k for _, k in pids} == {"batch_files", "batch_nlp"}
         assert len(set(pids.values())) == 4 and os.getpid() not in pids.values()
 
         assert_runs_overlapped(instance, a, b)

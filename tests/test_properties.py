@@ -29,9 +29,41 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 
 # Characters that make cleaning work: mojibake, HTML entities, ligatures, control and
 # format characters, every kind of line break and space, combining marks, emoji, RTL.
-NASTY = ["Ã©", "â€™", "â€œ", "Ã ", "&amp;", "&nbsp;", "ﬁ", "\x00", "\x07", "\x1b[31m", "\x7f", "\x85", "\u2028",
-         "\u2029", "\r\n", "\r", "\n\n", "\t", "\xa0", "\u3000", "\u200b", "\ufeff", "\u202e", "e\u0301", "👨‍👩‍👧",
-         "שלום", "“", "”", ".", "Mr.", "Source: Wire", "By Jane Doe", "The original article: x"]
+NASTY = [
+    "Ã©",
+    "â€™",
+    "â€œ",
+    "Ã ",
+    "&amp;",
+    "&nbsp;",
+    "ﬁ",
+    "\x00",
+    "\x07",
+    "\x1b[31m",
+    "\x7f",
+    "\x85",
+    "\u2028",
+    "\u2029",
+    "\r\n",
+    "\r",
+    "\n\n",
+    "\t",
+    "\xa0",
+    "\u3000",
+    "\u200b",
+    "\ufeff",
+    "\u202e",
+    "e\u0301",
+    "👨‍👩‍👧",
+    "שלום",
+    "“",
+    "”",
+    ".",
+    "Mr.",
+    "Source: Wire",
+    "By Jane Doe",
+    "The original article: x",
+]
 text_st = st.lists(st.one_of(st.sampled_from(NASTY), st.text(max_size=12)), max_size=30).map("".join)
 
 
@@ -49,12 +81,22 @@ def test_no_exception_escapes_ingest_for_any_bytes(data, suffix):
 
 
 @FAST
-@given(lines=st.lists(st.one_of(
-    st.text(max_size=40).filter(lambda s: "\n" not in s and "\r" not in s),
-    st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                 lambda c: st.lists(c, max_size=3) | st.dictionaries(st.sampled_from(["id", "text", "title", "body"]), c,
-                                                                      max_size=4),
-                 max_leaves=8).map(lambda v: json.dumps(v, ensure_ascii=False))), max_size=12))
+@given(
+    lines=st.lists(
+        st.one_of(
+            st.text(max_size=40).filter(lambda s: "\n" not in s and "\r" not in s),
+            st.recursive(
+                st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                lambda c: (
+                    st.lists(c, max_size=3)
+                    | st.dictionaries(st.sampled_from(["id", "text", "title", "body"]), c, max_size=4)
+                ),
+                max_leaves=8,
+            ).map(lambda v: json.dumps(v, ensure_ascii=False)),
+        ),
+        max_size=12,
+    )
+)
 def test_every_jsonl_line_is_a_record_or_a_rejection(lines):
     text = "\n".join(lines)
     with tempfile.TemporaryDirectory() as tmp:
@@ -79,7 +121,7 @@ def _check_alignment(raw: str, cleaned) -> None:
         assert s.raw_start >= raw_position  # raw ranges move forward with the text
         raw_position = s.raw_start
         if s.is_copy:
-            assert text[s.clean_start:s.clean_end] == raw[s.raw_start:s.raw_end]
+            assert text[s.clean_start : s.clean_end] == raw[s.raw_start : s.raw_end]
         position = s.clean_end
     assert position == len(text)
 
@@ -94,9 +136,11 @@ def test_cleaning_offsets_are_inside_and_map_back(raw, has_title):
         for end in (start, min(n, start + 1), min(n, start + 5), n):
             rs, re_ = cleaned.alignment.raw_span(start, end)
             assert 0 <= rs <= re_ <= len(raw)
-            if end > start and all(s.is_copy for s in cleaned.alignment.segments
-                                   if s.clean_start < end and s.clean_end > start) \
-                    and len({s for s in cleaned.alignment.segments if s.clean_start < end and s.clean_end > start}) == 1:
+            if (
+                end > start
+                and all(s.is_copy for s in cleaned.alignment.segments if s.clean_start < end and s.clean_end > start)
+                and len({s for s in cleaned.alignment.segments if s.clean_start < end and s.clean_end > start}) == 1
+            ):
                 assert raw[rs:re_] == cleaned.text[start:end]
 
 
@@ -107,23 +151,44 @@ def test_cleaning_long_paragraphs_with_repairs_is_exact(raw):
     _check_alignment(raw, clean_text(raw))
 
 
-TEXTS = ["The minister said the plan would work.", "Ã©tÃ© was hot, the mayor said.", "  ",
-         "The minister said the plan would work.\n", "A third text.", ""]
+TEXTS = [
+    "The minister said the plan would work.",
+    "Ã©tÃ© was hot, the mayor said.",
+    "  ",
+    "The minister said the plan would work.\n",
+    "A third text.",
+    "",
+]
 record_st = st.one_of(
-    st.fixed_dictionaries({"text": st.sampled_from(TEXTS)},
-                          optional={"id": st.sampled_from(["a", "b", "../x", "'; DROP TABLE articles; --", 7]),
-                                    "title": st.text(max_size=10)}),
+    st.fixed_dictionaries(
+        {"text": st.sampled_from(TEXTS)},
+        optional={
+            "id": st.sampled_from(["a", "b", "../x", "'; DROP TABLE articles; --", 7]),
+            "title": st.text(max_size=10),
+        },
+    ),
     st.sampled_from([[1], "str", None, {"title": "no text"}, {"text": 5}]),
 )
-jsonl_st = st.lists(st.one_of(record_st.map(lambda v: json.dumps(v, ensure_ascii=False)),
-                              st.sampled_from(["{broken", "", "   ", "[" * 3000])), min_size=0, max_size=8)
+jsonl_st = st.lists(
+    st.one_of(
+        record_st.map(lambda v: json.dumps(v, ensure_ascii=False)), st.sampled_from(["{broken", "", "   ", "[" * 3000])
+    ),
+    min_size=0,
+    max_size=8,
+)
 json_value_st = st.one_of(record_st, st.just({"text": "x" * 10, "id": "a"}))
 # A folder: file name -> content; each file's number of records is known from how it is built.
-folder_st = st.fixed_dictionaries({}, optional={
-    "a.jsonl": jsonl_st, "sub dir/b.jsonl": jsonl_st, "c.json": st.lists(json_value_st, max_size=4),
-    "d.txt": st.one_of(st.sampled_from(TEXTS), st.binary(max_size=300)), "e.txt": st.sampled_from(TEXTS),
-    "f.html": st.sampled_from(["<p>The mayor said the park would open.</p>", "<html></html>", "\x00\x01"]),
-}).filter(bool)
+folder_st = st.fixed_dictionaries(
+    {},
+    optional={
+        "a.jsonl": jsonl_st,
+        "sub dir/b.jsonl": jsonl_st,
+        "c.json": st.lists(json_value_st, max_size=4),
+        "d.txt": st.one_of(st.sampled_from(TEXTS), st.binary(max_size=300)),
+        "e.txt": st.sampled_from(TEXTS),
+        "f.html": st.sampled_from(["<p>The mayor said the park would open.</p>", "<html></html>", "\x00\x01"]),
+    },
+).filter(bool)
 
 
 def _write(path: Path, content) -> int:
@@ -156,8 +221,10 @@ def test_every_record_is_an_article_a_duplicate_or_a_rejection(folders):
         ensure_schema(conn)
         load_warehouse(conn, staging)
         for batch, count in expected.items():
-            got = [conn.execute(f"SELECT count(*) FROM {t} WHERE batch_id = ?", [batch]).fetchone()[0]
-                   for t in ("articles", "rejected_articles", "duplicate_articles")]
+            got = [
+                conn.execute(f"SELECT count(*) FROM {t} WHERE batch_id = ?", [batch]).fetchone()[0]
+                for t in ("articles", "rejected_articles", "duplicate_articles")
+            ]
             assert sum(got) == count, (batch, got, count)
         # Offsets stored for every article are inside it; copy segments map back exactly.
         bad = conn.execute("""

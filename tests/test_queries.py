@@ -42,8 +42,9 @@ def ties_by_name(db) -> dict[tuple[str, str], list[int]]:
     """(name_a, name_b) -> [congruence, conflict] recomputed from the statements (seed names are unique)."""
     held = defaultdict(set)
     for name, actor, book, target, stance in db.execute(
-            "SELECT DISTINCT a.name, s.actor_id, s.codebook, s.target, s.stance FROM stances s "
-            "JOIN actors a ON a.actor_id = s.actor_id WHERE s.stance IN ('favor', 'against')").fetchall():
+        "SELECT DISTINCT a.name, s.actor_id, s.codebook, s.target, s.stance FROM stances s "
+        "JOIN actors a ON a.actor_id = s.actor_id WHERE s.stance IN ('favor', 'against')"
+    ).fetchall():
         held[(book, target)].add((actor, name, stance))
     ties = defaultdict(lambda: [0, 0])
     for positions in held.values():
@@ -63,9 +64,12 @@ def check_1(db, rows):
 
 
 def check_2(db, rows):
-    assert sum(r["quotes"] for r in rows) == scalar(db, "SELECT count(*) FROM quotes WHERE speaker_actor_id IS NOT NULL")
+    assert sum(r["quotes"] for r in rows) == scalar(
+        db, "SELECT count(*) FROM quotes WHERE speaker_actor_id IS NOT NULL"
+    )
     assert sum(r["speakers"] for r in rows) == scalar(
-        db, "SELECT count(DISTINCT speaker_actor_id) FROM quotes WHERE speaker_actor_id IS NOT NULL")
+        db, "SELECT count(DISTINCT speaker_actor_id) FROM quotes WHERE speaker_actor_id IS NOT NULL"
+    )
     by_country = {r["country"]: r for r in rows}
     assert "Sergei Lavrov" in by_country["RUS"]["who"]
 
@@ -81,15 +85,23 @@ def check_4(db, rows):
     assert ("against", "Sergei Lavrov") in pairs and ("favor", "Keir Starmer") in pairs
     counts = defaultdict(lambda: defaultdict(int))
     for name, stance in db.execute(
-            "SELECT a.name, s.stance FROM stances s JOIN actors a ON a.actor_id = s.actor_id "
-            "WHERE s.codebook = 'ukraine-peacekeeping' AND s.target = 'peacekeeping_force'").fetchall():
+        "SELECT a.name, s.stance FROM stances s JOIN actors a ON a.actor_id = s.actor_id "
+        "WHERE s.codebook = 'ukraine-peacekeeping' AND s.target = 'peacekeeping_force'"
+    ).fetchall():
         counts[name][stance] += 1
     assert {r["actor_name"] for r in rows} == set(counts)
     for r in rows:
         c = counts[r["actor_name"]]
         assert r["n_statements"] == sum(c.values())
-        assert r["position"] == ("favor" if c["favor"] > c["against"] else "against" if c["against"] > c["favor"]
-                                 else "ambivalent" if c["favor"] else "neutral")
+        assert r["position"] == (
+            "favor"
+            if c["favor"] > c["against"]
+            else "against"
+            if c["against"] > c["favor"]
+            else "ambivalent"
+            if c["favor"]
+            else "neutral"
+        )
 
 
 def check_5(db, rows):
@@ -105,8 +117,11 @@ def check_6(db, rows):
         assert r["net"] == r["favor"] - r["against"]
     for label in ("favor", "against"):
         assert sum(r[label] for r in rows) == scalar(
-            db, "SELECT count(*) FROM stances s JOIN actors a ON a.actor_id = s.actor_id "
-                "WHERE a.country IS NOT NULL AND s.stance = ?", [label])
+            db,
+            "SELECT count(*) FROM stances s JOIN actors a ON a.actor_id = s.actor_id "
+            "WHERE a.country IS NOT NULL AND s.stance = ?",
+            [label],
+        )
     russia = next(r for r in rows if (r["country"], r["target"]) == ("RUS", "peacekeeping_force"))
     assert russia["net"] < 0 and "Sergei Lavrov" in russia["actors"]
 
@@ -122,8 +137,14 @@ def _check_network(db, rows, column, index):
 def check_7(db, rows):
     _check_network(db, rows, "conflict", 1)
     # Lavrov (against) and Starmer (for) are tied in the conflict network
-    assert scalar(db, "SELECT conflict FROM discourse_network WHERE actor_a = 'person:keir-starmer' "
-                      "AND actor_b = 'person:sergei-lavrov'") >= 1
+    assert (
+        scalar(
+            db,
+            "SELECT conflict FROM discourse_network WHERE actor_a = 'person:keir-starmer' "
+            "AND actor_b = 'person:sergei-lavrov'",
+        )
+        >= 1
+    )
 
 
 def check_8(db, rows):
@@ -160,7 +181,9 @@ def test_views_exist_with_comments(seed_db):
     comments = dict(seed_db.execute("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall())
     for name in views.VIEW_NAMES:
         assert comments.get(name), f"view {name} has no comment"
-        cols = seed_db.execute("SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ?", [name]).fetchall()
+        cols = seed_db.execute(
+            "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ?", [name]
+        ).fetchall()
         assert cols and all(c for _, c in cols), f"{name}: a column has no comment"
 
 

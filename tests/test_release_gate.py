@@ -35,8 +35,10 @@ def test_failed_expectation_blocks_the_release(tmp_path):
 
 def test_suite_catches_evidence_that_is_not_in_the_article(seed_copy):
     conn = duckdb.connect(str(seed_copy))
-    conn.execute("UPDATE stances SET evidence = 'words the article never had' WHERE statement_id = "
-                 "(SELECT min(statement_id) FROM stances)")
+    conn.execute(
+        "UPDATE stances SET evidence = 'words the article never had' WHERE statement_id = "
+        "(SELECT min(statement_id) FROM stances)"
+    )
     failed = [o for o in validate_table(conn, "stances") if not o.success]
     conn.close()
     assert [(o.column, o.blocking, o.unexpected_count) for o in failed] == [("evidence_matches_offsets", True, 1)]
@@ -46,7 +48,9 @@ def test_each_outcome_keeps_its_own_blocking_flag(seed_copy):
     """GX returns a suite's results grouped by column, not in the order they were added;
     a mention whose text is not the article's at its offsets must still block."""
     conn = duckdb.connect(str(seed_copy))
-    conn.execute("UPDATE mentions SET text = 'not the article' WHERE mention_id = (SELECT min(mention_id) FROM mentions)")
+    conn.execute(
+        "UPDATE mentions SET text = 'not the article' WHERE mention_id = (SELECT min(mention_id) FROM mentions)"
+    )
     outcomes = validate_table(conn, "mentions")
     conn.close()
     by_check = {(o.expectation, o.column): o for o in outcomes}
@@ -61,13 +65,20 @@ def test_large_frames_are_validated_in_slices_with_the_same_outcomes(seed_copy, 
     from expectations import suites
 
     conn = duckdb.connect(str(seed_copy))
-    conn.execute("UPDATE mentions SET text = 'not the article' WHERE mention_id IN "
-                 "(SELECT mention_id FROM mentions ORDER BY mention_id LIMIT 7)")
+    conn.execute(
+        "UPDATE mentions SET text = 'not the article' WHERE mention_id IN "
+        "(SELECT mention_id FROM mentions ORDER BY mention_id LIMIT 7)"
+    )
     tables = ["mentions", "quotes", "sentences", "actors"]
 
     def summary():
-        return {t: [(o.frame, o.expectation, o.column, o.success, o.blocking, o.unexpected_count)
-                    for o in validate_table(conn, t)] for t in tables}
+        return {
+            t: [
+                (o.frame, o.expectation, o.column, o.success, o.blocking, o.unexpected_count)
+                for o in validate_table(conn, t)
+            ]
+            for t in tables
+        }
 
     whole = summary()
     n_mentions = conn.execute("SELECT count(*) FROM mentions").fetchone()[0]
@@ -76,7 +87,9 @@ def test_large_frames_are_validated_in_slices_with_the_same_outcomes(seed_copy, 
     details = {o.column: o.details for o in validate_table(conn, "mentions")}
     conn.close()
     assert sliced == whole
-    assert ("mentions", "expect_column_values_to_be_in_set", "text_matches_offsets", False, True, 7) in whole["mentions"]
+    assert ("mentions", "expect_column_values_to_be_in_set", "text_matches_offsets", False, True, 7) in whole[
+        "mentions"
+    ]
     assert '"slices": 5' in details["text_matches_offsets"] or '"slices": 6' in details["text_matches_offsets"]
 
 

@@ -23,8 +23,8 @@ import duckdb
 import pytest
 from conftest import SEED, make_settings, run
 
+from cli.main import main
 from pipeline import figures, release, release_meta
-from pipeline.cli import main
 from pipeline.schema import TABLES, create_table_sql
 
 SECOND_BATCH = "drop-2"
@@ -57,7 +57,9 @@ def two_versions(tmp_path_factory):
     outcome = run(make_settings(tmp, second), tmp / "dagster")
     assert outcome.ok, outcome.reason
     conn = duckdb.connect(str(tmp / "warehouse.duckdb"), read_only=True)
-    new_id, title = conn.execute("SELECT article_id, title FROM articles WHERE batch_id = ?", [SECOND_BATCH]).fetchall()[0]
+    new_id, title = conn.execute(
+        "SELECT article_id, title FROM articles WHERE batch_id = ?", [SECOND_BATCH]
+    ).fetchall()[0]
     conn.close()
     return tmp, new_id, title
 
@@ -66,7 +68,11 @@ def two_versions(tmp_path_factory):
 def offline(monkeypatch):
     """Cut the network off (loopback and Unix sockets still work); fail on any attempt."""
     attempts = []
-    real_connect, real_connect_ex, real_getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+    real_connect, real_connect_ex, real_getaddrinfo = (
+        socket.socket.connect,
+        socket.socket.connect_ex,
+        socket.getaddrinfo,
+    )
 
     def local(address) -> bool:
         return isinstance(address, (str, bytes)) or address[0] in ("127.0.0.1", "::1", "localhost")
@@ -145,7 +151,10 @@ def test_changelog_says_the_same(two_versions):
     assert log.index("## 1.1.0") < log.index("## 1.0.0")  # newest first, older entries kept
     assert "Compared with 1.0.0: 1 article added, 0 removed, 0 changed." in log
     for t in diff.tables:  # the table of counts is the diff's
-        assert f"| {release._md(t.table)} | {t.rows_before} | {t.rows_after} | {t.added} | {t.removed} | {t.changed} |" in log
+        assert (
+            f"| {release.md(t.table)} | {t.rows_before} | {t.rows_after} | {t.added} | {t.removed} | {t.changed} |"
+            in log
+        )
     assert "### Articles added" in log and f"- {new_id}: " in log
     # the title's markup is escaped, not live
     assert "<b>" not in log and "&lt;b&gt;peacekeepers&lt;/b&gt; \\| \\*Ukraine\\* \\[update\\]" in log
@@ -165,10 +174,18 @@ def test_diff_of_folders_with_schema_changes(tmp_path):
     def write(folder, name, sql):
         con.execute(f"COPY ({sql}) TO '{folder / (name + '.parquet')}' (FORMAT parquet)")
 
-    write(old, "actors", "SELECT * FROM (VALUES ('person:a', 'A', 1), ('person:b', 'B', 2), ('person:c', 'C', 3)) "
-                         "t(actor_id, name, n_quotes)")
-    write(new, "actors", "SELECT * FROM (VALUES ('person:a', 'A', 1.0::DOUBLE, 'GBR'), ('person:b', 'B', 5.0::DOUBLE, NULL), "
-                         "('person:d', 'D', 0.0::DOUBLE, NULL)) t(actor_id, name, n_quotes, country)")
+    write(
+        old,
+        "actors",
+        "SELECT * FROM (VALUES ('person:a', 'A', 1), ('person:b', 'B', 2), ('person:c', 'C', 3)) "
+        "t(actor_id, name, n_quotes)",
+    )
+    write(
+        new,
+        "actors",
+        "SELECT * FROM (VALUES ('person:a', 'A', 1.0::DOUBLE, 'GBR'), ('person:b', 'B', 5.0::DOUBLE, NULL), "
+        "('person:d', 'D', 0.0::DOUBLE, NULL)) t(actor_id, name, n_quotes, country)",
+    )
     write(old, "gone", "SELECT 1 AS x")
     write(new, "fresh", "SELECT 1 AS y UNION ALL SELECT 2")
     diff = release_meta.diff_folders(old, new)
@@ -196,18 +213,27 @@ def test_datapackage_validates_with_frictionless(two_versions, offline, tmp_path
     assert [r["name"] for r in desc["resources"]] == list(release.read_manifest(tmp / "releases", "v1.1.0")["tables"])
     stances = next(r for r in desc["resources"] if r["name"] == "stances")
     assert stances["schema"]["primaryKey"] == list(TABLES["stances"].primary_key)
-    assert {"fields": ["actor_id"], "reference": {"resource": "actors", "fields": ["actor_id"]}} in stances["schema"]["foreignKeys"]
+    assert {"fields": ["actor_id"], "reference": {"resource": "actors", "fields": ["actor_id"]}} in stances["schema"][
+        "foreignKeys"
+    ]
     assert {lic["name"] for lic in desc["licenses"]} == {"notspecified", "MIT"}
-    assert {s["title"] for s in desc["sources"]} >= {"Input batch raw", f"Input batch {SECOND_BATCH}",
-                                                     "Codebook ukraine-peacekeeping 1.0"}
+    assert {s["title"] for s in desc["sources"]} >= {
+        "Input batch raw",
+        f"Input batch {SECOND_BATCH}",
+        "Codebook ukraine-peacekeeping 1.0",
+    }
 
     # 1. The release as published (Parquet): every check (types, required, enums, primary and
     #    foreign keys) passes; nullable numeric fields declare pandas' NaN as their missing value.
     report = frictionless.validate(str(folder / "datapackage.json"))
     assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type", "note"])[:10]
     assert len(report.tasks) == len(desc["resources"])
-    nullable_ints = [f for r in desc["resources"] for f in r["schema"]["fields"]
-                     if f["type"] == "integer" and not f.get("constraints", {}).get("required")]
+    nullable_ints = [
+        f
+        for r in desc["resources"]
+        for f in r["schema"]["fields"]
+        if f["type"] == "integer" and not f.get("constraints", {}).get("required")
+    ]
     assert nullable_ints and all(f["missingValues"] == ["", "nan"] for f in nullable_ints)
 
     # 2. The same descriptor over a CSV rendition of the same data (NULL written as \N): every
@@ -216,8 +242,10 @@ def test_datapackage_validates_with_frictionless(two_versions, offline, tmp_path
     csv_dir.mkdir()
     con = duckdb.connect()
     for r in desc["resources"]:
-        con.execute(f"COPY (SELECT * FROM read_parquet('{folder / r['path']}')) TO '{csv_dir / (r['name'] + '.csv')}' "
-                    "(HEADER, NULL '\\N')")
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet('{folder / r['path']}')) TO '{csv_dir / (r['name'] + '.csv')}' "
+            "(HEADER, NULL '\\N')"
+        )
         r.update(path=r["name"] + ".csv", format="csv", mediatype="text/csv")
         r.pop("hash")
         r["schema"]["missingValues"] = ["\\N"]
@@ -228,8 +256,10 @@ def test_datapackage_validates_with_frictionless(two_versions, offline, tmp_path
     assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "type", "note"])[:10]
 
     # ... and a dangling reference is caught, so the foreign keys are really checked.
-    con.execute(f"COPY (SELECT * REPLACE (CASE WHEN actor_id IS NOT NULL THEN 'person:nobody' END AS actor_id) "
-                f"FROM read_parquet('{folder / 'mentions.parquet'}')) TO '{csv_dir / 'mentions.csv'}' (HEADER, NULL '\\N')")
+    con.execute(
+        f"COPY (SELECT * REPLACE (CASE WHEN actor_id IS NOT NULL THEN 'person:nobody' END AS actor_id) "
+        f"FROM read_parquet('{folder / 'mentions.parquet'}')) TO '{csv_dir / 'mentions.csv'}' (HEADER, NULL '\\N')"
+    )
     report = frictionless.validate(str(csv_dir / "datapackage.json"))
     assert not report.valid
     assert {e.type for task in report.tasks for e in task.errors} == {"foreign-key"}
@@ -366,7 +396,9 @@ def test_rebuilding_a_release_gives_identical_files(two_versions, tmp_path):
             folder = tmp_path / attempt
             folder.mkdir()
             tables = release.export_tables(conn, folder)
-            assert {t: v["sha256"] for t, v in tables.items()} == {t: v["sha256"] for t, v in manifest["tables"].items()}
+            assert {t: v["sha256"] for t, v in tables.items()} == {
+                t: v["sha256"] for t, v in manifest["tables"].items()
+            }
             for name in figures.write_figures(conn, folder):
                 assert sha256(folder / name) == manifest["files"][name], name
     finally:
@@ -386,7 +418,9 @@ def test_card_shows_figures_drawn_from_the_data(two_versions):
         assert root.tag.endswith("svg")
     assert "[CHANGELOG.md](CHANGELOG.md)" in card and "[datapackage.json](datapackage.json)" in card
     conn = duckdb.connect(str(tmp / "warehouse.duckdb"), read_only=True)
-    top = conn.execute("SELECT name FROM actors WHERE n_quotes > 0 ORDER BY n_quotes DESC, name LIMIT 1").fetchall()[0][0]
+    top = conn.execute("SELECT name FROM actors WHERE n_quotes > 0 ORDER BY n_quotes DESC, name LIMIT 1").fetchall()[0][
+        0
+    ]
     conn.close()
     # glyphs are drawn as paths; matplotlib keeps each label's text in a comment
     assert f"<!-- {top}" in (folder / figures.MOST_QUOTED).read_text(encoding="utf-8")
@@ -399,14 +433,22 @@ def _tiny_warehouse(rows):
             con.execute(stmt)
     if rows:
         name = "Dollar $Bill$ \\$ <script>"  # mathtext and markup characters
-        con.execute("INSERT INTO actors (actor_id, name, actor_type, n_articles, n_mentions, n_quotes, n_statements) "
-                    "VALUES ('person:x', ?, 'person', 1, 1, 2, 1)", [name])
-        con.execute("INSERT INTO codebook_targets (codebook, target, codebook_version, label, terms) "
-                    "VALUES ('cb', 't', '1', 'Target $x$', '[]')")
-        con.execute("INSERT INTO stances (statement_id, article_id, actor_id, actor, actor_type, codebook, "
-                    "codebook_version, target, stance, confidence, evidence_char_start, evidence_char_end, "
-                    "raw_char_start, raw_char_end, evidence, cue, method) VALUES ('s1', 'a1', 'person:x', ?, "
-                    "'person', 'cb', '1', 't', 'favor', 0.9, 0, 5, 0, 5, 'yes', 'yes', 'rules-v1')", [name])
+        con.execute(
+            "INSERT INTO actors (actor_id, name, actor_type, n_articles, n_mentions, n_quotes, n_statements) "
+            "VALUES ('person:x', ?, 'person', 1, 1, 2, 1)",
+            [name],
+        )
+        con.execute(
+            "INSERT INTO codebook_targets (codebook, target, codebook_version, label, terms) "
+            "VALUES ('cb', 't', '1', 'Target $x$', '[]')"
+        )
+        con.execute(
+            "INSERT INTO stances (statement_id, article_id, actor_id, actor, actor_type, codebook, "
+            "codebook_version, target, stance, confidence, evidence_char_start, evidence_char_end, "
+            "raw_char_start, raw_char_end, evidence, cue, method) VALUES ('s1', 'a1', 'person:x', ?, "
+            "'person', 'cb', '1', 't', 'favor', 0.9, 0, 5, 0, 5, 'yes', 'yes', 'rules-v1')",
+            [name],
+        )
     return con
 
 
@@ -430,7 +472,9 @@ def test_figures_drawn_in_a_thread_are_those_drawn_in_line(tmp_path):
     full = _tiny_warehouse(True)
     drawn = figures.draw_in_background(full)
     full.execute("DELETE FROM stances")  # after the rows were read: no effect on the drawing
-    assert drawn.result() == {figures.STANCE_MAP: figures.stance_map(_tiny_warehouse(True)),
-                              figures.MOST_QUOTED: figures.most_quoted(_tiny_warehouse(True))}
+    assert drawn.result() == {
+        figures.STANCE_MAP: figures.stance_map(_tiny_warehouse(True)),
+        figures.MOST_QUOTED: figures.most_quoted(_tiny_warehouse(True)),
+    }
     assert figures.write_figures(full, tmp_path, drawn) == list(figures.FIGURES)
     assert (tmp_path / figures.STANCE_MAP).read_bytes() == drawn.result()[figures.STANCE_MAP]

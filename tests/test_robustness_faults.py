@@ -18,18 +18,23 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import REPO, SEED, make_settings, run
-from robustness_helpers import (PYTHON, cli_args, release_problems, run_cli, start_cli, table_hashes,
-                                warehouse_problems)
+from robustness_helpers import PYTHON, cli_args, release_problems, run_cli, start_cli, table_hashes, warehouse_problems
 
 from pipeline import release
 
 ARTICLES = {
     "minister.txt": "Minister backs the plan\n\nThe minister said: “We back the plan for peacekeepers.” "
-                    "Keir Starmer told reporters in London that Britain would send troops.\n",
-    "wire.jsonl": json.dumps({"id": "wire-1", "title": "Kremlin rejects force",
-                              "text": "Sergei Lavrov said: “Of course this is unacceptable to us.” "
-                                      "Russia opposes any European peacekeeping force."}) + "\n"
-                  + '{"broken\n',
+    "Keir Starmer told reporters in London that Britain would send troops.\n",
+    "wire.jsonl": json.dumps(
+        {
+            "id": "wire-1",
+            "title": "Kremlin rejects force",
+            "text": "Sergei Lavrov said: “Of course this is unacceptable to us.” "
+            "Russia opposes any European peacekeeping force.",
+        }
+    )
+    + "\n"
+    + '{"broken\n',
 }
 EXTRA = {"later.txt": "Defence budgets rise\n\nJohn Healey said: “We need a security guarantee for Ukraine.”\n"}
 RECORDS = 3  # two articles and one broken line
@@ -117,10 +122,20 @@ def test_workers_of_a_killed_run_exit(tmp_path):
 def test_two_runs_at_once_on_one_warehouse_never_interleave(tmp_path):
     """Same warehouse, same batch name, two different input folders with the same file
     names: the runs must take turns; each release holds one input's data, whole."""
-    a = _folder(tmp_path / "a", {"story.txt": "Story A\n\nThe mayor said the park would open in May.\n",
-                                 "wire.jsonl": json.dumps({"id": "w", "text": "Alpha wire text."}) + "\n"})
-    b = _folder(tmp_path / "b", {"story.txt": "Story B\n\nThe governor said the bridge would close.\n",
-                                 "wire.jsonl": json.dumps({"id": "w2", "text": "Bravo wire text."}) + "\n"})
+    a = _folder(
+        tmp_path / "a",
+        {
+            "story.txt": "Story A\n\nThe mayor said the park would open in May.\n",
+            "wire.jsonl": json.dumps({"id": "w", "text": "Alpha wire text."}) + "\n",
+        },
+    )
+    b = _folder(
+        tmp_path / "b",
+        {
+            "story.txt": "Story B\n\nThe governor said the bridge would close.\n",
+            "wire.jsonl": json.dumps({"id": "w2", "text": "Bravo wire text."}) + "\n",
+        },
+    )
     procs = [start_cli(cli_args(folder, tmp_path, "--batch", "shared")) for folder in (a, b)]
     results = [(p.wait(timeout=300), p.stdout.read(), p.stderr.read()) for p in procs]
     assert [code for code, _, _ in results] == [0, 0], [err[-2000:] for _, _, err in results]
@@ -141,10 +156,18 @@ def test_a_busy_warehouse_fails_with_a_clear_message(tmp_path):
     """A second run that cannot get the warehouse in time names the file and stops; it
     writes nothing."""
     warehouse = tmp_path / "warehouse.duckdb"
-    holder = subprocess.Popen([str(PYTHON), "-c", (
-        "import sys, time; from filelock import FileLock; "
-        f"l = FileLock({str(warehouse) + '.lock'!r}); l.acquire(); print('held', flush=True); time.sleep(60)")],
-        stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            str(PYTHON),
+            "-c",
+            (
+                "import sys, time; from filelock import FileLock; "
+                f"l = FileLock({str(warehouse) + '.lock'!r}); l.acquire(); print('held', flush=True); time.sleep(60)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         drop = _folder(tmp_path / "drop", ARTICLES)
@@ -157,7 +180,11 @@ def test_a_busy_warehouse_fails_with_a_clear_message(tmp_path):
     assert not outcome.ok
     assert f"the warehouse {warehouse} is in use by another stancewire process" in outcome.reason
     assert "waited 1 s" in outcome.reason
-    assert not warehouse.exists() and not (tmp_path / "releases").exists() and not (tmp_path / "warehouse.duckdb.staging").exists()
+    assert (
+        not warehouse.exists()
+        and not (tmp_path / "releases").exists()
+        and not (tmp_path / "warehouse.duckdb.staging").exists()
+    )
 
 
 # ----------------------------------------------------------------- published releases never change
@@ -201,8 +228,12 @@ def test_verify_detects_any_changed_byte(published):
     victim.unlink()
     assert release.verify(releases, "v1.0.0") == [f"{victim.name}: missing"]
     # The command line says so too, with a non-zero exit.
-    cmd = subprocess.run([str(PYTHON), "-m", "pipeline.cli", "release", "verify", "v1.0.0", "--releases",
-                          str(releases)], cwd=REPO, capture_output=True, text=True)
+    cmd = subprocess.run(
+        [str(PYTHON), "-m", "cli.main", "release", "verify", "v1.0.0", "--releases", str(releases)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert cmd.returncode == 1 and f"{victim.name}: missing" in cmd.stdout
 
 
@@ -248,7 +279,7 @@ def test_disk_full_while_publishing_keeps_the_previous_release(published, monkey
     real = getattr(release, where)
 
     def full(*args, **kwargs):
-        result = real(*args, **kwargs)
+        real(*args, **kwargs)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(releases / "x"))
 
     monkeypatch.setattr(release, where, full)

@@ -25,22 +25,22 @@ LONG_LINE_CHARS = 100_000
 
 # (source_file, record_no) -> reason, for every record the folder below must reject.
 EXPECTED_REJECTIONS = {
-    ("malformed.jsonl", 2): "invalid_json",        # unterminated string
-    ("malformed.jsonl", 3): "not_an_object",       # a JSON array
-    ("malformed.jsonl", 4): "not_an_object",       # a JSON string
+    ("malformed.jsonl", 2): "invalid_json",  # unterminated string
+    ("malformed.jsonl", 3): "not_an_object",  # a JSON array
+    ("malformed.jsonl", 4): "not_an_object",  # a JSON string
     ("malformed.jsonl", 5): "missing_text",
-    ("malformed.jsonl", 6): "text_not_a_string",   # a number
-    ("malformed.jsonl", 7): "text_not_a_string",   # a list
-    ("malformed.jsonl", 8): "missing_text",        # "" counts as no text field
-    ("malformed.jsonl", 9): "empty_text",          # whitespace only
-    ("malformed.jsonl", 10): "invalid_json",       # nested 100,000 deep (RecursionError in json)
-    ("malformed.jsonl", 11): "invalid_json",       # an integer of 5,000 digits (ValueError in json)
+    ("malformed.jsonl", 6): "text_not_a_string",  # a number
+    ("malformed.jsonl", 7): "text_not_a_string",  # a list
+    ("malformed.jsonl", 8): "missing_text",  # "" counts as no text field
+    ("malformed.jsonl", 9): "empty_text",  # whitespace only
+    ("malformed.jsonl", 10): "invalid_json",  # nested 100,000 deep (RecursionError in json)
+    ("malformed.jsonl", 11): "invalid_json",  # an integer of 5,000 digits (ValueError in json)
     ("array.json", 2): "not_an_object",
     ("empty.txt", 1): "empty_file",
     ("whitespace.txt", 1): "empty_text",
     ("binary-image.txt", 1): "binary_file",
     ("huge-20mb.txt", 1): "too_large",
-    ("dup-ids.jsonl", 2): "id_conflict",           # id "wire-7" again, with another text
+    ("dup-ids.jsonl", 2): "id_conflict",  # id "wire-7" again, with another text
     ("escape-link.txt", 1): "outside_input_folder",
 }
 # "seed copy.txt" sorts before "seed.txt"; both get the same text-hash id.
@@ -79,25 +79,45 @@ def _build_input(folder: Path, outside: Path) -> int:
     put("whitespace.txt", "  \n\t\n   \n")
     put("invalid-utf8.txt", "Café crème\n\nThe chef said the café would reopen. Prix: 5 €.\n".encode("cp1252"))
     put("utf16-bom.txt", codecs.BOM_UTF16_LE + "Zürich talks\n\nDelegates met in Zürich.\n".encode("utf-16-le"))
-    put("utf16-bom.jsonl", codecs.BOM_UTF16_BE + (json.dumps({"id": "u16", "text": "UTF-16 big endian line."}) + "\n")
-        .encode("utf-16-be"))
+    put(
+        "utf16-bom.jsonl",
+        codecs.BOM_UTF16_BE + (json.dumps({"id": "u16", "text": "UTF-16 big endian line."}) + "\n").encode("utf-16-be"),
+    )
     put("binary-image.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64)
     put("huge-20mb.txt", "Huge\n\n" + ("A sentence of the huge article. " * 50 + "\n\n") * 13_000)
-    put("one-line.txt", "One line\n" + ("The delegates argued about the plan. Officials said the talks would go on. "
-                                      * 1400)[:LONG_LINE_CHARS])
-    put("page.html", "<html><head><title>Scripted page</title><style>body { color: red; }</style>"
+    put(
+        "one-line.txt",
+        "One line\n"
+        + ("The delegates argued about the plan. Officials said the talks would go on. " * 1400)[:LONG_LINE_CHARS],
+    )
+    put(
+        "page.html",
+        "<html><head><title>Scripted page</title><style>body { color: red; }</style>"
         "<script>alert('xss'); document.cookie</script></head><body><article>"
         + "<p>The council voted to expand the park after a long debate about costs.</p>" * 8
-        + "<script>window.evil = 1;</script></article></body></html>")
-    put("control.txt", "Control\x07 title\n\nBody with a bell\x07, an escape \x1b[31mred\x1b[0m, "
-        "a stray NUL\x00 byte, DEL\x7f and a form feed\x0c here.\n")
+        + "<script>window.evil = 1;</script></article></body></html>",
+    )
+    put(
+        "control.txt",
+        "Control\x07 title\n\nBody with a bell\x07, an escape \x1b[31mred\x1b[0m, "
+        "a stray NUL\x00 byte, DEL\x7f and a form feed\x0c here.\n",
+    )
     put("rtl-emoji.txt", "عنوان الخبر\n\nقال الوزير: «نحن ندعم الخطة» 👍🏽 — שלום עולם 👨‍👩‍👧 ok.\n")
-    put("dup-ids.jsonl", json.dumps({"id": "wire-7", "text": "The first text under id wire-7."}) + "\n"
-        + json.dumps({"id": "wire-7", "text": "A different text under the same id."}) + "\n", n=2)
-    put("same-text.jsonl", json.dumps({"id": "one", "text": SAME_TEXT}) + "\n"
-        + json.dumps({"id": "two", "text": SAME_TEXT}) + "\n", n=2)
+    put(
+        "dup-ids.jsonl",
+        json.dumps({"id": "wire-7", "text": "The first text under id wire-7."})
+        + "\n"
+        + json.dumps({"id": "wire-7", "text": "A different text under the same id."})
+        + "\n",
+        n=2,
+    )
+    put(
+        "same-text.jsonl",
+        json.dumps({"id": "one", "text": SAME_TEXT}) + "\n" + json.dumps({"id": "two", "text": SAME_TEXT}) + "\n",
+        n=2,
+    )
     put("name with spaces.txt", "Spaces\n\nA file name with spaces in it.\n")
-    put("quote's \"double\".txt", "Quotes\n\nA file name with single and double quotes.\n")
+    put('quote\'s "double".txt', "Quotes\n\nA file name with single and double quotes.\n")
     put("naïve Ünïcødé 名前.txt", "Unicode\n\nA file name with non-ASCII letters.\n")
     shutil.copy(SEED, folder / "seed.txt")
     shutil.copy(SEED, folder / "seed copy.txt")
@@ -112,7 +132,7 @@ def _build_input(folder: Path, outside: Path) -> int:
 def hostile_run(tmp_path_factory):
     import dagster as dg
 
-    from pipeline.cli import run_pipeline
+    from assets.runner import run_pipeline
 
     tmp = tmp_path_factory.mktemp("hostile")
     n_records = _build_input(tmp / "input", tmp / "outside-secret.txt")
@@ -129,8 +149,10 @@ def hostile_run(tmp_path_factory):
 
 
 def _rejected(db) -> dict:
-    return {(f, n): reason for f, n, reason in db.execute(
-        "SELECT source_file, record_no, reason FROM rejected_articles").fetchall()}
+    return {
+        (f, n): reason
+        for f, n, reason in db.execute("SELECT source_file, record_no, reason FROM rejected_articles").fetchall()
+    }
 
 
 def _article(db, source_file: str, record_no: int = 1) -> dict:
@@ -148,15 +170,21 @@ def test_the_run_succeeds_and_every_record_is_accounted_for(hostile_run):
     n_duplicates = db.execute("SELECT count(*) FROM duplicate_articles").fetchone()[0]
     assert n_articles + n_rejected + n_duplicates == hostile_run["records"]
     raw = db.execute("SELECT count(*) FROM raw_articles").fetchone()[0]
-    assert raw + db.execute("SELECT count(*) FROM rejected_articles WHERE reason NOT IN "
-                            "('id_conflict', 'unsupported_language')").fetchone()[0] == hostile_run["records"]
+    assert (
+        raw
+        + db.execute(
+            "SELECT count(*) FROM rejected_articles WHERE reason NOT IN ('id_conflict', 'unsupported_language')"
+        ).fetchone()[0]
+        == hostile_run["records"]
+    )
 
 
 def test_each_rejection_has_file_record_and_reason(hostile_run):
     db = hostile_run["db"]
     assert _rejected(db) == EXPECTED_REJECTIONS
     for f, n, reason, detail in db.execute(
-            "SELECT source_file, record_no, reason, detail FROM rejected_articles").fetchall():
+        "SELECT source_file, record_no, reason, detail FROM rejected_articles"
+    ).fetchall():
         assert f and n >= 1 and reason and detail and len(detail) > 10, (f, n, reason, detail)
 
 
@@ -172,8 +200,9 @@ def test_each_rejection_is_in_the_run_log_and_counted_in_the_summary(hostile_run
 
 def test_duplicates_same_text_under_two_ids_and_two_copies(hostile_run):
     db = hostile_run["db"]
-    dups = {(f, n): m for f, n, m in db.execute(
-        "SELECT source_file, record_no, match FROM duplicate_articles").fetchall()}
+    dups = {
+        (f, n): m for f, n, m in db.execute("SELECT source_file, record_no, match FROM duplicate_articles").fetchall()
+    }
     assert dups == EXPECTED_DUPLICATES
     assert _article(db, "same-text.jsonl", 1)["article_id"] == "one"
 
@@ -227,7 +256,7 @@ def test_control_characters_leave_the_text_but_keep_the_article(hostile_run):
     art = _article(hostile_run["db"], "control.txt")
     assert art["title"] == "Control title"
     assert "a stray NUL byte" in art["text"].replace("  ", " ")
-    assert not [c for c in art["text"] if ord(c) < 32 and c != "\n" or 0x7f <= ord(c) < 0xa0]
+    assert not [c for c in art["text"] if ord(c) < 32 and c != "\n" or 0x7F <= ord(c) < 0xA0]
     assert "\x00" in art["raw_text"]  # the raw text is kept as read
 
 
@@ -239,7 +268,7 @@ def test_right_to_left_and_emoji_survive(hostile_run):
 
 def test_file_names_with_spaces_quotes_and_non_ascii(hostile_run):
     db = hostile_run["db"]
-    for name in ("name with spaces.txt", "quote's \"double\".txt", "naïve Ünïcødé 名前.txt"):
+    for name in ("name with spaces.txt", 'quote\'s "double".txt', "naïve Ünïcødé 名前.txt"):
         art = _article(db, name)
         assert art["doc_name"] == name[:-4]
 
@@ -247,7 +276,9 @@ def test_file_names_with_spaces_quotes_and_non_ascii(hostile_run):
 def test_symlink_outside_the_folder_is_not_read(hostile_run):
     db = hostile_run["db"]
     assert not db.execute("SELECT count(*) FROM raw_articles WHERE raw_text LIKE '%must not be read%'").fetchone()[0]
-    assert not db.execute("SELECT count(*) FROM rejected_articles WHERE snippet LIKE '%must not be read%'").fetchone()[0]
+    assert not db.execute("SELECT count(*) FROM rejected_articles WHERE snippet LIKE '%must not be read%'").fetchone()[
+        0
+    ]
 
 
 def test_entirely_unusable_input_fails_the_run_with_a_reason(tmp_path):
@@ -272,5 +303,8 @@ def test_ingest_never_raises_on_a_symlink_loop_or_a_fifo(tmp_path):
     os.mkfifo(folder / "pipe.txt")  # reading it would block the run for ever
     result = ingest_folder(folder, "b")
     assert {(r.source_file, r.reason) for r in result.rejections} == {
-        ("loop-a.txt", "unreadable_file"), ("loop-b.txt", "unreadable_file"), ("dangling.txt", "unreadable_file"),
-        ("pipe.txt", "unreadable_file")}
+        ("loop-a.txt", "unreadable_file"),
+        ("loop-b.txt", "unreadable_file"),
+        ("dangling.txt", "unreadable_file"),
+        ("pipe.txt", "unreadable_file"),
+    }

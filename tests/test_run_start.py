@@ -40,7 +40,8 @@ def test_run_starts_its_processes_before_it_imports_dagster(tmp_path):
     (most of a small run's start): checked on cmd_run itself, its process starts recorded."""
     code = (
         "import sys\n"
-        "from pipeline import cli, workers\n"
+        "from cli import main as cli\n"
+        "from pipeline import workers\n"
         "seen = []\n"
         "class Started(Exception): pass\n"
         "def start_helper(*a, **k): seen.append(('helper', 'dagster' in sys.modules))\n"
@@ -52,9 +53,15 @@ def test_run_starts_its_processes_before_it_imports_dagster(tmp_path):
         "    cli.main(['run', '--input', 'data/raw', '--warehouse', sys.argv[1], '--n-process', '2'])\n"
         "except Started:\n"
         "    pass\n"
-        "print(seen)\n")
-    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "w.duckdb")], cwd=REPO, capture_output=True,
-                         text=True, env={**os.environ, "DAGSTER_HOME": str(tmp_path / "home")})
+        "print(seen)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "w.duckdb")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path / "home")},
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[('helper', False), ('workers', False, False)]"
 
@@ -114,16 +121,16 @@ def test_n_process_defaults_to_the_usable_cores_bounded_by_memory(monkeypatch):
 
 
 def test_a_bad_n_process_is_a_usage_error(tmp_path):
-    from pipeline import cli
+    from cli import main as cli
 
     assert cli.main(["run", "--n-process", "many", "--warehouse", str(tmp_path / "w.duckdb")]) == 2
 
 
 def test_a_small_drop_starts_one_worker_a_large_one_all(tmp_path):
     """`auto` gives the cores; how much there is to parse decides how many start."""
-    from pipeline import cli
+    from cli import main as cli
     from pipeline.batches import MIN_TEXTS_PER_PROCESS
-    from pipeline.release import code_version
+    from pipeline.fingerprints import code_version
 
     small, large = tmp_path / "small", tmp_path / "large"
     for folder, n in ((small, 5), (large, MIN_TEXTS_PER_PROCESS)):
@@ -148,7 +155,8 @@ def test_a_five_article_run_with_auto_loads_the_model_once(tmp_path):
         (drop / f"a{i}.txt").write_text(article(i), encoding="utf-8")
     code = (
         "import sys\n"
-        "from pipeline import cli, settings, workers\n"
+        "from cli import main as cli\n"
+        "from pipeline import settings, workers\n"
         "assert settings.auto_processes() >= 2 or print('one core: nothing to show')\n"
         "stop = workers.stop_shared\n"
         "def counting_stop():\n"
@@ -158,11 +166,17 @@ def test_a_five_article_run_with_auto_loads_the_model_once(tmp_path):
         "workers.stop_shared = counting_stop\n"
         "code = cli.main(['run', '--input', sys.argv[1], '--warehouse', sys.argv[2], '--releases', sys.argv[3],\n"
         "                 '--no-progress'])\n"
-        "print('exit', code)\n")
+        "print('exit', code)\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("STANCEWIRE_")}
-    out = subprocess.run([sys.executable, "-c", code, str(drop), str(tmp_path / "w.duckdb"), str(tmp_path / "rel")],
-                         cwd=REPO, capture_output=True, text=True, env={**env, "DAGSTER_HOME": str(tmp_path / "home")},
-                         timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(drop), str(tmp_path / "w.duckdb"), str(tmp_path / "rel")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**env, "DAGSTER_HOME": str(tmp_path / "home")},
+        timeout=600,
+    )
     assert "exit 0" in out.stdout, out.stdout + out.stderr[-2000:]
     if "one core" not in out.stdout:
         assert "workers 1" in out.stdout, out.stdout

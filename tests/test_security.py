@@ -22,7 +22,7 @@ from pipeline.schema import TABLES
 SCRIPT = "<script>alert('x')</script>"
 INJECT = "'; DROP TABLE articles; --"
 HOSTILE_NAMES = [f"{INJECT}.txt", "x..%2F..%2Fescape.txt", "$(touch PWNED).txt", "x..txt", "-rf .txt"]
-HOSTILE_IDS = ["../../../../tmp/stancewire-pwned", INJECT, "x\"; DROP TABLE raw_articles; --", "..", "a/b\\c"]
+HOSTILE_IDS = ["../../../../tmp/stancewire-pwned", INJECT, 'x"; DROP TABLE raw_articles; --', "..", "a/b\\c"]
 
 HOSTILE_CODEBOOK = f"""
 codebook: hostile-book
@@ -42,14 +42,27 @@ def hostile(tmp_path_factory):
     drop = tmp / "drop"
     drop.mkdir()
     for n, name in enumerate(HOSTILE_NAMES):
-        (drop / name).write_text(f"{SCRIPT} Minister backs plan {n}\n\nConor O'Brien said: “We back the plan "
-                                 f"number {n}.” {INJECT}\n", encoding="utf-8")
+        (drop / name).write_text(
+            f"{SCRIPT} Minister backs plan {n}\n\nConor O'Brien said: “We back the plan number {n}.” {INJECT}\n",
+            encoding="utf-8",
+        )
     (drop / f"sub {INJECT}").mkdir()
-    (drop / f"sub {INJECT}" / "nested.txt").write_text("Nested\n\nThe mayor said the park would open.\n",
-                                                       encoding="utf-8")
-    lines = [json.dumps({"id": i, "title": SCRIPT, "author": f"<b>{INJECT}</b>", "outlet": f"../{INJECT}",
-                         "url": "javascript:alert(1)", "text": f"Text {n}: Jean O'Neil said the {INJECT} plan was good."})
-             for n, i in enumerate(HOSTILE_IDS)]
+    (drop / f"sub {INJECT}" / "nested.txt").write_text(
+        "Nested\n\nThe mayor said the park would open.\n", encoding="utf-8"
+    )
+    lines = [
+        json.dumps(
+            {
+                "id": i,
+                "title": SCRIPT,
+                "author": f"<b>{INJECT}</b>",
+                "outlet": f"../{INJECT}",
+                "url": "javascript:alert(1)",
+                "text": f"Text {n}: Jean O'Neil said the {INJECT} plan was good.",
+            }
+        )
+        for n, i in enumerate(HOSTILE_IDS)
+    ]
     (drop / "wire.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     shutil.copy(SEED, drop / "seed.txt")
     book = tmp / "hostile.yaml"
@@ -57,8 +70,12 @@ def hostile(tmp_path_factory):
     from assets.resources import StancewireSettings
 
     base = make_settings(tmp, drop)  # with one more codebook (model_copy does not reach Dagster's resource config)
-    settings = StancewireSettings(input_dir=base.input_dir, warehouse=base.warehouse, releases_dir=base.releases_dir,
-                                  codebooks=[str(p) for p in sorted(CODEBOOKS.glob("*.yaml"))] + [str(book)])
+    settings = StancewireSettings(
+        input_dir=base.input_dir,
+        warehouse=base.warehouse,
+        releases_dir=base.releases_dir,
+        codebooks=[str(p) for p in sorted(CODEBOOKS.glob("*.yaml"))] + [str(book)],
+    )
     outcome = run(settings, tmp / "dagster")
     db = duckdb.connect(settings.warehouse, read_only=True)
     yield tmp, settings, outcome, db
@@ -74,16 +91,22 @@ def test_hostile_names_are_stored_verbatim_and_every_table_survives(hostile):
     assert set(HOSTILE_IDS) <= ids
     files = {r[0] for r in db.execute("SELECT source_file FROM articles").fetchall()}
     assert set(HOSTILE_NAMES) <= files and f"sub {INJECT}/nested.txt" in files
-    assert db.execute("SELECT count(*) FROM articles WHERE outlet = ?", [f"../{INJECT}"]).fetchone()[0] == len(HOSTILE_IDS)
-    assert db.execute("SELECT label FROM codebook_targets WHERE codebook = 'hostile-book'").fetchone()[0].endswith(INJECT)
+    assert db.execute("SELECT count(*) FROM articles WHERE outlet = ?", [f"../{INJECT}"]).fetchone()[0] == len(
+        HOSTILE_IDS
+    )
+    assert (
+        db.execute("SELECT label FROM codebook_targets WHERE codebook = 'hostile-book'").fetchone()[0].endswith(INJECT)
+    )
     assert db.execute("SELECT count(*) FROM actors WHERE name LIKE '%O''Brien%' OR name LIKE '%O''Neil%'").fetchone()[0]
 
 
 def test_no_input_name_becomes_a_path(hostile):
     tmp, settings, _, _ = hostile
     assert not list(Path("/tmp").glob("stancewire-pwned*")) and not (REPO / "PWNED").exists()
-    allowed = re.compile(r"^(part-\d{5}\.parquet|batch\.json|files\.json|[0-9a-f]{64}\.spacy|[0-9a-f]{2}|"
-                         r"[a-z_]+|drop|[a-z_0-9.+-]+|v\d+\.\d+\.\d+|LATEST|index\.(json|html)|[\w.-]+\.(parquet|json|md|svg))$")
+    allowed = re.compile(
+        r"^(part-\d{5}\.parquet|batch\.json|files\.json|[0-9a-f]{64}\.spacy|[0-9a-f]{2}|"
+        r"[a-z_]+|drop|[a-z_0-9.+-]+|v\d+\.\d+\.\d+|LATEST|index\.(json|html)|[\w.-]+\.(parquet|json|md|svg))$"
+    )
     for root in (Path(settings.staging.root), Path(settings.releases_dir)):
         for path in root.rglob("*"):
             rel = path.relative_to(root).as_posix()
@@ -117,10 +140,18 @@ def test_dataset_card_escapes_a_script_in_an_actor_name_and_a_title():
     ensure_schema(conn)
     conn.execute("INSERT INTO actors VALUES (?, ?, 'person', NULL, 1, 1, 3, 0)", ["person:x", SCRIPT + " | # *x*"])
     tables = {t: {"rows": 1, "file": f"{t}.parquet"} for t in TABLES}
-    manifest = {"version": "1.0.0", "created": "2025-01-01T00:00:00Z", "previous_version": None,
-                "spacy": {"model": "m"}, "codebooks": [{"name": SCRIPT, "version": SCRIPT}],
-                "code_version": {"stancewire": "0", "source_sha256": "0" * 64}, "input_fingerprint": "0",
-                "tables": tables, "validation": {}, "files": {}}
+    manifest = {
+        "version": "1.0.0",
+        "created": "2025-01-01T00:00:00Z",
+        "previous_version": None,
+        "spacy": {"model": "m"},
+        "codebooks": [{"name": SCRIPT, "version": SCRIPT}],
+        "code_version": {"stancewire": "0", "source_sha256": "0" * 64},
+        "input_fingerprint": "0",
+        "tables": tables,
+        "validation": {},
+        "files": {},
+    }
     card = release.dataset_card(manifest, conn)
     assert "<script" not in card and "&lt;script&gt;" in card
     assert "\\| \\# \\*x\\*" in card  # Markdown structure in data cannot break the table
@@ -195,7 +226,7 @@ def test_no_network_at_run_time(tmp_path):
 
 
 def test_telemetry_and_analytics_are_off_by_default(tmp_path, monkeypatch):
-    from pipeline.cli import prepare_dagster_home
+    from cli.main import prepare_dagster_home
 
     monkeypatch.delenv("DAGSTER_DISABLE_TELEMETRY", raising=False)
     monkeypatch.delenv("GX_ANALYTICS_ENABLED", raising=False)
@@ -209,7 +240,7 @@ def test_telemetry_and_analytics_are_off_by_default(tmp_path, monkeypatch):
 
 
 def test_dagster_ui_binds_loopback():
-    from pipeline.cli import build_parser
+    from cli.main import build_parser
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     commands = re.findall(r"dagster dev[^\n`]*", readme)

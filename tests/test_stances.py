@@ -5,6 +5,7 @@ evaluative language about a person, and who holds a position reported inside a q
 They run the real small English model, loaded once per module, and the real actor
 resolver and attribution extractor.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,10 +14,10 @@ import pytest
 
 pytest.importorskip("spacy")
 
-from pipeline.actors import ArticleActors  # noqa: E402
-from pipeline.codebooks import load_codebook  # noqa: E402
-from pipeline.quotes import extract_attributions  # noqa: E402
-from pipeline.stances import QuoteScope, TargetMatcher, code_article  # noqa: E402
+from pipeline.actors import ArticleActors
+from pipeline.codebooks import load_codebook
+from pipeline.quotes import extract_attributions
+from pipeline.stances import QuoteScope, TargetMatcher, code_article
 
 CODEBOOKS = Path(__file__).resolve().parents[1] / "data" / "codebooks"
 
@@ -34,9 +35,13 @@ def code(nlp):
         quotes = []
         for att in extract_attributions(doc):
             speaker = speakers.resolve(*att.source).actor_id if att.source else None
-            quotes.append(QuoteScope(f"test:q{att.content[0][0]}", att.content, speaker,
-                                     att.cue[0] if att.cue else None, att.source))
+            quotes.append(
+                QuoteScope(
+                    f"test:q{att.content[0][0]}", att.content, speaker, att.cue[0] if att.cue else None, att.source
+                )
+            )
         return code_article(doc, ArticleActors(doc, "test"), quotes, matcher)
+
     return _code
 
 
@@ -66,12 +71,15 @@ def test_a_negated_hedge_is_a_refusal(code):
 # ---------------------------------------------------------------------- hedges and deferral
 
 
-@pytest.mark.parametrize("text, actor", [
-    ("Finland does not rule out sending peacekeeping troops to Ukraine.", "Finland"),
-    ("Prime Minister Lena Holm said she was open to discussing a peacekeeping force.", "Lena Holm"),
-    ("Defence Minister Paul Weber said the time had not come to discuss sending troops to Ukraine.", "Paul Weber"),
-    ("Austria may consider a peacekeeping force for Ukraine.", "Austria"),
-])
+@pytest.mark.parametrize(
+    "text, actor",
+    [
+        ("Finland does not rule out sending peacekeeping troops to Ukraine.", "Finland"),
+        ("Prime Minister Lena Holm said she was open to discussing a peacekeeping force.", "Lena Holm"),
+        ("Defence Minister Paul Weber said the time had not come to discuss sending troops to Ukraine.", "Paul Weber"),
+        ("Austria may consider a peacekeeping force for Ukraine.", "Austria"),
+    ],
+)
 def test_deferral_is_neutral(code, text, actor):
     assert coded(code(text)) == {(actor, "peacekeeping_force", "neutral")}
 
@@ -86,7 +94,9 @@ def test_reservations_of_two_countries(code):
 
 
 def test_members_named_in_a_group_hold_its_position(code):
-    out = coded(code("Smaller powers such as Ireland and Malta have expressed reservations about a peacekeeping force."))
+    out = coded(
+        code("Smaller powers such as Ireland and Malta have expressed reservations about a peacekeeping force.")
+    )
     assert out == {("Ireland", "peacekeeping_force", "against"), ("Malta", "peacekeeping_force", "against")}
 
 
@@ -108,13 +118,19 @@ def test_a_journalists_mention_is_not_coded(code):
 
 
 def test_the_idea_refers_back(code):
-    out = coded(code("European leaders discussed a peacekeeping force in Ukraine on Monday. "
-                     "Belgium is most enthusiastic about the idea."))
+    out = coded(
+        code(
+            "European leaders discussed a peacekeeping force in Ukraine on Monday. "
+            "Belgium is most enthusiastic about the idea."
+        )
+    )
     assert ("Belgium", "peacekeeping_force", "favor") in out
 
 
 def test_a_bare_position_takes_the_target_just_named(code):
-    out = coded(code("Ministers debated a peacekeeping force for Ukraine. Karl Lind, the party leader, said he was opposed."))
+    out = coded(
+        code("Ministers debated a peacekeeping force for Ukraine. Karl Lind, the party leader, said he was opposed.")
+    )
     assert ("Karl Lind", "peacekeeping_force", "against") in out
 
 
@@ -129,9 +145,13 @@ def test_with_her_is_favor(code):
 
 
 def test_he_in_a_quote_follows_the_title(code):
-    out = coded(code("What voters think of Donald Trump.\n\nMany people wrote to us.\n\nWe asked them.\n\n"
-                     "Some answered at length.\n\nOthers did not.\n\nSome sent pictures.\n\nOne wrote a poem.\n\n"
-                     "“He shows no respect for anybody.” ― Lisa Gomez"))
+    out = coded(
+        code(
+            "What voters think of Donald Trump.\n\nMany people wrote to us.\n\nWe asked them.\n\n"
+            "Some answered at length.\n\nOthers did not.\n\nSome sent pictures.\n\nOne wrote a poem.\n\n"
+            "“He shows no respect for anybody.” ― Lisa Gomez"
+        )
+    )
     assert ("Lisa Gomez", "trump", "against") in out
 
 
@@ -139,7 +159,9 @@ def test_he_in_a_quote_follows_the_title(code):
 
 
 def test_evaluative_language_about_a_person(code):
-    assert ("Sarah Cole", "trump", "against") in coded(code("“Donald Trump is unfit to be president,” said Sarah Cole."))
+    assert ("Sarah Cole", "trump", "against") in coded(
+        code("“Donald Trump is unfit to be president,” said Sarah Cole.")
+    )
     assert ("Sarah Cole", "trump", "favor") in coded(code("“Donald Trump is a champion of workers,” said Sarah Cole."))
 
 
@@ -149,8 +171,12 @@ def test_a_judgement_by_sentiment_in_a_quote(code):
 
 
 def test_unacceptable_judges_what_this_refers_to(code):
-    out = coded(code("Ivan Petrov, Russia's foreign minister, said: “European countries want to send troops to Ukraine. "
-                     "This is unacceptable to us.”"))
+    out = coded(
+        code(
+            "Ivan Petrov, Russia's foreign minister, said: “European countries want to send troops to Ukraine. "
+            "This is unacceptable to us.”"
+        )
+    )
     assert ("Ivan Petrov", "peacekeeping_force", "against") in out
 
 
@@ -174,8 +200,10 @@ def test_an_actor_is_never_coded_toward_itself(code):
 
 
 def test_every_statement_has_evidence_in_the_text_and_a_cue(code, nlp):
-    text = ("Hungary and Slovakia have expressed reservations about sending troops to Ukraine. "
-            "“Donald Trump is unfit to be president,” said Sarah Cole.")
+    text = (
+        "Hungary and Slovakia have expressed reservations about sending troops to Ukraine. "
+        "“Donald Trump is unfit to be president,” said Sarah Cole."
+    )
     for s in code(text):
-        assert s.evidence and text[s.evidence_start:s.evidence_end] == s.evidence
+        assert s.evidence and text[s.evidence_start : s.evidence_end] == s.evidence
         assert s.cue.strip()

@@ -23,15 +23,30 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 STAGE_GROUPS = {
     "1_ingest_clean": ["batch_files"],
     "2_parse_extract": ["batch_nlp"],
-    "3_load_warehouse": ["raw_articles", "rejected_articles", "articles", "article_alignment",
-                         "duplicate_articles", "sentences", "mentions", "quotes"],
+    "3_load_warehouse": [
+        "raw_articles",
+        "rejected_articles",
+        "articles",
+        "article_alignment",
+        "duplicate_articles",
+        "sentences",
+        "mentions",
+        "quotes",
+    ],
     "4_code_stances": ["codebook_targets", "stances"],
     "5_build_actors": ["actors"],
     "6_publish_release": ["dataset_release"],
 }
 # Chromium flags for a closed network: no background requests, no first-run or sync.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _free_port() -> int:
@@ -48,17 +63,28 @@ def dagster_dev(tmp_path):
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\nnux:\n  enabled: false\n")
     port = _free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "STANCEWIRE_WAREHOUSE": str(tmp_path / "w.duckdb"),
-           "STANCEWIRE_RELEASES": str(tmp_path / "releases"), "STANCEWIRE_INBOX": str(tmp_path / "inbox"),
-           "STANCEWIRE_CODEBOOKS": os.pathsep.join(str(p) for p in sorted((REPO / "data" / "codebooks").glob("*.yaml"))),
-           "DAGSTER_DISABLE_TELEMETRY": "true", "GX_ANALYTICS_ENABLED": "false"}
-    log = open(tmp_path / "dagster-dev.log", "wb")
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "STANCEWIRE_WAREHOUSE": str(tmp_path / "w.duckdb"),
+        "STANCEWIRE_RELEASES": str(tmp_path / "releases"),
+        "STANCEWIRE_INBOX": str(tmp_path / "inbox"),
+        "STANCEWIRE_CODEBOOKS": os.pathsep.join(str(p) for p in sorted((REPO / "data" / "codebooks").glob("*.yaml"))),
+        "DAGSTER_DISABLE_TELEMETRY": "true",
+        "GX_ANALYTICS_ENABLED": "false",
+    }
+    log = open(tmp_path / "dagster-dev.log", "wb")  # noqa: SIM115 (the server writes it until the finally below)
     dagster = Path(sys.executable).with_name("dagster")
     # Started outside the checkout: `dagster dev` reads a .env of the folder it starts in
     # (make writes one pointing DAGSTER_HOME at data/dagster), which would override the test's.
-    proc = subprocess.Popen([str(dagster), "dev", "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p",
-                             str(port)], cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [str(dagster), "dev", "-w", str(REPO / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 120
@@ -99,7 +125,8 @@ def groups_on_the_lineage_page(page, url: str, groups) -> tuple[dict[str, float]
     x = {g: box.first.bounding_box()["x"] for g, box in boxes.items()}
     # The sidebar's rows: a group icon and the group's name (its title) beside it.
     sidebar = page.locator('[aria-label="asset_group"]').evaluate_all(
-        "icons => icons.map(i => i.parentElement.querySelector('[title]')?.getAttribute('title'))")
+        "icons => icons.map(i => i.parentElement.querySelector('[title]')?.getAttribute('title'))"
+    )
     return x, [g for g in sidebar if g in groups]
 
 
@@ -116,17 +143,27 @@ def test_asset_graph_in_the_browser(dagster_dev, tmp_path):
             x, sidebar_order = groups_on_the_lineage_page(page, dagster_dev, flow)
             page.screenshot(path=str(tmp_path / "asset-graph-global.png"))
             for group, names in STAGE_GROUPS.items():
-                page.goto(f"{dagster_dev}/locations/stancewire/asset-groups/{group}", wait_until="domcontentloaded",
-                          timeout=60_000)
+                page.goto(
+                    f"{dagster_dev}/locations/stancewire/asset-groups/{group}",
+                    wait_until="domcontentloaded",
+                    timeout=60_000,
+                )
                 page.get_by_text(names[0]).first.wait_for(timeout=90_000)
                 page.wait_for_timeout(500)  # let the graph finish its layout before the screenshot
                 page.screenshot(path=str(tmp_path / f"asset-graph-{group}.png"))
                 # The graph only renders the nodes in view: the group's list tab shows them all.
-                page.goto(f"{dagster_dev}/locations/stancewire/asset-groups/{group}/list",
-                          wait_until="domcontentloaded", timeout=60_000)
+                page.goto(
+                    f"{dagster_dev}/locations/stancewire/asset-groups/{group}/list",
+                    wait_until="domcontentloaded",
+                    timeout=60_000,
+                )
                 page.locator(f'a[href="/assets/{names[0]}"]').first.wait_for(timeout=90_000)
-                shown = {h.removeprefix("/assets/") for h in page.locator('a[href^="/assets/"]').evaluate_all(
-                    "links => links.map(a => a.getAttribute('href'))")}
+                shown = {
+                    h.removeprefix("/assets/")
+                    for h in page.locator('a[href^="/assets/"]').evaluate_all(
+                        "links => links.map(a => a.getAttribute('href'))"
+                    )
+                }
                 listed[group] = sorted(shown)
         finally:
             browser.close()

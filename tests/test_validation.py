@@ -28,8 +28,9 @@ def test_a_table_keeps_its_outcomes_until_what_it_reads_changes(seed_copy):
     assert {t: v.outcomes for t, v in kept.items()} == {t: prior[t][2] for t in tables}
 
     # A statement changes: stances is validated again, mentions (which does not read it) is not.
-    conn.execute("UPDATE stances SET confidence = confidence / 2 WHERE statement_id = "
-                 "(SELECT min(statement_id) FROM stances)")
+    conn.execute(
+        "UPDATE stances SET confidence = confidence / 2 WHERE statement_id = (SELECT min(statement_id) FROM stances)"
+    )
     kept, again = unchanged(conn, tables, "code-1", prior)
     assert set(kept) == {"mentions"} and set(again) == {"stances"}
     # Other code: everything is validated again.
@@ -48,11 +49,19 @@ def test_a_run_with_another_codebook_keeps_the_loaded_tables_outcomes(tmp_path):
     outcome = run(second, tmp_path / "dagster")
     assert outcome.ok, outcome.reason
     conn = duckdb.connect(str(settings.warehouse), read_only=True)
-    runs = [r[0] for r in conn.execute("SELECT run_id FROM validation_results GROUP BY run_id "
-                                       "ORDER BY min(validated_at)").fetchall()]
+    runs = [
+        r[0]
+        for r in conn.execute(
+            "SELECT run_id FROM validation_results GROUP BY run_id ORDER BY min(validated_at)"
+        ).fetchall()
+    ]
     state = dict(conn.execute("SELECT table_name, run_id FROM validation_state").fetchall())
-    validated_second = {r[0] for r in conn.execute(
-        "SELECT DISTINCT table_name FROM validation_results WHERE run_id = ?", [runs[-1]]).fetchall()}
+    validated_second = {
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT table_name FROM validation_results WHERE run_id = ?", [runs[-1]]
+        ).fetchall()
+    }
     conn.close()
     assert len(runs) == 2
     assert state["mentions"] == state["quotes"] == runs[0]  # kept: loaded rows unchanged
@@ -60,7 +69,7 @@ def test_a_run_with_another_codebook_keeps_the_loaded_tables_outcomes(tmp_path):
     assert {"mentions", "quotes", "stances"} <= validated_second  # the release reads this run's outcomes
 
 
-VALIDATE_IN_HELPER = r'''
+VALIDATE_IN_HELPER = r"""
 import json, sys
 from assets.checks import validate
 from assets.resources import StancewireSettings
@@ -79,15 +88,16 @@ def main():
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 
 def test_stancewire_run_validates_in_its_validator_process(seed_copy, tmp_path):
     script = tmp_path / "validate_in_helper.py"
     script.write_text(VALIDATE_IN_HELPER, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, str(script), str(seed_copy)], cwd=REPO, env=env, capture_output=True,
-                          text=True, timeout=180)
+    proc = subprocess.run(
+        [sys.executable, str(script), str(seed_copy)], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["gx_imported_here"] is False

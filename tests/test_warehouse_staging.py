@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from batch_corpus import article
 from conftest import CODEBOOKS, make_settings, run
+
 from pipeline.staging import Staging, StagingMismatch
 
 
@@ -36,8 +36,9 @@ def _release_files(folder: Path) -> dict[str, bytes]:
 
 
 def _settings(out: Path, name: str, drop: Path, **kw):
-    return make_settings(out, drop, warehouse=str(out / f"{name}.duckdb"), releases_dir=str(out / f"{name}-releases"),
-                         **kw)
+    return make_settings(
+        out, drop, warehouse=str(out / f"{name}.duckdb"), releases_dir=str(out / f"{name}-releases"), **kw
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +47,10 @@ def two_warehouses(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("two_warehouses")
     out = tmp / "out"
     drop_a, drop_b = _drop(tmp / "A", 0, 2), _drop(tmp / "B", 2, 2)
-    outcomes = {"a": run(_settings(out, "a", drop_a), tmp / "dagster"),
-                "b": run(_settings(out, "b", drop_b), tmp / "dagster")}
+    outcomes = {
+        "a": run(_settings(out, "a", drop_a), tmp / "dagster"),
+        "b": run(_settings(out, "b", drop_b), tmp / "dagster"),
+    }
     first_release = _release_files(out / "a-releases" / "v1.0.0")
     outcomes["a+b"] = run(_settings(out, "a", drop_b), tmp / "dagster")
     return tmp, out, outcomes, first_release
@@ -58,7 +61,9 @@ def test_two_warehouses_in_one_folder_hold_only_their_own_batches(two_warehouses
     assert all(o.ok for o in outcomes.values()), {k: o.reason for k, o in outcomes.items()}
     assert _articles(out / "b.duckdb") == {"article-2.txt", "article-3.txt"}
     assert _articles(out / "a.duckdb") == {f"article-{i}.txt" for i in range(4)}
-    assert (out / "a.duckdb.staging" / "batches" / "A").is_dir() and not (out / "b.duckdb.staging" / "batches" / "A").exists()
+    assert (out / "a.duckdb.staging" / "batches" / "A").is_dir() and not (
+        out / "b.duckdb.staging" / "batches" / "A"
+    ).exists()
     assert (out / "parse-cache").is_dir()  # the parse cache is shared by the folder's warehouses
     b_release = _release_files(out / "b-releases" / "v1.0.0")
     ids = duckdb.sql(f"SELECT source_file FROM '{out / 'b-releases' / 'v1.0.0' / 'articles.parquet'}'").fetchall()
@@ -108,7 +113,9 @@ def test_a_warehouse_moved_without_its_staging_fails_clearly_and_loses_nothing(t
 def test_one_staging_folder_given_to_two_warehouses_is_refused(two_warehouses, tmp_path):
     tmp, out, _, _ = two_warehouses
     shared = str(out / "a.duckdb.staging")
-    outcome = run(_settings(tmp_path, "intruder", _drop(tmp_path / "C", 4, 1), staging_dir=shared), tmp_path / "dagster")
+    outcome = run(
+        _settings(tmp_path, "intruder", _drop(tmp_path / "C", 4, 1), staging_dir=shared), tmp_path / "dagster"
+    )
     assert not outcome.ok
     assert "holds the batches of the warehouse" in outcome.reason and "a.duckdb" in outcome.reason
     assert not (Path(shared) / "batches" / "C").exists()  # nothing written into a's folder

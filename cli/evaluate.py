@@ -14,8 +14,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-QUOTE_ASSETS = ["batch_files", "batch_nlp", "raw_articles", "rejected_articles", "articles", "article_alignment",
-                "duplicate_articles", "sentences", "mentions", "quotes"]
+QUOTE_ASSETS = [
+    "batch_files",
+    "batch_nlp",
+    "raw_articles",
+    "rejected_articles",
+    "articles",
+    "article_alignment",
+    "duplicate_articles",
+    "sentences",
+    "mentions",
+    "quotes",
+]
 STANCE_ASSETS = QUOTE_ASSETS + ["codebook_targets", "stances"]
 SCORERS = {"attributions": "polnear_score.py", "stance": "stance_score.py"}
 
@@ -53,12 +63,16 @@ def run_assets(texts: Path, work: Path, assets: list[str], **settings) -> Path:
     import dagster as dg
 
     from assets.resources import StancewireSettings
+    from assets.runner import run_pipeline
 
-    from .cli import run_pipeline
-
-    config = StancewireSettings.from_env(input_dir=str(texts), warehouse=str(work / "warehouse.duckdb"),
-                                         releases_dir=str(work / "releases"), publish=False, batch_id="eval",
-                                         **settings)
+    config = StancewireSettings.from_env(
+        input_dir=str(texts),
+        warehouse=str(work / "warehouse.duckdb"),
+        releases_dir=str(work / "releases"),
+        publish=False,
+        batch_id="eval",
+        **settings,
+    )
     with dg.DagsterInstance.ephemeral() as instance:
         outcome = run_pipeline(config, instance=instance, asset_selection=assets)
     if not outcome.ok:
@@ -70,7 +84,7 @@ def attribution_records(warehouse: Path) -> list[dict]:
     """One PolNeAR-format prediction per quote, offsets in the raw file text."""
     import duckdb
 
-    from .stages import load_alignments
+    from pipeline.stages import load_alignments
 
     conn = duckdb.connect(str(warehouse), read_only=True)
     try:
@@ -78,7 +92,8 @@ def attribution_records(warehouse: Path) -> list[dict]:
         aligns = load_alignments(conn, list(names))
         rows = conn.execute(
             "SELECT article_id, content_segments, speaker_char_start, speaker_char_end, cue_char_start, cue_char_end, "
-            "is_direct FROM quotes ORDER BY article_id, char_start").fetchall()
+            "is_direct FROM quotes ORDER BY article_id, char_start"
+        ).fetchall()
     finally:
         conn.close()
     out = []
@@ -88,13 +103,15 @@ def attribution_records(warehouse: Path) -> list[dict]:
         content = [s for s in content if s[1] > s[0]]
         if not content:
             continue
-        out.append({
-            "doc": names[aid],
-            "content": content[0] if len(content) == 1 else content,
-            "source": list(align.raw_span(ss, se)) if ss is not None else None,
-            "cue": list(align.raw_span(cs, ce)) if cs is not None else None,
-            "direct": bool(direct),
-        })
+        out.append(
+            {
+                "doc": names[aid],
+                "content": content[0] if len(content) == 1 else content,
+                "source": list(align.raw_span(ss, se)) if ss is not None else None,
+                "cue": list(align.raw_span(cs, ce)) if cs is not None else None,
+                "direct": bool(direct),
+            }
+        )
     return out
 
 
@@ -107,10 +124,22 @@ def stance_records(warehouse: Path) -> list[dict]:
         rows = conn.execute(
             "SELECT a.doc_name, s.codebook, s.actor, s.actor_type, s.country, s.target, s.stance, s.evidence, "
             "s.confidence, s.cue FROM stances s JOIN articles a USING (article_id) "
-            "ORDER BY a.doc_name, s.evidence_char_start, s.target, s.actor").fetchall()
+            "ORDER BY a.doc_name, s.evidence_char_start, s.target, s.actor"
+        ).fetchall()
     finally:
         conn.close()
-    keys = ("article", "codebook", "actor", "actor_type", "country", "target", "stance", "evidence", "confidence", "cue")
+    keys = (
+        "article",
+        "codebook",
+        "actor",
+        "actor_type",
+        "country",
+        "target",
+        "stance",
+        "evidence",
+        "confidence",
+        "cue",
+    )
     return [dict(zip(keys, r)) for r in rows]
 
 
@@ -124,16 +153,18 @@ def write_jsonl(records: list[dict], out: Path) -> None:
 def score(kind: str, args: list[str], scorer: Path | None = None) -> str:
     scorer = scorer or default_scorer(kind)
     if not scorer.is_file():
-        raise EvalError(f"scorer {scorer} not found (it lives in ../shared/tools beside the checkout; "
-                        f"pass --scorer PATH)")
+        raise EvalError(
+            f"scorer {scorer} not found (it lives in ../shared/tools beside the checkout; pass --scorer PATH)"
+        )
     proc = subprocess.run([sys.executable, str(scorer), *args], capture_output=True, text=True)
     if proc.returncode != 0:
         raise EvalError(f"{scorer.name} failed: {proc.stderr.strip() or proc.stdout.strip()}")
     return proc.stdout
 
 
-def eval_attributions(texts: Path, out: Path, gold: Path | None = None, scorer: Path | None = None,
-                      keep: Path | None = None, **settings) -> str | None:
+def eval_attributions(
+    texts: Path, out: Path, gold: Path | None = None, scorer: Path | None = None, keep: Path | None = None, **settings
+) -> str | None:
     with tempfile.TemporaryDirectory(prefix="stancewire-eval-") as tmp:
         work = Path(keep or tmp)
         work.mkdir(parents=True, exist_ok=True)
@@ -142,9 +173,16 @@ def eval_attributions(texts: Path, out: Path, gold: Path | None = None, scorer: 
     return score("attributions", [str(gold), str(out)], scorer) if gold else None
 
 
-def eval_stance(texts: Path, codebooks: list[str], out: Path, gold: Path | None = None,
-                articles_file: Path | None = None, scorer: Path | None = None, keep: Path | None = None,
-                **settings) -> str | None:
+def eval_stance(
+    texts: Path,
+    codebooks: list[str],
+    out: Path,
+    gold: Path | None = None,
+    articles_file: Path | None = None,
+    scorer: Path | None = None,
+    keep: Path | None = None,
+    **settings,
+) -> str | None:
     articles = None
     if articles_file:
         articles = [line.strip() for line in articles_file.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,267 @@
+"""How `stancewire run` and the evaluation run the pipeline: the batch's partition and
+everything downstream, with checks, executed in this process through Dagster, and what the
+outcome says (summary, failure report, exit code).
+
+`cli.main` resolves settings and starts the run's worker processes before it imports this
+module (and Dagster with it); `cli.evaluate` runs a subset of the assets.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pipeline.settings import DEFAULT_DAGSTER_HOME
+
+EXIT_FAILED, EXIT_USAGE, EXIT_ALL_REJECTED = 1, 2, 3
+
+
+class RunOutcome:
+    """How a run ended: `summary` (stdout), and for a failure `reason` (one line), `details`
+    (what failed, a few lines) and the Dagster run id of the full log."""
+
+    def __init__(
+        self, ok: bool, reason: str, summary: str, release: dict | None, result, details=(), all_rejected: bool = False
+    ):
+        self.ok, self.reason, self.summary, self.release, self.result = ok, reason, summary, release, result
+        self.details, self.all_rejected = list(details), all_rejected
+
+    @property
+    def message(self) -> str:
+        """The reason and what failed, as the terminal shows them (without the log's place)."""
+        return "\n".join([self.reason, *self.details])
+
+    @property
+    def run_id(self) -> str | None:
+        return getattr(self.result, "run_id", None)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_ALL_REJECTED if self.all_rejected else (0 if self.ok else EXIT_FAILED)
+
+    def report(self) -> list[str]:
+        """What the terminal shows beside the summary: nothing for a good run; else the
+        reason, what failed, and where the full log is (one screen, no stack trace)."""
+        if self.ok and not self.all_rejected:
+            return []
+        lines = [f"stancewire: {self.reason}", *self.details]
+        if self.run_id:
+            home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+            where = "" if home == Path(DEFAULT_DAGSTER_HOME).resolve() else f" --dagster-home {home}"
+            lines.append(
+                f"full log: stancewire logs {self.run_id[:8]}{where}  (Dagster run {self.run_id}; "
+                f"or run again with --verbose)"
+            )
+        return lines
+
+
+def run_pipeline(
+    settings, instance=None, asset_selection: list[str] | None = None, verbose: bool = False
+) -> RunOutcome:
+    """Materialise the batch (a partition) and everything downstream, with checks, in this
+    process; explain the outcome. `asset_selection` limits the run (evaluation); `verbose`
+    prints Dagster's log as the run goes (else only what the outcome reports).
+
+    The run holds the warehouse lock from its first step to its summary: a second run on
+    the same warehouse waits (settings.lock_timeout_s), then fails naming the file; two
+    runs never interleave their staging files, loads, stance coding or releases."""
+    from pipeline.warehouse import Warehouse, WarehouseBusy
+
+    try:
+        with Warehouse(settings.warehouse, lock_timeout_s=settings.lock_timeout_s).hold():
+            return _run_pipeline(settings, instance, asset_selection, verbose)
+    except WarehouseBusy as e:
+        return RunOutcome(False, str(e), "nothing was run: the warehouse is busy", None, None)
+
+
+def _run_pipeline(
+    settings, instance=None, asset_selection: list[str] | None = None, verbose: bool = False
+) -> RunOutcome:
+    import dagster as dg
+
+    from assets.definitions import build_definitions
+    from assets.stages import INPUT_DIR_TAG, ensure_partitions
+    from pipeline.warehouse import Warehouse
+
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def("process_batch")
+    batch = settings.resolved_batch_id
+    own_instance = instance is None
+    instance = instance or dg.DagsterInstance.get()
+    try:
+        ensure_partitions(instance, [batch])
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            partition_key=batch,
+            tags={INPUT_DIR_TAG: str(settings.input_path.resolve())},
+            asset_selection=[dg.AssetKey(a) for a in asset_selection] if asset_selection else None,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
+        )
+    finally:
+        if own_instance:
+            instance.dispose()
+    failed_checks = [
+        e for e in result.get_asset_check_evaluations() if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+    ]
+    release = None
+    for event in result.get_asset_materialization_events():
+        mat = event.materialization
+        if mat.asset_key.to_user_string() == "dataset_release":
+            release = {k: v.value for k, v in mat.metadata.items()}
+    wh = Warehouse(settings.warehouse)
+    summary = _summary(wh, batch, release)
+    loaded_now = any(
+        e.materialization.asset_key.to_user_string() == "rejected_articles"
+        for e in result.get_asset_materialization_events()
+    )
+    rejected = _all_rejected(wh, batch) if loaded_now else []  # decided on this run's load only
+    published = _published_line(settings)
+    if failed_checks:
+        details = [line for e in failed_checks for line in _check_failure_lines(e)]
+        outcome = RunOutcome(
+            False, "release blocked: a blocking expectation failed", summary, None, result, [*details, f"  {published}"]
+        )
+    elif not result.success:
+        outcome = RunOutcome(
+            False, "; ".join(_step_errors(result)) or "the run failed", summary, None, result, [f"  {published}"]
+        )
+    else:
+        outcome = RunOutcome(True, "", summary, release, result)
+    if rejected:
+        counts = ", ".join(f"{reason} {n}" for reason, n in rejected)
+        outcome.all_rejected = True
+        outcome.details = [
+            f"  every record of batch {batch} was rejected ({counts}): no article was added; "
+            f"the records and their reasons are in the table rejected_articles",
+            *([f"  {outcome.reason}"] if outcome.reason else []),
+            *outcome.details,
+        ]
+        outcome.reason = f"batch {batch}: all {sum(n for _, n in rejected)} input records were rejected"
+    return outcome
+
+
+def _step_errors(result) -> list[str]:
+    """One line per failed step: its error's innermost message (or the Failure's description)."""
+    errors = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data
+            err = data.error if data else None
+            while err is not None and err.cause is not None:
+                err = err.cause
+            msg = err.message.strip().splitlines()[0] if err else "failed"
+            if data and data.user_failure_data and data.user_failure_data.description:
+                msg = data.user_failure_data.description
+            errors.append(f"step {event.step_key}: {msg}")
+    return errors
+
+
+def _check_failure_lines(evaluation, limit: int = 3) -> list[str]:
+    """A line per failed blocking expectation of a table's check: which expectation, on
+    which column, how many rows, and a sample of their keys (or values)."""
+    table = evaluation.asset_key.to_user_string()
+    failures = evaluation.metadata.get("failures")
+    items = [f for f in (failures.value if failures is not None else []) if f.get("blocking")]
+    if not items:
+        return [f"  {table}: {evaluation.description or 'failed'}"]
+    lines = []
+    for f in items[:limit]:
+        details = f.get("details") or {}
+        what = f["expectation"] + (f" on {f['column']}" if f.get("column") else "")
+        expected = ", ".join(f"{k}={v!r}" for k, v in (details.get("expected") or {}).items())
+        n = f.get("unexpected_count")
+        found = [f"{n} row{'s' if n != 1 else ''} affected"] if n else []
+        if details.get("sample_keys"):
+            found.append(
+                "keys " + "; ".join(", ".join(f"{k}={v}" for k, v in key.items()) for key in details["sample_keys"][:3])
+            )
+        elif details.get("partial_unexpected_list"):
+            found.append("values " + ", ".join(repr(v) for v in details["partial_unexpected_list"][:3]))
+        if "observed_value" in details:
+            found.append(f"observed {details['observed_value']!r}")
+        lines.append(
+            _shorten(
+                f"  {table}: {what}"
+                + (f" (expected {expected})" if expected else "")
+                + ": "
+                + ("; ".join(found) or "failed")
+            )
+        )
+    if len(items) > limit:
+        lines.append(f"  {table}: {len(items) - limit} more failed expectation(s)")
+    return lines
+
+
+def _shorten(line: str, width: int = 240) -> str:
+    return line if len(line) <= width else line[: width - 3] + "..."
+
+
+def _published_line(settings) -> str:
+    """Whether anything was published: a failed run publishes nothing."""
+    from pipeline import release as rel
+
+    current = rel.current_version(Path(settings.releases_dir)) if Path(settings.releases_dir).is_dir() else None
+    return "nothing was published" + (f" ({current} stays current)" if current else "")
+
+
+def _all_rejected(warehouse, batch_id: str) -> list[tuple[str, int]]:
+    """The rejection reasons and counts when the batch had records and every one was
+    rejected (no article, no duplicate); else []."""
+    if not warehouse.path.exists():
+        return []
+    with warehouse.connect(read_only=True) as conn:
+        if not conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'rejected_articles'"
+        ).fetchone()[0]:
+            return []
+        rejected = conn.execute(
+            "SELECT reason, count(*) FROM rejected_articles WHERE batch_id = ? "
+            "GROUP BY reason ORDER BY count(*) DESC, reason",
+            [batch_id],
+        ).fetchall()
+        kept = conn.execute(
+            "SELECT (SELECT count(*) FROM articles WHERE batch_id = ?) + "
+            "(SELECT count(*) FROM duplicate_articles WHERE batch_id = ?)",
+            [batch_id, batch_id],
+        ).fetchone()[0]
+    return rejected if rejected and not kept else []
+
+
+def _summary(warehouse, batch_id: str, release: dict | None) -> str:
+    from pipeline.schema import READ_THEN_REJECTED
+
+    if not warehouse.path.exists():
+        return "no warehouse was written"
+    with warehouse.connect(read_only=True) as conn:
+        if not conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'raw_articles'"
+        ).fetchone()[0]:
+            return "the warehouse holds no tables yet"
+        raw = conn.execute("SELECT count(*) FROM raw_articles WHERE batch_id = ?", [batch_id]).fetchone()[0]
+        rejected = conn.execute(
+            "SELECT reason, count(*) FROM rejected_articles WHERE batch_id = ? GROUP BY reason ORDER BY reason",
+            [batch_id],
+        ).fetchall()
+        new = conn.execute("SELECT count(*) FROM articles WHERE batch_id = ?", [batch_id]).fetchone()[0]
+        dups = conn.execute("SELECT count(*) FROM duplicate_articles WHERE batch_id = ?", [batch_id]).fetchone()[0]
+        totals = {
+            t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+            for t in ("articles", "quotes", "stances", "actors")
+        }
+    n_rej = sum(n for _, n in rejected)
+    reasons = ", ".join(f"{r} {n}" for r, n in rejected)
+    # a record rejected after it was read (id conflict, language) is in raw_articles too: count it once
+    read_then_rejected = sum(n for r, n in rejected if r in READ_THEN_REJECTED)
+    lines = [
+        f"batch {batch_id}: {raw + n_rej - read_then_rejected} input records -> {new} articles, "
+        f"{n_rej} rejected" + (f" ({reasons})" if reasons else "") + f", {dups} duplicates",
+        f"warehouse {warehouse.path}: {totals['articles']} articles, {totals['quotes']} quotes, "
+        f"{totals['stances']} stance statements, {totals['actors']} actors",
+    ]
+    if release and release.get("version"):
+        if release.get("new_version"):
+            lines.append(f"published {release['version']} at {release['path']}")
+        else:
+            lines.append(f"data unchanged: {release['version']} stays current (no new version)")
+    return "\n".join(lines)

@@ -1,0 +1,72 @@
+"""The releases folder's basics, shared by publishing (`release`) and by what is written
+around a release (`release_meta`): version names, the current version, manifests, file
+checksums, and Markdown escaping for the texts the cards quote from the data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from pathlib import Path
+
+VERSION_DIR = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
+LATEST_FILE = "LATEST"
+MANIFEST = "manifest.json"
+MANIFEST_SHA = "manifest_sha256"
+CARD = "README.md"
+DATASET_NAME = "stancewire"
+
+
+class ReleaseError(RuntimeError):
+    pass
+
+
+def parse_version(name: str) -> tuple[int, int, int] | None:
+    m = VERSION_DIR.match(name)
+    return (int(m[1]), int(m[2]), int(m[3])) if m else None
+
+
+def list_versions(releases_dir: Path) -> list[str]:
+    """Published versions, oldest first (folders named vX.Y.Z holding a manifest)."""
+    if not releases_dir.is_dir():
+        return []
+    found = [
+        p.name for p in releases_dir.iterdir() if p.is_dir() and parse_version(p.name) and (p / MANIFEST).is_file()
+    ]
+    return sorted(found, key=parse_version)
+
+
+def current_version(releases_dir: Path) -> str | None:
+    """The version LATEST names (if it is published), else the highest one."""
+    latest = releases_dir / LATEST_FILE
+    versions = list_versions(releases_dir)
+    if latest.is_file():
+        name = latest.read_text(encoding="utf-8").strip()
+        if name in versions:
+            return name
+    return versions[-1] if versions else None
+
+
+def read_manifest(releases_dir: Path, version: str) -> dict:
+    if not parse_version(version):
+        raise ReleaseError(f"{version!r} is not a release version (expected vX.Y.Z)")
+    path = releases_dir / version / MANIFEST
+    if not path.is_file():
+        raise ReleaseError(f"no release {version} in {releases_dir}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def md(text) -> str:
+    """Text from the data, safe inside Markdown rendered to HTML."""
+    escaped = html.escape(str(text), quote=True)
+    return re.sub(r"([\\`*_{}\[\]()#+\-!|>~])", r"\\\1", escaped)

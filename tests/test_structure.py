@@ -1,0 +1,130 @@
+"""The code's shape: no import cycles among stancewire's modules (imports inside functions
+count: they hide a cycle, they do not remove it), and no Dagster in `pipeline/` (the domain
+code runs without it; Dagster lives in `assets/`, the command line in `cli/`)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from conftest import REPO
+
+PACKAGES = ("pipeline", "assets", "cli", "expectations")
+
+
+def modules(root: Path = REPO) -> dict[str, Path]:
+    """Dotted module name -> file, for every module of stancewire's packages."""
+    out = {}
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out
+
+
+def imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """The stancewire modules `name` imports, anywhere in the file (functions included)."""
+    is_package = path.name == "__init__.py"
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = name.split(".") if is_package else name.split(".")[:-1]
+                base = base[: len(base) - node.level + 1]
+                prefix = ".".join(base + ([node.module] if node.module else []))
+            else:
+                prefix = node.module or ""
+            # `from pipeline import workers` imports a module; `from .x import f` imports x
+            targets = [
+                f"{prefix}.{alias.name}" if f"{prefix}.{alias.name}" in known else prefix for alias in node.names
+            ]
+        else:
+            continue
+        for target in targets:
+            while target and target not in known:  # `import a.b.c` of a package's attribute
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
+    return found
+
+
+def import_graph(root: Path = REPO) -> dict[str, set[str]]:
+    mods = modules(root)
+    return {name: imports(name, path, set(mods)) for name, path in mods.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan), each sorted."""
+    index, low, stack, on_stack, out, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def _package_edges_only(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Without the edges from a package to its own modules' parent and back: a package's
+    __init__ that names its submodules is not a cycle with them."""
+    return {v: {w for w in ws if not (v.startswith(w + ".") or w.startswith(v + "."))} for v, ws in graph.items()}
+
+
+def test_no_import_cycles():
+    found = cycles(_package_edges_only(import_graph()))
+    assert not found, "import cycles (imports inside functions included): " + "; ".join(" <-> ".join(c) for c in found)
+
+
+def test_no_dagster_in_pipeline():
+    offenders = []
+    for name, path in modules().items():
+        if not name.startswith("pipeline"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            mods = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else ([node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            )
+            offenders += [
+                f"{path.relative_to(REPO)}:{node.lineno} imports {m}"
+                for m in mods
+                if m == "dagster" or m.startswith(("dagster.", "dagster_"))
+            ]
+    assert not offenders, "pipeline/ must run without Dagster: " + "; ".join(offenders)
+
+
+def test_the_checks_see_a_planted_cycle_and_a_planted_dagster_import(tmp_path):
+    """The two checks above can fail: a copy of two modules that import each other (one
+    inside a function), and a pipeline module that imports Dagster inside a function."""
+    for package in PACKAGES:
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "pipeline" / "a.py").write_text("from . import b\n")
+    (tmp_path / "pipeline" / "b.py").write_text("def f():\n    from .a import x\n    import dagster as dg\n")
+    graph = import_graph(tmp_path)
+    assert cycles(_package_edges_only(graph)) == [["pipeline.a", "pipeline.b"]]
+    assert "dagster" not in graph["pipeline.b"]  # not ours: the Dagster check reads the files themselves
