@@ -12,7 +12,7 @@ import dagster as dg
 from pipeline import progress
 from pipeline.batches import stage_files, stage_nlp
 from pipeline.codebooks import CodebookError, load_codebooks
-from pipeline.loading import load_warehouse
+from pipeline.loading import LOADED_TABLES, load_warehouse
 from pipeline.stages import run_actors, run_stances
 
 from .common import CODE_VERSION, OWNER, materialized, table_spec, warehouse
@@ -135,16 +135,7 @@ def _batch_texts(staging, batch_id):
     return pl.read_parquet(parts, columns=["text_sha256"])["text_sha256"].to_list() if parts else []
 
 
-LOADED = [
-    "raw_articles",
-    "rejected_articles",
-    "articles",
-    "article_alignment",
-    "duplicate_articles",
-    "sentences",
-    "mentions",
-    "quotes",
-]
+LOADED = list(LOADED_TABLES)
 
 
 @dg.multi_asset(specs=[table_spec(t, LOAD, deps=["batch_nlp"]) for t in LOADED], name="load_batches")

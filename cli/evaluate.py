@@ -14,18 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-QUOTE_ASSETS = [
-    "batch_files",
-    "batch_nlp",
-    "raw_articles",
-    "rejected_articles",
-    "articles",
-    "article_alignment",
-    "duplicate_articles",
-    "sentences",
-    "mentions",
-    "quotes",
-]
+from pipeline.loading import LOADED_TABLES
+
+QUOTE_ASSETS = ["batch_files", "batch_nlp", *LOADED_TABLES]
 STANCE_ASSETS = QUOTE_ASSETS + ["codebook_targets", "stances"]
 SCORERS = {"attributions": "polnear_score.py", "stance": "stance_score.py"}
 

@@ -526,3 +526,23 @@ def _same_person(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 def _strip_the(text: str) -> str:
     return text[4:] if text.lower().startswith("the ") else text
+
+
+def reference_rows(article_id: str, actors: ArticleActors, stage_of: dict[str, str]) -> list[dict]:
+    """article_actors rows of an article: each actor in `stage_of` (actor id -> the stage
+    that referenced it: entities, quotes, stances) that the article knows, in id order."""
+    rows = []
+    for actor_id, stage in sorted(stage_of.items()):
+        a = actors.actor(actor_id)
+        if a is not None:
+            rows.append(
+                {
+                    "stage": stage,
+                    "article_id": article_id,
+                    "actor_id": a.actor_id,
+                    "name": a.name,
+                    "actor_type": a.actor_type,
+                    "country": a.country,
+                }
+            )
+    return rows

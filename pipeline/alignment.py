@@ -108,3 +108,12 @@ class Alignment:
     @classmethod
     def from_rows(cls, rows) -> Alignment:
         return cls([Segment(cs, ce, rs, re_, bool(cp)) for cs, ce, rs, re_, cp in rows])
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """`text[start:end]` without the white space at either end, as offsets."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

@@ -25,11 +25,11 @@ from pathlib import Path
 import polars as pl
 
 from . import workers
-from .alignment import Alignment
+from .alignment import Alignment, trim_span
 from .clean import clean_text
 from .ingest import SNIPPET_CHARS, Rejection, ingest_folder
 from .staging import BATCH_MANIFEST, Staging
-from .workers import WorkerConfig, run_chunks
+from .workers import WorkerConfig, chunked, run_chunks
 
 log = logging.getLogger(__name__)
 
@@ -306,17 +306,6 @@ def _alignments(part: Path) -> dict[tuple[str, int], Alignment]:
     return {k: Alignment.from_rows(v) for k, v in out.items()}
 
 
-def _chunked(items: Iterator[tuple], size: int) -> Iterator[list[tuple]]:
-    chunk: list[tuple] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 # Below this many texts to parse, worker processes cost more to start than they save.
 MIN_TEXTS_PER_PROCESS = 100
 # Articles a worker (`pipeline.workers`) takes at a time. Small, so that the workers finish
@@ -383,7 +372,7 @@ def _stage_nlp(
     sizes: deque[int] = deque()  # of the chunks handed out, whose rows have not come back yet
 
     def jobs():  # read a part at a time, as the workers take the chunks
-        for chunk in _chunked(_kept_articles(staging, batch_id, kept), size):
+        for chunk in chunked(_kept_articles(staging, batch_id, kept), size):
             sizes.append(len(chunk))
             yield batch_id, chunk
 
@@ -467,12 +456,12 @@ def _precode(
 
 def annotate(batch_id: str, article_id: str, doc, align: Alignment, rows: dict[str, list]) -> None:
     """Sentences, mentions, quotes and article actors of one parsed article, into `rows`."""
-    from .actors import ArticleActors
+    from .actors import ArticleActors, reference_rows
     from .quotes import extract_attributions
 
     text = doc.text
     for n, sent in enumerate(doc.sents):
-        start, end = _trim(text, sent.start_char, sent.end_char)
+        start, end = trim_span(text, sent.start_char, sent.end_char)
         if end > start:
             rs, re_ = align.raw_span(start, end)
             rows["sentences"].append(
@@ -518,20 +507,7 @@ def annotate(batch_id: str, article_id: str, doc, align: Alignment, rows: dict[s
         rows["quotes"].append({"batch_id": batch_id, **row})
         if row["speaker_actor_id"]:
             used.setdefault(row["speaker_actor_id"], "quotes")
-    for actor_id, stage in sorted(used.items()):
-        a = actors.actor(actor_id)
-        if a is not None:
-            rows["article_actors"].append(
-                {
-                    "batch_id": batch_id,
-                    "stage": stage,
-                    "article_id": article_id,
-                    "actor_id": a.actor_id,
-                    "name": a.name,
-                    "actor_type": a.actor_type,
-                    "country": a.country,
-                }
-            )
+    rows["article_actors"] += [{"batch_id": batch_id, **r} for r in reference_rows(article_id, actors, used)]
 
 
 def quote_row(article_id: str, text: str, att, actors, align: Alignment) -> dict:
@@ -570,14 +546,6 @@ def quote_row(article_id: str, text: str, att, actors, align: Alignment) -> dict
 def _is_continuation(text: str, att) -> bool:
     """A quote whose speaker was named in an earlier paragraph (a continuation quote)."""
     return "\n" in text[att.source[1] : att.content[0][0]]
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def _schema_of(table: str, extra: dict | None = None) -> dict:

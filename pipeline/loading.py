@@ -13,9 +13,21 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from .schema import TABLES
+from .schema import TABLES, sql_literal
 from .staging import Staging
 from .warehouse import replace_rows, transaction, warehouse_id
+
+# The tables the loader fills from staged batches (one Dagster multi-asset, `load_batches`).
+LOADED_TABLES = (
+    "raw_articles",
+    "rejected_articles",
+    "articles",
+    "article_alignment",
+    "duplicate_articles",
+    "sentences",
+    "mentions",
+    "quotes",
+)
 
 
 @dataclass
@@ -68,16 +80,7 @@ def _load(conn, staging: Staging, batches: list[str]) -> LoadReport:
         conn.execute("DELETE FROM loaded_batches")
         conn.executemany("INSERT INTO loaded_batches VALUES (?, ?)", [[b, fp] for b, fp in fingerprints.items()])
     report.appended = append
-    for table in (
-        "raw_articles",
-        "rejected_articles",
-        "articles",
-        "article_alignment",
-        "duplicate_articles",
-        "sentences",
-        "mentions",
-        "quotes",
-    ):
+    for table in LOADED_TABLES:
         report.rows[table] = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
     return report
 
@@ -148,17 +151,13 @@ def _load_batches(
         conn.unregister("_kept")
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _scan(staging: Staging, table: str, batches: list[str]) -> str | None:
     """A DuckDB read_parquet over the batches' parts of `table`, or None when there are none.
     The paths are staging's own (batch ids are sanitised names), quoted as SQL literals."""
     files = _files(staging.all_parts(table, batches))
     if not files:
         return None
-    return "read_parquet([" + ", ".join(_sql_string(f) for f in files) + "], union_by_name = true)"
+    return "read_parquet([" + ", ".join(sql_literal(f) for f in files) + "], union_by_name = true)"
 
 
 def _read(staging: Staging, table: str, batches: list[str], columns: list[str] | None = None) -> pl.DataFrame:

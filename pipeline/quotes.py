@@ -30,11 +30,10 @@ import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from spacy.tokens import Doc, Token
 
-RESOURCES = Path(__file__).with_name("resources")
+from .lexicon import word_list
 
 DOUBLE_MARKS = frozenset('"\u201c\u201d\u201e\u201f\u00ab\u00bb\uff02')
 OPENING_ONLY = frozenset("\u201c\u201e\u00ab")
@@ -80,11 +79,6 @@ class Attribution:
 # ---------------------------------------------------------------- word lists
 
 
-def _read_list(name: str) -> list[str]:
-    lines = (RESOURCES / name).read_text(encoding="utf-8").splitlines()
-    return [ln.split("#", 1)[0].strip().lower() for ln in lines if ln.split("#", 1)[0].strip()]
-
-
 @dataclass(frozen=True)
 class _Lexicon:
     speech: frozenset[str]
@@ -108,12 +102,12 @@ def _inflections(lemma: str) -> set[str]:
 @lru_cache(maxsize=1)
 def _lexicon() -> _Lexicon:
     """The cue word lists, read once from pipeline/resources."""
-    speech = frozenset(_read_list("speech_verbs.txt"))
-    attitude = frozenset(_read_list("attitude_verbs.txt"))
-    infinitive = frozenset(_read_list("infinitive_cue_verbs.txt"))
-    obj = frozenset(_read_list("object_cue_verbs.txt"))
+    speech = word_list("speech_verbs.txt")
+    attitude = word_list("attitude_verbs.txt")
+    infinitive = word_list("infinitive_cue_verbs.txt")
+    obj = word_list("object_cue_verbs.txt")
     prep: dict[str, set[str]] = {}
-    for line in _read_list("prepositional_cues.txt"):
+    for line in word_list("prepositional_cues.txt"):
         verb, _, p = line.partition(" ")
         prep.setdefault(verb, set()).add(p.strip())
     known = speech | attitude | infinitive | obj | set(prep)
@@ -127,7 +121,7 @@ def _lexicon() -> _Lexicon:
         infinitive,
         obj,
         {k: frozenset(v) for k, v in prep.items()},
-        frozenset(_read_list("headline_labels.txt")),
+        word_list("headline_labels.txt"),
         frozenset(known),
         forms,
     )

@@ -26,7 +26,7 @@ import duckdb
 
 from . import __version__
 from .fingerprints import code_fingerprint, input_fingerprint, schema_fingerprint
-from .schema import RELEASED_TABLES, TABLES
+from .schema import RELEASED_TABLES, TABLES, sql_literal
 from .versions import (  # noqa: F401
     CARD,
     DATASET_NAME,
@@ -52,10 +52,6 @@ class PublishResult:
     previous: str | None
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def export_tables(conn, folder: Path) -> dict[str, dict]:
     """Write each released table to folder/<table>.parquet in primary-key order."""
     out = {}
@@ -65,7 +61,7 @@ def export_tables(conn, folder: Path) -> dict[str, dict]:
         order = ", ".join(f'"{k}"' for k in table.primary_key)
         cols = ", ".join(f'"{c}"' for c in table.column_names)
         conn.execute(
-            f'COPY (SELECT {cols} FROM "{name}" ORDER BY {order}) TO {_sql_string(str(path))} '
+            f'COPY (SELECT {cols} FROM "{name}" ORDER BY {order}) TO {sql_literal(str(path))} '
             f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
         )
         rows = conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from .schema import RELEASED_TABLES, TABLES
+from .schema import RELEASED_TABLES, TABLES, sql_literal
 from .versions import ReleaseError, current_version, list_versions, md, read_manifest, sha256_file
 
 CHANGELOG = "CHANGELOG.md"
@@ -69,10 +69,6 @@ def _dump(obj) -> str:
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 # ---------------------------------------------------------------------------- diff
@@ -183,9 +179,9 @@ def _same_bytes(a: Path, b: Path) -> bool:
 
 def _diff_table(conn, name, old_file, new_file, old_pk, new_pk, sample) -> TableDiff:
     if old_file is not None:
-        conn.execute(f"CREATE OR REPLACE TEMP VIEW a AS SELECT * FROM read_parquet({_literal(old_file)})")
+        conn.execute(f"CREATE OR REPLACE TEMP VIEW a AS SELECT * FROM read_parquet({sql_literal(old_file)})")
     if new_file is not None:
-        conn.execute(f"CREATE OR REPLACE TEMP VIEW b AS SELECT * FROM read_parquet({_literal(new_file)})")
+        conn.execute(f"CREATE OR REPLACE TEMP VIEW b AS SELECT * FROM read_parquet({sql_literal(new_file)})")
     count = lambda v: conn.execute(f"SELECT count(*) FROM {v}").fetchall()[0][0]
     if old_file is None:
         n = count("b")

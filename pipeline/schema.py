@@ -437,20 +437,21 @@ ACTORS = _table(
 RELEASED_TABLES = tuple(name for name, t in TABLES.items() if t.released)
 
 
+def sql_literal(value) -> str:
+    """A value as a SQL string literal (single quotes doubled), where DuckDB cannot bind a
+    parameter: paths in read_parquet and COPY, comments in DDL."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def create_table_sql(table: Table) -> list[str]:
     """DDL for one table: CREATE TABLE with types, NOT NULL and the primary key, then comments."""
     cols = ",\n  ".join(f'"{c.name}" {c.type}{"" if c.nullable else " NOT NULL"}' for c in table.columns)
     pk = ", ".join(f'"{k}"' for k in table.primary_key)
     stmts = [f'CREATE TABLE IF NOT EXISTS "{table.name}" (\n  {cols},\n  PRIMARY KEY ({pk})\n)']
-    stmts.append(f'COMMENT ON TABLE "{table.name}" IS {_sql_literal(table.description + " " + table.grain)}')
+    stmts.append(f'COMMENT ON TABLE "{table.name}" IS {sql_literal(table.description + " " + table.grain)}')
     for c in table.columns:
-        stmts.append(f'COMMENT ON COLUMN "{table.name}"."{c.name}" IS {_sql_literal(c.description)}')
+        stmts.append(f'COMMENT ON COLUMN "{table.name}"."{c.name}" IS {sql_literal(c.description)}')
     return stmts
-
-
-def _sql_literal(text: str) -> str:
-    """A SQL string literal. Only used for the fixed descriptions above (DDL cannot bind parameters)."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def schema_fingerprint_source(tables=RELEASED_TABLES) -> list[dict]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import polars as pl
 
@@ -21,18 +21,13 @@ from . import workers
 from .alignment import Alignment
 from .fingerprints import coding_fingerprint
 from .warehouse import transaction
-from .workers import WorkerConfig, run_chunks
+from .workers import WorkerConfig, chunked, run_chunks
 
 log = logging.getLogger(__name__)
 
 ARTICLE_CHUNK = 200  # articles per transaction
 
 Progress = Callable[[int], None]
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def load_alignments(conn, article_ids: list[str]) -> dict[str, Alignment]:
@@ -47,24 +42,6 @@ def load_alignments(conn, article_ids: list[str]) -> dict[str, Alignment]:
     for aid, *seg in rows:
         grouped.setdefault(aid, []).append(seg)
     return {aid: Alignment.from_rows(segs) for aid, segs in grouped.items()}
-
-
-def _actor_rows(stage: str, article_id: str, actors, used) -> list[dict]:
-    rows = []
-    for actor_id in sorted(set(used)):
-        a = actors.actor(actor_id)
-        if a is not None:
-            rows.append(
-                {
-                    "stage": stage,
-                    "article_id": article_id,
-                    "actor_id": a.actor_id,
-                    "name": a.name,
-                    "actor_type": a.actor_type,
-                    "country": a.country,
-                }
-            )
-    return rows
 
 
 def quote_scope(
@@ -84,14 +61,14 @@ def quote_scope(
 
 def code_doc(article_id: str, doc, quotes: list, matcher, align: Alignment) -> tuple[list[dict], list[dict]]:
     """Statement rows and actor references of one parsed article (its quotes in text order)."""
-    from .actors import ArticleActors
+    from .actors import ArticleActors, reference_rows
     from .stances import code_article, statement_rows
 
     actors = ArticleActors(doc, article_id)
     statements = code_article(doc, actors, quotes, matcher)
     return (
         statement_rows(article_id, statements, align.raw_span),
-        _actor_rows("stances", article_id, actors, (s.actor_id for s in statements)),
+        reference_rows(article_id, actors, dict.fromkeys((s.actor_id for s in statements), "stances")),
     )
 
 
@@ -144,7 +121,7 @@ def run_stances(
             }[table]
             conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [gone])
     precoded = _precoded(conn, staging, fingerprint, todo)
-    for chunk in _chunks([a for a in todo if a in precoded], ARTICLE_CHUNK):
+    for chunk in chunked([a for a in todo if a in precoded], ARTICLE_CHUNK):
         _write_coded(
             conn,
             chunk,
@@ -156,7 +133,7 @@ def run_stances(
     if todo:
         config = WorkerConfig.of(model_name, staging.parses.root, batch_size, code_fp, codebooks)
         processes = max(1, min(n_process, len(todo) // MIN_ARTICLES_PER_PROCESS))
-        chunks = list(_chunks(todo, CODING_CHUNK))
+        chunks = list(chunked(todo, CODING_CHUNK))
         jobs = ((_coding_items(conn, chunk, staging, model_name),) for chunk in chunks)  # read as the workers take them
         for chunk, coded in zip(chunks, run_chunks(config, processes, _code_items, jobs)):
             _write_coded(conn, chunk, coded, fingerprint, progress)

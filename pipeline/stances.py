@@ -33,21 +33,13 @@ from importlib import resources
 
 import yaml
 
-from .actors import ArticleActors
+from .actors import SINGULAR_PRONOUNS, ArticleActors
+from .alignment import trim_span
 from .codebooks import Codebook
 from .lexicon import fold, table, word_list
 
 METHOD = "rules-v2"
-PERSON_PRONOUNS = {
-    "he": "m",
-    "him": "m",
-    "his": "m",
-    "himself": "m",
-    "she": "f",
-    "her": "f",
-    "hers": "f",
-    "herself": "f",
-}
+PERSON_PRONOUNS = SINGULAR_PRONOUNS  # he/him/his... -> the gender they refer to (actors' table)
 HONORIFICS = {"mr": "m", "mr.": "m", "mrs": "f", "mrs.": "f", "ms": "f", "ms.": "f", "miss": "f"}
 SPEAKER_WORDS = {"i", "we", "me", "us", "my", "our", "myself", "ourselves"}
 NEGATIVE_SUBJECTS = {"nobody", "none", "noone", "neither", "nothing"}
@@ -546,12 +538,7 @@ class _Article:
                 if s <= at < e and min(b, e) > max(a, s):
                     a, b = max(a, s), min(b, e)
                     break
-        text = self.text
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        return a, b
+        return trim_span(self.text, a, b)
 
     # ------------------------------------------------------------------ target mentions
 

@@ -308,6 +308,18 @@ def pool_size(config: WorkerConfig, processes: int) -> int:
     return max(1, processes)
 
 
+def chunked(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of `size` items (the last one shorter) from any iterable, taken lazily."""
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def run_chunks(config: WorkerConfig, processes: int, fn: Callable, jobs: Iterable[tuple]) -> Iterator:
     """fn(*job) for each job (taken lazily), results in order: in the shared pool, a pool of
     its own, or here."""
