@@ -9,6 +9,7 @@ module (and Dagster with it); `cli.evaluate` runs a subset of the assets.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from pipeline.settings import DEFAULT_DAGSTER_HOME
@@ -151,6 +152,7 @@ def _step_errors(result) -> list[str]:
             while err is not None and err.cause is not None:
                 err = err.cause
             msg = err.message.strip().splitlines()[0] if err else "failed"
+            msg = re.sub(r"^(pipeline|assets|expectations)\.[\w.]+: ", "", msg)  # our own errors say enough
             if data and data.user_failure_data and data.user_failure_data.description:
                 msg = data.user_failure_data.description
             errors.append(f"step {event.step_key}: {msg}")

@@ -132,10 +132,11 @@ class Pool:
 
     def map(self, fn: Callable, jobs: Iterable[tuple], wanted: int | None = None) -> Iterator:
         """fn(*job) for each job, results in order, a few jobs in flight per worker. A step
-        that wants no more workers than were started waits until they have loaded: a job
-        handed out while they load would make the executor start one more (a second model
-        load for a 5-article drop)."""
-        if wanted is not None and wanted <= self.started:
+        that wants no more workers than were started, in a pool that could start more, waits
+        until they have loaded: a job handed out while they load would make the executor
+        start one more (a second model load for a 5-article drop). When every worker was
+        started none can be added, and waiting would only delay the first job."""
+        if wanted is not None and wanted <= self.started < self.processes:  # else no worker can be added
             for future in self._warm_ups:
                 future.result()
         pending: deque = deque()

@@ -118,6 +118,7 @@ def test_one_staging_folder_given_to_two_warehouses_is_refused(two_warehouses, t
     )
     assert not outcome.ok
     assert "holds the batches of the warehouse" in outcome.reason and "a.duckdb" in outcome.reason
+    assert "StagingMismatch" not in outcome.reason  # our own errors are shown without their class
     assert not (Path(shared) / "batches" / "C").exists()  # nothing written into a's folder
     assert not (tmp_path / "intruder.duckdb").exists() or not _articles(tmp_path / "intruder.duckdb")
 
