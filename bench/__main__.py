@@ -20,9 +20,11 @@ the issue's target where it has one) and, with --out, written as JSON:
     python -m bench --cold-defaults [--articles 240] [--repeat R]
 
 measures instead `stancewire run` with its default settings (processes `auto`, batch size
-64) from nothing (empty warehouse, staging and parse cache) against the best spaCy floor
-(1 process or all usable cores, whichever is faster; model load untimed), R pairs side by
-side, medians reported.
+64) from nothing (empty warehouse, staging and parse cache) against spaCy alone: the faster
+of 1 process (model loaded before the clock) and spaCy's own pool of all usable cores
+(which starts its processes and loads the model in them inside the timing), and against
+as many processes that loaded the model before the clock; R rounds side by side, the
+medians of the ratios reported.
 """
 
 from __future__ import annotations
