@@ -200,9 +200,9 @@ def telemetry_off() -> None:
 
 
 # The validator's warm-up (importing Great Expectations, seconds of CPU) is needed only after
-# the batch is parsed and loaded; at a lower priority it does not slow the spaCy worker's
-# start or the run's own (measured with the early start below: adding 10 articles to 840
-# took 0.5 s less). The validation itself runs at the normal priority.
+# the batch is parsed and loaded; at a lower priority it does not slow the spaCy workers'
+# start or the run's own (docs/scaling.md has the figure). The validation itself runs at
+# the normal priority.
 VALIDATOR_NICENESS = 10
 
 
@@ -510,8 +510,8 @@ def entry() -> None:
     """The `stancewire` command: `main()`, then exit without tearing the interpreter down.
 
     By then every file is written and closed; atexit handlers (and weakref finalizers) still
-    run. Unloading spaCy, DuckDB, Polars, GX and Dagster module by module took about 2 s
-    after every run (measured on this machine), time a user waits for nothing."""
+    run. Unloading spaCy, DuckDB, Polars, GX and Dagster module by module would make the user
+    wait for nothing after every run (docs/scaling.md has the figure)."""
     code = main()
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython's; else a normal exit
     if run_exit_handlers is None:

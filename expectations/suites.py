@@ -326,8 +326,8 @@ def validate_table(conn, table: str) -> list[Outcome]:
 def _release_memory() -> None:
     """Free a validated slice's memory and return it to the operating system. GX leaves
     reference cycles behind, and glibc keeps freed memory (DuckDB's query memory included)
-    in the process: without this a validation of the 8,000-article warehouse grew by 70 MB
-    more, slice after slice. (malloc_trim is glibc's; elsewhere only the collection runs.)"""
+    in the process: without this a sliced validation grows slice after slice
+    (docs/scaling.md). (malloc_trim is glibc's; elsewhere only the collection runs.)"""
     import ctypes
     import ctypes.util
     import gc

@@ -4,8 +4,7 @@ Parsing is the costly step, so every text is parsed once per model and its Doc s
 (the `parses` table); later stages and stance re-coding restore Docs from those bytes.
 
 A parser's memory grows with the characters it holds at once, not with the number of
-texts: 64 pieces of 5,000 characters took a worker to about 1 GB, 40,000 characters in all
-to under 300 MB, at the same speed (measured on PolNeAR train). So texts longer than
+texts, and a bound on the characters costs no speed (docs/scaling.md). So texts longer than
 `CHUNK_CHARS` are parsed in paragraph-aligned pieces and joined, and a parse batch holds at
 most `batch_size` pieces and at most `BATCH_CHARS` characters, however long the articles
 that happen to share it.

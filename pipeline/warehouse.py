@@ -26,9 +26,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LOCK_TIMEOUT_S = 600.0
 # DuckDB caches up to 80% of RAM by default; a fixed cap keeps a run's memory flat as the
-# corpus grows (DuckDB spills larger joins and sorts to disk). With 1 GB the release's
-# export of an 8,000-article warehouse alone took the run's process to 580 MB; with 256 MB,
-# to 320 MB, and loading that warehouse took as long. STANCEWIRE_DUCKDB_MEMORY overrides it.
+# corpus grows (DuckDB spills larger joins and sorts to disk), at no cost in speed
+# (docs/scaling.md). STANCEWIRE_DUCKDB_MEMORY overrides it.
 # (Set after connecting: a connect-time config would clash with other connections to the file.)
 MEMORY_LIMIT = "256MB"
 MEMORY_LIMIT_ENV = "STANCEWIRE_DUCKDB_MEMORY"
