@@ -237,8 +237,7 @@ def cmd_run(args) -> int:
         return fail("no codebook: pass --codebook FILE or put codebooks in data/codebooks/")
     try:  # a missing model is reported here, not as a worker that died while loading it
         model_id_for(values["spacy_model"])
-        accepted_languages(values["languages"], values["spacy_model"])
-    except (RuntimeError, ValueError) as e:
+    except RuntimeError as e:
         return fail(str(e))
     from pipeline import workers
     from pipeline.fingerprints import code_version
@@ -265,6 +264,10 @@ def cmd_run(args) -> int:
             values["n_process"],
             started=_workers_to_start(values, books, code_fp),
         )
+        try:  # checked once the workers load their model: the language detector loads its own here
+            accepted_languages(values["languages"], values["spacy_model"])
+        except ValueError as e:
+            return fail(str(e))
         from pipeline.figures import warm_up
 
         workers.when_idle(warm_up)  # the release draws figures: import matplotlib while the checks run
