@@ -13,7 +13,7 @@ import json
 import dagster as dg
 
 from pipeline.schema import TABLES
-from pipeline.workers import VALIDATOR
+from pipeline.steps.pool import VALIDATOR
 
 from .common import warehouse
 from .resources import StancewireSettings
@@ -92,7 +92,7 @@ def validate(settings: StancewireSettings, tables: list[str], log=None) -> dict:
     from concurrent.futures.process import BrokenProcessPool
 
     from expectations.suites import Validated, unchanged, validate_table, validate_tables
-    from pipeline import workers
+    from pipeline.steps import pool
 
     from .common import CODE_VERSION
 
@@ -102,7 +102,7 @@ def validate(settings: StancewireSettings, tables: list[str], log=None) -> dict:
     todo = [t for t in tables if t not in kept]
     if not todo:
         return kept
-    helper = workers.helper(VALIDATOR)
+    helper = pool.helper(VALIDATOR)
     if helper is not None:
         with wh.hold():
             try:

@@ -4,7 +4,7 @@ import dagster as dg
 
 from pipeline.fingerprints import code_version
 from pipeline.schema import TABLES
-from pipeline.warehouse import Warehouse, preview_markdown, row_count
+from pipeline.storage.warehouse import Warehouse, preview_markdown, row_count
 
 from .resources import StancewireSettings
 

@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from pipeline.codebooks import load_codebooks
-from pipeline.release import publish
+from pipeline.release.publish import publish
 from pipeline.schema import RELEASED_TABLES, TABLES
+from pipeline.stances.codebooks import load_codebooks
 
 from .checks import record_outcomes
 from .common import OWNER, warehouse
@@ -64,7 +64,7 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
     from importlib.metadata import version
     from pathlib import Path
 
-    from pipeline.language import detector_version
+    from pipeline.text.language import detector_version
 
     if not settings.publish:
         return dg.MaterializeResult(metadata={"published": False, "reason": "publishing disabled for this run"})

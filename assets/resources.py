@@ -55,7 +55,7 @@ class StancewireSettings(dg.ConfigurableResource):
     @property
     def accepted_languages(self) -> tuple[str, ...]:
         """The languages of the articles taken (others are rejected as unsupported_language)."""
-        from pipeline.language import accepted_languages
+        from pipeline.text.language import accepted_languages
 
         return accepted_languages(self.languages, self.spacy_model)
 

@@ -66,7 +66,7 @@ def run_pipeline(
     The run holds the warehouse lock from its first step to its summary: a second run on
     the same warehouse waits (settings.lock_timeout_s), then fails naming the file; two
     runs never interleave their staging files, loads, stance coding or releases."""
-    from pipeline.warehouse import Warehouse, WarehouseBusy
+    from pipeline.storage.warehouse import Warehouse, WarehouseBusy
 
     try:
         with Warehouse(settings.warehouse, lock_timeout_s=settings.lock_timeout_s).hold():
@@ -82,7 +82,7 @@ def _run_pipeline(
 
     from assets.definitions import build_definitions
     from assets.stages import INPUT_DIR_TAG, ensure_partitions
-    from pipeline.warehouse import Warehouse
+    from pipeline.storage.warehouse import Warehouse
 
     defs = build_definitions(settings)
     job = defs.resolve_job_def("process_batch")
@@ -201,7 +201,7 @@ def _shorten(line: str, width: int = 240) -> str:
 
 def _published_line(settings) -> str:
     """Whether anything was published: a failed run publishes nothing."""
-    from pipeline import release as rel
+    from pipeline.release import publish as rel
 
     current = rel.current_version(Path(settings.releases_dir)) if Path(settings.releases_dir).is_dir() else None
     return "nothing was published" + (f" ({current} stays current)" if current else "")

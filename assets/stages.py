@@ -9,11 +9,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline import progress
-from pipeline.batches import stage_files, stage_nlp
-from pipeline.codebooks import CodebookError, load_codebooks
-from pipeline.loading import LOADED_TABLES, load_warehouse
-from pipeline.stages import run_actors, run_stances
+from pipeline.stances.codebooks import CodebookError, load_codebooks
+from pipeline.steps import progress
+from pipeline.steps.load import LOADED_TABLES, load_warehouse
+from pipeline.steps.per_batch import stage_files, stage_nlp
+from pipeline.steps.warehouse_wide import run_actors, run_stances
 
 from .common import CODE_VERSION, OWNER, materialized, table_spec, warehouse
 from .resources import StancewireSettings

@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pipeline.loading import LOADED_TABLES
+from pipeline.steps.load import LOADED_TABLES
 
 QUOTE_ASSETS = ["batch_files", "batch_nlp", *LOADED_TABLES]
 STANCE_ASSETS = QUOTE_ASSETS + ["codebook_targets", "stances"]
@@ -75,7 +75,7 @@ def attribution_records(warehouse: Path) -> list[dict]:
     """One PolNeAR-format prediction per quote, offsets in the raw file text."""
     import duckdb
 
-    from pipeline.stages import load_alignments
+    from pipeline.steps.warehouse_wide import load_alignments
 
     conn = duckdb.connect(str(warehouse), read_only=True)
     try:

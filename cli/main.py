@@ -208,9 +208,9 @@ VALIDATOR_NICENESS = 10
 
 def cmd_run(args) -> int:
     from pipeline import settings as run_settings
-    from pipeline.codebooks import CodebookError, load_codebooks
-    from pipeline.language import accepted_languages
-    from pipeline.nlp import model_id_for
+    from pipeline.nlp.model import model_id_for
+    from pipeline.stances.codebooks import CodebookError, load_codebooks
+    from pipeline.text.language import accepted_languages
 
     try:
         values = run_settings.resolve(
@@ -239,8 +239,9 @@ def cmd_run(args) -> int:
         model_id_for(values["spacy_model"])
     except RuntimeError as e:
         return fail(str(e))
-    from pipeline import workers
     from pipeline.fingerprints import code_version
+    from pipeline.steps import pool
+    from pipeline.steps.worker import WorkerConfig
 
     if args.verbose:  # stancewire's own log too (by default only warnings reach the terminal)
         import logging
@@ -249,12 +250,12 @@ def cmd_run(args) -> int:
     telemetry_off()  # before the run's processes start: they inherit the environment
     # Before Dagster is imported (most of a small run's start): the validator starts
     # importing Great Expectations, and the spaCy workers loading their model; the checks and
-    # the parse and stance steps then use them (pipeline/workers.py, assets/checks.py).
+    # the parse and stance steps then use them (pipeline/steps/pool.py, assets/checks.py).
     try:
-        workers.start_helper(workers.VALIDATOR, "expectations.suites:warm_up", niceness=VALIDATOR_NICENESS)
+        pool.start_helper(pool.VALIDATOR, "expectations.suites:warm_up", niceness=VALIDATOR_NICENESS)
         code_fp = code_version()
-        workers.start_shared(
-            workers.WorkerConfig.of(
+        pool.start_shared(
+            WorkerConfig.of(
                 values["spacy_model"],
                 run_settings.staging_for(values).parses.root,
                 values["batch_size"],
@@ -268,22 +269,22 @@ def cmd_run(args) -> int:
             accepted_languages(values["languages"], values["spacy_model"])
         except ValueError as e:
             return fail(str(e))
-        from pipeline.figures import warm_up
+        from pipeline.release.figures import warm_up
 
-        workers.when_idle(warm_up)  # the release draws figures: import matplotlib while the checks run
+        pool.when_idle(warm_up)  # the release draws figures: import matplotlib while the checks run
         from assets.resources import StancewireSettings
 
         settings = StancewireSettings(**values)
         prepare_dagster_home(args.dagster_home)
         if not args.no_progress and sys.stderr.isatty():
-            from pipeline import progress
+            from pipeline.steps import progress
 
             progress.set_factory(progress.rich_factory)
         from assets.runner import run_pipeline
 
         outcome = run_pipeline(settings, verbose=args.verbose)
     finally:
-        workers.stop_shared()
+        pool.stop_shared()
     print(outcome.summary)
     for line in outcome.report():
         print(line, file=sys.stderr)
@@ -295,9 +296,9 @@ def _workers_to_start(values: dict, books, code_fp: str) -> int:
     input folder holds enough files to parse, or enough stored articles must be re-coded
     (codebooks, model or code changed); else one, and the others only if jobs wait for them
     (a small file drop should not spend a core loading a model it does not use)."""
-    from pipeline.batches import MIN_TEXTS_PER_PROCESS
     from pipeline.fingerprints import coding_fingerprint
-    from pipeline.stages import MIN_ARTICLES_PER_PROCESS, stances_to_code
+    from pipeline.steps.per_batch import MIN_TEXTS_PER_PROCESS
+    from pipeline.steps.warehouse_wide import MIN_ARTICLES_PER_PROCESS, stances_to_code
 
     n_process, warehouse = values["n_process"], Path(values["warehouse"])
     if n_process <= 1:
@@ -311,7 +312,7 @@ def _workers_to_start(values: dict, books, code_fp: str) -> int:
         return 1
     import duckdb
 
-    from pipeline.warehouse import Warehouse, WarehouseBusy
+    from pipeline.storage.warehouse import Warehouse, WarehouseBusy
 
     try:
         with Warehouse(warehouse).hold(wait=False):  # a writer of the file is never disturbed
@@ -330,7 +331,7 @@ def _version_arg(v: str) -> str:
 
 
 def cmd_release(args) -> int:
-    from pipeline import release as rel
+    from pipeline.release import publish as rel
 
     releases = Path(args.releases or os.environ.get("STANCEWIRE_RELEASES") or "data/releases")
     try:
@@ -348,7 +349,7 @@ def cmd_release(args) -> int:
         if args.release_command == "diff":
             return cmd_release_diff(args, releases)
         if args.release_command == "index":
-            from pipeline.release_meta import write_index
+            from pipeline.release.meta import write_index
 
             index = write_index(releases)
             print(f"wrote {releases / 'index.json'} and {releases / 'index.html'} ({len(index['versions'])} versions)")
@@ -369,7 +370,7 @@ def cmd_release(args) -> int:
 
 
 def cmd_release_diff(args, releases: Path) -> int:
-    from pipeline import release_meta
+    from pipeline.release import meta as release_meta
 
     diff = release_meta.diff_versions(releases, _version_arg(args.old), _version_arg(args.new))
     if args.json:
@@ -380,12 +381,12 @@ def cmd_release_diff(args, releases: Path) -> int:
 
 
 def cmd_export(args) -> int:
-    from pipeline import network
+    from pipeline.exports import network
 
     out = Path(args.out)
     if args.release:
-        from pipeline import release as rel
-        from pipeline.views import open_release
+        from pipeline.release import publish as rel
+        from pipeline.storage.views import open_release
 
         releases = Path(args.releases or os.environ.get("STANCEWIRE_RELEASES") or "data/releases")
         version = _version_arg(args.release)
@@ -400,7 +401,7 @@ def cmd_export(args) -> int:
             conn.close()
         source = f"release {version}"
     else:
-        from pipeline.warehouse import Warehouse
+        from pipeline.storage.warehouse import Warehouse
 
         path = Path(args.warehouse or os.environ.get("STANCEWIRE_WAREHOUSE") or "data/warehouse.duckdb")
         if not path.is_file():
@@ -500,7 +501,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_docs(args) -> int:
-    from pipeline.docs import data_dictionary
+    from pipeline.exports.dictionary import data_dictionary
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 from cli.evaluate import default_scorer, eval_attributions
-from pipeline.lexicon import fold
+from pipeline.nlp.lexicon import fold
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -37,7 +37,7 @@ def _snippet(text: str, segs, width: int = 160) -> str:
 
 
 def _cue_words() -> set[str]:
-    from pipeline.lexicon import word_list
+    from pipeline.nlp.lexicon import word_list
 
     words = set()
     for name in (

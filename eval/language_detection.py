@@ -171,8 +171,8 @@ CANDIDATES: dict[str, Callable[[], Predict]] = {
 def reject(text: str) -> bool:
     """The pipeline's rule (`pipeline.language.detect`, English accepted), on the text as
     the pipeline cleans it (paragraphs separated by blank lines)."""
-    from pipeline.clean import clean_text
-    from pipeline.language import detect
+    from pipeline.text.clean import clean_text
+    from pipeline.text.language import detect
 
     return detect(clean_text(text, has_title_line="\n" in text).text, ("en",)).refused
 

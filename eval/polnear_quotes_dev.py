@@ -93,7 +93,7 @@ def attributions_to_jsonl_records(doc_name: str, attributions: Iterable) -> list
 
 def predict(docs: dict) -> tuple[dict[str, list[dict]], float]:
     """Run the extractor on every Doc; returns records per doc and seconds per article."""
-    from pipeline.quotes import extract_attributions
+    from pipeline.quotes.extractor import extract_attributions
 
     out = {}
     t0 = time.perf_counter()

@@ -113,7 +113,7 @@ def run_set(gs: GoldSet, work: Path) -> dict:
 
 def _term_words(codebook: Path) -> dict[str, set[str]]:
     """Per target: the lower-case words of its codebook terms, without a plural -s."""
-    from pipeline.codebooks import load_codebook
+    from pipeline.stances.codebooks import load_codebook
 
     return {
         t.id: {w.lower().rstrip("s") for term in t.terms for w in term.split() if len(w) > 2}

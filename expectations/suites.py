@@ -514,7 +514,7 @@ def validate_tables(database: str, tables: list[str]) -> dict[str, list[Outcome]
     process: the run holds the warehouse lock and has no connection open)."""
     import duckdb
 
-    from pipeline.warehouse import memory_limit
+    from pipeline.storage.warehouse import memory_limit
 
     conn = duckdb.connect(database, read_only=True)
     try:

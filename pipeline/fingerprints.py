@@ -10,7 +10,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from .schema import schema_fingerprint_source
+from pipeline.schema import schema_fingerprint_source
 
 
 def schema_fingerprint() -> str:
@@ -57,7 +57,7 @@ def input_fingerprint(conn) -> str:
 
 def coding_fingerprint(model_name: str, code_fp: str, codebooks) -> str:
     """What a statement depends on besides its article: model, stancewire's code, codebooks."""
-    from .nlp import model_id_for
+    from pipeline.nlp.model import model_id_for
 
     return hashlib.sha256(
         json.dumps([model_id_for(model_name), code_fp, [(b.name, b.sha256) for b in codebooks]]).encode()

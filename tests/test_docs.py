@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pipeline.docs import data_dictionary
+from pipeline.exports.dictionary import data_dictionary
 
 REPO = Path(__file__).resolve().parent.parent
 

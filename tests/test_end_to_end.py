@@ -8,7 +8,7 @@ import shutil
 
 from conftest import SEED, make_settings, run
 
-from pipeline import release
+from pipeline.release import publish as release
 
 
 def _speaker_of(db, fragment: str) -> tuple[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pipeline.ingest import decode_bytes, ingest_folder
+from pipeline.text.ingest import decode_bytes, ingest_folder
 
 
 def test_formats(tmp_path):

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from conftest import REPO, make_settings, run
 
-from pipeline.language import accepted_languages, detect
+from pipeline.text.language import accepted_languages, detect
 
 FIXTURES = REPO / "tests" / "fixtures" / "languages"
 

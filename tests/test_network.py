@@ -12,7 +12,7 @@ import networkx as nx
 import pytest
 
 from cli.main import main
-from pipeline import views
+from pipeline.storage import views
 
 LAVROV, STARMER = "person:sergei-lavrov", "person:keir-starmer"
 

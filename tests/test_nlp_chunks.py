@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.nlp import CHUNK_CHARS, chunk_text, parse_texts
+from pipeline.nlp.model import CHUNK_CHARS, chunk_text, parse_texts
 
 
 @settings(max_examples=200, deadline=None)

@@ -60,8 +60,8 @@ def test_a_batch_being_rewritten_is_locked_and_invisible_to_the_loader(tmp_path)
 
     from filelock import Timeout
 
-    from pipeline.batches import stage_files, stage_nlp
-    from pipeline.staging import Staging
+    from pipeline.steps.per_batch import stage_files, stage_nlp
+    from pipeline.storage.staging import Staging
 
     folders = write_batches(tmp_path / "input")
     staging = Staging(tmp_path / "staging")

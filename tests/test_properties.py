@@ -18,12 +18,12 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.batches import stage_files
-from pipeline.clean import clean_text
-from pipeline.ingest import TEXT_SUFFIXES, decode_bytes, ingest_folder, read_file
-from pipeline.loading import load_warehouse
-from pipeline.staging import Staging
-from pipeline.warehouse import ensure_schema
+from pipeline.steps.load import load_warehouse
+from pipeline.steps.per_batch import stage_files
+from pipeline.storage.staging import Staging
+from pipeline.storage.warehouse import ensure_schema
+from pipeline.text.clean import clean_text
+from pipeline.text.ingest import TEXT_SUFFIXES, decode_bytes, ingest_folder, read_file
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import views
 from pipeline.schema import QUOTE_KINDS
+from pipeline.storage import views
 
 QUERIES = Path(__file__).resolve().parent.parent / "docs" / "queries.md"
 

@@ -7,7 +7,7 @@ import duckdb
 from conftest import make_settings, run, seed_folder
 
 from expectations.suites import validate_table
-from pipeline import release
+from pipeline.release import publish as release
 
 
 def test_failed_expectation_blocks_the_release(tmp_path):

@@ -24,7 +24,9 @@ import pytest
 from conftest import SEED, make_settings, run
 
 from cli.main import main
-from pipeline import figures, release, release_meta
+from pipeline.release import figures
+from pipeline.release import meta as release_meta
+from pipeline.release import publish as release
 from pipeline.schema import TABLES, create_table_sql
 
 SECOND_BATCH = "drop-2"

@@ -20,7 +20,7 @@ import pytest
 from conftest import REPO, SEED, make_settings, run
 from robustness_helpers import PYTHON, cli_args, release_problems, run_cli, start_cli, table_hashes, warehouse_problems
 
-from pipeline import release
+from pipeline.release import publish as release
 
 ARTICLES = {
     "minister.txt": "Minister backs the plan\n\nThe minister said: “We back the plan for peacekeepers.” "
@@ -64,9 +64,9 @@ def reference(tmp_path_factory):
 # Exact points: module:function:n-th call. Each run resumes from what the killed one left;
 # the last kill comes at a random moment (seeded), wherever the run then is.
 KILLS_FIRST_RELEASE = [
-    ("pipeline.staging:Staging.write_part:3", "writing the batch's staging files"),
-    ("pipeline.loading:_insert:3", "inside the warehouse load transaction"),
-    ("pipeline.release:_fsync_tree:1", "release staged and complete, before the rename"),
+    ("pipeline.storage.staging:Staging.write_part:3", "writing the batch's staging files"),
+    ("pipeline.steps.load:_insert:3", "inside the warehouse load transaction"),
+    ("pipeline.release.publish:_fsync_tree:1", "release staged and complete, before the rename"),
 ]
 
 
@@ -89,7 +89,7 @@ def test_sigkill_during_materialisation_and_publishing(tmp_path, reference):
 
     # New data; killed after the new folder is renamed into place but before LATEST names it.
     _folder(drop, EXTRA)
-    code, _, err = run_cli(cli_args(drop, tmp_path), kill_at="pipeline.release:_write_latest:1")
+    code, _, err = run_cli(cli_args(drop, tmp_path), kill_at="pipeline.release.publish:_write_latest:1")
     assert code == -9, err[-2000:]
     assert not release_problems(releases) and not warehouse_problems(warehouse, {"drop": RECORDS_LATER})
     assert release.current_version(releases) == "v1.0.0"  # the previous release stays current

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from conftest import SEED, make_settings
 
-from pipeline.ingest import MAX_ARTICLE_CHARS, ingest_folder
+from pipeline.text.ingest import MAX_ARTICLE_CHARS, ingest_folder
 
 GOOD = "Minister backs the plan\n\nThe minister said: “We back the plan.” She spoke in London on Monday.\n"
 SAME_TEXT = "Two ids, one text. The senator said the bill would pass before the summer recess."

@@ -41,14 +41,14 @@ def test_run_starts_its_processes_before_it_imports_dagster(tmp_path):
     code = (
         "import sys\n"
         "from cli import main as cli\n"
-        "from pipeline import workers\n"
+        "from pipeline.steps import pool\n"
         "seen = []\n"
         "class Started(Exception): pass\n"
         "def start_helper(*a, **k): seen.append(('helper', 'dagster' in sys.modules))\n"
         "def start_shared(*a, **k):\n"
         "    seen.append(('workers', 'dagster' in sys.modules, 'great_expectations' in sys.modules))\n"
         "    raise Started\n"
-        "workers.start_helper, workers.start_shared = start_helper, start_shared\n"
+        "pool.start_helper, pool.start_shared = start_helper, start_shared\n"
         "try:\n"
         "    cli.main(['run', '--input', 'data/raw', '--warehouse', sys.argv[1], '--n-process', '2'])\n"
         "except Started:\n"
@@ -67,21 +67,21 @@ def test_run_starts_its_processes_before_it_imports_dagster(tmp_path):
 
 
 def test_helper_warms_up_at_the_niceness_asked_and_idle_work_runs_while_the_run_waits():
-    from pipeline import workers
+    from pipeline.steps import pool
 
     done = threading.Event()
-    workers.when_idle(done.set)
-    helper = workers.start_helper("test-helper", "os:getpid", niceness=5)
+    pool.when_idle(done.set)
+    helper = pool.start_helper("test-helper", "os:getpid", niceness=5)
     try:
         assert not done.is_set()  # nothing waited yet
-        assert helper.call(workers.warm_up_niceness) == min(os.nice(0) + 5, 19)  # the warm-up, lowered
+        assert helper.call(pool.warm_up_niceness) == min(os.nice(0) + 5, 19)  # the warm-up, lowered
         assert helper.call(os.nice, 0) == os.nice(0)  # the calls the run waits for: not lowered
         assert done.wait(10)  # started when the run first waited for the helper
     finally:
-        workers.stop_shared()
-    workers.when_idle(done.clear)
-    workers.stop_shared()  # a stopped run forgets work still waiting for an idle moment
-    assert not workers._IDLE_WORK
+        pool.stop_shared()
+    pool.when_idle(done.clear)
+    pool.stop_shared()  # a stopped run forgets work still waiting for an idle moment
+    assert not pool._IDLE_WORK
 
 
 def test_bench_repeats_a_run_from_the_same_state(tmp_path):
@@ -129,8 +129,8 @@ def test_a_bad_n_process_is_a_usage_error(tmp_path):
 def test_a_small_drop_starts_one_worker_a_large_one_all(tmp_path):
     """`auto` gives the cores; how much there is to parse decides how many start."""
     from cli import main as cli
-    from pipeline.batches import MIN_TEXTS_PER_PROCESS
     from pipeline.fingerprints import code_version
+    from pipeline.steps.per_batch import MIN_TEXTS_PER_PROCESS
 
     small, large = tmp_path / "small", tmp_path / "large"
     for folder, n in ((small, 5), (large, MIN_TEXTS_PER_PROCESS)):
@@ -156,14 +156,14 @@ def test_a_five_article_run_with_auto_loads_the_model_once(tmp_path):
     code = (
         "import sys\n"
         "from cli import main as cli\n"
-        "from pipeline import settings, workers\n"
+        "from pipeline import settings\nfrom pipeline.steps import pool\n"
         "assert settings.auto_processes() >= 2 or print('one core: nothing to show')\n"
-        "stop = workers.stop_shared\n"
+        "stop = pool.stop_shared\n"
         "def counting_stop():\n"
-        "    if workers._SHARED:\n"
-        "        print('workers', len(workers._SHARED[-1]._executor._processes))\n"
+        "    if pool._SHARED:\n"
+        "        print('workers', len(pool._SHARED[-1]._executor._processes))\n"
         "    stop()\n"
-        "workers.stop_shared = counting_stop\n"
+        "pool.stop_shared = counting_stop\n"
         "code = cli.main(['run', '--input', sys.argv[1], '--warehouse', sys.argv[2], '--releases', sys.argv[3],\n"
         "                 '--no-progress'])\n"
         "print('exit', code)\n"

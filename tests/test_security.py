@@ -15,9 +15,9 @@ import pytest
 from conftest import CODEBOOKS, REPO, SEED, make_settings, run
 from robustness_helpers import cli_args, run_cli
 
-from pipeline import release
-from pipeline.codebooks import CodebookError, load_codebook
+from pipeline.release import publish as release
 from pipeline.schema import TABLES
+from pipeline.stances.codebooks import CodebookError, load_codebook
 
 SCRIPT = "<script>alert('x')</script>"
 INJECT = "'; DROP TABLE articles; --"
@@ -126,7 +126,7 @@ def test_rendered_markdown_and_html_escape_data_text(hostile):
         assert "<script" not in text.lower() and "<img" not in text.lower(), path  # only escaped, never a tag
     line = next(x for x in card.read_text(encoding="utf-8").splitlines() if x.startswith("- Codebooks:"))
     assert "hostile\\-book 1.0&lt;script&gt;" in line, line  # the hostile codebook's version, escaped
-    from pipeline.warehouse import preview_markdown
+    from pipeline.storage.warehouse import preview_markdown
 
     for table in ("articles", "raw_articles", "codebook_targets", "actors"):
         assert "<script" not in preview_markdown(db, table, limit=50).lower(), table
@@ -134,7 +134,7 @@ def test_rendered_markdown_and_html_escape_data_text(hostile):
 
 def test_dataset_card_escapes_a_script_in_an_actor_name_and_a_title():
     """The card's data-driven parts, fed directly: an actor named <script>."""
-    from pipeline.warehouse import ensure_schema
+    from pipeline.storage.warehouse import ensure_schema
 
     conn = duckdb.connect()
     ensure_schema(conn)
@@ -159,7 +159,7 @@ def test_dataset_card_escapes_a_script_in_an_actor_name_and_a_title():
 
 def test_batch_names_and_staging_paths_cannot_leave_their_folder(tmp_path):
     from assets.resources import batch_name
-    from pipeline.staging import Staging
+    from pipeline.storage.staging import Staging
 
     for raw in ("../../etc", "..", ".", f"a/{INJECT}", "\n", "", "x" * 200):
         name = batch_name(raw)
@@ -186,10 +186,10 @@ def test_codebook_ids_and_names_cannot_carry_paths_or_sql(tmp_path):
 def test_paths_with_quotes_reach_sql_only_as_escaped_literals(tmp_path):
     """Staging parts and release files are read/written by DuckDB SQL with the path in a
     string literal: a folder named like an injection must just work."""
-    from pipeline.batches import stage_files
-    from pipeline.loading import load_warehouse
-    from pipeline.staging import Staging
-    from pipeline.warehouse import ensure_schema
+    from pipeline.steps.load import load_warehouse
+    from pipeline.steps.per_batch import stage_files
+    from pipeline.storage.staging import Staging
+    from pipeline.storage.warehouse import ensure_schema
 
     evil = tmp_path / f"o'brien{INJECT}"
     drop = evil / "drop"

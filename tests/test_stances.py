@@ -14,10 +14,10 @@ import pytest
 
 pytest.importorskip("spacy")
 
-from pipeline.actors import ArticleActors
-from pipeline.codebooks import load_codebook
-from pipeline.quotes import extract_attributions
-from pipeline.stances import QuoteScope, TargetMatcher, code_article
+from pipeline.actors.resolver import ArticleActors
+from pipeline.quotes.extractor import extract_attributions
+from pipeline.stances.codebooks import load_codebook
+from pipeline.stances.coder import QuoteScope, TargetMatcher, code_article
 
 CODEBOOKS = Path(__file__).resolve().parents[1] / "data" / "codebooks"
 

@@ -73,15 +73,15 @@ VALIDATE_IN_HELPER = r"""
 import json, sys
 from assets.checks import validate
 from assets.resources import StancewireSettings
-from pipeline import workers
-from pipeline.workers import VALIDATOR
+from pipeline.steps import pool
+from pipeline.steps.pool import VALIDATOR
 
 def main():
-    workers.start_helper(VALIDATOR, "expectations.suites:warm_up")
+    pool.start_helper(VALIDATOR, "expectations.suites:warm_up")
     try:
         out = validate(StancewireSettings(warehouse=sys.argv[1]), ["articles", "stances"])
     finally:
-        workers.stop_shared()
+        pool.stop_shared()
     print(json.dumps({"gx_imported_here": "great_expectations" in sys.modules,
                       "outcomes": {t: len(v.outcomes) for t, v in out.items()},
                       "passed": all(o.success for v in out.values() for o in v.outcomes)}))

@@ -13,7 +13,7 @@ import pytest
 from batch_corpus import article
 from conftest import CODEBOOKS, make_settings, run
 
-from pipeline.staging import Staging, StagingMismatch
+from pipeline.storage.staging import Staging, StagingMismatch
 
 
 def _drop(folder: Path, first: int, n: int) -> Path:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .lexicon import country_code, country_lookup, country_name, slug, table, word_list
+from pipeline.nlp.lexicon import country_code, country_lookup, country_name, slug, table, word_list
 
 PERSON_LABELS = {"PERSON"}
 PLACE_LABELS = {"GPE", "LOC", "NORP", "FAC"}

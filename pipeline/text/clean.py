@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import ftfy
 
-from .alignment import Alignment, AlignmentBuilder
+from pipeline.text.alignment import Alignment, AlignmentBuilder
 
 PARAGRAPH_SEPARATOR = "\n\n"
 _LINE = re.compile(r"[^\r\n\u2028\u2029\x85]+")

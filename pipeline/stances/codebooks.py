@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .schema import STANCE_LABELS
+from pipeline.schema import STANCE_LABELS
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 

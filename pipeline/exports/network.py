@@ -1,7 +1,7 @@
 """The discourse network as a graph file for Gephi, networkx, igraph, Cytoscape.
 
 Nodes are the actors that took a position (favor or against) on some target; edges come
-from the `discourse_network` view (pipeline/sql/views.sql), in the sense of Discourse
+from the `discourse_network` view (pipeline/storage/sql/views.sql), in the sense of Discourse
 Network Analyzer's congruence and conflict networks:
 
     congruence  number of (target, position) pairs both actors hold
@@ -24,7 +24,7 @@ def discourse_graph(conn, relation: str = "all"):
     """A networkx Graph built from the discourse_network view of this connection."""
     import networkx as nx
 
-    from .views import ensure_views
+    from pipeline.storage.views import ensure_views
 
     if relation not in RELATIONS:
         raise ValueError(f"relation must be one of {', '.join(RELATIONS)}")

@@ -95,7 +95,7 @@ def _foreign_share(text: str, accepted: tuple[str, ...]) -> float:
 
 def model_language(model_name: str) -> str | None:
     """The spaCy model's language ("lang" in its meta.json), without importing spaCy."""
-    from .nlp import model_meta
+    from pipeline.nlp.model import model_meta
 
     return model_meta(model_name).get("lang")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .schema import TABLES
+from pipeline.schema import TABLES
 
 
 def data_dictionary() -> str:
@@ -37,7 +37,7 @@ def data_dictionary() -> str:
                 desc += f" References `{c.references[0]}.{c.references[1]}`."
             lines.append(f"| `{c.name}` | {c.type} | {'yes' if c.nullable else 'no'} | {desc} |")
         lines.append("")
-    from .views import dictionary_markdown
+    from pipeline.storage.views import dictionary_markdown
 
-    lines += dictionary_markdown()  # the researcher views, from the comments in pipeline/sql/views.sql
+    lines += dictionary_markdown()  # the researcher views, from the comments in pipeline/storage/sql/views.sql
     return "\n".join(lines)

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import duckdb
 
-from .schema import RELEASED_TABLES, TABLES, sql_literal
-from .versions import ReleaseError, current_version, list_versions, md, read_manifest, sha256_file
+from pipeline.release.versions import ReleaseError, current_version, list_versions, md, read_manifest, sha256_file
+from pipeline.schema import RELEASED_TABLES, TABLES, sql_literal
 
 CHANGELOG = "CHANGELOG.md"
 DATAPACKAGE = "datapackage.json"
@@ -598,7 +598,7 @@ def write_release_files(
     """Write CHANGELOG.md, datapackage.json, croissant.json and the figures (drawn here, or
     taken from `figures_drawn`, see `figures.draw_in_background`) into the staging folder
     (the Parquet files are already there); return {file name: sha256}."""
-    from . import figures
+    from pipeline.release import figures
 
     diff = (
         diff_folders(
@@ -623,7 +623,7 @@ def write_release_files(
 
 def card_markdown(files) -> list[str]:
     """The dataset card's sections for the files written here: figures, then metadata."""
-    from . import figures
+    from pipeline.release import figures
 
     files = set(files)
     lines = figures.card_markdown(files)

@@ -24,10 +24,9 @@ from pathlib import Path
 
 import duckdb
 
-from . import __version__
-from .fingerprints import code_fingerprint, input_fingerprint, schema_fingerprint
-from .schema import RELEASED_TABLES, TABLES, sql_literal
-from .versions import (  # noqa: F401
+from pipeline import __version__
+from pipeline.fingerprints import code_fingerprint, input_fingerprint, schema_fingerprint
+from pipeline.release.versions import (  # noqa: F401
     CARD,
     DATASET_NAME,
     LATEST_FILE,
@@ -42,6 +41,7 @@ from .versions import (  # noqa: F401
     read_manifest,
     sha256_file,
 )
+from pipeline.schema import RELEASED_TABLES, TABLES, sql_literal
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
     except OSError as e:
         raise _write_error(releases_dir, e) from None
     try:
-        from .figures import draw_in_background
+        from pipeline.release.figures import draw_in_background
 
         # Drawn while the tables are exported and compared; not waited for when nothing is
         # published (the data did not change): the figures are not needed then.
@@ -115,7 +115,7 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
             "tables": tables,
             "validation": validation,
         }
-        from .release_meta import write_index, write_release_files  # CHANGELOG, datapackage, croissant, figures
+        from pipeline.release.meta import write_index, write_release_files  # CHANGELOG, datapackage, croissant, figures
 
         manifest["files"] = write_release_files(
             conn, staging, manifest, releases_dir / current if current else None, figures_drawn
@@ -272,7 +272,7 @@ def dataset_card(manifest: dict, conn) -> str:
     if top:
         lines += ["", "## Most quoted actors", "", "| actor | type | country | quotes |", "|---|---|---|---|"]
         lines += [f"| {md(n)} | {ty} | {c} | {q} |" for n, ty, c, q in top]
-    from .release_meta import card_markdown
+    from pipeline.release.meta import card_markdown
 
     lines += card_markdown(manifest.get("files", {}))  # figures and metadata files
     lines += ["", "## Tables", ""]

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
-from .schema import TABLES, Table, create_table_sql
+from pipeline.schema import TABLES, Table, create_table_sql
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
         "(SELECT 1 FROM warehouse_info WHERE key = 'warehouse_id')",
         [uuid.uuid4().hex],
     )
-    from .views import create_views  # researcher views over the tables (pipeline/sql/views.sql)
+    from pipeline.storage.views import create_views  # researcher views over the tables (pipeline/storage/sql/views.sql)
 
     create_views(conn)
 

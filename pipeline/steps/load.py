@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from .schema import TABLES, sql_literal
-from .staging import Staging
-from .warehouse import replace_rows, transaction, warehouse_id
+from pipeline.schema import TABLES, sql_literal
+from pipeline.storage.staging import Staging
+from pipeline.storage.warehouse import replace_rows, transaction, warehouse_id
 
 # The tables the loader fills from staged batches (one Dagster multi-asset, `load_batches`).
 LOADED_TABLES = (
@@ -161,7 +161,7 @@ def _scan(staging: Staging, table: str, batches: list[str]) -> str | None:
 
 
 def _read(staging: Staging, table: str, batches: list[str], columns: list[str] | None = None) -> pl.DataFrame:
-    from .batches import _CLEANED_SCHEMA, _REJECTION_SCHEMA
+    from pipeline.steps.per_batch import _CLEANED_SCHEMA, _REJECTION_SCHEMA
 
     files = staging.all_parts(table, batches)
     if files:

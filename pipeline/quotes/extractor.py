@@ -8,7 +8,7 @@ This follows the PolNeAR annotation scheme, on which the rules are tuned.
 Two kinds of rules, and where both find the same content the quote wins, because
 quotation marks are more reliable than the parse:
 
-1. Cue words found by lemma in the word lists of ``pipeline/resources`` take their
+1. Cue words found by lemma in the word lists of ``pipeline/nlp/resources`` take their
    complement as content (clause, to-infinitive, object or prepositional object) and
    their subject (or passive agent) as source. A content with a quoted fragment is
    "mixed". A title "Name: statement" is attributed to Name.
@@ -33,7 +33,7 @@ from functools import lru_cache
 
 from spacy.tokens import Doc, Token
 
-from .lexicon import word_list
+from pipeline.nlp.lexicon import word_list
 
 DOUBLE_MARKS = frozenset('"\u201c\u201d\u201e\u201f\u00ab\u00bb\uff02')
 OPENING_ONLY = frozenset("\u201c\u201e\u00ab")
@@ -101,7 +101,7 @@ def _inflections(lemma: str) -> set[str]:
 
 @lru_cache(maxsize=1)
 def _lexicon() -> _Lexicon:
-    """The cue word lists, read once from pipeline/resources."""
+    """The cue word lists, read once from pipeline/nlp/resources."""
     speech = word_list("speech_verbs.txt")
     attitude = word_list("attitude_verbs.txt")
     infinitive = word_list("infinitive_cue_verbs.txt")

@@ -17,11 +17,12 @@ from collections.abc import Callable
 
 import polars as pl
 
-from . import workers
-from .alignment import Alignment
-from .fingerprints import coding_fingerprint
-from .warehouse import transaction
-from .workers import WorkerConfig, chunked, run_chunks
+from pipeline.fingerprints import coding_fingerprint
+from pipeline.steps import pool
+from pipeline.steps.pool import chunked, run_chunks
+from pipeline.steps.worker import WorkerConfig
+from pipeline.storage.warehouse import transaction
+from pipeline.text.alignment import Alignment
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def quote_scope(
     speaker_char_end: int | None,
 ):
     """The coder's view of a quotes row."""
-    from .stances import QuoteScope, segments_from_json
+    from pipeline.stances.coder import QuoteScope, segments_from_json
 
     speaker = (speaker_char_start, speaker_char_end) if speaker_char_start is not None else None
     return QuoteScope(quote_id, segments_from_json(content_segments), speaker_actor_id, cue_char_start, speaker)
@@ -61,8 +62,8 @@ def quote_scope(
 
 def code_doc(article_id: str, doc, quotes: list, matcher, align: Alignment) -> tuple[list[dict], list[dict]]:
     """Statement rows and actor references of one parsed article (its quotes in text order)."""
-    from .actors import ArticleActors, reference_rows
-    from .stances import code_article, statement_rows
+    from pipeline.actors.resolver import ArticleActors, reference_rows
+    from pipeline.stances.coder import code_article, statement_rows
 
     actors = ArticleActors(doc, article_id)
     statements = code_article(doc, actors, quotes, matcher)
@@ -98,7 +99,7 @@ def run_stances(
 ) -> dict:
     """Stance statements against every configured codebook, and the codebooks' targets.
     Only articles that are new or whose inputs changed are coded (see module docstring)."""
-    from .codebooks import codebook_target_rows
+    from pipeline.stances.codebooks import codebook_target_rows
 
     fingerprint = coding_fingerprint(model_name, code_fp, codebooks)
     todo, gone = stances_to_code(conn, fingerprint)
@@ -188,7 +189,7 @@ def _coding_items(conn, chunk: list[tuple[str, str]], staging, model_name: str) 
     """What coding a chunk needs besides the parse: (article, text sha, quotes, alignment
     rows, text). The text only when its parse is not in the cache (a cache deleted, or a
     warehouse moved without it): the worker parses it again."""
-    from .nlp import model_id_for
+    from pipeline.nlp.model import model_id_for
 
     ids = [aid for aid, _ in chunk]
     model = model_id_for(model_name)
@@ -218,17 +219,17 @@ def _coding_items(conn, chunk: list[tuple[str, str]], staging, model_name: str) 
 
 
 # Below this many articles per process, starting coder processes costs more than it saves
-# (unless the run's shared pool is already up, see `pipeline.workers`).
+# (unless the run's shared pool is already up, see `pipeline.steps.pool`).
 MIN_ARTICLES_PER_PROCESS = 150
 CODING_CHUNK = 50  # articles a worker codes at a time
 
 
 def _code_items(items: list[tuple]) -> tuple[list[dict], list[dict]]:
     """Statements and actor references of a chunk, from the stored parses, or parsed again
-    when an item carries its text (in a worker, `workers.init` done)."""
-    from .nlp import doc_from_bytes, doc_to_bytes, parse_texts
+    when an item carries its text (in a worker, `pool.init` done)."""
+    from pipeline.nlp.model import doc_from_bytes, doc_to_bytes, parse_texts
 
-    w = workers.state()
+    w = pool.state()
     nlp, matcher, parses, model = w["nlp"], w["matcher"], w["parses"], w["model"]
     rows, actor_rows = [], []
     parsed = parse_texts(nlp, (item[4] for item in items if item[4] is not None), batch_size=w["config"].batch_size)

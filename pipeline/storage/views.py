@@ -1,4 +1,4 @@
-"""Documented views for researchers (`pipeline/sql/views.sql`).
+"""Documented views for researchers (`pipeline/storage/sql/views.sql`).
 
     quotes_with_speakers   quotes with the article and the canonical speaker (name, type, country)
     statements_with_labels stance statements with actor names and target labels
@@ -31,7 +31,7 @@ VIEW_NAMES = (
 
 @cache
 def _sql_text() -> str:
-    return resources.files("pipeline").joinpath("sql/views.sql").read_text(encoding="utf-8")
+    return resources.files("pipeline.storage").joinpath("sql/views.sql").read_text(encoding="utf-8")
 
 
 def statements() -> list[str]:
@@ -94,7 +94,7 @@ class ViewDoc:
 def describe_views() -> list[ViewDoc]:
     """Each view's comment and columns (name, type, comment), read back from DuckDB after
     creating the views over empty tables: the documentation comes from views.sql itself."""
-    from .schema import TABLES, create_table_sql
+    from pipeline.schema import TABLES, create_table_sql
 
     conn = duckdb.connect()
     try:
@@ -126,7 +126,7 @@ def dictionary_markdown() -> list[str]:
     lines = [
         "## Views",
         "",
-        "Created in every warehouse from `pipeline/sql/views.sql` (views only read the tables above);",
+        "Created in every warehouse from `pipeline/storage/sql/views.sql` (views only read the tables above);",
         "`pipeline.views.open_release(folder)` creates them over a release's Parquet files. Questions",
         "they answer, with SQL: [queries.md](queries.md).",
         "",

@@ -1,6 +1,6 @@
 -- Views for researchers: the common questions, answered over the warehouse tables.
 --
--- Created by pipeline/views.py (warehouse.ensure_schema runs it on every write connection;
+-- Created by pipeline/storage/views.py (warehouse.ensure_schema runs it on every write connection;
 -- `views.open_release` runs it over a release's Parquet files). Views only read tables.
 -- Every view and column carries a comment: `SELECT * FROM duckdb_views()`,
 -- `SELECT * FROM duckdb_columns() WHERE table_name = 'actor_positions'`; the data

@@ -24,12 +24,13 @@ from pathlib import Path
 
 import polars as pl
 
-from . import workers
-from .alignment import Alignment, trim_span
-from .clean import clean_text
-from .ingest import SNIPPET_CHARS, Rejection, ingest_folder
-from .staging import BATCH_MANIFEST, Staging
-from .workers import WorkerConfig, chunked, run_chunks
+from pipeline.steps import pool
+from pipeline.steps.pool import chunked, run_chunks
+from pipeline.steps.worker import WorkerConfig
+from pipeline.storage.staging import BATCH_MANIFEST, Staging
+from pipeline.text.alignment import Alignment, trim_span
+from pipeline.text.clean import clean_text
+from pipeline.text.ingest import SNIPPET_CHARS, Rejection, ingest_folder
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def stage_files(
 def _stage_files(
     input_dir: Path, batch_id: str, staging: Staging, code_fp: str, languages: tuple[str, ...]
 ) -> BatchReport:
-    from .language import detect, detector_version
+    from pipeline.text.language import detect, detector_version
 
     if not input_dir.is_dir():
         raise FileNotFoundError(f"input folder {input_dir} of batch {batch_id} does not exist or is not a folder")
@@ -308,7 +309,7 @@ def _alignments(part: Path) -> dict[tuple[str, int], Alignment]:
 
 # Below this many texts to parse, worker processes cost more to start than they save.
 MIN_TEXTS_PER_PROCESS = 100
-# Articles a worker (`pipeline.workers`) takes at a time. Small, so that the workers finish
+# Articles a worker (`pipeline.steps.pool`) takes at a time. Small, so that the workers finish
 # together (the last chunk is one a single worker runs alone); a divisor of CHUNK, so parts
 # keep CHUNK articles.
 WORKER_CHUNK = 20
@@ -349,7 +350,7 @@ def _stage_nlp(
 
     With n_process > 1, worker processes do all per-article work (parse, store, extract,
     code) and send back rows; this process only writes them, so no Doc crosses processes."""
-    from .nlp import model_id_for
+    from pipeline.nlp.model import model_id_for
 
     files = json.loads((staging.batch_dir(batch_id) / "files.json").read_text(encoding="utf-8"))
     model = model_id_for(model_name)
@@ -368,7 +369,7 @@ def _stage_nlp(
     config = WorkerConfig.of(model_name, staging.parses.root, batch_size, code_fp, codebooks)
     # A batch smaller than a chunk per worker is shared out among the workers (10 new
     # articles: 5 each), so that a small file drop is not parsed by one worker alone.
-    size = max(1, min(WORKER_CHUNK, -(-len(shas) // workers.pool_size(config, processes))))
+    size = max(1, min(WORKER_CHUNK, -(-len(shas) // pool.pool_size(config, processes))))
     sizes: deque[int] = deque()  # of the chunks handed out, whose rows have not come back yet
 
     def jobs():  # read a part at a time, as the workers take the chunks
@@ -406,10 +407,10 @@ def _write_nlp_part(staging: Staging, batch_id: str, part: int, rows: dict[str, 
 def _annotate_chunk(batch_id: str, items: list[tuple]) -> dict[str, list]:
     """Rows of every staging table for a chunk of (article id, text, text sha, alignment):
     each text parsed (or its stored parse read), stored, annotated and, with codebooks,
-    coded. Runs in a worker (`workers.init` done)."""
-    from .nlp import doc_from_bytes, doc_to_bytes, parse_texts
+    coded. Runs in a worker (`pool.init` done)."""
+    from pipeline.nlp.model import doc_from_bytes, doc_to_bytes, parse_texts
 
-    w = workers.state()
+    w = pool.state()
     config, nlp, parses, model, matcher = w["config"], w["nlp"], w["parses"], w["model"], w["matcher"]
     todo = [item for item in items if not parses.has(model, item[2])]
     parsed = parse_texts(nlp, (item[1] for item in todo), batch_size=config.batch_size)
@@ -433,9 +434,9 @@ def _precode(
 ) -> None:
     """Stance statements of a live Doc, exactly as the stance step would code them from its
     stored parse and the loaded quotes (see `stages.run_stances`)."""
-    from .stages import code_doc, quote_scope
+    from pipeline.steps.warehouse_wide import code_doc, quote_scope
 
-    w = workers.state()
+    w = pool.state()
     keys = {"batch_id": batch_id, "text_sha256": sha, "coding_fp": w["coding_fp"]}
     quotes = [
         quote_scope(
@@ -456,8 +457,8 @@ def _precode(
 
 def annotate(batch_id: str, article_id: str, doc, align: Alignment, rows: dict[str, list]) -> None:
     """Sentences, mentions, quotes and article actors of one parsed article, into `rows`."""
-    from .actors import ArticleActors, reference_rows
-    from .quotes import extract_attributions
+    from pipeline.actors.resolver import ArticleActors, reference_rows
+    from pipeline.quotes.extractor import extract_attributions
 
     text = doc.text
     for n, sent in enumerate(doc.sents):
@@ -549,7 +550,7 @@ def _is_continuation(text: str, att) -> bool:
 
 
 def _schema_of(table: str, extra: dict | None = None) -> dict:
-    from .schema import TABLES
+    from pipeline.schema import TABLES
 
     types = {"VARCHAR": pl.Utf8, "INTEGER": pl.Int64, "BOOLEAN": pl.Boolean, "DOUBLE": pl.Float64, "BIGINT": pl.Int64}
     return {"batch_id": pl.Utf8, **(extra or {}), **{c.name: types[c.type] for c in TABLES[table].columns}}

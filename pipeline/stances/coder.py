@@ -33,10 +33,10 @@ from importlib import resources
 
 import yaml
 
-from .actors import SINGULAR_PRONOUNS, ArticleActors
-from .alignment import trim_span
-from .codebooks import Codebook
-from .lexicon import fold, table, word_list
+from pipeline.actors.resolver import SINGULAR_PRONOUNS, ArticleActors
+from pipeline.nlp.lexicon import fold, table, word_list
+from pipeline.stances.codebooks import Codebook
+from pipeline.text.alignment import trim_span
 
 METHOD = "rules-v2"
 PERSON_PRONOUNS = SINGULAR_PRONOUNS  # he/him/his... -> the gender they refer to (actors' table)
@@ -191,7 +191,7 @@ class _Lexicon:
 @functools.cache
 def lexicon() -> _Lexicon:
     """The cue lexicon of resources/stance_cues.yaml, cues indexed by first word, longest first."""
-    data = yaml.safe_load(resources.files("pipeline").joinpath("resources", "stance_cues.yaml").read_text("utf-8"))
+    data = yaml.safe_load(resources.files("pipeline.nlp").joinpath("resources", "stance_cues.yaml").read_text("utf-8"))
     by_first: dict[str, list[_Cue]] = {}
     for kind in ("position", "evaluation"):
         for label, entries in (data.get(kind) or {}).items():

@@ -1,6 +1,8 @@
-"""spaCy worker processes: the parse step and the stance step hand them chunks of articles.
+"""Worker processes: the parse step and the stance step hand them chunks of articles.
 
-Each worker loads the model (and the codebooks' target matcher) once, in its initializer.
+Each worker loads its config (`WorkerConfig.load`: for stancewire the spaCy model and the
+codebooks' target matcher, `pipeline.steps.worker`) once, in its initializer; this module
+knows nothing of what is loaded.
 A step either uses the run's *shared* pool, which `stancewire run` starts before it imports
 Dagster so the model loads while Dagster starts, or starts its own and closes it, or (one
 process, little work) does the work in its own process. The shared pool starts one worker
@@ -21,51 +23,27 @@ import contextlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from typing import Protocol
 
 
-@dataclass(frozen=True)
-class WorkerConfig:
-    """What a worker loads; two steps can share a pool when their configs are equal."""
+class WorkerConfig(Protocol):
+    """What a pool's workers load: any picklable value with equality (two steps share a
+    pool when their configs are equal) whose `load()` returns the worker's state. The
+    stance pipeline's is `pipeline.steps.worker.WorkerConfig`."""
 
-    model_name: str
-    parse_cache: str
-    batch_size: int
-    code_fp: str
-    codebooks: tuple = ()
-
-    @classmethod
-    def of(cls, model_name: str, parse_cache, batch_size: int, code_fp: str, codebooks=None) -> WorkerConfig:
-        """The one way the CLI and the steps build a config, so that equal settings give
-        equal configs (and the run's shared pool is found)."""
-        return cls(model_name, str(parse_cache), batch_size, code_fp, tuple(codebooks or ()))
+    def load(self) -> dict: ...
 
 
 _STATE: dict = {}
 
 
 def init(config: WorkerConfig) -> None:
-    """Load the model and build the target matcher, once per process and config."""
-    from . import lexicon
-    from .fingerprints import coding_fingerprint
-    from .nlp import load_nlp, model_id_for
-    from .staging import ParseCache
-    from .stances import TargetMatcher
-
+    """Load `config` into this process (`state()`), once per process and config."""
     if _STATE.get("config") == config:
         return
-    nlp = load_nlp(config.model_name)
-    lexicon.preload()
-    books = list(config.codebooks)
+    loaded = config.load()
     _STATE.clear()
-    _STATE.update(
-        config=config,
-        nlp=nlp,
-        model=model_id_for(config.model_name),
-        parses=ParseCache(config.parse_cache),
-        matcher=TargetMatcher(nlp, books) if books else None,
-        coding_fp=coding_fingerprint(config.model_name, config.code_fp, books) if books else None,
-    )
+    _STATE.update(config=config, **loaded)
 
 
 def _worker_init(config: WorkerConfig, parent_pid: int) -> None:

@@ -1,0 +1,1 @@
+"""Derived outputs for researchers: the discourse network export and the data dictionary."""

@@ -1,0 +1,1 @@
+"""Who stands where: codebooks, target matching and the stance coder."""
