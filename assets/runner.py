@@ -201,9 +201,9 @@ def _shorten(line: str, width: int = 240) -> str:
 
 def _published_line(settings) -> str:
     """Whether anything was published: a failed run publishes nothing."""
-    from pipeline.release import publish as rel
+    from pipeline.release.versions import current_version
 
-    current = rel.current_version(Path(settings.releases_dir)) if Path(settings.releases_dir).is_dir() else None
+    current = current_version(Path(settings.releases_dir)) if Path(settings.releases_dir).is_dir() else None
     return "nothing was published" + (f" ({current} stays current)" if current else "")
 
 

@@ -331,35 +331,35 @@ def _version_arg(v: str) -> str:
 
 
 def cmd_release(args) -> int:
-    from pipeline.release import publish as rel
+    from pipeline.release import versions
 
     releases = Path(args.releases or os.environ.get("STANCEWIRE_RELEASES") or "data/releases")
     try:
         if args.release_command == "list":
-            versions = rel.list_versions(releases)
-            if not versions:
+            published = versions.list_versions(releases)
+            if not published:
                 print(f"no releases in {releases}")
                 return 0
-            current = rel.current_version(releases)
-            for v in versions:
-                m = rel.read_manifest(releases, v)
+            current = versions.current_version(releases)
+            for v in published:
+                m = versions.read_manifest(releases, v)
                 rows = ", ".join(f"{k} {m['tables'][k]['rows']}" for k in ("articles", "quotes", "stances"))
                 print(f"{'*' if v == current else ' '} {v}  {m['created']}  {rows}")
             return 0
         if args.release_command == "diff":
             return cmd_release_diff(args, releases)
         if args.release_command == "index":
-            from pipeline.release.meta import write_index
+            from pipeline.release.index import write_index
 
             index = write_index(releases)
             print(f"wrote {releases / 'index.json'} and {releases / 'index.html'} ({len(index['versions'])} versions)")
             return 0
         version = _version_arg(args.version)
         if args.release_command == "show":
-            print(json.dumps(rel.read_manifest(releases, version), indent=2, ensure_ascii=False))
+            print(json.dumps(versions.read_manifest(releases, version), indent=2, ensure_ascii=False))
             return 0
-        problems = rel.verify(releases, version)
-    except rel.ReleaseError as e:
+        problems = versions.verify(releases, version)
+    except versions.ReleaseError as e:
         return fail(str(e))
     if problems:
         for p in problems:
@@ -370,13 +370,13 @@ def cmd_release(args) -> int:
 
 
 def cmd_release_diff(args, releases: Path) -> int:
-    from pipeline.release import meta as release_meta
+    from pipeline.release import diff as release_diff
 
-    diff = release_meta.diff_versions(releases, _version_arg(args.old), _version_arg(args.new))
+    diff = release_diff.diff_versions(releases, _version_arg(args.old), _version_arg(args.new))
     if args.json:
         print(json.dumps(diff.to_json(), indent=2, ensure_ascii=False, default=str))
     else:
-        print(release_meta.format_diff(diff), end="")
+        print(release_diff.format_diff(diff), end="")
     return 0
 
 
@@ -385,14 +385,14 @@ def cmd_export(args) -> int:
 
     out = Path(args.out)
     if args.release:
-        from pipeline.release import publish as rel
+        from pipeline.release import versions
         from pipeline.storage.views import open_release
 
         releases = Path(args.releases or os.environ.get("STANCEWIRE_RELEASES") or "data/releases")
         version = _version_arg(args.release)
         try:
-            rel.read_manifest(releases, version)
-        except rel.ReleaseError as e:
+            versions.read_manifest(releases, version)
+        except versions.ReleaseError as e:
             return fail(str(e))
         conn = open_release(releases / version)
         try:

@@ -123,12 +123,12 @@ def run_cli(
 def release_problems(releases: Path) -> list[str]:
     """What a reader of the releases folder would find wrong: a visible folder that is not a
     complete, verifying release; a LATEST naming no release."""
-    from pipeline.release import publish as release
+    from pipeline.release import versions
 
     problems = []
     if not releases.exists():
         return problems
-    versions = release.list_versions(releases)
+    versions = versions.list_versions(releases)
     for p in releases.iterdir():
         if p.name.startswith("."):
             continue  # hidden: staging folders, temporary files
@@ -136,7 +136,7 @@ def release_problems(releases: Path) -> list[str]:
             if p.name not in versions:
                 problems.append(f"{p.name}: a visible folder that is not a complete release")
             else:
-                problems += [f"{p.name}: {x}" for x in release.verify(releases, p.name)]
+                problems += [f"{p.name}: {x}" for x in versions.verify(releases, p.name)]
         elif p.name not in ("LATEST", "index.json", "index.html"):
             problems.append(f"{p.name}: unexpected file")
     latest = releases / "LATEST"
@@ -195,7 +195,7 @@ def warehouse_problems(warehouse: Path, records_per_batch: dict[str, int]) -> li
 
 
 def table_hashes(releases: Path, version: str | None = None) -> dict[str, str]:
-    from pipeline.release import publish as release
+    from pipeline.release import versions
 
-    version = version or release.current_version(releases)
-    return {k: v["sha256"] for k, v in release.read_manifest(releases, version)["tables"].items()}
+    version = version or versions.current_version(releases)
+    return {k: v["sha256"] for k, v in versions.read_manifest(releases, version)["tables"].items()}

@@ -8,7 +8,7 @@ import shutil
 
 from conftest import SEED, make_settings, run
 
-from pipeline.release import publish as release
+from pipeline.release import versions
 
 
 def _speaker_of(db, fragment: str) -> tuple[str, str]:
@@ -24,14 +24,14 @@ def _speaker_of(db, fragment: str) -> tuple[str, str]:
 def test_run_publishes_v1(seed_run):
     tmp, settings, outcome = seed_run
     assert outcome.ok, outcome.reason
-    assert release.current_version(tmp / "releases") == "v1.0.0"
-    manifest = release.read_manifest(tmp / "releases", "v1.0.0")
+    assert versions.current_version(tmp / "releases") == "v1.0.0"
+    manifest = versions.read_manifest(tmp / "releases", "v1.0.0")
     assert manifest["version"] == "1.0.0"
     assert manifest["spacy"]["model"].startswith("en_core_web_sm")
     assert [c["name"] for c in manifest["codebooks"]] == ["ukraine-peacekeeping", "us-election-2016"]
     assert manifest["tables"]["articles"]["rows"] == 1
     assert all(v["failed_blocking"] == 0 for v in manifest["validation"].values())
-    assert release.verify(tmp / "releases", "v1.0.0") == []
+    assert versions.verify(tmp / "releases", "v1.0.0") == []
 
 
 def test_direct_quotes_have_their_speakers(seed_db):
@@ -92,7 +92,7 @@ def test_unchanged_input_makes_no_new_version(seed_run, tmp_path):
     settings2 = make_settings(work, work / "raw")
     outcome = run(settings2, tmp_path / "dagster")
     assert outcome.ok, outcome.reason
-    assert release.list_versions(work / "releases") == ["v1.0.0"]
+    assert versions.list_versions(work / "releases") == ["v1.0.0"]
     assert "no new version" in outcome.summary
 
 
@@ -105,7 +105,7 @@ def test_manifest_checksums_detect_a_changed_byte(seed_run, tmp_path):
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0xFF
     target.write_bytes(bytes(data))
-    problems = release.verify(rel, "v1.0.0")
+    problems = versions.verify(rel, "v1.0.0")
     assert problems == ["quotes.parquet: sha256 differs from the manifest (the file was changed)"]
     manifest = json.loads((rel / "v1.0.0" / "manifest.json").read_text())
-    assert manifest["tables"]["quotes"]["sha256"] != release.sha256_file(target)
+    assert manifest["tables"]["quotes"]["sha256"] != versions.sha256_file(target)

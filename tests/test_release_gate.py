@@ -7,14 +7,14 @@ import duckdb
 from conftest import make_settings, run, seed_folder
 
 from expectations.suites import validate_table
-from pipeline.release import publish as release
+from pipeline.release import versions
 
 
 def test_failed_expectation_blocks_the_release(tmp_path):
     first = make_settings(tmp_path, seed_folder(tmp_path / "good"))
     assert run(first, tmp_path / "dagster").ok
     releases = tmp_path / "releases"
-    assert release.current_version(releases) == "v1.0.0"
+    assert versions.current_version(releases) == "v1.0.0"
 
     # A second warehouse fed only unusable input: no article, so the articles suite's
     # row-count expectation (blocking) fails. It publishes into the same releases folder.
@@ -28,8 +28,8 @@ def test_failed_expectation_blocks_the_release(tmp_path):
     assert "release blocked" in outcome.message
     assert "expect_table_row_count_to_be_between" in outcome.message and "articles" in outcome.message
     assert "nothing was published (v1.0.0 stays current)" in outcome.message
-    assert release.list_versions(releases) == ["v1.0.0"]
-    assert release.current_version(releases) == "v1.0.0"
+    assert versions.list_versions(releases) == ["v1.0.0"]
+    assert versions.current_version(releases) == "v1.0.0"
     assert not [p for p in releases.iterdir() if p.name.startswith(".staging")]
 
 

@@ -24,8 +24,8 @@ import pytest
 from conftest import SEED, make_settings, run
 
 from cli.main import main
-from pipeline.release import figures
-from pipeline.release import meta as release_meta
+from pipeline.release import diff as release_diff
+from pipeline.release import figures, versions
 from pipeline.release import publish as release
 from pipeline.schema import TABLES, create_table_sql
 
@@ -110,20 +110,20 @@ def offline(monkeypatch):
 def test_two_runs_on_different_inputs_make_v1_0_and_v1_1(two_versions):
     tmp, _, _ = two_versions
     releases = tmp / "releases"
-    assert release.list_versions(releases) == ["v1.0.0", "v1.1.0"]
-    assert release.current_version(releases) == "v1.1.0"
-    m = release.read_manifest(releases, "v1.1.0")
+    assert versions.list_versions(releases) == ["v1.0.0", "v1.1.0"]
+    assert versions.current_version(releases) == "v1.1.0"
+    m = versions.read_manifest(releases, "v1.1.0")
     assert m["previous_version"] == "1.0.0"
     assert m["tables"]["articles"]["rows"] == 2
     for version in ("v1.0.0", "v1.1.0"):
-        files = release.read_manifest(releases, version)["files"]
+        files = versions.read_manifest(releases, version)["files"]
         assert {"README.md", "CHANGELOG.md", "datapackage.json", "croissant.json", *figures.FIGURES} <= set(files)
-        assert release.verify(releases, version) == []
+        assert versions.verify(releases, version) == []
 
 
 def test_release_diff_reports_the_added_article(two_versions, capsys):
     tmp, new_id, title = two_versions
-    diff = release_meta.diff_versions(tmp / "releases", "v1.0.0", "v1.1.0")
+    diff = release_diff.diff_versions(tmp / "releases", "v1.0.0", "v1.1.0")
     articles = diff.table("articles")
     assert (articles.rows_before, articles.rows_after) == (1, 2)
     assert (articles.added, articles.removed, articles.changed) == (1, 0, 0)
@@ -148,13 +148,13 @@ def test_release_diff_reports_the_added_article(two_versions, capsys):
 
 def test_changelog_says_the_same(two_versions):
     tmp, new_id, _ = two_versions
-    diff = release_meta.diff_versions(tmp / "releases", "v1.0.0", "v1.1.0")
+    diff = release_diff.diff_versions(tmp / "releases", "v1.0.0", "v1.1.0")
     log = (tmp / "releases" / "v1.1.0" / "CHANGELOG.md").read_text(encoding="utf-8")
     assert log.index("## 1.1.0") < log.index("## 1.0.0")  # newest first, older entries kept
     assert "Compared with 1.0.0: 1 article added, 0 removed, 0 changed." in log
     for t in diff.tables:  # the table of counts is the diff's
         assert (
-            f"| {release.md(t.table)} | {t.rows_before} | {t.rows_after} | {t.added} | {t.removed} | {t.changed} |"
+            f"| {versions.md(t.table)} | {t.rows_before} | {t.rows_after} | {t.added} | {t.removed} | {t.changed} |"
             in log
         )
     assert "### Articles added" in log and f"- {new_id}: " in log
@@ -190,7 +190,7 @@ def test_diff_of_folders_with_schema_changes(tmp_path):
     )
     write(old, "gone", "SELECT 1 AS x")
     write(new, "fresh", "SELECT 1 AS y UNION ALL SELECT 2")
-    diff = release_meta.diff_folders(old, new)
+    diff = release_diff.diff_folders(old, new)
     actors = diff.table("actors")
     assert (actors.added, actors.removed, actors.changed) == (1, 1, 1)
     assert actors.added_keys == [["person:d", "D"]] and actors.removed_keys == [["person:c", "C"]]
@@ -199,7 +199,7 @@ def test_diff_of_folders_with_schema_changes(tmp_path):
     assert diff.table("gone").status == "removed" and diff.table("fresh").status == "added"
     assert diff.table("fresh").added == 2
     assert diff.schema_changed
-    text = release_meta.format_diff(diff)
+    text = release_diff.format_diff(diff)
     assert "actors: column n_quotes: type INTEGER -> DOUBLE" in text and "(removed table)" in text
 
 
@@ -212,7 +212,7 @@ def test_datapackage_validates_with_frictionless(two_versions, offline, tmp_path
     tmp, _, _ = two_versions
     folder = tmp / "releases" / "v1.1.0"
     desc = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    assert [r["name"] for r in desc["resources"]] == list(release.read_manifest(tmp / "releases", "v1.1.0")["tables"])
+    assert [r["name"] for r in desc["resources"]] == list(versions.read_manifest(tmp / "releases", "v1.1.0")["tables"])
     stances = next(r for r in desc["resources"] if r["name"] == "stances")
     assert stances["schema"]["primaryKey"] == list(TABLES["stances"].primary_key)
     assert {"fields": ["actor_id"], "reference": {"resource": "actors", "fields": ["actor_id"]}} in stances["schema"][
@@ -272,7 +272,7 @@ def test_croissant_validates_with_mlcroissant(two_versions, offline):
 
     tmp, new_id, _ = two_versions
     folder = tmp / "releases" / "v1.1.0"
-    manifest = release.read_manifest(tmp / "releases", "v1.1.0")
+    manifest = versions.read_manifest(tmp / "releases", "v1.1.0")
     ds = mlc.Dataset(jsonld=str(folder / "croissant.json"))
     issues = ds.metadata.ctx.issues
     assert not issues.errors and not issues.warnings, issues.report()
@@ -337,7 +337,7 @@ def test_index_lists_every_version(two_versions):
     assert index["latest"] == "v1.1.0"
     assert [(v["version"], v["latest"]) for v in index["versions"]] == [("v1.1.0", True), ("v1.0.0", False)]
     for v in index["versions"]:
-        m = release.read_manifest(root, v["version"])
+        m = versions.read_manifest(root, v["version"])
         assert v["created"] == m["created"]
         assert v["rows"] == {t: m["tables"][t]["rows"] for t in m["tables"]}
         for name, f in v["files"].items():
@@ -382,8 +382,8 @@ def test_same_input_in_a_fresh_warehouse_gives_identical_files(seed_run, two_ver
     seed_tmp, _, outcome = seed_run
     assert outcome.ok, outcome.reason
     tmp, _, _ = two_versions
-    a = release.read_manifest(seed_tmp / "releases", "v1.0.0")
-    b = release.read_manifest(tmp / "releases", "v1.0.0")
+    a = versions.read_manifest(seed_tmp / "releases", "v1.0.0")
+    b = versions.read_manifest(tmp / "releases", "v1.0.0")
     assert {t: v["sha256"] for t, v in a["tables"].items()} == {t: v["sha256"] for t, v in b["tables"].items()}
     for name in figures.FIGURES:
         assert a["files"][name] == b["files"][name]
@@ -391,7 +391,7 @@ def test_same_input_in_a_fresh_warehouse_gives_identical_files(seed_run, two_ver
 
 def test_rebuilding_a_release_gives_identical_files(two_versions, tmp_path):
     tmp, _, _ = two_versions
-    manifest = release.read_manifest(tmp / "releases", "v1.1.0")
+    manifest = versions.read_manifest(tmp / "releases", "v1.1.0")
     conn = duckdb.connect(str(tmp / "warehouse.duckdb"), read_only=True)
     try:
         for attempt in ("one", "two"):

@@ -21,6 +21,7 @@ from conftest import REPO, SEED, make_settings, run
 from robustness_helpers import PYTHON, cli_args, release_problems, run_cli, start_cli, table_hashes, warehouse_problems
 
 from pipeline.release import publish as release
+from pipeline.release import versions
 
 ARTICLES = {
     "minister.txt": "Minister backs the plan\n\nThe minister said: “We back the plan for peacekeepers.” "
@@ -79,11 +80,11 @@ def test_sigkill_during_materialisation_and_publishing(tmp_path, reference):
         assert code == -9 or point is None, f"{where}: the run was not killed ({code}): {err[-2000:]}"
         problems = warehouse_problems(warehouse, {"drop": RECORDS}) + release_problems(releases)
         assert not problems, f"after SIGKILL {where}: {problems}"
-        assert release.list_versions(releases) in ([], ["v1.0.0"] if point is None else [])
+        assert versions.list_versions(releases) in ([], ["v1.0.0"] if point is None else [])
     # A re-run completes to what an uninterrupted run gives.
     code, out, err = run_cli(cli_args(drop, tmp_path))
     assert code == 0, err[-3000:]
-    assert release.list_versions(releases) == ["v1.0.0"] and table_hashes(releases) == reference["first"]
+    assert versions.list_versions(releases) == ["v1.0.0"] and table_hashes(releases) == reference["first"]
     assert not release_problems(releases) and not warehouse_problems(warehouse, {"drop": RECORDS})
     assert not [p for p in releases.iterdir() if p.name.startswith(".staging")]
 
@@ -92,11 +93,11 @@ def test_sigkill_during_materialisation_and_publishing(tmp_path, reference):
     code, _, err = run_cli(cli_args(drop, tmp_path), kill_at="pipeline.release.publish:_write_latest:1")
     assert code == -9, err[-2000:]
     assert not release_problems(releases) and not warehouse_problems(warehouse, {"drop": RECORDS_LATER})
-    assert release.current_version(releases) == "v1.0.0"  # the previous release stays current
+    assert versions.current_version(releases) == "v1.0.0"  # the previous release stays current
     code, out, err = run_cli(cli_args(drop, tmp_path))
     assert code == 0, err[-3000:]  # before the fix: "v1.1.0 already exists" for ever
-    assert release.list_versions(releases) == ["v1.0.0", "v1.1.0"]
-    assert release.current_version(releases) == "v1.1.0" and table_hashes(releases) == reference["second"]
+    assert versions.list_versions(releases) == ["v1.0.0", "v1.1.0"]
+    assert versions.current_version(releases) == "v1.1.0" and table_hashes(releases) == reference["second"]
     assert table_hashes(releases, "v1.0.0") == reference["first"]
 
 
@@ -141,7 +142,7 @@ def test_two_runs_at_once_on_one_warehouse_never_interleave(tmp_path):
     assert [code for code, _, _ in results] == [0, 0], [err[-2000:] for _, _, err in results]
     assert any("is in use by another stancewire process" in err and "waiting" in err for _, _, err in results)
     releases = tmp_path / "releases"
-    assert release.list_versions(releases) == ["v1.0.0", "v1.1.0"]
+    assert versions.list_versions(releases) == ["v1.0.0", "v1.1.0"]
     titles = []
     for version in ("v1.0.0", "v1.1.0"):
         rows = duckdb.sql(f"SELECT title, text FROM '{releases / version / 'articles.parquet'}' ORDER BY 1").fetchall()
@@ -201,13 +202,13 @@ def published(seed_run, tmp_path):
 
 
 def _file_hashes(folder: Path) -> dict[str, str]:
-    return {p.name: release.sha256_file(p) for p in folder.iterdir()}
+    return {p.name: versions.sha256_file(p) for p in folder.iterdir()}
 
 
 def test_verify_detects_any_changed_byte(published):
     releases, _ = published
     folder = releases / "v1.0.0"
-    assert release.verify(releases, "v1.0.0") == []
+    assert versions.verify(releases, "v1.0.0") == []
     assert all(not (p.stat().st_mode & 0o222) for p in folder.iterdir())  # read-only files
     for path in sorted(folder.iterdir()):
         original = path.read_bytes()
@@ -216,17 +217,17 @@ def test_verify_detects_any_changed_byte(published):
             changed[offset] ^= 0x01
             path.chmod(0o644)
             path.write_bytes(bytes(changed))
-            problems = release.verify(releases, "v1.0.0")
+            problems = versions.verify(releases, "v1.0.0")
             assert any(p.startswith(path.name) for p in problems), f"{path.name} byte {offset}: {problems}"
             path.write_bytes(original)
             path.chmod(0o444)
-    assert release.verify(releases, "v1.0.0") == []
+    assert versions.verify(releases, "v1.0.0") == []
     (folder / "extra.csv").write_text("x", encoding="utf-8")
-    assert release.verify(releases, "v1.0.0") == ["extra.csv: not listed in the manifest"]
+    assert versions.verify(releases, "v1.0.0") == ["extra.csv: not listed in the manifest"]
     (folder / "extra.csv").unlink()
     victim = next(p for p in folder.iterdir() if p.suffix == ".parquet")
     victim.unlink()
-    assert release.verify(releases, "v1.0.0") == [f"{victim.name}: missing"]
+    assert versions.verify(releases, "v1.0.0") == [f"{victim.name}: missing"]
     # The command line says so too, with a non-zero exit.
     cmd = subprocess.run(
         [str(PYTHON), "-m", "cli.main", "release", "verify", "v1.0.0", "--releases", str(releases)],
@@ -254,7 +255,7 @@ def test_a_later_run_cannot_overwrite_a_published_release(published):
     v11 = _file_hashes(releases / "v1.1.0")
     (releases / "LATEST").write_text("v1.0.0\n", encoding="utf-8")
     conn.execute("DELETE FROM quotes WHERE quote_id = (SELECT min(quote_id) FROM quotes)")
-    with pytest.raises(release.ReleaseError, match="already exists; a published release is never overwritten"):
+    with pytest.raises(versions.ReleaseError, match="already exists; a published release is never overwritten"):
         _publish(conn, releases)
     conn.close()
     assert _file_hashes(releases / "v1.0.0") == before and _file_hashes(releases / "v1.1.0") == v11
@@ -267,8 +268,8 @@ def test_a_later_run_cannot_overwrite_a_published_release(published):
 def _assert_failed_cleanly(releases: Path, message: str, reason: str) -> None:
     assert f"could not write the release into {releases}" in message, message
     assert reason in message and "the current release is v1.0.0" in message, message
-    assert release.current_version(releases) == "v1.0.0" and release.list_versions(releases) == ["v1.0.0"]
-    assert release.verify(releases, "v1.0.0") == []
+    assert versions.current_version(releases) == "v1.0.0" and versions.list_versions(releases) == ["v1.0.0"]
+    assert versions.verify(releases, "v1.0.0") == []
     assert not [p for p in releases.iterdir() if p.name.startswith(".staging")]
 
 
@@ -285,7 +286,7 @@ def test_disk_full_while_publishing_keeps_the_previous_release(published, monkey
     monkeypatch.setattr(release, where, full)
     conn = duckdb.connect(str(warehouse))
     conn.execute("DELETE FROM quotes WHERE quote_id = (SELECT min(quote_id) FROM quotes)")
-    with pytest.raises(release.ReleaseError) as e:
+    with pytest.raises(versions.ReleaseError) as e:
         _publish(conn, releases)
     conn.close()
     _assert_failed_cleanly(releases, str(e.value), "No space left on device")
@@ -325,7 +326,7 @@ def test_full_disk_fails_the_run_clearly(seed_plus_one, tmp_path):
         (releases / ".filler").unlink()
         outcome = run(settings, tmp_path / "dagster")  # space again: the same run publishes
         assert outcome.ok, outcome.reason
-        assert release.current_version(releases) == "v1.1.0" and not release_problems(releases)
+        assert versions.current_version(releases) == "v1.1.0" and not release_problems(releases)
     finally:
         subprocess.run(["umount", str(releases)], capture_output=True)
 

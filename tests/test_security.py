@@ -16,6 +16,7 @@ from conftest import CODEBOOKS, REPO, SEED, make_settings, run
 from robustness_helpers import cli_args, run_cli
 
 from pipeline.release import publish as release
+from pipeline.release.card import dataset_card
 from pipeline.schema import TABLES
 from pipeline.stances.codebooks import CodebookError, load_codebook
 
@@ -152,7 +153,7 @@ def test_dataset_card_escapes_a_script_in_an_actor_name_and_a_title():
         "validation": {},
         "files": {},
     }
-    card = release.dataset_card(manifest, conn)
+    card = dataset_card(manifest, conn)
     assert "<script" not in card and "&lt;script&gt;" in card
     assert "\\| \\# \\*x\\*" in card  # Markdown structure in data cannot break the table
 

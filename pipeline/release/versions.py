@@ -1,5 +1,5 @@
-"""The releases folder's basics, shared by publishing (`release`) and by what is written
-around a release (`release_meta`): version names, the current version, manifests, file
+"""The releases folder's basics, shared by publishing (`publish`) and by what is written
+around a release (changelog, metadata, index, card): version names, the current version, manifests, file
 checksums, and Markdown escaping for the texts the cards quote from the data.
 """
 
@@ -16,6 +16,9 @@ LATEST_FILE = "LATEST"
 MANIFEST = "manifest.json"
 MANIFEST_SHA = "manifest_sha256"
 CARD = "README.md"
+CHANGELOG = "CHANGELOG.md"
+DATAPACKAGE = "datapackage.json"
+CROISSANT = "croissant.json"
 DATASET_NAME = "stancewire"
 
 
@@ -70,3 +73,43 @@ def md(text) -> str:
     """Text from the data, safe inside Markdown rendered to HTML."""
     escaped = html.escape(str(text), quote=True)
     return re.sub(r"([\\`*_{}\[\]()#+\-!|>~])", r"\\\1", escaped)
+
+
+def json_text(obj) -> str:
+    """JSON as the release files write it: indented, non-ASCII kept, a final newline."""
+    return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+
+
+def manifest_sha256(manifest: dict) -> str:
+    """SHA-256 of the manifest without this field, as it is written (JSON, indent 2)."""
+    rest = {k: v for k, v in manifest.items() if k != MANIFEST_SHA}
+    return hashlib.sha256(json.dumps(rest, indent=2, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def verify(releases_dir: Path, version: str) -> list[str]:
+    """Problems with a published release (empty when every checksum matches)."""
+    try:
+        manifest = read_manifest(releases_dir, version)
+    except ValueError:  # no longer UTF-8 or JSON
+        return [f"{MANIFEST}: not valid JSON (the manifest was changed)"]
+    folder = releases_dir / version
+    problems = []
+    # The manifest itself: byte for byte as written, and its recorded checksum matches.
+    if (folder / MANIFEST).read_bytes() != (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"):
+        problems.append(f"{MANIFEST}: not as written (bytes changed)")
+    if manifest.get(MANIFEST_SHA) != manifest_sha256(manifest):
+        problems.append(f"{MANIFEST}: {MANIFEST_SHA} is missing or differs (the manifest was changed)")
+    try:
+        expected = {v["file"]: v["sha256"] for v in manifest["tables"].values()}
+        expected.update(manifest.get("files", {}))
+    except (KeyError, TypeError, AttributeError):
+        return problems + [f"{MANIFEST}: the list of files cannot be read (the manifest was changed)"]
+    for name, sha in sorted(expected.items()):
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name}: missing")
+        elif sha256_file(path) != sha:
+            problems.append(f"{name}: sha256 differs from the manifest (the file was changed)")
+    extra = sorted({p.name for p in folder.iterdir()} - set(expected) - {MANIFEST})
+    problems += [f"{name}: not listed in the manifest" for name in extra]
+    return problems

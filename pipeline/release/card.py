@@ -1,0 +1,144 @@
+"""A release's dataset card (README.md): what each table holds, how it was made, counts,
+and the sections for the figures and metadata files. Data text is escaped (`versions.md`)."""
+
+from __future__ import annotations
+
+from pipeline.release.metadata import DATA_LICENCE_NOTE
+from pipeline.release.versions import CHANGELOG, CROISSANT, DATAPACKAGE, md
+from pipeline.schema import RELEASED_TABLES, TABLES
+
+
+def card_markdown(files) -> list[str]:
+    """The dataset card's sections for the files written here: figures, then metadata."""
+    from pipeline.release import figures
+
+    files = set(files)
+    lines = figures.card_markdown(files)
+    meta = [
+        (CHANGELOG, "what changed since the previous release (rows added / removed / changed per table)"),
+        (DATAPACKAGE, "Frictionless Data Package: table schemas, primary and foreign keys, licences, sources"),
+        (CROISSANT, "Croissant (JSON-LD) metadata for ML dataset tools"),
+    ]
+    present = [(f, text) for f, text in meta if f in files]
+    if present:
+        lines += ([] if lines and lines[-1] == "" else [""]) + ["## Metadata files", ""]
+        lines += [f"- [{f}]({f}): {text}" for f, text in present]
+        lines += ["", DATA_LICENCE_NOTE]
+    return lines
+
+
+def dataset_card(manifest: dict, conn) -> str:
+    """The release's README.md: what each table holds, how it was made, and counts."""
+    lines = _summary(manifest) + _how_it_was_made() + _validation(manifest) + _most_quoted(conn)
+    lines += card_markdown(manifest.get("files", {}))  # figures and metadata files
+    lines += _tables(manifest) + _reading_it()
+    return "\n".join(lines)
+
+
+def _summary(manifest: dict) -> list[str]:
+    t = manifest["tables"]
+    return [
+        f"# stancewire dataset {manifest['version']}",
+        "",
+        "Who is mentioned, who said what, and who stands where in a collection of news articles: "
+        "entity mentions and canonical actors, quotes and reported speech with their speakers, and "
+        "stance statements (actor, codebook target, favor/against/neutral, evidence) coded following "
+        "political claims analysis.",
+        "",
+        f"- Created: {manifest['created']}",
+        f"- Previous version: {manifest['previous_version'] or 'none (first release)'}",
+        f"- Articles: {t['articles']['rows']}; quotes: {t['quotes']['rows']}; statements: {t['stances']['rows']}; "
+        f"actors: {t['actors']['rows']}; rejected input records: {t['rejected_articles']['rows']}; "
+        f"duplicates: {t['duplicate_articles']['rows']}",
+        f"- spaCy model: {md(manifest.get('spacy', {}).get('model'))} (spaCy {md(manifest.get('spacy', {}).get('spacy_version'))})",
+        "- Codebooks: " + ", ".join(f"{md(c['name'])} {md(c['version'])}" for c in manifest.get("codebooks", [])),
+        *(
+            [
+                f"- Languages taken: {md(', '.join(manifest['languages']['accepted']))} "
+                f"(detected with {md(manifest['languages']['detector'])}; others in `rejected_articles`)"
+            ]
+            if manifest.get("languages")
+            else []
+        ),
+        f"- Code: stancewire {manifest['code_version']['stancewire']} (source sha256 {manifest['code_version']['source_sha256'][:12]})",
+        f"- Input fingerprint: {manifest['input_fingerprint']}",
+        "",
+    ]
+
+
+def _how_it_was_made() -> list[str]:
+    return [
+        "## How it was made",
+        "",
+        "1. Ingest: .txt, .json/.jsonl and .html files read; unreadable records listed in `rejected_articles`.",
+        "2. Clean: Unicode repair (ftfy), whitespace, glued paragraphs split, metadata lines moved to columns; "
+        "exact duplicates listed in `duplicate_articles`. `article_alignment` maps every offset back to the raw text. "
+        "Each text's language detected (py3langid); texts in a language not taken listed in `rejected_articles`.",
+        "3. Parse and entities: spaCy; NER corrected by patterns; people merged within an article; countries coded ISO 3166-1 alpha-3.",
+        "4. Quotes: direct quotes and reported speech with cue and speaker; speakers resolved to actors.",
+        "5. Stances: statements coded against the codebooks with rules (cue words, negation, hedges); each has its evidence and cue.",
+        "6. Validation: Great Expectations suites over every table; this release passed every blocking expectation.",
+        "",
+    ]
+
+
+def _validation(manifest: dict) -> list[str]:
+    lines = [
+        "## Validation",
+        "",
+        "| table | expectations | passed | failed (non-blocking) |",
+        "|---|---|---|---|",
+    ]
+    for name, v in manifest["validation"].items():
+        lines.append(f"| {name} | {v['expectations']} | {v['passed']} | {v['failed_nonblocking']} |")
+    return lines
+
+
+def _most_quoted(conn) -> list[str]:
+    top = conn.execute(
+        "SELECT name, actor_type, coalesce(country, ''), n_quotes FROM actors WHERE n_quotes > 0 "
+        "ORDER BY n_quotes DESC, name LIMIT 10"
+    ).fetchall()
+    if top:
+        return ["", "## Most quoted actors", "", "| actor | type | country | quotes |", "|---|---|---|---|"] + [
+            f"| {md(n)} | {ty} | {c} | {q} |" for n, ty, c, q in top
+        ]
+    return []
+
+
+def _tables(manifest: dict) -> list[str]:
+    t = manifest["tables"]
+    lines = ["", "## Tables", ""]
+    for name in RELEASED_TABLES:
+        table = TABLES[name]
+        lines += [
+            f"### {name} ({t[name]['rows']} rows, `{t[name]['file']}`)",
+            "",
+            f"{table.description} {table.grain} Primary key: {', '.join(table.primary_key)}.",
+            "",
+            "| column | type | description |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {c.name} | {c.type}{'' if c.nullable else ', not null'} | {c.description} |" for c in table.columns
+        ]
+        lines.append("")
+    return lines
+
+
+def _reading_it() -> list[str]:
+    return [
+        "## Reading it",
+        "",
+        "```python",
+        "import polars as pl",
+        "quotes = pl.read_parquet('quotes.parquet')",
+        "import pandas as pd",
+        "stances = pd.read_parquet('stances.parquet')",
+        "import duckdb",
+        "duckdb.sql(\"SELECT actor, target, stance FROM 'stances.parquet'\").show()",
+        "```",
+        "",
+        "Check the files with `stancewire release verify VERSION` (sha256 of every file is in manifest.json).",
+        "",
+    ]

@@ -1,0 +1,281 @@
+"""The machine-readable files a release carries beside its Parquet files, and the hook
+`publish()` calls to write them into the staging folder (they go into the manifest, so
+`release verify` checks them):
+
+    CHANGELOG.md        `pipeline.release.changelog`
+    datapackage.json    Frictionless Data Package: table schemas, keys, licences, sources
+    croissant.json      Croissant (JSON-LD) metadata: files, record sets, fields, keys
+    figure-*.svg        figures for the dataset card (`pipeline.release.figures`)
+
+Everything is derived from `schema.TABLES` and the manifest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.release.changelog import LIST_LIMIT, changelog
+from pipeline.release.diff import diff_folders
+from pipeline.release.versions import CHANGELOG, CROISSANT, DATAPACKAGE, json_text, sha256_file
+from pipeline.schema import TABLES
+
+CODE_LICENCE = "MIT"
+
+
+DATA_LICENCE_NOTE = (
+    "The data are derived from the input articles and inherit their licence: stancewire "
+    "does not re-license them. The stancewire code that made them is MIT-licensed."
+)
+
+
+_FRICTIONLESS_TYPE = {
+    "VARCHAR": "string",
+    "INTEGER": "integer",
+    "BIGINT": "integer",
+    "DOUBLE": "number",
+    "BOOLEAN": "boolean",
+}
+
+
+_CROISSANT_TYPE = {
+    "VARCHAR": "sc:Text",
+    "INTEGER": "sc:Integer",
+    "BIGINT": "sc:Integer",
+    "DOUBLE": "sc:Float",
+    "BOOLEAN": "sc:Boolean",
+}
+
+
+def _sources(conn, manifest: dict) -> list[dict]:
+    sources = []
+    rows = conn.execute(
+        "SELECT b.batch_id, "
+        "  (SELECT count(*) FROM articles a WHERE a.batch_id = b.batch_id), "
+        "  (SELECT count(*) FROM rejected_articles r WHERE r.batch_id = b.batch_id), "
+        "  (SELECT count(*) FROM duplicate_articles d WHERE d.batch_id = b.batch_id) "
+        "FROM (SELECT DISTINCT batch_id FROM articles UNION SELECT DISTINCT batch_id FROM rejected_articles "
+        "      UNION SELECT DISTINCT batch_id FROM duplicate_articles) AS b ORDER BY b.batch_id"
+    ).fetchall()
+    for batch, n_art, n_rej, n_dup in rows:
+        sources.append(
+            {
+                "title": f"Input batch {batch}",
+                "description": f"News articles ingested as batch {batch}: {n_art} articles kept, "
+                f"{n_rej} records rejected, {n_dup} duplicates. The articles' own licence applies.",
+            }
+        )
+    for book in manifest.get("codebooks", []):
+        sources.append(
+            {
+                "title": f"Codebook {book['name']} {book['version']}",
+                "description": f"Stance coding targets and terms (sha256 {book.get('sha256', '')}).",
+            }
+        )
+    return sources
+
+
+def _field(c) -> dict:
+    out = {"name": c.name, "type": _FRICTIONLESS_TYPE.get(c.type, "any"), "description": c.description}
+    constraints = {}
+    if not c.nullable:
+        constraints["required"] = True
+    elif out["type"] in ("integer", "number"):
+        # frictionless reads Parquet through pandas, where a NULL in a numeric column arrives
+        # as NaN (rendered "nan"): declare that as this field's missing value, and only here
+        out["missingValues"] = ["", "nan"]
+    if c.values:
+        constraints["enum"] = list(c.values)
+    if constraints:
+        out["constraints"] = constraints
+    return out
+
+
+def datapackage(manifest: dict, conn) -> dict:
+    """A Frictionless (tabular) Data Package describing the release's Parquet files."""
+    resources = []
+    for name, t in manifest["tables"].items():
+        table = TABLES[name]
+        fks = [
+            {
+                "fields": [c.name],
+                "reference": {
+                    "resource": "" if c.references[0] == name else c.references[0],
+                    "fields": [c.references[1]],
+                },
+            }
+            for c in table.columns
+            if c.references and c.references[0] in manifest["tables"]
+        ]
+        schema = {"fields": [_field(c) for c in table.columns], "primaryKey": list(table.primary_key)}
+        if fks:
+            schema["foreignKeys"] = fks
+        resources.append(
+            {
+                "name": name,
+                "path": t["file"],
+                "profile": "tabular-data-resource",
+                "format": "parquet",
+                "mediatype": "application/vnd.apache.parquet",
+                "title": name.replace("_", " "),
+                # no "bytes": frictionless reads Parquet through pyarrow and cannot count them (it
+                # reports byte-count errors); the size is in manifest.json and index.json
+                "description": f"{table.description} {table.grain}",
+                "hash": f"sha256:{t['sha256']}",
+                "schema": schema,
+            }
+        )
+    return {
+        "profile": "tabular-data-package",
+        "name": manifest.get("dataset", "stancewire"),
+        "title": "stancewire: who is mentioned, who said what, and who stands where",
+        "description": "Entity mentions and canonical actors, quotes and reported speech with their speakers, "
+        "and stance statements (actor, codebook target, favor/against/neutral, evidence) coded "
+        "following political claims analysis, extracted from news articles. " + DATA_LICENCE_NOTE,
+        "version": manifest["version"],
+        "created": manifest["created"],
+        "keywords": ["news", "quotes", "stance", "political claims analysis", "discourse network"],
+        "licenses": [
+            {
+                "name": "notspecified",
+                "title": "Data: the licence of the input articles applies (inherited; stancewire does not re-license them)",
+            },
+            {
+                "name": CODE_LICENCE,
+                "path": "https://opensource.org/licenses/MIT",
+                "title": "Code: the stancewire software that made the data (MIT)",
+            },
+        ],
+        "sources": _sources(conn, manifest),
+        "contributors": [{"title": "stancewire pipeline", "role": "author"}],
+        "resources": resources,
+    }
+
+
+CROISSANT_CONTEXT = {
+    "@language": "en",
+    "@vocab": "https://schema.org/",
+    "citeAs": "cr:citeAs",
+    "column": "cr:column",
+    "conformsTo": "dct:conformsTo",
+    "cr": "http://mlcommons.org/croissant/",
+    "rai": "http://mlcommons.org/croissant/RAI/",
+    "data": {"@id": "cr:data", "@type": "@json"},
+    "dataType": {"@id": "cr:dataType", "@type": "@vocab"},
+    "dct": "http://purl.org/dc/terms/",
+    "equivalentProperty": "cr:equivalentProperty",
+    "examples": {"@id": "cr:examples", "@type": "@json"},
+    "extract": "cr:extract",
+    "field": "cr:field",
+    "fileProperty": "cr:fileProperty",
+    "fileObject": "cr:fileObject",
+    "fileSet": "cr:fileSet",
+    "format": "cr:format",
+    "includes": "cr:includes",
+    "isLiveDataset": "cr:isLiveDataset",
+    "jsonPath": "cr:jsonPath",
+    "key": "cr:key",
+    "md5": "cr:md5",
+    "parentField": "cr:parentField",
+    "path": "cr:path",
+    "recordSet": "cr:recordSet",
+    "references": "cr:references",
+    "regex": "cr:regex",
+    "repeated": "cr:repeated",
+    "replace": "cr:replace",
+    "samplingRate": "cr:samplingRate",
+    "sc": "https://schema.org/",
+    "separator": "cr:separator",
+    "source": "cr:source",
+    "subField": "cr:subField",
+    "transform": "cr:transform",
+}
+
+
+def croissant(manifest: dict, base_url: str = "") -> dict:
+    """Croissant 1.0 metadata (JSON-LD, context inline: nothing is fetched to read it).
+    File URLs are relative to the release folder unless base_url is given."""
+    distribution, record_sets = [], []
+    for name, t in manifest["tables"].items():
+        table = TABLES[name]
+        file_id = t["file"]
+        distribution.append(
+            {
+                "@type": "cr:FileObject",
+                "@id": file_id,
+                "name": file_id,
+                "description": f"The {name} table as Parquet.",
+                "contentUrl": base_url + file_id,
+                "contentSize": f"{t['bytes']} B",
+                "encodingFormat": "application/x-parquet",
+                "sha256": t["sha256"],
+            }
+        )
+        fields = []
+        for c in table.columns:
+            f = {
+                "@type": "cr:Field",
+                "@id": f"{name}/{c.name}",
+                "name": c.name,
+                "description": c.description,
+                "dataType": _CROISSANT_TYPE.get(c.type, "sc:Text"),
+                "source": {"fileObject": {"@id": file_id}, "extract": {"column": c.name}},
+            }
+            if c.references and c.references[0] in manifest["tables"]:
+                f["references"] = {"field": {"@id": f"{c.references[0]}/{c.references[1]}"}}
+            fields.append(f)
+        key = [{"@id": f"{name}/{k}"} for k in table.primary_key]
+        record_sets.append(
+            {
+                "@type": "cr:RecordSet",
+                "@id": name,
+                "name": name,
+                "description": f"{table.description} {table.grain}",
+                "key": key[0] if len(key) == 1 else key,
+                "field": fields,
+            }
+        )
+    return {
+        "@context": CROISSANT_CONTEXT,
+        "@type": "sc:Dataset",
+        "name": manifest.get("dataset", "stancewire"),
+        "description": "Who is mentioned, who said what, and who stands where in a collection of news articles: "
+        "actors, quotes with speakers, and stance statements with evidence. " + DATA_LICENCE_NOTE,
+        "conformsTo": "http://mlcommons.org/croissant/1.0",
+        "citeAs": f"stancewire dataset, version {manifest['version']}",
+        "version": manifest["version"],
+        "datePublished": manifest["created"],
+        "license": "The licence of the input articles (inherited); stancewire code: MIT",
+        "url": base_url or "./",
+        "keywords": ["news", "quotes", "stance", "political claims analysis"],
+        "distribution": distribution,
+        "recordSet": record_sets,
+    }
+
+
+def write_release_files(
+    conn, staging: Path, manifest: dict, previous_dir: Path | None, figures_drawn=None
+) -> dict[str, str]:
+    """Write CHANGELOG.md, datapackage.json, croissant.json and the figures (drawn here, or
+    taken from `figures_drawn`, see `figures.draw_in_background`) into the staging folder
+    (the Parquet files are already there); return {file name: sha256}."""
+    from pipeline.release import figures
+
+    diff = (
+        diff_folders(
+            previous_dir, staging, "v" + manifest["previous_version"], "v" + manifest["version"], sample=LIST_LIMIT
+        )
+        if previous_dir is not None and manifest.get("previous_version")
+        else None
+    )
+    previous_log = None
+    if previous_dir is not None and (previous_dir / CHANGELOG).is_file():
+        previous_log = (previous_dir / CHANGELOG).read_text(encoding="utf-8")
+    written = {
+        CHANGELOG: changelog(manifest, diff, previous_log),
+        DATAPACKAGE: json_text(datapackage(manifest, conn)),
+        CROISSANT: json_text(croissant(manifest)),
+    }
+    for name, text in written.items():
+        (staging / name).write_text(text, encoding="utf-8")
+    files = list(written) + figures.write_figures(conn, staging, figures_drawn)
+    return {name: sha256_file(staging / name) for name in sorted(files)}
