@@ -60,8 +60,8 @@ def resolve(**overrides) -> dict:
     return values
 
 
-# What `auto` budgets per process: a spaCy worker with en_core_web_sm peaks near 400 MB,
-# the run's process and the validator near 450 MB each (docs/scaling.md), with headroom.
+# What `auto` budgets per process: a spaCy worker's and the run's peaks (docs/scaling.md,
+# "Figures behind the code's choices"), with headroom.
 WORKER_MEMORY_MB = 600
 RUN_MEMORY_MB = 1200
 

@@ -164,8 +164,8 @@ def _countrynames_alpha2(name: str) -> str | None:
 
 
 def preload() -> None:
-    """Load the country tables now rather than at the first lookup (about 0.3 s: countrynames
-    normalises 23,000 names). A spaCy worker does it while the run starts, instead of while
+    """Load the country tables now rather than at the first lookup (countrynames normalises
+    its whole name table). A spaCy worker does it while the run starts, instead of while
     the first article it codes waits."""
     country_lookup("Ukraine")
 

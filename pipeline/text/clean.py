@@ -311,9 +311,8 @@ _WINDOW = 64  # tokens (or characters) difflib aligns at a time
 def _opcodes(a, b) -> list[tuple[str, int, int, int, int]]:
     """difflib's opcodes for two sequences, computed a window at a time.
 
-    difflib is quadratic on long sequences of repeated items (a 100,000-character
-    paragraph with repairs took 100 s; a million characters, hours). Each window is aligned up to its
-    last equal run and the rest is aligned again with the next window, so the cost is
+    difflib is quadratic on long sequences of repeated items (docs/scaling.md has the
+    figures). Each window is aligned up to its last equal run and the rest is aligned again with the next window, so the cost is
     linear; sequences shorter than a window get exactly difflib's answer.
     """
     out: list[tuple[str, int, int, int, int]] = []

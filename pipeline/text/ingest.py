@@ -32,9 +32,8 @@ JSON_FIELDS = {
     "published_at": ("published_at", "date", "published", "publication_date"),
 }
 SNIPPET_CHARS = 200
-# Longest text processed as one article (spaCy's own default max_length): parsing a million
-# characters takes about a minute and a few hundred MB; a 20 MB "article" would take hours.
-# Longer records are rejected as too_large, never cut.
+# Longest text processed as one article (spaCy's own default max_length; the parse time and
+# memory it costs are in docs/scaling.md). Longer records are rejected as too_large, never cut.
 MAX_ARTICLE_CHARS = 1_000_000
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
