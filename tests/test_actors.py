@@ -21,7 +21,7 @@ def resolve(nlp):
         start = -1
         for _ in range(nth + 1):
             start = text.index(phrase, start + 1)
-        res = actors.resolve(start, start + len(phrase))
+        res = actors.resolve_and_register(start, start + len(phrase))
         return actors.actor(res.actor_id)
 
     return _resolve

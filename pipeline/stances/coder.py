@@ -18,8 +18,10 @@ three things through the dependency parse, sentence by sentence:
   else. A third person's position inside a quote is theirs, not the speaker's.
 
 Each statement keeps the cue that decided it and a verbatim evidence excerpt (the
-sentence, cut to the quote when a speaker holds it). `code_article` is pure: a parsed Doc,
-its actors and its attributions in, statements out. (A sentiment lexicon such as VADER
+sentence, cut to the quote when a speaker holds it). `code_article` takes a parsed Doc,
+its actors and its attributions, and returns statements; the one thing it changes is the
+actors: a described speaker or holder ("a UK Government source") is added to them
+(`ArticleActors.resolve_and_register`), so that its statements can name it. (A sentiment lexicon such as VADER
 was tried for judgements the cue list lacks; on PolNeAR articles most of what it added
 was wrong, so only listed cues decide.)
 """
@@ -33,7 +35,8 @@ from importlib import resources
 
 import yaml
 
-from pipeline.actors.resolver import SINGULAR_PRONOUNS, ArticleActors
+from pipeline.actors.model import SINGULAR_PRONOUNS
+from pipeline.actors.resolver import ArticleActors
 from pipeline.nlp.lexicon import fold, table, word_list
 from pipeline.stances.codebooks import Codebook
 from pipeline.text.alignment import trim_span
@@ -108,7 +111,7 @@ ADJUNCT_PREPS = {
     "than",
 }
 # relations through which a cue without a subject of its own takes its governor's
-CLIMB_DEPS = {
+SUBJECT_INHERITING_DEPS = {
     "xcomp",
     "acomp",
     "dobj",
@@ -449,7 +452,9 @@ class _Article:
             if not q.speaker_actor_id:
                 continue
             if actors.actor(q.speaker_actor_id) is None and q.speaker_span is not None:
-                actors.resolve(*q.speaker_span)  # descriptions exist once resolved
+                # a described speaker ("a UK Government source") is no entity's actor: add it
+                # so that the statements it holds can name it
+                actors.resolve_and_register(*q.speaker_span)
             if any(self.text[a:b].lstrip()[:1] in QUOTE_MARKS for a, b in q.segments):
                 self.direct.add(q.quote_id)  # the speaker's own words, not "she said she was “open to ...”"
             for a, b in q.segments:
@@ -849,7 +854,7 @@ class _Article:
                             return pobj
             if t.dep_ in ("relcl", "acl") and t.head.i != t.i:
                 return t.head
-            if t.dep_ not in CLIMB_DEPS or t.head.i == t.i:
+            if t.dep_ not in SUBJECT_INHERITING_DEPS or t.head.i == t.i:
                 return None
             t = t.head
         return None
@@ -962,7 +967,7 @@ class _Article:
         ):
             return []  # a dateline ("TALLAHASSEE — ..."), not an actor
         span = self._np(h)
-        res = self.actors.resolve(span.start_char, span.end_char)
+        res = self.actors.resolve_and_register(span.start_char, span.end_char)  # a holder may be described
         if not res.actor_id:
             return []
         if (

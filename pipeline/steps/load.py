@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from pipeline.schema import TABLES, sql_literal
+from pipeline.steps.dedup import DUPLICATE, ID_CONFLICT, decide
+from pipeline.storage.polars_schemas import RECORD_KEY, STAGED, schema_for, table_schema
 from pipeline.storage.staging import Staging
 from pipeline.storage.warehouse import replace_rows, transaction, warehouse_id
 
@@ -161,12 +163,10 @@ def _scan(staging: Staging, table: str, batches: list[str]) -> str | None:
 
 
 def _read(staging: Staging, table: str, batches: list[str], columns: list[str] | None = None) -> pl.DataFrame:
-    from pipeline.steps.per_batch import _CLEANED_SCHEMA, _REJECTION_SCHEMA
-
     files = staging.all_parts(table, batches)
     if files:
         return pl.read_parquet(files, columns=columns)
-    schema = {"rejections": _REJECTION_SCHEMA, "cleaned": _CLEANED_SCHEMA}[table]
+    schema = STAGED[table]
     return pl.DataFrame(schema={k: v for k, v in schema.items() if columns is None or k in columns})
 
 
@@ -182,73 +182,28 @@ def _insert(conn, table: str, select_sql: str | None, append: bool = False) -> N
 def _deduplicate(
     cleaned: pl.DataFrame, batch_rank: dict[str, int], seen=()
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Which records become articles. In batch order, then file and record order: the first
-    record of a text is kept; a later record of the same text is a duplicate; a record whose
-    input id is already taken by a different text is rejected (ids name one article).
-    `seen`: (text_sha256, article_id) of articles already loaded."""
+    """Which records become articles (the rule: `dedup.decide`), in batch order, then file
+    and record order; `seen`: (text_sha256, article_id) of articles already loaded. Returns
+    the kept records, the duplicates and the id conflicts (rejections)."""
     rows = sorted(
         cleaned.iter_rows(named=True), key=lambda r: (batch_rank[r["batch_id"]], r["source_file"], r["record_no"])
     )
-    by_text: dict[str, str] = dict(seen)
-    by_id: dict[str, str] = {aid: sha for sha, aid in seen}
     kept, dups, conflicts = [], [], []
-    for r in rows:
-        aid, sha = r["article_id"], r["text_sha256"]
-        if sha in by_text:
-            dups.append(
-                {
-                    "batch_id": r["batch_id"],
-                    "source_file": r["source_file"],
-                    "record_no": r["record_no"],
-                    "duplicate_of": by_text[sha],
-                    "match": "same_id_same_text" if by_text[sha] == aid else "same_text",
-                }
+    for r, decision in zip(rows, decide(((r["article_id"], r["text_sha256"]) for r in rows), seen), strict=True):
+        key = {k: r[k] for k in RECORD_KEY}
+        aid = r["article_id"]
+        if decision.outcome == DUPLICATE:
+            match = "same_id_same_text" if decision.duplicate_of == aid else "same_text"
+            dups.append({**key, "duplicate_of": decision.duplicate_of, "match": match})
+        elif decision.outcome == ID_CONFLICT:
+            detail = (
+                f"id {aid!r} is already used by a different text "
+                f"(first seen in an earlier record); ids must identify one article"
             )
-            continue
-        if aid in by_id:
-            conflicts.append(
-                {
-                    "batch_id": r["batch_id"],
-                    "source_file": r["source_file"],
-                    "record_no": r["record_no"],
-                    "reason": "id_conflict",
-                    "detail": f"id {aid!r} is already used by a different text "
-                    f"(first seen in an earlier record); ids must identify one article",
-                    "snippet": None,
-                }
-            )
-            continue
-        by_text[sha] = aid
-        by_id[aid] = sha
-        kept.append(
-            {"batch_id": r["batch_id"], "source_file": r["source_file"], "record_no": r["record_no"], "article_id": aid}
-        )
-    kept_df = pl.DataFrame(
-        kept,
-        schema={"batch_id": pl.Utf8, "source_file": pl.Utf8, "record_no": pl.Int64, "article_id": pl.Utf8},
-        orient="row",
-    )
-    dup_df = pl.DataFrame(
-        dups,
-        schema={
-            "batch_id": pl.Utf8,
-            "source_file": pl.Utf8,
-            "record_no": pl.Int64,
-            "duplicate_of": pl.Utf8,
-            "match": pl.Utf8,
-        },
-        orient="row",
-    )
-    conf_df = pl.DataFrame(
-        conflicts,
-        schema={
-            "batch_id": pl.Utf8,
-            "source_file": pl.Utf8,
-            "record_no": pl.Int64,
-            "reason": pl.Utf8,
-            "detail": pl.Utf8,
-            "snippet": pl.Utf8,
-        },
-        orient="row",
-    )
+            conflicts.append({**key, "reason": "id_conflict", "detail": detail, "snippet": None})
+        else:
+            kept.append({**key, "article_id": aid})
+    kept_df = pl.DataFrame(kept, schema=schema_for([*RECORD_KEY, "article_id"]), orient="row")
+    dup_df = pl.DataFrame(dups, schema=table_schema("duplicate_articles"), orient="row")
+    conf_df = pl.DataFrame(conflicts, schema=table_schema("rejected_articles"), orient="row")
     return kept_df, dup_df, conf_df

@@ -25,6 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.steps import pool
+from pipeline.steps.dedup import KEPT, decide
 from pipeline.steps.pool import chunked, run_chunks
 from pipeline.steps.worker import WorkerConfig
 from pipeline.storage.staging import BATCH_MANIFEST, Staging
@@ -174,9 +175,9 @@ def _stage_files(
                 }
                 for n, cs, ce, rs, re_, cp in c.alignment.rows()
             ]
-        staging.write_part(batch_id, "records", pl.DataFrame(records, schema=_RECORD_SCHEMA, orient="row"), part)
-        staging.write_part(batch_id, "cleaned", pl.DataFrame(cleaned, schema=_CLEANED_SCHEMA, orient="row"), part)
-        staging.write_part(batch_id, "alignment", pl.DataFrame(alignment, schema=_ALIGN_SCHEMA, orient="row"), part)
+        staging.write_part(batch_id, "records", records, part)
+        staging.write_part(batch_id, "cleaned", cleaned, part)
+        staging.write_part(batch_id, "alignment", alignment, part)
     rej = [
         {
             "batch_id": r.batch_id,
@@ -188,7 +189,7 @@ def _stage_files(
         }
         for r in report.rejections
     ]
-    staging.write_part(batch_id, "rejections", pl.DataFrame(rej, schema=_REJECTION_SCHEMA, orient="row"), 0)
+    staging.write_part(batch_id, "rejections", rej, 0)
     report.counts["rejections"] = len(report.rejections)
     (staging.batch_dir(batch_id) / "files.json").write_text(
         json.dumps({"input_fp": input_fp, "files_code_fp": code_fp}), encoding="utf-8"
@@ -208,77 +209,22 @@ def _language_rejections(staging: Staging, batch_id: str) -> list[Rejection]:
     ]
 
 
-_REJECTION_SCHEMA = {
-    "batch_id": pl.Utf8,
-    "source_file": pl.Utf8,
-    "record_no": pl.Int64,
-    "reason": pl.Utf8,
-    "detail": pl.Utf8,
-    "snippet": pl.Utf8,
-}
-_RECORD_SCHEMA = {
-    "batch_id": pl.Utf8,
-    "source_file": pl.Utf8,
-    "record_no": pl.Int64,
-    "input_format": pl.Utf8,
-    "encoding": pl.Utf8,
-    "external_id": pl.Utf8,
-    "title": pl.Utf8,
-    "outlet": pl.Utf8,
-    "author": pl.Utf8,
-    "url": pl.Utf8,
-    "published_at": pl.Utf8,
-    "raw_text": pl.Utf8,
-    "record_sha256": pl.Utf8,
-}
-_CLEANED_SCHEMA = {
-    "batch_id": pl.Utf8,
-    "source_file": pl.Utf8,
-    "record_no": pl.Int64,
-    "article_id": pl.Utf8,
-    "doc_name": pl.Utf8,
-    "title": pl.Utf8,
-    "outlet": pl.Utf8,
-    "author": pl.Utf8,
-    "original_source": pl.Utf8,
-    "text": pl.Utf8,
-    "text_sha256": pl.Utf8,
-    "n_chars": pl.Int64,
-    "n_paragraphs": pl.Int64,
-    "language": pl.Utf8,
-    "cleaning": pl.Utf8,
-}
-_ALIGN_SCHEMA = {
-    "batch_id": pl.Utf8,
-    "source_file": pl.Utf8,
-    "record_no": pl.Int64,
-    "segment_no": pl.Int64,
-    "char_start": pl.Int64,
-    "char_end": pl.Int64,
-    "raw_char_start": pl.Int64,
-    "raw_char_end": pl.Int64,
-    "is_copy": pl.Boolean,
-}
-
-
 # ---------------------------------------------------------------------- nlp
 
 
 def _kept_records(staging: Staging, batch_id: str) -> tuple[set[tuple[str, int]], list[str]]:
-    """The batch's records the loader keeps (`loading._deduplicate` within the batch): in
-    file and record order, the first record of each distinct text, leaving out a record
-    whose id an earlier, different text holds (an id conflict); rows are keyed by article
-    id, so two texts under one id must not both be annotated. Returns their (source file,
-    record number) and their text hashes in that order. Reads no text."""
+    """The batch's records the loader keeps when it loads the batch on its own (the rule:
+    `dedup.decide`, in file and record order): rows are keyed by article id, so two texts
+    under one id must not both be annotated. Returns their (source file, record number) and
+    their text hashes in that order. Reads no text."""
     parts = staging.parts(batch_id, "cleaned")
     if not parts:
         return set(), []
     keys = pl.read_parquet(parts, columns=["source_file", "record_no", "article_id", "text_sha256"])
-    texts, ids, kept, shas = set(), set(), set(), []
-    for source_file, record_no, article_id, sha in keys.sort(["source_file", "record_no"]).iter_rows():
-        if sha not in texts and article_id not in ids:
-            texts.add(sha)
-            ids.add(article_id)
+    rows = list(keys.sort(["source_file", "record_no"]).iter_rows())
+    kept, shas = set(), []
+    for (source_file, record_no, _, sha), decision in zip(rows, decide((r[2], r[3]) for r in rows), strict=True):
+        if decision.outcome == KEPT:
             kept.add((source_file, record_no))
             shas.append(sha)
     return kept, shas
@@ -400,7 +346,7 @@ def _stage_nlp(
 
 def _write_nlp_part(staging: Staging, batch_id: str, part: int, rows: dict[str, list], counts: dict) -> None:
     for table, table_rows in rows.items():
-        staging.write_part(batch_id, table, pl.DataFrame(table_rows, schema=NLP_SCHEMAS[table], orient="row"), part)
+        staging.write_part(batch_id, table, table_rows, part)
         counts[table] += len(table_rows)
 
 
@@ -517,7 +463,7 @@ def quote_row(article_id: str, text: str, att, actors, align: Alignment) -> dict
     rs, re_ = align.raw_span(start, end)
     speaker_actor, method = None, "none"
     if att.source is not None:
-        res = actors.resolve(*att.source)
+        res = actors.resolve_and_register(*att.source)  # a described speaker becomes an actor
         speaker_actor, method = res.actor_id, res.method
         if att.source[0] < start and res.actor_id and _is_continuation(text, att):
             method = "continuation"
@@ -547,34 +493,3 @@ def quote_row(article_id: str, text: str, att, actors, align: Alignment) -> dict
 def _is_continuation(text: str, att) -> bool:
     """A quote whose speaker was named in an earlier paragraph (a continuation quote)."""
     return "\n" in text[att.source[1] : att.content[0][0]]
-
-
-def _schema_of(table: str, extra: dict | None = None) -> dict:
-    from pipeline.schema import TABLES
-
-    types = {"VARCHAR": pl.Utf8, "INTEGER": pl.Int64, "BOOLEAN": pl.Boolean, "DOUBLE": pl.Float64, "BIGINT": pl.Int64}
-    return {"batch_id": pl.Utf8, **(extra or {}), **{c.name: types[c.type] for c in TABLES[table].columns}}
-
-
-NLP_SCHEMAS = {
-    "sentences": _schema_of("sentences"),
-    "mentions": _schema_of("mentions"),
-    "quotes": _schema_of("quotes"),
-    "article_actors": {
-        "batch_id": pl.Utf8,
-        "stage": pl.Utf8,
-        "article_id": pl.Utf8,
-        "actor_id": pl.Utf8,
-        "name": pl.Utf8,
-        "actor_type": pl.Utf8,
-        "country": pl.Utf8,
-    },
-}
-_CODED_KEYS = {"batch_id": pl.Utf8, "text_sha256": pl.Utf8, "coding_fp": pl.Utf8}
-NLP_SCHEMAS.update(
-    {
-        "stance_coded": {**_CODED_KEYS, "article_id": pl.Utf8},
-        "stance_statements": _schema_of("stances", extra=_CODED_KEYS),
-        "stance_actors": {**_CODED_KEYS, **{k: v for k, v in NLP_SCHEMAS["article_actors"].items() if k != "batch_id"}},
-    }
-)

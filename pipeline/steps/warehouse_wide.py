@@ -21,6 +21,7 @@ from pipeline.fingerprints import coding_fingerprint
 from pipeline.steps import pool
 from pipeline.steps.pool import chunked, run_chunks
 from pipeline.steps.worker import WorkerConfig
+from pipeline.storage.polars_schemas import schema_for
 from pipeline.storage.warehouse import transaction
 from pipeline.text.alignment import Alignment
 
@@ -158,7 +159,7 @@ def _precoded(conn, staging, fingerprint: str, todo: list[tuple[str, str]]) -> d
             "USING (article_id)",
             [[aid for aid, _ in todo]],
         ).fetchall(),
-        schema={"batch_id": pl.Utf8, "article_id": pl.Utf8, "text_sha256": pl.Utf8},
+        schema=schema_for(["batch_id", "article_id", "text_sha256"]),
         orient="row",
     )
     keys = ["batch_id", "article_id", "text_sha256"]

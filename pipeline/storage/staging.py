@@ -26,6 +26,8 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.storage.polars_schemas import STAGED
+
 BATCH_MANIFEST = "batch.json"
 OWNER_FILE = "warehouse.json"  # which warehouse this staging folder's batches are for
 _SAFE_BATCH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
@@ -173,7 +175,10 @@ class Staging:
         for table in tables:
             shutil.rmtree(self.batch_dir(batch_id) / table, ignore_errors=True)
 
-    def write_part(self, batch_id: str, table: str, frame: pl.DataFrame, part: int) -> Path:
+    def write_part(self, batch_id: str, table: str, rows: list, part: int) -> Path:
+        """Write `rows` (tuples or dicts) as part `part` of the batch's staged `table`, typed
+        by `polars_schemas.STAGED`; atomically (a part is complete or absent)."""
+        frame = pl.DataFrame(rows, schema=STAGED[table], orient="row")
         folder = self.batch_dir(batch_id) / table
         folder.mkdir(parents=True, exist_ok=True)
         final = folder / f"part-{part:05d}.parquet"

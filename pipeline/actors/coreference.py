@@ -1,0 +1,114 @@
+"""Which person of an article a word refers to when it does not name them: he/she (the
+nearest preceding person of a compatible gender, preferring a subject), a role ("the
+Defence Secretary": the person last given that role), or a first or last name the NER
+missed."""
+
+from __future__ import annotations
+
+from pipeline.actors.model import SINGULAR_PRONOUNS, Person
+from pipeline.actors.people import ArticlePeople
+from pipeline.actors.roles import role_key
+from pipeline.nlp.lexicon import word_list
+
+
+class PersonCoreference:
+    """Finds the person a pronoun, a role phrase or a single name refers to. Answers for
+    pronouns and role nouns are memoised per token; a token being worked out answers None
+    to the lookups it starts, which breaks cycles ("he" -> "the president" -> "he")."""
+
+    def __init__(self, doc, people: ArticlePeople):
+        self.doc = doc
+        self.people = people
+        self._roles = word_list("role_nouns.txt")
+        self._memo: dict[int, Person | None] = {}  # token index of a pronoun or role noun -> person
+
+    def pronoun(self, i: int) -> Person | None:
+        """The person the he/she/his... at token i refers to."""
+        if i not in self._memo:
+            self._memo[i] = None  # guards against cycles
+            self._memo[i] = self.recent_person(i, max_sentences=3, gender=SINGULAR_PRONOUNS[self.doc[i].lower_])
+        return self._memo[i]
+
+    def role(self, span) -> Person | None:
+        """The person a role phrase ("the Defence Secretary", "Russia's foreign minister")
+        refers to: the one last given that role (before the span or in its sentence), else
+        the first person of the role's country named before it, else the nearest person."""
+        key, country = role_key(list(span))
+        sent = span.sent
+        best = None
+        for k, c, person, pos in self.people.roles.attachments:
+            if country and c and c != country:
+                continue
+            if not (key == k or key.split()[-1] == k.split()[-1] and (country or len(key.split()) == 1)):
+                continue
+            if (pos < span.start or sent.start <= pos < sent.end) and (best is None or pos > best[1]):
+                best = (person, pos)
+        if best:
+            return best[0]
+        if country:
+            for person in self.people.persons:
+                if person.country == country and min(person.positions) < span.start:
+                    return person
+        return self.recent_person(span.start, max_sentences=2)
+
+    def by_word(self, word: str, near: int) -> Person | None:
+        """The person whose full name starts or ends with `word`, named nearest before token
+        `near` (else nearest after it)."""
+        candidates = [
+            p for p in self.people.persons if any(len(q) > 1 and word in (q[0].lower(), q[-1].lower()) for q in p.names)
+        ]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda p: min((near - i if i < near else 10_000 + i - near) for i in p.positions))
+
+    def recent_person(self, i: int, max_sentences: int, gender: str | None = None) -> Person | None:
+        """The person nearest before token i: in its own sentence the subject else the last
+        one named before i; otherwise the subject (else the first) of the closest earlier
+        sentence that names a person. A person known to be of another gender than a
+        pronoun's is skipped."""
+        doc = self.doc
+        sent = doc[i].sent
+        sents = [sent]
+        s = sent
+        while len(sents) <= max_sentences and s.start > 0:
+            s = doc[s.start - 1].sent
+            sents.append(s)
+        for k, s in enumerate(sents):
+            end = i if k == 0 else s.end
+            cands = []
+            for t in doc[s.start : end]:
+                p = self._person_referred_by(t, i)
+                if p is not None and (gender is None or p.gender in (None, gender)):
+                    cands.append((t, p))
+            if not cands:
+                continue
+            subjects = [
+                p for t, p in cands if t.dep_ in ("nsubj", "nsubjpass") or t.head.dep_ in ("nsubj", "nsubjpass")
+            ]
+            if subjects:
+                return subjects[0]
+            return cands[-1][1] if k == 0 else cands[0][1]
+        return None
+
+    def _person_referred_by(self, t, i: int) -> Person | None:
+        """The person token t names or (before token i) refers to as a pronoun or a role."""
+        p = self.people.person_at.get(t.i)
+        if p is None and t.lower_ in SINGULAR_PRONOUNS and t.i != i and t.i < i:
+            p = self.pronoun(t.i)
+        if p is None and t.i < i and self._is_definite_role(t):
+            p = self._role_of_noun(t)
+        return p
+
+    def _is_definite_role(self, t) -> bool:
+        """ "the Prime Minister", "Russia's foreign minister": a singular role noun with a
+        definite determiner or a possessor."""
+        if t.tag_ not in ("NN", "NNP") or (t.lemma_.lower() not in self._roles and t.lower_ not in self._roles):
+            return False
+        return any(c.dep_ == "poss" or (c.dep_ == "det" and c.lower_ == "the") for c in t.children)
+
+    def _role_of_noun(self, t) -> Person | None:
+        if t.i not in self._memo:
+            self._memo[t.i] = None
+            left = min(c.i for c in t.subtree if c.i <= t.i)
+            self._memo[t.i] = self.role(self.doc[left : t.i + 1])
+        return self._memo[t.i]

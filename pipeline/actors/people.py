@@ -1,0 +1,112 @@
+"""The people one article names: PERSON mentions merged by name ("Sir Keir Starmer",
+"Starmer", "Keir Starmer") with titles removed, a one-word name given to the person it
+shortens, ORG mentions that are a person's name taken back as that person, and the roles
+found around each name."""
+
+from __future__ import annotations
+
+from pipeline.actors.model import PERSON_LABELS, Mention, Person, same_person
+from pipeline.actors.roles import RoleFinder
+from pipeline.nlp.lexicon import country_lookup, table, word_list
+
+
+class ArticlePeople:
+    """The people of one article, where each is named, and the roles attached to them.
+    Relabels the ORG mentions that are a person's name as PERSON."""
+
+    def __init__(self, doc, mentions: list[Mention]):
+        self.doc = doc
+        self.persons: list[Person] = []
+        self.person_at: dict[int, Person] = {}  # token index -> person, for every token of a name
+        self.roles = RoleFinder(doc, self.person_at)
+        self._titles = word_list("titles.txt")
+        self._gender_words = table("gender_words.tsv")
+        self._cluster(mentions)
+        self._take_people_tagged_as_organisations(mentions)
+
+    def name_tokens(self, tokens) -> tuple[str, ...]:
+        """The words of a name without punctuation, possessive or leading titles."""
+        words = [t.text for t in tokens if not t.is_punct and t.text not in ("'s", "’s", "'", "’")]
+        while words and words[0].lower().rstrip(".") in self._titles:
+            words = words[1:]
+        return tuple(words)
+
+    def _cluster(self, mentions: list[Mention]) -> None:
+        """People from PERSON mentions: full names first, then one-word names (the body's
+        before the title's), then the roles around every name."""
+        people = [m for m in mentions if m.label in PERSON_LABELS]
+        named = [(m, self.name_tokens(self.doc[m.tok_start : m.tok_end])) for m in people]
+        named = [(m, n) for m, n in named if n]
+        for m, name in named:
+            if len(name) < 2:
+                continue
+            person = next((p for p in self.persons if any(same_person(name, q) for q in p.names)), None)
+            if person is None:
+                person = Person()
+                self.persons.append(person)
+            self._attach(person, m, name)
+        title_end = next((t.i for t in self.doc if "\n" in t.text), 0)
+        singles = [(m, n) for m, n in named if len(n) == 1]
+        body = [x for x in singles if x[0].tok_start >= title_end]
+        for m, name in body + [x for x in singles if x[0].tok_start < title_end]:  # the title last
+            self._attach(self._person_for_word(name[0].lower(), m.tok_start, m.tok_start < title_end), m, name)
+        for person in self.persons:
+            person.display = " ".join(max(person.names, key=len))
+            for i in person.positions:
+                self.roles.find(person, i)
+
+    def _person_for_word(self, word: str, pos: int, in_title: bool) -> Person:
+        """The person a one-word name ("Obama", "Starmer") refers to: in the body, the
+        person whose surname (else first name) it is and who was mentioned last before it,
+        since a full name is introduced before it is shortened ("Mr. Obama" is not Michelle
+        Obama named later), preferring one last mentioned as a subject ("Bill Clinton
+        criticized ... for his wife Hillary Clinton. ... Clinton said" is Bill); in the
+        title, the body's most mentioned such person. A word no earlier mention explains
+        starts a person of its own."""
+
+        def named_by(p: Person, k: int) -> bool:
+            return any((len(q) > 1 and q[k].lower() == word) or (len(q) == 1 and q[0].lower() == word) for q in p.names)
+
+        for k in (-1, 0):
+            cands = [p for p in self.persons if named_by(p, k)]
+            if in_title and cands:
+                return max(cands, key=lambda p: len(p.positions))
+            before = [(max(i for i in p.positions if i < pos), p) for p in cands if any(i < pos for i in p.positions)]
+            if before:
+                return max(before, key=lambda x: (x[0] in x[1].subjects, x[0]))[1]
+        person = Person()
+        self.persons.append(person)
+        return person
+
+    def _take_people_tagged_as_organisations(self, mentions: list[Mention]) -> None:
+        """An ORG mention that is a person's name in this article ("Starmer", "Olaf Scholz"
+        tagged ORG) is that person."""
+        for m in mentions:
+            if m.label != "ORG" or country_lookup(m.text)[0]:
+                continue
+            name = self.name_tokens(self.doc[m.tok_start : m.tok_end])
+            if not name or not all(w[:1].isupper() for w in name):
+                continue
+            person = next((p for p in self.persons if any(_may_name(name, q) for q in p.names)), None)
+            if person is not None:
+                m.label, m.label_source = "PERSON", "pattern"
+                self._attach(person, m, name)
+
+    def _attach(self, person: Person, m: Mention, name: tuple[str, ...]) -> None:
+        person.names.append(name)
+        person.positions.append(m.tok_start)
+        if self.doc[m.tok_start : m.tok_end].root.dep_ in ("nsubj", "nsubjpass"):
+            person.subjects.add(m.tok_start)
+        for t in (self.doc[m.tok_start], self.doc[m.tok_start - 1] if m.tok_start else None):
+            if t is not None and t.lower_ in self._gender_words and person.gender is None:
+                person.gender = self._gender_words[t.lower_]
+        for i in range(m.tok_start, m.tok_end):
+            self.person_at[i] = person
+
+
+def _may_name(name: tuple[str, ...], known: tuple[str, ...]) -> bool:
+    """Whether an ORG mention's `name` can be the person one of whose names is `known`: the
+    same person's name, or one word that is the surname of a full name."""
+    if len(name) > 1:
+        return same_person(name, known)
+    return len(known) > 1 and name[0].lower() == known[-1].lower()

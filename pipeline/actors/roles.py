@@ -1,0 +1,133 @@
+"""Role phrases attached to a person's name ("US President Donald Trump", "John Healey, the
+Defence Secretary", "Russia's foreign minister, Sergei Lavrov"): the role and country they
+give the person, so that a later "the Defence Secretary" can be resolved to them."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from pipeline.actors.model import PLACE_LABELS, SINGULAR_PRONOUNS, Person
+from pipeline.nlp.lexicon import country_code, word_list
+
+_NP_POS = {"PROPN", "NOUN", "ADJ", "NUM"}
+
+
+class RoleAttachment(NamedTuple):
+    key: str  # "defence secretary"
+    country: str | None
+    person: Person
+    token: int  # where the person is named with the role
+
+
+def role_key(tokens) -> tuple[str | None, str | None]:
+    """('defence secretary', 'GBR')-like key and country of a role phrase, or (None, None)."""
+    roles = word_list("role_nouns.txt")
+    role_idx = [k for k, t in enumerate(tokens) if t.lemma_.lower() in roles or t.lower_ in roles]
+    if not role_idx:
+        return None, None
+    k = role_idx[-1]
+    words = [tokens[k].lemma_.lower()]
+    if k > 0:
+        prev = tokens[k - 1]
+        if (
+            prev.pos_ in ("NOUN", "ADJ", "PROPN")
+            and not country_code(prev.text)
+            and prev.ent_type_ not in PLACE_LABELS | {"ORG"}
+        ):
+            words.insert(0, prev.lower_)
+    return " ".join(words), country_in(tokens)
+
+
+def country_in(tokens) -> str | None:
+    """The first country named among `tokens` (a whole entity first, then single words)."""
+    for t in tokens:
+        if t.ent_iob_ == "B":
+            code = country_code(_entity_text_from(t))
+            if code:
+                return code
+        if t.pos_ in ("PROPN", "ADJ") or t.ent_type_:
+            code = country_code(t.text)
+            if code:
+                return code
+    return None
+
+
+def _entity_text_from(t) -> str:
+    doc = t.doc
+    j = t.i + 1
+    while j < len(doc) and doc[j].ent_iob_ == "I":
+        j += 1
+    return doc[t.i : j].text
+
+
+class RoleFinder:
+    """The role phrases around people's names: pre-modifiers ("Defence Secretary John
+    Healey") and appositives ("John Healey, the Defence Secretary"). A role names a country
+    for the person when its phrase does; "his Defence Minister Boris Pistorius" leaves it to
+    the boss the possessive refers to (`bosses`)."""
+
+    def __init__(self, doc, person_at: dict[int, Person]):
+        self.doc = doc
+        self.person_at = person_at  # token index -> person, for every token of a person's name
+        self.attachments: list[RoleAttachment] = []
+        self.bosses: list[tuple[Person, int]] = []  # (person, token of the "his"/"her" before their role)
+
+    def find(self, person: Person, tok_start: int) -> None:
+        """Role phrases around the mention of `person` that starts at token `tok_start`."""
+        doc = self.doc
+        ent_end = tok_start
+        while ent_end < len(doc) and self.person_at.get(ent_end) is person:
+            ent_end += 1
+        phrases = []
+        pre = self._walk_left(tok_start - 1)
+        if pre:
+            phrases.append(pre)
+        if tok_start >= 2 and doc[tok_start - 1].text == ",":
+            before = self._walk_left(tok_start - 2, allow_det=True)
+            if before:
+                phrases.append(before)
+        if ent_end < len(doc) - 1 and doc[ent_end].text == ",":
+            after = self._walk_right(ent_end + 1)
+            if after:
+                phrases.append(after)
+        for phrase in phrases:
+            key, country = role_key(phrase)
+            if key is None:
+                continue
+            before = phrase[0].i - 1
+            if (
+                country is None
+                and before >= 0
+                and doc[before].tag_ == "PRP$"
+                and doc[before].lower_ in SINGULAR_PRONOUNS
+            ):
+                self.bosses.append((person, before))
+            self.attachments.append(RoleAttachment(key, country, person, tok_start))
+            if country and person.country is None:
+                person.country = country
+
+    def _walk_left(self, i: int, allow_det: bool = False) -> list:
+        doc, out = self.doc, []
+        while i >= 0 and len(out) < 7:
+            t = doc[i]
+            if i in self.person_at:
+                break
+            if t.pos_ in _NP_POS or t.tag_ == "POS" or (t.lower_ == "of" and out):
+                out.insert(0, t)
+            elif allow_det and t.pos_ == "DET":
+                out.insert(0, t)
+                break
+            else:
+                break
+            i -= 1
+        return out
+
+    def _walk_right(self, i: int) -> list:
+        doc, out = self.doc, []
+        while i < len(doc) and len(out) < 9:
+            t = doc[i]
+            if t.is_punct or t.pos_ in ("VERB", "AUX", "PRON", "CCONJ", "SCONJ") or i in self.person_at:
+                break
+            out.append(t)
+            i += 1
+        return out

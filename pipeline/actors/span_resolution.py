@@ -1,0 +1,117 @@
+"""What a span of an article (a speaker or a stance holder) refers to: a person or entity it
+names, the person a pronoun or a role phrase refers to, or an actor it describes ("a UK
+Government source", "Clinton supporters"). Resolving reads the article's people and
+mentions and changes none of them; a described actor comes back in the Resolution."""
+
+from __future__ import annotations
+
+from pipeline.actors.coreference import PersonCoreference
+from pipeline.actors.model import SINGULAR_PRONOUNS, Actor, Mention, Resolution
+from pipeline.actors.people import ArticlePeople
+from pipeline.actors.roles import country_in
+from pipeline.nlp.lexicon import slug, word_list
+
+INDEFINITE = {"a", "an", "one", "another", "some", "several", "many", "two", "three", "other", "few"}
+
+
+class SpanResolver:
+    """Resolves character spans of one article to actors."""
+
+    def __init__(
+        self, doc, article_id: str, mentions: list[Mention], people: ArticlePeople, coreference: PersonCoreference
+    ):
+        self.doc = doc
+        self.article_id = article_id
+        self.mentions = mentions
+        self.people = people
+        self.coreference = coreference
+        self._titles = word_list("titles.txt")
+        self._roles = word_list("role_nouns.txt")
+        self._groups = word_list("group_nouns.txt")
+        self._organizations = word_list("organization_nouns.txt")
+
+    def resolve(self, start: int, end: int) -> Resolution:
+        """The actor the text between characters `start` and `end` refers to."""
+        span = self.doc.char_span(start, end, alignment_mode="expand")
+        if span is None or len(span) == 0:
+            return Resolution(None, "unresolved")
+        root = span.root
+        person_at = self.people.person_at
+        if len(span) == 1 and root.lower_ in SINGULAR_PRONOUNS:
+            person = self.coreference.pronoun(root.i)
+            return Resolution(person.actor_id if person else None, "pronoun" if person else "unresolved")
+        person = person_at.get(root.i) or next((person_at[t.i] for t in span if t.i in person_at), None)
+        if person is not None and (root.i in person_at or root.pos_ == "PROPN"):
+            return Resolution(person.actor_id, "name")
+        for m in self.mentions:
+            if m.tok_start <= root.i < m.tok_end and m.actor_id:
+                return Resolution(m.actor_id, "name")
+        first = span[0].lower_
+        if (
+            first not in INDEFINITE
+            and (root.lemma_.lower() in self._roles or root.lower_ in self._roles)
+            and root.tag_ not in ("NNS", "NNPS")
+        ):
+            person = self.coreference.role(span)
+            if person is not None:
+                return Resolution(person.actor_id, "role")
+        if person is not None and root.pos_ == "NOUN" and (root.tag_ in ("NNS", "NNPS") or self._collective(root)):
+            return self._described(span)  # "Clinton supporters", "Clinton's campaign"
+        if person is not None:
+            return Resolution(person.actor_id, "name")
+        for t in span:  # a name the NER missed ("Sir Iain added"): a known person's first or last name
+            if t.pos_ == "PROPN" and t.lower_.rstrip(".") not in self._titles:
+                person = self.coreference.by_word(t.lower_, span.start)
+                if person is not None:
+                    return Resolution(person.actor_id, "name")
+        if root.pos_ in ("PRON", "DET") or all(t.is_stop or t.is_punct for t in span):
+            return Resolution(None, "unresolved")
+        return self._described(span)
+
+    def _collective(self, root) -> bool:
+        lemma = root.lemma_.lower()
+        return lemma in self._groups or lemma in self._organizations or root.lower_ in self._groups
+
+    def _described(self, span) -> Resolution:
+        actor = self._described_actor(span)
+        return Resolution(actor.actor_id, "description", new_actor=actor)
+
+    def _described_actor(self, span) -> Actor:
+        """An actor described rather than named: "a UK Government source" (person), "Whitehall
+        insiders" (group), "the Clinton campaign" (organization). A description built on a
+        name ("Clinton's campaign") is written with that name in full and gets an id shared
+        across articles; other descriptions are article-scoped."""
+        root = span.root
+        if (
+            root.lemma_.lower() in self._organizations
+            or root.lower_ in self._organizations
+            or (root.pos_ == "PROPN" and root.ent_type_ and root.ent_type_ != "PERSON")
+        ):
+            kind = "organization"  # "the Clinton campaign", "the Arizona Republic" (a name NER took for a place)
+        elif root.tag_ in ("NNS", "NNPS") or root.lower_ in self._groups:
+            kind = "group"
+        else:
+            kind = "person"
+        name, anchored = self._description_text(span)
+        country = country_in(list(span))
+        actor_id = f"{kind}:{slug(name)}" if anchored else f"{kind}:{slug(name)}@{self.article_id}"
+        return Actor(actor_id, name, kind, country)
+
+    def _description_text(self, span) -> tuple[str, bool]:
+        """The span's text with each person named in it (its head excepted) written by their
+        full name, and whether it names anyone."""
+        doc, person_at, root = self.doc, self.people.person_at, span.root
+        parts, anchored, i = [], False, span.start
+        while i < span.end:
+            person = person_at.get(i)
+            if person is not None and i != root.i:
+                j = i
+                while j < span.end and person_at.get(j) is person:
+                    j += 1
+                possessive = doc[j - 1].text if doc[j - 1].tag_ == "POS" else ""
+                parts.append(person.display + possessive + doc[j - 1].whitespace_)
+                anchored, i = True, j
+                continue
+            parts.append(doc[i].text_with_ws)
+            i += 1
+        return "".join(parts).strip(" ,.;:\"“”'’"), anchored
