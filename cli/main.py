@@ -45,7 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stancewire", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_run, _add_logs, _add_release, _add_export, _add_ui, _add_eval, _add_docs):
+        add(sub)
+    return parser
 
+
+def _add_run(sub) -> None:
     run = sub.add_parser("run", help="run every stage through Dagster and publish a release if the checks pass")
     run.add_argument("--input", metavar="DIR", help="folder of articles (default: data/raw, the bundled sample)")
     run.add_argument(
@@ -93,10 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
         "failed and where the full log is)",
     )
 
+
+def _add_logs(sub) -> None:
     logs = sub.add_parser("logs", help="a run's full log (Dagster's event log), the latest run by default")
     logs.add_argument("run_id", nargs="?", help="the run id, or its first characters (the failure message names it)")
     logs.add_argument("--dagster-home", metavar="DIR")
 
+
+def _add_release(sub) -> None:
     rel = sub.add_parser("release", help="list, show or verify published releases")
     rel_sub = rel.add_subparsers(dest="release_command", required=True)
     p = rel_sub.add_parser("list", help="published versions, the current one marked")
@@ -113,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = rel_sub.add_parser("index", help="rewrite index.json and index.html of the releases folder")
     _add_storage_args(p, warehouse=False)
 
+
+def _add_export(sub) -> None:
     exp = sub.add_parser("export", help="export data for other tools")
     exp_sub = exp.add_subparsers(dest="export_command", required=True)
     p = exp_sub.add_parser(
@@ -129,11 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--release", metavar="VERSION", help="read a published release instead of the warehouse")
     _add_storage_args(p)
 
+
+def _add_ui(sub) -> None:
     ui = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on 127.0.0.1 with this checkout's instance")
     ui.add_argument("--port", default="3000")
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--dagster-home", metavar="DIR")
 
+
+def _add_eval(sub) -> None:
     ev = sub.add_parser("eval", help="run the pipeline on a folder of .txt files and write/score its output")
     ev_sub = ev.add_subparsers(dest="eval_command", required=True)
     att = ev_sub.add_parser("attributions", help="quotes in the PolNeAR prediction format (raw-text offsets)")
@@ -151,9 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--keep", metavar="DIR", help="keep the evaluation warehouse in DIR")
         p.add_argument("--spacy-model", metavar="NAME")
 
+
+def _add_docs(sub) -> None:
     docs = sub.add_parser("docs", help="write the data dictionary (docs/data-dictionary.md) from the schema")
     docs.add_argument("--out", default="docs/data-dictionary.md")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,64 +223,20 @@ VALIDATOR_NICENESS = 10
 
 
 def cmd_run(args) -> int:
-    from pipeline import settings as run_settings
-    from pipeline.nlp.model import model_id_for
-    from pipeline.stances.codebooks import CodebookError, load_codebooks
+    from pipeline.steps import pool
     from pipeline.text.language import accepted_languages
 
     try:
-        values = run_settings.resolve(
-            input_dir=args.input,
-            batch_id=args.batch,
-            codebooks=args.codebook,
-            warehouse=args.warehouse,
-            releases_dir=args.releases,
-            spacy_model=args.spacy_model,
-            n_process=args.n_process,
-            languages=args.languages,
-            batch_size=args.batch_size,
-            publish=False if args.no_publish else None,
-        )
+        values, books = _run_settings(args)
     except ValueError as e:
         return fail(str(e))
-    if not Path(values["input_dir"]).is_dir():
-        return fail(f"input folder {values['input_dir']} does not exist or is not a folder")
-    try:
-        books = load_codebooks(run_settings.codebook_paths(values["codebooks"]))
-    except CodebookError as e:
-        return fail(str(e))
-    if not books:
-        return fail("no codebook: pass --codebook FILE or put codebooks in data/codebooks/")
-    try:  # a missing model is reported here, not as a worker that died while loading it
-        model_id_for(values["spacy_model"])
-    except RuntimeError as e:
-        return fail(str(e))
-    from pipeline.fingerprints import code_version
-    from pipeline.steps import pool
-    from pipeline.steps.worker import WorkerConfig
-
     if args.verbose:  # stancewire's own log too (by default only warnings reach the terminal)
         import logging
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     telemetry_off()  # before the run's processes start: they inherit the environment
-    # Before Dagster is imported (most of a small run's start): the validator starts
-    # importing Great Expectations, and the spaCy workers loading their model; the checks and
-    # the parse and stance steps then use them (pipeline/steps/pool.py, assets/checks.py).
     try:
-        pool.start_helper(pool.VALIDATOR, "expectations.suites:warm_up", niceness=VALIDATOR_NICENESS)
-        code_fp = code_version()
-        pool.start_shared(
-            WorkerConfig.of(
-                values["spacy_model"],
-                run_settings.staging_for(values).parses.root,
-                values["batch_size"],
-                code_fp,
-                books,
-            ),
-            values["n_process"],
-            started=_workers_to_start(values, books, code_fp),
-        )
+        _start_run_processes(values, books)
         try:  # checked once the workers load their model: the language detector loads its own here
             accepted_languages(values["languages"], values["spacy_model"])
         except ValueError as e:
@@ -289,6 +261,57 @@ def cmd_run(args) -> int:
     for line in outcome.report():
         print(line, file=sys.stderr)
     return outcome.exit_code
+
+
+def _run_settings(args) -> tuple[dict, list]:
+    """The run's settings and codebooks, checked before any process starts (ValueError: what
+    is wrong, for the user)."""
+    from pipeline import settings as run_settings
+    from pipeline.nlp.model import model_id_for
+    from pipeline.stances.codebooks import CodebookError, load_codebooks
+
+    values = run_settings.resolve(
+        input_dir=args.input,
+        batch_id=args.batch,
+        codebooks=args.codebook,
+        warehouse=args.warehouse,
+        releases_dir=args.releases,
+        spacy_model=args.spacy_model,
+        n_process=args.n_process,
+        languages=args.languages,
+        batch_size=args.batch_size,
+        publish=False if args.no_publish else None,
+    )
+    if not Path(values["input_dir"]).is_dir():
+        raise ValueError(f"input folder {values['input_dir']} does not exist or is not a folder")
+    try:
+        books = load_codebooks(run_settings.codebook_paths(values["codebooks"]))
+    except CodebookError as e:
+        raise ValueError(str(e)) from None
+    if not books:
+        raise ValueError("no codebook: pass --codebook FILE or put codebooks in data/codebooks/")
+    try:  # a missing model is reported here, not as a worker that died while loading it
+        model_id_for(values["spacy_model"])
+    except RuntimeError as e:
+        raise ValueError(str(e)) from None
+    return values, books
+
+
+def _start_run_processes(values: dict, books: list) -> None:
+    """Before Dagster is imported (most of a small run's start): the validator starts
+    importing Great Expectations, and the spaCy workers loading their model; the checks and
+    the parse and stance steps then use them (pipeline/steps/pool.py, assets/checks.py)."""
+    from pipeline import settings as run_settings
+    from pipeline.fingerprints import code_version
+    from pipeline.steps import pool
+    from pipeline.steps.worker import WorkerConfig
+
+    pool.start_helper(pool.VALIDATOR, "expectations.suites:warm_up", niceness=VALIDATOR_NICENESS)
+    code_fp = code_version()
+    config = WorkerConfig.of(
+        values["spacy_model"], run_settings.staging_for(values).parses.root, values["batch_size"], code_fp, books
+    )
+    pool.start_shared(config, values["n_process"], started=_workers_to_start(values, books, code_fp))
 
 
 def _workers_to_start(values: dict, books, code_fp: str) -> int:

@@ -28,6 +28,7 @@ from pipeline.steps import pool
 from pipeline.steps.dedup import KEPT, decide
 from pipeline.steps.pool import chunked, run_chunks
 from pipeline.steps.worker import WorkerConfig
+from pipeline.storage.polars_schemas import RECORD_KEY, STAGED
 from pipeline.storage.staging import BATCH_MANIFEST, Staging
 from pipeline.text.alignment import Alignment, trim_span
 from pipeline.text.clean import clean_text
@@ -81,7 +82,7 @@ def stage_files(
 def _stage_files(
     input_dir: Path, batch_id: str, staging: Staging, code_fp: str, languages: tuple[str, ...]
 ) -> BatchReport:
-    from pipeline.text.language import detect, detector_version
+    from pipeline.text.language import detector_version
 
     if not input_dir.is_dir():
         raise FileNotFoundError(f"input folder {input_dir} of batch {batch_id} does not exist or is not a folder")
@@ -107,94 +108,71 @@ def _stage_files(
         (staging.batch_dir(batch_id) / BATCH_MANIFEST).unlink()
     staging.start_stage(batch_id, FILE_TABLES + NLP_TABLES)
     for part, start in enumerate(range(0, max(len(result.records), 1), CHUNK)):
-        chunk = result.records[start : start + CHUNK]
-        records, cleaned, alignment = [], [], []
-        for r in chunk:
-            records.append(
-                {
-                    "batch_id": r.batch_id,
-                    "source_file": r.source_file,
-                    "record_no": r.record_no,
-                    "input_format": r.input_format,
-                    "encoding": r.encoding,
-                    "external_id": r.external_id,
-                    "title": r.title,
-                    "outlet": r.outlet,
-                    "author": r.author,
-                    "url": r.url,
-                    "published_at": r.published_at,
-                    "raw_text": r.raw_text,
-                    "record_sha256": r.record_sha256,
-                }
-            )
-            c = clean_text(r.raw_text, has_title_line=r.input_format in ("txt", "html"))
-            language = detect(c.text, languages)
-            if language.refused:  # read (in raw_articles), not an article
-                report.rejections.append(
-                    Rejection(
-                        r.batch_id,
-                        r.source_file,
-                        r.record_no,
-                        UNSUPPORTED_LANGUAGE,
-                        language.describe(languages),
-                        c.text[:SNIPPET_CHARS],
-                    )
-                )
-                continue
-            sha = c.text_sha256
-            cleaned.append(
-                {
-                    "batch_id": r.batch_id,
-                    "source_file": r.source_file,
-                    "record_no": r.record_no,
-                    "article_id": candidate_article_id(r.external_id, sha),
-                    "doc_name": r.doc_name,
-                    "title": (c.title or r.title) if r.input_format == "txt" else r.title,
-                    "outlet": r.outlet or c.outlet,
-                    "author": r.author or c.author,
-                    "original_source": c.original_source,
-                    "text": c.text,
-                    "text_sha256": sha,
-                    "n_chars": len(c.text),
-                    "n_paragraphs": c.n_paragraphs,
-                    "language": language.language,
-                    "cleaning": ",".join(c.repairs),
-                }
-            )
-            alignment += [
-                {
-                    "batch_id": r.batch_id,
-                    "source_file": r.source_file,
-                    "record_no": r.record_no,
-                    "segment_no": n,
-                    "char_start": cs,
-                    "char_end": ce,
-                    "raw_char_start": rs,
-                    "raw_char_end": re_,
-                    "is_copy": cp,
-                }
-                for n, cs, ce, rs, re_, cp in c.alignment.rows()
-            ]
-        staging.write_part(batch_id, "records", records, part)
-        staging.write_part(batch_id, "cleaned", cleaned, part)
-        staging.write_part(batch_id, "alignment", alignment, part)
-    rej = [
-        {
-            "batch_id": r.batch_id,
-            "source_file": r.source_file,
-            "record_no": r.record_no,
-            "reason": r.reason,
-            "detail": r.detail,
-            "snippet": r.snippet,
-        }
-        for r in report.rejections
-    ]
-    staging.write_part(batch_id, "rejections", rej, 0)
+        _stage_chunk(staging, batch_id, part, result.records[start : start + CHUNK], languages, report)
+    staging.write_part(batch_id, "rejections", [_row_of(r, "rejections") for r in report.rejections], 0)
     report.counts["rejections"] = len(report.rejections)
     (staging.batch_dir(batch_id) / "files.json").write_text(
         json.dumps({"input_fp": input_fp, "files_code_fp": code_fp}), encoding="utf-8"
     )
     return report
+
+
+def _stage_chunk(
+    staging: Staging, batch_id: str, part: int, chunk: list, languages: tuple[str, ...], report: BatchReport
+) -> None:
+    """Clean one chunk of records into part `part` of records, cleaned and alignment; a
+    record in a language not taken goes to the report's rejections instead of cleaned."""
+    from pipeline.text.language import detect
+
+    records, cleaned, alignment = [], [], []
+    for r in chunk:
+        records.append(_row_of(r, "records"))
+        c = clean_text(r.raw_text, has_title_line=r.input_format in ("txt", "html"))
+        language = detect(c.text, languages)
+        if language.refused:  # read (in raw_articles), not an article
+            report.rejections.append(
+                Rejection(
+                    r.batch_id,
+                    r.source_file,
+                    r.record_no,
+                    UNSUPPORTED_LANGUAGE,
+                    language.describe(languages),
+                    c.text[:SNIPPET_CHARS],
+                )
+            )
+            continue
+        cleaned.append(_cleaned_row(r, c, language.language))
+        key = [getattr(r, k) for k in RECORD_KEY]
+        alignment += [(*key, *row) for row in c.alignment.rows()]  # the columns of STAGED["alignment"]
+    staging.write_part(batch_id, "records", records, part)
+    staging.write_part(batch_id, "cleaned", cleaned, part)
+    staging.write_part(batch_id, "alignment", alignment, part)
+
+
+def _row_of(item, staged_table: str) -> dict:
+    """A staged row from a Record or Rejection: its attributes named like the table's columns."""
+    return {name: getattr(item, name) for name in STAGED[staged_table]}
+
+
+def _cleaned_row(r, c, language: str | None) -> dict:
+    """The cleaned row of record `r`: its cleaned text `c`, metadata from the record or, when
+    the record has none, from the text's own lines."""
+    sha = c.text_sha256
+    return {
+        **{k: getattr(r, k) for k in RECORD_KEY},
+        "article_id": candidate_article_id(r.external_id, sha),
+        "doc_name": r.doc_name,
+        "title": (c.title or r.title) if r.input_format == "txt" else r.title,
+        "outlet": r.outlet or c.outlet,
+        "author": r.author or c.author,
+        "original_source": c.original_source,
+        "text": c.text,
+        "text_sha256": sha,
+        "n_chars": len(c.text),
+        "n_paragraphs": c.n_paragraphs,
+        "language": language,
+        "cleaning": ",".join(c.repairs),
+    }
 
 
 def _language_rejections(staging: Staging, batch_id: str) -> list[Rejection]:
