@@ -148,6 +148,23 @@ class QuoteScope:
     cue_start: int | None
     speaker_span: tuple[int, int] | None = None  # re-creates a described speaker ("a UK Government source")
 
+    COLUMNS = (
+        "quote_id",
+        "content_segments",
+        "speaker_actor_id",
+        "cue_char_start",
+        "speaker_char_start",
+        "speaker_char_end",
+    )
+
+    @classmethod
+    def from_row(cls, row) -> QuoteScope:
+        """The coder's view of a quotes row (a mapping with at least `COLUMNS`), staged or loaded."""
+        start = row["speaker_char_start"]
+        speaker = (start, row["speaker_char_end"]) if start is not None else None
+        segments = segments_from_json(row["content_segments"])
+        return cls(row["quote_id"], segments, row["speaker_actor_id"], row["cue_char_start"], speaker)
+
 
 @dataclass
 class Statement:

@@ -4,11 +4,11 @@
   cleaned articles and their alignment.
 - `stage_nlp`: parse each distinct text once (parse store), then sentences, entity
   mentions, quotes and the actors they name -> Parquet parts; with the codebooks given,
-  stance statements too, coded on the live Docs (`stages.run_stances` takes them over).
+  stance statements too, coded on the live Docs (`warehouse_wide.run_stances` takes them over).
   With n_process > 1 spawned workers do all of that per chunk of articles and return rows.
 
 Neither touches the warehouse, so batches can run in parallel (processes, Celery
-workers); `loading.load_warehouse` brings every batch into DuckDB in one step. A batch is
+workers); `load.load_warehouse` brings every batch into DuckDB in one step. A batch is
 visible to the loader only when its manifest is written, which happens last.
 """
 
@@ -237,7 +237,7 @@ MIN_TEXTS_PER_PROCESS = 100
 # together (the last chunk is one a single worker runs alone); a divisor of CHUNK, so parts
 # keep CHUNK articles.
 WORKER_CHUNK = 20
-# Stance statements coded while the Docs are live (see `stages.run_stances`), keyed by the
+# Stance statements coded while the Docs are live (see `warehouse_wide.run_stances`), keyed by the
 # coding fingerprint; the stance step uses them when the codebooks have not changed since.
 CODED_TABLES = ["stance_coded", "stance_statements", "stance_actors"]
 
@@ -357,22 +357,14 @@ def _precode(
     batch_id: str, article_id: str, sha: str, doc, align: Alignment, quote_rows: list[dict], rows: dict[str, list]
 ) -> None:
     """Stance statements of a live Doc, exactly as the stance step would code them from its
-    stored parse and the loaded quotes (see `stages.run_stances`)."""
-    from pipeline.steps.warehouse_wide import code_doc, quote_scope
+    stored parse and the loaded quotes (see `warehouse_wide.run_stances`)."""
+    from pipeline.stances.coder import QuoteScope
+    from pipeline.steps.warehouse_wide import code_doc
 
     w = pool.state()
     keys = {"batch_id": batch_id, "text_sha256": sha, "coding_fp": w["coding_fp"]}
-    quotes = [
-        quote_scope(
-            q["quote_id"],
-            q["content_segments"],
-            q["speaker_actor_id"],
-            q["cue_char_start"],
-            q["speaker_char_start"],
-            q["speaker_char_end"],
-        )
-        for q in sorted(quote_rows, key=lambda q: (q["char_start"], q["quote_id"]))
-    ]
+    ordered = sorted(quote_rows, key=lambda q: (q["char_start"], q["quote_id"]))  # as the stance step reads them
+    quotes = [QuoteScope.from_row(q) for q in ordered]
     statements, actor_rows = code_doc(article_id, doc, quotes, w["matcher"], align)
     rows["stance_coded"].append({**keys, "article_id": article_id})
     rows["stance_statements"] += [{**keys, **r} for r in statements]

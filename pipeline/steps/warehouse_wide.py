@@ -5,7 +5,7 @@ reaches the warehouse through `pipeline.loading`. Stance coding is warehouse-wid
 it depends on the configured codebooks: an article is (re)coded when its text, the
 codebooks, the model or stancewire's code changed since it was last coded, from its stored
 parse, and each chunk of articles is written in one transaction with its bookkeeping.
-Articles the parse step already coded with the same fingerprint (`batches.stage_nlp` given
+Articles the parse step already coded with the same fingerprint (`per_batch.stage_nlp` given
 the codebooks) are taken from staging instead of being coded again.
 """
 
@@ -44,21 +44,6 @@ def load_alignments(conn, article_ids: list[str]) -> dict[str, Alignment]:
     for aid, *seg in rows:
         grouped.setdefault(aid, []).append(seg)
     return {aid: Alignment.from_rows(segs) for aid, segs in grouped.items()}
-
-
-def quote_scope(
-    quote_id: str,
-    content_segments: str,
-    speaker_actor_id: str | None,
-    cue_char_start: int | None,
-    speaker_char_start: int | None,
-    speaker_char_end: int | None,
-):
-    """The coder's view of a quotes row."""
-    from pipeline.stances.coder import QuoteScope, segments_from_json
-
-    speaker = (speaker_char_start, speaker_char_end) if speaker_char_start is not None else None
-    return QuoteScope(quote_id, segments_from_json(content_segments), speaker_actor_id, cue_char_start, speaker)
 
 
 def code_doc(article_id: str, doc, quotes: list, matcher, align: Alignment) -> tuple[list[dict], list[dict]]:
@@ -204,14 +189,17 @@ def _coding_items(conn, chunk: list[tuple[str, str]], staging, model_name: str) 
         if missing
         else {}
     )
+    from pipeline.stances.coder import QuoteScope
+
     quotes: dict[str, list] = {}
-    for qid, aid, *fields in conn.execute(
-        "SELECT quote_id, article_id, content_segments, speaker_actor_id, cue_char_start, "
-        "speaker_char_start, speaker_char_end FROM quotes "
+    columns = ["article_id", *QuoteScope.COLUMNS]
+    for row in conn.execute(
+        f"SELECT {', '.join(columns)} FROM quotes "
         "WHERE article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY article_id, char_start, quote_id",
         [ids],
     ).fetchall():
-        quotes.setdefault(aid, []).append(quote_scope(qid, *fields))
+        record = dict(zip(columns, row, strict=True))
+        quotes.setdefault(record["article_id"], []).append(QuoteScope.from_row(record))
     aligns = {
         aid: [(s.clean_start, s.clean_end, s.raw_start, s.raw_end, s.is_copy) for s in a.segments]
         for aid, a in load_alignments(conn, ids).items()
