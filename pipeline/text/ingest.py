@@ -247,29 +247,13 @@ def _jsonl(text, encoding, rel, batch_id):
             continue
         try:
             obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            rejections.append(
-                Rejection(
-                    batch_id,
-                    rel,
-                    no,
-                    "invalid_json",
-                    f"line {no} is not valid JSON: {e.msg} at column {e.colno}",
-                    _snippet(line),
-                )
+        except (ValueError, RecursionError) as e:  # JSONDecodeError is a ValueError; also nested too deeply, huge ints
+            problem = (
+                f"is not valid JSON: {e.msg} at column {e.colno}"
+                if isinstance(e, json.JSONDecodeError)
+                else f"cannot be read as JSON: {_json_error(e)}"
             )
-            continue
-        except (ValueError, RecursionError) as e:  # nested too deeply, an integer of thousands of digits
-            rejections.append(
-                Rejection(
-                    batch_id,
-                    rel,
-                    no,
-                    "invalid_json",
-                    f"line {no} cannot be read as JSON: {_json_error(e)}",
-                    _snippet(line),
-                )
-            )
+            rejections.append(Rejection(batch_id, rel, no, "invalid_json", f"line {no} {problem}", _snippet(line)))
             continue
         rec, rej = _from_object(obj, rel, no, batch_id, "jsonl", encoding, line)
         records.extend(rec)
