@@ -252,48 +252,47 @@ def stage_nlp(
     progress: Progress | None = None,
     codebooks=None,
 ) -> BatchReport:
-    """`_stage_nlp` holding the batch's lock (see stage_files)."""
-    staging.check_writer()
-    with staging.lock(batch_id):
-        return _stage_nlp(batch_id, staging, model_name, code_fp, batch_size, n_process, progress, codebooks)
-
-
-def _stage_nlp(
-    batch_id: str,
-    staging: Staging,
-    model_name: str,
-    code_fp: str,
-    batch_size: int = 64,
-    n_process: int = 1,
-    progress: Progress | None = None,
-    codebooks=None,
-) -> BatchReport:
     """Parse the batch's new texts (once per text and model) and extract sentences, mentions,
     quotes and their actors, and, given `codebooks`, code stances while the Docs are live;
-    then mark the batch complete. The model is loaded only when there is work.
+    then mark the batch complete. The model is loaded only when there is work. Holds the
+    batch's lock (see stage_files).
 
     With n_process > 1, worker processes do all per-article work (parse, store, extract,
     code) and send back rows; this process only writes them, so no Doc crosses processes."""
     from pipeline.nlp.model import model_id_for
 
-    files = json.loads((staging.batch_dir(batch_id) / "files.json").read_text(encoding="utf-8"))
-    model = model_id_for(model_name)
-    kept, shas = _kept_records(staging, batch_id)
-    nlp_fp = _fingerprint(files, model, code_fp, shas)
-    manifest = staging.read_manifest(batch_id)
-    report = BatchReport(batch_id)
-    if manifest and manifest.get("nlp_fp") == nlp_fp:
-        report.skipped = True
+    staging.check_writer()
+    with staging.lock(batch_id):
+        files = json.loads((staging.batch_dir(batch_id) / "files.json").read_text(encoding="utf-8"))
+        model = model_id_for(model_name)
+        kept, shas = _kept_records(staging, batch_id)
+        nlp_fp = _fingerprint(files, model, code_fp, shas)
+        manifest = staging.read_manifest(batch_id)
+        report = BatchReport(batch_id)
+        if manifest and manifest.get("nlp_fp") == nlp_fp:
+            report.skipped = True
+            return report
+        if manifest:  # as in stage_files: invisible to the loader until complete again
+            (staging.batch_dir(batch_id) / BATCH_MANIFEST).unlink()
+        staging.start_stage(batch_id, NLP_TABLES + CODED_TABLES)
+        n_todo = sum(not staging.parses.has(model, sha) for sha in shas)
+        processes = max(1, min(n_process, n_todo // MIN_TEXTS_PER_PROCESS))
+        config = WorkerConfig.of(model_name, staging.parses.root, batch_size, code_fp, codebooks)
+        tables = NLP_TABLES + (CODED_TABLES if codebooks else [])
+        counts = _annotate_batch(staging, batch_id, kept, len(shas), config, processes, tables, progress)
+        report.counts = {"articles": len(shas), "parsed": n_todo, **{t: counts[t] for t in NLP_TABLES}}
+        staging.write_manifest(batch_id, {**files, "nlp_fp": nlp_fp, "model": model, "counts": report.counts})
         return report
-    if manifest:  # as in stage_files: invisible to the loader until complete again
-        (staging.batch_dir(batch_id) / BATCH_MANIFEST).unlink()
-    staging.start_stage(batch_id, NLP_TABLES + CODED_TABLES)
-    n_todo = sum(not staging.parses.has(model, sha) for sha in shas)
-    processes = max(1, min(n_process, n_todo // MIN_TEXTS_PER_PROCESS))
-    config = WorkerConfig.of(model_name, staging.parses.root, batch_size, code_fp, codebooks)
+
+
+def _annotate_batch(
+    staging: Staging, batch_id: str, kept, n_articles: int, config, processes: int, tables: list, progress
+) -> dict[str, int]:
+    """Annotate the kept articles in chunks (in the pool, or here) and write their rows a
+    part of CHUNK articles at a time; the row count of each table."""
     # A batch smaller than a chunk per worker is shared out among the workers (10 new
     # articles: 5 each), so that a small file drop is not parsed by one worker alone.
-    size = max(1, min(WORKER_CHUNK, -(-len(shas) // pool.pool_size(config, processes))))
+    size = max(1, min(WORKER_CHUNK, -(-n_articles // pool.pool_size(config, processes))))
     sizes: deque[int] = deque()  # of the chunks handed out, whose rows have not come back yet
 
     def jobs():  # read a part at a time, as the workers take the chunks
@@ -301,7 +300,6 @@ def _stage_nlp(
             sizes.append(len(chunk))
             yield batch_id, chunk
 
-    tables = NLP_TABLES + (CODED_TABLES if codebooks else [])
     counts = dict.fromkeys(tables, 0)
     rows: dict[str, list] = {t: [] for t in tables}
     part, in_part = 0, 0
@@ -317,9 +315,7 @@ def _stage_nlp(
             rows, part, in_part = {t: [] for t in tables}, part + 1, 0
     if in_part or part == 0:
         _write_nlp_part(staging, batch_id, part, rows, counts)
-    report.counts = {"articles": len(shas), "parsed": n_todo, **{t: counts[t] for t in NLP_TABLES}}
-    staging.write_manifest(batch_id, {**files, "nlp_fp": nlp_fp, "model": model, "counts": report.counts})
-    return report
+    return counts
 
 
 def _write_nlp_part(staging: Staging, batch_id: str, part: int, rows: dict[str, list], counts: dict) -> None:
