@@ -12,7 +12,8 @@ import pytest
 
 spacy = pytest.importorskip("spacy")
 
-from pipeline.quotes.extractor import Attribution, extract_attributions, find_quotes  # noqa: E402
+from pipeline.quotes.extractor import Attribution, extract_attributions  # noqa: E402
+from pipeline.quotes.marks import find_quotes  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO.parent / "shared" / "data" / "seed" / "ipaper_uk-collision-course-russia-peacekeeping.txt"

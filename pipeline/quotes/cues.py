@@ -1,0 +1,65 @@
+"""The cue lexicon: the word lists of ``pipeline/nlp/resources`` that mark an attribution
+(verbs of saying, of attitude, taking an infinitive, an object or a preposition; headline
+labels), and the lemma of a token as those lists spell it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from spacy.tokens import Token
+
+from pipeline.nlp.lexicon import word_list
+
+
+@dataclass(frozen=True)
+class CueLexicon:
+    speech: frozenset[str]
+    clause: frozenset[str]
+    infinitive: frozenset[str]
+    object: frozenset[str]
+    prep: dict[str, frozenset[str]]
+    headline_labels: frozenset[str]
+    known: frozenset[str]  # every lemma of the lists
+    forms: dict[str, str]  # inflected form -> lemma, for lemmatizer slips ("hoping" -> "hop")
+
+    def lemma(self, tok: Token) -> str:
+        """The token's lemma, or the list lemma its form inflects when the lemmatizer slipped."""
+        lemma = tok.lemma_.lower()
+        return lemma if lemma in self.known else self.forms.get(tok.lower_, lemma)
+
+
+@lru_cache(maxsize=1)
+def cue_lexicon() -> CueLexicon:
+    """The cue word lists, read once from pipeline/nlp/resources."""
+    speech = word_list("speech_verbs.txt")
+    attitude = word_list("attitude_verbs.txt")
+    infinitive = word_list("infinitive_cue_verbs.txt")
+    obj = word_list("object_cue_verbs.txt")
+    prep: dict[str, set[str]] = {}
+    for line in word_list("prepositional_cues.txt"):
+        verb, _, p = line.partition(" ")
+        prep.setdefault(verb, set()).add(p.strip())
+    known = speech | attitude | infinitive | obj | set(prep)
+    forms = {}
+    for lemma in sorted(known):
+        for form in _inflections(lemma):
+            forms.setdefault(form, lemma)
+    return CueLexicon(
+        speech,
+        speech | attitude,
+        infinitive,
+        obj,
+        {k: frozenset(v) for k, v in prep.items()},
+        word_list("headline_labels.txt"),
+        frozenset(known),
+        forms,
+    )
+
+
+def _inflections(lemma: str) -> set[str]:
+    stem = lemma[:-1] if lemma.endswith("e") else lemma
+    forms = {lemma, lemma + "s", lemma + "es", lemma + "d", lemma + "ed", stem + "ed", stem + "ing", lemma + "ing"}
+    if lemma.endswith("y"):
+        forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied"}
+    return forms

@@ -1,0 +1,109 @@
+"""Attribution frames in the parse: what a cue verb takes as its content (its complement),
+and the speech-verb frame next to a quote ("“...,” he said", "X told reporters: “...”")."""
+
+from __future__ import annotations
+
+from spacy.tokens import Token
+
+from pipeline.quotes.syntax import DASHES, ParsedArticle
+
+# prepositions completing an object cue's content ("blamed X for Y", "described X as Y")
+OBJECT_PREPS = frozenset({"as", "for", "of"})
+# dependents of a cue verb that make up the reported content, not the frame around it
+CONTENT_DEPS = frozenset({"ccomp", "xcomp", "dobj", "conj", "parataxis", "advcl", "csubj", "oprd"})
+# the same for a frame before a quote, where an object is the addressee ("told me, “...”")
+CLAUSE_DEPS = frozenset({"ccomp", "xcomp", "conj", "parataxis", "advcl", "csubj"})
+
+
+def complement(art: ParsedArticle, v: Token, lemma: str) -> tuple[list[Token], Token | None]:
+    """Content tokens of cue verb v by what it governs, and a preposition that belongs
+    to the cue ("call for")."""
+    lex = art.lex
+    kids = list(v.children)
+    if lemma in lex.clause:
+        clauses = [c for c in kids if c.dep_ == "ccomp"]
+        if clauses:
+            return [t for c in clauses for t in c.subtree], None
+        if (
+            lemma in lex.speech
+            and v.dep_ in ("parataxis", "ccomp")
+            and v.head.pos_ in ("VERB", "AUX")
+            and art.subject(v) is not None
+            and not [c for c in kids if c.dep_ in ("dobj", "xcomp")]
+        ):
+            inner = set(v.subtree)
+            return [t for t in v.head.subtree if t not in inner], None
+    if lemma in lex.infinitive:
+        for c in kids:
+            if c.dep_ == "xcomp" and any(a.dep_ == "aux" and a.lower_ == "to" for a in c.children):
+                return list(c.subtree), None
+    if lemma in lex.prep:
+        for c in kids:
+            if c.dep_ == "prep" and c.lower_ in lex.prep[lemma]:
+                objs = [p for p in c.children if p.dep_ in ("pobj", "pcomp")]
+                if objs:
+                    toks = [t for p in objs for t in p.subtree]
+                    if c.lower_ == "as":  # "described the plan as a “disaster”"
+                        toks += [t for d in kids if d.dep_ == "dobj" and d.i < c.i for t in d.subtree]
+                    return toks, c
+    if lemma in lex.object:
+        objs = [c for c in kids if c.dep_ == "dobj"]
+        if not objs and any(c.dep_ == "auxpass" for c in kids):
+            objs = [c for c in kids if c.dep_ == "nsubjpass"]  # "the plan was criticized by X"
+        if objs:
+            toks = [t for o in objs for t in o.subtree]
+            toks += [
+                t
+                for c in kids
+                if c.i > objs[0].i and (c.dep_ in ("oprd", "ccomp") or (c.dep_ == "prep" and c.lower_ in OBJECT_PREPS))
+                for t in c.subtree
+            ]
+            return toks, None
+    return [], None
+
+
+def attached(b: Token, v: Token, content_deps: frozenset[str] = CONTENT_DEPS) -> bool:
+    """Whether b belongs to v's frame (subject, adverb, addressee), not its content."""
+    while b.head.i != v.i:
+        if b.head.i == b.i:
+            return False
+        b = b.head
+    return b.dep_ not in content_deps
+
+
+def frame_after(art: ParsedArticle, win: list[Token]) -> tuple[Token, Token | None] | None:
+    """“...,” he said / said X / X told reporters / “...” ― Jane Doe: the first speech
+    verb after the quote, with nothing before it but its subject and adverbs."""
+    if win and win[0].text in DASHES and 1 < len(win) <= 7 and any(t.pos_ == "PROPN" for t in win[1:]):
+        return win[0], next(t for t in win[1:] if t.head.i == t.i or not win[1].i <= t.head.i <= win[-1].i)
+    for t in win:
+        if art.is_cue_verb(t):
+            between = [b for b in win if b.i < t.i]
+            if all(b.is_punct or attached(b, t) for b in between):
+                return t, art.subject(t)
+            return None
+        if t.pos_ == "VERB" and t.dep_ not in ("amod", "acl", "relcl"):
+            return None
+    return None
+
+
+def frame_before(art: ParsedArticle, win: list[Token]) -> tuple[Token, Token | None] | None:
+    """X said: “...” / X told reporters, “...” / X said “...” / X: ‘...’ (a headline)."""
+    last = win[-1]
+    if last.text not in (":", ","):
+        return None
+    verbs = [t for t in win if art.is_cue_verb(t)]
+    if verbs:
+        v = verbs[-1]
+        if all(t.is_punct or attached(t, v, CLAUSE_DEPS) for t in win if t.i > v.i):
+            return v, art.subject(v)
+        return None
+    if art.lex.forms.get(win[0].lower_) in art.lex.speech and 2 < len(win) <= 8:
+        names = [t for t in win[1:-1] if t.pos_ in ("PROPN", "NOUN", "PRON")]
+        if names:  # "Said Ellis: “...”", parsed as a name
+            return win[0], names[-1]
+    if last.text == ":" and 1 <= len(win) - 1 <= 5 and win[0].idx == art.paras[art.para(win[0].idx)][0]:
+        heads = [t for t in win[:-1] if t.pos_ in ("PROPN", "NOUN", "PRON")]
+        if heads:
+            return last, heads[-1]
+    return None

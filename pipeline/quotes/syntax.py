@@ -1,0 +1,213 @@
+"""A parsed article as the attribution passes see it: its paragraphs and quotes mapped onto
+the tokens, and the queries over the parse that the passes share (sentence windows, a cue
+verb's speaker, a speaker's mention, content segments)."""
+
+from __future__ import annotations
+
+import bisect
+
+from spacy.tokens import Doc, Token
+
+from pipeline.quotes.cues import cue_lexicon
+from pipeline.quotes.marks import Quote, find_quotes, has_quote_mark, paragraphs
+
+SENTENCE_END = frozenset({".", "!", "?", ";"})
+DASHES = frozenset({"\u2015", "\u2014", "\u2013", "-", "--"})
+# relations through which a cue verb without a subject shares its governor's subject
+# ("X denied it and said ...", "..., adding that", "declined to say")
+SHARED_SUBJECT_DEPS = frozenset({"conj", "advcl", "xcomp", "ccomp", "parataxis", "pcomp"})
+SUBJECT_DEPS = ("nsubj", "nsubjpass", "csubj")
+# right-hand dependents that still belong to a speaker's name ("a spokesman for the campaign")
+MENTION_RIGHT_DEPS = frozenset({"compound", "prep", "pobj", "cc", "conj", "nummod", "flat", "case", "poss", "amod"})
+# far above any real sentence: only text without sentence punctuation is parsed this long
+MAX_SENTENCE_TOKENS = 400
+
+
+class ParsedArticle:
+    """One Doc with its quotes, paragraph map and cue lexicon, and the queries over them."""
+
+    def __init__(self, doc: Doc):
+        self.doc = doc
+        self.text = doc.text
+        self.lex = cue_lexicon()
+        self.quotes = find_quotes(self.text)
+        self.paras = paragraphs(self.text)
+        self.para_starts = [p[0] for p in self.paras]
+        self.quote_of = [-1] * len(doc)
+        starts = [t.idx for t in doc]
+        for qi, q in enumerate(self.quotes):
+            i = bisect.bisect_left(starts, q.start)
+            while i < len(doc) and doc[i].idx < q.end:
+                if self.quote_of[i] < 0:
+                    self.quote_of[i] = qi
+                i += 1
+        # Tokens of over-long parser sentences (text without sentence punctuation) are not
+        # cue candidates: subtrees there span thousands of tokens and the rules would turn
+        # quadratic, for no usable attribution.
+        self.in_long_sentence = [False] * len(doc)
+        for sent in doc.sents:
+            if len(sent) > MAX_SENTENCE_TOKENS:
+                for i in range(sent.start, sent.end):
+                    self.in_long_sentence[i] = True
+
+    # ------------------------------------------------------------ where: paragraphs and sentences
+
+    def para(self, char: int) -> int:
+        return bisect.bisect_right(self.para_starts, char) - 1
+
+    def tokens_in(self, start: int, end: int) -> list[Token]:
+        span = self.doc.char_span(start, end, alignment_mode="expand")
+        return list(span) if span is not None else []
+
+    def window(self, q: Quote, step: int) -> list[Token]:
+        """Tokens of the same sentence on one side of a quote, up to the sentence's end,
+        another quote or the paragraph's end (by punctuation, not by the parser's
+        sentences, which often split at a colon)."""
+        toks = self.tokens_in(q.start, q.end)
+        if not toks:
+            return []
+        para = self.para(q.start)
+        if (
+            step < 0
+            and self.text[self.paras[para][0] : q.start].strip() == ""
+            and para > 0
+            and self.text[: self.paras[para - 1][1]].rstrip().endswith(":")
+        ):
+            para -= 1  # "He said:" closing the previous paragraph
+        out = []
+        i = toks[-1].i + 1 if step > 0 else toks[0].i - 1
+        while 0 <= i < len(self.doc):
+            t = self.doc[i]
+            if t.is_space:
+                i += step
+                continue
+            if self.quote_of[i] >= 0 or self.para(t.idx) != para or t.text in SENTENCE_END:
+                break
+            out.append(t)
+            i += step
+        return out if step > 0 else out[::-1]
+
+    def region(self, tok: Token) -> tuple[int, int]:
+        """Token range of the sentence around tok, bounded by sentence-final punctuation
+        outside quotes and by the paragraph: the parser's sentences can run over a
+        paragraph break or stop inside a quote."""
+        para = self.para(tok.idx)
+        lo = tok.i
+        while lo > 0 and tok.i - lo < MAX_SENTENCE_TOKENS:
+            t = self.doc[lo - 1]
+            if (t.text in SENTENCE_END and self.quote_of[t.i] < 0) or (not t.is_space and self.para(t.idx) != para):
+                break
+            lo -= 1
+        hi = tok.i + 1
+        while hi < len(self.doc) and hi - tok.i < MAX_SENTENCE_TOKENS:
+            t = self.doc[hi]
+            if not t.is_space and self.para(t.idx) != para:
+                break
+            hi += 1
+            if t.text in SENTENCE_END and self.quote_of[t.i] < 0:
+                break
+        return lo, hi
+
+    # ------------------------------------------------------------ who: cue verbs and speakers
+
+    def is_cue_verb(self, t: Token) -> bool:
+        """A verb of saying outside quotes: what frames a direct quote."""
+        return t.pos_ in ("VERB", "AUX") and self.quote_of[t.i] < 0 and self.lex.lemma(t) in self.lex.speech
+
+    def subject(self, v: Token, depth: int = 0) -> Token | None:
+        """The speaker of cue verb v: its subject or a passive's agent; else the subject of
+        the verb it hangs from ("..., adding that", "for saying that", "declined to say");
+        else a noun right after it in an inverted frame ("said Jane Doe"). Never a word
+        inside a quote or in another paragraph."""
+        para = self.para(v.idx)
+
+        def usable(t: Token) -> bool:
+            return self.quote_of[t.i] < 0 and self.para(t.idx) == para
+
+        for c in v.children:
+            if c.dep_ == "agent":
+                for p in c.children:
+                    if p.dep_ == "pobj" and usable(p):
+                        return p
+        passive = any(c.dep_ == "auxpass" for c in v.children)
+        for c in v.children:
+            if c.dep_ == "expl" or (passive and c.lower_ == "it"):
+                return None  # "it was reported that ...": no one is named
+            if c.dep_ in SUBJECT_DEPS and usable(c) and not (passive and c.dep_ == "nsubjpass"):
+                return c
+        head = v.head.head if v.head.pos_ == "ADP" and v.dep_ == "pcomp" else v.head
+        if (
+            depth < 4
+            and head.i != v.i
+            and v.dep_ in SHARED_SUBJECT_DEPS
+            and head.pos_ in ("VERB", "AUX")
+            and (v.dep_ != "ccomp" or v.tag_ == "VBG")
+        ):
+            return self.subject(head, depth + 1)
+        for c in v.rights:
+            if (
+                c.dep_ in ("dobj", "attr", "npadvmod", "appos", "dep")
+                and c.pos_ in ("PROPN", "NOUN", "PRON")
+                and c.i == v.i + 1
+                and usable(c)
+            ):
+                return c
+        return None
+
+    def mention(self, head: Token) -> tuple[int, int]:
+        """Char span naming a speaker: the head's phrase, cut before appositives and
+        relative clauses ("HR McMaster, a former general who ..." -> "HR McMaster")."""
+        para = self.para(head.idx)
+        left = min(t.i for t in head.subtree if self.para(t.idx) == para or t.i >= head.i)
+        right = head.i
+        for c in head.rights:
+            if c.dep_ not in MENTION_RIGHT_DEPS or any(t.text in ",(–—" for t in self.doc[right + 1 : c.i]):
+                break
+            right = max(t.i for t in c.subtree)
+        while right > head.i and (self.doc[right].is_punct or self.doc[right].dep_ == "cc"):
+            right -= 1
+        while left < head.i and (self.doc[left].is_punct or self.doc[left].is_space):
+            left += 1
+        return self.doc[left].idx, self.doc[right].idx + len(self.doc[right])
+
+    def cue_span(self, v: Token, extra: Token | None = None) -> tuple[tuple[int, int], str]:
+        """Char span and lemma of cue v with its particle and a preposition of the cue ("call for")."""
+        toks = [v] + [c for c in v.children if c.dep_ == "prt"] + ([extra] if extra is not None else [])
+        toks.sort(key=lambda t: t.i)
+        lemma = " ".join(self.lex.lemma(v) if t is v else t.lower_ for t in toks)
+        return (toks[0].idx, toks[-1].idx + len(toks[-1])), lemma
+
+    # ------------------------------------------------------------ what: content segments
+
+    def segments(self, toks) -> list[tuple[int, int]]:
+        """Char segments covering tokens, joined across whitespace, trimmed of edge
+        punctuation other than quotation marks."""
+        toks = sorted(set(toks), key=lambda t: t.i)
+        while toks and toks[0].is_punct and not has_quote_mark(toks[0].text):
+            toks.pop(0)
+        while toks and (toks[-1].is_punct or toks[-1].is_space) and not has_quote_mark(toks[-1].text):
+            toks.pop()
+        segs: list[list[int]] = []
+        prev = -2
+        for t in toks:
+            if t.is_space:
+                continue
+            if segs and t.i == prev + 1 and self.text[segs[-1][1] : t.idx].strip() == "":
+                segs[-1][1] = t.idx + len(t)
+            else:
+                segs.append([t.idx, t.idx + len(t)])
+            prev = t.i
+        return [(a, b) for a, b in segs]
+
+    def balance(self, segs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Stretch a content's ends over a quote it opens or closes: the parse often cuts
+        a clause inside a quoted fragment, and a quote is reported whole."""
+        if not segs:
+            return segs
+        (a, _), (_, b) = segs[0], segs[-1]
+        for q in self.quotes:
+            if q.start < b < q.end and a <= q.start:
+                b = q.end
+            if q.start < a < q.end and b >= q.end:
+                a = q.start
+        return [(a, segs[0][1])] + segs[1:-1] + [(segs[-1][0], b)] if len(segs) > 1 else [(a, b)]
