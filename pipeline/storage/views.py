@@ -127,7 +127,7 @@ def dictionary_markdown() -> list[str]:
         "## Views",
         "",
         "Created in every warehouse from `pipeline/storage/sql/views.sql` (views only read the tables above);",
-        "`pipeline.views.open_release(folder)` creates them over a release's Parquet files. Questions",
+        "`pipeline.storage.views.open_release(folder)` creates them over a release's Parquet files. Questions",
         "they answer, with SQL: [queries.md](queries.md).",
         "",
     ]
