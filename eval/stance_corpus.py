@@ -4,6 +4,7 @@ codes, and a check that each statement is well formed and its evidence verbatim.
 Run from the repository root:
     .venv/bin/python -m eval.stance_corpus select   # (re)write data/stance-corpus/articles.txt
     .venv/bin/python -m eval.stance_corpus check    # every statement file under data/stance-corpus/
+    .venv/bin/python -m eval.stance_corpus agreement FIRST.jsonl SECOND.jsonl --articles-file F
 
 The corpus holds statements only (article name, actor, target, stance, a short verbatim
 evidence excerpt); the article texts are read in place from ../shared/data/polnear/train.
@@ -32,13 +33,24 @@ ACTOR_TYPES = {"person", "organization", "country", "group"}
 STANCES = {"favor", "against", "neutral"}
 CERTAINTY = {"clear", "debatable"}
 SEED = 2016
-N_ARTICLES = 160
+N_ARTICLES = 160  # drawn uniformly from train
+N_MORE = 200  # drawn from the rest of train among articles that name a candidate at least 4 times
+SEED_MORE = 2017
+NAMED_AT_LEAST = 4
 
 
-def select(n: int = N_ARTICLES, seed: int = SEED) -> list[str]:
-    """A seeded random sample of train article names (sorted), the corpus's articles."""
+def select() -> list[str]:
+    """The corpus's articles (sorted): N_ARTICLES drawn uniformly from PolNeAR train, then
+    N_MORE drawn from the rest among those naming "Trump" or "Clinton" at least
+    NAMED_AT_LEAST times (a uniform draw holds many articles with no position at all: polls,
+    entertainment, foreign news)."""
+    import re
+
     names = sorted(p.stem for p in TRAIN_TEXTS.glob("*.txt"))
-    return sorted(random.Random(seed).sample(names, n))
+    first = random.Random(SEED).sample(names, N_ARTICLES)
+    named = re.compile(r"\b(Trump|Clinton)\b")
+    rest = [n for n in names if n not in set(first) and len(named.findall(_text(n))) >= NAMED_AT_LEAST]
+    return sorted(first + random.Random(SEED_MORE).sample(rest, N_MORE))
 
 
 def _targets(codebook: str) -> set[str]:
@@ -102,6 +114,67 @@ def check_file(path: Path) -> list[str]:
     return problems
 
 
+def _scorer():
+    """The shared scorer (../shared/tools/stance_score.py): its actor matching and scores."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("stance_score", SHARED / "tools" / "stance_score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def cohen_kappa(pairs: list[tuple[str, str]]) -> float:
+    """Cohen's kappa of two coders' labels on the same items."""
+    if not pairs:
+        return 0.0
+    n = len(pairs)
+    observed = sum(a == b for a, b in pairs) / n
+    labels = {x for pair in pairs for x in pair}
+    expected = sum(
+        (sum(a == label for a, _ in pairs) / n) * (sum(b == label for _, b in pairs) / n) for label in labels
+    )
+    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
+
+
+def agreement(first: list[dict], second: list[dict], articles: list[str]) -> dict:
+    """How far two independent codings of the same articles agree.
+
+    - statement F1, all rows: every row counted (certainty ignored), the scorer's matching;
+    - statement F1, clear rows: each coding scored as gold against the other (debatable
+      rows optional, as the scorer counts them), the mean of both directions;
+    - Cohen's kappa on labels: actor-target pairs both coders coded (one label each side;
+      a pair with two labels on a side counts once per label it shares or not)."""
+    score = _scorer()
+    every = [{**r, "certainty": "clear"} for r in first], [{**r, "certainty": "clear"} for r in second]
+    all_rows = score.score(every[0], every[1], articles)
+    a_gold, b_gold = score.score(first, second, articles), score.score(second, first, articles)
+    pairs = []
+    for a in first:
+        if a["article"] not in articles:
+            continue
+        match = [
+            b for b in second if b["article"] == a["article"] and b["target"] == a["target"] and score.same_actor(a, b)
+        ]
+        if match:
+            labels = {b["stance"] for b in match}
+            pairs.append((a["stance"], a["stance"] if a["stance"] in labels else sorted(labels)[0]))
+    return {
+        "articles": len(articles),
+        "statements_first": sum(r["article"] in articles for r in first),
+        "statements_second": sum(r["article"] in articles for r in second),
+        "f1_all_rows": all_rows["f1"],
+        "f1_clear_rows": round((a_gold["f1"] + b_gold["f1"]) / 2, 4),
+        "pairs_both_coded": len(pairs),
+        "label_agreement": round(sum(x == y for x, y in pairs) / len(pairs), 4) if pairs else 0.0,
+        "cohen_kappa": round(cohen_kappa(pairs), 4),
+    }
+
+
 def statement_files() -> list[Path]:
     return sorted(p for p in CORPUS.rglob("*.jsonl"))
 
@@ -112,13 +185,21 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("select", help=f"write {ARTICLES.relative_to(REPO)}")
     check = sub.add_parser("check", help="check statement files (default: all of the corpus)")
     check.add_argument("files", nargs="*", type=Path)
+    agree = sub.add_parser("agreement", help="agreement of two codings of the same articles")
+    agree.add_argument("first", type=Path)
+    agree.add_argument("second", type=Path)
+    agree.add_argument("--articles-file", type=Path, required=True)
     args = parser.parse_args(argv)
     if not TRAIN_TEXTS.is_dir():
         print(f"PolNeAR train texts not found at {TRAIN_TEXTS} (set STANCEWIRE_SHARED)", file=sys.stderr)
         return 2
     if args.command == "select":
         ARTICLES.write_text("\n".join(select()) + "\n", encoding="utf-8")
-        print(f"wrote {ARTICLES.relative_to(REPO)} ({N_ARTICLES} articles, seed {SEED})")
+        print(f"wrote {ARTICLES.relative_to(REPO)} ({N_ARTICLES} + {N_MORE} articles, seeds {SEED}, {SEED_MORE})")
+        return 0
+    if args.command == "agreement":
+        articles = args.articles_file.read_text(encoding="utf-8").split()
+        print(json.dumps(agreement(_rows(args.first), _rows(args.second), articles), indent=2))
         return 0
     files = [f.resolve() for f in args.files] or statement_files()
     problems = [p for f in files for p in check_file(f)]
