@@ -176,7 +176,8 @@ def agreement(first: list[dict], second: list[dict], articles: list[str]) -> dic
 
 
 def statement_files() -> list[Path]:
-    return sorted(p for p in CORPUS.rglob("*.jsonl"))
+    """Every statement file of the corpus (the adjudication's decision log is not one)."""
+    return sorted(p for p in CORPUS.rglob("*.jsonl") if p.name != "decisions.jsonl")
 
 
 def main(argv: list[str] | None = None) -> int:
