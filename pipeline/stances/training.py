@@ -1,0 +1,178 @@
+"""Training data for the stance decision: stancewire's own corpus (data/stance-corpus/,
+docs/stance-corpus.md) turned into labelled candidates.
+
+For each corpus article: the text cleaned and parsed as the pipeline does it, its actors and
+attributions found, the candidates proposed (`candidates.propose`) and each labelled with
+the stance the corpus gives its (holder, target) pair, or `none`. Holder and corpus actor
+are matched as the shared scorer matches them (the same name, one name inside the other
+ending alike, or two countries with one ISO code).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO / "data" / "stance-corpus"
+LABELS = ("none", "favor", "against", "neutral")
+TITLES = {
+    "sir", "dame", "lord", "lady", "mr", "mrs", "ms", "miss", "dr", "prof", "president", "prime", "minister",
+    "senator", "sen", "rep", "gov", "governor", "secretary", "chancellor", "the", "former", "general", "gen",
+}  # fmt: skip
+
+
+@dataclass
+class Example:
+    article: str
+    codebook: str
+    target: str
+    actor: str
+    actor_type: str
+    country: str | None
+    text: str  # the candidate as rendered for the classifier
+    label: str  # none | favor | against | neutral
+    certainty: str | None  # of the corpus row it matched (None for `none`)
+    rule_label: str | None
+
+
+def corpus_rows(codebook: str) -> list[dict]:
+    rows = []
+    for path in sorted((CORPUS / codebook).glob("*.jsonl")):
+        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return rows
+
+
+def corpus_articles(codebook: str) -> list[str]:
+    """The articles coded with `codebook` (an article may hold no statement)."""
+    if codebook == "us-election-2016":
+        return (CORPUS / "articles.txt").read_text(encoding="utf-8").split()
+    names = set()
+    for path in (CORPUS / codebook).glob("*.articles.txt"):
+        names |= set(path.read_text(encoding="utf-8").split())
+    return sorted(names)
+
+
+def name_tokens(name: str | None) -> list[str]:
+    """A name as the shared scorer compares it: accents, case, punctuation, titles, "'s" off."""
+    name = unicodedata.normalize("NFKD", name or "")
+    name = "".join(c for c in name if not unicodedata.combining(c)).lower()
+    name = re.sub(r"['’]s\b", "", name)
+    toks = re.findall(r"[a-z0-9]+", name)
+    return [t for t in toks if t not in TITLES] or toks
+
+
+def same_actor(a: dict, b: dict) -> bool:
+    at, bt = name_tokens(a.get("actor")), name_tokens(b.get("actor"))
+    if not at or not bt:
+        return False
+    if at == bt:
+        return True
+    short, long_ = (at, bt) if len(at) <= len(bt) else (bt, at)
+    if short[-1] == long_[-1] and set(short) <= set(long_):
+        return True
+    return (
+        a.get("actor_type") == b.get("actor_type") == "country"
+        and bool(a.get("country"))
+        and (a.get("country") == b.get("country"))
+    )
+
+
+class Reader:
+    """Parses and reads corpus articles as the pipeline does (cleaning, model, actors,
+    attributions), parses cached by model and text hash."""
+
+    def __init__(self, texts_dir: Path, model_name: str, codebooks: list, parse_cache: Path):
+        from pipeline.nlp.model import load_nlp, model_id_for
+        from pipeline.stances.coder import TargetMatcher
+        from pipeline.storage.staging import ParseCache
+
+        self.texts_dir = texts_dir
+        self.nlp = load_nlp(model_name)
+        self.model = model_id_for(model_name)
+        self.cache = ParseCache(parse_cache)
+        self.books = codebooks
+        self.matcher = TargetMatcher(self.nlp, codebooks)
+
+    def cleaned(self, name: str):
+        from pipeline.text.clean import clean_text
+
+        raw = (self.texts_dir / f"{name}.txt").read_text(encoding="utf-8")
+        return clean_text(raw, has_title_line=True)
+
+    def parse_all(self, names: list[str]) -> None:
+        """Parse the articles not in the cache yet."""
+        from pipeline.nlp.model import doc_to_bytes, parse_texts
+
+        todo = []
+        for name in names:
+            c = self.cleaned(name)
+            if not self.cache.has(self.model, c.text_sha256):
+                todo.append(c)
+        for c, doc in zip(todo, parse_texts(self.nlp, [c.text for c in todo]), strict=True):
+            self.cache.write(self.model, c.text_sha256, doc_to_bytes(doc))
+
+    def article(self, name: str):
+        """(`coder._Article`, candidates) of one article."""
+        from pipeline.actors.resolver import ArticleActors
+        from pipeline.nlp.model import doc_from_bytes
+        from pipeline.quotes.extractor import extract_attributions
+        from pipeline.stances.candidates import propose
+        from pipeline.stances.coder import QuoteScope, _Article
+        from pipeline.steps.per_batch import quote_row
+
+        c = self.cleaned(name)
+        doc = doc_from_bytes(self.cache.read(self.model, c.text_sha256), self.nlp.vocab)
+        actors = ArticleActors(doc, name)
+        rows = [quote_row(name, doc.text, att, actors, c.alignment) for att in extract_attributions(doc)]
+        quotes = [QuoteScope.from_row(r) for r in sorted(rows, key=lambda q: (q["char_start"], q["quote_id"]))]
+        article = _Article(doc, actors, quotes, self.matcher)
+        return article, propose(article)
+
+
+def examples(reader: Reader, names: list[str], gold: list[dict]) -> Iterator[Example]:
+    """Every candidate of the articles, labelled from `gold` (rows of the same codebooks)."""
+    from pipeline.stances.candidates import render
+
+    by_article: dict[str, list[dict]] = {}
+    for row in gold:
+        by_article.setdefault(row["article"], []).append(row)
+    for name in names:
+        article, candidates = reader.article(name)
+        rows = by_article.get(name, [])
+        for cand in candidates:
+            actor = article.actors.actor(cand.actor_id)
+            me = {"actor": actor.name, "actor_type": actor.actor_type, "country": actor.country}
+            matches = [
+                r for r in rows if r["codebook"] == cand.codebook and r["target"] == cand.target and same_actor(me, r)
+            ]
+            matches.sort(key=lambda r: r["certainty"] != "clear")
+            rule = max(cand.rule_labels, key=cand.rule_labels.get) if cand.rule_labels else None
+            yield Example(
+                article=name,
+                codebook=cand.codebook,
+                target=cand.target,
+                actor=actor.name,
+                actor_type=actor.actor_type,
+                country=actor.country,
+                text=render(article, cand),
+                label=matches[0]["stance"] if matches else "none",
+                certainty=matches[0]["certainty"] if matches else None,
+                rule_label=rule,
+            )
+
+
+def fold_of(article: str, k: int) -> int:
+    """The cross-validation fold of an article: a hash of its name, so folds are by article
+    and do not move when articles are added."""
+    return int(hashlib.sha256(article.encode()).hexdigest(), 16) % k
+
+
+def default_parse_cache() -> Path:
+    return Path(os.environ.get("STANCEWIRE_PARSE_CACHE") or REPO / "data" / "parse-cache")

@@ -1,0 +1,87 @@
+"""Candidate generation for the trained stance decision (`pipeline.stances.candidates`), on
+sentences written for it: every (holder, target) pair the guidelines could admit is
+proposed, with the source that ties them, and the text the classifier reads names neither
+holder nor target. Real small English model, real actor resolver and attribution extractor.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("spacy")
+
+from pipeline.actors.resolver import ArticleActors
+from pipeline.quotes.extractor import extract_attributions
+from pipeline.stances.candidates import propose, render
+from pipeline.stances.codebooks import load_codebook
+from pipeline.stances.coder import QuoteScope, TargetMatcher, _Article
+
+CODEBOOKS = Path(__file__).resolve().parents[1] / "data" / "codebooks"
+
+
+@pytest.fixture(scope="module")
+def candidates(nlp):
+    """text -> {(holder name, target): (sources, rendered text)}, read as the pipeline reads it."""
+    matcher = TargetMatcher(nlp, [load_codebook(CODEBOOKS / "us-election-2016.yaml")])
+
+    def _candidates(text: str):
+        doc = nlp(text)
+        actors = ArticleActors(doc, "test")
+        quotes = []
+        for att in extract_attributions(doc):
+            res = actors.resolve_and_register(*att.source) if att.source else None
+            quotes.append(
+                QuoteScope(
+                    f"test:q{att.content[0][0]}",
+                    att.content,
+                    res.actor_id if res else None,
+                    att.cue[0] if att.cue else None,
+                    att.source,
+                )
+            )
+        article = _Article(doc, actors, quotes, matcher)
+        out = {}
+        for c in propose(article):
+            out[(actors.actor(c.actor_id).name, c.target)] = (c.sources, render(article, c))
+        return out
+
+    return _candidates
+
+
+def test_negated_support_is_proposed_with_its_negation(candidates):
+    out = candidates("Senator Mark Ellison said he would not support Donald Trump in November.")
+    sources, text = out[("Mark Ellison", "trump")]
+    assert sources & {"quote", "subject"}
+    assert "not" in text.split() and "TARGET" in text and "Trump" not in text
+
+
+def test_withdrawn_support_is_proposed(candidates):
+    out = candidates("Governor Ann Lowry withdrew her endorsement of Donald Trump on Saturday.")
+    assert "subject" in out[("Ann Lowry", "trump")][0]
+
+
+def test_an_act_that_takes_a_side_is_proposed(candidates):
+    out = candidates("The billionaire investor Tom Reyes donated $2 million to a group backing Hillary Clinton.")
+    _, text = out[("Tom Reyes", "clinton")]
+    assert "HOLDER donated" in text and "TARGET" in text
+
+
+def test_a_speaker_named_in_the_previous_sentence_is_proposed(candidates):
+    out = candidates(
+        "Mayor Carla Diaz spoke to reporters in Denver on Tuesday.\n"
+        "“Hillary Clinton has the experience this country needs,” she said."
+    )
+    assert ("Carla Diaz", "clinton") in out
+
+
+def test_a_pronoun_holder_is_resolved(candidates):
+    out = candidates("Representative Paul Granger met donors in Ohio. He endorsed Donald Trump the next day.")
+    assert "subject" in out[("Paul Granger", "trump")][0]
+
+
+def test_an_actor_is_never_a_candidate_toward_itself(candidates):
+    out = candidates("Donald Trump said Hillary Clinton was unfit to be president.")
+    assert ("Donald Trump", "clinton") in out
+    assert ("Donald Trump", "trump") not in out and ("Hillary Clinton", "clinton") not in out
