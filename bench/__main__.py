@@ -72,7 +72,7 @@ def floor(texts: list[str], n_process: int, batch_size: int, model: str) -> dict
     """spaCy alone, in a fresh process (so its memory and start-up are its own)."""
     code = (
         "import json, sys, time\n"
-        "from pipeline.nlp import load_nlp\n"
+        "from pipeline.nlp.model import load_nlp\n"
         "texts = json.load(sys.stdin)\n"
         f"nlp = load_nlp({model!r})\n"
         "t = time.perf_counter(); tokens = 0\n"
@@ -96,7 +96,7 @@ def warm_floor(texts: list[str], n_process: int, batch_size: int, model: str) ->
     start signal to the last process done."""
     code = (
         "import json, sys\n"
-        "from pipeline.nlp import load_nlp\n"
+        "from pipeline.nlp.model import load_nlp\n"
         "texts = json.load(open(sys.argv[1], encoding='utf-8'))\n"
         f"nlp = load_nlp({model!r})\n"
         "list(nlp.pipe(['A first text, so that the model is warm.']))\n"
