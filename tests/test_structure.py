@@ -128,3 +128,24 @@ def test_the_checks_see_a_planted_cycle_and_a_planted_dagster_import(tmp_path):
     graph = import_graph(tmp_path)
     assert cycles(_package_edges_only(graph)) == [["pipeline.a", "pipeline.b"]]
     assert "dagster" not in graph["pipeline.b"]  # not ours: the Dagster check reads the files themselves
+
+
+def test_code_held_in_strings_imports_what_exists():
+    """Scripts handed to a subprocess as strings (the bench's spaCy floor, tests that start
+    a run) import stancewire modules too; a module move must not leave them behind."""
+    import importlib
+    import re
+
+    pattern = re.compile(r"from ((?:pipeline|assets|cli|expectations)(?:\.\w+)*) import (\w+)")
+    missing = []
+    for folder in ("bench", "eval", "tests", "pipeline", "assets", "cli"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    for module, name in pattern.findall(node.value):
+                        if not hasattr(importlib.import_module(module), name):
+                            try:
+                                importlib.import_module(f"{module}.{name}")
+                            except ImportError:
+                                missing.append(f"{path.relative_to(REPO)}: from {module} import {name}")
+    assert not missing, missing
