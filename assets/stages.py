@@ -163,7 +163,9 @@ def load_batches(context: dg.AssetExecutionContext, settings: StancewireSettings
 )
 def stance_coding(context: dg.AssetExecutionContext, settings: StancewireSettings):
     """Code statements (actor, target, stance, evidence, cue) against the configured
-    codebooks, from stored parses; articles coded before with the same inputs are kept."""
+    codebooks: precoded statements from the batches' staging when their coding fingerprint
+    still holds, the others from stored parses; articles coded before with the same inputs
+    are kept."""
     books = load_codebooks(settings.codebook_paths())
     context.log.info("codebooks: " + ", ".join(f"{b.name} {b.version}" for b in books))
     with warehouse(settings).connect() as conn:

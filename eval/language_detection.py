@@ -3,7 +3,7 @@
 Articles that are not in an accepted language are rejected with reason
 ``unsupported_language``. The costly error is rejecting an English article (data loss);
 letting a German or French one through as English is the lesser one. The rule is the
-pipeline's own (``pipeline.language``, lenient by design), applied to the text as the
+pipeline's own (``pipeline.text.language``, lenient by design), applied to the text as the
 pipeline cleans it; this script measures it and compares py3langid's top guess with other
 detectors' where they happen to be installed.
 
@@ -169,7 +169,7 @@ CANDIDATES: dict[str, Callable[[], Predict]] = {
 
 
 def reject(text: str) -> bool:
-    """The pipeline's rule (`pipeline.language.detect`, English accepted), on the text as
+    """The pipeline's rule (`pipeline.text.language.detect`, English accepted), on the text as
     the pipeline cleans it (paragraphs separated by blank lines)."""
     from pipeline.text.clean import clean_text
     from pipeline.text.language import detect

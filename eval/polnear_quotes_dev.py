@@ -1,7 +1,7 @@
 """Developer harness for the quote/attribution extractor on a PolNeAR split.
 
 Parses the split's texts once (DocBin cached under /tmp/quotes-cache), runs
-``pipeline.quotes.extract_attributions`` on every article, writes the predictions as
+``pipeline.quotes.extractor.extract_attributions`` on every article, writes the predictions as
 JSON Lines in the scorer's format, runs the PolNeAR scorer and prints example misses
 and false alarms so that rule changes can be judged on concrete cases.
 

@@ -15,7 +15,7 @@ one-byte-per-row frame of the whole table. The outcomes of the slices are merged
 per expectation.
 
 `validate_tables` runs in a separate process when the run started one (see
-`pipeline.workers.start_helper`): importing GX takes seconds, which that process spends
+`pipeline.steps.pool.start_helper`): importing GX takes seconds, which that process spends
 while the batch is parsed, and its memory is not the run's.
 
 A table's outcomes are a function of the rows its frames read and of the code: given the

@@ -1,4 +1,5 @@
-"""Every warehouse table, described once.
+"""Every researcher-facing warehouse table, described once (the pipeline's own bookkeeping
+tables are in `storage.warehouse`).
 
 The DuckDB DDL (with primary keys and comments), the data dictionary in `docs/`, the
 dataset card, the release's schema fingerprint and the generic Great Expectations
@@ -8,7 +9,7 @@ expectations (not null, unique keys, value sets, references) are all derived fro
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 STANCE_LABELS = ("favor", "against", "neutral")
 ACTOR_TYPES = ("person", "organization", "country", "group")
@@ -55,7 +56,6 @@ class Table:
     released: bool = True  # part of a published release (False: warehouse-internal)
     offset_pairs: tuple[tuple[str, str], ...] = ()  # (start, end) columns into the article text
     raw_offset_pairs: tuple[tuple[str, str], ...] = ()  # (start, end) columns into the raw text
-    extra_checks: tuple[str, ...] = field(default=())
 
     @property
     def column_names(self) -> list[str]:

@@ -31,7 +31,7 @@ def needs_pipeline() -> None:
 
 @pytest.fixture(scope="session")
 def nlp():
-    """The real model with the pipeline's own additions, loaded once (pipeline.nlp.load_nlp)."""
+    """The real model with the pipeline's own additions, loaded once (pipeline.nlp.model.load_nlp)."""
     from pipeline.nlp.model import load_nlp
 
     try:

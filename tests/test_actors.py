@@ -87,7 +87,7 @@ def test_an_unnamed_source_is_article_scoped(resolve):
 
 
 def test_country_lookup_reads_countrynames_table_as_to_code_does():
-    """pipeline.lexicon looks names up in countrynames' own table (to_code scans every code
+    """pipeline.nlp.lexicon looks names up in countrynames' own table (to_code scans every code
     first); for any name longer than three letters the answer must be to_code's."""
     import countrynames
 

@@ -17,7 +17,7 @@ def test_first_record_of_a_text_is_kept_later_ones_are_duplicates_or_conflicts()
 
 
 def test_records_are_decided_against_articles_already_stored():
-    seen = [("t1", "a")]  # (text_sha256, article_id), as the loader reads them
+    seen = [("a", "t1")]  # (article_id, text_sha256), as the loader reads them
     got = [d.outcome for d in decide([("a", "t1"), ("a", "t9"), ("z", "t1"), ("n", "t9")], seen)]
     assert got == [DUPLICATE, ID_CONFLICT, DUPLICATE, KEPT]
 

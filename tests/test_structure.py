@@ -36,7 +36,7 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
                 prefix = ".".join(base + ([node.module] if node.module else []))
             else:
                 prefix = node.module or ""
-            # `from pipeline import workers` imports a module; `from .x import f` imports x
+            # `from pipeline.steps import pool` imports a module; `from .x import f` imports x
             targets = [
                 f"{prefix}.{alias.name}" if f"{prefix}.{alias.name}" in known else prefix for alias in node.names
             ]
@@ -149,3 +149,55 @@ def test_code_held_in_strings_imports_what_exists():
                             except ImportError:
                                 missing.append(f"{path.relative_to(REPO)}: from {module} import {name}")
     assert not missing, missing
+
+
+def test_names_and_paths_in_prose_exist():
+    """Dotted names (`pipeline.steps.pool.Helper`) and paths (`pipeline/storage/sql/views.sql`)
+    that comments, docstrings and the docs mention exist: a move or a rename takes its
+    mentions along."""
+    import importlib
+    import re
+
+    dotted = re.compile(r"(?<![\w./-])((?:pipeline|assets|cli|expectations)(?:\.[A-Za-z_]\w*)+)")
+    path_re = re.compile(r"(?<![\w./-])((?:pipeline|assets|cli|expectations)/[\w/.-]*\w)")
+    files = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    for folder in ("pipeline", "assets", "cli", "expectations", "eval", "bench", "tests"):
+        files += sorted((REPO / folder).rglob("*.py"))
+    files = [f for f in files if f.name != "test_structure.py"]  # its planted graphs name made-up modules
+    wrong = []
+    for path in files:
+        text = _prose(path)
+        for name in sorted(set(dotted.findall(text))):
+            if not _resolves(importlib, name.rstrip(".")):
+                wrong.append(f"{path.relative_to(REPO)}: {name}")
+        for mentioned in sorted(set(path_re.findall(text))):
+            if not (REPO / mentioned).exists() and "<" not in mentioned:
+                wrong.append(f"{path.relative_to(REPO)}: {mentioned}")
+    assert not wrong, "\n".join(wrong)
+
+
+def _prose(path: Path) -> str:
+    """A Markdown file's text, or a Python file's comments and string literals."""
+    import io
+    import tokenize
+
+    text = path.read_text(encoding="utf-8")
+    if path.suffix != ".py":
+        return text
+    kinds = (tokenize.COMMENT, tokenize.STRING)
+    return "\n".join(t.string for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type in kinds)
+
+
+def _resolves(importlib, name: str) -> bool:
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for attr in parts[i:]:
+            if not hasattr(obj, attr):
+                return False
+            obj = getattr(obj, attr)
+        return True
+    return False

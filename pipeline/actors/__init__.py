@@ -1,6 +1,6 @@
 """Who is mentioned: people, organisations and places of one article, and the mention -> actor resolution.
 
-- `model`: actors, entity mentions, people and resolutions, and the rule for adding an actor;
+- `records`: actors, entity mentions, people and resolutions, and the rule for adding an actor;
 - `entities`: entity mentions with NER labels corrected, and the actor each names;
 - `people`: the people of an article, their names merged, and ORG mentions that are people;
 - `roles`: role phrases around a name, giving the person a role and a country;

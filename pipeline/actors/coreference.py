@@ -5,8 +5,8 @@ missed."""
 
 from __future__ import annotations
 
-from pipeline.actors.model import SINGULAR_PRONOUNS, Person
 from pipeline.actors.people import ArticlePeople
+from pipeline.actors.records import SINGULAR_PRONOUNS, Person
 from pipeline.actors.roles import role_key
 from pipeline.nlp.lexicon import word_list
 

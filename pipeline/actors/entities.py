@@ -3,7 +3,7 @@ patterns, then each mention linked to its person, country, organisation or group
 
 from __future__ import annotations
 
-from pipeline.actors.model import PERSON_LABELS, PLACE_LABELS, Actor, Mention, Person, add_actor
+from pipeline.actors.records import PERSON_LABELS, PLACE_LABELS, Actor, Mention, Person, add_actor
 from pipeline.actors.roles import country_in
 from pipeline.nlp.lexicon import country_lookup, country_name, slug
 

@@ -5,7 +5,7 @@ found around each name."""
 
 from __future__ import annotations
 
-from pipeline.actors.model import PERSON_LABELS, Mention, Person, same_person
+from pipeline.actors.records import PERSON_LABELS, Mention, Person, same_person
 from pipeline.actors.roles import RoleFinder
 from pipeline.nlp.lexicon import country_lookup, table, word_list
 

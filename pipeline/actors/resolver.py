@@ -27,8 +27,8 @@ from __future__ import annotations
 
 from pipeline.actors.coreference import PersonCoreference
 from pipeline.actors.entities import entity_mentions, mention_actor
-from pipeline.actors.model import Actor, Mention, Resolution, add_actor
 from pipeline.actors.people import ArticlePeople
+from pipeline.actors.records import Actor, Mention, Resolution, add_actor
 from pipeline.actors.span_resolution import SpanResolver
 
 

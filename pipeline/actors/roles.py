@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from pipeline.actors.model import PLACE_LABELS, SINGULAR_PRONOUNS, Person
+from pipeline.actors.records import PLACE_LABELS, SINGULAR_PRONOUNS, Person
 from pipeline.nlp.lexicon import country_code, word_list
 
 _NP_POS = {"PROPN", "NOUN", "ADJ", "NUM"}

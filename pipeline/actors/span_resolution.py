@@ -6,8 +6,8 @@ mentions and changes none of them; a described actor comes back in the Resolutio
 from __future__ import annotations
 
 from pipeline.actors.coreference import PersonCoreference
-from pipeline.actors.model import SINGULAR_PRONOUNS, Actor, Mention, Resolution
 from pipeline.actors.people import ArticlePeople
+from pipeline.actors.records import SINGULAR_PRONOUNS, Actor, Mention, Resolution
 from pipeline.actors.roles import country_in
 from pipeline.nlp.lexicon import slug, word_list
 

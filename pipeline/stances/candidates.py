@@ -1,5 +1,6 @@
 """Candidate statements: every (holder, target) pair of an article the guidelines could admit,
-with the sentences that tie them, for the trained decision (`pipeline.stances.model`).
+with the sentences that tie them, for a trained decision
+(measured by `eval/stance_cv.py`; the pipeline still codes with the rules).
 
 A target mention (a codebook term, a pronoun or a back-reference the rule coder resolves)
 proposes as its holders:

@@ -35,7 +35,7 @@ from importlib import resources
 
 import yaml
 
-from pipeline.actors.model import SINGULAR_PRONOUNS
+from pipeline.actors.records import SINGULAR_PRONOUNS
 from pipeline.actors.resolver import ArticleActors
 from pipeline.nlp.lexicon import fold, table, word_list
 from pipeline.stances.codebooks import Codebook

@@ -1,1 +1,4 @@
-"""The pipeline's steps without Dagster: per-batch work, loading batches into the warehouse, warehouse-wide steps, and the worker pool they share."""
+"""The pipeline's steps without Dagster: `per_batch` (stage files, parse and annotate),
+`dedup` (which records become articles), `load` (batches into the warehouse),
+`warehouse_wide` (stance coding, actors), and what they share: `pool` (worker processes),
+`worker` (what a spaCy worker loads) and `progress`."""

@@ -22,10 +22,10 @@ class Decision:
 
 def decide(records: Iterable[tuple[str, str]], seen: Iterable[tuple[str, str]] = ()) -> Iterator[Decision]:
     """One decision per (article_id, text_sha256) of `records`, taken in the order given;
-    `seen` holds the (text_sha256, article_id) of articles already kept."""
+    `seen` holds the (article_id, text_sha256) of articles already kept."""
     seen = list(seen)
-    by_text: dict[str, str] = dict(seen)
-    by_id: dict[str, str] = {aid: sha for sha, aid in seen}
+    by_text: dict[str, str] = {sha: aid for aid, sha in seen}
+    by_id: dict[str, str] = dict(seen)
     for aid, sha in records:
         if sha in by_text:
             yield Decision(DUPLICATE, by_text[sha])

@@ -96,7 +96,7 @@ def _load_batches(
     cleaned = _read(
         staging, "cleaned", order, columns=["batch_id", "source_file", "record_no", "article_id", "text_sha256"]
     )
-    seen = conn.execute("SELECT text_sha256, article_id FROM articles").fetchall() if append else []
+    seen = conn.execute("SELECT article_id, text_sha256 FROM articles").fetchall() if append else []
     kept, duplicates, conflicts = _deduplicate(cleaned, rank, seen)
     report.id_conflicts = conflicts.to_dicts()
     rejected = pl.concat([rejected, conflicts], how="vertical_relaxed") if len(conflicts) else rejected
@@ -183,7 +183,7 @@ def _deduplicate(
     cleaned: pl.DataFrame, batch_rank: dict[str, int], seen=()
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Which records become articles (the rule: `dedup.decide`), in batch order, then file
-    and record order; `seen`: (text_sha256, article_id) of articles already loaded. Returns
+    and record order; `seen`: (article_id, text_sha256) of articles already loaded. Returns
     the kept records, the duplicates and the id conflicts (rejections)."""
     rows = sorted(
         cleaned.iter_rows(named=True), key=lambda r: (batch_rank[r["batch_id"]], r["source_file"], r["record_no"])

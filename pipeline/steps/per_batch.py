@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +27,7 @@ import polars as pl
 from pipeline.steps import pool
 from pipeline.steps.dedup import KEPT, decide
 from pipeline.steps.pool import chunked, run_chunks
+from pipeline.steps.progress import Progress
 from pipeline.steps.worker import WorkerConfig
 from pipeline.storage.polars_schemas import RECORD_KEY, STAGED
 from pipeline.storage.staging import BATCH_MANIFEST, Staging
@@ -40,8 +41,6 @@ CHUNK = 200  # articles per Parquet part: bounds memory whatever the batch size
 UNSUPPORTED_LANGUAGE = "unsupported_language"
 FILE_TABLES = ["records", "rejections", "cleaned", "alignment"]
 NLP_TABLES = ["sentences", "mentions", "quotes", "article_actors"]
-
-Progress = Callable[[int], None]
 
 
 @dataclass

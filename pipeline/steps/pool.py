@@ -1,6 +1,6 @@
 """Worker processes: the parse step and the stance step hand them chunks of articles.
 
-Each worker loads its config (`WorkerConfig.load`: for stancewire the spaCy model and the
+Each worker loads its config (`Loadable.load`: for stancewire the spaCy model and the
 codebooks' target matcher, `pipeline.steps.worker`) once, in its initializer; this module
 knows nothing of what is loaded.
 A step either uses the run's *shared* pool, which `stancewire run` starts before it imports
@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
 
-class WorkerConfig(Protocol):
+class Loadable(Protocol):
     """What a pool's workers load: any picklable value with equality (two steps share a
     pool when their configs are equal) whose `load()` returns the worker's state. The
     stance pipeline's is `pipeline.steps.worker.WorkerConfig`."""
@@ -37,7 +37,7 @@ class WorkerConfig(Protocol):
 _STATE: dict = {}
 
 
-def init(config: WorkerConfig) -> None:
+def init(config: Loadable) -> None:
     """Load `config` into this process (`state()`), once per process and config."""
     if _STATE.get("config") == config:
         return
@@ -46,7 +46,7 @@ def init(config: WorkerConfig) -> None:
     _STATE.update(config=config, **loaded)
 
 
-def _worker_init(config: WorkerConfig, parent_pid: int) -> None:
+def _worker_init(config: Loadable, parent_pid: int) -> None:
     """A pool worker's initializer: exit when the parent is gone, then load (`init`)."""
     _watch_parent(parent_pid)
     init(config)
@@ -84,7 +84,8 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 
 def state() -> dict:
-    """This process's loaded model, matcher, staging and fingerprints (after `init`)."""
+    """What this process's config loaded (after `init`): for stancewire the model, the target
+    matcher, the parse cache and the coding fingerprint (`steps.worker`)."""
     return _STATE
 
 
@@ -93,7 +94,7 @@ class Pool:
     at once, the others when jobs wait for a worker (so a run with little to parse does not
     spend a core loading a model it never uses)."""
 
-    def __init__(self, config: WorkerConfig, processes: int, started: int | None = None):
+    def __init__(self, config: Loadable, processes: int, started: int | None = None):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -242,7 +243,7 @@ def helper(name: str) -> Helper | None:
 _SHARED: list[Pool] = []
 
 
-def start_shared(config: WorkerConfig, processes: int, started: int = 1) -> Pool:
+def start_shared(config: Loadable, processes: int, started: int = 1) -> Pool:
     """Start the run's pool (see module docstring) with `started` of its `processes`
     workers; `stop_shared` ends it."""
     while _SHARED:
@@ -262,7 +263,7 @@ def stop_shared() -> None:
 
 
 @contextlib.contextmanager
-def pool_for(config: WorkerConfig, processes: int) -> Iterator[Pool | None]:
+def pool_for(config: Loadable, processes: int) -> Iterator[Pool | None]:
     """The shared pool when it was started with `config`; else a pool of `processes`
     workers for this block (None for one process: work in this process)."""
     if _SHARED and _SHARED[-1].config == config:
@@ -278,7 +279,7 @@ def pool_for(config: WorkerConfig, processes: int) -> Iterator[Pool | None]:
         pool.close()
 
 
-def pool_size(config: WorkerConfig, processes: int) -> int:
+def pool_size(config: Loadable, processes: int) -> int:
     """How many workers `run_chunks` with this config and process count has ready: those
     of the shared pool that were started with it (one that would be started for the job
     first loads its model, longer than a small job takes), else `processes`."""
@@ -299,7 +300,7 @@ def chunked(items: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def run_chunks(config: WorkerConfig, processes: int, fn: Callable, jobs: Iterable[tuple]) -> Iterator:
+def run_chunks(config: Loadable, processes: int, fn: Callable, jobs: Iterable[tuple]) -> Iterator:
     """fn(*job) for each job (taken lazily), results in order: in the shared pool, a pool of
     its own, or here."""
     with pool_for(config, processes) as pool:

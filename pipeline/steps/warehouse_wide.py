@@ -1,7 +1,7 @@
 """The warehouse-wide stages: stance coding and canonical actors.
 
-Per-batch work (ingest, clean, parse, entities, quotes) lives in `pipeline.batches` and
-reaches the warehouse through `pipeline.loading`. Stance coding is warehouse-wide because
+Per-batch work (ingest, clean, parse, entities, quotes) lives in `pipeline.steps.per_batch`
+and reaches the warehouse through `pipeline.steps.load`. Stance coding is warehouse-wide because
 it depends on the configured codebooks: an article is (re)coded when its text, the
 codebooks, the model or stancewire's code changed since it was last coded, from its stored
 parse, and each chunk of articles is written in one transaction with its bookkeeping.
@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 
 import polars as pl
 
 from pipeline.fingerprints import coding_fingerprint
 from pipeline.steps import pool
 from pipeline.steps.pool import chunked, run_chunks
+from pipeline.steps.progress import Progress
 from pipeline.steps.worker import WorkerConfig
 from pipeline.storage.polars_schemas import schema_for
 from pipeline.storage.warehouse import transaction
@@ -28,8 +28,6 @@ from pipeline.text.alignment import Alignment
 log = logging.getLogger(__name__)
 
 ARTICLE_CHUNK = 200  # articles per transaction
-
-Progress = Callable[[int], None]
 
 
 def load_alignments(conn, article_ids: list[str]) -> dict[str, Alignment]:
