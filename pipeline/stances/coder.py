@@ -1327,35 +1327,5 @@ class _Article:
         return None
 
 
-def statement_rows(article_id: str, statements: list[Statement], raw_span) -> list[dict]:
-    rows = []
-    for s in statements:
-        rs, re_ = raw_span(s.evidence_start, s.evidence_end)
-        rows.append(
-            {
-                "statement_id": f"{article_id}:{s.codebook}:{s.target}:{s.actor_id}:{s.stance}",
-                "article_id": article_id,
-                "actor_id": s.actor_id,
-                "actor": s.actor,
-                "actor_type": s.actor_type,
-                "country": s.country,
-                "codebook": s.codebook,
-                "codebook_version": s.codebook_version,
-                "target": s.target,
-                "stance": s.stance,
-                "confidence": s.confidence,
-                "evidence_char_start": s.evidence_start,
-                "evidence_char_end": s.evidence_end,
-                "raw_char_start": rs,
-                "raw_char_end": re_,
-                "evidence": s.evidence,
-                "cue": s.cue,
-                "quote_id": s.quote_id,
-                "method": METHOD,
-            }
-        )
-    return rows
-
-
 def segments_from_json(value: str) -> tuple[tuple[int, int], ...]:
     return tuple((int(a), int(b)) for a, b in json.loads(value))

@@ -124,9 +124,9 @@ class Reader:
         from pipeline.actors.resolver import ArticleActors
         from pipeline.nlp.model import doc_from_bytes
         from pipeline.quotes.extractor import extract_attributions
+        from pipeline.quotes.rows import quote_row
         from pipeline.stances.candidates import propose
         from pipeline.stances.coder import QuoteScope, _Article
-        from pipeline.steps.per_batch import quote_row
 
         c = self.cleaned(name)
         doc = doc_from_bytes(self.cache.read(self.model, c.text_sha256), self.nlp.vocab)

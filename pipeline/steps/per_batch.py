@@ -354,7 +354,7 @@ def _precode(
     """Stance statements of a live Doc, exactly as the stance step would code them from its
     stored parse and the loaded quotes (see `warehouse_wide.run_stances`)."""
     from pipeline.stances.coder import QuoteScope
-    from pipeline.steps.warehouse_wide import code_doc
+    from pipeline.stances.rows import code_doc
 
     w = pool.state()
     keys = {"batch_id": batch_id, "text_sha256": sha, "coding_fp": w["coding_fp"]}
@@ -370,6 +370,7 @@ def annotate(batch_id: str, article_id: str, doc, align: Alignment, rows: dict[s
     """Sentences, mentions, quotes and article actors of one parsed article, into `rows`."""
     from pipeline.actors.resolver import ArticleActors, reference_rows
     from pipeline.quotes.extractor import extract_attributions
+    from pipeline.quotes.rows import quote_row
 
     text = doc.text
     for n, sent in enumerate(doc.sents):
@@ -420,41 +421,3 @@ def annotate(batch_id: str, article_id: str, doc, align: Alignment, rows: dict[s
         if row["speaker_actor_id"]:
             used.setdefault(row["speaker_actor_id"], "quotes")
     rows["article_actors"] += [{"batch_id": batch_id, **r} for r in reference_rows(article_id, actors, used)]
-
-
-def quote_row(article_id: str, text: str, att, actors, align: Alignment) -> dict:
-    segs = [tuple(s) for s in att.content]
-    start, end = segs[0][0], segs[-1][1]
-    rs, re_ = align.raw_span(start, end)
-    speaker_actor, method = None, "none"
-    if att.source is not None:
-        res = actors.resolve_and_register(*att.source)  # a described speaker becomes an actor
-        speaker_actor, method = res.actor_id, res.method
-        if att.source[0] < start and res.actor_id and _is_continuation(text, att):
-            method = "continuation"
-    return {
-        "quote_id": f"{article_id}:q{start}",
-        "article_id": article_id,
-        "kind": att.kind,
-        "is_direct": bool(att.direct),
-        "char_start": start,
-        "char_end": end,
-        "raw_char_start": rs,
-        "raw_char_end": re_,
-        "content_segments": json.dumps([list(s) for s in segs]),
-        "content": " ... ".join(text[a:b] for a, b in segs),
-        "cue": text[att.cue[0] : att.cue[1]] if att.cue else None,
-        "cue_lemma": att.cue_lemma,
-        "cue_char_start": att.cue[0] if att.cue else None,
-        "cue_char_end": att.cue[1] if att.cue else None,
-        "speaker": text[att.source[0] : att.source[1]] if att.source else None,
-        "speaker_char_start": att.source[0] if att.source else None,
-        "speaker_char_end": att.source[1] if att.source else None,
-        "speaker_actor_id": speaker_actor,
-        "speaker_resolution": method,
-    }
-
-
-def _is_continuation(text: str, att) -> bool:
-    """A quote whose speaker was named in an earlier paragraph (a continuation quote)."""
-    return "\n" in text[att.source[1] : att.content[0][0]]

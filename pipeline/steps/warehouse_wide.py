@@ -17,6 +17,7 @@ import logging
 import polars as pl
 
 from pipeline.fingerprints import coding_fingerprint
+from pipeline.stances.rows import code_doc
 from pipeline.steps import pool
 from pipeline.steps.pool import chunked, run_chunks
 from pipeline.steps.progress import Progress
@@ -42,19 +43,6 @@ def load_alignments(conn, article_ids: list[str]) -> dict[str, Alignment]:
     for aid, *seg in rows:
         grouped.setdefault(aid, []).append(seg)
     return {aid: Alignment.from_rows(segs) for aid, segs in grouped.items()}
-
-
-def code_doc(article_id: str, doc, quotes: list, matcher, align: Alignment) -> tuple[list[dict], list[dict]]:
-    """Statement rows and actor references of one parsed article (its quotes in text order)."""
-    from pipeline.actors.resolver import ArticleActors, reference_rows
-    from pipeline.stances.coder import code_article, statement_rows
-
-    actors = ArticleActors(doc, article_id)
-    statements = code_article(doc, actors, quotes, matcher)
-    return (
-        statement_rows(article_id, statements, align.raw_span),
-        reference_rows(article_id, actors, dict.fromkeys((s.actor_id for s in statements), "stances")),
-    )
 
 
 def stances_to_code(conn, fingerprint: str) -> tuple[list[tuple[str, str]], list[str]]:
