@@ -64,7 +64,46 @@ def features(article, candidate) -> dict[str, float]:
                 out[f"between={lemma}"] = 1
         if article.quote_of[sent.start] is not None or any(article.quote_of[t.i] is not None for t in tokens):
             out["in_quote"] = 1
+        targets = [t for t, mark in zip(tokens, in_target, strict=True) if mark]
+        holders = [t for t, mark in zip(tokens, in_holder, strict=True) if mark]
+        for t in targets[:2]:
+            head = t.head
+            out[f"t_dep={t.dep_}"] = 1
+            out[f"t_head={fold(head.lemma_)}"] = 1
+            _cue_features(out, "t_head_cue", fold(head.lemma_), _negated(head), lex)
+        for h in holders[:2]:
+            out[f"h_dep={h.dep_}"] = 1
+            out[f"h_head={fold(h.head.lemma_)}"] = 1
+        if targets and holders:
+            path, top = _path(holders[0], targets[0])
+            out[f"lca={fold(top.lemma_)}"] = 1
+            _cue_features(out, "lca_cue", fold(top.lemma_), _negated(top), lex)
+            for tok in path:
+                out[f"between_path={fold(tok.lemma_)}"] = 1
+                _cue_features(out, "path2_cue", fold(tok.lemma_), _negated(tok), lex)
     return dict(out)
+
+
+def _negated(tok) -> bool:
+    return any(c.dep_ == "neg" or c.lower_ in NEGATORS for c in tok.children)
+
+
+def _cue_features(out: Counter, prefix: str, lemma: str, negated: bool, lex) -> None:
+    for cue in lex.by_first.get(lemma, ()):
+        if len(cue.words) == 1:
+            out[f"{prefix}={cue.label}{'_neg' if negated else ''}"] = 1
+
+
+def _path(a, b):
+    """The tokens on the dependency path between tokens a and b (both ends left out), and
+    their lowest common ancestor."""
+    up_a = [a, *a.ancestors]
+    up_b = [b, *b.ancestors]
+    ids_b = {t.i for t in up_b}
+    top = next((t for t in up_a if t.i in ids_b), up_a[-1])
+    path = [t for t in up_a[1:] if t.i != top.i and t.i not in ids_b]
+    path += [t for t in up_b[1:] if t.i != top.i and t.i not in {x.i for x in up_a}]
+    return path, top
 
 
 def _holder_tokens(article, candidate) -> set[int]:
