@@ -128,19 +128,19 @@ def release_problems(releases: Path) -> list[str]:
     problems = []
     if not releases.exists():
         return problems
-    versions = versions.list_versions(releases)
+    published = versions.list_versions(releases)
     for p in releases.iterdir():
         if p.name.startswith("."):
             continue  # hidden: staging folders, temporary files
         if p.is_dir():
-            if p.name not in versions:
+            if p.name not in published:
                 problems.append(f"{p.name}: a visible folder that is not a complete release")
             else:
                 problems += [f"{p.name}: {x}" for x in versions.verify(releases, p.name)]
         elif p.name not in ("LATEST", "index.json", "index.html"):
             problems.append(f"{p.name}: unexpected file")
     latest = releases / "LATEST"
-    if latest.exists() and latest.read_text(encoding="utf-8").strip() not in versions:
+    if latest.exists() and latest.read_text(encoding="utf-8").strip() not in published:
         problems.append("LATEST names no published release")
     return problems
 
