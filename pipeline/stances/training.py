@@ -10,6 +10,7 @@ ending alike, or two countries with one ISO code).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -40,7 +41,8 @@ class Example:
     label: str  # none | favor | against | neutral
     certainty: str | None  # of the corpus row it matched (None for `none`)
     rule_label: str | None
-    features: dict  # `features.features` of the candidate
+    features: dict  # `features.features` of the candidate (or of one of its sentences)
+    group: tuple = ()  # (article, candidate number): the sentences of one candidate share it
 
 
 def corpus_rows(codebook: str) -> list[dict]:
@@ -137,10 +139,12 @@ class Reader:
         return article, propose(article)
 
 
-def examples(reader: Reader, names: list[str], gold: list[dict]) -> Iterator[Example]:
-    """Every candidate of the articles, labelled from `gold` (rows of the same codebooks)."""
+def examples(reader: Reader, names: list[str], gold: list[dict], per_sentence: bool = False) -> Iterator[Example]:
+    """Every candidate of the articles, labelled from `gold` (rows of the same codebooks).
+    With `per_sentence`, one example per sentence that ties the candidate (at most
+    MAX_SENTENCES_PER_CANDIDATE), each with the candidate's label and `group`: a learner
+    scores the sentences and a candidate takes its best one."""
     from pipeline.stances.candidates import render
-    from pipeline.stances.features import features
 
     by_article: dict[str, list[dict]] = {}
     for row in gold:
@@ -148,15 +152,14 @@ def examples(reader: Reader, names: list[str], gold: list[dict]) -> Iterator[Exa
     for name in names:
         article, candidates = reader.article(name)
         rows = by_article.get(name, [])
-        for cand in candidates:
+        for number, cand in enumerate(candidates):
             actor = article.actors.actor(cand.actor_id)
             me = {"actor": actor.name, "actor_type": actor.actor_type, "country": actor.country}
             matches = [
                 r for r in rows if r["codebook"] == cand.codebook and r["target"] == cand.target and same_actor(me, r)
             ]
             matches.sort(key=lambda r: r["certainty"] != "clear")
-            rule = max(cand.rule_labels, key=cand.rule_labels.get) if cand.rule_labels else None
-            yield Example(
+            example = Example(
                 article=name,
                 codebook=cand.codebook,
                 target=cand.target,
@@ -166,9 +169,30 @@ def examples(reader: Reader, names: list[str], gold: list[dict]) -> Iterator[Exa
                 text=render(article, cand),
                 label=matches[0]["stance"] if matches else "none",
                 certainty=matches[0]["certainty"] if matches else None,
-                rule_label=rule,
-                features=features(article, cand),
+                rule_label=max(cand.rule_labels, key=cand.rule_labels.get) if cand.rule_labels else None,
+                features={},
+                group=(name, number),
             )
+            for feats in _feature_sets(article, cand, per_sentence):
+                yield dataclasses.replace(example, features=feats)
+
+
+MAX_SENTENCES_PER_CANDIDATE = 5
+_CANDIDATE_WIDE = ("source=", "rule=", "holder_type=", "target_rank=")  # kept on each sentence
+
+
+def _feature_sets(article, cand, per_sentence: bool) -> list[dict]:
+    from pipeline.stances.features import features
+
+    whole = features(article, cand)
+    if not per_sentence:
+        return [whole]
+    wide = {f"candidate_{k}": v for k, v in whole.items() if k.startswith(_CANDIDATE_WIDE)}
+    out = []
+    for k in sorted({i.sentence for i in cand.instances})[:MAX_SENTENCES_PER_CANDIDATE]:
+        one = dataclasses.replace(cand, instances=[i for i in cand.instances if i.sentence == k])
+        out.append({**features(article, one), **wide})
+    return out
 
 
 def fold_of(article: str, k: int) -> int:
