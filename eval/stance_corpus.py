@@ -53,6 +53,27 @@ def select() -> list[str]:
     return sorted(first + random.Random(SEED_MORE).sample(rest, N_MORE))
 
 
+POLICY_TERMS = (
+    r"Affordable Care Act|Obamacare|Trans-Pacific|\bTPP\b|NAFTA|trade deals?\b|trade agreements?\b|"
+    r"border wall|build a wall|deport|Muslim ban|ban on Muslims|Iran deal|nuclear deal|\bFBI\b|Comey"
+)
+N_POLICY_MORE = 40
+SEED_POLICY = 2018
+
+
+def select_policy_more() -> list[str]:
+    """Train articles outside the corpus coded with us-policy-2016 only: N_POLICY_MORE drawn
+    (seed SEED_POLICY) among those that name its targets at least twice (the 360
+    hold too few articles about policies)."""
+    import re
+
+    corpus = set(ARTICLES.read_text(encoding="utf-8").split())
+    terms = re.compile(POLICY_TERMS, re.I)
+    names = sorted(p.stem for p in TRAIN_TEXTS.glob("*.txt"))
+    rest = [n for n in names if n not in corpus and len(terms.findall(_text(n))) >= 2]
+    return sorted(random.Random(SEED_POLICY).sample(rest, N_POLICY_MORE))
+
+
 def _targets(codebook: str) -> set[str]:
     from pipeline.stances.codebooks import load_codebook
 
@@ -184,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("select", help=f"write {ARTICLES.relative_to(REPO)}")
+    sub.add_parser("select-policy", help="print the articles coded with us-policy-2016 only")
     check = sub.add_parser("check", help="check statement files (default: all of the corpus)")
     check.add_argument("files", nargs="*", type=Path)
     agree = sub.add_parser("agreement", help="agreement of two codings of the same articles")
@@ -197,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "select":
         ARTICLES.write_text("\n".join(select()) + "\n", encoding="utf-8")
         print(f"wrote {ARTICLES.relative_to(REPO)} ({N_ARTICLES} + {N_MORE} articles, seeds {SEED}, {SEED_MORE})")
+        return 0
+    if args.command == "select-policy":
+        print("\n".join(select_policy_more()))
         return 0
     if args.command == "agreement":
         articles = args.articles_file.read_text(encoding="utf-8").split()
