@@ -32,6 +32,16 @@ def default_scorer(kind: str) -> Path:
     return base / "tools" / SCORERS[kind]
 
 
+def load_scorer(kind: str):
+    """The shared scorer (`default_scorer(kind)`) as a module, to call its functions."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(Path(SCORERS[kind]).stem, default_scorer(kind))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _stage_texts(texts: Path, articles: list[str] | None, work: Path) -> Path:
     """The input folder to run on: `texts` itself, or a copy holding the listed articles only
     (a copy, not links: ingest refuses links that lead outside the input folder)."""

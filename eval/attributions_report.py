@@ -11,24 +11,16 @@ unmatched gold and predicted attribution. The corpus is read in place, never cop
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import tempfile
 from collections import Counter
 from pathlib import Path
 
-from cli.evaluate import default_scorer, eval_attributions
+from cli.evaluate import eval_attributions, load_scorer
 from pipeline.nlp.lexicon import fold
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 EXAMPLES = 20
-
-
-def _scorer():
-    spec = importlib.util.spec_from_file_location("polnear_score", default_scorer("attributions"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _snippet(text: str, segs, width: int = 160) -> str:
@@ -131,7 +123,7 @@ def main(argv=None) -> int:
     split = SHARED / "data" / "polnear" / args.split
     if not split.is_dir():
         raise SystemExit(f"{split} is absent: the PolNeAR corpus lives in ../shared beside the checkout")
-    sc = _scorer()
+    sc = load_scorer("attributions")
     with tempfile.TemporaryDirectory() as tmp:
         pred_path = Path(tmp) / "pred.jsonl"
         eval_attributions(split / "text", pred_path)

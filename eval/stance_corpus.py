@@ -135,16 +135,6 @@ def check_file(path: Path) -> list[str]:
     return problems
 
 
-def _scorer():
-    """The shared scorer (../shared/tools/stance_score.py): its actor matching and scores."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("stance_score", SHARED / "tools" / "stance_score.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -170,7 +160,9 @@ def agreement(first: list[dict], second: list[dict], articles: list[str]) -> dic
       rows optional, as the scorer counts them), the mean of both directions;
     - Cohen's kappa on labels: actor-target pairs both coders coded (one label each side;
       a pair with two labels on a side counts once per label it shares or not)."""
-    score = _scorer()
+    from cli.evaluate import load_scorer
+
+    score = load_scorer("stance")
     every = [{**r, "certainty": "clear"} for r in first], [{**r, "certainty": "clear"} for r in second]
     all_rows = score.score(every[0], every[1], articles)
     a_gold, b_gold = score.score(first, second, articles), score.score(second, first, articles)

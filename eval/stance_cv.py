@@ -19,7 +19,6 @@ Only the corpus is read (data/stance-corpus/); the dev gold and the seed are tes
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import random
 import sys
@@ -62,13 +61,6 @@ ENSEMBLE = {
     },
 }
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9)
-
-
-def _scorer():
-    spec = importlib.util.spec_from_file_location("stance_score", SHARED / "tools" / "stance_score.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _row(e, stance: str) -> dict:
@@ -148,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     if not TEXTS.is_dir():
         print(f"PolNeAR train texts not found at {TEXTS} (set STANCEWIRE_SHARED)", file=sys.stderr)
         return 2
-    score = _scorer()
+    from cli.evaluate import load_scorer
+
+    score = load_scorer("stance")
     names = training.corpus_articles(args.codebook)
     gold = training.corpus_rows(args.codebook)
     reader = training.Reader(

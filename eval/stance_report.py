@@ -13,7 +13,6 @@ evidence excerpts.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
@@ -70,16 +69,6 @@ CAUSES = {
     "not_coded": "Not a gold statement: a cue and a target were linked for an actor the annotators did not "
     "code here (a headline, a reported rather than held view, a misparse).",
 }
-
-
-def _scorer():
-    from cli.evaluate import default_scorer
-
-    path = default_scorer("stance")
-    spec = importlib.util.spec_from_file_location("stance_score", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _load(path: Path) -> list[dict]:
@@ -339,7 +328,9 @@ def main() -> int:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
     sys.path.insert(0, str(REPO))
-    sc = _scorer()
+    from cli.evaluate import load_scorer
+
+    sc = load_scorer("stance")
     results = []
     with tempfile.TemporaryDirectory(prefix="stance-report-") as tmp:
         for k, gs in enumerate(SETS):
