@@ -5,28 +5,23 @@ For each corpus article: the text cleaned and parsed as the pipeline does it, it
 attributions found, the candidates proposed (`candidates.propose`) and each labelled with
 the stance the corpus gives its (holder, target) pair, or `none`. Holder and corpus actor
 are matched as the shared scorer matches them (the same name, one name inside the other
-ending alike, or two countries with one ISO code).
+ending alike, or two countries with one ISO code): the scorer's own `same_actor`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
-import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "data" / "stance-corpus"
 LABELS = ("none", "favor", "against", "neutral")
-TITLES = {
-    "sir", "dame", "lord", "lady", "mr", "mrs", "ms", "miss", "dr", "prof", "president", "prime", "minister",
-    "senator", "sen", "rep", "gov", "governor", "secretary", "chancellor", "the", "former", "general", "gen",
-}  # fmt: skip
 
 
 @dataclass
@@ -62,29 +57,16 @@ def corpus_articles(codebook: str) -> list[str]:
     return sorted(names)
 
 
-def name_tokens(name: str | None) -> list[str]:
-    """A name as the shared scorer compares it: accents, case, punctuation, titles, "'s" off."""
-    name = unicodedata.normalize("NFKD", name or "")
-    name = "".join(c for c in name if not unicodedata.combining(c)).lower()
-    name = re.sub(r"['’]s\b", "", name)
-    toks = re.findall(r"[a-z0-9]+", name)
-    return [t for t in toks if t not in TITLES] or toks
-
-
 def same_actor(a: dict, b: dict) -> bool:
-    at, bt = name_tokens(a.get("actor")), name_tokens(b.get("actor"))
-    if not at or not bt:
-        return False
-    if at == bt:
-        return True
-    short, long_ = (at, bt) if len(at) <= len(bt) else (bt, at)
-    if short[-1] == long_[-1] and set(short) <= set(long_):
-        return True
-    return (
-        a.get("actor_type") == b.get("actor_type") == "country"
-        and bool(a.get("country"))
-        and (a.get("country") == b.get("country"))
-    )
+    """Whether two statements' actors are the same actor, as the shared scorer decides."""
+    return _scorer().same_actor(a, b)
+
+
+@functools.cache
+def _scorer():
+    from cli.evaluate import load_scorer
+
+    return load_scorer("stance")
 
 
 class Reader:
