@@ -191,11 +191,11 @@ def render(article, candidate: Candidate) -> str:
     the pair (those naming both first), every mention of the target replaced by TARGET, of
     another target by OTHER, and the holder by HOLDER."""
     actor = article.actors.actor(candidate.actor_id)
-    marks = _target_marks(article, candidate)
+    marks = target_marks(article, candidate)
     hints = sorted({f"src_{s}" for s in candidate.sources})
     hints += [f"rule_{label}" for label in sorted(candidate.rule_labels)] or ["rule_none"]
     hints.append(f"holder_{actor.actor_type if actor else 'unknown'}")
-    hints.append(f"target_rank_{_target_rank(article, candidate)}")
+    hints.append(f"target_rank_{target_rank(article, candidate)}")
     if any(i.negated for i in candidate.instances):
         hints.append("negated_path")
     for i in candidate.instances:
@@ -211,7 +211,7 @@ def render(article, candidate: Candidate) -> str:
     return " ".join(dict.fromkeys(hints)) + " | " + " | ".join(sentences)
 
 
-def _target_marks(article, candidate: Candidate) -> dict[int, str]:
+def target_marks(article, candidate: Candidate) -> dict[int, str]:
     """Token -> TARGET (a mention of the candidate's target) or OTHER (another target's)."""
     marks: dict[int, str] = {}
     for m in article.mentions:
@@ -222,7 +222,7 @@ def _target_marks(article, candidate: Candidate) -> dict[int, str]:
     return marks
 
 
-def _target_rank(article, candidate: Candidate) -> int:
+def target_rank(article, candidate: Candidate) -> int:
     """1 for the target the article mentions most, 2 for the next, 3 for any other."""
     counts: dict[tuple[str, str], int] = {}
     for m in article.mentions:

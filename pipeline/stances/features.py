@@ -14,15 +14,15 @@ NEGATORS = {"not", "n't", "never", "no", "nobody", "neither", "nor", "without", 
 def features(article, candidate) -> dict[str, float]:
     """Feature name -> value (counts and indicators)."""
     from pipeline.nlp.lexicon import fold
-    from pipeline.stances.candidates import _target_marks, _target_rank
+    from pipeline.stances.candidates import target_marks, target_rank
     from pipeline.stances.coder import lexicon
 
     lex = lexicon()
     actor = article.actors.actor(candidate.actor_id)
-    marks = _target_marks(article, candidate)
+    marks = target_marks(article, candidate)
     out: Counter = Counter()
     out[f"holder_type={actor.actor_type if actor else 'unknown'}"] = 1
-    out[f"target_rank={_target_rank(article, candidate)}"] = 1
+    out[f"target_rank={target_rank(article, candidate)}"] = 1
     for source in candidate.sources:
         out[f"source={source}"] = 1
     for label, confidence in candidate.rule_labels.items():
