@@ -184,9 +184,24 @@ def main(argv: list[str] | None = None) -> int:
         r = score.score(gold, predicted, names)
         print(
             f"  p(none) < {threshold}: P {r['precision']:.3f} R {r['recall']:.3f} F1 {r['f1']:.3f} "
-            f"label accuracy {r['label_accuracy']:.3f} ({r['predicted']} statements)"
+            f"label accuracy {r['label_accuracy']:.3f} ({r['predicted']} statements); " + errors(scored, threshold)
         )
     return 0
+
+
+def errors(scored: list[tuple], threshold: float) -> str:
+    """Where the candidates go wrong at a threshold: proposed on a pair the corpus does not
+    hold, clear pairs missed, clear pairs given the wrong label."""
+    proposed_none = missed = wrong = 0
+    for e, cats in scored:
+        label = max((label for label in cats if label != "none"), key=cats.get) if cats["none"] < threshold else "none"
+        if e.label == "none":
+            proposed_none += label != "none"
+        elif e.certainty == "clear":
+            missed += label == "none"
+            wrong += label not in ("none", e.label)
+    clear = sum(e.certainty == "clear" for e, _ in scored)
+    return f"candidates: {proposed_none} proposed on none, {missed} of {clear} clear missed, {wrong} wrong label"
 
 
 if __name__ == "__main__":
