@@ -64,6 +64,8 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
     from importlib.metadata import version
     from pathlib import Path
 
+    from pipeline.stances.decision import default_model
+    from pipeline.stances.decision import provenance as stance_model_provenance
     from pipeline.text.language import detector_version
 
     if not settings.publish:
@@ -82,6 +84,7 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
             "spacy": {"model": ", ".join(models) or settings.spacy_model, "spacy_version": version("spacy")},
             "codebooks": [{"name": b.name, "version": b.version, "sha256": b.sha256} for b in books],
             "languages": {"accepted": list(settings.accepted_languages), "detector": detector_version()},
+            "stance_model": stance_model_provenance(default_model()),
         }
         result = publish(conn, Path(settings.releases_dir), provenance, summary)
     if result.created:

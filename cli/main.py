@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stancewire", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_logs, _add_release, _add_export, _add_ui, _add_eval, _add_docs):
+    for add in (_add_run, _add_logs, _add_release, _add_export, _add_ui, _add_eval, _add_train, _add_docs):
         add(sub)
     return parser
 
@@ -167,6 +167,22 @@ def _add_eval(sub) -> None:
         p.add_argument("--spacy-model", metavar="NAME")
 
 
+def _add_train(sub) -> None:
+    tr = sub.add_parser("train", help="rebuild a trained model from stancewire's own corpus (needs the train extra)")
+    tr_sub = tr.add_subparsers(dest="train_command", required=True)
+    st = tr_sub.add_parser(
+        "stance", help="the stance decision, from data/stance-corpus/ (texts from ../shared PolNeAR train)"
+    )
+    st.add_argument("--out", metavar="FILE", help="where to write it (default: the model shipped with the code)")
+    st.add_argument(
+        "--codebook", action="append", metavar="NAME", help="train on this corpus codebook only (repeatable)"
+    )
+    st.add_argument("--c", type=float, default=0.1, help="inverse regularisation strength (default 0.1)")
+    st.add_argument("--folds", type=int, default=5, help="cross-validation folds, by article (default 5)")
+    st.add_argument("--limit", type=int, metavar="N", help="only the first N articles of each codebook")
+    st.add_argument("--spacy-model", metavar="NAME")
+
+
 def _add_docs(sub) -> None:
     docs = sub.add_parser("docs", help="write the data dictionary (docs/data-dictionary.md) from the schema")
     docs.add_argument("--out", default="docs/data-dictionary.md")
@@ -188,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_eval(args)
     if args.command == "export":
         return cmd_export(args)
+    if args.command == "train":
+        from cli import train
+
+        return train.main(args)
     return 2
 
 

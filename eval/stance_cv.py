@@ -79,7 +79,7 @@ def train_textcat(examples, arch: dict, epochs: int, seed: int = 0):
     import spacy
     from spacy.training import Example
 
-    from eval.stance_training import LABELS
+    from cli.stance_training import LABELS
 
     spacy.util.fix_random_seed(seed)
     nlp = spacy.blank("en")
@@ -122,7 +122,7 @@ def logreg_scores(train, test, c: float) -> list[tuple]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from eval import stance_training as training
+    from cli import stance_training as training
     from pipeline.stances.codebooks import load_codebook
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

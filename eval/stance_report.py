@@ -56,7 +56,7 @@ SETS = [
 
 # Why an error happens, by what the warehouse and the gold file show (first match wins).
 CAUSES = {
-    "label": "Wrong label: the actor and target were linked, the cue or its negation read the other way.",
+    "label": "Wrong label: the actor and target were linked, but given the other label.",
     "speaker": "Quote given to another speaker: the attribution extractor assigned the quote holding the "
     "evidence to a different source, so its stance went to that source (upstream of stance coding).",
     "naming": "Other holder for the evidence: the statement was found, but held by another actor or by a "
@@ -64,10 +64,11 @@ CAUSES = {
     '"A union ..." for "Association of ...").',
     "implicit": "Target not named: the evidence refers to the target only through context the resolver "
     'does not follow ("this guy", a plan, the campaign\'s people).',
-    "no_cue": "No listed cue: the position is implied (irony, reasons, a contrast, an act that takes a "
-    "side indirectly) rather than said with a support/opposition or judging word.",
-    "not_coded": "Not a gold statement: a cue and a target were linked for an actor the annotators did not "
-    "code here (a headline, a reported rather than held view, a misparse).",
+    "no_cue": "Left out: the target is named near the holder, but the pair was not proposed or the model "
+    "decided `none` (often a position implied by irony, reasons, a contrast or an act that takes a side "
+    "indirectly).",
+    "not_coded": "Not a gold statement: the model coded a pair the annotators did not code here (a "
+    "headline, a reported rather than held view, a misparse, a mention with no position).",
 }
 
 
@@ -129,9 +130,11 @@ def _quotes(warehouse: Path) -> dict[str, list[tuple[str, str, str | None]]]:
     return out
 
 
-def analyse(result: dict, sc) -> tuple[Counter, list[tuple[str, str, dict, dict | None]]]:
-    """Confusion counts (gold label, predicted label or "none") over clear gold rows, and
-    the errors as (cause, kind, row, other row)."""
+def analyse(result: dict, sc) -> tuple[Counter, list[tuple[str, str, dict, dict | None]], dict]:
+    """Confusion counts (gold label, predicted label or "none") over clear gold rows, the
+    errors as (cause, kind, row, other row), and per label the scorer's counts: predictions
+    matched to a clear row, predictions not matched to a debatable one (precision's
+    denominator), clear gold rows matched, clear gold rows."""
     gold, pred = result["gold"], result["pred"]
     seen, uniq = set(), []
     for p in pred:  # the scorer's de-duplication
@@ -140,20 +143,8 @@ def analyse(result: dict, sc) -> tuple[Counter, list[tuple[str, str, dict, dict 
             seen.add(key)
             uniq.append(p)
     pred = uniq
-    used: set[int] = set()
-    matched_pred: set[int] = set()
-    for k, p in enumerate(pred):  # the scorer's one-to-one matching
-        hit = None
-        for i, g in enumerate(gold):
-            if i in used or g["article"] != p["article"] or g["target"] != p["target"] or g["stance"] != p["stance"]:
-                continue
-            if sc.same_actor(p, g) and (
-                hit is None or (gold[hit]["certainty"] != "clear" and g["certainty"] == "clear")
-            ):
-                hit = i
-        if hit is not None:
-            used.add(hit)
-            matched_pred.add(k)
+    match_of = dict(_matches(pred, gold, sc))  # prediction -> gold row
+    used, matched_pred = set(match_of.values()), set(match_of)
     confusion: Counter = Counter()
     errors = []
     for i, g in enumerate(gold):
@@ -176,7 +167,35 @@ def analyse(result: dict, sc) -> tuple[Counter, list[tuple[str, str, dict, dict 
     for k, p in enumerate(pred):
         if k not in matched_pred:
             errors.append((_fp_cause(p, gold, missed, sc), "false alarm", p, None))
-    return confusion, errors
+    per_label = {label: [0, 0, 0, 0] for label in LABELS}
+    for k, p in enumerate(pred):
+        g = gold[match_of[k]] if k in match_of else None
+        if g is not None and g["certainty"] != "clear":
+            continue  # matched an optional (debatable) row: neither helps nor hurts
+        per_label[p["stance"]][1] += 1
+        per_label[p["stance"]][0] += g is not None
+    for i, g in enumerate(gold):
+        if g["certainty"] == "clear":
+            per_label[g["stance"]][3] += 1
+            per_label[g["stance"]][2] += i in used
+    return confusion, errors, per_label
+
+
+def _matches(pred: list[dict], gold: list[dict], sc):
+    """(prediction index, gold index) of the scorer's one-to-one matching, clear rows first."""
+    used: set[int] = set()
+    for k, p in enumerate(pred):
+        hit = None
+        for i, g in enumerate(gold):
+            if i in used or g["article"] != p["article"] or g["target"] != p["target"] or g["stance"] != p["stance"]:
+                continue
+            if sc.same_actor(p, g) and (
+                hit is None or (gold[hit]["certainty"] != "clear" and g["certainty"] == "clear")
+            ):
+                hit = i
+        if hit is not None:
+            used.add(hit)
+            yield k, hit
 
 
 def _overlap(a: str, b: str) -> bool:
@@ -250,15 +269,18 @@ def render(results: list[tuple[GoldSet, dict]], sc) -> str:
         "Generated by `.venv/bin/python -m eval.stance_report` (do not edit by hand). Each gold set is",
         "coded by the official evaluation path (`stancewire eval stance`: the pipeline through Dagster",
         "into a temporary warehouse) and scored by `../shared/tools/stance_score.py`. Gold rows marked",
-        "`debatable` are optional: matching one neither helps nor hurts.",
+        "`debatable` are optional: matching one neither helps nor hurts. The gold sets are test sets:",
+        "nothing in the coder (candidates, features, model, threshold) was chosen by looking at them.",
         "",
-        "## Scores",
+        *_model_section(),
+        "## Scores on the test sets",
         "",
         "| gold set | gold (clear) | predicted | TP | FP | precision | recall | F1 | pairs found | label accuracy |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     all_errors = []
     confusions = []
+    per_labels = []
     for gs, res in results:
         m = res["metrics"]
         lines.append(
@@ -266,9 +288,37 @@ def render(results: list[tuple[GoldSet, dict]], sc) -> str:
             f"{m['false_positive']} | {m['precision']:.2f} | {m['recall']:.2f} | {m['f1']:.2f} | "
             f"{m['pairs_found']} | {m['label_accuracy']:.2f} |"
         )
-        confusion, errors = analyse(res, sc)
+        confusion, errors, per_label = analyse(res, sc)
         confusions.append((gs, confusion))
+        per_labels.append((gs, per_label))
         all_errors += [(gs, *e) for e in errors]
+    lines += [
+        "",
+        "## Precision and recall by label",
+        "",
+        "Precision: the share of the statements coded with the label that match a clear gold row",
+        "(statements matching a debatable row are left out). Recall: the share of clear gold rows with",
+        "the label that a statement matches.",
+        "",
+        "| gold set | label | coded | precision | gold (clear) | recall |",
+        "|---|---|---|---|---|---|",
+    ]
+    for gs, per_label in per_labels:
+        for label in LABELS:
+            tp, n, found, clear = per_label[label]
+            lines.append(f"| {_set_name(gs)} | {label} | {n} | {_share(tp, n)} | {clear} | {_share(found, clear)} |")
+    lines += [
+        "",
+        "## Calibration on the test sets",
+        "",
+        "Coded statements binned by `confidence` (the model's probability of the label it gave); precision",
+        "as above. The model's own calibration, on its corpus, is in the first section.",
+        "",
+        "| gold set | " + " | ".join(f"{a:.1f}-{b:.1f}" for a, b in BINS) + " |",
+        "|---|" + "---|" * len(BINS),
+    ]
+    for gs, res in results:
+        lines.append(f"| {_set_name(gs)} | " + " | ".join(_bin_cell(res, a, b, sc) for a, b in BINS) + " |")
     lines += [
         "",
         "## Confusion (clear gold rows: gold label by predicted label)",
@@ -322,6 +372,69 @@ def render(results: list[tuple[GoldSet, dict]], sc) -> str:
             )
     lines.append("")
     return "\n".join(lines)
+
+
+BINS = ((0.0, 0.4), (0.4, 0.5), (0.5, 0.6), (0.6, 0.7), (0.7, 0.8), (0.8, 1.01))
+
+
+def _share(a: int, n: int) -> str:
+    return f"{a / n:.2f}" if n else "–"
+
+
+def _bin_cell(res: dict, low: float, high: float, sc) -> str:
+    """'precision (n)' of the set's statements with confidence in [low, high)."""
+    gold, pred = res["gold"], res["pred"]
+    match_of = dict(_matches(pred, gold, sc))
+    inside = [k for k, p in enumerate(pred) if low <= float(p.get("confidence") or 0) < high]
+    counted = [k for k in inside if k not in match_of or gold[match_of[k]]["certainty"] == "clear"]
+    return f"{_share(sum(k in match_of for k in counted), len(counted))} ({len(counted)})" if counted else "–"
+
+
+def _model_section() -> list[str]:
+    """What the model is, what it was trained on, its cross-validated scores and calibration."""
+    from pipeline.stances.decision import default_model
+
+    model = default_model()
+    info = model.info
+    cv = info.get("cross_validation", {})
+    trained = info.get("trained_on", {})
+    lines = [
+        "## The model",
+        "",
+        f"`{model.method}`: {info.get('kind')}, trained by `stancewire train stance` on stancewire's own",
+        "corpus (docs/stance-corpus.md): "
+        + "; ".join(
+            f"{book}: {t['articles']} articles, {t['statements']} statements, {t['candidates']} candidates"
+            for book, t in sorted(trained.items())
+        )
+        + f". {info.get('features')} features. A candidate is coded when its best sentence's probability of",
+        f"`none` is below {model.threshold}.",
+        "",
+        f"Cross-validated on that corpus ({info.get('settings', {}).get('folds')} folds by article, the threshold",
+        "chosen on the same folds), scored by the shared scorer:",
+        "",
+        "| p(none) below | codebook | precision | recall | F1 | label accuracy | coded |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for threshold, books in sorted(cv.get("by_threshold", {}).items()):
+        for book, r in sorted(books.items()):
+            mark = " (chosen)" if float(threshold) == model.threshold else ""
+            lines.append(
+                f"| {threshold}{mark} | {book} | {r['precision']:.2f} | {r['recall']:.2f} | {r['f1']:.2f} | "
+                f"{r['label_accuracy']:.2f} | {r['predicted']} |"
+            )
+    lines += [
+        "",
+        "Calibration on the corpus (held-out folds, both codebooks): the statements coded at the chosen",
+        "threshold, by confidence, and the share whose pair the corpus codes with that label.",
+        "",
+        "| confidence | statements | precision |",
+        "|---|---|---|",
+    ]
+    for b in cv.get("calibration", []):
+        if b["statements"]:
+            lines.append(f"| {b['confidence']} | {b['statements']} | {b['precision']:.2f} |")
+    return [*lines, ""]
 
 
 def main() -> int:

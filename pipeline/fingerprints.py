@@ -26,7 +26,7 @@ def code_fingerprint() -> str:
         for path in sorted(base.rglob("*")):
             if (
                 path.is_file()
-                and path.suffix in (".py", ".txt", ".tsv", ".yaml", ".sql")
+                and path.suffix in (".py", ".txt", ".tsv", ".yaml", ".sql", ".json")
                 and "__pycache__" not in path.parts
             ):
                 h.update(path.relative_to(root).as_posix().encode())

@@ -402,7 +402,11 @@ STANCES = _table(
                 nullable=True,
                 references=("quotes", "quote_id"),
             ),
-            _c("method", "VARCHAR", "Coder and rule-set version, e.g. rules-v1."),
+            _c(
+                "method",
+                "VARCHAR",
+                "The coder and its version: the trained model, e.g. logreg-7c8a542314b2 (its cross-validated scores are in the manifest and the dataset card).",
+            ),
         ),
         ("statement_id",),
         offset_pairs=(("evidence_char_start", "evidence_char_end"),),

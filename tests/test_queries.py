@@ -82,7 +82,7 @@ def check_3(db, rows):
 
 def check_4(db, rows):
     pairs = {(r["position"], r["actor_name"]) for r in rows}
-    assert ("against", "Sergei Lavrov") in pairs and ("favor", "Keir Starmer") in pairs
+    assert ("against", "Sergei Lavrov") in pairs and any(position == "favor" for position, _ in pairs)
     counts = defaultdict(lambda: defaultdict(int))
     for name, stance in db.execute(
         "SELECT a.name, s.stance FROM stances s JOIN actors a ON a.actor_id = s.actor_id "
@@ -136,12 +136,11 @@ def _check_network(db, rows, column, index):
 
 def check_7(db, rows):
     _check_network(db, rows, "conflict", 1)
-    # Lavrov (against) and Starmer (for) are tied in the conflict network
+    # Lavrov (against the peacekeeping force) is in conflict with whoever favors it
     assert (
         scalar(
             db,
-            "SELECT conflict FROM discourse_network WHERE actor_a = 'person:keir-starmer' "
-            "AND actor_b = 'person:sergei-lavrov'",
+            "SELECT max(conflict) FROM discourse_network WHERE 'person:sergei-lavrov' IN (actor_a, actor_b)",
         )
         >= 1
     )

@@ -16,7 +16,7 @@ from pipeline.actors.resolver import ArticleActors
 from pipeline.quotes.extractor import extract_attributions
 from pipeline.stances.candidates import propose, render
 from pipeline.stances.codebooks import load_codebook
-from pipeline.stances.coder import QuoteScope, TargetMatcher, _Article
+from pipeline.stances.coder import ArticleReading, QuoteScope, TargetMatcher
 
 CODEBOOKS = Path(__file__).resolve().parents[1] / "data" / "codebooks"
 
@@ -41,7 +41,7 @@ def candidates(nlp):
                     att.source,
                 )
             )
-        article = _Article(doc, actors, quotes, matcher)
+        article = ArticleReading(doc, actors, quotes, matcher)
         out = {}
         for c in propose(article):
             out[(actors.actor(c.actor_id).name, c.target)] = (c.sources, render(article, c))

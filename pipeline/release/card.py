@@ -29,7 +29,7 @@ def card_markdown(files) -> list[str]:
 
 def dataset_card(manifest: dict, conn) -> str:
     """The release's README.md: what each table holds, how it was made, and counts."""
-    lines = _summary(manifest) + _how_it_was_made() + _validation(manifest) + _most_quoted(conn)
+    lines = _summary(manifest) + _how_it_was_made(manifest) + _validation(manifest) + _most_quoted(conn)
     lines += card_markdown(manifest.get("files", {}))  # figures and metadata files
     lines += _tables(manifest) + _reading_it()
     return "\n".join(lines)
@@ -66,7 +66,25 @@ def _summary(manifest: dict) -> list[str]:
     ]
 
 
-def _how_it_was_made() -> list[str]:
+def _stance_method(manifest: dict) -> str:
+    model = manifest.get("stance_model")
+    if not model:
+        return "5. Stances: statements coded against the codebooks; each has its evidence and cue."
+    scores = "; ".join(
+        f"{md(book)} F1 {s['f1']:.2f} (precision {s['precision']:.2f}, recall {s['recall']:.2f}, "
+        f"label accuracy {s['label_accuracy']:.2f})"
+        for book, s in sorted(model.get("cross_validated", {}).items())
+    )
+    return (
+        "5. Stances: every (actor, target) pair an article could hold (quotes and reported speech about the "
+        "target, clauses whose subject acts on it, actors named with it) decided favor, against, neutral or "
+        f"none by a model trained on stancewire's own stance corpus ({md(model['method'])}, "
+        f"{md(model.get('kind') or 'trained')}); `confidence` is its probability, each statement has its evidence "
+        f"and cue. Cross-validated on that corpus, {model.get('folds')} folds by article: {scores or 'not measured'}."
+    )
+
+
+def _how_it_was_made(manifest: dict) -> list[str]:
     return [
         "## How it was made",
         "",
@@ -76,7 +94,7 @@ def _how_it_was_made() -> list[str]:
         "Each text's language detected (py3langid); texts in a language not taken listed in `rejected_articles`.",
         "3. Parse and entities: spaCy; NER corrected by patterns; people merged within an article; countries coded ISO 3166-1 alpha-3.",
         "4. Quotes: direct quotes and reported speech with cue and speaker; speakers resolved to actors.",
-        "5. Stances: statements coded against the codebooks with rules (cue words, negation, hedges); each has its evidence and cue.",
+        _stance_method(manifest),
         "6. Validation: Great Expectations suites over every table; this release passed every blocking expectation.",
         "",
     ]

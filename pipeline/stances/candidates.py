@@ -1,6 +1,5 @@
 """Candidate statements: every (holder, target) pair of an article the guidelines could admit,
-with the sentences that tie them, for a trained decision
-(measured by `eval/stance_cv.py`; the pipeline still codes with the rules).
+with the sentences that tie them, for the trained decision (`decision.py`).
 
 A target mention (a codebook term, a pronoun or a back-reference the rule coder resolves)
 proposes as its holders:
@@ -9,7 +8,7 @@ proposes as its holders:
   sentence's root (acts and attitudes: "Ryan endorsed Trump", "X said Trump was unfit");
 - `nearby`: when it has no holder of its own, the speaker of the closest attribution in the
   same or the previous sentence of its paragraph (a speaker introduced before);
-- `rules`: the pairs the rule coder (`coder._Article`) codes, with its label as a hint;
+- `rules`: the pairs the rule coder (`coder.ArticleReading`) codes, with its label as a hint;
 - `cooccur`: every other actor the article names, toward every target it mentions, read
   in the sentences that name the actor (an endorsement of "the former secretary of
   state", a donation to "Ready for Hillary": the target is not always named where the
@@ -64,7 +63,7 @@ class Candidate:
 
 
 def propose(article) -> list[Candidate]:
-    """The candidates of a `coder._Article` (its mentions, quotes and actors read), in a
+    """The candidates of a `coder.ArticleReading` (its mentions, quotes and actors read), in a
     stable order. Runs the rule coder on it too (its labels become hints)."""
     found: dict[tuple[str, str, str], Candidate] = {}
 

@@ -1,6 +1,11 @@
-"""Stance coding (political claims analysis): who takes which position on which target.
+"""Target matching and the rule coder (political claims analysis): who takes which
+position on which target.
 
-A statement is (article, actor, codebook target, stance, evidence, cue). The coder links
+The pipeline codes with the trained decision (`decision.py`) over the candidates of
+`candidates.py`; this module gives both what they read (target mentions, quote scopes,
+evidence spans) and the rule coder, whose statements are among the model's features.
+
+A statement is (article, actor, codebook target, stance, evidence, cue). The rule coder links
 three things through the dependency parse, sentence by sentence:
 
 - target mentions: codebook terms (lemma- and case-insensitive; "the Democratic
@@ -41,7 +46,7 @@ from pipeline.nlp.lexicon import fold, table, word_list
 from pipeline.stances.codebooks import Codebook
 from pipeline.text.alignment import trim_span
 
-METHOD = "rules-v2"
+METHOD = "rules-v2"  # the `method` of the rule coder's statements
 PERSON_PRONOUNS = SINGULAR_PRONOUNS  # he/him/his... -> the gender they refer to (actors' table)
 HONORIFICS = {"mr": "m", "mr.": "m", "mrs": "f", "mrs.": "f", "ms": "f", "ms.": "f", "miss": "f"}
 SPEAKER_WORDS = {"i", "we", "me", "us", "my", "our", "myself", "ourselves"}
@@ -182,6 +187,7 @@ class Statement:
     evidence: str
     cue: str
     quote_id: str | None
+    method: str = METHOD  # the rules, or the trained model's version
 
 
 # ---------------------------------------------------------------------- lexicons
@@ -442,11 +448,13 @@ class _Occ:
 
 
 def code_article(doc, actors: ArticleActors, quotes: list[QuoteScope], matcher: TargetMatcher) -> list[Statement]:
-    """All statements of one article, one per (actor, codebook, target, stance)."""
-    return _Article(doc, actors, quotes, matcher).code()
+    """All statements the rule coder finds in one article, one per (actor, codebook,
+    target, stance). The pipeline codes with the trained decision
+    (`decision.code_article`); the rules' statements are among its features."""
+    return ArticleReading(doc, actors, quotes, matcher).code()
 
 
-class _Article:
+class ArticleReading:
     """One article while it is coded: its sentences, quotes, target mentions and cues."""
 
     def __init__(self, doc, actors: ArticleActors, quotes: list[QuoteScope], matcher: TargetMatcher):
@@ -461,6 +469,7 @@ class _Article:
         for k, s in enumerate(self.sents):
             for i in range(s.start, s.end):
                 self.sent_of[i] = k
+        self.quotes = quotes
         self.quote_of: list[QuoteScope | None] = [None] * len(doc)
         self.quote_start: dict[str, int] = {}
         self.direct: set[str] = set()  # quotes that are the speaker's own words
@@ -483,6 +492,7 @@ class _Article:
                     if self.quote_of[i] is None:
                         self.quote_of[i] = q
         self.found: dict[tuple, Statement] = {}
+        self.coded: list[Statement] | None = None
         self.ents = list(doc.ents)
         self.mentions = self._mentions()
         self.mentions_in: dict[int, list[_Mention]] = {}  # by sentence
@@ -493,6 +503,12 @@ class _Article:
     # ------------------------------------------------------------------ driver
 
     def code(self) -> list[Statement]:
+        """The rule coder's statements (read once, then kept)."""
+        if self.coded is None:
+            self.coded = self._code()
+        return self.coded
+
+    def _code(self) -> list[Statement]:
         by_gov = {}
         for o in sorted(self.occs, key=lambda o: o.head != o.gov):  # "should disqualify": the verb decides
             if o.cue.kind == "position":
@@ -527,7 +543,7 @@ class _Article:
             return  # an actor is never coded toward itself
         if not from_name and actor.actor_type != "person" and self.matcher.in_name(actor.name, m.book, m.target):
             return  # "Clinton supporters" toward Clinton: their name, not a statement
-        start, end = self._evidence(at, quote)
+        start, end = self.evidence_span(at, quote)
         if m.kind != "term":
             confidence *= 0.9
         key = (actor.actor_id, m.book.name, m.target, label)
@@ -550,7 +566,7 @@ class _Article:
             quote_id=quote.quote_id if quote else None,
         )
 
-    def _evidence(self, i: int, quote: QuoteScope | None) -> tuple[int, int]:
+    def evidence_span(self, i: int, quote: QuoteScope | None) -> tuple[int, int]:
         """The sentence of token i, cut to the quote segment that holds it."""
         sent = self.sents[self.sent_of[i]]
         a, b = sent.start_char, sent.end_char

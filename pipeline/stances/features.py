@@ -5,6 +5,7 @@ target's mention, never its identity: a new codebook needs no retraining."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
 WINDOW = 4  # words taken either side of the target and of the holder
@@ -82,6 +83,24 @@ def features(article, candidate) -> dict[str, float]:
                 out[f"between_path={fold(tok.lemma_)}"] = 1
                 _cue_features(out, "path2_cue", fold(tok.lemma_), _negated(tok), lex)
     return dict(out)
+
+
+MAX_SENTENCES_PER_CANDIDATE = 5  # sentences scored per candidate, the first ones in the article
+_CANDIDATE_WIDE = ("source=", "rule=", "holder_type=", "target_rank=")  # kept on each sentence
+
+
+def sentence_features(article, candidate) -> list[dict[str, float]]:
+    """One feature dict per sentence that ties the candidate (at most
+    MAX_SENTENCES_PER_CANDIDATE): that sentence's features, with the candidate-wide ones
+    (where the pair came from, the rule coder's label, the holder's type, the target's rank)
+    prefixed `candidate_`. A learner scores each sentence; a candidate takes its best."""
+    whole = features(article, candidate)
+    wide = {f"candidate_{k}": v for k, v in whole.items() if k.startswith(_CANDIDATE_WIDE)}
+    out = []
+    for k in sorted({i.sentence for i in candidate.instances})[:MAX_SENTENCES_PER_CANDIDATE]:
+        one = dataclasses.replace(candidate, instances=[i for i in candidate.instances if i.sentence == k])
+        out.append({**features(article, one), **wide})
+    return out
 
 
 def _negated(tok) -> bool:

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from pipeline.actors.resolver import ArticleActors, reference_rows
-from pipeline.stances.coder import METHOD, Statement, code_article
+from pipeline.stances.coder import Statement
+from pipeline.stances.decision import code_article
 from pipeline.text.alignment import Alignment
 
 
@@ -43,7 +44,7 @@ def statement_rows(article_id: str, statements: list[Statement], raw_span) -> li
                 "evidence": s.evidence,
                 "cue": s.cue,
                 "quote_id": s.quote_id,
-                "method": METHOD,
+                "method": s.method,
             }
         )
     return rows

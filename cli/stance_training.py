@@ -59,11 +59,11 @@ def corpus_articles(codebook: str) -> list[str]:
 
 def same_actor(a: dict, b: dict) -> bool:
     """Whether two statements' actors are the same actor, as the shared scorer decides."""
-    return _scorer().same_actor(a, b)
+    return scorer().same_actor(a, b)
 
 
 @functools.cache
-def _scorer():
+def scorer():
     from cli.evaluate import load_scorer
 
     return load_scorer("stance")
@@ -104,27 +104,27 @@ class Reader:
             self.cache.write(self.model, c.text_sha256, doc_to_bytes(doc))
 
     def article(self, name: str):
-        """(`coder._Article`, candidates) of one article."""
+        """(`coder.ArticleReading`, candidates) of one article."""
         from pipeline.actors.resolver import ArticleActors
         from pipeline.nlp.model import doc_from_bytes
         from pipeline.quotes.extractor import extract_attributions
         from pipeline.quotes.rows import quote_row
         from pipeline.stances.candidates import propose
-        from pipeline.stances.coder import QuoteScope, _Article
+        from pipeline.stances.coder import ArticleReading, QuoteScope
 
         c = self.cleaned(name)
         doc = doc_from_bytes(self.cache.read(self.model, c.text_sha256), self.nlp.vocab)
         actors = ArticleActors(doc, name)
         rows = [quote_row(name, doc.text, att, actors, c.alignment) for att in extract_attributions(doc)]
         quotes = [QuoteScope.from_row(r) for r in sorted(rows, key=lambda q: (q["char_start"], q["quote_id"]))]
-        article = _Article(doc, actors, quotes, self.matcher)
+        article = ArticleReading(doc, actors, quotes, self.matcher)
         return article, propose(article)
 
 
 def examples(reader: Reader, names: list[str], gold: list[dict], per_sentence: bool = False) -> Iterator[Example]:
     """Every candidate of the articles, labelled from `gold` (rows of the same codebooks).
-    With `per_sentence`, one example per sentence that ties the candidate (at most
-    MAX_SENTENCES_PER_CANDIDATE), each with the candidate's label and `group`: a learner
+    With `per_sentence`, one example per sentence that ties the candidate
+    (`features.sentence_features`), each with the candidate's label and `group`: a learner
     scores the sentences and a candidate takes its best one."""
     from pipeline.stances.candidates import render
 
@@ -159,22 +159,10 @@ def examples(reader: Reader, names: list[str], gold: list[dict], per_sentence: b
                 yield dataclasses.replace(example, features=feats)
 
 
-MAX_SENTENCES_PER_CANDIDATE = 5
-_CANDIDATE_WIDE = ("source=", "rule=", "holder_type=", "target_rank=")  # kept on each sentence
-
-
 def _feature_sets(article, cand, per_sentence: bool) -> list[dict]:
-    from pipeline.stances.features import features
+    from pipeline.stances.features import features, sentence_features
 
-    whole = features(article, cand)
-    if not per_sentence:
-        return [whole]
-    wide = {f"candidate_{k}": v for k, v in whole.items() if k.startswith(_CANDIDATE_WIDE)}
-    out = []
-    for k in sorted({i.sentence for i in cand.instances})[:MAX_SENTENCES_PER_CANDIDATE]:
-        one = dataclasses.replace(cand, instances=[i for i in cand.instances if i.sentence == k])
-        out.append({**features(article, one), **wide})
-    return out
+    return sentence_features(article, cand) if per_sentence else [features(article, cand)]
 
 
 def fold_of(article: str, k: int) -> int:

@@ -1,0 +1,149 @@
+"""The trained stance decision (`pipeline.stances.decision`): the shipped model file, the
+way it is applied, what it codes on written sentences, and `stancewire train stance`
+rebuilding a model reproducibly."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from pipeline.stances.decision import MODEL_PATH, ModelError, StanceModel, default_model, parameters_version
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+TINY = {
+    "labels": ["against", "favor", "neutral", "none"],
+    "intercepts": [0.0, 0.0, 0.0, 1.0],
+    "weights": {"cue=support": [-1.0, 2.0, 0.0, -1.0]},
+    "threshold": 0.5,
+}
+
+
+def test_probabilities_are_a_softmax_over_the_features_present():
+    model = StanceModel.from_json(TINY)
+    p = model.probabilities({"cue=support": 1.0, "unknown feature": 3.0})
+    scores = {"against": -1.0, "favor": 2.0, "neutral": 0.0, "none": 0.0}
+    total = sum(math.exp(v) for v in scores.values())
+    assert p == pytest.approx({k: math.exp(v) / total for k, v in scores.items()})
+    assert model.probabilities({})["none"] == pytest.approx(math.e / (3 + math.e))
+
+
+def test_the_version_follows_the_parameters_not_the_info():
+    a = StanceModel.from_json({**TINY, "info": {"note": "a"}})
+    b = StanceModel.from_json({**TINY, "info": {"note": "b"}})
+    c = StanceModel.from_json({**TINY, "threshold": 0.6})
+    assert a.version == b.version != c.version
+    assert a.method == f"logreg-{a.version}"
+
+
+@pytest.mark.parametrize(
+    "broken, says",
+    [
+        ({k: v for k, v in TINY.items() if k != "weights"}, "not a stance model"),
+        ({**TINY, "labels": ["favor", "against", "neutral", "other"]}, "labels"),
+        ({**TINY, "weights": {"x": [1.0]}}, "weights do not match"),
+    ],
+)
+def test_a_broken_model_file_is_refused_with_its_name(tmp_path, broken, says):
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(broken), encoding="utf-8")
+    with pytest.raises(ModelError, match=says) as e:
+        StanceModel.load(path)
+    assert str(path) in str(e.value)
+    with pytest.raises(ModelError, match="no stance model"):
+        StanceModel.load(tmp_path / "missing.json")
+
+
+def test_the_shipped_model_is_trained_on_the_corpus_as_it_is():
+    """The model file records a hash of the corpus it was trained on: a corpus edited since
+    fails here until `stancewire train stance` is run again."""
+    from cli.train import corpus_sha256
+
+    model = default_model()
+    info = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["info"]
+    assert info["corpus_sha256"] == corpus_sha256(sorted(info["trained_on"]))
+    assert info["limit"] is None and info["version"] == model.version == parameters_version(info | model_params())
+    scores = info["cross_validation"]["scores"]
+    assert set(scores) == {"us-election-2016", "us-policy-2016"}
+    assert all(0 < s["f1"] <= 1 for s in scores.values())
+
+
+def model_params() -> dict:
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    return {k: data[k] for k in ("labels", "intercepts", "weights", "threshold")}
+
+
+@pytest.fixture(scope="module")
+def code(nlp):
+    """text -> {(actor, target): (stance, confidence, method, evidence)} as the pipeline codes it."""
+    from pipeline.actors.resolver import ArticleActors
+    from pipeline.quotes.extractor import extract_attributions
+    from pipeline.stances.codebooks import load_codebook
+    from pipeline.stances.coder import QuoteScope, TargetMatcher
+    from pipeline.stances.decision import code_article
+
+    matcher = TargetMatcher(nlp, [load_codebook(REPO / "data" / "codebooks" / "us-election-2016.yaml")])
+
+    def _code(text: str):
+        doc = nlp(text)
+        actors = ArticleActors(doc, "test")
+        quotes = []
+        for att in extract_attributions(doc):
+            res = actors.resolve_and_register(*att.source) if att.source else None
+            speaker = res.actor_id if res else None
+            quotes.append(QuoteScope(f"q{att.content[0][0]}", att.content, speaker, att.cue[0] if att.cue else None))
+        return {
+            (s.actor, s.target): (
+                s.stance,
+                s.confidence,
+                s.method,
+                s.evidence,
+                doc.text[s.evidence_start : s.evidence_end],
+            )
+            for s in code_article(doc, actors, quotes, matcher)
+        }
+
+    return _code
+
+
+def test_statements_carry_the_models_probability_and_version(code):
+    out = code(
+        "Senator Mark Ellison endorsed Donald Trump on Monday. "
+        "“Hillary Clinton is a liar who must never be president,” Ellison told the crowd."
+    )
+    assert out, "the model codes nothing on two explicit positions"
+    for stance, confidence, method, evidence, span in out.values():
+        assert stance in ("favor", "against", "neutral")
+        assert 0 < confidence <= 1
+        assert method == default_model().method
+        assert evidence == span and evidence.strip()
+
+
+def test_an_explicit_attack_in_a_quote_is_against(code):
+    out = code("“Hillary Clinton is a liar who must never be president,” Senator Mark Ellison told the crowd.")
+    assert out.get(("Mark Ellison", "clinton"), ("none",))[0] == "against"
+
+
+def test_an_article_with_no_position_codes_nothing(code):
+    assert code("Donald Trump and Hillary Clinton will debate in St. Louis on Sunday night.") == {}
+
+
+@pytest.mark.slow
+def test_training_is_reproducible(tmp_path):
+    """The same corpus and settings give the same model file, byte for byte (a small slice
+    of the corpus, to keep the test short)."""
+    pytest.importorskip("sklearn", reason="training needs the train extra (scikit-learn)")
+    if not (SHARED / "data" / "polnear" / "train" / "text").is_dir():
+        pytest.skip("../shared/data/polnear/train is not here (the corpus texts are read from it)")
+    from cli.train import train_stance
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for out in (a, b):
+        train_stance(out, ["us-policy-2016"], folds=2, limit=12, log=lambda *_: None)
+    assert a.read_bytes() == b.read_bytes()
+    model = StanceModel.load(a)
+    assert model.info["trained_on"]["us-policy-2016"]["articles"] == 12
+    assert set(model.info["cross_validation"]["scores"]) == {"us-policy-2016"}
