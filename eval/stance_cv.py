@@ -13,6 +13,9 @@ Prints:
   or `ensemble`), or a logistic regression over `pipeline.stances.features`
   (`--learner logreg`; scikit-learn, the `train` extra).
 
+The model the pipeline codes with is built by `stancewire train stance` (cli/train.py: the
+per-sentence logistic regression, both codebooks pooled); this script compares learners.
+
 Only the corpus is read (data/stance-corpus/); the dev gold and the seed are test sets.
 """
 

@@ -15,19 +15,12 @@ NEGATORS = {"not", "n't", "never", "no", "nobody", "neither", "nor", "without", 
 def features(article, candidate) -> dict[str, float]:
     """Feature name -> value (counts and indicators)."""
     from pipeline.nlp.lexicon import fold
-    from pipeline.stances.candidates import target_marks, target_rank
+    from pipeline.stances.candidates import target_marks
     from pipeline.stances.coder import lexicon
 
     lex = lexicon()
-    actor = article.actors.actor(candidate.actor_id)
     marks = target_marks(article, candidate)
-    out: Counter = Counter()
-    out[f"holder_type={actor.actor_type if actor else 'unknown'}"] = 1
-    out[f"target_rank={target_rank(article, candidate)}"] = 1
-    for source in candidate.sources:
-        out[f"source={source}"] = 1
-    for label, confidence in candidate.rule_labels.items():
-        out[f"rule={label}"] = max(out[f"rule={label}"], confidence)
+    out: Counter = Counter(candidate_features(article, candidate))
     out["instances"] = min(len(candidate.instances), 10) / 10
     sentences = {}
     for inst in candidate.instances:
@@ -85,8 +78,24 @@ def features(article, candidate) -> dict[str, float]:
     return dict(out)
 
 
+def candidate_features(article, candidate) -> dict[str, float]:
+    """The features of the candidate as a whole: the holder's type, the target's rank in
+    the article, where the pair came from, the rule coder's labels (with its confidence)."""
+    from pipeline.stances.candidates import target_rank
+
+    actor = article.actors.actor(candidate.actor_id)
+    out = {
+        f"holder_type={actor.actor_type if actor else 'unknown'}": 1,
+        f"target_rank={target_rank(article, candidate)}": 1,
+    }
+    for source in candidate.sources:
+        out[f"source={source}"] = 1
+    for label, confidence in candidate.rule_labels.items():
+        out[f"rule={label}"] = confidence
+    return out
+
+
 MAX_SENTENCES_PER_CANDIDATE = 5  # sentences scored per candidate, the first ones in the article
-_CANDIDATE_WIDE = ("source=", "rule=", "holder_type=", "target_rank=")  # kept on each sentence
 
 
 def sentence_features(article, candidate) -> list[dict[str, float]]:
@@ -94,8 +103,7 @@ def sentence_features(article, candidate) -> list[dict[str, float]]:
     MAX_SENTENCES_PER_CANDIDATE): that sentence's features, with the candidate-wide ones
     (where the pair came from, the rule coder's label, the holder's type, the target's rank)
     prefixed `candidate_`. A learner scores each sentence; a candidate takes its best."""
-    whole = features(article, candidate)
-    wide = {f"candidate_{k}": v for k, v in whole.items() if k.startswith(_CANDIDATE_WIDE)}
+    wide = {f"candidate_{k}": v for k, v in candidate_features(article, candidate).items()}
     out = []
     for k in sorted({i.sentence for i in candidate.instances})[:MAX_SENTENCES_PER_CANDIDATE]:
         one = dataclasses.replace(candidate, instances=[i for i in candidate.instances if i.sentence == k])
