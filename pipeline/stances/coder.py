@@ -500,6 +500,11 @@ class ArticleReading:
             self.mentions_in.setdefault(self.sent_of[m.head], []).append(m)
         self.occs = self._cues()
 
+    @functools.cached_property
+    def folded_lemmas(self) -> list[str]:
+        """Each token's lemma, folded (`lexicon.fold`: lower case, no accents)."""
+        return [fold(lemma) for lemma in self.lemmas]
+
     # ------------------------------------------------------------------ driver
 
     def code(self) -> list[Statement]:

@@ -8,20 +8,24 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 
+from pipeline.nlp.lexicon import fold
+
 WINDOW = 4  # words taken either side of the target and of the holder
 NEGATORS = {"not", "n't", "never", "no", "nobody", "neither", "nor", "without", "longer"}
 
 
-def features(article, candidate) -> dict[str, float]:
-    """Feature name -> value (counts and indicators)."""
-    from pipeline.nlp.lexicon import fold
+def features(article, candidate, marks: dict[int, str] | None = None, wide: dict | None = None) -> dict[str, float]:
+    """Feature name -> value (counts and indicators). `marks` (`candidates.target_marks`)
+    and `wide` (`candidate_features`) may be given when the caller has them already."""
     from pipeline.stances.candidates import target_marks
     from pipeline.stances.coder import lexicon
 
     lex = lexicon()
-    marks = target_marks(article, candidate)
-    out: Counter = Counter(candidate_features(article, candidate))
+    if marks is None:
+        marks = target_marks(article, candidate)
+    out: Counter = Counter(candidate_features(article, candidate) if wide is None else wide)
     out["instances"] = min(len(candidate.instances), 10) / 10
+    folded = article.folded_lemmas
     sentences = {}
     for inst in candidate.instances:
         sentences.setdefault(inst.sentence, inst)
@@ -34,10 +38,11 @@ def features(article, candidate) -> dict[str, float]:
     holder_tokens = _holder_tokens(article, candidate)
     for k in sorted(sentences)[:3]:
         sent = article.sents[k]
-        tokens = list(sent)
-        lemmas = [fold(t.lemma_) for t in tokens]
-        in_target = [marks.get(t.i) == "TARGET" for t in tokens]
-        in_holder = [t.i in holder_tokens for t in tokens]
+        first, last = sent.start, sent.end
+        lemmas = folded[first:last]
+        in_target = [marks.get(i) == "TARGET" for i in range(first, last)]
+        in_holder = [i in holder_tokens for i in range(first, last)]
+        near_target, near_holder = _near(in_target), _near(in_holder)
         both = any(in_target) and any(in_holder)
         out["sentence_has_both"] = max(out["sentence_has_both"], float(both))
         negated = any(lemma in NEGATORS for lemma in lemmas)
@@ -48,34 +53,42 @@ def features(article, candidate) -> dict[str, float]:
             for cue in lex.by_first.get(lemma, ()):
                 if len(cue.words) == 1:
                     out[f"cue={cue.kind}:{cue.label}{'_neg' if negated else ''}"] += 1
-            near_target = any(in_target[max(0, j - WINDOW) : j + WINDOW + 1])
-            near_holder = any(in_holder[max(0, j - WINDOW) : j + WINDOW + 1])
-            if near_target:
+            if near_target[j]:
                 out[f"t_win={lemma}"] = 1
-            if near_holder:
+            if near_holder[j]:
                 out[f"h_win={lemma}"] = 1
-            if both and near_target and near_holder:
+            if both and near_target[j] and near_holder[j]:
                 out[f"between={lemma}"] = 1
-        if article.quote_of[sent.start] is not None or any(article.quote_of[t.i] is not None for t in tokens):
+        if any(article.quote_of[i] is not None for i in range(first, last)):
             out["in_quote"] = 1
-        targets = [t for t, mark in zip(tokens, in_target, strict=True) if mark]
-        holders = [t for t, mark in zip(tokens, in_holder, strict=True) if mark]
-        for t in targets[:2]:
+        doc = article.doc
+        targets = [doc[first + j] for j, mark in enumerate(in_target) if mark][:2]
+        holders = [doc[first + j] for j, mark in enumerate(in_holder) if mark][:2]
+        for t in targets:
             head = t.head
             out[f"t_dep={t.dep_}"] = 1
-            out[f"t_head={fold(head.lemma_)}"] = 1
-            _cue_features(out, "t_head_cue", fold(head.lemma_), _negated(head), lex)
-        for h in holders[:2]:
+            out[f"t_head={folded[head.i]}"] = 1
+            _cue_features(out, "t_head_cue", folded[head.i], _negated(head), lex)
+        for h in holders:
             out[f"h_dep={h.dep_}"] = 1
-            out[f"h_head={fold(h.head.lemma_)}"] = 1
+            out[f"h_head={folded[h.head.i]}"] = 1
         if targets and holders:
             path, top = _path(holders[0], targets[0])
-            out[f"lca={fold(top.lemma_)}"] = 1
-            _cue_features(out, "lca_cue", fold(top.lemma_), _negated(top), lex)
+            out[f"lca={folded[top.i]}"] = 1
+            _cue_features(out, "lca_cue", folded[top.i], _negated(top), lex)
             for tok in path:
-                out[f"between_path={fold(tok.lemma_)}"] = 1
-                _cue_features(out, "path2_cue", fold(tok.lemma_), _negated(tok), lex)
+                out[f"between_path={folded[tok.i]}"] = 1
+                _cue_features(out, "path2_cue", folded[tok.i], _negated(tok), lex)
     return dict(out)
+
+
+def _near(flags: list[bool]) -> list[bool]:
+    """Per position: whether a flag is set within WINDOW positions either side."""
+    ahead = [0] * (len(flags) + 1)  # prefix counts
+    for j, flag in enumerate(flags):
+        ahead[j + 1] = ahead[j] + flag
+    n = len(flags)
+    return [ahead[min(n, j + WINDOW + 1)] > ahead[max(0, j - WINDOW)] for j in range(n)]
 
 
 def candidate_features(article, candidate) -> dict[str, float]:
@@ -103,11 +116,17 @@ def sentence_features(article, candidate) -> list[dict[str, float]]:
     MAX_SENTENCES_PER_CANDIDATE): that sentence's features, with the candidate-wide ones
     (where the pair came from, the rule coder's label, the holder's type, the target's rank)
     prefixed `candidate_`. A learner scores each sentence; a candidate takes its best."""
-    wide = {f"candidate_{k}": v for k, v in candidate_features(article, candidate).items()}
+    from pipeline.stances.candidates import target_marks
+
+    whole = candidate_features(article, candidate)
+    wide = {f"candidate_{k}": v for k, v in whole.items()}
+    marks = target_marks(article, candidate)
+    unsourced = {k: v for k, v in whole.items() if not k.startswith("source=")}
     out = []
     for k in sorted({i.sentence for i in candidate.instances})[:MAX_SENTENCES_PER_CANDIDATE]:
         one = dataclasses.replace(candidate, instances=[i for i in candidate.instances if i.sentence == k])
-        out.append({**features(article, one), **wide})
+        own = {**unsourced, **{f"source={source}": 1 for source in one.sources}}  # = candidate_features(one)
+        out.append({**features(article, one, marks, own), **wide})
     return out
 
 
