@@ -38,6 +38,7 @@ class Example:
     rule_label: str | None
     features: dict  # `features.features` of the candidate (or of one of its sentences)
     group: tuple = ()  # (article, candidate number): the sentences of one candidate share it
+    sources: frozenset = frozenset()  # how the candidate was found (`Candidate.sources`)
 
 
 def corpus_rows(codebook: str) -> list[dict]:
@@ -154,6 +155,7 @@ def examples(reader: Reader, names: list[str], gold: list[dict], per_sentence: b
                 rule_label=max(cand.rule_labels, key=cand.rule_labels.get) if cand.rule_labels else None,
                 features={},
                 group=(name, number),
+                sources=frozenset(cand.sources),
             )
             for feats in _feature_sets(article, cand, per_sentence):
                 yield dataclasses.replace(example, features=feats)

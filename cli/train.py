@@ -8,8 +8,9 @@ Training is deterministic (the lbfgs solver, folds by a hash of the article name
 corpus, code and settings give the same file, byte for byte.
 
 Cross-validation: the articles are split in `folds` groups by name; for each, a model is
-fitted on the others and decides that group's candidates through the same code the pipeline
-runs (`decision.decide`). The statements are scored per codebook by the shared scorer, at
+fitted on the others (on all their candidates) and decides that group's candidates as the
+pipeline does (those `decision.is_decided` admits, each by its sentence least likely
+`none`). The statements are scored per codebook by the shared scorer, at
 each of THRESHOLDS on p(none); the threshold with the best mean F1 over the codebooks is the
 model's (chosen on the same folds, so the figures are slightly optimistic). The scores, a
 calibration table and what the model was trained on are stored in the artifact's `info`;
@@ -79,13 +80,13 @@ def cross_validate(examples: list, gold: list[dict], names: dict[str, list[str]]
     """Per-codebook scores at each threshold, the chosen threshold, and a calibration table
     (see the module docstring)."""
     from cli.stance_training import fold_of, scorer
-    from pipeline.stances.decision import StanceModel
+    from pipeline.stances.decision import StanceModel, is_decided
 
     score = scorer()
     decided = []  # (example of the candidate's best sentence, probabilities)
     for fold in range(folds):
         train = [e for e in examples if fold_of(e.article, folds) != fold]
-        test = [e for e in examples if fold_of(e.article, folds) == fold]
+        test = [e for e in examples if fold_of(e.article, folds) == fold and is_decided(e.sources)]
         model = StanceModel.from_json(fit(train, c))
         best: dict[tuple, tuple] = {}
         for e in test:
