@@ -84,7 +84,10 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
             "spacy": {"model": ", ".join(models) or settings.spacy_model, "spacy_version": version("spacy")},
             "codebooks": [{"name": b.name, "version": b.version, "sha256": b.sha256} for b in books],
             "languages": {"accepted": list(settings.accepted_languages), "detector": detector_version()},
-            "stance_model": stance_model_provenance(default_model()),
+            "stance_model": stance_model_provenance(
+                default_model(),
+                [m for (m,) in conn.execute("SELECT DISTINCT method FROM stances ORDER BY 1").fetchall()],
+            ),
         }
         result = publish(conn, Path(settings.releases_dir), provenance, summary)
     if result.created:

@@ -178,7 +178,7 @@ def _add_train(sub) -> None:
         "--codebook", action="append", metavar="NAME", help="train on this corpus codebook only (repeatable)"
     )
     st.add_argument("--c", type=float, default=0.1, help="inverse regularisation strength (default 0.1)")
-    st.add_argument("--folds", type=int, default=5, help="cross-validation folds, by article (default 5)")
+    st.add_argument("--folds", type=int, default=5, help="cross-validation folds, by article (default 5, at least 2)")
     st.add_argument("--limit", type=int, metavar="N", help="only the first N articles of each codebook")
     st.add_argument("--spacy-model", metavar="NAME")
 

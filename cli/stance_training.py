@@ -37,8 +37,8 @@ class Example:
     certainty: str | None  # of the corpus row it matched (None for `none`)
     rule_label: str | None
     features: dict  # `features.features` of the candidate (or of one of its sentences)
-    group: tuple = ()  # (article, candidate number): the sentences of one candidate share it
-    sources: frozenset = frozenset()  # how the candidate was found (`Candidate.sources`)
+    group: tuple = ()  # (codebook, article, candidate number): the sentences of one candidate share it
+    tied: bool = True  # the sentence ties holder and target (`features.tied_sentences`): the pipeline decides on it
 
 
 def corpus_rows(codebook: str) -> list[dict]:
@@ -124,10 +124,12 @@ class Reader:
 
 def examples(reader: Reader, names: list[str], gold: list[dict], per_sentence: bool = False) -> Iterator[Example]:
     """Every candidate of the articles, labelled from `gold` (rows of the same codebooks).
-    With `per_sentence`, one example per sentence that ties the candidate
-    (`features.sentence_features`), each with the candidate's label and `group`: a learner
-    scores the sentences and a candidate takes its best one."""
+    With `per_sentence`, one example per sentence of the candidate
+    (`features.sentence_features`, all of them, `tied` marking those the pipeline decides
+    on), each with the candidate's label and `group`: a learner scores the sentences and a
+    candidate takes its best one."""
     from pipeline.stances.candidates import render
+    from pipeline.stances.features import features, sentence_features, tied_sentences
 
     by_article: dict[str, list[dict]] = {}
     for row in gold:
@@ -154,17 +156,14 @@ def examples(reader: Reader, names: list[str], gold: list[dict], per_sentence: b
                 certainty=matches[0]["certainty"] if matches else None,
                 rule_label=max(cand.rule_labels, key=cand.rule_labels.get) if cand.rule_labels else None,
                 features={},
-                group=(name, number),
-                sources=frozenset(cand.sources),
+                group=(cand.codebook, name, number),
             )
-            for feats in _feature_sets(article, cand, per_sentence):
-                yield dataclasses.replace(example, features=feats)
-
-
-def _feature_sets(article, cand, per_sentence: bool) -> list[dict]:
-    from pipeline.stances.features import features, sentence_features
-
-    return sentence_features(article, cand) if per_sentence else [features(article, cand)]
+            if not per_sentence:
+                yield dataclasses.replace(example, features=features(article, cand))
+                continue
+            tied = tied_sentences(cand)
+            for k, feats in sentence_features(article, cand, tied_only=False):
+                yield dataclasses.replace(example, features=feats, tied=k in tied)
 
 
 def fold_of(article: str, k: int) -> int:

@@ -8,9 +8,9 @@ Training is deterministic (the lbfgs solver, folds by a hash of the article name
 corpus, code and settings give the same file, byte for byte.
 
 Cross-validation: the articles are split in `folds` groups by name; for each, a model is
-fitted on the others (on all their candidates) and decides that group's candidates as the
-pipeline does (those `decision.is_decided` admits, each by its sentence least likely
-`none`). The statements are scored per codebook by the shared scorer, at
+fitted on the others (every sentence of every candidate) and decides that group's
+candidates as the pipeline does (on the sentences that tie holder and target, each
+candidate by its sentence least likely `none`). The statements are scored per codebook by the shared scorer, at
 each of THRESHOLDS on p(none); the threshold with the best mean F1 over the codebooks is the
 model's (chosen on the same folds, so the figures are slightly optimistic). The scores, a
 calibration table and what the model was trained on are stored in the artifact's `info`;
@@ -80,13 +80,13 @@ def cross_validate(examples: list, gold: list[dict], names: dict[str, list[str]]
     """Per-codebook scores at each threshold, the chosen threshold, and a calibration table
     (see the module docstring)."""
     from cli.stance_training import fold_of, scorer
-    from pipeline.stances.decision import StanceModel, is_decided
+    from pipeline.stances.decision import StanceModel
 
     score = scorer()
     decided = []  # (example of the candidate's best sentence, probabilities)
     for fold in range(folds):
         train = [e for e in examples if fold_of(e.article, folds) != fold]
-        test = [e for e in examples if fold_of(e.article, folds) == fold and is_decided(e.sources)]
+        test = [e for e in examples if fold_of(e.article, folds) == fold and e.tied]
         model = StanceModel.from_json(fit(train, c))
         best: dict[tuple, tuple] = {}
         for e in test:
@@ -151,16 +151,23 @@ def calibration(decided: list, threshold: float) -> list[dict]:
     return bins
 
 
-def corpus_sha256(codebooks: list[str]) -> str:
-    """A hash of the corpus files the model is trained on (statements and article lists)."""
+def inputs_sha256(codebooks: list[str]) -> str:
+    """A hash of what the model is trained from: the corpus files (statements, article
+    lists), the codebooks, and what its features are computed by (`pipeline/stances/`
+    without the models, the word lists of `pipeline/nlp/resources/`). A test compares it with
+    the shipped model's, so that an edit to any of them asks for `stancewire train stance`.
+    (Actor resolution and attribution, upstream, shift the features too; retrain after
+    changing them.)"""
     from cli.stance_training import CORPUS
 
-    h = hashlib.sha256()
-    files = [CORPUS / "articles.txt"]
+    files = [CORPUS / "articles.txt", *(CODEBOOKS[book] for book in codebooks)]
     for book in codebooks:
         files += sorted((CORPUS / book).glob("*"))
+    files += sorted(p for p in (REPO / "pipeline" / "stances").glob("*.py"))
+    files += sorted((REPO / "pipeline" / "nlp" / "resources").glob("*"))
+    h = hashlib.sha256()
     for path in files:
-        h.update(path.relative_to(CORPUS).as_posix().encode())
+        h.update(path.relative_to(REPO).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -183,6 +190,14 @@ def train_stance(
     if not TEXTS.is_dir():
         raise TrainError(f"the corpus texts are read from PolNeAR train, not found at {TEXTS} (set STANCEWIRE_SHARED)")
     codebooks = codebooks or sorted(CODEBOOKS)
+    if unknown := sorted(set(codebooks) - set(CODEBOOKS)):
+        raise TrainError(
+            f"no corpus for codebook {', '.join(unknown)} (corpus codebooks: {', '.join(sorted(CODEBOOKS))})"
+        )
+    if folds < 2:
+        raise TrainError(f"--folds must be at least 2 (got {folds})")
+    if limit is not None and limit < folds:
+        raise TrainError(f"--limit must leave at least one article per fold (got {limit} for {folds} folds)")
     started = time.time()
     examples, gold, names = [], [], {}
     for book in codebooks:
@@ -207,7 +222,7 @@ def train_stance(
             }
             for book in codebooks
         },
-        "corpus_sha256": corpus_sha256(codebooks),
+        "inputs_sha256": inputs_sha256(codebooks),
         "limit": limit,
         "settings": {"C": c, "min_count": MIN_COUNT, "folds": folds, "spacy_model": spacy_model},
         "features": len(model["weights"]),

@@ -22,19 +22,12 @@ Only the corpus is read (data/stance-corpus/); the dev gold and the seed are tes
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("STANCEWIRE_SHARED", REPO.parent / "shared"))
-TEXTS = SHARED / "data" / "polnear" / "train" / "text"
-CODEBOOKS = {
-    "us-election-2016": REPO / "data" / "codebooks" / "us-election-2016.yaml",
-    "us-policy-2016": REPO / "data" / "stance-corpus" / "codebooks" / "us-policy-2016.yaml",
-}
+from cli.train import CODEBOOKS, TEXTS, C
+
 BOW = {
     "@architectures": "spacy.TextCatBOW.v3",
     "exclusive_classes": True,
@@ -112,16 +105,13 @@ def best_sentence(scored: list[tuple]) -> list[tuple]:
 
 
 def logreg_scores(train, test, c: float) -> list[tuple]:
-    """(example, {label: probability}) of the test candidates, by a logistic regression
-    over their features trained on `train`."""
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
+    """(example, {label: probability}) of the test candidates, by the shipped model's learner
+    (`cli.train.fit`: the logistic regression over features) trained on `train`."""
+    from cli.train import fit
+    from pipeline.stances.decision import StanceModel
 
-    vectorizer = DictVectorizer()
-    model = LogisticRegression(C=c, max_iter=2000)
-    model.fit(vectorizer.fit_transform([e.features for e in train]), [e.label for e in train])
-    probabilities = model.predict_proba(vectorizer.transform([e.features for e in test]))
-    return [(e, dict(zip(model.classes_, p, strict=True))) for e, p in zip(test, probabilities, strict=True)]
+    model = StanceModel.from_json(fit(train, c))
+    return [(e, model.probabilities(e.features)) for e in test]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--codebook", choices=sorted(CODEBOOKS), default="us-election-2016")
     parser.add_argument("--learner", choices=("textcat", "logreg"), default="textcat")
     parser.add_argument("--arch", choices=("bow", "ensemble"), default="bow")
-    parser.add_argument("--c", type=float, default=0.3, help="logreg: inverse regularisation strength")
+    parser.add_argument("--c", type=float, default=C, help="logreg: inverse regularisation strength")
     parser.add_argument(
         "--per-sentence", action="store_true", help="logreg: score each sentence, a candidate takes its best"
     )
@@ -168,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     started, scored = time.time(), []
     for fold in range(args.folds):
         train = [e for e in examples if training.fold_of(e.article, args.folds) != fold]
-        test = [e for e in examples if training.fold_of(e.article, args.folds) == fold]
+        test = [e for e in examples if training.fold_of(e.article, args.folds) == fold and e.tied]
         if args.learner == "logreg":
             scored += logreg_scores(train, test, args.c)
             continue

@@ -386,14 +386,22 @@ STANCES = _table(
             _c("codebook_version", "VARCHAR", "Codebook version."),
             _c("target", "VARCHAR", "Target id in the codebook."),
             _c("stance", "VARCHAR", "Position on the target.", values=STANCE_LABELS),
-            _c("confidence", "DOUBLE", "Confidence in the label, 0 to 1."),
+            _c(
+                "confidence",
+                "DOUBLE",
+                "The model's probability of the label, 0 to 1 (eval/stance.md has how it matches precision).",
+            ),
             _c("evidence_char_start", "INTEGER", "Start of the evidence in articles.text."),
             _c("evidence_char_end", "INTEGER", "End of the evidence in articles.text."),
             _c("raw_char_start", "INTEGER", "evidence_char_start mapped into articles.raw_text."),
             _c("raw_char_end", "INTEGER", "evidence_char_end mapped into articles.raw_text."),
             _c("evidence", "VARCHAR", "Verbatim excerpt of the article carrying the position."),
             _c(
-                "cue", "VARCHAR", "The word or phrase that decided the label (e.g. 'unacceptable', 'would not oppose')."
+                "cue",
+                "VARCHAR",
+                "The word or phrase that signals the position (e.g. 'unacceptable', 'would not oppose'): the "
+                "rule coder's cue when it coded the same statement, else the first cue-lexicon word of the "
+                "evidence, the verb that ties holder and target, or the quote's cue word.",
             ),
             _c(
                 "quote_id",

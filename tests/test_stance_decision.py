@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.stances.decision import MODEL_PATH, ModelError, StanceModel, default_model, parameters_version
+from pipeline.stances.decision import MODEL_PATH, ModelError, StanceModel, default_model
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 TINY = {
     "labels": ["against", "favor", "neutral", "none"],
     "intercepts": [0.0, 0.0, 0.0, 1.0],
@@ -45,6 +44,10 @@ def test_the_version_follows_the_parameters_not_the_info():
         ({k: v for k, v in TINY.items() if k != "weights"}, "not a stance model"),
         ({**TINY, "labels": ["favor", "against", "neutral", "other"]}, "labels"),
         ({**TINY, "weights": {"x": [1.0]}}, "weights do not match"),
+        ({**TINY, "weights": []}, "not a stance model"),
+        ({**TINY, "labels": ["against", "favor", "favor", "none"]}, "once each"),
+        ({**TINY, "labels": ["against", "favor", "support", "none"]}, "once each"),
+        ({**TINY, "threshold": 1.5}, "not a probability"),
     ],
 )
 def test_a_broken_model_file_is_refused_with_its_name(tmp_path, broken, says):
@@ -57,28 +60,37 @@ def test_a_broken_model_file_is_refused_with_its_name(tmp_path, broken, says):
         StanceModel.load(tmp_path / "missing.json")
 
 
-def test_the_shipped_model_is_trained_on_the_corpus_as_it_is():
-    """The model file records a hash of the corpus it was trained on: a corpus edited since
-    fails here until `stancewire train stance` is run again."""
-    from cli.train import corpus_sha256
+def test_the_shipped_model_is_trained_on_the_corpus_and_code_as_they_are():
+    """The model file records a hash of what it was trained from (corpus, codebooks, the
+    stance code and word lists): an edit to any of them fails here until
+    `stancewire train stance` is run again."""
+    from cli.train import inputs_sha256
 
     model = default_model()
     info = json.loads(MODEL_PATH.read_text(encoding="utf-8"))["info"]
-    assert info["corpus_sha256"] == corpus_sha256(sorted(info["trained_on"]))
-    assert info["limit"] is None and info["version"] == model.version == parameters_version(info | model_params())
+    assert info["inputs_sha256"] == inputs_sha256(sorted(info["trained_on"])), "retrain: stancewire train stance"
+    assert info["limit"] is None and info["version"] == model.version
     scores = info["cross_validation"]["scores"]
     assert set(scores) == {"us-election-2016", "us-policy-2016"}
-    assert all(0 < s["f1"] <= 1 for s in scores.values())
+    assert info["cross_validation"]["threshold"] == model.threshold
 
 
-def model_params() -> dict:
-    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
-    return {k: data[k] for k in ("labels", "intercepts", "weights", "threshold")}
+def test_the_card_states_the_models_scores_and_a_stale_coding():
+    from pipeline.release.card import _stance_method
+    from pipeline.release.versions import md
+    from pipeline.stances.decision import provenance
+
+    model = default_model()
+    line = _stance_method({"stance_model": provenance(model, [model.method])})
+    f1 = model.info["cross_validation"]["scores"]["us-election-2016"]["f1"]
+    assert md(model.method) in line and f"{md('us-election-2016')} F1 {f1:.2f}" in line and "re-run" not in line
+    stale = _stance_method({"stance_model": provenance(model, ["logreg-000000000000"])})
+    assert f"coded by {md('logreg-000000000000')}, not by this model" in stale
 
 
 @pytest.fixture(scope="module")
 def code(nlp):
-    """text -> {(actor, target): (stance, confidence, method, evidence)} as the pipeline codes it."""
+    """text -> {(actor, target): (stance, confidence, method, evidence, cue)} as the pipeline codes it."""
     from pipeline.actors.resolver import ArticleActors
     from pipeline.quotes.extractor import extract_attributions
     from pipeline.stances.codebooks import load_codebook
@@ -101,7 +113,7 @@ def code(nlp):
                 s.confidence,
                 s.method,
                 s.evidence,
-                doc.text[s.evidence_start : s.evidence_end],
+                s.cue,
             )
             for s in code_article(doc, actors, quotes, matcher)
         }
@@ -109,17 +121,17 @@ def code(nlp):
     return _code
 
 
-def test_statements_carry_the_models_probability_and_version(code):
+def test_statements_carry_the_models_version_and_evidence_that_ties_the_pair(code):
     out = code(
         "Senator Mark Ellison endorsed Donald Trump on Monday. "
         "“Hillary Clinton is a liar who must never be president,” Ellison told the crowd."
     )
     assert out, "the model codes nothing on two explicit positions"
-    for stance, confidence, method, evidence, span in out.values():
-        assert stance in ("favor", "against", "neutral")
-        assert 0 < confidence <= 1
-        assert method == default_model().method
-        assert evidence == span and evidence.strip()
+    for (actor, target), (stance, _, method, evidence, cue) in out.items():
+        assert stance in ("favor", "against", "neutral") and method == default_model().method
+        named = {"trump": ("Trump",), "clinton": ("Clinton",)}[target]
+        assert any(name in evidence for name in named), f"{actor} -> {target}: {evidence!r}"
+        assert cue and cue not in ("quote", "subject", "nearby", "rules", "cooccur")
 
 
 def test_an_explicit_attack_in_a_quote_is_against(code):
@@ -136,9 +148,10 @@ def test_training_is_reproducible(tmp_path):
     """The same corpus and settings give the same model file, byte for byte (a small slice
     of the corpus, to keep the test short)."""
     pytest.importorskip("sklearn", reason="training needs the train extra (scikit-learn)")
-    if not (SHARED / "data" / "polnear" / "train" / "text").is_dir():
-        pytest.skip("../shared/data/polnear/train is not here (the corpus texts are read from it)")
-    from cli.train import train_stance
+    from cli.train import TEXTS, train_stance
+
+    if not TEXTS.is_dir():
+        pytest.skip(f"{TEXTS} is not here (the corpus texts are read from it)")
 
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     for out in (a, b):
@@ -147,3 +160,22 @@ def test_training_is_reproducible(tmp_path):
     model = StanceModel.load(a)
     assert model.info["trained_on"]["us-policy-2016"]["articles"] == 12
     assert set(model.info["cross_validation"]["scores"]) == {"us-policy-2016"}
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["--folds", "1"], "--folds must be at least 2"),
+        (["--limit", "3"], "--limit must leave at least one article per fold"),
+        (["--codebook", "no-such-book"], "no corpus for codebook no-such-book"),
+    ],
+)
+def test_train_refuses_bad_settings_in_one_line(args, says, capsys, tmp_path):
+    from cli.main import main
+    from cli.train import TEXTS
+
+    if not TEXTS.is_dir():
+        pytest.skip(f"{TEXTS} is not here")
+    assert main(["train", "stance", "--out", str(tmp_path / "m.json"), *args]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err and not (tmp_path / "m.json").exists()

@@ -17,7 +17,7 @@ pytest.importorskip("spacy")
 from pipeline.actors.resolver import ArticleActors
 from pipeline.quotes.extractor import extract_attributions
 from pipeline.stances.codebooks import load_codebook
-from pipeline.stances.coder import QuoteScope, TargetMatcher, code_article
+from pipeline.stances.coder import QuoteScope, TargetMatcher, rule_statements
 
 CODEBOOKS = Path(__file__).resolve().parents[1] / "data" / "codebooks"
 
@@ -40,7 +40,7 @@ def code(nlp):
                     f"test:q{att.content[0][0]}", att.content, speaker, att.cue[0] if att.cue else None, att.source
                 )
             )
-        return code_article(doc, ArticleActors(doc, "test"), quotes, matcher)
+        return rule_statements(doc, ArticleActors(doc, "test"), quotes, matcher)
 
     return _code
 

@@ -75,12 +75,19 @@ def _stance_method(manifest: dict) -> str:
         f"label accuracy {s['label_accuracy']:.2f})"
         for book, s in sorted(model.get("cross_validated", {}).items())
     )
+    other = [m for m in model.get("methods_in_data", []) if m != model["method"]]
+    caveat = (
+        f" The statements were coded by {md(', '.join(other))}, not by this model: re-run to re-code them."
+        if other
+        else ""
+    )
     return (
         "5. Stances: every (actor, target) pair an article could hold (quotes and reported speech about the "
         "target, clauses whose subject acts on it, actors named with it) decided favor, against, neutral or "
         f"none by a model trained on stancewire's own stance corpus ({md(model['method'])}, "
         f"{md(model.get('kind') or 'trained')}); `confidence` is its probability, each statement has its evidence "
         f"and cue. Cross-validated on that corpus, {model.get('folds')} folds by article: {scores or 'not measured'}."
+        + caveat
     )
 
 

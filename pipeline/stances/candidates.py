@@ -17,11 +17,11 @@ proposes as its holders:
 An actor is never a candidate toward itself (a person toward their own name, a collective
 whose name holds the target: "Clinton campaign" toward `clinton`).
 
-Each candidate is rendered as text for the classifier, the same way in training and in the
-pipeline: the evidence sentences with the target mention replaced by TARGET and the holder
-by HOLDER (so that the model learns relations, not names, and a new codebook needs no
-retraining), after a few hint tokens (where the pair came from, the rule coder's label, the
-holder's type, negation on the path between them).
+The pipeline's model reads a candidate's features (`features.py`); `render` gives it as text
+for the text classifier that `eval/stance_cv.py` compares with it: the evidence sentences
+with the target mention replaced by TARGET and the holder by HOLDER (so that a model learns
+relations, not names), after a few hint tokens (where the pair came from, the rule coder's
+label, the holder's type, negation on the path between them).
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ class Instance:
     """One place in the article that ties a holder to a target."""
 
     sentence: int
-    target_tokens: tuple[int, int]  # token span of the target mention
+    target_tokens: tuple[int, int]  # token span of the target mention ((-1, -1) for `cooccur`)
     holder_tokens: tuple[int, int] | None  # token span of the holder's mention in the sentence, if any
-    source: str  # quote | subject | nearby | rules
+    source: str  # quote | subject | nearby | rules | cooccur
     quote_id: str | None = None
     path: tuple[str, ...] = ()  # lemmas of the clause heads between the holder and the target
     negated: bool = False

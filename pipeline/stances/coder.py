@@ -23,7 +23,7 @@ three things through the dependency parse, sentence by sentence:
   else. A third person's position inside a quote is theirs, not the speaker's.
 
 Each statement keeps the cue that decided it and a verbatim evidence excerpt (the
-sentence, cut to the quote when a speaker holds it). `code_article` takes a parsed Doc,
+sentence, cut to the quote when a speaker holds it). `rule_statements` takes a parsed Doc,
 its actors and its attributions, and returns statements; the one thing it changes is the
 actors: a described speaker or holder ("a UK Government source") is added to them
 (`ArticleActors.resolve_and_register`), so that its statements can name it. (A sentiment lexicon such as VADER
@@ -447,7 +447,7 @@ class _Occ:
 # ---------------------------------------------------------------------- coding
 
 
-def code_article(doc, actors: ArticleActors, quotes: list[QuoteScope], matcher: TargetMatcher) -> list[Statement]:
+def rule_statements(doc, actors: ArticleActors, quotes: list[QuoteScope], matcher: TargetMatcher) -> list[Statement]:
     """All statements the rule coder finds in one article, one per (actor, codebook,
     target, stance). The pipeline codes with the trained decision
     (`decision.code_article`); the rules' statements are among its features."""

@@ -3,8 +3,8 @@ stancewire's own corpus (docs/stance-corpus.md) decides none, favor, against or 
 
 The model is a multinomial logistic regression over `features.sentence_features`, stored
 as a small JSON artifact beside this module (`models/stance-logreg.json`, written by
-`stancewire train stance`) and applied here without scikit-learn: a candidate tied by a
-quote, a clause, a nearby speaker or the rule coder (`is_decided`) has its sentences
+`stancewire train stance`) and applied here without scikit-learn: the sentences that tie a
+candidate's holder to its target (a quote, a clause, a nearby speaker, the rule coder) are
 scored one by one, the candidate takes its sentence least likely `none`, and becomes a
 statement when that sentence's probability of `none` is below the artifact's threshold.
 Its `confidence` is the model's probability of the stance it is given; its `method` names
@@ -51,12 +51,18 @@ class StanceModel:
             intercepts = tuple(float(x) for x in data["intercepts"])
             weights = {k: tuple(float(x) for x in v) for k, v in data["weights"].items()}
             threshold = float(data["threshold"])
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise ModelError(f"{source}: not a stance model ({e!r})") from None
-        if "none" not in labels or len(intercepts) != len(labels):
-            raise ModelError(f"{source}: labels {labels} and intercepts do not match")
+        if len(set(labels)) != len(labels) or not set(labels) <= {"none", *STANCES} or "none" not in labels:
+            raise ModelError(
+                f"{source}: labels {list(labels)} must be none and some of {', '.join(STANCES)}, once each"
+            )
+        if len(labels) < 2 or len(intercepts) != len(labels):
+            raise ModelError(f"{source}: labels {list(labels)} and intercepts do not match")
         if any(len(w) != len(labels) for w in weights.values()):
-            raise ModelError(f"{source}: a feature's weights do not match the labels {labels}")
+            raise ModelError(f"{source}: a feature's weights do not match the labels {list(labels)}")
+        if not 0 < threshold <= 1:
+            raise ModelError(f"{source}: threshold {threshold} is not a probability in (0, 1]")
         return cls(labels, intercepts, weights, threshold, parameters_version(data), data.get("info", {}))
 
     @classmethod
@@ -105,24 +111,16 @@ class Decision:
     sentence: int  # the sentence it was decided on (the candidate's least likely `none`)
 
 
-def is_decided(sources: set[str]) -> bool:
-    """Whether the model decides a candidate found by these `sources`. Not when the holder and
-    the target only co-occur in the article (`cooccur`): cross-validated, the model coded 13
-    of 10,358 such candidates (2 rightly), and they were half the time spent coding."""
-    return sources != {"cooccur"}
-
-
 def decide(article, candidates: list, model: StanceModel) -> list[Decision]:
-    """The model's decision on each candidate it decides (`is_decided`), in their order."""
+    """The model's decision on each candidate with a sentence that ties its holder to its
+    target (`features.sentence_features`), in the candidates' order. Candidates whose holder
+    and target only co-occur in the article are not decided."""
     from pipeline.stances.features import sentence_features
 
     out = []
     for cand in candidates:
-        if not is_decided(cand.sources):
-            continue
-        sentences = sorted({i.sentence for i in cand.instances})
         best = None
-        for k, feats in zip(sentences, sentence_features(article, cand), strict=False):
+        for k, feats in sentence_features(article, cand):
             p = model.probabilities(feats)
             if best is None or p["none"] < best[1]["none"]:
                 best = (k, p)
@@ -130,7 +128,7 @@ def decide(article, candidates: list, model: StanceModel) -> list[Decision]:
             continue
         k, p = best
         stance = max(STANCES, key=lambda label: p.get(label, 0.0))
-        if p["none"] >= model.threshold or stance not in p:
+        if p["none"] >= model.threshold:
             out.append(Decision(cand, "none", p["none"], k))
         else:
             out.append(Decision(cand, stance, p[stance], k))
@@ -150,11 +148,17 @@ def code_article(doc, actors, quotes: list, matcher, model: StanceModel | None =
     return sorted(statements, key=lambda s: (s.evidence_start, s.codebook, s.target, s.actor_id, s.stance))
 
 
+# Which instance of the decided sentence gives the evidence: a clause that ties holder and
+# target first, then a quote, a speaker named before, a rule.
+_INSTANCE_ORDER = {"subject": 0, "quote": 1, "nearby": 2, "rules": 3}
+
+
 def _statement(article, d: Decision, model: StanceModel):
     """The statement of a decision. Its evidence, cue and quote are the rule coder's when the
-    rules coded the same pair with the same stance; else the sentence it was decided on (cut
-    to the quote that ties the pair there), the clause head between holder and target (or
-    how the pair was found) as its cue."""
+    rules coded the same pair with the same stance. Else the evidence is the sentence it was
+    decided on, cut to the quote that ties the pair there, and the cue is the first word of
+    the cue lexicon in it (`_cue_in`), else the clause head between holder and target, else
+    the quote's cue word."""
     from pipeline.stances.coder import Statement
 
     cand = d.candidate
@@ -170,11 +174,13 @@ def _statement(article, d: Decision, model: StanceModel):
     if rule is not None:
         start, end, cue, quote_id = rule.evidence_start, rule.evidence_end, rule.cue, rule.quote_id
     else:
-        inst = next(i for i in cand.instances if i.sentence == d.sentence)
+        sent = article.sents[d.sentence]
+        here = [i for i in cand.instances if i.sentence == d.sentence and i.source in _INSTANCE_ORDER]
+        inst = min(here, key=lambda i: _INSTANCE_ORDER[i.source])
         quote = next((q for q in article.quotes if q.quote_id == inst.quote_id), None) if inst.quote_id else None
-        anchor = inst.target_tokens[0] if inst.target_tokens[0] >= 0 else article.sents[d.sentence].start
-        start, end = article.evidence_span(anchor, quote)
-        cue = inst.path[0] if inst.path else inst.source
+        inside = sent.start <= inst.target_tokens[0] < sent.end
+        start, end = article.evidence_span(inst.target_tokens[0] if inside else sent.start, quote)
+        cue = _cue_in(article, start, end, cand) or (inst.path[0] if inst.path else "") or _quote_cue(article, quote)
         quote_id = inst.quote_id
     return Statement(
         actor_id=actor.actor_id,
@@ -189,19 +195,44 @@ def _statement(article, d: Decision, model: StanceModel):
         evidence_start=start,
         evidence_end=end,
         evidence=article.text[start:end],
-        cue=cue,
+        cue=cue or inst.source,
         quote_id=quote_id,
         method=model.method,
     )
 
 
-def provenance(model: StanceModel) -> dict:
+def _cue_in(article, start: int, end: int, cand) -> str:
+    """The first word of the evidence that the cue lexicon lists as a one-word cue, outside
+    the target's mentions (as written), or ''."""
+    from pipeline.stances.candidates import target_marks
+    from pipeline.stances.coder import lexicon
+
+    lex, marks = lexicon(), target_marks(article, cand)
+    span = article.doc.char_span(start, end, alignment_mode="expand")
+    for tok in span if span is not None else ():
+        if tok.i not in marks and any(len(c.words) == 1 for c in lex.by_first.get(article.folded_lemmas[tok.i], ())):
+            return tok.text
+    return ""
+
+
+def _quote_cue(article, quote) -> str:
+    """The cue word of a quote ("said", "told"), or ''."""
+    if quote is None or quote.cue_start is None:
+        return ""
+    span = article.doc.char_span(quote.cue_start, quote.cue_start + 1, alignment_mode="expand")
+    return span.text if span is not None else ""
+
+
+def provenance(model: StanceModel, methods_in_data: list[str]) -> dict:
     """What a release's manifest says of the stance model: its method, what it was trained
-    on and its cross-validated scores (from the artifact's `info`)."""
+    on and its cross-validated scores (from the artifact's `info`), and the methods of the
+    statements the release holds (another model's, when the data was coded before a
+    retraining and not re-coded)."""
     info = model.info
     cv = info.get("cross_validation", {})
     return {
         "method": model.method,
+        "methods_in_data": methods_in_data,
         "kind": info.get("kind"),
         "threshold": model.threshold,
         "trained_on": info.get("trained_on", {}),

@@ -1,7 +1,9 @@
-"""Features of a stance candidate for a learner over features (see `candidates`): where the
+"""Features of a stance candidate for the learner (`decision.py`, `cli/train.py`): where the
 pair came from, the rule coder's label, the cue lexicon's words around the holder and the
 target, negation, the clause heads between them, and the words near each. Relative to the
-target's mention, never its identity: a new codebook needs no retraining."""
+target's mention, never its identity: the target's own words are left out and another
+target's words read OTHER_TARGET, so no feature names a codebook target and a new codebook
+needs no retraining."""
 
 from __future__ import annotations
 
@@ -12,20 +14,27 @@ from pipeline.nlp.lexicon import fold
 
 WINDOW = 4  # words taken either side of the target and of the holder
 NEGATORS = {"not", "n't", "never", "no", "nobody", "neither", "nor", "without", "longer"}
+OTHER_TARGET = "OTHER_TARGET"  # a word of another target's mention, in place of its lemma
 
 
-def features(article, candidate, marks: dict[int, str] | None = None, wide: dict | None = None) -> dict[str, float]:
+def features(article, candidate, marks: dict[int, str] | None = None, own: dict | None = None) -> dict[str, float]:
     """Feature name -> value (counts and indicators). `marks` (`candidates.target_marks`)
-    and `wide` (`candidate_features`) may be given when the caller has them already."""
+    and `own` (`candidate_features` of this candidate) may be given when the caller has
+    them already. Words that name another codebook target read as OTHER_TARGET, so no
+    feature names a target."""
     from pipeline.stances.candidates import target_marks
     from pipeline.stances.coder import lexicon
 
     lex = lexicon()
     if marks is None:
         marks = target_marks(article, candidate)
-    out: Counter = Counter(candidate_features(article, candidate) if wide is None else wide)
+    out: Counter = Counter(candidate_features(article, candidate) if own is None else own)
     out["instances"] = min(len(candidate.instances), 10) / 10
-    folded = article.folded_lemmas
+    base = article.folded_lemmas
+
+    def word(i: int) -> str:
+        return OTHER_TARGET if marks.get(i) == "OTHER" else base[i]
+
     sentences = {}
     for inst in candidate.instances:
         sentences.setdefault(inst.sentence, inst)
@@ -39,7 +48,7 @@ def features(article, candidate, marks: dict[int, str] | None = None, wide: dict
     for k in sorted(sentences)[:3]:
         sent = article.sents[k]
         first, last = sent.start, sent.end
-        lemmas = folded[first:last]
+        lemmas = [word(i) for i in range(first, last)]
         in_target = [marks.get(i) == "TARGET" for i in range(first, last)]
         in_holder = [i in holder_tokens for i in range(first, last)]
         near_target, near_holder = _near(in_target), _near(in_holder)
@@ -67,18 +76,18 @@ def features(article, candidate, marks: dict[int, str] | None = None, wide: dict
         for t in targets:
             head = t.head
             out[f"t_dep={t.dep_}"] = 1
-            out[f"t_head={folded[head.i]}"] = 1
-            _cue_features(out, "t_head_cue", folded[head.i], _negated(head), lex)
+            out[f"t_head={word(head.i)}"] = 1
+            _cue_features(out, "t_head_cue", word(head.i), _negated(head), lex)
         for h in holders:
             out[f"h_dep={h.dep_}"] = 1
-            out[f"h_head={folded[h.head.i]}"] = 1
+            out[f"h_head={word(h.head.i)}"] = 1
         if targets and holders:
             path, top = _path(holders[0], targets[0])
-            out[f"lca={folded[top.i]}"] = 1
-            _cue_features(out, "lca_cue", folded[top.i], _negated(top), lex)
+            out[f"lca={word(top.i)}"] = 1
+            _cue_features(out, "lca_cue", word(top.i), _negated(top), lex)
             for tok in path:
-                out[f"between_path={folded[tok.i]}"] = 1
-                _cue_features(out, "path2_cue", folded[tok.i], _negated(tok), lex)
+                out[f"between_path={word(tok.i)}"] = 1
+                _cue_features(out, "path2_cue", word(tok.i), _negated(tok), lex)
     return dict(out)
 
 
@@ -109,24 +118,39 @@ def candidate_features(article, candidate) -> dict[str, float]:
 
 
 MAX_SENTENCES_PER_CANDIDATE = 5  # sentences scored per candidate, the first ones in the article
+TIED = {"quote", "subject", "nearby", "rules"}  # sources that tie holder and target in a sentence
 
 
-def sentence_features(article, candidate) -> list[dict[str, float]]:
-    """One feature dict per sentence that ties the candidate (at most
-    MAX_SENTENCES_PER_CANDIDATE): that sentence's features, with the candidate-wide ones
-    (where the pair came from, the rule coder's label, the holder's type, the target's rank)
-    prefixed `candidate_`. A learner scores each sentence; a candidate takes its best."""
+def tied_sentences(candidate) -> set[int]:
+    """The sentences that tie the candidate's holder to its target: those of its instances
+    found by a quote, a clause, a nearby speaker or the rule coder (`TIED`), not by
+    co-occurrence alone."""
+    return {i.sentence for i in candidate.instances if i.source in TIED}
+
+
+def sentence_features(article, candidate, tied_only: bool = True) -> list[tuple[int, dict[str, float]]]:
+    """(sentence, features) for each sentence of the candidate, the first
+    MAX_SENTENCES_PER_CANDIDATE: with `tied_only` (how the pipeline decides), only those that
+    tie holder and target (`tied_sentences`); else all (how the model is trained: the others
+    teach it what is not a position). The features are the sentence's, with the
+    candidate-wide ones (where the pair came from, the rule coder's label, the holder's
+    type, the target's rank) prefixed `candidate_`. A learner scores each sentence; a
+    candidate takes its best."""
     from pipeline.stances.candidates import target_marks
 
+    pool = tied_sentences(candidate) if tied_only else {i.sentence for i in candidate.instances}
+    chosen = sorted(pool)[:MAX_SENTENCES_PER_CANDIDATE]
+    if not chosen:
+        return []
     whole = candidate_features(article, candidate)
     wide = {f"candidate_{k}": v for k, v in whole.items()}
     marks = target_marks(article, candidate)
     unsourced = {k: v for k, v in whole.items() if not k.startswith("source=")}
     out = []
-    for k in sorted({i.sentence for i in candidate.instances})[:MAX_SENTENCES_PER_CANDIDATE]:
+    for k in chosen:
         one = dataclasses.replace(candidate, instances=[i for i in candidate.instances if i.sentence == k])
         own = {**unsourced, **{f"source={source}": 1 for source in one.sources}}  # = candidate_features(one)
-        out.append({**features(article, one, marks, own), **wide})
+        out.append((k, {**features(article, one, marks, own), **wide}))
     return out
 
 
