@@ -41,6 +41,19 @@ class Example:
     tied: bool = True  # the sentence ties holder and target (`features.tied_sentences`): the pipeline decides on it
 
 
+def statement_row(e: Example, stance: str, **extra) -> dict:
+    """A candidate coded with `stance`, as a row of the gold files' format (for the scorer)."""
+    return {
+        "article": e.article,
+        "actor": e.actor,
+        "actor_type": e.actor_type,
+        "country": e.country,
+        "target": e.target,
+        "stance": stance,
+        **extra,
+    }
+
+
 def corpus_rows(codebook: str) -> list[dict]:
     rows = []
     for path in sorted((CORPUS / codebook).glob("*.jsonl")):

@@ -114,16 +114,12 @@ def cross_validate(examples: list, gold: list[dict], names: dict[str, list[str]]
 
 
 def _row(e, p: dict) -> dict:
-    stance = max(("favor", "against", "neutral"), key=lambda label: p.get(label, 0.0))
-    return {
-        "article": e.article,
-        "actor": e.actor,
-        "actor_type": e.actor_type,
-        "country": e.country,
-        "target": e.target,
-        "stance": stance,
-        "confidence": p[stance],
-    }
+    """The candidate's statement with the model's most likely stance and its probability."""
+    from cli.stance_training import statement_row
+    from pipeline.stances.decision import STANCES
+
+    stance = max(STANCES, key=lambda label: p.get(label, 0.0))
+    return statement_row(e, stance, confidence=p[stance])
 
 
 def calibration(decided: list, threshold: float) -> list[dict]:

@@ -60,14 +60,9 @@ THRESHOLDS = (0.5, 0.7, 0.8, 0.9)
 
 
 def _row(e, stance: str) -> dict:
-    return {
-        "article": e.article,
-        "actor": e.actor,
-        "actor_type": e.actor_type,
-        "country": e.country,
-        "target": e.target,
-        "stance": stance,
-    }
+    from cli.stance_training import statement_row
+
+    return statement_row(e, stance)
 
 
 def train_textcat(examples, arch: dict, epochs: int, seed: int = 0):

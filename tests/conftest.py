@@ -40,6 +40,22 @@ def nlp():
         pytest.skip(str(e))
 
 
+def quote_scopes(doc, actors) -> list:
+    """The attributions of a parsed text as the stance coder reads them (`QuoteScope`), their
+    speakers resolved by `actors` as the quotes stage does."""
+    from pipeline.quotes.extractor import extract_attributions
+    from pipeline.stances.coder import QuoteScope
+
+    scopes = []
+    for att in extract_attributions(doc):
+        res = actors.resolve_and_register(*att.source) if att.source else None
+        cue = att.cue[0] if att.cue else None
+        scopes.append(
+            QuoteScope(f"test:q{att.content[0][0]}", att.content, res.actor_id if res else None, cue, att.source)
+        )
+    return scopes
+
+
 def shared_path(*parts: str) -> Path:
     """A path under ../shared, or skip the test: that folder exists beside the checkout on
     the project's machines and CI, not on a user's machine."""

@@ -12,11 +12,12 @@ import pytest
 
 pytest.importorskip("spacy")
 
+from conftest import quote_scopes
+
 from pipeline.actors.resolver import ArticleActors
-from pipeline.quotes.extractor import extract_attributions
 from pipeline.stances.candidates import propose, render
 from pipeline.stances.codebooks import load_codebook
-from pipeline.stances.coder import ArticleReading, QuoteScope, TargetMatcher
+from pipeline.stances.coder import ArticleReading, TargetMatcher
 
 CODEBOOKS = Path(__file__).resolve().parents[1] / "data" / "codebooks"
 
@@ -29,18 +30,7 @@ def candidates(nlp):
     def _candidates(text: str):
         doc = nlp(text)
         actors = ArticleActors(doc, "test")
-        quotes = []
-        for att in extract_attributions(doc):
-            res = actors.resolve_and_register(*att.source) if att.source else None
-            quotes.append(
-                QuoteScope(
-                    f"test:q{att.content[0][0]}",
-                    att.content,
-                    res.actor_id if res else None,
-                    att.cue[0] if att.cue else None,
-                    att.source,
-                )
-            )
+        quotes = quote_scopes(doc, actors)
         article = ArticleReading(doc, actors, quotes, matcher)
         out = {}
         for c in propose(article):

@@ -91,10 +91,11 @@ def test_the_card_states_the_models_scores_and_a_stale_coding():
 @pytest.fixture(scope="module")
 def code(nlp):
     """text -> {(actor, target): (stance, confidence, method, evidence, cue)} as the pipeline codes it."""
+    from conftest import quote_scopes
+
     from pipeline.actors.resolver import ArticleActors
-    from pipeline.quotes.extractor import extract_attributions
     from pipeline.stances.codebooks import load_codebook
-    from pipeline.stances.coder import QuoteScope, TargetMatcher
+    from pipeline.stances.coder import TargetMatcher
     from pipeline.stances.decision import code_article
 
     matcher = TargetMatcher(nlp, [load_codebook(REPO / "data" / "codebooks" / "us-election-2016.yaml")])
@@ -102,11 +103,7 @@ def code(nlp):
     def _code(text: str):
         doc = nlp(text)
         actors = ArticleActors(doc, "test")
-        quotes = []
-        for att in extract_attributions(doc):
-            res = actors.resolve_and_register(*att.source) if att.source else None
-            speaker = res.actor_id if res else None
-            quotes.append(QuoteScope(f"q{att.content[0][0]}", att.content, speaker, att.cue[0] if att.cue else None))
+        quotes = quote_scopes(doc, actors)
         return {
             (s.actor, s.target): (
                 s.stance,
