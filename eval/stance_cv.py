@@ -174,7 +174,39 @@ def main(argv: list[str] | None = None) -> int:
             f"  p(none) < {threshold}: P {r['precision']:.3f} R {r['recall']:.3f} F1 {r['f1']:.3f} "
             f"label accuracy {r['label_accuracy']:.3f} ({r['predicted']} statements); " + errors(scored, threshold)
         )
+    if args.per_sentence:
+        print(f"by how the pair was found, at p(none) < {THRESHOLDS[1]}:")
+        for line in by_source(examples, scored, THRESHOLDS[1]):
+            print("  " + line)
     return 0
+
+
+def by_source(examples: list, scored: list[tuple], threshold: float) -> list[str]:
+    """Per set of sources (how a candidate was found): candidates, those the corpus codes,
+    those the learner decided (a tied sentence), coded, and coded with the corpus's label."""
+    sources: dict[tuple, set[str]] = {}
+    for e in examples:  # per-sentence features carry the candidate's sources
+        sources.setdefault(e.group, set()).update(
+            k.split("=", 1)[1] for k in e.features if k.startswith("candidate_source=")
+        )
+    label = {e.group: e.label for e in examples}
+    decided = {e.group: cats for e, cats in scored}
+    rows: dict[str, list[int]] = {}
+    for group, found in sources.items():
+        row = rows.setdefault("+".join(sorted(found)), [0, 0, 0, 0, 0])
+        cats = decided.get(group)
+        coded = (
+            None if cats is None or cats["none"] >= threshold else max((k for k in cats if k != "none"), key=cats.get)
+        )
+        row[0] += 1
+        row[1] += label[group] != "none"
+        row[2] += cats is not None
+        row[3] += coded is not None
+        row[4] += coded is not None and coded == label[group]
+    return [
+        f"{name}: {n} candidates, {pos} in the corpus, {dec} decided, {coded} coded, {right} with the corpus's label"
+        for name, (n, pos, dec, coded, right) in sorted(rows.items(), key=lambda kv: -kv[1][1])
+    ]
 
 
 def errors(scored: list[tuple], threshold: float) -> str:

@@ -176,3 +176,42 @@ def test_train_refuses_bad_settings_in_one_line(args, says, capsys, tmp_path):
     assert main(["train", "stance", "--out", str(tmp_path / "m.json"), *args]) == 2
     err = capsys.readouterr().err
     assert says in err and "Traceback" not in err and not (tmp_path / "m.json").exists()
+
+
+@pytest.fixture(scope="module")
+def reading(nlp):
+    """An article read as the coder reads it, and its candidates."""
+    from conftest import quote_scopes
+
+    from pipeline.actors.resolver import ArticleActors
+    from pipeline.stances.candidates import propose
+    from pipeline.stances.codebooks import load_codebook
+    from pipeline.stances.coder import ArticleReading, TargetMatcher
+
+    matcher = TargetMatcher(nlp, [load_codebook(REPO / "data" / "codebooks" / "us-election-2016.yaml")])
+    doc = nlp(
+        "Governor Ann Lowry spoke in Ohio on Monday. The weather was cold. "
+        "Lowry said Hillary Clinton had earned her vote."
+    )
+    actors = ArticleActors(doc, "test")
+    article = ArticleReading(doc, actors, quote_scopes(doc, actors), matcher)
+    return article, propose(article)
+
+
+@pytest.mark.parametrize("threshold, expected", [(0.5, "none"), (0.51, "favor")])
+def test_a_candidate_is_coded_only_below_the_threshold(reading, threshold, expected):
+    """A model that gives every sentence p(none) = 0.5: at threshold 0.5 nothing is coded."""
+    from pipeline.stances.decision import decide
+    from pipeline.stances.features import tied_sentences
+
+    article, candidates = reading
+    model = StanceModel.from_json(
+        {"labels": ["favor", "none"], "intercepts": [0, 0], "weights": {}, "threshold": threshold}
+    )
+    decisions = decide(article, candidates, model)
+    assert decisions and {d.stance for d in decisions} == {expected}
+    for d in decisions:
+        assert d.confidence == pytest.approx(0.5)
+        assert d.sentence in tied_sentences(d.candidate)  # decided on a sentence that ties the pair
+    undecided = [c for c in candidates if not tied_sentences(c)]
+    assert not {id(c) for c in undecided} & {id(d.candidate) for d in decisions}
