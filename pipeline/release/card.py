@@ -82,8 +82,8 @@ def _stance_method(manifest: dict) -> str:
         else ""
     )
     return (
-        "5. Stances: every (actor, target) pair an article could hold (quotes and reported speech about the "
-        "target, clauses whose subject acts on it, actors named with it) decided favor, against, neutral or "
+        "5. Stances: the (actor, target) pairs a sentence ties (quotes and reported speech about the "
+        "target, clauses whose subject acts on it, a speaker named just before) decided favor, against, neutral or "
         f"none by a model trained on stancewire's own stance corpus ({md(model['method'])}, "
         f"{md(model.get('kind') or 'trained')}); `confidence` is its probability, each statement has its evidence "
         f"and cue. Cross-validated on that corpus, {model.get('folds')} folds by article: {scores or 'not measured'}."
