@@ -43,7 +43,7 @@ CALIBRATION_BINS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
 
 class TrainError(RuntimeError):
-    """Training cannot run (no corpus texts, no scikit-learn)."""
+    """Training cannot run (no corpus texts, no scikit-learn, settings out of range)."""
 
 
 def fit(examples: list, c: float = C, min_count: int = MIN_COUNT) -> dict:
@@ -72,7 +72,7 @@ def fit(examples: list, c: float = C, min_count: int = MIN_COUNT) -> dict:
         "labels": [str(label) for label in model.classes_],
         "intercepts": [round(float(b), 5) for b in model.intercept_],
         "weights": dict(sorted(weights.items())),
-        "threshold": THRESHOLDS[1],
+        "threshold": THRESHOLDS[1],  # a default: `train_stance` sets the one cross-validation chose
     }
 
 
