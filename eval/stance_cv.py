@@ -175,8 +175,11 @@ def main(argv: list[str] | None = None) -> int:
             f"label accuracy {r['label_accuracy']:.3f} ({r['predicted']} statements); " + errors(scored, threshold)
         )
     if args.per_sentence:
-        print(f"by how the pair was found, at p(none) < {THRESHOLDS[1]}:")
-        for line in by_source(examples, scored, THRESHOLDS[1]):
+        from pipeline.stances.decision import default_model
+
+        threshold = default_model().threshold  # the shipped model's
+        print(f"by how the pair was found, at p(none) < {threshold}:")
+        for line in by_source(examples, scored, threshold):
             print("  " + line)
     return 0
 
