@@ -19,9 +19,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.schema import STANCE_LABELS
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "data" / "stance-corpus"
-LABELS = ("none", "favor", "against", "neutral")
+LABELS = ("none", *STANCE_LABELS)
 
 
 @dataclass
@@ -177,6 +179,16 @@ def examples(reader: Reader, names: list[str], gold: list[dict], per_sentence: b
             tied = tied_sentences(cand)
             for k, feats in sentence_features(article, cand, tied_only=False):
                 yield dataclasses.replace(example, features=feats, tied=k in tied)
+
+
+def best_per_candidate(scored: list[tuple]) -> list[tuple]:
+    """One (example, probabilities) per candidate (`Example.group`): its sentence least likely
+    `none`, as `decision.decide` takes it."""
+    best: dict[tuple, tuple] = {}
+    for e, p in scored:
+        if e.group not in best or p["none"] < best[e.group][1]["none"]:
+            best[e.group] = (e, p)
+    return list(best.values())
 
 
 def fold_of(article: str, k: int) -> int:

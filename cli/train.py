@@ -79,7 +79,7 @@ def fit(examples: list, c: float = C, min_count: int = MIN_COUNT) -> dict:
 def cross_validate(examples: list, gold: list[dict], names: dict[str, list[str]], folds: int, c: float) -> dict:
     """Per-codebook scores at each threshold, the chosen threshold, and a calibration table
     (see the module docstring)."""
-    from cli.stance_training import fold_of, scorer
+    from cli.stance_training import best_per_candidate, fold_of, scorer
     from pipeline.stances.decision import StanceModel
 
     score = scorer()
@@ -88,12 +88,7 @@ def cross_validate(examples: list, gold: list[dict], names: dict[str, list[str]]
         train = [e for e in examples if fold_of(e.article, folds) != fold]
         test = [e for e in examples if fold_of(e.article, folds) == fold and e.tied]
         model = StanceModel.from_json(fit(train, c))
-        best: dict[tuple, tuple] = {}
-        for e in test:
-            p = model.probabilities(e.features)
-            if e.group not in best or p["none"] < best[e.group][1]["none"]:
-                best[e.group] = (e, p)
-        decided += best.values()
+        decided += best_per_candidate([(e, model.probabilities(e.features)) for e in test])
     by_threshold = {}
     for threshold in THRESHOLDS:
         by_threshold[threshold] = {}
@@ -125,24 +120,13 @@ def _row(e, p: dict) -> dict:
 def calibration(decided: list, threshold: float) -> list[dict]:
     """Statements coded at the threshold, binned by confidence: how many, and the share whose
     (holder, target) pair the corpus codes with that stance (any certainty)."""
-    bins = []
-    low = 0.0
+    coded = [(e, _row(e, p)) for e, p in decided if p["none"] < threshold]
+    bins, low = [], 0.0
     for high in CALIBRATION_BINS:
-        inside = [
-            (e, r)
-            for e, p in decided
-            if p["none"] < threshold
-            for r in [_row(e, p)]
-            if low <= r["confidence"] < high or (high == 1.0 and r["confidence"] == 1.0)
-        ]
+        inside = [(e, r) for e, r in coded if low <= r["confidence"] < high or r["confidence"] == high == 1.0]
         right = sum(e.label == r["stance"] for e, r in inside)
-        bins.append(
-            {
-                "confidence": f"{low:.1f}-{high:.1f}",
-                "statements": len(inside),
-                "precision": round(right / len(inside), 3) if inside else None,
-            }
-        )
+        share = round(right / len(inside), 3) if inside else None
+        bins.append({"confidence": f"{low:.1f}-{high:.1f}", "statements": len(inside), "precision": share})
         low = high
     return bins
 

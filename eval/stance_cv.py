@@ -90,15 +90,6 @@ def train_textcat(examples, arch: dict, epochs: int, seed: int = 0):
     return nlp
 
 
-def best_sentence(scored: list[tuple]) -> list[tuple]:
-    """One (example, probabilities) per candidate: its example least likely `none`."""
-    best: dict[tuple, tuple] = {}
-    for e, cats in scored:
-        if e.group not in best or cats["none"] < best[e.group][1]["none"]:
-            best[e.group] = (e, cats)
-    return list(best.values())
-
-
 def logreg_scores(train, test, c: float) -> list[tuple]:
     """(example, {label: probability}) of the test candidates, by the shipped model's learner
     (`cli.train.fit`: the logistic regression over features) trained on `train`."""
@@ -159,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         nlp = train_textcat(train, BOW if args.arch == "bow" else ENSEMBLE, args.epochs)
         scored += [(e, dict(doc.cats)) for e, doc in zip(test, nlp.pipe(e.text for e in test), strict=True)]
-    scored = best_sentence(scored)
+    scored = training.best_per_candidate(scored)
     what = f"logreg (C {args.c})" if args.learner == "logreg" else f"textcat ({args.arch}, {args.epochs} epochs)"
     what += ", per sentence" if args.per_sentence else ""
     print(f"{what}, {args.folds}-fold by article, {time.time() - started:.0f} s:")

@@ -68,11 +68,11 @@ def test_agreement_matches_the_documented_figures():
 def test_a_candidate_takes_its_best_sentence():
     from types import SimpleNamespace
 
-    from eval.stance_cv import best_sentence
+    from cli.stance_training import best_per_candidate
 
     a1 = SimpleNamespace(group=("a", 0))
     a2 = SimpleNamespace(group=("a", 0))
     b = SimpleNamespace(group=("a", 1))
     scored = [(a1, {"none": 0.9, "favor": 0.1}), (a2, {"none": 0.2, "against": 0.8}), (b, {"none": 0.6})]
-    best = {e.group: cats for e, cats in best_sentence(scored)}
+    best = {e.group: cats for e, cats in best_per_candidate(scored)}
     assert best == {("a", 0): {"none": 0.2, "against": 0.8}, ("a", 1): {"none": 0.6}}

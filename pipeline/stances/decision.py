@@ -20,8 +20,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.schema import STANCE_LABELS as STANCES
+
 MODEL_PATH = Path(__file__).with_name("models") / "stance-logreg.json"
-STANCES = ("favor", "against", "neutral")
 
 
 class ModelError(ValueError):
