@@ -5,8 +5,9 @@
 - `inbox_sensor`: each sub-folder of the inbox (data/inbox by default) is a file drop and
   becomes a batch partition; a run is launched when a drop is new or its files changed.
   Files directly in the inbox form the batch "inbox".
-- `rebuild_release` (+ a daily schedule, off until switched on): reload, re-code and
-  publish without re-processing any batch.
+- `rebuild_release` (+ a daily schedule, off until switched on): rebuild the loaded tables
+  from every staged batch, re-code, validate every row and publish, without re-processing
+  any batch (`stancewire rebuild`).
 """
 
 import hashlib
@@ -17,7 +18,7 @@ import dagster as dg
 
 from .release import RELEASE
 from .resources import StancewireSettings, batch_name
-from .stages import BATCHES, INPUT_DIR_TAG, WAREHOUSE_ASSETS
+from .stages import BATCHES, FULL_REBUILD_TAG, INPUT_DIR_TAG, WAREHOUSE_ASSETS
 
 process_batch = dg.define_asset_job(
     "process_batch",
@@ -29,7 +30,9 @@ process_batch = dg.define_asset_job(
 rebuild_release = dg.define_asset_job(
     "rebuild_release",
     selection=dg.AssetSelection.assets(*WAREHOUSE_ASSETS) | dg.AssetSelection.assets(RELEASE),
-    description="Reload every processed batch, re-code stances (stored parses), validate and publish.",
+    description="Reload every processed batch from staging, re-code stances (stored parses), validate every "
+    "row and publish.",
+    tags={FULL_REBUILD_TAG: "true"},
 )
 
 release_schedule = dg.ScheduleDefinition(

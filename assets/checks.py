@@ -5,7 +5,8 @@ A failing blocking expectation fails the check with severity ERROR, so Dagster d
 run anything downstream of that table, the release included. Every outcome is also stored
 in the warehouse's `validation_results` table for the release manifest and for history.
 A table whose rows and suite are exactly those of its last validation keeps that
-validation's outcomes (`validation_state`; see `expectations.suites`).
+validation's outcomes (`validation_state`; see `expectations.suites`), and the row-wise
+expectations run only on the parts (batches) whose rows changed (`validation_parts`).
 """
 
 import json
@@ -17,7 +18,7 @@ from pipeline.steps.pool import VALIDATOR
 
 from .common import warehouse
 from .resources import StancewireSettings
-from .stages import LOADED
+from .stages import LOADED, full_rebuild
 
 CHECK_NAME = "gx_expectations"
 
@@ -83,36 +84,67 @@ def prior_validations(conn, tables: list[str]) -> dict[str, tuple[str, str, list
     return {t: v for t, v in out.items() if v[2] is not None}
 
 
-def validate(settings: StancewireSettings, tables: list[str], log=None) -> dict:
+def prior_parts(conn, tables: list[str]) -> dict[str, dict[str, str]]:
+    """{table: {part: fingerprint}} of the parts whose row-wise expectations passed."""
+    out: dict[str, dict[str, str]] = {t: {} for t in tables}
+    for table, part, fp in conn.execute(
+        "SELECT table_name, part, fingerprint FROM validation_parts WHERE table_name IN (SELECT unnest(?::VARCHAR[]))",
+        [tables],
+    ).fetchall():
+        out[table][part] = fp
+    return out
+
+
+def validate(settings: StancewireSettings, tables: list[str], log=None, full: bool = False) -> dict:
     """Each table's `expectations.suites.Validated`. A table whose rows and code are those of
     its last validation keeps its outcomes (decided here, without GX); the others are
     validated in the run's validator process when `stancewire run` started one (it reads
     the warehouse read-only while this process holds the warehouse lock and has no
-    connection open), else here."""
+    connection open), else here. Their row-wise expectations run on the changed parts
+    only, unless `full` (a full rebuild: every row)."""
     from concurrent.futures.process import BrokenProcessPool
 
-    from expectations.suites import Validated, unchanged, validate_table, validate_tables
+    from expectations.suites import Validated, plan, validate_table, validate_tables
     from pipeline.steps import pool
 
     from .common import CODE_VERSION
 
     wh = warehouse(settings)
     with wh.connect() as conn:
-        kept, fingerprints = unchanged(conn, tables, CODE_VERSION, prior_validations(conn, tables))
+        if full:  # nothing kept: every table, every row
+            todo_plan = plan(conn, tables, CODE_VERSION, {}, None)
+        else:
+            todo_plan = plan(conn, tables, CODE_VERSION, prior_validations(conn, tables), prior_parts(conn, tables))
+    kept = todo_plan.kept
     todo = [t for t in tables if t not in kept]
     if not todo:
         return kept
+
+    def validated(outcomes: dict) -> dict:
+        return {
+            **kept,
+            **{
+                t: Validated(
+                    todo_plan.fingerprints[t],
+                    outcomes[t],
+                    part_fingerprints=todo_plan.part_fingerprints.get(t),
+                    parts_validated=None if todo_plan.todo_parts.get(t) is None else tuple(todo_plan.todo_parts[t]),
+                )
+                for t in todo
+            },
+        }
+
+    parts = {t: todo_plan.todo_parts.get(t) for t in todo}
     helper = pool.helper(VALIDATOR)
     if helper is not None:
         with wh.hold():
             try:
-                outcomes = helper.call(validate_tables, str(wh.path.resolve()), todo)
-                return {**kept, **{t: Validated(fingerprints[t], outcomes[t]) for t in todo}}
+                return validated(helper.call(validate_tables, str(wh.path.resolve()), todo, parts))
             except BrokenProcessPool as e:  # it died (out of memory?): validate here instead
                 if log is not None:
                     log.warning(f"the validation process stopped ({e}); validating in the run's process")
     with wh.connect() as conn:
-        return {**kept, **{t: Validated(fingerprints[t], validate_table(conn, t)) for t in todo}}
+        return validated({t: validate_table(conn, t, parts[t]) for t in todo})
 
 
 def record_validation(conn, run_id: str, table: str, validated) -> str | None:
@@ -127,7 +159,29 @@ def record_validation(conn, run_id: str, table: str, validated) -> str | None:
             "INSERT INTO validation_state VALUES (?, ?, ?, ?)",
             [table, validated.fingerprint, run_id, validated.outcomes_json()],
         )
+    record_parts(conn, run_id, table, validated)
     return None
+
+
+def record_parts(conn, run_id: str, table: str, validated) -> None:
+    """Keep the fingerprints of the parts validated now when every row-wise expectation
+    passed on them (the main frame's outcomes); forget parts that are gone or failed."""
+    parts = validated.part_fingerprints
+    if parts is None:  # a table without parts
+        return
+    present = [p for p in parts if p is not None]
+    conn.execute(
+        "DELETE FROM validation_parts WHERE table_name = ? AND part NOT IN (SELECT unnest(?::VARCHAR[]))",
+        [table, present],
+    )
+    now = present if validated.parts_validated is None else list(validated.parts_validated)
+    conn.execute(
+        "DELETE FROM validation_parts WHERE table_name = ? AND part IN (SELECT unnest(?::VARCHAR[]))", [table, now]
+    )
+    if now and all(o.success for o in validated.outcomes if o.frame == table):
+        conn.executemany(
+            "INSERT INTO validation_parts VALUES (?, ?, ?, ?)", [[table, p, parts[p], run_id] for p in now]
+        )
 
 
 def _make_checks(step: str, tables: list[str]) -> dg.AssetChecksDefinition:
@@ -150,7 +204,7 @@ def _make_checks(step: str, tables: list[str]) -> dg.AssetChecksDefinition:
     def _checks(context: dg.AssetCheckExecutionContext, settings: StancewireSettings):
         selected_keys = {key.asset_key.path[-1] for key in context.selected_asset_check_keys}
         selected = [t for t in tables if t in selected_keys]
-        validated = validate(settings, selected, context.log)
+        validated = validate(settings, selected, context.log, full=full_rebuild(context))
         with warehouse(settings).connect() as conn:
             for table in selected:
                 validated_in = record_validation(conn, context.run.run_id, table, validated[table])

@@ -43,7 +43,7 @@ from pathlib import Path
 import dagster as dg
 
 from .resources import StancewireSettings
-from .stages import BATCH_ASSETS, BATCHES, INPUT_DIR_TAG, ensure_partitions
+from .stages import BATCH_ASSETS, BATCHES, FULL_REBUILD_TAG, INPUT_DIR_TAG, ensure_partitions
 
 PARTITION_TAG = "dagster/partition"
 MULTIPROCESS_JOB = "process_batch_files_multiprocess"
@@ -180,15 +180,16 @@ def _main() -> int:
 def run_warehouse(
     settings: StancewireSettings, instance: dg.DagsterInstance | None = None
 ) -> dg.ExecuteInProcessResult:
-    """The warehouse-wide part once, in this process (the single DuckDB writer): load every
-    complete batch, code stances, build actors, run the checks and publish (unless
-    settings.publish is off)."""
+    """The warehouse-wide part once, in this process (the single DuckDB writer): load the
+    complete batches (appending what is new), code stances, build actors, run the checks
+    and publish (unless settings.publish is off)."""
     from .definitions import build_definitions
 
     job = build_definitions(settings).resolve_job_def("rebuild_release")
     return job.execute_in_process(
         instance=instance,
         raise_on_error=False,
+        tags={FULL_REBUILD_TAG: "false"},  # the job's own tag asks for a full rebuild: here, what changed
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )
 

@@ -57,11 +57,13 @@ class RunOutcome:
 
 
 def run_pipeline(
-    settings, instance=None, asset_selection: list[str] | None = None, verbose: bool = False
+    settings, instance=None, asset_selection: list[str] | None = None, verbose: bool = False, rebuild: bool = False
 ) -> RunOutcome:
     """Materialise the batch (a partition) and everything downstream, with checks, in this
     process; explain the outcome. `asset_selection` limits the run (evaluation); `verbose`
-    prints Dagster's log as the run goes (else only what the outcome reports).
+    prints Dagster's log as the run goes (else only what the outcome reports); `rebuild`
+    runs the rebuild_release job instead (no batch: every staged batch reloaded, every row
+    validated).
 
     The run holds the warehouse lock from its first step to its summary: a second run on
     the same warehouse waits (settings.lock_timeout_s), then fails naming the file; two
@@ -70,13 +72,13 @@ def run_pipeline(
 
     try:
         with Warehouse(settings.warehouse, lock_timeout_s=settings.lock_timeout_s).hold():
-            return _run_pipeline(settings, instance, asset_selection, verbose)
+            return _run_pipeline(settings, instance, asset_selection, verbose, rebuild)
     except WarehouseBusy as e:
         return RunOutcome(False, str(e), "nothing was run: the warehouse is busy", None, None)
 
 
 def _run_pipeline(
-    settings, instance=None, asset_selection: list[str] | None = None, verbose: bool = False
+    settings, instance=None, asset_selection: list[str] | None = None, verbose: bool = False, rebuild: bool = False
 ) -> RunOutcome:
     import dagster as dg
 
@@ -85,17 +87,18 @@ def _run_pipeline(
     from pipeline.storage.warehouse import Warehouse
 
     defs = build_definitions(settings)
-    job = defs.resolve_job_def("process_batch")
-    batch = settings.resolved_batch_id
+    job = defs.resolve_job_def("rebuild_release" if rebuild else "process_batch")
+    batch = None if rebuild else settings.resolved_batch_id
     own_instance = instance is None
     instance = instance or dg.DagsterInstance.get()
     try:
-        ensure_partitions(instance, [batch])
+        if batch is not None:
+            ensure_partitions(instance, [batch])
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
             partition_key=batch,
-            tags={INPUT_DIR_TAG: str(settings.input_path.resolve())},
+            tags={} if rebuild else {INPUT_DIR_TAG: str(settings.input_path.resolve())},
             asset_selection=[dg.AssetKey(a) for a in asset_selection] if asset_selection else None,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
         )
@@ -116,7 +119,7 @@ def _run_pipeline(
         e.materialization.asset_key.to_user_string() == "rejected_articles"
         for e in result.get_asset_materialization_events()
     )
-    rejected = _all_rejected(wh, batch) if loaded_now else []  # decided on this run's load only
+    rejected = _all_rejected(wh, batch) if loaded_now and batch is not None else []  # this run's load only
     published = _published_line(settings)
     if failed_checks:
         details = [line for e in failed_checks for line in _check_failure_lines(e)]
@@ -230,7 +233,7 @@ def _all_rejected(warehouse, batch_id: str) -> list[tuple[str, int]]:
     return rejected if rejected and not kept else []
 
 
-def _summary(warehouse, batch_id: str, release: dict | None) -> str:
+def _summary(warehouse, batch_id: str | None, release: dict | None) -> str:
     from pipeline.schema import READ_THEN_REJECTED
 
     if not warehouse.path.exists():
@@ -255,9 +258,15 @@ def _summary(warehouse, batch_id: str, release: dict | None) -> str:
     reasons = ", ".join(f"{r} {n}" for r, n in rejected)
     # a record rejected after it was read (id conflict, language) is in raw_articles too: count it once
     read_then_rejected = sum(n for r, n in rejected if r in READ_THEN_REJECTED)
-    lines = [
-        f"batch {batch_id}: {raw + n_rej - read_then_rejected} input records -> {new} articles, "
-        f"{n_rej} rejected" + (f" ({reasons})" if reasons else "") + f", {dups} duplicates",
+    lines = (
+        [
+            f"batch {batch_id}: {raw + n_rej - read_then_rejected} input records -> {new} articles, "
+            f"{n_rej} rejected" + (f" ({reasons})" if reasons else "") + f", {dups} duplicates"
+        ]
+        if batch_id is not None
+        else ["rebuilt from every staged batch; every row validated"]
+    )
+    lines += [
         f"warehouse {warehouse.path}: {totals['articles']} articles, {totals['quotes']} quotes, "
         f"{totals['stances']} stance statements, {totals['actors']} actors",
     ]

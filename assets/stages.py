@@ -32,6 +32,14 @@ INGEST, PARSE, LOAD, STANCES, ACTORS, PUBLISH = (
 GROUPS = (INGEST, PARSE, LOAD, STANCES, ACTORS, PUBLISH)
 BATCHES = dg.DynamicPartitionsDefinition(name="batches")
 INPUT_DIR_TAG = "stancewire/input_dir"
+# A run tagged so rebuilds the loaded tables from every staged batch and validates every row
+# (`rebuild_release`, `stancewire rebuild`); other runs append, replace and validate what changed.
+FULL_REBUILD_TAG = "stancewire/full_rebuild"
+
+
+def full_rebuild(context) -> bool:
+    """Whether the run is a full rebuild (FULL_REBUILD_TAG)."""
+    return context.run.tags.get(FULL_REBUILD_TAG) == "true"
 
 
 def ensure_partitions(instance: dg.DagsterInstance, batches) -> None:
@@ -143,13 +151,18 @@ def load_batches(context: dg.AssetExecutionContext, settings: StancewireSettings
     """Load every complete batch from staging into the warehouse in one transaction (the
     single writer): duplicates set aside, id conflicts rejected, per-article rows kept."""
     with warehouse(settings).connect() as conn:
-        report = load_warehouse(conn, settings.staging)
+        report = load_warehouse(conn, settings.staging, full=full_rebuild(context))
         for r in report.id_conflicts:  # decided here, across batches: logged like ingest's rejections
             context.log.warning(
                 f"rejected {r['source_file']} record {r['record_no']}: {r['reason']}: {r['detail']} "
                 f"(batch {r['batch_id']})"
             )
-        context.log.info(f"loaded batches {', '.join(report.batches) or '(none)'}: {report.rows['articles']} articles")
+        how = "appended" if report.appended else "rebuilt from every batch"
+        replaced = f"; replaced the rows of {', '.join(report.replaced)}" if report.replaced else ""
+        context.log.info(
+            f"loaded batches {', '.join(report.batches) or '(none)'} ({how}{replaced}): "
+            f"{report.rows['articles']} articles"
+        )
         for table in LOADED:
             yield materialized(conn, table)
 

@@ -1,6 +1,7 @@
 """The `stancewire` command line.
 
     stancewire run [--input DIR] [--codebook FILE ...] [--warehouse PATH] [--releases DIR]
+    stancewire rebuild [--codebook FILE ...] [--warehouse PATH] [--releases DIR]
     stancewire release list | show VERSION | verify VERSION | diff VA VB [--json] | index
     stancewire export network --format graphml|gexf --out FILE [--warehouse PATH | --release VERSION]
     stancewire eval attributions --texts DIR --out PRED.jsonl [--gold SPLIT]
@@ -45,7 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stancewire", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_logs, _add_release, _add_export, _add_ui, _add_eval, _add_train, _add_docs):
+    for add in (
+        _add_run,
+        _add_rebuild,
+        _add_logs,
+        _add_release,
+        _add_export,
+        _add_ui,
+        _add_eval,
+        _add_train,
+        _add_docs,
+    ):
         add(sub)
     return parser
 
@@ -97,6 +108,23 @@ def _add_run(sub) -> None:
         help="print Dagster's log as the run goes (default: the summary, and for a failure what "
         "failed and where the full log is)",
     )
+
+
+def _add_rebuild(sub) -> None:
+    rb = sub.add_parser(
+        "rebuild",
+        help="rebuild the warehouse's tables from every staged batch, re-code, validate every row and publish "
+        "(runs append and validate only what changed; this checks everything again)",
+    )
+    rb.add_argument("--codebook", metavar="FILE", action="append", help="codebook YAML (as for run)")
+    _add_storage_args(rb)
+    rb.add_argument("--spacy-model", metavar="NAME", help="spaCy model (as for run)")
+    rb.add_argument("--n-process", metavar="N", help="spaCy processes for re-coding: a number, or auto")
+    rb.add_argument("--no-publish", action="store_true", help="build and validate the tables, publish nothing")
+    rb.add_argument("--dagster-home", metavar="DIR")
+    rb.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rb.add_argument("--verbose", "-v", action="store_true", help="print Dagster's log as the run goes")
+    rb.set_defaults(input=None, batch=None, languages=None, batch_size=None)
 
 
 def _add_logs(sub) -> None:
@@ -192,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return cmd_run(args)
+    if args.command == "rebuild":
+        return cmd_run(args, rebuild=True)
     if args.command == "release":
         return cmd_release(args)
     if args.command == "ui":
@@ -242,12 +272,14 @@ def telemetry_off() -> None:
 VALIDATOR_NICENESS = 10
 
 
-def cmd_run(args) -> int:
+def cmd_run(args, rebuild: bool = False) -> int:
+    """`stancewire run`, or with `rebuild` `stancewire rebuild` (the rebuild_release job:
+    every staged batch reloaded, every row validated)."""
     from pipeline.steps import pool
     from pipeline.text.language import accepted_languages
 
     try:
-        values, books = _run_settings(args)
+        values, books = _run_settings(args, rebuild)
     except ValueError as e:
         return fail(str(e))
     if args.verbose:  # stancewire's own log too (by default only warnings reach the terminal)
@@ -274,7 +306,7 @@ def cmd_run(args) -> int:
             progress.set_factory(progress.rich_factory)
         from assets.runner import run_pipeline
 
-        outcome = run_pipeline(settings, verbose=args.verbose)
+        outcome = run_pipeline(settings, verbose=args.verbose, rebuild=rebuild)
     finally:
         pool.stop_shared()
     print(outcome.summary)
@@ -283,9 +315,9 @@ def cmd_run(args) -> int:
     return outcome.exit_code
 
 
-def _run_settings(args) -> tuple[dict, list]:
+def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
     """The run's settings and codebooks, checked before any process starts (ValueError: what
-    is wrong, for the user)."""
+    is wrong, for the user). A rebuild reads no input folder."""
     from pipeline import settings as run_settings
     from pipeline.nlp.model import model_id_for
     from pipeline.stances.codebooks import CodebookError, load_codebooks
@@ -302,7 +334,7 @@ def _run_settings(args) -> tuple[dict, list]:
         batch_size=args.batch_size,
         publish=False if args.no_publish else None,
     )
-    if not Path(values["input_dir"]).is_dir():
+    if not rebuild and not Path(values["input_dir"]).is_dir():
         raise ValueError(f"input folder {values['input_dir']} does not exist or is not a folder")
     try:
         books = load_codebooks(run_settings.codebook_paths(values["codebooks"]))

@@ -4,7 +4,8 @@
 no Polars backend, so frames cross to pandas here) and returns one outcome per
 expectation. Generic expectations come from `pipeline.schema` (keys unique and not null,
 labels in their sets, references, offsets inside the article); table modules in this
-package add what only they know.
+package add what only they know. `suites.plan` decides what a run must validate: only the
+batches whose rows changed, for the row-wise expectations.
 """
 
 import os

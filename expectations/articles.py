@@ -2,7 +2,7 @@
 
 from pipeline.schema import READ_THEN_REJECTED
 
-from .suites import Check, Frame, gx
+from .suites import Check, Frame, gx, row_count, unique_values
 
 # Free-text columns this module's expectations read (others cross to pandas as flags).
 FRAME_COLUMNS = ("text_sha256", "language")
@@ -18,11 +18,13 @@ def expectations(conn):
         'length(t."text") > 0 AS text_not_empty',
     ]
     checks = [
-        Check(E.ExpectTableRowCountToBeBetween(min_value=1)),  # an input with no article is not a release
         Check(E.ExpectColumnValuesToBeInSet(column="n_chars_matches_text", value_set=[True])),
         Check(E.ExpectColumnValuesToBeInSet(column="text_not_empty", value_set=[True])),
-        Check(E.ExpectColumnValuesToBeUnique(column="text_sha256")),
         Check(E.ExpectColumnValuesToMatchRegex(column="language", regex="^[a-z]{2,3}$")),  # ISO 639 (nulls pass)
+    ]
+    aggregates = [
+        row_count("articles", min_value=1, max_value=None),  # an input with no article is not a release
+        unique_values("articles", "text_sha256"),
     ]
     # Per batch: every readable record became an article, a duplicate of one, or was
     # rejected after it was read (its id taken by another text, or not in an accepted language).
@@ -37,4 +39,4 @@ def expectations(conn):
         "AS accounted_for FROM raw_articles r GROUP BY r.batch_id ORDER BY r.batch_id",
         [Check(E.ExpectColumnPairValuesToBeEqual(column_A="raw_records", column_B="accounted_for"))],
     )
-    return derived, checks, [accounting]
+    return derived, checks, aggregates, [accounting]

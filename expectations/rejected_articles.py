@@ -8,4 +8,4 @@ FRAME_COLUMNS = ("detail",)
 
 def expectations(conn):
     E = gx().expectations
-    return [], [Check(E.ExpectColumnValueLengthsToBeBetween(column="detail", min_value=5))], []
+    return [], [Check(E.ExpectColumnValueLengthsToBeBetween(column="detail", min_value=5))], [], []

@@ -13,4 +13,4 @@ def expectations(conn):
         "WHERE article_id NOT IN (SELECT article_id FROM sentences)",
         [Check(E.ExpectColumnValuesToBeBetween(column="articles_without_sentences", max_value=0))],
     )
-    return derived, checks, [coverage]
+    return derived, checks, [], [coverage]

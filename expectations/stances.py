@@ -24,4 +24,4 @@ def expectations(conn):
         Check(E.ExpectColumnValuesToBeInSet(column="target_in_codebook", value_set=[True])),
         Check(E.ExpectColumnValuesToBeBetween(column="confidence", min_value=0, max_value=1)),
     ]
-    return derived, checks, []
+    return derived, checks, [], []

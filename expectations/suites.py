@@ -7,12 +7,27 @@ their lengths) plus derived columns such as `article_id_in_articles` or
 `article_n_chars`, so that references and offsets are checked by ordinary GX
 expectations.
 
-A frame of more than `SLICE_ROWS` rows is validated in slices, so validation memory stays
-flat as tables grow: row-wise expectations hold for the table when they hold for every
-slice; a table's main frame is cut by a hash of its primary key, so that duplicate keys
-always share a slice and key uniqueness is decided exactly; row counts are checked on a
-one-byte-per-row frame of the whole table. The outcomes of the slices are merged into one
-per expectation.
+Each table has three kinds of frame:
+- its *main frame*: row-wise expectations only (not null, labels, offsets, text at its
+  offsets...), which hold for the table when they hold for each row;
+- its *table frame*: one row of SQL aggregates over the whole stored table (duplicate keys,
+  references to missing parent rows, the row count), each judged by a GX expectation, with
+  a sample of the offending keys beside the count;
+- its module's other frames (records accounted for per batch, articles without sentences,
+  actor references), small by construction.
+
+Validation follows what changed (issue: incremental work proportional to new data). A
+table's rows are split into *parts*, the batches they came from (`batch_id`, or their
+article's). A part whose fingerprint (its rows, the same batch's rows of the tables it
+reads, the whole of the unpartitioned tables it reads, the code) equals that of a part
+whose row-wise expectations all passed keeps that outcome (`validation_parts`): the main
+frame is run on the other parts only, and on rows without a part (an article that is
+gone). The table frame and the module frames are computed on the whole table every time.
+A full rebuild (`stancewire rebuild`) forgets the kept parts.
+
+A main frame of more than `SLICE_ROWS` rows is validated in slices by a hash of its key,
+so validation memory stays flat as tables grow; the outcomes of the slices are merged
+into one per expectation.
 
 `validate_tables` runs in a separate process when the run started one (see
 `pipeline.steps.pool.start_helper`): importing GX takes seconds, which that process spends
@@ -39,15 +54,13 @@ import uuid
 from dataclasses import asdict, dataclass, field
 
 import expectations  # noqa: F401  (sets GX_ANALYTICS_ENABLED before GX is imported)
-from pipeline.schema import TABLES, Table
+from pipeline.schema import TABLES, Table, sql_literal
 
 SLICE_ROWS = 100_000  # rows of a frame validated at once
 CHECK_META = "stancewire_check"  # the index of an expectation's Check in its frame
-# Expectations on the whole table rather than on each row.
-TABLE_LEVEL = ("ExpectTableRowCountToBeBetween",)
-UNIQUENESS = ("ExpectColumnValuesToBeUnique", "ExpectCompoundColumnsToBeUnique")
-# Expectations that hold for a frame when they hold for each of its slices. A frame with any
-# other kind (a mean, distinct values, ordering...) is validated whole.
+# Expectations that hold for a frame when they hold for each of its rows: the only kinds a
+# main frame may hold (they are validated per part and per slice). Other frames are
+# validated whole.
 ROW_WISE = (
     "ExpectColumnValuesToNotBeNull",
     "ExpectColumnValuesToBeInSet",
@@ -78,17 +91,28 @@ class Frame:
     name: str
     sql: str
     checks: list[Check] = field(default_factory=list)
+    key: list[str] = field(default_factory=list)  # columns naming a row in a failure's sample
+    samples: dict = field(default_factory=dict)  # a table frame's sample of keys per count, once validated
+
+
+@dataclass
+class AggregateFrame(Frame):
+    """One row of counts over a stored table (`table_frame`): a failed count reports the
+    count itself, not "one row"."""
 
 
 @dataclass
 class TableFrame(Frame):
-    """A table's main frame, built from parts so table modules can add derived columns."""
+    """A table's main frame, built from parts so table modules can add derived columns.
+    `part`: the SQL expression of a row's part (its batch), None for a table without
+    parts; `only_parts`: validate only the rows of these parts (and rows without a part)."""
 
     select: list[str] = field(default_factory=list)
     source: str = ""
     order: str = ""
     table: str = ""
-    key: list[str] = field(default_factory=list)  # primary key columns
+    part: str | None = None
+    only_parts: list[str] | None = None
 
     def __post_init__(self):
         self.refresh()
@@ -96,14 +120,26 @@ class TableFrame(Frame):
     def refresh(self) -> None:
         self.sql = self.slice_sql()
 
+    def restrict(self, parts: list[str] | None) -> None:
+        """Validate only the rows of `parts` (None: every row)."""
+        self.only_parts = None if parts is None or self.part is None else list(parts)
+        self.refresh()
+
     def slice_sql(self, slices: int = 1, index: int = 0) -> str:
         """The frame in key order, or its index-th of `slices` slices by a hash of the
         primary key, unordered (sorting the whole table for each slice is what made a
         slice's memory grow with the table; `_slices` sorts the slice itself)."""
-        if slices <= 1:
-            return f"SELECT {', '.join(self.select)} FROM {self.source} ORDER BY {self.order}"
-        key = ", ".join(f"t.{_q(k)}" for k in self.key)
-        return f"SELECT {', '.join(self.select)} FROM {self.source} WHERE hash({key}) % {int(slices)} = {int(index)}"
+        where = []
+        if self.only_parts is not None:
+            listed = ", ".join(sql_literal(p) for p in self.only_parts)
+            where.append(f"({self.part} IN ({listed}) OR {self.part} IS NULL)" if listed else f"{self.part} IS NULL")
+        if slices > 1:
+            key = ", ".join(f"t.{_q(k)}" for k in self.key)
+            where.append(f"hash({key}) % {int(slices)} = {int(index)}")
+        sql = f"SELECT {', '.join(self.select)} FROM {self.source}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return sql if slices > 1 else f"{sql} ORDER BY {self.order}"
 
 
 @dataclass(frozen=True)
@@ -131,6 +167,8 @@ class Validated:
     fingerprint: str
     outcomes: list[Outcome]
     validated_in: str | None = None  # the earlier run whose outcomes were kept, if they were
+    part_fingerprints: dict | None = None  # {part: fingerprint} of the table's parts now
+    parts_validated: tuple | None = None  # the parts whose rows were validated now (None: all)
 
     @property
     def reused(self) -> bool:
@@ -160,7 +198,8 @@ def _q(name: str) -> str:
 
 
 def main_frame(table: Table) -> TableFrame:
-    """The table's columns that expectations read; free text only as "is present" flags.
+    """The table's columns that row-wise expectations read; free text only as "is present"
+    flags.
 
     Text that no expectation reads beyond "not null" (content, evidence, names) crosses to
     pandas as a boolean, not as strings: that keeps validation memory flat as tables grow."""
@@ -192,36 +231,42 @@ def main_frame(table: Table) -> TableFrame:
             checks.append(Check(E.ExpectColumnValuesToNotBeNull(column=c.name)))
         if c.values:
             checks.append(Check(E.ExpectColumnValuesToBeInSet(column=c.name, value_set=list(c.values))))
-        if c.references and c.references[0] not in DEFERRED_REFERENCES:
-            parent, pcol = c.references
-            derived = f"{c.name}_in_{parent}"
-            select.append(
-                f"CASE WHEN t.{_q(c.name)} IS NULL THEN NULL ELSE t.{_q(c.name)} IN "
-                f"(SELECT {_q(pcol)} FROM {_q(parent)}) END AS {_q(derived)}"
-            )
-            checks.append(Check(E.ExpectColumnValuesToBeInSet(column=derived, value_set=[True])))
-    if len(table.primary_key) == 1:
-        checks.append(Check(E.ExpectColumnValuesToBeUnique(column=table.primary_key[0])))
-    else:
-        checks.append(Check(E.ExpectCompoundColumnsToBeUnique(column_list=list(table.primary_key))))
     join = ""
     pairs = list(table.offset_pairs) + [(a, b) for a, b in table.raw_offset_pairs]
-    if pairs and "article_id" in table.column_names:
+    if "article_id" in table.column_names and t != "articles":
         # lengths once per article, not once per row (length() reads the whole text)
         join = (
-            ' LEFT JOIN (SELECT article_id, n_chars, length(raw_text) AS raw_chars, "text" FROM articles) a '
+            ' LEFT JOIN (SELECT article_id, batch_id, n_chars, length(raw_text) AS raw_chars, "text" FROM articles) a '
             "ON a.article_id = t.article_id"
         )
-        select.append("a.n_chars AS article_n_chars")
-        select.append("a.raw_chars AS article_raw_chars")
+        if pairs:
+            select.append("a.n_chars AS article_n_chars")
+            select.append("a.raw_chars AS article_raw_chars")
         for start, end in table.offset_pairs:
             checks += _offset_checks(start, end, "article_n_chars")
         for start, end in table.raw_offset_pairs:
             checks += _offset_checks(start, end, "article_raw_chars")
     order = ", ".join(f"t.{_q(k)}" for k in table.primary_key)
     return TableFrame(
-        t, "", checks, select=select, source=f"{_q(t)} t{join}", order=order, table=t, key=list(table.primary_key)
+        t,
+        "",
+        checks,
+        key=list(table.primary_key),
+        select=select,
+        source=f"{_q(t)} t{join}",
+        order=order,
+        table=t,
+        part=part_expression(table),
     )
+
+
+def part_expression(table: Table) -> str | None:
+    """A row's part in its main frame: its batch, or its article's (None: no parts)."""
+    if "batch_id" in table.column_names:
+        return 't."batch_id"'
+    if "article_id" in table.column_names:
+        return 'a."batch_id"'
+    return None
 
 
 def _offset_checks(start: str, end: str, length_col: str) -> list[Check]:
@@ -240,6 +285,90 @@ def _offset_checks(start: str, end: str, length_col: str) -> list[Check]:
     ]
 
 
+SAMPLE_KEYS = 5  # keys of offending rows listed beside a table frame's count
+
+
+@dataclass
+class Aggregate:
+    """One column of a table frame: a count over the stored table (SQL), the bounds GX
+    checks it against, and optionally the SQL of a sample of the offending rows' keys."""
+
+    column: str
+    count_sql: str
+    sample_sql: str | None = None
+    min_value: int | None = None
+    max_value: int | None = 0
+    blocking: bool = True
+
+
+def table_frame(table: Table, extra: list[Aggregate] = ()) -> Frame:
+    """One row of aggregates over the whole stored table: duplicate keys, references to
+    missing parent rows (references to actors are checked on actors), and the module's
+    own (`extra`: row counts, other unique columns)."""
+    t = _q(table.name)
+    key = ", ".join(_q(k) for k in table.primary_key)
+    aggregates = [
+        Aggregate(
+            "duplicate_keys",
+            f"SELECT count(*) FROM (SELECT {key} FROM {t} GROUP BY {key} HAVING count(*) > 1)",
+            f"SELECT {key} FROM {t} GROUP BY {key} HAVING count(*) > 1 ORDER BY {key}",
+        )
+    ]
+    for c in table.columns:
+        if c.references and c.references[0] not in DEFERRED_REFERENCES:
+            parent, pcol = c.references
+            missing = (
+                f"FROM {t} r WHERE r.{_q(c.name)} IS NOT NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {_q(parent)} p WHERE p.{_q(pcol)} = r.{_q(c.name)})"
+            )
+            keys = ", ".join(f"r.{_q(k)}" for k in table.primary_key)
+            aggregates.append(
+                Aggregate(
+                    f"{c.name}_not_in_{parent}",
+                    f"SELECT count(*) {missing}",
+                    f"SELECT {keys} {missing} ORDER BY {keys}",
+                )
+            )
+    aggregates += list(extra)
+    return aggregate_frame(f"{table.name}_table", aggregates)
+
+
+def aggregate_frame(name: str, aggregates: list[Aggregate]) -> Frame:
+    """A one-row frame of the aggregates' counts, each checked against its bounds; a
+    sample of keys travels in `<column>__sample` (JSON) for the failure report."""
+    E = gx().expectations
+    select, checks = [], []
+    for agg in aggregates:
+        select.append(f"({agg.count_sql}) AS {_q(agg.column)}")
+        if agg.sample_sql:
+            select.append(
+                f"(SELECT to_json(list(s)) FROM ({agg.sample_sql} LIMIT {SAMPLE_KEYS}) s) AS {_q(agg.column + '__sample')}"
+            )
+        checks.append(
+            Check(
+                E.ExpectColumnValuesToBeBetween(column=agg.column, min_value=agg.min_value, max_value=agg.max_value),
+                blocking=agg.blocking,
+            )
+        )
+    return AggregateFrame(name, "SELECT " + ", ".join(select), checks)
+
+
+def row_count(
+    table: str, min_value: int | None = None, max_value: int | None = None, blocking: bool = True
+) -> Aggregate:
+    """The table's row count, between `min_value` and `max_value`."""
+    return Aggregate("rows_in_table", f"SELECT count(*) FROM {_q(table)}", None, min_value, max_value, blocking)
+
+
+def unique_values(table: str, column: str) -> Aggregate:
+    """Values of `column` held by more than one row."""
+    c, t = _q(column), _q(table)
+    dup = f"FROM {t} WHERE {c} IS NOT NULL GROUP BY {c} HAVING count(*) > 1"
+    return Aggregate(
+        f"duplicate_{column}", f"SELECT count(*) FROM (SELECT {c} {dup})", f"SELECT {c} {dup} ORDER BY {c}"
+    )
+
+
 @functools.cache
 def _table_module(table: str):
     if table not in TABLE_MODULES:
@@ -248,17 +377,21 @@ def _table_module(table: str):
 
 
 def frames_for(conn, table: str) -> list[Frame]:
-    """Every frame (with its expectations) that validates `table`."""
-    frame = main_frame(TABLES[table])
-    frames = [frame]
+    """Every frame (with its expectations) that validates `table`: the main frame first,
+    then the table frame, then the module's own."""
+    t = TABLES[table]
+    frame = main_frame(t)
+    aggregates, extra_frames = [], []
     module = _table_module(table)
     if module is not None:
-        derived, checks, extra_frames = module.expectations(conn)
+        derived, checks, aggregates, extra_frames = module.expectations(conn)
         frame.select += derived
         frame.refresh()
         frame.checks += checks
-        frames += extra_frames
-    return frames
+    wrong = [_kind(c) for c in frame.checks if _kind(c) not in ROW_WISE]
+    if wrong:
+        raise ValueError(f"the main frame of {table} holds expectations that are not row-wise: {wrong}")
+    return [frame, table_frame(t, aggregates), *extra_frames]
 
 
 @functools.cache
@@ -277,12 +410,16 @@ def warm_up() -> None:
     _context()
 
 
-def validate_table(conn, table: str) -> list[Outcome]:
-    """Run every suite of `table` against the warehouse; one Outcome per expectation."""
+def validate_table(conn, table: str, parts: list[str] | None = None) -> list[Outcome]:
+    """Run every suite of `table` against the warehouse; one Outcome per expectation.
+    `parts`: run the main frame's row-wise expectations on these parts' rows only (and on
+    rows without a part); None: on every row."""
     G = gx()
     context = _context()
     outcomes: list[Outcome] = []
-    for n, frame in enumerate(frames_for(conn, table)):
+    frames = frames_for(conn, table)
+    frames[0].restrict(parts)
+    for n, frame in enumerate(frames):
         results: list[list] = [[] for _ in frame.checks]  # per check: its result in each slice
         for k, (checks, df, sliced) in enumerate(_slices(conn, frame)):
             # A data source per slice, deleted after it: GX's execution engine keeps every
@@ -316,6 +453,11 @@ def validate_table(conn, table: str) -> list[Outcome]:
                     results[res.expectation_config.meta[CHECK_META]].append(res)
             finally:
                 context.data_sources.delete(source.name)
+            frame.samples = {
+                c.removesuffix("__sample"): json.loads(df[c].iloc[0])
+                for c in df.columns
+                if c.endswith("__sample") and len(df) and df[c].iloc[0] is not None
+            }
             del df, batch
             if sliced:  # hand the slice's memory back before the next one
                 _release_memory()
@@ -344,56 +486,21 @@ def _kind(check: Check) -> str:
 
 def _slices(conn, frame: Frame):
     """(indices of the frame's checks, pandas frame, whether the frame is cut in slices) for
-    each slice of the frame (see the module docstring). A frame of at most SLICE_ROWS rows
-    is one slice with every check."""
+    each slice of the frame (see the module docstring). A main frame of at most SLICE_ROWS
+    rows, and any other frame, is one slice with every check."""
     everything = list(range(len(frame.checks)))
-    kinds = [_kind(c) for c in frame.checks]
-    if any(kind not in ROW_WISE + UNIQUENESS + TABLE_LEVEL for kind in kinds):
+    if not isinstance(frame, TableFrame):
         yield everything, conn.execute(frame.sql).df(), False
         return
-    if isinstance(frame, TableFrame):
-        rows = conn.execute(f"SELECT count(*) FROM {_q(frame.table)}").fetchone()[0]
-        by_key = all(
-            _unique_columns(c.expectation) == set(frame.key)
-            for c, kind in zip(frame.checks, kinds)
-            if kind in UNIQUENESS
-        )
-        if rows <= SLICE_ROWS or not by_key:  # (uniqueness of other columns needs the whole frame)
-            yield everything, conn.execute(frame.sql).df(), False
-            return
-        table_level = [i for i in everything if kinds[i] in TABLE_LEVEL]
-        row_wise = [i for i in everything if kinds[i] not in TABLE_LEVEL]
-        slices = -(-rows // SLICE_ROWS)
-        for k in range(slices):  # a key's duplicates share its slice: uniqueness per slice is exact
-            df = conn.execute(frame.slice_sql(slices, k)).df()
-            yield row_wise, df.sort_values(frame.key, ignore_index=True), True
-            del df
-        if table_level:  # one byte a row: what a row count needs
-            yield table_level, conn.execute(f"SELECT true AS row_present FROM {_q(frame.table)}").df(), True
-        return
-    if any(kind in UNIQUENESS or kind in TABLE_LEVEL for kind in kinds):
+    rows = conn.execute(f"SELECT count(*) FROM {_q(frame.table)}").fetchone()[0]
+    if rows <= SLICE_ROWS:
         yield everything, conn.execute(frame.sql).df(), False
         return
-    cursor = conn.cursor()  # its own result: the connection's last one may be unfinished
-    try:
-        relation = cursor.sql(frame.sql)
-        reader = (
-            relation.to_arrow_reader
-            if hasattr(relation, "to_arrow_reader")  # DuckDB 2
-            else relation.fetch_record_batch
-        )(SLICE_ROWS)
-        batches = 0
-        for record_batch in reader:
-            batches += 1
-            yield everything, record_batch.to_pandas(), record_batch.num_rows == SLICE_ROWS or batches > 1
-        if not batches:
-            yield everything, reader.schema.empty_table().to_pandas(), False
-    finally:
-        cursor.close()
-
-
-def _unique_columns(expectation) -> set[str]:
-    return set(getattr(expectation, "column_list", None) or [getattr(expectation, "column", None)])
+    slices = -(-rows // SLICE_ROWS)
+    for k in range(slices):  # every check is row-wise: each holds for the frame when it holds per slice
+        df = conn.execute(frame.slice_sql(slices, k)).df()
+        yield everything, df.sort_values(frame.key, ignore_index=True), True
+        del df
 
 
 def _outcome(table: str, frame: Frame, check: Check, slices: list) -> Outcome:
@@ -431,10 +538,17 @@ def _outcome(table: str, frame: Frame, check: Check, slices: list) -> Outcome:
             details["partial_unexpected_list"] = (
                 details.get("partial_unexpected_list", []) + _jsonable(r["partial_unexpected_list"])
             )[:10]
+        if failed and frame.samples.get(column):  # a table frame's count: the keys it counted
+            details["sample_keys"] = frame.samples[column]
         if res.exception_info and res.exception_info.get("raised_exception"):
             details.setdefault("exception", str(res.exception_info.get("exception_message"))[:300])
-    if len(slices) > 1:
+    if failed and len(slices) > 1:
         details["slices"] = len(slices)
+    if failed and isinstance(frame, AggregateFrame):  # the count is what failed: report it
+        value = (details.pop("partial_unexpected_list", None) or [None])[0]
+        details.pop("unexpected_count", None)
+        details["observed_value"] = value
+        unexpected = value if isinstance(value, int) and column != "rows_in_table" else None
     return Outcome(
         table=table,
         frame=frame.name,
@@ -465,18 +579,71 @@ def reads(table: str) -> list[str]:
     return sorted(out)
 
 
-def data_fingerprint(conn, table: str, code_version: str, contents: dict[str, str] | None = None) -> str:
+class Contents:
+    """Row count and sum of row hashes of tables, whole and by part (a changed, added or
+    removed row changes them), each table scanned once."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self._parts: dict[str, dict | None] = {}
+
+    def parts(self, table: str) -> dict[str | None, str] | None:
+        """{part: content} (part None: rows without one), or None for a table without parts."""
+        if table not in self._parts:
+            t = TABLES[table]
+            if "batch_id" in t.column_names:
+                sql = f"SELECT batch_id, count(*), sum(hash(*COLUMNS(*))) FROM {_q(table)} GROUP BY batch_id"
+            elif "article_id" in t.column_names:
+                sql = (
+                    f"SELECT a.batch_id, count(*), sum(x.h) FROM (SELECT article_id, hash(*COLUMNS(*)) AS h "
+                    f"FROM {_q(table)}) x LEFT JOIN articles a USING (article_id) GROUP BY a.batch_id"
+                )
+            else:
+                sql = None
+            self._parts[table] = (
+                {part: f"{rows}:{total}" for part, rows, total in self.conn.execute(sql).fetchall()} if sql else None
+            )
+        return self._parts[table]
+
+    def whole(self, table: str) -> str:
+        parts = self.parts(table)
+        if parts is None:
+            return table_content(self.conn, table)
+        counts = [tuple(v.split(":")) for v in parts.values()]
+        rows = sum(int(n) for n, _ in counts)
+        return f"{rows}:{sum(int(h) for _, h in counts) if rows else None}"
+
+
+def data_fingerprint(conn, table: str, code_version: str, contents: Contents | None = None) -> str:
     """SHA-256 over the code version, the versions of the libraries that judge (GX, pandas,
     DuckDB), and the content of every table `table`'s frames read. The frames and their
-    expectations follow from the code and those rows. `contents`: table contents already
-    hashed (see table_content)."""
-    contents = {} if contents is None else contents
+    expectations follow from the code and those rows."""
+    contents = contents or Contents(conn)
     h = hashlib.sha256(f"{code_version}:{_library_versions()}:{table}".encode())
     for name in reads(table):
-        if name not in contents:
-            contents[name] = table_content(conn, name)
-        h.update(f"{name}:{contents[name]}".encode())
+        h.update(f"{name}:{contents.whole(name)}".encode())
     return h.hexdigest()
+
+
+def part_fingerprints(conn, table: str, code_version: str, contents: Contents | None = None) -> dict | None:
+    """{part: fingerprint} of the table's main frame: the part's rows, the same part of
+    each partitioned table it reads, the whole of the others, and the code (None for rows
+    without a part: they are always validated). None for a table without parts."""
+    contents = contents or Contents(conn)
+    parts = contents.parts(table)
+    if parts is None:
+        return None
+    out: dict = {}
+    for part in parts:
+        if part is None:
+            out[None] = None
+            continue
+        h = hashlib.sha256(f"{code_version}:{_library_versions()}:{table}:{part}".encode())
+        for name in reads(table):
+            of_part = contents.parts(name)
+            h.update(f"{name}:{of_part.get(part) if of_part is not None else contents.whole(name)}".encode())
+        out[part] = h.hexdigest()
+    return out
 
 
 def table_content(conn, table: str) -> str:
@@ -492,34 +659,74 @@ def _library_versions() -> str:
     return ",".join(f"{p}={version(p)}" for p in ("great_expectations", "pandas", "duckdb"))
 
 
-def unchanged(
-    conn, tables: list[str], code_version: str, prior: dict[str, tuple[str, str, list[Outcome]]]
-) -> tuple[dict[str, Validated], dict[str, str]]:
-    """The tables whose last outcomes still hold ({table: Validated, reused}) and the
-    fingerprints of the others ({table: fingerprint}). `prior`: {table: (fingerprint, run
-    id, outcomes)} of each table's last validation. Needs no GX; hashes each table once."""
-    kept, fingerprints, contents = {}, {}, {}
+@dataclass
+class Plan:
+    """What a validation must do. `kept`: tables whose last outcomes still hold;
+    `fingerprints`: the others'; `part_fingerprints`: {table: {part: fingerprint}} of those
+    with parts; `todo_parts`: {table: parts whose main frame must run} (None: every row)."""
+
+    kept: dict[str, Validated]
+    fingerprints: dict[str, str]
+    part_fingerprints: dict[str, dict] = field(default_factory=dict)
+    todo_parts: dict[str, list[str] | None] = field(default_factory=dict)
+
+
+def plan(
+    conn,
+    tables: list[str],
+    code_version: str,
+    prior: dict[str, tuple[str, str, list[Outcome]]],
+    prior_parts: dict[str, dict[str, str]] | None = None,
+) -> Plan:
+    """Decide, without GX, what must be validated. `prior`: {table: (fingerprint, run id,
+    outcomes)} of each table's last validation; `prior_parts`: {table: {part: fingerprint}}
+    of the parts whose row-wise expectations passed (None: none are kept, validate every
+    row: a full rebuild)."""
+    contents = Contents(conn)
+    result = Plan({}, {})
     for table in tables:
         fp = data_fingerprint(conn, table, code_version, contents)
         before = prior.get(table)
         if before is not None and before[0] == fp:
-            kept[table] = Validated(fp, before[2], validated_in=before[1])
+            result.kept[table] = Validated(fp, before[2], validated_in=before[1])
+            continue
+        result.fingerprints[table] = fp
+        parts = part_fingerprints(conn, table, code_version, contents)
+        if parts is None:
+            continue
+        result.part_fingerprints[table] = parts
+        if prior_parts is None:
+            result.todo_parts[table] = None
         else:
-            fingerprints[table] = fp
-    return kept, fingerprints
+            stored = prior_parts.get(table, {})
+            result.todo_parts[table] = sorted(p for p, f in parts.items() if p is not None and stored.get(p) != f)
+    return result
 
 
-def validate_tables(database: str, tables: list[str]) -> dict[str, list[Outcome]]:
+def unchanged(
+    conn, tables: list[str], code_version: str, prior: dict[str, tuple[str, str, list[Outcome]]]
+) -> tuple[dict[str, Validated], dict[str, str]]:
+    """The tables whose last outcomes still hold ({table: Validated, reused}) and the
+    fingerprints of the others ({table: fingerprint}); see `plan`."""
+    p = plan(conn, tables, code_version, prior)
+    return p.kept, p.fingerprints
+
+
+def validate_tables(
+    database: str, tables: list[str], parts: dict[str, list[str] | None] | None = None
+) -> dict[str, list[Outcome]]:
     """Each table's outcomes, the warehouse file opened read-only (in the run's validation
-    process: the run holds the warehouse lock and has no connection open)."""
+    process: the run holds the warehouse lock and has no connection open). `parts`: per
+    table, the parts whose rows the main frame validates (absent or None: every row)."""
     import duckdb
 
     from pipeline.storage.warehouse import memory_limit
 
+    parts = parts or {}
     conn = duckdb.connect(database, read_only=True)
     try:
         conn.execute("SET memory_limit = ?", [memory_limit()])
-        return {table: validate_table(conn, table) for table in tables}
+        return {table: validate_table(conn, table, parts.get(table)) for table in tables}
     finally:
         conn.close()
 

@@ -26,7 +26,7 @@ def test_failed_expectation_blocks_the_release(tmp_path):
 
     assert not outcome.ok
     assert "release blocked" in outcome.message
-    assert "expect_table_row_count_to_be_between" in outcome.message and "articles" in outcome.message
+    assert "rows_in_table (expected min_value=1" in outcome.message and "articles" in outcome.message
     assert "nothing was published (v1.0.0 stays current)" in outcome.message
     assert versions.list_versions(releases) == ["v1.0.0"]
     assert versions.current_version(releases) == "v1.0.0"
@@ -56,7 +56,7 @@ def test_each_outcome_keeps_its_own_blocking_flag(seed_copy):
     by_check = {(o.expectation, o.column): o for o in outcomes}
     failed = by_check[("expect_column_values_to_be_in_set", "text_matches_offsets")]
     assert (failed.success, failed.blocking, failed.unexpected_count) == (False, True, 1)
-    assert by_check[("expect_table_row_count_to_be_between", None)].blocking is False
+    assert by_check[("expect_column_values_to_be_between", "rows_in_table")].blocking is False
 
 
 def test_large_frames_are_validated_in_slices_with_the_same_outcomes(seed_copy, monkeypatch):

@@ -1,10 +1,17 @@
 """The single step that brings every complete batch from staging into the warehouse.
 
-In one transaction it rebuilds raw_articles, rejected_articles, articles (first record of
+In one transaction it brings raw_articles, rejected_articles, articles (first record of
 each distinct text, batches in the order they were first loaded), article_alignment,
-duplicate_articles, sentences, mentions, quotes and the per-article actor references, or,
-when batches were only added since the last load, appends the new ones. Rows of records
-that did not become articles are left behind; nothing is parsed here.
+duplicate_articles, sentences, mentions, quotes and the per-article actor references up to
+date with staging, doing work in proportion to what changed:
+- new batches are appended, their duplicates and id conflicts decided against the stored
+  articles by key lookups (no loaded batch is read again);
+- batches staged again (a re-run with other files or other code) replace their own rows
+  when no batch loaded after them could be affected (their records come last, so no other
+  record's duplicate or conflict depends on them), then count as new;
+- anything else (a batch gone from staging, an earlier batch re-run under later ones, or a
+  full rebuild asked for, `stancewire rebuild`) rebuilds the tables from every batch.
+Rows of records that did not become articles are left behind; nothing is parsed here.
 """
 
 from __future__ import annotations
@@ -37,7 +44,8 @@ class LoadReport:
     batches: list[str] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
     id_conflicts: list[dict] = field(default_factory=list)  # records rejected here, for the run log
-    appended: bool = False  # only new batches were added to what was loaded before
+    appended: bool = False  # only new (or replaced last) batches were added to what was loaded before
+    replaced: list[str] = field(default_factory=list)  # batches whose own rows were replaced
 
 
 def _register_batches(conn, batches: list[str]) -> dict[str, int]:
@@ -55,27 +63,37 @@ def _files(paths) -> list[str]:
     return [str(p) for p in paths]
 
 
-def load_warehouse(conn, staging: Staging) -> LoadReport:
+def load_warehouse(conn, staging: Staging, full: bool = False) -> LoadReport:
     """Load every complete batch of the warehouse's staging folder, each locked so that no
     run rewrites it while it is read. The folder must be this warehouse's (`Staging.claim`):
-    a staging folder made for another warehouse raises StagingMismatch, nothing loaded."""
+    a staging folder made for another warehouse raises StagingMismatch, nothing loaded.
+    `full`: rebuild the tables from every batch even when appending would do."""
     loaded = [b for (b,) in conn.execute("SELECT batch_id FROM loaded_batches").fetchall()]
     staging.claim(warehouse_id(conn), loaded)
     with staging.locked_batches() as batches:
-        return _load(conn, staging, batches)
+        return _load(conn, staging, batches, full)
 
 
-def _load(conn, staging: Staging, batches: list[str]) -> LoadReport:
-    """Rebuild the loaded tables from every batch, or, when the only change since the last
-    load is new batches, append those (the usual file drop: nothing loaded is rewritten)."""
+def _load(conn, staging: Staging, batches: list[str], full: bool = False) -> LoadReport:
+    """Append new batches, replace re-staged last ones, or rebuild (module docstring)."""
     report = LoadReport(batches=batches)
     fingerprints = {b: (staging.read_manifest(b) or {}).get("nlp_fp", "") for b in batches}
     with transaction(conn):
         loaded = dict(conn.execute("SELECT batch_id, fingerprint FROM loaded_batches").fetchall())
         seqs = _register_batches(conn, batches)
         order = sorted(batches, key=lambda b: seqs[b])
-        append = bool(loaded) and all(fingerprints.get(b) == fp for b, fp in loaded.items())
-        new = [b for b in order if b not in loaded] if append else order
+        changed = [b for b in order if b in loaded and fingerprints.get(b) != loaded[b]]
+        unchanged = [b for b in order if b in loaded and b not in changed]
+        append = (
+            bool(loaded)
+            and not full
+            and set(loaded) <= set(batches)  # a batch gone from staging: rebuild
+            and all(seqs[c] > seqs[u] for c in changed for u in unchanged)  # re-staged batches come last
+        )
+        if append and changed:
+            _delete_batches(conn, changed)
+            report.replaced = changed
+        new = [b for b in order if b not in unchanged] if append else order
         if new or not append:
             _load_batches(conn, staging, new, {b: i for i, b in enumerate(order)}, append, report)
         conn.execute("DELETE FROM batches WHERE batch_id NOT IN (SELECT unnest(?::VARCHAR[]))", [batches])
@@ -87,6 +105,18 @@ def _load(conn, staging: Staging, batches: list[str]) -> LoadReport:
     return report
 
 
+def _delete_batches(conn, batches: list[str]) -> None:
+    """Delete the loaded rows of `batches` (which no later batch depends on), in the
+    caller's transaction; the stance and actor steps then follow the articles."""
+    params = [batches]
+    of_articles = "article_id IN (SELECT article_id FROM articles WHERE batch_id IN (SELECT unnest(?::VARCHAR[])))"
+    for table in ("article_alignment", "sentences", "mentions", "quotes"):
+        conn.execute(f'DELETE FROM "{table}" WHERE {of_articles}', params)
+    conn.execute(f"DELETE FROM article_actors WHERE stage IN ('entities', 'quotes') AND {of_articles}", params)
+    for table in ("articles", "raw_articles", "rejected_articles", "duplicate_articles"):
+        conn.execute(f'DELETE FROM "{table}" WHERE batch_id IN (SELECT unnest(?::VARCHAR[]))', params)
+
+
 def _load_batches(
     conn, staging: Staging, order: list[str], rank: dict[str, int], append: bool, report: LoadReport
 ) -> None:
@@ -96,7 +126,7 @@ def _load_batches(
     cleaned = _read(
         staging, "cleaned", order, columns=["batch_id", "source_file", "record_no", "article_id", "text_sha256"]
     )
-    seen = conn.execute("SELECT article_id, text_sha256 FROM articles").fetchall() if append else []
+    seen = _stored_matches(conn, cleaned) if append else []
     kept, duplicates, conflicts = _deduplicate(cleaned, rank, seen)
     report.id_conflicts = conflicts.to_dicts()
     rejected = pl.concat([rejected, conflicts], how="vertical_relaxed") if len(conflicts) else rejected
@@ -151,6 +181,22 @@ def _load_batches(
                 FROM {actors_scan} a JOIN _kept k ON k.batch_id = a.batch_id AND k.article_id = a.article_id""")
     finally:
         conn.unregister("_kept")
+
+
+def _stored_matches(conn, cleaned: pl.DataFrame) -> list[tuple[str, str]]:
+    """(article_id, text_sha256) of the stored articles that share an id or a text with the
+    incoming records: a lookup by key, not a read of every article."""
+    if not len(cleaned):
+        return []
+    conn.register("_incoming_keys", cleaned.select("article_id", "text_sha256").to_arrow())
+    try:
+        return conn.execute(
+            "SELECT a.article_id, a.text_sha256 FROM articles a WHERE a.article_id IN "
+            "(SELECT article_id FROM _incoming_keys) OR a.text_sha256 IN (SELECT text_sha256 FROM _incoming_keys) "
+            "ORDER BY a.article_id"
+        ).fetchall()
+    finally:
+        conn.unregister("_incoming_keys")
 
 
 def _scan(staging: Staging, table: str, batches: list[str]) -> str | None:

@@ -70,6 +70,15 @@ _INTERNAL_DDL = [
         run_id VARCHAR NOT NULL,
         outcomes VARCHAR NOT NULL
     )""",
+    # The parts (batches) of each table whose row-wise expectations passed, by fingerprint:
+    # a part whose rows and inputs are unchanged is not validated again (expectations.suites).
+    """CREATE TABLE IF NOT EXISTS validation_parts (
+        table_name VARCHAR NOT NULL,
+        part VARCHAR NOT NULL,
+        fingerprint VARCHAR NOT NULL,
+        run_id VARCHAR NOT NULL,
+        PRIMARY KEY (table_name, part)
+    )""",
     """CREATE TABLE IF NOT EXISTS article_actors (
         stage VARCHAR NOT NULL,
         article_id VARCHAR NOT NULL,
