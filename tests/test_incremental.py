@@ -1,5 +1,6 @@
-"""Incremental work: a run appends new batches, replaces a re-run last batch's rows, and
-validates only the batches whose rows changed; a full rebuild (`stancewire rebuild`)
+"""Incremental work: a run appends new batches, replaces a re-run last batch's rows,
+validates only the batches whose rows changed, and links the unchanged tables' files from
+the previous release; a full rebuild (`stancewire rebuild`)
 reloads every staged batch and validates every row, and gives the same release files.
 
 One warehouse goes through the whole sequence (each step is a run of a few seconds):
@@ -89,6 +90,10 @@ def test_incremental_runs_and_a_full_rebuild(tmp_path):
     assert fourth.ok, fourth.reason
     current = versions.current_version(releases)
     assert current == "v1.3.0"
+    # Tables the codebook edit left as they were are the previous version's files, linked.
+    same = {p.name for p in (releases / current).glob("*.parquet") if p.samefile(releases / "v1.2.0" / p.name)}
+    assert {"articles.parquet", "sentences.parquet", "quotes.parquet"} <= same
+    assert "stances.parquet" not in same and "codebook_targets.parquet" not in same
     files = {p.name: p.read_bytes() for p in (releases / current).glob("*.parquet")}
 
     import dagster as dg

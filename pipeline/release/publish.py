@@ -9,7 +9,10 @@
     <releases>/index.json, index.html   every version (`release.index`)
 
 Publishing writes into a hidden staging folder and renames it into place, so a release
-folder is either complete or absent. Versions follow semantic versioning: a schema change
+folder is either complete or absent. A table whose rows are those of the current
+release's file (same content fingerprint, same code) is not exported again: the new
+version's file is a hard link to the current one (a copy where the file system has no
+links), byte for byte the same; the manifest and checksums stay per version. Versions follow semantic versioning: a schema change
 is a major bump, new data a minor one; data identical to the current release makes no
 new version.
 """
@@ -53,21 +56,64 @@ class PublishResult:
     previous: str | None
 
 
-def export_tables(conn, folder: Path) -> dict[str, dict]:
-    """Write each released table to folder/<table>.parquet in primary-key order."""
+def export_tables(
+    conn, folder: Path, current: Path | None = None, previous: dict | None = None, state: dict | None = None
+) -> dict[str, dict]:
+    """Write each released table to folder/<table>.parquet in primary-key order; a table
+    unchanged since the current release (`current` folder, `previous` its manifest) is
+    linked from it instead (see the module docstring). `state` receives {table: (content
+    fingerprint, sha256)} of the files, for `_keep_release_files` once they are published."""
     out = {}
+    state = {} if state is None else state
+    stored = dict(conn.execute("SELECT table_name, content || ' ' || sha256 FROM release_files").fetchall())
     for name in RELEASED_TABLES:
         table = TABLES[name]
         path = folder / f"{name}.parquet"
-        order = ", ".join(f'"{k}"' for k in table.primary_key)
-        cols = ", ".join(f'"{c}"' for c in table.column_names)
-        conn.execute(
-            f'COPY (SELECT {cols} FROM "{name}" ORDER BY {order}) TO {sql_literal(str(path))} '
-            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
-        )
-        rows = conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
-        out[name] = {"file": path.name, "rows": rows, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+        content = _content_fingerprint(conn, name)
+        before = (previous or {}).get("tables", {}).get(name)
+        reusable = current is not None and before and stored.get(name) == f"{content} {before['sha256']}"
+        if reusable and _link_or_copy(current / before["file"], path):
+            out[name] = {"file": path.name, **{k: before[k] for k in ("rows", "bytes", "sha256")}}
+        else:
+            order = ", ".join(f'"{k}"' for k in table.primary_key)
+            cols = ", ".join(f'"{c}"' for c in table.column_names)
+            conn.execute(
+                f'COPY (SELECT {cols} FROM "{name}" ORDER BY {order}) TO {sql_literal(str(path))} '
+                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
+            )
+            rows = conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+            out[name] = {"file": path.name, "rows": rows, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+        state[name] = (content, out[name]["sha256"])
     return out
+
+
+def _content_fingerprint(conn, table: str) -> str:
+    """The table's rows (count and sum of row hashes), the code that exports them and the
+    DuckDB that writes the file: equal fingerprints give byte-identical files."""
+    from pipeline.fingerprints import code_version
+
+    rows, total = conn.execute(f'SELECT count(*), sum(hash(*COLUMNS(*))) FROM "{table}"').fetchone()
+    return f"{code_version()}:{duckdb.__version__}:{rows}:{total}"
+
+
+def _link_or_copy(source: Path, target: Path) -> bool:
+    """Hard-link `source` to `target` (a copy across file systems); False when it is gone."""
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            shutil.copyfile(source, target)
+        except OSError:
+            return False
+    return True
+
+
+def _keep_release_files(conn, state: dict) -> None:
+    """The published files' fingerprints become the ones the next release compares with."""
+    conn.execute("DELETE FROM release_files")
+    conn.executemany("INSERT INTO release_files VALUES (?, ?, ?)", [[n, c, h] for n, (c, h) in state.items()])
 
 
 def next_version(previous: dict | None, schema_fp: str) -> str:
@@ -94,13 +140,15 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         # Drawn while the tables are exported and compared; not waited for when nothing is
         # published (the data did not change): the figures are not needed then.
         figures_drawn = draw_in_background(conn)
-        tables = export_tables(conn, staging)
         current = current_version(releases_dir)
         previous = read_manifest(releases_dir, current) if current else None
+        files_state: dict = {}
+        tables = export_tables(conn, staging, releases_dir / current if current else None, previous, files_state)
         if previous and {k: v["sha256"] for k, v in previous["tables"].items()} == {
             k: v["sha256"] for k, v in tables.items()
         }:
             shutil.rmtree(staging)
+            _keep_release_files(conn, files_state)
             return PublishResult(current, releases_dir / current, False, current)
         schema_fp = schema_fingerprint()
         version = next_version(previous, schema_fp)
@@ -137,6 +185,7 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
                 # This very data was published by a run stopped before LATEST named it: finish that.
                 shutil.rmtree(staging)
                 _write_latest(releases_dir, version)
+                _keep_release_files(conn, files_state)
                 write_index(releases_dir)
                 return PublishResult(version, final, True, current)
             raise ReleaseError(f"{final} already exists; a published release is never overwritten")
@@ -144,6 +193,7 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
             f.chmod(0o444)
         os.rename(staging, final)
         _write_latest(releases_dir, version)
+        _keep_release_files(conn, files_state)
         write_index(releases_dir)  # index.json / index.html of every version, for static serving
         return PublishResult(version, final, True, current)
     except (OSError, duckdb.IOException) as e:  # disk full, folder not writable

@@ -24,7 +24,7 @@ from pipeline.schema import TABLES, sql_literal
 from pipeline.steps.dedup import DUPLICATE, ID_CONFLICT, decide
 from pipeline.storage.polars_schemas import RECORD_KEY, STAGED, schema_for, table_schema
 from pipeline.storage.staging import Staging
-from pipeline.storage.warehouse import replace_rows, transaction, warehouse_id
+from pipeline.storage.warehouse import mark_actors, replace_rows, transaction, warehouse_id
 
 # The tables the loader fills from staged batches (one Dagster multi-asset, `load_batches`).
 LOADED_TABLES = (
@@ -110,6 +110,7 @@ def _delete_batches(conn, batches: list[str]) -> None:
     caller's transaction; the stance and actor steps then follow the articles."""
     params = [batches]
     of_articles = "article_id IN (SELECT article_id FROM articles WHERE batch_id IN (SELECT unnest(?::VARCHAR[])))"
+    mark_actors(conn, of_articles, params)
     for table in ("article_alignment", "sentences", "mentions", "quotes"):
         conn.execute(f'DELETE FROM "{table}" WHERE {of_articles}', params)
     conn.execute(f"DELETE FROM article_actors WHERE stage IN ('entities', 'quotes') AND {of_articles}", params)
@@ -174,11 +175,14 @@ def _load_batches(
             )
         if not append:
             conn.execute("DELETE FROM article_actors WHERE stage IN ('entities', 'quotes')")
+            mark_actors(conn, None)
         actors_scan = _scan(staging, "article_actors", order)
         if actors_scan:
             conn.execute(f"""
                 INSERT INTO article_actors SELECT a.stage, a.article_id, a.actor_id, a.name, a.actor_type, a.country
                 FROM {actors_scan} a JOIN _kept k ON k.batch_id = a.batch_id AND k.article_id = a.article_id""")
+            if append:
+                mark_actors(conn, "article_id IN (SELECT article_id FROM _kept)")
     finally:
         conn.unregister("_kept")
 

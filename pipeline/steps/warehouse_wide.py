@@ -23,7 +23,7 @@ from pipeline.steps.pool import chunked, run_chunks
 from pipeline.steps.progress import Progress
 from pipeline.steps.worker import WorkerConfig
 from pipeline.storage.polars_schemas import schema_for
-from pipeline.storage.warehouse import transaction
+from pipeline.storage.warehouse import ALL_ACTORS, mark_actors, transaction
 from pipeline.text.alignment import Alignment
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,8 @@ def run_stances(
                 "stage_state": "stage = 'stances' AND article_id",
                 "article_actors": "stage = 'stances' AND article_id",
             }[table]
+            if table == "article_actors":
+                mark_actors(conn, f"{where} IN (SELECT unnest(?::VARCHAR[]))", [gone])
             conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [gone])
     precoded = _precoded(conn, staging, fingerprint, todo)
     for chunk in chunked([a for a in todo if a in precoded], ARTICLE_CHUNK):
@@ -226,7 +228,9 @@ def _write_coded(
     """Replace a chunk's statements and bookkeeping in one transaction."""
     rows, actor_rows = coded
     ids = [aid for aid, _ in chunk]
+    of_chunk = "stage = 'stances' AND article_id IN (SELECT unnest(?::VARCHAR[]))"
     with transaction(conn):
+        mark_actors(conn, of_chunk, [ids])  # the actors the chunk's statements named before
         for table, where in (
             ("stances", "article_id"),
             ("article_actors", "stage = 'stances' AND article_id"),
@@ -235,6 +239,7 @@ def _write_coded(
             conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [ids])
         _insert_rows(conn, "stances", rows)
         _insert_rows(conn, "article_actors", actor_rows)
+        mark_actors(conn, of_chunk, [ids])  # and those they name now
         conn.executemany(
             "INSERT INTO stage_state VALUES ('stances', ?, ?)",
             [[aid, _article_fp(fingerprint, sha)] for aid, sha in chunk],
@@ -257,20 +262,35 @@ def _insert_rows(conn, table: str, rows: list[dict]) -> None:
 
 def run_actors(conn) -> int:
     """Canonical actors referenced by mentions, quotes or statements, with counts. The name
-    is the longest seen, the country the most frequent one given."""
-    sql = """
+    is the longest seen, the country the most frequent one given. Only the actors whose
+    references changed since the last build (`dirty_actors`, noted by the loader and the
+    stance step) are computed again; an actor's row depends on its own references only."""
+    dirty = {a for (a,) in conn.execute("SELECT actor_id FROM dirty_actors").fetchall()}
+    everything = ALL_ACTORS in dirty
+    dirty_ids = "IN (SELECT actor_id FROM dirty_actors)"
+    only, and_only, and_speaker = (
+        ("", "", "")
+        if everything
+        else (
+            f"WHERE actor_id {dirty_ids}",
+            f"AND actor_id {dirty_ids}",
+            f"AND speaker_actor_id {dirty_ids}",
+        )
+    )
+    sql = f"""
     WITH names AS (
         SELECT actor_id, first(name ORDER BY length(name) DESC, name) AS name,
                first(actor_type ORDER BY actor_type) AS actor_type,
                count(DISTINCT article_id) AS n_articles
-        FROM article_actors GROUP BY actor_id
+        FROM article_actors {only} GROUP BY actor_id
     ), countries AS (
         SELECT actor_id, first(country ORDER BY n DESC, country) AS country FROM (
             SELECT actor_id, country, count(*) AS n FROM article_actors WHERE country IS NOT NULL GROUP BY ALL)
-        GROUP BY actor_id
-    ), m AS (SELECT actor_id, count(*) AS n FROM mentions WHERE actor_id IS NOT NULL GROUP BY actor_id
-    ), q AS (SELECT speaker_actor_id AS actor_id, count(*) AS n FROM quotes WHERE speaker_actor_id IS NOT NULL GROUP BY 1
-    ), s AS (SELECT actor_id, count(*) AS n FROM stances GROUP BY actor_id)
+        {only} GROUP BY actor_id
+    ), m AS (SELECT actor_id, count(*) AS n FROM mentions WHERE actor_id IS NOT NULL {and_only} GROUP BY actor_id
+    ), q AS (SELECT speaker_actor_id AS actor_id, count(*) AS n FROM quotes
+             WHERE speaker_actor_id IS NOT NULL {and_speaker} GROUP BY 1
+    ), s AS (SELECT actor_id, count(*) AS n FROM stances {only} GROUP BY actor_id)
     SELECT names.actor_id, names.name, names.actor_type, countries.country, names.n_articles,
            coalesce(m.n, 0), coalesce(q.n, 0), coalesce(s.n, 0)
     FROM names LEFT JOIN countries USING (actor_id) LEFT JOIN m USING (actor_id) LEFT JOIN q USING (actor_id)
@@ -278,6 +298,7 @@ def run_actors(conn) -> int:
     ORDER BY names.actor_id
     """
     with transaction(conn):
-        conn.execute("DELETE FROM actors")
+        conn.execute("DELETE FROM actors" + ("" if everything else " " + only))
         conn.execute(f"INSERT INTO actors {sql}")
+        conn.execute("DELETE FROM dirty_actors")
     return conn.execute("SELECT count(*) FROM actors").fetchone()[0]

@@ -79,6 +79,13 @@ _INTERNAL_DDL = [
         run_id VARCHAR NOT NULL,
         PRIMARY KEY (table_name, part)
     )""",
+    # Each released table's content fingerprint and the sha256 of the file exported from it
+    # in the current release: an unchanged table's file is linked, not exported again.
+    """CREATE TABLE IF NOT EXISTS release_files (
+        table_name VARCHAR PRIMARY KEY,
+        content VARCHAR NOT NULL,
+        sha256 VARCHAR NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS article_actors (
         stage VARCHAR NOT NULL,
         article_id VARCHAR NOT NULL,
@@ -88,6 +95,11 @@ _INTERNAL_DDL = [
         country VARCHAR,
         PRIMARY KEY (stage, article_id, actor_id)
     )""",
+    # Actors whose references changed since the actors table was last built (ALL_ACTORS:
+    # every one): the actors step recomputes only these (pipeline.steps.warehouse_wide).
+    """CREATE TABLE IF NOT EXISTS dirty_actors (
+        actor_id VARCHAR PRIMARY KEY
+    )""",
     """CREATE TABLE IF NOT EXISTS stage_state (
         stage VARCHAR NOT NULL,
         article_id VARCHAR NOT NULL,
@@ -95,6 +107,21 @@ _INTERNAL_DDL = [
         PRIMARY KEY (stage, article_id)
     )""",
 ]
+
+
+ALL_ACTORS = "*"  # in dirty_actors: rebuild the whole actors table (no actor id has this form)
+
+
+def mark_actors(conn: duckdb.DuckDBPyConnection, where: str | None, params: list | None = None) -> None:
+    """Note the actors of the article_actors rows matching `where` (None: every actor) as
+    changed, before those rows are deleted or after they are inserted."""
+    if where is None:
+        conn.execute("INSERT OR IGNORE INTO dirty_actors VALUES (?)", [ALL_ACTORS])
+    else:
+        conn.execute(
+            f"INSERT OR IGNORE INTO dirty_actors SELECT DISTINCT actor_id FROM article_actors WHERE {where}",
+            params or [],
+        )
 
 
 class WarehouseBusy(RuntimeError):
