@@ -129,17 +129,28 @@ class TableFrame(Frame):
         """The frame in key order, or its index-th of `slices` slices by a hash of the
         primary key, unordered (sorting the whole table for each slice is what made a
         slice's memory grow with the table; `_slices` sorts the slice itself)."""
+        sql = f"SELECT {', '.join(self.select)} FROM {self.source}{self._where(slices, index)}"
+        return sql if slices > 1 else f"{sql} ORDER BY {self.order}"
+
+    def count_sql(self) -> str:
+        """The number of rows the frame holds (its parts only, when restricted)."""
+        return f"SELECT count(*) FROM {self.source}{self._where()}"
+
+    def _where(self, slices: int = 1, index: int = 0) -> str:
         where = []
         if self.only_parts is not None:
-            listed = ", ".join(sql_literal(p) for p in self.only_parts)
-            where.append(f"({self.part} IN ({listed}) OR {self.part} IS NULL)" if listed else f"{self.part} IS NULL")
+            listed = ", ".join(sql_literal(p) for p in self.only_parts) or "NULL"
+            if self.part == ARTICLE_PART:  # filtered on the table's own rows, before the join
+                where.append(
+                    f"(t.article_id IN (SELECT article_id FROM articles WHERE batch_id IN ({listed})) "
+                    "OR NOT EXISTS (SELECT 1 FROM articles p WHERE p.article_id = t.article_id))"
+                )
+            else:
+                where.append(f"({self.part} IN ({listed}) OR {self.part} IS NULL)")
         if slices > 1:
             key = ", ".join(f"t.{_q(k)}" for k in self.key)
             where.append(f"hash({key}) % {int(slices)} = {int(index)}")
-        sql = f"SELECT {', '.join(self.select)} FROM {self.source}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        return sql if slices > 1 else f"{sql} ORDER BY {self.order}"
+        return " WHERE " + " AND ".join(where) if where else ""
 
 
 @dataclass(frozen=True)
@@ -260,12 +271,15 @@ def main_frame(table: Table) -> TableFrame:
     )
 
 
+ARTICLE_PART = 'a."batch_id"'  # a row's part is its article's batch
+
+
 def part_expression(table: Table) -> str | None:
     """A row's part in its main frame: its batch, or its article's (None: no parts)."""
     if "batch_id" in table.column_names:
         return 't."batch_id"'
     if "article_id" in table.column_names:
-        return 'a."batch_id"'
+        return ARTICLE_PART
     return None
 
 
@@ -492,7 +506,7 @@ def _slices(conn, frame: Frame):
     if not isinstance(frame, TableFrame):
         yield everything, conn.execute(frame.sql).df(), False
         return
-    rows = conn.execute(f"SELECT count(*) FROM {_q(frame.table)}").fetchone()[0]
+    rows = conn.execute(frame.count_sql()).fetchone()[0]
     if rows <= SLICE_ROWS:
         yield everything, conn.execute(frame.sql).df(), False
         return
