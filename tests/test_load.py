@@ -76,3 +76,40 @@ def test_appending_a_batch_equals_loading_all(tmp_path):
     assert a == s
     assert len(s["duplicate_articles"]) == 1 and len(s["articles"]) == 3
     assert [r[3] for r in s["rejected_articles"]] == ["id_conflict"]
+
+
+def test_a_batch_staged_again_replaces_its_own_rows_only_when_it_came_last(tmp_path):
+    _batch(tmp_path / "a", {"one": "Budget vote\n\nThe senator said the budget would pass."})
+    _batch(tmp_path / "b", {"two": "Roads\n\nThe mayor said roads would be fixed."})
+    staging = Staging(tmp_path / "staging")
+    _stage(staging, tmp_path / "a", "a")
+    _stage(staging, tmp_path / "b", "b")
+    wh = Warehouse(tmp_path / "w.duckdb")
+    with wh.connect() as conn:
+        load_warehouse(conn, staging)
+
+    # b, the last batch, staged again with one more article: its rows are replaced.
+    (tmp_path / "b" / "three.txt").write_text("Schools\n\nThe governor said schools will open.", encoding="utf-8")
+    _stage(staging, tmp_path / "b", "b")
+    with wh.connect() as conn:
+        report = load_warehouse(conn, staging)
+    assert report.appended and report.replaced == ["b"]
+    scratch = Warehouse(tmp_path / "scratch.duckdb")
+    with scratch.connect() as conn:
+        load_warehouse(conn, staging)
+    assert _tables(wh.path) == _tables(scratch.path)
+    assert len(_tables(wh.path)["articles"]) == 3
+
+    # a, under b, staged again: later records may depend on it, so everything is reloaded.
+    (tmp_path / "a" / "four.txt").write_text("Taxes\n\nThe minister said taxes would fall.", encoding="utf-8")
+    _stage(staging, tmp_path / "a", "a")
+    with wh.connect() as conn:
+        report = load_warehouse(conn, staging)
+    assert not report.appended and report.replaced == []
+    # and a full rebuild is asked for by name
+    with wh.connect() as conn:
+        assert not load_warehouse(conn, staging, full=True).appended
+    scratch = Warehouse(tmp_path / "scratch2.duckdb")
+    with scratch.connect() as conn:
+        load_warehouse(conn, staging)
+    assert _tables(wh.path) == _tables(scratch.path)
