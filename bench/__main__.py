@@ -424,7 +424,7 @@ def growth(
                 str(batch_size),
             ]
             build_env = {**env, "STANCEWIRE_PARSE_CACHE": parse_cache or str(tmp / "parses")}
-            full, peak, _, _ = run_cli(["--input", str(tmp / f"corpus-{n}"), *common], build_env)
+            full, peak, _, by_role = run_cli(["--input", str(tmp / f"corpus-{n}"), *common], build_env)
 
             def add_drop(common=common):
                 shutil.rmtree(drop_parses, ignore_errors=True)  # the drop is parsed in every repeat
@@ -438,6 +438,7 @@ def growth(
             per_size[n] = {
                 "full_seconds": round(full, 2),
                 "full_peak_rss_mb": round(peak),
+                "full_peak_rss_by_process_mb": by_role,
                 "incremental_seconds": round(statistics.median_low(walls), 2),
                 "incremental_runs_seconds": [round(w, 2) for w in walls],
                 "incremental_steps": steps,
@@ -457,7 +458,9 @@ def growth_table(result: dict) -> str:
     lines = [f"stancewire bench --growth: ten articles added to warehouses of {result['sizes']} articles"]
     for n, v in result["by_size"].items():
         lines.append(
-            f"  {n} articles: full run {v['full_seconds']} s (peak {v['full_peak_rss_mb']} MB); ten added "
+            f"  {n} articles: full run {v['full_seconds']} s (peak {v['full_peak_rss_mb']} MB: "
+            + ", ".join(f"{k} {m}" for k, m in v["full_peak_rss_by_process_mb"].items())
+            + f"); ten added "
             f"{v['incremental_seconds']} s (runs {v['incremental_runs_seconds']})"
         )
         lines.append("    steps (s): " + ", ".join(f"{k} {s}" for k, s in v["incremental_steps"].items()))
