@@ -6,8 +6,8 @@
   becomes a batch partition; a run is launched when a drop is new or its files changed.
   Files directly in the inbox form the batch "inbox".
 - `rebuild_release` (+ a daily schedule, off until switched on): rebuild the loaded tables
-  from every staged batch, re-code, validate every row and publish, without re-processing
-  any batch (`stancewire rebuild`).
+  from every staged batch, re-code what needs it, validate every row and publish, without
+  re-processing any batch (`stancewire rebuild`).
 """
 
 import hashlib
@@ -30,8 +30,8 @@ process_batch = dg.define_asset_job(
 rebuild_release = dg.define_asset_job(
     "rebuild_release",
     selection=dg.AssetSelection.assets(*WAREHOUSE_ASSETS) | dg.AssetSelection.assets(RELEASE),
-    description="Reload every processed batch from staging, re-code stances (stored parses), validate every "
-    "row and publish.",
+    description="Reload every processed batch from staging, re-code the stances that need it (stored "
+    "parses), validate every row and publish.",
     tags={FULL_REBUILD_TAG: "true"},
 )
 

@@ -502,12 +502,16 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     if a.growth:
-        sizes = sorted(int(x) for x in a.growth.split(","))
+        sizes = sorted({int(x) for x in a.growth.split(",")})
+        if len(sizes) < 2:
+            ap.error("--growth needs two sizes or more, e.g. 800,8000")
         result = growth(sizes, a.repeat, a.model, a.n_process, a.batch_size, a.parse_cache)
         print(growth_table(result))
         if a.out:
             Path(a.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
         return 0
+    if a.parse_cache:
+        ap.error("--parse-cache goes with --growth")
     if a.cold_defaults:
         result = cold_defaults(corpus(a.articles), a.repeat, a.model)
         print(table(result))

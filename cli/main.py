@@ -113,7 +113,8 @@ def _add_run(sub) -> None:
 def _add_rebuild(sub) -> None:
     rb = sub.add_parser(
         "rebuild",
-        help="rebuild the warehouse's tables from every staged batch, re-code, validate every row and publish "
+        help="rebuild the warehouse's tables from every staged batch, re-code what needs it, validate every "
+        "row and publish "
         "(runs append and validate only what changed; this checks everything again)",
     )
     rb.add_argument("--codebook", metavar="FILE", action="append", help="codebook YAML (as for run)")
@@ -288,7 +289,7 @@ def cmd_run(args, rebuild: bool = False) -> int:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     telemetry_off()  # before the run's processes start: they inherit the environment
     try:
-        _start_run_processes(values, books)
+        _start_run_processes(values, books, rebuild)
         try:  # checked once the workers load their model: the language detector loads its own here
             accepted_languages(values["languages"], values["spacy_model"])
         except ValueError as e:
@@ -349,7 +350,7 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
     return values, books
 
 
-def _start_run_processes(values: dict, books: list) -> None:
+def _start_run_processes(values: dict, books: list, rebuild: bool = False) -> None:
     """Before Dagster is imported (most of a small run's start): the validator starts
     importing Great Expectations, and the spaCy workers loading their model; the checks and
     the parse and stance steps then use them (pipeline/steps/pool.py, assets/checks.py)."""
@@ -363,10 +364,10 @@ def _start_run_processes(values: dict, books: list) -> None:
     config = WorkerConfig.of(
         values["spacy_model"], run_settings.staging_for(values).parses.root, values["batch_size"], code_fp, books
     )
-    pool.start_shared(config, values["n_process"], started=_workers_to_start(values, books, code_fp))
+    pool.start_shared(config, values["n_process"], started=_workers_to_start(values, books, code_fp, rebuild))
 
 
-def _workers_to_start(values: dict, books, code_fp: str) -> int:
+def _workers_to_start(values: dict, books, code_fp: str, rebuild: bool = False) -> int:
     """How many of the run's spaCy workers to start before it begins: all of them when the
     input folder holds enough files to parse, or enough stored articles must be re-coded
     (codebooks, model or code changed); else one, and the others only if jobs wait for them
@@ -379,7 +380,7 @@ def _workers_to_start(values: dict, books, code_fp: str) -> int:
     if n_process <= 1:
         return 1
     files = 0
-    for _, _, names in os.walk(values["input_dir"]):
+    for _, _, names in [] if rebuild else os.walk(values["input_dir"]):  # a rebuild parses no input
         files += len(names)
         if files >= MIN_TEXTS_PER_PROCESS:
             return n_process

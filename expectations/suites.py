@@ -3,9 +3,8 @@
 A table is validated as one or more *frames*: a SQL query over the warehouse (identifiers
 from `pipeline.schema` only, never from data) whose result goes to pandas and through a
 GX suite. The main frame holds the table's columns (long texts and bytes replaced by
-their lengths) plus derived columns such as `article_id_in_articles` or
-`article_n_chars`, so that references and offsets are checked by ordinary GX
-expectations.
+their lengths) plus derived columns such as `text_matches_offsets` or `article_n_chars`,
+so that offsets and texts are checked by ordinary GX expectations.
 
 Each table has three kinds of frame:
 - its *main frame*: row-wise expectations only (not null, labels, offsets, text at its
@@ -103,7 +102,7 @@ class AggregateFrame(Frame):
 
 @dataclass
 class TableFrame(Frame):
-    """A table's main frame, built from parts so table modules can add derived columns.
+    """A table's main frame, built from SQL pieces so table modules can add derived columns.
     `part`: the SQL expression of a row's part (its batch), None for a table without
     parts; `only_parts`: validate only the rows of these parts (and rows without a part)."""
 
@@ -715,15 +714,6 @@ def plan(
             stored = prior_parts.get(table, {})
             result.todo_parts[table] = sorted(p for p, f in parts.items() if p is not None and stored.get(p) != f)
     return result
-
-
-def unchanged(
-    conn, tables: list[str], code_version: str, prior: dict[str, tuple[str, str, list[Outcome]]]
-) -> tuple[dict[str, Validated], dict[str, str]]:
-    """The tables whose last outcomes still hold ({table: Validated, reused}) and the
-    fingerprints of the others ({table: fingerprint}); see `plan`."""
-    p = plan(conn, tables, code_version, prior)
-    return p.kept, p.fingerprints
 
 
 def validate_tables(

@@ -12,7 +12,13 @@ import sys
 import duckdb
 from conftest import CODEBOOKS, REPO, make_settings, run, seed_folder
 
-from expectations.suites import unchanged, validate_table
+from expectations.suites import plan, validate_table
+
+
+def unchanged(conn, tables, code_version, prior):
+    """The tables whose outcomes are kept, and the fingerprints of the others."""
+    p = plan(conn, tables, code_version, prior)
+    return p.kept, p.fingerprints
 
 
 def test_a_table_keeps_its_outcomes_until_what_it_reads_changes(seed_copy):
@@ -113,3 +119,28 @@ def test_the_tables_a_suite_reads_are_known_without_building_it(seed_db):
 
     for table in TABLES:
         assert set(tables_read(frames_for(seed_db, table))) <= set(reads(table)), table
+
+
+def test_only_the_batches_whose_rows_changed_are_validated_again(seed_copy):
+    conn = duckdb.connect(str(seed_copy))
+    parts = plan(conn, ["sentences"], "code-1", {}, {}).part_fingerprints["sentences"]
+    batches = sorted(p for p in parts if p is not None)
+    assert batches and plan(conn, ["sentences"], "code-1", {}, {}).todo_parts["sentences"] == batches
+    passed = {"sentences": {p: parts[p] for p in batches}}
+    assert plan(conn, ["sentences"], "code-1", {}, passed).todo_parts["sentences"] == []
+
+    # A sentence changes: its batch is validated again; the bad row is found in it.
+    conn.execute(
+        "UPDATE sentences SET text = 'not the article' WHERE (article_id, sentence_no) = "
+        "(SELECT (article_id, sentence_no) FROM sentences ORDER BY ALL LIMIT 1)"
+    )
+    todo = plan(conn, ["sentences"], "code-1", {}, passed).todo_parts["sentences"]
+    assert todo == batches[:1] or len(batches) > 1
+    failed = [o for o in validate_table(conn, "sentences", todo) if not o.success]
+    assert [(o.column, o.unexpected_count) for o in failed] == [("text_matches_offsets", 1)]
+    # Nothing to validate row by row: the main frame is empty, the table frame still runs.
+    outcomes = validate_table(conn, "sentences", [])
+    assert all(o.success for o in outcomes) and any(o.frame == "sentences_table" for o in outcomes)
+    # A full rebuild keeps nothing.
+    assert plan(conn, ["sentences"], "code-1", {}, None).todo_parts["sentences"] is None
+    conn.close()

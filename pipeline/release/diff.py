@@ -192,12 +192,12 @@ def _diff_table(conn, name, old_file, new_file, old_pk, new_pk, sample) -> Table
             return n, [list(r) for r in rows]
 
         others = [c for c in cb if c in ca and c not in pk]
-        if ca == cb:  # the same columns and types: one pass over each file (rows by key and hash)
+        if list(ca.items()) == list(cb.items()):  # the same columns, types and order: one pass over each file
             _hashed_diff(conn, d, pk, label if label and label in cb else None, sample)
         else:
             d.added, d.added_keys = anti("b", "a")
             d.removed, d.removed_keys = anti("a", "b")
-        if others and ca != cb:
+        if others and list(ca.items()) != list(cb.items()):
             # a retyped column compares the old value cast to the new type (1 -> 1.0 is no change)
             old_value = lambda c: f"TRY_CAST(y.{_ident(c)} AS {cb[c]})" if ca[c] != cb[c] else f"y.{_ident(c)}"
             differs = " OR ".join(f"x.{_ident(c)} IS DISTINCT FROM {old_value(c)}" for c in others)

@@ -12,7 +12,9 @@ Publishing writes into a hidden staging folder and renames it into place, so a r
 folder is either complete or absent. A table whose rows are those of the current
 release's file (same content fingerprint, same code) is not exported again: the new
 version's file is a hard link to the current one (a copy where the file system has no
-links), byte for byte the same; the manifest and checksums stay per version. Versions follow semantic versioning: a schema change
+links), byte for byte the same; the manifest and checksums stay per version. Linked
+versions share the file on disk (read-only, as every release file): `release verify`
+checks each version's files against its own manifest. Versions follow semantic versioning: a schema change
 is a major bump, new data a minor one; data identical to the current release makes no
 new version.
 """
@@ -71,7 +73,13 @@ def export_tables(
         path = folder / f"{name}.parquet"
         content = _content_fingerprint(conn, name)
         before = (previous or {}).get("tables", {}).get(name)
-        reusable = current is not None and before and stored.get(name) == f"{content} {before['sha256']}"
+        reusable = (
+            current is not None
+            and before
+            and stored.get(name) == f"{content} {before['sha256']}"
+            and (current / before["file"]).is_file()
+            and (current / before["file"]).stat().st_size == before["bytes"]  # not altered since (cheap)
+        )
         if reusable and _link_or_copy(current / before["file"], path):
             out[name] = {"file": path.name, **{k: before[k] for k in ("rows", "bytes", "sha256")}}
         else:

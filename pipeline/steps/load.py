@@ -5,7 +5,8 @@ each distinct text, batches in the order they were first loaded), article_alignm
 duplicate_articles, sentences, mentions, quotes and the per-article actor references up to
 date with staging, doing work in proportion to what changed:
 - new batches are appended, their duplicates and id conflicts decided against the stored
-  articles by key lookups (no loaded batch is read again);
+  articles that share an id or a text with them (a semi-join on two columns: no staged
+  batch or article text is read again);
 - batches staged again (a re-run with other files or other code) replace their own rows
   when no batch loaded after them could be affected (their records come last, so no other
   record's duplicate or conflict depends on them), then count as new;
@@ -189,7 +190,7 @@ def _load_batches(
 
 def _stored_matches(conn, cleaned: pl.DataFrame) -> list[tuple[str, str]]:
     """(article_id, text_sha256) of the stored articles that share an id or a text with the
-    incoming records: a lookup by key, not a read of every article."""
+    incoming records (a semi-join on those two columns, not a read of the articles)."""
     if not len(cleaned):
         return []
     conn.register("_incoming_keys", cleaned.select("article_id", "text_sha256").to_arrow())

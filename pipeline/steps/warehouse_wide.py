@@ -92,8 +92,8 @@ def run_stances(
                 "stage_state": "stage = 'stances' AND article_id",
                 "article_actors": "stage = 'stances' AND article_id",
             }[table]
-            if table == "article_actors":
-                mark_actors(conn, f"{where} IN (SELECT unnest(?::VARCHAR[]))", [gone])
+            if table == "stances":
+                mark_actors(conn, "article_id IN (SELECT unnest(?::VARCHAR[]))", [gone], ("article_actors", "stances"))
             conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [gone])
     precoded = _precoded(conn, staging, fingerprint, todo)
     for chunk in chunked([a for a in todo if a in precoded], ARTICLE_CHUNK):
@@ -228,9 +228,9 @@ def _write_coded(
     """Replace a chunk's statements and bookkeeping in one transaction."""
     rows, actor_rows = coded
     ids = [aid for aid, _ in chunk]
-    of_chunk = "stage = 'stances' AND article_id IN (SELECT unnest(?::VARCHAR[]))"
+    of_chunk, coded_tables = "article_id IN (SELECT unnest(?::VARCHAR[]))", ("article_actors", "stances")
     with transaction(conn):
-        mark_actors(conn, of_chunk, [ids])  # the actors the chunk's statements named before
+        mark_actors(conn, of_chunk, [ids], coded_tables)  # the actors the chunk's statements named before
         for table, where in (
             ("stances", "article_id"),
             ("article_actors", "stage = 'stances' AND article_id"),
@@ -239,7 +239,7 @@ def _write_coded(
             conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [ids])
         _insert_rows(conn, "stances", rows)
         _insert_rows(conn, "article_actors", actor_rows)
-        mark_actors(conn, of_chunk, [ids])  # and those they name now
+        mark_actors(conn, of_chunk, [ids], coded_tables)  # and those they name now
         conn.executemany(
             "INSERT INTO stage_state VALUES ('stances', ?, ?)",
             [[aid, _article_fp(fingerprint, sha)] for aid, sha in chunk],
@@ -265,8 +265,7 @@ def run_actors(conn) -> int:
     is the longest seen, the country the most frequent one given. Only the actors whose
     references changed since the last build (`dirty_actors`, noted by the loader and the
     stance step) are computed again; an actor's row depends on its own references only."""
-    dirty = {a for (a,) in conn.execute("SELECT actor_id FROM dirty_actors").fetchall()}
-    everything = ALL_ACTORS in dirty
+    everything = conn.execute("SELECT count(*) FROM dirty_actors WHERE actor_id = ?", [ALL_ACTORS]).fetchone()[0] > 0
     dirty_ids = "IN (SELECT actor_id FROM dirty_actors)"
     only, and_only, and_speaker = (
         ("", "", "")

@@ -112,14 +112,31 @@ _INTERNAL_DDL = [
 ALL_ACTORS = "*"  # in dirty_actors: rebuild the whole actors table (no actor id has this form)
 
 
-def mark_actors(conn: duckdb.DuckDBPyConnection, where: str | None, params: list | None = None) -> None:
-    """Note the actors of the article_actors rows matching `where` (None: every actor) as
-    changed, before those rows are deleted or after they are inserted."""
-    if where is None:
+_ACTOR_REFERENCES = {  # table -> its column naming an actor (what the actors table counts)
+    "article_actors": "actor_id",
+    "mentions": "actor_id",
+    "quotes": "speaker_actor_id",
+    "stances": "actor_id",
+}
+
+
+def mark_actors(
+    conn: duckdb.DuckDBPyConnection,
+    articles: str | None,
+    params: list | None = None,
+    tables: tuple[str, ...] = tuple(_ACTOR_REFERENCES),
+) -> None:
+    """Note as changed the actors that `tables` reference for the articles matching
+    `articles` (an SQL condition on article_id; None: every actor), before those rows are
+    deleted or after they are inserted."""
+    if articles is None:
         conn.execute("INSERT OR IGNORE INTO dirty_actors VALUES (?)", [ALL_ACTORS])
-    else:
+        return
+    for table in tables:
+        col = _ACTOR_REFERENCES[table]
         conn.execute(
-            f"INSERT OR IGNORE INTO dirty_actors SELECT DISTINCT actor_id FROM article_actors WHERE {where}",
+            f'INSERT OR IGNORE INTO dirty_actors SELECT DISTINCT "{col}" FROM "{table}" '
+            f'WHERE "{col}" IS NOT NULL AND {articles}',
             params or [],
         )
 
@@ -245,8 +262,12 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
             continue
         for stmt in create_table_sql(table):
             conn.execute(stmt)
+    had_dirty_actors = "dirty_actors" in existing
     for stmt in _INTERNAL_DDL:
         conn.execute(stmt)
+    if not had_dirty_actors and conn.execute("SELECT count(*) FROM actors").fetchone()[0]:
+        # a warehouse from before the bookkeeping: its actors are rebuilt once, in full
+        conn.execute("INSERT OR IGNORE INTO dirty_actors VALUES (?)", [ALL_ACTORS])
     conn.execute(
         "INSERT INTO warehouse_info SELECT 'warehouse_id', ? WHERE NOT EXISTS "
         "(SELECT 1 FROM warehouse_info WHERE key = 'warehouse_id')",
