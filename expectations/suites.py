@@ -731,8 +731,9 @@ def validate_tables(
     try:
         conn.execute("SET memory_limit = ?", [memory_limit()])
         # One DuckDB thread: a parallel aggregate keeps a hash table per thread. Validating
-        # 8,000 articles' mentions, sentences and quotes in full peaked at 581 MB with two,
-        # 535 MB with one, 12 % slower (docs/scaling.md); a drop's validation is small either way.
+        # the mentions, sentences and quotes of 8,000 articles in full, alone in a process,
+        # peaked at 581 MB with two and 535 MB with one, 12 % slower (a scratch measurement);
+        # a drop's validation is small either way.
         conn.execute("SET threads = 1")
         return {table: validate_table(conn, table, parts.get(table)) for table in tables}
     finally:
