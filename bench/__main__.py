@@ -218,6 +218,28 @@ class ProcessPeaks:
         return {k: v for k, v in sorted(out.items()) if k != "other" or v > 50}
 
 
+def run_env(model: str) -> dict:
+    """The environment of a benchmarked `stancewire run`: the model, no telemetry."""
+    return {
+        **os.environ,
+        "STANCEWIRE_SPACY_MODEL": model,
+        "GX_ANALYTICS_ENABLED": "false",
+        "DAGSTER_DISABLE_TELEMETRY": "true",
+    }
+
+
+def run_args(run_dir: Path, n_process: int | None = None, batch_size: int | None = None) -> list[str]:
+    """`stancewire run` arguments for a warehouse, releases and Dagster home in run_dir (and
+    the processes and batch size, when given; else the defaults)."""
+    args = ["--warehouse", str(run_dir / "w.duckdb"), "--releases", str(run_dir / "releases")]
+    args += ["--dagster-home", str(run_dir / "dagster")]
+    if n_process is not None:
+        args += ["--n-process", str(n_process)]
+    if batch_size is not None:
+        args += ["--batch-size", str(batch_size)]
+    return args
+
+
 def run_cli(args: list[str], env: dict) -> tuple[float, float, str, dict]:
     """Wall seconds, peak RSS (MB) of the run and its workers, stdout of `stancewire run`,
     and the peak of each kind of process (ProcessPeaks)."""
@@ -341,12 +363,7 @@ def cold_defaults(items: list[tuple[str, str]], repeat: int, model: str) -> dict
     with tempfile.TemporaryDirectory(prefix="stancewire-bench-") as tmp:
         tmp = Path(tmp)
         write_folder(tmp / "input" / "corpus", items)
-        env = {
-            **os.environ,
-            "STANCEWIRE_SPACY_MODEL": model,
-            "GX_ANALYTICS_ENABLED": "false",
-            "DAGSTER_DISABLE_TELEMETRY": "true",
-        }
+        env = run_env(model)
         for var in ("STANCEWIRE_N_PROCESS", "STANCEWIRE_STAGING", "STANCEWIRE_PARSE_CACHE"):
             env.pop(var, None)
         for r in range(repeat):
@@ -358,16 +375,7 @@ def cold_defaults(items: list[tuple[str, str]], repeat: int, model: str) -> dict
             env["DAGSTER_HOME"] = str(run_dir / "dagster")
             walls.append(
                 run_cli(
-                    [
-                        "--input",
-                        str(tmp / "input" / "corpus"),
-                        "--warehouse",
-                        str(run_dir / "w.duckdb"),
-                        "--releases",
-                        str(run_dir / "releases"),
-                        "--dagster-home",
-                        str(run_dir / "dagster"),
-                    ],
+                    ["--input", str(tmp / "input" / "corpus"), *run_args(run_dir)],
                     env,
                 )[0]
             )
@@ -396,12 +404,7 @@ def growth(
     docstring."""
     drop = [(f"{name}-drop", f"{text.rstrip()}\n\nGrowth drop.\n") for name, text in corpus(10)]
     result: dict = {"sizes": sizes, "n_process": n_process, "batch_size": batch_size, "model": model}
-    env = {
-        **os.environ,
-        "STANCEWIRE_SPACY_MODEL": model,
-        "GX_ANALYTICS_ENABLED": "false",
-        "DAGSTER_DISABLE_TELEMETRY": "true",
-    }
+    env = run_env(model)
     per_size = {}
     with tempfile.TemporaryDirectory(prefix="stancewire-growth-") as tmp:
         tmp = Path(tmp)
@@ -411,18 +414,7 @@ def growth(
             write_folder(tmp / f"corpus-{n}", corpus(n))
             run_dir = tmp / f"run-{n}"
             env["DAGSTER_HOME"] = str(run_dir / "dagster")
-            common = [
-                "--warehouse",
-                str(run_dir / "w.duckdb"),
-                "--releases",
-                str(run_dir / "releases"),
-                "--dagster-home",
-                str(run_dir / "dagster"),
-                "--n-process",
-                str(n_process),
-                "--batch-size",
-                str(batch_size),
-            ]
+            common = run_args(run_dir, n_process, batch_size)
             build_env = {**env, "STANCEWIRE_PARSE_CACHE": parse_cache or str(tmp / "parses")}
             full, peak, _, by_role = run_cli(["--input", str(tmp / f"corpus-{n}"), *common], build_env)
 
@@ -532,12 +524,7 @@ def main(argv=None) -> int:
         tmp = Path(tmp)
         write_folder(tmp / "input" / "corpus", main_items)
         write_folder(tmp / "input" / "more", extra)
-        env = {
-            **os.environ,
-            "STANCEWIRE_SPACY_MODEL": a.model,
-            "GX_ANALYTICS_ENABLED": "false",
-            "DAGSTER_DISABLE_TELEMETRY": "true",
-        }
+        env = run_env(a.model)
         pairs, peaks, roles = [], [], []
         for r in range(a.repeat):  # a floor and a full run side by side, so both see the same machine
             if not a.skip_floor:
@@ -545,18 +532,7 @@ def main(argv=None) -> int:
             run_dir = tmp / f"run{r}"
             home = run_dir / "dagster"
             env["DAGSTER_HOME"] = str(home)
-            common = [
-                "--warehouse",
-                str(run_dir / "w.duckdb"),
-                "--releases",
-                str(run_dir / "releases"),
-                "--dagster-home",
-                str(home),
-                "--n-process",
-                str(a.n_process),
-                "--batch-size",
-                str(a.batch_size),
-            ]
+            common = run_args(run_dir, a.n_process, a.batch_size)
             wall, peak, _, by_role = run_cli(["--input", str(tmp / "input" / "corpus"), *common], env)
             pairs.append((None if a.skip_floor else f_n["seconds"], wall))
             peaks.append(peak)
