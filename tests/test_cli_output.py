@@ -52,7 +52,8 @@ def test_an_all_rejected_batch_fails_in_one_screen(rejected_run):
     assert len(err.splitlines()) < 20, err
     assert "batch junk: all 3 input records were rejected" in err
     assert "every record of batch junk was rejected (empty_file 1, invalid_json 1, missing_text 1)" in err
-    assert "articles: expect_table_row_count_to_be_between (expected min_value=1): observed 0" in err
+    assert "articles: expect_column_values_to_be_between on rows_in_table (expected min_value=1" in err
+    assert "observed 0" in err
     assert "nothing was published" in err
     assert re.search(r"full log: stancewire logs [0-9a-f]{8}", err), err
     assert "batch junk: 3 input records -> 0 articles, 3 rejected" in proc.stdout
@@ -67,7 +68,7 @@ def test_logs_prints_the_full_log_of_the_run(rejected_run):
     assert logs.returncode == 0, logs.stderr
     assert logs.stdout.startswith(f"run {run_id}")
     assert "load_batches" in logs.stdout and "gx_expectations" in logs.stdout
-    assert "expect_table_row_count_to_be_between" in logs.stdout
+    assert "rows_in_table" in logs.stdout
     missing = _cli(tmp, "logs", "ffffffff", "--dagster-home", str(tmp / "dagster"))
     assert missing.returncode == 2 and "no run 'ffffffff'" in missing.stderr
 
