@@ -178,6 +178,7 @@ def record_parts(conn, run_id: str, table: str, validated) -> None:
     conn.execute(
         "DELETE FROM validation_parts WHERE table_name = ? AND part IN (SELECT unnest(?::VARCHAR[]))", [table, now]
     )
+    # the main frame (row-wise expectations) is named after its table (expectations.suites.main_frame)
     if now and all(o.success for o in validated.outcomes if o.frame == table):
         conn.executemany(
             "INSERT INTO validation_parts VALUES (?, ?, ?, ?)", [[table, p, parts[p], run_id] for p in now]
