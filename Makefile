@@ -31,8 +31,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# --durations: the slowest tests, so that a CI run near its 10-minute budget shows where the time goes.
 test: lint
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest --durations=15
 
 # The fast tier, to iterate on: every test but those that run the pipeline end to end, start
 # dagster dev or Celery workers (they are skipped, with the reason). `make test` runs all.
