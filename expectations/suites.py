@@ -53,6 +53,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 
 import expectations  # noqa: F401  (sets GX_ANALYTICS_ENABLED before GX is imported)
+from pipeline.fingerprints import table_content
 from pipeline.schema import TABLES, Table, sql_literal
 
 SLICE_ROWS = 100_000  # rows of a frame validated at once
@@ -657,12 +658,6 @@ def part_fingerprints(conn, table: str, code_version: str, contents: Contents | 
             h.update(f"{name}:{of_part.get(part) if of_part is not None else contents.whole(name)}".encode())
         out[part] = h.hexdigest()
     return out
-
-
-def table_content(conn, table: str) -> str:
-    """Row count and the sum of row hashes: a changed, added or removed row changes it."""
-    rows, total = conn.execute(f"SELECT count(*), sum(hash(*COLUMNS(*))) FROM {_q(table)}").fetchall()[0]
-    return f"{rows}:{total}"
 
 
 @functools.cache

@@ -40,6 +40,13 @@ def code_version() -> str:
     return code_fingerprint()[:12]
 
 
+def table_content(conn, table: str) -> str:
+    """Row count and the sum of row hashes: a changed, added or removed row changes it (the
+    validation cache and the release's file reuse both key on it)."""
+    rows, total = conn.execute(f'SELECT count(*), sum(hash(*COLUMNS(*))) FROM "{table}"').fetchall()[0]
+    return f"{rows}:{total}"
+
+
 def input_fingerprint(conn) -> str:
     h = hashlib.sha256()
     for row in conn.execute(

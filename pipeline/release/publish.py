@@ -96,12 +96,11 @@ def export_tables(
 
 
 def _content_fingerprint(conn, table: str) -> str:
-    """The table's rows (count and sum of row hashes), the code that exports them and the
-    DuckDB that writes the file: equal fingerprints give byte-identical files."""
-    from pipeline.fingerprints import code_version
+    """The table's rows (`table_content`), the code that exports them and the DuckDB that
+    writes the file: equal fingerprints give byte-identical files."""
+    from pipeline.fingerprints import code_version, table_content
 
-    rows, total = conn.execute(f'SELECT count(*), sum(hash(*COLUMNS(*))) FROM "{table}"').fetchone()
-    return f"{code_version()}:{duckdb.__version__}:{rows}:{total}"
+    return f"{code_version()}:{duckdb.__version__}:{table_content(conn, table)}"
 
 
 def _link_or_copy(source: Path, target: Path) -> bool:
