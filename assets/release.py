@@ -64,6 +64,9 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
     from importlib.metadata import version
     from pathlib import Path
 
+    from pipeline.review.agreement import agreement
+    from pipeline.review.apply import MANUAL
+    from pipeline.review.corrections import load_corrections
     from pipeline.stances.decision import default_model
     from pipeline.stances.decision import provenance as stance_model_provenance
     from pipeline.text.language import detector_version
@@ -86,8 +89,16 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
             "languages": {"accepted": list(settings.accepted_languages), "detector": detector_version()},
             "stance_model": stance_model_provenance(
                 default_model(),
-                [m for (m,) in conn.execute("SELECT DISTINCT method FROM stances ORDER BY 1").fetchall()],
+                [
+                    m
+                    for (m,) in conn.execute(
+                        "SELECT DISTINCT method FROM stances WHERE method <> ? ORDER BY 1", [MANUAL]
+                    ).fetchall()
+                ],
             ),
+            # the coders' corrections files in force, and what their review measured
+            "corrections": load_corrections(Path(settings.corrections_dir)).manifest(),
+            "review": agreement(conn),
         }
         result = publish(conn, Path(settings.releases_dir), provenance, summary)
     if result.created:

@@ -20,6 +20,7 @@ class StancewireSettings(dg.ConfigurableResource):
     staging_dir: str = DEFAULTS["staging_dir"]  # default: "<warehouse file>.staging" beside it
     parse_cache_dir: str = DEFAULTS["parse_cache_dir"]  # default: "parse-cache" beside the warehouse file
     inbox_dir: str = DEFAULTS["inbox_dir"]  # the sensor watches it: each sub-folder is a batch
+    corrections_dir: str = DEFAULTS["corrections_dir"]  # coders' corrections (`stancewire review apply`)
     codebooks: list[str] = DEFAULTS["codebooks"]  # default: every .yaml file in data/codebooks
     languages: list[str] = DEFAULTS["languages"]  # ISO 639-1 codes taken; default: the spaCy model's language
     spacy_model: str = DEFAULTS["spacy_model"]

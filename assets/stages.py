@@ -167,12 +167,20 @@ def load_batches(context: dg.AssetExecutionContext, settings: StancewireSettings
             yield materialized(conn, table)
 
 
+CODED_STANCES = dg.AssetSpec(
+    key="coded_stances",
+    group_name=STANCES,
+    description="The statements as the stance coder made them (warehouse-internal table coded_stances); "
+    "`stances` is these with the coders' corrections applied.",
+    deps=[dg.AssetKey("quotes"), dg.AssetKey("articles")],
+    kinds={"duckdb", "spacy"},
+    owners=[OWNER],
+    code_version=CODE_VERSION,
+)
+
+
 @dg.multi_asset(
-    specs=[
-        table_spec("codebook_targets", STANCES, kinds=("duckdb", "yaml")),
-        table_spec("stances", STANCES, deps=["quotes", "articles"], kinds=("duckdb", "spacy")),
-    ],
-    name="stance_coding",
+    specs=[table_spec("codebook_targets", STANCES, kinds=("duckdb", "yaml")), CODED_STANCES], name="stance_coding"
 )
 def stance_coding(context: dg.AssetExecutionContext, settings: StancewireSettings):
     """Code statements (actor, target, stance, evidence, cue) against the configured
@@ -199,14 +207,52 @@ def stance_coding(context: dg.AssetExecutionContext, settings: StancewireSetting
             f"{result['statements']} statements in all"
         )
         yield materialized(conn, "codebook_targets")
+        by_label = dict(conn.execute("SELECT stance, count(*) FROM coded_stances GROUP BY stance").fetchall())
+        yield dg.MaterializeResult(
+            asset_key=CODED_STANCES.key,
+            metadata={
+                "dagster/row_count": result["statements"],
+                "coded_now": result["coded"],
+                "coded_with_parse": result["precoded"],
+                **{f"stance_{k}": v for k, v in sorted(by_label.items())},
+            },
+        )
+
+
+@dg.multi_asset(
+    specs=[
+        table_spec("stances", STANCES, deps=["coded_stances", "codebook_targets", "mentions", "quotes"]),
+        table_spec("review_verdicts", STANCES, deps=["coded_stances"], kinds=("duckdb", "json")),
+    ],
+    name="review_corrections",
+)
+def review_corrections(context: dg.AssetExecutionContext, settings: StancewireSettings):
+    """The coded statements with the coders' corrections in force (`stancewire review`,
+    docs/review.md): verdicts, statements added by hand, actor merges and renames from the
+    corrections files; every verdict with its status in review_verdicts."""
+    from pipeline.review.apply import apply_corrections
+    from pipeline.review.corrections import load_corrections
+
+    corrections = load_corrections(Path(settings.corrections_dir))
+    with warehouse(settings).connect() as conn:
+        report = apply_corrections(conn, corrections)
+        for line in report.orphaned:
+            context.log.warning(f"correction not applied: {line}")
+        if corrections.files:
+            applied = ", ".join(f"{n} {v}" for v, n in sorted(report.applied.items())) or "none"
+            context.log.info(
+                f"corrections from {len(corrections.files)} file(s) in {settings.corrections_dir}: "
+                f"{report.lines} lines, in force: {applied}; {len(report.orphaned)} orphaned"
+            )
         by_label = dict(conn.execute("SELECT stance, count(*) FROM stances GROUP BY stance").fetchall())
         yield materialized(
             conn,
             "stances",
-            coded_now=result["coded"],
-            coded_with_parse=result["precoded"],
+            articles_written=report.articles_written,
+            corrections_orphaned=len(report.orphaned),
             **{f"stance_{k}": v for k, v in sorted(by_label.items())},
         )
+        yield materialized(conn, "review_verdicts", orphaned=len(report.orphaned))
 
 
 @dg.multi_asset(specs=[table_spec("actors", ACTORS, deps=["mentions", "quotes", "stances"])], name="actors")
@@ -218,5 +264,5 @@ def actors(settings: StancewireSettings):
 
 
 BATCH_ASSETS = [batch_files, batch_nlp]
-WAREHOUSE_ASSETS = [load_batches, stance_coding, actors]
+WAREHOUSE_ASSETS = [load_batches, stance_coding, review_corrections, actors]
 STAGE_ASSETS = BATCH_ASSETS + WAREHOUSE_ASSETS

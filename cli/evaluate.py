@@ -17,7 +17,7 @@ from pathlib import Path
 from pipeline.steps.load import LOADED_TABLES
 
 QUOTE_ASSETS = ["batch_files", "batch_nlp", *LOADED_TABLES]
-STANCE_ASSETS = QUOTE_ASSETS + ["codebook_targets", "stances"]
+STANCE_ASSETS = QUOTE_ASSETS + ["codebook_targets", "coded_stances"]  # the coder's output, no corrections
 SCORERS = {"attributions": "polnear_score.py", "stance": "stance_score.py"}
 
 
@@ -124,7 +124,7 @@ def stance_records(warehouse: Path) -> list[dict]:
     try:
         rows = conn.execute(
             "SELECT a.doc_name, s.codebook, s.actor, s.actor_type, s.country, s.target, s.stance, s.evidence, "
-            "s.confidence, s.cue FROM stances s JOIN articles a USING (article_id) "
+            "s.confidence, s.cue FROM coded_stances s JOIN articles a USING (article_id) "
             "ORDER BY a.doc_name, s.evidence_char_start, s.target, s.actor"
         ).fetchall()
     finally:

@@ -4,6 +4,10 @@
     stancewire rebuild [--codebook FILE ...] [--warehouse PATH] [--releases DIR]
     stancewire release list | show VERSION | verify VERSION | diff VA VB [--json] | index
     stancewire export network --format graphml|gexf --out FILE [--warehouse PATH | --release VERSION]
+    stancewire export statements --format dna --out FILE [--warehouse PATH | --release VERSION]
+    stancewire review sample --n N --out review.csv [--seed S] [--quotes]
+    stancewire review apply review.csv [--coder NAME]
+    stancewire review report [--release VERSION] [--json]
     stancewire eval attributions --texts DIR --out PRED.jsonl [--gold SPLIT]
     stancewire eval stance --texts DIR --codebook FILE --out PRED.jsonl [--gold GOLD.jsonl]
     stancewire logs [RUN_ID]
@@ -24,6 +28,7 @@ import os
 import sys
 from pathlib import Path
 
+from cli.common import UsageError, fail, open_data, version_arg
 from pipeline.settings import DEFAULT_DAGSTER_HOME
 
 DAGSTER_YAML = """\
@@ -52,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_logs,
         _add_release,
         _add_export,
+        _add_review,
         _add_ui,
         _add_eval,
         _add_train,
@@ -168,6 +174,37 @@ def _add_export(sub) -> None:
     )
     p.add_argument("--release", metavar="VERSION", help="read a published release instead of the warehouse")
     _add_storage_args(p)
+    p = exp_sub.add_parser(
+        "statements", help="the stance statements as one CSV for Discourse Network Analyzer users (docs/review.md)"
+    )
+    p.add_argument("--format", required=True, choices=("dna",))
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--release", metavar="VERSION", help="read a published release instead of the warehouse")
+    _add_storage_args(p)
+
+
+def _add_review(sub) -> None:
+    rv = sub.add_parser(
+        "review", help="check the automatic coding by hand: sample, record corrections, measure agreement"
+    )
+    rv_sub = rv.add_subparsers(dest="review_command", required=True)
+    p = rv_sub.add_parser("sample", help="a stratified random sample of statements (or quotes) as a review CSV")
+    p.add_argument("--n", type=int, default=100, help="sample size (default 100)")
+    p.add_argument("--out", required=True, metavar="FILE.csv")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1): the same seed gives the same sample")
+    p.add_argument("--quotes", action="store_true", help="sample quote attributions instead of statements")
+    p.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default: data/warehouse.duckdb)")
+    p = rv_sub.add_parser(
+        "apply", help="check a filled review CSV and store it in data/corrections/ (applied by the next run)"
+    )
+    p.add_argument("file", metavar="FILE.csv")
+    p.add_argument("--coder", metavar="NAME", help="the coder, for lines whose coder column is empty (default: $USER)")
+    p.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default: data/warehouse.duckdb)")
+    p.add_argument("--corrections", metavar="DIR", help="corrections folder (default: data/corrections)")
+    p = rv_sub.add_parser("report", help="precision (Wilson 95% CI), Cohen's kappa, Krippendorff's alpha")
+    p.add_argument("--release", metavar="VERSION", help="a published release's figures instead of the warehouse's")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    _add_storage_args(p)
 
 
 def _add_ui(sub) -> None:
@@ -235,16 +272,15 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_eval(args)
     if args.command == "export":
         return cmd_export(args)
+    if args.command == "review":
+        from cli import review
+
+        return review.main(args)
     if args.command == "train":
         from cli import train
 
         return train.main(args)
     return 2
-
-
-def fail(message: str, code: int = 2) -> int:
-    print(f"stancewire: {message}", file=sys.stderr)
-    return code
 
 
 def prepare_dagster_home(path: str | None) -> Path:
@@ -402,10 +438,6 @@ def _workers_to_start(values: dict, books, code_fp: str, rebuild: bool = False) 
     return n_process if len(todo) >= MIN_ARTICLES_PER_PROCESS else 1
 
 
-def _version_arg(v: str) -> str:
-    return v if v.startswith("v") else f"v{v}"
-
-
 def cmd_release(args) -> int:
     from pipeline.release import versions
 
@@ -430,7 +462,7 @@ def cmd_release(args) -> int:
             index = write_index(releases)
             print(f"wrote {releases / 'index.json'} and {releases / 'index.html'} ({len(index['versions'])} versions)")
             return 0
-        version = _version_arg(args.version)
+        version = version_arg(args.version)
         if args.release_command == "show":
             print(json.dumps(versions.read_manifest(releases, version), indent=2, ensure_ascii=False))
             return 0
@@ -448,7 +480,7 @@ def cmd_release(args) -> int:
 def cmd_release_diff(args, releases: Path) -> int:
     from pipeline.release import diff as release_diff
 
-    diff = release_diff.diff_versions(releases, _version_arg(args.old), _version_arg(args.new))
+    diff = release_diff.diff_versions(releases, version_arg(args.old), version_arg(args.new))
     if args.json:
         print(json.dumps(diff.to_json(), indent=2, ensure_ascii=False, default=str))
     else:
@@ -457,34 +489,20 @@ def cmd_release_diff(args, releases: Path) -> int:
 
 
 def cmd_export(args) -> int:
-    from pipeline.exports import network
-
     out = Path(args.out)
-    if args.release:
-        from pipeline.release import versions
-        from pipeline.storage.views import open_release
+    try:
+        with open_data(args) as (conn, source):
+            if args.export_command == "statements":
+                from pipeline.exports.dna import export_dna
 
-        releases = Path(args.releases or os.environ.get("STANCEWIRE_RELEASES") or "data/releases")
-        version = _version_arg(args.release)
-        try:
-            versions.read_manifest(releases, version)
-        except versions.ReleaseError as e:
-            return fail(str(e))
-        conn = open_release(releases / version)
-        try:
-            n, m = network.export_network(conn, out, args.format, args.relation)
-        finally:
-            conn.close()
-        source = f"release {version}"
-    else:
-        from pipeline.storage.warehouse import Warehouse
+                n = export_dna(conn, out)
+                print(f"wrote {out}: {n} statements (Discourse Network Analyzer columns) from {source}")
+                return 0
+            from pipeline.exports import network
 
-        path = Path(args.warehouse or os.environ.get("STANCEWIRE_WAREHOUSE") or "data/warehouse.duckdb")
-        if not path.is_file():
-            return fail(f"no warehouse at {path}: run `stancewire run` first, or pass --warehouse / --release")
-        with Warehouse(path).connect(read_only=True) as conn:
             n, m = network.export_network(conn, out, args.format, args.relation)
-        source = str(path)
+    except UsageError as e:
+        return fail(str(e))
     print(f"wrote {out}: {n} actors, {m} ties ({args.relation}) from {source}")
     return 0
 

@@ -75,7 +75,16 @@ LARGE_COLUMNS = {("articles", "raw_text"), ("articles", "text"), ("raw_articles"
 DEFERRED_REFERENCES = {"actors"}
 # Arguments of a failed expectation shown in the run's failure report.
 EXPECTED_KWARGS = ("min_value", "max_value", "value_set", "regex", "value", "strict_min", "strict_max")
-TABLE_MODULES = ("articles", "sentences", "mentions", "quotes", "stances", "actors", "rejected_articles")
+TABLE_MODULES = (
+    "articles",
+    "sentences",
+    "mentions",
+    "quotes",
+    "stances",
+    "actors",
+    "rejected_articles",
+    "review_verdicts",
+)
 
 
 @dataclass

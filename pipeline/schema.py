@@ -32,6 +32,13 @@ REJECTION_REASONS = (
     "too_large",
     "unsupported_language",
 )
+# A coder's verdicts (`stancewire review`): on a sampled statement, on a sampled quote, and
+# the lines that add a statement or merge or rename an actor.
+STATEMENT_VERDICTS = ("correct", "wrong_stance", "wrong_actor", "not_a_statement")
+QUOTE_VERDICTS = ("correct", "wrong_speaker", "not_a_quote")
+EDIT_VERDICTS = ("add_statement", "merge_actor", "rename_actor")
+REVIEW_VERDICTS_IN_STANCES = ("correct", "wrong_stance", "wrong_actor", "added")
+REVIEW_STATUSES = ("applied", "superseded", "orphaned", "measured")
 # Reasons given to records that were read (they are in raw_articles) and then refused.
 READ_THEN_REJECTED = ("id_conflict", "unsupported_language")
 
@@ -371,7 +378,12 @@ STANCES = _table(
         "Coded statements (political claims analysis): an actor taking a position on a codebook target, with evidence.",
         "One row per (article, actor, codebook, target, stance, evidence).",
         (
-            _c("statement_id", "VARCHAR", "Id: article_id:s<evidence start>:<target>:<actor_id>."),
+            _c(
+                "statement_id",
+                "VARCHAR",
+                "Id: article_id:codebook:target:actor_id:stance as first coded (a coder's correction keeps it), "
+                "or article_id:codebook:target:actor_id:manual:<evidence start> for a statement a coder added.",
+            ),
             _ARTICLE_REF,
             _c("actor_id", "VARCHAR", "The stance holder.", references=("actors", "actor_id")),
             _c("actor", "VARCHAR", "The stance holder as named most fully in the article."),
@@ -413,7 +425,18 @@ STANCES = _table(
             _c(
                 "method",
                 "VARCHAR",
-                "The coder and its version: the trained model, e.g. logreg-7c8a542314b2 (its cross-validated scores are in the manifest and the dataset card).",
+                "The coder and its version: the trained model, e.g. logreg-7c8a542314b2 (its cross-validated scores "
+                "are in the manifest and the dataset card), or `manual` when a coder added the statement or "
+                "corrected its stance or actor (`review_verdict`).",
+            ),
+            _c(
+                "review_verdict",
+                "VARCHAR",
+                "A coder's verdict on the statement (`stancewire review`, docs/review.md): correct, wrong_stance "
+                "(stance corrected), wrong_actor (actor corrected), added (coded by hand); empty when not reviewed. "
+                "Every verdict, statements removed as not_a_statement included, is in `review_verdicts`.",
+                nullable=True,
+                values=REVIEW_VERDICTS_IN_STANCES,
             ),
         ),
         ("statement_id",),
@@ -443,6 +466,76 @@ ACTORS = _table(
             _c("n_statements", "INTEGER", "Number of coded stance statements by the actor."),
         ),
         ("actor_id",),
+    )
+)
+
+REVIEW_VERDICTS = _table(
+    Table(
+        "review_verdicts",
+        "Coders' verdicts on sampled statements and quotes, and their hand edits (added statements, actor "
+        "merges and renames), from the corrections files in data/corrections/ (`stancewire review`, docs/review.md).",
+        "One row per line of an applied review file.",
+        (
+            _c("review", "VARCHAR", "The corrections file (data/corrections/<review>.json) the line is in."),
+            _c("line", "INTEGER", "The line of the coder's review CSV (the header is line 1)."),
+            _c("coder", "VARCHAR", "Who reviewed the line (the CSV's coder column, or `review apply --coder`)."),
+            _c("reviewed_at", "VARCHAR", "When the review file was applied (ISO 8601 date)."),
+            _c("item", "VARCHAR", "What the line is about.", values=("statement", "quote", "actor")),
+            _c(
+                "item_id",
+                "VARCHAR",
+                "The statement_id, quote_id or actor_id reviewed (for an added statement: the id it was given).",
+            ),
+            _c("article_id", "VARCHAR", "The article of the statement or quote.", nullable=True),
+            _c("codebook", "VARCHAR", "Codebook of the statement.", nullable=True),
+            _c(
+                "codebook_version",
+                "VARCHAR",
+                "Codebook version the statement was coded (or added) under.",
+                nullable=True,
+            ),
+            _c("target", "VARCHAR", "Target of the statement.", nullable=True),
+            _c("actor", "VARCHAR", "The statement's actor (the quote's speaker) as the coder saw it.", nullable=True),
+            _c(
+                "machine_stance",
+                "VARCHAR",
+                "The stance the pipeline had coded when the coder saw the statement.",
+                nullable=True,
+                values=STANCE_LABELS,
+            ),
+            _c(
+                "verdict",
+                "VARCHAR",
+                "The coder's verdict.",
+                values=tuple(dict.fromkeys(STATEMENT_VERDICTS + QUOTE_VERDICTS + EDIT_VERDICTS)),
+            ),
+            _c(
+                "corrected_stance",
+                "VARCHAR",
+                "The stance the coder gave (wrong_stance, wrong_actor, add_statement).",
+                nullable=True,
+                values=STANCE_LABELS,
+            ),
+            _c(
+                "corrected_actor", "VARCHAR", "The actor the coder gave (wrong_actor, merge and rename).", nullable=True
+            ),
+            _c("note", "VARCHAR", "The coder's note.", nullable=True),
+            _c(
+                "status",
+                "VARCHAR",
+                "applied: in force in this release; superseded: a later review of the same item replaces it; "
+                "orphaned: its statement or actor no longer exists (reported by the run); measured: a quote "
+                "verdict, counted in the agreement figures only.",
+                values=REVIEW_STATUSES,
+            ),
+            _c(
+                "applied_to",
+                "VARCHAR",
+                "The statement_id (actor_id) the verdict applies to in this release, when applied.",
+                nullable=True,
+            ),
+        ),
+        ("review", "line"),
     )
 )
 

@@ -14,6 +14,7 @@ DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 DEFAULT_RELEASES = "data/releases"
 DEFAULT_CODEBOOKS = "data/codebooks"
 DEFAULT_INBOX = "data/inbox"
+DEFAULT_CORRECTIONS = "data/corrections"
 DEFAULT_DAGSTER_HOME = "data/dagster"  # the Dagster instance `stancewire run` and `dagster dev` share
 DEFAULTS = {
     "input_dir": DEFAULT_INPUT,
@@ -23,6 +24,7 @@ DEFAULTS = {
     "staging_dir": "",  # the warehouse's own: "<warehouse file>.staging" beside it
     "parse_cache_dir": "",  # shared: "parse-cache" beside the warehouse file
     "inbox_dir": DEFAULT_INBOX,  # the sensor watches it: each sub-folder is a batch
+    "corrections_dir": DEFAULT_CORRECTIONS,  # coders' corrections (`stancewire review apply`)
     "codebooks": [],  # every .yaml file in data/codebooks
     "languages": [],  # ISO 639-1 codes of the articles taken; default: the spaCy model's language
     "spacy_model": DEFAULT_MODEL,
@@ -43,6 +45,7 @@ ENV = {
     "staging_dir": "STANCEWIRE_STAGING",
     "parse_cache_dir": "STANCEWIRE_PARSE_CACHE",
     "inbox_dir": "STANCEWIRE_INBOX",
+    "corrections_dir": "STANCEWIRE_CORRECTIONS",
 }
 
 

@@ -29,7 +29,8 @@ def card_markdown(files) -> list[str]:
 
 def dataset_card(manifest: dict, conn) -> str:
     """The release's README.md: what each table holds, how it was made, and counts."""
-    lines = _summary(manifest) + _how_it_was_made(manifest) + _validation(manifest) + _most_quoted(conn)
+    lines = _summary(manifest) + _how_it_was_made(manifest) + _review(manifest) + _validation(manifest)
+    lines += _most_quoted(conn)
     lines += card_markdown(manifest.get("files", {}))  # figures and metadata files
     lines += _tables(manifest) + _reading_it()
     return "\n".join(lines)
@@ -102,9 +103,30 @@ def _how_it_was_made(manifest: dict) -> list[str]:
         "3. Parse and entities: spaCy; NER corrected by patterns; people merged within an article; countries coded ISO 3166-1 alpha-3.",
         "4. Quotes: direct quotes and reported speech with cue and speaker; speakers resolved to actors.",
         _stance_method(manifest),
-        "6. Validation: Great Expectations suites over every table; this release passed every blocking expectation.",
+        "6. Review: coders' corrections (data/corrections/, `stancewire review`) applied to the coded statements.",
+        "7. Validation: Great Expectations suites over every table; this release passed every blocking expectation.",
         "",
     ]
+
+
+def _review(manifest: dict) -> list[str]:
+    """How the automatic coding held up when coders checked a sample (`stancewire review`)."""
+    from pipeline.review.agreement import summary_lines
+
+    if "review" not in manifest:
+        return []
+    files = manifest.get("corrections") or []
+    lines = ["## Review by coders", ""]
+    lines += [f"- {md(line)}" for line in summary_lines(manifest["review"])]
+    if files:
+        lines += [
+            "",
+            f"Corrections in force: {len(files)} file(s) ("
+            + ", ".join(f"{md(f['file'])}, {f['entries']} lines" for f in files)
+            + "). Corrected and added statements have `method` = manual and their verdict in "
+            "`review_verdicts`; every verdict, with its status, is in the `review_verdicts` table.",
+        ]
+    return [*lines, ""]
 
 
 def _validation(manifest: dict) -> list[str]:

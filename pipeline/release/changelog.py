@@ -43,6 +43,7 @@ def changelog_entry(manifest: dict, diff: ReleaseDiff | None) -> str:
                         f"- ... and {total - len(keys)} more (`stancewire release diff {diff.old} {diff.new}`)"
                     )
                 lines.append("")
+    lines += _review(manifest, diff)
     lines += ["### Schema", ""]
     if not diff.schema_changed:
         lines += ["No schema change.", ""]
@@ -55,6 +56,32 @@ def changelog_entry(manifest: dict, diff: ReleaseDiff | None) -> str:
             lines += [f"- {md(d.table)}: column {md(c)} type {md(a)} -> {md(b)}" for c, a, b in d.types_changed]
         lines.append("")
     return "\n".join(lines)
+
+
+def _review(manifest: dict, diff: ReleaseDiff) -> list[str]:
+    """The coders' corrections behind this version's changes (`review_verdicts`)."""
+    verdicts = next((d for d in diff.tables if d.table == "review_verdicts"), None)
+    stances = next((d for d in diff.tables if d.table == "stances"), None)
+    if verdicts is None or not (verdicts.added or verdicts.removed or verdicts.changed):
+        return []
+    files = manifest.get("corrections") or []
+    lines = ["### Review corrections", ""]
+    lines.append(
+        f"{counted(verdicts.added, 'review line')} added, {verdicts.removed} removed, {verdicts.changed} changed "
+        f"(`review_verdicts`), from {counted(len(files), 'corrections file')} in force: "
+        + ", ".join(md(f["file"]) for f in files)
+        + "."
+    )
+    if stances is not None:
+        lines.append(
+            f"Statements: {stances.added} added, {stances.removed} removed, {stances.changed} changed, "
+            "the coders' corrections included (`method` = manual, `review_verdict`)."
+        )
+    from pipeline.review.agreement import summary_lines
+
+    if manifest.get("review"):
+        lines.append(md(summary_lines(manifest["review"])[0]))
+    return [*lines, ""]
 
 
 def changelog(manifest: dict, diff: ReleaseDiff | None, previous_changelog: str | None) -> str:

@@ -148,6 +148,23 @@ def datapackage(manifest: dict, conn) -> dict:
         "sources": _sources(conn, manifest),
         "contributors": [{"title": "stancewire pipeline", "role": "author"}],
         "resources": resources,
+        **_review(manifest),
+    }
+
+
+def _review(manifest: dict) -> dict:
+    """The coders' review of the automatic coding (a custom property, as the Data Package
+    spec allows): the figures, one sentence each, and the corrections files in force."""
+    from pipeline.review.agreement import summary_lines
+
+    if "review" not in manifest:
+        return {}
+    return {
+        "stancewire:review": {
+            "summary": summary_lines(manifest["review"]),
+            "figures": manifest["review"],
+            "corrections": manifest.get("corrections") or [],
+        }
     }
 
 

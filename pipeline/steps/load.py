@@ -176,6 +176,7 @@ def _load_batches(
             )
         if not append:
             conn.execute("DELETE FROM article_actors WHERE stage IN ('entities', 'quotes')")
+            conn.execute("DELETE FROM applied_merges")  # the reloaded rows carry no coder's merge yet
             mark_actors(conn, None)
         actors_scan = _scan(staging, "article_actors", order)
         if actors_scan:

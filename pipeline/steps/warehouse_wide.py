@@ -86,14 +86,16 @@ def run_stances(
                     for t in targets
                 ],
             )
-        for table in ("stances", "stage_state", "article_actors"):
+        for table in ("coded_stances", "stage_state", "article_actors"):
             where = {
-                "stances": "article_id",
+                "coded_stances": "article_id",
                 "stage_state": "stage = 'stances' AND article_id",
                 "article_actors": "stage = 'stances' AND article_id",
             }[table]
-            if table == "stances":
-                mark_actors(conn, "article_id IN (SELECT unnest(?::VARCHAR[]))", [gone], ("article_actors", "stances"))
+            if table == "coded_stances":
+                mark_actors(
+                    conn, "article_id IN (SELECT unnest(?::VARCHAR[]))", [gone], ("article_actors", "coded_stances")
+                )
             conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [gone])
     precoded = _precoded(conn, staging, fingerprint, todo)
     for chunk in chunked([a for a in todo if a in precoded], ARTICLE_CHUNK):
@@ -116,7 +118,7 @@ def run_stances(
         "coded": len(todo) + len(precoded),
         "precoded": len(precoded),
         "removed": len(gone),
-        "statements": conn.execute("SELECT count(*) FROM stances").fetchone()[0],
+        "statements": conn.execute("SELECT count(*) FROM coded_stances").fetchone()[0],
     }
 
 
@@ -228,16 +230,16 @@ def _write_coded(
     """Replace a chunk's statements and bookkeeping in one transaction."""
     rows, actor_rows = coded
     ids = [aid for aid, _ in chunk]
-    of_chunk, coded_tables = "article_id IN (SELECT unnest(?::VARCHAR[]))", ("article_actors", "stances")
+    of_chunk, coded_tables = "article_id IN (SELECT unnest(?::VARCHAR[]))", ("article_actors", "coded_stances")
     with transaction(conn):
         mark_actors(conn, of_chunk, [ids], coded_tables)  # the actors the chunk's statements named before
         for table, where in (
-            ("stances", "article_id"),
+            ("coded_stances", "article_id"),
             ("article_actors", "stage = 'stances' AND article_id"),
             ("stage_state", "stage = 'stances' AND article_id"),
         ):
             conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [ids])
-        _insert_rows(conn, "stances", rows)
+        _insert_rows(conn, "coded_stances", rows)
         _insert_rows(conn, "article_actors", actor_rows)
         mark_actors(conn, of_chunk, [ids], coded_tables)  # and those they name now
         conn.executemany(
@@ -262,7 +264,7 @@ def _insert_rows(conn, table: str, rows: list[dict]) -> None:
 
 def run_actors(conn) -> int:
     """Canonical actors referenced by mentions, quotes or statements, with counts. The name
-    is the longest seen, the country the most frequent one given. Only the actors whose
+    is a coder's (`actor_renames`), else the longest seen; the country the most frequent one given. Only the actors whose
     references changed since the last build (`dirty_actors`, noted by the loader and the
     stance step) are computed again; an actor's row depends on its own references only."""
     everything = conn.execute("SELECT count(*) FROM dirty_actors WHERE actor_id = ?", [ALL_ACTORS]).fetchone()[0] > 0
@@ -290,10 +292,10 @@ def run_actors(conn) -> int:
     ), q AS (SELECT speaker_actor_id AS actor_id, count(*) AS n FROM quotes
              WHERE speaker_actor_id IS NOT NULL {and_speaker} GROUP BY 1
     ), s AS (SELECT actor_id, count(*) AS n FROM stances {only} GROUP BY actor_id)
-    SELECT names.actor_id, names.name, names.actor_type, countries.country, names.n_articles,
+    SELECT names.actor_id, coalesce(r.name, names.name), names.actor_type, countries.country, names.n_articles,
            coalesce(m.n, 0), coalesce(q.n, 0), coalesce(s.n, 0)
     FROM names LEFT JOIN countries USING (actor_id) LEFT JOIN m USING (actor_id) LEFT JOIN q USING (actor_id)
-    LEFT JOIN s USING (actor_id)
+    LEFT JOIN s USING (actor_id) LEFT JOIN actor_renames r USING (actor_id)
     ORDER BY names.actor_id
     """
     with transaction(conn):

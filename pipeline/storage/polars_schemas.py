@@ -65,6 +65,6 @@ STAGED = {
     "quotes": table_schema("quotes", before=["batch_id"]),
     "article_actors": schema_for(["batch_id", *_ACTOR_ROW]),
     "stance_coded": schema_for([*CODED_KEYS, "article_id"]),
-    "stance_statements": table_schema("stances", before=CODED_KEYS),
+    "stance_statements": table_schema("stances", before=CODED_KEYS, without=["review_verdict"]),
     "stance_actors": schema_for(CODED_KEYS + _ACTOR_ROW),
 }

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock, Timeout
 
-from pipeline.schema import TABLES, Table, create_table_sql
+from pipeline.schema import STANCES, TABLES, Table, create_table_sql
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,15 @@ DEFAULT_LOCK_TIMEOUT_S = 600.0
 # (Set after connecting: a connect-time config would clash with other connections to the file.)
 MEMORY_LIMIT = "256MB"
 MEMORY_LIMIT_ENV = "STANCEWIRE_DUCKDB_MEMORY"
+
+# The columns of a machine-coded statement: those of `stances` but the coder's verdict.
+CODED_STANCE_COLUMNS = tuple(c for c in STANCES.columns if c.name != "review_verdict")
+
+
+def _stance_ddl(name: str, columns) -> str:
+    cols = ",\n        ".join(f"{c.name} {c.type}{'' if c.nullable else ' NOT NULL'}" for c in columns)
+    return f"CREATE TABLE IF NOT EXISTS {name} (\n        {cols},\n        PRIMARY KEY (statement_id)\n    )"
+
 
 # Internal bookkeeping, not part of the published schema.
 _INTERNAL_DDL = [
@@ -100,6 +109,19 @@ _INTERNAL_DDL = [
     """CREATE TABLE IF NOT EXISTS dirty_actors (
         actor_id VARCHAR PRIMARY KEY
     )""",
+    # The statements as the stance coder made them; `stances` is these with the coders'
+    # corrections applied (pipeline.review.apply).
+    _stance_ddl("coded_stances", CODED_STANCE_COLUMNS),
+    # Actor merges the loaded tables carry (from -> into), and actors' names given by coders:
+    # a merge no longer in the corrections needs the tables reloaded (pipeline.review.apply).
+    """CREATE TABLE IF NOT EXISTS applied_merges (
+        actor_id VARCHAR PRIMARY KEY,
+        merged_into VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS actor_renames (
+        actor_id VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS stage_state (
         stage VARCHAR NOT NULL,
         article_id VARCHAR NOT NULL,
@@ -117,6 +139,7 @@ _ACTOR_REFERENCES = {  # table -> its column naming an actor (what the actors ta
     "mentions": "actor_id",
     "quotes": "speaker_actor_id",
     "stances": "actor_id",
+    "coded_stances": "actor_id",
 }
 
 

@@ -1,0 +1,103 @@
+"""`stancewire review sample | apply | report` (docs/review.md walks through the loop)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from cli.common import UsageError, fail, open_data
+
+
+def main(args) -> int:
+    try:
+        if args.review_command == "sample":
+            return cmd_sample(args)
+        if args.review_command == "apply":
+            return cmd_apply(args)
+        return cmd_report(args)
+    except UsageError as e:
+        return fail(str(e))
+
+
+def cmd_sample(args) -> int:
+    from pipeline.review.sample import sample_quotes, sample_statements, write_review_csv
+
+    if args.n < 1:
+        return fail("--n must be at least 1")
+    args.release = None
+    with open_data(args) as (conn, source):
+        rows = (sample_quotes if args.quotes else sample_statements)(conn, args.n, args.seed)
+    what = "quotes" if args.quotes else "statements"
+    if not rows:
+        return fail(f"no {what} in {source} to sample")
+    out = Path(args.out)
+    write_review_csv(out, rows, args.quotes, args.seed)
+    strata = {r["stratum"]: r["stratum_size"] for r in rows}
+    print(
+        f"wrote {out}: {len(rows)} {what}, drawn from {len(strata)} strata holding {sum(strata.values())} "
+        f"(seed {args.seed}) in {source}"
+    )
+    print(
+        "fill the verdict column ("
+        + (
+            "correct / wrong_speaker / not_a_quote"
+            if args.quotes
+            else "correct / wrong_stance / wrong_actor / not_a_statement"
+        )
+        + f"), then: stancewire review apply {out}"
+    )
+    return 0
+
+
+def cmd_apply(args) -> int:
+    from pipeline.review.corrections import ReviewError, check_review, write_corrections
+
+    folder = Path(args.corrections or os.environ.get("STANCEWIRE_CORRECTIONS") or "data/corrections")
+    path = Path(args.file)
+    if not path.is_file():
+        return fail(f"no review file at {path}")
+    args.release = None
+    try:
+        with open_data(args) as (conn, _):
+            kind, entries = check_review(conn, path, args.coder, folder)
+    except ReviewError as e:
+        return fail(str(e))
+    stored = write_corrections(folder, path, kind, entries)
+    counts: dict[str, int] = {}
+    for e in entries:
+        counts[e["verdict"]] = counts.get(e["verdict"], 0) + 1
+    print(
+        f"stored {len(entries)} lines of {path} as {stored}: "
+        + ", ".join(f"{v} {n}" for v, n in sorted(counts.items()))
+    )
+    print("they take effect with the next `stancewire run` (or `stancewire rebuild`)")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from pipeline.review.agreement import agreement, summary_lines
+
+    with open_data(args) as (conn, source):
+        has_table = conn.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'review_verdicts' "
+            "UNION ALL SELECT count(*) FROM duckdb_views() WHERE view_name = 'review_verdicts'"
+        ).fetchall()
+        if not any(n for (n,) in has_table):
+            raise UsageError(f"{source} has no review_verdicts table (made before `stancewire review` existed)")
+        figures = agreement(conn)
+        orphaned = conn.execute(
+            "SELECT review, line, verdict, item, item_id FROM review_verdicts WHERE status = 'orphaned' "
+            "ORDER BY review, line"
+        ).fetchall()
+    if args.json:
+        print(json.dumps({"source": source, "figures": figures, "orphaned": [list(o) for o in orphaned]}, indent=2))
+        return 0
+    print(f"Review figures of {source}")
+    for line in summary_lines(figures):
+        print(f"  {line}")
+    if orphaned:
+        print(f"{len(orphaned)} correction(s) not applied (their statement or article no longer exists):")
+        for review, line, verdict, item, item_id in orphaned:
+            print(f"  {review} line {line}: {verdict} on {item} {item_id}")
+    return 0

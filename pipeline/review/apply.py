@@ -1,0 +1,425 @@
+"""The stage after stance coding: coders' corrections applied to the coded statements.
+
+- `stances` is `coded_stances` (the stance coder's output) with each verdict in force:
+  not_a_statement removes the statement, wrong_stance sets the coder's stance, wrong_actor
+  the coder's actor, correct marks it; add_statement adds a statement coded by hand.
+  Corrected and added statements say `method` = manual; `review_verdict` holds the verdict.
+- A verdict finds its statement by id, else (the statement was re-coded: its stance, and so
+  its id, changed) by article, codebook, target and actor with overlapping evidence. A
+  verdict that finds none is `orphaned`: listed in `review_verdicts` and reported by the run.
+- Actor merges are carried into mentions, quotes and the actor references (`applied_merges`
+  remembers them: a merge taken back needs the tables reloaded, `stancewire rebuild`);
+  renames give an actor its name in `actors` (`actor_renames`).
+- `review_verdicts` lists every line of every corrections file with its status.
+
+Work follows what changed: an article's statements are written again only when its coding,
+the corrections that touch it or the merges changed (`stage_state`, stage 'corrections').
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from pipeline.review.corrections import Corrections, ReviewError
+from pipeline.schema import ACTOR_TYPES, TABLES
+from pipeline.storage.warehouse import CODED_STANCE_COLUMNS, mark_actors, transaction
+
+STAGE = "corrections"
+MANUAL = "manual"  # `method` of a statement a coder added or corrected
+MANUAL_CUE = "(coded by hand)"
+CHUNK = 500  # articles per statement
+
+
+@dataclass
+class ApplyReport:
+    articles_written: int = 0
+    applied: Counter = field(default_factory=Counter)  # verdict -> lines in force
+    orphaned: list[str] = field(default_factory=list)  # what could not be applied, for the run log
+    lines: int = 0
+
+
+@dataclass
+class _Line:
+    """One entry of a corrections file and what became of it."""
+
+    review: str
+    reviewed_at: str
+    entry: dict
+    status: str = "applied"
+    applied_to: str | None = None
+    reason: str = ""
+
+
+def apply_corrections(conn, corrections: Corrections) -> ApplyReport:
+    """Bring `stances`, `review_verdicts`, the merged actor ids and `actor_renames` up to
+    date with the corrections, in one transaction. ReviewError: the corrections cannot be
+    applied (a merge cycle, or a merge taken back: `stancewire rebuild` reloads the tables)."""
+    lines = [_Line(f.review, f.applied_at, e) for f, e in corrections.entries()]
+    merges = merge_map(lines)
+    report = ApplyReport(lines=len(lines))
+    with transaction(conn):
+        apply_merges(conn, merges)
+        _supersede(lines)
+        _resolve_statements(conn, lines)
+        report.articles_written = _write_stances(conn, lines, merges)
+        _write_renames(conn, lines, merges)
+        _write_verdicts(conn, lines)
+    for line in lines:
+        if line.status == "applied":
+            report.applied[line.entry["verdict"]] += 1
+        elif line.status == "orphaned":
+            e = line.entry
+            report.orphaned.append(
+                f"{line.review} line {e['line']}: {e['verdict']} on {e['item']} {e['item_id']} not applied: {line.reason}"
+            )
+    return report
+
+
+# -- actor merges ---------------------------------------------------------------------------
+
+
+def merge_map(lines: list[_Line]) -> dict[str, str]:
+    """{merged actor id: the id it is merged into}, chains followed (a->b, b->c: a->c)."""
+    direct: dict[str, str] = {}
+    for line in lines:
+        e = line.entry
+        if e["verdict"] == "merge_actor":
+            direct[e["actor_id"]] = e["corrected_actor_id"]
+    out = {}
+    for source in direct:
+        seen, target = [source], direct[source]
+        while target in direct:
+            if target in seen:
+                raise ReviewError(
+                    "data/corrections", [f"actor merges go round in a circle: {' -> '.join([*seen, target])}"]
+                )
+            seen.append(target)
+            target = direct[target]
+        out[source] = target
+    return out
+
+
+def apply_merges(conn, merges: dict[str, str]) -> None:
+    """Carry the merges into the loaded tables and the actor references (rows loaded since
+    the last run still have the merged ids), marking the actors concerned for the actors step."""
+    applied = dict(conn.execute("SELECT actor_id, merged_into FROM applied_merges").fetchall())
+    taken_back = sorted(a for a, b in applied.items() if merges.get(a) != b)
+    if taken_back:
+        raise ReviewError(
+            "data/corrections",
+            [
+                f"actor {a} was merged into {applied[a]} and the corrections no longer say so (a corrections file "
+                "removed or changed?): the loaded tables still carry that merge. Run `stancewire rebuild` to "
+                "reload them with the corrections as they are."
+                for a in taken_back
+            ],
+        )
+    if not merges:
+        return
+    frame = pl.DataFrame({"actor_id": list(merges), "merged_into": list(merges.values())})
+    conn.register("_merges", frame.to_arrow())
+    try:
+        changed = 0
+        for table, col in (("mentions", "actor_id"), ("quotes", "speaker_actor_id")):
+            changed += conn.execute(
+                f'UPDATE "{table}" SET "{col}" = m.merged_into FROM _merges m WHERE "{table}"."{col}" = m.actor_id'
+            ).fetchone()[0]
+        changed += conn.execute(
+            "SELECT count(*) FROM article_actors WHERE actor_id IN (SELECT actor_id FROM _merges)"
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT OR IGNORE INTO article_actors SELECT a.stage, a.article_id, m.merged_into, a.name, a.actor_type, "
+            "a.country FROM article_actors a JOIN _merges m USING (actor_id)"
+        )
+        conn.execute("DELETE FROM article_actors WHERE actor_id IN (SELECT actor_id FROM _merges)")
+        if changed or set(applied) != set(merges):
+            conn.execute(
+                "INSERT OR IGNORE INTO dirty_actors SELECT actor_id FROM _merges UNION SELECT merged_into FROM _merges"
+            )
+        conn.execute("DELETE FROM applied_merges")
+        conn.execute("INSERT INTO applied_merges SELECT actor_id, merged_into FROM _merges")
+    finally:
+        conn.unregister("_merges")
+
+
+# -- which lines are in force ---------------------------------------------------------------
+
+
+def _supersede(lines: list[_Line]) -> None:
+    """A later line on the same item replaces an earlier one; quote verdicts are measured."""
+    last: dict[tuple, _Line] = {}
+    for line in lines:
+        e = line.entry
+        if e["item"] == "quote":
+            line.status = "measured"
+            continue
+        key = (e["item"], e["item_id"], "rename" if e["verdict"] == "rename_actor" else "")
+        if key in last:
+            last[key].status = "superseded"
+        last[key] = line
+        line.applied_to = e["item_id"] if e["item"] == "actor" or e["verdict"] == "add_statement" else None
+
+
+def _resolve_statements(conn, lines: list[_Line]) -> None:
+    """Find the coded statement of each verdict in force (see the module docstring); check
+    that added statements still have their article and codebook target."""
+    verdicts = [x for x in lines if x.status == "applied" and x.entry["item"] == "statement"]
+    articles = sorted({x.entry["article_id"] for x in verdicts})
+    coded: dict[str, list[dict]] = {}
+    texts: dict[str, int] = {}
+    if articles:
+        cols = [
+            "statement_id",
+            "article_id",
+            "codebook",
+            "target",
+            "actor_id",
+            "evidence_char_start",
+            "evidence_char_end",
+        ]
+        for row in conn.execute(
+            f"SELECT {', '.join(cols)} FROM coded_stances WHERE article_id IN (SELECT unnest(?::VARCHAR[])) "
+            "ORDER BY statement_id",
+            [articles],
+        ).fetchall():
+            coded.setdefault(row[1], []).append(dict(zip(cols, row, strict=True)))
+        texts = dict(
+            conn.execute(
+                "SELECT article_id, n_chars FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))", [articles]
+            ).fetchall()
+        )
+    targets = set(conn.execute("SELECT codebook, target FROM codebook_targets").fetchall())
+    taken: dict[str, _Line] = {}
+    for line in verdicts:
+        e = line.entry
+        if e["article_id"] not in texts:
+            line.status, line.reason = "orphaned", f"article {e['article_id']} is not in the warehouse any more"
+            continue
+        if (e["codebook"], e["target"]) not in targets:
+            line.status, line.reason = "orphaned", f"codebook {e['codebook']} has no target {e['target']} any more"
+            continue
+        if e["verdict"] == "add_statement":
+            if e["evidence_char_end"] > texts[e["article_id"]]:
+                line.status, line.reason = "orphaned", "the evidence offsets are outside the article's text now"
+            continue
+        match = _match(e, coded.get(e["article_id"], []))
+        if match is None:
+            line.status = "orphaned"
+            line.reason = "no statement of that actor on that target in the article after re-coding"
+            continue
+        if match in taken:  # two verdicts found one statement: the later one is in force
+            taken[match].status, taken[match].applied_to = "superseded", None
+        taken[match] = line
+        line.applied_to = match
+
+
+def _match(entry: dict, candidates: list[dict]) -> str | None:
+    for c in candidates:
+        if c["statement_id"] == entry["item_id"]:
+            return c["statement_id"]
+    same = [
+        c
+        for c in candidates
+        if (c["codebook"], c["target"], c["actor_id"]) == (entry["codebook"], entry["target"], entry["actor_id"])
+    ]
+    start, end = entry["evidence_char_start"], entry["evidence_char_end"]
+    overlapping = [c for c in same if c["evidence_char_start"] < end and start < c["evidence_char_end"]]
+    if overlapping:
+        return min(overlapping, key=lambda c: abs(c["evidence_char_start"] - start))["statement_id"]
+    return same[0]["statement_id"] if len(same) == 1 else None
+
+
+# -- writing --------------------------------------------------------------------------------
+
+
+def _article_corrections(lines: list[_Line]) -> dict[str, list[_Line]]:
+    out: dict[str, list[_Line]] = {}
+    for line in lines:
+        if line.status == "applied" and line.entry["item"] == "statement":
+            out.setdefault(line.entry["article_id"], []).append(line)
+    return out
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _write_stances(conn, lines: list[_Line], merges: dict[str, str]) -> int:
+    """Write again the statements of the articles whose coding or corrections changed."""
+    by_article = _article_corrections(lines)
+    merges_fp = _digest(sorted(merges.items()))
+    coded_fp = dict(conn.execute("SELECT article_id, fingerprint FROM stage_state WHERE stage = 'stances'").fetchall())
+    done = dict(conn.execute("SELECT article_id, fingerprint FROM stage_state WHERE stage = ?", [STAGE]).fetchall())
+    want = {
+        aid: _digest(fp, merges_fp, [(x.entry, x.applied_to) for x in by_article.get(aid, [])])
+        for aid, fp in coded_fp.items()
+    }
+    todo = sorted(a for a, fp in want.items() if done.get(a) != fp)
+    gone = sorted(set(done) - set(want))
+    of_articles = "article_id IN (SELECT unnest(?::VARCHAR[]))"
+    tables = ("stances", "article_actors")
+    if gone:
+        mark_actors(conn, of_articles, [gone], tables)
+        conn.execute(f"DELETE FROM stances WHERE {of_articles}", [gone])
+        conn.execute(f"DELETE FROM article_actors WHERE stage = '{STAGE}' AND {of_articles}", [gone])
+        conn.execute(f"DELETE FROM stage_state WHERE stage = '{STAGE}' AND {of_articles}", [gone])
+    frame = pl.DataFrame(
+        {"actor_id": list(merges), "merged_into": list(merges.values())},
+        schema=[("actor_id", pl.Utf8), ("merged_into", pl.Utf8)],
+    )
+    conn.register("_merged", frame.to_arrow())
+    try:
+        for start in range(0, len(todo), CHUNK):
+            ids = todo[start : start + CHUNK]
+            mark_actors(conn, of_articles, [ids], tables)
+            conn.execute(f"DELETE FROM stances WHERE {of_articles}", [ids])
+            conn.execute(f"DELETE FROM article_actors WHERE stage = '{STAGE}' AND {of_articles}", [ids])
+            cols = [c.name for c in CODED_STANCE_COLUMNS]
+            select = ", ".join("coalesce(m.merged_into, c.actor_id)" if c == "actor_id" else f'c."{c}"' for c in cols)
+            conn.execute(
+                f"INSERT INTO stances ({', '.join(cols)}, review_verdict) SELECT {select}, NULL "
+                f"FROM coded_stances c LEFT JOIN _merged m ON c.actor_id = m.actor_id WHERE c.{of_articles}",
+                [ids],
+            )
+            for aid in ids:
+                for line in by_article.get(aid, []):
+                    _apply_line(conn, line, merges)
+            mark_actors(conn, of_articles, [ids], tables)
+            conn.execute(f"DELETE FROM stage_state WHERE stage = '{STAGE}' AND {of_articles}", [ids])
+            conn.executemany(f"INSERT INTO stage_state VALUES ('{STAGE}', ?, ?)", [[a, want[a]] for a in ids])
+    finally:
+        conn.unregister("_merged")
+    return len(todo)
+
+
+def _apply_line(conn, line: _Line, merges: dict[str, str]) -> None:
+    e, sid = line.entry, line.applied_to
+    verdict = e["verdict"]
+    if verdict == "correct":
+        conn.execute("UPDATE stances SET review_verdict = 'correct' WHERE statement_id = ?", [sid])
+    elif verdict == "not_a_statement":
+        conn.execute("DELETE FROM stances WHERE statement_id = ?", [sid])
+    elif verdict == "wrong_stance":
+        conn.execute(
+            "UPDATE stances SET stance = ?, confidence = 1.0, method = ?, review_verdict = 'wrong_stance' "
+            "WHERE statement_id = ?",
+            [e["corrected_stance"], MANUAL, sid],
+        )
+    elif verdict == "wrong_actor":
+        actor_id = merges.get(e["corrected_actor_id"], e["corrected_actor_id"])
+        actor_type, country = _actor_kind(conn, actor_id, e)
+        conn.execute(
+            "UPDATE stances SET actor = ?, actor_id = ?, actor_type = ?, country = ?, stance = coalesce(?, stance), "
+            "confidence = 1.0, method = ?, review_verdict = 'wrong_actor' WHERE statement_id = ?",
+            [e["corrected_actor"], actor_id, actor_type, country, e["corrected_stance"], MANUAL, sid],
+        )
+        _reference(conn, e["article_id"], actor_id, e["corrected_actor"], actor_type, country)
+    elif verdict == "add_statement":
+        _add_statement(conn, e, merges.get(e["actor_id"], e["actor_id"]))
+
+
+def _actor_kind(conn, actor_id: str, entry: dict) -> tuple[str, str | None]:
+    """The type and country of a corrected statement's actor: the actor's own when it exists."""
+    known = conn.execute("SELECT actor_type, country FROM actors WHERE actor_id = ?", [actor_id]).fetchone()
+    if known:
+        return known
+    prefix = actor_id.split(":", 1)[0]
+    return (prefix if prefix in ACTOR_TYPES else entry["actor_type"]), None
+
+
+def _reference(conn, article_id, actor_id, name, actor_type, country) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO article_actors VALUES (?, ?, ?, ?, ?, ?)",
+        [STAGE, article_id, actor_id, name, actor_type, country],
+    )
+
+
+def _add_statement(conn, e: dict, actor_id: str) -> None:
+    from pipeline.steps.warehouse_wide import load_alignments
+
+    start, end = e["evidence_char_start"], e["evidence_char_end"]
+    evidence, version = conn.execute(
+        "SELECT substring(a.text, ? + 1, ? - ?), c.codebook_version FROM articles a, codebook_targets c "
+        "WHERE a.article_id = ? AND c.codebook = ? AND c.target = ?",
+        [start, end, start, e["article_id"], e["codebook"], e["target"]],
+    ).fetchone()
+    raw_start, raw_end = load_alignments(conn, [e["article_id"]])[e["article_id"]].raw_span(start, end)
+    conn.execute(
+        f"INSERT INTO stances ({', '.join(TABLES['stances'].column_names)}) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1.0, ?, ?, ?, ?, ?, ?, NULL, ?, 'added')",
+        [
+            e["item_id"],
+            e["article_id"],
+            actor_id,
+            e["actor"],
+            e["actor_type"],
+            e["country"],
+            e["codebook"],
+            version,
+            e["target"],
+            e["corrected_stance"],
+            start,
+            end,
+            raw_start,
+            raw_end,
+            evidence,
+            MANUAL_CUE,
+            MANUAL,
+        ],
+    )
+    _reference(conn, e["article_id"], actor_id, e["actor"], e["actor_type"], e["country"])
+
+
+def _write_renames(conn, lines: list[_Line], merges: dict[str, str]) -> None:
+    names = {}
+    for line in lines:
+        if line.status == "applied" and line.entry["verdict"] == "rename_actor":
+            names[merges.get(line.entry["actor_id"], line.entry["actor_id"])] = line.entry["corrected_actor"]
+    before = dict(conn.execute("SELECT actor_id, name FROM actor_renames").fetchall())
+    changed = {a for a in set(before) | set(names) if before.get(a) != names.get(a)}
+    if not changed:
+        return
+    conn.execute("DELETE FROM actor_renames")
+    conn.executemany("INSERT INTO actor_renames VALUES (?, ?)", [[a, n] for a, n in sorted(names.items())])
+    conn.executemany("INSERT OR IGNORE INTO dirty_actors VALUES (?)", [[a] for a in sorted(changed)])
+
+
+def _write_verdicts(conn, lines: list[_Line]) -> None:
+    table = TABLES["review_verdicts"]
+    rows = []
+    for line in lines:
+        e = line.entry
+        rows.append(
+            {
+                "review": line.review,
+                "line": e["line"],
+                "coder": e["coder"],
+                "reviewed_at": line.reviewed_at,
+                "item": e["item"],
+                "item_id": e["item_id"],
+                "article_id": e["article_id"],
+                "codebook": e["codebook"],
+                "codebook_version": e["codebook_version"],
+                "target": e["target"],
+                "actor": e["actor"],
+                "machine_stance": e["machine_stance"],
+                "verdict": e["verdict"],
+                "corrected_stance": e["corrected_stance"],
+                "corrected_actor": e["corrected_actor"],
+                "note": e["note"],
+                "status": line.status,
+                "applied_to": line.applied_to,
+            }
+        )
+    before = conn.execute("SELECT count(*) FROM review_verdicts").fetchone()[0]
+    if not rows and not before:
+        return
+    from pipeline.storage.polars_schemas import table_schema
+    from pipeline.storage.warehouse import replace_rows
+
+    replace_rows(conn, table, pl.DataFrame(rows, schema=table_schema("review_verdicts"), orient="row"))

@@ -1,0 +1,363 @@
+"""The review loop (`stancewire review`, issue 19): sample, fill, apply, re-run; the
+corrections survive a codebook edit; every bad review file is refused by line, with
+nothing stored; the agreement statistics against reference implementations."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import CODEBOOKS, make_settings, run
+
+from cli.main import main as cli
+from pipeline.review.agreement import cohen_kappa, krippendorff_alpha, wilson
+from pipeline.review.corrections import ReviewError, check_review, conflicts, load_corrections
+from pipeline.review.sample import allocate
+
+# -- statistics and sampling (fast) ---------------------------------------------------------
+
+
+def test_allocation_is_proportional_and_sums_to_n():
+    sizes = {"a": 50, "b": 30, "c": 15, "d": 5}
+    out = allocate(sizes, 20)
+    assert sum(out.values()) == 20
+    assert out == {"a": 10, "b": 6, "c": 3, "d": 1}
+    assert allocate(sizes, 500) == sizes  # more asked than there are: all of them
+    odd = allocate({"x": 1, "y": 1, "z": 1}, 2)
+    assert sum(odd.values()) == 2 and max(odd.values()) == 1
+
+
+def test_wilson_interval_matches_the_formula():
+    k, n, z = 15, 20, 1.959963984540054
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5
+    low, high = wilson(k, n)
+    assert low == pytest.approx(centre - half, abs=1e-4) and high == pytest.approx(centre + half, abs=1e-4)
+
+
+def test_cohen_kappa_agrees_with_scikit_learn():
+    from sklearn.metrics import cohen_kappa_score
+
+    rng = random.Random(7)
+    labels = ["favor", "against", "neutral"]
+    for _ in range(20):
+        a = [rng.choice(labels) for _ in range(40)]
+        b = [x if rng.random() < 0.7 else rng.choice(labels) for x in a]
+        assert cohen_kappa(a, b) == pytest.approx(cohen_kappa_score(a, b), abs=1e-4)
+    assert cohen_kappa(["favor"] * 5, ["favor"] * 5) is None  # one label: undefined, not 1
+
+
+def _alpha_two_coders(a: str, b: str) -> float:
+    """Nominal alpha of two coders without missing values, from its definition: 1 - D_o / D_e
+    over the coincidence matrix (2 x the disagreeing units, against the pairable values)."""
+    from collections import Counter
+
+    n = 2 * len(a)
+    disagreeing = sum(x != y for x, y in zip(a, b, strict=True))
+    marginals = Counter(a + b)
+    return 1 - (n - 1) * 2 * disagreeing / (n * n - sum(c * c for c in marginals.values()))
+
+
+def test_krippendorff_alpha_of_two_coders():
+    same = {"ann": {"1": "correct", "2": "wrong_stance", "3": "correct"}}
+    same["bob"] = dict(same["ann"])
+    assert krippendorff_alpha(same) == 1.0
+    a, b = "aabbdcccce", "bbbbddccce"
+    two = {"A": {str(i): v for i, v in enumerate(a)}, "B": {str(i): v for i, v in enumerate(b)}}
+    assert krippendorff_alpha(two) == pytest.approx(_alpha_two_coders(a, b), abs=1e-4)
+    assert krippendorff_alpha({"ann": {"1": "x"}, "bob": {"2": "y"}}) is None  # nothing shared
+
+
+def test_conflicting_verdicts_name_both_lines_and_coders():
+    base = {"item": "statement", "item_id": "s1", "corrected_stance": None, "corrected_actor": None}
+    base["corrected_actor_id"] = None
+    lines = [
+        {**base, "line": 4, "coder": "ann", "verdict": "correct"},
+        {**base, "line": 9, "coder": "bob", "verdict": "not_a_statement"},
+        {**base, "line": 12, "coder": "bob", "verdict": "correct"},  # agrees with line 4
+    ]
+    (problem,) = conflicts(lines)
+    assert problem.startswith("9:") and "line 4" in problem and "ann and bob" in problem
+
+
+def test_a_corrections_file_edited_into_nonsense_is_refused_by_name(tmp_path):
+    folder = tmp_path / "corrections"
+    folder.mkdir()
+    (folder / "0001-ann.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ReviewError, match="(?s)0001-ann.json: 1 problem.*not valid JSON"):
+        load_corrections(folder)
+    (folder / "0001-ann.json").write_text(json.dumps({"format": "other"}), encoding="utf-8")
+    with pytest.raises(ReviewError, match="not a corrections file"):
+        load_corrections(folder)
+    assert load_corrections(tmp_path / "absent").files == []
+
+
+# -- bad review files (on a copy of the seed run's warehouse) -------------------------------
+
+
+def _sample(warehouse: Path, out: Path, n: int = 20, seed: int = 3) -> list[dict]:
+    assert (
+        cli(["review", "sample", "--n", str(n), "--seed", str(seed), "--out", str(out), "--warehouse", str(warehouse)])
+        == 0
+    )
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM, for spreadsheets
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _write(path: Path, rows: list[dict], columns=None) -> Path:
+    columns = columns or list(rows[0])
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=columns)
+        w.writeheader()
+        for r in rows:
+            w.writerow({c: r.get(c, "") for c in columns})
+    return path
+
+
+@pytest.fixture
+def sampled(seed_copy, tmp_path):
+    rows = _sample(seed_copy, tmp_path / "review.csv")
+    for r in rows:
+        r["verdict"], r["coder"] = "correct", "ann"
+    return seed_copy, tmp_path, rows
+
+
+def _refused(warehouse: Path, folder: Path, path: Path, *expected: str) -> str:
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        with pytest.raises(ReviewError) as err:
+            check_review(conn, path, None, folder)
+    finally:
+        conn.close()
+    message = str(err.value)
+    for text in expected:
+        assert text in message, message
+    # and the command stores nothing
+    assert cli(["review", "apply", str(path), "--warehouse", str(warehouse), "--corrections", str(folder)]) == 2
+    assert not folder.exists() or not list(folder.glob("*.json"))
+    return message
+
+
+def test_unknown_statement_id_is_refused_with_its_line(sampled):
+    warehouse, tmp, rows = sampled
+    rows[4]["statement_id"] = "no-such-statement"
+    _refused(warehouse, tmp / "corr", _write(tmp / "bad.csv", rows), "line 6: unknown statement id 'no-such-statement'")
+
+
+def test_unknown_stance_label_is_refused(sampled):
+    warehouse, tmp, rows = sampled
+    rows[0]["verdict"], rows[0]["corrected_stance"] = "wrong_stance", "supportive"
+    rows[1]["verdict"] = "maybe"
+    _refused(
+        warehouse,
+        tmp / "corr",
+        _write(tmp / "bad.csv", rows),
+        "line 2: unknown stance label 'supportive'",
+        "line 3: unknown verdict 'maybe'",
+        "2 problem(s), nothing applied",
+    )
+
+
+def test_added_statement_outside_the_article_is_refused(sampled):
+    warehouse, tmp, rows = sampled
+    extra = {
+        "verdict": "add_statement",
+        "article_id": rows[0]["article_id"],
+        "actor": "Keir Starmer",
+        "actor_type": "person",
+        "codebook": "ukraine-peacekeeping",
+        "target": "peacekeeping_force",
+        "stance": "favor",
+        "evidence_char_start": "10",
+        "evidence_char_end": "9999999",
+    }
+    _refused(
+        warehouse,
+        tmp / "corr",
+        _write(tmp / "bad.csv", [*rows, extra]),
+        "line 22: add_statement: evidence offsets 10-9999999 are outside the article",
+    )
+
+
+def test_a_file_two_coders_edited_with_conflicting_verdicts_is_refused(sampled):
+    warehouse, tmp, rows = sampled
+    second = {**rows[2], "coder": "bob", "verdict": "not_a_statement"}
+    _refused(
+        warehouse,
+        tmp / "corr",
+        _write(tmp / "bad.csv", [*rows, second]),
+        "line 22: conflicting verdicts",
+        "coders ann and bob",
+    )
+
+
+def test_a_file_that_is_not_utf8_or_has_no_verdicts_is_refused(sampled):
+    warehouse, tmp, rows = sampled
+    latin = tmp / "latin1.csv"
+    latin.write_bytes("statement_id,verdict\nx,correct\nCaf\u00e9,correct\n".encode("latin-1"))
+    _refused(warehouse, tmp / "corr", latin, "not UTF-8 text")
+    empty = [{**r, "verdict": ""} for r in rows]
+    _refused(warehouse, tmp / "corr", _write(tmp / "empty.csv", empty), "no line has a verdict")
+    _refused(
+        warehouse, tmp / "corr", _write(tmp / "cols.csv", rows, ["statement_id", "note"]), "missing column 'verdict'"
+    )
+
+
+def test_an_ambiguous_or_unknown_actor_merge_is_refused(sampled):
+    warehouse, tmp, rows = sampled
+    merge = {"verdict": "merge_actor", "actor": "Nobody Atall", "corrected_actor": "European Union"}
+    _refused(warehouse, tmp / "corr", _write(tmp / "bad.csv", [*rows, merge]), "line 22: unknown actor 'Nobody Atall'")
+
+
+def test_the_same_file_is_not_applied_twice(sampled):
+    warehouse, tmp, rows = sampled
+    good = _write(tmp / "good.csv", rows)
+    folder = tmp / "corr"
+    assert cli(["review", "apply", str(good), "--warehouse", str(warehouse), "--corrections", str(folder)]) == 0
+    assert [p.name for p in folder.glob("*.json")] == ["0001-ann.json"]
+    assert cli(["review", "apply", str(good), "--warehouse", str(warehouse), "--corrections", str(folder)]) == 2
+    assert len(list(folder.glob("*.json"))) == 1
+
+
+# -- the loop, end to end -------------------------------------------------------------------
+
+
+def _continue_seed_run(seed_run, tmp: Path, **settings):
+    """The seed run's warehouse, staging, parse cache and release folder, copied: a later
+    run continues from there."""
+    src, _, _ = seed_run
+    for name in ("warehouse.duckdb", "warehouse.duckdb.staging", "parse-cache", "releases", "raw"):
+        if (src / name).is_dir():
+            shutil.copytree(src / name, tmp / name)
+        elif (src / name).exists():
+            shutil.copy(src / name, tmp / name)
+    return make_settings(tmp, tmp / "raw", **settings)
+
+
+def test_review_loop_end_to_end(seed_run, tmp_path):
+    corrections = tmp_path / "corrections"
+    settings = _continue_seed_run(seed_run, tmp_path, corrections_dir=str(corrections))
+    warehouse = Path(settings.warehouse)
+    rows = _sample(warehouse, tmp_path / "review.csv", n=20, seed=11)
+    assert len(rows) == 20
+    assert all(r["context"] and r["evidence"] in r["context"] for r in rows)
+    assert {c for c in ("verdict", "corrected_stance", "corrected_actor", "note") if all(r[c] == "" for r in rows)} == {
+        "verdict",
+        "corrected_stance",
+        "corrected_actor",
+        "note",
+    }
+    flip = {"favor": "against", "against": "favor", "neutral": "favor"}
+    for i, r in enumerate(rows):
+        r["coder"] = "ann"
+        r["verdict"] = "wrong_stance" if i < 3 else "not_a_statement" if i < 5 else "correct"
+        if i < 3:
+            r["corrected_stance"] = flip[r["stance"]]
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    article_id, text = conn.execute("SELECT article_id, text FROM articles").fetchone()
+    conn.close()
+    start = text.index("The UK is on a collision course")
+    end = text.index(".", start) + 1
+    added = {
+        "verdict": "add_statement",
+        "article_id": article_id,
+        "actor": "Keir Starmer",
+        "actor_type": "person",
+        "country": "GBR",
+        "codebook": "ukraine-peacekeeping",
+        "target": "peacekeeping_force",
+        "stance": "favor",
+        "evidence_char_start": str(start),
+        "evidence_char_end": str(end),
+    }
+    merge = {"verdict": "merge_actor", "actor": "EU", "corrected_actor": "European Union"}
+    filled = _write(tmp_path / "filled.csv", [*rows, {**added, "coder": "ann"}, {**merge, "coder": "ann"}])
+    assert cli(["review", "apply", str(filled), "--warehouse", str(warehouse), "--corrections", str(corrections)]) == 0
+
+    outcome = run(settings, tmp_path / "dagster")
+    assert outcome.ok, outcome.reason
+    _check_corrected(warehouse, rows, start, end)
+    releases = Path(settings.releases_dir)
+    version = (releases / "LATEST").read_text().strip()
+    assert version == "v1.1.0"
+    manifest = json.loads((releases / version / "manifest.json").read_text())
+    review = manifest["review"]["statements"]
+    assert (review["sampled"], review["correct"]) == (20, 15)
+    assert review["ci95"][0] < 0.75 < review["ci95"][1]
+    assert review["kappa"]["pairs"] == 18
+    card = (releases / version / "README.md").read_text()
+    assert "Of 20 sampled statements, 15 were correct: precision 0.75" in card.replace("\\", "")
+    package = json.loads((releases / version / "datapackage.json").read_text())
+    assert package["stancewire:review"]["figures"]["statements"]["correct"] == 15
+    changelog = (releases / version / "CHANGELOG.md").read_text().replace("\\", "")
+    assert "### Review corrections" in changelog and "22 review lines added" in changelog
+    assert "| stances | " in changelog and "| review_verdicts | 0 | 22 | 22 | 0 | 0 |" in changelog
+
+    # a codebook edit re-codes every article: the corrections still hold
+    books = tmp_path / "codebooks"
+    shutil.copytree(CODEBOOKS, books)
+    ukraine = books / "ukraine-peacekeeping.yaml"
+    ukraine.write_text(ukraine.read_text().replace('version: "1.0"', 'version: "1.1"'), encoding="utf-8")
+    settings = make_settings(
+        tmp_path,
+        tmp_path / "raw",
+        corrections_dir=str(corrections),
+        codebooks=[str(p) for p in sorted(books.glob("*.yaml"))],
+    )
+    outcome = run(settings, tmp_path / "dagster")
+    assert outcome.ok, outcome.reason
+    _check_corrected(warehouse, rows, start, end)
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    assert conn.execute(
+        "SELECT DISTINCT codebook_version FROM stances WHERE codebook = 'ukraine-peacekeeping'"
+    ).fetchall() == [("1.1",)]
+    conn.close()
+
+    # the report, and the export for hand coding in Discourse Network Analyzer
+    assert cli(["review", "report", "--warehouse", str(warehouse), "--json"]) == 0
+    dna = tmp_path / "statements.csv"
+    assert cli(["export", "statements", "--format", "dna", "--out", str(dna), "--warehouse", str(warehouse)]) == 0
+    with open(dna, encoding="utf-8", newline="") as fh:
+        exported = list(csv.DictReader(fh))
+    starmer = next(r for r in exported if r["coder"] == "manual" and r["review_verdict"] == "added")
+    assert (starmer["person"], starmer["organization"], starmer["agreement"]) == ("Keir Starmer", "", "yes")
+    assert {r["agreement"] for r in exported} <= {"yes", "no", "neutral"}
+
+
+def _check_corrected(warehouse: Path, rows: list[dict], start: int, end: int) -> None:
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        stances = {
+            r[0]: r[1:]
+            for r in conn.execute("SELECT statement_id, stance, method, review_verdict FROM stances").fetchall()
+        }
+        for r in rows[:3]:
+            assert stances[r["statement_id"]] == (r["corrected_stance"], "manual", "wrong_stance")
+        for r in rows[3:5]:
+            assert r["statement_id"] not in stances
+        for r in rows[5:]:
+            assert stances[r["statement_id"]][2] == "correct"
+            assert stances[r["statement_id"]][1] != "manual"
+        (added,) = conn.execute(
+            "SELECT actor_id, stance, evidence_char_start, evidence_char_end, method FROM stances "
+            "WHERE review_verdict = 'added'"
+        ).fetchall()
+        assert added == ("person:keir-starmer", "favor", start, end, "manual")
+        # the merge: one actor left, nothing refers to the merged one
+        assert conn.execute("SELECT count(*) FROM actors WHERE actor_id = 'organization:eu'").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM mentions WHERE actor_id = 'organization:eu'").fetchone() == (0,)
+        assert (
+            conn.execute("SELECT n_mentions FROM actors WHERE actor_id = 'organization:european-union'").fetchone()[0]
+            >= 2
+        )
+        statuses = dict(conn.execute("SELECT status, count(*) FROM review_verdicts GROUP BY status").fetchall())
+        assert statuses == {"applied": 22}
+    finally:
+        conn.close()
