@@ -6,6 +6,10 @@ from .suites import Check, gx
 # Free-text columns this module's expectations read (others cross to pandas as flags).
 FRAME_COLUMNS = ()
 
+# Tables this module's frames read besides the table (see suites.reads): a verdict's part is
+# its article's batch, though article_id is no reference (the article may be gone).
+READS = ("articles",)
+
 
 def expectations(conn):
     E = gx().expectations

@@ -361,3 +361,89 @@ def _check_corrected(warehouse: Path, rows: list[dict], start: int, end: int) ->
         assert statuses == {"applied": 22}
     finally:
         conn.close()
+
+
+# -- applying corrections to a warehouse (a copy of the seed run's) -------------------------
+
+
+def _apply(warehouse: Path, folder: Path):
+    from pipeline.review.apply import apply_corrections
+
+    conn = duckdb.connect(str(warehouse))
+    try:
+        report = apply_corrections(conn, load_corrections(folder))
+        statuses = dict(
+            conn.execute("SELECT item_id, status || ' ' || coalesce(applied_to, '') FROM review_verdicts").fetchall()
+        )
+        return report, statuses
+    finally:
+        conn.close()
+
+
+def test_a_verdict_follows_its_statement_when_re_coding_changes_its_id_and_is_reported_when_it_is_gone(sampled):
+    warehouse, tmp, rows = sampled
+    folder = tmp / "corr"
+    rows[0]["verdict"], rows[0]["corrected_stance"] = (
+        "wrong_stance",
+        {"favor": "against"}.get(rows[0]["stance"], "favor"),
+    )
+    assert (
+        cli(
+            [
+                "review",
+                "apply",
+                str(_write(tmp / "r.csv", rows)),
+                "--warehouse",
+                str(warehouse),
+                "--corrections",
+                str(folder),
+            ]
+        )
+        == 0
+    )
+    moved, gone = rows[0]["statement_id"], rows[1]["statement_id"]
+    conn = duckdb.connect(str(warehouse))
+    # a re-code that codes the first statement with another stance (another id) and no longer finds the second
+    conn.execute("UPDATE coded_stances SET statement_id = statement_id || ':recoded' WHERE statement_id = ?", [moved])
+    conn.execute("DELETE FROM coded_stances WHERE statement_id = ?", [gone])
+    conn.execute("UPDATE stage_state SET fingerprint = 'recoded' WHERE stage = 'stances'")
+    conn.close()
+    report, statuses = _apply(warehouse, folder)
+    assert statuses[moved] == f"applied {moved}:recoded"
+    assert statuses[gone] == "orphaned "
+    (orphan,) = report.orphaned
+    assert orphan.startswith("0001-ann line 3: correct on statement " + gone) and "re-coding" in orphan
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    assert conn.execute(
+        "SELECT stance, review_verdict FROM stances WHERE statement_id = ?", [moved + ":recoded"]
+    ).fetchone() == (
+        rows[0]["corrected_stance"],
+        "wrong_stance",
+    )
+    conn.close()
+
+
+def test_a_merge_taken_back_asks_for_a_rebuild(sampled):
+    warehouse, tmp, rows = sampled
+    folder = tmp / "corr"
+    merge = {"verdict": "merge_actor", "actor": "EU", "corrected_actor": "European Union", "coder": "ann"}
+    assert (
+        cli(
+            [
+                "review",
+                "apply",
+                str(_write(tmp / "m.csv", [*rows, merge])),
+                "--warehouse",
+                str(warehouse),
+                "--corrections",
+                str(folder),
+            ]
+        )
+        == 0
+    )
+    report, statuses = _apply(warehouse, folder)
+    assert statuses["organization:eu"] == "applied organization:eu"
+    for f in folder.glob("*.json"):
+        f.unlink()
+    with pytest.raises(ReviewError, match="stancewire rebuild"):
+        _apply(warehouse, folder)
