@@ -291,7 +291,10 @@ def _write_stances(conn, lines: list[_Line], merges: dict[str, str]) -> int:
                     _apply_line(conn, line, merges)
             mark_actors(conn, of_articles, [ids], tables)
             conn.execute(f"DELETE FROM stage_state WHERE stage = '{STAGE}' AND {of_articles}", [ids])
-            conn.executemany(f"INSERT INTO stage_state VALUES ('{STAGE}', ?, ?)", [[a, want[a]] for a in ids])
+            done_now = pl.DataFrame({"article_id": ids, "fingerprint": [want[a] for a in ids]})
+            conn.register("_done", done_now.to_arrow())
+            conn.execute(f"INSERT INTO stage_state SELECT '{STAGE}', article_id, fingerprint FROM _done")
+            conn.unregister("_done")
     finally:
         conn.unregister("_merged")
     return len(todo)
