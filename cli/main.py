@@ -199,6 +199,12 @@ def _add_review(sub) -> None:
     )
     p.add_argument("file", metavar="FILE.csv")
     p.add_argument("--coder", metavar="NAME", help="the coder, for lines whose coder column is empty (default: $USER)")
+    p.add_argument(
+        "--reliability",
+        action="store_true",
+        help="a second coder's verdicts on a sample already reviewed: they count in the agreement figures "
+        "and change no statement",
+    )
     p.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default: data/warehouse.duckdb)")
     p.add_argument("--corrections", metavar="DIR", help="corrections folder (default: data/corrections)")
     p = rv_sub.add_parser("report", help="precision (Wilson 95% CI), Cohen's kappa, Krippendorff's alpha")

@@ -51,7 +51,7 @@ def cmd_sample(args) -> int:
 
 
 def cmd_apply(args) -> int:
-    from pipeline.review.corrections import ReviewError, check_review, write_corrections
+    from pipeline.review.corrections import ReviewError, check_review, disagreements, write_corrections
 
     folder = Path(args.corrections or os.environ.get("STANCEWIRE_CORRECTIONS") or "data/corrections")
     path = Path(args.file)
@@ -63,7 +63,9 @@ def cmd_apply(args) -> int:
             kind, entries = check_review(conn, path, args.coder, folder)
     except ReviewError as e:
         return fail(str(e))
-    stored = write_corrections(folder, path, kind, entries)
+    differ = disagreements(entries, folder)
+    purpose = "reliability" if args.reliability else "corrections"
+    stored = write_corrections(folder, path, kind, entries, purpose)
     counts: dict[str, int] = {}
     for e in entries:
         counts[e["verdict"]] = counts.get(e["verdict"], 0) + 1
@@ -71,7 +73,19 @@ def cmd_apply(args) -> int:
         f"stored {len(entries)} lines of {path} as {stored}: "
         + ", ".join(f"{v} {n}" for v, n in sorted(counts.items()))
     )
-    print("they take effect with the next `stancewire run` (or `stancewire rebuild`)")
+    if differ:
+        print(f"{len(differ)} line(s) disagree with earlier review files:")
+        for line in differ[:20]:
+            print(f"  {line}")
+        if purpose == "corrections":
+            print(
+                "  this file's verdicts are the ones in force from the next run; for a second coder whose "
+                "verdicts only measure agreement, apply with --reliability instead"
+            )
+    if purpose == "reliability" or kind == "quotes":
+        print("its verdicts count in the agreement figures (`stancewire review report`); they change no statement")
+    else:
+        print("they take effect with the next `stancewire run` (or `stancewire rebuild`)")
     return 0
 
 

@@ -524,8 +524,9 @@ REVIEW_VERDICTS = _table(
                 "status",
                 "VARCHAR",
                 "applied: in force in this release; superseded: a later review of the same item replaces it; "
-                "orphaned: its statement or actor no longer exists (reported by the run); measured: a quote "
-                "verdict, counted in the agreement figures only.",
+                "orphaned: its statement, article or actor no longer exists (reported by the run); measured: a "
+                "quote verdict, or a second coder's (`review apply --reliability`), counted in the agreement figures "
+                "only.",
                 values=REVIEW_STATUSES,
             ),
             _c(

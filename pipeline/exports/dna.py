@@ -9,7 +9,8 @@ excerpt. The mapping (docs/review.md has it as a table):
     date          articles.published_at, when given
     start, stop   evidence offsets in articles.text
     coder         the statement's method: the model's version, or manual
-    person        the actor's name when it is a person, else empty
+    person        the actor's canonical name (`actors.name`: merges and renames applied)
+                  when it is a person, else empty
     organization  the actor's name when it is an organisation, country or group, else empty
     concept       the codebook target's label (`target` has its id, `codebook` the codebook)
     agreement     yes (favor), no (against), neutral (neutral); DNA's own qualifier is a
@@ -49,9 +50,11 @@ def export_dna(conn, out: Path) -> int:
     """Write the statements of `conn` (warehouse or release) to `out`; the number written."""
     rows = conn.execute("""
         SELECT s.statement_id, a.doc_name, a.title, a.published_at, s.evidence_char_start, s.evidence_char_end,
-               s.method, s.actor, s.actor_type, coalesce(t.label, s.target), s.stance, s.evidence, s.actor_id,
-               s.country, s.codebook, s.target, s.review_verdict
+               s.method, coalesce(ac.name, s.actor), coalesce(ac.actor_type, s.actor_type),
+               coalesce(t.label, s.target), s.stance, s.evidence, s.actor_id,
+               coalesce(s.country, ac.country), s.codebook, s.target, s.review_verdict
         FROM stances s JOIN articles a USING (article_id)
+        LEFT JOIN actors ac USING (actor_id)
         LEFT JOIN codebook_targets t USING (codebook, target)
         ORDER BY a.doc_name, s.evidence_char_start, s.statement_id""").fetchall()
     out.parent.mkdir(parents=True, exist_ok=True)

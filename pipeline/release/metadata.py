@@ -157,7 +157,7 @@ def _review(manifest: dict) -> dict:
     spec allows): the figures, one sentence each, and the corrections files in force."""
     from pipeline.review.agreement import summary_lines
 
-    if "review" not in manifest:
+    if not manifest.get("review"):
         return {}
     return {
         "stancewire:review": {

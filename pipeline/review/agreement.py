@@ -25,6 +25,7 @@ _COLUMNS = (
     "machine_stance",
     "verdict",
     "corrected_stance",
+    "status",
 )
 
 
@@ -69,9 +70,13 @@ def krippendorff_alpha(by_coder: dict[str, dict[str, str]]) -> float | None:
 
 
 def _latest(rows: list[dict]) -> dict[str, dict]:
+    """Each item's verdict: the latest of the files that correct (a second coder's
+    `--reliability` verdicts, status measured, only when no such file judged the item)."""
     out = {}
-    for r in rows:  # in file and line order: the later one wins
-        out[r["item_id"]] = r
+    for measured in (True, False):
+        for r in rows:  # in file and line order: the later one wins
+            if (r["status"] == "measured") == measured:
+                out[r["item_id"]] = r
     return out
 
 
@@ -92,7 +97,7 @@ def agreement(conn) -> dict | None:
     ]
     if not rows:
         return None
-    out = {}
+    out = {"orphaned": conn.execute("SELECT count(*) FROM review_verdicts WHERE status = 'orphaned'").fetchone()[0]}
     statements = [r for r in rows if r["item"] == "statement" and r["verdict"] in STATEMENT_VERDICTS]
     if statements:
         latest = list(_latest(statements).values())
@@ -120,7 +125,7 @@ def agreement(conn) -> dict | None:
         figures = _precision(list(_latest(quotes).values()))
         figures.update(_coders(quotes, lambda r: r["verdict"]))
         out["quotes"] = figures
-    return out or None
+    return out
 
 
 def _coders(rows: list[dict], value) -> dict:
@@ -154,7 +159,7 @@ def summary_lines(figures: dict | None) -> list[str]:
     s = figures.get("statements")
     if s:
         lines.append(
-            f"Of {s['sampled']} sampled statements, {s['correct']} were correct: precision {_ci(s)}; "
+            f"Of {s['sampled']} statements sampled and reviewed, {s['correct']} were correct: precision {_ci(s)}; "
             f"{_when(s)}; codebook {', '.join(s['codebooks'])}."
         )
         lines.append(
@@ -173,9 +178,14 @@ def summary_lines(figures: dict | None) -> list[str]:
     q = figures.get("quotes")
     if q:
         lines.append(
-            f"Of {q['sampled']} sampled quotes, {q['correct']} were attributed correctly: precision {_ci(q)}; {_when(q)}."
+            f"Of {q['sampled']} quotes sampled and reviewed, {q['correct']} were attributed correctly: precision {_ci(q)}; {_when(q)}."
         )
         lines += _alpha_line(q, "quotes")
+    if figures.get("orphaned"):
+        lines.append(
+            f"{figures['orphaned']} correction(s) not applied: their statement, article or actor no longer exists "
+            "(status orphaned in review_verdicts)."
+        )
     return lines
 
 

@@ -50,6 +50,8 @@ class _Line:
     review: str
     reviewed_at: str
     entry: dict
+    purpose: str = "corrections"
+    offsets: tuple[int, int] | None = None  # an added statement's evidence, found again in a changed text
     status: str = "applied"
     applied_to: str | None = None
     reason: str = ""
@@ -59,7 +61,7 @@ def apply_corrections(conn, corrections: Corrections) -> ApplyReport:
     """Bring `stances`, `review_verdicts`, the merged actor ids and `actor_renames` up to
     date with the corrections, in one transaction. ReviewError: the corrections cannot be
     applied (a merge cycle, or a merge taken back: `stancewire rebuild` reloads the tables)."""
-    lines = [_Line(f.review, f.applied_at, e) for f, e in corrections.entries()]
+    lines = [_Line(f.review, f.applied_at, e, f.purpose) for f, e in corrections.entries()]
     merges = merge_map(lines)
     report = ApplyReport(lines=len(lines))
     with transaction(conn):
@@ -108,7 +110,9 @@ def apply_merges(conn, merges: dict[str, str]) -> None:
     """Carry the merges into the loaded tables and the actor references (rows loaded since
     the last run still have the merged ids), marking the actors concerned for the actors step."""
     applied = dict(conn.execute("SELECT actor_id, merged_into FROM applied_merges").fetchall())
-    taken_back = sorted(a for a, b in applied.items() if merges.get(a) != b)
+    # rows of a merged actor now carry the id it was merged into: still right when that id is
+    # merged on in turn (a->b, then b->c), wrong when the merge is gone or points elsewhere
+    taken_back = sorted(a for a, b in applied.items() if a not in merges or merges[a] != merges.get(b, b))
     if taken_back:
         raise ReviewError(
             "data/corrections",
@@ -124,6 +128,12 @@ def apply_merges(conn, merges: dict[str, str]) -> None:
     frame = pl.DataFrame({"actor_id": list(merges), "merged_into": list(merges.values())})
     conn.register("_merges", frame.to_arrow())
     try:
+        # the stance coder links quotes to the actors it finds in the parse, by the unmerged
+        # ids: keep a quote's first speaker id (`stances_to_code`'s items read it back)
+        conn.execute(
+            "INSERT OR IGNORE INTO merged_speakers SELECT q.quote_id, q.speaker_actor_id FROM quotes q "
+            "JOIN _merges m ON q.speaker_actor_id = m.actor_id"
+        )
         changed = 0
         for table, col in (("mentions", "actor_id"), ("quotes", "speaker_actor_id")):
             changed += conn.execute(
@@ -155,12 +165,12 @@ def _supersede(lines: list[_Line]) -> None:
     last: dict[tuple, _Line] = {}
     for line in lines:
         e = line.entry
-        if e["item"] == "quote":
+        if e["item"] == "quote" or line.purpose == "reliability":
             line.status = "measured"
             continue
         key = (e["item"], e["item_id"], "rename" if e["verdict"] == "rename_actor" else "")
         if key in last:
-            last[key].status = "superseded"
+            last[key].status, last[key].applied_to = "superseded", None
         last[key] = line
         line.applied_to = e["item_id"] if e["item"] == "actor" or e["verdict"] == "add_statement" else None
 
@@ -171,7 +181,7 @@ def _resolve_statements(conn, lines: list[_Line]) -> None:
     verdicts = [x for x in lines if x.status == "applied" and x.entry["item"] == "statement"]
     articles = sorted({x.entry["article_id"] for x in verdicts})
     coded: dict[str, list[dict]] = {}
-    texts: dict[str, int] = {}
+    texts: dict[str, str | None] = {}
     if articles:
         cols = [
             "statement_id",
@@ -188,13 +198,16 @@ def _resolve_statements(conn, lines: list[_Line]) -> None:
             [articles],
         ).fetchall():
             coded.setdefault(row[1], []).append(dict(zip(cols, row, strict=True)))
-        texts = dict(
+        added = sorted({x.entry["article_id"] for x in verdicts if x.entry["verdict"] == "add_statement"})
+        texts = dict(  # the text of the articles with added statements, None for the others
             conn.execute(
-                "SELECT article_id, n_chars FROM articles WHERE article_id IN (SELECT unnest(?::VARCHAR[]))", [articles]
+                "SELECT article_id, CASE WHEN article_id IN (SELECT unnest(?::VARCHAR[])) THEN text END FROM articles "
+                "WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+                [added, articles],
             ).fetchall()
         )
     targets = set(conn.execute("SELECT codebook, target FROM codebook_targets").fetchall())
-    taken: dict[str, _Line] = {}
+    taken: dict[str, tuple[_Line, bool]] = {}
     for line in verdicts:
         e = line.entry
         if e["article_id"] not in texts:
@@ -204,34 +217,63 @@ def _resolve_statements(conn, lines: list[_Line]) -> None:
             line.status, line.reason = "orphaned", f"codebook {e['codebook']} has no target {e['target']} any more"
             continue
         if e["verdict"] == "add_statement":
-            if e["evidence_char_end"] > texts[e["article_id"]]:
-                line.status, line.reason = "orphaned", "the evidence offsets are outside the article's text now"
+            _anchor_added(line, texts[e["article_id"]])
             continue
-        match = _match(e, coded.get(e["article_id"], []))
-        if match is None:
+        found = _match(e, coded.get(e["article_id"], []))
+        if found is None:
             line.status = "orphaned"
-            line.reason = "no statement of that actor on that target in the article after re-coding"
+            line.reason = "no statement of that actor on that target with that evidence in the article after re-coding"
             continue
-        if match in taken:  # two verdicts found one statement: the later one is in force
-            taken[match].status, taken[match].applied_to = "superseded", None
-        taken[match] = line
+        match, exact = found
+        earlier = taken.get(match)
+        if earlier is not None and earlier[1] and not exact:  # a verdict on this very statement comes first
+            line.status, line.reason = "superseded", f"a verdict on {match} itself is in force"
+            continue
+        if earlier is not None:  # two verdicts found one statement: the later one is in force
+            earlier[0].status, earlier[0].applied_to = "superseded", None
+        taken[match] = (line, exact)
         line.applied_to = match
 
 
-def _match(entry: dict, candidates: list[dict]) -> str | None:
+def _anchor_added(line: _Line, text: str) -> None:
+    """An added statement's evidence where the coder marked it, or where the same words are
+    (once) in an article whose text changed since; else the line is orphaned."""
+    e = line.entry
+    start, end, evidence = e["evidence_char_start"], e["evidence_char_end"], e["evidence"]
+    if text[start:end] == evidence:
+        return
+    hits, at = [], text.find(evidence)
+    while at >= 0 and len(hits) < 2:
+        hits.append(at)
+        at = text.find(evidence, at + 1)
+    if len(hits) == 1:
+        line.offsets = (hits[0], hits[0] + len(evidence))
+        return
+    line.status = "orphaned"
+    line.reason = "the article's text changed since, and the evidence " + (
+        "is in it more than once" if hits else "is no longer in it"
+    )
+
+
+def _match(entry: dict, candidates: list[dict]) -> tuple[str, bool] | None:
+    """(statement id, found by its id) of the coded statement a verdict is about: the one
+    with its id, else the one with its article, codebook, target and actor whose evidence
+    overlaps the evidence the coder saw (the nearest start)."""
     for c in candidates:
         if c["statement_id"] == entry["item_id"]:
-            return c["statement_id"]
-    same = [
+            return c["statement_id"], True
+    key = (entry["codebook"], entry["target"], entry["actor_id"])
+    start, end = entry["evidence_char_start"], entry["evidence_char_end"]
+    overlapping = [
         c
         for c in candidates
-        if (c["codebook"], c["target"], c["actor_id"]) == (entry["codebook"], entry["target"], entry["actor_id"])
+        if (c["codebook"], c["target"], c["actor_id"]) == key
+        and c["evidence_char_start"] < end
+        and start < c["evidence_char_end"]
     ]
-    start, end = entry["evidence_char_start"], entry["evidence_char_end"]
-    overlapping = [c for c in same if c["evidence_char_start"] < end and start < c["evidence_char_end"]]
-    if overlapping:
-        return min(overlapping, key=lambda c: abs(c["evidence_char_start"] - start))["statement_id"]
-    return same[0]["statement_id"] if len(same) == 1 else None
+    if not overlapping:
+        return None
+    return min(overlapping, key=lambda c: abs(c["evidence_char_start"] - start))["statement_id"], False
 
 
 # -- writing --------------------------------------------------------------------------------
@@ -256,7 +298,7 @@ def _write_stances(conn, lines: list[_Line], merges: dict[str, str]) -> int:
     coded_fp = dict(conn.execute("SELECT article_id, fingerprint FROM stage_state WHERE stage = 'stances'").fetchall())
     done = dict(conn.execute("SELECT article_id, fingerprint FROM stage_state WHERE stage = ?", [STAGE]).fetchall())
     want = {
-        aid: _digest(fp, merges_fp, [(x.entry, x.applied_to) for x in by_article.get(aid, [])])
+        aid: _digest(fp, merges_fp, [(x.entry, x.applied_to, x.offsets) for x in by_article.get(aid, [])])
         for aid, fp in coded_fp.items()
     }
     todo = sorted(a for a, fp in want.items() if done.get(a) != fp)
@@ -323,7 +365,8 @@ def _apply_line(conn, line: _Line, merges: dict[str, str]) -> None:
         )
         _reference(conn, e["article_id"], actor_id, e["corrected_actor"], actor_type, country)
     elif verdict == "add_statement":
-        _add_statement(conn, e, merges.get(e["actor_id"], e["actor_id"]))
+        offsets = line.offsets or (e["evidence_char_start"], e["evidence_char_end"])
+        _add_statement(conn, e, merges.get(e["actor_id"], e["actor_id"]), *offsets)
 
 
 def _actor_kind(conn, actor_id: str, entry: dict) -> tuple[str, str | None]:
@@ -342,10 +385,9 @@ def _reference(conn, article_id, actor_id, name, actor_type, country) -> None:
     )
 
 
-def _add_statement(conn, e: dict, actor_id: str) -> None:
+def _add_statement(conn, e: dict, actor_id: str, start: int, end: int) -> None:
     from pipeline.steps.warehouse_wide import load_alignments
 
-    start, end = e["evidence_char_start"], e["evidence_char_end"]
     evidence, version = conn.execute(
         "SELECT substring(a.text, ? + 1, ? - ?), c.codebook_version FROM articles a, codebook_targets c "
         "WHERE a.article_id = ? AND c.codebook = ? AND c.target = ?",
@@ -382,7 +424,12 @@ def _write_renames(conn, lines: list[_Line], merges: dict[str, str]) -> None:
     names = {}
     for line in lines:
         if line.status == "applied" and line.entry["verdict"] == "rename_actor":
-            names[merges.get(line.entry["actor_id"], line.entry["actor_id"])] = line.entry["corrected_actor"]
+            actor_id = merges.get(line.entry["actor_id"], line.entry["actor_id"])
+            if conn.execute("SELECT count(*) FROM article_actors WHERE actor_id = ?", [actor_id]).fetchone()[0]:
+                names[actor_id] = line.entry["corrected_actor"]
+            else:
+                line.status, line.applied_to = "orphaned", None
+                line.reason = f"no article names actor {actor_id} any more"
     before = dict(conn.execute("SELECT actor_id, name FROM actor_renames").fetchall())
     changed = {a for a in set(before) | set(names) if before.get(a) != names.get(a)}
     if not changed:

@@ -45,6 +45,7 @@ ENTRY_FIELDS = (
     "machine_stance",
     "evidence_char_start",
     "evidence_char_end",
+    "evidence",
     "corrected_stance",
     "corrected_actor",
     "corrected_actor_id",
@@ -73,6 +74,7 @@ class CorrectionsFile:
     entries: list[dict]
     sha256: str  # of the corrections file
     source_sha256: str  # of the review CSV it was made from
+    purpose: str = "corrections"  # or "reliability": a second coder's verdicts, measured, not applied
 
 
 @dataclass
@@ -92,7 +94,8 @@ class Corrections:
 
     def manifest(self) -> list[dict]:
         return [
-            {"file": f.path.name, "sha256": f.sha256, "kind": f.kind, "entries": len(f.entries)} for f in self.files
+            {"file": f.path.name, "sha256": f.sha256, "kind": f.kind, "purpose": f.purpose, "entries": len(f.entries)}
+            for f in self.files
         ]
 
 
@@ -104,7 +107,11 @@ def read_review_csv(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
     saves it (UTF-8 with or without a BOM)."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
+            first = fh.readline()
+            fh.seek(0)  # (utf-8-sig skips the BOM again)
+            # spreadsheets in many locales save with ';' (or tabs): take the header's separator
+            delimiter = max(",;\t", key=first.count)
+            reader = csv.DictReader(fh, delimiter=delimiter)
             header = [h.strip() for h in reader.fieldnames or []]
             reader.fieldnames = header
             rows = [(n, {k: (v or "").strip() for k, v in row.items() if k}) for n, row in enumerate(reader, start=2)]
@@ -119,10 +126,11 @@ def read_review_csv(path: Path) -> tuple[list[str], list[tuple[int, dict]]]:
 
 def check_review(conn, path: Path, coder: str | None, folder: Path) -> tuple[str, list[dict]]:
     """The review CSV's kind and entries, checked against the warehouse (`conn`) and the
-    corrections already in `folder`; ReviewError lists every problem, by line."""
+    corrections already in `folder`; ReviewError lists every problem, by line. (What it
+    says about earlier files' verdicts: `disagreements`.)"""
     header, rows = read_review_csv(path)
     kind = "quotes" if "quote_id" in header else "statements"
-    required = ("verdict", "quote_id" if kind == "quotes" else "statement_id")
+    required = ("verdict",)  # a file may hold only added statements, merges or renames
     problems = [
         f"missing column {c!r} (is this a file from `stancewire review sample`?)" for c in required if c not in header
     ]
@@ -135,7 +143,12 @@ def check_review(conn, path: Path, coder: str | None, folder: Path) -> tuple[str
     check = _Checker(conn, coder)
     entries = []
     for line, row in rows:
+        for col in ("verdict", "corrected_stance", "stance", "actor_type", "corrected_actor_type"):
+            if row.get(col):  # "Correct " as a spreadsheet may leave it
+                row[col] = row[col].lower()
         if not row.get("verdict"):
+            if row.get("corrected_stance") or row.get("corrected_actor"):
+                problems.append(f"line {line}: a correction without a verdict: fill the verdict column")
             continue  # not reviewed
         try:
             entries.append(check.quote(row) if kind == "quotes" else check.statement(row))
@@ -179,14 +192,12 @@ class _Checker:
         if verdict not in STATEMENT_VERDICTS:
             raise _LineProblem(f"unknown verdict {verdict!r} (one of {', '.join(STATEMENT_VERDICTS + EDIT_VERDICTS)})")
         sid = row.get("statement_id", "")
-        found = self.conn.execute(
-            "SELECT article_id, codebook, codebook_version, target, actor, actor_id, actor_type, country, stance, "
-            "evidence_char_start, evidence_char_end FROM coded_stances WHERE statement_id = ?",
-            [sid],
-        ).fetchone()
+        found = self._coded(sid, row)
         if found is None:
             raise _LineProblem(f"unknown statement id {sid!r} (not in the warehouse's coded statements)")
         aid, book, version, target, actor, actor_id, actor_type, country, stance, start, end = found
+        if row.get("stance") in STANCE_LABELS:
+            stance = row["stance"]  # what the coder judged, should the statement have been re-coded since
         entry = _blank_entry(
             coder=self._coder(row),
             item="statement",
@@ -221,8 +232,42 @@ class _Checker:
                 raise _LineProblem("verdict wrong_actor needs corrected_actor")
             entry["corrected_stance"] = self._stance(corrected, "corrected_stance") if corrected else None
             entry["corrected_actor"] = new_actor
-            entry["corrected_actor_id"] = self._actor_for(new_actor, aid, actor_type)
+            new_type = row.get("corrected_actor_type") or "person"  # for an actor the data does not have yet
+            entry["corrected_actor_id"] = self._actor_for(new_actor, aid, self._actor_type(new_type))
+            if entry["corrected_actor_id"] == actor_id:
+                raise _LineProblem(
+                    f"corrected_actor {new_actor!r} is the actor coded ({actor_id}): the verdict is not wrong_actor"
+                )
         return entry
+
+    _CODED = (
+        "article_id, codebook, codebook_version, target, actor, actor_id, actor_type, country, stance, "
+        "evidence_char_start, evidence_char_end"
+    )
+
+    def _coded(self, sid: str, row: dict):
+        """The coded statement of a review line: by its id, else (re-coded since the sample
+        was drawn: the id holds the stance) the statement of the same article, codebook,
+        target and actor whose evidence overlaps the line's."""
+        found = self.conn.execute(f"SELECT {self._CODED} FROM coded_stances WHERE statement_id = ?", [sid]).fetchone()
+        parts = sid.split(":")
+        if found is not None or len(parts) < 5:
+            return found
+        try:
+            start, end = int(row.get("evidence_char_start", "")), int(row.get("evidence_char_end", ""))
+        except ValueError:
+            return None
+        return self.conn.execute(
+            f"SELECT {self._CODED} FROM coded_stances WHERE article_id = ? AND codebook = ? AND target = ? "
+            "AND actor_id = ? AND evidence_char_start < ? AND ? < evidence_char_end "
+            "ORDER BY abs(evidence_char_start - ?), statement_id LIMIT 1",
+            [parts[0], parts[1], parts[2], ":".join(parts[3:-1]), end, start, start],
+        ).fetchone()
+
+    def _actor_type(self, value: str) -> str:
+        if value not in ACTOR_TYPES:
+            raise _LineProblem(f"unknown actor_type {value!r} (one of {', '.join(ACTOR_TYPES)})")
+        return value
 
     def added(self, row: dict) -> dict:
         aid = row.get("article_id", "")
@@ -251,9 +296,7 @@ class _Checker:
         actor = row.get("corrected_actor") or row.get("actor", "")
         if not actor:
             raise _LineProblem("add_statement needs the actor")
-        actor_type = row.get("actor_type") or "person"
-        if actor_type not in ACTOR_TYPES:
-            raise _LineProblem(f"add_statement: unknown actor_type {actor_type!r} (one of {', '.join(ACTOR_TYPES)})")
+        actor_type = self._actor_type(row.get("actor_type") or "person")
         country = row.get("country") or None
         if country and not re.fullmatch(r"[A-Z]{3}", country):
             raise _LineProblem(f"add_statement: country {country!r} is not an ISO 3166-1 alpha-3 code")
@@ -273,6 +316,7 @@ class _Checker:
             country=country,
             evidence_char_start=start,
             evidence_char_end=end,
+            evidence=text[0][start:end],
             corrected_stance=stance,
             note=row.get("note") or None,
         )
@@ -370,6 +414,13 @@ class _Checker:
                 return ids[0][0]
             if len(ids) > 1:
                 raise _LineProblem(f"actor {name!r} names {len(ids)} actors: give the actor_id")
+        if actor_type == "country":  # countries are keyed by their ISO code, as the pipeline does
+            from pipeline.nlp.lexicon import country_code
+
+            code = country_code(name)
+            if code is None:
+                raise _LineProblem(f"{name!r} is not a country name stancewire knows")
+            return f"country:{code}"
         return f"{actor_type}:{slug(name)}"
 
 
@@ -380,6 +431,24 @@ def _default_coder() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "coder"
+
+
+def disagreements(entries: list[dict], folder: Path) -> list[str]:
+    """The lines whose verdict differs from the latest one an earlier file gave the same item."""
+    earlier: dict[tuple, tuple[CorrectionsFile, dict]] = {}
+    for f, e in load_corrections(folder).entries():
+        if e["item"] != "actor":
+            earlier[(e["item"], e["item_id"])] = (f, e)
+    out = []
+    for e in entries:
+        before = earlier.get((e["item"], e["item_id"]))
+        if before is not None and _decision(before[1]) != _decision(e):
+            f, b = before
+            out.append(
+                f"line {e['line']}: {e['coder']} says {'/'.join(str(v) for v in _decision(e) if v)}, "
+                f"{b['coder']} said {'/'.join(str(v) for v in _decision(b) if v)} ({f.path.name} line {b['line']})"
+            )
+    return out
 
 
 def _decision(e: dict) -> tuple:
@@ -411,8 +480,9 @@ def conflicts(entries: list[dict]) -> list[str]:
 # -- the corrections folder ----------------------------------------------------------------
 
 
-def write_corrections(folder: Path, source: Path, kind: str, entries: list[dict]) -> Path:
-    """Store checked entries as the folder's next numbered file (written whole, then renamed)."""
+def write_corrections(folder: Path, source: Path, kind: str, entries: list[dict], purpose: str = "corrections") -> Path:
+    """Store checked entries as the folder's next numbered file (written whole, then renamed).
+    `purpose` "reliability": a second coder's verdicts, for the agreement figures only."""
     folder.mkdir(parents=True, exist_ok=True)
     numbers = [int(m[1]) for p in folder.iterdir() if (m := _FILE_NAME.match(p.name))]
     coders = sorted({e["coder"] for e in entries})
@@ -425,6 +495,7 @@ def write_corrections(folder: Path, source: Path, kind: str, entries: list[dict]
         "applied_at": dt.date.today().isoformat(),
         "source": {"file": source.name, "sha256": hashlib.sha256(source.read_bytes()).hexdigest()},
         "kind": kind,
+        "purpose": purpose,
         "entries": [{k: e[k] for k in ENTRY_FIELDS} for e in entries],
     }
     path = folder / f"{review}.json"
@@ -460,6 +531,7 @@ def load_corrections(folder: Path) -> Corrections:
                 doc["entries"],
                 hashlib.sha256(raw).hexdigest(),
                 (doc.get("source") or {}).get("sha256", ""),
+                doc.get("purpose", "corrections"),
             )
         )
     return Corrections(files)
@@ -471,6 +543,8 @@ def _form_problems(doc) -> list[str]:
     missing = [k for k in ("review", "applied_at", "kind", "entries") if k not in doc]
     if missing or not isinstance(doc["entries"], list):
         return [f"missing {', '.join(missing) or 'a list of entries'}"]
+    if doc.get("purpose", "corrections") not in ("corrections", "reliability"):
+        return [f"purpose {doc['purpose']!r} is neither 'corrections' nor 'reliability'"]
     problems = []
     verdicts = {"statement": STATEMENT_VERDICTS + ("add_statement",), "quote": QUOTE_VERDICTS, "actor": EDIT_VERDICTS}
     for n, e in enumerate(doc["entries"], start=1):

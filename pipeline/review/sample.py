@@ -35,6 +35,7 @@ STATEMENT_COLUMNS = (
     "verdict",
     "corrected_stance",
     "corrected_actor",
+    "corrected_actor_type",
     "note",
     "coder",
     "article_id",

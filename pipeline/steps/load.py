@@ -112,6 +112,9 @@ def _delete_batches(conn, batches: list[str]) -> None:
     params = [batches]
     of_articles = "article_id IN (SELECT article_id FROM articles WHERE batch_id IN (SELECT unnest(?::VARCHAR[])))"
     mark_actors(conn, of_articles, params)
+    conn.execute(
+        f"DELETE FROM merged_speakers WHERE quote_id IN (SELECT quote_id FROM quotes WHERE {of_articles})", params
+    )
     for table in ("article_alignment", "sentences", "mentions", "quotes"):
         conn.execute(f'DELETE FROM "{table}" WHERE {of_articles}', params)
     conn.execute(f"DELETE FROM article_actors WHERE stage IN ('entities', 'quotes') AND {of_articles}", params)
@@ -177,6 +180,7 @@ def _load_batches(
         if not append:
             conn.execute("DELETE FROM article_actors WHERE stage IN ('entities', 'quotes')")
             conn.execute("DELETE FROM applied_merges")  # the reloaded rows carry no coder's merge yet
+            conn.execute("DELETE FROM merged_speakers")
             mark_actors(conn, None)
         actors_scan = _scan(staging, "article_actors", order)
         if actors_scan:

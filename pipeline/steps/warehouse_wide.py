@@ -183,9 +183,13 @@ def _coding_items(conn, chunk: list[tuple[str, str]], staging, model_name: str) 
 
     quotes: dict[str, list] = {}
     columns = ["article_id", *QuoteScope.COLUMNS]
+    # a speaker id as the quotes step gave it, before a coder's actor merge (pipeline.review.apply)
+    select = ", ".join(
+        "coalesce(m.speaker_actor_id, q.speaker_actor_id)" if c == "speaker_actor_id" else f'q."{c}"' for c in columns
+    )
     for row in conn.execute(
-        f"SELECT {', '.join(columns)} FROM quotes "
-        "WHERE article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY article_id, char_start, quote_id",
+        f"SELECT {select} FROM quotes q LEFT JOIN merged_speakers m USING (quote_id) "
+        "WHERE q.article_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY q.article_id, q.char_start, q.quote_id",
         [ids],
     ).fetchall():
         record = dict(zip(columns, row, strict=True))

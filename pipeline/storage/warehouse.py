@@ -118,6 +118,11 @@ _INTERNAL_DDL = [
         actor_id VARCHAR PRIMARY KEY,
         merged_into VARCHAR NOT NULL
     )""",
+    # The speaker id a quote had before a merge rewrote it: the stance coder needs it.
+    """CREATE TABLE IF NOT EXISTS merged_speakers (
+        quote_id VARCHAR PRIMARY KEY,
+        speaker_actor_id VARCHAR NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS actor_renames (
         actor_id VARCHAR PRIMARY KEY,
         name VARCHAR NOT NULL
