@@ -219,7 +219,7 @@ def _make_checks(step: str, tables: list[str]) -> dg.AssetChecksDefinition:
 CHECKED_BY_STEP = {  # step that writes the tables -> the tables
     "load_batches": list(LOADED),
     "stance_coding": ["codebook_targets"],
-    "review_corrections": ["stances", "review_verdicts"],
+    "review_corrections": ["stances", "review_verdicts", "actor_aliases"],
     "actors": ["actors"],
 }
 assert sorted(t for ts in CHECKED_BY_STEP.values() for t in ts) == sorted(TABLES), "every table has its check"

@@ -223,6 +223,7 @@ def stance_coding(context: dg.AssetExecutionContext, settings: StancewireSetting
     specs=[
         table_spec("stances", STANCES, deps=["coded_stances", "codebook_targets", "mentions", "quotes"]),
         table_spec("review_verdicts", STANCES, deps=["coded_stances"], kinds=("duckdb", "json")),
+        table_spec("actor_aliases", STANCES, deps=["mentions", "quotes", "coded_stances"]),
     ],
     name="review_corrections",
 )
@@ -253,6 +254,7 @@ def review_corrections(context: dg.AssetExecutionContext, settings: StancewireSe
             **{f"stance_{k}": v for k, v in sorted(by_label.items())},
         )
         yield materialized(conn, "review_verdicts", orphaned=len(report.orphaned))
+        yield materialized(conn, "actor_aliases")
 
 
 @dg.multi_asset(specs=[table_spec("actors", ACTORS, deps=["mentions", "quotes", "stances"])], name="actors")

@@ -540,6 +540,30 @@ REVIEW_VERDICTS = _table(
     )
 )
 
+ALIAS_RULES = ("surname", "first_name", "full_name", "person_name", "coder_merge")
+ACTOR_ALIASES = _table(
+    Table(
+        "actor_aliases",
+        "Actor ids that were joined to another actor: short forms joined to the corpus's full name "
+        "(pipeline/actors/canonical.py) and coders' merges (`stancewire review`). Join an older release's "
+        "actor ids through it to this release's actors.",
+        "One row per id that is no longer an actor of its own.",
+        (
+            _c("alias_id", "VARCHAR", "The id as it was (or would be) given to the short form."),
+            _c("actor_id", "VARCHAR", "The actor it belongs to now.", references=("actors", "actor_id")),
+            _c(
+                "rule",
+                "VARCHAR",
+                "Why: surname ('Obama' -> the dominant full name with that surname), first_name, full_name "
+                "('Donald J. Trump' -> 'Donald Trump'), person_name (a one-word organisation that is a person's "
+                "surname), coder_merge.",
+                values=ALIAS_RULES,
+            ),
+        ),
+        ("alias_id",),
+    )
+)
+
 RELEASED_TABLES = tuple(name for name, t in TABLES.items() if t.released)
 
 

@@ -29,7 +29,7 @@ EXPECTED_GROUPS = {
         "rejected_articles",
         "sentences",
     ],
-    "4_code_stances": ["codebook_targets", "coded_stances", "review_verdicts", "stances"],
+    "4_code_stances": ["actor_aliases", "codebook_targets", "coded_stances", "review_verdicts", "stances"],
     "5_build_actors": ["actors"],
     "6_publish_release": ["dataset_release"],
 }

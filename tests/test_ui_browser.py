@@ -33,7 +33,7 @@ STAGE_GROUPS = {
         "mentions",
         "quotes",
     ],
-    "4_code_stances": ["codebook_targets", "coded_stances", "stances", "review_verdicts"],
+    "4_code_stances": ["codebook_targets", "coded_stances", "stances", "review_verdicts", "actor_aliases"],
     "5_build_actors": ["actors"],
     "6_publish_release": ["dataset_release"],
 }

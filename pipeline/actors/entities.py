@@ -3,9 +3,12 @@ patterns, then each mention linked to its person, country, organisation or group
 
 from __future__ import annotations
 
-from pipeline.actors.records import PERSON_LABELS, PLACE_LABELS, Actor, Mention, Person, add_actor
+from collections import Counter
+
+from pipeline.actors.places import place_country, unambiguous_country
+from pipeline.actors.records import PERSON_LABELS, PLACE_LABELS, Actor, Mention, Person, add_actor, strip_possessive
 from pipeline.actors.roles import country_in
-from pipeline.nlp.lexicon import country_lookup, country_name, slug
+from pipeline.nlp.lexicon import country_lookup, country_name, slug, table
 
 
 def entity_mentions(doc) -> list[Mention]:
@@ -17,10 +20,31 @@ def entity_mentions(doc) -> list[Mention]:
     return out
 
 
+def organisation_name(text: str) -> str | None:
+    """The canonical name of a listed organisation, platform or outlet ("GOP" -> "Republican
+    Party", "Twitter"), from resources/organisation_aliases.tsv; None when not listed."""
+    key = strip_possessive(_strip_the(text.strip())).lower()
+    return table("organisation_aliases.tsv").get(key)
+
+
+def _family(ent) -> bool:
+    """Whether a one-word PERSON is a family: "the Clintons" where the article names a Clinton."""
+    word = ent.text
+    if not word.endswith("s") or not ent.start or ent.doc[ent.start - 1].lower_ != "the":
+        return False
+    singular = {word[:-1], word[:-2]} if word.endswith("es") else {word[:-1]}
+    return any(e.label_ == "PERSON" and e[-1].text in singular for e in ent.doc.ents)
+
+
 def _fixed_label(ent) -> tuple[str, str]:
     """Correct obvious NER errors: a country, capital or demonym is a place, not a person
     or organisation ("Kyiv" tagged PERSON becomes GPE); a metonym ("the Kremlin")
-    is an organisation."""
+    is an organisation; a listed organisation, platform or outlet ("Twitter") is never a
+    person; a plural family name ("the Clintons") is a group."""
+    if ent.label_ in ("PERSON", "NORP", "GPE", "PRODUCT", "WORK_OF_ART") and organisation_name(ent.text):
+        return "ORG", "pattern"
+    if ent.label_ == "PERSON" and len(ent) == 1 and _family(ent):
+        return "NORP", "pattern"  # "the Clintons", "the Obamas"
     if len(ent) <= 3 and ent.label_ in ("PERSON", "ORG", "GPE", "LOC", "FAC", "WORK_OF_ART", "PRODUCT", "NORP"):
         code, how = country_lookup(ent.text)
         if how == "metonym":
@@ -31,23 +55,39 @@ def _fixed_label(ent) -> tuple[str, str]:
     return ent.label_, "model"
 
 
-def mention_actor(m: Mention, doc, person_at: dict[int, Person], actors: dict[str, Actor]) -> str | None:
+def place_context(mentions: list[Mention]) -> Counter:
+    """How often the article names each country unambiguously (its country names, capitals
+    and metonyms): what decides an ambiguous place name (`places.place_country`)."""
+    return Counter(
+        code for m in mentions if m.label in PLACE_LABELS and (code := unambiguous_country(m.text)) is not None
+    )
+
+
+def mention_actor(
+    m: Mention, doc, person_at: dict[int, Person], actors: dict[str, Actor], context: Counter | None = None
+) -> str | None:
     """The id of the actor mention `m` names, adding a country, organisation or group to
-    `actors` (people are added by the caller, once all their names are known)."""
+    `actors` (people are added by the caller, once all their names are known). `context`:
+    the article's `place_context`."""
     if m.label in PERSON_LABELS:
         person = person_at.get(m.tok_start)
         return person.actor_id if person else None
+    listed = organisation_name(m.text) if m.label == "ORG" else None
+    if listed:
+        return add_actor(actors, Actor(f"organization:{slug(listed)}", listed, "organization", None))
     code, how = country_lookup(m.text) if m.label in PLACE_LABELS or m.label == "ORG" else (None, None)
-    if m.label in PLACE_LABELS and code:
-        return _add_country(code, actors)
+    if m.label in PLACE_LABELS:
+        code = place_country(m.text, context) if m.label != "NORP" else code
+        if code:
+            return _add_country(code, actors)
     if m.label == "ORG":
         if code and how == "name":
             return _add_country(code, actors)
-        name = _strip_the(m.text)
+        name = strip_possessive(_strip_the(m.text))
         country = code or country_in(doc[m.tok_start : m.tok_end])
         return add_actor(actors, Actor(f"organization:{slug(name)}", name, "organization", country))
-    if m.label == "NORP" and m.text.lower().endswith("s") and not code:
-        name = _strip_the(m.text)
+    if m.label == "NORP" and strip_possessive(m.text).lower().endswith("s") and not code:
+        name = strip_possessive(_strip_the(m.text))
         return add_actor(actors, Actor(f"group:{slug(name)}", name, "group", None))
     return None
 

@@ -5,7 +5,7 @@ found around each name."""
 
 from __future__ import annotations
 
-from pipeline.actors.records import PERSON_LABELS, Mention, Person, same_person
+from pipeline.actors.records import PERSON_LABELS, Mention, Person, display_name, same_person, strip_possessive
 from pipeline.actors.roles import RoleFinder
 from pipeline.nlp.lexicon import country_lookup, table, word_list
 
@@ -26,7 +26,10 @@ class ArticlePeople:
 
     def name_tokens(self, tokens) -> tuple[str, ...]:
         """The words of a name without punctuation, possessive or leading titles."""
-        words = [t.text for t in tokens if not t.is_punct and t.text not in ("'s", "’s", "'", "’")]
+        words = [t.text for t in tokens if not t.is_punct and t.text not in ("'s", "’s", "‘s", "'", "’", "‘")]
+        if words:  # "Trump‘s" as one token
+            words[-1] = strip_possessive(words[-1])
+        words = [w for w in words if w]
         while words and words[0].lower().rstrip(".") in self._titles:
             words = words[1:]
         return tuple(words)
@@ -37,6 +40,8 @@ class ArticlePeople:
         people = [m for m in mentions if m.label in PERSON_LABELS]
         named = [(m, self.name_tokens(self.doc[m.tok_start : m.tok_end])) for m in people]
         named = [(m, n) for m, n in named if n]
+        title_end = next((t.i for t in self.doc if "\n" in t.text), 0)
+        named = _trim_headline_names(named, title_end)
         for m, name in named:
             if len(name) < 2:
                 continue
@@ -45,13 +50,12 @@ class ArticlePeople:
                 person = Person()
                 self.persons.append(person)
             self._attach(person, m, name)
-        title_end = next((t.i for t in self.doc if "\n" in t.text), 0)
         singles = [(m, n) for m, n in named if len(n) == 1]
         body = [x for x in singles if x[0].tok_start >= title_end]
         for m, name in body + [x for x in singles if x[0].tok_start < title_end]:  # the title last
             self._attach(self._person_for_word(name[0].lower(), m.tok_start, m.tok_start < title_end), m, name)
         for person in self.persons:
-            person.display = " ".join(max(person.names, key=len))
+            person.display = display_name(person.names)
             for i in person.positions:
                 self.roles.find(person, i)
 
@@ -110,3 +114,21 @@ def _may_name(name: tuple[str, ...], known: tuple[str, ...]) -> bool:
     if len(name) > 1:
         return same_person(name, known)
     return len(known) > 1 and name[0].lower() == known[-1].lower()
+
+
+def _trim_headline_names(named: list, title_end: int) -> list:
+    """A headline in title case lets a name run into the words after it ("Marco Rubio
+    Responds To Question", "Bernie Sanders Beats", "Obama Says"): a headline name that
+    starts with a name the body gives (a full name, or a surname) is cut to that name."""
+    body = {tuple(w.lower() for w in n) for m, n in named if m.tok_start >= title_end}
+    body |= {(n[-1],) for n in body}  # the surnames of the body's full names
+    out = []
+    for m, name in named:
+        if m.tok_start < title_end and len(name) >= 2:
+            lowered = tuple(w.lower() for w in name)
+            if lowered not in body:
+                prefix = max((b for b in body if len(b) < len(name) and lowered[: len(b)] == b), key=len, default=None)
+                if prefix is not None:
+                    name = name[: len(prefix)]
+        out.append((m, name))
+    return out

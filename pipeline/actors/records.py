@@ -3,6 +3,7 @@ article, and what a span of the text resolves to."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from pipeline.nlp.lexicon import slug
@@ -64,6 +65,30 @@ class Person:
     @property
     def actor_id(self) -> str:
         return f"person:{slug(self.display)}"
+
+
+_POSSESSIVE_END = re.compile(r"\s*['’‘`]\s*s?$|(?<=[a-z])['’‘`]S$")
+
+
+def strip_possessive(text: str) -> str:
+    """A name without a possessive ending: "Donald Trump‘s", "Breitbart News’" -> the name."""
+    return _POSSESSIVE_END.sub("", text.strip())
+
+
+def well_cased(words) -> bool:
+    """Whether a name is written in mixed case (not a headline's capitals: "HILLARY CLINTON")."""
+    letters = "".join(words)
+    return not (letters.isupper() and len(letters) > 3)
+
+
+def display_name(names: list[tuple[str, ...]]) -> str:
+    """The name to show for a person: the most frequent well-cased form among the longest
+    (full) names; a name seen only in capitals is title-cased."""
+    counts: dict[tuple[str, ...], int] = {}
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
+    best = max(counts, key=lambda n: (well_cased(n), len(n) >= 2, counts[n], len(" ".join(n))))
+    return " ".join(best if well_cased(best) else (w.capitalize() for w in best))
 
 
 def add_actor(actors: dict[str, Actor], actor: Actor) -> str:

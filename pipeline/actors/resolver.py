@@ -26,7 +26,7 @@ actors once `register` (or `resolve_and_register`) has added it.
 from __future__ import annotations
 
 from pipeline.actors.coreference import PersonCoreference
-from pipeline.actors.entities import entity_mentions, mention_actor
+from pipeline.actors.entities import entity_mentions, mention_actor, place_context
 from pipeline.actors.people import ArticlePeople
 from pipeline.actors.records import Actor, Mention, Resolution, add_actor
 from pipeline.actors.span_resolution import SpanResolver
@@ -43,8 +43,9 @@ class ArticleActors:
         self._people = ArticlePeople(doc, self.mentions)
         self._coreference = PersonCoreference(doc, self._people)
         self._give_bosses_country()
+        context = place_context(self.mentions)
         for m in self.mentions:
-            m.actor_id = mention_actor(m, doc, self._people.person_at, self.actors)
+            m.actor_id = mention_actor(m, doc, self._people.person_at, self.actors, context)
         for person in self._people.persons:
             add_actor(self.actors, Actor(person.actor_id, person.display, "person", person.country))
         self._spans = SpanResolver(doc, article_id, self.mentions, self._people, self._coreference)

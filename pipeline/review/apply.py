@@ -61,11 +61,15 @@ def apply_corrections(conn, corrections: Corrections) -> ApplyReport:
     """Bring `stances`, `review_verdicts`, the merged actor ids and `actor_renames` up to
     date with the corrections, in one transaction. ReviewError: the corrections cannot be
     applied (a merge cycle, or a merge taken back: `stancewire rebuild` reloads the tables)."""
+    from pipeline.actors.canonical import update_auto_aliases
+
     lines = [_Line(f.review, f.applied_at, e, f.purpose) for f, e in corrections.entries()]
-    merges = merge_map(lines)
     report = ApplyReport(lines=len(lines))
     with transaction(conn):
+        auto = update_auto_aliases(conn)
+        merges = merge_map(lines, {a: b for a, (b, _) in auto.items()})
         apply_merges(conn, merges)
+        _write_aliases(conn, merges, {a: r for a, (_, r) in auto.items()})
         _supersede(lines)
         _resolve_statements(conn, lines)
         report.articles_written = _write_stances(conn, lines, merges)
@@ -85,9 +89,10 @@ def apply_corrections(conn, corrections: Corrections) -> ApplyReport:
 # -- actor merges ---------------------------------------------------------------------------
 
 
-def merge_map(lines: list[_Line]) -> dict[str, str]:
-    """{merged actor id: the id it is merged into}, chains followed (a->b, b->c: a->c)."""
-    direct: dict[str, str] = {}
+def merge_map(lines: list[_Line], automatic: dict[str, str] | None = None) -> dict[str, str]:
+    """{merged actor id: the id it is merged into}, chains followed (a->b, b->c: a->c): the
+    `automatic` aliases (pipeline.actors.canonical), then the coders' merges over them."""
+    direct: dict[str, str] = dict(automatic or {})
     for line in lines:
         e = line.entry
         if e["verdict"] == "merge_actor":
@@ -437,6 +442,18 @@ def _write_renames(conn, lines: list[_Line], merges: dict[str, str]) -> None:
     conn.execute("DELETE FROM actor_renames")
     conn.executemany("INSERT INTO actor_renames VALUES (?, ?)", [[a, n] for a, n in sorted(names.items())])
     conn.executemany("INSERT OR IGNORE INTO dirty_actors VALUES (?)", [[a] for a in sorted(changed)])
+
+
+def _write_aliases(conn, merges: dict[str, str], rules: dict[str, str]) -> None:
+    """The published actor_aliases: every id merged away and the actor it is now."""
+    rows = [{"alias_id": a, "actor_id": b, "rule": rules.get(a, "coder_merge")} for a, b in sorted(merges.items())]
+    before = conn.execute("SELECT alias_id, actor_id, rule FROM actor_aliases ORDER BY 1").fetchall()
+    if before == [(r["alias_id"], r["actor_id"], r["rule"]) for r in rows]:
+        return
+    from pipeline.storage.polars_schemas import table_schema
+    from pipeline.storage.warehouse import replace_rows
+
+    replace_rows(conn, "actor_aliases", pl.DataFrame(rows, schema=table_schema("actor_aliases"), orient="row"))
 
 
 def _write_verdicts(conn, lines: list[_Line]) -> None:

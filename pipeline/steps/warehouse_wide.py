@@ -268,7 +268,8 @@ def _insert_rows(conn, table: str, rows: list[dict]) -> None:
 
 def run_actors(conn) -> int:
     """Canonical actors referenced by mentions, quotes or statements, with counts. The name
-    is a coder's (`actor_renames`), else the longest seen; the country the most frequent one given. Only the actors whose
+    is a coder's (`actor_renames`), else the most frequent well-cased full form (a
+    headline's capitals last); the country the most frequent one given. Only the actors whose
     references changed since the last build (`dirty_actors`, noted by the loader and the
     stance step) are computed again; an actor's row depends on its own references only."""
     everything = conn.execute("SELECT count(*) FROM dirty_actors WHERE actor_id = ?", [ALL_ACTORS]).fetchone()[0] > 0
@@ -283,11 +284,15 @@ def run_actors(conn) -> int:
         )
     )
     sql = f"""
-    WITH names AS (
-        SELECT actor_id, first(name ORDER BY length(name) DESC, name) AS name,
-               first(actor_type ORDER BY actor_type) AS actor_type,
-               count(DISTINCT article_id) AS n_articles
-        FROM article_actors {only} GROUP BY actor_id
+    WITH forms AS (  -- each name an actor is given, and in how many articles
+        SELECT actor_id, name, count(DISTINCT article_id) AS n FROM article_actors {only} GROUP BY ALL
+    ), names AS (  -- the most frequent well-cased full form (not a headline's capitals)
+        SELECT f.actor_id, first(f.name ORDER BY (f.name = upper(f.name) AND length(f.name) > 3),
+               (f.name LIKE '% %') DESC, f.n DESC, length(f.name) DESC, f.name) AS name,
+               t.actor_type, t.n_articles
+        FROM forms f JOIN (SELECT actor_id, first(actor_type ORDER BY actor_type) AS actor_type,
+                           count(DISTINCT article_id) AS n_articles FROM article_actors {only} GROUP BY actor_id) t
+        USING (actor_id) GROUP BY f.actor_id, t.actor_type, t.n_articles
     ), countries AS (
         SELECT actor_id, first(country ORDER BY n DESC, country) AS country FROM (
             SELECT actor_id, country, count(*) AS n FROM article_actors WHERE country IS NOT NULL GROUP BY ALL)

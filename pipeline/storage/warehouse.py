@@ -123,6 +123,12 @@ _INTERNAL_DDL = [
         quote_id VARCHAR PRIMARY KEY,
         speaker_actor_id VARCHAR NOT NULL
     )""",
+    # Aliases made by pipeline/actors/canonical.py, kept once made (ids stay stable).
+    """CREATE TABLE IF NOT EXISTS auto_aliases (
+        alias_id VARCHAR PRIMARY KEY,
+        actor_id VARCHAR NOT NULL,
+        rule VARCHAR NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS actor_renames (
         actor_id VARCHAR PRIMARY KEY,
         name VARCHAR NOT NULL

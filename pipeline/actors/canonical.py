@@ -1,0 +1,99 @@
+"""One actor across articles: the short forms an article leaves on their own ("Obama",
+"Mr. Trump" in an article that never gives the full name, "Donald J. Trump") joined to the
+corpus's full-name actor, when that is unambiguous.
+
+Within an article, `people.ArticlePeople` already gives a surname or titled form to the
+full name the article uses. What is left is decided here, over the whole warehouse
+(`article_actors`), by actor id (ids are slugs of the names):
+
+- **surname**: a one-word person ("person:obama") joins the full-name person with that
+  surname that is in at least two articles and in at least twice as many articles as the
+  next one ("Barack Obama" over "Michelle Obama"); otherwise it stays as it is, ambiguous
+  (Bill and Hillary Clinton in a corpus that names both as often).
+- **first_name**: the same for a one-word first name ("Hillary"), when no surname matches.
+- **full_name**: a full name with extra middle words ("Donald J. Trump") joins the most
+  frequent person with the same first and last word ("Donald Trump").
+- **person_name**: a one-word organisation named in capitals somewhere that is such a surname
+  ("TRUMP" tagged as an organisation in a headline) joins the person.
+
+Ids stay stable as the corpus grows: an alias, once made, is kept (`auto_aliases`), and the
+published `actor_aliases` table maps every old id to the id it now belongs to, so releases
+made before can be joined to later ones. A coder's merges (`stancewire review`) come on top.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+DOMINANCE = 2.0  # the chosen full name is in this many times more articles than the next
+MIN_ARTICLES = 2  # ... and in at least this many
+
+
+def _words(actor_id: str) -> list[str]:
+    return actor_id.split(":", 1)[1].split("-")
+
+
+def propose(counts: dict[str, int], known: set[str], capitals: set[str] = frozenset()) -> dict[str, tuple[str, str]]:
+    """{alias id: (canonical id, rule)} for the ids of `counts` (actor id -> articles)
+    that are not in `known` (already aliases or the target of one); `capitals`: the ids
+    only ever named in capitals (headlines)."""
+    people = {a: n for a, n in counts.items() if a.startswith("person:") and "@" not in a}
+    full = {a: n for a, n in people.items() if len(_words(a)) >= 2}
+    by_last, by_first, by_ends = defaultdict(list), defaultdict(list), defaultdict(list)
+    for a, n in full.items():
+        w = _words(a)
+        by_last[w[-1]].append((n, a))
+        by_first[w[0]].append((n, a))
+        by_ends[(w[0], w[-1])].append((n, a))
+    out: dict[str, tuple[str, str]] = {}
+
+    def dominant(options: list[tuple[int, str]]) -> str | None:
+        ranked = sorted(options, reverse=True)
+        if not ranked or ranked[0][0] < MIN_ARTICLES:
+            return None
+        if len(ranked) > 1 and ranked[0][0] < DOMINANCE * ranked[1][0]:
+            return None
+        return ranked[0][1]
+
+    for a in counts:
+        if a in known or "@" in a:
+            continue
+        kind, words = a.split(":", 1)[0], _words(a)
+        target, rule = None, None
+        if kind == "person" and len(words) == 1:
+            target, rule = dominant(by_last.get(words[0], [])), "surname"
+            if target is None and not by_last.get(words[0]):
+                target, rule = dominant(by_first.get(words[0], [])), "first_name"
+        elif kind == "person" and len(words) >= 3:
+            others = [(n, b) for n, b in by_ends.get((words[0], words[-1]), []) if b != a and n > counts[a]]
+            target, rule = (max(others)[1], "full_name") if others else (None, None)
+        elif kind == "organization" and len(words) == 1 and a in capitals:
+            target, rule = dominant(by_last.get(words[0], [])), "person_name"
+        if target is not None:
+            out[a] = (target, rule)
+    return out
+
+
+def update_auto_aliases(conn) -> dict[str, tuple[str, str]]:
+    """Add the aliases the warehouse now supports to `auto_aliases` (kept ones are never
+    taken back) and return all of them: {alias id: (canonical id, rule)}."""
+    kept = {a: (b, r) for a, b, r in conn.execute("SELECT alias_id, actor_id, rule FROM auto_aliases").fetchall()}
+    counts = dict(
+        conn.execute(
+            "SELECT actor_id, count(DISTINCT article_id) FROM article_actors WHERE actor_id NOT LIKE '%@%' GROUP BY 1"
+        ).fetchall()
+    )
+    capitals = {
+        a
+        for (a,) in conn.execute(
+            "SELECT actor_id FROM article_actors WHERE actor_id LIKE 'organization:%' GROUP BY 1 "
+            "HAVING bool_or(name = upper(name) AND length(name) > 3)"
+        ).fetchall()
+    }
+    known = set(kept) | {b for b, _ in kept.values()}
+    proposed = propose(counts, known, capitals)
+    targets = {b for b, _ in proposed.values()}
+    new = {a: v for a, v in proposed.items() if a not in targets}
+    if new:
+        conn.executemany("INSERT INTO auto_aliases VALUES (?, ?, ?)", [[a, b, r] for a, (b, r) in sorted(new.items())])
+    return {**kept, **new}
