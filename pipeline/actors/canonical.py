@@ -10,7 +10,8 @@ full name the article uses. What is left is decided here, over the whole warehou
   surname that is in at least two articles and in at least twice as many articles as the
   next one ("Barack Obama" over "Michelle Obama"); otherwise it stays as it is, ambiguous
   (Bill and Hillary Clinton in a corpus that names both as often).
-- **first_name**: the same for a one-word first name ("Hillary"), when no surname matches.
+- **first_name**: the same for a one-word first name ("Hillary"), when no surname of two
+  articles or more matches.
 - **full_name**: a full name with extra middle words ("Donald J. Trump") joins the most
   frequent person with the same first and last word ("Donald Trump").
 - **person_name**: a one-word organisation named in capitals somewhere that is such a surname
@@ -62,7 +63,7 @@ def propose(counts: dict[str, int], known: set[str], capitals: set[str] = frozen
         target, rule = None, None
         if kind == "person" and len(words) == 1:
             target, rule = dominant(by_last.get(words[0], [])), "surname"
-            if target is None and not by_last.get(words[0]):
+            if target is None and not any(n >= MIN_ARTICLES for n, _ in by_last.get(words[0], [])):
                 target, rule = dominant(by_first.get(words[0], [])), "first_name"
         elif kind == "person" and len(words) >= 3:
             others = [(n, b) for n, b in by_ends.get((words[0], words[-1]), []) if b != a and n > counts[a]]

@@ -41,7 +41,7 @@ class ArticlePeople:
         named = [(m, self.name_tokens(self.doc[m.tok_start : m.tok_end])) for m in people]
         named = [(m, n) for m, n in named if n]
         title_end = next((t.i for t in self.doc if "\n" in t.text), 0)
-        named = _trim_headline_names(named, title_end)
+        named = _trim_headline_names(named, title_end, self.doc.text)
         for m, name in named:
             if len(name) < 2:
                 continue
@@ -116,19 +116,29 @@ def _may_name(name: tuple[str, ...], known: tuple[str, ...]) -> bool:
     return len(known) > 1 and name[0].lower() == known[-1].lower()
 
 
-def _trim_headline_names(named: list, title_end: int) -> list:
+def _headline_like(text: str, at: int) -> bool:
+    """Whether the line around offset `at` is written in title case, as headlines are (the
+    title, or a list of related headlines in the body): most of its words capitalised."""
+    start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
+    words = [w for w in text[start : end if end >= 0 else len(text)].split() if w[:1].isalpha()]
+    return len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
+
+
+def _trim_headline_names(named: list, title_end: int, text: str) -> list:
     """A headline in title case lets a name run into the words after it ("Marco Rubio
     Responds To Question", "Bernie Sanders Beats", "Obama Says"): a headline name that
     starts with a name the body gives (a full name, or a surname) is cut to that name."""
-    body = {tuple(w.lower() for w in n) for m, n in named if m.tok_start >= title_end}
+    headline = {id(m) for m, _ in named if m.tok_start < title_end or _headline_like(text, m.start)}
+    body = {tuple(w.lower() for w in n) for m, n in named if id(m) not in headline}
     body |= {(n[-1],) for n in body}  # the surnames of the body's full names
     out = []
     for m, name in named:
-        if m.tok_start < title_end and len(name) >= 2:
+        if id(m) in headline and len(name) >= 2:
             lowered = tuple(w.lower() for w in name)
             if lowered not in body:
-                prefix = max((b for b in body if len(b) < len(name) and lowered[: len(b)] == b), key=len, default=None)
-                if prefix is not None:
-                    name = name[: len(prefix)]
+                cuts = [len(b) for b in body if len(b) < len(name) and lowered[: len(b)] == b]
+                cuts += [k + 1 for k in range(1, len(name) - 1) if (lowered[k],) in body]  # up to a body surname
+                if cuts:
+                    name = name[: max(cuts)]
         out.append((m, name))
     return out
