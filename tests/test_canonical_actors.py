@@ -53,6 +53,8 @@ def test_a_platform_is_an_organisation_and_a_family_a_group(actors_of):
 def test_a_us_city_that_shares_a_british_name_is_american_in_an_american_article(actors_of):
     got = actors_of("Delegates arrived in Cleveland, Ohio, for the convention. Cleveland was busy all week.")
     assert got["Cleveland"].country == "USA"
+    manchester = actors_of("Voters queued at a polling station in Manchester, New Hampshire, on Tuesday.")
+    assert manchester["Manchester"].country == "USA"  # the state beside it, though England's Manchester is larger
     assert place_country("Cleveland") == "USA"  # alone: the largest place of that name
     assert place_country("Birmingham", Counter({"GBR": 2})) == "GBR"
     assert place_country("Birmingham", Counter({"USA": 2})) == "USA"

@@ -92,7 +92,8 @@ def _country_names() -> frozenset[str]:
 
 def unambiguous_country(name: str) -> str | None:
     """The country a name stands for whatever the article: a country's own name that no US
-    state shares, a capital, a metonym, a name no city or state has."""
+    state shares, a capital, a metonym, a name no city or state has, a place name that only
+    one country's cities or states have."""
     code, how, key, places = candidates(name)
     if how in ("capital", "metonym"):
         return code
@@ -102,4 +103,6 @@ def unambiguous_country(name: str) -> str | None:
         and (not places or (key in _country_names() and places.get("USA") != US_STATE_POPULATION))
     ):
         return code
+    if code is None and len(places) == 1:
+        return next(iter(places))  # "New Hampshire", "Ohio": places of one country only
     return None
