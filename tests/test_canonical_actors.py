@@ -86,3 +86,29 @@ def test_a_middle_name_form_joins_the_usual_full_name_and_known_aliases_stay():
     assert got["person:trump"] == ("person:donald-trump", "surname")
     again = propose(counts, {"person:trump", "person:donald-trump"})  # aliases made before are kept as they are
     assert again == {"person:donald-j-trump": ("person:donald-trump", "full_name")}
+
+
+def test_places_the_lists_call_never_a_country_and_capitals_follow_the_article_only_for_big_cities():
+    assert place_country("Georgia") is None  # alone: the state or the country, the article must say
+    assert place_country("Georgia", Counter({"USA": 2})) == "USA"
+    assert place_country("Washington", Counter({"GBR": 3})) == "USA"  # a town of that name does not win
+    assert place_country("San Jose", Counter({"USA": 3})) == "USA"  # a big US city, not Costa Rica's capital
+    assert place_country("Palestine") == "PSE"  # a country's name beats small towns
+
+
+def test_a_surname_tagged_as_a_place_is_not_a_place(actors_of):
+    got = actors_of("Barack Obama spoke in Chicago. The crowd cheered for Obama as he left Chicago.")
+    assert all(a.actor_type != "country" or a.country == "USA" for a in got.values())
+
+
+def test_namesakes_with_middle_names_and_generations_stay_apart():
+    counts = {
+        "person:george-w-bush": 30,
+        "person:george-h-w-bush": 6,
+        "person:george-bush": 3,
+        "person:joseph-kennedy-iii": 4,
+        "person:joseph-kennedy": 9,
+    }
+    got = propose(counts, set())
+    assert "person:george-h-w-bush" not in got  # George Bush (3) does not dominate George W. Bush's forms
+    assert "person:joseph-kennedy-iii" not in got

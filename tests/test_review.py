@@ -639,3 +639,15 @@ def test_spreadsheet_habits_are_read_semicolons_and_capitals_but_a_correction_ne
     assert kind == "statements" and len(entries) == 20 and entries[0]["verdict"] == "correct"
     rows[1]["verdict"], rows[1]["corrected_stance"] = "", "favor"
     _refused(warehouse, tmp / "corr", _write(tmp / "bad.csv", rows), "line 3: a correction without a verdict")
+
+
+def test_a_coder_keeps_apart_what_stancewire_joined_and_a_reverse_merge_does_not_loop():
+    from pipeline.review.apply import _Line, merge_map
+
+    def merge(a, b):
+        entry = {"verdict": "merge_actor", "actor_id": a, "corrected_actor_id": b}
+        return _Line("0001-ann", "2026-12-02", entry)
+
+    automatic = {"person:obama": "person:barack-obama", "person:hillary-rodham-clinton": "person:hillary-clinton"}
+    lines = [merge("person:obama", "person:obama"), merge("person:hillary-clinton", "person:hillary-rodham-clinton")]
+    assert merge_map(lines, automatic) == {"person:hillary-clinton": "person:hillary-rodham-clinton"}

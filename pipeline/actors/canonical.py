@@ -10,22 +10,27 @@ full name the article uses. What is left is decided here, over the whole warehou
   surname that is in at least two articles and in at least twice as many articles as the
   next one ("Barack Obama" over "Michelle Obama"); otherwise it stays as it is, ambiguous
   (Bill and Hillary Clinton in a corpus that names both as often).
-- **first_name**: the same for a one-word first name ("Hillary"), when no surname of two
-  articles or more matches.
-- **full_name**: a full name with extra middle words ("Donald J. Trump") joins the most
-  frequent person with the same first and last word ("Donald Trump").
-- **person_name**: a one-word organisation named in capitals somewhere that is such a surname
-  ("TRUMP" tagged as an organisation in a headline) joins the person.
+- **first_name**: the same for a one-word first name ("Hillary"), when no surname matches
+  and the full name is in twice as many articles as all the people with that word as their
+  surname.
+- **full_name**: a full name with extra middle words ("Donald J. Trump") joins the two-word
+  name with the same first and last word ("Donald Trump") when that one dominates every
+  form of it; never a "Jr." or "III".
+- **person_name**: a one-word organisation only ever named in capitals that is such a
+  surname ("TRUMP" tagged as an organisation in a headline) joins the person.
 
-Ids stay stable as the corpus grows: an alias, once made, is kept (`auto_aliases`), and the
-published `actor_aliases` table maps every old id to the id it now belongs to, so releases
-made before can be joined to later ones. A coder's merges (`stancewire review`) come on top.
+Ids stay stable as the warehouse grows: an alias, once made, is kept (`auto_aliases`, in
+the warehouse file; a new warehouse decides again), and the published `actor_aliases`
+table maps every old id to the id it now belongs to, so releases made before can be
+joined to later ones. A coder's merges (`stancewire review`) come on top: one can also
+keep an alias apart (merge an id into itself: `pipeline.review.apply.merge_map`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
+GENERATIONS = {"jr", "sr", "ii", "iii", "iv"}  # "Joseph Kennedy Jr." is not Joseph Kennedy
 DOMINANCE = 2.0  # the chosen full name is in this many times more articles than the next
 MIN_ARTICLES = 2  # ... and in at least this many
 
@@ -63,11 +68,18 @@ def propose(counts: dict[str, int], known: set[str], capitals: set[str] = frozen
         target, rule = None, None
         if kind == "person" and len(words) == 1:
             target, rule = dominant(by_last.get(words[0], [])), "surname"
-            if target is None and not any(n >= MIN_ARTICLES for n, _ in by_last.get(words[0], [])):
+            rivals = sum(n for n, _ in by_last.get(words[0], []))  # people with that word as surname
+            if target is None:
                 target, rule = dominant(by_first.get(words[0], [])), "first_name"
-        elif kind == "person" and len(words) >= 3:
-            others = [(n, b) for n, b in by_ends.get((words[0], words[-1]), []) if b != a and n > counts[a]]
-            target, rule = (max(others)[1], "full_name") if others else (None, None)
+                if target is not None and counts[target] < DOMINANCE * rivals:
+                    target = None  # "Kelly": Megyn Kelly is as likely as Kelly Ayotte
+        elif kind == "person" and len(words) >= 3 and not set(words) & GENERATIONS:
+            # the two-word form of the same first and last name, when it dominates every other
+            # form (George H. W. Bush is not George W. Bush: neither is a two-word name)
+            same = [(n, b) for n, b in by_ends.get((words[0], words[-1]), []) if b != a]
+            short = [(n, b) for n, b in same if len(_words(b)) == 2 and n > counts[a]]
+            target = dominant(same) if short and dominant(same) == max(short)[1] else None
+            rule = "full_name"
         elif kind == "organization" and len(words) == 1 and a in capitals:
             target, rule = dominant(by_last.get(words[0], [])), "person_name"
         if target is not None:
@@ -88,7 +100,7 @@ def update_auto_aliases(conn) -> dict[str, tuple[str, str]]:
         a
         for (a,) in conn.execute(
             "SELECT actor_id FROM article_actors WHERE actor_id LIKE 'organization:%' GROUP BY 1 "
-            "HAVING bool_or(name = upper(name) AND length(name) > 3)"
+            "HAVING bool_and(name = upper(name) AND length(name) > 3)"
         ).fetchall()
     }
     known = set(kept) | {b for b, _ in kept.values()}

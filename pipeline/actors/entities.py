@@ -23,8 +23,9 @@ def entity_mentions(doc) -> list[Mention]:
 def organisation_name(text: str) -> str | None:
     """The canonical name of a listed organisation, platform or outlet ("GOP" -> "Republican
     Party", "Twitter"), from resources/organisation_aliases.tsv; None when not listed."""
-    key = strip_possessive(_strip_the(text.strip())).lower()
-    return table("organisation_aliases.tsv").get(key)
+    listed = table("organisation_aliases.tsv")
+    key = strip_possessive(text.strip()).lower()
+    return listed.get(key) or listed.get(_strip_the(key))
 
 
 def _family(ent) -> bool:
@@ -41,7 +42,7 @@ def _fixed_label(ent) -> tuple[str, str]:
     or organisation ("Kyiv" tagged PERSON becomes GPE); a metonym ("the Kremlin")
     is an organisation; a listed organisation, platform or outlet ("Twitter") is never a
     person; a plural family name ("the Clintons") is a group."""
-    if ent.label_ in ("PERSON", "NORP", "GPE", "PRODUCT", "WORK_OF_ART") and organisation_name(ent.text):
+    if ent.label_ in ("PERSON", "NORP", "PRODUCT", "WORK_OF_ART") and organisation_name(ent.text):
         return "ORG", "pattern"
     if ent.label_ == "PERSON" and len(ent) == 1 and _family(ent):
         return "NORP", "pattern"  # "the Clintons", "the Obamas"
@@ -55,20 +56,31 @@ def _fixed_label(ent) -> tuple[str, str]:
     return ent.label_, "model"
 
 
-def place_context(mentions: list[Mention]) -> Counter:
+def place_context(mentions: list[Mention], not_places: frozenset[str] = frozenset()) -> Counter:
     """How often the article names each country unambiguously (its country names, capitals
-    and metonyms): what decides an ambiguous place name (`places.place_country`)."""
+    and metonyms): what decides an ambiguous place name (`places.place_country`).
+    `not_places`: lower-cased words that are people's names in the article."""
     return Counter(
-        code for m in mentions if m.label in PLACE_LABELS and (code := unambiguous_country(m.text)) is not None
+        code
+        for m in mentions
+        if m.label in PLACE_LABELS
+        and m.text.lower() not in not_places
+        and (code := unambiguous_country(m.text)) is not None
     )
 
 
 def mention_actor(
-    m: Mention, doc, person_at: dict[int, Person], actors: dict[str, Actor], context: Counter | None = None
+    m: Mention,
+    doc,
+    person_at: dict[int, Person],
+    actors: dict[str, Actor],
+    context: Counter | None = None,
+    not_places: frozenset[str] = frozenset(),
 ) -> str | None:
     """The id of the actor mention `m` names, adding a country, organisation or group to
     `actors` (people are added by the caller, once all their names are known). `context`:
-    the article's `place_context`."""
+    the article's `place_context`; `not_places`: the article's people's names, never read
+    as places ("Obama" tagged a place is not the Japanese town)."""
     if m.label in PERSON_LABELS:
         person = person_at.get(m.tok_start)
         return person.actor_id if person else None
@@ -77,6 +89,8 @@ def mention_actor(
         return add_actor(actors, Actor(f"organization:{slug(listed)}", listed, "organization", None))
     code, how = country_lookup(m.text) if m.label in PLACE_LABELS or m.label == "ORG" else (None, None)
     if m.label in PLACE_LABELS:
+        if m.text.lower() in not_places:
+            return None
         code = place_country(m.text, context) if m.label != "NORP" else code
         if code:
             return _add_country(code, actors)

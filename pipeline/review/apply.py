@@ -69,7 +69,8 @@ def apply_corrections(conn, corrections: Corrections) -> ApplyReport:
         auto = update_auto_aliases(conn)
         merges = merge_map(lines, {a: b for a, (b, _) in auto.items()})
         apply_merges(conn, merges)
-        _write_aliases(conn, merges, {a: r for a, (_, r) in auto.items()})
+        by_coders = {x.entry["actor_id"] for x in lines if x.entry["verdict"] == "merge_actor"}
+        _write_aliases(conn, merges, {a: r for a, (_, r) in auto.items() if a not in by_coders})
         _supersede(lines)
         _resolve_statements(conn, lines)
         report.articles_written = _write_stances(conn, lines, merges)
@@ -92,11 +93,17 @@ def apply_corrections(conn, corrections: Corrections) -> ApplyReport:
 def merge_map(lines: list[_Line], automatic: dict[str, str] | None = None) -> dict[str, str]:
     """{merged actor id: the id it is merged into}, chains followed (a->b, b->c: a->c): the
     `automatic` aliases (pipeline.actors.canonical), then the coders' merges over them."""
-    direct: dict[str, str] = dict(automatic or {})
+    coders: dict[str, str] = {}
     for line in lines:
         e = line.entry
         if e["verdict"] == "merge_actor":
-            direct[e["actor_id"]] = e["corrected_actor_id"]
+            coders[e["actor_id"]] = e["corrected_actor_id"]
+    # a coder's merge wins over an automatic alias: one that points the other way is dropped,
+    # and an id a coder merges into itself is kept apart
+    targets = set(coders.values())
+    direct = {a: b for a, b in (automatic or {}).items() if a not in targets}
+    direct.update(coders)
+    direct = {a: b for a, b in direct.items() if a != b}
     out = {}
     for source in direct:
         seen, target = [source], direct[source]
@@ -327,7 +334,11 @@ def _write_stances(conn, lines: list[_Line], merges: dict[str, str]) -> int:
             conn.execute(f"DELETE FROM stances WHERE {of_articles}", [ids])
             conn.execute(f"DELETE FROM article_actors WHERE stage = '{STAGE}' AND {of_articles}", [ids])
             cols = [c.name for c in CODED_STANCE_COLUMNS]
-            select = ", ".join("coalesce(m.merged_into, c.actor_id)" if c == "actor_id" else f'c."{c}"' for c in cols)
+            merged = {  # a merged statement takes its actor's id and type
+                "actor_id": "coalesce(m.merged_into, c.actor_id)",
+                "actor_type": "coalesce(split_part(m.merged_into, ':', 1), c.actor_type)",
+            }
+            select = ", ".join(merged.get(c, f'c."{c}"') for c in cols)
             conn.execute(
                 f"INSERT INTO stances ({', '.join(cols)}, review_verdict) SELECT {select}, NULL "
                 f"FROM coded_stances c LEFT JOIN _merged m ON c.actor_id = m.actor_id WHERE c.{of_articles}",

@@ -326,7 +326,8 @@ class _Checker:
         if not source or not into:
             raise _LineProblem("merge_actor needs actor (merged away) and corrected_actor (kept)")
         source_id, into_id = self._existing_actor(source), self._existing_actor(into)
-        if source_id == into_id:
+        automatic = self.conn.execute("SELECT 1 FROM auto_aliases WHERE alias_id = ?", [source_id]).fetchone()
+        if source_id == into_id and not automatic:
             raise _LineProblem(f"merge_actor: {source!r} and {into!r} are the same actor ({into_id})")
         return _blank_entry(
             coder=self._coder(row),
@@ -382,8 +383,11 @@ class _Checker:
 
     def _existing_actor(self, name: str) -> str:
         """The one actor a name or id names (ambiguous and unknown names are errors)."""
-        if self.conn.execute("SELECT 1 FROM actors WHERE actor_id = ?", [name]).fetchone():
-            return name
+        if self.conn.execute(
+            "SELECT 1 FROM actors WHERE actor_id = ? UNION ALL SELECT 1 FROM auto_aliases WHERE alias_id = ?",
+            [name, name],
+        ).fetchone():
+            return name  # an actor, or an id stancewire joined to another (to move it, or keep it apart)
         ids = [
             r[0]
             for r in self.conn.execute(

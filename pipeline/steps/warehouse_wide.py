@@ -290,7 +290,9 @@ def run_actors(conn) -> int:
         SELECT f.actor_id, first(f.name ORDER BY (f.name = upper(f.name) AND length(f.name) > 3),
                (f.name LIKE '% %') DESC, f.n DESC, length(f.name) DESC, f.name) AS name,
                t.actor_type, t.n_articles
-        FROM forms f JOIN (SELECT actor_id, first(actor_type ORDER BY actor_type) AS actor_type,
+        FROM forms f JOIN (SELECT actor_id, coalesce(CASE WHEN split_part(actor_id, ':', 1) IN
+                                  ('person', 'organization', 'country', 'group') THEN split_part(actor_id, ':', 1) END,
+                                  first(actor_type ORDER BY actor_type)) AS actor_type,
                            count(DISTINCT article_id) AS n_articles FROM article_actors {only} GROUP BY actor_id) t
         USING (actor_id) GROUP BY f.actor_id, t.actor_type, t.n_articles
     ), countries AS (
