@@ -119,6 +119,21 @@ def _context(conn, rows: list[dict], start_col: str, end_col: str) -> None:
         r["context"] = " ".join(texts[r["article_id"]][start:end].split())
 
 
+def _sample(conn, table: str, key: str, cols: list[str], stratum_of, n: int, seed: int, span: tuple[str, str]):
+    """n rows of `table` (with their article's title), stratified by `stratum_of`, each
+    with the context of its `span` columns, in `key` order."""
+    items = [
+        dict(zip([*cols, "title"], r, strict=True))
+        for r in conn.execute(
+            f"SELECT {', '.join('t.' + c for c in cols)}, coalesce(a.title, a.doc_name) FROM {table} t "
+            f"JOIN articles a USING (article_id) ORDER BY t.{key}"
+        ).fetchall()
+    ]
+    rows = draw(items, stratum_of, n, seed)
+    _context(conn, rows, *span)
+    return sorted(rows, key=lambda r: r[key])
+
+
 def sample_statements(conn, n: int, seed: int) -> list[dict]:
     """n coded statements (the stance coder's output, `coded_stances`), stratified by
     codebook, target and stance."""
@@ -138,16 +153,10 @@ def sample_statements(conn, n: int, seed: int) -> list[dict]:
         "evidence_char_start",
         "evidence_char_end",
     ]
-    items = [
-        dict(zip([*cols, "title"], r, strict=True))
-        for r in conn.execute(
-            f"SELECT {', '.join('s.' + c for c in cols)}, coalesce(a.title, a.doc_name) FROM coded_stances s "
-            "JOIN articles a USING (article_id) ORDER BY s.statement_id"
-        ).fetchall()
-    ]
-    rows = draw(items, lambda r: f"{r['codebook']}/{r['target']}/{r['stance']}", n, seed)
-    _context(conn, rows, "evidence_char_start", "evidence_char_end")
-    return sorted(rows, key=lambda r: r["statement_id"])
+    stratum = lambda r: f"{r['codebook']}/{r['target']}/{r['stance']}"
+    return _sample(
+        conn, "coded_stances", "statement_id", cols, stratum, n, seed, ("evidence_char_start", "evidence_char_end")
+    )
 
 
 def sample_quotes(conn, n: int, seed: int) -> list[dict]:
@@ -163,16 +172,7 @@ def sample_quotes(conn, n: int, seed: int) -> list[dict]:
         "char_start",
         "char_end",
     ]
-    items = [
-        dict(zip([*cols, "title"], r, strict=True))
-        for r in conn.execute(
-            f"SELECT {', '.join('q.' + c for c in cols)}, coalesce(a.title, a.doc_name) FROM quotes q "
-            "JOIN articles a USING (article_id) ORDER BY q.quote_id"
-        ).fetchall()
-    ]
-    rows = draw(items, lambda r: r["kind"], n, seed)
-    _context(conn, rows, "char_start", "char_end")
-    return sorted(rows, key=lambda r: r["quote_id"])
+    return _sample(conn, "quotes", "quote_id", cols, lambda r: r["kind"], n, seed, ("char_start", "char_end"))
 
 
 def write_review_csv(path: Path, rows: list[dict], quotes: bool, seed: int) -> None:
