@@ -36,11 +36,6 @@ MEMORY_LIMIT_ENV = "STANCEWIRE_DUCKDB_MEMORY"
 CODED_STANCE_COLUMNS = tuple(c for c in STANCES.columns if c.name != "review_verdict")
 
 
-def _stance_ddl(name: str, columns) -> str:
-    cols = ",\n        ".join(f"{c.name} {c.type}{'' if c.nullable else ' NOT NULL'}" for c in columns)
-    return f"CREATE TABLE IF NOT EXISTS {name} (\n        {cols},\n        PRIMARY KEY (statement_id)\n    )"
-
-
 # Internal bookkeeping, not part of the published schema.
 _INTERNAL_DDL = [
     # The warehouse's identity (key 'warehouse_id'): its staging folder records it, so that
@@ -111,7 +106,10 @@ _INTERNAL_DDL = [
     )""",
     # The statements as the stance coder made them; `stances` is these with the coders'
     # corrections applied (pipeline.review.apply).
-    _stance_ddl("coded_stances", CODED_STANCE_COLUMNS),
+    # (its table and column comments are left to `stances`)
+    create_table_sql(
+        Table("coded_stances", STANCES.description, STANCES.grain, CODED_STANCE_COLUMNS, ("statement_id",), False)
+    )[0],
     # Actor merges the loaded tables carry (from -> into), and actors' names given by coders:
     # a merge no longer in the corrections needs the tables reloaded (pipeline.review.apply).
     """CREATE TABLE IF NOT EXISTS applied_merges (
@@ -257,7 +255,7 @@ def _file_identity(path: Path) -> tuple:
 
 def _tables_present(conn: duckdb.DuckDBPyConnection) -> bool:
     """Whether every table, published and internal, is in the file."""
-    names = list(TABLES) + [re.search(r"EXISTS (\w+)", ddl)[1] for ddl in _INTERNAL_DDL]
+    names = list(TABLES) + [re.search(r'EXISTS "?(\w+)', ddl)[1] for ddl in _INTERNAL_DDL]
     n = conn.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name IN "
         "(SELECT unnest(?::VARCHAR[]))",
