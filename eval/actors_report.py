@@ -186,8 +186,11 @@ def main() -> int:
         "",
         "Country accuracy by the gold's type (right / mentions the gold gives a country): "
         + "; ".join(f"{t} {r}/{n}" for t, (r, n) in s["country_accuracy_by_type"].items())
-        + ". stancewire gives a person a country only when the article says it (a role such as \"Russia's "
-        'foreign minister"); the gold gives most US politicians USA from world knowledge.',
+        + ". stancewire gives a person a country only when some article says it: a role naming a country, "
+        'a US state or a party ("Russia\'s foreign minister", "Ohio Gov.", "Republican nominee"), kept for the '
+        "actor across articles; the gold gives most people a country from world knowledge. Organisations get "
+        "one from the listed ones (resources/organisation_aliases.tsv) or a country, state or party in their "
+        "name.",
         "",
         *error_tables(gold, matched, actors),
         "",

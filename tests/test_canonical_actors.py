@@ -118,3 +118,95 @@ def test_namesakes_with_middle_names_and_generations_stay_apart():
     got = propose(counts, set())
     assert "person:george-h-w-bush" not in got  # George Bush (3) does not dominate George W. Bush's forms
     assert "person:joseph-kennedy-iii" not in got
+
+
+def test_a_title_is_never_a_country_code(actors_of):
+    from pipeline.nlp.lexicon import country_lookup
+
+    assert country_lookup("Sen.") == (None, None)  # not Senegal's ISO code
+    got = actors_of("Sen. Marco Rubio spoke in Miami on Monday. Rubio said he would vote no.")
+    assert got["Marco Rubio"].country != "SEN"
+
+
+def test_a_party_or_a_us_state_in_a_role_gives_a_person_a_country(actors_of):
+    got = actors_of("Republican presidential nominee Donald Trump spoke on Monday. He said the plan was bad.")
+    assert got["Donald Trump"].country == "USA"
+    got = actors_of("Labour leader Jeremy Corbyn said on Monday that the vote was lost.")
+    assert got["Jeremy Corbyn"].country == "GBR"
+    got = actors_of("Ohio Gov. John Kasich told reporters on Monday that he would stay in the race.")
+    assert got["John Kasich"].country == "USA"
+
+
+def test_a_word_of_a_us_place_name_is_not_a_british_county(nlp):
+    found = ArticleActors(nlp("An earlier report in a New Hampshire paper said voters were angry."), "t1")
+    text = found.doc.text
+    start = text.index("An earlier")
+    actor = found.resolve_and_register(start, text.index(" said")).new_actor
+    assert actor is not None and actor.country == "USA"  # not GBR for "Hampshire"
+
+
+def test_a_listed_national_organisation_has_its_country_a_platform_none(actors_of):
+    got = actors_of(
+        "The FBI said on Tuesday that the inquiry was closed. Twitter said on Tuesday that it had removed the posts."
+    )
+    assert (got["FBI"].name, got["FBI"].country) == ("Federal Bureau of Investigation", "USA")
+    assert (got["Twitter"].actor_type, got["Twitter"].country) == ("organization", None)
+
+
+def test_a_headline_organisation_that_starts_with_a_body_name_is_that_person(actors_of):
+    got = actors_of(
+        "Cruz: Trump Would Put Liberals On Court\n\nTexas Senator Ted Cruz argued that Donald Trump would "
+        "appoint liberal judges."
+    )
+    assert {a.actor_id for a in got.values() if a.actor_type == "organization"} == set()
+    assert got["Trump"].actor_id == "person:donald-trump"
+
+
+def test_a_headline_speaker_tagged_as_a_common_noun_is_the_body_person(nlp):
+    text = "Sanders: Clinton Email Story Has Moved\n\nSenator Bernie Sanders stated that the story was over."
+    found = ArticleActors(nlp(text), "t1")
+    assert found.resolve(0, text.index(":")).actor_id == "person:bernie-sanders"
+
+
+def test_a_one_word_organisation_joins_a_far_more_frequent_person_of_that_surname():
+    counts = {"person:donald-trump": 40, "organization:trump": 6, "person:gerald-ford": 4, "organization:ford": 3}
+    got = propose(counts, set())
+    assert got["organization:trump"] == ("person:donald-trump", "person_name")
+    assert "organization:ford" not in got  # the person is not in five times as many articles: the company stays
+
+
+def test_an_actor_name_is_a_noun_phrase_not_a_clause_a_quote_or_markup(nlp):
+    text = (
+        "Hillary Clinton spoke on Monday. Her campaign and Democrats across the country, who highlighted "
+        "comments Donald Trump made in 2006, said he was unfit. Clinton wrote at https://t.co/KR4767EKcx today."
+    )
+    found = ArticleActors(nlp(text), "t1")
+    actor = found.resolve(text.index("Her campaign"), text.index(", said")).new_actor
+    assert actor.name == "Her campaign and Democrats across the country"
+    assert not any("://" in m.text for m in found.mentions)
+
+
+def test_a_quote_or_colon_the_tagger_ran_across_is_cut_from_an_entity(nlp):
+    from pipeline.actors.entities import name_part
+
+    doc = nlp("“It is paranoia,”Clinton said. The New York Post: a report.")
+    assert name_part(doc[3:4]) is None  # "paranoia,”Clinton" is one token: no name can be cut from it
+    assert name_part(doc[6:11]).text == "The New York Post"
+    doc = nlp("He called it the “Southern Strategy and left.")
+    assert name_part(doc[4:7]).text == "Southern Strategy"
+
+
+def test_a_full_name_the_tagger_ran_into_other_words_joins_that_name():
+    counts = {
+        "person:donald-trump": 40,
+        "person:donald-trump-leads": 1,
+        "person:billionaire-donald-trump": 1,
+        "person:donald-trump-jr": 3,
+        "person:george-washington": 2,
+        "person:george-washington-carver": 1,
+    }
+    got = propose(counts, set())
+    assert got["person:donald-trump-leads"] == ("person:donald-trump", "name_in_span")
+    assert got["person:billionaire-donald-trump"] == ("person:donald-trump", "name_in_span")
+    assert "person:donald-trump-jr" not in got  # a generation is another person
+    assert "person:george-washington-carver" not in got  # the shorter name is not five times as frequent

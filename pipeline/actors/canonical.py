@@ -16,8 +16,15 @@ full name the article uses. What is left is decided here, over the whole warehou
 - **full_name**: a full name with extra middle words ("Donald J. Trump") joins the two-word
   name with the same first and last word ("Donald Trump") when that one dominates every
   form of it; never a "Jr." or "III".
-- **person_name**: a one-word organisation only ever named in capitals that is such a
-  surname ("TRUMP" tagged as an organisation in a headline) joins the person.
+- **name_in_span**: a person whose name holds a full name and more words (a headline
+  or list the tagger ran across: "Donald Trump Leads", "Billionaire Donald Trump", "Ted
+  Cruz—35") joins that full name when it is in at least five times as many articles;
+  never a "Jr." or "III".
+- **person_name**: a one-word organisation that is such a surname joins the person when it
+  is only ever named in capitals ("TRUMP" tagged as an organisation in a headline), or
+  when the person is in at least five times as many articles ("Trump" tagged ORG in
+  articles that never give the full name). A company that shares a frequent politician's
+  surname would be joined too: a coder keeps it apart (`stancewire review`).
 
 Ids stay stable as the warehouse grows: an alias, once made, is kept (`auto_aliases`, in
 the warehouse file; a new warehouse decides again), and the published `actor_aliases`
@@ -33,6 +40,8 @@ from collections import defaultdict
 GENERATIONS = {"jr", "sr", "ii", "iii", "iv"}  # "Joseph Kennedy Jr." is not Joseph Kennedy
 DOMINANCE = 2.0  # the chosen full name is in this many times more articles than the next
 MIN_ARTICLES = 2  # ... and in at least this many
+ORGANISATION_AS_SURNAME = 5.0  # a one-word organisation is a person in this many times fewer articles
+FRAGMENT = 5.0  # a name run into other words is the full name in this many times more articles
 
 
 def _words(actor_id: str) -> list[str]:
@@ -80,11 +89,27 @@ def propose(counts: dict[str, int], known: set[str], capitals: set[str] = frozen
             short = [(n, b) for n, b in same if len(_words(b)) == 2 and n > counts[a]]
             target = dominant(same) if short and dominant(same) == max(short)[1] else None
             rule = "full_name"
-        elif kind == "organization" and len(words) == 1 and a in capitals:
+            if target is None:
+                target, rule = _full_name_within(words, full, counts[a]), "name_in_span"
+        elif kind == "organization" and len(words) == 1:
             target, rule = dominant(by_last.get(words[0], [])), "person_name"
+            if target is not None and a not in capitals and counts[target] < ORGANISATION_AS_SURNAME * counts[a]:
+                target = None
         if target is not None:
             out[a] = (target, rule)
     return out
+
+
+def _full_name_within(words: list[str], full: dict[str, int], n: int) -> str | None:
+    """The longest full name (two words or more) that `words` hold as a run, when it is in
+    FRAGMENT times `n` articles or more."""
+    found = []
+    for k in range(len(words) - 1, 1, -1):
+        for i in range(len(words) - k + 1):
+            b = "person:" + "-".join(words[i : i + k])
+            if full.get(b, 0) >= max(FRAGMENT * n, MIN_ARTICLES):
+                found.append((k, full[b], b))
+    return max(found)[2] if found else None
 
 
 def update_auto_aliases(conn) -> dict[str, tuple[str, str]]:

@@ -3,6 +3,7 @@ patterns, then each mention linked to its person, country, organisation or group
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from pipeline.actors.places import place_country, unambiguous_country
@@ -12,20 +13,63 @@ from pipeline.nlp.lexicon import country_lookup, country_name, slug, table
 
 
 def entity_mentions(doc) -> list[Mention]:
-    """A mention for every entity of `doc`, its label corrected where patterns say so."""
+    """A mention for every entity of `doc` that can name an actor (`name_part`), its label
+    corrected where patterns say so."""
     out = []
-    for ent in doc.ents:
+    for found in doc.ents:
+        ent = name_part(found)
+        if ent is None:
+            continue
         label, source = _fixed_label(ent)
         out.append(Mention(ent.start_char, ent.end_char, ent.start, ent.end, ent.text, label, source))
     return out
 
 
-def organisation_name(text: str) -> str | None:
-    """The canonical name of a listed organisation, platform or outlet ("GOP" -> "Republican
-    Party", "Twitter"), from resources/organisation_aliases.tsv; None when not listed."""
+_BREAKS = {":", ";", "—", "–", "|"}  # inside a name only where a headline or a quote ran into it
+_MARKUP = ("://", "<", ">", "=", "@")
+_GLUED_QUOTE = re.compile(r"\w\W*[\"“”]\W*\w")
+
+
+def name_part(ent):
+    """The part of an entity span that can be a name: quotes, colons and dashes the tagger
+    ran across split it, and the part holding its head word is kept ("“Southern Strategy" is
+    "Southern Strategy", "New York Post:" is "New York Post"); punctuation at either end is
+    cut. None for markup, a web address (`<tweet pic=`, `https://t.co/...`) or a span with
+    a word glued to a quote mark ("paranoia,”Clinton", one token)."""
+    from spacy.tokens import Span
+
+    if any(m in ent.text for m in _MARKUP) or any(_GLUED_QUOTE.search(t.text) for t in ent):
+        return None  # markup, or a word glued to a quote ("paranoia,”Clinton": no name can be cut from it)
+    doc, root = ent.doc, ent.root
+    start, end = ent.start, ent.end
+    for t in ent:
+        if t.is_quote or t.text in _BREAKS:
+            if t.i < root.i:
+                start = max(start, t.i + 1)
+            else:
+                end = min(end, t.i)
+    while start < end and (doc[start].is_punct or doc[start].is_quote):
+        start += 1
+    while end > start and (doc[end - 1].is_punct or doc[end - 1].is_quote) and doc[end - 1].text != ".":
+        end -= 1
+    if start >= end:
+        return None
+    if (start, end) == (ent.start, ent.end):
+        return ent
+    return Span(doc, start, end, label=ent.label_)
+
+
+def listed_organisation(text: str) -> tuple[str, str | None] | None:
+    """(canonical name, ISO3 country or None) of a listed organisation, platform or outlet
+    ("GOP" -> ("Republican Party", "USA"), "Twitter" -> ("Twitter", None)), from
+    resources/organisation_aliases.tsv; None when not listed."""
     listed = table("organisation_aliases.tsv")
     key = strip_possessive(text.strip()).lower()
-    return listed.get(key) or listed.get(_strip_the(key))
+    found = listed.get(key) or listed.get(_strip_the(key))
+    if found is None:
+        return None
+    name, _, country = found.partition("\t")
+    return name.strip(), country.strip() or None
 
 
 def _family(ent) -> bool:
@@ -42,7 +86,7 @@ def _fixed_label(ent) -> tuple[str, str]:
     or organisation ("Kyiv" tagged PERSON becomes GPE); a metonym ("the Kremlin")
     is an organisation; a listed organisation, platform or outlet ("Twitter") is never a
     person; a plural family name ("the Clintons") is a group."""
-    if ent.label_ in ("PERSON", "NORP", "PRODUCT", "WORK_OF_ART") and organisation_name(ent.text):
+    if ent.label_ in ("PERSON", "NORP", "PRODUCT", "WORK_OF_ART") and listed_organisation(ent.text):
         return "ORG", "pattern"
     if ent.label_ == "PERSON" and len(ent) == 1 and _family(ent):
         return "NORP", "pattern"  # "the Clintons", "the Obamas"
@@ -84,9 +128,10 @@ def mention_actor(
     if m.label in PERSON_LABELS:
         person = person_at.get(m.tok_start)
         return person.actor_id if person else None
-    listed = organisation_name(m.text) if m.label == "ORG" else None
+    listed = listed_organisation(m.text) if m.label == "ORG" else None
     if listed:
-        return add_actor(actors, Actor(f"organization:{slug(listed)}", listed, "organization", None))
+        name, country = listed
+        return add_actor(actors, Actor(f"organization:{slug(name)}", name, "organization", country))
     code, how = country_lookup(m.text) if m.label in PLACE_LABELS or m.label == "ORG" else (None, None)
     if m.label in PLACE_LABELS:
         if m.text.lower() in not_places:
@@ -102,7 +147,7 @@ def mention_actor(
         return add_actor(actors, Actor(f"organization:{slug(name)}", name, "organization", country))
     if m.label == "NORP" and strip_possessive(m.text).lower().endswith("s") and not code:
         name = strip_possessive(_strip_the(m.text))
-        return add_actor(actors, Actor(f"group:{slug(name)}", name, "group", None))
+        return add_actor(actors, Actor(f"group:{slug(name)}", name, "group", country_in(doc[m.tok_start : m.tok_end])))
     return None
 
 

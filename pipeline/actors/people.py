@@ -84,17 +84,37 @@ class ArticlePeople:
 
     def _take_people_tagged_as_organisations(self, mentions: list[Mention]) -> None:
         """An ORG mention that is a person's name in this article ("Starmer", "Olaf Scholz"
-        tagged ORG) is that person."""
+        tagged ORG) is that person. In a title-case headline, an ORG that starts with such a
+        name ("Trump Would Put Liberals On Court") is cut to the name."""
+        title_end = next((t.i for t in self.doc if "\n" in t.text), 0)
         for m in mentions:
             if m.label != "ORG" or country_lookup(m.text)[0]:
                 continue
             name = self.name_tokens(self.doc[m.tok_start : m.tok_end])
             if not name or not all(w[:1].isupper() for w in name):
                 continue
-            person = next((p for p in self.persons if any(_may_name(name, q) for q in p.names)), None)
-            if person is not None:
-                m.label, m.label_source = "PERSON", "pattern"
-                self._attach(person, m, name)
+            lengths = [len(name)]
+            if len(name) > 1 and (m.tok_start < title_end or _headline_like(self.doc.text, m.start)):
+                lengths += range(len(name) - 1, 0, -1)
+            for k in lengths:
+                person = next((p for p in self.persons if any(_may_name(name[:k], q) for q in p.names)), None)
+                if person is not None:
+                    if k < len(name):
+                        self._cut(m, k)
+                    m.label, m.label_source = "PERSON", "pattern"
+                    self._attach(person, m, name[:k])
+                    break
+
+    def _cut(self, m: Mention, words: int) -> None:
+        """Shorten mention `m` to its first `words` name words (titles and punctuation before
+        them kept)."""
+        seen = 0
+        for t in self.doc[m.tok_start : m.tok_end]:
+            if not t.is_punct and t.lower_.rstrip(".") not in self._titles:
+                seen += 1
+            if seen == words:
+                m.tok_end, m.end, m.text = t.i + 1, t.idx + len(t.text), self.doc[m.tok_start : t.i + 1].text
+                return
 
     def _attach(self, person: Person, m: Mention, name: tuple[str, ...]) -> None:
         person.names.append(name)

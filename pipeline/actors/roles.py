@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from pipeline.actors.records import PLACE_LABELS, SINGULAR_PRONOUNS, Person
-from pipeline.nlp.lexicon import country_code, word_list
+from pipeline.actors.places import unambiguous_country
+from pipeline.actors.records import PLACE_LABELS, SINGULAR_PRONOUNS, Person, strip_possessive
+from pipeline.nlp.lexicon import country_code, table, word_list
 
 _NP_POS = {"PROPN", "NOUN", "ADJ", "NUM"}
 
@@ -22,11 +23,11 @@ class RoleAttachment(NamedTuple):
 def role_key(tokens) -> tuple[str | None, str | None]:
     """('defence secretary', 'GBR')-like key and country of a role phrase, or (None, None)."""
     roles = word_list("role_nouns.txt")
-    role_idx = [k for k, t in enumerate(tokens) if t.lemma_.lower() in roles or t.lower_ in roles]
+    role_idx = [k for k, t in enumerate(tokens) if t.lemma_.lower() in roles or t.lower_.rstrip(".") in roles]
     if not role_idx:
         return None, None
     k = role_idx[-1]
-    words = [tokens[k].lemma_.lower()]
+    words = [tokens[k].lemma_.lower().rstrip(".")]
     if k > 0:
         prev = tokens[k - 1]
         if (
@@ -39,17 +40,40 @@ def role_key(tokens) -> tuple[str | None, str | None]:
 
 
 def country_in(tokens) -> str | None:
-    """The first country named among `tokens` (a whole entity first, then single words)."""
+    """The first country named among `tokens`: a whole entity first (a country, a place of
+    one country only such as "New Hampshire", a party such as "Republican"), then a single
+    word that is not part of a longer place name ("Hampshire" in "New Hampshire" is not
+    England's)."""
     for t in tokens:
         if t.ent_iob_ == "B":
-            code = country_code(_entity_text_from(t))
+            code = _entity_country(_entity_text_from(t), t.ent_type_)
             if code:
                 return code
-        if t.pos_ in ("PROPN", "ADJ") or t.ent_type_:
-            code = country_code(t.text)
+        if (t.pos_ in ("PROPN", "ADJ") or t.ent_type_) and not _inside_longer_place(t):
+            code = country_code(t.text) or (party_country(t.text) if t.text[:1].isupper() else None)
             if code:
                 return code
     return None
+
+
+def party_country(name: str) -> str | None:
+    """The country of a political party named `name` ("GOP", "Labour"), from
+    resources/party_countries.tsv; None for any other name."""
+    return table("party_countries.tsv").get(strip_possessive(name.strip()).lower())
+
+
+def _entity_country(text: str, label: str) -> str | None:
+    code = country_code(text) or party_country(text)
+    if code is None and label in PLACE_LABELS:
+        code = unambiguous_country(text)
+    return code
+
+
+def _inside_longer_place(t) -> bool:
+    """Whether `t` is one word of a longer place name (that name was looked up whole)."""
+    doc = t.doc
+    longer = t.ent_iob_ == "I" or (t.ent_iob_ == "B" and t.i + 1 < len(doc) and doc[t.i + 1].ent_iob_ == "I")
+    return longer and t.ent_type_ in ("GPE", "LOC", "FAC")
 
 
 def _entity_text_from(t) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pipeline.actors.coreference import PersonCoreference
 from pipeline.actors.people import ArticlePeople
-from pipeline.actors.records import SINGULAR_PRONOUNS, Actor, Mention, Resolution
+from pipeline.actors.records import SINGULAR_PRONOUNS, Actor, Mention, Resolution, strip_possessive
 from pipeline.actors.roles import country_in
 from pipeline.nlp.lexicon import slug, word_list
 
@@ -60,7 +60,8 @@ class SpanResolver:
         if person is not None:
             return Resolution(person.actor_id, "name")
         for t in span:  # a name the NER missed ("Sir Iain added"): a known person's first or last name
-            if t.pos_ == "PROPN" and t.lower_.rstrip(".") not in self._titles:
+            # a capitalised word a headline tagger took for a common noun counts ("Sanders:")
+            if (t.pos_ == "PROPN" or (t.is_title and t.pos_ == "NOUN")) and t.lower_.rstrip(".") not in self._titles:
                 person = self.coreference.by_word(t.lower_, span.start)
                 if person is not None:
                     return Resolution(person.actor_id, "name")
@@ -73,7 +74,7 @@ class SpanResolver:
         return lemma in self._groups or lemma in self._organizations or root.lower_ in self._groups
 
     def _described(self, span) -> Resolution:
-        actor = self._described_actor(span)
+        actor = self._described_actor(noun_phrase(span))
         return Resolution(actor.actor_id, "description", new_actor=actor)
 
     def _described_actor(self, span) -> Actor:
@@ -114,4 +115,21 @@ class SpanResolver:
                 continue
             parts.append(doc[i].text_with_ws)
             i += 1
-        return "".join(parts).strip(" ,.;:\"“”'’"), anchored
+        return strip_possessive("".join(parts).strip(" ,.;:\"“”'’")).strip(" ,"), anchored
+
+
+def noun_phrase(span):
+    """`span` without what makes it a clause: a relative clause (", who highlighted ..."),
+    a quote after its head word, and the punctuation and conjunctions left at its end."""
+    doc, root = span.doc, span.root
+    end = span.end
+    for t in span:
+        if t.i <= root.i:
+            continue
+        if t.dep_ == "relcl" or t.tag_ in ("WDT", "WP", "WP$"):
+            end = min(end, min(x.i for x in t.subtree) if t.dep_ == "relcl" else t.i)
+        elif t.is_quote:
+            end = min(end, t.i)
+    while end > span.start + 1 and (doc[end - 1].is_punct or doc[end - 1].pos_ in ("CCONJ", "SCONJ")):
+        end -= 1
+    return span if end == span.end else doc[span.start : end]

@@ -121,7 +121,7 @@ def country_lookup(name: str) -> tuple[str | None, str | None]:
     key = _POSSESSIVE.sub("", _LEADING_THE.sub("", name.strip())).strip()
     if key in _ABBREVIATIONS:
         return _ABBREVIATIONS[key], "name"
-    if len(key) <= 3:
+    if len(key.rstrip(".")) <= 3:  # "Sen." is a title, not Senegal's code
         return None, None
     folded = fold(key)
     aliases = table("country_aliases.tsv")

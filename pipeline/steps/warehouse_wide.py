@@ -269,7 +269,7 @@ def _insert_rows(conn, table: str, rows: list[dict]) -> None:
 def run_actors(conn) -> int:
     """Canonical actors referenced by mentions, quotes or statements, with counts. The name
     is a coder's (`actor_renames`), else the most frequent well-cased full form (a
-    headline's capitals last); the country the most frequent one given. Only the actors whose
+    headline's capitals last, and in title case when no other form exists); the country the most frequent one given. Only the actors whose
     references changed since the last build (`dirty_actors`, noted by the loader and the
     stance step) are computed again; an actor's row depends on its own references only."""
     everything = conn.execute("SELECT count(*) FROM dirty_actors WHERE actor_id = ?", [ALL_ACTORS]).fetchone()[0] > 0
@@ -303,7 +303,11 @@ def run_actors(conn) -> int:
     ), q AS (SELECT speaker_actor_id AS actor_id, count(*) AS n FROM quotes
              WHERE speaker_actor_id IS NOT NULL {and_speaker} GROUP BY 1
     ), s AS (SELECT actor_id, count(*) AS n FROM stances {only} GROUP BY actor_id)
-    SELECT names.actor_id, coalesce(r.name, names.name), names.actor_type, countries.country, names.n_articles,
+    SELECT names.actor_id, coalesce(r.name, CASE WHEN names.name = upper(names.name) AND names.name LIKE '% %'
+               -- only ever in headline capitals: shown in title case ("Australian Olympic Team")
+               THEN array_to_string(list_transform(string_split(lower(names.name), ' '),
+                                                   lambda w: upper(w[1]) || w[2:]), ' ')
+               ELSE names.name END), names.actor_type, countries.country, names.n_articles,
            coalesce(m.n, 0), coalesce(q.n, 0), coalesce(s.n, 0)
     FROM names LEFT JOIN countries USING (actor_id) LEFT JOIN m USING (actor_id) LEFT JOIN q USING (actor_id)
     LEFT JOIN s USING (actor_id) LEFT JOIN actor_renames r USING (actor_id)
