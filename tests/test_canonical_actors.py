@@ -210,3 +210,24 @@ def test_a_full_name_the_tagger_ran_into_other_words_joins_that_name():
     assert got["person:billionaire-donald-trump"] == ("person:donald-trump", "name_in_span")
     assert "person:donald-trump-jr" not in got  # a generation is another person
     assert "person:george-washington-carver" not in got  # the shorter name is not five times as frequent
+
+
+def test_a_name_the_tagger_missed_once_is_found_where_the_article_names_it_again(nlp):
+    """The tagger's misses are simulated by dropping its mention of the second "Trump" and
+    "GOP"; a "Trump" glued to another name ("Trump Tower") is never taken."""
+    from pipeline.actors.entities import entity_mentions, mention_actor, names_the_tagger_missed
+    from pipeline.actors.people import ArticlePeople
+
+    doc = nlp("Donald Trump spoke to the GOP in Ohio. Trump Tower was busy. Later Trump said the GOP would win.")
+    second_trump = doc.text.rindex("Trump")
+    second_gop = doc.text.rindex("GOP")
+    kept = [m for m in entity_mentions(doc) if m.start not in (second_trump, second_gop)]
+    people = ArticlePeople(doc, kept)
+    found = {m.start: m for m in kept if m.label == "PERSON" and m.label_source == "pattern"}
+    assert found[second_trump].text == "Trump"
+    assert people.person_at[found[second_trump].tok_start].actor_id == "person:donald-trump"
+    assert doc.text.index("Trump Tower") not in found
+    for m in kept:
+        m.actor_id = mention_actor(m, doc, people.person_at, {})
+    again = {m.start: m.actor_id for m in names_the_tagger_missed(doc, kept)}
+    assert again == {second_gop: "organization:republican-party"}

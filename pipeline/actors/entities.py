@@ -151,6 +151,60 @@ def mention_actor(
     return None
 
 
+def names_the_tagger_missed(doc, mentions: list[Mention]) -> list[Mention]:
+    """New mentions where the article writes again, outside any entity, the name of an
+    organisation or place one of its mentions names ("GOP" tagged in one sentence, not in
+    the next), or a country's name ("U.S." left untagged): proper nouns with no other
+    capitalised word glued to them. Each gets the actor its form names elsewhere in the
+    article; a form that names two actors is left alone. People: `ArticlePeople`."""
+    covered = {i for m in mentions for i in range(m.tok_start, m.tok_end)}
+    forms: dict[tuple[str, ...], tuple[str, str] | None] = {}
+    for m in mentions:
+        if m.actor_id and "@" not in m.actor_id and m.label not in PERSON_LABELS and m.label != "NORP":
+            words = _form(doc[m.tok_start : m.tok_end])
+            if words and forms.get(words, (m.label, m.actor_id)) == (m.label, m.actor_id):
+                forms[words] = (m.label, m.actor_id)
+            elif words:
+                forms[words] = None
+    longest = max((len(f) for f in forms), default=0)
+    added, i = [], 0
+    while i < len(doc):
+        found = None
+        for k in range(min(max(longest, 2), len(doc) - i), 0, -1):
+            span = doc[i : i + k]
+            if covered & set(range(i, i + k)) or not _free_standing(span):
+                continue
+            known = forms.get(_form(span))
+            if known is None and all(t.pos_ == "PROPN" for t in span):
+                code, how = country_lookup(span.text)
+                known = ("GPE", f"country:{code}") if code and how == "name" else None
+            if known is not None:
+                found = Mention(span.start_char, span.end_char, i, i + k, span.text, known[0], "pattern", known[1])
+                break
+        if found:
+            added.append(found)
+            i = found.tok_end
+        else:
+            i += 1
+    return added
+
+
+def _form(span) -> tuple[str, ...]:
+    words = [t.lower_ for t in span if not t.is_punct and t.tag_ != "POS"]
+    if words and words[0] == "the":
+        words = words[1:]
+    return tuple(words)
+
+
+def _free_standing(span) -> bool:
+    doc = span.doc
+    if not all(t.text[:1].isupper() or not t.is_alpha for t in span) or span[0].is_punct:
+        return False
+    before = doc[span.start - 1] if span.start else None
+    after = doc[span.end] if span.end < len(doc) else None
+    return not any(t is not None and t.is_alpha and t.text[:1].isupper() and t.pos_ == "PROPN" for t in (before, after))
+
+
 def _add_country(code: str, actors: dict[str, Actor]) -> str:
     return add_actor(actors, Actor(f"country:{code}", country_name(code), "country", code))
 

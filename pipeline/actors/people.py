@@ -12,7 +12,8 @@ from pipeline.nlp.lexicon import country_lookup, table, word_list
 
 class ArticlePeople:
     """The people of one article, where each is named, and the roles attached to them.
-    Relabels the ORG mentions that are a person's name as PERSON."""
+    Relabels the ORG mentions that are a person's name as PERSON, and adds to `mentions`
+    the names of its people the tagger missed (`_names_the_tagger_missed`)."""
 
     def __init__(self, doc, mentions: list[Mention]):
         self.doc = doc
@@ -23,6 +24,8 @@ class ArticlePeople:
         self._gender_words = table("gender_words.tsv")
         self._cluster(mentions)
         self._take_people_tagged_as_organisations(mentions)
+        mentions += self._names_the_tagger_missed(mentions)
+        mentions.sort(key=lambda m: m.tok_start)
 
     def name_tokens(self, tokens) -> tuple[str, ...]:
         """The words of a name without punctuation, possessive or leading titles."""
@@ -104,6 +107,57 @@ class ArticlePeople:
                     m.label, m.label_source = "PERSON", "pattern"
                     self._attach(person, m, name[:k])
                     break
+
+    def _names_the_tagger_missed(self, mentions: list[Mention]) -> list[Mention]:
+        """New PERSON mentions where the article writes again, outside any entity, the full
+        name or the surname of a person it names in full ("Trump" the tagger left untagged
+        in one sentence of twenty): a capitalised proper noun, with no other capitalised
+        name word joined to it ("Trump Tower", "Melania Trump" are not Donald Trump). A
+        surname two of the article's people share is left alone."""
+        doc = self.doc
+        covered = {i for m in mentions for i in range(m.tok_start, m.tok_end)}
+        forms: dict[tuple[str, ...], Person | None] = {}
+        for person in self.persons:
+            for q in {tuple(w.lower() for w in q) for q in person.names if len(q) > 1}:
+                for form in (q, q[-1:]):
+                    forms[form] = person if forms.get(form, person) is person else None
+        longest = max((len(f) for f in forms), default=0)
+        added, i = [], 0
+        while i < len(doc):
+            match = None
+            for k in range(min(longest, len(doc) - i), 0, -1):
+                words = tuple(strip_possessive(t.text).lower() for t in doc[i : i + k])
+                if forms.get(words) is not None and not covered & set(range(i, i + k)):
+                    match = k
+                    break
+            if match and self._free_standing(i, i + match):
+                person = forms[tuple(strip_possessive(t.text).lower() for t in doc[i : i + match])]
+                span = doc[i : i + match]
+                m = Mention(span.start_char, span.end_char, i, i + match, span.text, "PERSON", "pattern")
+                self._attach(person, m, tuple(t.text for t in span))
+                added.append(m)
+                i += match
+            else:
+                i += 1
+        return added
+
+    def _free_standing(self, start: int, end: int) -> bool:
+        """Whether tokens start..end are a name of their own: capitalised proper nouns, with
+        no capitalised word glued before or after them."""
+        doc = self.doc
+        if not all(t.text[:1].isupper() and t.pos_ == "PROPN" for t in doc[start:end]):
+            return False
+        before = doc[start - 1] if start else None
+        after = doc[end] if end < len(doc) else None
+        for t in (before, after):
+            if (
+                t is not None
+                and t.text[:1].isupper()
+                and t.pos_ == "PROPN"
+                and t.lower_.rstrip(".") not in self._titles
+            ):
+                return False
+        return True
 
     def _cut(self, m: Mention, words: int) -> None:
         """Shorten mention `m` to its first `words` name words (titles and punctuation before

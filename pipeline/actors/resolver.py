@@ -26,7 +26,13 @@ actors once `register` (or `resolve_and_register`) has added it.
 from __future__ import annotations
 
 from pipeline.actors.coreference import PersonCoreference
-from pipeline.actors.entities import entity_mentions, mention_actor, place_context
+from pipeline.actors.entities import (
+    _add_country,
+    entity_mentions,
+    mention_actor,
+    names_the_tagger_missed,
+    place_context,
+)
 from pipeline.actors.people import ArticlePeople
 from pipeline.actors.records import Actor, Mention, Resolution, add_actor
 from pipeline.actors.span_resolution import SpanResolver
@@ -47,6 +53,11 @@ class ArticleActors:
         context = place_context(self.mentions, people_words)
         for m in self.mentions:
             m.actor_id = mention_actor(m, doc, self._people.person_at, self.actors, context, people_words)
+        for m in names_the_tagger_missed(doc, self.mentions):
+            if m.actor_id.startswith("country:"):
+                _add_country(m.actor_id.split(":", 1)[1], self.actors)
+            self.mentions.append(m)
+        self.mentions.sort(key=lambda m: m.tok_start)
         for person in self._people.persons:
             add_actor(self.actors, Actor(person.actor_id, person.display, "person", person.country))
         self._spans = SpanResolver(doc, article_id, self.mentions, self._people, self._coreference)
