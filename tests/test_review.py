@@ -301,6 +301,7 @@ def test_review_loop_end_to_end(seed_run, tmp_path):
     assert package["stancewire:review"]["figures"]["statements"]["correct"] == 14
     changelog = (releases / version / "CHANGELOG.md").read_text().replace("\\", "")
     assert "### Review corrections" in changelog and "23 review lines added" in changelog
+    _check_network_and_aliases(releases, version, tmp_path)
     assert "| stances | " in changelog and "| review_verdicts | 0 | 23 | 23 | 0 | 0 |" in changelog
 
     # a codebook edit re-codes every article: the corrections still hold
@@ -651,3 +652,25 @@ def test_a_coder_keeps_apart_what_stancewire_joined_and_a_reverse_merge_does_not
     automatic = {"person:obama": "person:barack-obama", "person:hillary-rodham-clinton": "person:hillary-clinton"}
     lines = [merge("person:obama", "person:obama"), merge("person:hillary-clinton", "person:hillary-rodham-clinton")]
     assert merge_map(lines, automatic) == {"person:hillary-clinton": "person:hillary-rodham-clinton"}
+
+
+def _check_network_and_aliases(releases: Path, version: str, tmp_path: Path) -> None:
+    """The merged actor is gone from the release's network export, and the earlier
+    release's statements join the new release's actors through `actor_aliases`."""
+    import networkx as nx
+
+    new, old = releases / version, releases / "v1.0.0"
+    aliases = dict(duckdb.sql(f"SELECT alias_id, actor_id FROM '{new}/actor_aliases.parquet'").fetchall())
+    assert aliases["organization:kremlin"] == "country:RUS"
+    graph = tmp_path / "network.graphml"
+    args = ["export", "network", "--format", "graphml", "--out", str(graph), "--release", version]
+    assert cli([*args, "--releases", str(releases)]) == 0
+    nodes = set(nx.read_graphml(graph).nodes)
+    assert nodes and "organization:kremlin" not in nodes
+    actors = {a for (a,) in duckdb.sql(f"SELECT actor_id FROM '{new}/actors.parquet'").fetchall()}
+    assert nodes <= actors
+    for table in ("stances", "mentions"):
+        old_ids = {a for (a,) in duckdb.sql(f"SELECT DISTINCT actor_id FROM '{old}/{table}.parquet'").fetchall()}
+        old_ids.discard(None)
+        assert {aliases.get(a, a) for a in old_ids} <= actors  # old ids read through the alias table
+    assert "organization:kremlin" in old_ids  # the earlier release's mentions name the merged id
