@@ -161,30 +161,20 @@ def _plural(n: int, word: str) -> str:
 # ---------------------------------------------------------------- stance map
 
 STANCE_MAP_SQL = """
-        SELECT s.actor_id, coalesce(any_value(a.name), min(s.actor)), coalesce(any_value(a.country), ''),
-               s.codebook, s.target, coalesce(any_value(t.label), s.target),
-               count(*) FILTER (WHERE s.stance = 'favor'), count(*) FILTER (WHERE s.stance = 'against'),
-               count(*)
-        FROM stances s
-        LEFT JOIN actors a ON a.actor_id = s.actor_id
-        LEFT JOIN codebook_targets t ON t.codebook = s.codebook AND t.target = s.target
-        GROUP BY s.actor_id, s.codebook, s.target
-        ORDER BY s.actor_id, s.codebook, s.target"""
+        SELECT actor_id, coalesce(actor_name, actor_id), coalesce(country, ''), codebook, target,
+               coalesce(target_label, target), position, n_statements
+        FROM actor_positions
+        ORDER BY actor_id, codebook, target"""
 _RANK = {"favor": 0, "ambivalent": 1, "neutral": 2, "against": 3}  # row order; no statement: 4
-
-
-def _position(fav: int, ag: int) -> str:
-    """As the `actor_positions` view decides `position`."""
-    return "favor" if fav > ag else "against" if ag > fav else "ambivalent" if fav else "neutral"
 
 
 def _plan_stance_map(rows: list[tuple]) -> dict:
     per_actor, per_target, cells = {}, {}, {}
-    for actor_id, name, country, book, target, label, fav, ag, n in rows:
+    for actor_id, name, country, book, target, label, position, n in rows:
         actor = per_actor.setdefault(actor_id, {"name": str(name), "country": country, "n": 0})
         actor["n"] += n
         per_target.setdefault((book, target), [label, 0])[1] += n
-        cells[actor_id, (book, target)] = (_position(fav, ag), n)
+        cells[actor_id, (book, target)] = (position, n)
     top = sorted(per_actor, key=lambda a: (-per_actor[a]["n"], per_actor[a]["name"], a))[:MAX_ACTORS]
     targets = sorted(per_target, key=lambda k: (-per_target[k][1], k))
     # Similar positions together: by position on the most discussed target, then the next...
@@ -309,6 +299,9 @@ def draw_stance_map(rows: list[tuple]) -> bytes:
 
 
 def stance_map(conn) -> bytes:
+    from pipeline.storage.views import ensure_views
+
+    ensure_views(conn)
     return draw_stance_map(conn.execute(STANCE_MAP_SQL).fetchall())
 
 
@@ -347,9 +340,6 @@ NETWORK_EDGES_SQL = """
 def _network_rows(conn) -> tuple[list[tuple], list[tuple]]:
     """Every actor that took a side with its weighted degrees, and the ties (`discourse_network`)
     among those either panel shows."""
-    from pipeline.storage.views import ensure_views
-
-    ensure_views(conn)
     nodes = conn.execute(NETWORK_NODES_SQL).fetchall()
     shown = sorted({a for r, _ in enumerate(RELATIONS) for a in _top(nodes, r)})
     return nodes, conn.execute(NETWORK_EDGES_SQL, [shown, shown]).fetchall()
@@ -820,6 +810,9 @@ _CAPTION = {
 
 def read_rows(conn) -> dict:
     """Everything the figures draw, read from `conn`: {file name: rows}."""
+    from pipeline.storage.views import ensure_views
+
+    ensure_views(conn)  # the stance map and the network read the researcher views
     return {
         STANCE_MAP: conn.execute(STANCE_MAP_SQL).fetchall(),
         NETWORK: _network_rows(conn),
