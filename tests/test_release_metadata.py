@@ -27,7 +27,7 @@ from cli.main import main
 from pipeline.release import diff as release_diff
 from pipeline.release import figures, versions
 from pipeline.release import publish as release
-from pipeline.schema import TABLES, create_table_sql
+from pipeline.schema import TABLES
 
 SECOND_BATCH = "drop-2"
 # Title with markup and Markdown metacharacters: every place it is shown must escape it.
@@ -117,7 +117,10 @@ def test_two_runs_on_different_inputs_make_v1_0_and_v1_1(two_versions):
     assert m["tables"]["articles"]["rows"] == 2
     for version in ("v1.0.0", "v1.1.0"):
         files = versions.read_manifest(releases, version)["files"]
-        assert {"README.md", "CHANGELOG.md", "datapackage.json", "croissant.json", *figures.FIGURES} <= set(files)
+        # the articles carry no date: every figure but positions over time
+        drawn = set(figures.FIGURES) - {figures.OVER_TIME}
+        assert {"README.md", "CHANGELOG.md", "datapackage.json", "croissant.json", *drawn} <= set(files)
+        assert figures.OVER_TIME not in files
         assert versions.verify(releases, version) == []
 
 
@@ -385,7 +388,9 @@ def test_same_input_in_a_fresh_warehouse_gives_identical_files(seed_run, two_ver
     a = versions.read_manifest(seed_tmp / "releases", "v1.0.0")
     b = versions.read_manifest(tmp / "releases", "v1.0.0")
     assert {t: v["sha256"] for t, v in a["tables"].items()} == {t: v["sha256"] for t, v in b["tables"].items()}
-    for name in figures.FIGURES:
+    drawn = sorted(name for name in a["files"] if name.startswith("figure-"))
+    assert drawn == sorted(name for name in b["files"] if name.startswith("figure-")) and len(drawn) >= 4
+    for name in drawn:
         assert a["files"][name] == b["files"][name]
 
 
@@ -414,10 +419,13 @@ def test_card_shows_figures_drawn_from_the_data(two_versions):
     tmp, _, _ = two_versions
     folder = tmp / "releases" / "v1.1.0"
     card = (folder / "README.md").read_text(encoding="utf-8")
-    for name in figures.FIGURES:
+    for name in set(figures.FIGURES) - {figures.OVER_TIME}:
         assert f"]({name})" in card
         root = ET.parse(folder / name).getroot()
         assert root.tag.endswith("svg")
+    # no dates in these articles: the card says so instead of a chart
+    assert f"]({figures.OVER_TIME})" not in card
+    assert "No time axis for positions over time: none of the 2 articles has a publication date" in card
     assert "[CHANGELOG.md](CHANGELOG.md)" in card and "[datapackage.json](datapackage.json)" in card
     conn = duckdb.connect(str(tmp / "warehouse.duckdb"), read_only=True)
     top = conn.execute("SELECT name FROM actors WHERE n_quotes > 0 ORDER BY n_quotes DESC, name LIMIT 1").fetchall()[0][
@@ -429,10 +437,10 @@ def test_card_shows_figures_drawn_from_the_data(two_versions):
 
 
 def _tiny_warehouse(rows):
+    from pipeline.storage.warehouse import ensure_schema
+
     con = duckdb.connect()
-    for name in ("actors", "stances", "codebook_targets"):
-        for stmt in create_table_sql(TABLES[name]):
-            con.execute(stmt)
+    ensure_schema(con)  # every table and the views (the network figure reads `discourse_network`)
     if rows:
         name = "Dollar $Bill$ \\$ <script>"  # mathtext and markup characters
         con.execute(
@@ -474,9 +482,7 @@ def test_figures_drawn_in_a_thread_are_those_drawn_in_line(tmp_path):
     full = _tiny_warehouse(True)
     drawn = figures.draw_in_background(full)
     full.execute("DELETE FROM stances")  # after the rows were read: no effect on the drawing
-    assert drawn.result() == {
-        figures.STANCE_MAP: figures.stance_map(_tiny_warehouse(True)),
-        figures.MOST_QUOTED: figures.most_quoted(_tiny_warehouse(True)),
-    }
-    assert figures.write_figures(full, tmp_path, drawn) == list(figures.FIGURES)
+    assert drawn.result() == figures._draw(figures.read_rows(_tiny_warehouse(True)))
+    assert drawn.result()[figures.STANCE_MAP] == figures.stance_map(_tiny_warehouse(True))
+    assert figures.write_figures(full, tmp_path, drawn) == list(drawn.result())
     assert (tmp_path / figures.STANCE_MAP).read_bytes() == drawn.result()[figures.STANCE_MAP]

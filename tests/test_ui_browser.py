@@ -1,7 +1,9 @@
-"""The Dagster UI in a real browser: `dagster dev -w workspace.yaml` on 127.0.0.1, the asset
-graph opened in headless Chromium (Debian's package; .ci/run installs it): the global lineage
-and the sidebar list the groups in the order the data flows, each group's page its assets;
-screenshots kept in the test's folder. The server is stopped by process id."""
+"""The Dagster UI and a release's dataset card in a real browser (headless Chromium, Debian's
+package; .ci/run installs it). The UI: `dagster dev -w workspace.yaml` on 127.0.0.1, the
+global lineage and the sidebar list the groups in the order the data flows, each group's
+page its assets; the server is stopped by process id. The card: a release published from a
+small written corpus, its README.md rendered to HTML (markdown-it-py, as GitHub or a data
+portal would render it), every figure loaded and shot. Screenshots kept in the test's folder."""
 
 from __future__ import annotations
 
@@ -175,3 +177,57 @@ def test_asset_graph_in_the_browser(dagster_dev, tmp_path):
     assert listed == {g: sorted(names) for g, names in STAGE_GROUPS.items()}, f"assets listed per group: {listed}"
     assert (tmp_path / "asset-graph-global.png").stat().st_size > 10_000
     assert (tmp_path / "asset-graph-3_load_warehouse.png").stat().st_size > 10_000
+
+
+def card_html(release: Path, out: Path) -> Path:
+    """The release's README.md as an HTML page at `out` (CommonMark and tables, raw HTML
+    escaped), its relative links resolved against the release folder."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render((release / "README.md").read_text("utf-8"))
+    out.write_text(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<base href="{release.resolve().as_uri()}/"><title>dataset card</title>'
+        "<style>body{font-family:sans-serif;margin:1em}img{max-width:100%}</style></head>"
+        f"<body>{body}</body></html>",
+        encoding="utf-8",
+    )
+    return out
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_dataset_card_figures_in_the_browser(tmp_path):
+    """Every figure of the card loads (an SVG the browser cannot read has no natural size)
+    and is shot to tmp_path/card-figures/; a release without dates shows the sentence."""
+    from figure_corpus import warehouse
+    from playwright.sync_api import sync_playwright
+
+    from pipeline.release import figures
+    from pipeline.release.publish import publish
+
+    dated = publish(warehouse(n_actors=45, n_targets=4), tmp_path / "dated", {}, {}).path
+    undated = publish(warehouse(dated=False), tmp_path / "undated", {}, {}).path
+    shots = tmp_path / "card-figures"
+    shots.mkdir()
+    loaded, sentence = {}, ""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(card_html(dated, tmp_path / "card.html").as_uri(), wait_until="load")
+            page.screenshot(path=str(tmp_path / "card.png"), full_page=True)
+            for img in page.locator("img").all():
+                src = img.get_attribute("src")
+                img.scroll_into_view_if_needed()
+                loaded[src] = img.evaluate("i => [i.complete, i.naturalWidth, i.naturalHeight]")
+                img.screenshot(path=str(shots / f"{Path(src).stem}.png"))
+            page.goto(card_html(undated, tmp_path / "card-undated.html").as_uri(), wait_until="load")
+            sentence = page.get_by_text(figures.NO_TIME_AXIS).inner_text()
+            page.get_by_text(figures.NO_TIME_AXIS).screenshot(path=str(shots / "no-time-axis.png"))
+        finally:
+            browser.close()
+    assert list(loaded) == list(figures.FIGURES), loaded
+    for src, (complete, width, height) in loaded.items():
+        assert complete and width > 300 and height > 100, (src, width, height)
+        assert (shots / f"{Path(src).stem}.png").stat().st_size > 5_000
+    assert sentence.startswith("No time axis for positions over time: none of the 24 articles has a publication date")

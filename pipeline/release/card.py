@@ -8,12 +8,13 @@ from pipeline.release.versions import CHANGELOG, CROISSANT, DATAPACKAGE, md
 from pipeline.schema import RELEASED_TABLES, TABLES
 
 
-def card_markdown(files) -> list[str]:
-    """The dataset card's sections for the files written here: figures, then metadata."""
+def card_markdown(files, conn) -> list[str]:
+    """The dataset card's sections for the files written here: figures (captions from
+    `conn`), then metadata."""
     from pipeline.release import figures
 
     files = set(files)
-    lines = figures.card_markdown(files)
+    lines = figures.card_markdown(files, conn)
     meta = [
         (CHANGELOG, "what changed since the previous release (rows added / removed / changed per table)"),
         (DATAPACKAGE, "Frictionless Data Package: table schemas, primary and foreign keys, licences, sources"),
@@ -31,7 +32,7 @@ def dataset_card(manifest: dict, conn) -> str:
     """The release's README.md: what each table holds, how it was made, and counts."""
     lines = _summary(manifest) + _how_it_was_made(manifest) + _review(manifest) + _validation(manifest)
     lines += _most_quoted(conn)
-    lines += card_markdown(manifest.get("files", {}))  # figures and metadata files
+    lines += card_markdown(manifest.get("files", {}), conn)  # figures and metadata files
     lines += _tables(manifest) + _reading_it()
     return "\n".join(lines)
 
