@@ -1,12 +1,15 @@
 """Researchers and the pipeline never block each other (issue 22).
 
-A process holding DuckDB's lock on the working warehouse is waited for (`warehouse.connect_file`),
+Every release is also a read-only DuckDB file (`release.database`), `current.duckdb` names the
+current one; a session on it keeps its version while newer ones are published. A process
+holding DuckDB's lock on the working warehouse is waited for (`warehouse.connect_file`),
 named once, and a run that cannot get the file in time exits with status 4 and one line,
 its summary reporting no counts of a load that did not happen."""
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -14,10 +17,15 @@ import threading
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
-from conftest import make_settings, needs_pipeline
-from robustness_helpers import cli_args, start_cli
+from conftest import make_settings, needs_pipeline, run
+from robustness_helpers import cli_args, release_problems, start_cli
 
+from pipeline.release import versions
+from pipeline.release.database import RELEASE_INFO, release_version
+from pipeline.schema import RELEASED_TABLES, TABLES
+from pipeline.storage import views
 from pipeline.storage.warehouse import Warehouse, WarehouseBusy, connect_file
 
 PYTHON = Path(sys.executable)
@@ -161,19 +169,42 @@ def test_the_wait_setting_is_checked():
 
 @pytest.fixture
 def seed_copy_dir(seed_run, tmp_path) -> Path:
-    """The seed run's warehouse, its staging folder, parse cache and releases (v1.0.0),
-    copied for a test that runs the pipeline again."""
+    """The seed run's warehouse, its staging folder, parse cache and releases (v1.0.0, with
+    current.duckdb), copied for a test that runs the pipeline again."""
     src, _, outcome = seed_run
     assert outcome.ok, outcome.reason
     for name in ("warehouse.duckdb.staging", "parse-cache"):
         if (src / name).exists():
             shutil.copytree(src / name, tmp_path / name)
     shutil.copy(src / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
-    shutil.copytree(src / "releases", tmp_path / "releases", symlinks=True)
+    shutil.copytree(src / "releases", tmp_path / "releases", symlinks=True)  # current.duckdb stays a link
     drop = tmp_path / "drop"
     drop.mkdir()
     (drop / "macron.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     return tmp_path
+
+
+def test_a_session_on_current_duckdb_keeps_its_version_across_a_release(seed_copy_dir):
+    tmp = seed_copy_dir
+    current = tmp / "releases" / versions.CURRENT_DB
+    reader = start_reader(current, release=True)
+    try:
+        before = ask(reader)
+        assert before.split()[:2] == ["1", "1.0.0"]
+        outcome = run(make_settings(tmp, tmp / "drop", batch_id="drop"), tmp / "dagster")
+        assert outcome.ok, outcome.message
+        assert "published v1.1.0" in outcome.summary
+        assert ask(reader) == before  # the open session: its version, views and all
+    finally:
+        assert stop(reader) == 0
+    con = duckdb.connect(str(current), read_only=True)  # a new connection: the new version
+    try:
+        assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
+        assert release_version(con) == "1.1.0"
+    finally:
+        con.close()
+    assert os.readlink(current) == str(Path("v1.1.0") / versions.RELEASE_DB)
+    assert not release_problems(tmp / "releases")
 
 
 def test_a_run_waits_for_a_session_on_the_working_warehouse(seed_copy_dir):
@@ -212,3 +243,56 @@ def test_a_run_waits_for_a_session_on_the_working_warehouse(seed_copy_dir):
     said = [line for line in err_lines if "is open in another process" in line]
     assert len(said) == 1 and f"(PID {reader.pid}: " in said[0] and "waiting up to 120 s" in said[0]
     assert "batch drop: 1 input records -> 1 articles" in out and "published v1.1.0" in out
+
+
+# ---------------------------------------------------------------- the release's DuckDB file
+
+
+def test_the_release_database_holds_the_parquet_rows_views_and_comments(seed_run):
+    tmp, _, outcome = seed_run
+    assert outcome.ok, outcome.reason
+    releases = tmp / "releases"
+    folder = releases / "v1.0.0"
+    path = folder / versions.RELEASE_DB
+    manifest = versions.read_manifest(releases, "v1.0.0")
+    assert manifest["files"][versions.RELEASE_DB] == versions.sha256_file(path)  # `release verify` checks it
+    assert versions.verify(releases, "v1.0.0") == []
+    assert not path.stat().st_mode & 0o222  # read-only, as every release file
+    link = releases / versions.CURRENT_DB
+    assert link.is_symlink() and os.readlink(link) == f"v1.0.0/{versions.RELEASE_DB}"  # relative: moves with it
+    con = duckdb.connect(str(link), read_only=True)
+    try:
+        for name in RELEASED_TABLES:
+            source = str(folder / manifest["tables"][name]["file"]).replace("'", "''")
+            # the same rows, in the same (key) order as the Parquet file
+            assert (
+                con.execute(f'SELECT * FROM "{name}"').fetchall()
+                == con.execute(f"SELECT * FROM read_parquet('{source}')").fetchall()
+            ), name
+        tables = dict(
+            con.execute(
+                "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database()"
+            ).fetchall()
+        )
+        assert set(tables) == {*RELEASED_TABLES, RELEASE_INFO}
+        assert all(tables.values())
+        for name in RELEASED_TABLES:
+            assert f"Primary key: {', '.join(TABLES[name].primary_key)}." in tables[name]
+            comments = dict(
+                con.execute(
+                    "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ? "
+                    "AND database_name = current_database()",
+                    [name],
+                ).fetchall()
+            )
+            assert comments == {c.name: c.description for c in TABLES[name].columns}
+        view_comments = dict(con.execute("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall())
+        assert set(views.VIEW_NAMES) <= set(view_comments) and all(view_comments[v] for v in views.VIEW_NAMES)
+        assert con.execute(f"SELECT * FROM {RELEASE_INFO}").fetchall() == [
+            ("stancewire", "1.0.0", manifest["created"], None)
+        ]
+    finally:
+        con.close()
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert "duckdb -readonly data/releases/current.duckdb" in card
+    assert "duckdb.connect('data/releases/current.duckdb', read_only=True)" in card
