@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import make_settings, needs_pipeline, run
+from conftest import REPO, make_settings, needs_pipeline, run
 from robustness_helpers import cli_args, release_problems, start_cli
 
 from pipeline.release import versions
@@ -296,3 +296,12 @@ def test_the_release_database_holds_the_parquet_rows_views_and_comments(seed_run
     card = (folder / "README.md").read_text(encoding="utf-8")
     assert "duckdb -readonly data/releases/current.duckdb" in card
     assert "duckdb.connect('data/releases/current.duckdb', read_only=True)" in card
+
+
+def test_docs_send_researchers_to_current_duckdb():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Query the warehouse", 1)[1].split("\n## ", 1)[0]
+    queries = (REPO / "docs" / "queries.md").read_text(encoding="utf-8")
+    for text in (section, queries.split("## 1.", 1)[0]):
+        assert "duckdb -readonly data/releases/current.duckdb" in text
+        assert 'duckdb.connect("data/releases/current.duckdb", read_only=True)' in text
