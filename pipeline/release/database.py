@@ -8,8 +8,8 @@ rows the Great Expectations gate passed and nothing else:
 - every released table, with the schema's types, NOT NULL, and the table and column
   comments (`schema.create_table_sql`), rows in key order as in the Parquet files. The
   primary key is named in the table's comment, not declared: its index would make the file
-  much larger (docs/design.md has the figures) to enforce keys on rows that can no longer
-  change and were checked before publishing;
+  1.6 times as large (docs/design.md has the figures) to enforce keys on rows that can no
+  longer change and were checked before publishing;
 - the researcher views (`quotes_with_speakers`, `discourse_network`, ...) with their comments
   (`storage.views`), so docs/queries.md runs on it unchanged;
 - `release_info`: which version the file is (a long-lived session can tell what it reads).
