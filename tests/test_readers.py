@@ -146,6 +146,31 @@ def test_a_run_that_cannot_get_the_warehouse_exits_4_without_counts(tmp_path):
     assert not (tmp_path / "warehouse.duckdb.staging").exists()  # nothing of the batch was staged
 
 
+def test_a_step_that_times_out_stops_the_run_with_status_4_and_no_counts(tmp_path, monkeypatch):
+    """The issue's run: the load step could not open the warehouse. Now the step waits and,
+    at the timeout, the run exits 4 with one line; the summary reports no counts (it said
+    '0 input records -> 0 articles' for a load that never happened)."""
+    needs_pipeline()
+    from assets import stages
+
+    message = (
+        f"the warehouse {tmp_path / 'warehouse.duckdb'} stayed open in another process (PID 4242: python3.11 "
+        "notebook.py) for 1 s (--wait): close it there, then run again"
+    )
+
+    def busy(*args, **kwargs):
+        raise WarehouseBusy(message)
+
+    monkeypatch.setattr(stages, "load_warehouse", busy)
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "macron.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    outcome = run(make_settings(tmp_path, tmp_path / "drop", lock_timeout_s=1.0), tmp_path / "dagster")
+    assert outcome.exit_code == 4
+    assert outcome.report() == [f"stancewire: {message}"]
+    assert outcome.summary == "batch drop: not loaded, the warehouse stayed busy (nothing of this run is in it)"
+    assert not (tmp_path / "releases").exists()
+
+
 def test_the_summary_reports_no_counts_of_a_load_that_did_not_happen(tmp_path):
     from assets.runner import _summary
 
