@@ -17,6 +17,7 @@ from pipeline.settings import DEFAULT_DAGSTER_HOME
 # 4: the warehouse stayed busy for the whole wait (`--wait`): another run held it, or another
 # process (a reader's session) held DuckDB's lock on the file; nothing of the batch was loaded.
 EXIT_FAILED, EXIT_USAGE, EXIT_ALL_REJECTED, EXIT_BUSY = 1, 2, 3, 4
+SUMMARY_WAIT_S = 10.0  # the summary's wait for a warehouse opened elsewhere since the run
 
 
 class RunOutcome:
@@ -100,7 +101,7 @@ def _run_pipeline(
 
     from assets.definitions import build_definitions
     from assets.stages import INPUT_DIR_TAG, ensure_partitions
-    from pipeline.storage.warehouse import Warehouse
+    from pipeline.storage.warehouse import Warehouse, WarehouseBusy
 
     defs = build_definitions(settings)
     job = defs.resolve_job_def("rebuild_release" if rebuild else "process_batch")
@@ -129,7 +130,9 @@ def _run_pipeline(
         mat = event.materialization
         if mat.asset_key.to_user_string() == "dataset_release":
             release = {k: v.value for k, v in mat.metadata.items()}
-    wh = Warehouse(settings.warehouse, lock_timeout_s=settings.lock_timeout_s)
+    # The summary reads the warehouse after the run: a session opened on it since is waited
+    # for briefly, and then the counts are left out, never the run's outcome with them.
+    wh = Warehouse(settings.warehouse, lock_timeout_s=min(settings.lock_timeout_s, SUMMARY_WAIT_S))
     loaded_now = any(
         e.materialization.asset_key.to_user_string() == "rejected_articles"
         for e in result.get_asset_materialization_events()
@@ -143,8 +146,14 @@ def _run_pipeline(
             else f"{what}: not loaded, the warehouse stayed busy (nothing of this run is in it)"
         )
         return RunOutcome(False, busy[0], summary, None, result, busy=True)
-    summary = _summary(wh, batch, release, loaded_now)
-    rejected = _all_rejected(wh, batch) if loaded_now and batch is not None else []  # this run's load only
+    try:
+        summary = _summary(wh, batch, release, loaded_now)
+        rejected = _all_rejected(wh, batch) if loaded_now and batch is not None else []  # this run's load only
+    except WarehouseBusy as e:
+        what = f"batch {batch}" if batch is not None else "the rebuild"
+        summary = f"{what}: {'loaded' if loaded_now else 'not loaded'}; counts not read ({e})"
+        summary += "".join(f"\n{line}" for line in _release_lines(release))
+        rejected = []
     published = _published_line(settings)
     if failed_checks:
         details = [line for e in failed_checks for line in _check_failure_lines(e)]
@@ -314,9 +323,12 @@ def _summary(warehouse, batch_id: str | None, release: dict | None, loaded: bool
         f"warehouse {warehouse.path}: {totals['articles']} articles, {totals['quotes']} quotes, "
         f"{totals['stances']} stance statements, {totals['actors']} actors",
     ]
+    return "\n".join(lines + _release_lines(release))
+
+
+def _release_lines(release: dict | None) -> list[str]:
     if release and release.get("version"):
         if release.get("new_version"):
-            lines.append(f"published {release['version']} at {release['path']}")
-        else:
-            lines.append(f"data unchanged: {release['version']} stays current (no new version)")
-    return "\n".join(lines)
+            return [f"published {release['version']} at {release['path']}"]
+        return [f"data unchanged: {release['version']} stays current (no new version)"]
+    return []

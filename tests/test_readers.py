@@ -40,23 +40,25 @@ French President Emmanuel Macron said on Thursday that European troops could hel
 # stdin ("count" or "close") until it is told to close. Nothing here is stancewire's.
 READER = r"""
 import sys, duckdb
-con = duckdb.connect(sys.argv[1], read_only=True)
+con = duckdb.connect(sys.argv[1], read_only=sys.argv[2:] != ["write"])
 print("open", flush=True)
 for line in sys.stdin:
     if line.strip() == "close":
         break
     n = con.execute("SELECT count(*) FROM articles").fetchone()[0]
-    version = con.execute("SELECT version FROM release_info").fetchone()[0] if len(sys.argv) > 2 else ""
-    ties = con.execute("SELECT count(*) FROM discourse_network").fetchone()[0] if len(sys.argv) > 2 else 0
+    release = sys.argv[2:] == ["release"]
+    version = con.execute("SELECT version FROM release_info").fetchone()[0] if release else ""
+    ties = con.execute("SELECT count(*) FROM discourse_network").fetchone()[0] if release else 0
     print(n, version, ties, flush=True)
 con.close()
 print("closed", flush=True)
 """
 
 
-def start_reader(path: Path, release: bool = False) -> subprocess.Popen:
+def start_reader(path: Path, release: bool = False, write: bool = False) -> subprocess.Popen:
+    """A session in another process; `write`: a read-write one (it blocks readers too)."""
     proc = subprocess.Popen(
-        [str(PYTHON), "-c", READER, str(path), *(["release"] if release else [])],
+        [str(PYTHON), "-c", READER, str(path), *(["release"] if release else ["write"] if write else [])],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -169,6 +171,33 @@ def test_a_step_that_times_out_stops_the_run_with_status_4_and_no_counts(tmp_pat
     assert outcome.report() == [f"stancewire: {message}"]
     assert outcome.summary == "batch drop: not loaded, the warehouse stayed busy (nothing of this run is in it)"
     assert not (tmp_path / "releases").exists()
+
+
+def test_a_session_opened_after_the_run_costs_the_summary_its_counts_not_the_run(seed_copy_dir, monkeypatch):
+    """The summary reads the warehouse after the run: if a session holds it by then, the
+    counts are left out after a short wait, and the run's outcome stays what it was."""
+    from assets import runner
+
+    tmp = seed_copy_dir
+    monkeypatch.setattr(runner, "SUMMARY_WAIT_S", 1.0)
+    reader = None
+    real_summary = runner._summary
+
+    def summary_with_a_reader(warehouse, *args):
+        nonlocal reader
+        reader = start_reader(warehouse.path, write=True)  # opened once the run is over: blocks the summary's read
+        return real_summary(warehouse, *args)
+
+    monkeypatch.setattr(runner, "_summary", summary_with_a_reader)
+    try:
+        outcome = run(make_settings(tmp, tmp / "drop", batch_id="drop"), tmp / "dagster")
+    finally:
+        assert reader is not None and stop(reader) == 0
+    assert outcome.ok and outcome.exit_code == 0, outcome.message
+    lines = outcome.summary.splitlines()
+    assert lines[0].startswith(f"batch drop: loaded; counts not read (the warehouse {tmp / 'warehouse.duckdb'} ")
+    assert "input records" not in outcome.summary
+    assert lines[1:] == [f"published v1.1.0 at {tmp / 'releases' / 'v1.1.0'}"]
 
 
 def test_the_summary_reports_no_counts_of_a_load_that_did_not_happen(tmp_path):
