@@ -42,6 +42,7 @@ import duckdb
 from pipeline import __version__
 from pipeline.fingerprints import code_fingerprint, input_fingerprint, schema_fingerprint
 from pipeline.release.card import dataset_card
+from pipeline.release.database import write_release_database
 from pipeline.release.versions import (
     CARD,
     CURRENT_DB,
@@ -188,8 +189,6 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         manifest["files"] = write_release_files(
             conn, staging, manifest, releases_dir / current if current else None, figures_drawn
         )
-        from pipeline.release.database import write_release_database
-
         database = write_release_database(staging, manifest)
         manifest["files"] = dict(sorted({**manifest["files"], database: sha256_file(staging / database)}.items()))
         card = dataset_card(manifest, conn)
@@ -220,7 +219,9 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         _keep_release_files(conn, files_state)
         write_index(releases_dir)  # index.json / index.html of every version, for static serving
         return PublishResult(version, final, True, current)
-    except (OSError, duckdb.IOException) as e:  # disk full, folder not writable
+    # disk full, folder not writable (DuckDB reports a full disk while it checkpoints the
+    # release's DuckDB file as a FatalException: that file's own database, not the warehouse)
+    except (OSError, duckdb.IOException, duckdb.FatalException) as e:
         shutil.rmtree(staging, ignore_errors=True)
         raise _write_error(releases_dir, e) from None
     except BaseException:
