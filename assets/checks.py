@@ -139,7 +139,7 @@ def validate(settings: StancewireSettings, tables: list[str], log=None, full: bo
     if helper is not None:
         with wh.hold():
             try:
-                return validated(helper.call(validate_tables, str(wh.path.resolve()), todo, parts))
+                return validated(helper.call(validate_tables, str(wh.path.resolve()), todo, parts, wh.lock_timeout_s))
             except BrokenProcessPool as e:  # it died (out of memory?): validate here instead
                 if log is not None:
                     log.warning(f"the validation process stopped ({e}); validating in the run's process")

@@ -57,8 +57,9 @@ def validation_summary(conn, run_id: str) -> tuple[dict, list[str]]:
     kinds={"parquet"},
     owners=[OWNER],
     description="A published dataset version: data/releases/vX.Y.Z/ with one Parquet file per table, "
-    "manifest.json (provenance, row counts, sha256) and a dataset card. Runs only when every "
-    "blocking expectation passed; identical data makes no new version.",
+    "the same tables with the views in a read-only DuckDB file (data/releases/current.duckdb names the "
+    "current one: what researchers open), manifest.json (provenance, row counts, sha256) and a dataset "
+    "card. Runs only when every blocking expectation passed; identical data makes no new version.",
 )
 def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSettings) -> dg.MaterializeResult:
     from importlib.metadata import version

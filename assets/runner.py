@@ -14,7 +14,10 @@ from pathlib import Path
 
 from pipeline.settings import DEFAULT_DAGSTER_HOME
 
-EXIT_FAILED, EXIT_USAGE, EXIT_ALL_REJECTED = 1, 2, 3
+# 4: the warehouse stayed busy for the whole wait (`--wait`): another run held it, or another
+# process (a reader's session) held DuckDB's lock on the file; nothing of the batch was loaded.
+EXIT_FAILED, EXIT_USAGE, EXIT_ALL_REJECTED, EXIT_BUSY = 1, 2, 3, 4
+SUMMARY_WAIT_S = 10.0  # the summary's wait for a warehouse opened elsewhere since the run
 
 
 class RunOutcome:
@@ -22,10 +25,18 @@ class RunOutcome:
     (what failed, a few lines) and the Dagster run id of the full log."""
 
     def __init__(
-        self, ok: bool, reason: str, summary: str, release: dict | None, result, details=(), all_rejected: bool = False
+        self,
+        ok: bool,
+        reason: str,
+        summary: str,
+        release: dict | None,
+        result,
+        details=(),
+        all_rejected: bool = False,
+        busy: bool = False,
     ):
         self.ok, self.reason, self.summary, self.release, self.result = ok, reason, summary, release, result
-        self.details, self.all_rejected = list(details), all_rejected
+        self.details, self.all_rejected, self.busy = list(details), all_rejected, busy
 
     @property
     def message(self) -> str:
@@ -38,6 +49,8 @@ class RunOutcome:
 
     @property
     def exit_code(self) -> int:
+        if self.busy:
+            return EXIT_BUSY
         return EXIT_ALL_REJECTED if self.all_rejected else (0 if self.ok else EXIT_FAILED)
 
     def report(self) -> list[str]:
@@ -46,7 +59,7 @@ class RunOutcome:
         if self.ok and not self.all_rejected:
             return []
         lines = [f"stancewire: {self.reason}", *self.details]
-        if self.run_id:
+        if self.run_id and not self.busy:  # busy: the one line says it all (which file, which process)
             home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
             where = "" if home == Path(DEFAULT_DAGSTER_HOME).resolve() else f" --dagster-home {home}"
             lines.append(
@@ -67,14 +80,18 @@ def run_pipeline(
 
     The run holds the warehouse lock from its first step to its summary: a second run on
     the same warehouse waits (settings.lock_timeout_s), then fails naming the file; two
-    runs never interleave their staging files, loads, stance coding or releases."""
+    runs never interleave their staging files, loads, stance coding or releases. A process
+    holding DuckDB's lock on the file (a reader's session) is waited for the same way, before
+    the run starts and wherever a step opens the file (`warehouse.connect_file`)."""
     from pipeline.storage.warehouse import Warehouse, WarehouseBusy
 
+    warehouse = Warehouse(settings.warehouse, lock_timeout_s=settings.lock_timeout_s)
     try:
-        with Warehouse(settings.warehouse, lock_timeout_s=settings.lock_timeout_s).hold():
+        with warehouse.hold():
+            warehouse.wait_until_free()
             return _run_pipeline(settings, instance, asset_selection, verbose, rebuild)
     except WarehouseBusy as e:
-        return RunOutcome(False, str(e), "nothing was run: the warehouse is busy", None, None)
+        return RunOutcome(False, str(e), "nothing was run: the warehouse is busy", None, None, busy=True)
 
 
 def _run_pipeline(
@@ -84,7 +101,7 @@ def _run_pipeline(
 
     from assets.definitions import build_definitions
     from assets.stages import INPUT_DIR_TAG, ensure_partitions
-    from pipeline.storage.warehouse import Warehouse
+    from pipeline.storage.warehouse import Warehouse, WarehouseBusy
 
     defs = build_definitions(settings)
     job = defs.resolve_job_def("rebuild_release" if rebuild else "process_batch")
@@ -113,13 +130,30 @@ def _run_pipeline(
         mat = event.materialization
         if mat.asset_key.to_user_string() == "dataset_release":
             release = {k: v.value for k, v in mat.metadata.items()}
-    wh = Warehouse(settings.warehouse)
-    summary = _summary(wh, batch, release)
+    # The summary reads the warehouse after the run: a session opened on it since is waited
+    # for briefly, and then the counts are left out, never the run's outcome with them.
+    wh = Warehouse(settings.warehouse, lock_timeout_s=min(settings.lock_timeout_s, SUMMARY_WAIT_S))
     loaded_now = any(
         e.materialization.asset_key.to_user_string() == "rejected_articles"
         for e in result.get_asset_materialization_events()
     )
-    rejected = _all_rejected(wh, batch) if loaded_now and batch is not None else []  # this run's load only
+    busy = _busy_steps(result)
+    if busy:  # the warehouse stayed open elsewhere: not read again for the summary (it would wait again)
+        what = f"batch {batch}" if batch is not None else "the rebuild"
+        summary = (
+            f"{what}: loaded, then stopped: the warehouse stayed busy; nothing was published"
+            if loaded_now
+            else f"{what}: not loaded, the warehouse stayed busy (nothing of this run is in it)"
+        )
+        return RunOutcome(False, busy[0], summary, None, result, busy=True)
+    try:
+        summary = _summary(wh, batch, release, loaded_now)
+        rejected = _all_rejected(wh, batch) if loaded_now and batch is not None else []  # this run's load only
+    except WarehouseBusy as e:
+        what = f"batch {batch}" if batch is not None else "the rebuild"
+        summary = f"{what}: {'loaded' if loaded_now else 'not loaded'}; counts not read ({e})"
+        summary += "".join(f"\n{line}" for line in _release_lines(release))
+        rejected = []
     published = _published_line(settings)
     if failed_checks:
         details = [line for e in failed_checks for line in _check_failure_lines(e)]
@@ -143,6 +177,20 @@ def _run_pipeline(
         ]
         outcome.reason = f"batch {batch}: all {sum(n for _, n in rejected)} input records were rejected"
     return outcome
+
+
+def _busy_steps(result) -> list[str]:
+    """The messages of steps that stopped because the warehouse stayed busy (WarehouseBusy)."""
+    found = []
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            err = event.step_failure_data.error
+            while err is not None:
+                if err.cls_name == "WarehouseBusy":
+                    found.append(re.sub(r"^[\w.]+: ", "", err.message.strip().splitlines()[0]))
+                    break
+                err = err.cause
+    return found
 
 
 def _step_errors(result) -> list[str]:
@@ -233,7 +281,9 @@ def _all_rejected(warehouse, batch_id: str) -> list[tuple[str, int]]:
     return rejected if rejected and not kept else []
 
 
-def _summary(warehouse, batch_id: str | None, release: dict | None) -> str:
+def _summary(warehouse, batch_id: str | None, release: dict | None, loaded: bool = True) -> str:
+    """What the run did (the batch's counts, only when this run loaded it) and what the
+    warehouse holds now."""
     from pipeline.schema import READ_THEN_REJECTED
 
     if not warehouse.path.exists():
@@ -258,21 +308,27 @@ def _summary(warehouse, batch_id: str | None, release: dict | None) -> str:
     reasons = ", ".join(f"{r} {n}" for r, n in rejected)
     # a record rejected after it was read (id conflict, language) is in raw_articles too: count it once
     read_then_rejected = sum(n for r, n in rejected if r in READ_THEN_REJECTED)
-    lines = (
-        [
+    if not loaded:  # the run stopped before its load (or did not load): no counts of a load that did not happen
+        lines = [
+            f"batch {batch_id}: not loaded by this run" if batch_id is not None else "the rebuild reloaded nothing"
+        ]
+    elif batch_id is not None:
+        lines = [
             f"batch {batch_id}: {raw + n_rej - read_then_rejected} input records -> {new} articles, "
             f"{n_rej} rejected" + (f" ({reasons})" if reasons else "") + f", {dups} duplicates"
         ]
-        if batch_id is not None
-        else ["rebuilt from every staged batch; every row validated"]
-    )
+    else:
+        lines = ["rebuilt from every staged batch; every row validated"]
     lines += [
         f"warehouse {warehouse.path}: {totals['articles']} articles, {totals['quotes']} quotes, "
         f"{totals['stances']} stance statements, {totals['actors']} actors",
     ]
+    return "\n".join(lines + _release_lines(release))
+
+
+def _release_lines(release: dict | None) -> list[str]:
     if release and release.get("version"):
         if release.get("new_version"):
-            lines.append(f"published {release['version']} at {release['path']}")
-        else:
-            lines.append(f"data unchanged: {release['version']} stays current (no new version)")
-    return "\n".join(lines)
+            return [f"published {release['version']} at {release['path']}"]
+        return [f"data unchanged: {release['version']} stays current (no new version)"]
+    return []

@@ -16,7 +16,8 @@
 
 Heavy modules (dagster, spaCy, GX) are imported inside the commands, so `--help` is fast.
 Exit status: 0 success, 1 the run failed or the release was blocked, 2 bad arguments or
-input, 3 every record of the batch was rejected (nothing of it became an article).
+input, 3 every record of the batch was rejected (nothing of it became an article), 4 the
+warehouse stayed busy for the whole --wait (another run, or a process holding the file open).
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ def _add_run(sub) -> None:
     )
     run.add_argument("--batch-size", type=int, metavar="N", help="spaCy batch size (default 64)")
     run.add_argument("--no-publish", action="store_true", help="build and validate the tables, publish nothing")
+    _add_wait_arg(run)
     run.add_argument(
         "--dagster-home",
         metavar="DIR",
@@ -116,6 +118,15 @@ def _add_run(sub) -> None:
     )
 
 
+def _add_wait_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--wait",
+        metavar="SECONDS",
+        help="how long to wait for the warehouse while another run or another process (a reader's session) "
+        "holds it (default 600, or $STANCEWIRE_WAIT); then exit with status 4",
+    )
+
+
 def _add_rebuild(sub) -> None:
     rb = sub.add_parser(
         "rebuild",
@@ -128,6 +139,7 @@ def _add_rebuild(sub) -> None:
     rb.add_argument("--spacy-model", metavar="NAME", help="spaCy model (as for run)")
     rb.add_argument("--n-process", metavar="N", help="spaCy processes for re-coding: a number, or auto")
     rb.add_argument("--no-publish", action="store_true", help="build and validate the tables, publish nothing")
+    _add_wait_arg(rb)
     rb.add_argument("--dagster-home", metavar="DIR")
     rb.add_argument("--no-progress", action="store_true", help="no progress bar")
     rb.add_argument("--verbose", "-v", action="store_true", help="print Dagster's log as the run goes")
@@ -376,6 +388,7 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
         languages=args.languages,
         batch_size=args.batch_size,
         publish=False if args.no_publish else None,
+        lock_timeout_s=args.wait,
     )
     if not rebuild and not Path(values["input_dir"]).is_dir():
         raise ValueError(f"input folder {values['input_dir']} does not exist or is not a folder")

@@ -721,17 +721,16 @@ def plan(
 
 
 def validate_tables(
-    database: str, tables: list[str], parts: dict[str, list[str] | None] | None = None
+    database: str, tables: list[str], parts: dict[str, list[str] | None] | None = None, wait_s: float = 600.0
 ) -> dict[str, list[Outcome]]:
     """Each table's outcomes, the warehouse file opened read-only (in the run's validation
-    process: the run holds the warehouse lock and has no connection open). `parts`: per
-    table, the parts whose rows the main frame validates (absent or None: every row)."""
-    import duckdb
-
-    from pipeline.storage.warehouse import memory_limit
+    process: the run holds the warehouse lock and has no connection open; a process writing
+    the file is waited for, up to `wait_s`). `parts`: per table, the parts whose rows the
+    main frame validates (absent or None: every row)."""
+    from pipeline.storage.warehouse import connect_file, memory_limit
 
     parts = parts or {}
-    conn = duckdb.connect(database, read_only=True)
+    conn = connect_file(database, read_only=True, wait_s=wait_s)
     try:
         conn.execute("SET memory_limit = ?", [memory_limit()])
         # One DuckDB thread: a parallel aggregate keeps a hash table per thread. Validating

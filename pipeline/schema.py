@@ -574,12 +574,18 @@ def sql_literal(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def create_table_sql(table: Table) -> list[str]:
-    """DDL for one table: CREATE TABLE with types, NOT NULL and the primary key, then comments."""
+def create_table_sql(table: Table, primary_key: bool = True) -> list[str]:
+    """DDL for one table: CREATE TABLE with types, NOT NULL and the primary key, then comments.
+    primary_key=False: the key is named in the table's comment instead of being a constraint
+    (a read-only copy, whose rows are checked already, needs no index to enforce it)."""
     cols = ",\n  ".join(f'"{c.name}" {c.type}{"" if c.nullable else " NOT NULL"}' for c in table.columns)
     pk = ", ".join(f'"{k}"' for k in table.primary_key)
-    stmts = [f'CREATE TABLE IF NOT EXISTS "{table.name}" (\n  {cols},\n  PRIMARY KEY ({pk})\n)']
-    stmts.append(f'COMMENT ON TABLE "{table.name}" IS {sql_literal(table.description + " " + table.grain)}')
+    key = f",\n  PRIMARY KEY ({pk})" if primary_key else ""
+    comment = table.description + " " + table.grain
+    if not primary_key:
+        comment += f" Primary key: {', '.join(table.primary_key)}."
+    stmts = [f'CREATE TABLE IF NOT EXISTS "{table.name}" (\n  {cols}{key}\n)']
+    stmts.append(f'COMMENT ON TABLE "{table.name}" IS {sql_literal(comment)}')
     for c in table.columns:
         stmts.append(f'COMMENT ON COLUMN "{table.name}"."{c.name}" IS {sql_literal(c.description)}')
     return stmts

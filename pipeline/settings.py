@@ -30,6 +30,8 @@ DEFAULTS = {
     "spacy_model": DEFAULT_MODEL,
     "batch_size": 64,
     "n_process": "auto",  # usable cores, bounded by memory (`auto_processes`); the steps bound it by work
+    # How long a run waits for the warehouse (`--wait`): for another stancewire run (its lock
+    # file) and for any other process holding DuckDB's lock on the file (a reader's session).
     "lock_timeout_s": 600.0,
     "publish": True,
 }
@@ -46,6 +48,7 @@ ENV = {
     "parse_cache_dir": "STANCEWIRE_PARSE_CACHE",
     "inbox_dir": "STANCEWIRE_INBOX",
     "corrections_dir": "STANCEWIRE_CORRECTIONS",
+    "lock_timeout_s": "STANCEWIRE_WAIT",
 }
 
 
@@ -60,7 +63,19 @@ def resolve(**overrides) -> dict:
     values.update({k: v for k, v in overrides.items() if v not in (None, [], "")})
     values["languages"] = parse_codes(values["languages"])  # "en,de" from the environment or the command line
     values["n_process"] = processes(values["n_process"])
+    values["lock_timeout_s"] = wait_seconds(values["lock_timeout_s"])
     return values
+
+
+def wait_seconds(value) -> float:
+    """The wait for the warehouse (`--wait`, $STANCEWIRE_WAIT): seconds, 0 or more."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"--wait must be a number of seconds, not {value!r}") from None
+    if not seconds >= 0:  # also NaN
+        raise ValueError(f"--wait must be 0 seconds or more, not {value!r}")
+    return seconds
 
 
 # What `auto` budgets per process: a spaCy worker's and the run's peaks (docs/scaling.md,

@@ -137,6 +137,15 @@ def release_problems(releases: Path) -> list[str]:
                 problems.append(f"{p.name}: a visible folder that is not a complete release")
             else:
                 problems += [f"{p.name}: {x}" for x in versions.verify(releases, p.name)]
+        elif p.name == versions.CURRENT_DB:  # names a published version's DuckDB file
+            named = p.resolve()
+            if (
+                named.parent.parent != releases.resolve()
+                or named.name != versions.RELEASE_DB
+                or named.parent.name not in published
+                or not named.is_file()
+            ):
+                problems.append(f"{p.name}: names {named}, no published version's DuckDB file")
         elif p.name not in ("LATEST", "index.json", "index.html"):
             problems.append(f"{p.name}: unexpected file")
     latest = releases / "LATEST"

@@ -4,12 +4,14 @@ answer is checked against the underlying tables (not just that it runs)."""
 from __future__ import annotations
 
 import itertools
-import re
 from collections import defaultdict
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from bench.release_db import doc_queries
+from pipeline.release import versions
 from pipeline.schema import QUOTE_KINDS
 from pipeline.storage import views
 
@@ -18,14 +20,7 @@ QUERIES = Path(__file__).resolve().parent.parent / "docs" / "queries.md"
 
 def questions() -> dict[int, tuple[str, str]]:
     """number -> (question, SQL) from docs/queries.md (the first ```sql block under each '## N.')."""
-    text = QUERIES.read_text(encoding="utf-8")
-    found = {}
-    for section in re.split(r"^## ", text, flags=re.M)[1:]:
-        m = re.match(r"(\d+)\. (.+)", section)
-        sql = re.search(r"```sql\n(.*?)```", section, flags=re.S)
-        if m and sql:
-            found[int(m[1])] = (m[2].strip(), sql[1])
-    return found
+    return doc_queries(QUERIES)
 
 
 def run(db, sql) -> list[dict]:
@@ -195,3 +190,25 @@ def test_views_run_on_a_release_too(seed_run, seed_db):
             assert con.execute(ordered).fetchall() == seed_db.execute(ordered).fetchall(), name
     finally:
         con.close()
+
+
+@pytest.fixture(scope="module")
+def current_and_parquet(seed_run):
+    """The seed release read two ways: current.duckdb, and its Parquet files (`open_release`)."""
+    tmp, _, outcome = seed_run
+    assert outcome.ok, outcome.reason
+    releases = tmp / "releases"
+    current = duckdb.connect(str(releases / versions.CURRENT_DB), read_only=True)
+    parquet = views.open_release(releases / versions.current_version(releases))
+    yield current, parquet
+    current.close()
+    parquet.close()
+
+
+@pytest.mark.parametrize("number", range(1, 11))
+def test_query_gives_the_same_answer_on_current_duckdb_as_on_the_parquet_files(current_and_parquet, number):
+    current, parquet = current_and_parquet
+    _, sql = questions()[number]
+    on_file, on_parquet = run(current, sql), run(parquet, sql)
+    assert on_file == on_parquet  # rows and their order (each query orders its rows)
+    CHECKS[number](current, on_file)  # and the answer holds against the file's own tables

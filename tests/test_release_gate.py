@@ -3,6 +3,8 @@ previous release stays current. The run says which expectation failed on which t
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 from conftest import make_settings, run, seed_folder
 
@@ -15,6 +17,8 @@ def test_failed_expectation_blocks_the_release(tmp_path):
     assert run(first, tmp_path / "dagster").ok
     releases = tmp_path / "releases"
     assert versions.current_version(releases) == "v1.0.0"
+    current = releases / versions.CURRENT_DB
+    link, content = os.readlink(current), current.read_bytes()
 
     # A second warehouse fed only unusable input: no article, so the articles suite's
     # row-count expectation (blocking) fails. It publishes into the same releases folder.
@@ -31,6 +35,9 @@ def test_failed_expectation_blocks_the_release(tmp_path):
     assert versions.list_versions(releases) == ["v1.0.0"]
     assert versions.current_version(releases) == "v1.0.0"
     assert not [p for p in releases.iterdir() if p.name.startswith(".staging")]
+    # What researchers open stays on the previous version, byte for byte.
+    assert os.readlink(current) == link == f"v1.0.0/{versions.RELEASE_DB}"
+    assert current.read_bytes() == content
 
 
 def test_suite_catches_evidence_that_is_not_in_the_article(seed_copy):

@@ -196,7 +196,7 @@ def published(seed_run, tmp_path):
     """A copy of the seed run's warehouse and releases, writable for the test."""
     src_tmp, settings, outcome = seed_run
     assert outcome.ok, outcome.reason
-    shutil.copytree(src_tmp / "releases", tmp_path / "releases")
+    shutil.copytree(src_tmp / "releases", tmp_path / "releases", symlinks=True)  # current.duckdb a link
     shutil.copy(settings.warehouse, tmp_path / "warehouse.duckdb")
     return tmp_path / "releases", tmp_path / "warehouse.duckdb"
 
@@ -292,6 +292,29 @@ def test_disk_full_while_publishing_keeps_the_previous_release(published, monkey
     _assert_failed_cleanly(releases, str(e.value), "No space left on device")
 
 
+def test_disk_full_while_writing_the_release_database_keeps_the_previous_release(published, monkeypatch):
+    """DuckDB reports a full disk while it checkpoints a file as a FatalException (seen on a
+    small tmpfs): the release's DuckDB file failing so is a clean failure too."""
+    releases, warehouse = published
+    real = release.write_release_database
+
+    def full(folder, manifest):
+        real(folder, manifest)
+        raise duckdb.FatalException(
+            f'FATAL Error: Failed to create checkpoint because of error: Could not write file "{folder}/x": '
+            "No space left on device"
+        )
+
+    monkeypatch.setattr(release, "write_release_database", full)
+    conn = duckdb.connect(str(warehouse))
+    conn.execute("DELETE FROM quotes WHERE quote_id = (SELECT min(quote_id) FROM quotes)")
+    with pytest.raises(versions.ReleaseError) as e:
+        _publish(conn, releases)
+    conn.close()
+    _assert_failed_cleanly(releases, str(e.value), "No space left on device")
+    assert os.readlink(releases / versions.CURRENT_DB) == f"v1.0.0/{versions.RELEASE_DB}"
+
+
 def _mount(*args: str) -> bool:
     return subprocess.run(["mount", *args], capture_output=True).returncode == 0
 
@@ -314,10 +337,11 @@ def test_full_disk_fails_the_run_clearly(seed_plus_one, tmp_path):
     settings, seed_releases = seed_plus_one
     releases = Path(settings.releases_dir)
     releases.mkdir()
-    if not _mount("-t", "tmpfs", "-o", "size=8m", "tmpfs", str(releases)):
+    # 16 MB: a version holds its DuckDB file too (2.6 MB for the seed, DuckDB's blocks)
+    if not _mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", str(releases)):
         pytest.skip("cannot mount a tmpfs here")
     try:
-        shutil.copytree(seed_releases, releases, dirs_exist_ok=True)
+        shutil.copytree(seed_releases, releases, dirs_exist_ok=True, symlinks=True)
         free = shutil.disk_usage(releases).free
         (releases / ".filler").write_bytes(b"\0" * max(0, free - 48 * 1024))  # leave 48 KB
         outcome = run(settings, tmp_path / "dagster")

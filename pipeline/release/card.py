@@ -4,7 +4,7 @@ and the sections for the figures and metadata files. Data text is escaped (`vers
 from __future__ import annotations
 
 from pipeline.release.metadata import DATA_LICENCE_NOTE
-from pipeline.release.versions import CHANGELOG, CROISSANT, DATAPACKAGE, md
+from pipeline.release.versions import CHANGELOG, CROISSANT, CURRENT_DB, DATAPACKAGE, RELEASE_DB, md
 from pipeline.schema import RELEASED_TABLES, TABLES
 
 
@@ -33,7 +33,7 @@ def dataset_card(manifest: dict, conn) -> str:
     lines = _summary(manifest) + _how_it_was_made(manifest) + _review(manifest) + _validation(manifest)
     lines += _most_quoted(conn)
     lines += card_markdown(manifest.get("files", {}), conn)  # figures and metadata files
-    lines += _tables(manifest) + _reading_it()
+    lines += _tables(manifest) + _reading_it(manifest)
     return "\n".join(lines)
 
 
@@ -174,10 +174,34 @@ def _tables(manifest: dict) -> list[str]:
     return lines
 
 
-def _reading_it() -> list[str]:
-    return [
+def _reading_it(manifest: dict) -> list[str]:
+    sql = [
         "## Reading it",
         "",
+        f"`{RELEASE_DB}` holds every table below, the views of docs/queries.md (`quotes_with_speakers`, "
+        "`statements_with_labels`, `actor_positions`, `discourse_ties`, `discourse_network`) and a comment on "
+        "every table and column. Open it read-only; in the releases folder, "
+        f"`{CURRENT_DB}` always names the newest version's file:",
+        "",
+        "```bash",
+        f"duckdb -readonly data/releases/{CURRENT_DB}   # this version alone: v{manifest['version']}/{RELEASE_DB}",
+        "```",
+        "",
+        "```python",
+        "import duckdb",
+        f"con = duckdb.connect('data/releases/{CURRENT_DB}', read_only=True)",
+        "con.sql('SELECT * FROM release_info').show()  # the version this session reads",
+        "con.sql('SELECT * FROM actor_positions').show()",
+        "```",
+        "",
+        "A session keeps reading the version it opened while newer ones are published; reconnect to read the "
+        "newest. Researchers read these files, never the pipeline's working warehouse (data/warehouse.duckdb), "
+        "which holds rows not yet validated and is locked while a run writes.",
+        "",
+        "The Parquet files, one per table, read with any tool:",
+        "",
+    ]
+    return (sql if RELEASE_DB in manifest.get("files", {}) else ["## Reading it", ""]) + [
         "```python",
         "import polars as pl",
         "quotes = pl.read_parquet('quotes.parquet')",

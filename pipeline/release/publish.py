@@ -5,7 +5,9 @@
     <releases>/v1.2.0/README.md         dataset card (`release.card`)
     <releases>/v1.2.0/CHANGELOG.md, datapackage.json, croissant.json, figure-*.svg
                                         (`release.metadata`, `release.changelog`, `release.figures`)
+    <releases>/v1.2.0/stancewire.duckdb every table, the views and the comments (`release.database`)
     <releases>/LATEST                   the current version
+    <releases>/current.duckdb           -> v1.2.0/stancewire.duckdb, what researchers open
     <releases>/index.json, index.html   every version (`release.index`)
 
 Publishing writes into a hidden staging folder and renames it into place, so a release
@@ -17,6 +19,12 @@ versions share the file on disk (read-only, as every release file): `release ver
 checks each version's files against its own manifest. Versions follow semantic versioning: a schema change
 is a major bump, new data a minor one; data identical to the current release makes no
 new version.
+
+`current.duckdb` is a relative symbolic link, switched by renaming a new link over it
+(atomic): a session opened on it keeps reading the version it opened (the file it resolved
+to is immutable and never removed), the next open reads the new one, and nothing a reader
+does touches what a run writes. Where links cannot be made it is a hard link (switched the
+same way), else a copy.
 """
 
 from __future__ import annotations
@@ -34,12 +42,15 @@ import duckdb
 from pipeline import __version__
 from pipeline.fingerprints import code_fingerprint, input_fingerprint, schema_fingerprint
 from pipeline.release.card import dataset_card
+from pipeline.release.database import write_release_database
 from pipeline.release.versions import (
     CARD,
+    CURRENT_DB,
     DATASET_NAME,
     LATEST_FILE,
     MANIFEST,
     MANIFEST_SHA,
+    RELEASE_DB,
     ReleaseError,
     current_version,
     manifest_sha256,
@@ -156,6 +167,7 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         }:
             shutil.rmtree(staging)
             _keep_release_files(conn, files_state)
+            point_current(releases_dir, current)  # already so, unless a run stopped before it switched
             return PublishResult(current, releases_dir / current, False, current)
         schema_fp = schema_fingerprint()
         version = next_version(previous, schema_fp)
@@ -177,6 +189,8 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         manifest["files"] = write_release_files(
             conn, staging, manifest, releases_dir / current if current else None, figures_drawn
         )
+        database = write_release_database(staging, manifest)
+        manifest["files"] = dict(sorted({**manifest["files"], database: sha256_file(staging / database)}.items()))
         card = dataset_card(manifest, conn)
         (staging / CARD).write_text(card, encoding="utf-8")
         manifest["files"] = {CARD: sha256_file(staging / CARD), **manifest["files"]}
@@ -192,6 +206,7 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
                 # This very data was published by a run stopped before LATEST named it: finish that.
                 shutil.rmtree(staging)
                 _write_latest(releases_dir, version)
+                point_current(releases_dir, version)
                 _keep_release_files(conn, files_state)
                 write_index(releases_dir)
                 return PublishResult(version, final, True, current)
@@ -200,10 +215,13 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
             f.chmod(0o444)
         os.rename(staging, final)
         _write_latest(releases_dir, version)
+        point_current(releases_dir, version)
         _keep_release_files(conn, files_state)
         write_index(releases_dir)  # index.json / index.html of every version, for static serving
         return PublishResult(version, final, True, current)
-    except (OSError, duckdb.IOException) as e:  # disk full, folder not writable
+    # disk full, folder not writable (DuckDB reports a full disk while it checkpoints the
+    # release's DuckDB file as a FatalException: that file's own database, not the warehouse)
+    except (OSError, duckdb.IOException, duckdb.FatalException) as e:
         shutil.rmtree(staging, ignore_errors=True)
         raise _write_error(releases_dir, e) from None
     except BaseException:
@@ -226,8 +244,12 @@ def _write_error(releases_dir: Path, e: Exception) -> ReleaseError:
 
 
 def _remove_stale_staging(releases_dir: Path) -> None:
+    """What a killed publish left: staging folders (and their DuckDB spill folders), and
+    a link made for current.duckdb but not yet renamed over it."""
     for p in releases_dir.glob(".staging-*"):
         shutil.rmtree(p, ignore_errors=True)
+    for p in releases_dir.glob(f".{CURRENT_DB}.*"):
+        p.unlink(missing_ok=True)
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -240,3 +262,27 @@ def _write_latest(releases_dir: Path, version: str) -> None:
     tmp = releases_dir / f".{LATEST_FILE}.{uuid.uuid4().hex}"
     tmp.write_text(version + "\n", encoding="utf-8")
     os.replace(tmp, releases_dir / LATEST_FILE)
+
+
+def point_current(releases_dir: Path, version: str) -> bool:
+    """Make `<releases>/current.duckdb` name `version`'s DuckDB file: a relative symbolic
+    link put in place by a rename (atomic; the module docstring says why). False when the
+    version has no such file (published before releases had one): the link is left as it is."""
+    target = Path(version) / RELEASE_DB
+    link = releases_dir / CURRENT_DB
+    if not (releases_dir / target).is_file():
+        return False
+    if link.is_symlink() and Path(os.readlink(link)) == target:
+        return True
+    tmp = releases_dir / f".{CURRENT_DB}.{uuid.uuid4().hex}"
+    try:
+        os.symlink(target, tmp)
+    except OSError:  # no symbolic links here (Windows without the privilege, some mounts)
+        if not _link_or_copy(releases_dir / target, tmp):
+            return False
+    try:
+        os.replace(tmp, link)
+    finally:
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+    return True

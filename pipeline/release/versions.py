@@ -20,6 +20,8 @@ CHANGELOG = "CHANGELOG.md"
 DATAPACKAGE = "datapackage.json"
 CROISSANT = "croissant.json"
 DATASET_NAME = "stancewire"
+RELEASE_DB = f"{DATASET_NAME}.duckdb"  # each version's DuckDB file (`release.database`)
+CURRENT_DB = "current.duckdb"  # at the releases root: names the current version's DuckDB file
 
 
 class ReleaseError(RuntimeError):

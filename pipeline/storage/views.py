@@ -6,8 +6,9 @@
     discourse_ties         actor pairs holding the same / opposite position on a target
     discourse_network      per actor pair: congruence and conflict weights (DNA-style)
 
-`warehouse.ensure_schema` creates them in every warehouse; `open_release` creates them
-over a published release's Parquet files, so the same SQL (docs/queries.md) runs on both.
+`warehouse.ensure_schema` creates them in every warehouse, `release.database` in every
+release's DuckDB file; `open_release` creates them over a published release's Parquet
+files, so the same SQL (docs/queries.md) runs on all three.
 """
 
 from __future__ import annotations
@@ -126,9 +127,9 @@ def dictionary_markdown() -> list[str]:
     lines = [
         "## Views",
         "",
-        "Created in every warehouse from `pipeline/storage/sql/views.sql` (views only read the tables above);",
-        "`pipeline.storage.views.open_release(folder)` creates them over a release's Parquet files. Questions",
-        "they answer, with SQL: [queries.md](queries.md).",
+        "Created in every warehouse and every release's DuckDB file from `pipeline/storage/sql/views.sql` (views",
+        "only read the tables above); `pipeline.storage.views.open_release(folder)` creates them over a release's",
+        "Parquet files. Questions they answer, with SQL: [queries.md](queries.md).",
         "",
     ]
     for v in describe_views():

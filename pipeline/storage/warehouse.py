@@ -1,8 +1,14 @@
 """The DuckDB warehouse: one file, one writer at a time, tables as `schema` describes them.
 
+The working warehouse belongs to the pipeline; researchers read the published releases'
+DuckDB files (`<releases>/current.duckdb`, `pipeline.release.database`).
+
 DuckDB lets one process open a database file for writing; a second process fails to open
-it at all. A file lock beside the database (`<file>.lock`) turns that into waiting, and
-then into a clear message naming the file when the wait runs out. Writes of a stage
+it at all. A file lock beside the database (`<file>.lock`) turns that into waiting between
+stancewire processes, and then into a clear message naming the file when the wait runs
+out. A process that is not stancewire (a notebook, the duckdb shell) takes only DuckDB's
+own lock on the file: `connect_file` waits for that one too, says once which process holds
+it and what to do, and raises WarehouseBusy when the wait runs out. Writes of a stage
 happen in one transaction (delete the rows being replaced, insert the new ones), so a
 killed run leaves the previous state, never half a batch.
 """
@@ -13,6 +19,7 @@ import contextlib
 import logging
 import os
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -174,7 +181,69 @@ def mark_actors(
 
 
 class WarehouseBusy(RuntimeError):
-    """Another process holds the warehouse."""
+    """Another process holds the warehouse (the wait for it ran out)."""
+
+
+# DuckDB's error when another process holds the file: 'IO Error: Could not set lock on file
+# "<path>": Conflicting lock is held in <program> (PID <n>) [by user <u>]. ...'
+_DUCKDB_LOCK = re.compile(r"Could not set lock on file.*?Conflicting lock is held in (.+?) \(PID (\d+)\)", re.S)
+_ANNOUNCED: set[tuple[str, int]] = set()  # (file, PID) whose wait was reported: said once per process
+
+
+def lock_holder(error: BaseException) -> tuple[int, str] | None:
+    """(PID, program) of the process holding DuckDB's lock, when `error` is DuckDB's refusal
+    to open a file another process holds; else None."""
+    m = _DUCKDB_LOCK.search(str(error)) if isinstance(error, duckdb.IOException) else None
+    return (int(m[2]), _command_line(int(m[2])) or m[1]) if m else None
+
+
+def _command_line(pid: int, width: int = 100) -> str | None:
+    """The holder's command line where it can be read (Linux), shortened: it tells a notebook
+    kernel from a duckdb shell, where DuckDB's message names only the executable."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    text = " ".join(raw.decode("utf-8", "replace").replace("\0", " ").split())  # one line, whatever its arguments
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def connect_file(path: str | Path, read_only: bool = False, wait_s: float = DEFAULT_LOCK_TIMEOUT_S):
+    """duckdb.connect(path), waiting up to `wait_s` seconds while another process holds
+    DuckDB's lock on the file (a reader's session blocks a writer; a writer blocks
+    everyone). The first wait on a file and holder logs one warning naming the process and
+    what to do; when the wait runs out, WarehouseBusy (one line). Other errors are raised
+    as they are."""
+    delay, deadline = 0.1, None
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as e:
+            holder = lock_holder(e)
+            if holder is None:
+                raise
+            pid, program = holder
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + wait_s
+                if (str(path), pid) not in _ANNOUNCED:
+                    _ANNOUNCED.add((str(path), pid))
+                    log.warning(
+                        "the warehouse %s is open in another process (PID %d: %s); waiting up to %.0f s for it "
+                        "to close the file (--wait, $STANCEWIRE_WAIT). Close that connection or stop the process; researchers "
+                        "read the releases' current.duckdb, never the working warehouse",
+                        path,
+                        pid,
+                        program,
+                        wait_s,
+                    )
+            if now >= deadline:
+                raise WarehouseBusy(
+                    f"the warehouse {path} stayed open in another process (PID {pid}: {program}) for "
+                    f"{wait_s:.0f} s (--wait): close it there, then run again"
+                ) from None
+            time.sleep(min(delay, deadline - now))
+            delay = min(delay * 2, 1.0)
 
 
 class SchemaMismatch(RuntimeError):
@@ -222,14 +291,23 @@ class Warehouse:
         finally:
             lock.release()
 
+    def wait_until_free(self) -> None:
+        """Wait (up to lock_timeout_s) while another process holds DuckDB's lock on the
+        warehouse file, if there is one: a run starts when the file is free, or not at all
+        (WarehouseBusy). Errors other than the lock are left to the step that opens the file."""
+        if not self.path.is_file():
+            return
+        with contextlib.suppress(duckdb.Error):
+            connect_file(self.path, wait_s=self.lock_timeout_s).close()
+
     @contextlib.contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection holding the warehouse lock; the schema is created on first use."""
         with self.hold():
             if read_only and self.path.exists():
-                conn = duckdb.connect(str(self.path), read_only=True)
+                conn = connect_file(self.path, read_only=True, wait_s=self.lock_timeout_s)
             else:
-                conn = duckdb.connect(str(self.path))
+                conn = connect_file(self.path, wait_s=self.lock_timeout_s)
                 identity = _file_identity(self.path)
                 # Checked once per file and process (a run connects a dozen times), and again
                 # if the tables are gone (a new file that was given the old one's inode).

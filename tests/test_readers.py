@@ -1,0 +1,361 @@
+"""Researchers and the pipeline never block each other (issue 22).
+
+Every release is also a read-only DuckDB file (`release.database`), `current.duckdb` names the
+current one; a session on it keeps its version while newer ones are published. A process
+holding DuckDB's lock on the working warehouse is waited for (`warehouse.connect_file`),
+named once, and a run that cannot get the file in time exits with status 4 and one line,
+its summary reporting no counts of a load that did not happen."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import REPO, make_settings, needs_pipeline, run
+from robustness_helpers import cli_args, release_problems, start_cli
+
+from pipeline.release import versions
+from pipeline.release.database import RELEASE_INFO, release_version
+from pipeline.schema import RELEASED_TABLES, TABLES
+from pipeline.storage import views
+from pipeline.storage.warehouse import Warehouse, WarehouseBusy, connect_file
+
+PYTHON = Path(sys.executable)
+NEW_ARTICLE = """\
+Macron backs a European force
+Source: Test Wire
+French President Emmanuel Macron said on Thursday that European troops could help secure a peace deal in Ukraine.
+“Europe must be ready to send a peacekeeping force to Ukraine,” Macron told reporters in Paris.
+"""
+
+# A reader's session in another process: opens the file, says so, then answers each line on
+# stdin ("count" or "close") until it is told to close. Nothing here is stancewire's.
+READER = r"""
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=sys.argv[2:] != ["write"])
+print("open", flush=True)
+for line in sys.stdin:
+    if line.strip() == "close":
+        break
+    n = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+    release = sys.argv[2:] == ["release"]
+    version = con.execute("SELECT version FROM release_info").fetchone()[0] if release else ""
+    ties = con.execute("SELECT count(*) FROM discourse_network").fetchone()[0] if release else 0
+    print(n, version, ties, flush=True)
+con.close()
+print("closed", flush=True)
+"""
+
+
+def start_reader(path: Path, release: bool = False, write: bool = False) -> subprocess.Popen:
+    """A session in another process; `write`: a read-write one (it blocks readers too)."""
+    proc = subprocess.Popen(
+        [str(PYTHON), "-c", READER, str(path), *(["release"] if release else ["write"] if write else [])],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline().strip()
+    assert line == "open", proc.stderr.read()
+    return proc
+
+
+def ask(reader: subprocess.Popen, what: str = "count") -> str:
+    reader.stdin.write(what + "\n")
+    reader.stdin.flush()
+    return reader.stdout.readline().strip()
+
+
+def stop(reader: subprocess.Popen) -> int:
+    if reader.poll() is None:
+        assert ask(reader, "close") == "closed"
+    return reader.wait(timeout=30)
+
+
+def make_warehouse(path: Path) -> Path:
+    with Warehouse(path).connect():
+        pass
+    return path
+
+
+# ---------------------------------------------------------------- waiting for the working warehouse
+
+
+def test_a_writer_waits_for_a_readers_session_and_says_so_once(tmp_path, caplog):
+    warehouse = make_warehouse(tmp_path / "warehouse.duckdb")
+    reader = start_reader(warehouse)
+    released = threading.Timer(2.0, lambda: stop(reader))
+    started = time.monotonic()
+    released.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="pipeline.storage.warehouse"):
+            conn = connect_file(warehouse, wait_s=60)
+        waited = time.monotonic() - started
+        conn.close()
+    finally:
+        released.join()
+    assert reader.returncode == 0
+    assert waited >= 1.5  # it waited for the session to end, then went on
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1, said  # once, not once per attempt
+    assert f"(PID {reader.pid}: " in said[0] and "waiting up to 60 s" in said[0]
+    assert "current.duckdb" in said[0]  # what to do instead
+
+
+def test_the_wait_is_bounded_and_names_the_holder_in_one_line(tmp_path):
+    warehouse = make_warehouse(tmp_path / "warehouse.duckdb")
+    reader = start_reader(warehouse)
+    try:
+        started = time.monotonic()
+        with pytest.raises(WarehouseBusy) as caught:
+            connect_file(warehouse, wait_s=1)
+        assert time.monotonic() - started < 10
+        # a reader's session does not block another reader
+        connect_file(warehouse, read_only=True, wait_s=0).close()
+    finally:
+        assert stop(reader) == 0
+    message = str(caught.value)
+    assert "\n" not in message
+    assert f"the warehouse {warehouse} stayed open in another process (PID {reader.pid}: " in message
+    assert "for 1 s (--wait)" in message
+
+
+def test_a_run_that_cannot_get_the_warehouse_exits_4_without_counts(tmp_path):
+    """The run waits before it starts anything (`run_pipeline`); at the timeout: status 4,
+    one line, and a summary that reports no counts."""
+    from assets.runner import EXIT_BUSY, run_pipeline
+
+    warehouse = make_warehouse(tmp_path / "warehouse.duckdb")
+    (tmp_path / "raw").mkdir()
+    settings = make_settings(tmp_path, tmp_path / "raw", lock_timeout_s=1.0)
+    reader = start_reader(warehouse)
+    try:
+        outcome = run_pipeline(settings)
+    finally:
+        assert stop(reader) == 0
+    assert outcome.exit_code == EXIT_BUSY == 4
+    assert outcome.summary == "nothing was run: the warehouse is busy"
+    assert len(outcome.report()) == 1 and f"(PID {reader.pid}: " in outcome.report()[0]
+    assert not (tmp_path / "warehouse.duckdb.staging").exists()  # nothing of the batch was staged
+
+
+def test_a_step_that_times_out_stops_the_run_with_status_4_and_no_counts(tmp_path, monkeypatch):
+    """The issue's run: the load step could not open the warehouse. Now the step waits and,
+    at the timeout, the run exits 4 with one line; the summary reports no counts (it said
+    '0 input records -> 0 articles' for a load that never happened)."""
+    needs_pipeline()
+    from assets import stages
+
+    message = (
+        f"the warehouse {tmp_path / 'warehouse.duckdb'} stayed open in another process (PID 4242: python3.11 "
+        "notebook.py) for 1 s (--wait): close it there, then run again"
+    )
+
+    def busy(*args, **kwargs):
+        raise WarehouseBusy(message)
+
+    monkeypatch.setattr(stages, "load_warehouse", busy)
+    (tmp_path / "drop").mkdir()
+    (tmp_path / "drop" / "macron.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    outcome = run(make_settings(tmp_path, tmp_path / "drop", lock_timeout_s=1.0), tmp_path / "dagster")
+    assert outcome.exit_code == 4
+    assert outcome.report() == [f"stancewire: {message}"]
+    assert outcome.summary == "batch drop: not loaded, the warehouse stayed busy (nothing of this run is in it)"
+    assert not (tmp_path / "releases").exists()
+
+
+def test_a_session_opened_after_the_run_costs_the_summary_its_counts_not_the_run(seed_copy_dir, monkeypatch):
+    """The summary reads the warehouse after the run: if a session holds it by then, the
+    counts are left out after a short wait, and the run's outcome stays what it was."""
+    from assets import runner
+
+    tmp = seed_copy_dir
+    monkeypatch.setattr(runner, "SUMMARY_WAIT_S", 1.0)
+    reader = None
+    real_summary = runner._summary
+
+    def summary_with_a_reader(warehouse, *args):
+        nonlocal reader
+        reader = start_reader(warehouse.path, write=True)  # opened once the run is over: blocks the summary's read
+        return real_summary(warehouse, *args)
+
+    monkeypatch.setattr(runner, "_summary", summary_with_a_reader)
+    try:
+        outcome = run(make_settings(tmp, tmp / "drop", batch_id="drop"), tmp / "dagster")
+    finally:
+        assert reader is not None and stop(reader) == 0
+    assert outcome.ok and outcome.exit_code == 0, outcome.message
+    lines = outcome.summary.splitlines()
+    assert lines[0].startswith(f"batch drop: loaded; counts not read (the warehouse {tmp / 'warehouse.duckdb'} ")
+    assert "input records" not in outcome.summary
+    assert lines[1:] == [f"published v1.1.0 at {tmp / 'releases' / 'v1.1.0'}"]
+
+
+def test_the_summary_reports_no_counts_of_a_load_that_did_not_happen(tmp_path):
+    from assets.runner import _summary
+
+    wh = Warehouse(make_warehouse(tmp_path / "warehouse.duckdb"))
+    summary = _summary(wh, "drop", None, loaded=False)
+    assert summary.splitlines()[0] == "batch drop: not loaded by this run"
+    assert "input records" not in summary
+
+
+def test_the_wait_setting_is_checked():
+    from pipeline import settings
+
+    assert settings.resolve(lock_timeout_s="30")["lock_timeout_s"] == 30.0
+    for bad in ("soon", "-1", "nan"):
+        with pytest.raises(ValueError, match="--wait"):
+            settings.resolve(lock_timeout_s=bad)
+
+
+# ---------------------------------------------------------------- runs while readers read
+
+
+@pytest.fixture
+def seed_copy_dir(seed_run, tmp_path) -> Path:
+    """The seed run's warehouse, its staging folder, parse cache and releases (v1.0.0, with
+    current.duckdb), copied for a test that runs the pipeline again."""
+    src, _, outcome = seed_run
+    assert outcome.ok, outcome.reason
+    for name in ("warehouse.duckdb.staging", "parse-cache"):
+        if (src / name).exists():
+            shutil.copytree(src / name, tmp_path / name)
+    shutil.copy(src / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    shutil.copytree(src / "releases", tmp_path / "releases", symlinks=True)  # current.duckdb stays a link
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "macron.txt").write_text(NEW_ARTICLE, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_session_on_current_duckdb_keeps_its_version_across_a_release(seed_copy_dir):
+    tmp = seed_copy_dir
+    current = tmp / "releases" / versions.CURRENT_DB
+    reader = start_reader(current, release=True)
+    try:
+        before = ask(reader)
+        assert before.split()[:2] == ["1", "1.0.0"]
+        outcome = run(make_settings(tmp, tmp / "drop", batch_id="drop"), tmp / "dagster")
+        assert outcome.ok, outcome.message
+        assert "published v1.1.0" in outcome.summary
+        assert ask(reader) == before  # the open session: its version, views and all
+    finally:
+        assert stop(reader) == 0
+    con = duckdb.connect(str(current), read_only=True)  # a new connection: the new version
+    try:
+        assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
+        assert release_version(con) == "1.1.0"
+    finally:
+        con.close()
+    assert os.readlink(current) == str(Path("v1.1.0") / versions.RELEASE_DB)
+    assert not release_problems(tmp / "releases")
+
+
+def test_a_run_waits_for_a_session_on_the_working_warehouse(seed_copy_dir):
+    """A reader holds data/warehouse.duckdb (read-only) for 10 s while `stancewire run`
+    starts: the run says it waits, and for whom, then goes on and publishes."""
+    needs_pipeline()
+    tmp = seed_copy_dir
+    reader = start_reader(tmp / "warehouse.duckdb")
+    opened = time.monotonic()
+    proc = start_cli(cli_args(tmp / "drop", tmp, "--batch", "drop", "--wait", "120"))
+    err_lines: list[str] = []
+    waiting = threading.Event()
+
+    def read_stderr():
+        for line in proc.stderr:
+            err_lines.append(line)
+            if "is open in another process" in line:
+                waiting.set()
+
+    reading = threading.Thread(target=read_stderr, daemon=True)
+    reading.start()
+    try:
+        try:
+            assert waiting.wait(120), "".join(err_lines)[-3000:]
+            time.sleep(max(0.0, 10 - (time.monotonic() - opened)))
+            assert proc.poll() is None  # still waiting while the session is open
+        finally:
+            assert stop(reader) == 0
+        out, _ = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    reading.join(timeout=10)
+    assert proc.returncode == 0, "".join(err_lines)[-3000:]
+    said = [line for line in err_lines if "is open in another process" in line]
+    assert len(said) == 1 and f"(PID {reader.pid}: " in said[0] and "waiting up to 120 s" in said[0]
+    assert "batch drop: 1 input records -> 1 articles" in out and "published v1.1.0" in out
+
+
+# ---------------------------------------------------------------- the release's DuckDB file
+
+
+def test_the_release_database_holds_the_parquet_rows_views_and_comments(seed_run):
+    tmp, _, outcome = seed_run
+    assert outcome.ok, outcome.reason
+    releases = tmp / "releases"
+    folder = releases / "v1.0.0"
+    path = folder / versions.RELEASE_DB
+    manifest = versions.read_manifest(releases, "v1.0.0")
+    assert manifest["files"][versions.RELEASE_DB] == versions.sha256_file(path)  # `release verify` checks it
+    assert versions.verify(releases, "v1.0.0") == []
+    assert not path.stat().st_mode & 0o222  # read-only, as every release file
+    link = releases / versions.CURRENT_DB
+    assert link.is_symlink() and os.readlink(link) == f"v1.0.0/{versions.RELEASE_DB}"  # relative: moves with it
+    con = duckdb.connect(str(link), read_only=True)
+    try:
+        for name in RELEASED_TABLES:
+            source = str(folder / manifest["tables"][name]["file"]).replace("'", "''")
+            # the same rows, in the same (key) order as the Parquet file
+            assert (
+                con.execute(f'SELECT * FROM "{name}"').fetchall()
+                == con.execute(f"SELECT * FROM read_parquet('{source}')").fetchall()
+            ), name
+        tables = dict(
+            con.execute(
+                "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database()"
+            ).fetchall()
+        )
+        assert set(tables) == {*RELEASED_TABLES, RELEASE_INFO}
+        assert all(tables.values())
+        for name in RELEASED_TABLES:
+            assert f"Primary key: {', '.join(TABLES[name].primary_key)}." in tables[name]
+            comments = dict(
+                con.execute(
+                    "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ? "
+                    "AND database_name = current_database()",
+                    [name],
+                ).fetchall()
+            )
+            assert comments == {c.name: c.description for c in TABLES[name].columns}
+        view_comments = dict(con.execute("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall())
+        assert set(views.VIEW_NAMES) <= set(view_comments) and all(view_comments[v] for v in views.VIEW_NAMES)
+        assert con.execute(f"SELECT * FROM {RELEASE_INFO}").fetchall() == [
+            ("stancewire", "1.0.0", manifest["created"], None)
+        ]
+    finally:
+        con.close()
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert "duckdb -readonly data/releases/current.duckdb" in card
+    assert "duckdb.connect('data/releases/current.duckdb', read_only=True)" in card
+
+
+def test_docs_send_researchers_to_current_duckdb():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Query the warehouse", 1)[1].split("\n## ", 1)[0]
+    queries = (REPO / "docs" / "queries.md").read_text(encoding="utf-8")
+    for text in (section, queries.split("## 1.", 1)[0]):
+        assert "duckdb -readonly data/releases/current.duckdb" in text
+        assert 'duckdb.connect("data/releases/current.duckdb", read_only=True)' in text
