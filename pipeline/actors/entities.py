@@ -138,10 +138,10 @@ def mention_actor(
             return None
         code = place_country(m.text, context) if m.label != "NORP" else code
         if code:
-            return _add_country(code, actors)
+            return add_country(code, actors)
     if m.label == "ORG":
         if code and how == "name":
-            return _add_country(code, actors)
+            return add_country(code, actors)
         name = strip_possessive(_strip_the(m.text))
         country = code or country_in(doc[m.tok_start : m.tok_end])
         return add_actor(actors, Actor(f"organization:{slug(name)}", name, "organization", country))
@@ -166,27 +166,41 @@ def names_the_tagger_missed(doc, mentions: list[Mention]) -> list[Mention]:
                 forms[words] = (m.label, m.actor_id)
             elif words:
                 forms[words] = None
-    longest = max((len(f) for f in forms), default=0)
+    by_first: dict[str, list[int]] = {}  # first word -> the token lengths of its forms
+    for words, known in forms.items():
+        if known is not None:
+            by_first.setdefault(words[0], []).append(len(words))
     added, i = [], 0
     while i < len(doc):
+        t = doc[i]
         found = None
-        for k in range(min(max(longest, 2), len(doc) - i), 0, -1):
-            span = doc[i : i + k]
-            if covered & set(range(i, i + k)) or not _free_standing(span):
-                continue
-            known = forms.get(_form(span))
-            if known is None and all(t.pos_ == "PROPN" for t in span):
-                code, how = country_lookup(span.text)
-                known = ("GPE", f"country:{code}") if code and how == "name" else None
-            if known is not None:
-                found = Mention(span.start_char, span.end_char, i, i + k, span.text, known[0], "pattern", known[1])
-                break
+        if i not in covered and t.text[:1].isupper() and not t.is_punct:
+            lengths = set(by_first.get(t.lower_, ())) | (
+                set(range(1, _LONGEST_COUNTRY + 1)) if t.pos_ == "PROPN" else set()
+            )
+            for k in sorted(lengths, reverse=True):
+                span = doc[i : i + k]
+                if len(span) < k or any(j in covered for j in range(i, i + k)) or not _free_standing(span):
+                    continue
+                form = _form(span)
+                if form in forms and forms[form] is None:
+                    continue  # a form that names two actors in this article
+                known = forms.get(form)
+                if known is None and all(x.pos_ == "PROPN" for x in span):
+                    code, how = country_lookup(span.text)
+                    known = ("GPE", f"country:{code}") if code and how == "name" else None
+                if known is not None:
+                    found = Mention(span.start_char, span.end_char, i, i + k, span.text, known[0], "pattern", known[1])
+                    break
         if found:
             added.append(found)
             i = found.tok_end
         else:
             i += 1
     return added
+
+
+_LONGEST_COUNTRY = 4  # words in the country names looked up ("United States of America")
 
 
 def _form(span) -> tuple[str, ...]:
@@ -198,14 +212,16 @@ def _form(span) -> tuple[str, ...]:
 
 def _free_standing(span) -> bool:
     doc = span.doc
-    if not all(t.text[:1].isupper() or not t.is_alpha for t in span) or span[0].is_punct:
+    if span[0].is_punct or not all(t.pos_ == "PROPN" or not t.is_alpha for t in span):
+        return False  # a capitalised common noun ("Times are hard") is no name
+    if not all(t.text[:1].isupper() or not t.is_alpha for t in span):
         return False
     before = doc[span.start - 1] if span.start else None
     after = doc[span.end] if span.end < len(doc) else None
     return not any(t is not None and t.is_alpha and t.text[:1].isupper() and t.pos_ == "PROPN" for t in (before, after))
 
 
-def _add_country(code: str, actors: dict[str, Actor]) -> str:
+def add_country(code: str, actors: dict[str, Actor]) -> str:
     return add_actor(actors, Actor(f"country:{code}", country_name(code), "country", code))
 
 

@@ -22,6 +22,8 @@ class ArticlePeople:
         self.roles = RoleFinder(doc, self.person_at)
         self._titles = word_list("titles.txt")
         self._gender_words = table("gender_words.tsv")
+        self._text = doc.text  # spaCy joins the tokens again on every `doc.text`
+        self._title_end = next((t.i for t in doc if "\n" in t.text), 0)  # the title's line ends here
         self._cluster(mentions)
         self._take_people_tagged_as_organisations(mentions)
         mentions += self._names_the_tagger_missed(mentions)
@@ -43,8 +45,8 @@ class ArticlePeople:
         people = [m for m in mentions if m.label in PERSON_LABELS]
         named = [(m, self.name_tokens(self.doc[m.tok_start : m.tok_end])) for m in people]
         named = [(m, n) for m, n in named if n]
-        title_end = next((t.i for t in self.doc if "\n" in t.text), 0)
-        named = _trim_headline_names(named, title_end, self.doc.text)
+        title_end = self._title_end
+        named = _trim_headline_names(named, title_end, self._text)
         for m, name in named:
             if len(name) < 2:
                 continue
@@ -89,7 +91,7 @@ class ArticlePeople:
         """An ORG mention that is a person's name in this article ("Starmer", "Olaf Scholz"
         tagged ORG) is that person. In a title-case headline, an ORG that starts with such a
         name ("Trump Would Put Liberals On Court") is cut to the name."""
-        title_end = next((t.i for t in self.doc if "\n" in t.text), 0)
+        title_end = self._title_end
         for m in mentions:
             if m.label != "ORG" or country_lookup(m.text)[0]:
                 continue
@@ -97,7 +99,7 @@ class ArticlePeople:
             if not name or not all(w[:1].isupper() for w in name):
                 continue
             lengths = [len(name)]
-            if len(name) > 1 and (m.tok_start < title_end or _headline_like(self.doc.text, m.start)):
+            if len(name) > 1 and (m.tok_start < title_end or _headline_like(self._text, m.start)):
                 lengths += range(len(name) - 1, 0, -1)
             for k in lengths:
                 person = next((p for p in self.persons if any(_may_name(name[:k], q) for q in p.names)), None)
@@ -121,24 +123,24 @@ class ArticlePeople:
             for q in {tuple(w.lower() for w in q) for q in person.names if len(q) > 1}:
                 for form in (q, q[-1:]):
                     forms[form] = person if forms.get(form, person) is person else None
-        longest = max((len(f) for f in forms), default=0)
+        by_first: dict[str, list[tuple[str, ...]]] = {}  # first word -> its forms, longest first
+        for form in sorted((f for f, p in forms.items() if p is not None), key=len, reverse=True):
+            by_first.setdefault(form[0], []).append(form)
         added, i = [], 0
         while i < len(doc):
-            match = None
-            for k in range(min(longest, len(doc) - i), 0, -1):
-                words = tuple(strip_possessive(t.text).lower() for t in doc[i : i + k])
-                if forms.get(words) is not None and not covered & set(range(i, i + k)):
-                    match = k
+            t = doc[i]
+            options = by_first.get(strip_possessive(t.text).lower()) if t.pos_ == "PROPN" and i not in covered else None
+            for form in options or ():
+                j = i + len(form)
+                words = tuple(strip_possessive(x.text).lower() for x in doc[i:j])
+                if words == form and not any(k in covered for k in range(i, j)) and self._free_standing(i, j):
+                    span = doc[i:j]
+                    m = Mention(span.start_char, span.end_char, i, j, span.text, "PERSON", "pattern")
+                    self._attach(forms[form], m, tuple(x.text for x in span))
+                    added.append(m)
+                    i = j - 1
                     break
-            if match and self._free_standing(i, i + match):
-                person = forms[tuple(strip_possessive(t.text).lower() for t in doc[i : i + match])]
-                span = doc[i : i + match]
-                m = Mention(span.start_char, span.end_char, i, i + match, span.text, "PERSON", "pattern")
-                self._attach(person, m, tuple(t.text for t in span))
-                added.append(m)
-                i += match
-            else:
-                i += 1
+            i += 1
         return added
 
     def _free_standing(self, start: int, end: int) -> bool:

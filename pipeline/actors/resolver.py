@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from pipeline.actors.coreference import PersonCoreference
 from pipeline.actors.entities import (
-    _add_country,
+    add_country,
     entity_mentions,
     mention_actor,
     names_the_tagger_missed,
@@ -55,7 +55,7 @@ class ArticleActors:
             m.actor_id = mention_actor(m, doc, self._people.person_at, self.actors, context, people_words)
         for m in names_the_tagger_missed(doc, self.mentions):
             if m.actor_id.startswith("country:"):
-                _add_country(m.actor_id.split(":", 1)[1], self.actors)
+                add_country(m.actor_id.split(":", 1)[1], self.actors)
             self.mentions.append(m)
         self.mentions.sort(key=lambda m: m.tok_start)
         for person in self._people.persons:

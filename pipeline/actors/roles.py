@@ -11,6 +11,7 @@ from pipeline.actors.records import PLACE_LABELS, SINGULAR_PRONOUNS, Person, str
 from pipeline.nlp.lexicon import country_code, table, word_list
 
 _NP_POS = {"PROPN", "NOUN", "ADJ", "NUM"}
+_ROLE_ABBREVIATIONS = {"gov": "governor", "sen": "senator", "rep": "representative"}  # "Gov. John Kasich"
 
 
 class RoleAttachment(NamedTuple):
@@ -27,7 +28,7 @@ def role_key(tokens) -> tuple[str | None, str | None]:
     if not role_idx:
         return None, None
     k = role_idx[-1]
-    words = [tokens[k].lemma_.lower().rstrip(".")]
+    words = [_ROLE_ABBREVIATIONS.get(w, w) for w in [tokens[k].lemma_.lower().rstrip(".")]]
     if k > 0:
         prev = tokens[k - 1]
         if (
@@ -50,7 +51,9 @@ def country_in(tokens) -> str | None:
             if code:
                 return code
         if (t.pos_ in ("PROPN", "ADJ") or t.ent_type_) and not _inside_longer_place(t):
-            code = country_code(t.text) or (party_country(t.text) if t.text[:1].isupper() else None)
+            # a party word alone, never one of a longer name ("Liberal Democratic Party" is Japan's)
+            alone = not _inside_longer(t) and t.text[:1].isupper()
+            code = country_code(t.text) or (party_country(t.text) if alone else None)
             if code:
                 return code
     return None
@@ -69,11 +72,15 @@ def _entity_country(text: str, label: str) -> str | None:
     return code
 
 
+def _inside_longer(t) -> bool:
+    """Whether `t` is one word of a longer entity."""
+    doc = t.doc
+    return t.ent_iob_ == "I" or (t.ent_iob_ == "B" and t.i + 1 < len(doc) and doc[t.i + 1].ent_iob_ == "I")
+
+
 def _inside_longer_place(t) -> bool:
     """Whether `t` is one word of a longer place name (that name was looked up whole)."""
-    doc = t.doc
-    longer = t.ent_iob_ == "I" or (t.ent_iob_ == "B" and t.i + 1 < len(doc) and doc[t.i + 1].ent_iob_ == "I")
-    return longer and t.ent_type_ in ("GPE", "LOC", "FAC")
+    return _inside_longer(t) and t.ent_type_ in ("GPE", "LOC", "FAC")
 
 
 def _entity_text_from(t) -> str:

@@ -267,7 +267,8 @@ def _write_latest(releases_dir: Path, version: str) -> None:
 def point_current(releases_dir: Path, version: str) -> bool:
     """Make `<releases>/current.duckdb` name `version`'s DuckDB file: a relative symbolic
     link put in place by a rename (atomic; the module docstring says why). False when the
-    version has no such file (published before releases had one): the link is left as it is."""
+    version has no such file (published before releases had one): the link is left as it is.
+    ReleaseError when neither a link nor a copy can be made."""
     target = Path(version) / RELEASE_DB
     link = releases_dir / CURRENT_DB
     if not (releases_dir / target).is_file():
@@ -279,7 +280,10 @@ def point_current(releases_dir: Path, version: str) -> bool:
         os.symlink(target, tmp)
     except OSError:  # no symbolic links here (Windows without the privilege, some mounts)
         if not _link_or_copy(releases_dir / target, tmp):
-            return False
+            raise ReleaseError(
+                f"{version} is published, but {link} could not be switched to it (no link or copy possible): "
+                f"open {releases_dir / target} instead"
+            ) from None
     try:
         os.replace(tmp, link)
     finally:
