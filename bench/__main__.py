@@ -599,6 +599,13 @@ def growth_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _report(result: dict, text: str, out: str | None) -> None:
+    """Print a bench's table and write its figures to `out` (JSON), if given."""
+    print(text)
+    if out:
+        Path(out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--articles", type=int, default=840)
@@ -638,9 +645,7 @@ def main(argv=None) -> int:
 
     if a.figures:
         result = figures_bench(a.articles, a.repeat, a.model, a.n_process, a.batch_size, a.warehouse)
-        print(figures_table(result))
-        if a.out:
-            Path(a.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        _report(result, figures_table(result), a.out)
         return 0
     if a.warehouse:
         ap.error("--warehouse goes with --figures")
@@ -649,17 +654,13 @@ def main(argv=None) -> int:
         if len(sizes) < 2:
             ap.error("--growth needs two sizes or more, e.g. 800,8000")
         result = growth(sizes, a.repeat, a.model, a.n_process, a.batch_size, a.parse_cache)
-        print(growth_table(result))
-        if a.out:
-            Path(a.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        _report(result, growth_table(result), a.out)
         return 0
     if a.parse_cache:
         ap.error("--parse-cache goes with --growth")
     if a.cold_defaults:
         result = cold_defaults(corpus(a.articles), a.repeat, a.model)
-        print(table(result))
-        if a.out:
-            Path(a.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        _report(result, table(result), a.out)
         return 0
     items = corpus(a.articles + 10)
     main_items, extra = items[: a.articles], items[a.articles :]
@@ -749,9 +750,7 @@ def main(argv=None) -> int:
             result["incremental_runs_seconds"] = [round(w, 2) for w in inc_walls]
             result["recode_runs_seconds"] = [round(w, 2) for w in rec_walls]
 
-    print(table(result))
-    if a.out:
-        Path(a.out).write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    _report(result, table(result), a.out)
     return 0
 
 

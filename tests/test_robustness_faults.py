@@ -284,12 +284,19 @@ def test_disk_full_while_publishing_keeps_the_previous_release(published, monkey
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(releases / "x"))
 
     monkeypatch.setattr(release, where, full)
+    _assert_failed_cleanly(releases, _publish_a_change(warehouse, releases), "No space left on device")
+
+
+def _publish_a_change(warehouse, releases) -> str:
+    """Delete one quote and publish, which must fail: the ReleaseError's message."""
     conn = duckdb.connect(str(warehouse))
-    conn.execute("DELETE FROM quotes WHERE quote_id = (SELECT min(quote_id) FROM quotes)")
-    with pytest.raises(versions.ReleaseError) as e:
-        _publish(conn, releases)
-    conn.close()
-    _assert_failed_cleanly(releases, str(e.value), "No space left on device")
+    try:
+        conn.execute("DELETE FROM quotes WHERE quote_id = (SELECT min(quote_id) FROM quotes)")
+        with pytest.raises(versions.ReleaseError) as e:
+            _publish(conn, releases)
+    finally:
+        conn.close()
+    return str(e.value)
 
 
 def test_disk_full_while_writing_the_release_database_keeps_the_previous_release(published, monkeypatch):
@@ -306,12 +313,7 @@ def test_disk_full_while_writing_the_release_database_keeps_the_previous_release
         )
 
     monkeypatch.setattr(release, "write_release_database", full)
-    conn = duckdb.connect(str(warehouse))
-    conn.execute("DELETE FROM quotes WHERE quote_id = (SELECT min(quote_id) FROM quotes)")
-    with pytest.raises(versions.ReleaseError) as e:
-        _publish(conn, releases)
-    conn.close()
-    _assert_failed_cleanly(releases, str(e.value), "No space left on device")
+    _assert_failed_cleanly(releases, _publish_a_change(warehouse, releases), "No space left on device")
     assert os.readlink(releases / versions.CURRENT_DB) == f"v1.0.0/{versions.RELEASE_DB}"
 
 

@@ -180,7 +180,7 @@ def names_the_tagger_missed(doc, mentions: list[Mention]) -> list[Mention]:
             )
             for k in sorted(lengths, reverse=True):
                 span = doc[i : i + k]
-                if len(span) < k or any(j in covered for j in range(i, i + k)) or not _free_standing(span):
+                if len(span) < k or any(j in covered for j in range(i, i + k)) or not free_standing(span):
                     continue
                 form = _form(span)
                 if form in forms and forms[form] is None:
@@ -210,15 +210,23 @@ def _form(span) -> tuple[str, ...]:
     return tuple(words)
 
 
-def _free_standing(span) -> bool:
+def free_standing(span, titles: frozenset[str] | set[str] = frozenset()) -> bool:
+    """Whether `span` is a name of its own: capitalised proper nouns (punctuation aside),
+    with no capitalised proper noun glued before or after it ("Trump Tower", "Melania
+    Trump"); a title before it ("Sen.") does not count when `titles` lists it."""
     doc = span.doc
-    if span[0].is_punct or not all(t.pos_ == "PROPN" or not t.is_alpha for t in span):
+    if span[0].is_punct or not all((t.pos_ == "PROPN" and t.text[:1].isupper()) or not t.is_alpha for t in span):
         return False  # a capitalised common noun ("Times are hard") is no name
-    if not all(t.text[:1].isupper() or not t.is_alpha for t in span):
-        return False
     before = doc[span.start - 1] if span.start else None
     after = doc[span.end] if span.end < len(doc) else None
-    return not any(t is not None and t.is_alpha and t.text[:1].isupper() and t.pos_ == "PROPN" for t in (before, after))
+    return not any(
+        t is not None
+        and t.is_alpha
+        and t.text[:1].isupper()
+        and t.pos_ == "PROPN"
+        and t.lower_.rstrip(".") not in titles
+        for t in (before, after)
+    )
 
 
 def add_country(code: str, actors: dict[str, Actor]) -> str:

@@ -5,6 +5,7 @@ found around each name."""
 
 from __future__ import annotations
 
+from pipeline.actors.entities import free_standing
 from pipeline.actors.records import PERSON_LABELS, Mention, Person, display_name, same_person, strip_possessive
 from pipeline.actors.roles import RoleFinder
 from pipeline.nlp.lexicon import country_lookup, table, word_list
@@ -133,7 +134,11 @@ class ArticlePeople:
             for form in options or ():
                 j = i + len(form)
                 words = tuple(strip_possessive(x.text).lower() for x in doc[i:j])
-                if words == form and not any(k in covered for k in range(i, j)) and self._free_standing(i, j):
+                if (
+                    words == form
+                    and not any(k in covered for k in range(i, j))
+                    and free_standing(doc[i:j], self._titles)
+                ):
                     span = doc[i:j]
                     m = Mention(span.start_char, span.end_char, i, j, span.text, "PERSON", "pattern")
                     self._attach(forms[form], m, tuple(x.text for x in span))
@@ -142,24 +147,6 @@ class ArticlePeople:
                     break
             i += 1
         return added
-
-    def _free_standing(self, start: int, end: int) -> bool:
-        """Whether tokens start..end are a name of their own: capitalised proper nouns, with
-        no capitalised word glued before or after them."""
-        doc = self.doc
-        if not all(t.text[:1].isupper() and t.pos_ == "PROPN" for t in doc[start:end]):
-            return False
-        before = doc[start - 1] if start else None
-        after = doc[end] if end < len(doc) else None
-        for t in (before, after):
-            if (
-                t is not None
-                and t.text[:1].isupper()
-                and t.pos_ == "PROPN"
-                and t.lower_.rstrip(".") not in self._titles
-            ):
-                return False
-        return True
 
     def _cut(self, m: Mention, words: int) -> None:
         """Shorten mention `m` to its first `words` name words (titles and punctuation before
