@@ -457,7 +457,17 @@ ACTORS = _table(
             _c(
                 "country",
                 "VARCHAR",
-                "ISO 3166-1 alpha-3 code of the actor's country, when known (the most frequent across articles).",
+                "ISO 3166-1 alpha-3 code of the actor's country, when known: the one its articles state most "
+                "often, else (not for countries) the country its articles are set in (country_source).",
+                nullable=True,
+            ),
+            _c(
+                "country_source",
+                "VARCHAR",
+                "Where the country comes from: text (a role, place, party or listed organisation in an article "
+                "names it) or article_setting (no article states one; most of the actor's articles are set in "
+                "that country, by their place mentions). NULL when country is.",
+                values=("text", "article_setting"),
                 nullable=True,
             ),
             _c("n_articles", "INTEGER", "Number of articles that mention or quote the actor."),

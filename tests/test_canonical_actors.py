@@ -236,3 +236,82 @@ def test_a_name_the_tagger_missed_once_is_found_where_the_article_names_it_again
 def test_a_party_word_inside_another_country_s_party_name_gives_no_country(actors_of):
     got = actors_of("Liberal Democratic Party chief Shinzo Abe said on Monday that taxes would rise.")
     assert got["Shinzo Abe"].country is None  # not USA for "Democratic"
+
+
+def _actors_table(articles: dict[str, list[tuple[str, str | None]]], places: dict[str, list[str]]) -> dict:
+    """run_actors on a warehouse holding `articles` ({article: [(actor id, stated country)]})
+    whose country and place mentions are `places` ({article: [ISO3, ...]}); {actor id:
+    (country, country_source)}."""
+    import duckdb
+
+    from pipeline.steps.warehouse_wide import run_actors
+    from pipeline.storage.warehouse import ALL_ACTORS, ensure_schema
+
+    conn = duckdb.connect()
+    ensure_schema(conn)
+    for article, rows in articles.items():
+        for actor_id, country in rows:
+            kind, _, name = actor_id.partition(":")
+            conn.execute("INSERT INTO article_actors VALUES ('nlp', ?, ?, ?, ?, ?)", [article, actor_id, name, kind, country])
+    for article, codes in places.items():
+        for i, code in enumerate(codes):
+            conn.execute(
+                "INSERT INTO mentions VALUES (?, ?, 0, 1, 0, 1, ?, 'GPE', 'model', ?)",
+                [f"{article}:m{i}", article, code, f"country:{code}"],
+            )
+    conn.execute("INSERT INTO dirty_actors VALUES (?)", [ALL_ACTORS])
+    run_actors(conn)
+    return {a: (c, s) for a, c, s in conn.execute("SELECT actor_id, country, country_source FROM actors").fetchall()}
+
+
+def test_an_actor_without_a_stated_country_takes_the_country_its_articles_are_set_in():
+    got = _actors_table(
+        {
+            "a1": [("person:jane-roe", None), ("organization:twitter", None), ("person:ann-lee", "GBR")],
+            "a2": [("person:jane-roe", None), ("person:max-mo", None)],
+            "a3": [("person:ann-lee", None), ("group:voters", None)],
+        },
+        {"a1": ["USA", "USA", "USA", "MEX"], "a2": ["USA"], "a3": ["FRA", "USA", "DEU"]},
+    )
+    assert got["person:jane-roe"] == ("USA", "article_setting")  # both of her articles are set in the US
+    assert got["person:max-mo"] == ("USA", "article_setting")
+    assert got["person:ann-lee"] == ("GBR", "text")  # a stated country beats any setting
+    assert got["group:voters"] == (None, None)  # no country has 60 % of a3's places
+    assert got["organization:twitter"] == (None, None)  # a listed platform has no country
+
+
+def test_an_actor_whose_articles_are_set_in_different_countries_gets_none():
+    got = _actors_table(
+        {"a1": [("person:jo-doe", None)], "a2": [("person:jo-doe", None)]},
+        {"a1": ["USA", "USA"], "a2": ["FRA", "FRA"]},
+    )
+    assert got["person:jo-doe"] == (None, None)
+
+
+def test_a_group_s_head_noun_gives_its_country(nlp):
+    from pipeline.actors.entities import group_country
+
+    def of(text: str) -> str | None:
+        return group_country(nlp(text)[:])
+
+    assert of("Japanese Americans") == of("African-Americans") == of("Americans") == "USA"
+    assert of("Syrians") == "SYR"
+    assert of("Latinos") is None
+
+
+def test_a_surname_the_tagger_calls_a_place_joins_the_person_but_a_town_stays_a_place(nlp):
+    from spacy.tokens import Span
+
+    doc = nlp("John Kasich spoke in Ohio on Monday. Voters cheered Kasich in Washington.")
+    words = [t.text for t in doc]
+    doc.ents = [
+        Span(doc, 0, 2, "PERSON"),
+        Span(doc, words.index("Ohio"), words.index("Ohio") + 1, "GPE"),
+        Span(doc, len(words) - 4, len(words) - 3, "GPE"),  # "Kasich", as the small model sometimes tags it
+        Span(doc, len(words) - 2, len(words) - 1, "GPE"),  # "Washington"
+    ]
+    found = ArticleActors(doc, "t1")
+    got = {(m.text, m.start): m.actor_id for m in found.mentions}
+    assert got[("Kasich", doc.text.rindex("Kasich"))] == "person:john-kasich"
+    assert got[("Washington", doc.text.rindex("Washington"))] == "country:USA"
+    assert got[("Ohio", doc.text.index("Ohio"))] == "country:USA"

@@ -9,7 +9,7 @@ from collections import Counter
 from pipeline.actors.places import place_country, unambiguous_country
 from pipeline.actors.records import PERSON_LABELS, PLACE_LABELS, Actor, Mention, Person, add_actor, strip_possessive
 from pipeline.actors.roles import country_in
-from pipeline.nlp.lexicon import country_lookup, country_name, slug, table
+from pipeline.nlp.lexicon import country_code, country_lookup, country_name, slug, table
 
 
 def entity_mentions(doc) -> list[Mention]:
@@ -70,6 +70,27 @@ def listed_organisation(text: str) -> tuple[str, str | None] | None:
         return None
     name, _, country = found.partition("\t")
     return name.strip(), country.strip() or None
+
+
+def group_country(span) -> str | None:
+    """A group's country: its head noun's when that is a people ("Japanese Americans" and
+    "African-Americans" are American, "Syrians" Syrian), else the first country named in it."""
+    head = strip_possessive(span[-1].text).rsplit("-", 1)[-1]
+    for form in (head, head[:-1]) if head.endswith("s") else (head,):
+        code = country_code(form)
+        if code:
+            return code
+    return country_in(span)
+
+
+def stateless_organisations() -> set[str]:
+    """Actor ids of the listed organisations without a country (international bodies,
+    multinational platforms): no article's setting gives them one (`run_actors`)."""
+    countries: dict[str, set[str]] = {}
+    for value in table("organisation_aliases.tsv").values():
+        name, _, country = value.partition("\t")
+        countries.setdefault(name.strip(), set()).add(country.strip())
+    return {f"organization:{slug(name)}" for name, codes in countries.items() if codes == {""}}
 
 
 def _family(ent) -> bool:
@@ -147,7 +168,7 @@ def mention_actor(
         return add_actor(actors, Actor(f"organization:{slug(name)}", name, "organization", country))
     if m.label == "NORP" and strip_possessive(m.text).lower().endswith("s") and not code:
         name = strip_possessive(_strip_the(m.text))
-        return add_actor(actors, Actor(f"group:{slug(name)}", name, "group", country_in(doc[m.tok_start : m.tok_end])))
+        return add_actor(actors, Actor(f"group:{slug(name)}", name, "group", group_country(doc[m.tok_start : m.tok_end])))
     return None
 
 

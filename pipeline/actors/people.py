@@ -5,10 +5,16 @@ found around each name."""
 
 from __future__ import annotations
 
-from pipeline.actors.entities import free_standing
+from pipeline.actors.entities import free_standing, listed_organisation
+from pipeline.actors.places import TOWN, candidates
 from pipeline.actors.records import PERSON_LABELS, Mention, Person, display_name, same_person, strip_possessive
 from pipeline.actors.roles import RoleFinder
 from pipeline.nlp.lexicon import country_lookup, table, word_list
+
+
+# Labels the tagger gives a person's name by mistake ("Kasich" GPE, "Rubio" FAC): such a
+# mention that is the name of a person the article names is that person.
+_MISTAKEN_LABELS = ("ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "NORP")
 
 
 class ArticlePeople:
@@ -91,16 +97,21 @@ class ArticlePeople:
     def _take_people_tagged_as_organisations(self, mentions: list[Mention]) -> None:
         """An ORG mention that is a person's name in this article ("Starmer", "Olaf Scholz"
         tagged ORG) is that person. In a title-case headline, an ORG that starts with such a
-        name ("Trump Would Put Liberals On Court") is cut to the name."""
+        name ("Trump Would Put Liberals On Court") is cut to the name. So is a place,
+        facility or work that is the whole name ("Kasich" tagged GPE where the article
+        names John Kasich), unless the name is a country, a listed organisation or, tagged a
+        place, a town of the gazetteer (`_a_town`)."""
         title_end = self._title_end
         for m in mentions:
-            if m.label != "ORG" or country_lookup(m.text)[0]:
+            if m.label not in _MISTAKEN_LABELS or country_lookup(m.text)[0]:
+                continue
+            if m.label != "ORG" and (_a_town(m) or listed_organisation(m.text)):
                 continue
             name = self.name_tokens(self.doc[m.tok_start : m.tok_end])
             if not name or not all(w[:1].isupper() for w in name):
                 continue
             lengths = [len(name)]
-            if len(name) > 1 and (m.tok_start < title_end or _headline_like(self._text, m.start)):
+            if m.label == "ORG" and len(name) > 1 and (m.tok_start < title_end or _headline_like(self._text, m.start)):
                 lengths += range(len(name) - 1, 0, -1)
             for k in lengths:
                 person = next((p for p in self.persons if any(_may_name(name[:k], q) for q in p.names)), None)
@@ -169,6 +180,13 @@ class ArticlePeople:
                 person.gender = self._gender_words[t.lower_]
         for i in range(m.tok_start, m.tok_end):
             self.person_at[i] = person
+
+
+def _a_town(m: Mention) -> bool:
+    """Whether a mention tagged a place (GPE, LOC) names a US state or a town of at least
+    TOWN people in the gazetteer ("Washington", not "Rubio" in Venezuela): a place, not a
+    mistaken name."""
+    return m.label in ("GPE", "LOC") and any(n >= TOWN for n in candidates(m.text)[3].values())
 
 
 def _may_name(name: tuple[str, ...], known: tuple[str, ...]) -> bool:

@@ -16,6 +16,7 @@ import logging
 
 import polars as pl
 
+from pipeline.actors.entities import stateless_organisations
 from pipeline.fingerprints import coding_fingerprint
 from pipeline.stances.rows import code_doc
 from pipeline.steps import pool
@@ -27,6 +28,12 @@ from pipeline.storage.warehouse import ALL_ACTORS, mark_actors, transaction
 from pipeline.text.alignment import Alignment
 
 log = logging.getLogger(__name__)
+
+# An article is set in a country when that country has at least this many of its country
+# and place mentions, and this share of them; an actor takes the setting of this share of
+# its articles that have one (`run_actors`).
+SETTING_MIN_MENTIONS = 1
+SETTING_SHARE = 0.6
 
 ARTICLE_CHUNK = 200  # articles per transaction
 
@@ -269,9 +276,20 @@ def _insert_rows(conn, table: str, rows: list[dict]) -> None:
 def run_actors(conn) -> int:
     """Canonical actors referenced by mentions, quotes or statements, with counts. The name
     is a coder's (`actor_renames`), else the most frequent well-cased full form (a
-    headline's capitals last, and in title case when no other form exists); the country the most frequent one given. Only the actors whose
-    references changed since the last build (`dirty_actors`, noted by the loader and the
-    stance step) are computed again; an actor's row depends on its own references only."""
+    headline's capitals last, and in title case when no other form exists).
+
+    The country is the one the articles state most often for the actor (a role, a place or
+    a party: `country_source` 'text'). Else, for a person, organisation or group, the
+    country its articles are set in (`country_source` 'article_setting'): an article is set
+    in a country when that country has at least two and 60 % of the article's country and
+    place mentions, and the actor's country is the one set for most of its articles that
+    have one, if it holds 60 % of them. Listed international bodies and platforms
+    (resources/organisation_aliases.tsv without a country) never get one this way.
+
+    Only the actors whose references changed since the last build (`dirty_actors`, noted
+    by the loader and the stance step) are computed again; an actor's row depends on its
+    own references and on the mentions of its articles (which mark all of an article's
+    actors when they change)."""
     everything = conn.execute("SELECT count(*) FROM dirty_actors WHERE actor_id = ?", [ALL_ACTORS]).fetchone()[0] > 0
     dirty_ids = "IN (SELECT actor_id FROM dirty_actors)"
     only, and_only, and_speaker = (
@@ -299,6 +317,21 @@ def run_actors(conn) -> int:
         SELECT actor_id, first(country ORDER BY n DESC, country) AS country FROM (
             SELECT actor_id, country, count(*) AS n FROM article_actors WHERE country IS NOT NULL GROUP BY ALL)
         {only} GROUP BY actor_id
+    ), homes AS (  -- the country an article is set in
+        SELECT article_id, country FROM (
+            SELECT article_id, substr(actor_id, 9) AS country, count(*) AS n,
+                   sum(count(*)) OVER (PARTITION BY article_id) AS total
+            FROM mentions WHERE actor_id LIKE 'country:%'
+            AND article_id IN (SELECT article_id FROM article_actors {only}) GROUP BY article_id, actor_id)
+        WHERE n >= {SETTING_MIN_MENTIONS} AND n >= {SETTING_SHARE} * total
+    ), settings AS (  -- the country most of an actor's articles are set in
+        SELECT actor_id, country FROM (
+            SELECT actor_id, h.country, count(DISTINCT article_id) AS n,
+                   sum(count(DISTINCT article_id)) OVER (PARTITION BY actor_id) AS total
+            FROM article_actors JOIN homes h USING (article_id)
+            WHERE split_part(actor_id, ':', 1) IN ('person', 'organization', 'group')
+            AND actor_id NOT IN (SELECT unnest(?::VARCHAR[])) {and_only} GROUP BY actor_id, h.country)
+        WHERE n >= {SETTING_SHARE} * total
     ), m AS (SELECT actor_id, count(*) AS n FROM mentions WHERE actor_id IS NOT NULL {and_only} GROUP BY actor_id
     ), q AS (SELECT speaker_actor_id AS actor_id, count(*) AS n FROM quotes
              WHERE speaker_actor_id IS NOT NULL {and_speaker} GROUP BY 1
@@ -307,14 +340,16 @@ def run_actors(conn) -> int:
                -- only ever in headline capitals: shown in title case ("Australian Olympic Team")
                THEN array_to_string(list_transform(string_split(lower(names.name), ' '),
                                                    lambda w: upper(w[1]) || w[2:]), ' ')
-               ELSE names.name END), names.actor_type, countries.country, names.n_articles,
+               ELSE names.name END), names.actor_type, coalesce(countries.country, settings.country),
+           CASE WHEN countries.country IS NOT NULL THEN 'text' WHEN settings.country IS NOT NULL
+                THEN 'article_setting' END, names.n_articles,
            coalesce(m.n, 0), coalesce(q.n, 0), coalesce(s.n, 0)
-    FROM names LEFT JOIN countries USING (actor_id) LEFT JOIN m USING (actor_id) LEFT JOIN q USING (actor_id)
+    FROM names LEFT JOIN countries USING (actor_id) LEFT JOIN settings USING (actor_id) LEFT JOIN m USING (actor_id) LEFT JOIN q USING (actor_id)
     LEFT JOIN s USING (actor_id) LEFT JOIN actor_renames r USING (actor_id)
     ORDER BY names.actor_id
     """
     with transaction(conn):
         conn.execute("DELETE FROM actors" + ("" if everything else " " + only))
-        conn.execute(f"INSERT INTO actors {sql}")
+        conn.execute(f"INSERT INTO actors {sql}", [sorted(stateless_organisations())])
         conn.execute("DELETE FROM dirty_actors")
     return conn.execute("SELECT count(*) FROM actors").fetchone()[0]
