@@ -3,6 +3,10 @@
 
 Run from the repository root:  .venv/bin/python -m eval.actors_report
 
+`--train` scores the development gold instead (eval/actors/gold-train.jsonl: PolNeAR train
+articles, annotated by the same guidelines), prints the scores and every error, and leaves
+eval/actors.md alone: that gold is for building the rules on.
+
 The 30 articles go through the real pipeline (Dagster, into a temporary warehouse, no
 coder's corrections) up to the actors table. Each gold mention is matched to the pipeline's
 mention with an actor whose raw-text span overlaps it most; a gold mention with none is an
@@ -30,6 +34,8 @@ SHARED = Path(os.environ.get("STANCEWIRE_SHARED", REPO.parent / "shared"))
 GOLD = REPO / "eval" / "actors" / "gold-dev.jsonl"
 ARTICLES = REPO / "eval" / "actors" / "dev-articles.txt"
 TEXTS = SHARED / "data" / "polnear" / "dev" / "text"
+TRAIN_GOLD = REPO / "eval" / "actors" / "gold-train.jsonl"
+TRAIN_TEXTS = SHARED / "data" / "polnear" / "train" / "text"
 ACTOR_ASSETS = ["codebook_targets", "coded_stances", "stances", "review_verdicts", "actor_aliases", "actors"]
 
 
@@ -37,12 +43,12 @@ def read_gold(path: Path = GOLD) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def run_pipeline(work: Path) -> Path:
+def run_pipeline(work: Path, names: list[str] | None = None, texts_dir: Path = TEXTS) -> Path:
     """The pipeline on the gold's articles, up to the actors table; the warehouse's path."""
     from cli.evaluate import QUOTE_ASSETS, _stage_texts, run_assets
 
-    names = ARTICLES.read_text(encoding="utf-8").split()
-    texts = _stage_texts(TEXTS, names, work)
+    names = names or ARTICLES.read_text(encoding="utf-8").split()
+    texts = _stage_texts(texts_dir, names, work)
     empty = work / "no-corrections"
     empty.mkdir()
     return run_assets(texts, work, QUOTE_ASSETS + ACTOR_ASSETS, corrections_dir=str(empty))
@@ -157,7 +163,48 @@ def error_tables(gold: list[dict], matched: list[str | None], actors: dict) -> l
     return lines
 
 
+def errors(gold: list[dict], matched: list[str | None], actors: dict) -> list[str]:
+    """Every gold mention the system gets wrong: no actor, the wrong type or country, or an
+    actor the rest of the gold actor's mentions do not have (the development view)."""
+    majority: dict[str, Counter] = defaultdict(Counter)
+    for g, a in zip(gold, matched, strict=True):
+        majority[g["actor"]][a] += 1
+    out = []
+    for g, a in zip(gold, matched, strict=True):
+        where = f'{g["article"][:40]}@{g["start"]} "{g["mention"]}" -> {g["actor"]}'
+        if a is None:
+            out.append(f"no actor      {where}")
+            continue
+        top = majority[g["actor"]].most_common(1)[0][0]
+        if a != top:
+            out.append(f"split         {where}: {a} (most: {top})")
+        typ, country = actors.get(a, (None, None))
+        if typ != g["type"]:
+            out.append(f"type          {where}: {typ} for {g['type']} ({a})")
+        if g["country"] and country != g["country"]:
+            out.append(f"country       {where}: {country} for {g['country']} ({a})")
+    return out
+
+
+def development() -> int:
+    """Score the train gold; print the scores and every error."""
+    if not TRAIN_TEXTS.is_dir():
+        print(f"{TRAIN_TEXTS} is absent: the train texts are read from ../shared", file=sys.stderr)
+        return 2
+    gold = read_gold(TRAIN_GOLD)
+    names = sorted({g["article"] for g in gold})
+    with tempfile.TemporaryDirectory() as tmp:
+        mentions, actors = system_mentions(run_pipeline(Path(tmp), names, TRAIN_TEXTS))
+    matched = match(gold, mentions)
+    print("\n".join(errors(gold, matched, actors)))
+    print("\n".join(error_tables(gold, matched, actors)))
+    print(json.dumps(score(gold, matched, actors), indent=2))
+    return 0
+
+
 def main() -> int:
+    if "--train" in sys.argv[1:]:
+        return development()
     if not TEXTS.is_dir():
         print(f"{TEXTS} is absent: the dev texts are read from ../shared", file=sys.stderr)
         return 2

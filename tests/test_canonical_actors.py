@@ -315,3 +315,46 @@ def test_a_surname_the_tagger_calls_a_place_joins_the_person_but_a_town_stays_a_
     assert got[("Kasich", doc.text.rindex("Kasich"))] == "person:john-kasich"
     assert got[("Washington", doc.text.rindex("Washington"))] == "country:USA"
     assert got[("Ohio", doc.text.index("Ohio"))] == "country:USA"
+
+
+def test_an_article_is_set_where_most_of_its_places_are_or_where_its_towns_and_states_are():
+    from pipeline.actors.setting import article_settings
+
+    domestic = [("d", "USA", "Iowa"), ("d", "USA", "Ames"), ("d", "USA", "the United States"), ("d", "FRA", "Paris")]
+    domestic += [("d", "IRQ", "Iraq")] * 3 + [("d", "SYR", "Syria")] * 3  # foreign countries outnumber the US
+    foreign = [("f", "UKR", "Ukraine"), ("f", "UKR", "Kyiv"), ("f", "RUS", "Russia"), ("f", "GBR", "London")]
+    foreign += [("f", "FRA", "France"), ("f", "USA", "Washington")]  # countries and capitals only
+    mostly = [("m", "USA", "U.S."), ("m", "USA", "American"), ("m", "MEX", "Mexico")]
+    assert article_settings(domestic + foreign + mostly) == {"d": "USA", "m": "USA"}
+
+
+def test_two_names_joined_by_a_slash_are_two_mentions(nlp):
+    from pipeline.actors.entities import entity_mentions
+
+    doc = nlp("A poll by the New York Times/CBS News found support.")
+    assert [m.text for m in entity_mentions(doc)] == ["the New York Times", "CBS News"]
+
+
+def test_an_untagged_listed_organisation_and_a_state_abbreviation_are_found(actors_of):
+    got = actors_of("Sen. Bob Corker (R-Tenn.) said Facebook would act. Later, Rep. Adam Schiff (D-Calif.) agreed.")
+    assert got["Facebook"].actor_id == "organization:facebook"
+    assert got["Tenn."].actor_id == got["Calif."].actor_id == "country:USA"
+
+
+def test_a_state_abbreviation_or_a_bracket_is_never_a_country_code():
+    from pipeline.nlp.lexicon import country_lookup
+
+    assert country_lookup("Va.)") == country_lookup("Md.") == country_lookup("EST,") == (None, None)
+    assert country_lookup("U.S.A.") == ("USA", "name")
+    assert place_country("Calif.") == place_country("Mass.") == "USA"
+
+
+def test_a_surname_tagged_as_another_part_of_speech_inside_a_sentence_is_the_person(nlp):
+    from spacy.tokens import Span
+
+    doc = nlp("Donald Trump spoke on Monday. Voters said Trump would win.")
+    later = [t.i for t in doc if t.text == "Trump"][-1]
+    doc[later].pos = doc.vocab.strings.add("VERB")  # as the small model sometimes tags it
+    doc.ents = [Span(doc, 0, 2, "PERSON")]
+    found = ArticleActors(doc, "t1")
+    assert {m.text: m.actor_id for m in found.mentions if m.start > 20}["Trump"] == "person:donald-trump"

@@ -102,7 +102,7 @@ def test_members_named_in_a_group_hold_its_position(code):
 
 def test_endorsed_by_names_every_endorser(code):
     out = coded(code("Hillary Clinton was endorsed by newspapers ranging from The Denver Post to The Boston Globe."))
-    assert ("Denver Post", "clinton", "favor") in out and ("Boston Globe", "clinton", "favor") in out
+    assert ("Denver Post", "clinton", "favor") in out and ("The Boston Globe", "clinton", "favor") in out
 
 
 def test_support_received_from_a_group(code):

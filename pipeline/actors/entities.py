@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from pipeline.actors.places import place_country, unambiguous_country
+from pipeline.actors.places import place_country, state_abbreviations, unambiguous_country
 from pipeline.actors.records import PERSON_LABELS, PLACE_LABELS, Actor, Mention, Person, add_actor, strip_possessive
 from pipeline.actors.roles import country_in
 from pipeline.nlp.lexicon import country_code, country_lookup, country_name, slug, table
@@ -16,13 +16,27 @@ def entity_mentions(doc) -> list[Mention]:
     """A mention for every entity of `doc` that can name an actor (`name_part`), its label
     corrected where patterns say so."""
     out = []
-    for found in doc.ents:
+    for found in (part for e in doc.ents for part in slash_parts(e)):
         ent = name_part(found)
         if ent is None:
             continue
         label, source = _fixed_label(ent)
         out.append(Mention(ent.start_char, ent.end_char, ent.start, ent.end, ent.text, label, source))
     return out
+
+
+def slash_parts(ent) -> list:
+    """An entity the tagger ran across a slash between two names ("New York Times/CBS
+    News", a joint poll; "Getty/AFP", a photo credit) as one span per name, each with the
+    entity's label; any other entity as itself."""
+    from spacy.tokens import Span
+
+    cuts = [t.i for t in ent if t.text == "/" and t.i + 1 < ent.end and ent.doc[t.i + 1].text[:1].isupper()]
+    if not cuts:
+        return [ent]
+    bounds = [ent.start, *cuts, ent.end]
+    parts = [(a + (a in cuts), b) for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [Span(ent.doc, a, b, label=ent.label_) for a, b in parts if a < b]
 
 
 _BREAKS = {":", ";", "—", "–", "|"}  # inside a name only where a headline or a quote ran into it
@@ -105,9 +119,9 @@ def _family(ent) -> bool:
 def _fixed_label(ent) -> tuple[str, str]:
     """Correct obvious NER errors: a country, capital or demonym is a place, not a person
     or organisation ("Kyiv" tagged PERSON becomes GPE); a metonym ("the Kremlin")
-    is an organisation; a listed organisation, platform or outlet ("Twitter") is never a
-    person; a plural family name ("the Clintons") is a group."""
-    if ent.label_ in ("PERSON", "NORP", "PRODUCT", "WORK_OF_ART") and listed_organisation(ent.text):
+    is an organisation; a listed organisation, platform or outlet ("Twitter", "NRA") is
+    never a person or a place; a plural family name ("the Clintons") is a group."""
+    if ent.label_ in ("PERSON", "NORP", "PRODUCT", "WORK_OF_ART", "GPE", "FAC") and listed_organisation(ent.text):
         return "ORG", "pattern"
     if ent.label_ == "PERSON" and len(ent) == 1 and _family(ent):
         return "NORP", "pattern"  # "the Clintons", "the Obamas"
@@ -177,7 +191,10 @@ def names_the_tagger_missed(doc, mentions: list[Mention]) -> list[Mention]:
     organisation or place one of its mentions names ("GOP" tagged in one sentence, not in
     the next), or a country's name ("U.S." left untagged): proper nouns with no other
     capitalised word glued to them. Each gets the actor its form names elsewhere in the
-    article; a form that names two actors is left alone. People: `ArticlePeople`."""
+    article; a form that names two actors is left alone. Also a listed organisation's name
+    (resources/organisation_aliases.tsv; its actor is left to `mention_actor`) and a US
+    state's AP abbreviation after a party letter or a town ("R-Tenn.", "Springfield,
+    Mass."). People: `ArticlePeople`."""
     covered = {i for m in mentions for i in range(m.tok_start, m.tok_end)}
     forms: dict[tuple[str, ...], tuple[str, str] | None] = {}
     for m in mentions:
@@ -196,20 +213,24 @@ def names_the_tagger_missed(doc, mentions: list[Mention]) -> list[Mention]:
         t = doc[i]
         found = None
         if i not in covered and t.text[:1].isupper() and not t.is_punct:
-            lengths = set(by_first.get(t.lower_, ())) | (
-                set(range(1, _LONGEST_COUNTRY + 1)) if t.pos_ == "PROPN" else set()
-            )
+            lengths = set(by_first.get(t.lower_, ())) | set(range(1, _LONGEST_COUNTRY + 1))
             for k in sorted(lengths, reverse=True):
                 span = doc[i : i + k]
-                if len(span) < k or any(j in covered for j in range(i, i + k)) or not free_standing(span):
+                if len(span) < k or any(j in covered for j in range(i, i + k)):
                     continue
-                form = _form(span)
-                if form in forms and forms[form] is None:
-                    continue  # a form that names two actors in this article
-                known = forms.get(form)
-                if known is None and all(x.pos_ == "PROPN" for x in span):
-                    code, how = country_lookup(span.text)
-                    known = ("GPE", f"country:{code}") if code and how == "name" else None
+                known = None
+                if free_standing(span):
+                    form = _form(span)
+                    if form in forms and forms[form] is None:
+                        continue  # a form that names two actors in this article
+                    known = forms.get(form)
+                    if known is None:
+                        code, how = country_lookup(span.text)
+                        known = ("GPE", f"country:{code}") if code and how == "name" else None
+                if known is None and capitalised_alone(span) and listed_organisation(span.text):
+                    known = ("ORG", None)  # "Facebook", "Islamic State" untagged: `mention_actor` names it
+                if known is None and k == 1 and _state_abbreviation(doc, i):
+                    known = ("GPE", "country:USA")
                 if known is not None:
                     found = Mention(span.start_char, span.end_char, i, i + k, span.text, known[0], "pattern", known[1])
                     break
@@ -247,6 +268,35 @@ def free_standing(span, titles: frozenset[str] | set[str] = frozenset()) -> bool
         and t.pos_ == "PROPN"
         and t.lower_.rstrip(".") not in titles
         for t in (before, after)
+    )
+
+
+def capitalised_alone(span, titles: frozenset[str] | set[str] = frozenset()) -> bool:
+    """Whether `span` is written as a name whatever its tags: every word capitalised, not
+    the first word of a sentence unless tagged a proper noun ("Trump himself" tagged a verb
+    mid-sentence is a name; "Young people" opening a sentence is not), and no capitalised
+    proper noun glued before or after it (a title before it aside, when `titles` lists it)."""
+    doc = span.doc
+    if span[0].is_punct or not all(t.text[:1].isupper() for t in span if t.is_alpha):
+        return False
+    if span[0].is_sent_start and span[0].pos_ != "PROPN":
+        return False
+    before = doc[span.start - 1] if span.start else None
+    after = doc[span.end] if span.end < len(doc) else None
+    return not any(
+        t is not None and t.is_alpha and t.text[:1].isupper() and t.pos_ == "PROPN" and t.lower_.rstrip(".") not in titles
+        for t in (before, after)
+    )
+
+
+def _state_abbreviation(doc, i: int) -> bool:
+    """Whether token `i` is a US state's AP abbreviation where one is written: after a party
+    letter ("(R-Tenn.)", "D-Ore.") or after a town and a comma ("Springfield, Mass.")."""
+    if doc[i].text not in state_abbreviations() or i < 2:
+        return False
+    before, prev = doc[i - 2], doc[i - 1]
+    return (prev.text == "-" and before.text in ("R", "D", "I")) or (
+        prev.text == "," and before.pos_ == "PROPN" and before.text[:1].isupper()
     )
 
 

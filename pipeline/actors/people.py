@@ -5,7 +5,7 @@ found around each name."""
 
 from __future__ import annotations
 
-from pipeline.actors.entities import free_standing, listed_organisation
+from pipeline.actors.entities import capitalised_alone, free_standing, listed_organisation
 from pipeline.actors.places import TOWN, candidates
 from pipeline.actors.records import PERSON_LABELS, Mention, Person, display_name, same_person, strip_possessive
 from pipeline.actors.roles import RoleFinder
@@ -125,7 +125,8 @@ class ArticlePeople:
     def _names_the_tagger_missed(self, mentions: list[Mention]) -> list[Mention]:
         """New PERSON mentions where the article writes again, outside any entity, the full
         name or the surname of a person it names in full ("Trump" the tagger left untagged
-        in one sentence of twenty): a capitalised proper noun, with no other capitalised
+        in one sentence of twenty): a capitalised proper noun, or a capitalised word the
+        tagger took for another part of speech inside a sentence, with no other capitalised
         name word joined to it ("Trump Tower", "Melania Trump" are not Donald Trump). A
         surname two of the article's people share is left alone."""
         doc = self.doc
@@ -141,14 +142,14 @@ class ArticlePeople:
         added, i = [], 0
         while i < len(doc):
             t = doc[i]
-            options = by_first.get(strip_possessive(t.text).lower()) if t.pos_ == "PROPN" and i not in covered else None
+            options = by_first.get(strip_possessive(t.text).lower()) if t.text[:1].isupper() and i not in covered else None
             for form in options or ():
                 j = i + len(form)
                 words = tuple(strip_possessive(x.text).lower() for x in doc[i:j])
                 if (
                     words == form
                     and not any(k in covered for k in range(i, j))
-                    and free_standing(doc[i:j], self._titles)
+                    and (free_standing(doc[i:j], self._titles) or capitalised_alone(doc[i:j], self._titles))
                 ):
                     span = doc[i:j]
                     m = Mention(span.start_char, span.end_char, i, j, span.text, "PERSON", "pattern")

@@ -59,6 +59,8 @@ def candidates(name: str) -> tuple[str | None, str | None, str, dict[str, int]]:
     bare = name.replace(".", "")
     if not places and bare.upper() in _us_state_codes() and (bare.isupper() and ("." in name or len(bare) == 2)):
         places["USA"] = US_STATE_POPULATION  # "N.C.", "VA" (tagged a place: a state's postal code)
+    if not places and name.strip() in state_abbreviations():
+        places["USA"] = US_STATE_POPULATION  # "Calif.", "Mass." (tagged a place: a state's AP abbreviation)
     return code, how, key, places
 
 
@@ -92,6 +94,15 @@ def place_country(name: str, context: Counter | None = None) -> str | None:
     if code and key in _country_names():
         return code  # a country's own name with no other place: the country
     return max(options, key=lambda c: (options[c], c))
+
+
+@functools.cache
+def state_abbreviations() -> frozenset[str]:
+    """The AP abbreviations of the US states that are not their names ("Calif.", "N.H."),
+    from the `us` package."""
+    import us
+
+    return frozenset(s.ap_abbr for s in us.states.STATES_AND_TERRITORIES if s.ap_abbr and s.ap_abbr != s.name)
 
 
 @functools.cache

@@ -54,7 +54,9 @@ class ArticleActors:
         for m in self.mentions:
             m.actor_id = mention_actor(m, doc, self._people.person_at, self.actors, context, people_words)
         for m in names_the_tagger_missed(doc, self.mentions):
-            if m.actor_id.startswith("country:"):
+            if m.actor_id is None:  # a listed organisation
+                m.actor_id = mention_actor(m, doc, self._people.person_at, self.actors, context, people_words)
+            elif m.actor_id.startswith("country:"):
                 add_country(m.actor_id.split(":", 1)[1], self.actors)
             self.mentions.append(m)
         self.mentions.sort(key=lambda m: m.tok_start)

@@ -103,6 +103,7 @@ _ABBREVIATIONS = {
     "US": "USA",
     "U.S.": "USA",
     "U.K.": "GBR",
+    "U.S.A.": "USA",
     "USA": "USA",
     "UAE": "ARE",
     "DRC": "COD",
@@ -121,7 +122,7 @@ def country_lookup(name: str) -> tuple[str | None, str | None]:
     key = _POSSESSIVE.sub("", _LEADING_THE.sub("", name.strip())).strip()
     if key in _ABBREVIATIONS:
         return _ABBREVIATIONS[key], "name"
-    if len(key.rstrip(".")) <= 3:  # "Sen." is a title, not Senegal's code
+    if sum(c.isalpha() for c in key) <= 3:  # "Sen." is a title, not Senegal's code; "Va.)" a US state
         return None, None
     folded = fold(key)
     aliases = table("country_aliases.tsv")

@@ -17,6 +17,7 @@ import logging
 import polars as pl
 
 from pipeline.actors.entities import stateless_organisations
+from pipeline.actors.setting import article_settings
 from pipeline.fingerprints import coding_fingerprint
 from pipeline.stances.rows import code_doc
 from pipeline.steps import pool
@@ -29,11 +30,10 @@ from pipeline.text.alignment import Alignment
 
 log = logging.getLogger(__name__)
 
-# An article is set in a country when that country has at least this many of its country
-# and place mentions, and this share of them; an actor takes the setting of this share of
-# its articles that have one (`run_actors`).
-SETTING_MIN_MENTIONS = 1
+# An actor takes the country most of its articles are set in (`pipeline.actors.setting`)
+# when that country is the setting of this share of its articles that have one.
 SETTING_SHARE = 0.6
+_HOMES = {"article_id": pl.String, "country": pl.String}
 
 ARTICLE_CHUNK = 200  # articles per transaction
 
@@ -280,10 +280,9 @@ def run_actors(conn) -> int:
 
     The country is the one the articles state most often for the actor (a role, a place or
     a party: `country_source` 'text'). Else, for a person, organisation or group, the
-    country its articles are set in (`country_source` 'article_setting'): an article is set
-    in a country when that country has at least two and 60 % of the article's country and
-    place mentions, and the actor's country is the one set for most of its articles that
-    have one, if it holds 60 % of them. Listed international bodies and platforms
+    country its articles are set in (`country_source` 'article_setting',
+    `pipeline.actors.setting`): the one set for most of its articles that have a setting,
+    if it holds SETTING_SHARE of them. Listed international bodies and platforms
     (resources/organisation_aliases.tsv without a country) never get one this way.
 
     Only the actors whose references changed since the last build (`dirty_actors`, noted
@@ -317,18 +316,11 @@ def run_actors(conn) -> int:
         SELECT actor_id, first(country ORDER BY n DESC, country) AS country FROM (
             SELECT actor_id, country, count(*) AS n FROM article_actors WHERE country IS NOT NULL GROUP BY ALL)
         {only} GROUP BY actor_id
-    ), homes AS (  -- the country an article is set in
-        SELECT article_id, country FROM (
-            SELECT article_id, substr(actor_id, 9) AS country, count(*) AS n,
-                   sum(count(*)) OVER (PARTITION BY article_id) AS total
-            FROM mentions WHERE actor_id LIKE 'country:%'
-            AND article_id IN (SELECT article_id FROM article_actors {only}) GROUP BY article_id, actor_id)
-        WHERE n >= {SETTING_MIN_MENTIONS} AND n >= {SETTING_SHARE} * total
     ), settings AS (  -- the country most of an actor's articles are set in
         SELECT actor_id, country FROM (
             SELECT actor_id, h.country, count(DISTINCT article_id) AS n,
                    sum(count(DISTINCT article_id)) OVER (PARTITION BY actor_id) AS total
-            FROM article_actors JOIN homes h USING (article_id)
+            FROM article_actors JOIN article_homes h USING (article_id)
             WHERE split_part(actor_id, ':', 1) IN ('person', 'organization', 'group')
             AND actor_id NOT IN (SELECT unnest(?::VARCHAR[])) {and_only} GROUP BY actor_id, h.country)
         WHERE n >= {SETTING_SHARE} * total
@@ -348,8 +340,26 @@ def run_actors(conn) -> int:
     LEFT JOIN s USING (actor_id) LEFT JOIN actor_renames r USING (actor_id)
     ORDER BY names.actor_id
     """
-    with transaction(conn):
-        conn.execute("DELETE FROM actors" + ("" if everything else " " + only))
-        conn.execute(f"INSERT INTO actors {sql}", [sorted(stateless_organisations())])
-        conn.execute("DELETE FROM dirty_actors")
+    homes = article_settings(
+        conn.execute(
+            "SELECT article_id, substr(actor_id, 9), text FROM mentions WHERE actor_id LIKE 'country:%' "
+            f"AND article_id IN (SELECT article_id FROM article_actors {only})"
+        ).fetchall(),
+        conn.execute(
+            "SELECT article_id, first(country) FROM article_actors WHERE country IS NOT NULL "
+            "AND actor_type <> 'country' AND actor_id NOT LIKE 'country:%' "
+            f"AND article_id IN (SELECT article_id FROM article_actors {only}) GROUP BY article_id, actor_id"
+        ).fetchall(),
+    )
+    conn.register(
+        "article_homes",
+        pl.DataFrame({"article_id": list(homes), "country": list(homes.values())}, schema=_HOMES),
+    )
+    try:
+        with transaction(conn):
+            conn.execute("DELETE FROM actors" + ("" if everything else " " + only))
+            conn.execute(f"INSERT INTO actors {sql}", [sorted(stateless_organisations())])
+            conn.execute("DELETE FROM dirty_actors")
+    finally:
+        conn.unregister("article_homes")
     return conn.execute("SELECT count(*) FROM actors").fetchone()[0]

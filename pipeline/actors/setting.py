@@ -1,0 +1,51 @@
+"""The country an article is set in, from its country and place mentions: what gives an
+actor no article states a country for its country (`steps.warehouse_wide.run_actors`,
+`actors.country_source` 'article_setting').
+
+An article is set in a country when
+- that country has at least SHARE of the article's country and place mentions (its
+  names, demonyms, capitals, states and towns) and of the countries the article states
+  for its people, organisations and groups (one each), or else
+- it has at least two and SHARE of the article's places below the country (states,
+  regions, towns: not a country's name, demonym, capital or metonym). A domestic story
+  names the towns and states where it happens ("Iowa", "Ames", "South Carolina") even
+  when foreign countries outnumber its own in the text; a foreign-affairs story names
+  countries and capitals, and is set nowhere.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from pipeline.nlp.lexicon import country_lookup
+
+SHARE = 0.6
+MIN_LOCAL_PLACES = 2
+
+
+def article_settings(
+    mentions: Iterable[tuple[str, str, str]], stated: Iterable[tuple[str, str]] = ()
+) -> dict[str, str]:
+    """{article id: ISO3} from (article id, ISO3 of the country actor, mention text) rows of
+    the articles' country and place mentions and (article id, ISO3) rows of the countries
+    they state for their other actors; articles set nowhere are left out."""
+    every: dict[str, Counter] = defaultdict(Counter)
+    local: dict[str, Counter] = defaultdict(Counter)
+    for article, code in stated:
+        every[article][code] += 1
+    for article, code, text in mentions:
+        every[article][code] += 1
+        if country_lookup(text)[0] is None:  # a state, region or town, not the country itself
+            local[article][code] += 1
+    out = {}
+    for article, counts in every.items():
+        code, n = counts.most_common(1)[0]
+        if n >= SHARE * sum(counts.values()):
+            out[article] = code
+            continue
+        if local[article]:
+            code, n = local[article].most_common(1)[0]
+            if n >= MIN_LOCAL_PLACES and n >= SHARE * sum(local[article].values()):
+                out[article] = code
+    return out
