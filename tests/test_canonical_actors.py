@@ -358,3 +358,11 @@ def test_a_surname_tagged_as_another_part_of_speech_inside_a_sentence_is_the_per
     doc.ents = [Span(doc, 0, 2, "PERSON")]
     found = ArticleActors(doc, "t1")
     assert {m.text: m.actor_id for m in found.mentions if m.start > 20}["Trump"] == "person:donald-trump"
+
+
+def test_a_listed_name_the_tagger_cut_short_and_a_dateline_are_found(actors_of):
+    got = actors_of("Officials had underestimated the Islamic State, also known as ISIL, they said.")
+    assert got["Islamic State"].actor_id == "organization:islamic-state"
+    got = actors_of("Trump leads in Iowa\n\nDES MOINES - Donald Trump dominated the field on Monday.")
+    assert got["DES MOINES"].actor_id == "country:USA"
+    assert "BREAKING" not in actors_of("Title\n\nBREAKING NEWS - Donald Trump spoke.")

@@ -18,11 +18,27 @@ def entity_mentions(doc) -> list[Mention]:
     out = []
     for found in (part for e in doc.ents for part in slash_parts(e)):
         ent = name_part(found)
+        if ent is not None:
+            ent = _listed_extension(ent)
         if ent is None:
             continue
         label, source = _fixed_label(ent)
         out.append(Mention(ent.start_char, ent.end_char, ent.start, ent.end, ent.text, label, source))
     return out
+
+
+def _listed_extension(ent):
+    """`ent` with the capitalised words after it when together they are a listed
+    organisation the tagger cut short ("Islamic" tagged NORP before "State"), as an ORG."""
+    from spacy.tokens import Span
+
+    doc = ent.doc
+    for extra in (2, 1):
+        end = ent.end + extra
+        if end <= len(doc) and all(t.text[:1].isupper() for t in doc[ent.end : end]):
+            if listed_organisation(doc[ent.start : end].text):
+                return Span(doc, ent.start, end, label="ORG")
+    return ent
 
 
 def slash_parts(ent) -> list:
@@ -121,7 +137,7 @@ def _fixed_label(ent) -> tuple[str, str]:
     or organisation ("Kyiv" tagged PERSON becomes GPE); a metonym ("the Kremlin")
     is an organisation; a listed organisation, platform or outlet ("Twitter", "NRA") is
     never a person or a place; a plural family name ("the Clintons") is a group."""
-    if ent.label_ in ("PERSON", "NORP", "PRODUCT", "WORK_OF_ART", "GPE", "FAC") and listed_organisation(ent.text):
+    if ent.label_ not in ("ORG", "LOC") and listed_organisation(ent.text):
         return "ORG", "pattern"
     if ent.label_ == "PERSON" and len(ent) == 1 and _family(ent):
         return "NORP", "pattern"  # "the Clintons", "the Obamas"
@@ -239,7 +255,31 @@ def names_the_tagger_missed(doc, mentions: list[Mention]) -> list[Mention]:
             i = found.tok_end
         else:
             i += 1
-    return added
+    return added + _datelines(doc, covered | {j for m in added for j in range(m.tok_start, m.tok_end)})
+
+
+_DATELINE_DASHES = {"—", "–", "-", "--"}
+
+
+def _datelines(doc, covered: set[int]) -> list[Mention]:
+    """The place of a dateline the tagger left alone: capitals opening a paragraph before a
+    dash or "(AP)" ("DES MOINES - Donald Trump ...", "WASHINGTON —"), looked up title-cased
+    in the country lists and the gazetteer."""
+    out = []
+    for i, t in enumerate(doc):
+        if i in covered or not (i == 0 or "\n" in doc[i - 1].text_with_ws or doc[i - 1].is_space):
+            continue
+        j = i
+        while j < len(doc) and j - i < 4 and doc[j].is_alpha and doc[j].is_upper and len(doc[j].text) > 1:
+            j += 1
+        nxt = doc[j] if j < len(doc) else None
+        if j == i or nxt is None or not (nxt.text in _DATELINE_DASHES or nxt.text in (",", "(")):
+            continue
+        span = doc[i:j]
+        code = place_country(span.text.title())
+        if code and not any(k in covered for k in range(i, j)):
+            out.append(Mention(span.start_char, span.end_char, i, j, span.text, "GPE", "pattern", f"country:{code}"))
+    return out
 
 
 _LONGEST_COUNTRY = 4  # words in the country names looked up ("United States of America")
