@@ -219,7 +219,8 @@ def main() -> int:
         f"Written by `python -m eval.actors_report` on {dt.date.today().isoformat()}. The gold: "
         f"{s['mentions']} named mentions of {s['gold_actors']} actors in {s['articles']} PolNeAR dev articles "
         "(`eval/actors/gold-dev.jsonl`, annotated by `eval/actors/GUIDELINES.md`). It is a test set: the rules "
-        "were built on PolNeAR train articles.",
+        "were built on PolNeAR train articles and checked on the development gold of 24 of them "
+        "(`eval/actors/gold-train.jsonl`, `python -m eval.actors_report --train`).",
         "",
         "| figure | value | target (issue 20) |",
         "|---|---|---|",
@@ -233,11 +234,11 @@ def main() -> int:
         "",
         "Country accuracy by the gold's type (right / mentions the gold gives a country): "
         + "; ".join(f"{t} {r}/{n}" for t, (r, n) in s["country_accuracy_by_type"].items())
-        + ". stancewire gives a person a country only when some article says it: a role naming a country, "
-        'a US state or a party ("Russia\'s foreign minister", "Ohio Gov.", "Republican nominee"), kept for the '
-        "actor across articles; the gold gives most people a country from world knowledge. Organisations get "
-        "one from the listed ones (resources/organisation_aliases.tsv) or a country, state or party in their "
-        "name.",
+        + ". An actor's country is the one its articles state most often (a role naming a country, a US "
+        'state or a party, "Russia\'s foreign minister", "Ohio Gov.", "Republican nominee"; a listed '
+        "organisation's; a country, state or party in an organisation's name), else the country most of its "
+        "articles are set in (`actors.country_source` 'article_setting', pipeline/actors/setting.py); the gold "
+        "gives most people a country from world knowledge.",
         "",
         *error_tables(gold, matched, actors),
         "",

@@ -238,10 +238,9 @@ def test_a_party_word_inside_another_country_s_party_name_gives_no_country(actor
     assert got["Shinzo Abe"].country is None  # not USA for "Democratic"
 
 
-def _actors_table(articles: dict[str, list[tuple[str, str | None]]], places: dict[str, list[str]]) -> dict:
-    """run_actors on a warehouse holding `articles` ({article: [(actor id, stated country)]})
-    whose country and place mentions are `places` ({article: [ISO3, ...]}); {actor id:
-    (country, country_source)}."""
+def _warehouse(articles: dict[str, list[tuple[str, str | None]]], places: dict[str, list[str]]):
+    """An in-memory warehouse holding `articles` ({article: [(actor id, stated country)]})
+    whose country and place mentions are `places` ({article: [ISO3, ...]}), after run_actors."""
     import duckdb
 
     from pipeline.steps.warehouse_wide import run_actors
@@ -251,7 +250,8 @@ def _actors_table(articles: dict[str, list[tuple[str, str | None]]], places: dic
     ensure_schema(conn)
     for article, rows in articles.items():
         for actor_id, country in rows:
-            kind, _, name = actor_id.partition(":")
+            kind, _, key = actor_id.partition(":")
+            name = " ".join(w.title() for w in key.split("-"))
             conn.execute("INSERT INTO article_actors VALUES ('nlp', ?, ?, ?, ?, ?)", [article, actor_id, name, kind, country])
     for article, codes in places.items():
         for i, code in enumerate(codes):
@@ -261,6 +261,12 @@ def _actors_table(articles: dict[str, list[tuple[str, str | None]]], places: dic
             )
     conn.execute("INSERT INTO dirty_actors VALUES (?)", [ALL_ACTORS])
     run_actors(conn)
+    return conn
+
+
+def _actors_table(articles: dict[str, list[tuple[str, str | None]]], places: dict[str, list[str]]) -> dict:
+    """{actor id: (country, country_source)} of `_warehouse(articles, places)`."""
+    conn = _warehouse(articles, places)
     return {a: (c, s) for a, c, s in conn.execute("SELECT actor_id, country, country_source FROM actors").fetchall()}
 
 
@@ -366,3 +372,16 @@ def test_a_listed_name_the_tagger_cut_short_and_a_dateline_are_found(actors_of):
     got = actors_of("Trump leads in Iowa\n\nDES MOINES - Donald Trump dominated the field on Monday.")
     assert got["DES MOINES"].actor_id == "country:USA"
     assert "BREAKING" not in actors_of("Title\n\nBREAKING NEWS - Donald Trump spoke.")
+
+
+def test_a_surname_two_full_names_share_is_recorded_as_ambiguous_not_guessed():
+    conn = _warehouse(
+        {
+            "a1": [("person:hillary-clinton", "USA"), ("person:bill-clinton", "USA"), ("person:barack-obama", "USA")],
+            "a2": [("person:clinton", None), ("person:obama", None), ("person:bob-casey-jr", None)],
+            "a3": [("person:hillary-clinton", None), ("person:jr", None)],
+        },
+        {},
+    )
+    rows = conn.execute("SELECT actor_id, n_candidates, candidate_ids FROM ambiguous_actors").fetchall()
+    assert rows == [("person:clinton", 2, ["person:hillary-clinton", "person:bill-clinton"])]

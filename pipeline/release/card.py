@@ -179,7 +179,8 @@ def _reading_it(manifest: dict) -> list[str]:
         "## Reading it",
         "",
         f"`{RELEASE_DB}` holds every table below, the views of docs/queries.md (`quotes_with_speakers`, "
-        "`statements_with_labels`, `actor_positions`, `discourse_ties`, `discourse_network`) and a comment on "
+        "`statements_with_labels`, `actor_positions`, `discourse_ties`, `discourse_network`, `ambiguous_actors`) "
+        "and a comment on "
         "every table and column. Open it read-only; in the releases folder, "
         f"`{CURRENT_DB}` always names the newest version's file:",
         "",

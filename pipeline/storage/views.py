@@ -5,6 +5,7 @@
     actor_positions        per actor and target: counts by label and the net position
     discourse_ties         actor pairs holding the same / opposite position on a target
     discourse_network      per actor pair: congruence and conflict weights (DNA-style)
+    ambiguous_actors       surname-only people two or more full-name actors could be
 
 `warehouse.ensure_schema` creates them in every warehouse, `release.database` in every
 release's DuckDB file; `open_release` creates them over a published release's Parquet
@@ -27,6 +28,7 @@ VIEW_NAMES = (
     "actor_positions",
     "discourse_ties",
     "discourse_network",
+    "ambiguous_actors",
 )
 
 

@@ -214,3 +214,33 @@ COMMENT ON COLUMN discourse_network.congruence IS 'Number of (target, position) 
 COMMENT ON COLUMN discourse_network.conflict IS 'Number of (target, favor/against) combinations on which the two disagree: the conflict network''s edge weight.';
 COMMENT ON COLUMN discourse_network.congruent_targets IS 'The targets they agree on, as codebook:target separated by "; " (empty when none).';
 COMMENT ON COLUMN discourse_network.conflicting_targets IS 'The targets they disagree on, as codebook:target separated by "; " (empty when none).';
+
+CREATE OR REPLACE VIEW ambiguous_actors AS
+WITH one_word AS (  -- names, not descriptions ('@' ids belong to one article)
+    SELECT actor_id, name, n_articles FROM actors
+    WHERE actor_type = 'person' AND actor_id NOT LIKE '%@%' AND name NOT LIKE '% %'
+), full_names AS (  -- the surname: the last word before a generational suffix
+    SELECT actor_id, name, n_articles,
+           lower(string_split(regexp_replace(name, ',?\s+(Jr\.?|Sr\.?|II|III|IV)$', ''), ' ')[-1]) AS surname
+    FROM actors
+    WHERE actor_type = 'person' AND actor_id NOT LIKE '%@%' AND name LIKE '% %'
+)
+SELECT
+    o.actor_id,
+    o.name,
+    o.n_articles,
+    count(*) AS n_candidates,
+    list(f.actor_id ORDER BY f.n_articles DESC, f.actor_id) AS candidate_ids,
+    list(f.name ORDER BY f.n_articles DESC, f.actor_id) AS candidate_names
+FROM one_word AS o
+JOIN full_names AS f ON f.surname = lower(o.name)
+GROUP BY o.actor_id, o.name, o.n_articles
+HAVING count(*) >= 2;
+
+COMMENT ON VIEW ambiguous_actors IS 'People known only by a surname that two or more full-name actors share ("Clinton": Hillary Clinton, Bill Clinton). Where an article names one of them in full, its surname-only mentions join that person; these are the forms no article and no corpus-wide count could decide, kept as actors of their own rather than guessed. One row per such actor; `stancewire review` merges resolve them.';
+COMMENT ON COLUMN ambiguous_actors.actor_id IS 'The surname-only actor (actors.actor_id).';
+COMMENT ON COLUMN ambiguous_actors.name IS 'Its name: the surname.';
+COMMENT ON COLUMN ambiguous_actors.n_articles IS 'Number of articles that mention or quote it.';
+COMMENT ON COLUMN ambiguous_actors.n_candidates IS 'Number of full-name actors with that surname.';
+COMMENT ON COLUMN ambiguous_actors.candidate_ids IS 'Their actor_ids, the most widely mentioned first.';
+COMMENT ON COLUMN ambiguous_actors.candidate_names IS 'Their names, in the same order.';
