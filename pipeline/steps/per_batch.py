@@ -354,14 +354,14 @@ def _precode(
     """Stance statements of a live Doc, exactly as the stance step would code them from its
     stored parse and the loaded quotes (see `warehouse_wide.run_stances`)."""
     from pipeline.stances.coder import QuoteScope
-    from pipeline.stances.rows import code_doc
+    from pipeline.steps.coding_scope import code_scoped
 
     w = pool.state()
     keys = {"batch_id": batch_id, "text_sha256": sha, "coding_fp": w["coding_fp"]}
     ordered = sorted(quote_rows, key=lambda q: (q["char_start"], q["quote_id"]))  # as the stance step reads them
     quotes = [QuoteScope.from_row(q) for q in ordered]
-    statements, actor_rows = code_doc(article_id, doc, quotes, w["matcher"], align)
-    rows["stance_coded"].append({**keys, "article_id": article_id})
+    statements, actor_rows, scope = code_scoped(article_id, doc, quotes, w["matcher"], align)
+    rows["stance_coded"].append({**keys, "article_id": article_id, "coding_scope": scope})
     rows["stance_statements"] += [{**keys, **r} for r in statements]
     rows["stance_actors"] += [{**keys, **r} for r in actor_rows]
 

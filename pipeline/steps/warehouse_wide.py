@@ -3,15 +3,15 @@
 Per-batch work (ingest, clean, parse, entities, quotes) lives in `pipeline.steps.per_batch`
 and reaches the warehouse through `pipeline.steps.load`. Stance coding is warehouse-wide because
 it depends on the configured codebooks: an article is (re)coded when its text, the
-codebooks, the model or stancewire's code changed since it was last coded, from its stored
-parse, and each chunk of articles is written in one transaction with its bookkeeping.
+the model or stancewire's code changed since it was last coded, or a codebook target that can
+reach it (`pipeline.steps.coding_scope`), from its stored parse, and each chunk of articles
+is written in one transaction with its bookkeeping.
 Articles the parse step already coded with the same fingerprint (`per_batch.stage_nlp` given
 the codebooks) are taken from staging instead of being coded again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 import polars as pl
@@ -19,7 +19,7 @@ import polars as pl
 from pipeline.actors.entities import stateless_organisations
 from pipeline.actors.setting import article_settings
 from pipeline.fingerprints import coding_fingerprint
-from pipeline.stances.rows import code_doc
+from pipeline.steps.coding_scope import code_scoped, load_scope, same_coding
 from pipeline.steps import pool
 from pipeline.steps.pool import chunked, run_chunks
 from pipeline.steps.progress import Progress
@@ -52,18 +52,25 @@ def load_alignments(conn, article_ids: list[str]) -> dict[str, Alignment]:
     return {aid: Alignment.from_rows(segs) for aid, segs in grouped.items()}
 
 
-def stances_to_code(conn, fingerprint: str) -> tuple[list[tuple[str, str]], list[str]]:
-    """(article_id, text_sha256) of articles whose statements are missing or stale, and ids
-    of articles coded before that no longer exist."""
+def stances_to_code(conn, scope) -> tuple[list[tuple[str, str]], list[str], list[str], dict[str, str]]:
+    """(article_id, text_sha256) of articles whose statements are missing or stale; ids of
+    articles whose statements only need their codebooks' new versions; ids of articles coded
+    before that no longer exist; and each article's fingerprint (`coding_scope.Scope`)."""
     state = dict(conn.execute("SELECT article_id, fingerprint FROM stage_state WHERE stage = 'stances'").fetchall())
+    scopes = dict(conn.execute("SELECT article_id, scope FROM coding_scope").fetchall())
     articles = conn.execute("SELECT article_id, text_sha256 FROM articles ORDER BY article_id").fetchall()
-    todo = [(aid, sha) for aid, sha in articles if state.get(aid) != _article_fp(fingerprint, sha)]
+    todo, relabel, want = [], [], {}
+    for aid, sha in articles:
+        fp = want[aid] = scope.fingerprint(sha, scopes.get(aid))
+        old = state.get(aid)
+        if old == fp:
+            continue
+        if aid in scopes and same_coding(old, fp):
+            relabel.append(aid)
+        else:
+            todo.append((aid, sha))
     present = {aid for aid, _ in articles}
-    return todo, sorted(set(state) - present)
-
-
-def _article_fp(fingerprint: str, text_sha256: str) -> str:
-    return hashlib.sha256(f"{fingerprint}:{text_sha256}".encode()).hexdigest()
+    return todo, relabel, sorted(set(state) - present), want
 
 
 def run_stances(
@@ -77,11 +84,15 @@ def run_stances(
     batch_size: int = 64,
 ) -> dict:
     """Stance statements against every configured codebook, and the codebooks' targets.
-    Only articles that are new or whose inputs changed are coded (see module docstring)."""
+    Only articles that are new, or whose text, model, code or reaching targets changed are
+    coded; those whose codebooks only changed version have it written into their statements
+    (see module docstring)."""
     from pipeline.stances.codebooks import codebook_target_rows
 
-    fingerprint = coding_fingerprint(model_name, code_fp, codebooks)
-    todo, gone = stances_to_code(conn, fingerprint)
+    fingerprint = coding_fingerprint(model_name, code_fp, codebooks)  # of precoded statements
+    config = WorkerConfig.of(model_name, staging.parses.root, batch_size, code_fp, codebooks)
+    scope = load_scope(conn, config, codebooks)
+    todo, relabel, gone, want = stances_to_code(conn, scope)
     with transaction(conn):
         conn.execute("DELETE FROM codebook_targets")
         targets = codebook_target_rows(codebooks)
@@ -93,45 +104,67 @@ def run_stances(
                     for t in targets
                 ],
             )
-        for table in ("coded_stances", "stage_state", "article_actors"):
+        for table in ("coded_stances", "stage_state", "article_actors", "coding_scope"):
             where = {
                 "coded_stances": "article_id",
                 "stage_state": "stage = 'stances' AND article_id",
                 "article_actors": "stage = 'stances' AND article_id",
+                "coding_scope": "article_id",
             }[table]
             if table == "coded_stances":
                 mark_actors(
                     conn, "article_id IN (SELECT unnest(?::VARCHAR[]))", [gone], ("article_actors", "coded_stances")
                 )
             conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [gone])
+    for chunk in chunked(relabel, ARTICLE_CHUNK):
+        _relabel(conn, chunk, codebooks, want)
     precoded = _precoded(conn, staging, fingerprint, todo)
     for chunk in chunked([a for a in todo if a in precoded], ARTICLE_CHUNK):
         _write_coded(
             conn,
             chunk,
-            ([r for a in chunk for r in precoded[a][0]], [r for a in chunk for r in precoded[a][1]]),
-            fingerprint,
+            (
+                [r for a in chunk for r in precoded[a][0]],
+                [r for a in chunk for r in precoded[a][1]],
+                [precoded[a][2] for a in chunk],
+            ),
+            scope,
             progress,
         )
     todo = [a for a in todo if a not in precoded]
     if todo:
-        config = WorkerConfig.of(model_name, staging.parses.root, batch_size, code_fp, codebooks)
         processes = max(1, min(n_process, len(todo) // MIN_ARTICLES_PER_PROCESS))
         chunks = list(chunked(todo, CODING_CHUNK))
         jobs = ((_coding_items(conn, chunk, staging, model_name),) for chunk in chunks)  # read as the workers take them
         for chunk, coded in zip(chunks, run_chunks(config, processes, _code_items, jobs)):
-            _write_coded(conn, chunk, coded, fingerprint, progress)
+            _write_coded(conn, chunk, coded, scope, progress)
     return {
         "coded": len(todo) + len(precoded),
         "precoded": len(precoded),
+        "relabelled": len(relabel),
         "removed": len(gone),
         "statements": conn.execute("SELECT count(*) FROM coded_stances").fetchone()[0],
     }
 
 
-def _precoded(conn, staging, fingerprint: str, todo: list[tuple[str, str]]) -> dict[tuple, tuple[list, list]]:
+def _relabel(conn, ids: list[str], codebooks, want: dict[str, str]) -> None:
+    """Statements whose coding holds but whose codebooks changed version: the new versions
+    written in, as coding them again would."""
+    of_chunk = "article_id IN (SELECT unnest(?::VARCHAR[]))"
+    with transaction(conn):
+        for b in codebooks:
+            conn.execute(
+                f"UPDATE coded_stances SET codebook_version = ? WHERE codebook = ? AND codebook_version <> ? AND {of_chunk}",
+                [b.version, b.name, b.version, ids],
+            )
+        conn.execute(f"DELETE FROM stage_state WHERE stage = 'stances' AND {of_chunk}", [ids])
+        conn.executemany("INSERT INTO stage_state VALUES ('stances', ?, ?)", [[aid, want[aid]] for aid in ids])
+
+
+def _precoded(conn, staging, fingerprint: str, todo: list[tuple[str, str]]) -> dict[tuple, tuple[list, list, str]]:
     """Statements the parse step coded with the same fingerprint (same codebooks, model and
-    code), from the batch each article was loaded from: {(article, sha): (rows, actor rows)}.
+    code), from the batch each article was loaded from: {(article, sha): (rows, actor rows,
+    scope)}.
     Nothing when they cannot be read (a batch being rewritten): those are coded here."""
     if not todo or not staging.all_parts("stance_coded"):
         return {}
@@ -158,7 +191,10 @@ def _precoded(conn, staging, fingerprint: str, todo: list[tuple[str, str]]) -> d
     except (OSError, pl.exceptions.PolarsError) as e:
         log.warning("precoded stances not used (%s); coding from stored parses", e)
         return {}
-    out = {(r["article_id"], r["text_sha256"]): ([], []) for r in frames["stance_coded"].iter_rows(named=True)}
+    out = {
+        (r["article_id"], r["text_sha256"]): ([], [], r["coding_scope"])
+        for r in frames["stance_coded"].iter_rows(named=True)
+    }
     out = {k: v for k, v in out.items() if k in wanted}
     for table, slot in (("stance_statements", 0), ("stance_actors", 1)):
         for r in frames[table].drop(["batch_id", "coding_fp"]).iter_rows(named=True):
@@ -214,14 +250,15 @@ MIN_ARTICLES_PER_PROCESS = 150
 CODING_CHUNK = 50  # articles a worker codes at a time
 
 
-def _code_items(items: list[tuple]) -> tuple[list[dict], list[dict]]:
-    """Statements and actor references of a chunk, from the stored parses, or parsed again
-    when an item carries its text (in a worker, `pool.init` done)."""
+def _code_items(items: list[tuple]) -> tuple[list[dict], list[dict], list[str]]:
+    """Statements, actor references and each article's scope (`coding_scope`) of a chunk,
+    from the stored parses, or parsed again when an item carries its text (in a worker,
+    `pool.init` done)."""
     from pipeline.nlp.model import doc_from_bytes, doc_to_bytes, parse_texts
 
     w = pool.state()
     nlp, matcher, parses, model = w["nlp"], w["matcher"], w["parses"], w["model"]
-    rows, actor_rows = [], []
+    rows, actor_rows, scopes = [], [], []
     parsed = parse_texts(nlp, (item[4] for item in items if item[4] is not None), batch_size=w["config"].batch_size)
     for aid, sha, quotes, align_rows, text in items:
         if text is None:
@@ -229,17 +266,19 @@ def _code_items(items: list[tuple]) -> tuple[list[dict], list[dict]]:
         else:
             doc = next(parsed)
             parses.write(model, sha, doc_to_bytes(doc))
-        statements, actors = code_doc(aid, doc, quotes, matcher, Alignment.from_rows(align_rows))
+        statements, actors, scope = code_scoped(aid, doc, quotes, matcher, Alignment.from_rows(align_rows))
         rows += statements
         actor_rows += actors
-    return rows, actor_rows
+        scopes.append(scope)
+    return rows, actor_rows, scopes
 
 
 def _write_coded(
-    conn, chunk: list[tuple[str, str]], coded: tuple[list, list], fingerprint: str, progress: Progress | None
+    conn, chunk: list[tuple[str, str]], coded: tuple[list, list, list], scope, progress: Progress | None
 ) -> None:
-    """Replace a chunk's statements and bookkeeping in one transaction."""
-    rows, actor_rows = coded
+    """Replace a chunk's statements and bookkeeping (its articles' scopes and fingerprints)
+    in one transaction."""
+    rows, actor_rows, scopes = coded
     ids = [aid for aid, _ in chunk]
     of_chunk, coded_tables = "article_id IN (SELECT unnest(?::VARCHAR[]))", ("article_actors", "coded_stances")
     with transaction(conn):
@@ -248,6 +287,7 @@ def _write_coded(
             ("coded_stances", "article_id"),
             ("article_actors", "stage = 'stances' AND article_id"),
             ("stage_state", "stage = 'stances' AND article_id"),
+            ("coding_scope", "article_id"),
         ):
             conn.execute(f"DELETE FROM {table} WHERE {where} IN (SELECT unnest(?::VARCHAR[]))", [ids])
         _insert_rows(conn, "coded_stances", rows)
@@ -255,8 +295,9 @@ def _write_coded(
         mark_actors(conn, of_chunk, [ids], coded_tables)  # and those they name now
         conn.executemany(
             "INSERT INTO stage_state VALUES ('stances', ?, ?)",
-            [[aid, _article_fp(fingerprint, sha)] for aid, sha in chunk],
+            [[aid, scope.fingerprint(sha, s)] for (aid, sha), s in zip(chunk, scopes, strict=True)],
         )
+        conn.executemany("INSERT INTO coding_scope VALUES (?, ?)", [[aid, s] for (aid, _), s in zip(chunk, scopes)])
     if progress:
         progress(len(chunk))
 
@@ -287,8 +328,10 @@ def run_actors(conn) -> int:
 
     Only the actors whose references changed since the last build (`dirty_actors`, noted
     by the loader and the stance step) are computed again; an actor's row depends on its
-    own references and on the mentions of its articles (which mark all of an article's
-    actors when they change)."""
+    own references and on its articles' settings, which depend on their mentions and
+    per-batch actor rows only: those change when the article is loaded again (all its actors
+    are marked) or a merge rewrites them (`review.apply.apply_merges` marks all the actors
+    of the articles it touches)."""
     everything = conn.execute("SELECT count(*) FROM dirty_actors WHERE actor_id = ?", [ALL_ACTORS]).fetchone()[0] > 0
     dirty_ids = "IN (SELECT actor_id FROM dirty_actors)"
     only, and_only, and_speaker = (
@@ -346,8 +389,9 @@ def run_actors(conn) -> int:
             f"AND article_id IN (SELECT article_id FROM article_actors {only})"
         ).fetchall(),
         conn.execute(
+            # the per-batch stages only: the stance step's holders change with the codebooks
             "SELECT article_id, first(country) FROM article_actors WHERE country IS NOT NULL "
-            "AND actor_type <> 'country' AND actor_id NOT LIKE 'country:%' "
+            "AND stage IN ('entities', 'quotes') AND actor_type <> 'country' AND actor_id NOT LIKE 'country:%' "
             f"AND article_id IN (SELECT article_id FROM article_actors {only}) GROUP BY article_id, actor_id"
         ).fetchall(),
     )

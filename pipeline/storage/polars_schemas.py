@@ -18,9 +18,10 @@ POLARS_TYPES = {
     "DOUBLE": pl.Float64,
     "BOOLEAN": pl.Boolean,
 }
-# Bookkeeping columns that only staged files have: which stage wrote an actor row, and the
-# coding fingerprint a precoded statement was coded under.
-STAGING_ONLY = {"stage": "VARCHAR", "coding_fp": "VARCHAR"}
+# Bookkeeping columns that only staged files have: which stage wrote an actor row, the
+# coding fingerprint a precoded statement was coded under, and a precoded article's scope
+# (`pipeline.steps.coding_scope`).
+STAGING_ONLY = {"stage": "VARCHAR", "coding_fp": "VARCHAR", "coding_scope": "VARCHAR"}
 RECORD_KEY = ("batch_id", "source_file", "record_no")  # one input record, in every staged table
 
 
@@ -64,7 +65,7 @@ STAGED = {
     "mentions": table_schema("mentions", before=["batch_id"]),
     "quotes": table_schema("quotes", before=["batch_id"]),
     "article_actors": schema_for(["batch_id", *_ACTOR_ROW]),
-    "stance_coded": schema_for([*CODED_KEYS, "article_id"]),
+    "stance_coded": schema_for([*CODED_KEYS, "article_id", "coding_scope"]),
     "stance_statements": table_schema("stances", before=CODED_KEYS, without=["review_verdict"]),
     "stance_actors": schema_for(CODED_KEYS + _ACTOR_ROW),
 }

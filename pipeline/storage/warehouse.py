@@ -144,6 +144,18 @@ _INTERNAL_DDL = [
         fingerprint VARCHAR NOT NULL,
         PRIMARY KEY (stage, article_id)
     )""",
+    # A coded article's scope: its tokens' keys and its actors' name words (JSON), written
+    # with its statements; and each codebook target's terms as the target matcher keys them,
+    # by model, code and terms. A codebook edit re-codes only the articles an edited target
+    # can reach (pipeline.steps.coding_scope).
+    """CREATE TABLE IF NOT EXISTS coding_scope (
+        article_id VARCHAR PRIMARY KEY,
+        scope VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS coding_terms (
+        key VARCHAR PRIMARY KEY,
+        structure VARCHAR NOT NULL
+    )""",
 ]
 
 
