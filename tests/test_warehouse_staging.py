@@ -85,9 +85,14 @@ def test_a_warehouse_renamed_with_its_staging_keeps_working(two_warehouses, tmp_
     moved.mkdir()
     shutil.copy(out / "b.duckdb", moved / "renamed.duckdb")
     shutil.copytree(out / "b.duckdb.staging", moved / "renamed.duckdb.staging")
-    # One codebook only: every stored article is coded again, from parses this folder has no
-    # cache of (the parse cache stayed behind): the stance step parses them again.
-    book = str(sorted(CODEBOOKS.glob("*.yaml"))[0])
+    # One codebook, given a term every article holds ("Ukraine"): every stored article is
+    # coded again, from parses this folder has no cache of (the parse cache stayed behind):
+    # the stance step parses them again.
+    source = sorted(CODEBOOKS.glob("*.yaml"))[0]
+    book = str(tmp_path / source.name)
+    Path(book).write_text(
+        source.read_text(encoding="utf-8").replace("terms: [backstop,", "terms: [backstop, Ukraine,"), encoding="utf-8"
+    )
     outcome = run(_settings(moved, "renamed", _drop(tmp_path / "C", 4, 1), codebooks=[book]), tmp_path / "dagster")
     assert outcome.ok, outcome.message
     assert _articles(moved / "renamed.duckdb") == {"article-2.txt", "article-3.txt", "article-4.txt"}
