@@ -287,8 +287,10 @@ def run_actors(conn) -> int:
 
     Only the actors whose references changed since the last build (`dirty_actors`, noted
     by the loader and the stance step) are computed again; an actor's row depends on its
-    own references and on the mentions of its articles (which mark all of an article's
-    actors when they change)."""
+    own references and on its articles' settings, which depend on their mentions and
+    per-batch actor rows only: those change when the article is loaded again (all its actors
+    are marked) or a merge rewrites them (`review.apply.apply_merges` marks all the actors
+    of the articles it touches)."""
     everything = conn.execute("SELECT count(*) FROM dirty_actors WHERE actor_id = ?", [ALL_ACTORS]).fetchone()[0] > 0
     dirty_ids = "IN (SELECT actor_id FROM dirty_actors)"
     only, and_only, and_speaker = (
@@ -346,8 +348,9 @@ def run_actors(conn) -> int:
             f"AND article_id IN (SELECT article_id FROM article_actors {only})"
         ).fetchall(),
         conn.execute(
+            # the per-batch stages only: the stance step's holders change with the codebooks
             "SELECT article_id, first(country) FROM article_actors WHERE country IS NOT NULL "
-            "AND actor_type <> 'country' AND actor_id NOT LIKE 'country:%' "
+            "AND stage IN ('entities', 'quotes') AND actor_type <> 'country' AND actor_id NOT LIKE 'country:%' "
             f"AND article_id IN (SELECT article_id FROM article_actors {only}) GROUP BY article_id, actor_id"
         ).fetchall(),
     )
