@@ -253,7 +253,8 @@ def _warehouse(articles: dict[str, list[tuple[str, str | None]]], places: dict[s
             kind, _, key = actor_id.partition(":")
             name = " ".join(w.title() for w in key.split("-"))
             conn.execute(
-                "INSERT INTO article_actors VALUES ('entities', ?, ?, ?, ?, ?)", [article, actor_id, name, kind, country]
+                "INSERT INTO article_actors VALUES ('entities', ?, ?, ?, ?, ?)",
+                [article, actor_id, name, kind, country],
             )
     for article, codes in places.items():
         for i, code in enumerate(codes):
@@ -331,7 +332,12 @@ def test_an_article_is_set_where_most_of_its_places_are_or_where_its_towns_and_s
 
     domestic = [("d", "USA", "Iowa", 1), ("d", "USA", "Ames", 1), ("d", "USA", "the United States", 1)]
     domestic += [("d", "FRA", "Paris", 1), ("d", "IRQ", "Iraq", 3), ("d", "SYR", "Syria", 3)]  # more foreign names
-    foreign = [("f", "UKR", "Ukraine", 1), ("f", "UKR", "Kyiv", 1), ("f", "RUS", "Russia", 1), ("f", "GBR", "London", 1)]
+    foreign = [
+        ("f", "UKR", "Ukraine", 1),
+        ("f", "UKR", "Kyiv", 1),
+        ("f", "RUS", "Russia", 1),
+        ("f", "GBR", "London", 1),
+    ]
     foreign += [("f", "FRA", "France", 1), ("f", "USA", "Washington", 1)]  # countries and capitals only
     mostly = [("m", "USA", "U.S.", 1), ("m", "USA", "American", 1), ("m", "MEX", "Mexico", 1)]
     assert article_settings(domestic + foreign + mostly) == {"d": "USA", "m": "USA"}

@@ -37,9 +37,12 @@ def _listed_extension(ent):
     doc = ent.doc
     for extra in (2, 1):
         end = ent.end + extra
-        if end <= len(doc) and all(t.text[:1].isupper() for t in doc[ent.end : end]):
-            if listed_organisation(doc[ent.start : end].text):
-                return Span(doc, ent.start, end, label="ORG")
+        if (
+            end <= len(doc)
+            and all(t.text[:1].isupper() for t in doc[ent.end : end])
+            and listed_organisation(doc[ent.start : end].text)
+        ):
+            return Span(doc, ent.start, end, label="ORG")
     return ent
 
 
@@ -209,7 +212,9 @@ def mention_actor(
         return add_actor(actors, Actor(f"organization:{slug(name)}", name, "organization", country))
     if m.label == "NORP" and strip_possessive(m.text).lower().endswith("s") and not code:
         name = strip_possessive(_strip_the(m.text))
-        return add_actor(actors, Actor(f"group:{slug(name)}", name, "group", group_country(doc[m.tok_start : m.tok_end])))
+        return add_actor(
+            actors, Actor(f"group:{slug(name)}", name, "group", group_country(doc[m.tok_start : m.tok_end]))
+        )
     return None
 
 
@@ -353,7 +358,11 @@ def capitalised_alone(span, titles: frozenset[str] | set[str] = frozenset()) -> 
     before = doc[span.start - 1] if span.start else None
     after = doc[span.end] if span.end < len(doc) else None
     return not any(
-        t is not None and t.is_alpha and t.text[:1].isupper() and t.pos_ == "PROPN" and t.lower_.rstrip(".") not in titles
+        t is not None
+        and t.is_alpha
+        and t.text[:1].isupper()
+        and t.pos_ == "PROPN"
+        and t.lower_.rstrip(".") not in titles
         for t in (before, after)
     )
 

@@ -11,7 +11,6 @@ from pipeline.actors.records import PERSON_LABELS, Mention, Person, display_name
 from pipeline.actors.roles import RoleFinder
 from pipeline.nlp.lexicon import country_lookup, table, word_list
 
-
 # Labels the tagger gives a person's name by mistake ("Kasich" GPE, "Rubio" FAC): such a
 # mention that is the name of a person the article names is that person.
 _MISTAKEN_LABELS = ("ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "NORP")
@@ -142,7 +141,9 @@ class ArticlePeople:
         added, i = [], 0
         while i < len(doc):
             t = doc[i]
-            options = by_first.get(strip_possessive(t.text).lower()) if t.text[:1].isupper() and i not in covered else None
+            options = (
+                by_first.get(strip_possessive(t.text).lower()) if t.text[:1].isupper() and i not in covered else None
+            )
             for form in options or ():
                 j = i + len(form)
                 words = tuple(strip_possessive(x.text).lower() for x in doc[i:j])
