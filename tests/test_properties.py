@@ -144,7 +144,11 @@ def test_cleaning_offsets_are_inside_and_map_back(raw, has_title):
                 assert raw[rs:re_] == cleaned.text[start:end]
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.large_base_example, HealthCheck.too_slow])
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.large_base_example, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(raw=st.lists(st.sampled_from(NASTY + [" word", " Peace", "."]), min_size=2000, max_size=4000).map("".join))
 def test_cleaning_long_paragraphs_with_repairs_is_exact(raw):
     """Long texts go through the windowed alignment (pipeline.text.clean._opcodes)."""

@@ -139,7 +139,9 @@ def test_dataset_card_escapes_a_script_in_an_actor_name_and_a_title():
 
     conn = duckdb.connect()
     ensure_schema(conn)
-    conn.execute("INSERT INTO actors VALUES (?, ?, 'person', NULL, NULL, 1, 1, 3, 0)", ["person:x", SCRIPT + " | # *x*"])
+    conn.execute(
+        "INSERT INTO actors VALUES (?, ?, 'person', NULL, NULL, 1, 1, 3, 0)", ["person:x", SCRIPT + " | # *x*"]
+    )
     tables = {t: {"rows": 1, "file": f"{t}.parquet"} for t in TABLES}
     manifest = {
         "version": "1.0.0",

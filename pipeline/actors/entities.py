@@ -6,15 +6,17 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from pipeline.actors.places import place_country, state_abbreviations, unambiguous_country
+from pipeline.actors.places import candidates, never_a_country, place_country, state_abbreviations, unambiguous_country
 from pipeline.actors.records import PERSON_LABELS, PLACE_LABELS, Actor, Mention, Person, add_actor, strip_possessive
 from pipeline.actors.roles import country_in
-from pipeline.nlp.lexicon import country_code, country_lookup, country_name, slug, table
+from pipeline.nlp.lexicon import country_code, country_lookup, country_name, fold, slug, table
 
 
 def entity_mentions(doc) -> list[Mention]:
-    """A mention for every entity of `doc` that can name an actor (`name_part`), its label
-    corrected where patterns say so."""
+    """A mention for every entity of `doc` that can name an actor: two names joined by a
+    slash split (`slash_parts`), cut to its name (`name_part`), extended to a listed
+    organisation the tagger cut short (`_listed_extension`), its label corrected where
+    patterns say so (`_fixed_label`)."""
     out = []
     for found in (part for e in doc.ents for part in slash_parts(e)):
         ent = name_part(found)
@@ -35,9 +37,12 @@ def _listed_extension(ent):
     doc = ent.doc
     for extra in (2, 1):
         end = ent.end + extra
-        if end <= len(doc) and all(t.text[:1].isupper() for t in doc[ent.end : end]):
-            if listed_organisation(doc[ent.start : end].text):
-                return Span(doc, ent.start, end, label="ORG")
+        if (
+            end <= len(doc)
+            and all(t.text[:1].isupper() for t in doc[ent.end : end])
+            and listed_organisation(doc[ent.start : end].text)
+        ):
+            return Span(doc, ent.start, end, label="ORG")
     return ent
 
 
@@ -104,12 +109,16 @@ def listed_organisation(text: str) -> tuple[str, str | None] | None:
 
 def group_country(span) -> str | None:
     """A group's country: its head noun's when that is a people ("Japanese Americans" and
-    "African-Americans" are American, "Syrians" Syrian), else the first country named in it."""
-    head = strip_possessive(span[-1].text).rsplit("-", 1)[-1]
-    for form in (head, head[:-1]) if head.endswith("s") else (head,):
-        code = country_code(form)
-        if code:
-            return code
+    "African-Americans" are American, "Syrians" Syrian), unless the lists keep that
+    country's name from deciding alone ("Georgians" voting in Atlanta: the article's
+    setting decides); else the first country named in it."""
+    words = strip_possessive(span.text).split()
+    if words:
+        head = words[-1].rsplit("-", 1)[-1]
+        for form in (head, head[:-1]) if head.endswith("s") else (head,):
+            code = country_code(form)
+            if code:
+                return None if never_a_country(fold(country_name(code))) else code
     return country_in(span)
 
 
@@ -136,8 +145,13 @@ def _fixed_label(ent) -> tuple[str, str]:
     """Correct obvious NER errors: a country, capital or demonym is a place, not a person
     or organisation ("Kyiv" tagged PERSON becomes GPE); a metonym ("the Kremlin")
     is an organisation; a listed organisation, platform or outlet ("Twitter", "NRA") is
-    never a person or a place; a plural family name ("the Clintons") is a group."""
-    if ent.label_ not in ("ORG", "LOC") and listed_organisation(ent.text):
+    never a person, nor a place the gazetteer does not know; a plural family name ("the
+    Clintons") is a group."""
+    if (
+        ent.label_ not in ("ORG", "LOC")
+        and listed_organisation(ent.text)
+        and not (ent.label_ == "GPE" and candidates(ent.text)[3])  # "Gallup, N.M." is a town
+    ):
         return "ORG", "pattern"
     if ent.label_ == "PERSON" and len(ent) == 1 and _family(ent):
         return "NORP", "pattern"  # "the Clintons", "the Obamas"
@@ -198,7 +212,9 @@ def mention_actor(
         return add_actor(actors, Actor(f"organization:{slug(name)}", name, "organization", country))
     if m.label == "NORP" and strip_possessive(m.text).lower().endswith("s") and not code:
         name = strip_possessive(_strip_the(m.text))
-        return add_actor(actors, Actor(f"group:{slug(name)}", name, "group", group_country(doc[m.tok_start : m.tok_end])))
+        return add_actor(
+            actors, Actor(f"group:{slug(name)}", name, "group", group_country(doc[m.tok_start : m.tok_end]))
+        )
     return None
 
 
@@ -255,31 +271,43 @@ def names_the_tagger_missed(doc, mentions: list[Mention]) -> list[Mention]:
             i = found.tok_end
         else:
             i += 1
-    return added + _datelines(doc, covered | {j for m in added for j in range(m.tok_start, m.tok_end)})
+    people = {w.lower() for m in mentions if m.label in PERSON_LABELS for w in m.text.split()}
+    return added + _datelines(doc, covered | {j for m in added for j in range(m.tok_start, m.tok_end)}, people)
 
 
 _DATELINE_DASHES = {"—", "–", "-", "--"}
 
 
-def _datelines(doc, covered: set[int]) -> list[Mention]:
+def _datelines(doc, covered: set[int], people: set[str]) -> list[Mention]:
     """The place of a dateline the tagger left alone: capitals opening a paragraph before a
-    dash or "(AP)" ("DES MOINES - Donald Trump ...", "WASHINGTON —"), looked up title-cased
-    in the country lists and the gazetteer."""
+    dash, an agency in brackets and a dash, or a comma and a US state ("DES MOINES - ...",
+    "WASHINGTON (AP) —", "DECATUR, Ill. —"), looked up title-cased in the country lists and
+    the gazetteer. A word of the article's people's names is no dateline ("OBAMA - We ...",
+    a transcript's speaker)."""
     out = []
-    for i, t in enumerate(doc):
+    for i in range(len(doc)):
         if i in covered or not (i == 0 or "\n" in doc[i - 1].text_with_ws or doc[i - 1].is_space):
             continue
         j = i
         while j < len(doc) and j - i < 4 and doc[j].is_alpha and doc[j].is_upper and len(doc[j].text) > 1:
             j += 1
-        nxt = doc[j] if j < len(doc) else None
-        if j == i or nxt is None or not (nxt.text in _DATELINE_DASHES or nxt.text in (",", "(")):
+        if j == i or not _dateline_end(doc, j) or any(doc[k].lower_ in people for k in range(i, j)):
             continue
         span = doc[i:j]
         code = place_country(span.text.title())
         if code and not any(k in covered for k in range(i, j)):
             out.append(Mention(span.start_char, span.end_char, i, j, span.text, "GPE", "pattern", f"country:{code}"))
     return out
+
+
+def _dateline_end(doc, j: int) -> bool:
+    """Whether a dateline's place ends at token `j`: a dash, "(AP) —", or ", Ill."."""
+    after = [t.text for t in doc[j : j + 4]]
+    if after[:1] and after[0] in _DATELINE_DASHES:
+        return True
+    if len(after) >= 4 and after[0] == "(" and after[1].isupper() and after[2] == ")" and after[3] in _DATELINE_DASHES:
+        return True
+    return len(after) >= 2 and after[0] == "," and after[1] in state_abbreviations()
 
 
 _LONGEST_COUNTRY = 4  # words in the country names looked up ("United States of America")
@@ -312,19 +340,29 @@ def free_standing(span, titles: frozenset[str] | set[str] = frozenset()) -> bool
 
 
 def capitalised_alone(span, titles: frozenset[str] | set[str] = frozenset()) -> bool:
-    """Whether `span` is written as a name whatever its tags: every word capitalised, not
-    the first word of a sentence unless tagged a proper noun ("Trump himself" tagged a verb
-    mid-sentence is a name; "Young people" opening a sentence is not), and no capitalised
-    proper noun glued before or after it (a title before it aside, when `titles` lists it)."""
+    """Whether `span` is written as a name whatever its tags: every word capitalised; when
+    not tagged a proper noun, a noun or verb inside a sentence ("voters said Trump would"
+    with "Trump" tagged a verb), not the first word of a sentence or a quote ("Young
+    people want jobs"); and no capitalised proper noun glued before or after it (a title
+    before it aside, when `titles` lists it)."""
     doc = span.doc
     if span[0].is_punct or not all(t.text[:1].isupper() for t in span if t.is_alpha):
         return False
-    if span[0].is_sent_start and span[0].pos_ != "PROPN":
+    first, prev = span[0], doc[span.start - 1] if span.start else None
+    if first.pos_ != "PROPN" and (
+        first.is_sent_start
+        or first.pos_ not in ("NOUN", "VERB")  # a mistagged name; not "Young" (ADJ) opening a quote
+        or (prev is not None and (prev.is_quote or prev.text in (":", "—", "–")))  # a quote's first word
+    ):
         return False
     before = doc[span.start - 1] if span.start else None
     after = doc[span.end] if span.end < len(doc) else None
     return not any(
-        t is not None and t.is_alpha and t.text[:1].isupper() and t.pos_ == "PROPN" and t.lower_.rstrip(".") not in titles
+        t is not None
+        and t.is_alpha
+        and t.text[:1].isupper()
+        and t.pos_ == "PROPN"
+        and t.lower_.rstrip(".") not in titles
         for t in (before, after)
     )
 

@@ -6,11 +6,10 @@ found around each name."""
 from __future__ import annotations
 
 from pipeline.actors.entities import capitalised_alone, free_standing, listed_organisation
-from pipeline.actors.places import TOWN, candidates
+from pipeline.actors.places import TOWN, candidates, never_a_country
 from pipeline.actors.records import PERSON_LABELS, Mention, Person, display_name, same_person, strip_possessive
 from pipeline.actors.roles import RoleFinder
 from pipeline.nlp.lexicon import country_lookup, table, word_list
-
 
 # Labels the tagger gives a person's name by mistake ("Kasich" GPE, "Rubio" FAC): such a
 # mention that is the name of a person the article names is that person.
@@ -105,7 +104,7 @@ class ArticlePeople:
         for m in mentions:
             if m.label not in _MISTAKEN_LABELS or country_lookup(m.text)[0]:
                 continue
-            if m.label != "ORG" and (_a_town(m) or listed_organisation(m.text)):
+            if m.label != "ORG" and (_a_town(m, self.doc) or listed_organisation(m.text)):
                 continue
             name = self.name_tokens(self.doc[m.tok_start : m.tok_end])
             if not name or not all(w[:1].isupper() for w in name):
@@ -142,7 +141,9 @@ class ArticlePeople:
         added, i = [], 0
         while i < len(doc):
             t = doc[i]
-            options = by_first.get(strip_possessive(t.text).lower()) if t.text[:1].isupper() and i not in covered else None
+            options = (
+                by_first.get(strip_possessive(t.text).lower()) if t.text[:1].isupper() and i not in covered else None
+            )
             for form in options or ():
                 j = i + len(form)
                 words = tuple(strip_possessive(x.text).lower() for x in doc[i:j])
@@ -183,11 +184,20 @@ class ArticlePeople:
             self.person_at[i] = person
 
 
-def _a_town(m: Mention) -> bool:
-    """Whether a mention tagged a place (GPE, LOC) names a US state or a town of at least
-    TOWN people in the gazetteer ("Washington", not "Rubio" in Venezuela): a place, not a
-    mistaken name."""
-    return m.label in ("GPE", "LOC") and any(n >= TOWN for n in candidates(m.text)[3].values())
+_LOCATIVES = {"in", "at", "near", "from", "to", "of", "across", "around", "outside", "inside", "throughout"}
+
+
+def _a_town(m: Mention, doc) -> bool:
+    """Whether a mention tagged a place (GPE, LOC) reads as a place, not a mistaken name:
+    a US state or a town of at least TOWN people in the gazetteer ("Washington", not
+    "Rubio" in Venezuela), a country's name the lists keep from deciding alone ("Jordan",
+    "Georgia"), or any gazetteer place after a locative ("in Ferguson", "of Jordan")."""
+    if m.label not in ("GPE", "LOC"):
+        return False
+    code, _, key, places = candidates(m.text)
+    if code or never_a_country(key) or any(n >= TOWN for n in places.values()):
+        return True
+    return bool(places) and m.tok_start > 0 and doc[m.tok_start - 1].lower_ in _LOCATIVES
 
 
 def _may_name(name: tuple[str, ...], known: tuple[str, ...]) -> bool:

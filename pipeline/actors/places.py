@@ -64,7 +64,8 @@ def candidates(name: str) -> tuple[str | None, str | None, str, dict[str, int]]:
     return code, how, key, places
 
 
-def _never_a_country(key: str) -> bool:
+def never_a_country(key: str) -> bool:
+    """Whether the lists mark the folded name as never a country alone ("georgia", "jordan")."""
     return table("country_aliases.tsv").get(key) == "-"
 
 
@@ -78,7 +79,7 @@ def place_country(name: str, context: Counter | None = None) -> str | None:
     if how == "capital":
         others = [c for c in places if c != code and places[c] >= TOWN and context[c] > context[code]]
         return max(others, key=lambda c: (context[c], places[c], c)) if others else code
-    if _never_a_country(key):  # "Georgia", "Jordan": the article's places decide, or nothing
+    if never_a_country(key):  # "Georgia", "Jordan": the article's places decide, or nothing
         known = [c for c in places if context[c]]
         return max(known, key=lambda c: (context[c], places[c], c)) if known else None
     us_state = places.get("USA") == US_STATE_POPULATION
@@ -126,7 +127,7 @@ def unambiguous_country(name: str) -> str | None:
     code, how, key, places = candidates(name)
     if how == "metonym":
         return code
-    if _never_a_country(key):
+    if never_a_country(key):
         return None
     big = {c for c, n in places.items() if n >= TOWN and c != code}
     if how in ("capital", "name") and code and not big:

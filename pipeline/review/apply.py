@@ -146,6 +146,13 @@ def apply_merges(conn, merges: dict[str, str]) -> None:
             "INSERT OR IGNORE INTO merged_speakers SELECT q.quote_id, q.speaker_actor_id FROM quotes q "
             "JOIN _merges m ON q.speaker_actor_id = m.actor_id"
         )
+        # an article's setting (`pipeline.actors.setting`) counts its actors: every actor of an
+        # article whose rows a merge rewrites is computed again, as a full build would
+        conn.execute(
+            "INSERT OR IGNORE INTO dirty_actors SELECT DISTINCT actor_id FROM article_actors WHERE article_id IN ("
+            "SELECT article_id FROM article_actors WHERE actor_id IN (SELECT actor_id FROM _merges) UNION "
+            "SELECT article_id FROM mentions WHERE actor_id IN (SELECT actor_id FROM _merges))"
+        )
         changed = 0
         for table, col in (("mentions", "actor_id"), ("quotes", "speaker_actor_id")):
             changed += conn.execute(

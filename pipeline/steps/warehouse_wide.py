@@ -383,16 +383,16 @@ def run_actors(conn) -> int:
     LEFT JOIN s USING (actor_id) LEFT JOIN actor_renames r USING (actor_id)
     ORDER BY names.actor_id
     """
+    of_articles = f"article_id IN (SELECT article_id FROM article_actors {only})"
     homes = article_settings(
         conn.execute(
-            "SELECT article_id, substr(actor_id, 9), text FROM mentions WHERE actor_id LIKE 'country:%' "
-            f"AND article_id IN (SELECT article_id FROM article_actors {only})"
+            "SELECT article_id, substr(actor_id, 9), text, count(*) FROM mentions "
+            f"WHERE actor_id LIKE 'country:%' AND {of_articles} GROUP BY ALL"
         ).fetchall(),
-        conn.execute(
-            # the per-batch stages only: the stance step's holders change with the codebooks
-            "SELECT article_id, first(country) FROM article_actors WHERE country IS NOT NULL "
-            "AND stage IN ('entities', 'quotes') AND actor_type <> 'country' AND actor_id NOT LIKE 'country:%' "
-            f"AND article_id IN (SELECT article_id FROM article_actors {only}) GROUP BY article_id, actor_id"
+        conn.execute(  # the per-batch stages only: the stance step's holders change with the codebooks
+            "SELECT article_id, min(country) FROM article_actors WHERE country IS NOT NULL "
+            f"AND stage IN ('entities', 'quotes') AND actor_type <> 'country' AND {of_articles} "
+            "GROUP BY article_id, actor_id"
         ).fetchall(),
     )
     conn.register(
