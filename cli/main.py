@@ -427,6 +427,7 @@ def _workers_to_start(values: dict, books, code_fp: str, rebuild: bool = False) 
     input folder holds enough files to parse, or enough stored articles must be re-coded
     (codebooks, model or code changed); else one, and the others only if jobs wait for them
     (a small file drop should not spend a core loading a model it does not use)."""
+    from pipeline.fingerprints import coding_fingerprint
     from pipeline.steps.coding_scope import load_scope
     from pipeline.steps.per_batch import MIN_TEXTS_PER_PROCESS
     from pipeline.steps.warehouse_wide import MIN_ARTICLES_PER_PROCESS, stances_to_code
@@ -452,7 +453,8 @@ def _workers_to_start(values: dict, books, code_fp: str, rebuild: bool = False) 
             try:
                 # targets whose terms were never keyed are guessed at (the model is not loaded here)
                 config = WorkerConfig.of(values["spacy_model"], "", values["batch_size"], code_fp, books)
-                todo, *_ = stances_to_code(conn, load_scope(conn, config, books, compute=False))
+                signature = coding_fingerprint(values["spacy_model"], code_fp, books)
+                todo, *_ = stances_to_code(conn, load_scope(conn, config, books, compute=False), signature)
             finally:
                 conn.close()
     except (WarehouseBusy, duckdb.Error):  # in use (the run will wait for it), or no tables yet

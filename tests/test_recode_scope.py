@@ -70,6 +70,26 @@ def _coded_now(dagster) -> int:
         return event.asset_materialization.metadata["coded_now"].value
 
 
+def _fingerprinted(warehouse, book_paths, signed: bool) -> int:
+    """How many articles `stances_to_code` fingerprints for these codebooks, given the
+    coding signature (model, code, codebooks) or not."""
+    from pipeline.fingerprints import code_version, coding_fingerprint
+    from pipeline.settings import DEFAULTS
+    from pipeline.stances.codebooks import load_codebooks
+    from pipeline.steps.coding_scope import load_scope
+    from pipeline.steps.warehouse_wide import stances_to_code
+    from pipeline.steps.worker import WorkerConfig
+
+    books, model = load_codebooks(book_paths), DEFAULTS["spacy_model"]
+    config = WorkerConfig.of(model, "", 64, code_version(), books)
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        signature = coding_fingerprint(model, code_version(), books) if signed else None
+        return len(stances_to_code(conn, load_scope(conn, config, books, compute=False), signature)[3])
+    finally:
+        conn.close()
+
+
 def _release_files(releases) -> dict[str, bytes]:
     current = versions.current_version(releases)
     return {p.name: p.read_bytes() for p in sorted((releases / current).glob("*.parquet"))}
@@ -88,6 +108,9 @@ def test_codebook_edits_recode_only_reached_articles(tmp_path):
 
     first = run(settings(work, _books(tmp_path / "books0")), work / "dagster")
     assert first.ok, first.reason
+    # the same codebooks again: no stored article's scope is read
+    assert _fingerprinted(work / "warehouse.duckdb", _books(tmp_path / "books0"), signed=True) == 0
+    assert _fingerprinted(work / "warehouse.duckdb", _books(tmp_path / "books0"), signed=False) == N_ARTICLES
 
     edits = [
         # a term whose word is in the articles quoting Kaja Kallas only (3 and 6)
@@ -101,16 +124,20 @@ def test_codebook_edits_recode_only_reached_articles(tmp_path):
         # a term in the articles quoting Mark Rutte only (4 and 7)
         (
             "removed",
-            lambda t: t.replace('version: "1.0"', 'version: "1.1"')
-            .replace("terms: [backstop,", "terms: [backstop, coalition,")
-            .replace("security guarantee, deterrent]", "security guarantee]"),
+            lambda t: (
+                t.replace('version: "1.0"', 'version: "1.1"')
+                .replace("terms: [backstop,", "terms: [backstop, coalition,")
+                .replace("security guarantee, deterrent]", "security guarantee]")
+            ),
             {"Leaders split over Ukraine plan, report 4", "Leaders split over Ukraine plan, report 7"},
         ),
         (
             "version",
-            lambda t: t.replace('version: "1.0"', 'version: "1.2"')
-            .replace("terms: [backstop,", "terms: [backstop, coalition,")
-            .replace("security guarantee, deterrent]", "security guarantee]"),
+            lambda t: (
+                t.replace('version: "1.0"', 'version: "1.2"')
+                .replace("terms: [backstop,", "terms: [backstop, coalition,")
+                .replace("security guarantee, deterrent]", "security guarantee]")
+            ),
             set(),
         ),
     ]
@@ -143,7 +170,7 @@ def test_target_structure_keys_terms_as_the_matcher(nlp, tmp_path):
     extra.write_text(
         'codebook: extra\nversion: "1"\ntargets:\n'
         "  - id: people\n    terms: [Mrs. Clinton, Donald J. Trump, Trump Tower, the Clinton campaign]\n"
-        "  - id: odd\n    terms: [\"--\", U.S. troops, peace-keeping forces, Støre, it's]\n",
+        '  - id: odd\n    terms: ["--", U.S. troops, peace-keeping forces, Støre, it\'s]\n',
         encoding="utf-8",
     )
     books = load_codebooks([*sorted(CODEBOOKS.glob("*.yaml")), extra])

@@ -9,13 +9,18 @@ from pipeline.stances.decision import code_article
 from pipeline.text.alignment import Alignment
 
 
-def code_doc(article_id: str, doc, quotes: list, matcher, align: Alignment) -> tuple[list[dict], list[dict]]:
-    """Statement rows and actor references of one parsed article (its quotes in text order)."""
+def code_doc(
+    article_id: str, doc, quotes: list, matcher, align: Alignment
+) -> tuple[list[dict], list[dict], ArticleActors]:
+    """Statement rows and actor references of one parsed article (its quotes in text order),
+    and the article's actors as the coder saw them (`pipeline.steps.coding_scope` reads their
+    names)."""
     actors = ArticleActors(doc, article_id)
     statements = code_article(doc, actors, quotes, matcher)
     return (
         statement_rows(article_id, statements, align.raw_span),
         reference_rows(article_id, actors, dict.fromkeys((s.actor_id for s in statements), "stances")),
+        actors,
     )
 
 

@@ -38,9 +38,7 @@ def target_structure(nlp, terms) -> dict:
     entries, person = [], []
     for doc in nlp.pipe(list(terms)):
         toks = [t for t in doc if not t.is_punct]
-        words = [
-            sorted({fold(t.lemma_), t.lower_} | _variants().get(fold(t.lemma_), frozenset())) for t in toks
-        ]
+        words = [sorted({fold(t.lemma_), t.lower_} | _variants().get(fold(t.lemma_), frozenset())) for t in toks]
         if not words:
             continue
         head = fold(toks[-1].lemma_) if len(toks) > 1 and toks[-1].pos_ == "NOUN" else None
@@ -78,19 +76,12 @@ def article_scope(doc, actors) -> str:
 
 
 def code_scoped(article_id: str, doc, quotes: list, matcher, align) -> tuple[list[dict], list[dict], str]:
-    """`pipeline.stances.rows.code_doc` (statement rows and actor references), and the
+    """`pipeline.stances.rows.code_doc`'s statement rows and actor references, and the
     article's scope."""
-    from pipeline.actors.resolver import ArticleActors, reference_rows
-    from pipeline.stances.decision import code_article
-    from pipeline.stances.rows import statement_rows
+    from pipeline.stances.rows import code_doc
 
-    actors = ArticleActors(doc, article_id)
-    statements = code_article(doc, actors, quotes, matcher)
-    return (
-        statement_rows(article_id, statements, align.raw_span),
-        reference_rows(article_id, actors, dict.fromkeys((s.actor_id for s in statements), "stances")),
-        article_scope(doc, actors),
-    )
+    statements, references, actors = code_doc(article_id, doc, quotes, matcher, align)
+    return statements, references, article_scope(doc, actors)
 
 
 @dataclass(frozen=True)
@@ -209,7 +200,5 @@ def load_scope(conn, config, books, compute: bool = True) -> Scope:
         new = dict(zip(missing, made, strict=True))
         conn.executemany("INSERT OR IGNORE INTO coding_terms VALUES (?, ?)", [[k, v] for k, v in new.items()])
         found.update(new)
-    structures = {
-        bt: json.loads(found[k]) if k in found else approximate_structure(terms[k]) for bt, k in keys.items()
-    }
+    structures = {bt: json.loads(found[k]) if k in found else approximate_structure(terms[k]) for bt, k in keys.items()}
     return Scope(model, config.code_fp, books, structures)

@@ -19,8 +19,8 @@ import polars as pl
 from pipeline.actors.entities import stateless_organisations
 from pipeline.actors.setting import article_settings
 from pipeline.fingerprints import coding_fingerprint
-from pipeline.steps.coding_scope import code_scoped, load_scope, same_coding
 from pipeline.steps import pool
+from pipeline.steps.coding_scope import code_scoped, load_scope, same_coding
 from pipeline.steps.pool import chunked, run_chunks
 from pipeline.steps.progress import Progress
 from pipeline.steps.worker import WorkerConfig
@@ -52,24 +52,45 @@ def load_alignments(conn, article_ids: list[str]) -> dict[str, Alignment]:
     return {aid: Alignment.from_rows(segs) for aid, segs in grouped.items()}
 
 
-def stances_to_code(conn, scope) -> tuple[list[tuple[str, str]], list[str], list[str], dict[str, str]]:
+CODING_SIGNATURE = "coding_signature"  # warehouse_info: the coding fingerprint every article was last checked under
+
+
+def stances_to_code(
+    conn, scope, signature: str | None = None
+) -> tuple[list[tuple[str, str]], list[str], list[str], dict[str, str]]:
     """(article_id, text_sha256) of articles whose statements are missing or stale; ids of
     articles whose statements only need their codebooks' new versions; ids of articles coded
-    before that no longer exist; and each article's fingerprint (`coding_scope.Scope`)."""
+    before that no longer exist; and the fingerprints computed (`coding_scope.Scope`).
+
+    When `signature` (model, code and codebooks: `fingerprints.coding_fingerprint`) is the
+    one the last completed stance step stored, only the articles without statements, scope
+    or with another text are looked at: the others' fingerprints cannot have changed (a
+    drop of ten articles does not read every article's scope)."""
     state = dict(conn.execute("SELECT article_id, fingerprint FROM stage_state WHERE stage = 'stances'").fetchall())
-    scopes = dict(conn.execute("SELECT article_id, scope FROM coding_scope").fetchall())
-    articles = conn.execute("SELECT article_id, text_sha256 FROM articles ORDER BY article_id").fetchall()
+    stored = conn.execute("SELECT value FROM warehouse_info WHERE key = ?", [CODING_SIGNATURE]).fetchone()
+    unchanged = signature is not None and stored is not None and stored[0] == signature
+    rows = conn.execute(
+        "SELECT a.article_id, a.text_sha256, s.scope FROM articles a LEFT JOIN coding_scope s "
+        "ON s.article_id = a.article_id AND s.text_sha256 = a.text_sha256 "
+        + (
+            "LEFT JOIN stage_state st ON st.stage = 'stances' AND st.article_id = a.article_id "
+            "WHERE st.article_id IS NULL OR s.article_id IS NULL "
+            if unchanged
+            else ""
+        )
+        + "ORDER BY a.article_id"
+    ).fetchall()
     todo, relabel, want = [], [], {}
-    for aid, sha in articles:
-        fp = want[aid] = scope.fingerprint(sha, scopes.get(aid))
+    for aid, sha, article_scope in rows:
+        fp = want[aid] = scope.fingerprint(sha, article_scope)
         old = state.get(aid)
         if old == fp:
             continue
-        if aid in scopes and same_coding(old, fp):
+        if article_scope is not None and same_coding(old, fp):
             relabel.append(aid)
         else:
             todo.append((aid, sha))
-    present = {aid for aid, _ in articles}
+    present = {aid for (aid,) in conn.execute("SELECT article_id FROM articles").fetchall()}
     return todo, relabel, sorted(set(state) - present), want
 
 
@@ -92,8 +113,9 @@ def run_stances(
     fingerprint = coding_fingerprint(model_name, code_fp, codebooks)  # of precoded statements
     config = WorkerConfig.of(model_name, staging.parses.root, batch_size, code_fp, codebooks)
     scope = load_scope(conn, config, codebooks)
-    todo, relabel, gone, want = stances_to_code(conn, scope)
+    todo, relabel, gone, want = stances_to_code(conn, scope, fingerprint)
     with transaction(conn):
+        conn.execute("DELETE FROM warehouse_info WHERE key = ?", [CODING_SIGNATURE])  # stored again when done
         conn.execute("DELETE FROM codebook_targets")
         targets = codebook_target_rows(codebooks)
         if targets:
@@ -138,6 +160,7 @@ def run_stances(
         jobs = ((_coding_items(conn, chunk, staging, model_name),) for chunk in chunks)  # read as the workers take them
         for chunk, coded in zip(chunks, run_chunks(config, processes, _code_items, jobs)):
             _write_coded(conn, chunk, coded, scope, progress)
+    conn.execute("INSERT INTO warehouse_info VALUES (?, ?)", [CODING_SIGNATURE, fingerprint])
     return {
         "coded": len(todo) + len(precoded),
         "precoded": len(precoded),
@@ -297,7 +320,10 @@ def _write_coded(
             "INSERT INTO stage_state VALUES ('stances', ?, ?)",
             [[aid, scope.fingerprint(sha, s)] for (aid, sha), s in zip(chunk, scopes, strict=True)],
         )
-        conn.executemany("INSERT INTO coding_scope VALUES (?, ?)", [[aid, s] for (aid, _), s in zip(chunk, scopes)])
+        conn.executemany(
+            "INSERT INTO coding_scope VALUES (?, ?, ?)",
+            [[aid, sha, s] for (aid, sha), s in zip(chunk, scopes, strict=True)],
+        )
     if progress:
         progress(len(chunk))
 

@@ -150,6 +150,7 @@ _INTERNAL_DDL = [
     # can reach (pipeline.steps.coding_scope).
     """CREATE TABLE IF NOT EXISTS coding_scope (
         article_id VARCHAR PRIMARY KEY,
+        text_sha256 VARCHAR NOT NULL,
         scope VARCHAR NOT NULL
     )""",
     """CREATE TABLE IF NOT EXISTS coding_terms (
