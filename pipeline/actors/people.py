@@ -1,7 +1,7 @@
 """The people one article names: PERSON mentions merged by name ("Sir Keir Starmer",
 "Starmer", "Keir Starmer") with titles removed, a one-word name given to the person it
-shortens, ORG mentions that are a person's name taken back as that person, and the roles
-found around each name."""
+shortens, mentions tagged an organisation, place or facility that are a person's name
+taken back as that person, and the roles found around each name."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ _MISTAKEN_LABELS = ("ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT
 
 class ArticlePeople:
     """The people of one article, where each is named, and the roles attached to them.
-    Relabels the ORG mentions that are a person's name as PERSON, and adds to `mentions`
-    the names of its people the tagger missed (`_names_the_tagger_missed`)."""
+    Relabels as PERSON the mentions tagged otherwise that are a person's name, and adds to
+    `mentions` the names of its people the tagger missed (`_names_the_tagger_missed`)."""
 
     def __init__(self, doc, mentions: list[Mention]):
         self.doc = doc
@@ -31,7 +31,7 @@ class ArticlePeople:
         self._text = doc.text  # spaCy joins the tokens again on every `doc.text`
         self._title_end = next((t.i for t in doc if "\n" in t.text), 0)  # the title's line ends here
         self._cluster(mentions)
-        self._take_people_tagged_as_organisations(mentions)
+        self._take_people_tagged_as_other_things(mentions)
         mentions += self._names_the_tagger_missed(mentions)
         mentions.sort(key=lambda m: m.tok_start)
 
@@ -93,7 +93,7 @@ class ArticlePeople:
         self.persons.append(person)
         return person
 
-    def _take_people_tagged_as_organisations(self, mentions: list[Mention]) -> None:
+    def _take_people_tagged_as_other_things(self, mentions: list[Mention]) -> None:
         """An ORG mention that is a person's name in this article ("Starmer", "Olaf Scholz"
         tagged ORG) is that person. In a title-case headline, an ORG that starts with such a
         name ("Trump Would Put Liberals On Court") is cut to the name. So is a place,
