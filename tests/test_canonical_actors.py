@@ -439,3 +439,9 @@ def test_a_country_or_a_town_after_a_locative_that_shares_a_surname_stays_a_plac
 def test_a_word_opening_a_quote_is_no_mistagged_surname(actors_of):
     got = actors_of('Rep. Don Young spoke on Monday. Another voter said, "Young people want jobs."')
     assert list(got) == ["Don Young"]
+
+
+def test_a_listed_name_that_is_a_known_town_stays_a_place(actors_of):
+    got = actors_of("Officials in Gallup, N.M., said on Monday that the NRA would help.")
+    assert got["Gallup"].actor_id == "country:USA"  # the town, though Gallup (the pollster) is listed
+    assert got["NRA"].actor_id == "organization:national-rifle-association"
