@@ -324,12 +324,18 @@ def free_standing(span, titles: frozenset[str] | set[str] = frozenset()) -> bool
     """Whether `span` is a name of its own: capitalised proper nouns (punctuation aside),
     with no capitalised proper noun glued before or after it ("Trump Tower", "Melania
     Trump"); a title before it ("Sen.") does not count when `titles` lists it."""
-    doc = span.doc
     if span[0].is_punct or not all((t.pos_ == "PROPN" and t.text[:1].isupper()) or not t.is_alpha for t in span):
         return False  # a capitalised common noun ("Times are hard") is no name
+    return not _glued_to_a_name(span, titles)
+
+
+def _glued_to_a_name(span, titles) -> bool:
+    """Whether a capitalised proper noun stands right before or after `span` ("Trump
+    Tower", "Melania Trump"), a title `titles` lists aside."""
+    doc = span.doc
     before = doc[span.start - 1] if span.start else None
     after = doc[span.end] if span.end < len(doc) else None
-    return not any(
+    return any(
         t is not None
         and t.is_alpha
         and t.text[:1].isupper()
@@ -355,16 +361,7 @@ def capitalised_alone(span, titles: frozenset[str] | set[str] = frozenset()) -> 
         or (prev is not None and (prev.is_quote or prev.text in (":", "—", "–")))  # a quote's first word
     ):
         return False
-    before = doc[span.start - 1] if span.start else None
-    after = doc[span.end] if span.end < len(doc) else None
-    return not any(
-        t is not None
-        and t.is_alpha
-        and t.text[:1].isupper()
-        and t.pos_ == "PROPN"
-        and t.lower_.rstrip(".") not in titles
-        for t in (before, after)
-    )
+    return not _glued_to_a_name(span, titles)
 
 
 def _state_abbreviation(doc, i: int) -> bool:
