@@ -619,12 +619,12 @@ def reads(table: str) -> list[str]:
     return sorted(out)
 
 
-def unchecked_row_wise(table: Table) -> list[str]:
-    """Columns no row-wise expectation reads: nullable references to actors, which the
-    actors table's own frames check over the whole table (`DEFERRED_REFERENCES`). A part's
-    row-wise content leaves them out, so the actor merges that rewrite them in old batches
-    (after those were validated, in the same run) do not send those batches back to
-    validation."""
+def deferred_columns(table: Table) -> list[str]:
+    """Columns none of the table's own frames reads: nullable references to actors, which
+    the actors table's frames check over the whole table (`DEFERRED_REFERENCES`; a test
+    holds it). The table's own content leaves them out when its outcomes are decided: the
+    actor merges rewrite them in old rows after the loaded tables were validated, in the
+    same run, and would otherwise send those rows back to validation in the next."""
     return [
         c.name
         for c in table.columns
@@ -634,72 +634,76 @@ def unchecked_row_wise(table: Table) -> list[str]:
 
 class Contents:
     """Row count and sum of row hashes of tables, whole and by part (a changed, added or
-    removed row changes them), each table scanned once. A part's content is that of the
-    columns row-wise expectations read (`unchecked_row_wise`); the whole table's is that of
-    every column."""
+    removed row changes them), each table scanned once. `own=True`: the content as the
+    table's own frames see it, without its `deferred_columns`; else every column (as the
+    frames of a table that reads it see it)."""
 
     def __init__(self, conn):
         self.conn = conn
-        self._parts: dict[str, dict | None] = {}
+        self._scans: dict[str, dict | None] = {}
 
     def _scan(self, table: str) -> dict | None:
-        """{part: (rows, hash sum of every column, hash sum of the row-wise columns)}."""
-        if table not in self._parts:
+        """{part: (rows, hash sum of every column, hash sum without the deferred columns)},
+        or None for a table without parts."""
+        if table not in self._scans:
             t = TABLES[table]
             part = part_expression(t)
-            unchecked = unchecked_row_wise(t)
-            row_wise = (
-                "hash(*COLUMNS(lambda c: c NOT IN (" + ", ".join(sql_literal(c) for c in unchecked) + ")))"
-                if unchecked
+            deferred = deferred_columns(t)
+            own = (
+                "hash(*COLUMNS(lambda c: c NOT IN (" + ", ".join(sql_literal(c) for c in deferred) + ")))"
+                if deferred
                 else "hash(*COLUMNS(*))"
             )
             if part is None:
                 sql = None
             elif part != ARTICLE_PART:
-                sql = f"SELECT {part}, count(*), sum(hash(*COLUMNS(*))), sum({row_wise}) FROM {_q(table)} t GROUP BY 1"
+                sql = f"SELECT {part}, count(*), sum(hash(*COLUMNS(*))), sum({own}) FROM {_q(table)} t GROUP BY 1"
             else:
                 sql = (
-                    f"SELECT {part}, count(*), sum(x.h), sum(x.r) FROM (SELECT article_id, hash(*COLUMNS(*)) AS h, "
-                    f"{row_wise} AS r FROM {_q(table)}) x LEFT JOIN articles a USING (article_id) GROUP BY 1"
+                    f"SELECT {part}, count(*), sum(x.h), sum(x.o) FROM (SELECT article_id, hash(*COLUMNS(*)) AS h, "
+                    f"{own} AS o FROM {_q(table)}) x LEFT JOIN articles a USING (article_id) GROUP BY 1"
                 )
-            self._parts[table] = (
-                {part: (rows, total, checked) for part, rows, total, checked in self.conn.execute(sql).fetchall()}
+            self._scans[table] = (
+                {part: (rows, every, own) for part, rows, every, own in self.conn.execute(sql).fetchall()}
                 if sql
                 else None
             )
-        return self._parts[table]
+        return self._scans[table]
 
-    def parts(self, table: str) -> dict[str | None, str] | None:
-        """{part: row-wise content} (part None: rows without one), or None for a table
-        without parts."""
+    def parts(self, table: str, own: bool = False) -> dict[str | None, str] | None:
+        """{part: content} (part None: rows without one), or None for a table without parts."""
         scan = self._scan(table)
-        return None if scan is None else {part: f"{rows}:{checked}" for part, (rows, _, checked) in scan.items()}
+        if scan is None:
+            return None
+        return {part: f"{rows}:{o if own else every}" for part, (rows, every, o) in scan.items()}
 
-    def whole(self, table: str) -> str:
+    def whole(self, table: str, own: bool = False) -> str:
         scan = self._scan(table)
         if scan is None:
             return table_content(self.conn, table)
         rows = sum(n for n, _, _ in scan.values())
-        return f"{rows}:{sum(int(h) for _, h, _ in scan.values()) if rows else None}"
+        total = sum(int(o if own else every) for _, every, o in scan.values())
+        return f"{rows}:{total if rows else None}"
 
 
 def data_fingerprint(conn, table: str, code_version: str, contents: Contents | None = None) -> str:
     """SHA-256 over the code version, the versions of the libraries that judge (GX, pandas,
-    DuckDB), and the content of every table `table`'s frames read. The frames and their
-    expectations follow from the code and those rows."""
+    DuckDB), and the content of every table `table`'s frames read (its own without its
+    deferred columns). The frames and their expectations follow from the code and those rows."""
     contents = contents or Contents(conn)
     h = hashlib.sha256(f"{code_version}:{_library_versions()}:{table}".encode())
     for name in reads(table):
-        h.update(f"{name}:{contents.whole(name)}".encode())
+        h.update(f"{name}:{contents.whole(name, own=name == table)}".encode())
     return h.hexdigest()
 
 
 def part_fingerprints(conn, table: str, code_version: str, contents: Contents | None = None) -> dict | None:
-    """{part: fingerprint} of the table's main frame: the part's rows, the same part of
-    each partitioned table it reads, the whole of the others, and the code (None for rows
-    without a part: they are always validated). None for a table without parts."""
+    """{part: fingerprint} of the table's main frame: the part's rows (without the deferred
+    columns), the same part of each partitioned table it reads, the whole of the others,
+    and the code (None for rows without a part: they are always validated). None for a
+    table without parts."""
     contents = contents or Contents(conn)
-    parts = contents.parts(table)
+    parts = contents.parts(table, own=True)
     if parts is None:
         return None
     out: dict = {}
@@ -709,8 +713,9 @@ def part_fingerprints(conn, table: str, code_version: str, contents: Contents | 
             continue
         h = hashlib.sha256(f"{code_version}:{_library_versions()}:{table}:{part}".encode())
         for name in reads(table):
-            of_part = contents.parts(name)
-            h.update(f"{name}:{of_part.get(part) if of_part is not None else contents.whole(name)}".encode())
+            of_part = contents.parts(name, own=name == table)
+            content = of_part.get(part) if of_part is not None else contents.whole(name)
+            h.update(f"{name}:{content}".encode())
         out[part] = h.hexdigest()
     return out
 

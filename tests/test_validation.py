@@ -12,7 +12,7 @@ import sys
 import duckdb
 from conftest import CODEBOOKS, REPO, make_settings, run, seed_folder
 
-from expectations.suites import Contents, plan, validate_table
+from expectations.suites import plan, validate_table
 
 
 def unchanged(conn, tables, code_version, prior):
@@ -174,41 +174,43 @@ def test_a_changed_row_sends_only_its_records_part_to_validation(seed_copy):
     failed = [o for o in validate_table(conn, "sentences", todo) if not o.success]
     assert [(o.column, o.unexpected_count) for o in failed] == [("text_matches_offsets", 1)]
 
-    # An actor merge rewrites a mention's actor id: the whole table changed (its actor
-    # references are checked again), no part did (no row-wise expectation reads the id).
-    before = Contents(conn)
-    before.parts("mentions")  # scanned now (Contents reads a table when first asked)
+    # An actor merge rewrites a mention's actor id: mentions keeps its outcomes (none of its
+    # frames reads the id); actors, whose frames check the references, is validated again.
+    before = plan(conn, ["mentions", "actors"], "code-1", {}, {})
     conn.execute(
         "UPDATE mentions SET actor_id = 'person:merged' WHERE mention_id = (SELECT min(mention_id) FROM mentions)"
     )
-    after = Contents(conn)
-    assert after.parts("mentions") == before.parts("mentions")
-    assert after.whole("mentions") != before.whole("mentions")
+    after = plan(conn, ["mentions", "actors"], "code-1", {}, {})
+    assert after.fingerprints["mentions"] == before.fingerprints["mentions"]
+    assert after.part_fingerprints["mentions"] == before.part_fingerprints["mentions"]
+    assert after.fingerprints["actors"] != before.fingerprints["actors"]
     conn.close()
 
 
-def test_columns_left_out_of_a_parts_content_are_read_by_no_row_wise_expectation(seed_db):
-    """A part's fingerprint leaves out `unchecked_row_wise` columns (actor references that
-    merges rewrite); that is sound only while no row-wise expectation or derived column of
-    the main frame reads them."""
+def test_deferred_columns_are_read_by_none_of_their_tables_own_frames(seed_db):
+    """A table's outcomes are decided without its `deferred_columns` (actor references
+    that merges rewrite); that is sound only while none of its own frames (row-wise, table
+    aggregates, its module's) reads them: the actors table's frames check them."""
     import re
 
-    from expectations.suites import frames_for, unchecked_row_wise
+    from expectations.suites import deferred_columns, frames_for
     from pipeline.schema import TABLES
 
     seen = 0
     for name, table in TABLES.items():
-        unchecked = set(unchecked_row_wise(table))
-        if not unchecked:
+        deferred = set(deferred_columns(table))
+        if not deferred:
             continue
         seen += 1
-        main = frames_for(seed_db, name)[0]
-        for check in main.checks:
+        main, *others = frames_for(seed_db, name)
+        for check in [c for f in (main, *others) for c in f.checks]:
             config = check.expectation
             read = {getattr(config, k, None) for k in ("column", "column_A", "column_B")}
-            assert not read & unchecked, (name, type(config).__name__)
+            assert not read & deferred, (name, type(config).__name__)
         for expression in main.select:
             if re.fullmatch(r't\."\w+"', expression):  # the column itself, crossing unchecked
                 continue
-            assert not set(re.findall(r"\w+", expression)) & unchecked, (name, expression)
+            assert not set(re.findall(r"\w+", expression)) & deferred, (name, expression)
+        for frame in others:
+            assert not set(re.findall(r"\w+", frame.sql)) & deferred, (name, frame.name)
     assert seen >= 2  # mentions.actor_id and quotes.speaker_actor_id
