@@ -23,7 +23,7 @@ from conftest import REPO, make_settings, needs_pipeline, run
 from robustness_helpers import cli_args, release_problems, start_cli
 
 from pipeline.release import versions
-from pipeline.release.database import RELEASE_INFO, release_version
+from pipeline.release.database import RELEASE_INFO, release_version, write_release_database
 from pipeline.schema import RELEASED_TABLES, TABLES
 from pipeline.storage import views
 from pipeline.storage.warehouse import Warehouse, WarehouseBusy, connect_file
@@ -255,10 +255,50 @@ def test_a_session_on_current_duckdb_keeps_its_version_across_a_release(seed_cop
     try:
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
         assert release_version(con) == "1.1.0"
+        # v1.1.0's file was patched from v1.0.0's: every table holds its Parquet file's rows
+        for name in RELEASED_TABLES:
+            parquet = f"read_parquet('{tmp / 'releases' / 'v1.1.0' / (name + '.parquet')}')"
+            for a, b in ((f'"{name}"', parquet), (parquet, f'"{name}"')):
+                assert con.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})").fetchone()[0] == 0, name
+        names = {v for (v,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+        assert names == set(views.VIEW_NAMES)
     finally:
         con.close()
     assert os.readlink(current) == str(Path("v1.1.0") / versions.RELEASE_DB)
     assert not release_problems(tmp / "releases")
+
+
+def test_a_release_database_that_cannot_be_patched_is_built_whole(seed_run, tmp_path, monkeypatch):
+    """The previous version's file is copied and patched; one that is not what its manifest
+    says (here: empty) makes the new file be built whole from the Parquet files."""
+    from pipeline.release import database
+
+    patched = []
+    real_patch = database._patch_from
+    monkeypatch.setattr(database, "_patch_from", lambda *a: patched.append(real_patch(*a)) or patched[-1])
+    src, _, outcome = seed_run
+    assert outcome.ok, outcome.reason
+    published = src / "releases" / "v1.0.0"
+    manifest = versions.read_manifest(src / "releases", "v1.0.0")
+    previous, folder = tmp_path / "previous", tmp_path / "new"
+    previous.mkdir()
+    duckdb.connect(str(previous / versions.RELEASE_DB)).close()  # an empty database
+    shutil.copytree(published, folder)
+    folder.chmod(0o755)
+    (folder / versions.RELEASE_DB).unlink()
+    for p in folder.iterdir():
+        p.chmod(0o644)
+    write_release_database(folder, manifest, previous=published, previous_manifest=manifest)
+    (folder / versions.RELEASE_DB).unlink()
+    write_release_database(folder, manifest, previous=previous, previous_manifest=manifest)
+    assert patched == [True, False]  # the published file patched; the empty one not
+    con = duckdb.connect(str(folder / versions.RELEASE_DB), read_only=True)
+    try:
+        for name in RELEASED_TABLES:
+            assert con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] == manifest["tables"][name]["rows"]
+        assert release_version(con) == "1.0.0"
+    finally:
+        con.close()
 
 
 def test_a_run_waits_for_a_session_on_the_working_warehouse(seed_copy_dir):

@@ -305,8 +305,8 @@ def test_disk_full_while_writing_the_release_database_keeps_the_previous_release
     releases, warehouse = published
     real = release.write_release_database
 
-    def full(folder, manifest):
-        real(folder, manifest)
+    def full(folder, manifest, **kw):
+        real(folder, manifest, **kw)
         raise duckdb.FatalException(
             f'FATAL Error: Failed to create checkpoint because of error: Could not write file "{folder}/x": '
             "No space left on device"

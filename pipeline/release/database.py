@@ -6,7 +6,12 @@ into the release's staging folder from the release's own Parquet files, so it ho
 rows the Great Expectations gate passed and nothing else:
 
 - every released table, with the schema's types, NOT NULL, and the table and column
-  comments (`schema.create_table_sql`), rows in key order as in the Parquet files. The
+  comments (`schema.create_table_sql`). A first version's rows are in key order as in the
+  Parquet files; a later version of the same schema starts from a copy of the previous
+  version's file and replaces only the rows that differ (`_patch_from`: at 8,000 articles
+  and ten added, 1.4 s instead of 3.6 s to build whole), so its changed rows come last
+  (SQL promises no order without ORDER BY). Its content is checked against the Parquet
+  files (row counts and sums of row hashes) and it is built whole when they differ. The
   primary key is named in the table's comment, not declared: its index would make the file
   1.6 times as large (docs/design.md has the figures) to enforce keys on rows that can no
   longer change and were checked before publishing;
@@ -51,21 +56,117 @@ _RELEASE_INFO_DDL = [
 ]
 
 
-def write_release_database(folder: Path, manifest: dict, primary_keys: bool = False) -> str:
+def write_release_database(
+    folder: Path,
+    manifest: dict,
+    primary_keys: bool = False,
+    previous: Path | None = None,
+    previous_manifest: dict | None = None,
+) -> str:
     """Write folder/stancewire.duckdb from the folder's Parquet files (`manifest["tables"]`
     names them) and return its file name. The file is complete when this returns: written
-    and checkpointed, no write-ahead log or spill folder left in `folder`. `primary_keys`:
-    declare them (an index each; for the measurement in bench/release_db.py)."""
-    from pipeline.storage.views import create_views
-    from pipeline.storage.warehouse import memory_limit
-
+    and checkpointed, no write-ahead log or spill folder left in `folder`. `previous`: the
+    previous version's folder (`previous_manifest` its manifest): with the same schema, its
+    file is copied and patched (module docstring). `primary_keys`: declare them (an index
+    each; for the measurement in bench/release_db.py)."""
     path = folder / RELEASE_DB
     # DuckDB spills big sorts and index builds beside the database file by default: here,
     # outside the release folder (a `.staging-*` name, removed with stale staging folders).
     spill = folder.with_name(folder.name + ".duckdb-tmp")
+    source = previous / RELEASE_DB if previous is not None else None
+    if (
+        source is not None
+        and source.is_file()
+        and not primary_keys
+        and previous_manifest is not None
+        and previous_manifest.get("schema_fingerprint") == manifest.get("schema_fingerprint")
+    ):
+        shutil.copyfile(source, path)
+        path.chmod(0o644)  # the published file is read-only
+        if _patch_from(path, spill, folder, manifest, previous_manifest):
+            return _finish(path, spill, folder)
+        path.unlink()  # it differs from the Parquet files: build it whole
+    _build_whole(path, spill, folder, manifest, primary_keys)
+    return _finish(path, spill, folder)
+
+
+def _connect(path: Path, spill: Path):
+    from pipeline.storage.warehouse import memory_limit
+
     conn = duckdb.connect(str(path), config={"temp_directory": str(spill)})
+    conn.execute("SET memory_limit = ?", [memory_limit()])
+    return conn
+
+
+def _row_hash(table) -> str:
+    return "hash(" + ", ".join(f'"{c}"' for c in table.column_names) + ")"
+
+
+def _patch_from(path: Path, spill: Path, folder: Path, manifest: dict, previous_manifest: dict) -> bool:
+    """Bring a copy of the previous version's file (at `path`) to this version: in each
+    table whose Parquet file changed, delete the rows the new file lacks and insert those
+    it adds (rows compared whole, by hash); then the version row, the comments and the
+    views, which follow the code. False when a table's rows then differ from its Parquet
+    file (row count or sum of row hashes), or the copy cannot be read."""
+    from pipeline.storage.views import create_views
+
     try:
-        conn.execute("SET memory_limit = ?", [memory_limit()])
+        conn = _connect(path, spill)
+    except duckdb.Error:
+        return False
+    try:
+        conn.execute("BEGIN TRANSACTION")
+        for name in RELEASED_TABLES:
+            table = TABLES[name]
+            before = previous_manifest.get("tables", {}).get(name)
+            if before is None:
+                return False
+            stmts = create_table_sql(table, primary_key=False)
+            for stmt in stmts[1:]:  # comments: the descriptions may have changed
+                conn.execute(stmt)
+            if before["sha256"] == manifest["tables"][name]["sha256"]:  # the same file: its rows, counted
+                if conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] != manifest["tables"][name]["rows"]:
+                    return False
+                continue
+            cols, row = ", ".join(f'"{c}"' for c in table.column_names), _row_hash(table)
+            new = f"read_parquet({sql_literal(str(folder / manifest['tables'][name]['file']))})"
+            conn.execute(f'DELETE FROM "{name}" WHERE {row} NOT IN (SELECT {row} FROM {new})')
+            conn.execute(
+                f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM {new} WHERE {row} NOT IN (SELECT {row} FROM "{name}")'
+            )
+            same = conn.execute(
+                f'SELECT (SELECT (count(*), sum({row})) FROM "{name}") IS NOT DISTINCT FROM '
+                f"(SELECT (count(*), sum({row})) FROM {new})"
+            ).fetchone()[0]
+            if not same:
+                return False
+        conn.execute(
+            f"UPDATE {RELEASE_INFO} SET dataset = ?, version = ?, created = ?, previous_version = ?",
+            [
+                manifest.get("dataset", DATASET_NAME),
+                manifest["version"],
+                manifest["created"],
+                manifest["previous_version"],
+            ],
+        )
+        for (view,) in conn.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall():
+            conn.execute(f'DROP VIEW "{view}"')
+        create_views(conn)
+        conn.execute("COMMIT")
+        conn.execute("CHECKPOINT")
+        return True
+    except duckdb.Error:
+        return False
+    finally:
+        conn.close()
+
+
+def _build_whole(path: Path, spill: Path, folder: Path, manifest: dict, primary_keys: bool) -> None:
+    """Every table from its Parquet file, in key order, then the version row and the views."""
+    from pipeline.storage.views import create_views
+
+    conn = _connect(path, spill)
+    try:
         conn.execute("BEGIN TRANSACTION")
         for name in RELEASED_TABLES:
             table = TABLES[name]
@@ -90,7 +191,11 @@ def write_release_database(folder: Path, manifest: dict, primary_keys: bool = Fa
         conn.execute("CHECKPOINT")
     finally:
         conn.close()
-        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _finish(path: Path, spill: Path, folder: Path) -> str:
+    """Remove the spill folder; the file name, once nothing is left beside the file."""
+    shutil.rmtree(spill, ignore_errors=True)
     leftovers = [p.name for p in folder.iterdir() if p.name.startswith(RELEASE_DB + ".")]
     if leftovers:  # a .wal would make the published file depend on a file beside it
         raise RuntimeError(f"DuckDB left {', '.join(leftovers)} beside {path}")
