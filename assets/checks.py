@@ -6,7 +6,8 @@ run anything downstream of that table, the release included. Every outcome is al
 in the warehouse's `validation_results` table for the release manifest and for history.
 A table whose rows and suite are exactly those of its last validation keeps that
 validation's outcomes (`validation_state`; see `expectations.suites`), and the row-wise
-expectations run only on the parts (batches) whose rows changed (`validation_parts`).
+expectations run only on the parts (a batch's records in buckets) whose rows changed
+(`validation_parts`).
 """
 
 import json

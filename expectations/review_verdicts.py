@@ -7,7 +7,7 @@ from .suites import Check, gx
 FRAME_COLUMNS = ()
 
 # Tables this module's frames read besides the table (see suites.reads): a verdict's part is
-# its article's batch, though article_id is no reference (the article may be gone).
+# its article's (suites.record_part), though article_id is no reference (the article may be gone).
 READS = ("articles",)
 
 

@@ -115,8 +115,9 @@ class AggregateFrame(Frame):
 @dataclass
 class TableFrame(Frame):
     """A table's main frame, built from SQL pieces so table modules can add derived columns.
-    `part`: the SQL expression of a row's part (its batch), None for a table without
-    parts; `only_parts`: validate only the rows of these parts (and rows without a part)."""
+    `part`: the SQL expression of a row's part, None for a table without
+    parts; `only_parts`: validate only the rows of these parts (and rows without a part).
+    A part is a batch and a bucket of its input records (`record_part`)."""
 
     select: list[str] = field(default_factory=list)
     source: str = ""
@@ -649,11 +650,8 @@ class Contents:
             t = TABLES[table]
             part = part_expression(t)
             deferred = deferred_columns(t)
-            own = (
-                "hash(*COLUMNS(lambda c: c NOT IN (" + ", ".join(sql_literal(c) for c in deferred) + ")))"
-                if deferred
-                else "hash(*COLUMNS(*))"
-            )
+            # the columns named (a COLUMNS lambda needs DuckDB 1.3; pyproject allows 1.1)
+            own = "hash(" + ", ".join(_q(c.name) for c in t.columns if c.name not in deferred) + ")"
             if part is None:
                 sql = None
             elif part != ARTICLE_PART:

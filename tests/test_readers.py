@@ -255,7 +255,7 @@ def test_a_session_on_current_duckdb_keeps_its_version_across_a_release(seed_cop
     try:
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
         assert release_version(con) == "1.1.0"
-        # v1.1.0's file was patched from v1.0.0's: every table holds its Parquet file's rows
+        # v1.1.0's file (half of its rows are new: built whole) holds its Parquet files' rows
         for name in RELEASED_TABLES:
             parquet = f"read_parquet('{tmp / 'releases' / 'v1.1.0' / (name + '.parquet')}')"
             for a, b in ((f'"{name}"', parquet), (parquet, f'"{name}"')):
@@ -268,9 +268,12 @@ def test_a_session_on_current_duckdb_keeps_its_version_across_a_release(seed_cop
     assert not release_problems(tmp / "releases")
 
 
-def test_a_release_database_that_cannot_be_patched_is_built_whole(seed_run, tmp_path, monkeypatch):
-    """The previous version's file is copied and patched; one that is not what its manifest
-    says (here: empty) makes the new file be built whole from the Parquet files."""
+def test_a_release_database_is_patched_from_the_previous_file_only_as_published(seed_run, tmp_path, monkeypatch):
+    """A later version's DuckDB file is the previous version's, copied, with the rows of the
+    changed tables replaced; a previous file changed since it was published (its sha256 is
+    not the manifest's) is not copied: the file is built whole from the Parquet files."""
+    import copy
+
     from pipeline.release import database
 
     patched = []
@@ -280,25 +283,56 @@ def test_a_release_database_that_cannot_be_patched_is_built_whole(seed_run, tmp_
     assert outcome.ok, outcome.reason
     published = src / "releases" / "v1.0.0"
     manifest = versions.read_manifest(src / "releases", "v1.0.0")
-    previous, folder = tmp_path / "previous", tmp_path / "new"
-    previous.mkdir()
-    duckdb.connect(str(previous / versions.RELEASE_DB)).close()  # an empty database
-    shutil.copytree(published, folder)
-    folder.chmod(0o755)
-    (folder / versions.RELEASE_DB).unlink()
-    for p in folder.iterdir():
-        p.chmod(0o644)
-    write_release_database(folder, manifest, previous=published, previous_manifest=manifest)
-    (folder / versions.RELEASE_DB).unlink()
-    write_release_database(folder, manifest, previous=previous, previous_manifest=manifest)
-    assert patched == [True, False]  # the published file patched; the empty one not
-    con = duckdb.connect(str(folder / versions.RELEASE_DB), read_only=True)
-    try:
-        for name in RELEASED_TABLES:
-            assert con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] == manifest["tables"][name]["rows"]
-        assert release_version(con) == "1.0.0"
-    finally:
+
+    def new_version(folder: Path) -> dict:
+        """v1.0.0's files with one mention gone and one added (another id): the manifest."""
+        shutil.copytree(published, folder)
+        folder.chmod(0o755)
+        for p in folder.iterdir():
+            p.chmod(0o644)
+        (folder / versions.RELEASE_DB).unlink()
+        old, new = folder / "mentions.parquet", folder / "mentions-new.parquet"
+        con = duckdb.connect()
+        con.execute(
+            f"COPY (SELECT * FROM (SELECT * REPLACE (CASE WHEN mention_id = (SELECT min(mention_id) FROM "
+            f"'{old}') THEN 'zz-added' ELSE mention_id END AS mention_id) FROM '{old}') "
+            f"WHERE mention_id <> (SELECT max(mention_id) FROM '{old}')) TO '{new}' (FORMAT parquet)"
+        )
         con.close()
+        new.replace(old)
+        later = copy.deepcopy(manifest)
+        later.update(version="1.1.0", previous_version="1.0.0")
+        later["tables"]["mentions"].update(
+            sha256=versions.sha256_file(old), rows=manifest["tables"]["mentions"]["rows"] - 1
+        )
+        return later
+
+    def assert_holds_its_parquet_files(folder: Path) -> None:
+        con = duckdb.connect(str(folder / versions.RELEASE_DB), read_only=True)
+        try:
+            for name in RELEASED_TABLES:
+                parquet = f"read_parquet('{folder / (name + '.parquet')}')"
+                for a, b in ((f'"{name}"', parquet), (parquet, f'"{name}"')):
+                    assert con.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})").fetchone()[0] == 0, name
+            assert release_version(con) == "1.1.0"
+        finally:
+            con.close()
+
+    later = new_version(tmp_path / "a")
+    write_release_database(tmp_path / "a", later, previous=published, previous_manifest=manifest)
+    assert patched == [True]
+    assert_holds_its_parquet_files(tmp_path / "a")
+
+    changed = tmp_path / "changed-since"  # v1.0.0 with an article's title changed in its DuckDB file
+    shutil.copytree(published, changed)
+    (changed / versions.RELEASE_DB).chmod(0o644)
+    con = duckdb.connect(str(changed / versions.RELEASE_DB))
+    con.execute("UPDATE articles SET title = 'changed after publishing'")
+    con.close()
+    later = new_version(tmp_path / "b")
+    write_release_database(tmp_path / "b", later, previous=changed, previous_manifest=manifest)
+    assert patched == [True]  # not copied: built whole
+    assert_holds_its_parquet_files(tmp_path / "b")
 
 
 def test_a_run_waits_for_a_session_on_the_working_warehouse(seed_copy_dir):

@@ -69,25 +69,38 @@ def write_release_database(
     previous version's folder (`previous_manifest` its manifest): with the same schema, its
     file is copied and patched (module docstring). `primary_keys`: declare them (an index
     each; for the measurement in bench/release_db.py)."""
+    from pipeline.release.versions import sha256_file
+
     path = folder / RELEASE_DB
     # DuckDB spills big sorts and index builds beside the database file by default: here,
     # outside the release folder (a `.staging-*` name, removed with stale staging folders).
     spill = folder.with_name(folder.name + ".duckdb-tmp")
     source = previous / RELEASE_DB if previous is not None else None
-    if (
-        source is not None
-        and source.is_file()
-        and not primary_keys
-        and previous_manifest is not None
-        and previous_manifest.get("schema_fingerprint") == manifest.get("schema_fingerprint")
-    ):
-        shutil.copyfile(source, path)
-        path.chmod(0o644)  # the published file is read-only
-        if _patch_from(path, spill, folder, manifest, previous_manifest):
-            return _finish(path, spill, folder)
-        path.unlink()  # it differs from the Parquet files: build it whole
-    _build_whole(path, spill, folder, manifest, primary_keys)
-    return _finish(path, spill, folder)
+    try:
+        if (
+            source is not None
+            and source.is_file()
+            and not primary_keys
+            and previous_manifest is not None
+            and previous_manifest.get("schema_fingerprint") == manifest.get("schema_fingerprint")
+            # the previous file as published (`release verify` would say so too), not a copy
+            # someone changed since: its unchanged tables are taken as they are
+            and previous_manifest.get("files", {}).get(RELEASE_DB) == sha256_file(source)
+        ):
+            shutil.copyfile(source, path)  # (copyfile leaves the published file's read-only mode behind)
+            if _patch_from(path, spill, folder, manifest, previous_manifest):
+                return _finish(path, folder)
+            for leftover in (path, path.with_name(path.name + ".wal")):  # it differs: build it whole
+                leftover.unlink(missing_ok=True)
+        _build_whole(path, spill, folder, manifest, primary_keys)
+        return _finish(path, folder)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+# A version whose rows are more than this share new or rewritten is built whole: its rows in
+# key order again, and no file patched version after version accumulates small appends.
+MAX_PATCHED_SHARE = 0.2
 
 
 def _connect(path: Path, spill: Path):
@@ -116,6 +129,7 @@ def _patch_from(path: Path, spill: Path, folder: Path, manifest: dict, previous_
         return False
     try:
         conn.execute("BEGIN TRANSACTION")
+        rewritten = 0  # rows deleted and inserted
         for name in RELEASED_TABLES:
             table = TABLES[name]
             before = previous_manifest.get("tables", {}).get(name)
@@ -130,16 +144,23 @@ def _patch_from(path: Path, spill: Path, folder: Path, manifest: dict, previous_
                 continue
             cols, row = ", ".join(f'"{c}"' for c in table.column_names), _row_hash(table)
             new = f"read_parquet({sql_literal(str(folder / manifest['tables'][name]['file']))})"
-            conn.execute(f'DELETE FROM "{name}" WHERE {row} NOT IN (SELECT {row} FROM {new})')
-            conn.execute(
+            rewritten += conn.execute(f'DELETE FROM "{name}" WHERE {row} NOT IN (SELECT {row} FROM {new})').fetchone()[
+                0
+            ]
+            rewritten += conn.execute(
                 f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM {new} WHERE {row} NOT IN (SELECT {row} FROM "{name}")'
-            )
+            ).fetchone()[0]
             same = conn.execute(
                 f'SELECT (SELECT (count(*), sum({row})) FROM "{name}") IS NOT DISTINCT FROM '
                 f"(SELECT (count(*), sum({row})) FROM {new})"
             ).fetchone()[0]
             if not same:
                 return False
+        rows = sum(t["rows"] for t in manifest["tables"].values())
+        if rewritten > MAX_PATCHED_SHARE * rows:  # mostly new: built whole, in key order, unfragmented
+            return False
+        for stmt in _RELEASE_INFO_DDL[1:]:  # its comments
+            conn.execute(stmt)
         conn.execute(
             f"UPDATE {RELEASE_INFO} SET dataset = ?, version = ?, created = ?, previous_version = ?",
             [
@@ -193,9 +214,8 @@ def _build_whole(path: Path, spill: Path, folder: Path, manifest: dict, primary_
         conn.close()
 
 
-def _finish(path: Path, spill: Path, folder: Path) -> str:
-    """Remove the spill folder; the file name, once nothing is left beside the file."""
-    shutil.rmtree(spill, ignore_errors=True)
+def _finish(path: Path, folder: Path) -> str:
+    """The file name, once nothing is left beside the file."""
     leftovers = [p.name for p in folder.iterdir() if p.name.startswith(RELEASE_DB + ".")]
     if leftovers:  # a .wal would make the published file depend on a file beside it
         raise RuntimeError(f"DuckDB left {', '.join(leftovers)} beside {path}")

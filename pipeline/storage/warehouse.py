@@ -81,7 +81,7 @@ _INTERNAL_DDL = [
         run_id VARCHAR NOT NULL,
         outcomes VARCHAR NOT NULL
     )""",
-    # The parts (batches) of each table whose row-wise expectations passed, by fingerprint:
+    # The parts (a batch's records, in buckets) of each table whose row-wise expectations passed, by fingerprint:
     # a part whose rows and inputs are unchanged is not validated again (expectations.suites).
     """CREATE TABLE IF NOT EXISTS validation_parts (
         table_name VARCHAR NOT NULL,
