@@ -642,6 +642,7 @@ class Contents:
     def __init__(self, conn):
         self.conn = conn
         self._scans: dict[str, dict | None] = {}
+        self._views: dict[tuple, object] = {}  # (kind, table, own) -> parts or whole, built once
 
     def _scan(self, table: str) -> dict | None:
         """{part: (rows, hash sum of every column, hash sum without the deferred columns)},
@@ -670,18 +671,27 @@ class Contents:
 
     def parts(self, table: str, own: bool = False) -> dict[str | None, str] | None:
         """{part: content} (part None: rows without one), or None for a table without parts."""
-        scan = self._scan(table)
-        if scan is None:
-            return None
-        return {part: f"{rows}:{o if own else every}" for part, (rows, every, o) in scan.items()}
+        key = ("parts", table, own)
+        if key not in self._views:  # asked once per part of each table that reads it
+            scan = self._scan(table)
+            self._views[key] = (
+                None
+                if scan is None
+                else {part: f"{rows}:{o if own else every}" for part, (rows, every, o) in scan.items()}
+            )
+        return self._views[key]
 
     def whole(self, table: str, own: bool = False) -> str:
-        scan = self._scan(table)
-        if scan is None:
-            return table_content(self.conn, table)
-        rows = sum(n for n, _, _ in scan.values())
-        total = sum(int(o if own else every) for _, every, o in scan.values())
-        return f"{rows}:{total if rows else None}"
+        key = ("whole", table, own)
+        if key not in self._views:
+            scan = self._scan(table)
+            if scan is None:
+                self._views[key] = table_content(self.conn, table)
+            else:
+                rows = sum(n for n, _, _ in scan.values())
+                total = sum(int(o if own else every) for _, every, o in scan.values())
+                self._views[key] = f"{rows}:{total if rows else None}"
+        return self._views[key]
 
 
 def data_fingerprint(conn, table: str, code_version: str, contents: Contents | None = None) -> str:

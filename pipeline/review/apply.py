@@ -316,8 +316,24 @@ def _write_stances(conn, lines: list[_Line], merges: dict[str, str]) -> int:
     merges_fp = _digest(sorted(merges.items()))
     coded_fp = dict(conn.execute("SELECT article_id, fingerprint FROM stage_state WHERE stage = 'stances'").fetchall())
     done = dict(conn.execute("SELECT article_id, fingerprint FROM stage_state WHERE stage = ?", [STAGE]).fetchall())
+    # An article's statements depend on the merges of the actors coded in it only (an article
+    # with corrections: on every merge, as its lines may name any actor): a new merge rewrites
+    # the articles it reaches, not all of them.
+    merged_in = dict(
+        conn.execute(
+            "SELECT article_id, list(DISTINCT actor_id ORDER BY actor_id) FROM coded_stances "
+            "WHERE actor_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY article_id",
+            [list(merges)],
+        ).fetchall()
+    )
+
+    def merges_of(aid: str) -> str:
+        if aid in by_article:
+            return merges_fp
+        return _digest([(a, merges[a]) for a in merged_in.get(aid, [])])
+
     want = {
-        aid: _digest(fp, merges_fp, [(x.entry, x.applied_to, x.offsets) for x in by_article.get(aid, [])])
+        aid: _digest(fp, merges_of(aid), [(x.entry, x.applied_to, x.offsets) for x in by_article.get(aid, [])])
         for aid, fp in coded_fp.items()
     }
     todo = sorted(a for a, fp in want.items() if done.get(a) != fp)
