@@ -34,6 +34,7 @@ import json
 import os
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,12 +191,20 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         from pipeline.release.index import write_index
         from pipeline.release.metadata import write_release_files  # CHANGELOG, datapackage, croissant, figures
 
-        manifest["files"] = write_release_files(
-            conn, staging, manifest, releases_dir / current if current else None, figures_drawn
-        )
-        database = write_release_database(
-            staging, manifest, previous=releases_dir / current if current else None, previous_manifest=previous
-        )
+        # The release's DuckDB file is written from the Parquet files while the CHANGELOG's
+        # diff reads them (each in its own DuckDB, outside the interpreter lock).
+        with ThreadPoolExecutor(1) as pool:
+            database_written = pool.submit(
+                write_release_database,
+                staging,
+                manifest,
+                previous=releases_dir / current if current else None,
+                previous_manifest=previous,
+            )
+            manifest["files"] = write_release_files(
+                conn, staging, manifest, releases_dir / current if current else None, figures_drawn
+            )
+            database = database_written.result()
         manifest["files"] = dict(sorted({**manifest["files"], database: sha256_file(staging / database)}.items()))
         card = dataset_card(manifest, conn)
         (staging / CARD).write_text(card, encoding="utf-8")
