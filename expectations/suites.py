@@ -55,7 +55,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 
 import expectations  # noqa: F401  (sets GX_ANALYTICS_ENABLED before GX is imported)
-from pipeline.fingerprints import table_content
+from pipeline.fingerprints import row_hash_sql, table_content
 from pipeline.schema import TABLES, Table, sql_literal
 
 SLICE_ROWS = 100_000  # rows of a frame validated at once
@@ -652,7 +652,7 @@ class Contents:
             part = part_expression(t)
             deferred = deferred_columns(t)
             # the columns named (a COLUMNS lambda needs DuckDB 1.3; pyproject allows 1.1)
-            own = "hash(" + ", ".join(_q(c.name) for c in t.columns if c.name not in deferred) + ")"
+            own = row_hash_sql(c.name for c in t.columns if c.name not in deferred)
             if part is None:
                 sql = None
             elif part != ARTICLE_PART:

@@ -40,6 +40,12 @@ def code_version() -> str:
     return code_fingerprint()[:12]
 
 
+def row_hash_sql(columns) -> str:
+    """SQL: DuckDB's hash of a row over the named columns (the same value as
+    `hash(*COLUMNS(*))` when they are all of them, in order)."""
+    return "hash(" + ", ".join(f'"{c}"' for c in columns) + ")"
+
+
 def table_content(conn, table: str) -> str:
     """Row count and the sum of row hashes: a changed, added or removed row changes it (the
     validation cache and the release's file reuse both key on it)."""

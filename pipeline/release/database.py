@@ -36,6 +36,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.fingerprints import row_hash_sql
 from pipeline.release.versions import DATASET_NAME, RELEASE_DB
 from pipeline.schema import RELEASED_TABLES, TABLES, create_table_sql, sql_literal
 
@@ -111,10 +112,6 @@ def _connect(path: Path, spill: Path):
     return conn
 
 
-def _row_hash(table) -> str:
-    return "hash(" + ", ".join(f'"{c}"' for c in table.column_names) + ")"
-
-
 def _patch_from(path: Path, spill: Path, folder: Path, manifest: dict, previous_manifest: dict) -> bool:
     """Bring a copy of the previous version's file (at `path`) to this version: in each
     table whose Parquet file changed, delete the rows the new file lacks and insert those
@@ -142,7 +139,7 @@ def _patch_from(path: Path, spill: Path, folder: Path, manifest: dict, previous_
                 if conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] != manifest["tables"][name]["rows"]:
                     return False
                 continue
-            cols, row = ", ".join(f'"{c}"' for c in table.column_names), _row_hash(table)
+            cols, row = ", ".join(f'"{c}"' for c in table.column_names), row_hash_sql(table.column_names)
             new = f"read_parquet({sql_literal(str(folder / manifest['tables'][name]['file']))})"
             rewritten += conn.execute(f'DELETE FROM "{name}" WHERE {row} NOT IN (SELECT {row} FROM {new})').fetchone()[
                 0

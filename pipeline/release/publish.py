@@ -77,10 +77,10 @@ def export_tables(
     unchanged since the current release (`current` folder, `previous` its manifest) is
     linked from it instead (see the module docstring). `state` receives {table: (content
     fingerprint, sha256)} of the files, for `_keep_release_files` once they are published."""
-    out = {}
-    state = {} if state is None else state
     from pipeline.fingerprints import code_version
 
+    out = {}
+    state = {} if state is None else state
     stored = dict(conn.execute("SELECT table_name, content || ' ' || sha256 FROM release_files").fetchall())
     code = code_version()  # reads every source file: once, not once per table (0.04 s each)
     for name in RELEASED_TABLES:
