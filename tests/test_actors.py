@@ -4,11 +4,15 @@ The real small English model is loaded once per module."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest.importorskip("spacy")
 
 from pipeline.actors.resolver import ArticleActors
+
+REPO_CODEBOOKS = Path(__file__).resolve().parents[1] / "data" / "codebooks"
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +118,33 @@ def test_country_lookup_reads_countrynames_table_as_to_code_does():
         "Scotland",
     ]
     assert [_countrynames_alpha2(n) for n in names] == [countrynames.to_code(n, fuzzy=False) for n in names]
+
+
+def test_coding_with_the_annotated_actors_as_built_equals_building_them_again(nlp):
+    """The parse step annotates an article (registering its speakers), then codes it with
+    `ArticleActors.as_built()` instead of building the actors again: the statements, actor
+    references and scope must be those the stance step codes with actors built anew."""
+    from conftest import SEED
+    from pipeline.stances.codebooks import load_codebooks
+    from pipeline.stances.coder import QuoteScope, TargetMatcher
+    from pipeline.steps.coding_scope import code_scoped
+    from pipeline.steps.per_batch import CODED_TABLES, NLP_TABLES, annotate
+    from pipeline.text.alignment import AlignmentBuilder
+
+    text = SEED.read_text(encoding="utf-8") + (
+        "\n\nRussia's foreign minister, Sergei Lavrov, spoke on Monday. He said the plan was unacceptable. "
+        "The Defence Secretary, John Healey, said: “We back it.” Healey's deputy said she would not oppose it."
+    )
+    books = load_codebooks(sorted(REPO_CODEBOOKS.glob("*.yaml")))
+    matcher = TargetMatcher(nlp, books)
+    doc = nlp(text)
+    builder = AlignmentBuilder()
+    builder.copy(text, 0, len(text))
+    _, align = builder.build()
+    rows = {t: [] for t in NLP_TABLES + CODED_TABLES}
+    annotated = annotate("b", "a1", doc, align, rows)
+    assert len(annotated.actors) > len(annotated.as_built().actors)  # the quotes registered speakers
+    quotes = [QuoteScope.from_row(q) for q in sorted(rows["quotes"], key=lambda q: (q["char_start"], q["quote_id"]))]
+    again = code_scoped("a1", doc, quotes, matcher, align)
+    as_built = code_scoped("a1", doc, quotes, matcher, align, annotated.as_built())
+    assert again[0] and as_built == again

@@ -10,12 +10,12 @@ from pipeline.text.alignment import Alignment
 
 
 def code_doc(
-    article_id: str, doc, quotes: list, matcher, align: Alignment
+    article_id: str, doc, quotes: list, matcher, align: Alignment, actors: ArticleActors | None = None
 ) -> tuple[list[dict], list[dict], ArticleActors]:
     """Statement rows and actor references of one parsed article (its quotes in text order),
     and the article's actors as the coder saw them (`pipeline.steps.coding_scope` reads their
-    names)."""
-    actors = ArticleActors(doc, article_id)
+    names). `actors`: the article's actors as built (`ArticleActors.as_built`), else built here."""
+    actors = ArticleActors(doc, article_id) if actors is None else actors
     statements = code_article(doc, actors, quotes, matcher)
     return (
         statement_rows(article_id, statements, align.raw_span),

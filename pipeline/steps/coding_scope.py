@@ -75,12 +75,12 @@ def article_scope(doc, actors) -> str:
     return json.dumps({"tokens": sorted(tokens), "names": sorted(names)}, ensure_ascii=False)
 
 
-def code_scoped(article_id: str, doc, quotes: list, matcher, align) -> tuple[list[dict], list[dict], str]:
+def code_scoped(article_id: str, doc, quotes: list, matcher, align, actors=None) -> tuple[list[dict], list[dict], str]:
     """`pipeline.stances.rows.code_doc`'s statement rows and actor references, and the
-    article's scope."""
+    article's scope (`actors`: as for code_doc)."""
     from pipeline.stances.rows import code_doc
 
-    statements, references, actors = code_doc(article_id, doc, quotes, matcher, align)
+    statements, references, actors = code_doc(article_id, doc, quotes, matcher, align, actors)
     return statements, references, article_scope(doc, actors)
 
 

@@ -342,17 +342,25 @@ def _annotate_chunk(batch_id: str, items: list[tuple]) -> dict[str, list]:
         else:
             doc = doc_from_bytes(parses.read(model, sha), nlp.vocab)
         first_quote = len(rows["quotes"])
-        annotate(batch_id, article_id, doc, align, rows)
+        actors = annotate(batch_id, article_id, doc, align, rows)
         if matcher is not None:
-            _precode(batch_id, article_id, sha, doc, align, rows["quotes"][first_quote:], rows)
+            _precode(batch_id, article_id, sha, doc, align, rows["quotes"][first_quote:], rows, actors.as_built())
     return rows
 
 
 def _precode(
-    batch_id: str, article_id: str, sha: str, doc, align: Alignment, quote_rows: list[dict], rows: dict[str, list]
+    batch_id: str,
+    article_id: str,
+    sha: str,
+    doc,
+    align: Alignment,
+    quote_rows: list[dict],
+    rows: dict[str, list],
+    actors,
 ) -> None:
     """Stance statements of a live Doc, exactly as the stance step would code them from its
-    stored parse and the loaded quotes (see `warehouse_wide.run_stances`)."""
+    stored parse and the loaded quotes (see `warehouse_wide.run_stances`); `actors`: the
+    article's actors as built (`ArticleActors.as_built`)."""
     from pipeline.stances.coder import QuoteScope
     from pipeline.steps.coding_scope import code_scoped
 
@@ -360,14 +368,15 @@ def _precode(
     keys = {"batch_id": batch_id, "text_sha256": sha, "coding_fp": w["coding_fp"]}
     ordered = sorted(quote_rows, key=lambda q: (q["char_start"], q["quote_id"]))  # as the stance step reads them
     quotes = [QuoteScope.from_row(q) for q in ordered]
-    statements, actor_rows, scope = code_scoped(article_id, doc, quotes, w["matcher"], align)
+    statements, actor_rows, scope = code_scoped(article_id, doc, quotes, w["matcher"], align, actors)
     rows["stance_coded"].append({**keys, "article_id": article_id, "coding_scope": scope})
     rows["stance_statements"] += [{**keys, **r} for r in statements]
     rows["stance_actors"] += [{**keys, **r} for r in actor_rows]
 
 
-def annotate(batch_id: str, article_id: str, doc, align: Alignment, rows: dict[str, list]) -> None:
-    """Sentences, mentions, quotes and article actors of one parsed article, into `rows`."""
+def annotate(batch_id: str, article_id: str, doc, align: Alignment, rows: dict[str, list]):
+    """Sentences, mentions, quotes and article actors of one parsed article, into `rows`;
+    returns the article's `ArticleActors`."""
     from pipeline.actors.resolver import ArticleActors, reference_rows
     from pipeline.quotes.extractor import extract_attributions
     from pipeline.quotes.rows import quote_row
@@ -421,3 +430,4 @@ def annotate(batch_id: str, article_id: str, doc, align: Alignment, rows: dict[s
         if row["speaker_actor_id"]:
             used.setdefault(row["speaker_actor_id"], "quotes")
     rows["article_actors"] += [{"batch_id": batch_id, **r} for r in reference_rows(article_id, actors, used)]
+    return actors
