@@ -125,6 +125,7 @@ def test_coding_with_the_annotated_actors_as_built_equals_building_them_again(nl
     `ArticleActors.as_built()` instead of building the actors again: the statements, actor
     references and scope must be those the stance step codes with actors built anew."""
     from conftest import SEED
+
     from pipeline.stances.codebooks import load_codebooks
     from pipeline.stances.coder import QuoteScope, TargetMatcher
     from pipeline.steps.coding_scope import code_scoped
