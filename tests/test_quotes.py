@@ -327,3 +327,31 @@ def test_seed_article_direct_quotes(run, clean):
     assert source_text(doc, lavrov) == "Sergei Lavrov"
     scare = [a for a in direct if any(t in ("“backstop”", "“industrial co-ordination”") for t in texts(doc, a.content))]
     assert scare == []
+
+
+def test_quotation_marks_are_found_as_a_character_by_character_reading_finds_them():
+    """`marks._marks` (a regular expression) against the plain reading it replaced: each
+    double mark is one mark, '' and `` are one mark of two characters, left to right."""
+    import random
+
+    from pipeline.quotes.marks import _marks
+
+    def reading(text, start, end):
+        out, i = [], start
+        while i < end:
+            if text[i] in '"\u201c\u201d\u201e\u201f\u00ab\u00bb\uff02':
+                kind = "straight" if text[i] in '"\uff02' else "angle" if text[i] in "\u00ab\u00bb" else "curly"
+                out.append((i, 1, text[i], kind))
+            elif text.startswith("''", i) or text.startswith("``", i):
+                out.append((i, 2, '"', "tick"))
+                i += 1
+            i += 1
+        return out
+
+    rng = random.Random(7)
+    alphabet = list('"\u201c\u201d\u201e\u201f\u00ab\u00bb\uff02') + ["'", "`", "a", " ", "\n"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 24)))
+        start = rng.randint(0, len(text))
+        end = rng.randint(start, len(text))
+        assert _marks(text, start, end) == reading(text, start, end), (text, start, end)

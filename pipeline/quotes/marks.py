@@ -73,19 +73,23 @@ def find_quotes(text: str) -> list[Quote]:
     return sorted(quotes, key=lambda q: q.start)
 
 
+_MARK = re.compile("[" + "".join(sorted(DOUBLE_MARKS)) + "]|''|``")
+
+
 def _marks(text: str, start: int, end: int) -> list[tuple[int, int, str, str]]:
     """Double quotation marks in text[start:end] as (pos, length, char, style); '' and ``
-    count. The style (straight, curly, tick, angle) tells a quote inside a quote."""
+    count. The style (straight, curly, tick, angle) tells a quote inside a quote. (A regular
+    expression finds them: a loop over every character was 5 % of annotating an article.)"""
     out = []
-    i = start
-    while i < end:
-        c = text[i]
-        if c in DOUBLE_MARKS:
-            out.append((i, 1, c, "straight" if c in '"\uff02' else "angle" if c in "\u00ab\u00bb" else "curly"))
-        elif text.startswith("''", i) or text.startswith("``", i):
+    for m in _MARK.finditer(text, start):
+        i = m.start()
+        if i >= end:  # a '' or `` may end just past `end`, as it always could
+            break
+        c = m.group()
+        if len(c) == 2:
             out.append((i, 2, '"', "tick"))
-            i += 1
-        i += 1
+        else:
+            out.append((i, 1, c, "straight" if c in '"\uff02' else "angle" if c in "\u00ab\u00bb" else "curly"))
     return out
 
 
