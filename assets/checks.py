@@ -16,6 +16,7 @@ import dagster as dg
 
 from pipeline.schema import TABLES
 from pipeline.steps.pool import VALIDATOR
+from pipeline.storage.warehouse import insert_values
 
 from .common import warehouse
 from .resources import StancewireSettings
@@ -26,12 +27,23 @@ CHECK_NAME = "gx_expectations"
 
 def record_outcomes(conn, run_id: str, table: str, outcomes) -> None:
     conn.execute("DELETE FROM validation_results WHERE run_id = ? AND table_name = ?", [run_id, table])
-    conn.executemany(
-        "INSERT INTO validation_results (run_id, table_name, expectation_no, expectation, column_name, success, "
-        "blocking, unexpected_count, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    insert_values(
+        conn,
+        "validation_results",
         [
             [run_id, table, n, o.expectation, o.column, o.success, o.blocking, o.unexpected_count, o.details]
             for n, o in enumerate(outcomes)
+        ],
+        columns=[
+            "run_id",
+            "table_name",
+            "expectation_no",
+            "expectation",
+            "column_name",
+            "success",
+            "blocking",
+            "unexpected_count",
+            "details",
         ],
     )
 

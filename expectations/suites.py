@@ -51,7 +51,6 @@ import hashlib
 import importlib
 import json
 import re
-import uuid
 from dataclasses import asdict, dataclass, field
 
 import expectations  # noqa: F401  (sets GX_ANALYTICS_ENABLED before GX is imported)
@@ -445,6 +444,16 @@ def _context():
     return context
 
 
+@functools.cache
+def _dataframe_batches(context):
+    """The process's one pandas data source and its whole-dataframe batch definition: each
+    frame is a batch of it in turn (GX computes each validation's metrics anew). A data
+    source per frame, added and deleted, cost GX a copy of its whole configuration each
+    time: 50-75 ms a frame against 15-25 ms."""
+    source = context.data_sources.add_pandas("stancewire_frames")
+    return source, source.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("slice")
+
+
 def warm_up() -> None:
     """Import GX and build its context ahead of the checks (the CLI does it in a thread while
     the batch is parsed: importing GX takes seconds)."""
@@ -460,18 +469,12 @@ def validate_table(conn, table: str, parts: list[str] | None = None) -> list[Out
     outcomes: list[Outcome] = []
     frames = frames_for(conn, table)
     frames[0].restrict(parts)
-    for n, frame in enumerate(frames):
+    for frame in frames:
         results: list[list] = [[] for _ in frame.checks]  # per check: its result in each slice
-        for k, (checks, df, sliced) in enumerate(_slices(conn, frame)):
-            # A data source per slice, deleted after it: GX's execution engine keeps every
-            # batch it loaded (BatchManager's cache has no bound).
-            source = context.data_sources.add_pandas(f"{table}_{n}_{k}_{uuid.uuid4().hex[:8]}")
+        for checks, df, sliced in _slices(conn, frame):
+            source, slices_of = _dataframe_batches(context)
             try:
-                batch = (
-                    source.add_dataframe_asset("frame")
-                    .add_batch_definition_whole_dataframe("slice")
-                    .get_batch(batch_parameters={"dataframe": df})
-                )
+                batch = slices_of.get_batch(batch_parameters={"dataframe": df})
                 suite = G.ExpectationSuite(name=frame.name)
                 for i in checks:
                     expectation = frame.checks[i].expectation
@@ -492,8 +495,10 @@ def validate_table(conn, table: str, parts: list[str] | None = None) -> list[Out
                     raise ValueError(f"frame {frame.name} of table {table} has the same expectation twice")
                 for res in result.results:
                     results[res.expectation_config.meta[CHECK_META]].append(res)
-            finally:
-                context.data_sources.delete(source.name)
+            finally:  # GX's execution engine keeps the batch it loaded until the next one
+                batches = source.get_execution_engine().batch_manager
+                batches.reset_batch_cache()
+                batches.batch_data_cache.clear()
             frame.samples = {
                 c.removesuffix("__sample"): json.loads(df[c].iloc[0])
                 for c in df.columns

@@ -37,6 +37,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from pipeline.storage.warehouse import insert_values
+
 GENERATIONS = {"jr", "sr", "ii", "iii", "iv"}  # "Joseph Kennedy Jr." is not Joseph Kennedy
 DOMINANCE = 2.0  # the chosen full name is in this many times more articles than the next
 MIN_ARTICLES = 2  # ... and in at least this many
@@ -133,5 +135,5 @@ def update_auto_aliases(conn) -> dict[str, tuple[str, str]]:
     targets = {b for b, _ in proposed.values()}
     new = {a: v for a, v in proposed.items() if a not in targets}
     if new:
-        conn.executemany("INSERT INTO auto_aliases VALUES (?, ?, ?)", [[a, b, r] for a, (b, r) in sorted(new.items())])
+        insert_values(conn, "auto_aliases", [[a, b, r] for a, (b, r) in sorted(new.items())])
     return {**kept, **new}

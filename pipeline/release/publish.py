@@ -60,6 +60,7 @@ from pipeline.release.versions import (
     sha256_file,
 )
 from pipeline.schema import RELEASED_TABLES, TABLES, sql_literal
+from pipeline.storage.warehouse import insert_values
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def _link_or_copy(source: Path, target: Path) -> bool:
 def _keep_release_files(conn, state: dict) -> None:
     """The published files' fingerprints become the ones the next release compares with."""
     conn.execute("DELETE FROM release_files")
-    conn.executemany("INSERT INTO release_files VALUES (?, ?, ?)", [[n, c, h] for n, (c, h) in state.items()])
+    insert_values(conn, "release_files", [[n, c, h] for n, (c, h) in state.items()])
 
 
 def next_version(previous: dict | None, schema_fp: str) -> str:

@@ -27,7 +27,7 @@ import polars as pl
 
 from pipeline.review.corrections import Corrections, ReviewError
 from pipeline.schema import ACTOR_TYPES, TABLES
-from pipeline.storage.warehouse import CODED_STANCE_COLUMNS, mark_actors, transaction
+from pipeline.storage.warehouse import CODED_STANCE_COLUMNS, insert_values, mark_actors, transaction
 
 STAGE = "corrections"
 MANUAL = "manual"  # `method` of a statement a coder added or corrected
@@ -474,8 +474,8 @@ def _write_renames(conn, lines: list[_Line], merges: dict[str, str]) -> None:
     if not changed:
         return
     conn.execute("DELETE FROM actor_renames")
-    conn.executemany("INSERT INTO actor_renames VALUES (?, ?)", [[a, n] for a, n in sorted(names.items())])
-    conn.executemany("INSERT OR IGNORE INTO dirty_actors VALUES (?)", [[a] for a in sorted(changed)])
+    insert_values(conn, "actor_renames", [[a, n] for a, n in sorted(names.items())])
+    insert_values(conn, "dirty_actors", [[a] for a in sorted(changed)], or_ignore=True)
 
 
 def _write_aliases(conn, merges: dict[str, str], rules: dict[str, str]) -> None:

@@ -27,6 +27,7 @@ import json
 from dataclasses import dataclass
 
 from pipeline.nlp.lexicon import fold
+from pipeline.storage.warehouse import insert_values
 
 
 def target_structure(nlp, terms) -> dict:
@@ -198,7 +199,7 @@ def load_scope(conn, config, books, compute: bool = True) -> Scope:
     if missing and compute:
         [made] = list(run_chunks(config, 1, _structures_job, [([terms[k] for k in missing],)]))
         new = dict(zip(missing, made, strict=True))
-        conn.executemany("INSERT OR IGNORE INTO coding_terms VALUES (?, ?)", [[k, v] for k, v in new.items()])
+        insert_values(conn, "coding_terms", [[k, v] for k, v in new.items()], or_ignore=True)
         found.update(new)
     structures = {bt: json.loads(found[k]) if k in found else approximate_structure(terms[k]) for bt, k in keys.items()}
     return Scope(model, config.code_fp, books, structures)

@@ -25,7 +25,7 @@ from pipeline.schema import TABLES, sql_literal
 from pipeline.steps.dedup import DUPLICATE, ID_CONFLICT, decide
 from pipeline.storage.polars_schemas import RECORD_KEY, STAGED, schema_for, table_schema
 from pipeline.storage.staging import Staging
-from pipeline.storage.warehouse import mark_actors, replace_rows, transaction, warehouse_id
+from pipeline.storage.warehouse import insert_values, mark_actors, replace_rows, transaction, warehouse_id
 
 # The tables the loader fills from staged batches (one Dagster multi-asset, `load_batches`).
 LOADED_TABLES = (
@@ -99,7 +99,7 @@ def _load(conn, staging: Staging, batches: list[str], full: bool = False) -> Loa
             _load_batches(conn, staging, new, {b: i for i, b in enumerate(order)}, append, report)
         conn.execute("DELETE FROM batches WHERE batch_id NOT IN (SELECT unnest(?::VARCHAR[]))", [batches])
         conn.execute("DELETE FROM loaded_batches")
-        conn.executemany("INSERT INTO loaded_batches VALUES (?, ?)", [[b, fp] for b, fp in fingerprints.items()])
+        insert_values(conn, "loaded_batches", [[b, fp] for b, fp in fingerprints.items()])
     report.appended = append
     for table in LOADED_TABLES:
         report.rows[table] = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]

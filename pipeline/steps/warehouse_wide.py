@@ -25,7 +25,7 @@ from pipeline.steps.pool import chunked, run_chunks
 from pipeline.steps.progress import Progress
 from pipeline.steps.worker import WorkerConfig
 from pipeline.storage.polars_schemas import schema_for
-from pipeline.storage.warehouse import ALL_ACTORS, mark_actors, transaction
+from pipeline.storage.warehouse import ALL_ACTORS, insert_values, mark_actors, transaction
 from pipeline.text.alignment import Alignment
 
 log = logging.getLogger(__name__)
@@ -119,8 +119,9 @@ def run_stances(
         conn.execute("DELETE FROM codebook_targets")
         targets = codebook_target_rows(codebooks)
         if targets:
-            conn.executemany(
-                "INSERT INTO codebook_targets VALUES (?, ?, ?, ?, ?, ?)",
+            insert_values(
+                conn,
+                "codebook_targets",
                 [
                     [t["codebook"], t["target"], t["codebook_version"], t["label"], t["description"], t["terms"]]
                     for t in targets
@@ -181,7 +182,7 @@ def _relabel(conn, ids: list[str], codebooks, want: dict[str, str]) -> None:
                 [b.version, b.name, b.version, ids],
             )
         conn.execute(f"DELETE FROM stage_state WHERE stage = 'stances' AND {of_chunk}", [ids])
-        conn.executemany("INSERT INTO stage_state VALUES ('stances', ?, ?)", [[aid, want[aid]] for aid in ids])
+        insert_values(conn, "stage_state", [["stances", aid, want[aid]] for aid in ids])
 
 
 def _precoded(conn, staging, fingerprint: str, todo: list[tuple[str, str]]) -> dict[tuple, tuple[list, list, str]]:
@@ -316,14 +317,12 @@ def _write_coded(
         _insert_rows(conn, "coded_stances", rows)
         _insert_rows(conn, "article_actors", actor_rows)
         mark_actors(conn, of_chunk, [ids], coded_tables)  # and those they name now
-        conn.executemany(
-            "INSERT INTO stage_state VALUES ('stances', ?, ?)",
-            [[aid, scope.fingerprint(sha, s)] for (aid, sha), s in zip(chunk, scopes, strict=True)],
+        insert_values(
+            conn,
+            "stage_state",
+            [["stances", aid, scope.fingerprint(sha, s)] for (aid, sha), s in zip(chunk, scopes, strict=True)],
         )
-        conn.executemany(
-            "INSERT INTO coding_scope VALUES (?, ?, ?)",
-            [[aid, sha, s] for (aid, sha), s in zip(chunk, scopes, strict=True)],
-        )
+        insert_values(conn, "coding_scope", [[aid, sha, s] for (aid, sha), s in zip(chunk, scopes, strict=True)])
     if progress:
         progress(len(chunk))
 

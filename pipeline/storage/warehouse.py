@@ -425,6 +425,27 @@ def replace_rows(
     return len(rows)
 
 
+def insert_values(
+    conn: duckdb.DuckDBPyConnection, table: str, rows: list, columns: list[str] | None = None, or_ignore: bool = False
+) -> int:
+    """Insert `rows` (sequences in the order of `columns`, else of the table's columns) in one
+    statement. DuckDB's
+    `executemany` runs one INSERT per row (0.25 ms each: seconds for a few thousand
+    articles' states); this hands them over as one Arrow table."""
+    if not rows:
+        return 0
+    import polars as pl
+
+    frame = pl.DataFrame([list(r) for r in rows], schema=[f"c{i}" for i in range(len(rows[0]))], orient="row")
+    into = f'"{table}"' + (" (" + ", ".join(f'"{c}"' for c in columns) + ")" if columns else "")
+    conn.register("_values", frame.to_arrow())
+    try:
+        conn.execute(f"INSERT {'OR IGNORE ' if or_ignore else ''}INTO {into} SELECT * FROM _values")
+    finally:
+        conn.unregister("_values")
+    return len(rows)
+
+
 @contextlib.contextmanager
 def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     conn.execute("BEGIN TRANSACTION")
