@@ -145,6 +145,7 @@ def test_coding_with_the_annotated_actors_as_built_equals_building_them_again(nl
     rows = {t: [] for t in NLP_TABLES + CODED_TABLES}
     annotated = annotate("b", "a1", doc, align, rows)
     assert len(annotated.actors) > len(annotated.as_built().actors)  # the quotes registered speakers
+    assert annotated.as_built().actors == ArticleActors(doc, "a1").actors
     quotes = [QuoteScope.from_row(q) for q in sorted(rows["quotes"], key=lambda q: (q["char_start"], q["quote_id"]))]
     again = code_scoped("a1", doc, quotes, matcher, align)
     as_built = code_scoped("a1", doc, quotes, matcher, align, annotated.as_built())

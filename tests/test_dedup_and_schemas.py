@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from pipeline.schema import TABLES
 from pipeline.steps.dedup import DUPLICATE, ID_CONFLICT, KEPT, decide
@@ -59,3 +60,21 @@ def test_staged_files_keep_their_columns_and_types():
     assert list(STAGED["stance_statements"])[:4] == ["batch_id", "text_sha256", "coding_fp", "statement_id"]
     assert STAGED["stance_statements"]["confidence"] == pl.Float64
     assert table_schema("quotes", before=["batch_id"]) == STAGED["quotes"]
+
+
+def test_insert_values_takes_every_rows_types_and_keeps_the_inserts_own_error():
+    """`insert_values` (bulk INSERT): a column NULL in the first hundred rows and text after
+    them goes in whole; a failed INSERT inside a transaction raises its own error."""
+    import duckdb
+
+    from pipeline.storage.warehouse import insert_values, transaction
+
+    conn = duckdb.connect()
+    conn.execute("CREATE TABLE t (k VARCHAR PRIMARY KEY, note VARCHAR, n DOUBLE)")
+    rows = [[f"k{i}", None if i < 150 else "late", 1 if i < 150 else 1.5] for i in range(200)]
+    assert insert_values(conn, "t", rows) == 200
+    assert conn.execute("SELECT count(note), sum(n) FROM t").fetchone() == (50, 225.0)
+    assert insert_values(conn, "t", []) == 0
+    with pytest.raises(duckdb.ConstraintException), transaction(conn):
+        insert_values(conn, "t", [["k1", None, 0.0]])
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (200,)

@@ -436,13 +436,16 @@ def insert_values(
         return 0
     import polars as pl
 
-    frame = pl.DataFrame([list(r) for r in rows], schema=[f"c{i}" for i in range(len(rows[0]))], orient="row")
+    frame = pl.DataFrame(  # types from every row: a column may be NULL in the first hundred
+        [list(r) for r in rows], schema=[f"c{i}" for i in range(len(rows[0]))], orient="row", infer_schema_length=None
+    )
     into = f'"{table}"' + (" (" + ", ".join(f'"{c}"' for c in columns) + ")" if columns else "")
     conn.register("_values", frame.to_arrow())
     try:
         conn.execute(f"INSERT {'OR IGNORE ' if or_ignore else ''}INTO {into} SELECT * FROM _values")
-    finally:
-        conn.unregister("_values")
+    finally:  # in an aborted transaction this raises too: the INSERT's error is the one to see
+        with contextlib.suppress(duckdb.Error):
+            conn.unregister("_values")
     return len(rows)
 
 
