@@ -328,15 +328,11 @@ def _write_coded(
 
 
 def _insert_rows(conn, table: str, rows: list[dict]) -> None:
-    if not rows:
-        return
-    cols = list(rows[0])
-    conn.register("_rows", pl.DataFrame(rows, infer_schema_length=None).to_arrow())
-    try:
-        quoted = ", ".join(f'"{c}"' for c in cols)
-        conn.execute(f'INSERT INTO "{table}" ({quoted}) SELECT {quoted} FROM _rows')
-    finally:
-        conn.unregister("_rows")
+    """Rows given as dicts, by `insert_values`: the first row's keys are the columns (a key
+    another row lacks is NULL there)."""
+    if rows:
+        columns = list(rows[0])
+        insert_values(conn, table, [[r.get(c) for c in columns] for r in rows], columns=columns)
 
 
 def run_actors(conn) -> int:
