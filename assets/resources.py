@@ -55,10 +55,11 @@ class StancewireSettings(dg.ConfigurableResource):
 
     @property
     def accepted_languages(self) -> tuple[str, ...]:
-        """The languages of the articles taken (others are rejected as unsupported_language)."""
-        from pipeline.text.language import accepted_languages
+        """The languages of the articles taken (others are rejected as unsupported_language);
+        the staging step checks that the detector knows them (this does not load it)."""
+        from pipeline.text.language import requested_languages
 
-        return accepted_languages(self.languages, self.spacy_model)
+        return requested_languages(self.languages, self.spacy_model)
 
     def codebook_paths(self) -> list[Path]:
         return codebook_paths(self.codebooks)

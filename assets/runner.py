@@ -70,13 +70,19 @@ class RunOutcome:
 
 
 def run_pipeline(
-    settings, instance=None, asset_selection: list[str] | None = None, verbose: bool = False, rebuild: bool = False
+    settings,
+    instance=None,
+    asset_selection: list[str] | None = None,
+    verbose: bool = False,
+    rebuild: bool = False,
+    before_run=None,
 ) -> RunOutcome:
     """Materialise the batch (a partition) and everything downstream, with checks, in this
     process; explain the outcome. `asset_selection` limits the run (evaluation); `verbose`
     prints Dagster's log as the run goes (else only what the outcome reports); `rebuild`
     runs the rebuild_release job instead (no batch: every staged batch reloaded, every row
-    validated).
+    validated); `before_run()`, when given, is called just before the run starts (once Dagster
+    and its instance are loaded): what it raises ends the call with nothing run.
 
     The run holds the warehouse lock from its first step to its summary: a second run on
     the same warehouse waits (settings.lock_timeout_s), then fails naming the file; two
@@ -89,13 +95,18 @@ def run_pipeline(
     try:
         with warehouse.hold():
             warehouse.wait_until_free()
-            return _run_pipeline(settings, instance, asset_selection, verbose, rebuild)
+            return _run_pipeline(settings, instance, asset_selection, verbose, rebuild, before_run)
     except WarehouseBusy as e:
         return RunOutcome(False, str(e), "nothing was run: the warehouse is busy", None, None, busy=True)
 
 
 def _run_pipeline(
-    settings, instance=None, asset_selection: list[str] | None = None, verbose: bool = False, rebuild: bool = False
+    settings,
+    instance=None,
+    asset_selection: list[str] | None = None,
+    verbose: bool = False,
+    rebuild: bool = False,
+    before_run=None,
 ) -> RunOutcome:
     import dagster as dg
 
@@ -109,6 +120,8 @@ def _run_pipeline(
     own_instance = instance is None
     instance = instance or dg.DagsterInstance.get()
     try:
+        if before_run is not None:
+            before_run()
         if batch is not None:
             ensure_partitions(instance, [batch])
         result = job.execute_in_process(

@@ -331,7 +331,6 @@ def cmd_run(args, rebuild: bool = False) -> int:
     """`stancewire run`, or with `rebuild` `stancewire rebuild` (the rebuild_release job:
     every staged batch reloaded, every row validated)."""
     from pipeline.steps import pool
-    from pipeline.text.language import accepted_languages
 
     try:
         values, books = _run_settings(args, rebuild)
@@ -344,10 +343,6 @@ def cmd_run(args, rebuild: bool = False) -> int:
     telemetry_off()  # before the run's processes start: they inherit the environment
     try:
         _start_run_processes(values, books, rebuild)
-        try:  # checked once the workers load their model: the language detector loads its own here
-            accepted_languages(values["languages"], values["spacy_model"])
-        except ValueError as e:
-            return fail(str(e))
         from pipeline.release.figures import warm_up
 
         pool.when_idle(warm_up)  # the release draws figures: import matplotlib while the checks run
@@ -361,7 +356,10 @@ def cmd_run(args, rebuild: bool = False) -> int:
             progress.set_factory(progress.rich_factory)
         from assets.runner import run_pipeline
 
-        outcome = run_pipeline(settings, verbose=args.verbose, rebuild=rebuild)
+        try:
+            outcome = run_pipeline(settings, verbose=args.verbose, rebuild=rebuild, before_run=_workers_ready)
+        except ValueError as e:
+            return fail(str(e))
     finally:
         pool.stop_shared()
     print(outcome.summary)
@@ -407,19 +405,40 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
 
 def _start_run_processes(values: dict, books: list, rebuild: bool = False) -> None:
     """Before Dagster is imported (most of a small run's start): the validator starts
-    importing Great Expectations, and the spaCy workers loading their model; the checks and
-    the parse and stance steps then use them (pipeline/steps/pool.py, assets/checks.py)."""
+    importing Great Expectations, and the spaCy workers loading their model, then the
+    language detector, checking the language setting with it (the run waits for that check
+    before it starts: `Pool.warm_up_result`); the checks, the cleaning and the parse and
+    stance steps then use them (pipeline/steps/pool.py, assets/checks.py)."""
     from pipeline import settings as run_settings
     from pipeline.fingerprints import code_version
     from pipeline.steps import pool
     from pipeline.steps.worker import WorkerConfig
+    from pipeline.text.language import accepted_languages
 
     pool.start_helper(pool.VALIDATOR, "expectations.suites:warm_up", niceness=VALIDATOR_NICENESS)
     code_fp = code_version()
     config = WorkerConfig.of(
         values["spacy_model"], run_settings.staging_for(values).parses.root, values["batch_size"], code_fp, books
     )
-    pool.start_shared(config, values["n_process"], started=_workers_to_start(values, books, code_fp, rebuild))
+    pool.start_shared(
+        config,
+        values["n_process"],
+        started=_workers_to_start(values, books, code_fp, rebuild),
+        warm_up=(accepted_languages, values["languages"], values["spacy_model"]),
+    )
+
+
+def _workers_ready() -> None:
+    """Wait for the first spaCy worker's warm-up: the language setting checked against the
+    detector it loaded (ValueError: an unknown code; or the worker could not start)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from pipeline.steps import pool
+
+    try:
+        pool.shared().warm_up_result()
+    except BrokenProcessPool as e:
+        raise ValueError(f"a spaCy worker process could not start: {e}") from None
 
 
 def _workers_to_start(values: dict, books, code_fp: str, rebuild: bool = False) -> int:

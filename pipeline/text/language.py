@@ -102,21 +102,37 @@ def model_language(model_name: str) -> str | None:
 
 def accepted_languages(setting: list[str] | str | None, model_name: str) -> tuple[str, ...]:
     """The languages the pipeline takes: the setting (codes, a list or "en,de"), else the
-    model's language ("xx", spaCy's multi-language models: every language). Raises
-    ValueError naming a code the detector does not know."""
+    model's language ("xx", spaCy's multi-language models: every language), checked against
+    the detector (`check_languages`, which loads it). Raises ValueError naming a code the
+    detector does not know."""
+    codes = requested_languages(setting, model_name)
+    check_languages(
+        codes, "the setting `languages`" if parse_codes(setting) else f"the spaCy model {model_name}'s language"
+    )
+    return codes
+
+
+def requested_languages(setting: list[str] | str | None, model_name: str) -> tuple[str, ...]:
+    """`accepted_languages` without the check, and so without loading the detector (the
+    staging step checks the codes where it detects: `check_languages`)."""
     codes = parse_codes(setting) or [model_language(model_name) or "en"]
     codes = [ALIASES.get(c, c) for c in codes]
     if ANY_LANGUAGE in codes:
         return (ANY_LANGUAGE,)
+    return tuple(sorted(set(codes)))
+
+
+def check_languages(codes: tuple[str, ...], source: str = "the setting `languages`") -> None:
+    """Raise ValueError naming the codes the detector does not know (it loads the detector)."""
+    if codes == (ANY_LANGUAGE,):
+        return
     known = set(_identifier().nb_classes) - {NO_LANGUAGE}
     unknown = [c for c in codes if c not in known]
     if unknown:
-        source = "the setting `languages`" if parse_codes(setting) else f"the spaCy model {model_name}'s language"
         raise ValueError(
             f"unknown language code(s) {', '.join(map(repr, unknown))} in {source}: use ISO 639-1 codes "
             f"the detector knows (e.g. en, de, fr; {len(known)} in all), or xx for every language"
         )
-    return tuple(sorted(set(codes)))
 
 
 def parse_codes(setting: list[str] | str | None) -> list[str]:
