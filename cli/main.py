@@ -405,10 +405,11 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
 
 def _start_run_processes(values: dict, books: list, rebuild: bool = False) -> None:
     """Before Dagster is imported (most of a small run's start): the validator starts
-    importing Great Expectations, and the spaCy workers loading their model, then the
-    language detector, checking the language setting with it (the run waits for that check
-    before it starts: `Pool.warm_up_result`); the checks, the cleaning and the parse and
-    stance steps then use them (pipeline/steps/pool.py, assets/checks.py)."""
+    importing Great Expectations, and the spaCy workers loading their model; the first one
+    loaded then loads the language detector and checks the language setting with it (the
+    run waits for that check before it starts: `Pool.warm_up_result`). The checks, the
+    cleaning and the parse and stance steps then use them (pipeline/steps/pool.py,
+    assets/checks.py)."""
     from pipeline import settings as run_settings
     from pipeline.fingerprints import code_version
     from pipeline.steps import pool

@@ -106,12 +106,12 @@ class Pool:
             initializer=_worker_init,
             initargs=(config, os.getpid()),
         )
-        # the executor spawns a worker per waiting task, up to max_workers; each started worker
-        # runs `warm_up` (function, *args) once it has loaded
-        self._warm_ups = [self._executor.submit(*warm_up) for _ in range(self.started)]
+        # the executor spawns a worker per waiting task, up to max_workers; the first worker to
+        # load runs `warm_up` (function, *args), the others nothing
+        self._warm_ups = [self._executor.submit(*(warm_up if i == 0 else (int,))) for i in range(self.started)]
 
     def warm_up_result(self):
-        """What the first started worker's warm-up returned (its exception raised here)."""
+        """What the warm-up returned (its exception raised here), once a worker has run it."""
         return self._warm_ups[0].result()
 
     def map(self, fn: Callable, jobs: Iterable[tuple], wanted: int | None = None) -> Iterator:
@@ -250,7 +250,7 @@ _SHARED: list[Pool] = []
 
 def start_shared(config: Loadable, processes: int, started: int = 1, warm_up: tuple = (int,)) -> Pool:
     """Start the run's pool (see module docstring) with `started` of its `processes`
-    workers, each running `warm_up` (function, *args) once loaded; `stop_shared` ends it."""
+    workers, the first one loaded running `warm_up` (function, *args); `stop_shared` ends it."""
     while _SHARED:
         _SHARED.pop().close()
     pool = Pool(config, max(1, processes), started, warm_up)
