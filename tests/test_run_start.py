@@ -180,3 +180,21 @@ def test_a_five_article_run_with_auto_loads_the_model_once(tmp_path):
     assert "exit 0" in out.stdout, out.stdout + out.stderr[-2000:]
     if "one core" not in out.stdout:
         assert "workers 1" in out.stdout, out.stdout
+
+
+def test_the_first_worker_loaded_runs_the_warm_up_and_its_error_reaches_the_run():
+    """`stancewire run` checks its language setting in the first spaCy worker to load
+    (`Pool.warm_up_result`), not in every worker; `shared()` finds the run's pool."""
+    from pool_helpers import NoModel, refuse
+
+    from pipeline.steps import pool
+
+    shared = pool.start_shared(NoModel(), 2, started=2, warm_up=(refuse, "unknown language code(s) 'xq'"))
+    try:
+        assert pool.shared() is shared
+        with pytest.raises(ValueError, match="'xq'"):
+            shared.warm_up_result()
+        assert [f.exception() is None for f in shared._warm_ups] == [False, True]  # the other ran nothing
+    finally:
+        pool.stop_shared()
+    assert pool.shared() is None

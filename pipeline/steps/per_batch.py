@@ -180,7 +180,8 @@ def _clean_records(records: list, languages: tuple[str, ...]) -> list[tuple]:
             out.append((None, [], rejection))
             continue
         key = [getattr(r, k) for k in RECORD_KEY]
-        out.append((_cleaned_row(r, c, language.language), [(*key, *row) for row in c.alignment.rows()], None))
+        alignment = [(*key, *row) for row in c.alignment.rows()]  # the columns of STAGED["alignment"]
+        out.append((_cleaned_row(r, c, language.language), alignment, None))
     return out
 
 
