@@ -81,8 +81,8 @@ def run_pipeline(
     process; explain the outcome. `asset_selection` limits the run (evaluation); `verbose`
     prints Dagster's log as the run goes (else only what the outcome reports); `rebuild`
     runs the rebuild_release job instead (no batch: every staged batch reloaded, every row
-    validated); `before_run()`, when given, is called just before the run starts (once Dagster
-    and its instance are loaded): what it raises ends the call with nothing run.
+    validated); `before_run()`, when given, is called first, before the warehouse is waited
+    for: what it raises ends the call with nothing run.
 
     The run holds the warehouse lock from its first step to its summary: a second run on
     the same warehouse waits (settings.lock_timeout_s), then fails naming the file; two
@@ -91,22 +91,19 @@ def run_pipeline(
     the run starts and wherever a step opens the file (`warehouse.connect_file`)."""
     from pipeline.storage.warehouse import Warehouse, WarehouseBusy
 
+    if before_run is not None:  # a setting that stops the run is named before any wait for the warehouse
+        before_run()
     warehouse = Warehouse(settings.warehouse, lock_timeout_s=settings.lock_timeout_s)
     try:
         with warehouse.hold():
             warehouse.wait_until_free()
-            return _run_pipeline(settings, instance, asset_selection, verbose, rebuild, before_run)
+            return _run_pipeline(settings, instance, asset_selection, verbose, rebuild)
     except WarehouseBusy as e:
         return RunOutcome(False, str(e), "nothing was run: the warehouse is busy", None, None, busy=True)
 
 
 def _run_pipeline(
-    settings,
-    instance=None,
-    asset_selection: list[str] | None = None,
-    verbose: bool = False,
-    rebuild: bool = False,
-    before_run=None,
+    settings, instance=None, asset_selection: list[str] | None = None, verbose: bool = False, rebuild: bool = False
 ) -> RunOutcome:
     import dagster as dg
 
@@ -120,8 +117,6 @@ def _run_pipeline(
     own_instance = instance is None
     instance = instance or dg.DagsterInstance.get()
     try:
-        if before_run is not None:
-            before_run()
         if batch is not None:
             ensure_partitions(instance, [batch])
         result = job.execute_in_process(

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import functools
 import json
 import os
 import sys
@@ -342,7 +343,7 @@ def cmd_run(args, rebuild: bool = False) -> int:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     telemetry_off()  # before the run's processes start: they inherit the environment
     try:
-        _start_run_processes(values, books, rebuild)
+        workers_ready = _start_run_processes(values, books, rebuild)
         from pipeline.release.figures import warm_up
 
         pool.when_idle(warm_up)  # the release draws figures: import matplotlib while the checks run
@@ -357,9 +358,9 @@ def cmd_run(args, rebuild: bool = False) -> int:
         from assets.runner import run_pipeline
 
         try:
-            outcome = run_pipeline(settings, verbose=args.verbose, rebuild=rebuild, before_run=_workers_ready)
-        except ValueError as e:
-            return fail(str(e))
+            outcome = run_pipeline(settings, verbose=args.verbose, rebuild=rebuild, before_run=workers_ready)
+        except RunNotStarted as e:
+            return fail(str(e), e.exit_code)
     finally:
         pool.stop_shared()
     print(outcome.summary)
@@ -403,13 +404,14 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
     return values, books
 
 
-def _start_run_processes(values: dict, books: list, rebuild: bool = False) -> None:
+def _start_run_processes(values: dict, books: list, rebuild: bool = False):
     """Before Dagster is imported (most of a small run's start): the validator starts
     importing Great Expectations, and the spaCy workers loading their model; the first one
     loaded then loads the language detector and checks the language setting with it (the
     run waits for that check before it starts: `Pool.warm_up_result`). The checks, the
     cleaning and the parse and stance steps then use them (pipeline/steps/pool.py,
-    assets/checks.py)."""
+    assets/checks.py). Returns what the run calls just before it starts (`_workers_ready`;
+    a rebuild, which cleans nothing, checks the setting there instead)."""
     from pipeline import settings as run_settings
     from pipeline.fingerprints import code_version
     from pipeline.steps import pool
@@ -421,25 +423,42 @@ def _start_run_processes(values: dict, books: list, rebuild: bool = False) -> No
     config = WorkerConfig.of(
         values["spacy_model"], run_settings.staging_for(values).parses.root, values["batch_size"], code_fp, books
     )
+    check = (accepted_languages, values["languages"], values["spacy_model"])
+    # a rebuild cleans nothing: it checks the setting here (`_workers_ready`), not after a model load
     pool.start_shared(
         config,
         values["n_process"],
         started=_workers_to_start(values, books, code_fp, rebuild),
-        warm_up=(accepted_languages, values["languages"], values["spacy_model"]),
+        warm_up=(int,) if rebuild else check,
     )
+    return functools.partial(_workers_ready, check if rebuild else None)
 
 
-def _workers_ready() -> None:
-    """Wait for the first spaCy worker's warm-up: the language setting checked against the
-    detector it loaded (ValueError: an unknown code; or the worker could not start)."""
+class RunNotStarted(Exception):
+    """The run cannot start (`_workers_ready`): the message for the user, and the exit code."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _workers_ready(check_here: tuple | None) -> None:
+    """Called just before the run starts: the language setting checked against the detector,
+    by the first spaCy worker loaded (its warm-up), or here with `check_here` (function,
+    *args: a rebuild, which cleans nothing). RunNotStarted: an unknown code (exit 2), or a
+    worker that could not start (1)."""
     from concurrent.futures.process import BrokenProcessPool
 
     from pipeline.steps import pool
 
     try:
+        if check_here is not None:
+            check_here[0](*check_here[1:])
         pool.shared().warm_up_result()
+    except ValueError as e:
+        raise RunNotStarted(str(e), 2) from None
     except BrokenProcessPool as e:
-        raise ValueError(f"a spaCy worker process could not start: {e}") from None
+        raise RunNotStarted(f"a spaCy worker process could not start: {e}", 1) from None
 
 
 def _workers_to_start(values: dict, books, code_fp: str, rebuild: bool = False) -> int:

