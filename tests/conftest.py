@@ -89,6 +89,23 @@ def run(settings, instance_dir: Path):
         return run_pipeline(settings, instance=instance)
 
 
+def cli_in_subprocess(code: str, args: list[str], tmp: Path):
+    """`python -c code *args` from the repository, as a user's shell runs stancewire: no
+    STANCEWIRE_* variables, a Dagster home of its own in `tmp`. Returns the CompletedProcess."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STANCEWIRE_")}
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**env, "DAGSTER_HOME": str(tmp / "home")},
+        timeout=600,
+    )
+
+
 def seed_folder(folder: Path) -> Path:
     """`folder`, made, holding the seed article."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -126,11 +126,7 @@ def test_stancewire_run_detects_in_its_workers_not_in_its_own_process(tmp_path):
     loaded checks the setting while Dagster starts): the run's own process never loads the
     detector, and the staged rows are those of the in-process path (the mixed batch's
     German article rejected, the English ones taken)."""
-    import os
-    import subprocess
-    import sys
-
-    from conftest import needs_pipeline
+    from conftest import cli_in_subprocess, needs_pipeline
 
     needs_pipeline()
     code = (
@@ -141,22 +137,8 @@ def test_stancewire_run_detects_in_its_workers_not_in_its_own_process(tmp_path):
         "                 '--no-progress', '--no-publish'])\n"
         "print('exit', code, 'detector loaded here:', language._identifier.cache_info().currsize)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STANCEWIRE_")}
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            code,
-            str(_mixed_folder(tmp_path / "mixed")),
-            str(tmp_path / "w.duckdb"),
-            str(tmp_path / "r"),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env={**env, "DAGSTER_HOME": str(tmp_path / "home")},
-        timeout=600,
-    )
+    folder = _mixed_folder(tmp_path / "mixed")
+    out = cli_in_subprocess(code, [str(folder), str(tmp_path / "w.duckdb"), str(tmp_path / "r")], tmp_path)
     assert "exit 0 detector loaded here: 0" in out.stdout, out.stdout + out.stderr[-2000:]
     conn = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     try:

@@ -146,7 +146,7 @@ def test_a_five_article_run_with_auto_loads_the_model_once(tmp_path):
     """A real `stancewire run` (n_process auto) on five articles: the pool it starts holds
     one spaCy worker at the end (no second model load), however fast that worker loads."""
     from batch_corpus import article
-    from conftest import needs_pipeline
+    from conftest import cli_in_subprocess, needs_pipeline
 
     needs_pipeline()
     drop = tmp_path / "drop"
@@ -168,15 +168,7 @@ def test_a_five_article_run_with_auto_loads_the_model_once(tmp_path):
         "                 '--no-progress'])\n"
         "print('exit', code)\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STANCEWIRE_")}
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(drop), str(tmp_path / "w.duckdb"), str(tmp_path / "rel")],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env={**env, "DAGSTER_HOME": str(tmp_path / "home")},
-        timeout=600,
-    )
+    out = cli_in_subprocess(code, [str(drop), str(tmp_path / "w.duckdb"), str(tmp_path / "rel")], tmp_path)
     assert "exit 0" in out.stdout, out.stdout + out.stderr[-2000:]
     if "one core" not in out.stdout:
         assert "workers 1" in out.stdout, out.stdout
