@@ -6,6 +6,8 @@ Run from the repository root:
 Prints:
 - candidate recall: the share of the corpus's clear (holder, target) pairs that
   `pipeline.stances.candidates` proposes;
+- with `--per-sentence`, the scores a perfect decision would reach on the candidates the
+  pipeline decides (`oracle`);
 - the rule coder's scores on the corpus (its statements, scored as the shared scorer does);
 - a learner's scores, trained on the candidates of k-1 folds and scored on the held-out
   fold's articles (folds by a hash of the article name), at several thresholds on its
@@ -139,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"{args.codebook}: {len(names)} articles, {len({e.group for e in examples})} candidates")
     print(f"candidate recall (clear pairs proposed): {proposed}/{len(clear)} = {proposed / len(clear):.3f}")
+    if args.per_sentence:
+        print(oracle(score, gold, names, examples))
     rules = score.score(gold, [_row(e, e.rule_label) for e in examples if e.rule_label], names)
     print(f"rules: P {rules['precision']:.3f} R {rules['recall']:.3f} F1 {rules['f1']:.3f}")
     started, scored = time.time(), []
@@ -173,6 +177,15 @@ def main(argv: list[str] | None = None) -> int:
         for line in by_source(examples, scored, threshold):
             print("  " + line)
     return 0
+
+
+def oracle(score, gold: list[dict], names: list[str], examples: list) -> str:
+    """The scores a perfect decision would reach: every candidate the pipeline decides (a
+    tied sentence) given the corpus's own label. What it lacks is the candidates' and the
+    holders' loss; what the learner reaches below it is the decision's."""
+    decided = {e.group: e for e in examples if e.tied}
+    r = score.score(gold, [_row(e, e.label) for e in decided.values() if e.label != "none"], names)
+    return f"a perfect decision on the decided candidates: P {r['precision']:.3f} R {r['recall']:.3f} F1 {r['f1']:.3f}"
 
 
 def by_source(examples: list, scored: list[tuple], threshold: float) -> list[str]:
