@@ -15,3 +15,16 @@ class NoModel:
 
 def refuse(message: str) -> None:
     raise ValueError(message)
+
+
+@dataclass(frozen=True)
+class SlowModel:
+    """A pool config whose load takes `seconds`, as a spaCy model's does."""
+
+    seconds: float = 1.0
+
+    def load(self) -> dict:
+        import time
+
+        time.sleep(self.seconds)
+        return {}

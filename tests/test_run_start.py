@@ -174,6 +174,28 @@ def test_a_five_article_run_with_auto_loads_the_model_once(tmp_path):
         assert "workers 1" in out.stdout, out.stdout
 
 
+def test_a_pool_started_with_one_worker_starts_the_others_when_asked():
+    """`stancewire run` starts its first worker before it reads the input folder and the
+    warehouse, then asks for the others (`Pool.start_more`): up to `processes`, never fewer
+    than it has."""
+    from pool_helpers import SlowModel
+
+    from pipeline.steps import pool
+
+    shared = pool.start_shared(SlowModel(1.0), 2, started=1)
+    try:
+        assert shared.started == 1
+        shared.start_more(1)
+        assert shared.started == 1
+        shared.start_more(5)  # capped at the pool's processes
+        assert shared.started == 2
+        for future in shared._warm_ups:
+            future.result(timeout=60)
+        assert len(shared._executor._processes) == 2  # both loaded, neither waited for a job
+    finally:
+        pool.stop_shared()
+
+
 def test_the_first_worker_loaded_runs_the_warm_up_and_its_error_reaches_the_run():
     """`stancewire run` checks its language setting in the first spaCy worker to load
     (`Pool.warm_up_result`), not in every worker; `shared()` finds the run's pool."""

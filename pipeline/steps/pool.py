@@ -111,6 +111,15 @@ class Pool:
         # load runs `warm_up` (function, *args), the others nothing
         self._warm_ups = [self._executor.submit(*(warm_up if i == 0 else (int,))) for i in range(self.started)]
 
+    def start_more(self, started: int) -> None:
+        """Have `started` workers (at most `processes`) start now rather than when jobs wait
+        for them: the run starts its first worker at once and decides afterwards whether the
+        others are needed (`cli.main._workers_to_start` reads the warehouse)."""
+        wanted = max(1, min(started, self.processes))
+        while self.started < wanted:  # each task submitted while the others load spawns a worker
+            self._warm_ups.append(self._executor.submit(int))
+            self.started += 1
+
     def warm_up_result(self):
         """What the warm-up returned (its exception raised here), once a worker has run it."""
         return self._warm_ups[0].result()
