@@ -28,3 +28,11 @@ class SlowModel:
 
         time.sleep(self.seconds)
         return {}
+
+
+@dataclass(frozen=True)
+class BrokenModel:
+    """A pool config whose load fails, as a damaged model's does."""
+
+    def load(self) -> dict:
+        raise RuntimeError("no model here")

@@ -51,6 +51,20 @@ def test_a_changed_input_builds_a_new_table_and_drops_the_old_file(cache, tmp_pa
     assert not old.exists() and len(list(cache.iterdir())) == 1
 
 
+def test_two_checkouts_sharing_the_folder_keep_their_own_files(cache, tmp_path):
+    """Inputs at another path (another checkout or environment) are another table: building
+    it does not remove the first one's file, and a package upgrade does build a new file."""
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("v1")
+    b.write_text("v1")
+    cached_json("places", [a], _builder({"a": 1})[0])
+    cached_json("places", [b], _builder({"b": 1})[0])
+    assert len(list(cache.iterdir())) == 2
+    build, calls = _builder({"a": 1})
+    assert cached_json("places", [a], build) == {"a": 1} and calls == []
+    assert cached_json("places", [a], build, packages=("pytest",)) == {"a": 1} and calls == [1]
+
+
 def test_a_damaged_file_is_built_again(cache, tmp_path):
     source = tmp_path / "data.txt"
     source.write_text("v1")

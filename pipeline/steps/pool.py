@@ -114,11 +114,24 @@ class Pool:
     def start_more(self, started: int) -> None:
         """Have `started` workers (at most `processes`) start now rather than when jobs wait
         for them: the run starts its first worker at once and decides afterwards whether the
-        others are needed (`cli.main._workers_to_start` reads the warehouse)."""
+        others are needed (`cli.main._workers_to_start` reads the warehouse).
+
+        The executor spawns a worker for a task only when none is idle: a worker that has
+        loaded and finished its warm-up takes the task instead, and the others then start
+        when jobs wait for them (`started` counts the workers there are). A worker that
+        died while loading is left to `warm_up_result` to report."""
+        from concurrent.futures.process import BrokenProcessPool
+
         wanted = max(1, min(started, self.processes))
-        while self.started < wanted:  # each task submitted while the others load spawns a worker
-            self._warm_ups.append(self._executor.submit(int))
-            self.started += 1
+        try:
+            while self.started < wanted:
+                self._warm_ups.append(self._executor.submit(int))
+                spawned = len(self._executor._processes)
+                if spawned <= self.started:  # an idle worker took it
+                    break
+                self.started = spawned
+        except BrokenProcessPool:
+            return
 
     def warm_up_result(self):
         """What the warm-up returned (its exception raised here), once a worker has run it."""
