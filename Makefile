@@ -33,9 +33,11 @@ lint: $(STAMP)
 
 # --durations: the slowest tests, so that a CI run near its 10-minute budget shows where the time goes.
 # TEST_WORKERS: pytest-xdist workers; --dist loadfile keeps each file (and its module fixtures)
-# on one worker. On this 2-core CI machine two workers took the tests from 590 s to 386 s.
+# on one worker. On this 2-core CI machine two workers took the tests from 590 s to 386 s;
+# three, 365 s against 421 s for two on a clean clone an hour apart (many tests wait on
+# subprocesses, locks and servers, so a third worker fills the idle time).
 # `make test TEST_WORKERS=0` runs them in one process.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 test: lint
 	$(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
