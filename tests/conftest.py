@@ -3,8 +3,10 @@ package); pipeline runs go through Dagster in-process, into temporary folders.""
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,12 @@ CODEBOOKS = REPO / "data" / "codebooks"
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
+
+# The tests keep the derived tables (pipeline.nlp.derived_cache) in a folder of their own,
+# one per test process, removed at exit: never in the user's cache, and never warm from it.
+if "STANCEWIRE_CACHE_DIR" not in os.environ:
+    os.environ["STANCEWIRE_CACHE_DIR"] = tempfile.mkdtemp(prefix="stancewire-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["STANCEWIRE_CACHE_DIR"], True)
 
 # `make test-fast` sets STANCEWIRE_TESTS=fast: every test that runs the pipeline end to end
 # (in process or as `stancewire run`), and every test built on such a run, is skipped.

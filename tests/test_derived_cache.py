@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 
@@ -63,6 +64,26 @@ def test_two_checkouts_sharing_the_folder_keep_their_own_files(cache, tmp_path):
     build, calls = _builder({"a": 1})
     assert cached_json("places", [a], build) == {"a": 1} and calls == []
     assert cached_json("places", [a], build, packages=("pytest",)) == {"a": 1} and calls == [1]
+
+
+def test_a_file_no_process_read_for_a_month_goes_at_the_next_write(cache, tmp_path):
+    """A checkout that was deleted leaves its files behind: the next file written removes
+    those unread for UNUSED_DAYS; reading a file marks it used, so a live one stays."""
+    gone, live, new = tmp_path / "gone.txt", tmp_path / "live.txt", tmp_path / "new.txt"
+    for f in (gone, live, new):
+        f.write_text("v1")
+    cached_json("places", [gone], _builder({"gone": 1})[0])
+    cached_json("places", [live], _builder({"live": 1})[0])
+    month_ago = time.time() - (derived_cache.UNUSED_DAYS + 1) * 86_400
+    for f in cache.iterdir():
+        os.utime(f, (month_ago, month_ago))
+    build, calls = _builder({"live": 1})
+    assert cached_json("places", [live], build) == {"live": 1} and calls == []  # read: marked used
+    cached_json("places", [new], _builder({"new": 1})[0])
+    assert cached_json("places", [live], build) == {"live": 1} and calls == []
+    build, calls = _builder({"gone": 1})
+    cached_json("places", [gone], build)
+    assert calls == [1] and len(list(cache.iterdir())) == 3
 
 
 def test_a_damaged_file_is_built_again(cache, tmp_path):

@@ -13,7 +13,8 @@ it is built from:
 
 An upgrade, a reinstall or an edit therefore builds a new file, which replaces the older
 ones of the same inputs' location only: two checkouts or environments sharing the folder
-keep their own. Files are written to a fresh temporary file, then renamed into place. A
+keep their own; a file no process has read for 30 days (a checkout since deleted) is removed
+when another is written. Files are written to a fresh temporary file, then renamed into place. A
 file that does not read back, or a folder that cannot be written, only means the table is
 built in the process, as without the cache.
 """
@@ -24,10 +25,12 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 CACHE_ENV = "STANCEWIRE_CACHE_DIR"
+UNUSED_DAYS = 30  # a file no process read for this long is removed at the next write
 FORMAT = "1"  # bump when what a cached table holds changes without its inputs changing
 
 
@@ -76,6 +79,7 @@ def cached_json(
     try:
         table = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(table, dict) and table:
+            _mark_used(path)
             return table
     except (OSError, ValueError):
         pass
@@ -84,9 +88,21 @@ def cached_json(
     return table
 
 
+def _mark_used(path: Path) -> None:
+    """Set the file's modification time to now, at most once a day: it then tells when the
+    file was last read (`_store` removes files unused for UNUSED_DAYS)."""
+    try:
+        if path.stat().st_mtime < time.time() - 86_400:
+            os.utime(path)
+    except OSError:
+        pass
+
+
 def _store(path: Path, prefix: str, table: dict) -> None:
     """Write `table` to `path` by renaming a fresh temporary file, and remove the files of
-    the same inputs' location built from older inputs. Failing to write is not an error."""
+    the same inputs' location built from older inputs, and any file no process has read for
+    UNUSED_DAYS (a checkout or an environment that is gone). Failing to write is not an
+    error."""
     part = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,8 +111,9 @@ def _store(path: Path, prefix: str, table: dict) -> None:
             json.dump(table, f, sort_keys=True)
         os.replace(part, path)
         part = None
-        for old in path.parent.glob(f"{prefix}*.json"):
-            if old != path:
+        unused_since = time.time() - UNUSED_DAYS * 86_400
+        for old in path.parent.glob("*.json"):
+            if old != path and (old.name.startswith(prefix) or old.stat().st_mtime < unused_since):
                 old.unlink(missing_ok=True)
     except OSError:
         pass
