@@ -88,7 +88,33 @@ def features(article, candidate, marks: dict[int, str] | None = None, own: dict 
             for tok in path:
                 out[f"between_path={word(tok.i)}"] = 1
                 _cue_features(out, "path2_cue", word(tok.i), _negated(tok), lex)
+    out.update(_holder_shape(article, candidate, holder_tokens))
     return dict(out)
+
+
+# Words a holder's name may hold in lower case and still be a name ("Bank of America").
+NAME_PARTICLES = {"of", "and", "the", "for", "de", "van", "von"}
+DETERMINERS = {"a", "an", "the", "this", "that", "these", "those", "his", "her", "their", "its", "our", "my", "your"}
+
+
+def _holder_shape(article, candidate, holder_tokens: set[int]) -> dict[str, float]:
+    """What the holder's name looks like: a determiner first ("A national poll"), words in
+    lower case ("Just Gave Hillary Some"), its length in words, and whether any token naming
+    it in the sentence is a proper noun. Actors found in error (a poll, a slogan, a
+    headline) carry no positions; measured on the corpus's folds, these lifted F1 by about
+    0.02 (docs/stance-corpus.md)."""
+    out: dict[str, float] = {}
+    actor = article.actors.actor(candidate.actor_id)
+    words = actor.name.split() if actor is not None and actor.name else []
+    if words:
+        if words[0].lower() in DETERMINERS:
+            out["holder_starts_det"] = 1
+        if any(w[:1].islower() and w.lower() not in NAME_PARTICLES for w in words[1:]):
+            out["holder_has_lower"] = 1
+        out[f"holder_words={min(len(words), 4)}"] = 1
+    if holder_tokens and not any(article.doc[i].pos_ == "PROPN" for i in holder_tokens):
+        out["holder_no_propn"] = 1
+    return out
 
 
 def _near(flags: list[bool]) -> list[bool]:
