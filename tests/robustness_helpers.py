@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -208,3 +209,31 @@ def table_hashes(releases: Path, version: str | None = None) -> dict[str, str]:
 
     version = version or versions.current_version(releases)
     return {k: v["sha256"] for k, v in versions.read_manifest(releases, version)["tables"].items()}
+
+
+# The small input the fault tests run: two articles and a broken JSONL line, then one more file.
+ARTICLES = {
+    "minister.txt": "Minister backs the plan\n\nThe minister said: “We back the plan for peacekeepers.” "
+    "Keir Starmer told reporters in London that Britain would send troops.\n",
+    "wire.jsonl": json.dumps(
+        {
+            "id": "wire-1",
+            "title": "Kremlin rejects force",
+            "text": "Sergei Lavrov said: “Of course this is unacceptable to us.” "
+            "Russia opposes any European peacekeeping force.",
+        }
+    )
+    + "\n"
+    + '{"broken\n',
+}
+EXTRA = {"later.txt": "Defence budgets rise\n\nJohn Healey said: “We need a security guarantee for Ukraine.”\n"}
+RECORDS = 3  # two articles and one broken line
+RECORDS_LATER = 4
+
+
+def folder_of(path: Path, files: dict[str, str]) -> Path:
+    """`path` with `files` (name -> text) written into it."""
+    path.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (path / name).write_text(text, encoding="utf-8")
+    return path

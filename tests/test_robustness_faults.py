@@ -1,14 +1,13 @@
-"""Issue #7, faults: SIGKILL during materialisation and publishing, two runs at once on one
-warehouse, published releases that must never change, a full disk and an unwritable
-releases folder. Runs that are killed are real `stancewire run` processes (the CLI's main
-in a subprocess, with the kill injected at an exact call or sent after a delay)."""
+"""Issue #7, faults: the workers of a killed run, two runs at once on one warehouse,
+published releases that must never change, a full disk and an unwritable releases folder.
+Runs are real `stancewire run` processes (the CLI's main in a subprocess). SIGKILL during
+materialisation and publishing is in test_robustness_sigkill.py."""
 
 from __future__ import annotations
 
 import errno
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -18,87 +17,19 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import REPO, SEED, make_settings, run
-from robustness_helpers import PYTHON, cli_args, release_problems, run_cli, start_cli, table_hashes, warehouse_problems
+from robustness_helpers import (
+    ARTICLES,
+    EXTRA,
+    PYTHON,
+    cli_args,
+    folder_of,
+    release_problems,
+    start_cli,
+    warehouse_problems,
+)
 
 from pipeline.release import publish as release
 from pipeline.release import versions
-
-ARTICLES = {
-    "minister.txt": "Minister backs the plan\n\nThe minister said: “We back the plan for peacekeepers.” "
-    "Keir Starmer told reporters in London that Britain would send troops.\n",
-    "wire.jsonl": json.dumps(
-        {
-            "id": "wire-1",
-            "title": "Kremlin rejects force",
-            "text": "Sergei Lavrov said: “Of course this is unacceptable to us.” "
-            "Russia opposes any European peacekeeping force.",
-        }
-    )
-    + "\n"
-    + '{"broken\n',
-}
-EXTRA = {"later.txt": "Defence budgets rise\n\nJohn Healey said: “We need a security guarantee for Ukraine.”\n"}
-RECORDS = 3  # two articles and one broken line
-RECORDS_LATER = 4
-
-
-def _folder(path: Path, files: dict[str, str]) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (path / name).write_text(text, encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    """Uninterrupted runs (in process): the first input, then the same batch with one more file."""
-    tmp = tmp_path_factory.mktemp("reference")
-    drop = _folder(tmp / "drop", ARTICLES)
-    settings = make_settings(tmp, drop)
-    assert run(settings, tmp / "dagster").ok
-    first = table_hashes(tmp / "releases")
-    _folder(drop, EXTRA)
-    assert run(settings, tmp / "dagster").ok
-    return {"first": first, "second": table_hashes(tmp / "releases")}
-
-
-# Exact points: module:function:n-th call. Each run resumes from what the killed one left;
-# the last kill comes at a random moment (seeded), wherever the run then is.
-KILLS_FIRST_RELEASE = [
-    ("pipeline.storage.staging:Staging.write_part:3", "writing the batch's staging files"),
-    ("pipeline.steps.load:_insert:3", "inside the warehouse load transaction"),
-    ("pipeline.release.publish:_fsync_tree:1", "release staged and complete, before the rename"),
-]
-
-
-def test_sigkill_during_materialisation_and_publishing(tmp_path, reference):
-    drop = _folder(tmp_path / "drop", ARTICLES)
-    releases, warehouse = tmp_path / "releases", tmp_path / "warehouse.duckdb"
-    delay = random.Random(7).uniform(7.0, 12.0)
-    for point, where in KILLS_FIRST_RELEASE + [(None, f"at a random moment ({delay:.1f} s)")]:
-        code, out, err = run_cli(cli_args(drop, tmp_path), kill_at=point, kill_after_s=None if point else delay)
-        assert code == -9 or point is None, f"{where}: the run was not killed ({code}): {err[-2000:]}"
-        problems = warehouse_problems(warehouse, {"drop": RECORDS}) + release_problems(releases)
-        assert not problems, f"after SIGKILL {where}: {problems}"
-        assert versions.list_versions(releases) in ([], ["v1.0.0"] if point is None else [])
-    # A re-run completes to what an uninterrupted run gives.
-    code, out, err = run_cli(cli_args(drop, tmp_path))
-    assert code == 0, err[-3000:]
-    assert versions.list_versions(releases) == ["v1.0.0"] and table_hashes(releases) == reference["first"]
-    assert not release_problems(releases) and not warehouse_problems(warehouse, {"drop": RECORDS})
-    assert not [p for p in releases.iterdir() if p.name.startswith(".staging")]
-
-    # New data; killed after the new folder is renamed into place but before LATEST names it.
-    _folder(drop, EXTRA)
-    code, _, err = run_cli(cli_args(drop, tmp_path), kill_at="pipeline.release.publish:_write_latest:1")
-    assert code == -9, err[-2000:]
-    assert not release_problems(releases) and not warehouse_problems(warehouse, {"drop": RECORDS_LATER})
-    assert versions.current_version(releases) == "v1.0.0"  # the previous release stays current
-    code, out, err = run_cli(cli_args(drop, tmp_path))
-    assert code == 0, err[-3000:]  # before the fix: "v1.1.0 already exists" for ever
-    assert versions.list_versions(releases) == ["v1.0.0", "v1.1.0"]
-    assert versions.current_version(releases) == "v1.1.0" and table_hashes(releases) == reference["second"]
-    assert table_hashes(releases, "v1.0.0") == reference["first"]
 
 
 def test_workers_of_a_killed_run_exit(tmp_path):
@@ -106,7 +37,7 @@ def test_workers_of_a_killed_run_exit(tmp_path):
     parse: they must exit on their own. The workers hold the run's stdout and stderr, so
     the pipes close only when the last of them is gone (without the watch they waited on
     their task queue for ever)."""
-    drop = _folder(tmp_path / "drop", {"seed.txt": SEED.read_text(encoding="utf-8")} if SEED.is_file() else ARTICLES)
+    drop = folder_of(tmp_path / "drop", {"seed.txt": SEED.read_text(encoding="utf-8")} if SEED.is_file() else ARTICLES)
     proc = start_cli(cli_args(drop, tmp_path, "--n-process", "2"))
     time.sleep(4.0)
     assert proc.poll() is None, proc.stderr.read()[-2000:]
@@ -123,14 +54,14 @@ def test_workers_of_a_killed_run_exit(tmp_path):
 def test_two_runs_at_once_on_one_warehouse_never_interleave(tmp_path):
     """Same warehouse, same batch name, two different input folders with the same file
     names: the runs must take turns; each release holds one input's data, whole."""
-    a = _folder(
+    a = folder_of(
         tmp_path / "a",
         {
             "story.txt": "Story A\n\nThe mayor said the park would open in May.\n",
             "wire.jsonl": json.dumps({"id": "w", "text": "Alpha wire text."}) + "\n",
         },
     )
-    b = _folder(
+    b = folder_of(
         tmp_path / "b",
         {
             "story.txt": "Story B\n\nThe governor said the bridge would close.\n",
@@ -171,7 +102,7 @@ def test_a_busy_warehouse_fails_with_a_clear_message(tmp_path):
     )
     try:
         assert holder.stdout.readline().strip() == "held"
-        drop = _folder(tmp_path / "drop", ARTICLES)
+        drop = folder_of(tmp_path / "drop", ARTICLES)
         started = time.monotonic()
         outcome = run(make_settings(tmp_path, drop, lock_timeout_s=1.0), tmp_path / "dagster")
         assert time.monotonic() - started < 30
@@ -326,7 +257,7 @@ def seed_plus_one(seed_run, tmp_path):
     """Settings for a run that makes new data (the seed and one more article) on a copy of
     the seed run's warehouse and staging (parses reused), publishing into tmp/releases."""
     src_tmp, settings, _ = seed_run
-    drop = _folder(tmp_path / src_tmp.joinpath("raw").name, {"extra.txt": EXTRA["later.txt"]})
+    drop = folder_of(tmp_path / src_tmp.joinpath("raw").name, {"extra.txt": EXTRA["later.txt"]})
     shutil.copy(SEED, drop / SEED.name)
     shutil.copy(settings.warehouse, tmp_path / "warehouse.duckdb")
     shutil.copytree(settings.staging.root, tmp_path / "warehouse.duckdb.staging")  # the copy's own
