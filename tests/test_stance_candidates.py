@@ -75,3 +75,26 @@ def test_an_actor_is_never_a_candidate_toward_itself(candidates):
     out = candidates("Donald Trump said Hillary Clinton was unfit to be president.")
     assert ("Donald Trump", "clinton") in out
     assert ("Donald Trump", "trump") not in out and ("Hillary Clinton", "clinton") not in out
+
+
+def test_the_holders_name_shape_tells_a_named_holder_from_a_described_one(nlp):
+    """features._holder_shape: a person named by name has a proper noun and no determiner;
+    "A campaign spokesman" has a determiner, lower-case words and no proper noun."""
+    from pipeline.stances.features import features
+
+    matcher = TargetMatcher(nlp, [load_codebook(CODEBOOKS / "us-election-2016.yaml")])
+
+    def shape(text: str) -> dict:
+        doc = nlp(text)
+        actors = ArticleActors(doc, "test")
+        article = ArticleReading(doc, actors, quote_scopes(doc, actors), matcher)
+        return {
+            actors.actor(c.actor_id).name: {k for k in features(article, c) if k.startswith("holder_")}
+            for c in propose(article)
+        }
+
+    named = shape("Senator Mark Ellison said he would not support Donald Trump in November.")["Mark Ellison"]
+    assert "holder_words=2" in named
+    assert not named & {"holder_starts_det", "holder_has_lower", "holder_no_propn"}
+    described = shape("A campaign spokesman said the party would never support Donald Trump.")["A campaign spokesman"]
+    assert {"holder_starts_det", "holder_has_lower", "holder_no_propn", "holder_words=3"} <= described

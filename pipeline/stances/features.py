@@ -98,11 +98,12 @@ DETERMINERS = {"a", "an", "the", "this", "that", "these", "those", "his", "her",
 
 
 def _holder_shape(article, candidate, holder_tokens: set[int]) -> dict[str, float]:
-    """What the holder's name looks like: a determiner first ("A national poll"), words in
-    lower case ("Just Gave Hillary Some"), its length in words, and whether any token naming
-    it in the sentence is a proper noun. Actors found in error (a poll, a slogan, a
-    headline) carry no positions; measured on the corpus's folds, these lifted F1 by about
-    0.02 (docs/stance-corpus.md)."""
+    """What the holder's name looks like: a determiner first ("A campaign spokesman", "A
+    national poll"), words in lower case ("Just Gave Hillary Some"), its length in words,
+    and whether any token naming it in the sentence is a proper noun. They tell a named
+    holder from a described one and from an actor found in error (a poll, a slogan, a
+    headline's words, which carry no positions); on the corpus's folds they lifted F1 by
+    about 0.02 (docs/stance-corpus.md)."""
     out: dict[str, float] = {}
     actor = article.actors.actor(candidate.actor_id)
     words = actor.name.split() if actor is not None and actor.name else []
