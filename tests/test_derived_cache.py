@@ -86,6 +86,20 @@ def test_a_file_no_process_read_for_a_month_goes_at_the_next_write(cache, tmp_pa
     assert calls == [1] and len(list(cache.iterdir())) == 3
 
 
+def test_files_the_cache_did_not_write_are_never_removed(cache, tmp_path):
+    """STANCEWIRE_CACHE_DIR may name a folder that holds other files: however old, they stay."""
+    cache.mkdir()
+    mine = [cache / "places-notes.json", cache / "notes.json", cache / "places-0123abcd-x.json"]
+    month_ago = time.time() - (derived_cache.UNUSED_DAYS + 1) * 86_400
+    for f in mine:
+        f.write_text("{}")
+        os.utime(f, (month_ago, month_ago))
+    source = tmp_path / "data.txt"
+    source.write_text("v1")
+    cached_json("places", [source], _builder({"a": 1})[0])
+    assert all(f.exists() for f in mine)
+
+
 def test_a_damaged_file_is_built_again(cache, tmp_path):
     source = tmp_path / "data.txt"
     source.write_text("v1")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -31,6 +32,7 @@ from pathlib import Path
 
 CACHE_ENV = "STANCEWIRE_CACHE_DIR"
 UNUSED_DAYS = 30  # a file no process read for this long is removed at the next write
+_OWN_FILE = re.compile(r"[a-z_]+-[0-9a-f]{8}-[0-9a-f]{16}\.json")  # what `cached_json` names its files
 FORMAT = "1"  # bump when what a cached table holds changes without its inputs changing
 
 
@@ -100,9 +102,10 @@ def _mark_used(path: Path) -> None:
 
 def _store(path: Path, prefix: str, table: dict) -> None:
     """Write `table` to `path` by renaming a fresh temporary file, and remove the files of
-    the same inputs' location built from older inputs, and any file no process has read for
-    UNUSED_DAYS (a checkout or an environment that is gone). Failing to write is not an
-    error."""
+    the same inputs' location built from older inputs, and those of the same table no process
+    has read for UNUSED_DAYS (a checkout or an environment that is gone). Only files named as
+    this module names them are removed, whatever else the folder holds. Failing to write is
+    not an error."""
     part = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,8 +115,11 @@ def _store(path: Path, prefix: str, table: dict) -> None:
         os.replace(part, path)
         part = None
         unused_since = time.time() - UNUSED_DAYS * 86_400
-        for old in path.parent.glob("*.json"):
-            if old != path and (old.name.startswith(prefix) or old.stat().st_mtime < unused_since):
+        name = prefix.split("-", 1)[0]
+        for old in path.parent.glob(f"{name}-*.json"):  # only this cache's own files, whatever else the folder holds
+            if old == path or not _OWN_FILE.fullmatch(old.name):
+                continue
+            if old.name.startswith(prefix) or old.stat().st_mtime < unused_since:
                 old.unlink(missing_ok=True)
     except OSError:
         pass
