@@ -24,6 +24,7 @@ from robustness_helpers import cli_args, release_problems, start_cli
 
 from pipeline.release import versions
 from pipeline.release.database import RELEASE_INFO, release_version, write_release_database
+from pipeline.release.diff import diff_folders
 from pipeline.schema import RELEASED_TABLES, TABLES
 from pipeline.storage import views
 from pipeline.storage.warehouse import Warehouse, WarehouseBusy, connect_file
@@ -319,9 +320,13 @@ def test_a_release_database_is_patched_from_the_previous_file_only_as_published(
             con.close()
 
     later = new_version(tmp_path / "a")
-    write_release_database(tmp_path / "a", later, previous=published, previous_manifest=manifest)
-    assert patched == [True]
+    written = write_release_database(tmp_path / "a", later, previous=published, previous_manifest=manifest)
+    assert [d is not None for d in patched] == [True]
     assert_holds_its_parquet_files(tmp_path / "a")
+    # what the patch found changed is what comparing the two folders finds (the CHANGELOG's)
+    compared = diff_folders(published, tmp_path / "a", "v1.0.0", "v1.1.0")
+    assert written.diff.to_json() == compared.to_json()
+    assert (compared.table("mentions").added, compared.table("mentions").removed) == (1, 2)
 
     changed = tmp_path / "changed-since"  # v1.0.0 with an article's title changed in its DuckDB file
     shutil.copytree(published, changed)
@@ -330,8 +335,8 @@ def test_a_release_database_is_patched_from_the_previous_file_only_as_published(
     con.execute("UPDATE articles SET title = 'changed after publishing'")
     con.close()
     later = new_version(tmp_path / "b")
-    write_release_database(tmp_path / "b", later, previous=changed, previous_manifest=manifest)
-    assert patched == [True]  # not copied: built whole
+    written = write_release_database(tmp_path / "b", later, previous=changed, previous_manifest=manifest)
+    assert [d is not None for d in patched] == [True] and written.diff is None  # not copied: built whole
     assert_holds_its_parquet_files(tmp_path / "b")
 
 

@@ -19,7 +19,7 @@ SAMPLE_KEYS = 20  # keys listed per table and kind of change
 
 
 # How each released table's rows are named in a diff or changelog, besides their key.
-_LABEL_COLUMN = {"articles": "title", "actors": "name", "codebook_targets": "label"}
+LABEL_COLUMN = {"articles": "title", "actors": "name", "codebook_targets": "label"}
 
 
 def _ident(name: str) -> str:
@@ -177,7 +177,7 @@ def _diff_table(conn, name, old_file, new_file, old_pk, new_pk, sample) -> Table
     else:
         on = " AND ".join(f"x.{_ident(k)} = y.{_ident(k)}" for k in pk)
         keys = ", ".join(f"x.{_ident(k)}" for k in pk)
-        label = _LABEL_COLUMN.get(name)
+        label = LABEL_COLUMN.get(name)
         label_sel = lambda src: (
             f", CAST({src}.{_ident(label)} AS VARCHAR)" if label and label in ca and label in cb else ""
         )
@@ -286,7 +286,7 @@ def format_diff(diff: ReleaseDiff) -> str:
         )
     for t in diff.tables:
         n = len(t.primary_key)
-        labelled = t.table in _LABEL_COLUMN
+        labelled = t.table in LABEL_COLUMN
         for kind, total, keys, sign in (
             ("added", t.added, t.added_keys, "+"),
             ("removed", t.removed, t.removed_keys, "-"),

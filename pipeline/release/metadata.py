@@ -270,29 +270,32 @@ def croissant(manifest: dict, base_url: str = "") -> dict:
 
 
 def write_release_files(
-    conn, staging: Path, manifest: dict, previous_dir: Path | None, figures_drawn=None
+    conn, staging: Path, manifest: dict, previous_dir: Path | None, figures_drawn=None, diff_from=None
 ) -> dict[str, str]:
     """Write CHANGELOG.md, datapackage.json, croissant.json and the figures (drawn here, or
     taken from `figures_drawn`, see `figures.draw_in_background`) into the staging folder
-    (the Parquet files are already there); return {file name: sha256}."""
+    (the Parquet files are already there); return {file name: sha256}. `diff_from`: called
+    last, what changed since the previous release if it is known already (a
+    `diff.ReleaseDiff` of `LIST_LIMIT` keys, or None); else the two folders are compared."""
     from pipeline.release import figures
 
-    diff = (
-        diff_folders(
-            previous_dir, staging, "v" + manifest["previous_version"], "v" + manifest["version"], sample=LIST_LIMIT
-        )
-        if previous_dir is not None and manifest.get("previous_version")
-        else None
-    )
-    previous_log = None
-    if previous_dir is not None and (previous_dir / CHANGELOG).is_file():
-        previous_log = (previous_dir / CHANGELOG).read_text(encoding="utf-8")
     written = {
-        CHANGELOG: changelog(manifest, diff, previous_log),
         DATAPACKAGE: json_text(datapackage(manifest, conn)),
         CROISSANT: json_text(croissant(manifest)),
     }
     for name, text in written.items():
         (staging / name).write_text(text, encoding="utf-8")
     files = list(written) + figures.write_figures(conn, staging, figures_drawn)
+    diff = None
+    if previous_dir is not None and manifest.get("previous_version"):
+        diff = diff_from() if diff_from is not None else None
+        if diff is None:
+            diff = diff_folders(
+                previous_dir, staging, "v" + manifest["previous_version"], "v" + manifest["version"], sample=LIST_LIMIT
+            )
+    previous_log = None
+    if previous_dir is not None and (previous_dir / CHANGELOG).is_file():
+        previous_log = (previous_dir / CHANGELOG).read_text(encoding="utf-8")
+    (staging / CHANGELOG).write_text(changelog(manifest, diff, previous_log), encoding="utf-8")
+    files.append(CHANGELOG)
     return {name: sha256_file(staging / name) for name in sorted(files)}

@@ -43,6 +43,7 @@ import duckdb
 from pipeline import __version__
 from pipeline.fingerprints import code_fingerprint, input_fingerprint, schema_fingerprint
 from pipeline.release.card import dataset_card
+from pipeline.release.changelog import LIST_LIMIT
 from pipeline.release.database import write_release_database
 from pipeline.release.versions import (
     CARD,
@@ -192,8 +193,9 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         from pipeline.release.index import write_index
         from pipeline.release.metadata import write_release_files  # CHANGELOG, datapackage, croissant, figures
 
-        # The release's DuckDB file is written from the Parquet files while the CHANGELOG's
-        # diff reads them (each in its own DuckDB, outside the interpreter lock).
+        # The release's DuckDB file is written from the Parquet files (its own DuckDB, outside
+        # the interpreter lock) while the other files are written; patched from the previous
+        # version's, it tells the CHANGELOG what changed (else the CHANGELOG compares the files).
         with ThreadPoolExecutor(1) as pool:
             database_written = pool.submit(
                 write_release_database,
@@ -201,11 +203,17 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
                 manifest,
                 previous=releases_dir / current if current else None,
                 previous_manifest=previous,
+                diff_sample=LIST_LIMIT,
             )
             manifest["files"] = write_release_files(
-                conn, staging, manifest, releases_dir / current if current else None, figures_drawn
+                conn,
+                staging,
+                manifest,
+                releases_dir / current if current else None,
+                figures_drawn,
+                diff_from=lambda: database_written.result().diff,
             )
-            database = database_written.result()
+            database = database_written.result().file
         manifest["files"] = dict(sorted({**manifest["files"], database: sha256_file(staging / database)}.items()))
         card = dataset_card(manifest, conn)
         (staging / CARD).write_text(card, encoding="utf-8")
