@@ -35,6 +35,7 @@ to the next); what is reproducible is its content, which equals the Parquet file
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 from typing import NamedTuple
 
@@ -70,23 +71,88 @@ class ReleaseDatabase(NamedTuple):
     diff: ReleaseDiff | None
 
 
+class PublishCancelled(Exception):
+    """The release is not published after all (its data are the current release's, or the
+    export failed): the DuckDB file's writer stops."""
+
+
+class TableFeed:
+    """The release's tables handed to the DuckDB file's writer as they are exported (name
+    and manifest entry), then the manifest (for the version row); or a cancel. `publish`
+    exports table after table, mostly on one core (DuckDB's sorted Parquet export is nearly
+    serial: 1.66 s with two threads against 1.80 s with one at 8,000 articles), while the
+    writer patches each table in a thread on the other. Built from a manifest, it holds
+    everything at once."""
+
+    def __init__(self, manifest: dict | None = None, schema_fingerprint: str | None = None):
+        self._cond = threading.Condition()
+        self._tables: list[tuple[str, dict]] = []
+        self._manifest: dict | None = None
+        self._cancelled = False
+        self.schema_fingerprint = schema_fingerprint
+        if manifest is not None:
+            self.schema_fingerprint = manifest.get("schema_fingerprint")
+            for name, entry in manifest["tables"].items():
+                self.put(name, entry)
+            self.finish(manifest)
+
+    def put(self, name: str, entry: dict) -> None:
+        with self._cond:
+            self._tables.append((name, entry))
+            self._cond.notify_all()
+
+    def finish(self, manifest: dict) -> None:
+        with self._cond:
+            self._manifest = manifest
+            self._cond.notify_all()
+
+    def cancel(self) -> None:
+        with self._cond:
+            self._cancelled = True
+            self._cond.notify_all()
+
+    def tables(self):
+        """(name, entry) of every table, from the first, waiting for each (PublishCancelled)."""
+        i = 0
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda i=i: self._cancelled or i < len(self._tables) or self._manifest is not None)
+                if self._cancelled:
+                    raise PublishCancelled
+                if i == len(self._tables):
+                    return
+                item = self._tables[i]
+            i += 1
+            yield item
+
+    def manifest(self) -> dict:
+        with self._cond:
+            self._cond.wait_for(lambda: self._cancelled or self._manifest is not None)
+            if self._cancelled:
+                raise PublishCancelled
+            return self._manifest
+
+
 def write_release_database(
     folder: Path,
-    manifest: dict,
+    manifest: dict | TableFeed,
     primary_keys: bool = False,
     previous: Path | None = None,
     previous_manifest: dict | None = None,
     diff_sample: int = SAMPLE_KEYS,
 ) -> ReleaseDatabase:
     """Write folder/stancewire.duckdb from the folder's Parquet files (`manifest["tables"]`
-    names them); return its file name and, when it was patched, what changed since the
-    previous version (`diff_sample` keys of each kind of change per table). The file is
-    complete when this returns: written and checkpointed, no write-ahead log or spill
-    folder left in `folder`. `previous`: the previous version's folder (`previous_manifest`
-    its manifest): with the same schema, its file is copied and patched (module docstring).
-    `primary_keys`: declare them (an index each; for the measurement in bench/release_db.py)."""
+    names them; or a `TableFeed` hands them over as they are written); return its file name
+    and, when it was patched, what changed since the previous version (`diff_sample` keys
+    of each kind of change per table). The file is complete when this returns: written and
+    checkpointed, no write-ahead log or spill folder left in `folder`. `previous`: the
+    previous version's folder (`previous_manifest` its manifest): with the same schema, its
+    file is copied and patched (module docstring). `primary_keys`: declare them (an index
+    each; for the measurement in bench/release_db.py). PublishCancelled when the feed is
+    cancelled."""
     from pipeline.release.versions import sha256_file
 
+    feed = manifest if isinstance(manifest, TableFeed) else TableFeed(manifest)
     path = folder / RELEASE_DB
     # DuckDB spills big sorts and index builds beside the database file by default: here,
     # outside the release folder (a `.staging-*` name, removed with stale staging folders).
@@ -98,18 +164,18 @@ def write_release_database(
             and source.is_file()
             and not primary_keys
             and previous_manifest is not None
-            and previous_manifest.get("schema_fingerprint") == manifest.get("schema_fingerprint")
+            and previous_manifest.get("schema_fingerprint") == feed.schema_fingerprint
             # the previous file as published (`release verify` would say so too), not a copy
             # someone changed since: its unchanged tables are taken as they are
             and previous_manifest.get("files", {}).get(RELEASE_DB) == sha256_file(source)
         ):
             shutil.copyfile(source, path)  # (copyfile leaves the published file's read-only mode behind)
-            diff = _patch_from(path, spill, folder, manifest, previous_manifest, diff_sample)
+            diff = _patch_from(path, spill, folder, feed, previous_manifest, diff_sample)
             if diff is not None:
                 return ReleaseDatabase(_finish(path, folder), diff)
             for leftover in (path, path.with_name(path.name + ".wal")):  # it differs: build it whole
                 leftover.unlink(missing_ok=True)
-        _build_whole(path, spill, folder, manifest, primary_keys)
+        _build_whole(path, spill, folder, feed, primary_keys)
         return ReleaseDatabase(_finish(path, folder), None)
     finally:
         shutil.rmtree(spill, ignore_errors=True)
@@ -129,7 +195,7 @@ def _connect(path: Path, spill: Path):
 
 
 def _patch_from(
-    path: Path, spill: Path, folder: Path, manifest: dict, previous_manifest: dict, sample: int
+    path: Path, spill: Path, folder: Path, feed: TableFeed, previous_manifest: dict, sample: int
 ) -> ReleaseDiff | None:
     """Bring a copy of the previous version's file (at `path`) to this version: in each
     table whose Parquet file changed, delete the rows the new file lacks and insert those
@@ -148,28 +214,31 @@ def _patch_from(
     try:
         conn.execute("BEGIN TRANSACTION")
         rewritten = 0  # rows deleted and inserted
-        tables = []
-        for name in RELEASED_TABLES:
-            table = TABLES[name]
+        tables = {}
+        for name, entry in feed.tables():
+            table = TABLES.get(name)
             before = previous_manifest.get("tables", {}).get(name)
-            if before is None:
+            if before is None or table is None or name in tables:
                 return None
             stmts = create_table_sql(table, primary_key=False)
             for stmt in stmts[1:]:  # comments: the descriptions may have changed
                 conn.execute(stmt)
-            rows = manifest["tables"][name]["rows"]
-            if before["sha256"] == manifest["tables"][name]["sha256"]:  # the same file: its rows, counted
+            rows = entry["rows"]
+            if before["sha256"] == entry["sha256"]:  # the same file: its rows, counted
                 if conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] != rows:
                     return None
-                tables.append(TableDiff(name, "same", rows, rows, primary_key=list(table.primary_key)))
+                tables[name] = TableDiff(name, "same", rows, rows, primary_key=list(table.primary_key))
                 continue
-            patched = _patch_table(conn, name, folder / manifest["tables"][name]["file"], sample)
+            patched = _patch_table(conn, name, folder / entry["file"], sample)
             if patched is None:
                 return None
             diff, changed_rows = patched
             diff.rows_before, diff.rows_after = before["rows"], rows
             rewritten += changed_rows
-            tables.append(diff)
+            tables[name] = diff
+        manifest = feed.manifest()
+        if sorted(tables) != sorted(RELEASED_TABLES):
+            return None
         if rewritten > MAX_PATCHED_SHARE * sum(t["rows"] for t in manifest["tables"].values()):
             return None  # mostly new: built whole, in key order, unfragmented
         for stmt in _RELEASE_INFO_DDL[1:]:  # its comments
@@ -188,7 +257,8 @@ def _patch_from(
         create_views(conn)
         conn.execute("COMMIT")
         conn.execute("CHECKPOINT")
-        return ReleaseDiff("v" + previous_manifest["version"], "v" + manifest["version"], tables)
+        in_order = [tables[name] for name in RELEASED_TABLES]
+        return ReleaseDiff("v" + previous_manifest["version"], "v" + manifest["version"], in_order)
     except duckdb.Error:
         return None
     finally:
@@ -257,20 +327,21 @@ def _patch_table(conn, name: str, parquet: Path, sample: int) -> tuple[TableDiff
     return d, deleted + inserted
 
 
-def _build_whole(path: Path, spill: Path, folder: Path, manifest: dict, primary_keys: bool) -> None:
+def _build_whole(path: Path, spill: Path, folder: Path, feed: TableFeed, primary_keys: bool) -> None:
     """Every table from its Parquet file, in key order, then the version row and the views."""
     from pipeline.storage.views import create_views
 
     conn = _connect(path, spill)
     try:
         conn.execute("BEGIN TRANSACTION")
-        for name in RELEASED_TABLES:
+        for name, entry in feed.tables():
             table = TABLES[name]
             for stmt in create_table_sql(table, primary_key=primary_keys):
                 conn.execute(stmt)
             cols = ", ".join(f'"{c}"' for c in table.column_names)
-            source = sql_literal(str(folder / manifest["tables"][name]["file"]))
+            source = sql_literal(str(folder / entry["file"]))
             conn.execute(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM read_parquet({source})')
+        manifest = feed.manifest()
         for stmt in _RELEASE_INFO_DDL:
             conn.execute(stmt)
         conn.execute(

@@ -44,7 +44,7 @@ from pipeline import __version__
 from pipeline.fingerprints import code_fingerprint, input_fingerprint, schema_fingerprint
 from pipeline.release.card import dataset_card
 from pipeline.release.changelog import LIST_LIMIT
-from pipeline.release.database import write_release_database
+from pipeline.release.database import TableFeed, write_release_database
 from pipeline.release.versions import (
     CARD,
     CURRENT_DB,
@@ -73,12 +73,18 @@ class PublishResult:
 
 
 def export_tables(
-    conn, folder: Path, current: Path | None = None, previous: dict | None = None, state: dict | None = None
+    conn,
+    folder: Path,
+    current: Path | None = None,
+    previous: dict | None = None,
+    state: dict | None = None,
+    on_table=None,
 ) -> dict[str, dict]:
     """Write each released table to folder/<table>.parquet in primary-key order; a table
     unchanged since the current release (`current` folder, `previous` its manifest) is
     linked from it instead (see the module docstring). `state` receives {table: (content
-    fingerprint, sha256)} of the files, for `_keep_release_files` once they are published."""
+    fingerprint, sha256)} of the files, for `_keep_release_files` once they are published;
+    `on_table(name, entry)` is called as each file is complete."""
     from pipeline.fingerprints import code_version
 
     out = {}
@@ -109,6 +115,8 @@ def export_tables(
             rows = conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
             out[name] = {"file": path.name, "rows": rows, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
         state[name] = (content, out[name]["sha256"])
+        if on_table is not None:
+            on_table(name, out[name])
     return out
 
 
@@ -167,53 +175,66 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         figures_drawn = draw_in_background(conn)
         current = current_version(releases_dir)
         previous = read_manifest(releases_dir, current) if current else None
+        current_dir = releases_dir / current if current else None
         files_state: dict = {}
-        tables = export_tables(conn, staging, releases_dir / current if current else None, previous, files_state)
-        if previous and {k: v["sha256"] for k, v in previous["tables"].items()} == {
-            k: v["sha256"] for k, v in tables.items()
-        }:
-            shutil.rmtree(staging)
-            _keep_release_files(conn, files_state)
-            point_current(releases_dir, current)  # already so, unless a run stopped before it switched
-            return PublishResult(current, releases_dir / current, False, current)
         schema_fp = schema_fingerprint()
-        version = next_version(previous, schema_fp)
-        manifest = {
-            "dataset": DATASET_NAME,
-            "version": version[1:],
-            "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-            "previous_version": previous["version"] if previous else None,
-            "input_fingerprint": input_fingerprint(conn),
-            "code_version": {"stancewire": __version__, "source_sha256": code_fingerprint()},
-            **provenance,
-            "schema_fingerprint": schema_fp,
-            "tables": tables,
-            "validation": validation,
-        }
         from pipeline.release.index import write_index
         from pipeline.release.metadata import write_release_files  # CHANGELOG, datapackage, croissant, figures
 
-        # The release's DuckDB file is written from the Parquet files (its own DuckDB, outside
-        # the interpreter lock) while the other files are written; patched from the previous
-        # version's, it tells the CHANGELOG what changed (else the CHANGELOG compares the files).
+        # The release's DuckDB file is written in a thread from each Parquet file as soon as
+        # it is exported (`TableFeed`: the export is mostly one core's work), its own DuckDB
+        # outside the interpreter lock; patched from the previous version's file, it tells
+        # the CHANGELOG what changed (else the CHANGELOG compares the two versions' files).
+        feed = TableFeed(schema_fingerprint=schema_fp)
+        unchanged = False
         with ThreadPoolExecutor(1) as pool:
             database_written = pool.submit(
                 write_release_database,
                 staging,
-                manifest,
-                previous=releases_dir / current if current else None,
+                feed,
+                previous=current_dir,
                 previous_manifest=previous,
                 diff_sample=LIST_LIMIT,
             )
-            manifest["files"] = write_release_files(
-                conn,
-                staging,
-                manifest,
-                releases_dir / current if current else None,
-                figures_drawn,
-                diff_from=lambda: database_written.result().diff,
-            )
-            database = database_written.result().file
+            try:
+                tables = export_tables(conn, staging, current_dir, previous, files_state, on_table=feed.put)
+                unchanged = bool(previous) and {k: v["sha256"] for k, v in previous["tables"].items()} == {
+                    k: v["sha256"] for k, v in tables.items()
+                }
+                if unchanged:
+                    feed.cancel()  # the thread stops; this block waits for it before leaving
+                else:
+                    version = next_version(previous, schema_fp)
+                    manifest = {
+                        "dataset": DATASET_NAME,
+                        "version": version[1:],
+                        "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+                        "previous_version": previous["version"] if previous else None,
+                        "input_fingerprint": input_fingerprint(conn),
+                        "code_version": {"stancewire": __version__, "source_sha256": code_fingerprint()},
+                        **provenance,
+                        "schema_fingerprint": schema_fp,
+                        "tables": tables,
+                        "validation": validation,
+                    }
+                    feed.finish(manifest)
+                    manifest["files"] = write_release_files(
+                        conn,
+                        staging,
+                        manifest,
+                        current_dir,
+                        figures_drawn,
+                        diff_from=lambda: database_written.result().diff,
+                    )
+                    database = database_written.result().file
+            except BaseException:
+                feed.cancel()
+                raise
+        if unchanged:
+            shutil.rmtree(staging)
+            _keep_release_files(conn, files_state)
+            point_current(releases_dir, current)  # already so, unless a run stopped before it switched
+            return PublishResult(current, releases_dir / current, False, current)
         manifest["files"] = dict(sorted({**manifest["files"], database: sha256_file(staging / database)}.items()))
         card = dataset_card(manifest, conn)
         (staging / CARD).write_text(card, encoding="utf-8")
