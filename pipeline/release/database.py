@@ -175,6 +175,10 @@ def write_release_database(
                 return ReleaseDatabase(_finish(path, folder), diff)
             for leftover in (path, path.with_name(path.name + ".wal")):  # it differs: build it whole
                 leftover.unlink(missing_ok=True)
+        # Built whole once every table is exported, not beside the export as a patch is:
+        # two DuckDB instances each holding a whole table's rows would add their memory
+        # (the run's peak at 8,000 articles rose from 650 to 777 MB).
+        feed.manifest()
         _build_whole(path, spill, folder, feed, primary_keys)
         return ReleaseDatabase(_finish(path, folder), None)
     finally:
