@@ -108,7 +108,21 @@ class Frame:
 @dataclass
 class AggregateFrame(Frame):
     """One row of counts over a stored table (`table_frame`): a failed count reports the
-    count itself, not "one row"."""
+    count itself, not "one row". `sample_sql`: per count, the SQL of the offending rows'
+    keys, run only when the count is not zero (`with_samples`)."""
+
+    sample_sql: dict[str, str] = field(default_factory=dict)
+
+    def with_samples(self, conn, df):
+        """The frame's row with a `<column>__sample` (JSON) beside each count that is not
+        zero: the keys of its first rows. Counting first and sampling only then spares a
+        second pass over the stored table for every count that is zero, as nearly all are."""
+        for column, sql in self.sample_sql.items():
+            if len(df) and df[column].iloc[0]:
+                df[column + "__sample"] = conn.execute(
+                    f"SELECT to_json(list(s)) FROM ({sql} LIMIT {SAMPLE_KEYS}) s"
+                ).fetchone()[0]
+        return df
 
 
 @dataclass
@@ -380,17 +394,14 @@ def aggregate_frame(name: str, aggregates: list[Aggregate]) -> Frame:
     select, checks = [], []
     for agg in aggregates:
         select.append(f"({agg.count_sql}) AS {_q(agg.column)}")
-        if agg.sample_sql:
-            select.append(
-                f"(SELECT to_json(list(s)) FROM ({agg.sample_sql} LIMIT {SAMPLE_KEYS}) s) AS {_q(agg.column + '__sample')}"
-            )
         checks.append(
             Check(
                 E.ExpectColumnValuesToBeBetween(column=agg.column, min_value=agg.min_value, max_value=agg.max_value),
                 blocking=agg.blocking,
             )
         )
-    return AggregateFrame(name, "SELECT " + ", ".join(select), checks)
+    samples = {agg.column: agg.sample_sql for agg in aggregates if agg.sample_sql}
+    return AggregateFrame(name, "SELECT " + ", ".join(select), checks, sample_sql=samples)
 
 
 def row_count(
@@ -546,6 +557,9 @@ def _slices(conn, frame: Frame):
     each slice of the frame (see the module docstring). A main frame of at most SLICE_ROWS
     rows, and any other frame, is one slice with every check."""
     everything = list(range(len(frame.checks)))
+    if isinstance(frame, AggregateFrame):
+        yield everything, frame.with_samples(conn, conn.execute(frame.sql).df()), False
+        return
     if not isinstance(frame, TableFrame):
         yield everything, conn.execute(frame.sql).df(), False
         return

@@ -1,0 +1,62 @@
+"""The hand-over between the release's export and the writer of its DuckDB file
+(`release.database.TableFeed`): tables as they come, a replay for a whole build after a
+failed patch, and a cancel that wakes a waiting writer."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from pipeline.release.database import PublishCancelled, TableFeed
+
+
+def test_a_writer_gets_each_table_as_it_is_exported_then_the_manifest():
+    feed = TableFeed(schema_fingerprint="s")
+    got: list[str] = []
+    done = threading.Event()
+
+    def writer():
+        for name, entry in feed.tables():
+            got.append(f"{name}:{entry['rows']}")
+        got.append(feed.manifest()["version"])
+        done.set()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    feed.put("articles", {"rows": 3})
+    feed.put("quotes", {"rows": 5})
+    assert not done.wait(0.2)  # the writer waits for the rest: more tables or the manifest
+    feed.finish({"version": "1.1.0"})
+    t.join(5)
+    assert got == ["articles:3", "quotes:5", "1.1.0"]
+
+
+def test_a_second_pass_replays_every_table_from_the_first():
+    """A patch that fails half-way leaves the whole build to read every table again."""
+    feed = TableFeed({"schema_fingerprint": "s", "version": "1.0.0", "tables": {"a": {"rows": 1}, "b": {"rows": 2}}})
+    first = feed.tables()
+    assert next(first)[0] == "a"
+    assert [name for name, _ in feed.tables()] == ["a", "b"]
+    assert feed.schema_fingerprint == "s" and feed.manifest()["version"] == "1.0.0"
+
+
+def test_a_cancel_wakes_a_waiting_writer_and_stops_it():
+    feed = TableFeed(schema_fingerprint="s")
+    feed.put("articles", {"rows": 3})
+    raised = []
+
+    def writer():
+        try:
+            for _ in feed.tables():
+                pass
+        except PublishCancelled:
+            raised.append(True)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    feed.cancel()
+    t.join(5)
+    assert not t.is_alive() and raised == [True]
+    with pytest.raises(PublishCancelled):
+        feed.manifest()
