@@ -76,7 +76,14 @@ def load_warehouse(conn, staging: Staging, full: bool = False) -> LoadReport:
 
 
 def _load(conn, staging: Staging, batches: list[str], full: bool = False) -> LoadReport:
-    """Append new batches, replace re-staged last ones, or rebuild (module docstring)."""
+    """Append new batches, replace re-staged last ones, or rebuild (module docstring).
+
+    Rows to be replaced are deleted in a transaction of their own, committed before the new
+    rows are inserted: deleting and inserting a large batch's rows in one transaction keeps
+    both in DuckDB's key indexes until the commit, which then needs more than the memory cap
+    (a re-staged batch of 8,000 articles at 256 MB: "failed to pin block" at commit). The
+    deleted batches stop being listed as loaded in that same transaction, so a run stopped
+    between the two, or failing in the second, loads them again next time, as new."""
     report = LoadReport(batches=batches)
     fingerprints = {b: (staging.read_manifest(b) or {}).get("nlp_fp", "") for b in batches}
     with transaction(conn):
@@ -93,7 +100,12 @@ def _load(conn, staging: Staging, batches: list[str], full: bool = False) -> Loa
         )
         if append and changed:
             _delete_batches(conn, changed)
+            conn.execute("DELETE FROM loaded_batches WHERE batch_id IN (SELECT unnest(?::VARCHAR[]))", [changed])
             report.replaced = changed
+        elif not append and loaded:
+            _delete_loaded_rows(conn)
+            conn.execute("DELETE FROM loaded_batches")
+    with transaction(conn):
         new = [b for b in order if b not in unchanged] if append else order
         if new or not append:
             _load_batches(conn, staging, new, {b: i for i, b in enumerate(order)}, append, report)
@@ -104,6 +116,16 @@ def _load(conn, staging: Staging, batches: list[str], full: bool = False) -> Loa
     for table in LOADED_TABLES:
         report.rows[table] = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
     return report
+
+
+def _delete_loaded_rows(conn) -> None:
+    """Every loaded row, before a rebuild loads them all again (in the caller's transaction)."""
+    for table in LOADED_TABLES:
+        conn.execute(f'DELETE FROM "{table}"')
+    conn.execute("DELETE FROM article_actors WHERE stage IN ('entities', 'quotes')")
+    conn.execute("DELETE FROM applied_merges")  # the reloaded rows carry no coder's merge yet
+    conn.execute("DELETE FROM merged_speakers")
+    mark_actors(conn, None)
 
 
 def _delete_batches(conn, batches: list[str]) -> None:
