@@ -42,7 +42,7 @@ from typing import NamedTuple
 import duckdb
 
 from pipeline.fingerprints import row_hash_sql
-from pipeline.release.diff import LABEL_COLUMN, SAMPLE_KEYS, ReleaseDiff, TableDiff
+from pipeline.release.diff import LABEL_COLUMN, SAMPLE_KEYS, ReleaseDiff, TableDiff, count_and_sample
 from pipeline.release.versions import DATASET_NAME, RELEASE_DB
 from pipeline.schema import RELEASED_TABLES, TABLES, create_table_sql, sql_literal
 
@@ -313,17 +313,14 @@ def _patch_table(conn, name: str, parquet: Path, sample: int) -> tuple[TableDiff
         return None
     on = " AND ".join(f'x."{k}" = y."{k}"' for k in pk)
     sel = ", ".join(f'x."{k}"' for k in pk) + (f', CAST(x."{label}" AS VARCHAR)' if label else "")
-    order = ", ".join(f'x."{k}"' for k in pk)
 
-    def counted_sample(frm: str) -> tuple[int, list[list]]:
-        n = conn.execute(f"SELECT count(*) {frm}").fetchone()[0]
-        rows = conn.execute(f"SELECT {sel} {frm} ORDER BY {order} LIMIT {int(sample)}").fetchall() if n else []
-        return n, [list(r) for r in rows]
+    def counted(frm: str) -> tuple[int, list[list]]:
+        return count_and_sample(conn, frm, sel, pk, sample)
 
     d = TableDiff(name, "same", primary_key=pk)
-    d.added, d.added_keys = counted_sample(f"FROM incoming AS x ANTI JOIN outgoing AS y ON {on}")
-    d.removed, d.removed_keys = counted_sample(f"FROM outgoing AS x ANTI JOIN incoming AS y ON {on}")
-    d.changed, d.changed_keys = counted_sample(f"FROM incoming AS x JOIN outgoing AS y ON {on}")
+    d.added, d.added_keys = counted(f"FROM incoming AS x ANTI JOIN outgoing AS y ON {on}")
+    d.removed, d.removed_keys = counted(f"FROM outgoing AS x ANTI JOIN incoming AS y ON {on}")
+    d.changed, d.changed_keys = counted(f"FROM incoming AS x JOIN outgoing AS y ON {on}")
     if d.added or d.removed or d.changed:
         d.status = "changed"
     for temp in ("new_rows", "old_rows", "outgoing", "incoming"):

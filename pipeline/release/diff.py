@@ -214,6 +214,15 @@ def _diff_table(conn, name, old_file, new_file, old_pk, new_pk, sample) -> Table
     return d
 
 
+def count_and_sample(conn, frm: str, select: str, key: list[str], sample: int) -> tuple[int, list[list]]:
+    """The rows of `frm` (an SQL FROM clause naming its rows `x`): how many, and the first
+    `sample` of them by `key` (`select`: their key columns, and label)."""
+    n = conn.execute(f"SELECT count(*) {frm}").fetchone()[0]
+    order = ", ".join(f"x.{_ident(k)}" for k in key)
+    rows = conn.execute(f"SELECT {select} {frm} ORDER BY {order} LIMIT {int(sample)}").fetchall() if n else []
+    return n, [list(r) for r in rows]
+
+
 def _hashed_diff(conn, d: TableDiff, pk: list[str], label: str | None, sample: int) -> None:
     """Rows added, removed and changed between views a (old) and b (new) of one schema, each
     file read once: its keys, a hash of each row (and the label) into a temporary table,
@@ -227,19 +236,14 @@ def _hashed_diff(conn, d: TableDiff, pk: list[str], label: str | None, sample: i
         )
     on = " AND ".join(f"x.{_ident(k)} = y.{_ident(k)}" for k in pk)
     sel = ", ".join(f"x.{_ident(k)}" for k in pk) + (", x.__row_label" if label else "")
-    order = ", ".join(f"x.{_ident(k)}" for k in pk)
 
-    def counted_sample(frm: str) -> tuple[int, list[list]]:
-        n = conn.execute(f"SELECT count(*) {frm}").fetchall()[0][0]
-        rows = conn.execute(f"SELECT {sel} {frm} ORDER BY {order} LIMIT {int(sample)}").fetchall() if n else []
-        return n, [list(r) for r in rows]
+    def counted(frm: str) -> tuple[int, list[list]]:
+        return count_and_sample(conn, frm, sel, pk, sample)
 
-    d.added, d.added_keys = counted_sample(f"FROM hb AS x ANTI JOIN ha AS y ON {on}")
-    d.removed, d.removed_keys = counted_sample(f"FROM ha AS x ANTI JOIN hb AS y ON {on}")
+    d.added, d.added_keys = counted(f"FROM hb AS x ANTI JOIN ha AS y ON {on}")
+    d.removed, d.removed_keys = counted(f"FROM ha AS x ANTI JOIN hb AS y ON {on}")
     if len(d.primary_key) < len(_columns(conn, "b")):  # columns besides the key: rows can change
-        d.changed, d.changed_keys = counted_sample(
-            f"FROM hb AS x JOIN ha AS y ON {on} WHERE x.__row_hash <> y.__row_hash"
-        )
+        d.changed, d.changed_keys = counted(f"FROM hb AS x JOIN ha AS y ON {on} WHERE x.__row_hash <> y.__row_hash")
     conn.execute("DROP TABLE ha")
     conn.execute("DROP TABLE hb")
 
