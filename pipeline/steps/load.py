@@ -122,8 +122,14 @@ def _delete_loaded_rows(conn) -> None:
     """Every loaded row, before a rebuild loads them all again (in the caller's transaction)."""
     for table in LOADED_TABLES:
         conn.execute(f'DELETE FROM "{table}"')
+    _forget_actor_references(conn)
+
+
+def _forget_actor_references(conn) -> None:
+    """The loaded stages' per-article actor references and the coders' merges applied to
+    loaded rows (reloaded rows carry none yet); every actor is marked changed."""
     conn.execute("DELETE FROM article_actors WHERE stage IN ('entities', 'quotes')")
-    conn.execute("DELETE FROM applied_merges")  # the reloaded rows carry no coder's merge yet
+    conn.execute("DELETE FROM applied_merges")
     conn.execute("DELETE FROM merged_speakers")
     mark_actors(conn, None)
 
@@ -200,10 +206,7 @@ def _load_batches(
                 append,
             )
         if not append:
-            conn.execute("DELETE FROM article_actors WHERE stage IN ('entities', 'quotes')")
-            conn.execute("DELETE FROM applied_merges")  # the reloaded rows carry no coder's merge yet
-            conn.execute("DELETE FROM merged_speakers")
-            mark_actors(conn, None)
+            _forget_actor_references(conn)
         actors_scan = _scan(staging, "article_actors", order)
         if actors_scan:
             conn.execute(f"""
