@@ -79,7 +79,8 @@ def test_appending_a_batch_equals_loading_all(tmp_path):
     assert [r[3] for r in s["rejected_articles"]] == ["id_conflict"]
 
 
-def test_a_batch_staged_again_replaces_its_own_rows_only_when_it_came_last(tmp_path):
+def _two_loaded_batches_then_b_staged_again(tmp_path) -> tuple[Staging, Warehouse]:
+    """Batches a and b loaded, then b (the last) staged again with one more article."""
     _batch(tmp_path / "a", {"one": "Budget vote\n\nThe senator said the budget would pass."})
     _batch(tmp_path / "b", {"two": "Roads\n\nThe mayor said roads would be fixed."})
     staging = Staging(tmp_path / "staging")
@@ -88,10 +89,14 @@ def test_a_batch_staged_again_replaces_its_own_rows_only_when_it_came_last(tmp_p
     wh = Warehouse(tmp_path / "w.duckdb")
     with wh.connect() as conn:
         load_warehouse(conn, staging)
-
-    # b, the last batch, staged again with one more article: its rows are replaced.
     (tmp_path / "b" / "three.txt").write_text("Schools\n\nThe governor said schools will open.", encoding="utf-8")
     _stage(staging, tmp_path / "b", "b")
+    return staging, wh
+
+
+def test_a_batch_staged_again_replaces_its_own_rows_only_when_it_came_last(tmp_path):
+    # b, the last batch, staged again with one more article: its rows are replaced.
+    staging, wh = _two_loaded_batches_then_b_staged_again(tmp_path)
     with wh.connect() as conn:
         report = load_warehouse(conn, staging)
     assert report.appended and report.replaced == ["b"]
@@ -123,16 +128,7 @@ def test_a_load_that_fails_after_the_replaced_rows_are_deleted_is_whole_next_tim
     last batch as for a full rebuild."""
     from pipeline.steps import load
 
-    _batch(tmp_path / "a", {"one": "Budget vote\n\nThe senator said the budget would pass."})
-    _batch(tmp_path / "b", {"two": "Roads\n\nThe mayor said roads would be fixed."})
-    staging = Staging(tmp_path / "staging")
-    _stage(staging, tmp_path / "a", "a")
-    _stage(staging, tmp_path / "b", "b")
-    wh = Warehouse(tmp_path / "w.duckdb")
-    with wh.connect() as conn:
-        load_warehouse(conn, staging)
-    (tmp_path / "b" / "three.txt").write_text("Schools\n\nThe governor said schools will open.", encoding="utf-8")
-    _stage(staging, tmp_path / "b", "b")
+    staging, wh = _two_loaded_batches_then_b_staged_again(tmp_path)
 
     def fails(*a, **kw):
         raise RuntimeError("stopped between the deletion and the load")
