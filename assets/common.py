@@ -2,15 +2,18 @@
 
 import dagster as dg
 
-from pipeline.fingerprints import code_version
+from pipeline.fingerprints import code_version, work_code_version
 from pipeline.schema import TABLES
 from pipeline.storage.warehouse import Warehouse, preview_markdown, row_count
 
 from .resources import StancewireSettings
 
 OWNER = "team:stancewire"
-# Dagster marks assets stale when this changes: a hash of stancewire's own source files.
+# A hash of all of stancewire's own source files: the key of kept validation outcomes.
 CODE_VERSION = code_version()
+# A hash of the code stored rows depend on (`fingerprints.WORK_ENTRIES`): Dagster marks the
+# warehouse assets stale when it changes, and it keys staged batches, parses and codings.
+WORK_VERSION = work_code_version()
 
 
 def table_spec(table: str, group: str, deps=(), kinds=("duckdb",)) -> dg.AssetSpec:
@@ -34,7 +37,7 @@ def table_spec(table: str, group: str, deps=(), kinds=("duckdb",)) -> dg.AssetSp
         deps=[dg.AssetKey(d) for d in deps],
         kinds=set(kinds),
         owners=[OWNER],
-        code_version=CODE_VERSION,
+        code_version=WORK_VERSION,
         metadata={"dagster/column_schema": columns, "dagster/table_name": table},
     )
 

@@ -15,7 +15,7 @@ from pipeline.steps.load import LOADED_TABLES, load_warehouse
 from pipeline.steps.per_batch import stage_files, stage_nlp
 from pipeline.steps.warehouse_wide import run_actors, run_stances
 
-from .common import CODE_VERSION, OWNER, materialized, table_spec, warehouse
+from .common import OWNER, WORK_VERSION, materialized, table_spec, warehouse
 from .resources import StancewireSettings
 
 # Asset groups: one per step, numbered in the order the data flows (Dagster's sidebar lists
@@ -72,13 +72,13 @@ def batch_input_dir(context: dg.AssetExecutionContext, settings: StancewireSetti
     partitions_def=BATCHES,
     kinds={"parquet", "python"},
     owners=[OWNER],
-    code_version=CODE_VERSION,
+    code_version=WORK_VERSION,
 )
 def batch_files(context: dg.AssetExecutionContext, settings: StancewireSettings) -> dg.MaterializeResult:
     """One ingest batch read and cleaned into staging files: records, rejections with
     reasons, cleaned texts and their alignment to the raw text. One partition per batch."""
     folder = batch_input_dir(context, settings)
-    report = stage_files(folder, context.partition_key, settings.staging, CODE_VERSION, settings.accepted_languages)
+    report = stage_files(folder, context.partition_key, settings.staging, WORK_VERSION, settings.accepted_languages)
     for r in report.rejections:
         context.log.warning(f"rejected {r.describe()}")
     context.log.info(
@@ -102,7 +102,7 @@ def batch_files(context: dg.AssetExecutionContext, settings: StancewireSettings)
     deps=["batch_files"],
     kinds={"spacy", "parquet"},
     owners=[OWNER],
-    code_version=CODE_VERSION,
+    code_version=WORK_VERSION,
 )
 def batch_nlp(context: dg.AssetExecutionContext, settings: StancewireSettings) -> dg.MaterializeResult:
     """One batch's texts parsed by spaCy (each distinct text once, kept in the parse store),
@@ -119,7 +119,7 @@ def batch_nlp(context: dg.AssetExecutionContext, settings: StancewireSettings) -
             context.partition_key,
             staging,
             settings.spacy_model,
-            CODE_VERSION,
+            WORK_VERSION,
             settings.batch_size,
             settings.processes,
             advance,
@@ -175,7 +175,7 @@ CODED_STANCES = dg.AssetSpec(
     deps=[dg.AssetKey("quotes"), dg.AssetKey("articles")],
     kinds={"duckdb", "spacy"},
     owners=[OWNER],
-    code_version=CODE_VERSION,
+    code_version=WORK_VERSION,
 )
 
 
@@ -197,7 +197,7 @@ def stance_coding(context: dg.AssetExecutionContext, settings: StancewireSetting
                 settings.spacy_model,
                 books,
                 settings.staging,
-                CODE_VERSION,
+                WORK_VERSION,
                 advance,
                 n_process=settings.processes,
                 batch_size=settings.batch_size,

@@ -413,13 +413,13 @@ def _start_run_processes(values: dict, books: list, rebuild: bool = False):
     assets/checks.py). Returns what the run calls just before it starts (`_workers_ready`;
     a rebuild, which cleans nothing, checks the setting there instead)."""
     from pipeline import settings as run_settings
-    from pipeline.fingerprints import code_version
+    from pipeline.fingerprints import work_code_version
     from pipeline.steps import pool
     from pipeline.steps.worker import WorkerConfig
     from pipeline.text.language import accepted_languages
 
     pool.start_helper(pool.VALIDATOR, "expectations.suites:warm_up", niceness=VALIDATOR_NICENESS)
-    code_fp = code_version()
+    code_fp = work_code_version()
     parses = run_settings.parse_cache_root(values["warehouse"], values.get("parse_cache_dir", ""))
     config = WorkerConfig.of(values["spacy_model"], parses, values["batch_size"], code_fp, books)
     check = (accepted_languages, values["languages"], values["spacy_model"])

