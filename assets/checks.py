@@ -120,14 +120,14 @@ def validate(settings: StancewireSettings, tables: list[str], log=None, full: bo
     from expectations.suites import Validated, plan, validate_table, validate_tables
     from pipeline.steps import pool
 
-    from .common import CODE_VERSION
+    from .common import CHECKS_VERSION
 
     wh = warehouse(settings)
     with wh.connect() as conn:
         if full:  # nothing kept: every table, every row
-            todo_plan = plan(conn, tables, CODE_VERSION, {}, None)
+            todo_plan = plan(conn, tables, CHECKS_VERSION, {}, None)
         else:
-            todo_plan = plan(conn, tables, CODE_VERSION, prior_validations(conn, tables), prior_parts(conn, tables))
+            todo_plan = plan(conn, tables, CHECKS_VERSION, prior_validations(conn, tables), prior_parts(conn, tables))
     kept = todo_plan.kept
     todo = [t for t in tables if t not in kept]
     if not todo:

@@ -2,15 +2,16 @@
 
 import dagster as dg
 
-from pipeline.fingerprints import code_version, work_code_version
+from pipeline.fingerprints import checks_code_version, work_code_version
 from pipeline.schema import TABLES
 from pipeline.storage.warehouse import Warehouse, preview_markdown, row_count
 
 from .resources import StancewireSettings
 
 OWNER = "team:stancewire"
-# A hash of all of stancewire's own source files: the key of kept validation outcomes.
-CODE_VERSION = code_version()
+# A hash of the code validation outcomes depend on (`fingerprints.CHECK_ENTRIES`): the key
+# of kept outcomes.
+CHECKS_VERSION = checks_code_version()
 # A hash of the code stored rows depend on (`fingerprints.WORK_ENTRIES`): Dagster marks the
 # warehouse assets stale when it changes, and it keys staged batches, parses and codings.
 WORK_VERSION = work_code_version()

@@ -1,7 +1,12 @@
-"""What stancewire's stored work depends on, as fingerprints: its own code (each asset's
-code version in Dagster, the key of staged batches, parses and codings), the release
+"""What stancewire's stored work depends on, as fingerprints: its own code, the release
 schema (a change is a major version), a release's input, and a statement's coding (model,
 code, codebooks).
+
+The code is fingerprinted three ways, each over the modules that can change what it keys
+and every module they import (imports inside functions too), with every resource file:
+`work_code_version` (staged batches, parses, codings; the warehouse assets' code version in
+Dagster), `checks_code_version` (kept validation outcomes), and `code_version`, all of it
+(the release's reused files).
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ WORK_ENTRIES = (
     "pipeline.review.apply",
     "pipeline.actors.canonical",
 )
+# The modules whose code decides a validation's outcomes: the asset checks and every
+# expectations module (`expectations.suites` imports the table modules by name). With what
+# they import they make `checks_code_version`, the key of kept validation outcomes.
+CHECK_ENTRIES = ("assets.checks", "expectations")
 
 
 def schema_fingerprint() -> str:
@@ -64,18 +73,33 @@ def code_fingerprint(modules: Iterable[str] | None = None, root: Path = ROOT) ->
 
 
 def code_version() -> str:
-    """The short fingerprint of all of stancewire's code: what the validation's kept
-    outcomes and the release's reused files key on."""
+    """The short fingerprint of all of stancewire's code: what the release's reused files
+    key on."""
     return code_fingerprint()[:12]
 
 
 @functools.cache
 def work_code_version() -> str:
-    """The short fingerprint of the code stored work depends on (`WORK_ENTRIES` and what
-    they import, and every resource file): each warehouse asset's code version in Dagster,
-    and the key of staged batches, parses and codings. An edit to the release, the checks
-    or the CLI therefore stages, parses and codes nothing again."""
-    return code_fingerprint(module_closure(WORK_ENTRIES))[:12]
+    """The short fingerprint of the code stored work depends on (`WORK_ENTRIES`): each
+    warehouse asset's code version in Dagster, and the key of staged batches, parses and
+    codings. An edit to the release, the checks or the CLI therefore stages, parses and
+    codes nothing again."""
+    return entries_fingerprint(WORK_ENTRIES)[:12]
+
+
+@functools.cache
+def checks_code_version() -> str:
+    """The short fingerprint of the code a validation's outcomes depend on (`CHECK_ENTRIES`):
+    the key of kept outcomes. An edit to the release or the CLI validates nothing again."""
+    return entries_fingerprint(CHECK_ENTRIES)[:12]
+
+
+def entries_fingerprint(entries: Iterable[str], root: Path = ROOT) -> str:
+    """`code_fingerprint` of the modules `entries` name (a package: every module in it) and of
+    every module they import, directly or not, with every resource file."""
+    modules = _modules(root)
+    named = [m for m in modules if any(m == e or m.startswith(e + ".") for e in entries)]
+    return code_fingerprint(module_closure(named, root), root)
 
 
 # An import statement: `from X import names` (names possibly in parentheses over several

@@ -1,6 +1,7 @@
-"""The code fingerprints: all of stancewire's code (`code_fingerprint`), and the code stored
-rows depend on (`work_code_version`: the modules `WORK_ENTRIES` import, read by a regular
-expression that must find every import Python's own parser finds)."""
+"""The code fingerprints: all of stancewire's code (`code_fingerprint`), the code stored rows
+depend on (`work_code_version`: `WORK_ENTRIES` and the modules they import, read by a
+regular expression that must find every import Python's own parser finds), and the code
+validation outcomes depend on (`checks_code_version`)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import pytest
 from test_structure import imports as parsed_imports
 
 from pipeline.fingerprints import (
+    CHECK_ENTRIES,
     PACKAGES,
     ROOT,
     WORK_ENTRIES,
     _modules,
     code_fingerprint,
+    entries_fingerprint,
     imported_modules,
     module_closure,
 )
@@ -52,27 +55,29 @@ def _copy_of_the_code(tmp_path):
     return tmp_path
 
 
-def _work(root) -> str:
-    return code_fingerprint(module_closure(WORK_ENTRIES, root), root)
-
-
 @pytest.mark.parametrize(
-    ("edited", "work_changes"),
+    ("edited", "work_changes", "checks_change"),
     [
-        ("pipeline/release/card.py", False),
-        ("expectations/suites.py", False),
-        ("pipeline/stances/coder.py", True),
-        ("pipeline/quotes/extractor.py", True),
-        ("pipeline/nlp/resources/speech_verbs.txt", True),
+        ("pipeline/release/card.py", False, False),
+        ("expectations/suites.py", False, True),
+        ("expectations/articles.py", False, True),  # imported by name only, in expectations.suites
+        ("pipeline/stances/coder.py", True, True),
+        ("pipeline/quotes/extractor.py", True, True),
+        ("pipeline/nlp/resources/speech_verbs.txt", True, True),
     ],
 )
-def test_an_edit_changes_the_work_fingerprint_only_where_stored_rows_depend_on_it(tmp_path, edited, work_changes):
+def test_an_edit_changes_a_fingerprint_only_where_its_rows_depend_on_it(tmp_path, edited, work_changes, checks_change):
     root = _copy_of_the_code(tmp_path)
-    whole, work = code_fingerprint(root=root), _work(root)
+    whole, work, checks = (
+        code_fingerprint(root=root),
+        entries_fingerprint(WORK_ENTRIES, root),
+        entries_fingerprint(CHECK_ENTRIES, root),
+    )
     with open(root / edited, "a", encoding="utf-8") as f:
         f.write("\n# edited\n" if edited.endswith(".py") else "\n")
     assert code_fingerprint(root=root) != whole
-    assert (_work(root) != work) is work_changes
+    assert (entries_fingerprint(WORK_ENTRIES, root) != work) is work_changes
+    assert (entries_fingerprint(CHECK_ENTRIES, root) != checks) is checks_change
 
 
 def test_a_module_that_starts_importing_the_release_takes_it_into_the_work(tmp_path):
