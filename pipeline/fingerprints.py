@@ -2,19 +2,18 @@
 schema (a change is a major version), a release's input, and a statement's coding (model,
 code, codebooks).
 
-The code is fingerprinted three ways, each over the modules that can change what it keys
-and every module they import (imports inside functions too), with every resource file:
-`work_code_version` (staged batches, parses, codings; the warehouse assets' code version in
-Dagster), `checks_code_version` (kept validation outcomes), and `code_version`, all of it
-(the release's reused files).
+The code is fingerprinted three ways, each over every resource file and the Python modules
+that can change what it keys: `work_code_version` (staged batches, parses, codings; the
+warehouse assets' code version in Dagster), `checks_code_version` (kept validation
+outcomes), and `code_version`, all of it (the release's reused files).
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import json
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,28 +23,27 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("pipeline", "assets", "expectations")
 RESOURCE_SUFFIXES = (".txt", ".tsv", ".yaml", ".sql", ".json")
 
-# The modules whose code decides what is staged, parsed, extracted, coded, corrected and
-# aliased: the per-batch and warehouse-wide steps, the review's application, the automatic
-# actor aliases, and the Dagster assets that call them. With every stancewire module they
-# import (`module_closure`) they make `work_code_version`, the key of staged batches, parses
-# and codings. Left out, because no stored row depends on them: the release (export, card,
-# figures, changelog), the expectations and checks, the exports, the review's sampling and
-# agreement, and where the steps run (the runner, the distributed executors), which the
-# CLI and `assets.distributed` decide.
-WORK_ENTRIES = (
-    "assets.stages",
-    "pipeline.steps.per_batch",
-    "pipeline.steps.worker",
-    "pipeline.steps.warehouse_wide",
-    "pipeline.steps.load",
-    "pipeline.steps.coding_scope",
-    "pipeline.review.apply",
-    "pipeline.actors.canonical",
+# What neither stored rows nor validation outcomes depend on, module or package: the
+# release (export, card, figures, changelog), the exports, the review's sampling and
+# agreement, and the Dagster wiring (the job definitions, the runner, the distributed
+# executors, the sensors and schedules). A fingerprint covers every other module and every
+# module those import, directly or not (`module_closure`): a new module is in by default,
+# and a left-out one that an included module imports comes back in.
+_NOT_STORED = (
+    "pipeline.release",
+    "pipeline.exports",
+    "pipeline.review.sample",
+    "pipeline.review.agreement",
+    "assets.release",
+    "assets.definitions",
+    "assets.runner",
+    "assets.distributed",
+    "assets.automation",
 )
-# The modules whose code decides a validation's outcomes: the asset checks and every
-# expectations module (`expectations.suites` imports the table modules by name). With what
-# they import they make `checks_code_version`, the key of kept validation outcomes.
-CHECK_ENTRIES = ("assets.checks", "expectations")
+# Stored rows do not depend on the expectations and the asset checks either; validation
+# outcomes do.
+NOT_WORK = _NOT_STORED + ("expectations", "assets.checks")
+NOT_CHECKS = _NOT_STORED
 
 
 def schema_fingerprint() -> str:
@@ -63,7 +61,8 @@ def code_fingerprint(modules: Iterable[str] | None = None, root: Path = ROOT) ->
             if not path.is_file() or "__pycache__" in path.parts:
                 continue
             if path.suffix == ".py":
-                if wanted is not None and _module_name(path, root) not in wanted:
+                parts = path.relative_to(root).with_suffix("").parts
+                if wanted is not None and ".".join(parts[:-1] if parts[-1] == "__init__" else parts) not in wanted:
                     continue
             elif path.suffix not in RESOURCE_SUFFIXES:
                 continue
@@ -80,91 +79,107 @@ def code_version() -> str:
 
 @functools.cache
 def work_code_version() -> str:
-    """The short fingerprint of the code stored work depends on (`WORK_ENTRIES`): each
-    warehouse asset's code version in Dagster, and the key of staged batches, parses and
-    codings. An edit to the release, the checks or the CLI therefore stages, parses and
-    codes nothing again."""
-    return entries_fingerprint(WORK_ENTRIES)[:12]
+    """The short fingerprint of the code stored work depends on (all of it but `NOT_WORK`):
+    each warehouse asset's code version in Dagster, and the key of staged batches, parses
+    and codings. An edit to the release, the checks or the wiring stages, parses and codes
+    nothing again."""
+    return code_fingerprint(_fingerprinted_modules()["work"])[:12]
 
 
 @functools.cache
 def checks_code_version() -> str:
-    """The short fingerprint of the code a validation's outcomes depend on (`CHECK_ENTRIES`):
-    the key of kept outcomes. An edit to the release or the CLI validates nothing again."""
-    return entries_fingerprint(CHECK_ENTRIES)[:12]
+    """The short fingerprint of the code a validation's outcomes depend on (all of it but
+    `NOT_CHECKS`): the key of kept outcomes. An edit to the release or the wiring validates
+    nothing again."""
+    return code_fingerprint(_fingerprinted_modules()["checks"])[:12]
 
 
-def entries_fingerprint(entries: Iterable[str], root: Path = ROOT) -> str:
-    """`code_fingerprint` of the modules `entries` name (a package: every module in it) and of
-    every module they import, directly or not, with every resource file."""
-    modules = _modules(root)
-    named = [m for m in modules if any(m == e or m.startswith(e + ".") for e in entries)]
-    return code_fingerprint(module_closure(named, root), root)
+@functools.cache
+def _fingerprinted_modules() -> dict[str, list[str]]:
+    """{"work": modules, "checks": modules}, from the user's cache folder when no Python file
+    changed since they were found (`derived_cache`: keyed by every file's path, size and
+    modification time; parsing every module takes 0.12-0.2 s, at every run's start)."""
+    from pipeline.nlp.derived_cache import cached_json
+
+    files = sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py") if "__pycache__" not in p.parts)
+    return cached_json("code_modules", files, lambda: {k: sorted(v) for k, v in fingerprinted_modules().items()})
 
 
-# An import statement: `from X import names` (names possibly in parentheses over several
-# lines) or `import X, Y as Z`, at any indentation (imports inside functions count too).
-_IMPORT = re.compile(
-    r"^[ \t]*(?:from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)|import[ \t]+([^\n]*))", re.MULTILINE
-)
-
-
-def _module_name(path: Path, root: Path = ROOT) -> str:
-    parts = path.relative_to(root).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _modules(root: Path = ROOT) -> dict[str, Path]:
+def fingerprinted_modules(root: Path = ROOT) -> dict[str, frozenset[str]]:
+    """The modules each code fingerprint covers: every module not under `NOT_WORK` (or
+    `NOT_CHECKS`), and every module those import."""
+    graph = import_graph(root)
     return {
-        _module_name(p, root): p
-        for package in PACKAGES
-        for p in sorted((root / package).rglob("*.py"))
-        if "__pycache__" not in p.parts
+        kind: module_closure([m for m in graph if not _under(m, left_out)], graph)
+        for kind, left_out in (("work", NOT_WORK), ("checks", NOT_CHECKS))
     }
 
 
-def imported_modules(name: str, path: Path, known: Iterable[str]) -> set[str]:
-    """The stancewire modules (of `known`) that the module `name` at `path` imports, and the
-    packages above them (their `__init__` runs too). Read with a regular expression, not a
-    parser: 0.01 s for every module against 0.12 s to parse them, at each run's start. A
-    line inside a string that looks like an import only adds a module, which can make a
-    fingerprint change too often, never too rarely."""
-    known = set(known)
-    text = re.sub(r"#[^\n]*", "", path.read_text(encoding="utf-8")).replace("\\\n", " ")
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found: set[str] = set()
-    for base, names, plain in _IMPORT.findall(text):
-        if plain:
-            candidates = [n.split(" as ")[0].strip() for n in plain.split(",")]
+def _under(module: str, prefixes: Iterable[str]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def modules(root: Path = ROOT, packages: Iterable[str] = PACKAGES) -> dict[str, Path]:
+    """Dotted module name -> file, for every module of stancewire's packages."""
+    out = {}
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            if "__pycache__" not in path.parts:
+                parts = path.relative_to(root).with_suffix("").parts
+                out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out
+
+
+def imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """The stancewire modules (of `known`) that module `name` imports, anywhere in the file
+    (functions included), as Python's parser reads it."""
+    is_package = path.name == "__init__.py"
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = name.split(".") if is_package else name.split(".")[:-1]
+                base = base[: len(base) - node.level + 1]
+                prefix = ".".join(base + ([node.module] if node.module else []))
+            else:
+                prefix = node.module or ""
+            # `from pipeline.steps import pool` imports a module; `from .x import f` imports x
+            targets = [
+                f"{prefix}.{alias.name}" if f"{prefix}.{alias.name}" in known else prefix for alias in node.names
+            ]
         else:
-            dots = len(base) - len(base.lstrip("."))
-            if dots:
-                parts = package.split(".")
-                parts = parts[: len(parts) - (dots - 1)]
-                base = ".".join(parts + ([base[dots:]] if base[dots:] else []))
-            items = names.strip().strip("()").split(",")
-            candidates = [base] + [f"{base}.{n.split(' as ')[0].strip()}" for n in items if n.strip()]
-        for candidate in candidates:
-            while candidate:
-                if candidate in known:
-                    found.add(candidate)
-                candidate = candidate.rpartition(".")[0]
+            continue
+        for target in targets:
+            while target and target not in known:  # `import a.b.c` of a package's attribute
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
     return found
 
 
-def module_closure(entries: Iterable[str], root: Path = ROOT) -> frozenset[str]:
-    """The modules `entries` import, directly or not (`imported_modules`), with themselves."""
-    modules = _modules(root)
+def import_graph(root: Path = ROOT, packages: Iterable[str] = PACKAGES) -> dict[str, set[str]]:
+    """{module: the stancewire modules it imports (`imports`)}, every file parsed once."""
+    known = modules(root, packages)
+    return {name: imports(name, path, set(known)) for name, path in known.items()}
+
+
+def module_closure(entries: Iterable[str], graph: dict[str, set[str]] | None = None) -> frozenset[str]:
+    """`entries` and the modules they import, directly or not (`graph`: `import_graph()`),
+    with the packages above each (their `__init__` runs first)."""
+    graph = import_graph() if graph is None else graph
     seen: set[str] = set()
     todo = list(entries)
     while todo:
         name = todo.pop()
         if name in seen:
             continue
-        if name not in modules:
-            raise ValueError(f"{name} is not a stancewire module (fingerprints.WORK_ENTRIES)")
+        if name not in graph:
+            raise ValueError(f"{name} is not a stancewire module")
         seen.add(name)
-        todo.extend(imported_modules(name, modules[name], modules) - seen)
+        parents = [name.rsplit(".", k)[0] for k in range(1, name.count(".") + 1)]
+        todo.extend(m for m in (*graph[name], *parents) if m in graph and m not in seen)
     return frozenset(seen)
 
 

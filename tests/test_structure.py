@@ -9,50 +9,16 @@ from pathlib import Path
 
 from conftest import REPO
 
+from pipeline import fingerprints
+from pipeline.fingerprints import modules
+
 PACKAGES = ("pipeline", "assets", "cli", "expectations")
 
 
-def modules(root: Path = REPO) -> dict[str, Path]:
-    """Dotted module name -> file, for every module of stancewire's packages."""
-    out = {}
-    for package in PACKAGES:
-        for path in sorted((root / package).rglob("*.py")):
-            parts = path.relative_to(root).with_suffix("").parts
-            out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
-    return out
-
-
-def imports(name: str, path: Path, known: set[str]) -> set[str]:
-    """The stancewire modules `name` imports, anywhere in the file (functions included)."""
-    is_package = path.name == "__init__.py"
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            targets = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = name.split(".") if is_package else name.split(".")[:-1]
-                base = base[: len(base) - node.level + 1]
-                prefix = ".".join(base + ([node.module] if node.module else []))
-            else:
-                prefix = node.module or ""
-            # `from pipeline.steps import pool` imports a module; `from .x import f` imports x
-            targets = [
-                f"{prefix}.{alias.name}" if f"{prefix}.{alias.name}" in known else prefix for alias in node.names
-            ]
-        else:
-            continue
-        for target in targets:
-            while target and target not in known:  # `import a.b.c` of a package's attribute
-                target = target.rpartition(".")[0]
-            if target and target != name:
-                found.add(target)
-    return found
-
-
 def import_graph(root: Path = REPO) -> dict[str, set[str]]:
-    mods = modules(root)
-    return {name: imports(name, path, set(mods)) for name, path in mods.items()}
+    """Who imports whom among stancewire's modules, the command line's included (the
+    graph the code fingerprints follow, `pipeline.fingerprints.import_graph`)."""
+    return fingerprints.import_graph(root, PACKAGES)
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
