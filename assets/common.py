@@ -9,11 +9,11 @@ from pipeline.storage.warehouse import Warehouse, preview_markdown, row_count
 from .resources import StancewireSettings
 
 OWNER = "team:stancewire"
-# A hash of the code validation outcomes depend on (`fingerprints.CHECK_ENTRIES`): the key
-# of kept outcomes.
+# A hash of the code validation outcomes depend on (all but `fingerprints.NOT_CHECKS`): the
+# key of kept outcomes.
 CHECKS_VERSION = checks_code_version()
-# A hash of the code stored rows depend on (`fingerprints.WORK_ENTRIES`): Dagster marks the
-# warehouse assets stale when it changes, and it keys staged batches, parses and codings.
+# A hash of the code stored rows depend on (all but `fingerprints.NOT_WORK`): Dagster marks
+# the warehouse assets stale when it changes, and it keys staged batches, parses and codings.
 WORK_VERSION = work_code_version()
 
 
