@@ -61,8 +61,7 @@ def code_fingerprint(modules: Iterable[str] | None = None, root: Path = ROOT) ->
             if not path.is_file() or "__pycache__" in path.parts:
                 continue
             if path.suffix == ".py":
-                parts = path.relative_to(root).with_suffix("").parts
-                if wanted is not None and ".".join(parts[:-1] if parts[-1] == "__init__" else parts) not in wanted:
+                if wanted is not None and _module_name(path, root) not in wanted:
                     continue
             elif path.suffix not in RESOURCE_SUFFIXES:
                 continue
@@ -101,7 +100,7 @@ def _fingerprinted_modules() -> dict[str, list[str]]:
     modification time; parsing every module takes 0.12-0.2 s, at every run's start)."""
     from pipeline.nlp.derived_cache import cached_json
 
-    files = sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py") if "__pycache__" not in p.parts)
+    files = sorted(modules().values())
     return cached_json("code_modules", files, lambda: {k: sorted(v) for k, v in fingerprinted_modules().items()})
 
 
@@ -121,13 +120,17 @@ def _under(module: str, prefixes: Iterable[str]) -> bool:
 
 def modules(root: Path = ROOT, packages: Iterable[str] = PACKAGES) -> dict[str, Path]:
     """Dotted module name -> file, for every module of stancewire's packages."""
-    out = {}
-    for package in packages:
-        for path in sorted((root / package).rglob("*.py")):
-            if "__pycache__" not in path.parts:
-                parts = path.relative_to(root).with_suffix("").parts
-                out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
-    return out
+    return {
+        _module_name(path, root): path
+        for package in packages
+        for path in sorted((root / package).rglob("*.py"))
+        if "__pycache__" not in path.parts
+    }
+
+
+def _module_name(path: Path, root: Path = ROOT) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def imports(name: str, path: Path, known: set[str]) -> set[str]:
@@ -161,8 +164,9 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
 
 def import_graph(root: Path = ROOT, packages: Iterable[str] = PACKAGES) -> dict[str, set[str]]:
     """{module: the stancewire modules it imports (`imports`)}, every file parsed once."""
-    known = modules(root, packages)
-    return {name: imports(name, path, set(known)) for name, path in known.items()}
+    files = modules(root, packages)
+    known = set(files)
+    return {name: imports(name, path, known) for name, path in files.items()}
 
 
 def module_closure(entries: Iterable[str], graph: dict[str, set[str]] | None = None) -> frozenset[str]:
