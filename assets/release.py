@@ -65,6 +65,7 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
     from importlib.metadata import version
     from pathlib import Path
 
+    from pipeline.fingerprints import stored_work_libraries
     from pipeline.review.agreement import agreement
     from pipeline.review.apply import MANUAL
     from pipeline.review.corrections import load_corrections
@@ -86,6 +87,8 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
         models = sorted({(staging.read_manifest(b) or {}).get("model") for b in staging.batches()} - {None})
         provenance = {
             "spacy": {"model": ", ".join(models) or settings.spacy_model, "spacy_version": version("spacy")},
+            # the installed version of each library the stored rows and their validation depend on
+            "libraries": stored_work_libraries(),
             "codebooks": [{"name": b.name, "version": b.version, "sha256": b.sha256} for b in books],
             "languages": {"accepted": list(settings.accepted_languages), "detector": detector_version()},
             "stance_model": stance_model_provenance(

@@ -5,7 +5,9 @@ code, codebooks).
 The code is fingerprinted three ways, each over every resource file and the Python modules
 that can change what it keys: `work_code_version` (staged batches, parses, codings; the
 warehouse assets' code version in Dagster), `checks_code_version` (kept validation
-outcomes), and `code_version`, all of it (the release's reused files).
+outcomes), and `code_version`, all of it (the release's reused files). The first two also
+cover the installed version of every library those modules import (`LIBRARIES_NOT_SHAPING`
+aside): an upgraded cleaner, parser or gazetteer changes stored rows as a code edit does.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import ast
 import functools
 import hashlib
 import json
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from pipeline.schema import schema_fingerprint_source
@@ -45,16 +48,29 @@ _NOT_STORED = (
 NOT_WORK = _NOT_STORED + ("expectations", "assets.checks")
 NOT_CHECKS = _NOT_STORED
 
+# Libraries whose version changes no stored row and no validation outcome: the orchestrator,
+# the console, where the cache folder is, file locks. Every other library a fingerprinted
+# module imports is in its fingerprint with its installed version, so a library that is new
+# to the code is in by default.
+LIBRARIES_NOT_SHAPING = frozenset({"dagster", "rich", "platformdirs", "filelock"})
+# Libraries that do the work of one the code imports: spaCy parses with thinc.
+LIBRARIES_BEHIND = {"spacy": ("thinc",)}
+
 
 def schema_fingerprint() -> str:
     return hashlib.sha256(json.dumps(schema_fingerprint_source(), sort_keys=True).encode()).hexdigest()
 
 
-def code_fingerprint(modules: Iterable[str] | None = None, root: Path = ROOT) -> str:
-    """SHA-256 over stancewire's own source and resource files (not the environment);
-    `modules`: of the Python files, only these modules' (every resource file all the same)."""
+def code_fingerprint(
+    modules: Iterable[str] | None = None, root: Path = ROOT, libraries: Mapping[str, str] | None = None
+) -> str:
+    """SHA-256 over stancewire's own source and resource files; `modules`: of the Python
+    files, only these modules' (every resource file all the same); `libraries`: distribution
+    -> installed version (`library_versions`), hashed with them."""
     wanted = None if modules is None else set(modules)
     h = hashlib.sha256()
+    for name, version in sorted((libraries or {}).items()):
+        h.update(f"library {name}=={version}\0".encode())
     for package in PACKAGES:
         base = root / package
         for path in sorted(base.rglob("*")):
@@ -78,30 +94,108 @@ def code_version() -> str:
 
 @functools.cache
 def work_code_version() -> str:
-    """The short fingerprint of the code stored work depends on (all of it but `NOT_WORK`):
-    each warehouse asset's code version in Dagster, and the key of staged batches, parses
-    and codings. An edit to the release, the checks or the wiring stages, parses and codes
-    nothing again."""
-    return code_fingerprint(_fingerprinted_modules()["work"])[:12]
+    """The short fingerprint of the code stored work depends on (all of it but `NOT_WORK`)
+    and of the libraries it imports: each warehouse asset's code version in Dagster, and the
+    key of staged batches, parses and codings. An edit to the release, the checks or the
+    wiring stages, parses and codes nothing again; an upgraded spaCy or ftfy does."""
+    covered = _fingerprinted_inputs()
+    return code_fingerprint(covered["work"], libraries=library_versions(covered["libraries"]["work"]))[:12]
 
 
 @functools.cache
 def checks_code_version() -> str:
     """The short fingerprint of the code a validation's outcomes depend on (all of it but
-    `NOT_CHECKS`): the key of kept outcomes. An edit to the release or the wiring validates
-    nothing again."""
-    return code_fingerprint(_fingerprinted_modules()["checks"])[:12]
+    `NOT_CHECKS`) and of the libraries it imports (Great Expectations among them): the key
+    of kept outcomes. An edit to the release or the wiring validates nothing again."""
+    covered = _fingerprinted_inputs()
+    return code_fingerprint(covered["checks"], libraries=library_versions(covered["libraries"]["checks"]))[:12]
+
+
+def stored_work_libraries() -> dict[str, str]:
+    """Distribution -> installed version of every library stored rows or validation
+    outcomes depend on (both fingerprints' libraries): what a release's manifest records."""
+    covered = _fingerprinted_inputs()["libraries"]
+    return library_versions(sorted({*covered["work"], *covered["checks"]}))
 
 
 @functools.cache
-def _fingerprinted_modules() -> dict[str, list[str]]:
-    """{"work": modules, "checks": modules}, from the user's cache folder when no Python file
-    changed since they were found (`derived_cache`: keyed by every file's path, size and
-    modification time; parsing every module takes 0.12-0.2 s, at every run's start)."""
+def _fingerprinted_inputs() -> dict:
+    """{"work": modules, "checks": modules, "libraries": {"work": distributions, "checks":
+    distributions}}, from the user's cache folder when no Python file changed and nothing
+    was installed or removed since they were found (`derived_cache`: keyed by every file's
+    and site-packages folder's path, size and modification time; parsing every module takes
+    0.12-0.2 s and mapping imports to distributions up to 3 s, at every run's start)."""
     from pipeline.nlp.derived_cache import cached_json
 
-    files = sorted(modules().values())
-    return cached_json("code_modules", files, lambda: {k: sorted(v) for k, v in fingerprinted_modules().items()})
+    inputs = [*sorted(modules().values()), *_site_folders()]
+
+    def build() -> dict:
+        covered = fingerprinted_modules()
+        return {k: sorted(v) for k, v in covered.items()} | {"libraries": fingerprinted_libraries(covered)}
+
+    return cached_json("code_inputs", inputs, build)
+
+
+def _site_folders() -> list[Path]:
+    """The folders installed distributions live in: a folder's modification time changes when
+    a package is installed, upgraded or removed there."""
+    import site
+    import sysconfig
+
+    found = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    if site.ENABLE_USER_SITE:
+        found.add(site.getusersitepackages())
+    return sorted(Path(p) for p in found if p and Path(p).is_dir())
+
+
+def library_imports(path: Path, root: Path = ROOT) -> set[str]:
+    """The top-level names of the libraries a module imports (anywhere in the file): absolute
+    imports of neither the standard library nor stancewire's own packages."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.partition(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.partition(".")[0])
+    return {
+        name
+        for name in found
+        if name not in sys.stdlib_module_names and name not in PACKAGES and not (root / name / "__init__.py").is_file()
+    }
+
+
+def fingerprinted_libraries(covered: Mapping[str, Iterable[str]], root: Path = ROOT) -> dict[str, list[str]]:
+    """{kind: distributions}: the installed distributions that provide what the modules of
+    each kind (`fingerprinted_modules`) import, less `LIBRARIES_NOT_SHAPING`, with those
+    `LIBRARIES_BEHIND` them. A name no installed distribution provides stays (version "-"):
+    installing it later changes the fingerprint."""
+    from importlib import metadata
+
+    files = modules(root)
+    provided = metadata.packages_distributions()
+    out = {}
+    for kind, names in covered.items():
+        wanted: set[str] = set()
+        for top in set().union(*(library_imports(files[m], root) for m in names)):
+            for dist in provided.get(top, [top]):
+                dist = dist.lower().replace("_", "-")
+                if dist not in LIBRARIES_NOT_SHAPING:
+                    wanted |= {dist, *LIBRARIES_BEHIND.get(dist, ())}
+        out[kind] = sorted(wanted)
+    return out
+
+
+def library_versions(names: Iterable[str]) -> dict[str, str]:
+    """Distribution -> its installed version ("-" when it is not installed)."""
+    from importlib import metadata
+
+    out = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "-"
+    return out
 
 
 def fingerprinted_modules(root: Path = ROOT) -> dict[str, frozenset[str]]:

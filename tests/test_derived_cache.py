@@ -140,3 +140,18 @@ def test_the_country_and_place_tables_read_from_the_cache_equal_the_packages(cac
     assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["countrynames", "gazetteer"]
     second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert json.loads(first.stdout) == json.loads(second.stdout) == [True, True, ["GBR", "name"], "USA"]
+
+
+def test_a_folder_input_rebuilds_when_something_is_installed_there(cache, tmp_path):
+    """The code fingerprints' lists key on the site-packages folders: a package installed,
+    upgraded or removed there changes the folder's modification time."""
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    build, calls = _builder({"libraries": ["a"]})
+    cached_json("code_inputs", [site], build)
+    cached_json("code_inputs", [site], build)
+    assert len(calls) == 1
+    time.sleep(0.01)
+    (site / "newpkg-1.0.dist-info").mkdir()
+    cached_json("code_inputs", [site], build)
+    assert len(calls) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from importlib import metadata
 
 import pytest
 from conftest import SEED, make_settings, run
@@ -29,6 +30,10 @@ def test_run_publishes_v1(seed_run):
     manifest = versions.read_manifest(tmp / "releases", "v1.0.0")
     assert manifest["version"] == "1.0.0"
     assert manifest["spacy"]["model"].startswith("en_core_web_sm")
+    # the libraries the rows depend on, at their installed versions, in the manifest and the card
+    assert manifest["libraries"]["spacy"] == metadata.version("spacy") and "dagster" not in manifest["libraries"]
+    card = (tmp / "releases" / "v1.0.0" / "README.md").read_text(encoding="utf-8")
+    assert f"ftfy {metadata.version('ftfy')}" in card
     assert [c["name"] for c in manifest["codebooks"]] == ["ukraine-peacekeeping", "us-election-2016"]
     assert manifest["tables"]["articles"]["rows"] == 1
     assert all(v["failed_blocking"] == 0 for v in manifest["validation"].values())

