@@ -6,8 +6,9 @@ The code is fingerprinted three ways, each over every resource file and the Pyth
 that can change what it keys: `work_code_version` (staged batches, parses, codings; the
 warehouse assets' code version in Dagster), `checks_code_version` (kept validation
 outcomes), and `code_version`, all of it (the release's reused files). The first two also
-cover the installed version of every library those modules import (`LIBRARIES_NOT_SHAPING`
-aside): an upgraded cleaner, parser or gazetteer changes stored rows as a code edit does.
+cover the installed version of every library those modules import and of every library
+those require (`LIBRARIES_NOT_SHAPING` aside): an upgraded cleaner, parser or gazetteer
+changes stored rows as a code edit does.
 """
 
 from __future__ import annotations
@@ -48,13 +49,25 @@ _NOT_STORED = (
 NOT_WORK = _NOT_STORED + ("expectations", "assets.checks")
 NOT_CHECKS = _NOT_STORED
 
-# Libraries whose version changes no stored row and no validation outcome: the orchestrator,
-# the console, where the cache folder is, file locks. Every other library a fingerprinted
-# module imports is in its fingerprint with its installed version, so a library that is new
-# to the code is in by default.
-LIBRARIES_NOT_SHAPING = frozenset({"dagster", "rich", "platformdirs", "filelock"})
-# Libraries that do the work of one the code imports: spaCy parses with thinc.
-LIBRARIES_BEHIND = {"spacy": ("thinc",)}
+# Libraries whose version changes no stored row and no validation outcome; their own
+# requirements are not followed for them. Orchestration, console and command line; files,
+# caches and locks; network and TLS; typing, packaging and build tools; rendering for display.
+# Every other library a covered module imports is in its fingerprint with its installed
+# version, and so is every library those require, followed down (`library_closure`): a
+# library new to the code, or to a library's requirements, is in by default.
+LIBRARIES_NOT_SHAPING = frozenset(
+    {
+        *("dagster", "rich", "click", "typer", "shellingham", "tqdm", "wasabi", "spacy-loggers", "colorama", "weasel"),
+        *("platformdirs", "filelock", "smart-open", "cloudpathlib"),
+        *("requests", "urllib3", "certifi", "idna", "charset-normalizer", "httpx", "httpcore", "h11", "anyio"),
+        *("sniffio", "cryptography", "cffi", "pycparser"),
+        *("typing-extensions", "typing-inspection", "annotated-types", "annotated-doc", "setuptools", "packaging"),
+        *("wheel", "jinja2", "markupsafe", "markdown-it-py", "mdurl", "pygments", "mistune", "altair"),
+    }
+)
+# Libraries a library uses without declaring them: trafilatura's justext imports
+# lxml.html.clean, a package of its own since lxml 5.2 (stancewire requires it for that).
+LIBRARIES_BEHIND = {"trafilatura": ("lxml-html-clean",)}
 
 
 def schema_fingerprint() -> str:
@@ -99,7 +112,7 @@ def work_code_version() -> str:
     key of staged batches, parses and codings. An edit to the release, the checks or the
     wiring stages, parses and codes nothing again; an upgraded spaCy or ftfy does."""
     covered = _fingerprinted_inputs()
-    return code_fingerprint(covered["work"], libraries=library_versions(covered["libraries"]["work"]))[:12]
+    return code_fingerprint(covered["work"], libraries=covered["libraries"]["work"])[:12]
 
 
 @functools.cache
@@ -108,51 +121,52 @@ def checks_code_version() -> str:
     `NOT_CHECKS`) and of the libraries it imports (Great Expectations among them): the key
     of kept outcomes. An edit to the release or the wiring validates nothing again."""
     covered = _fingerprinted_inputs()
-    return code_fingerprint(covered["checks"], libraries=library_versions(covered["libraries"]["checks"]))[:12]
+    return code_fingerprint(covered["checks"], libraries=covered["libraries"]["checks"])[:12]
 
 
 def stored_work_libraries() -> dict[str, str]:
     """Distribution -> installed version of every library stored rows or validation
     outcomes depend on (both fingerprints' libraries): what a release's manifest records."""
     covered = _fingerprinted_inputs()["libraries"]
-    return library_versions(sorted({*covered["work"], *covered["checks"]}))
+    return dict(sorted({**covered["work"], **covered["checks"]}.items()))
 
 
 @functools.cache
 def _fingerprinted_inputs() -> dict:
-    """{"work": modules, "checks": modules, "libraries": {"work": distributions, "checks":
-    distributions}}, from the user's cache folder when no Python file changed and nothing
-    was installed or removed since they were found (`derived_cache`: keyed by every file's
-    and site-packages folder's path, size and modification time; parsing every module takes
-    0.12-0.2 s and mapping imports to distributions up to 3 s, at every run's start)."""
+    """{"work": modules, "checks": modules, "libraries": {"work": {distribution: version},
+    "checks": {...}}}, from the user's cache folder when no Python file changed and nothing
+    was installed, upgraded or removed since they were found (`derived_cache`: keyed by every
+    Python file's and every folder on the import path's path, size and modification time; an
+    install changes its folder's). Found afresh, they take about 1 s: parsing every module,
+    mapping imports to distributions, reading their requirements."""
     from pipeline.nlp.derived_cache import cached_json
 
-    inputs = [*sorted(modules().values()), *_site_folders()]
+    inputs = [*sorted(modules().values()), *_import_folders()]
 
     def build() -> dict:
         covered = fingerprinted_modules()
-        return {k: sorted(v) for k, v in covered.items()} | {"libraries": fingerprinted_libraries(covered)}
+        found = fingerprinted_libraries(covered)
+        return {k: sorted(v) for k, v in covered.items()} | {
+            "libraries": {kind: library_versions(names) for kind, names in found.items()}
+        }
 
     return cached_json("code_inputs", inputs, build)
 
 
-def _site_folders() -> list[Path]:
-    """The folders installed distributions live in: a folder's modification time changes when
-    a package is installed, upgraded or removed there."""
-    import site
+def _import_folders() -> list[Path]:
+    """The folders distributions are found in: every folder on the import path, and where
+    this environment installs packages."""
     import sysconfig
 
-    found = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
-    if site.ENABLE_USER_SITE:
-        found.add(site.getusersitepackages())
-    return sorted(Path(p) for p in found if p and Path(p).is_dir())
+    found = {*sys.path, sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    return sorted({Path(p).resolve() for p in found if p and Path(p).is_dir()})
 
 
 def library_imports(path: Path, root: Path = ROOT) -> set[str]:
     """The top-level names of the libraries a module imports (anywhere in the file): absolute
     imports of neither the standard library nor stancewire's own packages."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _import_nodes(path):
         if isinstance(node, ast.Import):
             found |= {alias.name.partition(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
@@ -165,24 +179,56 @@ def library_imports(path: Path, root: Path = ROOT) -> set[str]:
 
 
 def fingerprinted_libraries(covered: Mapping[str, Iterable[str]], root: Path = ROOT) -> dict[str, list[str]]:
-    """{kind: distributions}: the installed distributions that provide what the modules of
-    each kind (`fingerprinted_modules`) import, less `LIBRARIES_NOT_SHAPING`, with those
-    `LIBRARIES_BEHIND` them. A name no installed distribution provides stays (version "-"):
-    installing it later changes the fingerprint."""
+    """{kind: distributions}: those that provide what the modules of each kind
+    (`fingerprinted_modules`) import, with `LIBRARIES_BEHIND` them and all they require
+    (`library_closure`), less `LIBRARIES_NOT_SHAPING`. An import no installed distribution
+    provides stays under its own name (version "-"): installing it changes the fingerprint."""
     from importlib import metadata
 
     files = modules(root)
     provided = metadata.packages_distributions()
     out = {}
     for kind, names in covered.items():
-        wanted: set[str] = set()
+        direct: set[str] = set()
         for top in set().union(*(library_imports(files[m], root) for m in names)):
-            for dist in provided.get(top, [top]):
-                dist = dist.lower().replace("_", "-")
-                if dist not in LIBRARIES_NOT_SHAPING:
-                    wanted |= {dist, *LIBRARIES_BEHIND.get(dist, ())}
-        out[kind] = sorted(wanted)
+            direct |= {_canonical(d) for d in provided.get(top, [top])}
+        direct |= {b for d in direct for b in LIBRARIES_BEHIND.get(d, ())}
+        out[kind] = sorted(library_closure(direct))
     return out
+
+
+def library_closure(names: Iterable[str]) -> set[str]:
+    """`names` and every distribution they require (requirements of no extra, for this
+    Python and platform), followed down, less `LIBRARIES_NOT_SHAPING` (not followed)."""
+    from importlib import metadata
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    seen: set[str] = set()
+    todo = [_canonical(n) for n in names]
+    while todo:
+        name = todo.pop()
+        if name in seen or name in LIBRARIES_NOT_SHAPING:
+            continue
+        seen.add(name)
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for line in requires:
+            try:
+                req = Requirement(line)
+            except InvalidRequirement:
+                continue
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(_canonical(req.name))
+    return seen
+
+
+def _canonical(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(name)
 
 
 def library_versions(names: Iterable[str]) -> dict[str, str]:
@@ -232,7 +278,7 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
     (functions included), as Python's parser reads it."""
     is_package = path.name == "__init__.py"
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _import_nodes(path):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -254,6 +300,18 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
             if target and target != name:
                 found.add(target)
     return found
+
+
+def _import_nodes(path: Path) -> list[ast.Import | ast.ImportFrom]:
+    """The import statements of a module, anywhere in it (parsed once per file version)."""
+    st = path.stat()
+    return _parsed_imports(path, st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_imports(path: Path, mtime_ns: int, size: int) -> list[ast.Import | ast.ImportFrom]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
 
 
 def import_graph(root: Path = ROOT, packages: Iterable[str] = PACKAGES) -> dict[str, set[str]]:

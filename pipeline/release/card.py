@@ -65,7 +65,7 @@ def _summary(manifest: dict) -> list[str]:
         f"- Code: stancewire {manifest['code_version']['stancewire']} (source sha256 {manifest['code_version']['source_sha256'][:12]})",
         *(
             [
-                "- Libraries the rows depend on: "
+                "- Libraries the rows and their validation depend on: "
                 + ", ".join(f"{md(k)} {md(v)}" for k, v in sorted(manifest["libraries"].items()))
             ]
             if manifest.get("libraries")

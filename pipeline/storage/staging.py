@@ -39,13 +39,18 @@ def default_root(warehouse: str | Path) -> Path:
 
 
 class ParseCache:
-    """spaCy parses (DocBin bytes) by model and text SHA-256: `<root>/<model>/<sha[:2]>/<sha>.spacy`."""
+    """spaCy parses (DocBin bytes) by model, parser libraries and text SHA-256:
+    `<root>/<model>/<engine>/<sha[:2]>/<sha>.spacy`, where the engine names the installed
+    spaCy, thinc and the other `PARSER_LIBRARIES` (`parser_engine`): after an upgrade of any
+    of them, texts are parsed again."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
 
     def path(self, model: str, text_sha256: str) -> Path:
-        return self.root / model / text_sha256[:2] / f"{text_sha256}.spacy"
+        from pipeline.nlp.model import parser_engine
+
+        return self.root / model / parser_engine() / text_sha256[:2] / f"{text_sha256}.spacy"
 
     def has(self, model: str, text_sha256: str) -> bool:
         return self.path(model, text_sha256).is_file()
