@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from pipeline.nlp.derived_cache import library_versions
 from pipeline.schema import schema_fingerprint_source
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,19 +230,6 @@ def _canonical(name: str) -> str:
     from packaging.utils import canonicalize_name
 
     return canonicalize_name(name)
-
-
-def library_versions(names: Iterable[str]) -> dict[str, str]:
-    """Distribution -> its installed version ("-" when it is not installed)."""
-    from importlib import metadata
-
-    out = {}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "-"
-    return out
 
 
 def fingerprinted_modules(root: Path = ROOT) -> dict[str, frozenset[str]]:

@@ -46,17 +46,22 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("stancewire"))
 
 
-def package_versions(*names: str) -> str:
-    """The installed versions of the named distributions ("-" for one not installed)."""
+def library_versions(names: Iterable[str]) -> dict[str, str]:
+    """Distribution -> its installed version ("-" when it is not installed)."""
     from importlib import metadata
 
-    out = []
+    out = {}
     for name in names:
         try:
-            out.append(f"{name}=={metadata.version(name)}")
+            out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
-            out.append(f"{name}==-")
-    return ",".join(out)
+            out[name] = "-"
+    return out
+
+
+def package_versions(*names: str) -> str:
+    """The installed versions of the named distributions, as one string ("-" for one not installed)."""
+    return ",".join(f"{name}=={version}" for name, version in library_versions(names).items())
 
 
 def cached_json(
