@@ -1,14 +1,17 @@
 """The hand-over between the release's export and the writer of its DuckDB file
 (`release.database.TableFeed`): tables as they come, a replay for a whole build after a
-failed patch, and a cancel that wakes a waiting writer."""
+failed patch, and a cancel that wakes a waiting writer; the export's one DuckDB thread
+(`release.publish.one_thread`), which leaves the other core to that writer."""
 
 from __future__ import annotations
 
 import threading
 
+import duckdb
 import pytest
 
 from pipeline.release.database import PublishCancelled, TableFeed
+from pipeline.release.publish import one_thread
 
 
 def test_a_writer_gets_each_table_as_it_is_exported_then_the_manifest():
@@ -60,3 +63,15 @@ def test_a_cancel_wakes_a_waiting_writer_and_stops_it():
     assert not t.is_alive() and raised == [True]
     with pytest.raises(PublishCancelled):
         feed.manifest()
+
+
+def test_the_export_runs_in_one_thread_and_gives_the_connection_its_threads_back():
+    conn = duckdb.connect()
+    conn.execute("SET threads = 2")
+    threads = "SELECT current_setting('threads')"
+    with one_thread(conn):
+        assert conn.execute(threads).fetchone()[0] == 1
+    assert conn.execute(threads).fetchone()[0] == 2
+    with pytest.raises(duckdb.CatalogException), one_thread(conn):  # a failed export, too
+        conn.execute("SELECT * FROM no_such_table")
+    assert conn.execute(threads).fetchone()[0] == 2

@@ -35,6 +35,7 @@ import os
 import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,33 +92,48 @@ def export_tables(
     state = {} if state is None else state
     stored = dict(conn.execute("SELECT table_name, content || ' ' || sha256 FROM release_files").fetchall())
     code = code_version()  # reads every source file: once, not once per table (0.04 s each)
-    for name in RELEASED_TABLES:
-        table = TABLES[name]
-        path = folder / f"{name}.parquet"
-        content = _content_fingerprint(conn, name, code)
-        before = (previous or {}).get("tables", {}).get(name)
-        reusable = (
-            current is not None
-            and before
-            and stored.get(name) == f"{content} {before['sha256']}"
-            and (current / before["file"]).is_file()
-            and (current / before["file"]).stat().st_size == before["bytes"]  # not altered since (cheap)
-        )
-        if reusable and _link_or_copy(current / before["file"], path):
-            out[name] = {"file": path.name, **{k: before[k] for k in ("rows", "bytes", "sha256")}}
-        else:
-            order = ", ".join(f'"{k}"' for k in table.primary_key)
-            cols = ", ".join(f'"{c}"' for c in table.column_names)
-            conn.execute(
-                f'COPY (SELECT {cols} FROM "{name}" ORDER BY {order}) TO {sql_literal(str(path))} '
-                f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
+    with one_thread(conn):  # see one_thread
+        for name in RELEASED_TABLES:
+            table = TABLES[name]
+            path = folder / f"{name}.parquet"
+            content = _content_fingerprint(conn, name, code)
+            before = (previous or {}).get("tables", {}).get(name)
+            reusable = (
+                current is not None
+                and before
+                and stored.get(name) == f"{content} {before['sha256']}"
+                and (current / before["file"]).is_file()
+                and (current / before["file"]).stat().st_size == before["bytes"]  # not altered since (cheap)
             )
-            rows = conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
-            out[name] = {"file": path.name, "rows": rows, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
-        state[name] = (content, out[name]["sha256"])
-        if on_table is not None:
-            on_table(name, out[name])
+            if reusable and _link_or_copy(current / before["file"], path):
+                out[name] = {"file": path.name, **{k: before[k] for k in ("rows", "bytes", "sha256")}}
+            else:
+                order = ", ".join(f'"{k}"' for k in table.primary_key)
+                cols = ", ".join(f'"{c}"' for c in table.column_names)
+                conn.execute(
+                    f'COPY (SELECT {cols} FROM "{name}" ORDER BY {order}) TO {sql_literal(str(path))} '
+                    f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
+                )
+                rows = conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+                out[name] = {"file": path.name, "rows": rows, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+            state[name] = (content, out[name]["sha256"])
+            if on_table is not None:
+                on_table(name, out[name])
     return out
+
+
+@contextmanager
+def one_thread(conn):
+    """DuckDB work on `conn` in one thread, the connection's setting restored afterwards.
+    The sorted Parquet export is nearly serial: with two threads it takes as long and 40 %
+    more CPU (docs/scaling.md), which the release database's patch, running beside it on
+    the other core, then lacks. The files are byte for byte the same either way."""
+    threads = conn.execute("SELECT current_setting('threads')").fetchone()[0]
+    conn.execute("SET threads = 1")
+    try:
+        yield conn
+    finally:
+        conn.execute(f"SET threads = {int(threads)}")
 
 
 def _content_fingerprint(conn, table: str, code: str) -> str:
