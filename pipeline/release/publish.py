@@ -125,9 +125,9 @@ def export_tables(
 @contextmanager
 def one_thread(conn):
     """DuckDB work on `conn` in one thread, the connection's setting restored afterwards.
-    The sorted Parquet export is nearly serial: with two threads it takes as long and 40 %
+    The sorted Parquet export is nearly serial: with two threads it took as long and 10-40 %
     more CPU (docs/scaling.md), which the release database's patch, running beside it on
-    the other core, then lacks. The files are byte for byte the same either way."""
+    the other core, then lacked. The files are byte for byte the same either way."""
     threads = conn.execute("SELECT current_setting('threads')").fetchone()[0]
     conn.execute("SET threads = 1")
     try:
