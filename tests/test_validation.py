@@ -214,3 +214,37 @@ def test_deferred_columns_are_read_by_none_of_their_tables_own_frames(seed_db):
         for frame in others:
             assert not set(re.findall(r"\w+", frame.sql)) & deferred, (name, frame.name)
     assert seen >= 2  # mentions.actor_id and quotes.speaker_actor_id
+
+
+def test_the_parts_contents_are_those_of_their_rows(seed_copy):
+    """`Contents` sums an article-keyed table per article before it joins the articles: the
+    parts' row counts and hash sums are still those of their rows one by one (a row whose
+    article is missing falls in the part None), and the whole is `table_content`."""
+    from expectations.suites import ARTICLE_PART, Contents
+    from pipeline.fingerprints import table_content
+
+    conn = duckdb.connect(str(seed_copy))
+    seed_id = conn.execute("SELECT article_id FROM articles").fetchone()[0]
+    for n in range(1, 6):
+        conn.execute(
+            "INSERT INTO articles SELECT * REPLACE (? AS article_id, 'batch-y' AS batch_id, ? AS record_no) "
+            "FROM articles WHERE article_id = ?",
+            [f"copy{n}", n, seed_id],
+        )
+        conn.execute(
+            "INSERT INTO sentences SELECT * REPLACE (? AS article_id) FROM sentences WHERE article_id = ?",
+            [f"copy{n}" if n < 5 else "no-such-article", seed_id],
+        )
+    conn.execute("DELETE FROM articles WHERE article_id = 'copy5'")
+    by_row = {
+        part: f"{rows}:{total}"
+        for part, rows, total in conn.execute(
+            f"SELECT {ARTICLE_PART}, count(*), sum(x.h) FROM (SELECT article_id, hash(*COLUMNS(*)) AS h "
+            "FROM sentences) x LEFT JOIN articles a USING (article_id) GROUP BY 1"
+        ).fetchall()
+    }
+    contents = Contents(conn)
+    assert contents.parts("sentences") == by_row
+    assert None in by_row and len(by_row) > 2
+    assert contents.whole("sentences") == table_content(conn, "sentences")
+    conn.close()
