@@ -146,22 +146,28 @@ def test_only_the_batches_whose_rows_changed_are_validated_again(seed_copy):
     conn.close()
 
 
-def test_a_changed_row_sends_only_its_records_part_to_validation(seed_copy):
-    """Parts are finer than batches: a batch's records fall into PART_BUCKETS parts, so a few
-    rewritten rows (an actor merge) do not send a whole large batch back to validation."""
-    conn = duckdb.connect(str(seed_copy))
+def _seed_copies(conn, batch_id: str, count: int) -> None:
+    """`count` copies of the seed article (copy1, copy2, ...) in one batch, records 1..count,
+    each with the seed's sentences."""
     seed_id = conn.execute("SELECT article_id FROM articles").fetchone()[0]
-    # Twenty copies of the seed article in one batch, records 1..20, with their sentences.
-    for n in range(1, 21):
+    for n in range(1, count + 1):
         conn.execute(
-            "INSERT INTO articles SELECT * REPLACE (? AS article_id, 'batch-x' AS batch_id, ? AS record_no) "
+            "INSERT INTO articles SELECT * REPLACE (? AS article_id, ? AS batch_id, ? AS record_no) "
             "FROM articles WHERE article_id = ?",
-            [f"copy{n}", n, seed_id],
+            [f"copy{n}", batch_id, n, seed_id],
         )
         conn.execute(
             "INSERT INTO sentences SELECT * REPLACE (? AS article_id) FROM sentences WHERE article_id = ?",
             [f"copy{n}", seed_id],
         )
+
+
+def test_a_changed_row_sends_only_its_records_part_to_validation(seed_copy):
+    """Parts are finer than batches: a batch's records fall into PART_BUCKETS parts, so a few
+    rewritten rows (an actor merge) do not send a whole large batch back to validation."""
+    conn = duckdb.connect(str(seed_copy))
+    # Twenty copies of the seed article in one batch, records 1..20, with their sentences.
+    _seed_copies(conn, "batch-x", 20)
     parts = plan(conn, ["sentences"], "code-1", {}, {}).part_fingerprints["sentences"]
     of_batch = sorted(p for p in parts if p and p.startswith("batch-x:"))
     assert len(of_batch) > 10  # twenty records, spread over buckets
@@ -224,18 +230,8 @@ def test_the_parts_contents_are_those_of_their_rows(seed_copy):
     from pipeline.fingerprints import table_content
 
     conn = duckdb.connect(str(seed_copy))
-    seed_id = conn.execute("SELECT article_id FROM articles").fetchone()[0]
-    for n in range(1, 6):
-        conn.execute(
-            "INSERT INTO articles SELECT * REPLACE (? AS article_id, 'batch-y' AS batch_id, ? AS record_no) "
-            "FROM articles WHERE article_id = ?",
-            [f"copy{n}", n, seed_id],
-        )
-        conn.execute(
-            "INSERT INTO sentences SELECT * REPLACE (? AS article_id) FROM sentences WHERE article_id = ?",
-            [f"copy{n}" if n < 5 else "no-such-article", seed_id],
-        )
-    conn.execute("DELETE FROM articles WHERE article_id = 'copy5'")
+    _seed_copies(conn, "batch-y", 5)
+    conn.execute("DELETE FROM articles WHERE article_id = 'copy5'")  # its sentences stay, without an article
     by_row = {
         part: f"{rows}:{total}"
         for part, rows, total in conn.execute(
