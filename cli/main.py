@@ -104,11 +104,7 @@ def _add_run(sub) -> None:
     run.add_argument("--batch-size", type=int, metavar="N", help="spaCy batch size (default 64)")
     run.add_argument("--no-publish", action="store_true", help="build and validate the tables, publish nothing")
     _add_wait_arg(run)
-    run.add_argument(
-        "--dagster-home",
-        metavar="DIR",
-        help=f"Dagster instance folder (default: $DAGSTER_HOME, else {DEFAULT_DAGSTER_HOME})",
-    )
+    _add_dagster_home_arg(run)
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument(
         "--verbose",
@@ -116,6 +112,14 @@ def _add_run(sub) -> None:
         action="store_true",
         help="print Dagster's log as the run goes (default: the summary, and for a failure what "
         "failed and where the full log is)",
+    )
+
+
+def _add_dagster_home_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--dagster-home",
+        metavar="DIR",
+        help=f"Dagster instance folder (default: $DAGSTER_HOME, else {DEFAULT_DAGSTER_HOME})",
     )
 
 
@@ -141,7 +145,7 @@ def _add_rebuild(sub) -> None:
     rb.add_argument("--n-process", metavar="N", help="spaCy processes for re-coding: a number, or auto")
     rb.add_argument("--no-publish", action="store_true", help="build and validate the tables, publish nothing")
     _add_wait_arg(rb)
-    rb.add_argument("--dagster-home", metavar="DIR")
+    _add_dagster_home_arg(rb)
     rb.add_argument("--no-progress", action="store_true", help="no progress bar")
     rb.add_argument("--verbose", "-v", action="store_true", help="print Dagster's log as the run goes")
     rb.set_defaults(input=None, batch=None, languages=None, batch_size=None)
@@ -150,11 +154,11 @@ def _add_rebuild(sub) -> None:
 def _add_logs(sub) -> None:
     logs = sub.add_parser("logs", help="a run's full log (Dagster's event log), the latest run by default")
     logs.add_argument("run_id", nargs="?", help="the run id, or its first characters (the failure message names it)")
-    logs.add_argument("--dagster-home", metavar="DIR")
+    _add_dagster_home_arg(logs)
 
 
 def _add_release(sub) -> None:
-    rel = sub.add_parser("release", help="list, show or verify published releases")
+    rel = sub.add_parser("release", help="published releases: list, show, verify, diff two versions, rewrite the index")
     rel_sub = rel.add_subparsers(dest="release_command", required=True)
     p = rel_sub.add_parser("list", help="published versions, the current one marked")
     _add_storage_args(p, warehouse=False)
@@ -177,8 +181,10 @@ def _add_export(sub) -> None:
     p = exp_sub.add_parser(
         "network", help="the discourse network (actors, congruence and conflict ties) for Gephi or networkx"
     )
-    p.add_argument("--format", required=True, choices=("graphml", "gexf"))
-    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument(
+        "--format", required=True, choices=("graphml", "gexf"), help="GraphML (networkx, Gephi) or GEXF (Gephi)"
+    )
+    p.add_argument("--out", required=True, metavar="FILE", help="the file to write")
     p.add_argument(
         "--relation",
         default="all",
@@ -190,8 +196,8 @@ def _add_export(sub) -> None:
     p = exp_sub.add_parser(
         "statements", help="the stance statements as one CSV for Discourse Network Analyzer users (docs/review.md)"
     )
-    p.add_argument("--format", required=True, choices=("dna",))
-    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--format", required=True, choices=("dna",), help="Discourse Network Analyzer's columns")
+    p.add_argument("--out", required=True, metavar="FILE", help="the CSV file to write")
     p.add_argument("--release", metavar="VERSION", help="read a published release instead of the warehouse")
     _add_storage_args(p)
 
@@ -203,7 +209,7 @@ def _add_review(sub) -> None:
     rv_sub = rv.add_subparsers(dest="review_command", required=True)
     p = rv_sub.add_parser("sample", help="a stratified random sample of statements (or quotes) as a review CSV")
     p.add_argument("--n", type=int, default=100, help="sample size (default 100)")
-    p.add_argument("--out", required=True, metavar="FILE.csv")
+    p.add_argument("--out", required=True, metavar="FILE.csv", help="the review CSV to write (coders fill it in)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1): the same seed gives the same sample")
     p.add_argument("--quotes", action="store_true", help="sample quote attributions instead of statements")
     p.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default: data/warehouse.duckdb)")
@@ -220,7 +226,7 @@ def _add_review(sub) -> None:
     )
     p.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default: data/warehouse.duckdb)")
     p.add_argument("--corrections", metavar="DIR", help="corrections folder (default: data/corrections)")
-    p = rv_sub.add_parser("report", help="precision (Wilson 95% CI), Cohen's kappa, Krippendorff's alpha")
+    p = rv_sub.add_parser("report", help="precision (Wilson 95%% CI), Cohen's kappa, Krippendorff's alpha")
     p.add_argument("--release", metavar="VERSION", help="a published release's figures instead of the warehouse's")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     _add_storage_args(p)
@@ -228,9 +234,11 @@ def _add_review(sub) -> None:
 
 def _add_ui(sub) -> None:
     ui = sub.add_parser("ui", help="start the Dagster UI (dagster dev) on 127.0.0.1 with this checkout's instance")
-    ui.add_argument("--port", default="3000")
-    ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--dagster-home", metavar="DIR")
+    ui.add_argument("--port", default="3000", help="the UI's port (default 3000)")
+    ui.add_argument(
+        "--host", default="127.0.0.1", help="the address it listens on (default 127.0.0.1, this machine only)"
+    )
+    _add_dagster_home_arg(ui)
 
 
 def _add_eval(sub) -> None:
@@ -238,18 +246,18 @@ def _add_eval(sub) -> None:
     ev_sub = ev.add_subparsers(dest="eval_command", required=True)
     att = ev_sub.add_parser("attributions", help="quotes in the PolNeAR prediction format (raw-text offsets)")
     att.add_argument("--texts", required=True, metavar="DIR", help="folder of .txt files")
-    att.add_argument("--out", required=True, metavar="PRED.jsonl")
+    att.add_argument("--out", required=True, metavar="PRED.jsonl", help="the predictions to write")
     att.add_argument("--gold", metavar="SPLIT", help="PolNeAR split folder (text/, attributions/): print the scores")
     st = ev_sub.add_parser("stance", help="stance statements in the gold-file format")
     st.add_argument("--texts", required=True, metavar="DIR", help="folder of .txt files")
-    st.add_argument("--codebook", required=True, action="append", metavar="FILE")
-    st.add_argument("--out", required=True, metavar="PRED.jsonl")
+    st.add_argument("--codebook", required=True, action="append", metavar="FILE", help="codebook YAML (repeatable)")
+    st.add_argument("--out", required=True, metavar="PRED.jsonl", help="the statements to write")
     st.add_argument("--gold", metavar="GOLD.jsonl", help="gold statements: print the scores")
     st.add_argument("--articles-file", metavar="FILE", help="only these articles (one name a line), also for scoring")
     for p in (att, st):
         p.add_argument("--scorer", metavar="PATH", help="scorer script (default: ../shared/tools/<scorer>)")
         p.add_argument("--keep", metavar="DIR", help="keep the evaluation warehouse in DIR")
-        p.add_argument("--spacy-model", metavar="NAME")
+        p.add_argument("--spacy-model", metavar="NAME", help="spaCy model (as for run)")
 
 
 def _add_train(sub) -> None:
@@ -265,12 +273,12 @@ def _add_train(sub) -> None:
     st.add_argument("--c", type=float, default=0.1, help="inverse regularisation strength (default 0.1)")
     st.add_argument("--folds", type=int, default=5, help="cross-validation folds, by article (default 5, at least 2)")
     st.add_argument("--limit", type=int, metavar="N", help="only the first N articles of each codebook")
-    st.add_argument("--spacy-model", metavar="NAME")
+    st.add_argument("--spacy-model", metavar="NAME", help="spaCy model that parses the corpus texts (as for run)")
 
 
 def _add_docs(sub) -> None:
     docs = sub.add_parser("docs", help="write the data dictionary (docs/data-dictionary.md) from the schema")
-    docs.add_argument("--out", default="docs/data-dictionary.md")
+    docs.add_argument("--out", default="docs/data-dictionary.md", help="the file to write (default: %(default)s)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -396,7 +404,11 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
     except CodebookError as e:
         raise ValueError(str(e)) from None
     if not books:
-        raise ValueError("no codebook: pass --codebook FILE or put codebooks in data/codebooks/")
+        folder = Path(run_settings.DEFAULT_CODEBOOKS).resolve()
+        raise ValueError(
+            f"no codebook: pass --codebook FILE or put codebooks in {folder}/ "
+            "(the default folders are relative to the current directory: run from the repository root)"
+        )
     try:  # a missing model is reported here, not as a worker that died while loading it
         model_id_for(values["spacy_model"])
     except RuntimeError as e:
@@ -668,13 +680,20 @@ def entry() -> None:
 
     By then every file is written and closed; atexit handlers (and weakref finalizers) still
     run. Unloading spaCy, DuckDB, Polars, GX and Dagster module by module would make the user
-    wait for nothing after every run (docs/scaling.md has the figure)."""
-    code = main()
+    wait for nothing after every run (docs/scaling.md has the figure).
+
+    Output piped into a reader that stops early (`stancewire logs | head`) ends the command
+    quietly, as the Python documentation's note on SIGPIPE does it: exit status 1, no trace."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the flush at exit fails no more
+        code = 1
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython's; else a normal exit
     if run_exit_handlers is None:
         sys.exit(code)
     run_exit_handlers()
-    sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
 

@@ -92,11 +92,11 @@ def processes(value) -> int:
         try:
             value = int(value)
         except ValueError:
-            raise ValueError(f"n_process must be a positive number or 'auto', not {value!r}") from None
+            raise ValueError(f"--n-process must be a positive number or 'auto', not {value!r}") from None
     if value == 0:
         return auto_processes()
     if value < 0:
-        raise ValueError(f"n_process must be a positive number or 'auto', not {value}")
+        raise ValueError(f"--n-process must be a positive number or 'auto', not {value}")
     return value
 
 
