@@ -1,12 +1,11 @@
 """Run settings shared by every asset, as one typed Dagster resource (the values and their
 defaults are `pipeline.settings`')."""
 
-import re
 from pathlib import Path
 
 import dagster as dg
 
-from pipeline.settings import DEFAULTS, codebook_paths, processes, resolve, staging_for
+from pipeline.settings import DEFAULTS, batch_name, codebook_paths, processes, resolve, staging_for
 
 
 class StancewireSettings(dg.ConfigurableResource):
@@ -63,9 +62,3 @@ class StancewireSettings(dg.ConfigurableResource):
 
     def codebook_paths(self) -> list[Path]:
         return codebook_paths(self.codebooks)
-
-
-def batch_name(raw: str) -> str:
-    """A batch id safe anywhere (path, SQL, partition key): letters, digits, '.', '_', '-'."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", raw).strip(".-") or "batch"
-    return name[:64]

@@ -51,6 +51,8 @@ class RunOutcome:
     def exit_code(self) -> int:
         if self.busy:
             return EXIT_BUSY
+        if self.result is not None and _failed_with(self.result, USAGE_ERRORS):
+            return EXIT_USAGE
         return EXIT_ALL_REJECTED if self.all_rejected else (0 if self.ok else EXIT_FAILED)
 
     def report(self) -> list[str]:
@@ -185,6 +187,23 @@ def _run_pipeline(
         ]
         outcome.reason = f"batch {batch}: all {sum(n for _, n in rejected)} input records were rejected"
     return outcome
+
+
+# Step errors that are the user's input or arguments (exit 2, as a bad argument): a folder
+# named like another folder's batch (`per_batch.BatchFolderConflict`).
+USAGE_ERRORS = ("BatchFolderConflict",)
+
+
+def _failed_with(result, class_names: tuple[str, ...]) -> bool:
+    """Whether a step of the run failed with one of these exception classes (or caused by one)."""
+    for event in getattr(result, "all_events", ()):
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            err = event.step_failure_data.error
+            while err is not None:
+                if err.cls_name in class_names:
+                    return True
+                err = err.cause
+    return False
 
 
 def _busy_steps(result) -> list[str]:

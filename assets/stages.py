@@ -78,9 +78,15 @@ def batch_files(context: dg.AssetExecutionContext, settings: StancewireSettings)
     """One ingest batch read and cleaned into staging files: records, rejections with
     reasons, cleaned texts and their alignment to the raw text. One partition per batch."""
     folder = batch_input_dir(context, settings)
-    report = stage_files(folder, context.partition_key, settings.staging, WORK_VERSION, settings.accepted_languages)
+    named = bool(settings.batch_id) and settings.resolved_batch_id == context.partition_key  # --batch NAME
+    report = stage_files(
+        folder, context.partition_key, settings.staging, WORK_VERSION, settings.accepted_languages, named=named
+    )
     for r in report.rejections:
         context.log.warning(f"rejected {r.describe()}")
+    if report.hidden:  # .DS_Store, .git/...: not articles, but said, not dropped silently
+        names = ", ".join(report.hidden[:5]) + (", ..." if len(report.hidden) > 5 else "")
+        context.log.warning(f"skipped {len(report.hidden)} hidden file(s) (a name starting with '.'): {names}")
     context.log.info(
         f"batch {context.partition_key} from {folder}: {report.counts['records']} records, "
         f"{report.counts['rejections']} rejected" + (" (unchanged, skipped)" if report.skipped else "")
@@ -90,6 +96,7 @@ def batch_files(context: dg.AssetExecutionContext, settings: StancewireSettings)
             "input_dir": str(folder),
             "records": report.counts["records"],
             "rejected": report.counts["rejections"],
+            "hidden_files_skipped": len(report.hidden),
             "unchanged": report.skipped,
         }
     )

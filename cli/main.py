@@ -84,6 +84,7 @@ def _add_run(sub) -> None:
         help="codebook YAML (repeatable; default: every file in data/codebooks)",
     )
     _add_storage_args(run)
+    _add_corrections_arg(run)
     run.add_argument(
         "--spacy-model",
         metavar="NAME",
@@ -115,6 +116,15 @@ def _add_run(sub) -> None:
     )
 
 
+def _add_corrections_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--corrections",
+        metavar="DIR",
+        help="coders' corrections to apply (`stancewire review apply`; default: data/corrections, or "
+        "$STANCEWIRE_CORRECTIONS)",
+    )
+
+
 def _add_dagster_home_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--dagster-home",
@@ -141,6 +151,7 @@ def _add_rebuild(sub) -> None:
     )
     rb.add_argument("--codebook", metavar="FILE", action="append", help="codebook YAML (as for run)")
     _add_storage_args(rb)
+    _add_corrections_arg(rb)
     rb.add_argument("--spacy-model", metavar="NAME", help="spaCy model (as for run)")
     rb.add_argument("--n-process", metavar="N", help="spaCy processes for re-coding: a number, or auto")
     rb.add_argument("--no-publish", action="store_true", help="build and validate the tables, publish nothing")
@@ -396,9 +407,15 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
         batch_size=args.batch_size,
         publish=False if args.no_publish else None,
         lock_timeout_s=args.wait,
+        corrections_dir=args.corrections,
     )
     if not rebuild and not Path(values["input_dir"]).is_dir():
         raise ValueError(f"input folder {values['input_dir']} does not exist or is not a folder")
+    if not rebuild and not _holds_files(Path(values["input_dir"])):
+        raise ValueError(
+            f"input folder {Path(values['input_dir']).resolve()} holds no files to read (hidden files and "
+            "folders, whose names start with '.', are skipped)"
+        )
     try:
         books = load_codebooks(run_settings.codebook_paths(values["codebooks"]))
     except CodebookError as e:
@@ -414,6 +431,16 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
     except RuntimeError as e:
         raise ValueError(str(e)) from None
     return values, books
+
+
+def _holds_files(folder: Path) -> bool:
+    """Whether `folder` holds a file ingest reads, hidden files and folders left out (it
+    stops at the first one)."""
+    for _root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        if any(not n.startswith(".") for n in names):
+            return True
+    return False
 
 
 def _start_run_processes(values: dict, books: list, rebuild: bool = False):

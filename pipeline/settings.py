@@ -4,6 +4,7 @@ resource every asset reads) is built from these values; `stancewire run` resolve
 first so that it can start its worker processes before it imports Dagster."""
 
 import os
+import re
 from pathlib import Path
 
 from pipeline.nlp.model import DEFAULT_MODEL, MODEL_ENV
@@ -65,6 +66,12 @@ def resolve(**overrides) -> dict:
     values["n_process"] = processes(values["n_process"])
     values["lock_timeout_s"] = wait_seconds(values["lock_timeout_s"])
     return values
+
+
+def batch_name(raw: str) -> str:
+    """A batch id safe anywhere (path, SQL, partition key): letters, digits, '.', '_', '-'."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", raw).strip(".-") or "batch"
+    return name[:64]
 
 
 def wait_seconds(value) -> float:

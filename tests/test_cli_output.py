@@ -127,3 +127,17 @@ def test_output_cut_short_by_its_reader_is_no_error_trace():
     proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+
+
+def test_an_input_folder_without_files_is_a_usage_error(tmp_path):
+    """Nothing to read (or only hidden files): exit 2 and one line, before anything starts."""
+    (tmp_path / "drop" / ".git").mkdir(parents=True)
+    (tmp_path / "drop" / ".DS_Store").write_text("x", encoding="utf-8")
+    (tmp_path / "drop" / ".git" / "HEAD").write_text("x", encoding="utf-8")
+    proc = _cli(tmp_path, "run", "--input", str(tmp_path / "drop"), "--warehouse", str(tmp_path / "w.duckdb"))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"stancewire: input folder {(tmp_path / 'drop').resolve()} holds no files to read (hidden files and "
+        "folders, whose names start with '.', are skipped)"
+    ]
+    assert not (tmp_path / "w.duckdb").exists()

@@ -23,6 +23,33 @@ def test_records_are_decided_against_articles_already_stored():
     assert got == [DUPLICATE, ID_CONFLICT, DUPLICATE, KEPT]
 
 
+def test_every_record_the_load_may_keep_is_annotated_whatever_is_stored():
+    """A batch is annotated before it is loaded against what is stored then. The record
+    that would be a duplicate in its batch alone ("t" under the hash id "h", after "t" under
+    "x1") becomes the article when "x1" is stored with another text: it was annotated too.
+    A second text under one id in a batch is never annotated, and never kept."""
+    from pipeline.steps.dedup import annotated
+    from pipeline.steps.load import _deduplicate
+
+    batch = [("x1", "t"), ("h", "t"), ("y", "a"), ("y", "b"), ("x1", "t")]
+    assert list(annotated(batch)) == [True, True, True, False, False]
+    cleaned = pl.DataFrame(
+        [("b", "f.jsonl", n, aid, sha) for n, (aid, sha) in enumerate(batch, 1)],
+        schema=["batch_id", "source_file", "record_no", "article_id", "text_sha256"],
+        orient="row",
+    )
+    stored = [("x1", "other"), ("z", "a")]
+    kept, dups, conflicts = _deduplicate(cleaned, {"b": 0}, stored)
+    assert kept["record_no"].to_list() == [2]  # "t", as h: annotated, so its rows are staged
+    assert sorted(dups["record_no"].to_list()) == [3, 5]  # "a" is stored as z; 5 repeats "t"
+    details = dict(zip(conflicts["record_no"].to_list(), conflicts["detail"].to_list(), strict=True))
+    assert sorted(details) == [1, 4]
+    assert "record 3 of f.jsonl in this batch" in details[4]  # y's first text, in its own batch
+    assert "earlier record or batch" in details[1]
+    alone, *_ = _deduplicate(cleaned, {"b": 0})  # nothing stored: the batch's own decision
+    assert alone["record_no"].to_list() == [1, 3]
+
+
 def test_a_column_name_has_one_type_in_every_table():
     types: dict[str, set[str]] = {}
     for table in TABLES.values():

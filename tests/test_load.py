@@ -79,6 +79,46 @@ def test_appending_a_batch_equals_loading_all(tmp_path):
     assert [r[3] for r in s["rejected_articles"]] == ["id_conflict"]
 
 
+def test_a_record_kept_only_because_of_what_is_stored_has_its_rows(tmp_path):
+    """b's first record reuses a's id for another text (an id conflict once a is stored);
+    b's second record has that text and no id, a duplicate in b alone. Loaded after a, the
+    second is the article, with its sentences (it was annotated), appended or rebuilt."""
+    text = "Carbon tax\n\nThe farmers' leader said: “The carbon tax is crushing rural families.”"
+    _batch(
+        tmp_path / "a",
+        {
+            "a.jsonl": json.dumps({"id": "x1", "text": "Reactors\n\nThe minister said reactors would be approved."})
+            + "\n"
+        },
+    )
+    _batch(
+        tmp_path / "b",
+        {"b.jsonl": json.dumps({"id": "x1", "text": text}) + "\n" + json.dumps({"text": text}) + "\n"},
+    )
+    staging = Staging(tmp_path / "staging")
+    _stage(staging, tmp_path / "a", "a")
+    with Warehouse(tmp_path / "appended.duckdb").connect() as conn:
+        load_warehouse(conn, staging)
+    _stage(staging, tmp_path / "b", "b")
+    with Warehouse(tmp_path / "appended.duckdb").connect() as conn:
+        assert load_warehouse(conn, staging).appended
+    with Warehouse(tmp_path / "rebuilt.duckdb").connect() as conn:
+        assert not load_warehouse(conn, staging).appended
+    for name in ("appended", "rebuilt"):
+        conn = duckdb.connect(str(tmp_path / f"{name}.duckdb"), read_only=True)
+        try:
+            rows = conn.execute(
+                "SELECT a.batch_id, a.record_no, a.external_id, count(s.article_id) FROM articles a "
+                "LEFT JOIN sentences s USING (article_id) GROUP BY ALL ORDER BY ALL"
+            ).fetchall()
+            rejected = conn.execute("SELECT batch_id, record_no, reason FROM rejected_articles").fetchall()
+        finally:
+            conn.close()
+        assert [r[:3] for r in rows] == [("a", 1, "x1"), ("b", 2, None)], name
+        assert all(r[3] > 0 for r in rows), (name, rows)  # every article has its sentences
+        assert rejected == [("b", 1, "id_conflict")], name
+
+
 def _two_loaded_batches_then_b_staged_again(tmp_path) -> tuple[Staging, Warehouse]:
     """Batches a and b loaded, then b (the last) staged again with one more article."""
     _batch(tmp_path / "a", {"one": "Budget vote\n\nThe senator said the budget would pass."})

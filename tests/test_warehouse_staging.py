@@ -172,3 +172,45 @@ def test_a_copied_warehouse_is_told_to_copy_the_folder_not_move_it(two_warehouse
     outcome = run(_settings(tmp_path / "out", "c", _drop(tmp_path / "C", 4, 1)), tmp_path / "dagster")
     assert not outcome.ok
     assert "b.duckdb still uses: copy it to" in outcome.reason and "c.duckdb.staging" in outcome.reason
+
+
+def test_a_folder_named_like_another_folders_batch_is_refused_before_anything_is_written(tmp_path):
+    """A batch is named after its folder: a second folder called "raw" would replace the
+    first one's articles. Unless --batch names it, staging it is refused, saying what to do."""
+    from pipeline.steps.per_batch import SOURCE_FILE, BatchFolderConflict, folder_conflict, stage_files
+
+    staging = Staging(tmp_path / "w.duckdb.staging", warehouse=tmp_path / "w.duckdb")
+    first, second = _drop(tmp_path / "a" / "raw", 0, 1), _drop(tmp_path / "b" / "raw", 1, 1)
+    staging.batch_dir("raw").mkdir(parents=True)
+    (staging.batch_dir("raw") / SOURCE_FILE).write_text(f'{{"input_dir": "{first.resolve()}"}}', encoding="utf-8")
+    assert folder_conflict(staging, "raw", first) is None  # the same folder again: replaced, as before
+    assert folder_conflict(staging, "new", second) is None  # a batch never staged
+    with pytest.raises(BatchFolderConflict) as refused:
+        stage_files(second, "raw", staging, "code")
+    message = str(refused.value)
+    assert str(first.resolve()) in message and str(second.resolve()) in message
+    assert "--batch NAME" in message and "--batch raw to replace" in message
+    assert sorted(p.name for p in staging.batch_dir("raw").iterdir()) == [SOURCE_FILE]  # nothing written
+
+
+def test_two_folders_of_one_name_need_the_batch_named(tmp_path):
+    """Through the pipeline (as the UI and the sensor run it) and the command line: the second
+    "raw" folder is refused with the warehouse untouched; named with --batch it replaces."""
+    from conftest import cli_in_subprocess
+
+    first, second = _drop(tmp_path / "a" / "raw", 0, 1), _drop(tmp_path / "b" / "raw", 1, 2)
+    out = tmp_path / "out"
+    assert run(_settings(out, "w", first), tmp_path / "dagster").ok
+    refused = run(_settings(out, "w", second), tmp_path / "dagster")
+    assert not refused.ok and "--batch raw to replace the batch from" in refused.reason, refused.reason
+    assert _articles(out / "w.duckdb") == {"article-0.txt"}
+    cli = cli_in_subprocess(
+        "from cli.main import entry; entry()",
+        ["run", "--input", str(second), "--warehouse", str(out / "w.duckdb"), "--releases", str(out / "w-releases")]
+        + [f"--codebook={p}" for p in sorted(CODEBOOKS.glob("*.yaml"))]
+        + ["--dagster-home", str(tmp_path / "dagster-cli"), "--n-process", "1"],
+        tmp_path,
+    )
+    assert cli.returncode == 2 and "--batch NAME" in cli.stderr and "Traceback" not in cli.stderr, cli.stderr
+    assert run(_settings(out, "w", second, batch_id="raw"), tmp_path / "dagster").ok  # named: replaced
+    assert _articles(out / "w.duckdb") == {"article-1.txt", "article-2.txt"}

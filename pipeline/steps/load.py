@@ -270,17 +270,27 @@ def _deduplicate(
         cleaned.iter_rows(named=True), key=lambda r: (batch_rank[r["batch_id"]], r["source_file"], r["record_no"])
     )
     kept, dups, conflicts = [], [], []
-    for r, decision in zip(rows, decide(((r["article_id"], r["text_sha256"]) for r in rows), seen), strict=True):
+    first_of_id: dict[tuple[str, str], dict] = {}  # (batch, article id) -> its first record: the one annotated
+    flags = []
+    for r in rows:
+        first = first_of_id.setdefault((r["batch_id"], r["article_id"]), r)
+        flags.append(first is r)
+    pairs = ((r["article_id"], r["text_sha256"]) for r in rows)
+    for r, annotated, decision in zip(rows, flags, decide(pairs, seen, flags), strict=True):
         key = {k: r[k] for k in RECORD_KEY}
         aid = r["article_id"]
         if decision.outcome == DUPLICATE:
             match = "same_id_same_text" if decision.duplicate_of == aid else "same_text"
             dups.append({**key, "duplicate_of": decision.duplicate_of, "match": match})
         elif decision.outcome == ID_CONFLICT:
-            detail = (
-                f"id {aid!r} is already used by a different text "
-                f"(first seen in an earlier record); ids must identify one article"
-            )
+            first = first_of_id[(r["batch_id"], aid)]
+            # The same words whether the batch is appended or every batch reloaded (a rebuild
+            # gives the same release files): the record in its own batch, else an earlier one.
+            if not annotated and first["text_sha256"] != r["text_sha256"]:
+                where = f"record {first['record_no']} of {first['source_file']} in this batch"
+            else:
+                where = "first seen in an earlier record or batch"
+            detail = f"id {aid!r} is already used by a different text ({where}); ids must identify one article"
             conflicts.append({**key, "reason": "id_conflict", "detail": detail, "snippet": None})
         else:
             kept.append({**key, "article_id": aid})

@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.steps import pool
-from pipeline.steps.dedup import KEPT, decide
+from pipeline.steps.dedup import annotated
 from pipeline.steps.pool import chunked, run_chunks
 from pipeline.steps.progress import Progress
 from pipeline.steps.worker import WorkerConfig
@@ -49,6 +49,7 @@ class BatchReport:
     skipped: bool = False
     counts: dict[str, int] = field(default_factory=dict)
     rejections: list = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)  # files skipped: a name part starts with "."
 
 
 def candidate_article_id(external_id: str | None, text_sha256: str) -> str:
@@ -67,19 +68,65 @@ def _fingerprint(*parts) -> str:
 
 
 def stage_files(
-    input_dir: Path, batch_id: str, staging: Staging, code_fp: str, languages: tuple[str, ...] = ("en",)
+    input_dir: Path,
+    batch_id: str,
+    staging: Staging,
+    code_fp: str,
+    languages: tuple[str, ...] = ("en",),
+    named: bool = False,
 ) -> BatchReport:
     """Ingest and clean the batch's folder into staging (skipped when input, code and the
     accepted `languages` are unchanged), holding the batch's lock: runs of one batch at once
     (sensor and CLI, retries) wait in turn. A record in another language is kept as read
-    (records) and rejected as unsupported_language; it is not cleaned into an article."""
+    (records) and rejected as unsupported_language; it is not cleaned into an article.
+
+    A batch staged from another folder of the same name is replaced only when the batch was
+    `named` (`--batch`) or the files are the same (a copy of the folder): else
+    BatchFolderConflict (`folder_conflict`), raised before anything is written."""
     staging.check_writer()
     with staging.lock(batch_id):
-        return _stage_files(input_dir, batch_id, staging, code_fp, tuple(languages))
+        conflict = None if named else folder_conflict(staging, batch_id, input_dir)
+        report = _stage_files(input_dir, batch_id, staging, code_fp, tuple(languages), conflict)
+        (staging.batch_dir(batch_id) / SOURCE_FILE).write_text(
+            json.dumps({"input_dir": str(Path(input_dir).resolve())}), encoding="utf-8"
+        )
+        return report
+
+
+# Where a batch was last staged from (not in files.json: moving a folder is no reason to
+# annotate its batch again, and files.json feeds the annotation's fingerprint).
+SOURCE_FILE = "source.json"
+
+
+class BatchFolderConflict(ValueError):
+    """A batch named after its folder would replace a batch staged from another folder."""
+
+
+def folder_conflict(staging: Staging, batch_id: str, input_dir: Path) -> str | None:
+    """Why staging `input_dir` as `batch_id` would silently replace another folder's batch
+    (batches are named after their folder, so two folders called "raw" are one batch), or
+    None: the batch is new, was staged from this folder, or from before folders were kept."""
+    try:
+        source = json.loads((staging.batch_dir(batch_id) / SOURCE_FILE).read_text(encoding="utf-8"))["input_dir"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    here = str(Path(input_dir).resolve())
+    if source == here:
+        return None
+    return (
+        f"batch {batch_id!r} holds the articles of {source}; {here} has the same folder name, and a batch is "
+        f"named after its folder, so it would replace them. Give --batch NAME to add it as a batch of its "
+        f"own, or --batch {batch_id} to replace the batch from {source}"
+    )
 
 
 def _stage_files(
-    input_dir: Path, batch_id: str, staging: Staging, code_fp: str, languages: tuple[str, ...]
+    input_dir: Path,
+    batch_id: str,
+    staging: Staging,
+    code_fp: str,
+    languages: tuple[str, ...],
+    conflict: str | None = None,
 ) -> BatchReport:
     from pipeline.text.language import detector_version
 
@@ -96,8 +143,11 @@ def _stage_files(
         batch_id,
         rejections=list(result.rejections),
         counts={"records": len(result.records), "rejections": len(result.rejections)},
+        hidden=list(result.skipped_hidden),
     )
     manifest = staging.read_manifest(batch_id)
+    if conflict and not (manifest and manifest.get("input_fp") == input_fp):
+        raise BatchFolderConflict(conflict)
     if manifest and manifest.get("input_fp") == input_fp and manifest.get("files_code_fp") == code_fp:
         report.skipped = True
         report.rejections += _language_rejections(staging, batch_id)
@@ -231,21 +281,22 @@ def _language_rejections(staging: Staging, batch_id: str) -> list[Rejection]:
 
 
 def _kept_records(staging: Staging, batch_id: str) -> tuple[set[tuple[str, int]], list[str]]:
-    """The batch's records the loader keeps when it loads the batch on its own (the rule:
-    `dedup.decide`, in file and record order): rows are keyed by article id, so two texts
-    under one id must not both be annotated. Returns their (source file, record number) and
-    their text hashes in that order. Reads no text."""
+    """The batch's records that the loader may keep, whatever is stored when it loads them
+    (`dedup.annotated`, in file and record order: the first record of each article id; rows
+    are keyed by article id, so two texts under one id must not both be annotated). Returns
+    their (source file, record number) and their distinct text hashes in that order. Reads
+    no text."""
     parts = staging.parts(batch_id, "cleaned")
     if not parts:
         return set(), []
     keys = pl.read_parquet(parts, columns=["source_file", "record_no", "article_id", "text_sha256"])
     rows = list(keys.sort(["source_file", "record_no"]).iter_rows())
-    kept, shas = set(), []
-    for (source_file, record_no, _, sha), decision in zip(rows, decide((r[2], r[3]) for r in rows), strict=True):
-        if decision.outcome == KEPT:
+    kept, shas = set(), {}
+    for (source_file, record_no, _, sha), annotate in zip(rows, annotated((r[2], r[3]) for r in rows), strict=True):
+        if annotate:
             kept.add((source_file, record_no))
-            shas.append(sha)
-    return kept, shas
+            shas[sha] = None
+    return kept, list(shas)
 
 
 def _kept_articles(staging: Staging, batch_id: str, kept: set[tuple[str, int]]) -> Iterator[tuple]:
