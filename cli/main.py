@@ -409,6 +409,9 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
         lock_timeout_s=args.wait,
         corrections_dir=args.corrections,
     )
+    problem = run_settings.warehouse_problem(values["warehouse"])
+    if problem:
+        raise ValueError(problem)
     if not rebuild and not Path(values["input_dir"]).is_dir():
         raise ValueError(f"input folder {values['input_dir']} does not exist or is not a folder")
     if not rebuild and not _holds_files(Path(values["input_dir"])):

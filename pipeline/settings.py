@@ -74,6 +74,35 @@ def batch_name(raw: str) -> str:
     return name[:64]
 
 
+def warehouse_problem(path: str | Path) -> str | None:
+    """Why `path` cannot be a working warehouse, for the user before a run starts (a folder,
+    a file that is not a DuckDB database, a folder that cannot be made), or None. A missing
+    file is fine: the run creates it."""
+    path = Path(path)
+    if path.is_dir():
+        return f"the warehouse {path} is a folder; --warehouse takes a DuckDB file (e.g. {path / 'warehouse.duckdb'})"
+    if path.exists():
+        try:
+            with open(path, "rb") as f:
+                head = f.read(12)
+        except OSError as e:
+            return f"the warehouse {path} cannot be read ({e.strerror or e})"
+        if head[8:12] != DUCKDB_MAGIC:
+            return (
+                f"the warehouse {path} exists but is not a DuckDB database file; give another path, or move "
+                f"that file away if it was left by something else"
+            )
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        return f"the warehouse's folder {path.parent} cannot be created ({e.strerror or e})"
+    return None
+
+
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
 def wait_seconds(value) -> float:
     """The wait for the warehouse (`--wait`, $STANCEWIRE_WAIT): seconds, 0 or more."""
     try:

@@ -141,3 +141,13 @@ def test_an_input_folder_without_files_is_a_usage_error(tmp_path):
         "folders, whose names start with '.', are skipped)"
     ]
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_a_warehouse_path_that_is_not_a_database_is_a_usage_error(tmp_path):
+    """--warehouse naming a folder or another kind of file: exit 2, one line, nothing made."""
+    (tmp_path / "notes.duckdb").write_text("not a database", encoding="utf-8")
+    for warehouse in (tmp_path / "notes.duckdb", tmp_path):
+        proc = _cli(tmp_path, "run", "--input", str(REPO / "data" / "raw"), "--warehouse", str(warehouse))
+        assert proc.returncode == 2, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert not (tmp_path / "notes.duckdb.staging").exists()

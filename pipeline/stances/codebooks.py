@@ -55,25 +55,35 @@ def load_codebook(path: str | Path) -> Codebook:
     except OSError as e:
         raise CodebookError(f"{path}: cannot read the codebook ({e.strerror or e})") from None
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CodebookError(f"{path}: not UTF-8 text (byte {e.start}); save the codebook as UTF-8") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
         raise CodebookError(f"{path}: not valid YAML ({e})") from None
     if not isinstance(data, dict):
         raise CodebookError(f"{path}: expected a mapping with codebook, version and targets")
 
     def need(obj, key, where, kind=str):
         value = obj.get(key)
-        if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
+        if not isinstance(value, kind) or (isinstance(value, str | list) and not value):
+            raise CodebookError(f"{path}: {where}: `{key}` must be a non-empty {kind.__name__}")
+        if isinstance(value, str) and not value.strip():
             raise CodebookError(f"{path}: {where}: `{key}` must be a non-empty {kind.__name__}")
         return value
 
     name = need(data, "codebook", "top level")
     if not _ID.match(name):
         raise CodebookError(f"{path}: codebook name {name!r} may hold only letters, digits, '_', '.', '-'")
-    version = str(data.get("version", "")).strip()
-    if not version:
-        raise CodebookError(f"{path}: top level: `version` is required")
-    stances = tuple(data.get("stances") or STANCE_LABELS)
+    version = data.get("version")
+    if isinstance(version, bool) or not isinstance(version, str | int | float) or not str(version).strip():
+        raise CodebookError(f'{path}: top level: `version` is required (a string such as "1.0")')
+    version = str(version).strip()
+    stances = data.get("stances") or list(STANCE_LABELS)
+    if not isinstance(stances, list):
+        raise CodebookError(f"{path}: top level: `stances` must be a list, such as [favor, against, neutral]")
+    stances = tuple(stances)
     bad = [s for s in stances if s not in STANCE_LABELS]
     if bad:
         raise CodebookError(f"{path}: stances {bad} are not among {list(STANCE_LABELS)}")
@@ -99,9 +109,13 @@ def load_codebook(path: str | Path) -> Codebook:
 
 def load_codebooks(paths) -> list[Codebook]:
     books = [load_codebook(p) for p in paths]
-    names = [b.name for b in books]
-    if len(set(names)) != len(names):
-        raise CodebookError(f"two codebooks share a name: {names}")
+    by_name: dict[str, list[str]] = {}
+    for b in books:
+        by_name.setdefault(b.name, []).append(b.path)
+    shared = {name: files for name, files in by_name.items() if len(files) > 1}
+    if shared:
+        name, files = next(iter(shared.items()))
+        raise CodebookError(f"two codebooks share the name {name!r}: {', '.join(files)}; give each its own `codebook`")
     return books
 
 
