@@ -38,6 +38,32 @@ def test_formats(tmp_path):
     assert result.skipped_hidden == [".hidden.txt"]
 
 
+def test_files_named_for_another_format_are_read_as_what_they_hold(tmp_path):
+    """A web page saved as .txt is read as HTML (its markup is not the article); JSON Lines
+    saved as .json are read line by line. A text that merely mentions markup stays text."""
+    page = (
+        "<!DOCTYPE html>\n<html><head><title>Poland backs carbon price reform</title></head><body><article><p>"
+        + "The minister said the carbon price protects coal regions. " * 10
+        + "</p></article></body></html>"
+    )
+    (tmp_path / "page.txt").write_text(page, encoding="utf-8")
+    (tmp_path / "note.txt").write_text("Markup\n\nThe <html> tag starts a page, she said.", encoding="utf-8")
+    lines = [json.dumps({"id": "w1", "text": "Line one."}), json.dumps({"id": "w2", "text": "Line two."})]
+    (tmp_path / "wire.json").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (tmp_path / "broken.json").write_text('{"text": "a"} trailing words', encoding="utf-8")
+    result = ingest_folder(tmp_path, "b1")
+    by_file = {(r.source_file, r.record_no): r for r in result.records}
+    page_record = by_file[("page.txt", 1)]
+    assert page_record.input_format == "html" and page_record.title == "Poland backs carbon price reform"
+    assert "<" not in page_record.raw_text and "protects coal regions" in page_record.raw_text
+    assert by_file[("note.txt", 1)].input_format == "txt"
+    assert [(r.external_id, r.input_format) for k, r in sorted(by_file.items()) if k[0] == "wire.json"] == [
+        ("w1", "jsonl"),
+        ("w2", "jsonl"),
+    ]
+    assert [(r.source_file, r.reason) for r in result.rejections] == [("broken.json", "invalid_json")]
+
+
 def test_rejections_name_file_record_and_reason(tmp_path):
     (tmp_path / "x.jsonl").write_text('[1, 2]\n{"text": 5}\n{"text": "   "}\n{"title": "t"}\n', encoding="utf-8")
     (tmp_path / "y.json").write_text("{broken", encoding="utf-8")

@@ -149,6 +149,8 @@ def read_file(path: Path, rel: str, batch_id: str, root: Path) -> tuple[list[Raw
             snippet=data[:SNIPPET_CHARS].decode("latin-1").encode("unicode_escape").decode("ascii"),
         )
     text, encoding = decoded
+    if fmt == "txt" and _looks_like_html(text):  # a saved web page named .txt: its markup is not the text
+        fmt = "html"
     if fmt == "txt":
         return _one_text(text, encoding, rel, batch_id, fmt)
     if fmt == "html":
@@ -156,6 +158,15 @@ def read_file(path: Path, rel: str, batch_id: str, root: Path) -> tuple[list[Raw
     if fmt == "jsonl":
         return _jsonl(text, encoding, rel, batch_id)
     return _json(text, encoding, rel, batch_id)
+
+
+_HTML_START = re.compile(r"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.IGNORECASE | re.DOTALL)
+
+
+def _looks_like_html(text: str) -> bool:
+    """Whether a text file is an HTML document: it starts with <!DOCTYPE html> or <html>
+    (after blanks and comments). A text that only quotes some markup is not."""
+    return bool(_HTML_START.match(text[:2000]))
 
 
 def decode_bytes(data: bytes) -> tuple[str, str] | None:
@@ -265,6 +276,8 @@ def _json(text, encoding, rel, batch_id):
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as e:
+        if e.msg == "Extra data" and _first_line_is_json(text):  # JSON Lines named .json: read as such
+            return _jsonl(text, encoding, rel, batch_id)
         return [], [
             Rejection(
                 batch_id,
@@ -288,6 +301,16 @@ def _json(text, encoding, rel, batch_id):
         records.extend(rec)
         rejections.extend(rej)
     return records, rejections
+
+
+def _first_line_is_json(text: str) -> bool:
+    """Whether the first non-blank line of a text is a JSON value of its own (JSON Lines)."""
+    line = next((ln for ln in text.split("\n") if ln.strip()), "")
+    try:
+        json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def _json_error(e: Exception) -> str:
