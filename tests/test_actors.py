@@ -49,6 +49,16 @@ def test_one_id_for_one_name_across_articles(resolve):
     assert a.actor_id == b.actor_id == "person:keir-starmer"
 
 
+def test_a_hyphenated_name_keeps_its_hyphen(resolve):
+    text = (
+        '"Nuclear power must count as green energy," said Agnes Pannier-Runacher, the French minister. '
+        "Jean-Luc Moreau agreed. Pannier-Runacher added that reactors would be built."
+    )
+    minister = resolve(text, "Pannier-Runacher", 1)
+    assert (minister.name, minister.actor_id) == ("Agnes Pannier-Runacher", "person:agnes-pannier-runacher")
+    assert resolve(text, "Jean-Luc Moreau").name == "Jean-Luc Moreau"
+
+
 def test_a_surname_shared_by_two_people_follows_the_subject(resolve):
     text = (
         "Former President Bill Clinton spoke in Flint for his wife Hillary Clinton. Clinton said the system was crazy."

@@ -30,20 +30,28 @@ class ArticlePeople:
         self._gender_words = table("gender_words.tsv")
         self._text = doc.text  # spaCy joins the tokens again on every `doc.text`
         self._title_end = next((t.i for t in doc if "\n" in t.text), 0)  # the title's line ends here
+        self.hyphens: dict[tuple[str, ...], tuple[bool, ...]] = {}  # name -> a hyphen before each later word?
         self._cluster(mentions)
         self._take_people_tagged_as_other_things(mentions)
         mentions += self._names_the_tagger_missed(mentions)
         mentions.sort(key=lambda m: m.tok_start)
 
     def name_tokens(self, tokens) -> tuple[str, ...]:
-        """The words of a name without punctuation, possessive or leading titles."""
-        words = [t.text for t in tokens if not t.is_punct and t.text not in ("'s", "’s", "‘s", "'", "’", "‘")]
+        """The words of a name without punctuation, possessive or leading titles. A hyphen
+        inside a name parts words ("Pannier-Runacher": Pannier, Runacher), so that each
+        matches the article's tokens; `hyphens` remembers it for the name shown."""
+        kept = [t for t in tokens if not t.is_punct and t.text not in ("'s", "’s", "‘s", "'", "’", "‘")]
+        words = [t.text for t in kept]
         if words:  # "Trump‘s" as one token
             words[-1] = strip_possessive(words[-1])
-        words = [w for w in words if w]
-        while words and words[0].lower().rstrip(".") in self._titles:
-            words = words[1:]
-        return tuple(words)
+        joined = [k > 0 and _hyphen_between(kept[k - 1], t) for k, t in enumerate(kept)]
+        pairs = [(w, j) for w, j in zip(words, joined, strict=True) if w]
+        while pairs and pairs[0][0].lower().rstrip(".") in self._titles:
+            pairs = pairs[1:]
+        name = tuple(w for w, _ in pairs)
+        if any(j for _, j in pairs[1:]):
+            self.hyphens[name] = tuple(j for _, j in pairs[1:])
+        return name
 
     def _cluster(self, mentions: list[Mention]) -> None:
         """People from PERSON mentions: full names first, then one-word names (the body's
@@ -66,7 +74,7 @@ class ArticlePeople:
         for m, name in body + [x for x in singles if x[0].tok_start < title_end]:  # the title last
             self._attach(self._person_for_word(name[0].lower(), m.tok_start, m.tok_start < title_end), m, name)
         for person in self.persons:
-            person.display = display_name(person.names)
+            person.display = display_name(person.names, self.hyphens)
             for i in person.positions:
                 self.roles.find(person, i)
 
@@ -182,6 +190,18 @@ class ArticlePeople:
                 person.gender = self._gender_words[t.lower_]
         for i in range(m.tok_start, m.tok_end):
             self.person_at[i] = person
+
+
+def _hyphen_between(left, right) -> bool:
+    """Whether a hyphen joins two name tokens with no space around it ("Pannier-Runacher")."""
+    doc = left.doc
+    between = doc[left.i + 1 : right.i]
+    return (
+        len(between) == 1
+        and between[0].text in ("-", "\u2010", "\u2011")
+        and not left.whitespace_
+        and not between[0].whitespace_
+    )
 
 
 _LOCATIVES = {"in", "at", "near", "from", "to", "of", "across", "around", "outside", "inside", "throughout"}

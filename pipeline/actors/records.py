@@ -81,14 +81,17 @@ def well_cased(words) -> bool:
     return not (letters.isupper() and len(letters) > 3)
 
 
-def display_name(names: list[tuple[str, ...]]) -> str:
+def display_name(names: list[tuple[str, ...]], hyphens: dict | None = None) -> str:
     """The name to show for a person: the most frequent well-cased form among the longest
-    (full) names; a name seen only in capitals is title-cased."""
+    (full) names; a name seen only in capitals is title-cased. `hyphens`: name -> whether a
+    hyphen, not a space, comes before each word after the first ("Pannier-Runacher")."""
     counts: dict[tuple[str, ...], int] = {}
     for n in names:
         counts[n] = counts.get(n, 0) + 1
     best = max(counts, key=lambda n: (len(n) >= 2, well_cased(n), counts[n], len(" ".join(n))))
-    return " ".join(best if well_cased(best) else (w.capitalize() for w in best))
+    words = list(best if well_cased(best) else (w.capitalize() for w in best))
+    joins = (hyphens or {}).get(best) or (False,) * (len(words) - 1)
+    return words[0] + "".join(("-" if h else " ") + w for h, w in zip(joins, words[1:], strict=True)) if words else ""
 
 
 def add_actor(actors: dict[str, Actor], actor: Actor) -> str:
