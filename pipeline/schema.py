@@ -376,7 +376,8 @@ STANCES = _table(
     Table(
         "stances",
         "Coded statements (political claims analysis): an actor taking a position on a codebook target, with evidence.",
-        "One row per (article, actor, codebook, target, stance, evidence).",
+        "One row per (article, actor, codebook, target) the model codes; a statement a coder adds "
+        "(`...:manual:<start>`) can add more.",
         (
             _c(
                 "statement_id",
@@ -451,7 +452,12 @@ ACTORS = _table(
         "Canonical actors: people, organisations, countries and groups, with one id across articles for one name.",
         "One row per canonical actor.",
         (
-            _c("actor_id", "VARCHAR", "Readable id: <type>:<slug of the name>, or country:<ISO3> for countries."),
+            _c(
+                "actor_id",
+                "VARCHAR",
+                "Readable id: <type>:<slug of the name>, or country:<ISO3> for countries; an unnamed source "
+                '("diplomatic sources") is one article\'s: <type>:<slug>@<article_id>.',
+            ),
             _c("name", "VARCHAR", "Canonical (fullest) name."),
             _c("actor_type", "VARCHAR", "Kind of actor.", values=ACTOR_TYPES),
             _c(
