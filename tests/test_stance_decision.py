@@ -215,3 +215,38 @@ def test_a_candidate_is_coded_only_below_the_threshold(reading, threshold, expec
         assert d.sentence in tied_sentences(d.candidate)  # decided on a sentence that ties the pair
     undecided = [c for c in candidates if not tied_sentences(c)]
     assert not {id(c) for c in undecided} & {id(d.candidate) for d in decisions}
+
+
+def test_a_codebooks_statements_do_not_depend_on_the_other_codebooks_loaded(nlp, tmp_path):
+    """Another codebook loaded beside it (here one whose terms are everyday words, which
+    mark much of the text) leaves a codebook's statements as they are: the decision reads
+    other codebooks' words as ordinary words."""
+    from conftest import quote_scopes
+
+    from pipeline.actors.resolver import ArticleActors
+    from pipeline.stances.codebooks import load_codebook
+    from pipeline.stances.coder import TargetMatcher
+    from pipeline.stances.decision import code_article
+
+    election = load_codebook(REPO / "data" / "codebooks" / "us-election-2016.yaml")
+    noisy_path = tmp_path / "noisy.yaml"
+    noisy_path.write_text(
+        "codebook: noisy\nversion: '1'\ntargets:\n  - id: everything\n    terms: [the, said, campaign, voters]\n",
+        encoding="utf-8",
+    )
+    text = (
+        "Senator Mark Ellison endorsed Donald Trump on Monday, and the campaign said voters agreed. "
+        "“Hillary Clinton is a liar who must never be president,” Ellison told the crowd. "
+        "Governor Ann Reyes said she would no longer defend Trump, and praised Clinton's plan."
+    )
+    doc = nlp(text)
+
+    def statements(books):
+        actors = ArticleActors(doc, "test")
+        quotes = quote_scopes(doc, actors)
+        coded = code_article(doc, actors, quotes, TargetMatcher(nlp, books))
+        return {(s.actor, s.target, s.stance, round(s.confidence, 6)) for s in coded if s.codebook == election.name}
+
+    alone = statements([election])
+    assert alone  # the text takes positions on the election's targets
+    assert statements([election, load_codebook(noisy_path)]) == alone

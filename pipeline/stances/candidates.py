@@ -211,10 +211,14 @@ def render(article, candidate: Candidate) -> str:
 
 
 def target_marks(article, candidate: Candidate) -> dict[int, str]:
-    """Token -> TARGET (a mention of the candidate's target) or OTHER (another target's)."""
+    """Token -> TARGET (a mention of the candidate's target) or OTHER (another target of its
+    codebook). Other codebooks' targets are ordinary words: a codebook's statements do not
+    depend on which other codebooks a run loads."""
     marks: dict[int, str] = {}
     for m in article.mentions:
-        mine = m.book.name == candidate.codebook and m.target == candidate.target
+        if m.book.name != candidate.codebook:
+            continue
+        mine = m.target == candidate.target
         for i in range(m.start, m.end):
             if mine or i not in marks:
                 marks[i] = "TARGET" if mine else "OTHER"
@@ -222,10 +226,12 @@ def target_marks(article, candidate: Candidate) -> dict[int, str]:
 
 
 def target_rank(article, candidate: Candidate) -> int:
-    """1 for the target the article mentions most, 2 for the next, 3 for any other."""
+    """1 for the target of its codebook the article mentions most, 2 for the next, 3 for any
+    other (other codebooks' targets are not counted)."""
     counts: dict[tuple[str, str], int] = {}
     for m in article.mentions:
-        counts[(m.book.name, m.target)] = counts.get((m.book.name, m.target), 0) + 1
+        if m.book.name == candidate.codebook:
+            counts[(m.book.name, m.target)] = counts.get((m.book.name, m.target), 0) + 1
     ranked = sorted(counts, key=lambda k: (-counts[k], k))
     key = (candidate.codebook, candidate.target)
     return min(ranked.index(key) + 1, 3) if key in ranked else 3

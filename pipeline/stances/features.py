@@ -2,8 +2,9 @@
 pair came from, the rule coder's label, the cue lexicon's words around the holder and the
 target, negation, the clause heads between them, and the words near each. Relative to the
 target's mention, never its identity: the target's own words are left out and another
-target's words read OTHER_TARGET, so no feature names a codebook target and a new codebook
-needs no retraining."""
+target's words (of the same codebook; other codebooks' are ordinary words) read
+OTHER_TARGET, so no feature names a codebook target and a new codebook needs no
+retraining."""
 
 from __future__ import annotations
 
