@@ -288,8 +288,16 @@ def _add_train(sub) -> None:
 
 
 def _add_docs(sub) -> None:
-    docs = sub.add_parser("docs", help="write the data dictionary (docs/data-dictionary.md) from the schema")
+    docs = sub.add_parser(
+        "docs", help="write the data dictionary (docs/data-dictionary.md) from the schema, and the queries' answers"
+    )
     docs.add_argument("--out", default="docs/data-dictionary.md", help="the file to write (default: %(default)s)")
+    docs.add_argument(
+        "--queries-from",
+        metavar="DB",
+        help="also rewrite the answers in docs/queries.md from this DuckDB file (the seed's: make sample, then "
+        "data/releases/current.duckdb)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -702,6 +710,18 @@ def cmd_docs(args) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(data_dictionary(), encoding="utf-8")
     print(f"wrote {out}")
+    if args.queries_from:
+        import duckdb
+
+        from pipeline.exports.queries_doc import rewrite_answers
+
+        page = Path("docs/queries.md")
+        conn = duckdb.connect(args.queries_from, read_only=True)
+        try:
+            page.write_text(rewrite_answers(page.read_text(encoding="utf-8"), conn), encoding="utf-8")
+        finally:
+            conn.close()
+        print(f"wrote {page}: the answers of {args.queries_from}")
     return 0
 
 

@@ -212,3 +212,21 @@ def test_query_gives_the_same_answer_on_current_duckdb_as_on_the_parquet_files(c
     on_file, on_parquet = run(current, sql), run(parquet, sql)
     assert on_file == on_parquet  # rows and their order (each query orders its rows)
     CHECKS[number](current, on_file)  # and the answer holds against the file's own tables
+
+
+def test_the_page_shows_the_answers_a_fresh_seed_run_gives(current_and_parquet):
+    """Every answer table in docs/queries.md is what its query returns on the seed's release
+    now (`stancewire docs --queries-from data/releases/current.duckdb` after `make sample`
+    rewrites them when the coding changes)."""
+    from pipeline.exports.queries_doc import rewrite_answers
+
+    current, _ = current_and_parquet
+    page = QUERIES.read_text(encoding="utf-8")
+    assert page.count("\nAnswer (") == 10
+    rewritten = rewrite_answers(page, current)
+    stale = [
+        q
+        for q, (old, new) in enumerate(zip(page.split("\n## ")[1:], rewritten.split("\n## ")[1:], strict=True), 1)
+        if old != new
+    ]
+    assert not stale, f"questions {stale} show old answers: run make sample, then stancewire docs --queries-from ..."

@@ -25,6 +25,7 @@ SELECT
     a.name AS speaker_name,
     a.actor_type AS speaker_type,
     a.country AS speaker_country,
+    a.country_source AS speaker_country_source,
     contains(q.speaker_actor_id, '@') AS speaker_is_unnamed,
     q.char_start,
     q.char_end
@@ -48,6 +49,7 @@ COMMENT ON COLUMN quotes_with_speakers.speaker_actor_id IS 'The canonical speake
 COMMENT ON COLUMN quotes_with_speakers.speaker_name IS 'Canonical name of the speaker.';
 COMMENT ON COLUMN quotes_with_speakers.speaker_type IS 'person, organization, country or group.';
 COMMENT ON COLUMN quotes_with_speakers.speaker_country IS 'ISO 3166-1 alpha-3 code of the speaker''s country, when known.';
+COMMENT ON COLUMN quotes_with_speakers.speaker_country_source IS 'Where the speaker''s country comes from: text (an article states it) or article_setting (where the speaker''s articles are set) (actors.country_source).';
 COMMENT ON COLUMN quotes_with_speakers.speaker_is_unnamed IS 'True for an unnamed source or group ("a UK Government source", "diplomatic sources"): its actor id is article-scoped (contains @).';
 COMMENT ON COLUMN quotes_with_speakers.char_start IS 'Start of the content in articles.text.';
 COMMENT ON COLUMN quotes_with_speakers.char_end IS 'End of the content (exclusive) in articles.text.';
@@ -120,6 +122,7 @@ SELECT
     a.name AS actor_name,
     a.actor_type,
     a.country,
+    a.country_source,
     c.codebook,
     c.target,
     t.label AS target_label,
@@ -144,6 +147,7 @@ COMMENT ON COLUMN actor_positions.actor_id IS 'The actor (actors.actor_id).';
 COMMENT ON COLUMN actor_positions.actor_name IS 'Canonical name of the actor.';
 COMMENT ON COLUMN actor_positions.actor_type IS 'person, organization, country or group.';
 COMMENT ON COLUMN actor_positions.country IS 'ISO 3166-1 alpha-3 code of the actor''s country, when known (actors.country).';
+COMMENT ON COLUMN actor_positions.country_source IS 'Where the country comes from: text (an article states it) or article_setting (where the actor''s articles are set) (actors.country_source).';
 COMMENT ON COLUMN actor_positions.codebook IS 'Codebook name.';
 COMMENT ON COLUMN actor_positions.target IS 'Target id in the codebook.';
 COMMENT ON COLUMN actor_positions.target_label IS 'Human-readable target label.';
