@@ -11,8 +11,9 @@ when all of these hold (`Detection.refused`):
 - its top language is not an accepted one (nor py3langid's "no language" class);
 - no accepted language gets a probability above `MAX_ACCEPTED_P`;
 - the paragraphs of at least 20 characters whose top language is not accepted hold at least
-  half of those paragraphs' characters (one long foreign quote in a short English article
-  does not make it foreign).
+  half of those paragraphs' characters (a foreign quote shorter than the English around it
+  does not make an article foreign; one longer than the rest of a short article does, and
+  the article is rejected, its record kept).
 
 The accepted languages are a setting (`languages`); by default the spaCy model's own
 (`meta.json` "lang"), so a user who brings a German model takes German articles, and one
