@@ -262,7 +262,8 @@ def seed_plus_one(seed_run, tmp_path):
     shutil.copy(settings.warehouse, tmp_path / "warehouse.duckdb")
     shutil.copytree(settings.staging.root, tmp_path / "warehouse.duckdb.staging")  # the copy's own
     shutil.copytree(settings.staging.parses.root, tmp_path / "parse-cache")
-    return make_settings(tmp_path, drop), src_tmp / "releases"
+    # the seed's batch given more data from another folder of its name: named, as a user must
+    return make_settings(tmp_path, drop, batch_id=drop.name), src_tmp / "releases"
 
 
 @pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0, reason="needs root to mount a small tmpfs")
