@@ -231,22 +231,27 @@ def test_a_codebooks_statements_do_not_depend_on_the_other_codebooks_loaded(nlp,
     election = load_codebook(REPO / "data" / "codebooks" / "us-election-2016.yaml")
     noisy_path = tmp_path / "noisy.yaml"
     noisy_path.write_text(
-        "codebook: noisy\nversion: '1'\ntargets:\n  - id: everything\n    terms: [the, said, campaign, voters]\n",
+        "codebook: noisy\nversion: '1'\ntargets:\n  - id: everything\n    terms: [the, said, campaign, voters]\n"
+        "  - id: a_senator\n    terms: [Mark Ellison, Ellison]\n",
         encoding="utf-8",
     )
-    text = (
+    texts = [
         "Senator Mark Ellison endorsed Donald Trump on Monday, and the campaign said voters agreed. "
         "“Hillary Clinton is a liar who must never be president,” Ellison told the crowd. "
-        "Governor Ann Reyes said she would no longer defend Trump, and praised Clinton's plan."
-    )
-    doc = nlp(text)
+        "Governor Ann Reyes said she would no longer defend Trump, and praised Clinton's plan.",
+        # "he" after a sentence naming the other codebook's person target: still Trump here
+        "Donald Trump held a rally in Ohio on Monday. Mark Ellison, a senator, was in the crowd. "
+        "“He is a disaster and he must never be president,” Governor Ann Reyes said.",
+    ]
 
-    def statements(books):
+    def statements(doc, books):
         actors = ArticleActors(doc, "test")
         quotes = quote_scopes(doc, actors)
         coded = code_article(doc, actors, quotes, TargetMatcher(nlp, books))
         return {(s.actor, s.target, s.stance, round(s.confidence, 6)) for s in coded if s.codebook == election.name}
 
-    alone = statements([election])
-    assert alone  # the text takes positions on the election's targets
-    assert statements([election, load_codebook(noisy_path)]) == alone
+    for text in texts:
+        doc = nlp(text)
+        alone = statements(doc, [election])
+        assert alone  # the text takes positions on the election's targets
+        assert statements(doc, [election, load_codebook(noisy_path)]) == alone, text

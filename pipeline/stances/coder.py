@@ -608,12 +608,12 @@ class ArticleReading:
         terms = [m for m in terms if not self._other_gender(m)]
         self.term_mentions = terms
         title_end = next((t.i for t in doc if "\n" in t.text), 0)
-        in_title = {
-            (m.book.name, m.target): m
-            for m in hits.values()
-            if m.end <= title_end and matcher.is_person(m.book, m.target)
-        }
-        self.topic = next(iter(in_title.values())) if len(in_title) == 1 else None
+        in_title: dict[str, dict[str, _Mention]] = {}  # codebook -> its person targets the title names
+        for m in hits.values():
+            if m.end <= title_end and matcher.is_person(m.book, m.target):
+                in_title.setdefault(m.book.name, {})[m.target] = m
+        # per codebook, the person the title is about (a codebook reads only its own targets)
+        self.topic = {book: next(iter(ms.values())) for book, ms in in_title.items() if len(ms) == 1}
         out = list(terms)
         named = {m.head for m in terms}
         heads = frozenset().union(*(matcher.heads(m.book, m.target) for m in terms)) if terms else frozenset()
@@ -624,9 +624,11 @@ class ArticleReading:
                     if fold(lemma) in matcher.heads(m.book, m.target):
                         out.append(_Mention(m.book, m.target, i, i + 1, i, "anaphor"))
             if lower in PERSON_PRONOUNS:
-                hit = self._pronoun_target(doc[i], terms + [m for m in out if m.kind == "pronoun"])
-                if hit is not None:
-                    out.append(_Mention(hit[0], hit[1], i, i + 1, i, "pronoun"))
+                for book in dict.fromkeys(m.book for m in terms):  # each codebook resolves it apart
+                    known = [m for m in terms + [m for m in out if m.kind == "pronoun"] if m.book is book]
+                    hit = self._pronoun_target(doc[i], known, book)
+                    if hit is not None:
+                        out.append(_Mention(hit[0], hit[1], i, i + 1, i, "pronoun"))
             elif (lower in ANAPHOR_PRONOUNS and pos == "PRON" and doc[i].dep_ in ("nsubj", "nsubjpass", "dobj")) or (
                 lemma.lower() in ANAPHOR_NOUNS
                 and any(
@@ -686,34 +688,38 @@ class ArticleReading:
 
     def _recent(self, terms: list[_Mention], i: int, sentences: int, persons: bool | None) -> list[_Mention]:
         """Target mentions of the closest earlier sentence (this one included, up to token i)
-        that has any, at most `sentences` back; one per target."""
+        that has any, at most `sentences` back, for each codebook apart (another codebook's
+        nearer mention does not hide this one's); one per target."""
         k = self.sent_of[i]
-        for back in range(k, max(-1, k - sentences - 1), -1):
-            found = [
-                m
-                for m in terms
-                if self.sent_of[m.head] == back
-                and m.end <= i
-                and (persons is None or self.matcher.is_person(m.book, m.target) == persons)
-            ]
-            if found:
-                out = {}
-                for m in found:
-                    out[(m.book.name, m.target)] = m
-                return list(out.values())
-        return []
+        out: dict[tuple[str, str], _Mention] = {}
+        for book in dict.fromkeys(m.book.name for m in terms):
+            for back in range(k, max(-1, k - sentences - 1), -1):
+                found = [
+                    m
+                    for m in terms
+                    if m.book.name == book
+                    and self.sent_of[m.head] == back
+                    and m.end <= i
+                    and (persons is None or self.matcher.is_person(m.book, m.target) == persons)
+                ]
+                if found:
+                    for m in found:
+                        out[(m.book.name, m.target)] = m
+                    break
+        return list(out.values())
 
-    def _pronoun_target(self, tok, terms: list[_Mention]) -> tuple[Codebook, str] | None:
-        """The person target a he/she refers to: the one the actor resolver links it to,
-        else the gender-compatible person target named last (within a few sentences)
-        unless the resolver's person was named more recently (inside a quote: named in
-        that quote), so "he" in a voter's quote about Trump is Trump, not the voter."""
+    def _pronoun_target(self, tok, terms: list[_Mention], codebook: Codebook) -> tuple[Codebook, str] | None:
+        """The person target of `codebook` a he/she refers to (`terms`: that codebook's
+        mentions): the one the actor resolver links it to, else the gender-compatible person
+        target named last (within a few sentences) unless the resolver's person was named
+        more recently (inside a quote: named in that quote), so "he" in a voter's quote
+        about Trump is Trump, not the voter."""
         gender = PERSON_PRONOUNS[tok.lower_]
         res = self.actors.resolve(tok.idx, tok.idx + len(tok))
         person = self.actors.actor(res.actor_id)
         if person is not None and person.actor_type == "person":
             for book, tid in self.matcher.targets_of_actor(person.name):
-                if self.gender.get((book.name, tid), gender) == gender:
+                if book is codebook and self.gender.get((book.name, tid), gender) == gender:
                     return book, tid
         cands = [
             m
@@ -723,7 +729,7 @@ class ArticleReading:
         q = self.quote_of[tok.i]
         if not cands:
             # far from any mention, "he" in a quote is the person the title is about
-            topic = self.topic
+            topic = self.topic.get(codebook.name)
             if (
                 topic is not None
                 and q is not None
