@@ -77,6 +77,19 @@ def test_frame_before_quote_with_colon(run):
     assert source_text(doc, a) == "The minister"
 
 
+@pytest.mark.parametrize(
+    ("lead", "speaker"),
+    [("On nuclear power:", "Kim Lee"), ("A1 lower/upper:", "Kim Lee"), ("Kim Lee:", "Kim Lee")],
+)
+def test_a_lead_before_a_colon_is_not_the_speaker_when_a_cue_after_names_one(run, lead, speaker):
+    """“Topic: "...," said X”: the cue after the quote names the speaker; a name before the
+    colon speaks only when nothing after the quote does."""
+    cue = ", said Kim Lee." if lead != "Kim Lee:" else "."
+    doc, atts = run(f'Energy\n\n{lead} "Nuclear power is needed for a stable grid{cue[0]}"{cue[1:]}')
+    a = find(doc, atts, "Nuclear power is needed")
+    assert source_text(doc, a) == speaker and a.kind == "direct"
+
+
 def test_quote_split_around_its_attribution(run):
     doc, atts = run("“The plan,” he said, “is working better than we hoped.”")
     a = only(atts)

@@ -197,6 +197,10 @@ class _Extractor:
                 before = frame_before(art, pre)
                 if before is None:
                     continue  # inside a clause: a partial quote, a title or a scare quote
+                if before[0].text == ":":  # "On the plan: “...,” said Kim Lee": the cue after names the speaker
+                    after = frame_after(art, art.window(q, +1))
+                    if after is not None and after[1] is not None:
+                        before = after
                 last = self.add_quote(q, *before)
                 continue
             post = art.window(q, +1)
