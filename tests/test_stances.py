@@ -207,3 +207,21 @@ def test_every_statement_has_evidence_in_the_text_and_a_cue(code, nlp):
     for s in code(text):
         assert s.evidence and text[s.evidence_start : s.evidence_end] == s.evidence
         assert s.cue.strip()
+
+
+def test_a_hyphenated_person_target_is_the_actor_of_that_name(nlp, tmp_path):
+    """Actors keep a name's hyphen ("Alexandria Ocasio-Cortez"); the codebook's terms hold
+    it as tokens: the person target is still the actor, and "Ocasio" is not someone else."""
+    path = tmp_path / "book.yaml"
+    path.write_text(
+        "codebook: people\nversion: '1'\ntargets:\n  - id: aoc\n    terms: [Alexandria Ocasio-Cortez, Ocasio-Cortez]\n"
+        "  - id: juncker\n    terms: [Jean-Claude Juncker, Juncker]\n",
+        encoding="utf-8",
+    )
+    book = load_codebook(path)
+    matcher = TargetMatcher(nlp, [book])
+    assert matcher.names_target("Alexandria Ocasio-Cortez", book, "aoc")
+    assert matcher.names_target("Ocasio-Cortez", book, "aoc")
+    assert matcher.names_target("Jean-Claude Juncker", book, "juncker")
+    assert not matcher.other_person("Jean-Claude Juncker", book, "juncker")
+    assert not matcher.names_target("Jean-Claude Smith", book, "juncker")

@@ -67,9 +67,7 @@ def load_codebook(path: str | Path) -> Codebook:
 
     def need(obj, key, where, kind=str):
         value = obj.get(key)
-        if not isinstance(value, kind) or (isinstance(value, str | list) and not value):
-            raise CodebookError(f"{path}: {where}: `{key}` must be a non-empty {kind.__name__}")
-        if isinstance(value, str) and not value.strip():
+        if not isinstance(value, kind) or not (value.strip() if isinstance(value, str) else value):
             raise CodebookError(f"{path}: {where}: `{key}` must be a non-empty {kind.__name__}")
         return value
 

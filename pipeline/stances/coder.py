@@ -392,7 +392,7 @@ class TargetMatcher:
         """True when a person called `name` is the person target ("Hillary Clinton",
         "Clinton", "Donald J. Trump"), False when it is someone else with the target's
         surname ("Bill Clinton"), None when the surname differs."""
-        words = [w.rstrip(".") for w in fold(name).split() if w.rstrip(".")]
+        words = [w.rstrip(".") for w in fold(name).replace("-", " ").split() if w.rstrip(".")]  # Ocasio-Cortez
         terms = self.person_terms.get((book.name, target), [])
         surnames = {t[-1].rstrip(".") for t in terms}
         if not words or words[-1] not in surnames:
@@ -615,18 +615,22 @@ class ArticleReading:
         # per codebook, the person the title is about (a codebook reads only its own targets)
         self.topic = {book: next(iter(ms.values())) for book, ms in in_title.items() if len(ms) == 1}
         out = list(terms)
-        named = {m.head for m in terms}
+        named: dict[str, set[int]] = {}  # codebook -> the tokens its terms name
+        for m in terms:
+            named.setdefault(m.book.name, set()).add(m.head)
         heads = frozenset().union(*(matcher.heads(m.book, m.target) for m in terms)) if terms else frozenset()
         for i, (lower, lemma, pos) in enumerate(zip(self.lowers, self.lemmas, self.poses)):
-            if pos == "NOUN" and i not in named and fold(lemma) in heads:
+            if pos == "NOUN" and fold(lemma) in heads:
                 # a shortened back-reference: "the troops" after "peacekeeping troops"
                 for m in self._recent(terms, i, CONTEXT_SENTENCES, persons=False):
-                    if fold(lemma) in matcher.heads(m.book, m.target):
+                    if i not in named[m.book.name] and fold(lemma) in matcher.heads(m.book, m.target):
                         out.append(_Mention(m.book, m.target, i, i + 1, i, "anaphor"))
             if lower in PERSON_PRONOUNS:
-                for book in dict.fromkeys(m.book for m in terms):  # each codebook resolves it apart
-                    known = [m for m in terms + [m for m in out if m.kind == "pronoun"] if m.book is book]
-                    hit = self._pronoun_target(doc[i], known, book)
+                tok = doc[i]
+                person = self.actors.actor(self.actors.resolve(tok.idx, tok.idx + len(tok)).actor_id)
+                for book in matcher.books.values():  # each codebook resolves it apart
+                    known = [m for m in out if m.book.name == book.name and m.kind in ("term", "pronoun")]
+                    hit = self._pronoun_target(tok, known, book, person)
                     if hit is not None:
                         out.append(_Mention(hit[0], hit[1], i, i + 1, i, "pronoun"))
             elif (lower in ANAPHOR_PRONOUNS and pos == "PRON" and doc[i].dep_ in ("nsubj", "nsubjpass", "dobj")) or (
@@ -708,18 +712,16 @@ class ArticleReading:
                     break
         return list(out.values())
 
-    def _pronoun_target(self, tok, terms: list[_Mention], codebook: Codebook) -> tuple[Codebook, str] | None:
+    def _pronoun_target(self, tok, terms: list[_Mention], codebook: Codebook, person) -> tuple[Codebook, str] | None:
         """The person target of `codebook` a he/she refers to (`terms`: that codebook's
-        mentions): the one the actor resolver links it to, else the gender-compatible person
-        target named last (within a few sentences) unless the resolver's person was named
-        more recently (inside a quote: named in that quote), so "he" in a voter's quote
-        about Trump is Trump, not the voter."""
+        mentions; `person`: the actor the resolver links the pronoun to, or None): that
+        actor's target, else the gender-compatible person target named last (within a few
+        sentences) unless the resolver's person was named more recently (inside a quote:
+        named in that quote), so "he" in a voter's quote about Trump is Trump, not the voter."""
         gender = PERSON_PRONOUNS[tok.lower_]
-        res = self.actors.resolve(tok.idx, tok.idx + len(tok))
-        person = self.actors.actor(res.actor_id)
         if person is not None and person.actor_type == "person":
             for book, tid in self.matcher.targets_of_actor(person.name):
-                if book is codebook and self.gender.get((book.name, tid), gender) == gender:
+                if book.name == codebook.name and self.gender.get((book.name, tid), gender) == gender:
                     return book, tid
         cands = [
             m
@@ -746,7 +748,9 @@ class ArticleReading:
             # in someone's own words "he" is not the speaker, nor another quoted source, unless
             # the quote itself names someone ("the president signed this bill ... he")
             named = any(
-                self._names_someone(i) for i in range(self.quote_start[q.quote_id], tok.i) if self.quote_of[i] is q
+                self._names_someone(i, codebook)
+                for i in range(self.quote_start[q.quote_id], tok.i)
+                if self.quote_of[i] is q
             )
             if person.actor_id == q.speaker_actor_id or (person.actor_id in self.speakers and not named):
                 return best.book, best.target
@@ -757,12 +761,13 @@ class ArticleReading:
             return None
         return best.book, best.target
 
-    def _names_someone(self, i: int) -> bool:
-        """Whether token i names a person who is not a target: a name or "the president"."""
+    def _names_someone(self, i: int, codebook: Codebook) -> bool:
+        """Whether token i names a person who is not a target of `codebook`: a name or "the
+        president"."""
         t = self.doc[i]
         p = self.actors.person_at(i)
         if p is not None:
-            return not self.matcher.targets_of_actor(p.name)
+            return not any(book.name == codebook.name for book, _ in self.matcher.targets_of_actor(p.name))
         return (
             t.pos_ == "NOUN"
             and t.tag_ == "NN"
