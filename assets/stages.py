@@ -12,7 +12,7 @@ import dagster as dg
 from pipeline.stances.codebooks import CodebookError, load_codebooks
 from pipeline.steps import progress
 from pipeline.steps.load import LOADED_TABLES, load_warehouse
-from pipeline.steps.per_batch import stage_files, stage_nlp
+from pipeline.steps.per_batch import annotated_records, stage_files, stage_nlp
 from pipeline.steps.warehouse_wide import run_actors, run_stances
 
 from .common import OWNER, WORK_VERSION, materialized, table_spec, warehouse
@@ -115,7 +115,7 @@ def batch_nlp(context: dg.AssetExecutionContext, settings: StancewireSettings) -
     """One batch's texts parsed by spaCy (each distinct text once, kept in the parse store),
     with sentences, entity mentions, quotes and the actors they name, as staging files."""
     staging = settings.staging
-    total = len(set(_batch_texts(staging, context.partition_key)))
+    total = len(annotated_records(staging, context.partition_key)[1])  # what the progress bar counts
     try:  # stances are coded on the live Docs too, for the stance step to take over unchanged
         books = load_codebooks(settings.codebook_paths())
     except (CodebookError, OSError) as e:  # the stance step reports it; parsing goes on
@@ -141,13 +141,6 @@ def batch_nlp(context: dg.AssetExecutionContext, settings: StancewireSettings) -
         )
     )
     return dg.MaterializeResult(metadata={"unchanged": report.skipped, **report.counts})
-
-
-def _batch_texts(staging, batch_id):
-    import polars as pl
-
-    parts = staging.parts(batch_id, "cleaned")
-    return pl.read_parquet(parts, columns=["text_sha256"])["text_sha256"].to_list() if parts else []
 
 
 LOADED = list(LOADED_TABLES)

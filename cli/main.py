@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import functools
 import json
 import os
@@ -445,11 +446,13 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
 
 
 def _holds_files(folder: Path) -> bool:
-    """Whether `folder` holds a file ingest reads, hidden files and folders left out (it
-    stops at the first one)."""
-    for _root, dirs, names in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        if any(not n.startswith(".") for n in names):
+    """Whether `folder` holds a file ingest reads (`pipeline.text.is_hidden`: not hidden);
+    it stops at the first one."""
+    from pipeline.text import is_hidden
+
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not is_hidden(d)]
+        if any(not is_hidden(os.path.relpath(os.path.join(root, n), folder)) for n in names):
             return True
     return False
 
@@ -715,7 +718,7 @@ def cmd_docs(args) -> int:
 
         from pipeline.exports.queries_doc import rewrite_answers
 
-        page = Path("docs/queries.md")
+        page = out.with_name("queries.md")  # beside the dictionary: docs/queries.md
         conn = duckdb.connect(args.queries_from, read_only=True)
         try:
             page.write_text(rewrite_answers(page.read_text(encoding="utf-8"), conn), encoding="utf-8")
@@ -744,7 +747,9 @@ def entry() -> None:
     if run_exit_handlers is None:
         sys.exit(code)
     run_exit_handlers()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):  # what a handler printed
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            stream.flush()
     os._exit(code)
 
 

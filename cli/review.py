@@ -85,8 +85,9 @@ def cmd_apply(args) -> int:
     if purpose == "reliability" or kind == "quotes":
         print("its verdicts count in the agreement figures (`stancewire review report`); they change no statement")
     else:
-        default = Path(os.environ.get("STANCEWIRE_CORRECTIONS") or "data/corrections")
-        where = "" if folder.resolve() == default.resolve() else f" --corrections {folder}"
+        from pipeline.settings import resolve
+
+        where = "" if folder.resolve() == Path(resolve()["corrections_dir"]).resolve() else f" --corrections {folder}"
         print(f"they take effect with the next `stancewire run{where}` (or `stancewire rebuild{where}`)")
     return 0
 

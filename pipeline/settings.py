@@ -77,7 +77,7 @@ def batch_name(raw: str) -> str:
 def warehouse_problem(path: str | Path) -> str | None:
     """Why `path` cannot be a working warehouse, for the user before a run starts (a folder,
     a file that is not a DuckDB database, a folder that cannot be made), or None. A missing
-    file is fine: the run creates it."""
+    file is fine: the run creates it (and its folders; nothing is made here)."""
     path = Path(path)
     if path.is_dir():
         return f"the warehouse {path} is a folder; --warehouse takes a DuckDB file (e.g. {path / 'warehouse.duckdb'})"
@@ -93,10 +93,13 @@ def warehouse_problem(path: str | Path) -> str | None:
                 f"that file away if it was left by something else"
             )
         return None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        return f"the warehouse's folder {path.parent} cannot be created ({e.strerror or e})"
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:  # the run makes the missing folders
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"the warehouse's folder {path.parent} cannot be created: {parent} is a file"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"the warehouse's folder {path.parent} cannot be created or written: {parent} is not writable"
     return None
 
 

@@ -368,3 +368,12 @@ def test_quotation_marks_are_found_as_a_character_by_character_reading_finds_the
         start = rng.randint(0, len(text))
         end = rng.randint(start, len(text))
         assert _marks(text, start, end) == reading(text, start, end), (text, start, end)
+
+
+def test_a_colon_lead_keeps_its_quote_when_the_next_sentence_has_a_cue(run):
+    """The sentence ended inside the quote: the next sentence's "said" frames something else."""
+    doc, atts = run("Energy\n\nKim Lee: “We will build the reactors.” Critics said the plan was too costly.")
+    a = find(doc, atts, "We will build the reactors")
+    assert source_text(doc, a) in ("Kim Lee", "Lee")  # not "Critics"
+    critics = find(doc, atts, "the plan was too costly")
+    assert source_text(doc, critics) == "Critics"

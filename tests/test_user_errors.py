@@ -50,7 +50,7 @@ def test_two_codebooks_of_one_name_are_named_by_file(tmp_path):
 
 def test_a_warehouse_path_that_cannot_be_one_is_refused(tmp_path):
     assert warehouse_problem(tmp_path / "new" / "w.duckdb") is None  # created by the run
-    assert (tmp_path / "new").is_dir()
+    assert not (tmp_path / "new").exists()  # made by the run, not by the check
     assert "is a folder" in warehouse_problem(tmp_path)
     (tmp_path / "notes.duckdb").write_text("not a database", encoding="utf-8")
     assert "not a DuckDB database file" in warehouse_problem(tmp_path / "notes.duckdb")

@@ -198,14 +198,12 @@ class _Extractor:
                 if before is None:
                     continue  # inside a clause: a partial quote, a title or a scare quote
                 if before[0].text == ":":  # "On the plan: “...,” said Kim Lee": the cue after names the speaker
-                    after = frame_after(art, art.window(q, +1))
+                    after = frame_after(art, self.after_quote(q))
                     if after is not None and after[1] is not None:
                         before = after
                 last = self.add_quote(q, *before)
                 continue
-            post = art.window(q, +1)
-            if post and post[0].text not in DASHES and q.closed and re.search(r"\.\W*$", art.text[q.start : q.end]):
-                post = []  # the sentence ended inside the quote: “... this year.” Next sentence
+            post = self.after_quote(q)
             after = frame_after(art, post)
             if after is not None:
                 last = self.add_quote(q, *after)
@@ -223,6 +221,14 @@ class _Extractor:
                     [(q.start, q.end)], prev.cue, prev.cue_span, prev.cue_lemma, prev.source, "direct", prev.source_span
                 )
                 self.found.append(last)
+
+    def after_quote(self, q: Quote) -> list[Token]:
+        """The tokens after a quote in its sentence; none when the sentence ended inside the
+        quote (“... this year.” Critics said ...: the next sentence is not its frame)."""
+        post = self.art.window(q, +1)
+        if post and post[0].text not in DASHES and q.closed and re.search(r"\.\W*$", self.art.text[q.start : q.end]):
+            return []
+        return post
 
     def previous(self, q: Quote) -> _Found | None:
         """The attribution last before a quote, if at most two paragraphs back."""

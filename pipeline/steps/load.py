@@ -17,12 +17,13 @@ Rows of records that did not become articles are left behind; nothing is parsed 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from pipeline.schema import TABLES, sql_literal
-from pipeline.steps.dedup import DUPLICATE, ID_CONFLICT, decide
+from pipeline.steps.dedup import DUPLICATE, ID_CONFLICT, annotated, decide
 from pipeline.storage.polars_schemas import RECORD_KEY, STAGED, schema_for, table_schema
 from pipeline.storage.staging import Staging
 from pipeline.storage.warehouse import insert_values, mark_actors, replace_rows, transaction, warehouse_id
@@ -270,13 +271,14 @@ def _deduplicate(
         cleaned.iter_rows(named=True), key=lambda r: (batch_rank[r["batch_id"]], r["source_file"], r["record_no"])
     )
     kept, dups, conflicts = [], [], []
-    first_of_id: dict[tuple[str, str], dict] = {}  # (batch, article id) -> its first record: the one annotated
-    flags = []
+    flags: list[bool] = []  # whether its batch annotated the record (the rule: `dedup.annotated`)
+    for _, batch in itertools.groupby(rows, key=lambda r: r["batch_id"]):
+        flags += annotated((r["article_id"], r["text_sha256"]) for r in batch)
+    first_of_id: dict[tuple[str, str], dict] = {}  # (batch, article id) -> its first record, for the message
     for r in rows:
-        first = first_of_id.setdefault((r["batch_id"], r["article_id"]), r)
-        flags.append(first is r)
+        first_of_id.setdefault((r["batch_id"], r["article_id"]), r)
     pairs = ((r["article_id"], r["text_sha256"]) for r in rows)
-    for r, annotated, decision in zip(rows, flags, decide(pairs, seen, flags), strict=True):
+    for r, was_annotated, decision in zip(rows, flags, decide(pairs, seen, flags), strict=True):
         key = {k: r[k] for k in RECORD_KEY}
         aid = r["article_id"]
         if decision.outcome == DUPLICATE:
@@ -286,7 +288,7 @@ def _deduplicate(
             first = first_of_id[(r["batch_id"], aid)]
             # The same words whether the batch is appended or every batch reloaded (a rebuild
             # gives the same release files): the record in its own batch, else an earlier one.
-            if not annotated and first["text_sha256"] != r["text_sha256"]:
+            if not was_annotated and first["text_sha256"] != r["text_sha256"]:
                 where = f"record {first['record_no']} of {first['source_file']} in this batch"
             else:
                 where = "first seen in an earlier record or batch"

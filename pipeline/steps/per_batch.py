@@ -116,7 +116,8 @@ def folder_conflict(staging: Staging, batch_id: str, input_dir: Path) -> str | N
     return (
         f"batch {batch_id!r} holds the articles of {source}; {here} has the same folder name, and a batch is "
         f"named after its folder, so it would replace them. Give --batch NAME to add it as a batch of its "
-        f"own, or --batch {batch_id} to replace the batch from {source}"
+        f"own, or --batch {batch_id} to replace the batch from {source} (also when that folder was moved "
+        f"here); a folder dropped in the inbox: give it another name"
     )
 
 
@@ -280,23 +281,23 @@ def _language_rejections(staging: Staging, batch_id: str) -> list[Rejection]:
 # ---------------------------------------------------------------------- nlp
 
 
-def _kept_records(staging: Staging, batch_id: str) -> tuple[set[tuple[str, int]], list[str]]:
+def annotated_records(staging: Staging, batch_id: str) -> tuple[set[tuple[str, int]], list[str]]:
     """The batch's records that the loader may keep, whatever is stored when it loads them
     (`dedup.annotated`, in file and record order: the first record of each article id; rows
     are keyed by article id, so two texts under one id must not both be annotated). Returns
-    their (source file, record number) and their distinct text hashes in that order. Reads
-    no text."""
+    their (source file, record number) and their text hashes, one per record, in that
+    order. Reads no text."""
     parts = staging.parts(batch_id, "cleaned")
     if not parts:
         return set(), []
     keys = pl.read_parquet(parts, columns=["source_file", "record_no", "article_id", "text_sha256"])
     rows = list(keys.sort(["source_file", "record_no"]).iter_rows())
-    kept, shas = set(), {}
+    kept, shas = set(), []
     for (source_file, record_no, _, sha), annotate in zip(rows, annotated((r[2], r[3]) for r in rows), strict=True):
         if annotate:
             kept.add((source_file, record_no))
-            shas[sha] = None
-    return kept, list(shas)
+            shas.append(sha)
+    return kept, shas
 
 
 def _kept_articles(staging: Staging, batch_id: str, kept: set[tuple[str, int]]) -> Iterator[tuple]:
@@ -356,7 +357,7 @@ def stage_nlp(
     with staging.lock(batch_id):
         files = json.loads((staging.batch_dir(batch_id) / "files.json").read_text(encoding="utf-8"))
         model = model_id_for(model_name)
-        kept, shas = _kept_records(staging, batch_id)
+        kept, shas = annotated_records(staging, batch_id)
         nlp_fp = _fingerprint(files, model, code_fp, shas)
         manifest = staging.read_manifest(batch_id)
         report = BatchReport(batch_id)
@@ -366,7 +367,7 @@ def stage_nlp(
         if manifest:  # as in stage_files: invisible to the loader until complete again
             (staging.batch_dir(batch_id) / BATCH_MANIFEST).unlink()
         staging.start_stage(batch_id, NLP_TABLES + CODED_TABLES)
-        n_todo = sum(not staging.parses.has(model, sha) for sha in shas)
+        n_todo = sum(not staging.parses.has(model, sha) for sha in set(shas))
         processes = max(1, min(n_process, n_todo // MIN_TEXTS_PER_PROCESS))
         config = WorkerConfig.of(model_name, staging.parses.root, batch_size, code_fp, codebooks)
         tables = NLP_TABLES + (CODED_TABLES if codebooks else [])
@@ -423,14 +424,15 @@ def _annotate_chunk(batch_id: str, items: list[tuple]) -> dict[str, list]:
 
     w = pool.state()
     config, nlp, parses, model, matcher = w["config"], w["nlp"], w["parses"], w["model"], w["matcher"]
-    todo = [item for item in items if not parses.has(model, item[2])]
+    todo = list({item[2]: item for item in items if not parses.has(model, item[2])}.values())  # a text once
     parsed = parse_texts(nlp, (item[1] for item in todo), batch_size=config.batch_size)
     todo_shas = {item[2] for item in todo}
     rows: dict[str, list] = {t: [] for t in NLP_TABLES + (CODED_TABLES if matcher else [])}
     for article_id, _text, sha, align in items:
-        if sha in todo_shas:
+        if sha in todo_shas:  # its first record in the chunk: parsed now, stored for the others
             doc = next(parsed)
             parses.write(model, sha, doc_to_bytes(doc))
+            todo_shas.discard(sha)
         else:
             doc = doc_from_bytes(parses.read(model, sha), nlp.vocab)
         first_quote = len(rows["quotes"])

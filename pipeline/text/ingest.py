@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.text import is_hidden
+
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = {".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".html": "html", ".htm": "html"}
@@ -95,7 +97,7 @@ def ingest_folder(folder: Path, batch_id: str) -> IngestResult:
     root = folder.resolve()
     for path in _walk(folder):
         rel = path.relative_to(folder).as_posix()
-        if any(part.startswith(".") for part in Path(rel).parts):
+        if is_hidden(rel):
             result.skipped_hidden.append(rel)
             continue
         records, rejections = read_file(path, rel, batch_id, root)
