@@ -194,30 +194,31 @@ def _run_pipeline(
 USAGE_ERRORS = ("BatchFolderConflict",)
 
 
-def _failed_with(result, class_names: tuple[str, ...]) -> bool:
-    """Whether a step of the run failed with one of these exception classes (or caused by one)."""
+def _step_errors_of(result, class_names: tuple[str, ...]) -> list:
+    """The errors of failed steps that are (or were caused by) one of these exception
+    classes, one per step: the first in its chain of causes."""
+    found = []
     for event in getattr(result, "all_events", ()):
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             err = event.step_failure_data.error
-            while err is not None:
-                if err.cls_name in class_names:
-                    return True
+            while err is not None and err.cls_name not in class_names:
                 err = err.cause
-    return False
+            if err is not None:
+                found.append(err)
+    return found
+
+
+def _failed_with(result, class_names: tuple[str, ...]) -> bool:
+    """Whether a step of the run failed with one of these exception classes (or caused by one)."""
+    return bool(_step_errors_of(result, class_names))
 
 
 def _busy_steps(result) -> list[str]:
     """The messages of steps that stopped because the warehouse stayed busy (WarehouseBusy)."""
-    found = []
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            err = event.step_failure_data.error
-            while err is not None:
-                if err.cls_name == "WarehouseBusy":
-                    found.append(re.sub(r"^[\w.]+: ", "", err.message.strip().splitlines()[0]))
-                    break
-                err = err.cause
-    return found
+    return [
+        re.sub(r"^[\w.]+: ", "", err.message.strip().splitlines()[0])
+        for err in _step_errors_of(result, ("WarehouseBusy",))
+    ]
 
 
 def _step_errors(result) -> list[str]:
