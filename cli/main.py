@@ -385,10 +385,9 @@ def cmd_run(args, rebuild: bool = False) -> int:
             progress.set_factory(progress.rich_factory)
         from assets.runner import run_pipeline
 
-        try:
-            outcome = run_pipeline(settings, verbose=args.verbose, rebuild=rebuild, before_run=workers_ready)
-        except RunNotStarted as e:
-            return fail(str(e), e.exit_code)
+        outcome = run_pipeline(settings, verbose=args.verbose, rebuild=rebuild, before_run=workers_ready)
+    except RunNotStarted as e:
+        return fail(str(e), e.exit_code)
     finally:
         pool.stop_shared()
     print(outcome.summary)
@@ -459,28 +458,41 @@ def _holds_files(folder: Path) -> bool:
 
 def _start_run_processes(values: dict, books: list, rebuild: bool = False):
     """Before Dagster is imported (most of a small run's start): the validator starts
-    importing Great Expectations, and the spaCy workers loading their model; the first one
-    loaded then loads the language detector and checks the language setting with it (the
-    run waits for that check before it starts: `Pool.warm_up_result`). The checks, the
-    cleaning and the parse and stance steps then use them (pipeline/steps/pool.py,
-    assets/checks.py). Returns what the run calls just before it starts (`_workers_ready`;
-    a rebuild, which cleans nothing, checks the setting there instead)."""
+    importing Great Expectations, and the spaCy workers loading their model. The language
+    setting is checked against the detector's codes: here, from the cache folder, when an
+    earlier run left them there (`language.known_codes_cached`); else by the first worker to
+    load, which loads the detector anyway (0.5-0.8 s), and the run waits for that check
+    before it starts (`Pool.warm_up_result`). The checks, the cleaning and the parse and
+    stance steps then use these processes (pipeline/steps/pool.py, assets/checks.py).
+    Returns what the run calls just before it starts (`_workers_ready`; a rebuild, which
+    cleans nothing, checks the setting there instead of in a worker). RunNotStarted: the
+    setting names a code the detector does not know."""
     from pipeline import settings as run_settings
     from pipeline.fingerprints import work_code_version
     from pipeline.steps import pool
     from pipeline.steps.worker import WorkerConfig
-    from pipeline.text.language import accepted_languages
+    from pipeline.text import language
 
+    check = (language.accepted_languages, values["languages"], values["spacy_model"])
+    known = language.known_codes_cached()
+    if known is not None:
+        try:
+            language.accepted_languages(values["languages"], values["spacy_model"], known)
+        except ValueError as e:
+            raise RunNotStarted(str(e), 2) from None
     pool.start_helper(pool.VALIDATOR, "expectations.suites:warm_up", niceness=VALIDATOR_NICENESS)
     code_fp = work_code_version()
     parses = run_settings.parse_cache_root(values["warehouse"], values.get("parse_cache_dir", ""))
     config = WorkerConfig.of(values["spacy_model"], parses, values["batch_size"], code_fp, books)
-    check = (accepted_languages, values["languages"], values["spacy_model"])
-    # a rebuild cleans nothing: it checks the setting here (`_workers_ready`), not after a model load
-    shared = pool.start_shared(config, values["n_process"], started=1, warm_up=(int,) if rebuild else check)
+    if rebuild:  # it cleans nothing: no detector in the workers; the setting is checked in `_workers_ready`
+        warm_up = (int,)
+    else:  # the first worker loads the detector for the cleaning, and checks the setting unless done above
+        warm_up = (language.load_detector,) if known is not None else check
+    shared = pool.start_shared(config, values["n_process"], started=1, warm_up=warm_up)
     # the first worker loads while the input folder and the warehouse are read (0.3-0.7 s)
     shared.start_more(_workers_to_start(values, books, code_fp, rebuild))
-    return functools.partial(_workers_ready, check if rebuild else None)
+    check_here = check if rebuild and known is None else None
+    return functools.partial(_workers_ready, check_here, wait=known is None)
 
 
 class RunNotStarted(Exception):
@@ -491,11 +503,13 @@ class RunNotStarted(Exception):
         self.exit_code = exit_code
 
 
-def _workers_ready(check_here: tuple | None) -> None:
+def _workers_ready(check_here: tuple | None, wait: bool = True) -> None:
     """Called just before the run starts: the language setting checked against the detector,
-    by the first spaCy worker loaded (its warm-up), or here with `check_here` (function,
-    *args: a rebuild, which cleans nothing). RunNotStarted: an unknown code (exit 2), or a
-    worker that could not start (1)."""
+    by the first spaCy worker loaded (its warm-up; with `wait`), or here with `check_here`
+    (function, *args: a rebuild, which cleans nothing). Without `wait` the setting was
+    checked already and the run does not wait for a worker to load: a worker that failed
+    while loading is reported here if it has failed by now, else by the step that uses it.
+    RunNotStarted: an unknown code (exit 2), or a worker that could not start (1)."""
     from concurrent.futures.process import BrokenProcessPool
 
     from pipeline.steps import pool
@@ -503,7 +517,10 @@ def _workers_ready(check_here: tuple | None) -> None:
     try:
         if check_here is not None:
             check_here[0](*check_here[1:])
-        pool.shared().warm_up_result()
+        if wait:
+            pool.shared().warm_up_result()
+        elif (failed := pool.shared().warm_up_failed()) is not None:
+            raise failed
     except ValueError as e:
         raise RunNotStarted(str(e), 2) from None
     except BrokenProcessPool as e:

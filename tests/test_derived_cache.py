@@ -155,3 +155,15 @@ def test_a_folder_input_rebuilds_when_something_is_installed_there(cache, tmp_pa
     (site / "newpkg-1.0.dist-info").mkdir()
     cached_json("code_inputs", [site], build)
     assert len(calls) == 2
+
+
+def test_peek_reads_a_kept_table_and_builds_nothing(cache, tmp_path):
+    """`peek_json` answers from the file `cached_json` wrote for the same inputs, else None."""
+    source = tmp_path / "data.txt"
+    source.write_text("v1")
+    assert derived_cache.peek_json("codes", [source]) is None
+    assert not cache.exists()  # nothing built, nothing written
+    cached_json("codes", [source], lambda: {"codes": ["de", "en"]})
+    assert derived_cache.peek_json("codes", [source]) == {"codes": ["de", "en"]}
+    source.write_text("v2, longer")  # another input: another file
+    assert derived_cache.peek_json("codes", [source]) is None

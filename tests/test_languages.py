@@ -121,6 +121,32 @@ def test_language_codes_are_checked_and_spacy_codes_mapped(tmp_path, monkeypatch
     assert cli.main(["rebuild", "--warehouse", str(tmp_path / "w.duckdb"), *home]) == 2
 
 
+def test_the_run_checks_its_setting_with_the_codes_a_worker_cached(tmp_path, monkeypatch):
+    """A process that loads the detector leaves the codes it knows in the cache folder; the
+    next run checks its setting with them before it starts any process, so it need not wait
+    for a worker to load the detector. Without them a worker checks the setting, as before."""
+    from cli import main as cli
+    from pipeline.steps import pool
+    from pipeline.text import language
+
+    monkeypatch.setenv("STANCEWIRE_CACHE_DIR", str(tmp_path / "cache"))
+    args = ["run", "--languages", "english", "--warehouse", str(tmp_path / "w.duckdb")]
+    args += ["--dagster-home", str(tmp_path / "home"), "--input", str(tmp_path)]
+    (tmp_path / "a.txt").write_text("An article.", encoding="utf-8")
+    assert language.known_codes_cached() is None
+    assert cli.main(args) == 2  # checked by the first worker to load
+    language._identifier.cache_clear()
+    identifier = language._identifier()  # a worker's load, here
+    assert language.known_codes_cached() == set(identifier.nb_classes) - {language.NO_LANGUAGE}
+    assert {"en", "de", "fr"} <= language.known_codes_cached()
+    started = []
+    monkeypatch.setattr(pool, "start_shared", lambda *a, **k: started.append(a))
+    monkeypatch.setattr(pool, "start_helper", lambda *a, **k: started.append(a))
+    assert cli.main(args) == 2
+    assert started == []  # refused before any process started
+    assert not (tmp_path / "w.duckdb").exists()
+
+
 def test_stancewire_run_detects_in_its_workers_not_in_its_own_process(tmp_path):
     """`stancewire run` hands cleaning and detection to its spaCy workers (the first one
     loaded checks the setting while Dagster starts): the run's own process never loads the

@@ -210,7 +210,7 @@ def test_asking_for_more_workers_after_the_first_died_leaves_the_error_to_the_ru
     not start (exit 1)."""
     from concurrent.futures.process import BrokenProcessPool
 
-    from pool_helpers import BrokenModel
+    from pool_helpers import BrokenModel, NoModel
 
     from pipeline.steps import pool
 
@@ -218,8 +218,15 @@ def test_asking_for_more_workers_after_the_first_died_leaves_the_error_to_the_ru
     try:
         assert isinstance(shared._warm_ups[0].exception(timeout=60), BrokenProcessPool)
         shared.start_more(2)
+        assert isinstance(shared.warm_up_failed(), BrokenProcessPool)  # what a run that does not wait asks
         with pytest.raises(BrokenProcessPool):
             shared.warm_up_result()
+    finally:
+        pool.stop_shared()
+    shared = pool.start_shared(NoModel(), 1, started=1)
+    try:
+        shared.warm_up_result()
+        assert shared.warm_up_failed() is None
     finally:
         pool.stop_shared()
 

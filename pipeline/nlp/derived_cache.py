@@ -70,6 +70,26 @@ def cached_json(
     """`build()`'s table (a non-empty dict of JSON values), from the cache when a file built
     from the same inputs (files: path, size and modification time; `packages`: versions) is
     there, else built and stored."""
+    path, prefix = _cache_file(name, inputs, packages)
+    if path is None:
+        return build()
+    table = _read(path)
+    if table is None:
+        table = build()
+        _store(path, prefix, table)
+    return table
+
+
+def peek_json(name: str, inputs: Iterable[str | os.PathLike], packages: tuple[str, ...] = ()) -> dict | None:
+    """The table `cached_json` would return for the same arguments, when its file is there;
+    else None (nothing is built: for a caller that has a slower way to the same answer)."""
+    path, _ = _cache_file(name, inputs, packages)
+    return None if path is None else _read(path)
+
+
+def _cache_file(name: str, inputs: Iterable[str | os.PathLike], packages: tuple[str, ...]) -> tuple[Path | None, str]:
+    """The file a table built from these inputs is kept in, and the name prefix of the files
+    kept for the same inputs' location; None when there is no cache folder to use."""
     where, state = hashlib.sha256(name.encode()), hashlib.sha256(f"{FORMAT}\0{package_versions(*packages)}".encode())
     try:
         for path in inputs:
@@ -78,20 +98,21 @@ def cached_json(
             state.update(f"\0{st.st_size}\0{st.st_mtime_ns}".encode())
         folder = cache_dir()
     except (OSError, TypeError, ImportError):
-        return build()
+        return None, ""
     if not folder.is_absolute():  # no home folder to speak of: do not write beside the run
-        return build()
+        return None, ""
     prefix = f"{name}-{where.hexdigest()[:8]}-"
-    path = folder / f"{prefix}{state.hexdigest()[:16]}.json"
+    return folder / f"{prefix}{state.hexdigest()[:16]}.json", prefix
+
+
+def _read(path: Path) -> dict | None:
     try:
         table = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(table, dict) and table:
-            _mark_used(path)
-            return table
     except (OSError, ValueError):
-        pass
-    table = build()
-    _store(path, prefix, table)
+        return None
+    if not isinstance(table, dict) or not table:
+        return None
+    _mark_used(path)
     return table
 
 

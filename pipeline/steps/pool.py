@@ -137,6 +137,12 @@ class Pool:
         """What the warm-up returned (its exception raised here), once a worker has run it."""
         return self._warm_ups[0].result()
 
+    def warm_up_failed(self) -> BaseException | None:
+        """The warm-up's exception if it has failed by now (a worker that died while loading
+        breaks the pool); None if it succeeded or is still running. Does not wait."""
+        first = self._warm_ups[0]
+        return first.exception() if first.done() and not first.cancelled() else None
+
     def map(self, fn: Callable, jobs: Iterable[tuple], wanted: int | None = None) -> Iterator:
         """fn(*job) for each job, results in order, a few jobs in flight per worker. A step
         that wants no more workers than were started, in a pool that could start more, waits

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 MIN_LETTERS = 20
 MAX_ACCEPTED_P = 0.01  # py3langid 0.4 with normalised probabilities; re-check when it is upgraded
@@ -54,7 +55,45 @@ class Detection:
 def _identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    from pipeline.nlp.derived_cache import cached_json
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    # the codes it knows, for `known_codes_cached` (loading the model takes 0.5-0.8 s)
+    cached_json(KNOWN_CODES, _detector_files(), lambda: {"codes": sorted(identifier.nb_classes)}, ("py3langid",))
+    return identifier
+
+
+KNOWN_CODES = "language_codes"
+
+
+def load_detector() -> None:
+    """Load the detector now (a worker's warm-up: its first article then does not wait)."""
+    _identifier()
+
+
+def _detector_files() -> list[str]:
+    """py3langid's code and model files (found without importing it): what the codes it
+    knows are read from."""
+    from importlib.util import find_spec
+
+    spec = find_spec("py3langid")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    root = Path(next(iter(spec.submodule_search_locations)))
+    return sorted(str(p) for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def known_codes_cached() -> frozenset[str] | None:
+    """The language codes the detector knows, from stancewire's cache folder when a process
+    that loaded this version of the detector put them there (`derived_cache`); else None. The
+    run checks its setting with them before anything starts, instead of waiting for a
+    worker to load the detector."""
+    from pipeline.nlp.derived_cache import peek_json
+
+    files = _detector_files()
+    table = peek_json(KNOWN_CODES, files, ("py3langid",)) if files else None
+    codes = table.get("codes") if table else None
+    return frozenset(codes) - {NO_LANGUAGE} if isinstance(codes, list) and codes else None
 
 
 def detector_version() -> str:
@@ -101,16 +140,21 @@ def model_language(model_name: str) -> str | None:
     return model_meta(model_name).get("lang")
 
 
-def accepted_languages(setting: list[str] | str | None, model_name: str) -> tuple[str, ...]:
+def accepted_languages(
+    setting: list[str] | str | None, model_name: str, known: frozenset[str] | None = None
+) -> tuple[str, ...]:
     """The languages the pipeline takes: the setting (codes, a list or "en,de"), else the
     model's language ("xx", spaCy's multi-language models: every language), checked against
-    the detector (`check_languages`, which loads it). Raises ValueError naming a code the
-    detector does not know."""
+    the detector's codes (`known`, else `check_languages` loads it). Raises ValueError naming
+    a code the detector does not know."""
     codes = requested_languages(setting, model_name)
-    check_languages(
-        codes, "the setting `languages`" if parse_codes(setting) else f"the spaCy model {model_name}'s language"
-    )
+    check_languages(codes, setting_source(setting, model_name), known)
     return codes
+
+
+def setting_source(setting: list[str] | str | None, model_name: str) -> str:
+    """Where the accepted languages come from, for an error message."""
+    return "the setting `languages`" if parse_codes(setting) else f"the spaCy model {model_name}'s language"
 
 
 def requested_languages(setting: list[str] | str | None, model_name: str) -> tuple[str, ...]:
@@ -123,11 +167,14 @@ def requested_languages(setting: list[str] | str | None, model_name: str) -> tup
     return tuple(sorted(set(codes)))
 
 
-def check_languages(codes: tuple[str, ...], source: str = "the setting `languages`") -> None:
-    """Raise ValueError naming the codes the detector does not know (it loads the detector)."""
+def check_languages(
+    codes: tuple[str, ...], source: str = "the setting `languages`", known: frozenset[str] | None = None
+) -> None:
+    """Raise ValueError naming the codes the detector does not know (`known`, else loaded
+    from the detector)."""
     if codes == (ANY_LANGUAGE,):
         return
-    known = set(_identifier().nb_classes) - {NO_LANGUAGE}
+    known = known if known is not None else set(_identifier().nb_classes) - {NO_LANGUAGE}
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise ValueError(
