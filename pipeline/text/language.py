@@ -51,6 +51,9 @@ class Detection:
         )
 
 
+KNOWN_CODES = "language_codes"  # the derived-cache table of the codes the detector knows
+
+
 @functools.lru_cache(maxsize=1)
 def _identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
@@ -59,11 +62,9 @@ def _identifier():
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     # the codes it knows, for `known_codes_cached` (loading the model takes 0.5-0.8 s)
-    cached_json(KNOWN_CODES, _detector_files(), lambda: {"codes": sorted(identifier.nb_classes)}, ("py3langid",))
+    if files := _detector_files():
+        cached_json(KNOWN_CODES, files, lambda: {"codes": sorted(identifier.nb_classes)}, ("py3langid",))
     return identifier
-
-
-KNOWN_CODES = "language_codes"
 
 
 def load_detector() -> None:
@@ -93,7 +94,9 @@ def known_codes_cached() -> frozenset[str] | None:
     files = _detector_files()
     table = peek_json(KNOWN_CODES, files, ("py3langid",)) if files else None
     codes = table.get("codes") if table else None
-    return frozenset(codes) - {NO_LANGUAGE} if isinstance(codes, list) and codes else None
+    if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
+        return None  # none kept, or a file that is not what `_identifier` writes
+    return frozenset(codes) - {NO_LANGUAGE}
 
 
 def detector_version() -> str:
@@ -148,11 +151,11 @@ def accepted_languages(
     the detector's codes (`known`, else `check_languages` loads it). Raises ValueError naming
     a code the detector does not know."""
     codes = requested_languages(setting, model_name)
-    check_languages(codes, setting_source(setting, model_name), known)
+    check_languages(codes, _setting_source(setting, model_name), known)
     return codes
 
 
-def setting_source(setting: list[str] | str | None, model_name: str) -> str:
+def _setting_source(setting: list[str] | str | None, model_name: str) -> str:
     """Where the accepted languages come from, for an error message."""
     return "the setting `languages`" if parse_codes(setting) else f"the spaCy model {model_name}'s language"
 
