@@ -228,7 +228,8 @@ def _step_errors(result) -> list[str]:
         if event.is_step_failure:
             data = event.step_failure_data
             err = data.error if data else None
-            while err is not None and err.cause is not None:
+            # the innermost cause, short of the traceback text a worker process's error carries
+            while err is not None and err.cause is not None and err.cause.cls_name != "_RemoteTraceback":
                 err = err.cause
             msg = err.message.strip().splitlines()[0] if err else "failed"
             msg = re.sub(r"^(pipeline|assets|expectations)\.[\w.]+: ", "", msg)  # our own errors say enough

@@ -523,6 +523,8 @@ def _workers_ready(check_here: tuple | None, wait: bool = True) -> None:
             raise failed
     except ValueError as e:
         raise RunNotStarted(str(e), 2) from None
+    except pool.WorkerLoadError as e:
+        raise RunNotStarted(str(e), 1) from None
     except BrokenProcessPool as e:
         raise RunNotStarted(f"{pool.WORKER_STOPPED}: {e}", 1) from None
 

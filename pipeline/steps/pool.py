@@ -47,10 +47,29 @@ def init(config: Loadable) -> None:
     _STATE.update(config=config, **loaded)
 
 
+class WorkerLoadError(RuntimeError):
+    """A pool worker could not load its config (a damaged spaCy model, say): raised by every
+    job that worker takes, with the reason, instead of a broken pool."""
+
+
 def _worker_init(config: Loadable, parent_pid: int) -> None:
-    """A pool worker's initializer: exit when the parent is gone, then load (`init`)."""
+    """A pool worker's initializer: exit when the parent is gone, then load (`init`). A load
+    that fails is kept for the jobs to raise (`_in_worker`): an initializer that raises
+    breaks the whole pool, and the reason reaches the run only as a traceback printed by
+    the worker."""
     _watch_parent(parent_pid)
-    init(config)
+    try:
+        init(config)
+    except Exception as e:
+        _STATE.clear()
+        _STATE["load_error"] = WorkerLoadError(f"a spaCy worker could not load: {type(e).__name__}: {e}")
+
+
+def _in_worker(fn: Callable, *args):
+    """fn(*args) in a pool worker, or the worker's load error."""
+    if (error := _STATE.get("load_error")) is not None:
+        raise error
+    return fn(*args)
 
 
 def _watch_parent(parent_pid: int) -> None:
@@ -90,8 +109,8 @@ def state() -> dict:
     return _STATE
 
 
-# What a broken pool is reported as: a worker that could not load, or one that was killed.
-WORKER_STOPPED = "a spaCy worker process could not start or stopped (killed, or out of memory?)"
+# What a broken pool is reported as (a worker that could not load says why: WorkerLoadError).
+WORKER_STOPPED = "a spaCy worker process stopped (killed, or out of memory?)"
 
 
 class Pool:
@@ -113,7 +132,7 @@ class Pool:
         )
         # the executor spawns a worker per waiting task, up to max_workers; the first worker to
         # load runs `warm_up` (function, *args), the others nothing
-        self._warm_ups = [self._executor.submit(*(warm_up if i == 0 else (int,))) for i in range(self.started)]
+        self._warm_ups = [self._submit(*(warm_up if i == 0 else (int,))) for i in range(self.started)]
 
     def start_more(self, started: int) -> None:
         """Have `started` workers (at most `processes`) start now rather than when jobs wait
@@ -129,13 +148,16 @@ class Pool:
         wanted = max(1, min(started, self.processes))
         try:
             while self.started < wanted:
-                self._warm_ups.append(self._executor.submit(int))
+                self._warm_ups.append(self._submit(int))
                 spawned = len(self._executor._processes)
                 if spawned <= self.started:  # an idle worker took it
                     break
                 self.started = spawned
         except BrokenProcessPool:
             return
+
+    def _submit(self, fn: Callable, *args):
+        return self._executor.submit(_in_worker, fn, *args)
 
     def warm_up_result(self):
         """What the warm-up returned (its exception raised here), once a worker has run it."""
@@ -153,15 +175,15 @@ class Pool:
         until they have loaded: a job handed out while they load would make the executor
         start one more (a second model load for a 5-article drop). When every worker was
         started none can be added, and waiting would only delay the first job."""
-        if wanted is not None and wanted <= self.started < self.processes:  # else no worker can be added
-            for future in self._warm_ups:
-                future.result()
         from concurrent.futures.process import BrokenProcessPool
 
         pending: deque = deque()
         try:
+            if wanted is not None and wanted <= self.started < self.processes:  # else no worker can be added
+                for future in self._warm_ups:
+                    future.result()
             for job in jobs:
-                pending.append(self._executor.submit(fn, *job))
+                pending.append(self._submit(fn, *job))
                 if len(pending) > 2 * self.processes:
                     yield pending.popleft().result()
             while pending:
