@@ -233,6 +233,7 @@ def _step_errors(result) -> list[str]:
                 err = err.cause
             msg = err.message.strip().splitlines()[0] if err else "failed"
             msg = re.sub(r"^(pipeline|assets|expectations)\.[\w.]+: ", "", msg)  # our own errors say enough
+            msg = re.sub(r"^concurrent\.futures\.process\.", "", msg)  # BrokenProcessPool: ...
             if data and data.user_failure_data and data.user_failure_data.description:
                 msg = data.user_failure_data.description
             errors.append(f"step {event.step_key}: {msg}")

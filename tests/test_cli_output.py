@@ -168,7 +168,7 @@ def test_a_step_that_failed_in_a_worker_shows_the_error_not_the_remote_traceback
         "_RemoteTraceback",
     )
     error = SerializableErrorInfo(
-        "pipeline.steps.pool.WorkerLoadError: a spaCy worker could not load: OSError: [E053] config\n",
+        "pipeline.steps.pool.WorkerLoadError: a worker process could not load: OSError: [E053] config\n",
         [],
         "WorkerLoadError",
         cause=remote,
@@ -176,8 +176,18 @@ def test_a_step_that_failed_in_a_worker_shows_the_error_not_the_remote_traceback
     failure = SimpleNamespace(error=error, user_failure_data=None)
     event = SimpleNamespace(is_step_failure=True, step_failure_data=failure, step_key="batch_files")
     assert _step_errors(SimpleNamespace(all_events=[event])) == [
-        "step batch_files: a spaCy worker could not load: OSError: [E053] config"
+        "step batch_files: a worker process could not load: OSError: [E053] config"
     ]
+    stopped = SerializableErrorInfo(
+        "concurrent.futures.process.BrokenProcessPool: a worker process stopped (killed, or out of memory?): "
+        "A process in the process pool was terminated abruptly\n",
+        [],
+        "BrokenProcessPool",
+    )  # as Pool.map raises it: from the original's cause (none here), not from the original
+    event.step_failure_data = SimpleNamespace(error=stopped, user_failure_data=None)
+    assert _step_errors(SimpleNamespace(all_events=[event]))[0].startswith(
+        "step batch_files: BrokenProcessPool: a worker process stopped (killed, or out of memory?)"
+    )
     nested = SerializableErrorInfo("ValueError: the real reason\n", [], "ValueError")
     error = SerializableErrorInfo("RuntimeError: wrapped\n", [], "RuntimeError", cause=nested)
     event.step_failure_data = SimpleNamespace(error=error, user_failure_data=None)

@@ -62,7 +62,7 @@ def _worker_init(config: Loadable, parent_pid: int) -> None:
         init(config)
     except Exception as e:
         _STATE.clear()
-        _STATE["load_error"] = WorkerLoadError(f"a spaCy worker could not load: {type(e).__name__}: {e}")
+        _STATE["load_error"] = WorkerLoadError(f"a worker process could not load: {type(e).__name__}: {e}")
 
 
 def _in_worker(fn: Callable, *args):
@@ -110,7 +110,7 @@ def state() -> dict:
 
 
 # What a broken pool is reported as (a worker that could not load says why: WorkerLoadError).
-WORKER_STOPPED = "a spaCy worker process stopped (killed, or out of memory?)"
+WORKER_STOPPED = "a worker process stopped (killed, or out of memory?)"
 
 
 class Pool:
@@ -142,7 +142,7 @@ class Pool:
         The executor spawns a worker for a task only when none is idle: a worker that has
         loaded and finished its warm-up takes the task instead, and the others then start
         when jobs wait for them (`started` counts the workers there are). A worker that
-        died while loading is left to `warm_up_result` to report."""
+        could not load (WorkerLoadError) or died is left to `warm_up_result` to report."""
         from concurrent.futures.process import BrokenProcessPool
 
         wanted = max(1, min(started, self.processes))
@@ -164,8 +164,9 @@ class Pool:
         return self._warm_ups[0].result()
 
     def warm_up_error(self) -> BaseException | None:
-        """The warm-up's exception if it has failed by now (a worker that died while loading
-        breaks the pool); None if it succeeded or is still running. Does not wait."""
+        """The warm-up's exception if it has failed by now (WorkerLoadError: the worker could
+        not load; BrokenProcessPool: it died); None if it succeeded or is still running. Does
+        not wait."""
         first = self._warm_ups[0]
         return first.exception() if first.done() and not first.cancelled() else None
 
@@ -189,7 +190,7 @@ class Pool:
             while pending:
                 yield pending.popleft().result()
         except BrokenProcessPool as e:  # a run that did not wait for its workers meets it here
-            raise BrokenProcessPool(f"{WORKER_STOPPED}: {e}") from e
+            raise BrokenProcessPool(f"{WORKER_STOPPED}: {e}") from e.__cause__  # its remote traceback, if any
         finally:
             for future in pending:
                 future.cancel()
