@@ -94,6 +94,18 @@ def test_every_statement_shows_its_evidence(seed_db):
         assert text[start:end] == evidence
 
 
+def test_a_statements_quote_holds_its_evidence(seed_db):
+    """`quote_id` names the attribution a statement was coded from: its content overlaps the
+    statement's evidence (not another quote that only tied the holder)."""
+    rows = seed_db.execute(
+        "SELECT s.statement_id, s.evidence_char_start, s.evidence_char_end, q.char_start, q.char_end "
+        "FROM stances s JOIN quotes q USING (quote_id)"
+    ).fetchall()
+    assert rows
+    for statement, start, end, q_start, q_end in rows:
+        assert start < q_end and end > q_start, statement
+
+
 def test_offsets_map_back_to_the_raw_text(seed_db):
     raw = SEED.read_text(encoding="utf-8")
     rows = seed_db.execute(

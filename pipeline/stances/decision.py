@@ -183,6 +183,7 @@ def _statement(article, d: Decision, model: StanceModel):
         start, end = article.evidence_span(inst.target_tokens[0] if inside else sent.start, quote)
         cue = _cue_in(article, start, end, cand) or (inst.path[0] if inst.path else "") or _quote_cue(article, quote)
         quote_id = inst.quote_id
+    quote_id = _quote_of_evidence(article, quote_id, start, end, cand.actor_id)
     return Statement(
         actor_id=actor.actor_id,
         actor=actor.name,
@@ -200,6 +201,21 @@ def _statement(article, d: Decision, model: StanceModel):
         quote_id=quote_id,
         method=model.method,
     )
+
+
+def _quote_of_evidence(article, quote_id: str | None, start: int, end: int, actor_id: str) -> str | None:
+    """The statement's quote: the one that tied the pair when its content overlaps the
+    evidence, else a quote of the holder's that does (the pair can be tied through a quote
+    elsewhere: a pronoun resolved to that quote's speaker), else None. A statement's
+    `quote_id` always names a quote its evidence is taken from."""
+
+    def overlaps(q) -> bool:
+        return any(min(e, end) > max(s, start) for s, e in q.segments)
+
+    named = next((q for q in article.quotes if q.quote_id == quote_id), None) if quote_id else None
+    if named is not None and overlaps(named):
+        return quote_id
+    return next((q.quote_id for q in article.quotes if q.speaker_actor_id == actor_id and overlaps(q)), None)
 
 
 def _cue_in(article, start: int, end: int, cand) -> str:
