@@ -88,7 +88,7 @@ def batch_files(context: dg.AssetExecutionContext, settings: StancewireSettings)
         names = ", ".join(report.hidden[:5]) + (", ..." if len(report.hidden) > 5 else "")
         context.log.warning(f"skipped {len(report.hidden)} hidden file(s) (a name starting with '.'): {names}")
     context.log.info(
-        f"batch {context.partition_key} from {folder}: {report.counts['records']} records, "
+        f"batch {context.partition_key} from {folder}: {report.counts['input_records']} input records, "
         f"{report.counts['rejections']} rejected" + (" (unchanged, skipped)" if report.skipped else "")
     )
     return dg.MaterializeResult(

@@ -86,3 +86,23 @@ def test_decoding():
     assert decode_bytes(b"\xef\xbb\xbfCaf\xc3\xa9") == ("Café", "utf-8-sig")
     assert decode_bytes(b"Caf\xe9 \x93quoted\x94") == ("Café “quoted”", "cp1252")
     assert decode_bytes(b"\x00\x01\x02binary") is None
+
+
+def test_a_json_error_says_where_in_plain_words(tmp_path):
+    (tmp_path / "a.jsonl").write_text('{"id": "1", "text": "ok text"}\n{"id": "2", "text": "cut\n', encoding="utf-8")
+    (tmp_path / "b.json").write_text('{"id": "3", "text": "cut', encoding="utf-8")
+    details = {r.source_file: r.detail for r in ingest_folder(tmp_path, "b").rejections}
+    assert details["a.jsonl"] == "line 2 is not valid JSON: Unterminated string starting at (column 21)"
+    assert details["b.json"] == "not valid JSON: Unterminated string starting at (line 1, column 21)"
+
+
+def test_an_html_page_without_a_date_gets_none_not_its_copyright_year(tmp_path):
+    body = "<p>" + "The council met on a weekday to discuss the budget and the new school. " * 4 + "</p>"
+    page = f"<html><head><title>Council meets</title></head><body><article>{body}</article>{{}}</body></html>"
+    (tmp_path / "undated.html").write_text(page.format("<footer>Copyright 2025 Example News</footer>"), "utf-8")
+    (tmp_path / "dated.html").write_text(
+        page.format("").replace("<head>", '<head><meta property="article:published_time" content="2024-03-05">'),
+        "utf-8",
+    )
+    dates = {r.source_file: r.published_at for r in ingest_folder(tmp_path, "b").records}
+    assert dates == {"undated.html": None, "dated.html": "2024-03-05"}

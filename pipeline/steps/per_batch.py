@@ -143,7 +143,12 @@ def _stage_files(
     report = BatchReport(
         batch_id,
         rejections=list(result.rejections),
-        counts={"records": len(result.records), "rejections": len(result.rejections)},
+        # read: records taken from the files; input: those and the records a file could not give
+        counts={
+            "records": len(result.records),
+            "input_records": len(result.records) + len(result.rejections),
+            "rejections": len(result.rejections),
+        },
         hidden=list(result.skipped_hidden),
     )
     manifest = staging.read_manifest(batch_id)

@@ -226,7 +226,9 @@ def _html(html, encoding, rel, batch_id):
         text = trafilatura.extract(
             html, include_comments=False, include_tables=False, favor_precision=True, deduplicate=False
         )
-        meta = trafilatura.extract_metadata(html)
+        # no extensive date search: it takes a footer's "Copyright 2025" for 2025-01-01; a date the
+        # page states (its meta tags, a <time> element, the URL) is still read
+        meta = trafilatura.extract_metadata(html, extensive=False)
     except Exception as e:  # trafilatura raises a variety of parser errors on broken markup
         return [], [
             Rejection(batch_id, rel, 1, "unsupported_html", f"the HTML could not be parsed ({e})", _snippet(html))
@@ -262,7 +264,7 @@ def _jsonl(text, encoding, rel, batch_id):
             obj = json.loads(line)
         except (ValueError, RecursionError) as e:  # JSONDecodeError is a ValueError; also nested too deeply, huge ints
             problem = (
-                f"is not valid JSON: {e.msg} at column {e.colno}"
+                f"is not valid JSON: {e.msg} (column {e.colno})"
                 if isinstance(e, json.JSONDecodeError)
                 else f"cannot be read as JSON: {_json_error(e)}"
             )
@@ -286,7 +288,7 @@ def _json(text, encoding, rel, batch_id):
                 rel,
                 1,
                 "invalid_json",
-                f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}",
+                f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})",
                 _snippet(text),
             )
         ]
