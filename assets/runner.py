@@ -221,8 +221,13 @@ def _busy_steps(result) -> list[str]:
     ]
 
 
+DETAIL_LINES = 5  # lines shown of an error that lists its problems after a colon
+
+
 def _step_errors(result) -> list[str]:
-    """One line per failed step: its error's innermost message (or the Failure's description)."""
+    """One line per failed step: its error's innermost message (or the Failure's description);
+    for a message that ends its first line with a colon, the lines it lists too (at most
+    DETAIL_LINES)."""
     errors = []
     for event in result.all_events:
         if event.is_step_failure:
@@ -231,7 +236,12 @@ def _step_errors(result) -> list[str]:
             # the innermost cause, short of the traceback text a worker process's error carries
             while err is not None and err.cause is not None and err.cause.cls_name != "_RemoteTraceback":
                 err = err.cause
-            msg = err.message.strip().splitlines()[0] if err else "failed"
+            lines = err.message.strip().splitlines() if err else ["failed"]
+            msg = lines[0]
+            if msg.endswith(":") and len(lines) > 1:  # "FILE: 2 problem(s), nothing applied:" and the problems
+                shown = [line.strip() for line in lines[1 : 1 + DETAIL_LINES] if line.strip()]
+                more = len([line for line in lines[1 + DETAIL_LINES :] if line.strip()])
+                msg += "".join(f"\n    {line}" for line in shown) + (f"\n    ... and {more} more" if more else "")
             msg = re.sub(r"^(pipeline|assets|expectations)\.[\w.]+: ", "", msg)  # our own errors say enough
             msg = re.sub(r"^concurrent\.futures\.process\.", "", msg)  # BrokenProcessPool: ...
             if data and data.user_failure_data and data.user_failure_data.description:
