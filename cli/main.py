@@ -303,6 +303,11 @@ def _add_docs(sub) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if os.environ.get("STANCEWIRE_DUCKDB_MEMORY"):  # checked by DuckDB before any command opens a database with it
+        from pipeline.settings import memory_limit_problem
+
+        if problem := memory_limit_problem():
+            return fail(problem)
     if args.command == "run":
         return cmd_run(args)
     if args.command == "rebuild":
@@ -441,7 +446,56 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
         model_id_for(values["spacy_model"])
     except RuntimeError as e:
         raise ValueError(str(e)) from None
+    corrections = Path(values["corrections_dir"])
+    if (args.corrections or os.environ.get("STANCEWIRE_CORRECTIONS")) and not corrections.is_dir():
+        raise ValueError(
+            f"corrections folder {corrections} does not exist: give the folder `stancewire review apply` wrote "
+            f"(default {run_settings.DEFAULT_CORRECTIONS}), or leave --corrections out"
+        )
+    for line in _dropped_work(Path(values["warehouse"]), books, corrections):
+        print(f"stancewire: warning: {line}", file=sys.stderr)
     return values, books
+
+
+def _dropped_work(warehouse: Path, books: list, corrections: Path) -> list[str]:
+    """What the warehouse holds that this run's settings will remove, said before it starts:
+    statements of codebooks not among the run's, and coders' verdicts when no corrections
+    folder is there to apply them again. Nothing when the warehouse is new or in use."""
+    if not warehouse.is_file():
+        return []
+    import duckdb
+
+    from pipeline.storage.warehouse import Warehouse, WarehouseBusy
+
+    out = []
+    try:
+        with Warehouse(warehouse).hold(wait=False):  # a writer of the file is never disturbed
+            conn = duckdb.connect(str(warehouse), read_only=True)
+            try:
+                names = [b.name for b in books]
+                gone = conn.execute(
+                    "SELECT codebook, count(*) FROM coded_stances WHERE NOT list_contains(?, codebook) "
+                    "GROUP BY codebook ORDER BY codebook",
+                    [names],
+                ).fetchall()
+                verdicts = 0 if corrections.is_dir() else conn.execute("SELECT count(*) FROM review_verdicts").fetchone()[0]
+            finally:
+                conn.close()
+    except (WarehouseBusy, duckdb.Error):  # in use (the run will wait for it), or no tables yet
+        return []
+    for book, n in gone:
+        out.append(
+            f"codebook {book} is not among this run's codebooks ({', '.join(names)}): its {n} statement(s) will be "
+            f"removed from {warehouse} and from the next release. Give --codebook for every codebook to keep "
+            "(codebooks apply to every article in the warehouse)"
+        )
+    if verdicts:
+        out.append(
+            f"{warehouse} holds {verdicts} coders' verdict(s) but there is no corrections folder {corrections}: "
+            "the next release will have none of them. Give --corrections DIR (where `stancewire review apply` "
+            "stored them)"
+        )
+    return out
 
 
 def _holds_files(folder: Path) -> bool:
@@ -575,6 +629,8 @@ def cmd_release(args) -> int:
     releases = Path(args.releases or os.environ.get("STANCEWIRE_RELEASES") or "data/releases")
     try:
         if args.release_command == "list":
+            if not releases.is_dir():
+                return fail(f"no releases folder {releases}: give --releases (or $STANCEWIRE_RELEASES)")
             published = versions.list_versions(releases)
             if not published:
                 print(f"no releases in {releases}")
@@ -641,7 +697,13 @@ def cmd_export(args) -> int:
 def cmd_logs(args) -> int:
     """Print a run's event log from the Dagster instance: each event's time, level, step and
     message, with the full error (stack trace included) of each failure."""
-    prepare_dagster_home(args.dagster_home)
+    home = Path(args.dagster_home or os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+    if not home.is_dir():  # not made here: a mistyped path is said, not created
+        return fail(
+            f"no Dagster instance at {home}: give the --dagster-home the run used (the failed run's last line "
+            f"names it), or run from the folder it was run in (default {DEFAULT_DAGSTER_HOME})"
+        )
+    prepare_dagster_home(str(home))
     import dagster as dg
 
     with dg.DagsterInstance.get() as instance:
@@ -686,7 +748,17 @@ def _log_line(entry) -> str:
 
 
 def cmd_ui(args) -> int:
-    home = prepare_dagster_home(args.dagster_home)
+    home = Path(args.dagster_home or os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+    if Path(".env").is_file():  # `dagster dev` reads it, and its DAGSTER_HOME wins over ours
+        from dotenv import dotenv_values
+
+        there = dotenv_values(".env").get("DAGSTER_HOME")
+        if there and Path(there).resolve() != home:
+            return fail(
+                f"./.env sets DAGSTER_HOME={there}, and `dagster dev` would take it over {home}: edit or delete "
+                "./.env (`make` writes it for this checkout), or run `stancewire ui` from another folder"
+            )
+    home = prepare_dagster_home(str(home))
     exe = Path(sys.executable).with_name("dagster")
     cmd = [str(exe), "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)]
     print(f"DAGSTER_HOME={home} {' '.join(cmd)}")

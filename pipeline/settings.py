@@ -61,10 +61,17 @@ def resolve(**overrides) -> dict:
         raw = os.environ.get(var)
         if raw:
             values[field] = [p for p in raw.split(os.pathsep) if p] if field == "codebooks" else raw
-    values.update({k: v for k, v in overrides.items() if v not in (None, [], "")})
+    given = {k: v for k, v in overrides.items() if v not in (None, [], "")}
+    values.update(given)
+
+    def source(field: str, flag: str) -> str:  # what an error names: the flag, or the variable that was set
+        return flag if field in given or not os.environ.get(ENV.get(field, "")) else f"${ENV[field]}"
+
     values["languages"] = parse_codes(values["languages"])  # "en,de" from the environment or the command line
-    values["n_process"] = processes(values["n_process"])
-    values["lock_timeout_s"] = wait_seconds(values["lock_timeout_s"])
+    values["n_process"] = processes(values["n_process"], source("n_process", "--n-process"))
+    values["lock_timeout_s"] = wait_seconds(values["lock_timeout_s"], source("lock_timeout_s", "--wait"))
+    if not (isinstance(values["batch_size"], int) and values["batch_size"] >= 1):
+        raise ValueError(f"--batch-size must be a positive number of texts, not {values['batch_size']!r}")
     return values
 
 
@@ -106,14 +113,15 @@ def warehouse_problem(path: str | Path) -> str | None:
 DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 
-def wait_seconds(value) -> float:
-    """The wait for the warehouse (`--wait`, $STANCEWIRE_WAIT): seconds, 0 or more."""
+def wait_seconds(value, name: str = "--wait") -> float:
+    """The wait for the warehouse (`--wait`, $STANCEWIRE_WAIT): seconds, 0 or more. `name`:
+    where the value came from, for the error."""
     try:
         seconds = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"--wait must be a number of seconds, not {value!r}") from None
+        raise ValueError(f"{name} must be a number of seconds, not {value!r}") from None
     if not seconds >= 0:  # also NaN
-        raise ValueError(f"--wait must be 0 seconds or more, not {value!r}")
+        raise ValueError(f"{name} must be 0 seconds or more, not {value!r}")
     return seconds
 
 
@@ -123,20 +131,41 @@ WORKER_MEMORY_MB = 600
 RUN_MEMORY_MB = 1200
 
 
-def processes(value) -> int:
-    """The spaCy process count of a setting: a positive number, or "auto" (also 0)."""
+def processes(value, name: str = "--n-process") -> int:
+    """The spaCy process count of a setting: a positive number, or "auto" (also 0). `name`:
+    where the value came from, for the error."""
     if isinstance(value, str):
         if value.strip().lower() == "auto":
             return auto_processes()
         try:
             value = int(value)
         except ValueError:
-            raise ValueError(f"--n-process must be a positive number or 'auto', not {value!r}") from None
+            raise ValueError(f"{name} must be a positive number or 'auto' (0 means 'auto'), not {value!r}") from None
     if value == 0:
         return auto_processes()
     if value < 0:
-        raise ValueError(f"--n-process must be a positive number or 'auto', not {value}")
+        raise ValueError(f"{name} must be a positive number or 'auto' (0 means 'auto'), not {value}")
     return value
+
+
+def memory_limit_problem() -> str | None:
+    """Why $STANCEWIRE_DUCKDB_MEMORY is not a memory size DuckDB takes ("1GB", "512MB"),
+    asked of DuckDB itself before a run opens the warehouse with it; None when it is one or
+    is not set."""
+    from pipeline.storage.warehouse import MEMORY_LIMIT_ENV
+
+    value = os.environ.get(MEMORY_LIMIT_ENV)
+    if not value:
+        return None
+    import duckdb
+
+    with duckdb.connect(":memory:") as conn:
+        try:
+            conn.execute("SET memory_limit = ?", [value])
+        except duckdb.Error as e:
+            reason = str(e).split("\n")[0].split(": ", 1)[-1]
+            return f"${MEMORY_LIMIT_ENV} is not a memory size DuckDB takes, such as 1GB or 512MB ({value!r}: {reason})"
+    return None
 
 
 def auto_processes() -> int:
@@ -208,7 +237,7 @@ def staging_for(values: dict):
 
 def codebook_paths(codebooks: list[str]) -> list[Path]:
     """The codebook files: those named, else every .yaml/.yml file in data/codebooks."""
-    if codebooks:
-        return [Path(p) for p in codebooks]
+    if codebooks:  # the same file named twice is one codebook
+        return list({Path(p).resolve(): Path(p) for p in codebooks}.values())
     folder = Path(DEFAULT_CODEBOOKS)
     return sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))

@@ -328,8 +328,8 @@ class Warehouse:
                     with transaction(conn):  # a run killed while creating tables leaves none, not some
                         ensure_schema(conn)
                     _SCHEMA_ENSURED.add(identity)
-            conn.execute("SET memory_limit = ?", [memory_limit()])
             try:
+                conn.execute("SET memory_limit = ?", [memory_limit()])
                 yield conn
             finally:
                 conn.close()

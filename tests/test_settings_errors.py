@@ -1,0 +1,125 @@
+"""Settings and stored work that a run would silently misread: an error names the flag or the
+variable the user set, a size DuckDB cannot take is refused before any database is opened,
+and what a run's settings will remove from the warehouse (another codebook's statements,
+coders' verdicts with no corrections folder) is said before it starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline import settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "override", "named"),
+    [
+        ("STANCEWIRE_N_PROCESS", "abc", {}, "$STANCEWIRE_N_PROCESS"),
+        ("STANCEWIRE_N_PROCESS", "2", {"n_process": "abc"}, "--n-process"),
+        ("STANCEWIRE_WAIT", "soon", {}, "$STANCEWIRE_WAIT"),
+        ("STANCEWIRE_WAIT", "1", {"lock_timeout_s": "-3"}, "--wait"),
+    ],
+)
+def test_an_error_names_where_the_value_came_from(monkeypatch, variable, value, override, named):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError) as e:
+        settings.resolve(**override)
+    assert str(e.value).startswith(f"{named} must be")
+
+
+def test_a_batch_size_below_one_is_refused():
+    with pytest.raises(ValueError, match="--batch-size must be a positive number"):
+        settings.resolve(batch_size=-1)
+    assert settings.resolve(batch_size=8)["batch_size"] == 8
+
+
+def test_a_memory_size_is_checked_by_duckdb(monkeypatch):
+    monkeypatch.setenv("STANCEWIRE_DUCKDB_MEMORY", "lots")
+    problem = settings.memory_limit_problem()
+    assert problem.startswith("$STANCEWIRE_DUCKDB_MEMORY is not a memory size") and "'lots'" in problem
+    monkeypatch.setenv("STANCEWIRE_DUCKDB_MEMORY", "512MB")
+    assert settings.memory_limit_problem() is None
+
+
+def test_a_bad_memory_size_stops_a_command_in_one_line(monkeypatch, capsys, tmp_path):
+    from cli.main import main
+
+    monkeypatch.setenv("STANCEWIRE_DUCKDB_MEMORY", "lots")
+    assert main(["release", "list", "--releases", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "$STANCEWIRE_DUCKDB_MEMORY" in err
+
+
+def test_a_codebook_named_twice_is_one_codebook(tmp_path):
+    book = REPO / "data" / "codebooks" / "us-election-2016.yaml"
+    assert settings.codebook_paths([str(book), str(book)]) == [book]
+
+
+def test_what_a_run_would_remove_is_said_before_it_starts(seed_copy, tmp_path):
+    """The seed run coded both bundled codebooks; a run with one of them removes the other's
+    statements, and a warehouse with verdicts but no corrections folder loses them."""
+    import duckdb
+
+    from cli.main import _dropped_work
+    from pipeline.stances.codebooks import load_codebooks
+
+    books = load_codebooks([REPO / "data" / "codebooks" / "ukraine-peacekeeping.yaml"])
+    with duckdb.connect(str(seed_copy)) as conn:
+        n = conn.execute("SELECT count(*) FROM coded_stances WHERE codebook = 'us-election-2016'").fetchone()[0]
+        required = [(c, t) for _, c, t, notnull, *_ in conn.execute("PRAGMA table_info('review_verdicts')").fetchall() if notnull]
+        dummy = {"VARCHAR": "'x'", "INTEGER": "2", "BIGINT": "2", "DOUBLE": "0.5", "BOOLEAN": "false"}
+        columns = ", ".join(c for c, _ in required)
+        conn.execute(f"INSERT INTO review_verdicts ({columns}) VALUES ({', '.join(dummy[t] for _, t in required)})")
+    assert n, "the seed run codes us-election-2016 statements"
+    lines = _dropped_work(seed_copy, books, tmp_path / "corrections")
+    assert lines == [
+        f"codebook us-election-2016 is not among this run's codebooks (ukraine-peacekeeping): its {n} statement(s) "
+        f"will be removed from {seed_copy} and from the next release. Give --codebook for every codebook to keep "
+        "(codebooks apply to every article in the warehouse)",
+        f"{seed_copy} holds 1 coders' verdict(s) but there is no corrections folder {tmp_path / 'corrections'}: the "
+        "next release will have none of them. Give --corrections DIR (where `stancewire review apply` stored them)",
+    ]
+    every = load_codebooks(sorted((REPO / "data" / "codebooks").glob("*.yaml")))
+    assert _dropped_work(seed_copy, every, tmp_path) == []  # every codebook, and a corrections folder there
+    assert _dropped_work(tmp_path / "none.duckdb", books, tmp_path) == []
+
+
+def test_a_missing_corrections_folder_given_explicitly_is_refused(tmp_path, capsys):
+    from cli.main import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Title\n\nSome text.", encoding="utf-8")
+    code = main(
+        ["run", "--input", str(folder), "--warehouse", str(tmp_path / "w.duckdb"), "--corrections", str(tmp_path / "x")]
+        + ["--codebook", str(REPO / "data" / "codebooks" / "us-election-2016.yaml")]
+    )
+    assert code == 2
+    assert f"corrections folder {tmp_path / 'x'} does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_logs_and_release_list_refuse_a_missing_folder_without_making_it(tmp_path, capsys):
+    from cli.main import main
+
+    assert main(["logs", "--dagster-home", str(tmp_path / "nowhere")]) == 2
+    assert main(["release", "list", "--releases", str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err
+    assert "no Dagster instance at" in err and "no releases folder" in err
+    assert not (tmp_path / "nowhere").exists() and not (tmp_path / "nope").exists()
+
+
+def test_ui_refuses_a_dotenv_that_would_point_dagster_elsewhere(tmp_path, monkeypatch, capsys):
+    """`dagster dev` reads ./.env and its DAGSTER_HOME wins: `stancewire ui` says so instead of
+    starting the UI on another instance than the one it prints (a copied checkout's .env)."""
+    from cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    (tmp_path / ".env").write_text("DAGSTER_HOME=/elsewhere/data/dagster\n", encoding="utf-8")
+    assert main(["ui", "--dagster-home", str(tmp_path / "home")]) == 2
+    assert "./.env sets DAGSTER_HOME=/elsewhere/data/dagster" in capsys.readouterr().err
+    assert not (tmp_path / "home").exists()
