@@ -91,13 +91,23 @@ def _stance_method(manifest: dict) -> str:
         if other
         else ""
     )
+    trained = model.get("trained_on", {})
+    corpus = ", ".join(f"{md(book)} ({n['articles']} articles)" for book, n in sorted(trained.items()))
+    unseen = sorted(b["name"] for b in manifest.get("codebooks", []) if b["name"] not in trained)
+    unmeasured = (
+        f" The model was not trained or scored on {md(', '.join(unseen))}: it codes any codebook (its features are "
+        "relative to the target's mention, never its identity), but its accuracy there is not measured and may be "
+        "lower; check a sample (`stancewire review sample`)."
+        if unseen and trained
+        else ""
+    )
     return (
         "5. Stances: the (actor, target) pairs a sentence ties (quotes and reported speech about the "
         "target, clauses whose subject acts on it, a speaker named just before) decided favor, against, neutral or "
         f"none by a model trained on stancewire's own stance corpus ({md(model['method'])}, "
         f"{md(model.get('kind') or 'trained')}); `confidence` is its probability, each statement has its evidence "
-        f"and cue. Cross-validated on that corpus, {model.get('folds')} folds by article: {scores or 'not measured'}."
-        + caveat
+        f"and cue. The corpus's codebooks: {corpus or 'not recorded'}. Cross-validated on that corpus, "
+        f"{model.get('folds')} folds by article: {scores or 'not measured'}." + unmeasured + caveat
     )
 
 

@@ -50,7 +50,7 @@ COMMENT ON COLUMN quotes_with_speakers.speaker_name IS 'Canonical name of the sp
 COMMENT ON COLUMN quotes_with_speakers.speaker_type IS 'person, organization, country or group.';
 COMMENT ON COLUMN quotes_with_speakers.speaker_country IS 'ISO 3166-1 alpha-3 code of the speaker''s country, when known.';
 COMMENT ON COLUMN quotes_with_speakers.speaker_country_source IS 'Where the speaker''s country comes from: text (an article states it) or article_setting (where the speaker''s articles are set) (actors.country_source).';
-COMMENT ON COLUMN quotes_with_speakers.speaker_is_unnamed IS 'True for an unnamed source or group ("a UK Government source", "diplomatic sources"): its actor id is article-scoped (contains @).';
+COMMENT ON COLUMN quotes_with_speakers.speaker_is_unnamed IS 'True for an unnamed source or group ("a UK Government source", "diplomatic sources"): its actor id is article-scoped (contains @). NULL when the quote has no speaker: write `speaker_is_unnamed IS NOT TRUE`, not `NOT speaker_is_unnamed`, to keep those quotes.';
 COMMENT ON COLUMN quotes_with_speakers.char_start IS 'Start of the content in articles.text.';
 COMMENT ON COLUMN quotes_with_speakers.char_end IS 'End of the content (exclusive) in articles.text.';
 
