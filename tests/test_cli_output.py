@@ -194,9 +194,9 @@ def test_a_step_that_failed_in_a_worker_shows_the_error_not_the_remote_traceback
     assert _step_errors(SimpleNamespace(all_events=[event])) == ["step batch_files: ValueError: the real reason"]
     problems = "\n".join(f"entry {k} (line {k + 1}): unknown stance label 'maybe{k}'" for k in range(1, 8))
     listed = SerializableErrorInfo(
-        f"pipeline.review.corrections.CorrectionsError: corr/0001-me.json: 7 problem(s), nothing applied:\n{problems}\n",
+        f"pipeline.review.corrections.ReviewError: corr/0001-me.json: 7 problem(s), nothing applied:\n{problems}\n",
         [],
-        "CorrectionsError",
+        "ReviewError",
     )
     event.step_failure_data = SimpleNamespace(error=listed, user_failure_data=None)
     [line] = _step_errors(SimpleNamespace(all_events=[event]))
