@@ -478,7 +478,9 @@ def _dropped_work(warehouse: Path, books: list, corrections: Path) -> list[str]:
                     "GROUP BY codebook ORDER BY codebook",
                     [names],
                 ).fetchall()
-                verdicts = 0 if corrections.is_dir() else conn.execute("SELECT count(*) FROM review_verdicts").fetchone()[0]
+                verdicts = (
+                    0 if corrections.is_dir() else conn.execute("SELECT count(*) FROM review_verdicts").fetchone()[0]
+                )
             finally:
                 conn.close()
     except (WarehouseBusy, duckdb.Error):  # in use (the run will wait for it), or no tables yet

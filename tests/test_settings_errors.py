@@ -69,7 +69,11 @@ def test_what_a_run_would_remove_is_said_before_it_starts(seed_copy, tmp_path):
     books = load_codebooks([REPO / "data" / "codebooks" / "ukraine-peacekeeping.yaml"])
     with duckdb.connect(str(seed_copy)) as conn:
         n = conn.execute("SELECT count(*) FROM coded_stances WHERE codebook = 'us-election-2016'").fetchone()[0]
-        required = [(c, t) for _, c, t, notnull, *_ in conn.execute("PRAGMA table_info('review_verdicts')").fetchall() if notnull]
+        required = [
+            (c, t)
+            for _, c, t, notnull, *_ in conn.execute("PRAGMA table_info('review_verdicts')").fetchall()
+            if notnull
+        ]
         dummy = {"VARCHAR": "'x'", "INTEGER": "2", "BIGINT": "2", "DOUBLE": "0.5", "BOOLEAN": "false"}
         columns = ", ".join(c for c, _ in required)
         conn.execute(f"INSERT INTO review_verdicts ({columns}) VALUES ({', '.join(dummy[t] for _, t in required)})")

@@ -6,7 +6,7 @@ missed."""
 from __future__ import annotations
 
 from pipeline.actors.people import ArticlePeople
-from pipeline.actors.records import SINGULAR_PRONOUNS, Person
+from pipeline.actors.records import SINGULAR_PRONOUNS, Person, surname
 from pipeline.actors.roles import role_key
 from pipeline.nlp.lexicon import word_list
 
@@ -55,7 +55,7 @@ class PersonCoreference:
         """The person whose full name starts or ends with `word`, named nearest before token
         `near` (else nearest after it)."""
         candidates = [
-            p for p in self.people.persons if any(len(q) > 1 and word in (q[0].lower(), q[-1].lower()) for q in p.names)
+            p for p in self.people.persons if any(len(q) > 1 and word in (q[0].lower(), surname(q)) for q in p.names)
         ]
         if not candidates:
             return None

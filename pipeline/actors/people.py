@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from pipeline.actors.entities import capitalised_alone, free_standing, listed_organisation
 from pipeline.actors.places import TOWN, candidates, never_a_country
-from pipeline.actors.records import PERSON_LABELS, Mention, Person, display_name, same_person, strip_possessive
+from pipeline.actors.records import (
+    PERSON_LABELS,
+    Mention,
+    Person,
+    display_name,
+    same_person,
+    strip_possessive,
+    surname,
+)
 from pipeline.actors.roles import RoleFinder
 from pipeline.nlp.lexicon import country_lookup, table, word_list
 
@@ -84,11 +92,17 @@ class ArticlePeople:
         since a full name is introduced before it is shortened ("Mr. Obama" is not Michelle
         Obama named later), preferring one last mentioned as a subject ("Bill Clinton
         criticized ... for his wife Hillary Clinton. ... Clinton said" is Bill); in the
-        title, the body's most mentioned such person. A word no earlier mention explains
-        starts a person of its own."""
+        title, the body's most mentioned such person. A surname no earlier mention explains
+        is the one person the article names in full with it later ("Brafman said ... Ben
+        Brafman", a column that names him in full only at its end), unless an honorific before
+        it does not match that person's known gender; else it starts a person of its own."""
 
         def named_by(p: Person, k: int) -> bool:
-            return any((len(q) > 1 and q[k].lower() == word) or (len(q) == 1 and q[0].lower() == word) for q in p.names)
+            return any(
+                (len(q) > 1 and (surname(q) if k == -1 else q[k].lower()) == word)
+                or (len(q) == 1 and q[0].lower() == word)
+                for q in p.names
+            )
 
         for k in (-1, 0):
             cands = [p for p in self.persons if named_by(p, k)]
@@ -97,6 +111,10 @@ class ArticlePeople:
             before = [(max(i for i in p.positions if i < pos), p) for p in cands if any(i < pos for i in p.positions)]
             if before:
                 return max(before, key=lambda x: (x[0] in x[1].subjects, x[0]))[1]
+        later = [p for p in self.persons if any(len(q) > 1 and surname(q) == word for q in p.names)]
+        said = self._gender_words.get(self.doc[pos - 1].lower_) if pos else None  # "Mr." before the word
+        if len(later) == 1 and (said is None or said == later[0].gender):  # "Mr. Obama" is not a later Michelle Obama
+            return later[0]
         person = Person()
         self.persons.append(person)
         return person
@@ -225,7 +243,7 @@ def _may_name(name: tuple[str, ...], known: tuple[str, ...]) -> bool:
     same person's name, or one word that is the surname of a full name."""
     if len(name) > 1:
         return same_person(name, known)
-    return len(known) > 1 and name[0].lower() == known[-1].lower()
+    return len(known) > 1 and name[0].lower() == surname(known)
 
 
 def _headline_like(text: str, at: int) -> bool:

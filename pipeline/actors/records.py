@@ -103,10 +103,24 @@ def add_actor(actors: dict[str, Actor], actor: Actor) -> str:
     return actor.actor_id
 
 
+# Generational suffixes after a surname ("Luther Stan Pate IV", "Robert F. Kennedy Jr."):
+# the surname is the word before them.
+NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+
+
+def surname(name: tuple[str, ...]) -> str:
+    """The surname of a title-free name, lower case: its last word that is not a
+    generational suffix ("Pate" of "Luther Stan Pate IV")."""
+    words = [w.lower() for w in name]
+    while len(words) > 1 and words[-1].rstrip(",") in NAME_SUFFIXES:
+        words.pop()
+    return words[-1]
+
+
 def same_person(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Whether two title-free names can be one person: same surname, and the same first
     name or one name's words all within the other's."""
     la, lb = [w.lower() for w in a], [w.lower() for w in b]
-    if la[-1] != lb[-1]:
+    if surname(a) != surname(b):
         return False
     return la[0] == lb[0] or set(la) <= set(lb) or set(lb) <= set(la)

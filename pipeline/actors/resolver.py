@@ -36,7 +36,7 @@ from pipeline.actors.entities import (
     place_context,
 )
 from pipeline.actors.people import ArticlePeople
-from pipeline.actors.records import Actor, Mention, Resolution, add_actor
+from pipeline.actors.records import Actor, Mention, Resolution, add_actor, surname
 from pipeline.actors.span_resolution import SpanResolver
 
 
@@ -51,7 +51,7 @@ class ArticleActors:
         self._people = ArticlePeople(doc, self.mentions)
         self._coreference = PersonCoreference(doc, self._people)
         self._give_bosses_country()
-        people_words = frozenset(n[-1].lower() for p in self._people.persons for n in p.names)  # surnames
+        people_words = frozenset(surname(n) for p in self._people.persons for n in p.names)
         context = place_context(self.mentions, people_words)
         for m in self.mentions:
             m.actor_id = mention_actor(m, doc, self._people.person_at, self.actors, context, people_words)
