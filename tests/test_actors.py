@@ -84,6 +84,21 @@ def test_a_surname_is_found_before_a_generational_suffix(resolve):
     assert resolve(text, "Pate", 1).actor_id == "person:luther-stan-pate-iv"
 
 
+def test_a_country_word_before_a_plural_noun_is_not_the_roles_country(resolve):
+    text = "If the Syrian refugees President Obama and other Democrats want to bring here are not vetted, we worry."
+    assert resolve(text, "Obama").country != "SYR"
+    assert resolve("Canadian Foreign Affairs Minister Stephane Dion spoke.", "Stephane Dion").country == "CAN"
+    assert (
+        resolve("Sources close to British diplomat Sir Peter Westmacott said so.", "Sir Peter Westmacott").country
+        == "GBR"
+    )
+
+
+def test_a_word_of_a_persons_name_is_not_a_country(resolve):
+    friends = resolve("Democrats met on Monday. John Kerry's friends said the talks were over.", "John Kerry's friends")
+    assert (friends.actor_type, friends.country) == ("group", None)  # countrynames reads "Kerry" as Ireland
+
+
 def test_he_is_not_a_woman_the_text_calls_mrs(resolve):
     text = "Mrs. Clinton met Tim Kaine on Monday. Kaine was late. Later he apologized."
     assert resolve(text, "he").name == "Tim Kaine"

@@ -50,6 +50,8 @@ def country_in(tokens) -> str | None:
             code = _entity_country(_entity_text_from(t), t.ent_type_)
             if code:
                 return code
+        if _inside_longer(t) and t.ent_type_ == "PERSON":  # "Kerry" of "John Kerry" is not County Kerry
+            continue
         if (t.pos_ in ("PROPN", "ADJ") or t.ent_type_) and not _inside_longer_place(t):
             # a party word alone, never one of a longer name ("Liberal Democratic Party" is Japan's)
             alone = not _inside_longer(t) and t.text[:1].isupper()
@@ -91,6 +93,23 @@ def _entity_text_from(t) -> str:
     return doc[t.i : j].text
 
 
+def _attached(phrase: list, name) -> list:
+    """A pre-modifier phrase cut after a plural noun that heads a phrase of its own (its
+    dependency head is neither to its right in the phrase nor in the name): "the Syrian
+    refugees President Obama wants to bring" keeps "President", while "Canadian Foreign
+    Affairs Minister" and "US Secretary of State" stay whole. Only plural common nouns cut:
+    a role written before a name is singular, and the small parser often hangs even a true
+    role ("British diplomat Sir Peter Westmacott") elsewhere."""
+    roles = word_list("role_nouns.txt")
+    hold = {t.i for t in name}
+    for k in range(len(phrase) - 1, -1, -1):
+        t = phrase[k]
+        if t.tag_ == "NNS" and t.head.i not in hold and t.lemma_.lower() not in roles:
+            return phrase[k + 1 :]
+        hold.add(t.i)
+    return phrase
+
+
 class RoleFinder:
     """The role phrases around people's names: pre-modifiers ("Defence Secretary John
     Healey") and appositives ("John Healey, the Defence Secretary"). A role names a country
@@ -110,7 +129,7 @@ class RoleFinder:
         while ent_end < len(doc) and self.person_at.get(ent_end) is person:
             ent_end += 1
         phrases = []
-        pre = self._walk_left(tok_start - 1)
+        pre = _attached(self._walk_left(tok_start - 1), doc[tok_start:ent_end])
         if pre:
             phrases.append(pre)
         if tok_start >= 2 and doc[tok_start - 1].text == ",":
