@@ -92,10 +92,10 @@ class ArticlePeople:
         since a full name is introduced before it is shortened ("Mr. Obama" is not Michelle
         Obama named later), preferring one last mentioned as a subject ("Bill Clinton
         criticized ... for his wife Hillary Clinton. ... Clinton said" is Bill); in the
-        title, the body's most mentioned such person. A surname no earlier mention explains
-        is the one person the article names in full with it later ("Brafman said ... Ben
-        Brafman", a column that names him in full only at its end), unless an honorific before
-        it does not match that person's known gender; else it starts a person of its own."""
+        title, the body's most mentioned such person. A word no earlier mention explains
+        starts a person of its own, even when a person named in full later has it: "Obama"
+        before "Michelle Obama" is more often Barack, never named in full, than her (so
+        "Brafman ... Ben Brafman", named in full only at a column's end, stays two)."""
 
         def named_by(p: Person, k: int) -> bool:
             return any(
@@ -111,10 +111,6 @@ class ArticlePeople:
             before = [(max(i for i in p.positions if i < pos), p) for p in cands if any(i < pos for i in p.positions)]
             if before:
                 return max(before, key=lambda x: (x[0] in x[1].subjects, x[0]))[1]
-        later = [p for p in self.persons if any(len(q) > 1 and surname(q) == word for q in p.names)]
-        said = self._gender_words.get(self.doc[pos - 1].lower_) if pos else None  # "Mr." before the word
-        if len(later) == 1 and (said is None or said == later[0].gender):  # "Mr. Obama" is not a later Michelle Obama
-            return later[0]
         person = Person()
         self.persons.append(person)
         return person
