@@ -48,6 +48,8 @@ def _stage_texts(texts: Path, articles: list[str] | None, work: Path) -> Path:
     if not texts.is_dir():
         raise EvalError(f"{texts} is not a folder of .txt files")
     if not articles:
+        if not any(p.is_file() and not p.name.startswith(".") for p in texts.rglob("*")):
+            raise EvalError(f"{texts} holds no files to read")
         return texts
     staged = work / "texts"
     staged.mkdir()

@@ -396,6 +396,8 @@ def cmd_run(args, rebuild: bool = False) -> int:
     finally:
         pool.stop_shared()
     print(outcome.summary)
+    if not values["publish"] and outcome.exit_code == 0:
+        print("nothing published (--no-publish): a run without it publishes what the warehouse holds")
     for line in outcome.report():
         print(line, file=sys.stderr)
     return outcome.exit_code
@@ -425,6 +427,13 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
     problem = run_settings.warehouse_problem(values["warehouse"])
     if problem:
         raise ValueError(problem)
+    name = values["batch_id"]
+    if name and run_settings.batch_name(name) != name:  # not made safe silently: "a/b" would become batch "a-b"
+        source = "--batch" if args.batch else "$STANCEWIRE_BATCH"
+        raise ValueError(
+            f"{source} {name!r} is not a batch name: use letters, digits, '.', '_' and '-' (at most 64, not "
+            f"starting with '.' or '-'), e.g. {run_settings.batch_name(name)!r}"
+        )
     if not rebuild and not Path(values["input_dir"]).is_dir():
         raise ValueError(f"input folder {values['input_dir']} does not exist or is not a folder")
     if not rebuild and not _holds_files(Path(values["input_dir"])):

@@ -127,3 +127,24 @@ def test_ui_refuses_a_dotenv_that_would_point_dagster_elsewhere(tmp_path, monkey
     assert main(["ui", "--dagster-home", str(tmp_path / "home")]) == 2
     assert "./.env sets DAGSTER_HOME=/elsewhere/data/dagster" in capsys.readouterr().err
     assert not (tmp_path / "home").exists()
+
+
+@pytest.mark.parametrize("name", ["a/b", "../evil", " ", "x."])
+def test_a_batch_name_that_would_be_changed_is_refused(tmp_path, capsys, name):
+    """A name made safe silently could be another batch's ("a/b" and "a-b")."""
+    from cli.main import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Title\n\nSome text.", encoding="utf-8")
+    code = main(["run", "--input", str(folder), "--warehouse", str(tmp_path / "w.duckdb"), "--batch", name])
+    assert code == 2
+    assert f"--batch {name!r} is not a batch name" in capsys.readouterr().err
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_eval_on_an_empty_folder_says_so(tmp_path):
+    from cli.evaluate import EvalError, _stage_texts
+
+    with pytest.raises(EvalError, match="holds no files to read"):
+        _stage_texts(tmp_path, None, tmp_path / "work")
