@@ -91,6 +91,25 @@ def test_a_word_of_a_persons_name_is_not_a_country(resolve):
     assert (friends.actor_type, friends.country) == ("group", None)  # countrynames reads "Kerry" as Ireland
 
 
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("A new poll says Trump leads in Ohio.", "A new poll"),
+        ("The email said the server was secure.", "The email"),
+        ("He smiled, his eyes gleaming, as if to say he had won.", "his eyes"),
+    ],
+)
+def test_a_document_or_a_body_part_is_no_actor(nlp, text, phrase):
+    actors = ArticleActors(nlp(text), "a1")
+    start = text.index(phrase)
+    assert actors.resolve_and_register(start, start + len(phrase)).actor_id is None
+
+
+def test_a_share_of_people_is_a_group(resolve):
+    share = resolve("Forty-seven percent of voters said Clinton was dishonest.", "Forty-seven percent of voters")
+    assert share.actor_type == "group"
+
+
 def test_he_is_not_a_woman_the_text_calls_mrs(resolve):
     text = "Mrs. Clinton met Tim Kaine on Monday. Kaine was late. Later he apologized."
     assert resolve(text, "he").name == "Tim Kaine"

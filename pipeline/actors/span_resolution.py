@@ -29,6 +29,7 @@ class SpanResolver:
         self._roles = word_list("role_nouns.txt")
         self._groups = word_list("group_nouns.txt")
         self._organizations = word_list("organization_nouns.txt")
+        self._not_actors = word_list("not_actor_nouns.txt")
 
     def resolve(self, start: int, end: int) -> Resolution:
         """The actor the text between characters `start` and `end` refers to."""
@@ -67,6 +68,8 @@ class SpanResolver:
                     return Resolution(person.actor_id, "name")
         if root.pos_ in ("PRON", "DET") or all(t.is_stop or t.is_punct for t in span):
             return Resolution(None, "unresolved")
+        if root.lemma_.lower() in self._not_actors or root.lower_ in self._not_actors:
+            return Resolution(None, "unresolved")  # "a new poll", "the email", "his eyes": no actor
         return self._described(span)
 
     def _collective(self, root) -> bool:
