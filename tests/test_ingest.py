@@ -106,3 +106,11 @@ def test_an_html_page_without_a_date_gets_none_not_its_copyright_year(tmp_path):
     )
     dates = {r.source_file: r.published_at for r in ingest_folder(tmp_path, "b").records}
     assert dates == {"undated.html": None, "dated.html": "2024-03-05"}
+
+
+def test_an_html_page_with_no_article_is_rejected_with_what_it_held(tmp_path):
+    (tmp_path / "nav.html").write_text("<html><body><div>menu</div></body></html>", encoding="utf-8")
+    result = ingest_folder(tmp_path, "b")
+    assert not result.records
+    [rejection] = result.rejections
+    assert rejection.reason == "unsupported_html" and "no article in the HTML" in rejection.detail

@@ -219,6 +219,11 @@ def _one_text(text, encoding, rel, batch_id, fmt, **meta):
     return [RawRecord(batch_id, rel, 1, fmt, text, encoding, title=meta.pop("title", None) or title, **meta)], []
 
 
+# Fewer words than this in an HTML page's main text is no article (a page of links, a
+# cookie wall, "menu"); a .txt or JSON record is taken as given, however short.
+MIN_HTML_WORDS = 10
+
+
 def _html(html, encoding, rel, batch_id):
     import trafilatura  # heavy import, only when HTML is present
 
@@ -235,6 +240,17 @@ def _html(html, encoding, rel, batch_id):
         ]
     if not text or not text.strip():
         return [], [Rejection(batch_id, rel, 1, "unsupported_html", "no main text found in the HTML", _snippet(html))]
+    if len(text.split()) < MIN_HTML_WORDS:  # a navigation, index or error page: its main text is a menu line
+        return [], [
+            Rejection(
+                batch_id,
+                rel,
+                1,
+                "unsupported_html",
+                f"no article in the HTML: its main text is {len(text.split())} word(s) ({text.strip()[:60]!r})",
+                _snippet(html),
+            )
+        ]
     title = meta.title if meta and meta.title else None
     if title and not text.startswith(title):
         text = f"{title}\n\n{text}"
