@@ -377,6 +377,9 @@ def cmd_run(args, rebuild: bool = False) -> int:
     telemetry_off()  # before the run's processes start: they inherit the environment
     try:
         workers_ready = _start_run_processes(values, books, rebuild)
+        # said while the workers load (reading the warehouse here would hold back their start)
+        for line in _dropped_work(Path(values["warehouse"]), books, Path(values["corrections_dir"])):
+            print(f"stancewire: warning: {line}", file=sys.stderr)
         from pipeline.release.figures import warm_up
 
         pool.when_idle(warm_up)  # the release draws figures: import matplotlib while the checks run
@@ -461,8 +464,6 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
             f"corrections folder {corrections} does not exist: give the folder `stancewire review apply` wrote "
             f"(default {run_settings.DEFAULT_CORRECTIONS}), or leave --corrections out"
         )
-    for line in _dropped_work(Path(values["warehouse"]), books, corrections):
-        print(f"stancewire: warning: {line}", file=sys.stderr)
     return values, books
 
 
