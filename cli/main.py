@@ -335,9 +335,14 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
+def dagster_home(path: str | None) -> Path:
+    """The Dagster instance folder a command uses: `path`, else $DAGSTER_HOME, else the default."""
+    return Path(path or os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+
+
 def prepare_dagster_home(path: str | None) -> Path:
     """Create the Dagster instance folder (telemetry off) and point DAGSTER_HOME at it."""
-    home = Path(path or os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+    home = dagster_home(path)
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
@@ -468,33 +473,25 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
 
 
 def _dropped_work(warehouse: Path, books: list, corrections: Path) -> list[str]:
-    """What the warehouse holds that this run's settings will remove, said before it starts:
+    """What the warehouse holds that this run's settings will remove, said before its steps run:
     statements of codebooks not among the run's, and coders' verdicts when no corrections
     folder is there to apply them again. Nothing when the warehouse is new or in use."""
-    if not warehouse.is_file():
+    names = [b.name for b in books]
+
+    def read(conn):
+        gone = conn.execute(
+            "SELECT codebook, count(*) FROM coded_stances WHERE NOT list_contains(?, codebook) "
+            "GROUP BY codebook ORDER BY codebook",
+            [names],
+        ).fetchall()
+        verdicts = 0 if corrections.is_dir() else conn.execute("SELECT count(*) FROM review_verdicts").fetchone()[0]
+        return gone, verdicts
+
+    found = _peek_warehouse(warehouse, read)
+    if found is None:
         return []
-    import duckdb
-
-    from pipeline.storage.warehouse import Warehouse, WarehouseBusy
-
+    gone, verdicts = found
     out = []
-    try:
-        with Warehouse(warehouse).hold(wait=False):  # a writer of the file is never disturbed
-            conn = duckdb.connect(str(warehouse), read_only=True)
-            try:
-                names = [b.name for b in books]
-                gone = conn.execute(
-                    "SELECT codebook, count(*) FROM coded_stances WHERE NOT list_contains(?, codebook) "
-                    "GROUP BY codebook ORDER BY codebook",
-                    [names],
-                ).fetchall()
-                verdicts = (
-                    0 if corrections.is_dir() else conn.execute("SELECT count(*) FROM review_verdicts").fetchone()[0]
-                )
-            finally:
-                conn.close()
-    except (WarehouseBusy, duckdb.Error):  # in use (the run will wait for it), or no tables yet
-        return []
     for book, n in gone:
         out.append(
             f"codebook {book} is not among this run's codebooks ({', '.join(names)}): its {n} statement(s) will be "
@@ -614,25 +611,36 @@ def _workers_to_start(values: dict, books, code_fp: str, rebuild: bool = False) 
         files += len(names)
         if files >= MIN_TEXTS_PER_PROCESS:
             return n_process
+
+    def read(conn):
+        # targets whose terms were never keyed are guessed at (the model is not loaded here)
+        config = WorkerConfig.of(values["spacy_model"], "", values["batch_size"], code_fp, books)
+        signature = coding_fingerprint(values["spacy_model"], code_fp, books)
+        return stances_to_code(conn, load_scope(conn, config, books, compute=False), signature)[0]
+
+    todo = _peek_warehouse(warehouse, read)
+    return n_process if todo is not None and len(todo) >= MIN_ARTICLES_PER_PROCESS else 1
+
+
+def _peek_warehouse(warehouse: Path, read):
+    """read(connection) on the warehouse opened read-only, without waiting: None when there is
+    no file, when another stancewire run holds it (a writer is never disturbed; the run will
+    wait for it) or when its tables are not there yet."""
     if not warehouse.is_file():
-        return 1
+        return None
     import duckdb
 
     from pipeline.storage.warehouse import Warehouse, WarehouseBusy
 
     try:
-        with Warehouse(warehouse).hold(wait=False):  # a writer of the file is never disturbed
+        with Warehouse(warehouse).hold(wait=False):
             conn = duckdb.connect(str(warehouse), read_only=True)
             try:
-                # targets whose terms were never keyed are guessed at (the model is not loaded here)
-                config = WorkerConfig.of(values["spacy_model"], "", values["batch_size"], code_fp, books)
-                signature = coding_fingerprint(values["spacy_model"], code_fp, books)
-                todo, *_ = stances_to_code(conn, load_scope(conn, config, books, compute=False), signature)
+                return read(conn)
             finally:
                 conn.close()
-    except (WarehouseBusy, duckdb.Error):  # in use (the run will wait for it), or no tables yet
-        return 1
-    return n_process if len(todo) >= MIN_ARTICLES_PER_PROCESS else 1
+    except (WarehouseBusy, duckdb.Error):
+        return None
 
 
 def cmd_release(args) -> int:
@@ -709,7 +717,7 @@ def cmd_export(args) -> int:
 def cmd_logs(args) -> int:
     """Print a run's event log from the Dagster instance: each event's time, level, step and
     message, with the full error (stack trace included) of each failure."""
-    home = Path(args.dagster_home or os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+    home = dagster_home(args.dagster_home)
     if not home.is_dir():  # not made here: a mistyped path is said, not created
         return fail(
             f"no Dagster instance at {home}: give the --dagster-home the run used (the failed run's last line "
@@ -760,7 +768,7 @@ def _log_line(entry) -> str:
 
 
 def cmd_ui(args) -> int:
-    home = Path(args.dagster_home or os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+    home = dagster_home(args.dagster_home)
     if Path(".env").is_file():  # `dagster dev` reads it, and its DAGSTER_HOME wins over ours
         from dotenv import dotenv_values
 
