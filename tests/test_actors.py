@@ -92,6 +92,23 @@ def test_a_word_of_a_persons_name_is_not_a_country(resolve):
 
 
 @pytest.mark.parametrize(
+    "text, phrase, country",
+    [
+        ("Columbia University said the plan would fail.", "Columbia University", None),
+        ("The Red Hot Chili Peppers said they would play for Sanders.", "The Red Hot Chili Peppers", None),
+        ("Island Records said the album was delayed.", "Island Records", None),
+        ("The Kerry campaign said the talks had failed.", "The Kerry campaign", None),
+        ("The Russian Foreign Ministry said the talks had failed.", "The Russian Foreign Ministry", "RUS"),
+        ("The Bank of England said rates would rise.", "The Bank of England", "GBR"),
+    ],
+)
+def test_an_organisations_name_gives_a_country_only_in_english(resolve, text, phrase, country):
+    """countrynames carries other languages' names and misspellings ("Chili", "Island",
+    "Columbia"); inside an English organisation's name they are something else."""
+    assert resolve(text, phrase).country == country
+
+
+@pytest.mark.parametrize(
     ("text", "phrase"),
     [
         ("A new poll says Trump leads in Ohio.", "A new poll"),

@@ -44,14 +44,14 @@ def country_in(tokens) -> str | None:
     """The first country named among `tokens`: a whole entity first (a country, a place of
     one country only such as "New Hampshire", a party such as "Republican"), then a single
     word that is not part of a longer place name ("Hampshire" in "New Hampshire" is not
-    England's)."""
+    England's). A word of a person's name names no country."""
     for t in tokens:
+        if t.ent_type_ == "PERSON":  # "Kerry" of "John Kerry" or of "the Kerry campaign" is not County Kerry
+            continue
         if t.ent_iob_ == "B":
             code = _entity_country(_entity_text_from(t), t.ent_type_)
             if code:
                 return code
-        if _inside_longer(t) and t.ent_type_ == "PERSON":  # "Kerry" of "John Kerry" is not County Kerry
-            continue
         if (t.pos_ in ("PROPN", "ADJ") or t.ent_type_) and not _inside_longer_place(t):
             # a party word alone, never one of a longer name ("Liberal Democratic Party" is Japan's)
             alone = not _inside_longer(t) and t.text[:1].isupper()
