@@ -63,6 +63,8 @@ class Table:
     released: bool = True  # part of a published release (False: warehouse-internal)
     offset_pairs: tuple[tuple[str, str], ...] = ()  # (start, end) columns into the article text
     raw_offset_pairs: tuple[tuple[str, str], ...] = ()  # (start, end) columns into the raw text
+    # references made of several columns: ((columns), parent table, (parent columns))
+    composite_references: tuple[tuple[tuple[str, ...], str, tuple[str, ...]], ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -266,7 +268,7 @@ MENTIONS = _table(
         "Named-entity mentions found by spaCy's NER and corrected by patterns, linked to canonical actors.",
         "One row per entity mention.",
         (
-            _c("mention_id", "VARCHAR", "Id: article_id:char_start-char_end."),
+            _c("mention_id", "VARCHAR", "Id: article_id:char_start-char_end. Text: it does not sort in text order (order by char_start)."),
             _ARTICLE_REF,
             _c("char_start", "INTEGER", "Start offset in articles.text."),
             _c("char_end", "INTEGER", "End offset (exclusive) in articles.text."),
@@ -300,7 +302,7 @@ QUOTES = _table(
         "Attributions: direct quotes and reported speech, with cue and speaker.",
         "One row per attribution (a quote split around its attribution is one row).",
         (
-            _c("quote_id", "VARCHAR", "Id: article_id:q<content start>."),
+            _c("quote_id", "VARCHAR", "Id: article_id:q<content start>. Text: it does not sort in text order (order by char_start)."),
             _ARTICLE_REF,
             _c(
                 "kind",
@@ -443,6 +445,8 @@ STANCES = _table(
         ("statement_id",),
         offset_pairs=(("evidence_char_start", "evidence_char_end"),),
         raw_offset_pairs=(("raw_char_start", "raw_char_end"),),
+        # checked, with codebook_version, by expectations/stances.py (target_in_codebook)
+        composite_references=((("codebook", "target"), "codebook_targets", ("codebook", "target")),),
     )
 )
 

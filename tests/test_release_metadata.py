@@ -221,6 +221,10 @@ def test_datapackage_validates_with_frictionless(two_versions, offline, tmp_path
     assert {"fields": ["actor_id"], "reference": {"resource": "actors", "fields": ["actor_id"]}} in stances["schema"][
         "foreignKeys"
     ]
+    assert {
+        "fields": ["codebook", "target"],
+        "reference": {"resource": "codebook_targets", "fields": ["codebook", "target"]},
+    } in stances["schema"]["foreignKeys"]
     assert {lic["name"] for lic in desc["licenses"]} == {"notspecified", "MIT"}
     assert {s["title"] for s in desc["sources"]} >= {
         "Input batch raw",

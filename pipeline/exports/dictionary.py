@@ -28,6 +28,10 @@ def data_dictionary() -> str:
             "",
             f"Primary key: `{', '.join(t.primary_key)}`.",
             "",
+            *(
+                f"Foreign key: `{', '.join(cols)}` references `{parent}` (`{', '.join(pcols)}`).\n"
+                for cols, parent, pcols in t.composite_references
+            ),
             "| column | type | null | description |",
             "|---|---|---|---|",
         ]

@@ -105,6 +105,10 @@ def datapackage(manifest: dict, conn) -> dict:
             }
             for c in table.columns
             if c.references and c.references[0] in manifest["tables"]
+        ] + [
+            {"fields": list(cols), "reference": {"resource": parent, "fields": list(pcols)}}
+            for cols, parent, pcols in table.composite_references
+            if parent in manifest["tables"]
         ]
         schema = {"fields": [_field(c) for c in table.columns], "primaryKey": list(table.primary_key)}
         if fks:
