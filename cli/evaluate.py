@@ -173,7 +173,37 @@ def eval_attributions(
         work.mkdir(parents=True, exist_ok=True)
         warehouse = run_assets(_stage_texts(texts, None, work), work, QUOTE_ASSETS, **settings)
         write_jsonl(attribution_records(warehouse), out)
-    return score("attributions", [str(gold), str(out)], scorer) if gold else None
+        if not gold:
+            return None
+        split, scope = _gold_split_for(texts, gold, work)
+        return scope + score("attributions", [str(split), str(out)], scorer)
+
+
+def _gold_split_for(texts: Path, gold: Path, work: Path) -> tuple[Path, str]:
+    """The PolNeAR split to score against, and a line saying what it covers. The scorer counts
+    every document of its split, so when `texts` holds only some of them, a split of those
+    documents alone is made in `work` (links to the gold files), and the line says so."""
+    if not (gold / "text").is_dir() or not (gold / "attributions").is_dir():
+        raise EvalError(f"{gold} is not a PolNeAR split folder (it needs text/ and attributions/)")
+    ours = {p.stem for p in texts.glob("*.txt")}
+    theirs = {p.stem for p in (gold / "text").glob("*.txt")}
+    unknown = sorted(ours - theirs)
+    if unknown:
+        raise EvalError(
+            f"{len(unknown)} text(s) of {texts} are not in the split {gold}, e.g. {unknown[0]}.txt: "
+            "score against the split they come from"
+        )
+    if ours == theirs:
+        return gold, ""
+    split = work / "gold-split"
+    for sub in ("text", "attributions"):
+        (split / sub).mkdir(parents=True, exist_ok=True)
+    for name in sorted(ours):
+        (split / "text" / f"{name}.txt").symlink_to((gold / "text" / f"{name}.txt").resolve())
+    for ann in (gold / "attributions").glob("*_*.ann"):  # <doc>_<annotator>.ann, as the scorer reads them
+        if ann.stem.rsplit("_", 1)[0] in ours:
+            (split / "attributions" / ann.name).symlink_to(ann.resolve())
+    return split, f"Scored on the {len(ours)} of the split's {len(theirs)} documents that {texts} holds.\n"
 
 
 def eval_stance(

@@ -148,3 +148,47 @@ def test_eval_on_an_empty_folder_says_so(tmp_path):
 
     with pytest.raises(EvalError, match="holds no files to read"):
         _stage_texts(tmp_path, None, tmp_path / "work")
+
+
+def test_attributions_scored_on_a_subset_of_a_split_count_only_those_documents(tmp_path):
+    """The PolNeAR scorer counts every document of its split as predicted (empty when no
+    line names it): a folder of some of the split's texts is scored on those alone."""
+    import json
+    import subprocess
+    import sys
+
+    from cli.evaluate import EvalError, _gold_split_for
+
+    gold = tmp_path / "split"
+    (gold / "text").mkdir(parents=True)
+    (gold / "attributions").mkdir()
+    for doc in ("a_doc", "a_doc_two", "b"):
+        text = 'He said "we will win" today.'
+        (gold / "text" / f"{doc}.txt").write_text(text, encoding="utf-8")
+        (gold / "attributions" / f"{doc}_x1.ann").write_text(
+            "T1\tSource 0 2\tHe\nT2\tCue 3 7\tsaid\nT3\tContent 8 21\t\"we will win\"\n"
+            "E1\tAttribution:T2 Source:T1 Content:T3\n",
+            encoding="utf-8",
+        )
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    (texts / "a_doc.txt").write_text('He said "we will win" today.', encoding="utf-8")
+
+    split, scope = _gold_split_for(texts, gold, tmp_path / "work")
+    assert sorted(p.name for p in (split / "attributions").iterdir()) == ["a_doc_x1.ann"]
+    assert "1 of the split's 3 documents" in scope
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text('{"doc": "a_doc", "content": [8, 21], "source": [0, 2], "cue": [3, 7]}\n', encoding="utf-8")
+    scorer = REPO.parent / "shared" / "tools" / "polnear_score.py"
+    if scorer.is_file():  # the subset split is one the shared scorer reads: recall 1, not 1/3
+        out = subprocess.run([sys.executable, str(scorer), str(split), str(pred), "--json"], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        scores = json.loads(out.stdout)
+        assert (scores["docs"], scores["all"]["n_gold"], scores["all"]["content_recall"]) == (1, 1, 1.0)
+
+    for doc in ("a_doc_two", "b"):
+        (texts / f"{doc}.txt").write_text("x", encoding="utf-8")
+    assert _gold_split_for(texts, gold, tmp_path / "work2") == (gold, "")
+    (texts / "c.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(EvalError, match="not in the split"):
+        _gold_split_for(texts, gold, tmp_path / "work3")
