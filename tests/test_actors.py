@@ -216,3 +216,41 @@ def test_coding_with_the_annotated_actors_as_built_equals_building_them_again(nl
     again = code_scoped("a1", doc, quotes, matcher, align)
     as_built = code_scoped("a1", doc, quotes, matcher, align, annotated.as_built())
     assert again[0] and as_built == again
+
+
+@pytest.mark.parametrize(
+    "text, phrase, name",
+    [
+        (
+            "Democratic nominee Hillary Clinton and Republican nominee Donald Trump debated on Monday. "
+            "The Democratic nominee said the deal was good.",
+            "The Democratic nominee",
+            "Hillary Clinton",
+        ),
+        (
+            "Democratic Sen. Tim Kaine and Republican Sen. Rand Paul spoke on Monday. "
+            "The Democratic senator said the bill was good.",
+            "The Democratic senator",
+            "Tim Kaine",
+        ),
+        (
+            "Republican Sen. Rand Paul spoke on Monday. The Kentucky Republican said he would vote against it.",
+            "The Kentucky Republican",
+            "Rand Paul",
+        ),
+    ],
+)
+def test_a_role_naming_a_party_is_a_person_of_that_party(resolve, text, phrase, name):
+    """The last person given a role is not the one meant when the role names another party."""
+    assert resolve(text, phrase).name == name
+
+
+def test_an_unnamed_party_member_is_a_person(resolve):
+    member = resolve("A Kentucky Republican said the bill was flawed.", "A Kentucky Republican")
+    assert (member.actor_type, member.country) == ("person", "USA")
+
+
+def test_a_place_of_several_words_inside_a_name_is_looked_up_whole(resolve):
+    """"Hampshire" is an English county; "New Hampshire" in an institute's name is a US state."""
+    text = "The New Hampshire Institute of Politics said the poll was close."
+    assert resolve(text, "The New Hampshire Institute of Politics").country == "USA"

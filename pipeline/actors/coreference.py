@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pipeline.actors.people import ArticlePeople
 from pipeline.actors.records import SINGULAR_PRONOUNS, Person, surname
-from pipeline.actors.roles import role_key
+from pipeline.actors.roles import party_of, role_key
 from pipeline.nlp.lexicon import word_list
 
 
@@ -32,12 +32,17 @@ class PersonCoreference:
     def role(self, span) -> Person | None:
         """The person a role phrase ("the Defence Secretary", "Russia's foreign minister")
         refers to: the one last given that role (before the span or in its sentence), else
-        the first person of the role's country named before it, else the nearest person."""
+        the first person of the role's country named before it, else the nearest person.
+        A role naming a party ("the Democratic nominee") is never a person given a role of
+        another party."""
         key, country = role_key(list(span))
+        party = party_of(span)
+        attachments = self.people.roles.attachments
+        other_party = {id(a.person) for a in attachments if party and a.party and a.party != party}
         sent = span.sent
         best = None
-        for k, c, person, pos in self.people.roles.attachments:
-            if country and c and c != country:
+        for k, c, person, pos, _ in attachments:
+            if country and c and c != country or id(person) in other_party:
                 continue
             if not (key == k or key.split()[-1] == k.split()[-1] and (country or len(key.split()) == 1)):
                 continue
@@ -47,9 +52,10 @@ class PersonCoreference:
             return best[0]
         if country:
             for person in self.people.persons:
-                if person.country == country and min(person.positions) < span.start:
+                if person.country == country and min(person.positions) < span.start and id(person) not in other_party:
                     return person
-        return self.recent_person(span.start, max_sentences=2)
+        nearest = self.recent_person(span.start, max_sentences=2)
+        return None if nearest is not None and id(nearest) in other_party else nearest
 
     def by_word(self, word: str, near: int) -> Person | None:
         """The person whose full name starts or ends with `word`, named nearest before token

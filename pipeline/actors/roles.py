@@ -19,6 +19,14 @@ class RoleAttachment(NamedTuple):
     country: str | None
     person: Person
     token: int  # where the person is named with the role
+    party: str | None = None  # "democratic" for "Democratic presidential nominee"
+
+
+def party_of(tokens) -> str | None:
+    """The party a role phrase names in one word ("Democratic nominee", "the Tory MP"), from
+    resources/party_names.tsv; None when it names none."""
+    parties = table("party_names.tsv")
+    return next((parties[t.lower_] for t in tokens if t.lower_ in parties and t.text[:1].isupper()), None)
 
 
 def role_key(tokens) -> tuple[str | None, str | None]:
@@ -44,7 +52,9 @@ def country_in(tokens) -> str | None:
     """The first country named among `tokens`: a whole entity first (a country, a place of
     one country only such as "New Hampshire", a party such as "Republican"), then a single
     word that is not part of a longer place name ("Hampshire" in "New Hampshire" is not
-    England's). A word of a person's name names no country."""
+    England's, nor in "New Hampshire Institute of Politics": a place of two or three words
+    inside a longer name is looked up whole). A word of a person's name names no country."""
+    skip_to = -1
     for t in tokens:
         if t.ent_type_ == "PERSON":  # "Kerry" of "John Kerry" or of "the Kerry campaign" is not County Kerry
             continue
@@ -52,6 +62,15 @@ def country_in(tokens) -> str | None:
             code = _entity_country(_entity_text_from(t), t.ent_type_)
             if code:
                 return code
+        if t.i < skip_to:
+            continue
+        if _inside_longer(t) and not _inside_longer_place(t):
+            place = _place_inside(t)
+            if place is not None:
+                if place[0]:
+                    return place[0]
+                skip_to = place[1]
+                continue
         if (t.pos_ in ("PROPN", "ADJ") or t.ent_type_) and not _inside_longer_place(t):
             # a party word alone, never one of a longer name ("Liberal Democratic Party" is Japan's)
             alone = not _inside_longer(t) and t.text[:1].isupper()
@@ -78,6 +97,23 @@ def _inside_longer(t) -> bool:
     """Whether `t` is one word of a longer entity."""
     doc = t.doc
     return t.ent_iob_ == "I" or (t.ent_iob_ == "B" and t.i + 1 < len(doc) and doc[t.i + 1].ent_iob_ == "I")
+
+
+def _place_inside(t) -> tuple[str | None, int] | None:
+    """(country, end token) of a place name of two or three proper nouns that starts at
+    `t` inside a longer entity ("New Hampshire" of "New Hampshire Institute of Politics"),
+    or None when none starts there."""
+    doc = t.doc
+    for k in (3, 2):
+        span = doc[t.i : t.i + k]
+        if len(span) < k or any(w.ent_iob_ != "I" for w in span[1:]):
+            continue
+        if not all(w.pos_ == "PROPN" and w.text[:1].isupper() and not w.is_stop for w in span):
+            continue
+        code = country_code(span.text) or unambiguous_country(span.text)
+        if code:
+            return code, span.end
+    return None
 
 
 def _inside_longer_place(t) -> bool:
@@ -152,7 +188,7 @@ class RoleFinder:
                 and doc[before].lower_ in SINGULAR_PRONOUNS
             ):
                 self.bosses.append((person, before))
-            self.attachments.append(RoleAttachment(key, country, person, tok_start))
+            self.attachments.append(RoleAttachment(key, country, person, tok_start, party_of(phrase)))
             if country and person.country is None:
                 person.country = country
 

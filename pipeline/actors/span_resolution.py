@@ -9,7 +9,7 @@ from pipeline.actors.coreference import PersonCoreference
 from pipeline.actors.people import ArticlePeople
 from pipeline.actors.records import SINGULAR_PRONOUNS, Actor, Mention, Resolution, strip_possessive
 from pipeline.actors.roles import country_in
-from pipeline.nlp.lexicon import slug, word_list
+from pipeline.nlp.lexicon import slug, table, word_list
 
 INDEFINITE = {"a", "an", "one", "another", "some", "several", "many", "two", "three", "other", "few"}
 
@@ -86,7 +86,9 @@ class SpanResolver:
         name ("Clinton's campaign") is written with that name in full and gets an id shared
         across articles; other descriptions are article-scoped."""
         root = span.root
-        if (
+        if root.tag_ in ("NN", "NNP") and root.lower_ in table("party_names.tsv"):
+            kind = "person"  # "a Kentucky Republican", "a Democrat in the House": a party's member
+        elif (
             root.lemma_.lower() in self._organizations
             or root.lower_ in self._organizations
             or (root.pos_ == "PROPN" and root.ent_type_ and root.ent_type_ != "PERSON")
