@@ -168,6 +168,8 @@ def score(kind: str, args: list[str], scorer: Path | None = None) -> str:
 def eval_attributions(
     texts: Path, out: Path, gold: Path | None = None, scorer: Path | None = None, keep: Path | None = None, **settings
 ) -> str | None:
+    if gold and (not (gold / "text").is_dir() or not (gold / "attributions").is_dir()):
+        raise EvalError(f"{gold} is not a PolNeAR split folder (it needs text/ and attributions/)")
     with tempfile.TemporaryDirectory(prefix="stancewire-eval-") as tmp:
         work = Path(keep or tmp)
         work.mkdir(parents=True, exist_ok=True)
@@ -181,11 +183,10 @@ def eval_attributions(
 
 def _gold_split_for(texts: Path, gold: Path, work: Path) -> tuple[Path, str]:
     """The PolNeAR split to score against, and a line saying what it covers. The scorer counts
-    every document of its split, so when `texts` holds only some of them, a split of those
-    documents alone is made in `work` (links to the gold files), and the line says so."""
-    if not (gold / "text").is_dir() or not (gold / "attributions").is_dir():
-        raise EvalError(f"{gold} is not a PolNeAR split folder (it needs text/ and attributions/)")
-    ours = {p.stem for p in texts.glob("*.txt")}
+    every document of its split, so when `texts` holds only some of them (in it or in its
+    subfolders, as the run reads them), a split of those documents alone is made in `work`
+    (links to the gold files; made anew each time), and the line says so."""
+    ours = {p.stem for p in texts.rglob("*.txt") if not p.name.startswith(".")}
     theirs = {p.stem for p in (gold / "text").glob("*.txt")}
     unknown = sorted(ours - theirs)
     if unknown:
@@ -196,6 +197,7 @@ def _gold_split_for(texts: Path, gold: Path, work: Path) -> tuple[Path, str]:
     if ours == theirs:
         return gold, ""
     split = work / "gold-split"
+    shutil.rmtree(split, ignore_errors=True)  # an earlier evaluation kept in the same --keep folder
     for sub in ("text", "attributions"):
         (split / sub).mkdir(parents=True, exist_ok=True)
     for name in sorted(ours):

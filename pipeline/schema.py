@@ -268,7 +268,11 @@ MENTIONS = _table(
         "Named-entity mentions found by spaCy's NER and corrected by patterns, linked to canonical actors.",
         "One row per entity mention.",
         (
-            _c("mention_id", "VARCHAR", "Id: article_id:char_start-char_end. Text: it does not sort in text order (order by char_start)."),
+            _c(
+                "mention_id",
+                "VARCHAR",
+                "Id: article_id:char_start-char_end. Text: it does not sort in text order (order by char_start).",
+            ),
             _ARTICLE_REF,
             _c("char_start", "INTEGER", "Start offset in articles.text."),
             _c("char_end", "INTEGER", "End offset (exclusive) in articles.text."),
@@ -302,7 +306,11 @@ QUOTES = _table(
         "Attributions: direct quotes and reported speech, with cue and speaker.",
         "One row per attribution (a quote split around its attribution is one row).",
         (
-            _c("quote_id", "VARCHAR", "Id: article_id:q<content start>. Text: it does not sort in text order (order by char_start)."),
+            _c(
+                "quote_id",
+                "VARCHAR",
+                "Id: article_id:q<content start>. Text: it does not sort in text order (order by char_start).",
+            ),
             _ARTICLE_REF,
             _c(
                 "kind",

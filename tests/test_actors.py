@@ -234,9 +234,30 @@ def test_coding_with_the_annotated_actors_as_built_equals_building_them_again(nl
             "Tim Kaine",
         ),
         (
-            "Republican Sen. Rand Paul spoke on Monday. The Kentucky Republican said he would vote against it.",
+            "Republican Sen. Rand Paul spoke on Monday. Hillary Clinton replied. "
+            "The Kentucky Republican said he would vote against it.",
             "The Kentucky Republican",
             "Rand Paul",
+        ),
+        (  # the party nearest the name counts
+            "Conservative Democrat Joe Manchin spoke on Monday. Republican Sen. Ted Cruz spoke too. "
+            "The Democratic senator said it was wrong.",
+            "The Democratic senator",
+            "Joe Manchin",
+        ),
+        (  # a person given roles of two parties is excluded by neither
+            "Former Republican Michael Bloomberg, now a Democratic candidate, spoke on Monday. "
+            "The Democratic candidate said so.",
+            "The Democratic candidate",
+            "Michael Bloomberg",
+        ),
+        # a party's member is a person the article gives a role of that party, or nobody
+        ("Hillary Clinton spoke on Monday. The Republican said it was wrong.", "The Republican", "The Republican"),
+        (
+            "Sen. Mitch McConnell spoke on Monday. Hillary Clinton replied on Tuesday. "
+            "The Kentucky Republican said it was wrong.",
+            "The Kentucky Republican",
+            "The Kentucky Republican",
         ),
     ],
 )
@@ -251,6 +272,6 @@ def test_an_unnamed_party_member_is_a_person(resolve):
 
 
 def test_a_place_of_several_words_inside_a_name_is_looked_up_whole(resolve):
-    """"Hampshire" is an English county; "New Hampshire" in an institute's name is a US state."""
+    """ "Hampshire" is an English county; "New Hampshire" in an institute's name is a US state."""
     text = "The New Hampshire Institute of Politics said the poll was close."
     assert resolve(text, "The New Hampshire Institute of Politics").country == "USA"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pipeline.actors.people import ArticlePeople
 from pipeline.actors.records import SINGULAR_PRONOUNS, Person, surname
 from pipeline.actors.roles import party_of, role_key
-from pipeline.nlp.lexicon import word_list
+from pipeline.nlp.lexicon import table, word_list
 
 
 class PersonCoreference:
@@ -33,29 +33,36 @@ class PersonCoreference:
         """The person a role phrase ("the Defence Secretary", "Russia's foreign minister")
         refers to: the one last given that role (before the span or in its sentence), else
         the first person of the role's country named before it, else the nearest person.
-        A role naming a party ("the Democratic nominee") is never a person given a role of
-        another party."""
+        A role naming a party ("the Democratic nominee") is none of the people the article
+        gives roles of other parties only; a party's member ("the Kentucky Republican") is
+        the person last given a role of that party, or nobody."""
         key, country = role_key(list(span))
         party = party_of(span)
         attachments = self.people.roles.attachments
-        other_party = {id(a.person) for a in attachments if party and a.party and a.party != party}
+        of_party = {id(a.person) for a in attachments if party and a.party == party}
+        other_party = {id(a.person) for a in attachments if party and a.party and a.party != party} - of_party
+        member = party is not None and key is not None and key.split()[-1] in table("party_names.tsv")
         sent = span.sent
         best = None
         for k, c, person, pos, _ in attachments:
             if country and c and c != country or id(person) in other_party:
                 continue
-            if not (key == k or key.split()[-1] == k.split()[-1] and (country or len(key.split()) == 1)):
+            if member:
+                if id(person) not in of_party:
+                    continue
+            elif not (key == k or key.split()[-1] == k.split()[-1] and (country or len(key.split()) == 1)):
                 continue
             if (pos < span.start or sent.start <= pos < sent.end) and (best is None or pos > best[1]):
                 best = (person, pos)
         if best:
             return best[0]
+        if member:
+            return None
         if country:
             for person in self.people.persons:
                 if person.country == country and min(person.positions) < span.start and id(person) not in other_party:
                     return person
-        nearest = self.recent_person(span.start, max_sentences=2)
-        return None if nearest is not None and id(nearest) in other_party else nearest
+        return self.recent_person(span.start, max_sentences=2, skip=other_party)
 
     def by_word(self, word: str, near: int) -> Person | None:
         """The person whose full name starts or ends with `word`, named nearest before token
@@ -67,11 +74,13 @@ class PersonCoreference:
             return None
         return min(candidates, key=lambda p: min((near - i if i < near else 10_000 + i - near) for i in p.positions))
 
-    def recent_person(self, i: int, max_sentences: int, gender: str | None = None) -> Person | None:
+    def recent_person(
+        self, i: int, max_sentences: int, gender: str | None = None, skip: set[int] = frozenset()
+    ) -> Person | None:
         """The person nearest before token i: in its own sentence the subject else the last
         one named before i; otherwise the subject (else the first) of the closest earlier
         sentence that names a person. A person known to be of another gender than a
-        pronoun's is skipped."""
+        pronoun's is skipped, and so is a person whose id() is in `skip`."""
         doc = self.doc
         sent = doc[i].sent
         sents = [sent]
@@ -84,7 +93,7 @@ class PersonCoreference:
             cands = []
             for t in doc[s.start : end]:
                 p = self._person_referred_by(t, i)
-                if p is not None and (gender is None or p.gender in (None, gender)):
+                if p is not None and (gender is None or p.gender in (None, gender)) and id(p) not in skip:
                     cands.append((t, p))
             if not cands:
                 continue

@@ -24,9 +24,11 @@ class RoleAttachment(NamedTuple):
 
 def party_of(tokens) -> str | None:
     """The party a role phrase names in one word ("Democratic nominee", "the Tory MP"), from
-    resources/party_names.tsv; None when it names none."""
+    resources/party_names.tsv: the one nearest its end ("Conservative Democrat" is a
+    Democrat); None when it names none."""
     parties = table("party_names.tsv")
-    return next((parties[t.lower_] for t in tokens if t.lower_ in parties and t.text[:1].isupper()), None)
+    named = [parties[t.lower_] for t in tokens if t.lower_ in parties and t.text[:1].isupper()]
+    return named[-1] if named else None
 
 
 def role_key(tokens) -> tuple[str | None, str | None]:
@@ -54,7 +56,6 @@ def country_in(tokens) -> str | None:
     word that is not part of a longer place name ("Hampshire" in "New Hampshire" is not
     England's, nor in "New Hampshire Institute of Politics": a place of two or three words
     inside a longer name is looked up whole). A word of a person's name names no country."""
-    skip_to = -1
     for t in tokens:
         if t.ent_type_ == "PERSON":  # "Kerry" of "John Kerry" or of "the Kerry campaign" is not County Kerry
             continue
@@ -62,15 +63,10 @@ def country_in(tokens) -> str | None:
             code = _entity_country(_entity_text_from(t), t.ent_type_)
             if code:
                 return code
-        if t.i < skip_to:
-            continue
         if _inside_longer(t) and not _inside_longer_place(t):
-            place = _place_inside(t)
-            if place is not None:
-                if place[0]:
-                    return place[0]
-                skip_to = place[1]
-                continue
+            code = _place_inside(t)
+            if code:
+                return code
         if (t.pos_ in ("PROPN", "ADJ") or t.ent_type_) and not _inside_longer_place(t):
             # a party word alone, never one of a longer name ("Liberal Democratic Party" is Japan's)
             alone = not _inside_longer(t) and t.text[:1].isupper()
@@ -99,10 +95,9 @@ def _inside_longer(t) -> bool:
     return t.ent_iob_ == "I" or (t.ent_iob_ == "B" and t.i + 1 < len(doc) and doc[t.i + 1].ent_iob_ == "I")
 
 
-def _place_inside(t) -> tuple[str | None, int] | None:
-    """(country, end token) of a place name of two or three proper nouns that starts at
-    `t` inside a longer entity ("New Hampshire" of "New Hampshire Institute of Politics"),
-    or None when none starts there."""
+def _place_inside(t) -> str | None:
+    """The country of a place named by two or three proper nouns that start at `t` inside a
+    longer entity ("New Hampshire" of "New Hampshire Institute of Politics"), or None."""
     doc = t.doc
     for k in (3, 2):
         span = doc[t.i : t.i + k]
@@ -112,7 +107,7 @@ def _place_inside(t) -> tuple[str | None, int] | None:
             continue
         code = country_code(span.text) or unambiguous_country(span.text)
         if code:
-            return code, span.end
+            return code
     return None
 
 
