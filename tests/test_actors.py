@@ -100,6 +100,10 @@ def test_a_word_of_a_persons_name_is_not_a_country(resolve):
         ("The Kerry campaign said the talks had failed.", "The Kerry campaign", None),
         ("The Russian Foreign Ministry said the talks had failed.", "The Russian Foreign Ministry", "RUS"),
         ("The Bank of England said rates would rise.", "The Bank of England", "GBR"),
+        # a small country's capital inside a longer name is another name ("Stanley": the Falklands')
+        ("A Georgetown University professor said the poll was wrong.", "A Georgetown University professor", None),
+        ("A Morgan Stanley analyst said the market would fall.", "A Morgan Stanley analyst", None),
+        ("A Washington Post reporter said the talks had failed.", "A Washington Post reporter", "USA"),
     ],
 )
 def test_an_organisations_name_gives_a_country_only_in_english(resolve, text, phrase, country):
@@ -275,3 +279,9 @@ def test_a_place_of_several_words_inside_a_name_is_looked_up_whole(resolve):
     """ "Hampshire" is an English county; "New Hampshire" in an institute's name is a US state."""
     text = "The New Hampshire Institute of Politics said the poll was close."
     assert resolve(text, "The New Hampshire Institute of Politics").country == "USA"
+
+
+def test_a_capital_two_countries_share_is_the_more_populous_ones():
+    from pipeline.nlp.lexicon import country_lookup
+
+    assert country_lookup("Kingston") == ("JAM", "capital")  # not Norfolk Island's

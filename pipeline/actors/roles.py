@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from pipeline.actors.places import unambiguous_country
 from pipeline.actors.records import PLACE_LABELS, SINGULAR_PRONOUNS, Person, strip_possessive
-from pipeline.nlp.lexicon import country_code, table, word_list
+from pipeline.nlp.lexicon import country_code, small_country_capital, table, word_list
 
 _NP_POS = {"PROPN", "NOUN", "ADJ", "NUM"}
 _ROLE_ABBREVIATIONS = {"gov": "governor", "sen": "senator", "rep": "representative"}  # "Gov. John Kasich"
@@ -70,6 +70,8 @@ def country_in(tokens) -> str | None:
         if (t.pos_ in ("PROPN", "ADJ") or t.ent_type_) and not _inside_longer_place(t):
             # a party word alone, never one of a longer name ("Liberal Democratic Party" is Japan's)
             alone = not _inside_longer(t) and t.text[:1].isupper()
+            if not alone and small_country_capital(t.text):
+                continue  # "Georgetown University" is not Guyana's, "Morgan Stanley" not the Falklands'
             code = country_code(t.text) or (party_country(t.text) if alone else None)
             if code:
                 return code

