@@ -189,3 +189,22 @@ def test_a_load_that_fails_after_the_replaced_rows_are_deleted_is_whole_next_tim
             load_warehouse(conn, staging)
         assert _tables(wh.path) == _tables(scratch.path)
         assert len(_tables(wh.path)["articles"]) == 3
+
+
+def test_a_warehouse_of_another_schema_is_refused_by_name_and_leaves_no_connection_open(tmp_path):
+    """A warehouse made by another version names the columns that differ; the refused write
+    connection is closed, so the run can still read the file to report what it holds."""
+    from pipeline.storage.warehouse import _SCHEMA_ENSURED, SchemaMismatch, connect_file
+
+    path = tmp_path / "old.duckdb"
+    with Warehouse(path).connect():
+        pass
+    conn = connect_file(path)
+    conn.execute("ALTER TABLE quotes DROP COLUMN cue_kind")
+    conn.close()
+    _SCHEMA_ENSURED.clear()  # as a new process would find it
+    refused = r"table quotes .* \(it lacks cue_kind\): move the warehouse aside"
+    with pytest.raises(SchemaMismatch, match=refused), Warehouse(path).connect():
+        pass
+    with Warehouse(path).connect(read_only=True) as db:  # DuckDB refused this while the write one leaked
+        assert db.execute("SELECT count(*) FROM quotes").fetchone() == (0,)

@@ -321,17 +321,18 @@ class Warehouse:
                 conn = connect_file(self.path, read_only=True, wait_s=self.lock_timeout_s)
             else:
                 conn = connect_file(self.path, wait_s=self.lock_timeout_s)
-                identity = _file_identity(self.path)
-                # Checked once per file and process (a run connects a dozen times), and again
-                # if the tables are gone (a new file that was given the old one's inode).
-                if identity not in _SCHEMA_ENSURED or not _tables_present(conn):
-                    with transaction(conn):  # a run killed while creating tables leaves none, not some
-                        ensure_schema(conn)
-                    _SCHEMA_ENSURED.add(identity)
             try:
+                if not read_only or not self.path.exists():
+                    identity = _file_identity(self.path)
+                    # Checked once per file and process (a run connects a dozen times), and again
+                    # if the tables are gone (a new file that was given the old one's inode).
+                    if identity not in _SCHEMA_ENSURED or not _tables_present(conn):
+                        with transaction(conn):  # a run killed while creating tables leaves none, not some
+                            ensure_schema(conn)
+                        _SCHEMA_ENSURED.add(identity)
                 conn.execute("SET memory_limit = ?", [memory_limit()])
                 yield conn
-            finally:
+            finally:  # closed on every path: a refused schema leaves no open connection behind
                 conn.close()
 
 
@@ -377,10 +378,20 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
                 ).fetchall()
             ]
             if cols != table.column_names:
+                missing = [c for c in table.column_names if c not in cols]
+                unknown = [c for c in cols if c not in table.column_names]
+                differs = "; ".join(
+                    part
+                    for part in (
+                        f"it lacks {', '.join(missing)}" if missing else "",
+                        f"it has {', '.join(unknown)}, which this stancewire does not know" if unknown else "",
+                        "its columns are in another order" if not missing and not unknown else "",
+                    )
+                    if part
+                )
                 raise SchemaMismatch(
-                    f"table {table.name} in this warehouse has columns {cols}, but this stancewire "
-                    f"expects {table.column_names}. The warehouse was made by another version: "
-                    f"move it aside (or pass --warehouse NEW_FILE) and run again to rebuild it."
+                    f"table {table.name} of this warehouse was made by another version of stancewire ({differs}): "
+                    f"move the warehouse aside (or pass --warehouse NEW_FILE) and run again to rebuild it."
                 )
             continue
         for stmt in create_table_sql(table):
