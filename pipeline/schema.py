@@ -14,6 +14,7 @@ from dataclasses import dataclass
 STANCE_LABELS = ("favor", "against", "neutral")
 ACTOR_TYPES = ("person", "organization", "country", "group")
 QUOTE_KINDS = ("direct", "mixed", "indirect")
+CUE_KINDS = ("speech", "thought", "other")  # pipeline.quotes.cues.cue_kind
 INPUT_FORMATS = ("txt", "json", "jsonl", "html")
 DUPLICATE_MATCHES = ("same_text", "same_id_same_text")
 REJECTION_REASONS = (
@@ -331,6 +332,13 @@ QUOTES = _table(
             _c("content", "VARCHAR", "The content text (segments joined by ' ... ')."),
             _c("cue", "VARCHAR", "The cue as written (said, told reporters, according to, ':').", nullable=True),
             _c("cue_lemma", "VARCHAR", "The cue normalised to a lemma (say, tell, according to).", nullable=True),
+            _c(
+                "cue_kind",
+                "VARCHAR",
+                "What the cue reports: speech (said, told, accused, according to, a colon), thought (believes, "
+                "expects, found, worries about) or other (wants to, plans to, appears to). 'Who said what' is speech.",
+                values=CUE_KINDS,
+            ),
             _c("cue_char_start", "INTEGER", "Start of the cue in articles.text.", nullable=True),
             _c("cue_char_end", "INTEGER", "End of the cue in articles.text.", nullable=True),
             _c(

@@ -50,7 +50,12 @@ def ties_by_name(db) -> dict[tuple[str, str], list[int]]:
 
 
 def check_1(db, rows):
-    n_quotes = dict(db.execute("SELECT name, n_quotes FROM actors WHERE n_quotes > 0").fetchall())
+    n_quotes = dict(
+        db.execute(
+            "SELECT a.name, count(*) FROM quotes q JOIN actors a ON a.actor_id = q.speaker_actor_id "
+            "WHERE q.cue_kind = 'speech' GROUP BY a.actor_id, a.name"
+        ).fetchall()
+    )
     assert len(rows) == min(10, len(n_quotes))
     for r in rows:
         assert r["quotes"] == n_quotes[r["speaker_name"]] and 0 <= r["direct_quotes"] <= r["quotes"]

@@ -377,3 +377,28 @@ def test_a_colon_lead_keeps_its_quote_when_the_next_sentence_has_a_cue(run):
     assert source_text(doc, a) in ("Kim Lee", "Lee")  # not "Critics"
     critics = find(doc, atts, "the plan was too costly")
     assert source_text(doc, critics) == "Critics"
+
+
+@pytest.mark.parametrize(
+    "text,fragment,kind",
+    [
+        ("The mayor said the bridge would reopen.", "the bridge would reopen", "speech"),
+        ("The bridge will reopen, according to the mayor.", "The bridge will reopen", "speech"),
+        ("Garcia: the bridge will reopen on Friday.", "the bridge will reopen", "speech"),
+        ("Many voters believe the election was fair.", "the election was fair", "thought"),
+        ("Clinton is widely expected to win the nomination.", "to win the nomination", "thought"),
+        ("The union wants to delay the vote.", "to delay the vote", "other"),
+    ],
+)
+def test_cue_kind_tells_speech_from_thought_and_intent(run, text, fragment, kind):
+    """A researcher asking who said what keeps `speech`: PolNeAR's attributions, and so the
+    quotes table, also hold beliefs, expectations and wishes."""
+    from pipeline.quotes.cues import cue_kind
+
+    doc, atts = run(text)
+    assert cue_kind(find(doc, atts, fragment).cue_lemma) == kind
+
+
+def test_a_prepositional_cue_reads_verb_first_when_the_preposition_comes_first(run):
+    doc, atts = run("She offered up this sound bite for which she later apologized: the plan will fail.")
+    assert "apologize for" in {a.cue_lemma for a in atts}  # was "for apologize"

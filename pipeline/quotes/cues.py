@@ -1,6 +1,7 @@
 """The cue lexicon: the word lists of ``pipeline/nlp/resources`` that mark an attribution
 (verbs of saying, of attitude, taking an infinitive, an object or a preposition; headline
-labels), and the lemma of a token as those lists spell it."""
+labels), the lemma of a token as those lists spell it, and the kind of act a cue reports
+(`cue_kind`)."""
 
 from __future__ import annotations
 
@@ -63,3 +64,23 @@ def _inflections(lemma: str) -> set[str]:
     if lemma.endswith("y"):
         forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied"}
     return forms
+
+
+def cue_kind(cue_lemma: str | None) -> str:
+    """What an attribution's cue reports, from the lists it comes from: `speech` (a verb of
+    saying or of a verbal act: said, told, accused, endorsed, "according to", a colon or a
+    headline label), `thought` (believing, knowing, expecting, finding: attitude_verbs.txt,
+    and a prepositional cue built on one, "worry about"), `other` (wanting, planning,
+    seeming: the verbs that only take an infinitive, "wants to", "appears to").
+    PolNeAR's attributions include all three; "who said what" is `speech`."""
+    if not cue_lemma:
+        return "other"
+    lex = cue_lexicon()
+    verb = cue_lemma.split(" ", 1)[0]
+    if verb in lex.speech:
+        return "speech"
+    if verb in lex.clause:  # the attitude verbs (clause = speech | attitude)
+        return "thought"
+    if verb in lex.object or verb in lex.prep or verb not in lex.known:  # "according to", ":", labels
+        return "speech"
+    return "other"

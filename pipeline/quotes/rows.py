@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from pipeline.quotes.cues import cue_kind
 from pipeline.text.alignment import Alignment
 
 
@@ -34,6 +35,7 @@ def quote_row(article_id: str, text: str, att, actors, align: Alignment) -> dict
         "content": " ... ".join(text[a:b] for a, b in segs),
         "cue": text[att.cue[0] : att.cue[1]] if att.cue else None,
         "cue_lemma": att.cue_lemma,
+        "cue_kind": cue_kind(att.cue_lemma),
         "cue_char_start": att.cue[0] if att.cue else None,
         "cue_char_end": att.cue[1] if att.cue else None,
         "speaker": text[att.source[0] : att.source[1]] if att.source else None,

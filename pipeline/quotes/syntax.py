@@ -173,8 +173,9 @@ class ParsedArticle:
     def cue_span(self, v: Token, extra: Token | None = None) -> tuple[tuple[int, int], str]:
         """Char span and lemma of cue v with its particle and a preposition of the cue ("call for")."""
         toks = [v] + [c for c in v.children if c.dep_ == "prt"] + ([extra] if extra is not None else [])
-        toks.sort(key=lambda t: t.i)
+        # the lemma verb first, as the lists spell it ("apologize for", also in "for which he apologized")
         lemma = " ".join(self.lex.lemma(v) if t is v else t.lower_ for t in toks)
+        toks.sort(key=lambda t: t.i)
         return (toks[0].idx, toks[-1].idx + len(toks[-1])), lemma
 
     # ------------------------------------------------------------ what: content segments
