@@ -336,7 +336,8 @@ QUOTES = _table(
                 "cue_kind",
                 "VARCHAR",
                 "What the cue reports: speech (said, told, accused, according to, a colon), thought (believes, "
-                "expects, found, worries about) or other (wants to, plans to, appears to). 'Who said what' is speech.",
+                "expects, found, worries about) or other (wants to, plans to, appears to, agreed to do). "
+                "'Who said what' is speech. pipeline/nlp/resources/cue_kinds.tsv overrides the cue lists.",
                 values=CUE_KINDS,
             ),
             _c("cue_char_start", "INTEGER", "Start of the cue in articles.text.", nullable=True),

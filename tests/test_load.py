@@ -208,3 +208,8 @@ def test_a_warehouse_of_another_schema_is_refused_by_name_and_leaves_no_connecti
         pass
     with Warehouse(path).connect(read_only=True) as db:  # DuckDB refused this while the write one leaked
         assert db.execute("SELECT count(*) FROM quotes").fetchone() == (0,)
+
+
+def test_a_read_only_connection_to_a_missing_warehouse_makes_it_with_its_tables(tmp_path):
+    with Warehouse(tmp_path / "new.duckdb").connect(read_only=True) as db:
+        assert db.execute("SELECT count(*) FROM quotes").fetchone() == (0,)

@@ -235,3 +235,26 @@ def test_the_page_shows_the_answers_a_fresh_seed_run_gives(current_and_parquet):
         if old != new
     ]
     assert not stale, f"questions {stale} show old answers: run make sample, then stancewire docs --queries-from ..."
+
+
+def test_views_open_on_a_release_published_before_a_column_was_added(seed_run, tmp_path):
+    """A release is immutable: one published before `quotes.cue_kind` existed still opens,
+    with that column NULL, and every view runs on it."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    tmp, _, _ = seed_run
+    old = tmp_path / "v0.9.0"
+    shutil.copytree(tmp / "releases" / "v1.0.0", old)
+    (old / "quotes.parquet").chmod(0o644)
+    quotes = pq.read_table(old / "quotes.parquet")
+    pq.write_table(quotes.drop_columns(["cue_kind"]), old / "quotes.parquet")
+    con = views.open_release(old)
+    try:
+        for name in views.VIEW_NAMES:
+            con.execute(f"SELECT * FROM {name}").fetchall()
+        kinds = con.execute("SELECT DISTINCT cue_kind FROM quotes_with_speakers").fetchall()
+        assert kinds == [(None,)]
+    finally:
+        con.close()

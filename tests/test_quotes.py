@@ -388,15 +388,23 @@ def test_a_colon_lead_keeps_its_quote_when_the_next_sentence_has_a_cue(run):
         ("Many voters believe the election was fair.", "the election was fair", "thought"),
         ("Clinton is widely expected to win the nomination.", "to win the nomination", "thought"),
         ("The union wants to delay the vote.", "to delay the vote", "other"),
+        ("The publisher agreed to reprint the book.", "to reprint the book", "other"),  # an act
+        ("The mayor agreed that the bridge was unsafe.", "the bridge was unsafe", "speech"),
+        ("The senator promised to cut taxes.", "to cut taxes", "speech"),
     ],
 )
-def test_cue_kind_tells_speech_from_thought_and_intent(run, text, fragment, kind):
+def test_cue_kind_tells_speech_from_thought_and_intent(nlp, text, fragment, kind):
     """A researcher asking who said what keeps `speech`: PolNeAR's attributions, and so the
     quotes table, also hold beliefs, expectations and wishes."""
-    from pipeline.quotes.cues import cue_kind
+    from pipeline.actors.resolver import ArticleActors
+    from pipeline.quotes.rows import quote_row
+    from pipeline.text.clean import clean_text
 
-    doc, atts = run(text)
-    assert cue_kind(find(doc, atts, fragment).cue_lemma) == kind
+    cleaned = clean_text(text)
+    doc = nlp(cleaned.text)
+    atts = extract_attributions(doc)
+    row = quote_row("a1", doc.text, find(doc, atts, fragment), ArticleActors(doc, "a1"), cleaned.alignment)
+    assert row["cue_kind"] == kind
 
 
 def test_a_prepositional_cue_reads_verb_first_when_the_preposition_comes_first(run):

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from spacy.tokens import Token
 
-from pipeline.nlp.lexicon import word_list
+from pipeline.nlp.lexicon import table, word_list
 
 
 @dataclass(frozen=True)
@@ -66,21 +66,31 @@ def _inflections(lemma: str) -> set[str]:
     return forms
 
 
-def cue_kind(cue_lemma: str | None) -> str:
-    """What an attribution's cue reports, from the lists it comes from: `speech` (a verb of
-    saying or of a verbal act: said, told, accused, endorsed, "according to", a colon or a
-    headline label), `thought` (believing, knowing, expecting, finding: attitude_verbs.txt,
-    and a prepositional cue built on one, "worry about"), `other` (wanting, planning,
-    seeming: the verbs that only take an infinitive, "wants to", "appears to").
-    PolNeAR's attributions include all three; "who said what" is `speech`."""
+# Cues that are no verb: a source "according to", a colon after a name ("Garcia: ...").
+_NOT_VERBS = {"according to", ":"}
+
+
+def cue_kind(cue_lemma: str | None, infinitive: bool = False, direct: bool = False) -> str:
+    """What an attribution's cue reports: `speech` (a verb of saying or of a verbal act:
+    said, told, accused, endorsed; "according to", a colon after a name; a quotation with
+    no cue), `thought` (believing, knowing, expecting, finding: attitude_verbs.txt, and
+    a prepositional cue built on one, "worry about") or `other` (wanting, planning, seeming,
+    acting: a verb that only takes an infinitive, "wants to", "appears to"; a cue no list
+    knows). resources/cue_kinds.tsv overrides the lists, for a lemma ("remember") or for
+    a lemma whose content is a to-`infinitive` ("agree to"). PolNeAR's attributions hold
+    all three; "who said what" is `speech`."""
     if not cue_lemma:
-        return "other"
+        return "speech" if direct else "other"
     lex = cue_lexicon()
+    overrides = table("cue_kinds.tsv")
     verb = cue_lemma.split(" ", 1)[0]
-    if verb in lex.speech:
+    for key in (f"{verb} to", cue_lemma, verb) if infinitive else (cue_lemma, verb):
+        if key in overrides:
+            return overrides[key]
+    if cue_lemma in _NOT_VERBS or verb in lex.speech:
         return "speech"
     if verb in lex.clause:  # the attitude verbs (clause = speech | attitude)
         return "thought"
-    if verb in lex.object or verb in lex.prep or verb not in lex.known:  # "according to", ":", labels
+    if verb in lex.object or verb in lex.prep:  # "criticize", "accuse of", "call for"
         return "speech"
     return "other"

@@ -35,7 +35,7 @@ def quote_row(article_id: str, text: str, att, actors, align: Alignment) -> dict
         "content": " ... ".join(text[a:b] for a, b in segs),
         "cue": text[att.cue[0] : att.cue[1]] if att.cue else None,
         "cue_lemma": att.cue_lemma,
-        "cue_kind": cue_kind(att.cue_lemma),
+        "cue_kind": cue_kind(att.cue_lemma, _infinitive(text, segs), att.direct),
         "cue_char_start": att.cue[0] if att.cue else None,
         "cue_char_end": att.cue[1] if att.cue else None,
         "speaker": text[att.source[0] : att.source[1]] if att.source else None,
@@ -49,3 +49,8 @@ def quote_row(article_id: str, text: str, att, actors, align: Alignment) -> dict
 def _is_continuation(text: str, att) -> bool:
     """A quote whose speaker was named in an earlier paragraph (a continuation quote)."""
     return "\n" in text[att.source[1] : att.content[0][0]]
+
+
+def _infinitive(text: str, segs) -> bool:
+    """Whether the content is a to-infinitive ("to republish the book")."""
+    return text[segs[0][0] : segs[0][1]].lstrip("\"“‘'").lower().startswith("to ")

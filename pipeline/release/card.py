@@ -161,9 +161,10 @@ def _validation(manifest: dict) -> list[str]:
 
 
 def _most_quoted(conn) -> list[str]:
+    from pipeline.release.figures import SPEECH_PER_ACTOR
+
     top = conn.execute(
-        "SELECT name, actor_type, coalesce(country, ''), n_quotes FROM actors WHERE n_quotes > 0 "
-        "ORDER BY n_quotes DESC, name LIMIT 10"
+        f"SELECT name, actor_type, country, quotes FROM ({SPEECH_PER_ACTOR}) ORDER BY quotes DESC, name LIMIT 10"
     ).fetchall()
     if top:
         return ["", "## Most quoted actors", "", "| actor | type | country | quotes |", "|---|---|---|---|"] + [

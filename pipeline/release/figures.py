@@ -748,9 +748,15 @@ def draw_coverage(rows: list[tuple]) -> bytes:
 
 # ---------------------------------------------------------------- most quoted
 
+# What each actor said (quotes.cue_kind = 'speech'), as docs/queries.md's first question
+# counts it: beliefs and wishes attributed to an actor are not quotes of it.
+SPEECH_PER_ACTOR = (
+    "SELECT a.actor_id, a.name, a.actor_type, coalesce(a.country, '') AS country, count(*) AS quotes "
+    "FROM quotes q JOIN actors a ON a.actor_id = q.speaker_actor_id WHERE q.cue_kind = 'speech' "
+    "GROUP BY a.actor_id, a.name, a.actor_type, a.country"
+)
 MOST_QUOTED_SQL = (
-    "SELECT name, coalesce(country, ''), n_quotes FROM actors WHERE n_quotes > 0 "
-    f"ORDER BY n_quotes DESC, name, actor_id LIMIT {MAX_QUOTED}"
+    f"SELECT name, country, quotes FROM ({SPEECH_PER_ACTOR}) ORDER BY quotes DESC, name, actor_id LIMIT {MAX_QUOTED}"
 )
 
 
@@ -802,8 +808,8 @@ _CAPTION = {
     OVER_TIME: lambda rows: _plan_over_time(rows)["caption"],
     COVERAGE: lambda rows: _plan_coverage(rows)["caption"],
     MOST_QUOTED: lambda rows: (
-        "Most quoted actors: number of quotes and reported-speech attributions per speaker "
-        f"(`actors.n_quotes`; at most {MAX_QUOTED})."
+        "Most quoted actors: number of quotes and reported speech per speaker "
+        f"(`quotes.cue_kind = 'speech'`; at most {MAX_QUOTED})."
     ),
 }
 

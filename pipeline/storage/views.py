@@ -73,7 +73,11 @@ def ensure_views(conn: duckdb.DuckDBPyConnection) -> None:
 
 def open_release(folder: str | Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with one view per Parquet file of a release folder, named after
-    the table, and the researcher views on top: the warehouse's SQL runs on a release."""
+    the table, and the researcher views on top: the warehouse's SQL runs on a release. A
+    release published before a table gained a column (`quotes.cue_kind`, 2026-12-04) reads
+    that column as NULL, so the views still open on it."""
+    from pipeline.schema import TABLES
+
     folder = Path(folder)
     files = sorted(folder.glob("*.parquet"))
     if not files:
@@ -82,7 +86,12 @@ def open_release(folder: str | Path) -> duckdb.DuckDBPyConnection:
     for path in files:
         name = path.stem.replace('"', '""')
         literal = "'" + str(path).replace("'", "''") + "'"
-        conn.execute(f'CREATE VIEW "{name}" AS SELECT * FROM read_parquet({literal})')
+        source = f"read_parquet({literal})"
+        present = {r[0] for r in conn.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        table = TABLES.get(path.stem)
+        missing = [c for c in table.columns if c.name not in present] if table is not None else []
+        added = "".join(f', NULL::{c.type} AS "{c.name}"' for c in missing)
+        conn.execute(f'CREATE VIEW "{name}" AS SELECT *{added} FROM {source}')
     create_views(conn)
     return conn
 

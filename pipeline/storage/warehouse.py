@@ -317,12 +317,13 @@ class Warehouse:
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection holding the warehouse lock; the schema is created on first use."""
         with self.hold():
-            if read_only and self.path.exists():
+            reading = read_only and self.path.exists()  # a missing file is made, with its tables
+            if reading:
                 conn = connect_file(self.path, read_only=True, wait_s=self.lock_timeout_s)
             else:
                 conn = connect_file(self.path, wait_s=self.lock_timeout_s)
             try:
-                if not read_only or not self.path.exists():
+                if not reading:
                     identity = _file_identity(self.path)
                     # Checked once per file and process (a run connects a dozen times), and again
                     # if the tables are gone (a new file that was given the old one's inode).
