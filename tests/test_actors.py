@@ -104,6 +104,8 @@ def test_a_word_of_a_persons_name_is_not_a_country(resolve):
         ("A Georgetown University professor said the poll was wrong.", "A Georgetown University professor", None),
         ("A Morgan Stanley analyst said the market would fall.", "A Morgan Stanley analyst", None),
         ("A Washington Post reporter said the talks had failed.", "A Washington Post reporter", "USA"),
+        # "New" and a country's name that together name no known place
+        ("A New England Patriots spokesman said the game was fair.", "A New England Patriots spokesman", None),
     ],
 )
 def test_an_organisations_name_gives_a_country_only_in_english(resolve, text, phrase, country):

@@ -67,6 +67,8 @@ def country_in(tokens) -> str | None:
             code = _place_inside(t)
             if code:
                 return code
+            if t.ent_iob_ == "I" and t.i > 0 and t.doc[t.i - 1].text == "New":
+                continue  # "New England" (Patriots, Journal) is no known place, and not England
         if (t.pos_ in ("PROPN", "ADJ") or t.ent_type_) and not _inside_longer_place(t):
             # a party word alone, never one of a longer name ("Liberal Democratic Party" is Japan's)
             alone = not _inside_longer(t) and t.text[:1].isupper()
