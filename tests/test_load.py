@@ -210,6 +210,35 @@ def test_a_warehouse_of_another_schema_is_refused_by_name_and_leaves_no_connecti
         assert db.execute("SELECT count(*) FROM quotes").fetchone() == (0,)
 
 
+@pytest.mark.parametrize(
+    "change, refused",
+    [
+        (
+            "ALTER TABLE quotes ALTER COLUMN char_start TYPE BIGINT",
+            r"its column char_start is BIGINT, this stancewire's is INTEGER",
+        ),
+        (
+            "ALTER TABLE quotes ALTER COLUMN content DROP NOT NULL",
+            r"its column content allows NULL, this stancewire's refuses it",
+        ),
+    ],
+)
+def test_a_warehouse_whose_column_types_or_constraints_differ_is_refused(tmp_path, change, refused):
+    """Same column names, another type or NOT NULL: refused with the column named, before any
+    row is written (a BIGINT would have been exported as another Parquet type)."""
+    from pipeline.storage.warehouse import _SCHEMA_ENSURED, SchemaMismatch, connect_file
+
+    path = tmp_path / "old.duckdb"
+    with Warehouse(path).connect():
+        pass
+    conn = connect_file(path)
+    conn.execute(change)
+    conn.close()
+    _SCHEMA_ENSURED.clear()
+    with pytest.raises(SchemaMismatch, match=rf"table quotes .*\({refused}\)"), Warehouse(path).connect():
+        pass
+
+
 def test_a_read_only_connection_to_a_missing_warehouse_makes_it_with_its_tables(tmp_path):
     with Warehouse(tmp_path / "new.duckdb").connect(read_only=True) as db:
         assert db.execute("SELECT count(*) FROM quotes").fetchone() == (0,)

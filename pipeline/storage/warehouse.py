@@ -363,33 +363,19 @@ def memory_limit() -> str:
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create missing tables; refuse a file whose tables have other columns."""
-    existing = {
-        r[0]
-        for r in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()
-    }
+    """Create missing tables; refuse a file whose tables have other columns, other column
+    types or other NOT NULL constraints."""
+    stored: dict[str, list[tuple[str, str, bool]]] = {}
+    for table_name, column, data_type, nullable in conn.execute(
+        "SELECT table_name, column_name, data_type, is_nullable = 'YES' FROM information_schema.columns "
+        "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position"
+    ).fetchall():
+        stored.setdefault(table_name, []).append((column, data_type, nullable))
+    existing = set(stored)
     for table in TABLES.values():
         if table.name in existing:
-            cols = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-                    "AND table_schema = 'main' ORDER BY ordinal_position",
-                    [table.name],
-                ).fetchall()
-            ]
-            if cols != table.column_names:
-                missing = [c for c in table.column_names if c not in cols]
-                unknown = [c for c in cols if c not in table.column_names]
-                differs = "; ".join(
-                    part
-                    for part in (
-                        f"it lacks {', '.join(missing)}" if missing else "",
-                        f"it has {', '.join(unknown)}, which this stancewire does not know" if unknown else "",
-                        "its columns are in another order" if not missing and not unknown else "",
-                    )
-                    if part
-                )
+            differs = _schema_differences(table, stored[table.name])
+            if differs:
                 raise SchemaMismatch(
                     f"table {table.name} of this warehouse was made by another version of stancewire ({differs}): "
                     f"move the warehouse aside (or pass --warehouse NEW_FILE) and run again to rebuild it."
@@ -411,6 +397,36 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     from pipeline.storage.views import create_views  # researcher views over the tables (pipeline/storage/sql/views.sql)
 
     create_views(conn)
+
+
+# DuckDB's names for the types a schema may spell otherwise (information_schema gives these)
+_TYPE_NAMES = {"INT": "INTEGER", "INT4": "INTEGER", "TEXT": "VARCHAR", "STRING": "VARCHAR", "BOOL": "BOOLEAN"}
+
+
+def _schema_differences(table, stored: list[tuple[str, str, bool]]) -> str:
+    """How the stored columns (name, type, nullable) of `table` differ from its definition,
+    in words ("" when they agree)."""
+    names = [c for c, _, _ in stored]
+    if names != table.column_names:
+        missing = [c for c in table.column_names if c not in names]
+        unknown = [c for c in names if c not in table.column_names]
+        parts = [
+            f"it lacks {', '.join(missing)}" if missing else "",
+            f"it has {', '.join(unknown)}, which this stancewire does not know" if unknown else "",
+            "its columns are in another order" if not missing and not unknown else "",
+        ]
+        return "; ".join(p for p in parts if p)
+    parts = []
+    for column, (name, data_type, nullable) in zip(table.columns, stored, strict=True):
+        want = _TYPE_NAMES.get(column.type.upper(), column.type.upper())
+        if data_type.upper() != want:
+            parts.append(f"its column {name} is {data_type}, this stancewire's is {want}")
+        elif nullable != column.nullable:
+            parts.append(
+                f"its column {name} {'allows' if nullable else 'refuses'} NULL, this stancewire's "
+                f"{'refuses' if nullable else 'allows'} it"
+            )
+    return "; ".join(parts)
 
 
 def warehouse_id(conn: duckdb.DuckDBPyConnection) -> str:
