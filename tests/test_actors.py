@@ -272,6 +272,24 @@ def test_a_role_naming_a_party_is_a_person_of_that_party(resolve, text, phrase, 
     assert resolve(text, phrase).name == name
 
 
+@pytest.mark.parametrize(
+    "sentence, party",
+    [
+        ("Republican Sen. Rand Paul said it.", "republican"),
+        ("Democratic National Committee chair Donna Brazile said it.", "democratic"),  # the party's own body
+        ("Former Labour minister Peter Hain said it.", "labour"),
+        ("Labour Secretary Tom Perez said it.", None),  # a portfolio, not the party
+        ("Green Bay Packers coach Mike McCarthy said it.", None),  # another name
+        ("Democratic Republic of Congo President Joseph Kabila said it.", None),  # a country
+    ],
+)
+def test_a_party_word_inside_an_office_or_another_name_is_no_party(nlp, sentence, party):
+    from pipeline.actors.roles import party_of
+
+    doc = nlp(sentence)
+    assert party_of(doc[: len(doc) - 3]) == party
+
+
 def test_an_unnamed_party_member_is_a_person(resolve):
     member = resolve("A Kentucky Republican said the bill was flawed.", "A Kentucky Republican")
     assert (member.actor_type, member.country) == ("person", "USA")

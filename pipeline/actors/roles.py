@@ -25,10 +25,43 @@ class RoleAttachment(NamedTuple):
 def party_of(tokens) -> str | None:
     """The party a role phrase names in one word ("Democratic nominee", "the Tory MP"), from
     resources/party_names.tsv: the one nearest its end ("Conservative Democrat" is a
-    Democrat); None when it names none."""
+    Democrat); None when it names none. A party word is not the party when it begins a
+    government office ("Labour Secretary", "Labor Department") or is part of another name
+    (`_inside_other_name`: "Green Bay Packers", "Democratic Republic of the Congo")."""
     parties = table("party_names.tsv")
-    named = [parties[t.lower_] for t in tokens if t.lower_ in parties and t.text[:1].isupper()]
+    tokens = list(tokens)
+    named = [
+        parties[t.lower_]
+        for k, t in enumerate(tokens)
+        if t.lower_ in parties
+        and t.text[:1].isupper()
+        and not (k + 1 < len(tokens) and tokens[k + 1].lower_.rstrip(".") in _OFFICE_NOUNS)
+        and not _inside_other_name(t)
+    ]
     return named[-1] if named else None
+
+
+# nouns of government offices and bodies: a party word just before one names a portfolio
+_OFFICE_NOUNS = frozenset({"secretary", "department", "dept", "ministry"})
+# words of a party's own bodies: a longer name holding one is the party's ("Democratic National Committee")
+_PARTY_BODY_WORDS = frozenset({"party", "national", "committee", "convention", "caucus", "conference", "club"})
+
+
+def _inside_other_name(token) -> bool:
+    """Whether `token` is part of a longer named entity that is a place, or an organisation
+    whose name holds no word of a party's own bodies."""
+    if token.ent_iob_ not in ("B", "I"):
+        return False
+    doc, start, end = token.doc, token.i, token.i + 1
+    while start > 0 and doc[start].ent_iob_ == "I":
+        start -= 1
+    while end < len(doc) and doc[end].ent_iob_ == "I":
+        end += 1
+    if end - start < 2:
+        return False
+    if token.ent_type_ in PLACE_LABELS - {"NORP"}:  # "Tea Party Republicans" are Republicans
+        return True
+    return token.ent_type_ == "ORG" and not any(t.lower_ in _PARTY_BODY_WORDS for t in doc[start:end])
 
 
 def role_key(tokens) -> tuple[str | None, str | None]:
