@@ -42,6 +42,8 @@ EXPECTED_REJECTIONS = {
     ("huge-20mb.txt", 1): "too_large",
     ("dup-ids.jsonl", 2): "id_conflict",  # id "wire-7" again, with another text
     ("escape-link.txt", 1): "outside_input_folder",
+    ("linked-outside", 1): "outside_input_folder",  # a linked folder: not descended into, said so
+    ("nested-link", 1): "unreadable_file",  # a link to a folder inside, whose file is read there
 }
 # "seed copy.txt" sorts before "seed.txt"; both get the same text-hash id.
 EXPECTED_DUPLICATES = {("same-text.jsonl", 2): "same_text", ("seed.txt", 1): "same_id_same_text"}
@@ -125,6 +127,14 @@ def _build_input(folder: Path, outside: Path) -> int:
     outside.write_text("Secret\n\nThis file is outside the input folder and must not be read.\n", encoding="utf-8")
     os.symlink(outside, folder / "escape-link.txt")
     records += 1
+    outside_folder = outside.parent / "outside-folder"
+    outside_folder.mkdir()
+    (outside_folder / "hidden-away.txt").write_text("Away\n\nNot in the input folder.\n", encoding="utf-8")
+    os.symlink(outside_folder, folder / "linked-outside")
+    (folder / "nested").mkdir()
+    put("nested/inner.txt", "Inner\n\nA file in a folder of the input folder.\n")
+    os.symlink(folder / "nested", folder / "nested-link")
+    records += 2
     return records
 
 
@@ -195,7 +205,7 @@ def test_each_rejection_is_in_the_run_log_and_counted_in_the_summary(hostile_run
     first = summary.splitlines()[0]
     assert f"{hostile_run['records']} input records" in first
     assert f"{len(EXPECTED_REJECTIONS)} rejected" in first and f"{len(EXPECTED_DUPLICATES)} duplicates" in first
-    assert "invalid_json 3" in first and "too_large 1" in first and "outside_input_folder 1" in first
+    assert "invalid_json 3" in first and "too_large 1" in first and "outside_input_folder 2" in first
 
 
 def test_duplicates_same_text_under_two_ids_and_two_copies(hostile_run):

@@ -378,7 +378,8 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
             if differs:
                 raise SchemaMismatch(
                     f"table {table.name} of this warehouse was made by another version of stancewire ({differs}): "
-                    f"move the warehouse aside (or pass --warehouse NEW_FILE) and run again to rebuild it."
+                    f"move the warehouse aside (or pass --warehouse NEW_FILE) and run each input folder again to "
+                    f"fill the new one (a new file in the same folder shares the parse cache: nothing is parsed again)."
                 )
             continue
         for stmt in create_table_sql(table):

@@ -109,10 +109,12 @@ def ingest_folder(folder: Path, batch_id: str) -> IngestResult:
 
 
 def _walk(folder: Path) -> Iterator[Path]:
-    """Files under folder in a stable order; symlinked files are yielded (and checked later)."""
+    """Files under folder in a stable order; symlinked files and folders are yielded (and
+    checked later: a linked folder is not descended into, and `read_file` says so)."""
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames.sort()
-        for name in sorted(filenames):
+        linked = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
+        for name in sorted(filenames + linked):
             yield Path(dirpath) / name
 
 
@@ -126,6 +128,17 @@ def read_file(path: Path, rel: str, batch_id: str, root: Path) -> tuple[list[Raw
         resolved = path.resolve(strict=True)
     except (OSError, RuntimeError) as e:
         return reject("unreadable_file", f"cannot resolve the path ({e.__class__.__name__}: {e})")
+    if resolved.is_dir():  # a linked folder (`_walk` descends into real folders only)
+        if not resolved.is_relative_to(root):
+            return reject(
+                "outside_input_folder",
+                f"the folder is a link to {resolved}, outside the input folder; its files were not read",
+            )
+        return reject(
+            "unreadable_file",
+            f"the folder is a link to {resolved.relative_to(root).as_posix() or '.'} inside the input folder, "
+            "whose files are read there; not read twice",
+        )
     if not resolved.is_relative_to(root):
         return reject("outside_input_folder", "the file is a link to a place outside the input folder; not read")
     if not resolved.is_file():  # a FIFO or device would block or never end
