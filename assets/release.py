@@ -1,5 +1,7 @@
 """The release asset: publish the validated tables as an immutable, versioned folder."""
 
+from pathlib import Path
+
 import dagster as dg
 
 from pipeline.release.publish import publish
@@ -63,7 +65,6 @@ def validation_summary(conn, run_id: str) -> tuple[dict, list[str]]:
 )
 def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSettings) -> dg.MaterializeResult:
     from importlib.metadata import version
-    from pathlib import Path
 
     from pipeline.fingerprints import stored_work_libraries
     from pipeline.review.agreement import agreement
@@ -71,6 +72,7 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
     from pipeline.review.corrections import load_corrections
     from pipeline.stances.decision import default_model
     from pipeline.stances.decision import provenance as stance_model_provenance
+    from pipeline.storage.warehouse import warehouse_id
     from pipeline.text.language import detector_version
 
     if not settings.publish:
@@ -103,8 +105,14 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
             # the coders' corrections files in force, and what their review measured
             "corrections": load_corrections(Path(settings.corrections_dir)).manifest(),
             "review": agreement(conn),
+            # which warehouse published it: a releases folder that two warehouses publish into
+            # would silently swap one's dataset for the other's (see `other_warehouse`)
+            "warehouse_id": warehouse_id(conn),
         }
         result = publish(conn, Path(settings.releases_dir), provenance, summary)
+    other = other_warehouse(Path(settings.releases_dir), result, provenance["warehouse_id"])
+    if other:
+        context.log.warning(other)
     if result.created:
         context.log.info(f"published {result.version} at {result.path}")
     else:
@@ -115,5 +123,23 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
             "new_version": result.created,
             "path": str(result.path),
             "previous_version": result.previous or "",
+            "other_warehouse": other,
         }
+    )
+
+
+def other_warehouse(releases: Path, result, this_warehouse: str) -> str:
+    """A warning when the version before the one just published came from another warehouse
+    file (two warehouses given one releases folder: the new version holds only this one's
+    data), else ""."""
+    from pipeline.release.versions import read_manifest
+
+    if not result.created or not result.previous:
+        return ""
+    before = read_manifest(releases, result.previous).get("warehouse_id")
+    if before is None or before == this_warehouse:
+        return ""
+    return (
+        f"{result.previous} in {releases} was published from another warehouse: {result.version} holds this "
+        f"warehouse's data only. Give each warehouse its own releases folder (--releases)."
     )

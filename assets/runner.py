@@ -369,6 +369,7 @@ def _summary(warehouse, batch_id: str | None, release: dict | None, loaded: bool
 def _release_lines(release: dict | None) -> list[str]:
     if release and release.get("version"):
         if release.get("new_version"):
-            return [f"published {release['version']} at {release['path']}"]
+            note = [f"note: {release['other_warehouse']}"] if release.get("other_warehouse") else []
+            return [f"published {release['version']} at {release['path']}", *note]
         return [f"data unchanged: {release['version']} stays current (no new version)"]
     return []

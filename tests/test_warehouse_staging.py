@@ -213,3 +213,27 @@ def test_two_folders_of_one_name_need_the_batch_named(tmp_path):
     assert cli.returncode == 2 and "--batch raw to replace the batch from" in cli.stderr, cli.stderr
     assert "Traceback" not in cli.stderr and len(cli.stderr.strip().splitlines()) < 20, cli.stderr
     assert _articles(out / "w.duckdb") == {"article-0.txt"}
+
+
+def test_a_second_warehouse_publishing_into_a_releases_folder_is_told_so(two_warehouses, tmp_path):
+    """Each manifest names the warehouse that published it; a version published from another
+    warehouse than the one before says so in the run's summary (the new version holds only
+    its own warehouse's data, which a user would otherwise not notice)."""
+    import json
+
+    tmp, out, _, _ = two_warehouses
+    shared = tmp_path / "shared-releases"
+    shutil.copytree(out / "a-releases", shared, symlinks=True)
+    before = json.loads((shared / "v1.1.0" / "manifest.json").read_text())  # a.duckdb published it
+    settings = make_settings(tmp_path, tmp / "B", warehouse=str(tmp_path / "c.duckdb"), releases_dir=str(shared))
+    outcome = run(settings, tmp / "dagster")
+    assert outcome.ok, outcome.reason
+    after = json.loads((shared / "v1.2.0" / "manifest.json").read_text())
+    assert before["warehouse_id"] and after["warehouse_id"] and before["warehouse_id"] != after["warehouse_id"]
+    assert "note: v1.1.0 in" in outcome.summary and "was published from another warehouse" in outcome.summary
+    assert "Give each warehouse its own releases folder (--releases)" in outcome.summary
+    again = run(
+        make_settings(tmp_path, tmp / "A", warehouse=str(tmp_path / "c.duckdb"), releases_dir=str(shared)),
+        tmp / "dagster",
+    )
+    assert again.ok and "another warehouse" not in again.summary  # the same warehouse again: no note
