@@ -400,10 +400,6 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     create_views(conn)
 
 
-# DuckDB's names for the types a schema may spell otherwise (information_schema gives these)
-_TYPE_NAMES = {"INT": "INTEGER", "INT4": "INTEGER", "TEXT": "VARCHAR", "STRING": "VARCHAR", "BOOL": "BOOLEAN"}
-
-
 def _schema_differences(table, stored: list[tuple[str, str, bool]]) -> str:
     """How the stored columns (name, type, nullable) of `table` differ from its definition,
     in words ("" when they agree)."""
@@ -419,7 +415,7 @@ def _schema_differences(table, stored: list[tuple[str, str, bool]]) -> str:
         return "; ".join(p for p in parts if p)
     parts = []
     for column, (name, data_type, nullable) in zip(table.columns, stored, strict=True):
-        want = _TYPE_NAMES.get(column.type.upper(), column.type.upper())
+        want = column.type.upper()  # schema.py spells types as information_schema gives them
         if data_type.upper() != want:
             parts.append(f"its column {name} is {data_type}, this stancewire's is {want}")
         elif nullable != column.nullable:
