@@ -32,6 +32,7 @@ REJECTION_REASONS = (
     "outside_input_folder",
     "too_large",
     "unsupported_language",
+    "no_article_text",
 )
 # A coder's verdicts (`stancewire review`): on a sampled statement, on a sampled quote, and
 # the lines that add a statement or merge or rename an actor.
@@ -41,7 +42,7 @@ EDIT_VERDICTS = ("add_statement", "merge_actor", "rename_actor")
 REVIEW_VERDICTS_IN_STANCES = ("correct", "wrong_stance", "wrong_actor", "added")
 REVIEW_STATUSES = ("applied", "superseded", "orphaned", "measured")
 # Reasons given to records that were read (they are in raw_articles) and then refused.
-READ_THEN_REJECTED = ("id_conflict", "unsupported_language")
+READ_THEN_REJECTED = ("id_conflict", "unsupported_language", "no_article_text")
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,12 @@ DUPLICATE_ARTICLES = _table(
         (
             *_PROVENANCE,
             _c("duplicate_of", "VARCHAR", "The article this record duplicates.", references=("articles", "article_id")),
-            _c("match", "VARCHAR", "How the duplicate was recognised.", values=DUPLICATE_MATCHES),
+            _c(
+                "match",
+                "VARCHAR",
+                "How the duplicate was recognised: `same_id_same_text`, the id the input gave and the text both match; `same_text`, the text matches (under another id, or the record has none).",
+                values=DUPLICATE_MATCHES,
+            ),
         ),
         ("batch_id", "source_file", "record_no"),
     )

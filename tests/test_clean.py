@@ -62,3 +62,19 @@ def test_whitespace_and_control_characters():
 def test_short_texts(raw):
     c = clean_text(raw)
     _check_alignment(raw, c)
+
+
+@pytest.mark.parametrize(
+    "raw, has_title_line, only_metadata",
+    [
+        ("Source: Reuters\n", True, True),
+        ("Source: Reuters\n\nBy Jane Doe\n", True, True),
+        ("Source: The Wire", False, True),  # a JSON record's text: no title line
+        ("", False, True),
+        ("Senate passes the bill\n", True, False),  # a title alone is a (short) article
+        ("Budget\n\nBy Tuesday the Senate had passed the budget.\n", True, False),
+        ("Budget\n\nSource: Reuters\n\nThe Senate passed the budget.\n", True, False),
+    ],
+)
+def test_a_text_of_metadata_lines_only_is_no_article(raw, has_title_line, only_metadata):
+    assert clean_text(raw, has_title_line=has_title_line).only_metadata is only_metadata

@@ -17,6 +17,7 @@ import duckdb
 import pytest
 from conftest import SEED, make_settings
 
+from pipeline.schema import READ_THEN_REJECTED
 from pipeline.text.ingest import MAX_ARTICLE_CHARS, ingest_folder
 
 GOOD = "Minister backs the plan\n\nThe minister said: “We back the plan.” She spoke in London on Monday.\n"
@@ -44,9 +45,16 @@ EXPECTED_REJECTIONS = {
     ("escape-link.txt", 1): "outside_input_folder",
     ("linked-outside", 1): "outside_input_folder",  # a linked folder: not descended into, said so
     ("nested-link", 1): "unreadable_file",  # a link to a folder inside, whose file is read there
+    ("only-metadata.txt", 1): "no_article_text",  # a Source: line and a byline, nothing else
+    ("only-metadata.json", 1): "no_article_text",
 }
-# "seed copy.txt" sorts before "seed.txt"; both get the same text-hash id.
-EXPECTED_DUPLICATES = {("same-text.jsonl", 2): "same_text", ("seed.txt", 1): "same_id_same_text"}
+# "seed copy.txt" sorts before "seed.txt"; both get the same text-hash id, but neither was
+# given an id: the text matched, not an id.
+EXPECTED_DUPLICATES = {
+    ("same-text.jsonl", 2): "same_text",
+    ("seed.txt", 1): "same_text",
+    ("same-id-same-text.jsonl", 2): "same_id_same_text",
+}
 
 
 def _build_input(folder: Path, outside: Path) -> int:
@@ -118,6 +126,16 @@ def _build_input(folder: Path, outside: Path) -> int:
         json.dumps({"id": "one", "text": SAME_TEXT}) + "\n" + json.dumps({"id": "two", "text": SAME_TEXT}) + "\n",
         n=2,
     )
+    put(
+        "same-id-same-text.jsonl",
+        json.dumps({"id": "again", "text": "One id, one text, sent twice by the wire."})
+        + "\n"
+        + json.dumps({"id": "again", "text": "One id, one text, sent twice by the wire."})
+        + "\n",
+        n=2,
+    )
+    put("only-metadata.txt", "Source: Reuters\n\nBy Jane Doe\n")
+    put("only-metadata.json", json.dumps({"id": "meta-only", "text": "Source: The Wire"}))
     put("name with spaces.txt", "Spaces\n\nA file name with spaces in it.\n")
     put('quote\'s "double".txt', "Quotes\n\nA file name with single and double quotes.\n")
     put("naïve Ünïcødé 名前.txt", "Unicode\n\nA file name with non-ASCII letters.\n")
@@ -183,7 +201,7 @@ def test_the_run_succeeds_and_every_record_is_accounted_for(hostile_run):
     assert (
         raw
         + db.execute(
-            "SELECT count(*) FROM rejected_articles WHERE reason NOT IN ('id_conflict', 'unsupported_language')"
+            f"SELECT count(*) FROM rejected_articles WHERE reason NOT IN {tuple(READ_THEN_REJECTED)}"
         ).fetchone()[0]
         == hostile_run["records"]
     )

@@ -20,6 +20,11 @@ from dataclasses import dataclass
 KEPT, DUPLICATE, ID_CONFLICT = "kept", "duplicate", "id_conflict"
 
 
+def candidate_article_id(external_id: str | None, text_sha256: str) -> str:
+    """The article id a record gets if it is kept: its input id, else a text hash prefix."""
+    return external_id or text_sha256[:16]
+
+
 @dataclass(frozen=True)
 class Decision:
     outcome: str  # KEPT, DUPLICATE or ID_CONFLICT

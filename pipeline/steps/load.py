@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from pipeline.schema import TABLES, sql_literal
-from pipeline.steps.dedup import DUPLICATE, ID_CONFLICT, annotated, decide
+from pipeline.steps.dedup import DUPLICATE, ID_CONFLICT, annotated, candidate_article_id, decide
 from pipeline.storage.polars_schemas import RECORD_KEY, STAGED, schema_for, table_schema
 from pipeline.storage.staging import Staging
 from pipeline.storage.warehouse import insert_values, mark_actors, replace_rows, transaction, warehouse_id
@@ -282,7 +282,9 @@ def _deduplicate(
         key = {k: r[k] for k in RECORD_KEY}
         aid = r["article_id"]
         if decision.outcome == DUPLICATE:
-            match = "same_id_same_text" if decision.duplicate_of == aid else "same_text"
+            # An id-less record's id is its text's hash prefix: the same text, not the same id.
+            given_id = aid != candidate_article_id(None, r["text_sha256"])
+            match = "same_id_same_text" if given_id and decision.duplicate_of == aid else "same_text"
             dups.append({**key, "duplicate_of": decision.duplicate_of, "match": match})
         elif decision.outcome == ID_CONFLICT:
             first = first_of_id[(r["batch_id"], aid)]

@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.steps import pool
-from pipeline.steps.dedup import annotated
+from pipeline.steps.dedup import annotated, candidate_article_id
 from pipeline.steps.pool import chunked, run_chunks
 from pipeline.steps.progress import Progress
 from pipeline.steps.worker import WorkerConfig
@@ -33,12 +33,15 @@ from pipeline.storage.polars_schemas import RECORD_KEY, STAGED
 from pipeline.storage.staging import BATCH_MANIFEST, Staging
 from pipeline.text.alignment import Alignment, trim_span
 from pipeline.text.clean import clean_text
-from pipeline.text.ingest import SNIPPET_CHARS, Rejection, ingest_folder
+from pipeline.text.ingest import SNIPPET_CHARS, Rejection, ingest_folder, safe_snippet
 
 log = logging.getLogger(__name__)
 
 CHUNK = 200  # articles per Parquet part: bounds memory whatever the batch size
 UNSUPPORTED_LANGUAGE = "unsupported_language"
+NO_ARTICLE_TEXT = "no_article_text"
+# Reasons the cleaning step gives: the record was read (it is in raw_articles), then refused.
+CLEANING_REJECTIONS = (UNSUPPORTED_LANGUAGE, NO_ARTICLE_TEXT)
 FILE_TABLES = ["records", "rejections", "cleaned", "alignment"]
 NLP_TABLES = ["sentences", "mentions", "quotes", "article_actors"]
 
@@ -50,11 +53,6 @@ class BatchReport:
     counts: dict[str, int] = field(default_factory=dict)
     rejections: list = field(default_factory=list)
     hidden: list[str] = field(default_factory=list)  # files skipped: a name part starts with "."
-
-
-def candidate_article_id(external_id: str | None, text_sha256: str) -> str:
-    """The article id a record gets if it is kept: its input id, else a text hash prefix."""
-    return external_id or text_sha256[:16]
 
 
 def _fingerprint(*parts) -> str:
@@ -156,7 +154,7 @@ def _stage_files(
         raise BatchFolderConflict(conflict)
     if manifest and manifest.get("input_fp") == input_fp and manifest.get("files_code_fp") == code_fp:
         report.skipped = True
-        report.rejections += _language_rejections(staging, batch_id)
+        report.rejections += _cleaning_rejections(staging, batch_id)
         report.counts["rejections"] = len(report.rejections)
         return report
     if manifest:  # the batch is being rewritten: invisible to the loader until complete again
@@ -218,8 +216,8 @@ def _cleaned_records(records: list, languages: tuple[str, ...]) -> Iterator[tupl
 
 def _clean_records(records: list, languages: tuple[str, ...]) -> list[tuple]:
     """Each record cleaned and its language detected: (cleaned row, alignment rows, None),
-    or (None, [], its unsupported_language Rejection). Raises ValueError for a language code
-    the detector does not know."""
+    or (None, [], its Rejection: no_article_text when cleaning left only metadata lines,
+    unsupported_language). Raises ValueError for a language code the detector does not know."""
     from pipeline.text.language import check_languages, detect
 
     if records:
@@ -227,6 +225,13 @@ def _clean_records(records: list, languages: tuple[str, ...]) -> list[tuple]:
     out = []
     for r in records:
         c = clean_text(r.raw_text, has_title_line=r.input_format in ("txt", "html"))
+        if c.only_metadata:
+            detail = "the text holds only metadata lines (a Source: line, a byline), no article text"
+            rejection = Rejection(
+                r.batch_id, r.source_file, r.record_no, NO_ARTICLE_TEXT, detail, safe_snippet(r.raw_text)
+            )
+            out.append((None, [], rejection))
+            continue
         language = detect(c.text, languages)
         if language.refused:
             rejection = Rejection(
@@ -271,12 +276,12 @@ def _cleaned_row(r, c, language: str | None) -> dict:
     }
 
 
-def _language_rejections(staging: Staging, batch_id: str) -> list[Rejection]:
-    """The batch's unsupported_language rejections as staged (a skipped batch reports them too)."""
+def _cleaning_rejections(staging: Staging, batch_id: str) -> list[Rejection]:
+    """The batch's rejections made by cleaning, as staged (a skipped batch reports them too)."""
     parts = staging.parts(batch_id, "rejections")
     if not parts:
         return []
-    frame = pl.read_parquet(parts).filter(pl.col("reason") == UNSUPPORTED_LANGUAGE)
+    frame = pl.read_parquet(parts).filter(pl.col("reason").is_in(CLEANING_REJECTIONS))
     return [
         Rejection(r["batch_id"], r["source_file"], r["record_no"], r["reason"], r["detail"], r["snippet"])
         for r in frame.iter_rows(named=True)

@@ -92,6 +92,9 @@ class CleanArticle:
     original_source: str | None = None
     n_paragraphs: int = 0
     repairs: list[str] = field(default_factory=list)
+    # Nothing but metadata lines (a Source: line, a byline, an "original article" note), or
+    # nothing at all: no article to parse (`per_batch` rejects it as no_article_text).
+    only_metadata: bool = False
 
     @property
     def text_sha256(self) -> str:
@@ -110,6 +113,7 @@ def clean_text(raw: str, has_title_line: bool = True) -> CleanArticle:
     paragraphs = _paragraphs(raw, repairs)
     meta: dict[str, str | None] = {"title": None, "outlet": None, "author": None, "original_source": None}
     body = _take_metadata(raw, paragraphs, has_title_line, meta)
+    only_metadata = all(_is_metadata(raw[p.start : p.end]) for p in body)
 
     builder = AlignmentBuilder()
     prev_end = None
@@ -131,8 +135,13 @@ def clean_text(raw: str, has_title_line: bool = True) -> CleanArticle:
         alignment=alignment,
         n_paragraphs=len(body),
         repairs=sorted(repairs),
+        only_metadata=only_metadata,
         **meta,
     )
+
+
+def _is_metadata(line: str) -> bool:
+    return bool(_SOURCE_LINE.match(line) or _BYLINE.match(line) or _ORIGINAL.match(line))
 
 
 def _paragraphs(raw: str, repairs: set[str]) -> list[_Paragraph]:

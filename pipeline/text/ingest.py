@@ -219,15 +219,16 @@ def decode_bytes(data: bytes) -> tuple[str, str] | None:
         return data.decode("latin-1"), "latin-1"
 
 
-def _snippet(text: str) -> str:
+def safe_snippet(text: str) -> str:
+    """The first SNIPPET_CHARS characters of `text`, lone surrogates replaced (storable as UTF-8)."""
     return _SURROGATE.sub("\ufffd", text[:SNIPPET_CHARS])
 
 
 def _one_text(text, encoding, rel, batch_id, fmt, **meta):
     if not text.strip():
-        return [], [Rejection(batch_id, rel, 1, "empty_text", "the file holds only whitespace", _snippet(text))]
+        return [], [Rejection(batch_id, rel, 1, "empty_text", "the file holds only whitespace", safe_snippet(text))]
     if len(text) > MAX_ARTICLE_CHARS:
-        return [], [Rejection(batch_id, rel, 1, "too_large", _too_large(len(text)), _snippet(text))]
+        return [], [Rejection(batch_id, rel, 1, "too_large", _too_large(len(text)), safe_snippet(text))]
     title = next((line.strip() for line in text.splitlines() if line.strip()), None)
     return [RawRecord(batch_id, rel, 1, fmt, text, encoding, title=meta.pop("title", None) or title, **meta)], []
 
@@ -249,10 +250,12 @@ def _html(html, encoding, rel, batch_id):
         meta = trafilatura.extract_metadata(html, extensive=False)
     except Exception as e:  # trafilatura raises a variety of parser errors on broken markup
         return [], [
-            Rejection(batch_id, rel, 1, "unsupported_html", f"the HTML could not be parsed ({e})", _snippet(html))
+            Rejection(batch_id, rel, 1, "unsupported_html", f"the HTML could not be parsed ({e})", safe_snippet(html))
         ]
     if not text or not text.strip():
-        return [], [Rejection(batch_id, rel, 1, "unsupported_html", "no main text found in the HTML", _snippet(html))]
+        return [], [
+            Rejection(batch_id, rel, 1, "unsupported_html", "no main text found in the HTML", safe_snippet(html))
+        ]
     if len(text.split()) < MIN_HTML_WORDS:  # a navigation, index or error page: its main text is a menu line
         return [], [
             Rejection(
@@ -261,7 +264,7 @@ def _html(html, encoding, rel, batch_id):
                 1,
                 "unsupported_html",
                 f"no article in the HTML: its main text is {len(text.split())} word(s) ({text.strip()[:60]!r})",
-                _snippet(html),
+                safe_snippet(html),
             )
         ]
     title = meta.title if meta and meta.title else None
@@ -297,7 +300,7 @@ def _jsonl(text, encoding, rel, batch_id):
                 if isinstance(e, json.JSONDecodeError)
                 else f"cannot be read as JSON: {_json_error(e)}"
             )
-            rejections.append(Rejection(batch_id, rel, no, "invalid_json", f"line {no} {problem}", _snippet(line)))
+            rejections.append(Rejection(batch_id, rel, no, "invalid_json", f"line {no} {problem}", safe_snippet(line)))
             continue
         rec, rej = _from_object(obj, rel, no, batch_id, "jsonl", encoding, line)
         records.extend(rec)
@@ -318,12 +321,12 @@ def _json(text, encoding, rel, batch_id):
                 1,
                 "invalid_json",
                 f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})",
-                _snippet(text),
+                safe_snippet(text),
             )
         ]
     except (ValueError, RecursionError) as e:  # nested too deeply, an integer of thousands of digits
         return [], [
-            Rejection(batch_id, rel, 1, "invalid_json", f"cannot be read as JSON: {_json_error(e)}", _snippet(text))
+            Rejection(batch_id, rel, 1, "invalid_json", f"cannot be read as JSON: {_json_error(e)}", safe_snippet(text))
         ]
     items = obj if isinstance(obj, list) else [obj]
     if not items:
@@ -377,8 +380,8 @@ def _as_text(value) -> str | None:
 
 def _from_object(obj, rel, no, batch_id, fmt, encoding, source_line):
     def reject(reason, detail):
-        snippet = source_line if source_line is not None else json.dumps(obj, ensure_ascii=False)
-        return [], [Rejection(batch_id, rel, no, reason, detail, _snippet(snippet))]
+        record_snippet = source_line if source_line is not None else json.dumps(obj, ensure_ascii=False)
+        return [], [Rejection(batch_id, rel, no, reason, detail, safe_snippet(record_snippet))]
 
     if not isinstance(obj, dict):
         return reject("not_an_object", f"record {no} is a JSON {type(obj).__name__}, not an object")
