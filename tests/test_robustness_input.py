@@ -157,16 +157,16 @@ def _build_input(folder: Path, outside: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def hostile_run(tmp_path_factory):
+def hostile_run(tmp_path_factory, multilingual_model):
     import dagster as dg
 
     from assets.runner import run_pipeline
 
     tmp = tmp_path_factory.mktemp("hostile")
     n_records = _build_input(tmp / "input", tmp / "outside-secret.txt")
-    # Arabic taken too: the right-to-left article is to go all the way through (tests/test_languages.py
-    # covers the refusal of other languages)
-    settings = make_settings(tmp, tmp / "input", languages=["en", "ar"])
+    # Arabic taken too (a model that takes every language): the right-to-left article is to go all
+    # the way through (tests/test_languages.py covers the refusal of other languages)
+    settings = make_settings(tmp, tmp / "input", languages=["en", "ar"], spacy_model=multilingual_model)
     (tmp / "dagster").mkdir()
     with dg.DagsterInstance.local_temp(str(tmp / "dagster")) as instance:
         outcome = run_pipeline(settings, instance=instance)

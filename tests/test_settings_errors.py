@@ -143,6 +143,17 @@ def test_a_batch_name_that_would_be_changed_is_refused(tmp_path, capsys, name):
     assert not (tmp_path / "w.duckdb").exists()
 
 
+def test_an_empty_batch_name_is_refused_not_ignored(tmp_path, capsys):
+    from cli.main import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Title\n\nSome text.", encoding="utf-8")
+    assert main(["run", "--input", str(folder), "--warehouse", str(tmp_path / "w.duckdb"), "--batch", ""]) == 2
+    assert "--batch is empty" in capsys.readouterr().err
+    assert not (tmp_path / "w.duckdb").exists()
+
+
 def test_eval_on_an_empty_folder_says_so(tmp_path):
     from cli.evaluate import EvalError, _stage_texts
 

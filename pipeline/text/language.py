@@ -161,13 +161,35 @@ def _setting_source(setting: list[str] | str | None, model_name: str) -> str:
 
 
 def requested_languages(setting: list[str] | str | None, model_name: str) -> tuple[str, ...]:
-    """`accepted_languages` without the check, and so without loading the detector (the
-    staging step checks the codes where it detects: `check_languages`)."""
-    codes = parse_codes(setting) or [model_language(model_name) or "en"]
+    """`accepted_languages` without the detector's check, and so without loading it (the
+    staging step checks the codes where it detects: `check_languages`). Raises ValueError
+    when the setting takes a language the spaCy model does not parse (`_check_model_parses`)."""
+    model_lang = model_language(model_name)
+    codes = parse_codes(setting) or [model_lang or "en"]
     codes = [ALIASES.get(c, c) for c in codes]
     if ANY_LANGUAGE in codes:
-        return (ANY_LANGUAGE,)
-    return tuple(sorted(set(codes)))
+        codes = [ANY_LANGUAGE]
+    codes = tuple(sorted(set(codes)))
+    _check_model_parses(codes, model_name, model_lang)
+    return codes
+
+
+def _check_model_parses(codes: tuple[str, ...], model_name: str, model_lang: str | None) -> None:
+    """A language taken must be one the model parses: an English model would read a German
+    article's nouns as names and its headline as a speaker. A multi-language model ("xx")
+    parses every language; a model that names no language is not checked."""
+    if not model_lang or model_lang == ANY_LANGUAGE:
+        return
+    model_lang = ALIASES.get(model_lang, model_lang)
+    # a word that is no code ("english") is left to `check_languages`, which names it unknown
+    others = [c for c in codes if c != model_lang and re.fullmatch(r"[a-z]{2,3}", c)]
+    if others:
+        raise ValueError(
+            f"the setting `languages` takes {', '.join(others)}, which the spaCy model {model_name} "
+            f"({language_name(model_lang)}, {model_lang}) does not parse: its articles would be parsed as "
+            f"{language_name(model_lang)}. Take only {model_lang} (the default), or bring a model of that "
+            f"language (--spacy-model), or a multi-language one (xx), which parses every language"
+        )
 
 
 def check_languages(
