@@ -179,9 +179,16 @@ def _run_pipeline(
     if rejected:
         counts = ", ".join(f"{reason} {n}" for reason, n in rejected)
         outcome.all_rejected = True
+        # the rejections are data too (nothing is lost): a version that adds only them is published
+        release_line = (
+            [f"  {release['version']} was published all the same: its rejected_articles holds these records"]
+            if outcome.ok and release and release.get("new_version")
+            else []
+        )
         outcome.details = [
             f"  every record of batch {batch} was rejected ({counts}): no article was added; "
             f"the records and their reasons are in the table rejected_articles",
+            *release_line,
             *([f"  {outcome.reason}"] if outcome.reason else []),
             *outcome.details,
         ]

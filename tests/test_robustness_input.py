@@ -322,6 +322,25 @@ def test_entirely_unusable_input_fails_the_run_with_a_reason(tmp_path):
     assert "1 rejected (invalid_json 1)" in outcome.summary
 
 
+def test_an_all_rejected_batch_after_a_good_one_says_that_its_rejections_were_published(tmp_path):
+    """The rejections are data (nothing is lost): a second batch of junk publishes a version
+    holding them, still exits 3, and says both."""
+    from conftest import run
+
+    good, junk = tmp_path / "good", tmp_path / "junk"
+    good.mkdir()
+    junk.mkdir()
+    (good / "a.txt").write_text(GOOD, encoding="utf-8")
+    (junk / "a.jsonl").write_text("{not json\n", encoding="utf-8")
+    assert run(make_settings(tmp_path, good), tmp_path / "dagster").ok
+    outcome = run(make_settings(tmp_path, junk), tmp_path / "dagster")
+    assert outcome.all_rejected and outcome.exit_code == 3
+    details = "\n".join(outcome.details)
+    assert "every record of batch junk was rejected (invalid_json 1)" in details
+    assert "v1.1.0 was published all the same: its rejected_articles holds these records" in details
+    assert "published v1.1.0" in outcome.summary
+
+
 def test_ingest_never_raises_on_a_symlink_loop_or_a_fifo(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
