@@ -10,3 +10,18 @@ REPO = Path(__file__).resolve().parent.parent
 def test_data_dictionary_is_current():
     path = REPO / "docs" / "data-dictionary.md"
     assert path.read_text(encoding="utf-8") == data_dictionary(), "run `stancewire docs` and commit the result"
+
+
+def test_the_codebook_guides_example_is_a_valid_codebook(tmp_path):
+    """docs/codebooks.md's example loads as it is written (the guide is not left behind the format)."""
+    import re
+
+    from conftest import REPO
+
+    from pipeline.stances.codebooks import load_codebook
+
+    guide = (REPO / "docs" / "codebooks.md").read_text(encoding="utf-8")
+    example = re.search(r"```yaml\n(.*?)```", guide, re.S)[1]
+    (tmp_path / "example.yaml").write_text(example, encoding="utf-8")
+    book = load_codebook(tmp_path / "example.yaml")
+    assert book.name == "city-transport" and [t.id for t in book.targets] == ["congestion_charge", "mayor_reyes"]

@@ -221,6 +221,38 @@ def test_a_candidate_is_coded_only_below_the_threshold(reading, threshold, expec
     assert not {id(c) for c in undecided} & {id(d.candidate) for d in decisions}
 
 
+def test_a_codebook_without_neutral_never_gets_a_neutral_statement(nlp, tmp_path):
+    """The codebook's `stances` bound the labels: a model whose likeliest label is neutral
+    codes the likeliest label the codebook has instead."""
+    from conftest import quote_scopes
+
+    from pipeline.actors.resolver import ArticleActors
+    from pipeline.stances.candidates import propose
+    from pipeline.stances.codebooks import load_codebook
+    from pipeline.stances.coder import ArticleReading, TargetMatcher
+    from pipeline.stances.decision import decide
+
+    book = tmp_path / "two-labels.yaml"
+    book.write_text(
+        "codebook: two-labels\nversion: '1'\nstances: [favor, against]\n"
+        "targets:\n  - id: clinton\n    terms: [Hillary Clinton, Clinton]\n",
+        encoding="utf-8",
+    )
+    doc = nlp("Governor Ann Lowry spoke in Ohio on Monday. Lowry said Hillary Clinton had earned her vote.")
+    actors = ArticleActors(doc, "test")
+    article = ArticleReading(doc, actors, quote_scopes(doc, actors), TargetMatcher(nlp, [load_codebook(book)]))
+    model = StanceModel.from_json(  # p: neutral 0.6, against 0.3, favor 0.1, none ~0
+        {
+            "labels": ["favor", "against", "neutral", "none"],
+            "intercepts": [math.log(0.1), math.log(0.3), math.log(0.6), -50],
+            "weights": {},
+            "threshold": 0.5,
+        }
+    )
+    decisions = decide(article, propose(article), model)
+    assert decisions and {d.stance for d in decisions} == {"against"}
+
+
 def test_a_codebooks_statements_do_not_depend_on_the_other_codebooks_loaded(nlp, tmp_path):
     """Another codebook loaded beside it (here one whose terms are everyday words, which
     mark much of the text) leaves a codebook's statements as they are: the decision reads

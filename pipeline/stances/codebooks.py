@@ -4,7 +4,7 @@ Format (see data/codebooks/*.yaml): `codebook` (name), `version`, `description`,
 `stances` (labels, a subset of favor/against/neutral) and `targets`, each with `id`,
 `label`, `description` and `terms` (phrases whose presence, case- and lemma-insensitive,
 signals the target). A file that does not follow it raises `CodebookError` naming the file
-and the field.
+and the field. docs/codebooks.md is the users' guide.
 """
 
 from __future__ import annotations

@@ -115,10 +115,13 @@ class Decision:
 def decide(article, candidates: list, model: StanceModel) -> list[Decision]:
     """The model's decision on each candidate with a sentence that ties its holder to its
     target (`features.sentence_features`), in the candidates' order. Candidates whose holder
-    and target only co-occur in the article are not decided."""
+    and target only co-occur in the article are not decided. A coded candidate takes the
+    likeliest of its codebook's labels (`stances`: a codebook of favor and against only
+    never gets a neutral statement)."""
     from pipeline.stances.features import sentence_features
 
     out = []
+    books = article.matcher.books
     for cand in candidates:
         best = None
         for k, feats in sentence_features(article, cand):
@@ -128,7 +131,8 @@ def decide(article, candidates: list, model: StanceModel) -> list[Decision]:
         if best is None:
             continue
         k, p = best
-        stance = max(STANCES, key=lambda label: p.get(label, 0.0))
+        labels = [label for label in STANCES if label in books[cand.codebook].stances]
+        stance = max(labels, key=lambda label: p.get(label, 0.0))
         if p["none"] >= model.threshold:
             out.append(Decision(cand, "none", p["none"], k))
         else:
