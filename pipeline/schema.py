@@ -184,7 +184,7 @@ ARTICLES = _table(
             _c(
                 "cleaning",
                 "VARCHAR",
-                "Comma-separated list of the repairs applied (e.g. unicode_repair, split_glued_paragraphs), empty when none.",
+                "Comma-separated list of the repairs applied (unicode_repair, split_glued_paragraphs, whitespace, markup: tags dropped), empty when none.",
             ),
         ),
         ("article_id",),

@@ -78,3 +78,43 @@ def test_short_texts(raw):
 )
 def test_a_text_of_metadata_lines_only_is_no_article(raw, has_title_line, only_metadata):
     assert clean_text(raw, has_title_line=has_title_line).only_metadata is only_metadata
+
+
+def test_markup_left_in_a_text_is_dropped_and_its_contents_kept():
+    """Tags in a plain text (an embedded tweet's, stray HTML) are not words: their attribute
+    values would read as quotes. Their contents stay, and the alignment still maps every
+    copied character back to the raw text."""
+    raw = (
+        "Shooting\n\nPolice named the suspect.\n\n"
+        '<tweet id="672" author="@reporter" datetime="2015-12-02">Scanner: suspect named</tweet>.\n\n'
+        "He said <b>nothing</b> else.<br/>Comparisons stay: a < b, <3.\n"
+    )
+    c = clean_text(raw)
+    assert "Scanner: suspect named." in c.text and "He said nothing else. Comparisons stay: a < b, <3." in c.text
+    assert "tweet" not in c.text and "@reporter" not in c.text and '"' not in c.text
+    assert "markup" in c.repairs
+    for seg in c.alignment.segments:
+        if seg.is_copy:
+            assert c.text[seg.clean_start : seg.clean_end] == raw[seg.raw_start : seg.raw_end]
+
+
+@pytest.mark.parametrize(
+    "raw, text",
+    [
+        ("Press <Enter> to go on.", "Press <Enter> to go on."),  # prose in angle brackets stays
+        ("A List<String> here.", "A List<String> here."),
+        ("if x<y and y>z then", "if x<y and y>z then"),
+        ("He said “<b>no</b>” (<i>twice</i>).", "He said “no” (twice)."),
+        ("Line one<br/>line two<br />.", "Line one line two ."),
+        ('<tweet id="1">Opened here\n\nand closed here</tweet>.', "Opened here\n\nand closed here."),
+    ],
+)
+def test_only_markup_is_taken_out(raw, text):
+    assert clean_text(raw, has_title_line=False).text == text
+
+
+def test_a_paragraph_or_record_of_tags_only_is_no_text():
+    assert clean_text("Title\n\n<br/>\n\nBody.", has_title_line=True).text == "Title\n\nBody."
+    assert clean_text("<br/>", has_title_line=False).only_metadata  # nothing left: rejected as no_article_text
+    assert clean_text("Source: Reuters\n\n<p></p>", has_title_line=True).only_metadata
+    assert clean_text("He won<b></b>, again\n\nBody.").title == "He won, again"

@@ -7,7 +7,9 @@ Steps, each recorded in `CleanArticle.repairs` when it changed something:
   (author), and a trailing "The original article: ..." note with what follows it;
 - Unicode repair of mojibake with ftfy and NFC normalisation (`unicode_repair`);
 - whitespace: runs of spaces, tabs and control characters become one space, lines are
-  trimmed, paragraphs are separated by one blank line (`whitespace`).
+  trimmed, paragraphs are separated by one blank line (`whitespace`);
+- markup: tags left in a text (`<tweet author="@x">`, `</b>`, `<br/>`) are dropped, their
+  contents kept (`markup`); their attribute values would otherwise read as quotes.
 The result's `alignment` maps every offset of the clean text back to the raw text.
 """
 
@@ -77,6 +79,72 @@ _BYLINE = re.compile(
 )
 _ORIGINAL = re.compile(r"^(?:the\s+)?original\s+article\s*:?", re.IGNORECASE)
 _WS_TOKEN = re.compile(r"[^\s\x00-\x1f\x7f-\x9f]+")
+# An XML/HTML start, end or empty tag: a name, then attributes (quoted or bare values).
+_TAG_SHAPE = re.compile(
+    r"</?([A-Za-z][\w:.-]*)((?:\s+[A-Za-z_:][\w:.-]*(?:\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'|[^\s\"'=<>`]+))?)*)\s*/?>"
+)
+# Which tag-shaped strings are markup: a tag with a quoted attribute (`<tweet author="@x">`),
+# one of these HTML elements, or the end tag of an element the text opened with attributes.
+# Prose in angle brackets ("press <Enter>", "List<String>", "x<y and y>z") is not.
+_HTML_INLINE = frozenset(
+    [
+        "a",
+        "abbr",
+        "b",
+        "big",
+        "cite",
+        "code",
+        "del",
+        "em",
+        "font",
+        "i",
+        "ins",
+        "mark",
+        "q",
+        "s",
+        "small",
+        "span",
+        "strike",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "tt",
+        "u",
+    ]
+)
+_HTML_BLOCK = frozenset(
+    [
+        "blockquote",
+        "br",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "img",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "table",
+        "td",
+        "th",
+        "tr",
+        "ul",
+    ]
+)
+# A tag between a word and one of these is dropped without a space: "began</b>." -> "began."
+_NO_SPACE_BEFORE = frozenset(".,;:!?)]}”’")
+_NO_SPACE_AFTER = frozenset("([{“‘")
 # ftfy's defaults, except that typographic quotes stay as written: they are data here
 # (the quote stage and the PolNeAR scorer rely on them).
 _FTFY = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC", explain=False)
@@ -112,7 +180,8 @@ def clean_text(raw: str, has_title_line: bool = True) -> CleanArticle:
     repairs: set[str] = set()
     paragraphs = _paragraphs(raw, repairs)
     meta: dict[str, str | None] = {"title": None, "outlet": None, "author": None, "original_source": None}
-    body = _take_metadata(raw, paragraphs, has_title_line, meta)
+    opened = opened_elements(raw)
+    body = [p for p in _take_metadata(raw, paragraphs, has_title_line, meta) if _has_words(raw, p, opened)]
     only_metadata = all(_is_metadata(raw[p.start : p.end]) for p in body)
 
     builder = AlignmentBuilder()
@@ -125,11 +194,11 @@ def clean_text(raw: str, has_title_line: bool = True) -> CleanArticle:
             else:
                 builder.replace(PARAGRAPH_SEPARATOR, prev_end, para.start)
                 repairs.add("whitespace")
-        _clean_paragraph(raw, para, builder, repairs)
+        _clean_paragraph(raw, para, builder, repairs, opened)
         prev_end = para.end
     text, alignment = builder.build()
     if meta["title"]:
-        meta["title"] = _normalise_inline(meta["title"])
+        meta["title"] = _normalise_inline(meta["title"], opened)
     return CleanArticle(
         text=text,
         alignment=alignment,
@@ -208,11 +277,72 @@ def _take_metadata(raw: str, paragraphs: list[_Paragraph], has_title_line: bool,
     return body
 
 
-def _normalise_inline(s: str) -> str:
-    return " ".join(_WS_TOKEN.findall(unicodedata.normalize("NFC", ftfy.fix_text(s, _FTFY))))
+def _normalise_inline(s: str, opened: frozenset[str] = frozenset()) -> str:
+    fixed = unicodedata.normalize("NFC", ftfy.fix_text(s, _FTFY))
+    masked = _mask_tags(fixed, set(), opened)
+    tokens = list(_WS_TOKEN.finditer(masked))
+    out = [tokens[0].group()] if tokens else []
+    for prev, tok in zip(tokens, tokens[1:]):
+        out += [_separator(fixed, masked, prev.end(), tok.start()), tok.group()]
+    return "".join(out)
 
 
-def _clean_paragraph(raw: str, para: _Paragraph, builder: AlignmentBuilder, repairs: set[str]) -> None:
+def _with_attributes(m: re.Match) -> bool:
+    return '="' in m[2] or "='" in m[2]
+
+
+def opened_elements(text: str) -> frozenset[str]:
+    """The names of the elements `text` opens with a quoted attribute (`<tweet id="1">`):
+    their end tags are markup too, wherever they are in the text."""
+    if "<" not in text:
+        return frozenset()
+    return frozenset(m[1].lower() for m in _TAG_SHAPE.finditer(text) if _with_attributes(m))
+
+
+def _tags(text: str, opened: frozenset[str]) -> list[re.Match]:
+    """The markup tags of `text` (see `_HTML_INLINE`); `opened`: `opened_elements` of the whole text."""
+    known = _HTML_INLINE | _HTML_BLOCK | opened
+    return [m for m in _TAG_SHAPE.finditer(text) if m[1].lower() in known or _with_attributes(m)]
+
+
+def _mask_tags(fixed: str, repairs: set[str], opened: frozenset[str] = frozenset()) -> str:
+    """`fixed` with every markup tag blanked out character for character (offsets unchanged)."""
+    if "<" not in fixed:
+        return fixed
+    tags = _tags(fixed, opened)
+    if not tags:
+        return fixed
+    repairs.add("markup")
+    chars = list(fixed)
+    for m in tags:
+        chars[m.start() : m.end()] = " " * (m.end() - m.start())
+    return "".join(chars)
+
+
+def _separator(fixed: str, masked: str, gap_start: int, gap_end: int) -> str:
+    """What replaces a gap between two words: one space; nothing where the gap held only
+    inline tags and a closing mark follows or an opening mark precedes ("began</b>.",
+    "(<b>up</b>)"); a block tag (`<br/>`, `<p>`) always leaves a space."""
+    gap = fixed[gap_start:gap_end]
+    if gap == masked[gap_start:gap_end]:
+        return " "
+    rest = _TAG_SHAPE.sub("", gap)
+    block = any(m[1].lower() in _HTML_BLOCK for m in _TAG_SHAPE.finditer(gap))
+    if rest or block:  # whitespace outside the tags, or a line break: a space
+        return " "
+    glued = masked[gap_end] in _NO_SPACE_BEFORE or masked[gap_start - 1] in _NO_SPACE_AFTER
+    return "" if glued else " "
+
+
+def _has_words(raw: str, para: _Paragraph, opened: frozenset[str]) -> bool:
+    """Whether a paragraph holds a word once its markup is taken out (`<br/>` alone does not)."""
+    text = raw[para.start : para.end]
+    return _WS_TOKEN.search(_mask_tags(text, set(), opened) if "<" in text else text) is not None
+
+
+def _clean_paragraph(
+    raw: str, para: _Paragraph, builder: AlignmentBuilder, repairs: set[str], opened: frozenset[str]
+) -> None:
     source = raw[para.start : para.end]
     fixed = unicodedata.normalize("NFC", ftfy.fix_text(source, _FTFY))
     if fixed != source:
@@ -220,29 +350,25 @@ def _clean_paragraph(raw: str, para: _Paragraph, builder: AlignmentBuilder, repa
         char_map = _char_map(source, fixed)
     else:
         char_map = None
-    tokens = list(_WS_TOKEN.finditer(fixed))
+    masked = _mask_tags(fixed, repairs, opened)
+    tokens = list(_WS_TOKEN.finditer(masked))
     if char_map is None:
-        _copy_words(raw, fixed, tokens, para.start, builder, repairs)
+        _copy_words(raw, fixed, masked, tokens, para.start, builder, repairs)
         return
     for k, tok in enumerate(tokens):
         if k > 0:
             gap_start, gap_end = tokens[k - 1].end(), tok.start()
             rs, re_ = _map(char_map, para.start, gap_start, gap_end)
-            if fixed[gap_start:gap_end] == " " and char_map is None:
-                builder.copy(raw, rs, re_)
-            else:
-                builder.replace(" ", rs, re_)
-                if char_map is None:
-                    repairs.add("whitespace")
-        if char_map is None:
-            builder.copy(raw, para.start + tok.start(), para.start + tok.end())
-        else:
-            _emit_mapped(raw, fixed, tok.start(), tok.end(), char_map, para.start, builder)
+            builder.replace(_separator(fixed, masked, gap_start, gap_end), rs, re_)
+        _emit_mapped(raw, fixed, tok.start(), tok.end(), char_map, para.start, builder)
 
 
-def _copy_words(raw: str, fixed: str, tokens: list, base: int, builder: AlignmentBuilder, repairs: set[str]) -> None:
+def _copy_words(
+    raw: str, fixed: str, masked: str, tokens: list, base: int, builder: AlignmentBuilder, repairs: set[str]
+) -> None:
     """A paragraph ftfy left alone: words and single spaces are copied in runs, other
-    whitespace between words becomes one space (the same segments as word by word, fewer calls)."""
+    whitespace between words becomes one space, a tag nothing or one space (`_separator`;
+    the same segments as word by word, fewer calls). `masked`: `fixed` with its tags blanked."""
     if not tokens:
         return
     run = tokens[0].start()
@@ -250,8 +376,9 @@ def _copy_words(raw: str, fixed: str, tokens: list, base: int, builder: Alignmen
         gap_start, gap_end = prev.end(), tok.start()
         if gap_end - gap_start != 1 or fixed[gap_start] != " ":
             builder.copy(raw, base + run, base + gap_start)
-            builder.replace(" ", base + gap_start, base + gap_end)
-            repairs.add("whitespace")
+            builder.replace(_separator(fixed, masked, gap_start, gap_end), base + gap_start, base + gap_end)
+            if _TAG_SHAPE.sub("", fixed[gap_start:gap_end]) not in ("", " "):
+                repairs.add("whitespace")
             run = gap_end
     builder.copy(raw, base + run, base + tokens[-1].end())
 
