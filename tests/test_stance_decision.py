@@ -222,8 +222,8 @@ def test_a_candidate_is_coded_only_below_the_threshold(reading, threshold, expec
 
 
 def test_a_codebook_without_neutral_never_gets_a_neutral_statement(nlp, tmp_path):
-    """The codebook's `stances` bound the labels: a model whose likeliest label is neutral
-    codes the likeliest label the codebook has instead."""
+    """The codebook's `stances` bound the labels: the probability of a label it does not
+    code counts as none, so a neutral reading is neither coded nor forced into a side."""
     from conftest import quote_scopes
 
     from pipeline.actors.resolver import ArticleActors
@@ -241,16 +241,23 @@ def test_a_codebook_without_neutral_never_gets_a_neutral_statement(nlp, tmp_path
     doc = nlp("Governor Ann Lowry spoke in Ohio on Monday. Lowry said Hillary Clinton had earned her vote.")
     actors = ArticleActors(doc, "test")
     article = ArticleReading(doc, actors, quote_scopes(doc, actors), TargetMatcher(nlp, [load_codebook(book)]))
-    model = StanceModel.from_json(  # p: neutral 0.6, against 0.3, favor 0.1, none ~0
-        {
-            "labels": ["favor", "against", "neutral", "none"],
-            "intercepts": [math.log(0.1), math.log(0.3), math.log(0.6), -50],
-            "weights": {},
-            "threshold": 0.5,
-        }
-    )
-    decisions = decide(article, propose(article), model)
-    assert decisions and {d.stance for d in decisions} == {"against"}
+
+    def model(neutral: float, against: float) -> StanceModel:  # favor 0.1, none ~0
+        return StanceModel.from_json(
+            {
+                "labels": ["favor", "against", "neutral", "none"],
+                "intercepts": [math.log(0.1), math.log(against), math.log(neutral), -50],
+                "weights": {},
+                "threshold": 0.5,
+            }
+        )
+
+    candidates = propose(article)
+    decisions = decide(article, candidates, model(neutral=0.6, against=0.3))
+    assert decisions and {d.stance for d in decisions} == {"none"}  # p(none) counts neutral's 0.6
+    assert all(d.confidence == pytest.approx(0.6) for d in decisions)
+    decisions = decide(article, candidates, model(neutral=0.3, against=0.6))
+    assert {d.stance for d in decisions} == {"against"}
 
 
 def test_a_codebooks_statements_do_not_depend_on_the_other_codebooks_loaded(nlp, tmp_path):

@@ -115,23 +115,24 @@ class Decision:
 def decide(article, candidates: list, model: StanceModel) -> list[Decision]:
     """The model's decision on each candidate with a sentence that ties its holder to its
     target (`features.sentence_features`), in the candidates' order. Candidates whose holder
-    and target only co-occur in the article are not decided. A coded candidate takes the
-    likeliest of its codebook's labels (`stances`: a codebook of favor and against only
-    never gets a neutral statement)."""
+    and target only co-occur in the article are not decided. A codebook's own labels bound
+    the decision (`stances`): the probability of a label it does not code counts as `none`
+    (a codebook of favor and against never gets a neutral statement, nor a forced one)."""
     from pipeline.stances.features import sentence_features
 
     out = []
     books = article.matcher.books
     for cand in candidates:
+        labels = [label for label in STANCES if label in books[cand.codebook].stances]
         best = None
         for k, feats in sentence_features(article, cand):
             p = model.probabilities(feats)
+            p["none"] = 1.0 - sum(p.get(label, 0.0) for label in labels)
             if best is None or p["none"] < best[1]["none"]:
                 best = (k, p)
         if best is None:
             continue
         k, p = best
-        labels = [label for label in STANCES if label in books[cand.codebook].stances]
         stance = max(labels, key=lambda label: p.get(label, 0.0))
         if p["none"] >= model.threshold:
             out.append(Decision(cand, "none", p["none"], k))
