@@ -75,8 +75,9 @@ def stage_files(
 ) -> BatchReport:
     """Ingest and clean the batch's folder into staging (skipped when input, code and the
     accepted `languages` are unchanged), holding the batch's lock: runs of one batch at once
-    (sensor and CLI, retries) wait in turn. A record in another language is kept as read
-    (records) and rejected as unsupported_language; it is not cleaned into an article.
+    (sensor and CLI, retries) wait in turn. A record in another language, or one that
+    cleaning leaves with only metadata lines, is kept as read (records) and rejected
+    (unsupported_language, no_article_text); it is not cleaned into an article.
 
     A batch staged from another folder of the same name is replaced only when the batch was
     `named` (`--batch`) or the files are the same (a copy of the folder): else
@@ -176,8 +177,8 @@ def _stage_chunk(
     staging: Staging, batch_id: str, part: int, chunk: list, cleaned: list[tuple], report: BatchReport
 ) -> None:
     """Write one chunk of records, and what `_clean_records` made of them, into part `part`
-    of records, cleaned and alignment; a record in a language not taken goes to the report's
-    rejections instead of cleaned."""
+    of records, cleaned and alignment; a record cleaning refused (`CLEANING_REJECTIONS`) goes
+    to the report's rejections instead of cleaned."""
     records, cleaned_rows, alignment = [], [], []
     for r, (row, align_rows, refused) in zip(chunk, cleaned, strict=True):
         records.append(_row_of(r, "records"))

@@ -181,8 +181,14 @@ def _check_model_parses(codes: tuple[str, ...], model_name: str, model_lang: str
     if not model_lang or model_lang == ANY_LANGUAGE:
         return
     model_lang = ALIASES.get(model_lang, model_lang)
-    # a word that is no code ("english") is left to `check_languages`, which names it unknown
-    others = [c for c in codes if c != model_lang and re.fullmatch(r"[a-z]{2,3}", c)]
+    # a code the detector does not know ("english", "eng") is left to `check_languages`,
+    # which names it unknown (known: the codes kept in the cache folder, when there are)
+    known = known_codes_cached()
+    others = [
+        c
+        for c in codes
+        if c != model_lang and re.fullmatch(r"[a-z]{2,3}", c) and (known is None or c in known or c == ANY_LANGUAGE)
+    ]
     if others:
         raise ValueError(
             f"the setting `languages` takes {', '.join(others)}, which the spaCy model {model_name} "
