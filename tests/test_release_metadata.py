@@ -168,6 +168,27 @@ def test_changelog_says_the_same(two_versions):
     assert "## 1.0.0" in first and "First release: 1 article," in first
 
 
+def test_an_edited_text_is_named_as_an_edit_not_only_added_and_removed(tmp_path):
+    """A file without an id whose text is edited gets a new id (its text's hash): by key, one
+    article removed and one added. The CHANGELOG (from the release database's patch) and
+    `release diff` (from the Parquet files) both say that one of them is an edit."""
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    (folder / "a.txt").write_text(SECOND_ARTICLE, encoding="utf-8")
+    (folder / "b.txt").write_text("Budget passes\n\nThe council passed the budget on Monday.\n", encoding="utf-8")
+    assert run(make_settings(tmp_path, folder), tmp_path / "dagster").ok
+    (folder / "a.txt").write_text(SECOND_ARTICLE.replace("Thursday", "Friday", 1), encoding="utf-8")
+    assert SECOND_ARTICLE.count("Thursday")  # the edit changes the text
+    outcome = run(make_settings(tmp_path, folder), tmp_path / "dagster")
+    assert outcome.ok, (outcome.reason, outcome.details)
+    log = (tmp_path / "releases" / "v1.1.0" / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "Compared with 1.0.0: 1 article added, 1 removed, 0 changed." in log
+    assert "1 of the added is an edited record: the same input file and record as a removed one" in log
+    diff = release_diff.diff_versions(tmp_path / "releases", "v1.0.0", "v1.1.0")
+    assert diff.table("articles").edited == 1
+    assert "articles: 1 of the added is an edited record" in release_diff.format_diff(diff)
+
+
 def test_diff_of_folders_with_schema_changes(tmp_path):
     """Columns added / removed / retyped and whole tables added or removed are reported;
     rows of a table are matched by key."""

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from pipeline.release.diff import ReleaseDiff, counted
+from pipeline.release.diff import ReleaseDiff, counted, edited_note
 from pipeline.release.versions import md
 
 LIST_LIMIT = 50  # articles listed by name in a changelog entry
@@ -29,6 +29,8 @@ def changelog_entry(manifest: dict, diff: ReleaseDiff | None) -> str:
     if arts:
         summary += f": {counted(arts.added, 'article')} added, {arts.removed} removed, {arts.changed} changed"
     lines += [summary + ".", ""]
+    if arts and arts.edited:
+        lines += [edited_note(arts.edited)[0].upper() + edited_note(arts.edited)[1:] + ".", ""]
     lines += ["| table | rows before | rows after | added | removed | changed |", "|---|---|---|---|---|---|"]
     for d in diff.tables:
         lines.append(f"| {md(d.table)} | {d.rows_before} | {d.rows_after} | {d.added} | {d.removed} | {d.changed} |")

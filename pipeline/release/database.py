@@ -42,7 +42,15 @@ from typing import NamedTuple
 import duckdb
 
 from pipeline.fingerprints import row_hash_sql
-from pipeline.release.diff import LABEL_COLUMN, SAMPLE_KEYS, ReleaseDiff, TableDiff, count_and_sample
+from pipeline.release.diff import (
+    LABEL_COLUMN,
+    RECORD_COLUMNS,
+    SAMPLE_KEYS,
+    ReleaseDiff,
+    TableDiff,
+    count_and_sample,
+    edited_records,
+)
 from pipeline.release.versions import DATASET_NAME, RELEASE_DB
 from pipeline.schema import RELEASED_TABLES, TABLES, create_table_sql, sql_literal
 
@@ -285,13 +293,15 @@ def _patch_table(conn, name: str, parquet: Path, sample: int) -> tuple[TableDiff
     keys = ", ".join(f'"{k}"' for k in pk)
     label = LABEL_COLUMN.get(name) if LABEL_COLUMN.get(name) in table.column_names else None
     label_sel = f', CAST("{label}" AS VARCHAR) AS "{label}"' if label else ""
+    record = [c for c in RECORD_COLUMNS.get(name, ()) if c in table.column_names]
+    record_sel = "".join(f', "{c}"' for c in record if c not in pk)
     source = f"read_parquet({sql_literal(str(parquet))}, file_row_number = true)"
     conn.execute(f"CREATE OR REPLACE TEMP TABLE new_rows AS SELECT file_row_number AS n, {row} AS h FROM {source}")
     conn.execute(f'CREATE OR REPLACE TEMP TABLE old_rows AS SELECT rowid AS r, {row} AS h FROM "{name}"')
     only_old = "SELECT r FROM old_rows ANTI JOIN new_rows USING (h)"
     only_new = "SELECT n, h FROM new_rows ANTI JOIN old_rows USING (h)"
     conn.execute(
-        f'CREATE OR REPLACE TEMP TABLE outgoing AS SELECT {keys}{label_sel}, {row} AS __h FROM "{name}" '
+        f'CREATE OR REPLACE TEMP TABLE outgoing AS SELECT {keys}{label_sel}{record_sel}, {row} AS __h FROM "{name}" '
         f"WHERE rowid IN ({only_old})"
     )
     deleted = conn.execute(f'DELETE FROM "{name}" WHERE rowid IN ({only_old})').fetchone()[0]
@@ -324,6 +334,8 @@ def _patch_table(conn, name: str, parquet: Path, sample: int) -> tuple[TableDiff
     d.added, d.added_keys = counted(f"FROM incoming AS x ANTI JOIN outgoing AS y ON {on}")
     d.removed, d.removed_keys = counted(f"FROM outgoing AS x ANTI JOIN incoming AS y ON {on}")
     d.changed, d.changed_keys = counted(f"FROM incoming AS x JOIN outgoing AS y ON {on}")
+    if d.added and d.removed and record and len(record) == len(RECORD_COLUMNS[name]):
+        d.edited = edited_records(conn, name, "incoming", "outgoing", pk)
     if d.added or d.removed or d.changed:
         d.status = "changed"
     for temp in ("new_rows", "old_rows", "outgoing", "incoming"):

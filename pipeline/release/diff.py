@@ -20,6 +20,9 @@ SAMPLE_KEYS = 20  # keys listed per table and kind of change
 
 # How each released table's rows are named in a diff or changelog, besides their key.
 LABEL_COLUMN = {"articles": "title", "actors": "name", "codebook_targets": "label"}
+# The input record a row came from: the same record under a new primary key is an edit (an
+# article without an id of its own is named by its text's hash, so an edited text is a new id).
+RECORD_COLUMNS = {"articles": ("batch_id", "source_file", "record_no")}
 
 
 def _ident(name: str) -> str:
@@ -35,6 +38,7 @@ class TableDiff:
     added: int = 0
     removed: int = 0
     changed: int = 0
+    edited: int = 0  # of the added rows, those of an input record that a removed row came from (RECORD_COLUMNS)
     primary_key: list[str] = field(default_factory=list)
     added_keys: list[list] = field(default_factory=list)  # [key..., label?] samples
     removed_keys: list[list] = field(default_factory=list)
@@ -209,9 +213,21 @@ def _diff_table(conn, name, old_file, new_file, old_pk, new_pk, sample) -> Table
                     f"SELECT {keys}{label_sel('x')} {where} ORDER BY {order} LIMIT {int(sample)}"
                 ).fetchall()
             ]
+        if d.added and d.removed and name in RECORD_COLUMNS and all(c in ca and c in cb for c in RECORD_COLUMNS[name]):
+            d.edited = edited_records(conn, name, "b", "a", pk)
     if d.added or d.removed or d.changed or d.schema_changed:
         d.status = "changed"
     return d
+
+
+def edited_records(conn, table: str, new: str, old: str, pk: list[str]) -> int:
+    """How many rows of `new` come from an input record that a row of `old` came from under
+    another primary key (`RECORD_COLUMNS`): edits, counted among both the added and the removed."""
+    record = ", ".join(_ident(c) for c in RECORD_COLUMNS[table])
+    other_key = " OR ".join(f"x.{_ident(k)} IS DISTINCT FROM y.{_ident(k)}" for k in pk)
+    return conn.execute(
+        f"SELECT count(*) FROM {new} AS x JOIN {old} AS y USING ({record}) WHERE {other_key}"
+    ).fetchone()[0]
 
 
 def count_and_sample(conn, frm: str, select: str, key: list[str], sample: int) -> tuple[int, list[list]]:
@@ -257,6 +273,15 @@ def diff_versions(releases_dir: Path, old: str, new: str) -> ReleaseDiff:
     return diff_folders(releases_dir / old, releases_dir / new, old, new)
 
 
+def edited_note(edited: int) -> str:
+    """What an edit count means, for the CHANGELOG and `release diff`."""
+    what = "is an edited record" if edited == 1 else "are edited records"
+    return (
+        f"{edited} of the added {what}: the same input file and record as a removed one, "
+        "with another text (an article without an id of its own is named by its text)"
+    )
+
+
 def counted(count: int, noun: str) -> str:
     """ "3 articles", "1 article"."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
@@ -288,6 +313,9 @@ def format_diff(diff: ReleaseDiff) -> str:
             f"{t.table:<{width}}  {t.rows_before:>8}  {t.rows_after:>8}  {t.added:>7}  {t.removed:>7}  "
             f"{t.changed:>7}" + (f"  ({t.status} table)" if t.status in ("added", "removed") else "")
         )
+    for t in diff.tables:
+        if t.edited:
+            lines += ["", f"{t.table}: {edited_note(t.edited)}"]
     for t in diff.tables:
         n = len(t.primary_key)
         labelled = t.table in LABEL_COLUMN
