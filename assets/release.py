@@ -103,7 +103,7 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
                 ],
             ),
             # the coders' corrections files in force, and what their review measured
-            "corrections": load_corrections(Path(settings.corrections_dir)).manifest(),
+            "corrections": load_corrections(settings.corrections_folder).manifest(),
             "review": agreement(conn),
             # which warehouse published it: a releases folder that two warehouses publish into
             # would silently swap one's dataset for the other's (see `other_warehouse`)

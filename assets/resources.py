@@ -5,7 +5,15 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.settings import DEFAULTS, batch_name, codebook_paths, processes, resolve, staging_for
+from pipeline.settings import (
+    DEFAULTS,
+    batch_name,
+    codebook_paths,
+    corrections_root,
+    processes,
+    resolve,
+    staging_for,
+)
 
 
 class StancewireSettings(dg.ConfigurableResource):
@@ -19,7 +27,7 @@ class StancewireSettings(dg.ConfigurableResource):
     staging_dir: str = DEFAULTS["staging_dir"]  # default: "<warehouse file>.staging" beside it
     parse_cache_dir: str = DEFAULTS["parse_cache_dir"]  # default: "parse-cache" beside the warehouse file
     inbox_dir: str = DEFAULTS["inbox_dir"]  # the sensor watches it: each sub-folder is a batch
-    corrections_dir: str = DEFAULTS["corrections_dir"]  # coders' corrections (`stancewire review apply`)
+    corrections_dir: str = DEFAULTS["corrections_dir"]  # default: the warehouse's own (`corrections_folder`)
     codebooks: list[str] = DEFAULTS["codebooks"]  # default: every .yaml file in data/codebooks
     languages: list[str] = DEFAULTS["languages"]  # ISO 639-1 codes taken; default: the spaCy model's language
     spacy_model: str = DEFAULTS["spacy_model"]
@@ -38,6 +46,11 @@ class StancewireSettings(dg.ConfigurableResource):
         return staging_for(
             {"warehouse": self.warehouse, "staging_dir": self.staging_dir, "parse_cache_dir": self.parse_cache_dir}
         )
+
+    @property
+    def corrections_folder(self) -> Path:
+        """The coders' corrections this warehouse applies (`pipeline.settings.corrections_root`)."""
+        return corrections_root(self.warehouse, self.corrections_dir)
 
     @property
     def processes(self) -> int:

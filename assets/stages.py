@@ -234,7 +234,7 @@ def review_corrections(context: dg.AssetExecutionContext, settings: StancewireSe
     from pipeline.review.apply import apply_corrections
     from pipeline.review.corrections import load_corrections
 
-    corrections = load_corrections(Path(settings.corrections_dir))
+    corrections = load_corrections(settings.corrections_folder)
     with warehouse(settings).connect() as conn:
         report = apply_corrections(conn, corrections)
         for line in report.orphaned:
@@ -242,7 +242,7 @@ def review_corrections(context: dg.AssetExecutionContext, settings: StancewireSe
         if corrections.files:
             applied = ", ".join(f"{n} {v}" for v, n in sorted(report.applied.items())) or "none"
             context.log.info(
-                f"corrections from {len(corrections.files)} file(s) in {settings.corrections_dir}: "
+                f"corrections from {len(corrections.files)} file(s) in {settings.corrections_folder}: "
                 f"{report.lines} lines, in force: {applied}; {len(report.orphaned)} orphaned"
             )
         by_label = dict(conn.execute("SELECT stance, count(*) FROM stances GROUP BY stance").fetchall())

@@ -122,7 +122,8 @@ def _add_corrections_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--corrections",
         metavar="DIR",
-        help="coders' corrections to apply (`stancewire review apply`; default: data/corrections, or "
+        help="coders' corrections to apply (`stancewire review apply`; default: the warehouse's own, "
+        "data/corrections for data/warehouse.duckdb, else <warehouse file>.corrections beside it; or "
         "$STANCEWIRE_CORRECTIONS)",
     )
 
@@ -243,7 +244,7 @@ def _add_review(sub) -> None:
     p.add_argument(
         "--corrections",
         metavar="DIR",
-        help="corrections folder (default: data/corrections, or $STANCEWIRE_CORRECTIONS)",
+        help="corrections folder (default: the warehouse's own, as for run; or $STANCEWIRE_CORRECTIONS)",
     )
     p = rv_sub.add_parser("report", help="precision (Wilson 95%% CI), Cohen's kappa, Krippendorff's alpha")
     p.add_argument("--release", metavar="VERSION", help="a published release's figures instead of the warehouse's")
@@ -476,7 +477,8 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
     if (args.corrections or os.environ.get("STANCEWIRE_CORRECTIONS")) and not corrections.is_dir():
         raise ValueError(
             f"corrections folder {corrections} does not exist: give the folder `stancewire review apply` wrote "
-            f"(default {run_settings.DEFAULT_CORRECTIONS}), or leave --corrections out"
+            f"(default: the warehouse's own, {run_settings.corrections_root(values['warehouse'])}), or leave "
+            "--corrections out"
         )
     return values, books
 

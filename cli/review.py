@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from cli.common import UsageError, fail, open_data
@@ -52,8 +51,10 @@ def cmd_sample(args) -> int:
 
 def cmd_apply(args) -> int:
     from pipeline.review.corrections import ReviewError, check_review, disagreements, write_corrections
+    from pipeline.settings import resolve
 
-    folder = Path(args.corrections or os.environ.get("STANCEWIRE_CORRECTIONS") or "data/corrections")
+    warehouse = getattr(args, "warehouse", None)
+    folder = Path(resolve(warehouse=warehouse, corrections_dir=args.corrections)["corrections_dir"])
     path = Path(args.file)
     if not path.is_file():
         return fail(f"no review file at {path}")
@@ -85,9 +86,8 @@ def cmd_apply(args) -> int:
     if purpose == "reliability" or kind == "quotes":
         print("its verdicts count in the agreement figures (`stancewire review report`); they change no statement")
     else:
-        from pipeline.settings import resolve
-
-        where = "" if folder.resolve() == Path(resolve()["corrections_dir"]).resolve() else f" --corrections {folder}"
+        own = Path(resolve(warehouse=warehouse)["corrections_dir"])  # the folder a run of this warehouse reads
+        where = "" if folder.resolve() == own.resolve() else f" --corrections {folder}"
         print(f"they take effect with the next `stancewire run{where}` (or `stancewire rebuild{where}`)")
     return 0
 

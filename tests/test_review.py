@@ -226,6 +226,25 @@ def test_the_same_file_is_not_applied_twice(sampled):
     assert len(list(folder.glob("*.json"))) == 1
 
 
+def test_each_warehouse_has_its_own_corrections_folder(sampled, monkeypatch):
+    """Without --corrections, `review apply --warehouse W` stores into W's own folder and a run
+    of another warehouse never reads it (before, every warehouse read data/corrections: one
+    warehouse's merges and review figures reached another's release)."""
+    from pipeline.settings import DEFAULT_CORRECTIONS, corrections_root, resolve
+
+    monkeypatch.delenv("STANCEWIRE_CORRECTIONS", raising=False)
+    warehouse, tmp, rows = sampled
+    good = _write(tmp / "good.csv", rows)
+    assert cli(["review", "apply", str(good), "--warehouse", str(warehouse)]) == 0
+    own = warehouse.with_name(warehouse.name + ".corrections")
+    assert [p.name for p in own.glob("*.json")] == ["0001-ann.json"]
+    assert Path(resolve(warehouse=str(warehouse))["corrections_dir"]) == own  # where its runs read
+    other = tmp / "other.duckdb"
+    assert Path(resolve(warehouse=str(other))["corrections_dir"]) == tmp / "other.duckdb.corrections"
+    assert corrections_root("data/warehouse.duckdb") == Path(DEFAULT_CORRECTIONS)  # the default warehouse's
+    assert corrections_root(str(other), str(own)) == own  # a folder named is taken as given
+
+
 # -- the loop, end to end -------------------------------------------------------------------
 
 
