@@ -25,6 +25,8 @@ def _book(tmp_path, text: str, name: str = "book.yaml", encoding: str = "utf-8")
         (GOOD.replace("version: '1.0'\n", "version: [1]\n"), "`version` is required"),
         (GOOD + "stances: favor, against\n", "`stances` must be a list"),
         (GOOD + "stances: [favor, maybe]\n", r"stances \['maybe'\] are not among"),
+        (GOOD.replace("targets:", "taregts:"), "top level: unknown key `taregts`.*did you mean `targets`"),
+        (GOOD + "    lable: Carbon tax\n", r"targets\[0\]: unknown key `lable`.*did you mean `label`"),
     ],
 )
 def test_a_codebook_with_a_wrong_field_names_the_file_and_the_field(tmp_path, text, message):
@@ -32,6 +34,12 @@ def test_a_codebook_with_a_wrong_field_names_the_file_and_the_field(tmp_path, te
     with pytest.raises(CodebookError, match=message) as refused:
         load_codebook(path)
     assert str(refused.value).startswith(f"{path}: ")
+
+
+def test_an_unquoted_version_is_kept_as_written(tmp_path):
+    """YAML reads `version: 1.10` as the number 1.1: the version is taken as written."""
+    assert load_codebook(_book(tmp_path, GOOD.replace("'1.0'", "1.10"))).version == "1.10"
+    assert load_codebook(_book(tmp_path, GOOD.replace("'1.0'", "2"))).version == "2"
 
 
 def test_a_codebook_in_another_encoding_is_called_that_not_bad_yaml(tmp_path):

@@ -9,6 +9,7 @@ and the field. docs/codebooks.md is the users' guide.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
@@ -48,6 +49,19 @@ class Codebook:
         return next(t for t in self.targets if t.id == target_id)
 
 
+TOP_KEYS = ("codebook", "version", "description", "stances", "targets")
+TARGET_KEYS = ("id", "label", "description", "terms")
+
+
+def _check_keys(path: Path, obj: dict, known: tuple[str, ...], where: str) -> None:
+    """A key the format does not have is refused: a misspelt `lable` would be ignored."""
+    for key in obj:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"; did you mean `{close[0]}`?" if close else ""
+            raise CodebookError(f"{path}: {where}: unknown key `{key}` (the keys are {', '.join(known)}){hint}")
+
+
 def load_codebook(path: str | Path) -> Codebook:
     path = Path(path)
     try:
@@ -71,12 +85,15 @@ def load_codebook(path: str | Path) -> Codebook:
             raise CodebookError(f"{path}: {where}: `{key}` must be a non-empty {kind.__name__}")
         return value
 
+    _check_keys(path, data, TOP_KEYS, "top level")
     name = need(data, "codebook", "top level")
     if not _ID.match(name):
         raise CodebookError(f"{path}: codebook name {name!r} may hold only letters, digits, '_', '.', '-'")
     version = data.get("version")
     if isinstance(version, bool) or not isinstance(version, str | int | float) or not str(version).strip():
         raise CodebookError(f'{path}: top level: `version` is required (a string such as "1.0")')
+    if not isinstance(version, str):  # as written: YAML reads an unquoted 1.10 as the number 1.1
+        version = yaml.load(text, Loader=yaml.BaseLoader).get("version", version)
     version = str(version).strip()
     stances = data.get("stances") or list(STANCE_LABELS)
     if not isinstance(stances, list):
@@ -90,6 +107,7 @@ def load_codebook(path: str | Path) -> Codebook:
         where = f"targets[{k}]"
         if not isinstance(t, dict):
             raise CodebookError(f"{path}: {where}: expected a mapping with id, label and terms")
+        _check_keys(path, t, TARGET_KEYS, where)
         tid = need(t, "id", where)
         if not _ID.match(tid):
             raise CodebookError(f"{path}: {where}: id {tid!r} may hold only letters, digits, '_', '.', '-'")
