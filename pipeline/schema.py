@@ -417,7 +417,9 @@ STANCES = _table(
             _c(
                 "country",
                 "VARCHAR",
-                "ISO 3166-1 alpha-3 code of the country the actor speaks for, when clear.",
+                "ISO 3166-1 alpha-3 code of the country the actor speaks for in this article, when the article "
+                "makes it clear; else null. The actor's country over the whole corpus is actors.country (join on "
+                "actor_id): filter on that to find every statement of an actor from a country.",
                 nullable=True,
             ),
             _c("codebook", "VARCHAR", "Codebook name."),

@@ -196,6 +196,13 @@ def test_a_quote_or_colon_the_tagger_ran_across_is_cut_from_an_entity(nlp):
     assert name_part(doc[4:7]).text == "Southern Strategy"
 
 
+def test_a_word_an_editor_bracketed_in_a_quote_is_no_actor(nlp):
+    """ "[W]e" is tokenised "[", "W]e", and the tagger takes "W]e" for a person."""
+    text = "Barack Obama spoke on Monday. “[W]e are committed to welcoming the stranger,” Obama said."
+    found = ArticleActors(nlp(text), "t1")
+    assert {a.actor_id for a in found.actors.values()} == {"person:barack-obama"}
+
+
 def test_a_full_name_the_tagger_ran_into_other_words_joins_that_name():
     counts = {
         "person:donald-trump": 40,

@@ -63,6 +63,7 @@ def slash_parts(ent) -> list:
 _BREAKS = {":", ";", "—", "–", "|"}  # inside a name only where a headline or a quote ran into it
 _MARKUP = ("://", "<", ">", "=", "@")
 _GLUED_QUOTE = re.compile(r"\w\W*[\"“”]\W*\w")
+_EDITORIAL_BRACKET = re.compile(r"\w[\[\]]|[\[\]]\w")  # "[W]e", "[T]his": a quote's word as edited
 
 
 def name_part(ent):
@@ -70,11 +71,14 @@ def name_part(ent):
     ran across split it, and the part holding its head word is kept ("“Southern Strategy" is
     "Southern Strategy", "New York Post:" is "New York Post"); punctuation at either end is
     cut. None for markup, a web address (`<tweet pic=`, `https://t.co/...`) or a span with
-    a word glued to a quote mark ("paranoia,”Clinton", one token)."""
+    a word glued to a quote mark ("paranoia,”Clinton", one token) or to an editor's bracket
+    ("[W]e": the tagger takes "W]e" for a person)."""
     from spacy.tokens import Span
 
     if any(m in ent.text for m in _MARKUP) or any(_GLUED_QUOTE.search(t.text) for t in ent):
         return None  # markup, or a word glued to a quote ("paranoia,”Clinton": no name can be cut from it)
+    if any(_EDITORIAL_BRACKET.search(t.text) for t in ent):
+        return None
     doc, root = ent.doc, ent.root
     start, end = ent.start, ent.end
     for t in ent:
