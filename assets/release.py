@@ -123,6 +123,7 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
             "new_version": result.created,
             "path": str(result.path),
             "previous_version": result.previous or "",
+            "articles_change": result.articles_change,
             "other_warehouse": other,
         }
     )

@@ -377,6 +377,8 @@ def _release_lines(release: dict | None) -> list[str]:
     if release and release.get("version"):
         if release.get("new_version"):
             note = [f"note: {release['other_warehouse']}"] if release.get("other_warehouse") else []
-            return [f"published {release['version']} at {release['path']}", *note]
+            change = release.get("articles_change") and release.get("previous_version")
+            since = f" (articles since {release['previous_version']}: {release['articles_change']})" if change else ""
+            return [f"published {release['version']} at {release['path']}{since}", *note]
         return [f"data unchanged: {release['version']} stays current (no new version)"]
     return []

@@ -181,6 +181,8 @@ def test_an_edited_text_is_named_as_an_edit_not_only_added_and_removed(tmp_path)
     assert SECOND_ARTICLE.count("Thursday")  # the edit changes the text
     outcome = run(make_settings(tmp_path, folder), tmp_path / "dagster")
     assert outcome.ok, (outcome.reason, outcome.details)
+    # the run's summary says what the batch's re-run did to the articles (its counts alone did not)
+    assert "(articles since v1.0.0: 1 added, 1 removed, 0 changed (1 edited))" in outcome.summary
     log = (tmp_path / "releases" / "v1.1.0" / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "Compared with 1.0.0: 1 article added, 1 removed, 0 changed." in log
     assert "1 of the added is an edited record: the same input file and record as a removed one" in log

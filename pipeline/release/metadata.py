@@ -275,10 +275,11 @@ def croissant(manifest: dict, base_url: str = "") -> dict:
 
 def write_release_files(
     conn, staging: Path, manifest: dict, previous_dir: Path | None, figures_drawn=None, diff_from=None
-) -> dict[str, str]:
+) -> tuple[dict[str, str], object]:
     """Write CHANGELOG.md, datapackage.json, croissant.json and the figures (drawn here, or
     taken from `figures_drawn`, see `figures.draw_in_background`) into the staging folder
-    (the Parquet files are already there); return {file name: sha256}. `diff_from`: called
+    (the Parquet files are already there); return ({file name: sha256}, the diff the CHANGELOG
+    entry was written from, or None for a first release). `diff_from`: called
     last, what changed since the previous release if it is known already (a
     `diff.ReleaseDiff` of `LIST_LIMIT` keys, or None); else the two folders are compared."""
     from pipeline.release import figures
@@ -302,4 +303,4 @@ def write_release_files(
         previous_log = (previous_dir / CHANGELOG).read_text(encoding="utf-8")
     (staging / CHANGELOG).write_text(changelog(manifest, diff, previous_log), encoding="utf-8")
     files.append(CHANGELOG)
-    return {name: sha256_file(staging / name) for name in sorted(files)}
+    return {name: sha256_file(staging / name) for name in sorted(files)}, diff

@@ -71,6 +71,16 @@ class PublishResult:
     path: Path
     created: bool  # False: the data equals the current release, nothing was written
     previous: str | None
+    articles_change: str = ""  # "1 added, 1 removed, 0 changed (1 edited)" against `previous`, when known
+
+
+def _articles_change(diff) -> str:
+    """The articles table's change in a release diff, for the run's summary ("" without one)."""
+    arts = next((t for t in diff.tables if t.table == "articles"), None) if diff is not None else None
+    if arts is None:
+        return ""
+    edited = f" ({arts.edited} edited)" if arts.edited else ""
+    return f"{arts.added} added, {arts.removed} removed, {arts.changed} changed{edited}"
 
 
 def export_tables(
@@ -234,7 +244,7 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
                         "validation": validation,
                     }
                     feed.finish(manifest)
-                    manifest["files"] = write_release_files(
+                    manifest["files"], diff = write_release_files(
                         conn,
                         staging,
                         manifest,
@@ -243,6 +253,7 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
                         diff_from=lambda: database_written.result().diff,
                     )
                     database = database_written.result().file
+                    change = _articles_change(diff)
             except BaseException:
                 feed.cancel()
                 raise
@@ -270,7 +281,7 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
                 point_current(releases_dir, version)
                 _keep_release_files(conn, files_state)
                 write_index(releases_dir)
-                return PublishResult(version, final, True, current)
+                return PublishResult(version, final, True, current, change)
             raise ReleaseError(f"{final} already exists; a published release is never overwritten")
         for f in staging.iterdir():
             f.chmod(0o444)
@@ -279,7 +290,7 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         point_current(releases_dir, version)
         _keep_release_files(conn, files_state)
         write_index(releases_dir)  # index.json / index.html of every version, for static serving
-        return PublishResult(version, final, True, current)
+        return PublishResult(version, final, True, current, change)
     # disk full, folder not writable (DuckDB reports a full disk while it checkpoints the
     # release's DuckDB file as a FatalException: that file's own database, not the warehouse)
     except (OSError, duckdb.IOException, duckdb.FatalException) as e:
