@@ -62,6 +62,7 @@ def cmd_apply(args) -> int:
     try:
         with open_data(args) as (conn, _):
             kind, entries = check_review(conn, path, args.coder, folder)
+            new_actors = _new_actors(conn, entries)
     except ReviewError as e:
         return fail(str(e))
     differ = disagreements(entries, folder)
@@ -74,6 +75,8 @@ def cmd_apply(args) -> int:
         f"stored {len(entries)} lines of {path} as {stored}: "
         + ", ".join(f"{v} {n}" for v, n in sorted(counts.items()))
     )
+    for line in new_actors:
+        print(f"note: {line}")
     if differ:
         print(f"{len(differ)} line(s) disagree with earlier review files:")
         for line in differ[:20]:
@@ -90,6 +93,20 @@ def cmd_apply(args) -> int:
         where = "" if folder.resolve() == own.resolve() else f" --corrections {folder}"
         print(f"they take effect with the next `stancewire run{where}` (or `stancewire rebuild{where}`)")
     return 0
+
+
+def _new_actors(conn, entries: list[dict]) -> list[str]:
+    """The lines that name an actor the warehouse does not have: a new actor is made, which
+    is what a coder means, or a misspelt name (then a later file's line replaces it)."""
+    out = []
+    for e in entries:
+        new_id = e.get("corrected_actor_id")
+        if new_id and not conn.execute("SELECT 1 FROM actors WHERE actor_id = ?", [new_id]).fetchone():
+            out.append(
+                f"line {e['line']}: {e['corrected_actor']!r} is no actor of the warehouse yet: it becomes the new "
+                f"actor {new_id} (if the name is misspelt, apply a file whose line on the same statement corrects it)"
+            )
+    return out
 
 
 def cmd_report(args) -> int:

@@ -226,6 +226,21 @@ def test_the_same_file_is_not_applied_twice(sampled):
     assert len(list(folder.glob("*.json"))) == 1
 
 
+def test_a_corrected_actor_the_warehouse_lacks_is_stored_with_a_note(sampled, capsys):
+    """A coder may name an actor the data does not have (a new person), or misspell one:
+    either is stored, and `review apply` says which new actor it makes."""
+    warehouse, tmp, rows = sampled
+    rows[0]["verdict"], rows[0]["corrected_actor"] = "wrong_actor", "Nobody Atall"
+    good = _write(tmp / "new-actor.csv", rows)
+    capsys.readouterr()
+    assert cli(["review", "apply", str(good), "--warehouse", str(warehouse), "--corrections", str(tmp / "c")]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "note: line 2: 'Nobody Atall' is no actor of the warehouse yet: it becomes the new actor person:nobody-atall"
+        in out
+    )
+
+
 def test_each_warehouse_has_its_own_corrections_folder(sampled, monkeypatch):
     """Without --corrections, `review apply --warehouse W` stores into W's own folder and a run
     of another warehouse never reads it (before, every warehouse read data/corrections: one
