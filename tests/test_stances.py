@@ -209,6 +209,28 @@ def test_every_statement_has_evidence_in_the_text_and_a_cue(code, nlp):
         assert s.cue.strip()
 
 
+def test_a_named_law_can_be_declared_no_person(nlp, tmp_path):
+    """A target with a proper-noun term is taken as a person ("Affordable Care Act" too);
+    `person: false` says it is not, to the matcher and to the re-coding scope alike."""
+    from pipeline.steps.coding_scope import Scope, target_structure
+
+    def book(extra: str):
+        path = tmp_path / f"law{len(extra)}.yaml"
+        path.write_text(
+            "codebook: laws\nversion: '1'\ntargets:\n  - id: aca\n    terms: [Affordable Care Act, the health law]\n"
+            + extra,
+            encoding="utf-8",
+        )
+        return load_codebook(path)
+
+    inferred, declared = book(""), book("    person: false\n")
+    assert TargetMatcher(nlp, [inferred]).is_person(inferred, "aca")
+    assert not TargetMatcher(nlp, [declared]).is_person(declared, "aca")
+    structure = {("laws", "aca"): target_structure(nlp, declared.target("aca").terms)}
+    assert [t.is_person for t in Scope("m", "c", [declared], structure).targets] == [False]
+    assert [t.is_person for t in Scope("m", "c", [inferred], structure).targets] == [True]
+
+
 def test_a_hyphenated_person_target_is_the_actor_of_that_name(nlp, tmp_path):
     """Actors keep a name's hyphen ("Alexandria Ocasio-Cortez"); the codebook's terms hold
     it as tokens: the person target is still the actor, and "Ocasio" is not someone else."""

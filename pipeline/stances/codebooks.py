@@ -2,8 +2,9 @@
 
 Format (see data/codebooks/*.yaml): `codebook` (name), `version`, `description`,
 `stances` (labels, a subset of favor/against/neutral) and `targets`, each with `id`,
-`label`, `description` and `terms` (phrases whose presence, case- and lemma-insensitive,
-signals the target). A file that does not follow it raises `CodebookError` naming the file
+`label`, `description`, `terms` (phrases whose presence, case- and lemma-insensitive,
+signals the target) and `person` (optional: false keeps a target named by a proper noun,
+a law or a body, from being taken as a person). A file that does not follow it raises `CodebookError` naming the file
 and the field. docs/codebooks.md is the users' guide.
 """
 
@@ -33,6 +34,7 @@ class Target:
     label: str
     description: str | None
     terms: tuple[str, ...]
+    person: bool | None = None  # False: never a person; None or True: inferred from its terms (coder.TargetMatcher)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Codebook:
 
 
 TOP_KEYS = ("codebook", "version", "description", "stances", "targets")
-TARGET_KEYS = ("id", "label", "description", "terms")
+TARGET_KEYS = ("id", "label", "description", "terms", "person")
 
 
 def _check_keys(path: Path, obj: dict, known: tuple[str, ...], where: str) -> None:
@@ -114,7 +116,11 @@ def load_codebook(path: str | Path) -> Codebook:
         terms = need(t, "terms", where, list)
         if not all(isinstance(x, str) and x.strip() for x in terms):
             raise CodebookError(f"{path}: {where}: every term must be a non-empty string")
-        targets.append(Target(tid, str(t.get("label") or tid), t.get("description"), tuple(x.strip() for x in terms)))
+        person = t.get("person")
+        if person is not None and not isinstance(person, bool):
+            raise CodebookError(f"{path}: {where}: `person` must be true or false (or left out: inferred)")
+        label = str(t.get("label") or tid)
+        targets.append(Target(tid, label, t.get("description"), tuple(x.strip() for x in terms), person))
     ids = [t.id for t in targets]
     if len(set(ids)) != len(ids):
         raise CodebookError(f"{path}: target ids must be unique, got {ids}")

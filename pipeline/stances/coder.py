@@ -338,7 +338,8 @@ class TargetMatcher:
                         heads.setdefault((book.name, target.id), set()).add(fold(toks[-1].lemma_))
                         for last in words[-1]:
                             self.by_head.setdefault(last, []).append((words, book, target.id))
-                    if all(t.pos_ == "PROPN" for t in toks):  # a name: the target is a person
+                    # a name: the target is a person, unless its codebook says not (`person: false`)
+                    if all(t.pos_ == "PROPN" for t in toks) and target.person is not False:
                         self.person_terms.setdefault((book.name, target.id), []).append(
                             tuple(t.lower_ for t in toks if t.pos_ == "PROPN")
                         )

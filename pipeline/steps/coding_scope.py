@@ -124,7 +124,7 @@ class Scope:
         for b in books:
             for t in b.targets:
                 s = structures[(b.name, t.id)]
-                person = [tuple(p) for p in s["person"]]
+                person = [] if t.person is False else [tuple(p) for p in s["person"]]  # as TargetMatcher
                 self.targets.append(
                     _Target(
                         b.name,
