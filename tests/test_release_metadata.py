@@ -182,13 +182,30 @@ def test_an_edited_text_is_named_as_an_edit_not_only_added_and_removed(tmp_path)
     outcome = run(make_settings(tmp_path, folder), tmp_path / "dagster")
     assert outcome.ok, (outcome.reason, outcome.details)
     # the run's summary says what the batch's re-run did to the articles (its counts alone did not)
-    assert "(articles since v1.0.0: 1 added, 1 removed, 0 changed (1 edited))" in outcome.summary
+    assert "(articles since v1.0.0: 1 added, 1 removed, 0 changed; 1 of them edited)" in outcome.summary
     log = (tmp_path / "releases" / "v1.1.0" / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "Compared with 1.0.0: 1 article added, 1 removed, 0 changed." in log
     assert "1 of the added is an edited record: the same input file and record as a removed one" in log
     diff = release_diff.diff_versions(tmp_path / "releases", "v1.0.0", "v1.1.0")
     assert diff.table("articles").edited == 1
     assert "articles: 1 of the added is an edited record" in release_diff.format_diff(diff)
+
+
+def test_an_edit_is_an_added_row_from_a_removed_rows_record():
+    """Only added rows whose input record a removed row came from count: a record inserted
+    at the top of a file shifts the record numbers of every later one (changed rows, not edits)."""
+    con = duckdb.connect()
+
+    def table(name, rows):
+        con.execute(f"CREATE TABLE {name} (article_id VARCHAR, batch_id VARCHAR, source_file VARCHAR, record_no INT)")
+        con.executemany(f"INSERT INTO {name} VALUES (?, 'b', 'f.jsonl', ?)", rows)
+
+    table("old1", [("a", 1), ("b", 2), ("c", 3)])
+    table("new1", [("z", 1), ("a", 2), ("b", 3)])  # z inserted on top, c removed, a and b shifted
+    assert release_diff.edited_records(con, "articles", "new1", "old1", ["article_id"]) == 0
+    table("old2", [("a", 1), ("b", 2)])
+    table("new2", [("a2", 1), ("b", 2)])  # record 1's text edited: a new id
+    assert release_diff.edited_records(con, "articles", "new2", "old2", ["article_id"]) == 1
 
 
 def test_diff_of_folders_with_schema_changes(tmp_path):

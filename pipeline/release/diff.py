@@ -221,13 +221,16 @@ def _diff_table(conn, name, old_file, new_file, old_pk, new_pk, sample) -> Table
 
 
 def edited_records(conn, table: str, new: str, old: str, pk: list[str]) -> int:
-    """How many rows of `new` come from an input record that a row of `old` came from under
-    another primary key (`RECORD_COLUMNS`): edits, counted among both the added and the removed."""
+    """How many added rows (keys of `new` that `old` lacks) come from the input record of a
+    removed row (keys of `old` that `new` lacks; `RECORD_COLUMNS`): edits, counted among both
+    the added and the removed. `new` and `old` may hold more rows than those (changed ones)."""
     record = ", ".join(_ident(c) for c in RECORD_COLUMNS[table])
-    other_key = " OR ".join(f"x.{_ident(k)} IS DISTINCT FROM y.{_ident(k)}" for k in pk)
-    return conn.execute(
-        f"SELECT count(*) FROM {new} AS x JOIN {old} AS y USING ({record}) WHERE {other_key}"
-    ).fetchone()[0]
+    keys = ", ".join(_ident(k) for k in pk)
+    on = " AND ".join(f"a.{_ident(k)} = b.{_ident(k)}" for k in pk)
+    added = f"(SELECT {keys}, {record} FROM {new} AS a WHERE NOT EXISTS (SELECT 1 FROM {old} AS b WHERE {on}))"
+    removed = f"(SELECT {record} FROM {old} AS a WHERE NOT EXISTS (SELECT 1 FROM {new} AS b WHERE {on}))"
+    pairs = f"SELECT DISTINCT {', '.join('x.' + _ident(k) for k in pk)} FROM {added} AS x JOIN {removed} AS y USING ({record})"
+    return conn.execute(f"SELECT count(*) FROM ({pairs})").fetchone()[0]
 
 
 def count_and_sample(conn, frm: str, select: str, key: list[str], sample: int) -> tuple[int, list[list]]:

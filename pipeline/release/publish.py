@@ -79,7 +79,7 @@ def _articles_change(diff) -> str:
     arts = next((t for t in diff.tables if t.table == "articles"), None) if diff is not None else None
     if arts is None:
         return ""
-    edited = f" ({arts.edited} edited)" if arts.edited else ""
+    edited = f"; {arts.edited} of them edited" if arts.edited else ""
     return f"{arts.added} added, {arts.removed} removed, {arts.changed} changed{edited}"
 
 
