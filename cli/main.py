@@ -122,9 +122,9 @@ def _add_corrections_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--corrections",
         metavar="DIR",
-        help="coders' corrections to apply (`stancewire review apply`; default: the warehouse's own, "
-        "data/corrections for data/warehouse.duckdb, else <warehouse file>.corrections beside it; or "
-        "$STANCEWIRE_CORRECTIONS)",
+        help="coders' corrections to apply (`stancewire review apply`; default: the warehouse's own beside it, "
+        "corrections/ for a file named warehouse.duckdb (data/corrections), else <warehouse file>.corrections; "
+        "or $STANCEWIRE_CORRECTIONS)",
     )
 
 
@@ -230,7 +230,8 @@ def _add_review(sub) -> None:
     p.add_argument("--quotes", action="store_true", help="sample quote attributions instead of statements")
     p.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default: data/warehouse.duckdb)")
     p = rv_sub.add_parser(
-        "apply", help="check a filled review CSV and store it in data/corrections/ (applied by the next run)"
+        "apply",
+        help="check a filled review CSV and store it in the warehouse's corrections folder (applied by the next run)",
     )
     p.add_argument("file", metavar="FILE.csv")
     p.add_argument("--coder", metavar="NAME", help="the coder, for lines whose coder column is empty (default: $USER)")
@@ -377,6 +378,7 @@ VALIDATOR_NICENESS = 10
 def cmd_run(args, rebuild: bool = False) -> int:
     """`stancewire run`, or with `rebuild` `stancewire rebuild` (the rebuild_release job:
     every staged batch reloaded, every row validated)."""
+    from pipeline import settings as run_settings
     from pipeline.steps import pool
 
     try:
@@ -391,7 +393,8 @@ def cmd_run(args, rebuild: bool = False) -> int:
     try:
         workers_ready = _start_run_processes(values, books, rebuild)
         # said while the workers load (reading the warehouse here would hold back their start)
-        for line in _dropped_work(Path(values["warehouse"]), books, Path(values["corrections_dir"])):
+        corrections = run_settings.corrections_root(values["warehouse"], values["corrections_dir"])
+        for line in _dropped_work(Path(values["warehouse"]), books, corrections):
             print(f"stancewire: warning: {line}", file=sys.stderr)
         from pipeline.release.figures import warm_up
 
@@ -473,7 +476,7 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
         model_id_for(values["spacy_model"])
     except RuntimeError as e:
         raise ValueError(str(e)) from None
-    corrections = Path(values["corrections_dir"])
+    corrections = run_settings.corrections_root(values["warehouse"], values["corrections_dir"])
     if (args.corrections or os.environ.get("STANCEWIRE_CORRECTIONS")) and not corrections.is_dir():
         raise ValueError(
             f"corrections folder {corrections} does not exist: give the folder `stancewire review apply` wrote "

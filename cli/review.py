@@ -51,10 +51,10 @@ def cmd_sample(args) -> int:
 
 def cmd_apply(args) -> int:
     from pipeline.review.corrections import ReviewError, check_review, disagreements, write_corrections
-    from pipeline.settings import resolve
+    from pipeline.settings import DEFAULT_WAREHOUSE, corrections_root, resolve
 
-    warehouse = getattr(args, "warehouse", None)
-    folder = Path(resolve(warehouse=warehouse, corrections_dir=args.corrections)["corrections_dir"])
+    values = resolve(warehouse=getattr(args, "warehouse", None), corrections_dir=args.corrections)
+    folder = corrections_root(values["warehouse"], values["corrections_dir"])
     path = Path(args.file)
     if not path.is_file():
         return fail(f"no review file at {path}")
@@ -62,7 +62,7 @@ def cmd_apply(args) -> int:
     try:
         with open_data(args) as (conn, _):
             kind, entries = check_review(conn, path, args.coder, folder)
-            new_actors = _new_actors(conn, entries)
+            new_actors = [] if args.reliability else _new_actors(conn, entries)
     except ReviewError as e:
         return fail(str(e))
     differ = disagreements(entries, folder)
@@ -89,8 +89,9 @@ def cmd_apply(args) -> int:
     if purpose == "reliability" or kind == "quotes":
         print("its verdicts count in the agreement figures (`stancewire review report`); they change no statement")
     else:
-        own = Path(resolve(warehouse=warehouse)["corrections_dir"])  # the folder a run of this warehouse reads
-        where = "" if folder.resolve() == own.resolve() else f" --corrections {folder}"
+        own = corrections_root(values["warehouse"], resolve()["corrections_dir"])  # what a run of it reads
+        where = "" if values["warehouse"] == DEFAULT_WAREHOUSE else f" --warehouse {values['warehouse']}"
+        where += "" if folder.resolve() == own.resolve() else f" --corrections {folder}"
         print(f"they take effect with the next `stancewire run{where}` (or `stancewire rebuild{where}`)")
     return 0
 
@@ -100,11 +101,16 @@ def _new_actors(conn, entries: list[dict]) -> list[str]:
     is what a coder means, or a misspelt name (then a later file's line replaces it)."""
     out = []
     for e in entries:
-        new_id = e.get("corrected_actor_id")
+        if e["verdict"] == "wrong_actor":
+            name, new_id = e["corrected_actor"], e["corrected_actor_id"]
+        elif e["verdict"] == "add_statement":
+            name, new_id = e["actor"], e["actor_id"]
+        else:
+            continue
         if new_id and not conn.execute("SELECT 1 FROM actors WHERE actor_id = ?", [new_id]).fetchone():
             out.append(
-                f"line {e['line']}: {e['corrected_actor']!r} is no actor of the warehouse yet: it becomes the new "
-                f"actor {new_id} (if the name is misspelt, apply a file whose line on the same statement corrects it)"
+                f"line {e['line']}: {name!r} is no actor of the warehouse yet: it becomes the new actor {new_id} "
+                "(if the name is misspelt, apply a file whose line on the same statement corrects it)"
             )
     return out
 

@@ -25,7 +25,7 @@ DEFAULTS = {
     "staging_dir": "",  # the warehouse's own: "<warehouse file>.staging" beside it
     "parse_cache_dir": "",  # shared: "parse-cache" beside the warehouse file
     "inbox_dir": DEFAULT_INBOX,  # the sensor watches it: each sub-folder is a batch
-    "corrections_dir": "",  # the warehouse's own coders' corrections (`corrections_root`)
+    "corrections_dir": "",  # default: the warehouse's own (`corrections_root`)
     "codebooks": [],  # every .yaml file in data/codebooks
     "languages": [],  # ISO 639-1 codes of the articles taken; default: the spaCy model's language
     "spacy_model": DEFAULT_MODEL,
@@ -67,7 +67,6 @@ def resolve(**overrides) -> dict:
     def source(field: str, flag: str) -> str:  # what an error names: the flag, or the variable that was set
         return flag if field in given or not os.environ.get(ENV.get(field, "")) else f"${ENV[field]}"
 
-    values["corrections_dir"] = str(corrections_root(values["warehouse"], values["corrections_dir"]))
     values["languages"] = parse_codes(values["languages"])  # "en,de" from the environment or the command line
     values["n_process"] = processes(values["n_process"], source("n_process", "--n-process"))
     values["lock_timeout_s"] = wait_seconds(values["lock_timeout_s"], source("lock_timeout_s", "--wait"))
@@ -221,14 +220,14 @@ def staging_root(warehouse: str, staging_dir: str = "") -> Path:
 
 def corrections_root(warehouse: str, corrections_dir: str = "") -> Path:
     """The coders' corrections a warehouse applies (`stancewire review apply` writes them):
-    `corrections_dir`, else the warehouse's own: data/corrections for the default warehouse
-    (data/warehouse.duckdb), "<warehouse file>.corrections" beside any other. Verdicts on one
-    warehouse's statements are never applied to another's unless a folder is named."""
+    `corrections_dir`, else the warehouse's own beside its file: `corrections` beside a file
+    named warehouse.duckdb (data/corrections for the default data/warehouse.duckdb),
+    "<warehouse file>.corrections" beside any other. Verdicts on one warehouse's statements
+    never reach another's unless a folder is named."""
     if corrections_dir:
         return Path(corrections_dir)
-    if Path(warehouse).resolve() == Path(DEFAULT_WAREHOUSE).resolve():
-        return Path(DEFAULT_CORRECTIONS)
-    return Path(warehouse).with_name(Path(warehouse).name + ".corrections")
+    path = Path(warehouse)
+    return path.with_name("corrections" if path.name == "warehouse.duckdb" else path.name + ".corrections")
 
 
 def parse_cache_root(warehouse: str, parse_cache_dir: str = "") -> Path:

@@ -245,6 +245,7 @@ def test_each_warehouse_has_its_own_corrections_folder(sampled, monkeypatch):
     """Without --corrections, `review apply --warehouse W` stores into W's own folder and a run
     of another warehouse never reads it (before, every warehouse read data/corrections: one
     warehouse's merges and review figures reached another's release)."""
+    from assets.resources import StancewireSettings
     from pipeline.settings import DEFAULT_CORRECTIONS, corrections_root, resolve
 
     monkeypatch.delenv("STANCEWIRE_CORRECTIONS", raising=False)
@@ -253,10 +254,12 @@ def test_each_warehouse_has_its_own_corrections_folder(sampled, monkeypatch):
     assert cli(["review", "apply", str(good), "--warehouse", str(warehouse)]) == 0
     own = warehouse.with_name(warehouse.name + ".corrections")
     assert [p.name for p in own.glob("*.json")] == ["0001-ann.json"]
-    assert Path(resolve(warehouse=str(warehouse))["corrections_dir"]) == own  # where its runs read
+    assert StancewireSettings(**resolve(warehouse=str(warehouse))).corrections_folder == own  # where its runs read
     other = tmp / "other.duckdb"
-    assert Path(resolve(warehouse=str(other))["corrections_dir"]) == tmp / "other.duckdb.corrections"
-    assert corrections_root("data/warehouse.duckdb") == Path(DEFAULT_CORRECTIONS)  # the default warehouse's
+    assert StancewireSettings(**resolve(warehouse=str(other))).corrections_folder == tmp / "other.duckdb.corrections"
+    # a file named warehouse.duckdb keeps corrections/ beside it, from any working directory
+    assert corrections_root("data/warehouse.duckdb") == Path(DEFAULT_CORRECTIONS)
+    assert corrections_root(str(tmp / "data" / "warehouse.duckdb")) == tmp / "data" / "corrections"
     assert corrections_root(str(other), str(own)) == own  # a folder named is taken as given
 
 

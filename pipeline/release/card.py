@@ -122,7 +122,7 @@ def _how_it_was_made(manifest: dict) -> list[str]:
         "3. Parse and entities: spaCy; NER corrected by patterns; people merged within an article; countries coded ISO 3166-1 alpha-3.",
         "4. Quotes: direct quotes and reported speech with cue and speaker; speakers resolved to actors.",
         _stance_method(manifest),
-        "6. Review: coders' corrections (data/corrections/, `stancewire review`) applied to the coded statements.",
+        "6. Review: coders' corrections (the warehouse's corrections folder, `stancewire review`) applied to the coded statements.",
         "7. Validation: Great Expectations suites over every table; this release passed every blocking expectation.",
         "",
     ]

@@ -110,7 +110,7 @@ def merge_map(lines: list[_Line], automatic: dict[str, str] | None = None) -> di
         while target in direct:
             if target in seen:
                 raise ReviewError(
-                    "data/corrections", [f"actor merges go round in a circle: {' -> '.join([*seen, target])}"]
+                    "the corrections folder", [f"actor merges go round in a circle: {' -> '.join([*seen, target])}"]
                 )
             seen.append(target)
             target = direct[target]
@@ -127,7 +127,7 @@ def apply_merges(conn, merges: dict[str, str]) -> None:
     taken_back = sorted(a for a, b in applied.items() if a not in merges or merges[a] != merges.get(b, b))
     if taken_back:
         raise ReviewError(
-            "data/corrections",
+            "the corrections folder",
             [
                 f"actor {a} was merged into {applied[a]} and the corrections no longer say so (a corrections file "
                 "removed or changed?): the loaded tables still carry that merge. Run `stancewire rebuild` to "
