@@ -71,14 +71,13 @@ def name_part(ent):
     ran across split it, and the part holding its head word is kept ("“Southern Strategy" is
     "Southern Strategy", "New York Post:" is "New York Post"); punctuation at either end is
     cut. None for markup, a web address (`<tweet pic=`, `https://t.co/...`) or a span with
-    a word glued to a quote mark ("paranoia,”Clinton", one token) or to an editor's bracket
-    ("[W]e": the tagger takes "W]e" for a person)."""
+    a word glued to a quote mark ("paranoia,”Clinton", one token). A word an editor bracketed
+    ("[W]e", tokenised "[", "W]e"; "Gov[ernor") is cut from either end like punctuation: the
+    tagger takes "W]e" for a person, which leaves nothing."""
     from spacy.tokens import Span
 
     if any(m in ent.text for m in _MARKUP) or any(_GLUED_QUOTE.search(t.text) for t in ent):
         return None  # markup, or a word glued to a quote ("paranoia,”Clinton": no name can be cut from it)
-    if any(_EDITORIAL_BRACKET.search(t.text) for t in ent):
-        return None
     doc, root = ent.doc, ent.root
     start, end = ent.start, ent.end
     for t in ent:
@@ -87,12 +86,16 @@ def name_part(ent):
                 start = max(start, t.i + 1)
             else:
                 end = min(end, t.i)
-    while start < end and (doc[start].is_punct or doc[start].is_quote):
+    while start < end and (doc[start].is_punct or doc[start].is_quote or _EDITORIAL_BRACKET.search(doc[start].text)):
         start += 1
-    while end > start and (doc[end - 1].is_punct or doc[end - 1].is_quote) and doc[end - 1].text != ".":
+    while end > start and (
+        (doc[end - 1].is_punct or doc[end - 1].is_quote)
+        and doc[end - 1].text != "."
+        or _EDITORIAL_BRACKET.search(doc[end - 1].text)
+    ):
         end -= 1
-    if start >= end:
-        return None
+    if start >= end or any(_EDITORIAL_BRACKET.search(t.text) for t in doc[start:end]):
+        return None  # nothing left, or an edited word inside the name
     if (start, end) == (ent.start, ent.end):
         return ent
     return Span(doc, start, end, label=ent.label_)

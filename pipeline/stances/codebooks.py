@@ -34,7 +34,7 @@ class Target:
     label: str
     description: str | None
     terms: tuple[str, ...]
-    person: bool | None = None  # False: never a person; None or True: inferred from its terms (coder.TargetMatcher)
+    person: bool | None = None  # False: never a person; None: inferred from its terms (coder.TargetMatcher)
 
 
 @dataclass(frozen=True)
@@ -117,8 +117,11 @@ def load_codebook(path: str | Path) -> Codebook:
         if not all(isinstance(x, str) and x.strip() for x in terms):
             raise CodebookError(f"{path}: {where}: every term must be a non-empty string")
         person = t.get("person")
-        if person is not None and not isinstance(person, bool):
-            raise CodebookError(f"{path}: {where}: `person` must be true or false (or left out: inferred)")
+        if person is not None and person is not False:
+            raise CodebookError(
+                f"{path}: {where}: `person` may only be false (a target that is no person although a term is a "
+                "proper name); leave it out and a person is inferred from the names in its terms"
+            )
         label = str(t.get("label") or tid)
         targets.append(Target(tid, label, t.get("description"), tuple(x.strip() for x in terms), person))
     ids = [t.id for t in targets]
