@@ -85,6 +85,9 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
                 description="release blocked: " + "; ".join(failures[:5]),
                 metadata={"failures": dg.MetadataValue.json(failures)},
             )
+        refusal = foreign_releases(Path(settings.releases_dir), warehouse_id(conn), settings.adopt_releases)
+        if refusal:
+            raise dg.Failure(description=refusal)
         staging = settings.staging
         models = sorted({(staging.read_manifest(b) or {}).get("model") for b in staging.batches()} - {None})
         provenance = {
@@ -126,6 +129,24 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
             "articles_change": result.articles_change,
             "other_warehouse": other,
         }
+    )
+
+
+def foreign_releases(releases: Path, this_warehouse: str, adopt: bool) -> str:
+    """Why this warehouse may not publish into `releases`: its current version was published
+    by another warehouse (the new version would replace that dataset with this warehouse's,
+    and `current.duckdb` with it); "" when it may (its own folder, a new one, an older
+    manifest without an owner, or `adopt`)."""
+    from pipeline.release.versions import current_version, read_manifest
+
+    current = current_version(releases) if releases.is_dir() else None
+    owner = read_manifest(releases, current).get("warehouse_id") if current else None
+    if adopt or owner is None or owner == this_warehouse:
+        return ""
+    return (
+        f"release blocked: {current} in {releases} was published from another warehouse, whose dataset a new "
+        "version would replace. Give this warehouse its own releases folder (--releases), or --adopt-releases to "
+        "publish into this one (a warehouse rebuilt from the same input after an upgrade)"
     )
 
 

@@ -35,6 +35,7 @@ class StancewireSettings(dg.ConfigurableResource):
     n_process: int = 0  # 0: auto (usable cores, bounded by memory); see `processes`
     lock_timeout_s: float = DEFAULTS["lock_timeout_s"]
     publish: bool = DEFAULTS["publish"]
+    adopt_releases: bool = DEFAULTS["adopt_releases"]  # publish over another warehouse's releases folder
 
     @classmethod
     def from_env(cls, **overrides) -> "StancewireSettings":

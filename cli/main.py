@@ -106,6 +106,7 @@ def _add_run(sub) -> None:
     )
     run.add_argument("--batch-size", type=int, metavar="N", help="spaCy batch size (default 64)")
     run.add_argument("--no-publish", action="store_true", help="build and validate the tables, publish nothing")
+    _add_adopt_arg(run)
     _add_wait_arg(run)
     _add_dagster_home_arg(run)
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -115,6 +116,15 @@ def _add_run(sub) -> None:
         action="store_true",
         help="print Dagster's log as the run goes (default: the summary, and for a failure what "
         "failed and where the full log is)",
+    )
+
+
+def _add_adopt_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--adopt-releases",
+        action="store_true",
+        help="publish into a releases folder whose current version another warehouse published (refused "
+        "otherwise; e.g. this warehouse rebuilt from its input after an upgrade)",
     )
 
 
@@ -160,6 +170,7 @@ def _add_rebuild(sub) -> None:
         "--n-process", metavar="N", help="spaCy processes for re-coding: a number, or auto (also 0; the default)"
     )
     rb.add_argument("--no-publish", action="store_true", help="build and validate the tables, publish nothing")
+    _add_adopt_arg(rb)
     _add_wait_arg(rb)
     _add_dagster_home_arg(rb)
     rb.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -442,6 +453,7 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
         languages=args.languages,
         batch_size=args.batch_size,
         publish=False if args.no_publish else None,
+        adopt_releases=True if args.adopt_releases else None,
         lock_timeout_s=args.wait,
         corrections_dir=args.corrections,
     )

@@ -35,6 +35,9 @@ DEFAULTS = {
     # file) and for any other process holding DuckDB's lock on the file (a reader's session).
     "lock_timeout_s": 600.0,
     "publish": True,
+    # publish into a releases folder whose current version another warehouse published
+    # (refused otherwise: the new version would silently hold only this warehouse's data)
+    "adopt_releases": False,
 }
 ENV = {
     "input_dir": "STANCEWIRE_INPUT",

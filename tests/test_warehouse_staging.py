@@ -215,10 +215,10 @@ def test_two_folders_of_one_name_need_the_batch_named(tmp_path):
     assert _articles(out / "w.duckdb") == {"article-0.txt"}
 
 
-def test_a_second_warehouse_publishing_into_a_releases_folder_is_told_so(two_warehouses, tmp_path):
-    """Each manifest names the warehouse that published it; a version published from another
-    warehouse than the one before says so in the run's summary (the new version holds only
-    its own warehouse's data, which a user would otherwise not notice)."""
+def test_a_second_warehouse_publishing_into_a_releases_folder_is_refused_unless_it_adopts_it(two_warehouses, tmp_path):
+    """Each manifest names the warehouse that published it. Another warehouse's run is refused
+    there (its version would replace the dataset, and current.duckdb, with its own data alone);
+    with --adopt-releases it publishes, and its summary says whose folder it was."""
     import json
 
     tmp, out, _, _ = two_warehouses
@@ -226,6 +226,14 @@ def test_a_second_warehouse_publishing_into_a_releases_folder_is_told_so(two_war
     shutil.copytree(out / "a-releases", shared, symlinks=True)
     before = json.loads((shared / "v1.1.0" / "manifest.json").read_text())  # a.duckdb published it
     settings = make_settings(tmp_path, tmp / "B", warehouse=str(tmp_path / "c.duckdb"), releases_dir=str(shared))
+    refused = run(settings, tmp / "dagster")
+    assert not refused.ok and refused.exit_code == 1
+    assert "v1.1.0 in" in refused.reason and "was published from another warehouse" in refused.reason
+    assert "--adopt-releases" in refused.reason and "  nothing was published (v1.1.0 stays current)" in refused.details
+    assert not (shared / "v1.2.0").exists() and (shared / "LATEST").read_text().strip() == "v1.1.0"
+    settings = make_settings(
+        tmp_path, tmp / "B", warehouse=str(tmp_path / "c.duckdb"), releases_dir=str(shared), adopt_releases=True
+    )
     outcome = run(settings, tmp / "dagster")
     assert outcome.ok, outcome.reason
     after = json.loads((shared / "v1.2.0" / "manifest.json").read_text())
