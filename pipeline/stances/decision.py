@@ -124,10 +124,12 @@ def decide(article, candidates: list, model: StanceModel) -> list[Decision]:
     books = article.matcher.books
     for cand in candidates:
         labels = [label for label in STANCES if label in books[cand.codebook].stances]
+        left_out = [label for label in STANCES if label not in labels]
         best = None
         for k, feats in sentence_features(article, cand):
             p = model.probabilities(feats)
-            p["none"] = 1.0 - sum(p.get(label, 0.0) for label in labels)
+            if left_out:  # a codebook of every label keeps the model's own p(none), unchanged
+                p["none"] += sum(p.pop(label, 0.0) for label in left_out)
             if best is None or p["none"] < best[1]["none"]:
                 best = (k, p)
         if best is None:
