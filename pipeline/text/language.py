@@ -183,12 +183,9 @@ def _check_model_parses(codes: tuple[str, ...], model_name: str, model_lang: str
     model_lang = ALIASES.get(model_lang, model_lang)
     # a code the detector does not know ("english", "eng") is left to `check_languages`,
     # which names it unknown (known: the codes kept in the cache folder, when there are)
-    known = known_codes_cached()
-    others = [
-        c
-        for c in codes
-        if c != model_lang and re.fullmatch(r"[a-z]{2,3}", c) and (known is None or c in known or c == ANY_LANGUAGE)
-    ]
+    others = [c for c in codes if c != model_lang and re.fullmatch(r"[a-z]{2,3}", c)]
+    known = known_codes_cached() if others else None  # read only when a code besides the model's is taken
+    others = [c for c in others if known is None or c in known or c == ANY_LANGUAGE]
     if others:
         raise ValueError(
             f"the setting `languages` takes {', '.join(others)}, which the spaCy model {model_name} "
