@@ -6,6 +6,7 @@ taken back as that person, and the roles found around each name."""
 from __future__ import annotations
 
 from pipeline.actors.entities import capitalised_alone, free_standing, listed_organisation
+from pipeline.actors.first_names import first_name_gender
 from pipeline.actors.places import TOWN, candidates, never_a_country
 from pipeline.actors.records import (
     PERSON_LABELS,
@@ -48,18 +49,32 @@ class ArticlePeople:
         """The words of a name without punctuation, possessive or leading titles. A hyphen
         inside a name parts words ("Pannier-Runacher": Pannier, Runacher), so that each
         matches the article's tokens; `hyphens` remembers it for the name shown."""
+        triples = self._name_words(tokens)
+        name = tuple(w for w, _, _ in triples)
+        if any(j for _, j, _ in triples[1:]):
+            self.hyphens[name] = tuple(j for _, j, _ in triples[1:])
+        return name
+
+    def _name_words(self, tokens) -> list[tuple[str, bool, int]]:
+        """(word, joined to the word before by a hyphen, token index) for each word of the
+        name `name_tokens` reads in `tokens`."""
         kept = [t for t in tokens if not t.is_punct and t.text not in ("'s", "’s", "‘s", "'", "’", "‘")]
         words = [t.text for t in kept]
         if words:  # "Trump‘s" as one token
             words[-1] = strip_possessive(words[-1])
         joined = [k > 0 and _hyphen_between(kept[k - 1], t) for k, t in enumerate(kept)]
-        pairs = [(w, j) for w, j in zip(words, joined, strict=True) if w]
-        while pairs and pairs[0][0].lower().rstrip(".") in self._titles:
-            pairs = pairs[1:]
-        name = tuple(w for w, _ in pairs)
-        if any(j for _, j in pairs[1:]):
-            self.hyphens[name] = tuple(j for _, j in pairs[1:])
-        return name
+        triples = [(w, j, t.i) for w, j, t in zip(words, joined, kept, strict=True) if w]
+        while triples and triples[0][0].lower().rstrip(".") in self._titles:
+            triples = triples[1:]
+        return triples
+
+    def _cut_to_words(self, m: Mention, first: int, end: int) -> None:
+        """Shorten mention `m` to its name's words first..end-1 (a title before the first
+        word kept when the cut keeps the name's start)."""
+        at = [i for _, _, i in self._name_words(self.doc[m.tok_start : m.tok_end])]
+        start = m.tok_start if first == 0 else at[first]
+        span = self.doc[start : at[end - 1] + 1]
+        m.tok_start, m.tok_end, m.start, m.end, m.text = span.start, span.end, span.start_char, span.end_char, span.text
 
     def _cluster(self, mentions: list[Mention]) -> None:
         """People from PERSON mentions: full names first, then one-word names (the body's
@@ -68,7 +83,15 @@ class ArticlePeople:
         named = [(m, self.name_tokens(self.doc[m.tok_start : m.tok_end])) for m in people]
         named = [(m, n) for m, n in named if n]
         title_end = self._title_end
-        named = _trim_headline_names(named, title_end, self._text)
+        trimmed = []
+        for m, name, kept in _trim_headline_names(named, title_end, self._text):
+            if kept is None:  # no person: the mention stays, naming no actor
+                continue
+            if kept != (0, len(name)):
+                self._cut_to_words(m, *kept)
+                name = name[kept[0] : kept[1]]
+            trimmed.append((m, name))
+        named = trimmed
         for m, name in named:
             if len(name) < 2:
                 continue
@@ -77,22 +100,43 @@ class ArticlePeople:
                 person = Person()
                 self.persons.append(person)
             self._attach(person, m, name)
+        for person in self.persons:  # a first name's gender where no word before a name gave one
+            person.gender = person.gender or self._first_name_gender(person)
         singles = [(m, n) for m, n in named if len(n) == 1]
         body = [x for x in singles if x[0].tok_start >= title_end]
         for m, name in body + [x for x in singles if x[0].tok_start < title_end]:  # the title last
-            self._attach(self._person_for_word(name[0].lower(), m.tok_start, m.tok_start < title_end), m, name)
+            person = self._person_for_word(name[0].lower(), m.tok_start, m.tok_start < title_end, self._gender_at(m))
+            self._attach(person, m, name)
         for person in self.persons:
             person.display = display_name(person.names, self.hyphens)
             for i in person.positions:
                 self.roles.find(person, i)
 
-    def _person_for_word(self, word: str, pos: int, in_title: bool) -> Person:
+    def _first_name_gender(self, person: Person) -> str | None:
+        """The gender of the first name of the person's first full name, when the name
+        counts give it one (`first_names`); none for a compound first name ("Jean-Noël")."""
+        full = next((q for q in person.names if len(q) > 1), None)
+        if full is None or self.hyphens.get(full, (False,))[0]:
+            return None
+        return first_name_gender(full[0])
+
+    def _gender_at(self, m: Mention) -> str | None:
+        """The gender a word opening the mention or just before it gives ("Mrs. Clinton",
+        "his wife Hillary"), else None."""
+        for t in (self.doc[m.tok_start], self.doc[m.tok_start - 1] if m.tok_start else None):
+            if t is not None and t.lower_ in self._gender_words:
+                return self._gender_words[t.lower_]
+        return None
+
+    def _person_for_word(self, word: str, pos: int, in_title: bool, gender: str | None = None) -> Person:
         """The person a one-word name ("Obama", "Starmer") refers to: in the body, the
         person whose surname (else first name) it is and who was mentioned last before it,
         since a full name is introduced before it is shortened ("Mr. Obama" is not Michelle
         Obama named later), preferring one last mentioned as a subject ("Bill Clinton
         criticized ... for his wife Hillary Clinton. ... Clinton said" is Bill); in the
-        title, the body's most mentioned such person. A word no earlier mention explains
+        title, the body's most mentioned such person. A name with a gendered word before it
+        ("Mrs. Clinton") is none of the people known to be of the other gender (by such a
+        word, or by their first name). A word no earlier mention explains
         starts a person of its own, even when a person named in full later has it: "Obama"
         before "Michelle Obama" is more often Barack, never named in full, than her (so
         "Brafman ... Ben Brafman", named in full only at a column's end, stays two)."""
@@ -105,7 +149,7 @@ class ArticlePeople:
             )
 
         for k in (-1, 0):
-            cands = [p for p in self.persons if named_by(p, k)]
+            cands = [p for p in self.persons if named_by(p, k) and (gender is None or p.gender in (None, gender))]
             if in_title and cands:
                 return max(cands, key=lambda p: len(p.positions))
             before = [(max(i for i in p.positions if i < pos), p) for p in cands if any(i < pos for i in p.positions)]
@@ -117,8 +161,9 @@ class ArticlePeople:
 
     def _take_people_tagged_as_other_things(self, mentions: list[Mention]) -> None:
         """An ORG mention that is a person's name in this article ("Starmer", "Olaf Scholz"
-        tagged ORG) is that person. In a title-case headline, an ORG that starts with such a
-        name ("Trump Would Put Liberals On Court") is cut to the name. So is a place,
+        tagged ORG) is that person. In a title-case headline, an ORG that holds such a name
+        ("Trump Would Put Liberals On Court", "The Democratic Party's Move Against Bernie
+        Sanders") is cut to the name, a name of the person's own words only. So is a place,
         facility or work that is the whole name ("Kasich" tagged GPE where the article
         names John Kasich), unless the name is a country, a listed organisation or, tagged a
         place, a town of the gazetteer (`_a_town`)."""
@@ -131,16 +176,26 @@ class ArticlePeople:
             name = self.name_tokens(self.doc[m.tok_start : m.tok_end])
             if not name or not all(w[:1].isupper() for w in name):
                 continue
-            lengths = [len(name)]
-            if m.label == "ORG" and len(name) > 1 and (m.tok_start < title_end or _headline_like(self._text, m.start)):
-                lengths += range(len(name) - 1, 0, -1)
-            for k in lengths:
-                person = next((p for p in self.persons if any(_may_name(name[:k], q) for q in p.names)), None)
+            windows = [(0, len(name))]
+            headline = m.label == "ORG" and len(name) > 1
+            if headline := headline and (m.tok_start < title_end or _headline_like(self._text, m.start)):
+                windows += [(0, k) for k in range(len(name) - 1, 0, -1)]
+                windows += [(i, j) for i in range(1, len(name)) for j in range(len(name), i, -1)]
+            for i, j in windows:
+                words = name[i:j]
+                person = next(
+                    (
+                        p
+                        for p in self.persons
+                        if any(_may_name(words, q) and (not headline or _within(words, q)) for q in p.names)
+                    ),
+                    None,
+                )
                 if person is not None:
-                    if k < len(name):
-                        self._cut(m, k)
+                    if (i, j) != (0, len(name)):
+                        self._cut_to_words(m, i, j)
                     m.label, m.label_source = "PERSON", "pattern"
-                    self._attach(person, m, name[:k])
+                    self._attach(person, m, words)
                     break
 
     def _names_the_tagger_missed(self, mentions: list[Mention]) -> list[Mention]:
@@ -183,25 +238,13 @@ class ArticlePeople:
             i += 1
         return added
 
-    def _cut(self, m: Mention, words: int) -> None:
-        """Shorten mention `m` to its first `words` name words (titles and punctuation before
-        them kept)."""
-        seen = 0
-        for t in self.doc[m.tok_start : m.tok_end]:
-            if not t.is_punct and t.lower_.rstrip(".") not in self._titles:
-                seen += 1
-            if seen == words:
-                m.tok_end, m.end, m.text = t.i + 1, t.idx + len(t.text), self.doc[m.tok_start : t.i + 1].text
-                return
-
     def _attach(self, person: Person, m: Mention, name: tuple[str, ...]) -> None:
         person.names.append(name)
         person.positions.append(m.tok_start)
         if self.doc[m.tok_start : m.tok_end].root.dep_ in ("nsubj", "nsubjpass"):
             person.subjects.add(m.tok_start)
-        for t in (self.doc[m.tok_start], self.doc[m.tok_start - 1] if m.tok_start else None):
-            if t is not None and t.lower_ in self._gender_words and person.gender is None:
-                person.gender = self._gender_words[t.lower_]
+        if person.gender is None:
+            person.gender = self._gender_at(m)
         for i in range(m.tok_start, m.tok_end):
             self.person_at[i] = person
 
@@ -242,6 +285,11 @@ def _may_name(name: tuple[str, ...], known: tuple[str, ...]) -> bool:
     return len(known) > 1 and name[0].lower() == surname(known)
 
 
+def _within(words: tuple[str, ...], known: tuple[str, ...]) -> bool:
+    """Whether every word of `words` is a word of the name `known` (any case)."""
+    return {w.lower() for w in words} <= {w.lower() for w in known}
+
+
 def _headline_like(text: str, at: int) -> bool:
     """Whether the line around offset `at` is written in title case, as headlines are (the
     title, or a list of related headlines in the body): most of its words capitalised."""
@@ -251,20 +299,51 @@ def _headline_like(text: str, at: int) -> bool:
 
 
 def _trim_headline_names(named: list, title_end: int, text: str) -> list:
-    """A headline in title case lets a name run into the words after it ("Marco Rubio
-    Responds To Question", "Bernie Sanders Beats", "Obama Says"): a headline name that
-    starts with a name the body gives (a full name, or a surname) is cut to that name."""
+    """A headline in title case lets a name run into the words around it ("Marco Rubio
+    Responds To Question", "Bernie Sanders Beats", "Kill Trayvon Martin"). For each
+    (mention, name): (mention, name, kept), where `kept` = (first, end) are the name's
+    words a person is read from:
+    - the whole name, outside a headline, or when the body gives it;
+    - a headline name that starts with a name the body gives (a full name, or a surname)
+      is cut to that name; else one holding a body's full name further on is cut to it
+      ("Kill Trayvon Martin"); else one holding a surname the body writes only alone keeps
+      the words up to it ("Donald Trump Says" where the body writes "Trump"); else one
+      holding a word of a
+      body name further on is cut to that word ("Bill Revoking Hillary's");
+    - None for a headline "name" of three words or more none of whose words is a word of
+      a name the body gives ("Will Run Ads Demanding", "Wants Girl Scout"): the tagger
+      read a headline's capitals as a name, and it is no person. (Shorter ones stay: a
+      headline may name a person the body only describes.)"""
     headline = {id(m) for m, _ in named if m.tok_start < title_end or _headline_like(text, m.start)}
     body = {tuple(w.lower() for w in n) for m, n in named if id(m) not in headline}
     body |= {(n[-1],) for n in body}  # the surnames of the body's full names
+    body_words = {w for n in body for w in n}
+    full_surnames = {n[-1] for n in body if len(n) > 1}
     out = []
     for m, name in named:
+        kept = (0, len(name))
         if id(m) in headline and len(name) >= 2:
             lowered = tuple(w.lower() for w in name)
             if lowered not in body:
-                cuts = [len(b) for b in body if len(b) < len(name) and lowered[: len(b)] == b]
-                cuts += [k + 1 for k in range(1, len(name) - 1) if (lowered[k],) in body]  # up to a body surname
-                if cuts:
-                    name = name[: max(cuts)]
-        out.append((m, name))
+                starts = [len(b) for b in body if len(b) < len(name) and lowered[: len(b)] == b]
+                # a body name further on ("Kill Trayvon Martin"), or one word of one
+                inside = [
+                    (j - i, -i)
+                    for i in range(1, len(name))
+                    for j in range(i + 1, len(name) + 1)
+                    if lowered[i:j] in body or (j == i + 1 and lowered[i] in body_words)
+                ]
+                up_to_surname = [  # a surname the body gives alone, never with a first name
+                    k + 1 for k in range(1, len(name) - 1) if (lowered[k],) in body and lowered[k] not in full_surnames
+                ]
+                if starts:
+                    kept = (0, max(starts))
+                elif inside and (max(inside)[0] >= 2 or not up_to_surname):
+                    size, first = max(inside)
+                    kept = (-first, -first + size)
+                elif up_to_surname:  # "Donald Trump Says" where the body writes "Trump"
+                    kept = (0, max(up_to_surname))
+                elif len(name) >= 3 and not body_words & set(lowered):
+                    kept = None
+        out.append((m, name, kept))
     return out

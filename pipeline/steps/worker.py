@@ -26,6 +26,7 @@ class WorkerConfig:
 
     def load(self) -> dict:
         """Load the model and build the target matcher (in the process that will use them)."""
+        from pipeline.actors import first_names
         from pipeline.fingerprints import coding_fingerprint
         from pipeline.nlp import lexicon
         from pipeline.nlp.model import load_nlp, model_id_for
@@ -34,6 +35,7 @@ class WorkerConfig:
 
         nlp = load_nlp(self.model_name)
         lexicon.preload()
+        first_names.preload()
         books = list(self.codebooks)
         return {
             "nlp": nlp,
