@@ -62,10 +62,10 @@ class RunOutcome:
             return []
         lines = [f"stancewire: {self.reason}", *self.details]
         if self.run_id and not self.busy:  # busy: the one line says it all (which file, which process)
+            # the instance named in full, so that the command works from any folder
             home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
-            where = "" if home == Path(DEFAULT_DAGSTER_HOME).resolve() else f" --dagster-home {home}"
             lines.append(
-                f"full log: stancewire logs {self.run_id[:8]}{where}  (Dagster run {self.run_id}; "
+                f"full log: stancewire logs {self.run_id[:8]} --dagster-home {home}  (Dagster run {self.run_id}; "
                 f"or run again with --verbose)"
             )
         return lines

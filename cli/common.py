@@ -13,7 +13,19 @@ def fail(message: str, code: int = 2) -> int:
     return code
 
 
-def version_arg(v: str) -> str:
+CURRENT_NAMES = ("latest", "current")  # what `--release` takes for the current release
+
+
+def version_arg(v: str, releases: Path | None = None) -> str:
+    """A version as its folder is named ("1.2.0" -> "v1.2.0"); "latest" or "current" is the
+    current release of `releases` (refused when it has none)."""
+    if v.lower() in CURRENT_NAMES and releases is not None:
+        from pipeline.release import versions
+
+        current = versions.current_version(releases)
+        if current is None:
+            raise UsageError(f"no release published in {releases}: give --releases the folder `stancewire run` published to")
+        return current
     return v if v.startswith("v") else f"v{v}"
 
 
@@ -24,13 +36,20 @@ class UsageError(Exception):
 @contextlib.contextmanager
 def open_data(args):
     """(connection, description) of the data a command reads, read-only: the release
-    `--release` names, else the warehouse."""
-    if getattr(args, "release", None):
+    `--release` names ("latest": the current one), else the warehouse. A releases folder
+    given with neither `--release` nor `--warehouse` is read as its current release: a user
+    who points at a folder of releases means them, not the default warehouse."""
+    release = getattr(args, "release", None)
+    if not release and getattr(args, "releases", None) and not getattr(args, "warehouse", None):
+        release = "latest"
+    if release:
         from pipeline.release import versions
         from pipeline.storage.views import open_release
 
         releases = Path(args.releases or os.environ.get("STANCEWIRE_RELEASES") or "data/releases")
-        version = version_arg(args.release)
+        if not releases.is_dir():
+            raise UsageError(f"no releases folder {releases}: give --releases the folder `stancewire run` published to")
+        version = version_arg(release, releases)
         try:
             versions.read_manifest(releases, version)
         except versions.ReleaseError as e:

@@ -191,11 +191,11 @@ def _add_release(sub) -> None:
     _add_storage_args(p, warehouse=False)
     for name, text in (("show", "a release's manifest"), ("verify", "re-check every file's sha256")):
         p = rel_sub.add_parser(name, help=text)
-        p.add_argument("version", help="vX.Y.Z (or X.Y.Z)")
+        p.add_argument("version", help="vX.Y.Z (or X.Y.Z, or latest)")
         _add_storage_args(p, warehouse=False)
     p = rel_sub.add_parser("diff", help="rows added / removed / changed per table by primary key, and schema changes")
     p.add_argument("old", help="the older version, vX.Y.Z")
-    p.add_argument("new", help="the newer version, vX.Y.Z")
+    p.add_argument("new", help="the newer version, vX.Y.Z (or latest)")
     p.add_argument("--json", action="store_true", help="print the diff as JSON")
     _add_storage_args(p, warehouse=False)
     p = rel_sub.add_parser("index", help="rewrite index.json and index.html of the releases folder")
@@ -218,14 +218,18 @@ def _add_export(sub) -> None:
         choices=("all", "congruence", "conflict"),
         help="all ties (weight = congruence + conflict; default), or one network",
     )
-    p.add_argument("--release", metavar="VERSION", help="read a published release instead of the warehouse")
+    p.add_argument(
+        "--release", metavar="VERSION", help="read a published release (a version, or latest) instead of the warehouse"
+    )
     _add_storage_args(p)
     p = exp_sub.add_parser(
         "statements", help="the stance statements as one CSV for Discourse Network Analyzer users (docs/review.md)"
     )
     p.add_argument("--format", required=True, choices=("dna",), help="Discourse Network Analyzer's columns")
     p.add_argument("--out", required=True, metavar="FILE", help="the CSV file to write")
-    p.add_argument("--release", metavar="VERSION", help="read a published release instead of the warehouse")
+    p.add_argument(
+        "--release", metavar="VERSION", help="read a published release (a version, or latest) instead of the warehouse"
+    )
     _add_storage_args(p)
 
 
@@ -699,12 +703,12 @@ def cmd_release(args) -> int:
             index = write_index(releases)
             print(f"wrote {releases / 'index.json'} and {releases / 'index.html'} ({len(index['versions'])} versions)")
             return 0
-        version = version_arg(args.version)
+        version = version_arg(args.version, releases)
         if args.release_command == "show":
             print(json.dumps(versions.read_manifest(releases, version), indent=2, ensure_ascii=False))
             return 0
         problems = versions.verify(releases, version)
-    except versions.ReleaseError as e:
+    except (versions.ReleaseError, UsageError) as e:
         return fail(str(e))
     if problems:
         for p in problems:
@@ -717,7 +721,7 @@ def cmd_release(args) -> int:
 def cmd_release_diff(args, releases: Path) -> int:
     from pipeline.release import diff as release_diff
 
-    diff = release_diff.diff_versions(releases, version_arg(args.old), version_arg(args.new))
+    diff = release_diff.diff_versions(releases, version_arg(args.old, releases), version_arg(args.new, releases))
     if args.json:
         print(json.dumps(diff.to_json(), indent=2, ensure_ascii=False, default=str))
     else:

@@ -52,7 +52,7 @@ def test_an_all_rejected_batch_fails_in_one_screen(rejected_run):
     assert "Traceback" not in err and "Stack Trace" not in err, err
     assert len(err.splitlines()) < 20, err
     assert "batch junk: all 3 input records were rejected" in err
-    assert "every record of batch junk was rejected (empty_file 1, invalid_json 1, missing_text 1)" in err
+    assert "every record of batch junk was rejected (empty_file 1, empty_text 1, invalid_json 1)" in err
     assert "articles: expect_column_values_to_be_between on rows_in_table (expected min_value=1" in err
     assert "observed 0" in err
     assert "nothing was published" in err

@@ -135,6 +135,24 @@ def test_network_from_a_release_equals_the_warehouse(seed_run, warehouse, tmp_pa
     assert edges(a) == edges(b) and dict(a.nodes(data=True)) == dict(b.nodes(data=True))
 
 
+def test_a_releases_folder_alone_or_latest_reads_its_current_release(seed_run, tmp_path, capsys):
+    """`--releases DIR` without `--release` reads that folder's current release, not the
+    default warehouse (a researcher pointing at releases means them); `--release latest`
+    names the current one; a folder with no releases is refused."""
+    tmp, _, _ = seed_run
+    releases = str(tmp / "releases")
+    outs = [tmp_path / f"{i}.csv" for i in range(3)]
+    for out, extra in zip(outs, ([], ["--release", "latest"], ["--release", "v1.0.0"])):
+        assert main(["export", "statements", "--format", "dna", "--out", str(out), "--releases", releases, *extra]) == 0
+        assert capsys.readouterr().out.rstrip().endswith("from release v1.0.0")
+    assert outs[0].read_bytes() == outs[1].read_bytes() == outs[2].read_bytes()
+    empty = tmp_path / "no-releases"
+    empty.mkdir()
+    args = ["export", "statements", "--format", "dna", "--out", str(tmp_path / "x.csv"), "--releases", str(empty)]
+    assert main(args) == 2
+    assert f"no release published in {empty}" in capsys.readouterr().err
+
+
 def test_an_older_warehouse_without_views_gets_temporary_ones(warehouse, tmp_path):
     copy = tmp_path / "old.duckdb"
     shutil.copy(warehouse, copy)

@@ -32,7 +32,7 @@ EXPECTED_REJECTIONS = {
     ("malformed.jsonl", 5): "missing_text",
     ("malformed.jsonl", 6): "text_not_a_string",  # a number
     ("malformed.jsonl", 7): "text_not_a_string",  # a list
-    ("malformed.jsonl", 8): "missing_text",  # "" counts as no text field
+    ("malformed.jsonl", 8): "empty_text",  # "text": ""
     ("malformed.jsonl", 9): "empty_text",  # whitespace only
     ("malformed.jsonl", 10): "invalid_json",  # nested 100,000 deep (RecursionError in json)
     ("malformed.jsonl", 11): "invalid_json",  # an integer of 5,000 digits (ValueError in json)

@@ -386,6 +386,8 @@ def _from_object(obj, rel, no, batch_id, fmt, encoding, source_line):
     if not isinstance(obj, dict):
         return reject("not_an_object", f"record {no} is a JSON {type(obj).__name__}, not an object")
     text = _first(obj, "text")
+    if text is None and any(isinstance(obj.get(k), str) for k in JSON_FIELDS["text"]):  # {"text": ""}
+        return reject("empty_text", f"record {no}'s text is empty")
     if text is None:
         return reject(
             "missing_text", f"record {no} has no text field (expected one of {', '.join(JSON_FIELDS['text'])})"
