@@ -124,6 +124,43 @@ def test_two_runs_on_different_inputs_make_v1_0_and_v1_1(two_versions):
         assert versions.verify(releases, version) == []
 
 
+def test_each_parquet_column_is_required_or_optional_as_the_schema_declares(two_versions):
+    """The files' schemas follow the data dictionary, whatever the rows: a nullable column
+    with no NULL in this release is still optional (DuckDB's own COPY would make it
+    required, so a file's schema changed between releases with the data)."""
+    import pyarrow.parquet as pq
+
+    tmp, _, _ = two_versions
+    for name in release.RELEASED_TABLES:
+        schema = pq.read_schema(tmp / "releases" / "v1.1.0" / f"{name}.parquet")
+        assert [(f.name, f.nullable) for f in schema] == [(c.name, c.nullable) for c in TABLES[name].columns], name
+    quotes = pq.read_schema(tmp / "releases" / "v1.1.0" / "quotes.parquet")
+    assert quotes.field("cue").nullable and not quotes.field("quote_id").nullable
+
+
+def test_a_table_of_any_size_is_written_in_whole_row_groups(tmp_path, monkeypatch):
+    """export_parquet cuts the rows into groups of ROW_GROUP_ROWS, whatever batches DuckDB
+    hands over, in primary-key order; an empty table is a file with its schema."""
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(release, "ROW_GROUP_ROWS", 1000)
+    conn = duckdb.connect()
+    table = TABLES["codebook_targets"]
+    cols = ", ".join(f'"{c.name}" {c.type}' for c in table.columns)
+    conn.execute(f"CREATE TABLE codebook_targets ({cols})")
+    assert release.export_parquet(conn, table, tmp_path / "empty.parquet") == 0
+    assert pq.read_table(tmp_path / "empty.parquet").num_rows == 0
+    conn.execute(  # in reverse key order: the file must be in key order
+        "INSERT INTO codebook_targets SELECT 'book', lpad(i::VARCHAR, 5, '0'), '1', 'x', NULL, '[]' "
+        "FROM range(2499, -1, -1) r(i)"
+    )
+    assert release.export_parquet(conn, table, tmp_path / "t.parquet") == 2500
+    meta = pq.ParquetFile(tmp_path / "t.parquet").metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [1000, 1000, 500]
+    keys = pq.read_table(tmp_path / "t.parquet").column("target").to_pylist()
+    assert keys == sorted(keys)
+
+
 def test_release_diff_reports_the_added_article(two_versions, capsys):
     tmp, new_id, title = two_versions
     diff = release_diff.diff_versions(tmp / "releases", "v1.0.0", "v1.1.0")

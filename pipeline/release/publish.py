@@ -61,7 +61,7 @@ from pipeline.release.versions import (
     read_manifest,
     sha256_file,
 )
-from pipeline.schema import RELEASED_TABLES, TABLES, sql_literal
+from pipeline.schema import RELEASED_TABLES, TABLES
 from pipeline.storage.warehouse import insert_values
 
 
@@ -118,18 +118,46 @@ def export_tables(
             if reusable and _link_or_copy(current / before["file"], path):
                 out[name] = {"file": path.name, **{k: before[k] for k in ("rows", "bytes", "sha256")}}
             else:
-                order = ", ".join(f'"{k}"' for k in table.primary_key)
-                cols = ", ".join(f'"{c}"' for c in table.column_names)
-                conn.execute(
-                    f'COPY (SELECT {cols} FROM "{name}" ORDER BY {order}) TO {sql_literal(str(path))} '
-                    f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)"
-                )
-                rows = conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+                rows = export_parquet(conn, table, path)
                 out[name] = {"file": path.name, "rows": rows, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
             state[name] = (content, out[name]["sha256"])
             if on_table is not None:
                 on_table(name, out[name])
     return out
+
+
+ROW_GROUP_ROWS = 100_000
+ZSTD_LEVEL = 3  # DuckDB's own default level, which wrote these files before
+
+
+def export_parquet(conn, table, path: Path) -> int:
+    """Write `table` to `path` in primary-key order, zstd, row groups of ROW_GROUP_ROWS; its
+    row count. Each column is required or optional in the file as the schema declares it
+    (`Column.nullable`): DuckDB's own COPY marks a column required when the rows at hand
+    hold no NULL, so a file's schema would change from one release to the next with the
+    data. Rows stream through Arrow a row group at a time (memory bounded as with COPY)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    order = ", ".join(f'"{k}"' for k in table.primary_key)
+    cols = ", ".join(f'"{c}"' for c in table.column_names)
+    reader = conn.sql(f'SELECT {cols} FROM "{table.name}" ORDER BY {order}').to_arrow_reader(ROW_GROUP_ROWS)
+    nullable = {c.name: c.nullable for c in table.columns}
+    schema = pa.schema([f.with_nullable(nullable[f.name]) for f in reader.schema])
+    rows, pending, held = 0, [], 0
+    with pq.ParquetWriter(path, schema, compression="zstd", compression_level=ZSTD_LEVEL) as writer:
+        for batch in reader:
+            pending.append(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+            held += batch.num_rows
+            rows += batch.num_rows
+            if held >= ROW_GROUP_ROWS:  # whole row groups now, the rest kept for the next
+                whole = pa.Table.from_batches(pending, schema)
+                cut = held - held % ROW_GROUP_ROWS
+                writer.write_table(whole.slice(0, cut), row_group_size=ROW_GROUP_ROWS)
+                pending, held = whole.slice(cut).to_batches(), held - cut
+        if held:
+            writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=ROW_GROUP_ROWS)
+    return rows
 
 
 @contextmanager
