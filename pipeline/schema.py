@@ -453,7 +453,7 @@ STANCES = _table(
             _c(
                 "method",
                 "VARCHAR",
-                "The coder and its version: the trained model, e.g. logreg-7c8a542314b2 (its cross-validated scores "
+                "The coder and its version: the trained model, `logreg-` and its version (its cross-validated scores "
                 "are in the manifest and the dataset card), or `manual` when a coder added the statement or "
                 "corrected its stance or actor (`review_verdict`).",
             ),

@@ -193,6 +193,8 @@ def test_views_run_on_a_release_too(seed_run, seed_db):
         for name in views.VIEW_NAMES:
             ordered = f"SELECT * FROM {name} ORDER BY ALL"
             assert con.execute(ordered).fetchall() == seed_db.execute(ordered).fetchall(), name
+        # the version, as in the release's DuckDB file (queries.md says to check it so)
+        assert con.execute("SELECT version, previous_version FROM release_info").fetchall() == [("1.0.0", None)]
     finally:
         con.close()
 

@@ -76,9 +76,9 @@ INTERNAL_TABLES = {
 
 
 def _release_info_section() -> list[str]:
-    from pipeline.release.database import _RELEASE_INFO_DDL, RELEASE_INFO
+    from pipeline.release.database import RELEASE_INFO_DDL, RELEASE_INFO
 
-    columns = _ddl_columns(_RELEASE_INFO_DDL, RELEASE_INFO)
+    columns = _ddl_columns(RELEASE_INFO_DDL, RELEASE_INFO)
     lines = [
         f"## {RELEASE_INFO} (in each release's DuckDB file)",
         "",

@@ -55,7 +55,7 @@ from pipeline.release.versions import DATASET_NAME, RELEASE_DB
 from pipeline.schema import RELEASED_TABLES, TABLES, create_table_sql, sql_literal
 
 RELEASE_INFO = "release_info"
-_RELEASE_INFO_DDL = [
+RELEASE_INFO_DDL = [
     f"""CREATE TABLE {RELEASE_INFO} (
         dataset VARCHAR NOT NULL,
         version VARCHAR NOT NULL,
@@ -256,7 +256,7 @@ def _patch_from(
             return None
         if rewritten > MAX_PATCHED_SHARE * sum(t["rows"] for t in manifest["tables"].values()):
             return None  # mostly new: built whole, in key order, unfragmented
-        for stmt in _RELEASE_INFO_DDL[1:]:  # its comments
+        for stmt in RELEASE_INFO_DDL[1:]:  # its comments
             conn.execute(stmt)
         conn.execute(
             f"UPDATE {RELEASE_INFO} SET dataset = ?, version = ?, created = ?, previous_version = ?",
@@ -358,7 +358,7 @@ def _build_whole(path: Path, spill: Path, folder: Path, feed: TableFeed, primary
             source = sql_literal(str(folder / entry["file"]))
             conn.execute(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM read_parquet({source})')
         manifest = feed.manifest()
-        for stmt in _RELEASE_INFO_DDL:
+        for stmt in RELEASE_INFO_DDL:
             conn.execute(stmt)
         conn.execute(
             f"INSERT INTO {RELEASE_INFO} VALUES (?, ?, ?, ?)",

@@ -73,7 +73,8 @@ def ensure_views(conn: duckdb.DuckDBPyConnection) -> None:
 
 def open_release(folder: str | Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with one view per Parquet file of a release folder, named after
-    the table, and the researcher views on top: the warehouse's SQL runs on a release. A
+    the table, `release_info` from its manifest, and the researcher views on top: the
+    warehouse's SQL runs on a release. A
     release published before a table gained a column (`quotes.cue_kind`, 2026-12-04) reads
     that column as NULL, so the views still open on it."""
     from pipeline.schema import TABLES
@@ -92,8 +93,28 @@ def open_release(folder: str | Path) -> duckdb.DuckDBPyConnection:
         missing = [c for c in table.columns if c.name not in present] if table is not None else []
         added = "".join(f', NULL::{c.type} AS "{c.name}"' for c in missing)
         conn.execute(f'CREATE VIEW "{name}" AS SELECT *{added} FROM {source}')
+    _release_info(conn, folder)
     create_views(conn)
     return conn
+
+
+def _release_info(conn, folder: Path) -> None:
+    """`release_info` as in the release's DuckDB file, from the manifest beside the files
+    (none when the folder has no manifest: a copy of the Parquet files alone)."""
+    import json
+
+    from pipeline.release.database import RELEASE_INFO_DDL
+    from pipeline.release.versions import DATASET_NAME
+
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    conn.execute(RELEASE_INFO_DDL[0])
+    conn.execute(
+        "INSERT INTO release_info VALUES (?, ?, ?, ?)",
+        [m.get("dataset", DATASET_NAME), m["version"], m["created"], m.get("previous_version")],
+    )
 
 
 @dataclass(frozen=True)

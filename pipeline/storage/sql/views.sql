@@ -98,7 +98,7 @@ COMMENT ON COLUMN statements_with_labels.target IS 'Target id in the codebook.';
 COMMENT ON COLUMN statements_with_labels.target_label IS 'Human-readable target label (codebook_targets.label).';
 COMMENT ON COLUMN statements_with_labels.stance IS 'favor, against or neutral.';
 COMMENT ON COLUMN statements_with_labels.confidence IS 'Confidence in the label, 0 to 1.';
-COMMENT ON COLUMN statements_with_labels.cue IS 'The word or phrase that decided the label.';
+COMMENT ON COLUMN statements_with_labels.cue IS 'A word or phrase of the evidence that signals the position (stances.cue); the model, not the cue, decides the label.';
 COMMENT ON COLUMN statements_with_labels.evidence IS 'Verbatim excerpt of the article carrying the position.';
 COMMENT ON COLUMN statements_with_labels.evidence_char_start IS 'Start of the evidence in articles.text.';
 COMMENT ON COLUMN statements_with_labels.evidence_char_end IS 'End of the evidence (exclusive) in articles.text.';
