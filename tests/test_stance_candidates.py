@@ -98,3 +98,30 @@ def test_the_holders_name_shape_tells_a_named_holder_from_a_described_one(nlp):
     assert not named & {"holder_starts_det", "holder_has_lower", "holder_no_propn"}
     described = shape("A campaign spokesman said the party would never support Donald Trump.")["A campaign spokesman"]
     assert {"holder_starts_det", "holder_has_lower", "holder_no_propn", "holder_words=3"} <= described
+
+
+def test_a_cue_reads_with_its_own_negation(nlp):
+    """features._scoped_negation and _polarity: a negated opposition is support ("would not
+    oppose", as the guidelines code it), a negated or ended support opposition ("would not
+    support", "no longer defend"); a negation elsewhere in the sentence leaves a cue alone."""
+    from pipeline.stances.features import features
+
+    matcher = TargetMatcher(nlp, [load_codebook(CODEBOOKS / "us-election-2016.yaml")])
+
+    def polarity(text: str, holder: str) -> set[str]:
+        doc = nlp(text)
+        actors = ArticleActors(doc, "test")
+        article = ArticleReading(doc, actors, quote_scopes(doc, actors), matcher)
+        cand = next(c for c in propose(article) if actors.actor(c.actor_id).name == holder)
+        return {k.split("=")[1] for k in features(article, cand) if k.startswith("polarity_near_target=")}
+
+    assert polarity("Senator Mark Ellison said he would not oppose Donald Trump in November.", "Mark Ellison") == {
+        "favor"
+    }
+    assert polarity("Senator Mark Ellison said he would not support Donald Trump in November.", "Mark Ellison") == {
+        "against"
+    }
+    assert polarity("Governor Ann Lowry said she would no longer defend Donald Trump.", "Ann Lowry") == {"against"}
+    assert polarity("Governor Ann Lowry, who did not attend, said she supports Donald Trump.", "Ann Lowry") == {
+        "favor"
+    }

@@ -1,6 +1,7 @@
 """Features of a stance candidate for the learner (`decision.py`, `cli/train.py`): where the
 pair came from, the rule coder's label, the cue lexicon's words around the holder and the
-target, negation, the clause heads between them, and the words near each. Relative to the
+target, negation (of the sentence, and of each cue word: a cue's polarity as its negation
+leaves it), the clause heads between them, and the words near each. Relative to the
 target's mention, never its identity: the target's own words are left out and another
 target's words (of the same codebook; other codebooks' are ordinary words) read
 OTHER_TARGET, so no feature names a codebook target and a new codebook needs no
@@ -46,6 +47,7 @@ def features(article, candidate, marks: dict[int, str] | None = None, own: dict 
                 if len(cue.words) == 1:
                     out[f"path_cue={cue.label}{'_neg' if inst.negated else ''}"] = 1
     holder_tokens = _holder_tokens(article, candidate)
+    doc = article.doc
     for k in sorted(sentences)[:3]:
         sent = article.sents[k]
         first, last = sent.start, sent.end
@@ -63,6 +65,10 @@ def features(article, candidate, marks: dict[int, str] | None = None, own: dict 
             for cue in lex.by_first.get(lemma, ()):
                 if len(cue.words) == 1:
                     out[f"cue={cue.kind}:{cue.label}{'_neg' if negated else ''}"] += 1
+                    polarity = _polarity(cue.label, _scoped_negation(doc[first + j]))
+                    out[f"polarity={polarity}"] += 1
+                    if near_target[j]:
+                        out[f"polarity_near_target={polarity}"] = 1
             if near_target[j]:
                 out[f"t_win={lemma}"] = 1
             if near_holder[j]:
@@ -71,7 +77,6 @@ def features(article, candidate, marks: dict[int, str] | None = None, own: dict 
                 out[f"between={lemma}"] = 1
         if any(article.quote_of[i] is not None for i in range(first, last)):
             out["in_quote"] = 1
-        doc = article.doc
         targets = [doc[first + j] for j, mark in enumerate(in_target) if mark][:2]
         holders = [doc[first + j] for j, mark in enumerate(in_holder) if mark][:2]
         for t in targets:
@@ -180,6 +185,24 @@ def sentence_features(article, candidate, tied_only: bool = True) -> list[tuple[
         own = {**unsourced, **{f"source={source}": 1 for source in one.sources}}  # = candidate_features(one)
         out.append((k, {**features(article, one, marks, own), **wide}))
     return out
+
+
+def _scoped_negation(tok) -> bool:
+    """Whether the cue word `tok` is negated: a negation on it, on the word it depends on
+    ("would not oppose", "did not want to back"), or among the two words before it ("no
+    longer defend")."""
+    if _negated(tok) or (tok.dep_ in ("xcomp", "acomp", "ccomp", "dobj", "attr", "amod") and _negated(tok.head)):
+        return True
+    doc = tok.doc
+    return any(doc[k].lower_ in NEGATORS for k in range(max(0, tok.i - 2), tok.i))
+
+
+def _polarity(label: str, negated: bool) -> str:
+    """A cue's label as its negation leaves it: a negated opposition is weak support
+    ("would not oppose": favor, as the guidelines code it), a negated support opposition."""
+    if not negated:
+        return label
+    return {"favor": "against", "against": "favor"}.get(label, "negated_" + label)
 
 
 def _negated(tok) -> bool:
