@@ -505,3 +505,28 @@ def test_a_first_name_has_a_gender_only_when_the_counts_leave_no_doubt():
     assert first_name_gender("Hillary") == "f" and first_name_gender("bill") == "m"
     assert first_name_gender("Robin") is None and first_name_gender("Leslie") is None  # both, often
     assert first_name_gender("Zbigniewx") is None
+
+
+def test_a_holder_the_tagger_missed_is_the_person_the_article_names_by_that_one_word(nlp):
+    """A person the article names only by one word ("Oz") is the one a later, untagged "Oz"
+    refers to, not a second, described actor of the same name (which made a person a tie
+    to himself in the discourse network)."""
+    text = (
+        "But for Donald Trump, Oz's show proved to be a safe space.\n\n"
+        "FELLOW DOCTORS DON’T WANT TO ASSOCIATE WITH HIM — Oz may hit TV ratings gold week after week, "
+        "but his peers disagree."
+    )
+    found = ArticleActors(nlp(text), "t1")
+    assert "person:oz" in {m.actor_id for m in found.mentions}
+    at = text.index("— Oz may") + 2
+    assert found.resolve(at, at + 2).actor_id == "person:oz"
+
+
+def test_a_quantity_says_nothing(nlp):
+    """A speaker span that is a share, a sum or a date ("Twelve percent said ...") is no
+    actor; an unnamed person described ("A local shopkeeper") still is."""
+    text = "Twelve percent said they would vote for Trump, the poll found. A local shopkeeper said business was slow."
+    found = ArticleActors(nlp(text), "t1")
+    assert found.resolve(0, len("Twelve percent")).actor_id is None
+    at = text.index("A local shopkeeper")
+    assert found.resolve(at, at + len("A local shopkeeper")).method == "description"

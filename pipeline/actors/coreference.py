@@ -65,10 +65,13 @@ class PersonCoreference:
         return self.recent_person(span.start, max_sentences=2, skip=other_party)
 
     def by_word(self, word: str, near: int) -> Person | None:
-        """The person whose full name starts or ends with `word`, named nearest before token
-        `near` (else nearest after it)."""
+        """The person whose full name starts or ends with `word`, or whose one-word name it is
+        (a person the article names only so, "Oz"), named nearest before token `near` (else
+        nearest after it)."""
         candidates = [
-            p for p in self.people.persons if any(len(q) > 1 and word in (q[0].lower(), surname(q)) for q in p.names)
+            p
+            for p in self.people.persons
+            if any(word in (q[0].lower(), surname(q)) if len(q) > 1 else q[0].lower() == word for q in p.names)
         ]
         if not candidates:
             return None

@@ -11,6 +11,7 @@ from pipeline.actors.records import SINGULAR_PRONOUNS, Actor, Mention, Resolutio
 from pipeline.actors.roles import country_in
 from pipeline.nlp.lexicon import slug, table, word_list
 
+QUANTITIES = {"PERCENT", "MONEY", "QUANTITY", "CARDINAL", "ORDINAL", "DATE", "TIME"}  # entity types no actor has
 INDEFINITE = {"a", "an", "one", "another", "some", "several", "many", "two", "three", "other", "few"}
 
 
@@ -70,6 +71,8 @@ class SpanResolver:
             return Resolution(None, "unresolved")
         if root.lemma_.lower() in self._not_actors or root.lower_ in self._not_actors:
             return Resolution(None, "unresolved")  # "a new poll", "the email", "his eyes": no actor
+        if root.ent_type_ in QUANTITIES:
+            return Resolution(None, "unresolved")  # "Twelve percent", "$2 million", "last year": no actor
         return self._described(span)
 
     def _collective(self, root) -> bool:
