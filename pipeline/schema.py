@@ -159,7 +159,15 @@ ARTICLES = _table(
             _c("outlet", "VARCHAR", "Publishing outlet (from metadata or a `Source:` line).", nullable=True),
             _c("author", "VARCHAR", "Author (from metadata or a trailing `By ...` byline).", nullable=True),
             _c("url", "VARCHAR", "URL, when given.", nullable=True),
-            _c("published_at", "VARCHAR", "Publication date/time as given (ISO 8601 when it parses).", nullable=True),
+            _c("published_at", "VARCHAR", "Publication date/time as the input gives it.", nullable=True),
+            _c(
+                "published_date",
+                "DATE",
+                "The calendar date published_at gives (as written, no time zone conversion); null when it "
+                "gives none, or one only a guess would complete: no day, or day and month that could be "
+                "either way round (08/09/2016).",
+                nullable=True,
+            ),
             _c(
                 "original_source",
                 "VARCHAR",

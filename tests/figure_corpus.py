@@ -41,9 +41,18 @@ def warehouse(
         published = (start + dt.timedelta(days=a * days // n_articles)).isoformat() if dated else None
         conn.execute(
             "INSERT INTO articles (article_id, batch_id, source_file, record_no, doc_name, input_format, encoding, "
-            "title, outlet, published_at, raw_text, text, text_sha256, n_chars, n_paragraphs, cleaning) "
-            "VALUES (?, 'b', ?, 1, ?, 'txt', 'utf-8', ?, ?, ?, 'x', 'x', ?, 1, 1, '')",
-            [f"art{a:03d}", f"a{a}.txt", f"a{a}", f"Article {a}", OUTLETS[a % len(OUTLETS)], published, f"{a:064d}"],
+            "title, outlet, published_at, published_date, raw_text, text, text_sha256, n_chars, n_paragraphs, "
+            "cleaning) VALUES (?, 'b', ?, 1, ?, 'txt', 'utf-8', ?, ?, ?, ?, 'x', 'x', ?, 1, 1, '')",
+            [
+                f"art{a:03d}",
+                f"a{a}.txt",
+                f"a{a}",
+                f"Article {a}",
+                OUTLETS[a % len(OUTLETS)],
+                published,
+                published,
+                f"{a:064d}",
+            ],
         )
     for j in range(n_targets):
         conn.execute(

@@ -473,17 +473,23 @@ def test_a_headline_name_is_cut_to_the_body_name_inside_it_and_capitals_alone_ar
         ],
         "Group Will Run Ads Demanding Action\n\nThe group said on Monday that the ads would run in Iowa.": [],
         "The Democratic Party’s Move Against Bernie Sanders Backfires\n\n"
-        "Bernie Sanders spoke in Iowa. Sanders said the party was wrong.": [("Bernie Sanders", "person:bernie-sanders")],
+        "Bernie Sanders spoke in Iowa. Sanders said the party was wrong.": [
+            ("Bernie Sanders", "person:bernie-sanders")
+        ],
     }
     for text, expected in texts.items():
         found = ArticleActors(nlp(text), "t1")
         title_end = text.index("\n")
-        got = [(m.text, m.actor_id) for m in found.mentions if m.start < title_end and m.actor_id and "person:" in m.actor_id]
+        got = [
+            (m.text, m.actor_id)
+            for m in found.mentions
+            if m.start < title_end and m.actor_id and "person:" in m.actor_id
+        ]
         assert got == expected, (text, got, [(m.text, m.label, m.actor_id) for m in found.mentions])
 
 
 def test_a_gendered_title_and_a_pronoun_skip_a_person_whose_first_name_has_the_other_gender(nlp):
-    """"Mrs. Clinton" after Bill Clinton was last named is not Bill Clinton, nor is the "she"
+    """ "Mrs. Clinton" after Bill Clinton was last named is not Bill Clinton, nor is the "she"
     that follows: his first name is a man's (the name counts, `first_names`)."""
     text = (
         "Clintons split up on the trail\n\nHillary Clinton campaigned in Ohio on Sunday. "

@@ -127,7 +127,7 @@ def test_a_corpus_without_dates_says_no_time_axis_instead_of_a_chart(tmp_path):
     card = "\n".join(figures.card_markdown(written, conn))
     assert (
         "No time axis for positions over time: none of the 24 articles has a publication date "
-        "(`articles.published_at`) that reads as an ISO 8601 date, so no chart is drawn." in card
+        "(`articles.published_date`, read from the date its input gives), so no chart is drawn." in card
     )
     assert f"]({figures.OVER_TIME})" not in card and f"]({figures.STANCE_MAP})" in card
 
@@ -145,7 +145,7 @@ def test_dates_on_one_day_say_so_and_a_short_corpus_is_counted_per_day():
 
 def test_over_time_counts_each_dated_statement_once():
     conn = warehouse(days=70)
-    conn.execute("UPDATE articles SET published_at = 'last Tuesday' WHERE article_id = 'art001'")
+    conn.execute("UPDATE articles SET published_at = 'last Tuesday', published_date = NULL WHERE article_id = 'art001'")
     plan = figures._plan_over_time(figures.read_rows(conn)[figures.OVER_TIME])
     drawn = sum(sum(counts.values()) for _, counts in plan["targets"])
     total, undated = conn.execute(

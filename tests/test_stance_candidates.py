@@ -122,6 +122,4 @@ def test_a_cue_reads_with_its_own_negation(nlp):
         "against"
     }
     assert polarity("Governor Ann Lowry said she would no longer defend Donald Trump.", "Ann Lowry") == {"against"}
-    assert polarity("Governor Ann Lowry, who did not attend, said she supports Donald Trump.", "Ann Lowry") == {
-        "favor"
-    }
+    assert polarity("Governor Ann Lowry, who did not attend, said she supports Donald Trump.", "Ann Lowry") == {"favor"}

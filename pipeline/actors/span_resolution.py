@@ -71,8 +71,8 @@ class SpanResolver:
             return Resolution(None, "unresolved")
         if root.lemma_.lower() in self._not_actors or root.lower_ in self._not_actors:
             return Resolution(None, "unresolved")  # "a new poll", "the email", "his eyes": no actor
-        if root.ent_type_ in QUANTITIES:
-            return Resolution(None, "unresolved")  # "Twelve percent", "$2 million", "last year": no actor
+        if all(t.ent_type_ in QUANTITIES for t in span if not t.is_punct):
+            return Resolution(None, "unresolved")  # "Twelve percent", "$2 million": no actor ("of voters" is)
         return self._described(span)
 
     def _collective(self, root) -> bool:

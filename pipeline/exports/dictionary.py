@@ -76,7 +76,7 @@ INTERNAL_TABLES = {
 
 
 def _release_info_section() -> list[str]:
-    from pipeline.release.database import RELEASE_INFO_DDL, RELEASE_INFO
+    from pipeline.release.versions import RELEASE_INFO, RELEASE_INFO_DDL
 
     columns = _ddl_columns(RELEASE_INFO_DDL, RELEASE_INFO)
     lines = [

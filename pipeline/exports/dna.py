@@ -6,7 +6,7 @@ excerpt. The mapping (docs/review.md has it as a table):
 
     id            stances.statement_id
     document      articles.doc_name (the input file's name), `title` beside it
-    date          articles.published_at, when given
+    date          articles.published_date (YYYY-MM-DD), else published_at as given
     start, stop   evidence offsets in articles.text
     coder         the statement's method: the model's version, or manual
     person        the actor's canonical name (`actors.name`: merges and renames applied)
@@ -49,7 +49,7 @@ COLUMNS = (
 def export_dna(conn, out: Path) -> int:
     """Write the statements of `conn` (warehouse or release) to `out`; the number written."""
     rows = conn.execute("""
-        SELECT s.statement_id, a.doc_name, a.title, a.published_at, s.evidence_char_start, s.evidence_char_end,
+        SELECT s.statement_id, a.doc_name, a.title, coalesce(CAST(a.published_date AS VARCHAR), a.published_at), s.evidence_char_start, s.evidence_char_end,
                s.method, coalesce(ac.name, s.actor), coalesce(ac.actor_type, s.actor_type),
                coalesce(t.label, s.target), s.stance, s.evidence, s.actor_id,
                coalesce(s.country, ac.country), s.codebook, s.target, s.review_verdict

@@ -51,24 +51,8 @@ from pipeline.release.diff import (
     count_and_sample,
     edited_records,
 )
-from pipeline.release.versions import DATASET_NAME, RELEASE_DB
+from pipeline.release.versions import DATASET_NAME, RELEASE_DB, RELEASE_INFO, RELEASE_INFO_DDL
 from pipeline.schema import RELEASED_TABLES, TABLES, create_table_sql, sql_literal
-
-RELEASE_INFO = "release_info"
-RELEASE_INFO_DDL = [
-    f"""CREATE TABLE {RELEASE_INFO} (
-        dataset VARCHAR NOT NULL,
-        version VARCHAR NOT NULL,
-        created VARCHAR NOT NULL,
-        previous_version VARCHAR
-    )""",
-    f"COMMENT ON TABLE {RELEASE_INFO} IS 'The published version this file is (one row): the same as manifest.json "
-    f"beside it. current.duckdb names the newest version; a session opened earlier keeps reading its own.'",
-    f"COMMENT ON COLUMN {RELEASE_INFO}.dataset IS 'Dataset name.'",
-    f"COMMENT ON COLUMN {RELEASE_INFO}.version IS 'Release version (semantic versioning, without the v).'",
-    f"COMMENT ON COLUMN {RELEASE_INFO}.created IS 'When the version was published (UTC, ISO 8601).'",
-    f"COMMENT ON COLUMN {RELEASE_INFO}.previous_version IS 'The version it follows (NULL for the first).'",
-]
 
 
 class ReleaseDatabase(NamedTuple):

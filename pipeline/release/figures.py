@@ -518,8 +518,8 @@ def draw_network(rows) -> bytes:
 
 # ---------------------------------------------------------------- positions over time
 
-# Articles' dates as given (`published_at`, ISO 8601 when it parses); others are undated.
-_DATE = "TRY_CAST(left(trim(ar.published_at), 10) AS DATE)"
+# Articles' dates (`published_date`, read from `published_at`); others are undated.
+_DATE = "ar.published_date"
 OVER_TIME_SQL = f"""
         SELECT s.codebook, s.target, coalesce(any_value(t.label), s.target), {_DATE} AS day, s.stance, count(*)
         FROM stances s
@@ -550,8 +550,8 @@ def _plan_over_time(rows: tuple[list[tuple], tuple]) -> dict:
         reason = "there are no coded statements"
     elif not n_dated:
         reason = (
-            f"none of the {_plural(n_articles, 'article')} has a publication date (`articles.published_at`) "
-            "that reads as an ISO 8601 date"
+            f"none of the {_plural(n_articles, 'article')} has a publication date (`articles.published_date`, "
+            "read from the date its input gives)"
         )
     elif not days:
         reason = "no coded statement comes from a dated article"
@@ -580,7 +580,7 @@ def _plan_over_time(rows: tuple[list[tuple], tuple]) -> dict:
         f"Positions over time: coded statements per {period}"
         + (" (weeks start on Monday)" if period == "week" else "")
         + " on each codebook target, stacked by stance (blue favor, red against, grey neutral), each statement "
-        f"dated by its article's `published_at` ({days[0].isoformat()} to {days[-1].isoformat()})."
+        f"dated by its article's `published_date` ({days[0].isoformat()} to {days[-1].isoformat()})."
     )
     if undated:
         caption += (

@@ -34,6 +34,7 @@ _FRICTIONLESS_TYPE = {
     "BIGINT": "integer",
     "DOUBLE": "number",
     "BOOLEAN": "boolean",
+    "DATE": "date",
 }
 
 
@@ -43,6 +44,7 @@ _CROISSANT_TYPE = {
     "BIGINT": "sc:Integer",
     "DOUBLE": "sc:Float",
     "BOOLEAN": "sc:Boolean",
+    "DATE": "sc:Date",
 }
 
 

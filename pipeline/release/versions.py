@@ -115,3 +115,22 @@ def verify(releases_dir: Path, version: str) -> list[str]:
     extra = sorted({p.name for p in folder.iterdir()} - set(expected) - {MANIFEST})
     problems += [f"{name}: not listed in the manifest" for name in extra]
     return problems
+
+
+# The table each release's DuckDB file holds to say which version it is (`release.database`);
+# `storage.views.open_release` makes it from the manifest for a folder of Parquet files.
+RELEASE_INFO = "release_info"
+RELEASE_INFO_DDL = [
+    f"""CREATE TABLE {RELEASE_INFO} (
+        dataset VARCHAR NOT NULL,
+        version VARCHAR NOT NULL,
+        created VARCHAR NOT NULL,
+        previous_version VARCHAR
+    )""",
+    f"COMMENT ON TABLE {RELEASE_INFO} IS 'The published version this file is (one row): the same as manifest.json "
+    f"beside it. current.duckdb names the newest version; a session opened earlier keeps reading its own.'",
+    f"COMMENT ON COLUMN {RELEASE_INFO}.dataset IS 'Dataset name.'",
+    f"COMMENT ON COLUMN {RELEASE_INFO}.version IS 'Release version (semantic versioning, without the v).'",
+    f"COMMENT ON COLUMN {RELEASE_INFO}.created IS 'When the version was published (UTC, ISO 8601).'",
+    f"COMMENT ON COLUMN {RELEASE_INFO}.previous_version IS 'The version it follows (NULL for the first).'",
+]

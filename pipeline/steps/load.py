@@ -178,7 +178,8 @@ def _load_batches(
             and cleaned_scan
             and f"""
             SELECT c.article_id, c.batch_id, c.source_file, c.record_no, c.doc_name, r.input_format, r.encoding,
-                   r.external_id, c.title, c.outlet, c.author, r.url, r.published_at, c.original_source,
+                   r.external_id, c.title, c.outlet, c.author, r.url, r.published_at, c.published_date,
+                   c.original_source,
                    r.raw_text, c.text, c.text_sha256, c.n_chars, c.n_paragraphs, c.language, c.cleaning
             FROM {cleaned_scan} c
             JOIN _kept k USING (batch_id, source_file, record_no)

@@ -33,6 +33,7 @@ from pipeline.storage.polars_schemas import RECORD_KEY, STAGED
 from pipeline.storage.staging import BATCH_MANIFEST, Staging
 from pipeline.text.alignment import Alignment, trim_span
 from pipeline.text.clean import clean_text
+from pipeline.text.dates import publication_date
 from pipeline.text.ingest import SNIPPET_CHARS, Rejection, ingest_folder, safe_snippet
 
 log = logging.getLogger(__name__)
@@ -267,6 +268,7 @@ def _cleaned_row(r, c, language: str | None) -> dict:
         "title": (c.title or r.title) if r.input_format == "txt" else r.title,
         "outlet": r.outlet or c.outlet,
         "author": r.author or c.author,
+        "published_date": publication_date(r.published_at),
         "original_source": c.original_source,
         "text": c.text,
         "text_sha256": sha,

@@ -17,6 +17,7 @@ POLARS_TYPES = {
     "BIGINT": pl.Int64,
     "DOUBLE": pl.Float64,
     "BOOLEAN": pl.Boolean,
+    "DATE": pl.Date,
 }
 # Bookkeeping columns that only staged files have: which stage wrote an actor row, the
 # coding fingerprint a precoded statement was coded under, and a precoded article's scope
@@ -57,7 +58,17 @@ STAGED = {
     "records": table_schema("raw_articles"),
     "rejections": table_schema("rejected_articles"),
     "cleaned": schema_for(
-        [*RECORD_KEY, "article_id", "doc_name", "title", "outlet", "author", "original_source", "text"]
+        [
+            *RECORD_KEY,
+            "article_id",
+            "doc_name",
+            "title",
+            "outlet",
+            "author",
+            "published_date",
+            "original_source",
+            "text",
+        ]
         + ["text_sha256", "n_chars", "n_paragraphs", "language", "cleaning"]
     ),
     "alignment": table_schema("article_alignment", before=RECORD_KEY, without=["article_id"]),

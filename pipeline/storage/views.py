@@ -103,8 +103,7 @@ def _release_info(conn, folder: Path) -> None:
     (none when the folder has no manifest: a copy of the Parquet files alone)."""
     import json
 
-    from pipeline.release.database import RELEASE_INFO_DDL
-    from pipeline.release.versions import DATASET_NAME
+    from pipeline.release.versions import DATASET_NAME, RELEASE_INFO_DDL
 
     manifest = folder / "manifest.json"
     if not manifest.is_file():
