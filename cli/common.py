@@ -24,7 +24,9 @@ def version_arg(v: str, releases: Path | None = None) -> str:
 
         current = versions.current_version(releases)
         if current is None:
-            raise UsageError(f"no release published in {releases}: give --releases the folder `stancewire run` published to")
+            raise UsageError(
+                f"no release published in {releases}: give --releases the folder `stancewire run` published to"
+            )
         return current
     return v if v.startswith("v") else f"v{v}"
 
