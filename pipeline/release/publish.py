@@ -145,18 +145,23 @@ def export_parquet(conn, table, path: Path) -> int:
     nullable = {c.name: c.nullable for c in table.columns}
     schema = pa.schema([f.with_nullable(nullable[f.name]) for f in reader.schema])
     rows, pending, held = 0, [], 0
-    with pq.ParquetWriter(path, schema, compression="zstd", compression_level=ZSTD_LEVEL) as writer:
-        for batch in reader:
-            pending.append(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
-            held += batch.num_rows
-            rows += batch.num_rows
-            if held >= ROW_GROUP_ROWS:  # whole row groups now, the rest kept for the next
-                whole = pa.Table.from_batches(pending, schema)
-                cut = held - held % ROW_GROUP_ROWS
-                writer.write_table(whole.slice(0, cut), row_group_size=ROW_GROUP_ROWS)
-                pending, held = whole.slice(cut).to_batches(), held - cut
-        if held:
-            writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=ROW_GROUP_ROWS)
+    try:
+        with pq.ParquetWriter(path, schema, compression="zstd", compression_level=ZSTD_LEVEL) as writer:
+            for batch in reader:
+                pending.append(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+                held += batch.num_rows
+                rows += batch.num_rows
+                if held >= ROW_GROUP_ROWS:  # whole row groups now, the rest kept for the next
+                    whole = pa.Table.from_batches(pending, schema)
+                    cut = held - held % ROW_GROUP_ROWS
+                    writer.write_table(whole.slice(0, cut), row_group_size=ROW_GROUP_ROWS)
+                    pending, held = whole.slice(cut).to_batches(), held - cut
+            if held:
+                writer.write_table(pa.Table.from_batches(pending, schema), row_group_size=ROW_GROUP_ROWS)
+    finally:
+        # the query's open result holds the database: a failed write (a full disk) must not
+        # leave it open, or the run's own summary cannot connect to the warehouse again
+        reader.close()
     return rows
 
 
