@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from pathlib import Path
 
 from pipeline.settings import DEFAULT_DAGSTER_HOME
@@ -65,7 +66,8 @@ class RunOutcome:
             # the instance named in full, so that the command works from any folder
             home = Path(os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
             lines.append(
-                f"full log: stancewire logs {self.run_id[:8]} --dagster-home {home}  (Dagster run {self.run_id}; "
+                f"full log: stancewire logs {self.run_id[:8]} --dagster-home {shlex.quote(str(home))}  "
+                f"(Dagster run {self.run_id}; "
                 f"or run again with --verbose)"
             )
         return lines

@@ -120,7 +120,7 @@ RAW_ARTICLES = _table(
             _c(
                 "published_at",
                 "VARCHAR",
-                "Publication date/time as given by the input (ISO 8601 when it parses).",
+                "Publication date/time as the input gives it (articles.published_date reads it as a date).",
                 nullable=True,
             ),
             _c(

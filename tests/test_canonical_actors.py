@@ -536,3 +536,30 @@ def test_a_quantity_says_nothing(nlp):
     assert found.resolve(0, len("Twelve percent")).actor_id is None
     at = text.index("A local shopkeeper")
     assert found.resolve(at, at + len("A local shopkeeper")).method == "description"
+
+
+@pytest.mark.parametrize(
+    "text, holder, expected",
+    [
+        # a headline's first name and surname, where the body names another of that surname
+        (
+            "Hillary Clinton Slams Trump Over Taxes\n\nBill Clinton said on Monday the campaign was strong.",
+            "Hillary Clinton",
+            "person:hillary-clinton",
+        ),
+        # "miss" is a verb here, no title: Trump stays one person
+        ("Donald Trump lost in Iowa on Monday. Voters will miss Trump, aides said.", "Trump", "person:donald-trump"),
+        # "Mr." beats a first name the counts read as a woman's, and "He" follows it
+        (
+            "Prime Minister Jean Castex announced new rules. Mr. Castex said the country was ready. He added more.",
+            "He",
+            "person:jean-castex",
+        ),
+        # a first name read as another gender's does not leave the only person near unresolved
+        ("Andrea Orlando spoke in Rome on Monday. He said the government would act.", "He", "person:andrea-orlando"),
+    ],
+)
+def test_gender_from_a_first_name_only_chooses_and_a_word_of_the_article_beats_it(nlp, text, holder, expected):
+    found = ArticleActors(nlp(text), "t1")
+    at = text.rindex(holder)
+    assert found.resolve(at, at + len(holder)).actor_id == expected

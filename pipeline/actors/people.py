@@ -6,7 +6,7 @@ taken back as that person, and the roles found around each name."""
 from __future__ import annotations
 
 from pipeline.actors.entities import capitalised_alone, free_standing, listed_organisation
-from pipeline.actors.first_names import first_name_gender
+from pipeline.actors.first_names import first_name_gender, is_first_name
 from pipeline.actors.places import TOWN, candidates, never_a_country
 from pipeline.actors.records import (
     PERSON_LABELS,
@@ -101,7 +101,8 @@ class ArticlePeople:
                 self.persons.append(person)
             self._attach(person, m, name)
         for person in self.persons:  # a first name's gender where no word before a name gave one
-            person.gender = person.gender or self._first_name_gender(person)
+            if person.gender is None and (gender := self._first_name_gender(person)) is not None:
+                person.gender, person.gender_from_name = gender, True
         singles = [(m, n) for m, n in named if len(n) == 1]
         body = [x for x in singles if x[0].tok_start >= title_end]
         for m, name in body + [x for x in singles if x[0].tok_start < title_end]:  # the title last
@@ -122,9 +123,12 @@ class ArticlePeople:
 
     def _gender_at(self, m: Mention) -> str | None:
         """The gender a word opening the mention or just before it gives ("Mrs. Clinton",
-        "his wife Hillary"), else None."""
+        "his wife Hillary"), else None. An honorific counts capitalised only: "will miss
+        Trump" is no "Miss"."""
         for t in (self.doc[m.tok_start], self.doc[m.tok_start - 1] if m.tok_start else None):
             if t is not None and t.lower_ in self._gender_words:
+                if t.lower_.rstrip(".") in HONORIFICS and not t.text[:1].isupper():
+                    continue
                 return self._gender_words[t.lower_]
         return None
 
@@ -135,8 +139,8 @@ class ArticlePeople:
         Obama named later), preferring one last mentioned as a subject ("Bill Clinton
         criticized ... for his wife Hillary Clinton. ... Clinton said" is Bill); in the
         title, the body's most mentioned such person. A name with a gendered word before it
-        ("Mrs. Clinton") is none of the people known to be of the other gender (by such a
-        word, or by their first name). A word no earlier mention explains
+        ("Mrs. Clinton") is none of the people a word shows to be of the other gender, and
+        one whose first name fits before one whose does not. A word no earlier mention explains
         starts a person of its own, even when a person named in full later has it: "Obama"
         before "Michelle Obama" is more often Barack, never named in full, than her (so
         "Brafman ... Ben Brafman", named in full only at a column's end, stays two)."""
@@ -149,7 +153,10 @@ class ArticlePeople:
             )
 
         for k in (-1, 0):
-            cands = [p for p in self.persons if named_by(p, k) and (gender is None or p.gender in (None, gender))]
+            cands = [p for p in self.persons if named_by(p, k)]
+            if gender is not None:  # none known (by a word) to be of the other gender; those that fit first
+                cands = [p for p in cands if p.gender in (None, gender) or p.gender_from_name]
+                cands = [p for p in cands if p.gender in (None, gender)] or cands
             if in_title and cands:
                 return max(cands, key=lambda p: len(p.positions))
             before = [(max(i for i in p.positions if i < pos), p) for p in cands if any(i < pos for i in p.positions)]
@@ -243,8 +250,8 @@ class ArticlePeople:
         person.positions.append(m.tok_start)
         if self.doc[m.tok_start : m.tok_end].root.dep_ in ("nsubj", "nsubjpass"):
             person.subjects.add(m.tok_start)
-        if person.gender is None:
-            person.gender = self._gender_at(m)
+        if (person.gender is None or person.gender_from_name) and (gender := self._gender_at(m)) is not None:
+            person.gender, person.gender_from_name = gender, False  # a word of the article beats the name
         for i in range(m.tok_start, m.tok_end):
             self.person_at[i] = person
 
@@ -261,6 +268,7 @@ def _hyphen_between(left, right) -> bool:
     )
 
 
+HONORIFICS = {"mr", "mrs", "ms", "miss", "sir", "lord", "dame", "lady"}  # gender words that are titles
 _LOCATIVES = {"in", "at", "near", "from", "to", "of", "across", "around", "outside", "inside", "throughout"}
 
 
@@ -306,12 +314,14 @@ def _trim_headline_names(named: list, title_end: int, text: str) -> list:
     - the whole name, outside a headline, or when the body gives it;
     - a headline name that starts with a name the body gives (a full name, or a surname)
       is cut to that name; else one holding a body's full name further on is cut to it
-      ("Kill Trayvon Martin"); else one holding a surname the body writes only alone keeps
-      the words up to it ("Donald Trump Says" where the body writes "Trump"); else one
-      holding a word of a
+      ("Kill Trayvon Martin"); else a common first name (`first_names.is_first_name`) and a
+      body surname after it are cut to ("Hillary Clinton Slams" where the body names Bill
+      Clinton; "Derelict Obama" has no first name); else one holding a surname the body
+      writes only alone keeps the words up to it ("Keir Starmer Says" where the body writes
+      "Starmer"); else one holding a word of a
       body name further on is cut to that word ("Bill Revoking Hillary's");
     - None for a headline "name" of three words or more none of whose words is a word of
-      a name the body gives ("Will Run Ads Demanding", "Wants Girl Scout"): the tagger
+      a name the body gives ("Will Run Ads Demanding"): the tagger
       read a headline's capitals as a name, and it is no person. (Shorter ones stay: a
       headline may name a person the body only describes.)"""
     headline = {id(m) for m, _ in named if m.tok_start < title_end or _headline_like(text, m.start)}
@@ -333,16 +343,28 @@ def _trim_headline_names(named: list, title_end: int, text: str) -> list:
                     for j in range(i + 1, len(name) + 1)
                     if lowered[i:j] in body or (j == i + 1 and lowered[i] in body_words)
                 ]
+                # a first name before a body surname: a full name ("Hillary Clinton Slams" where
+                # the body names Bill Clinton), even when the body names another of that surname
+                first_names = [
+                    (k - 1, k + 1)
+                    for k in range(1, len(name))
+                    if (lowered[k],) in body and is_first_name(lowered[k - 1])
+                ]
                 up_to_surname = [  # a surname the body gives alone, never with a first name
                     k + 1 for k in range(1, len(name) - 1) if (lowered[k],) in body and lowered[k] not in full_surnames
                 ]
                 if starts:
                     kept = (0, max(starts))
-                elif inside and (max(inside)[0] >= 2 or not up_to_surname):
+                elif inside and max(inside)[0] >= 2:
                     size, first = max(inside)
                     kept = (-first, -first + size)
-                elif up_to_surname:  # "Donald Trump Says" where the body writes "Trump"
+                elif first_names:
+                    kept = first_names[0]
+                elif up_to_surname:  # "Keir Starmer Says" where the body writes "Starmer"
                     kept = (0, max(up_to_surname))
+                elif inside:
+                    size, first = max(inside)
+                    kept = (-first, -first + size)
                 elif len(name) >= 3 and not body_words & set(lowered):
                     kept = None
         out.append((m, name, kept))

@@ -60,7 +60,8 @@ class Person:
     positions: list[int] = field(default_factory=list)  # token indices of mentions
     subjects: set[int] = field(default_factory=set)  # those that are a clause's subject
     country: str | None = None
-    gender: str | None = None  # "m" / "f" when an honorific or a gendered noun says so
+    gender: str | None = None  # "m" / "f" when an honorific or a gendered noun says so, or the first name
+    gender_from_name: bool = False  # the gender is the first name's only: a word of the article overrides it
 
     @property
     def actor_id(self) -> str:

@@ -187,11 +187,21 @@ def sentence_features(article, candidate, tied_only: bool = True) -> list[tuple[
     return out
 
 
+# Verbs whose negation carries over to the verb they take ("did not want to back" does not
+# back); "would not hesitate to oppose", "did not say he opposes" keep their cue as it is.
+TRANSPARENT = {"want", "plan", "intend", "expect", "try", "seek", "hope", "wish", "need", "go", "decide", "agree"}
+TRANSPARENT |= {"promise", "vow", "pledge", "mean", "like", "love", "be", "have"}
+
+
 def _scoped_negation(tok) -> bool:
-    """Whether the cue word `tok` is negated: a negation on it, on the word it depends on
-    ("would not oppose", "did not want to back"), or among the two words before it ("no
-    longer defend")."""
-    if _negated(tok) or (tok.dep_ in ("xcomp", "acomp", "ccomp", "dobj", "attr", "amod") and _negated(tok.head)):
+    """Whether the cue word `tok` is negated: a negation on it ("would not oppose"), on the
+    word it is the complement or object of ("is not supportive", "did not express support"),
+    on the verb that takes it when that verb passes negation on (TRANSPARENT: "did not want
+    to back"), or among the two words before it ("no longer defend")."""
+    head = tok.head
+    if _negated(tok) or (tok.dep_ in ("acomp", "attr", "dobj", "amod") and _negated(head)):
+        return True
+    if tok.dep_ == "xcomp" and head.lemma_.lower() in TRANSPARENT and _negated(head):
         return True
     doc = tok.doc
     return any(doc[k].lower_ in NEGATORS for k in range(max(0, tok.i - 2), tok.i))

@@ -109,7 +109,8 @@ def _release_info(conn, folder: Path) -> None:
     if not manifest.is_file():
         return
     m = json.loads(manifest.read_text(encoding="utf-8"))
-    conn.execute(RELEASE_INFO_DDL[0])
+    for statement in RELEASE_INFO_DDL:  # the table and its comments
+        conn.execute(statement)
     conn.execute(
         "INSERT INTO release_info VALUES (?, ?, ?, ?)",
         [m.get("dataset", DATASET_NAME), m["version"], m["created"], m.get("previous_version")],
