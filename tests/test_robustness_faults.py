@@ -248,6 +248,13 @@ def test_disk_full_while_writing_the_release_database_keeps_the_previous_release
     assert os.readlink(releases / versions.CURRENT_DB) == f"v1.0.0/{versions.RELEASE_DB}"
 
 
+def _unmount(path: Path) -> None:
+    """Unmount a test's mount; lazily when a process of the run still holds a file there (a
+    busy mount was left behind under pytest-xdist, silently)."""
+    if subprocess.run(["umount", str(path)], capture_output=True).returncode != 0:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
 def _mount(*args: str) -> bool:
     return subprocess.run(["mount", *args], capture_output=True).returncode == 0
 
@@ -286,7 +293,7 @@ def test_full_disk_fails_the_run_clearly(seed_plus_one, tmp_path):
         assert outcome.ok, outcome.reason
         assert versions.current_version(releases) == "v1.1.0" and not release_problems(releases)
     finally:
-        subprocess.run(["umount", str(releases)], capture_output=True)
+        _unmount(releases)
 
 
 def test_unwritable_releases_folder_fails_the_run_clearly(seed_plus_one, tmp_path):
@@ -297,7 +304,7 @@ def test_unwritable_releases_folder_fails_the_run_clearly(seed_plus_one, tmp_pat
         releases.chmod(0o555)
         undo, reason = (lambda: releases.chmod(0o755)), "Permission denied"
     elif _mount("--bind", str(releases), str(releases)) and _mount("-o", "remount,bind,ro", str(releases)):
-        undo, reason = (lambda: subprocess.run(["umount", str(releases)], capture_output=True)), "Read-only file system"
+        undo, reason = (lambda: _unmount(releases)), "Read-only file system"
     else:
         subprocess.run(["umount", str(releases)], capture_output=True)
         pytest.skip("root, and no read-only bind mount possible: a folder cannot be made unwritable")
