@@ -27,9 +27,10 @@ class PersonCoreference:
         if i not in self._memo:
             self._memo[i] = None  # guards against cycles
             gender = SINGULAR_PRONOUNS[self.doc[i].lower_]
-            self._memo[i] = self.recent_person(i, max_sentences=3, gender=gender) or self.recent_person(
-                i, max_sentences=3, gender=gender, name_gender_binds=False
-            )
+            found = self.recent_person(i, max_sentences=3, gender=gender)
+            if found is None and any(p.gender_from_name for p in self.people.persons):  # else the same search again
+                found = self.recent_person(i, max_sentences=3, gender=gender, name_gender_binds=False)
+            self._memo[i] = found
         return self._memo[i]
 
     def role(self, span) -> Person | None:
