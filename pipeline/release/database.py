@@ -51,7 +51,7 @@ from pipeline.release.diff import (
     count_and_sample,
     edited_records,
 )
-from pipeline.release.versions import DATASET_NAME, RELEASE_DB, RELEASE_INFO, RELEASE_INFO_DDL
+from pipeline.release.versions import RELEASE_DB, RELEASE_INFO, RELEASE_INFO_DDL, release_info_values
 from pipeline.schema import RELEASED_TABLES, TABLES, create_table_sql, sql_literal
 
 
@@ -244,12 +244,7 @@ def _patch_from(
             conn.execute(stmt)
         conn.execute(
             f"UPDATE {RELEASE_INFO} SET dataset = ?, version = ?, created = ?, previous_version = ?",
-            [
-                manifest.get("dataset", DATASET_NAME),
-                manifest["version"],
-                manifest["created"],
-                manifest["previous_version"],
-            ],
+            release_info_values(manifest),
         )
         for (view,) in conn.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall():
             conn.execute(f'DROP VIEW "{view}"')
@@ -346,12 +341,7 @@ def _build_whole(path: Path, spill: Path, folder: Path, feed: TableFeed, primary
             conn.execute(stmt)
         conn.execute(
             f"INSERT INTO {RELEASE_INFO} VALUES (?, ?, ?, ?)",
-            [
-                manifest.get("dataset", DATASET_NAME),
-                manifest["version"],
-                manifest["created"],
-                manifest["previous_version"],
-            ],
+            release_info_values(manifest),
         )
         create_views(conn)
         conn.execute("COMMIT")

@@ -134,3 +134,13 @@ RELEASE_INFO_DDL = [
     f"COMMENT ON COLUMN {RELEASE_INFO}.created IS 'When the version was published (UTC, ISO 8601).'",
     f"COMMENT ON COLUMN {RELEASE_INFO}.previous_version IS 'The version it follows (NULL for the first).'",
 ]
+
+
+def release_info_values(manifest: dict) -> list:
+    """`release_info`'s one row (dataset, version, created, previous_version) from a manifest."""
+    return [
+        manifest.get("dataset", DATASET_NAME),
+        manifest["version"],
+        manifest["created"],
+        manifest.get("previous_version"),
+    ]

@@ -103,17 +103,16 @@ def _release_info(conn, folder: Path) -> None:
     (none when the folder has no manifest: a copy of the Parquet files alone)."""
     import json
 
-    from pipeline.release.versions import DATASET_NAME, RELEASE_INFO_DDL
+    from pipeline.release.versions import MANIFEST, RELEASE_INFO, RELEASE_INFO_DDL, release_info_values
 
-    manifest = folder / "manifest.json"
+    manifest = folder / MANIFEST
     if not manifest.is_file():
         return
-    m = json.loads(manifest.read_text(encoding="utf-8"))
     for statement in RELEASE_INFO_DDL:  # the table and its comments
         conn.execute(statement)
     conn.execute(
-        "INSERT INTO release_info VALUES (?, ?, ?, ?)",
-        [m.get("dataset", DATASET_NAME), m["version"], m["created"], m.get("previous_version")],
+        f"INSERT INTO {RELEASE_INFO} VALUES (?, ?, ?, ?)",
+        release_info_values(json.loads(manifest.read_text(encoding="utf-8"))),
     )
 
 
