@@ -380,6 +380,29 @@ def test_a_colon_lead_keeps_its_quote_when_the_next_sentence_has_a_cue(run):
 
 
 @pytest.mark.parametrize(
+    "text,content,lemma,kind",
+    [
+        ("The governor thanked the volunteers.", "the volunteers", "thank", "speech"),
+        ("Several senators agreed with the analysis.", "the analysis", "agree with", "speech"),
+        ("The union voted against the contract.", "the contract", "vote against", "other"),
+        ("Delegates voted to reject the proposal.", "to reject the proposal", "vote", "other"),
+        ("Analysts deem the merger unlikely.", "the merger unlikely", "deem", "thought"),
+        ("The activists campaigned for stricter gun laws.", "stricter gun laws", "campaign for", "other"),
+        ("Smith asked for a recount.", "a recount", "ask for", "speech"),
+    ],
+)
+def test_cue_words_learned_from_polnear_train(run, text, content, lemma, kind):
+    """Cues added by eval/cue_mining.py (verbs and frames PolNeAR annotates that the lists
+    missed), with the kind of act each reports."""
+    from pipeline.quotes.cues import cue_kind
+
+    doc, atts = run(text)
+    a = only(atts)
+    assert texts(doc, a.content) == [content] and a.cue_lemma == lemma
+    assert cue_kind(a.cue_lemma, infinitive=content.startswith("to ")) == kind
+
+
+@pytest.mark.parametrize(
     "text,fragment,kind",
     [
         ("The mayor said the bridge would reopen.", "the bridge would reopen", "speech"),
