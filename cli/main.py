@@ -13,6 +13,7 @@
     stancewire logs [RUN_ID]
     stancewire ui [--port N]
     stancewire docs
+    stancewire prepare
 
 Heavy modules (dagster, spaCy, GX) are imported inside the commands, so `--help` is fast.
 Exit status: 0 success, 1 the run failed or the release was blocked, 2 bad arguments or
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_eval,
         _add_train,
         _add_docs,
+        _add_prepare,
     ):
         add(sub)
     return parser
@@ -325,6 +327,41 @@ def _add_docs(sub) -> None:
     )
 
 
+def _add_prepare(sub) -> None:
+    sub.add_parser(
+        "prepare",
+        help="build now the tables a first run would build (country names, places, first names, the language "
+        "detector's codes, the code fingerprints' inputs) into the cache folder; `make setup` runs it",
+    )
+
+
+def cmd_prepare() -> int:
+    """Build every table `pipeline.nlp.derived_cache` keeps, in this process: on a first run
+    the run's processes would each build them while the run starts (about 1.4 s of a cold
+    240-article run on two cores, docs/scaling.md). Each is built once per installed version
+    of its inputs; building one already there only reads it."""
+    import time
+
+    from pipeline.actors import first_names, places
+    from pipeline.fingerprints import work_code_version
+    from pipeline.nlp import lexicon
+    from pipeline.nlp.derived_cache import cache_dir
+    from pipeline.text import language
+
+    for what, build in (
+        ("country names", lexicon.preload),
+        ("first names", first_names.preload),
+        ("places", places.preload),
+        ("the language detector's codes", lambda: language.known_codes_cached() or language.load_detector()),
+        ("the code fingerprints' inputs", work_code_version),
+    ):
+        start = time.perf_counter()
+        build()
+        print(f"{what}: {time.perf_counter() - start:.2f} s")
+    print(f"cache folder: {cache_dir()}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if os.environ.get("STANCEWIRE_DUCKDB_MEMORY"):  # checked by DuckDB before any command opens a database with it
@@ -346,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_docs(args)
     if args.command == "eval":
         return cmd_eval(args)
+    if args.command == "prepare":
+        return cmd_prepare()
     if args.command == "export":
         return cmd_export(args)
     if args.command == "review":

@@ -21,6 +21,11 @@ def cache(tmp_path, monkeypatch):
     return folder
 
 
+def tables(cache):
+    """The table files in the cache folder (beside them: the hidden lock files of their builds)."""
+    return sorted(cache.glob("*.json"))
+
+
 def _builder(table):
     calls = []
 
@@ -38,18 +43,18 @@ def test_a_table_is_built_once_then_read_back(cache, tmp_path):
     assert cached_json("places", [source], build) == {"paris": {"FRA": 2_000_000}}
     assert cached_json("places", [source], build) == {"paris": {"FRA": 2_000_000}}
     assert len(calls) == 1
-    assert [p.name.startswith("places-") for p in cache.iterdir()] == [True]
+    assert [p.name.startswith("places-") for p in tables(cache)] == [True]
 
 
 def test_a_changed_input_builds_a_new_table_and_drops_the_old_file(cache, tmp_path):
     source = tmp_path / "data.txt"
     source.write_text("v1")
     cached_json("places", [source], _builder({"a": 1})[0])
-    old = next(cache.iterdir())
+    old = tables(cache)[0]
     source.write_text("version 2")  # size and modification time change
     build, calls = _builder({"b": 2})
     assert cached_json("places", [source], build) == {"b": 2} and calls == [1]
-    assert not old.exists() and len(list(cache.iterdir())) == 1
+    assert not old.exists() and len(list(tables(cache))) == 1
 
 
 def test_two_checkouts_sharing_the_folder_keep_their_own_files(cache, tmp_path):
@@ -60,7 +65,7 @@ def test_two_checkouts_sharing_the_folder_keep_their_own_files(cache, tmp_path):
     b.write_text("v1")
     cached_json("places", [a], _builder({"a": 1})[0])
     cached_json("places", [b], _builder({"b": 1})[0])
-    assert len(list(cache.iterdir())) == 2
+    assert len(list(tables(cache))) == 2
     build, calls = _builder({"a": 1})
     assert cached_json("places", [a], build) == {"a": 1} and calls == []
     assert cached_json("places", [a], build, packages=("pytest",)) == {"a": 1} and calls == [1]
@@ -75,7 +80,7 @@ def test_a_file_no_process_read_for_a_month_goes_at_the_next_write(cache, tmp_pa
     cached_json("places", [gone], _builder({"gone": 1})[0])
     cached_json("places", [live], _builder({"live": 1})[0])
     month_ago = time.time() - (derived_cache.UNUSED_DAYS + 1) * 86_400
-    for f in cache.iterdir():
+    for f in tables(cache):
         os.utime(f, (month_ago, month_ago))
     build, calls = _builder({"live": 1})
     assert cached_json("places", [live], build) == {"live": 1} and calls == []  # read: marked used
@@ -83,7 +88,7 @@ def test_a_file_no_process_read_for_a_month_goes_at_the_next_write(cache, tmp_pa
     assert cached_json("places", [live], build) == {"live": 1} and calls == []
     build, calls = _builder({"gone": 1})
     cached_json("places", [gone], build)
-    assert calls == [1] and len(list(cache.iterdir())) == 3
+    assert calls == [1] and len(list(tables(cache))) == 3
 
 
 def test_files_the_cache_did_not_write_are_never_removed(cache, tmp_path):
@@ -104,7 +109,7 @@ def test_a_damaged_file_is_built_again(cache, tmp_path):
     source = tmp_path / "data.txt"
     source.write_text("v1")
     cached_json("places", [source], _builder({"a": 1})[0])
-    path = next(cache.iterdir())
+    path = tables(cache)[0]
     for damage in ("{not json", "[]", "{}"):
         path.write_text(damage)
         build, calls = _builder({"a": 1})
@@ -137,7 +142,7 @@ def test_the_country_and_place_tables_read_from_the_cache_equal_the_packages(cac
     )
     env = {**os.environ, derived_cache.CACHE_ENV: str(cache)}
     first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["countrynames", "gazetteer"]
+    assert sorted(p.name.split("-")[0] for p in tables(cache)) == ["countrynames", "gazetteer"]
     second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert json.loads(first.stdout) == json.loads(second.stdout) == [True, True, ["GBR", "name"], "USA"]
 
@@ -167,3 +172,29 @@ def test_peek_reads_a_kept_table_and_builds_nothing(cache, tmp_path):
     assert derived_cache.peek_json("codes", [source]) == {"codes": ["de", "en"]}
     source.write_text("v2, longer")  # another input: another file
     assert derived_cache.peek_json("codes", [source]) is None
+
+
+def test_processes_starting_together_build_a_table_once(cache, tmp_path):
+    """A run's spaCy workers start together and read the same tables: on a first run one
+    builds each table while the others wait for it, then read it back."""
+    import subprocess
+    import sys
+
+    source, log = tmp_path / "data.txt", tmp_path / "builds.log"
+    source.write_text("v1")
+    code = (
+        "import sys, time; from pipeline.nlp.derived_cache import cached_json\n"
+        "def build():\n"
+        "    with open(sys.argv[2], 'a') as f: f.write('built\\n')\n"
+        "    time.sleep(1.0)\n"
+        "    return {'a': 1}\n"
+        "print(cached_json('places', [sys.argv[1]], build))\n"
+    )
+    env = {**os.environ, derived_cache.CACHE_ENV: str(cache)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(source), str(log)], stdout=subprocess.PIPE, text=True, env=env)
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=60)[0].strip() for p in procs]
+    assert outputs == ["{'a': 1}"] * 3
+    assert log.read_text().splitlines() == ["built"]

