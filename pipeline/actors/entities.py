@@ -66,6 +66,11 @@ _GLUED_QUOTE = re.compile(r"\w\W*[\"“”]\W*\w")
 _EDITORIAL_BRACKET = re.compile(r"\w[\[\]]|[\[\]]\w")  # "[W]e", "[T]his": a quote's word as edited
 
 
+def _has_quote_mark(text: str) -> bool:
+    """Whether `text` holds a mark `_GLUED_QUOTE` looks for (a cheap test before the search)."""
+    return '"' in text or "“" in text or "”" in text
+
+
 def name_part(ent):
     """The part of an entity span that can be a name: quotes, colons and dashes the tagger
     ran across split it, and the part holding its head word is kept ("“Southern Strategy" is
@@ -76,8 +81,10 @@ def name_part(ent):
     tagger takes "W]e" for a person, which leaves nothing."""
     from spacy.tokens import Span
 
-    if any(m in ent.text for m in _MARKUP) or any(_GLUED_QUOTE.search(t.text) for t in ent):
+    text = ent.text
+    if any(m in text for m in _MARKUP) or (_has_quote_mark(text) and any(_GLUED_QUOTE.search(t.text) for t in ent)):
         return None  # markup, or a word glued to a quote ("paranoia,”Clinton": no name can be cut from it)
+    bracketed = "[" in text or "]" in text  # else no word of it was bracketed by an editor
     doc, root = ent.doc, ent.root
     start, end = ent.start, ent.end
     for t in ent:
@@ -86,15 +93,18 @@ def name_part(ent):
                 start = max(start, t.i + 1)
             else:
                 end = min(end, t.i)
-    while start < end and (doc[start].is_punct or doc[start].is_quote or _EDITORIAL_BRACKET.search(doc[start].text)):
+    while start < end and (
+        doc[start].is_punct or doc[start].is_quote or bracketed and _EDITORIAL_BRACKET.search(doc[start].text)
+    ):
         start += 1
     while end > start and (
         (doc[end - 1].is_punct or doc[end - 1].is_quote)
         and doc[end - 1].text != "."
-        or _EDITORIAL_BRACKET.search(doc[end - 1].text)
+        or bracketed
+        and _EDITORIAL_BRACKET.search(doc[end - 1].text)
     ):
         end -= 1
-    if start >= end or any(_EDITORIAL_BRACKET.search(t.text) for t in doc[start:end]):
+    if start >= end or bracketed and any(_EDITORIAL_BRACKET.search(t.text) for t in doc[start:end]):
         return None  # nothing left, or an edited word inside the name
     if (start, end) == (ent.start, ent.end):
         return ent

@@ -5,6 +5,8 @@ taken back as that person, and the roles found around each name."""
 
 from __future__ import annotations
 
+import functools
+
 from pipeline.actors.entities import capitalised_alone, free_standing, listed_organisation
 from pipeline.actors.first_names import first_name_gender, is_first_name
 from pipeline.actors.places import TOWN, candidates, never_a_country
@@ -19,6 +21,7 @@ from pipeline.actors.records import (
 )
 from pipeline.actors.roles import RoleFinder
 from pipeline.nlp.lexicon import country_lookup, table, word_list
+from pipeline.nlp.model import doc_text
 
 # Labels the tagger gives a person's name by mistake ("Kasich" GPE, "Rubio" FAC): such a
 # mention that is the name of a person the article names is that person.
@@ -37,7 +40,7 @@ class ArticlePeople:
         self.roles = RoleFinder(doc, self.person_at)
         self._titles = word_list("titles.txt")
         self._gender_words = table("gender_words.tsv")
-        self._text = doc.text  # spaCy joins the tokens again on every `doc.text`
+        self._text = doc_text(doc)
         self._title_end = next((t.i for t in doc if "\n" in t.text), 0)  # the title's line ends here
         self.hyphens: dict[tuple[str, ...], tuple[bool, ...]] = {}  # name -> a hyphen before each later word?
         self._cluster(mentions)
@@ -285,6 +288,7 @@ def _a_town(m: Mention, doc) -> bool:
     return bool(places) and m.tok_start > 0 and doc[m.tok_start - 1].lower_ in _LOCATIVES
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure; asked for every person's every name, mention after mention
 def _may_name(name: tuple[str, ...], known: tuple[str, ...]) -> bool:
     """Whether an ORG mention's `name` can be the person one of whose names is `known`: the
     same person's name, or one word that is the surname of a full name."""

@@ -3,6 +3,7 @@ article, and what a span of the text resolves to."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -109,6 +110,7 @@ def add_actor(actors: dict[str, Actor], actor: Actor) -> str:
 NAME_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure, and asked for the same names over and over
 def surname(name: tuple[str, ...]) -> str:
     """The surname of a title-free name, lower case: its last word that is not a
     generational suffix ("Pate" of "Luther Stan Pate IV")."""
@@ -118,6 +120,7 @@ def surname(name: tuple[str, ...]) -> str:
     return words[-1]
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def same_person(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Whether two title-free names can be one person: same surname, and the same first
     name or one name's words all within the other's."""

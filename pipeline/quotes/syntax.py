@@ -8,6 +8,7 @@ import bisect
 
 from spacy.tokens import Doc, Token
 
+from pipeline.nlp.model import doc_text
 from pipeline.quotes.cues import cue_lexicon
 from pipeline.quotes.marks import Quote, find_quotes, has_quote_mark, paragraphs
 
@@ -28,7 +29,7 @@ class ParsedArticle:
 
     def __init__(self, doc: Doc):
         self.doc = doc
-        self.text = doc.text
+        self.text = doc_text(doc)
         self.lex = cue_lexicon()
         self.quotes = find_quotes(self.text)
         self.paras = paragraphs(self.text)

@@ -43,6 +43,7 @@ import yaml
 from pipeline.actors.records import SINGULAR_PRONOUNS
 from pipeline.actors.resolver import ArticleActors
 from pipeline.nlp.lexicon import fold, table, word_list
+from pipeline.nlp.model import doc_text
 from pipeline.stances.codebooks import Codebook
 from pipeline.text.alignment import trim_span
 
@@ -460,7 +461,7 @@ class ArticleReading:
 
     def __init__(self, doc, actors: ArticleActors, quotes: list[QuoteScope], matcher: TargetMatcher):
         self.doc, self.actors, self.matcher, self.lex = doc, actors, matcher, lexicon()
-        self.text = doc.text  # Doc.text is rebuilt from the tokens on every access
+        self.text = doc_text(doc)
         self.sents = list(doc.sents)
         # Token attributes read in whole-document passes, read once and from arrays: spaCy
         # makes a new Token object at every doc[i] and every step over the Doc.

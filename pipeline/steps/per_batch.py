@@ -485,10 +485,11 @@ def annotate(batch_id: str, article_id: str, doc, align: Alignment, rows: dict[s
     """Sentences, mentions, quotes and article actors of one parsed article, into `rows`;
     returns the article's `ArticleActors`."""
     from pipeline.actors.resolver import ArticleActors, reference_rows
+    from pipeline.nlp.model import doc_text
     from pipeline.quotes.extractor import extract_attributions
     from pipeline.quotes.rows import quote_row
 
-    text = doc.text
+    text = doc_text(doc)
     for n, sent in enumerate(doc.sents):
         start, end = trim_span(text, sent.start_char, sent.end_char)
         if end > start:
