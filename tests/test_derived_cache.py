@@ -198,3 +198,19 @@ def test_processes_starting_together_build_a_table_once(cache, tmp_path):
     outputs = [p.communicate(timeout=60)[0].strip() for p in procs]
     assert outputs == ["{'a': 1}"] * 3
     assert log.read_text().splitlines() == ["built"]
+
+
+def test_prepare_builds_every_table_a_run_reads(cache):
+    """`stancewire prepare` (run by `make setup`) leaves the tables a first run's processes
+    would otherwise build; run again, it builds nothing."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, derived_cache.CACHE_ENV: str(cache)}
+    command = [sys.executable, "-m", "cli.main", "prepare"]
+    first = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    names = sorted(p.name.split("-")[0] for p in tables(cache))
+    assert names == ["code_inputs", "countrynames", "first_names", "gazetteer", "language_codes"], first.stdout
+    stamps = {p.name: p.stat().st_mtime_ns for p in tables(cache)}
+    subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    assert {p.name: p.stat().st_mtime_ns for p in tables(cache)} == stamps
