@@ -192,7 +192,9 @@ def test_processes_starting_together_build_a_table_once(cache, tmp_path):
     )
     env = {**os.environ, derived_cache.CACHE_ENV: str(cache)}
     procs = [
-        subprocess.Popen([sys.executable, "-c", code, str(source), str(log)], stdout=subprocess.PIPE, text=True, env=env)
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(source), str(log)], stdout=subprocess.PIPE, text=True, env=env
+        )
         for _ in range(3)
     ]
     outputs = [p.communicate(timeout=60)[0].strip() for p in procs]
