@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml
 	# (0.1 s; `stancewire run` starts three). A module edited since is compiled in memory.
 	$(VENV)/bin/python -m compileall -q pipeline assets expectations cli bench
 	# Build the tables a first run would otherwise build in each of its processes (country
-	# names, places, first names; about 1.5 s of a first 240-article run, docs/scaling.md).
+	# names, places, first names, the detector's codes; about 1.5 s of a first 240-article run,
+	# docs/scaling.md).
 	$(VENV)/bin/stancewire prepare
 	mkdir -p data/dagster
 	test -f data/dagster/dagster.yaml || printf 'telemetry:\n  enabled: false\nnux:\n  enabled: false\n' > data/dagster/dagster.yaml

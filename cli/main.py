@@ -337,7 +337,7 @@ def _add_prepare(sub) -> None:
 
 def cmd_prepare() -> int:
     """Build every table `pipeline.nlp.derived_cache` keeps, in this process: on a first run
-    the run's processes would each build them while the run starts (about 1.4 s of a cold
+    the run's processes would build them while the run starts (about 1.5 s of a cold
     240-article run on two cores, docs/scaling.md). Each is built once per installed version
     of its inputs; building one already there only reads it."""
     import time
