@@ -62,13 +62,14 @@ def slash_parts(ent) -> list:
 
 _BREAKS = {":", ";", "—", "–", "|"}  # inside a name only where a headline or a quote ran into it
 _MARKUP = ("://", "<", ">", "=", "@")
-_GLUED_QUOTE = re.compile(r"\w\W*[\"“”]\W*\w")
+_GLUED_MARKS = '"“”'  # the quote marks a word can be glued to
+_GLUED_QUOTE = re.compile(rf"\w\W*[{_GLUED_MARKS}]\W*\w")
 _EDITORIAL_BRACKET = re.compile(r"\w[\[\]]|[\[\]]\w")  # "[W]e", "[T]his": a quote's word as edited
 
 
 def _has_quote_mark(text: str) -> bool:
     """Whether `text` holds a mark `_GLUED_QUOTE` looks for (a cheap test before the search)."""
-    return '"' in text or "“" in text or "”" in text
+    return any(mark in text for mark in _GLUED_MARKS)
 
 
 def name_part(ent):
