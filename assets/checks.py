@@ -113,7 +113,8 @@ def validate(settings: StancewireSettings, tables: list[str], log=None, full: bo
     its last validation keeps its outcomes (decided here, without GX); the others are
     validated in the run's validator process when `stancewire run` started one (it reads
     the warehouse read-only while this process holds the warehouse lock and has no
-    connection open), else here. Their row-wise expectations run on the changed parts
+    connection open; with two cores a forked copy of it takes part of the tables), else
+    here. Their row-wise expectations run on the changed parts
     only, unless `full` (a full rebuild: every row)."""
     from concurrent.futures.process import BrokenProcessPool
 
@@ -152,7 +153,9 @@ def validate(settings: StancewireSettings, tables: list[str], log=None, full: bo
     if helper is not None:
         with wh.hold():
             try:
-                return validated(helper.call(validate_tables, str(wh.path.resolve()), todo, parts, wh.lock_timeout_s))
+                return validated(
+                    helper.call(validate_tables, str(wh.path.resolve()), todo, parts, wh.lock_timeout_s, True)
+                )
             except BrokenProcessPool as e:  # it died (out of memory?): validate here instead
                 if log is not None:
                     log.warning(f"the validation process stopped ({e}); validating in the run's process")

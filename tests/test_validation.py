@@ -111,6 +111,68 @@ def test_stancewire_run_validates_in_its_validator_process(seed_copy, tmp_path):
     assert result["passed"]
 
 
+SPLIT_VALIDATION = r"""
+import json, os, sys
+import expectations.suites as S
+
+def recording(database, tables, parts, wait_s):
+    with open(sys.argv[2], "a") as f:
+        f.write(json.dumps([os.getpid(), tables]) + "\n")
+    return plain(database, tables, parts, wait_s)
+plain, S._validate_file = S._validate_file, recording
+
+tables = ["articles", "sentences", "mentions", "quotes", "stances"]
+mine, theirs = S.balanced_halves(tables)
+one = S.validate_tables(sys.argv[1], tables, None, 30, False)
+open(sys.argv[2], "w").close()
+split = S.validate_tables(sys.argv[1], tables, None, 30, True)
+calls = [json.loads(line) for line in open(sys.argv[2])]
+print(json.dumps({"same": one == split, "order": list(split) == tables, "halves": [mine, theirs],
+                  "processes": len({pid for pid, _ in calls}), "calls": [t for _, t in calls],
+                  "failed": sorted((o.table, o.column) for v in split.values() for o in v if not o.success)}))
+"""
+
+
+def test_two_processes_validate_as_one(seed_copy, tmp_path):
+    """With two cores the validator forks a copy of itself for part of the tables
+    (`validate_tables(split=True)`): the same outcomes, a failure in either half included."""
+    if len(os.sched_getaffinity(0)) < 2:
+        import pytest
+
+        pytest.skip("one core: validate_tables does not split")
+    conn = duckdb.connect(str(seed_copy))
+    conn.execute(  # bad rows in three tables, so that each half holds one: text not at its offsets
+        "UPDATE quotes SET cue = 'not the article' WHERE quote_id = (SELECT min(quote_id) FROM quotes)"
+    )
+    for table in ("sentences", "mentions"):
+        conn.execute(f"UPDATE {table} SET text = 'not the article' WHERE rowid = (SELECT min(rowid) FROM {table})")
+    conn.close()
+    script = tmp_path / "split.py"
+    script.write_text(SPLIT_VALIDATION, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, str(script), str(seed_copy), str(tmp_path / "calls.jsonl")],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    mine, theirs = result["halves"]
+    assert mine and theirs
+    assert result["processes"] == 2 and sorted(result["calls"]) == sorted([mine, theirs])  # each half once, apart
+    assert result["same"] and result["order"]
+    failed = {tuple(f) for f in result["failed"]}
+    planted = {
+        ("quotes", "cue_matches_offsets"),
+        ("sentences", "text_matches_offsets"),
+        ("mentions", "text_matches_offsets"),
+    }
+    assert planted <= failed
+    assert {t for t, _ in planted} & set(mine) and {t for t, _ in planted} & set(theirs)
+
+
 def test_the_tables_a_suite_reads_are_known_without_building_it(seed_db):
     """`reads` (from the schema and the modules' READS) decides whether outcomes are kept
     without GX; it must cover every table the frames' SQL names."""
