@@ -884,25 +884,38 @@ class _Forked:
     result = None  # the child's return value, once it is read; None when it failed
 
 
+# How long the copy may take after the validator's own half is done: this many times that
+# half's time, at least FORK_GRACE_S. A copy still running then is taken for hung (a fork
+# of a process with threads can deadlock in a library) and killed; its half is validated
+# again in the validator.
+FORK_GRACE_FACTOR, FORK_GRACE_S = 3.0, 60.0
+
+
 @contextlib.contextmanager
 def _forked(work):
     """Run `work()` in a forked copy of this process while the block runs; on leaving, wait
-    for it and set `.result` (None when it failed or died).
+    for it and set `.result` (None when it failed, died or hung).
 
     Why a fork: the copy has Great Expectations imported and its context built (seconds of
     work a new process would repeat), and it shares those pages with this process. It is
     made only in the validator process (`validate_tables`), before any DuckDB connection is
-    opened there: each side opens the warehouse read-only on its own, and the copy leaves
-    with `os._exit`, running none of the parent's exit handlers."""
+    opened there: each side opens the warehouse read-only on its own. The copy dies with
+    the validator (Linux), and leaves with `os._exit`, running none of the parent's exit
+    handlers."""
     import pickle
+    import select
+    import signal
+    import time
 
     handle = _Forked()
+    parent = os.getpid()
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the copy
         os.close(read_fd)
         code = 1
         try:
+            _die_with_parent(parent)
             data = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_fd, "wb") as out:
                 out.write(data)
@@ -912,17 +925,44 @@ def _forked(work):
         finally:
             os._exit(code)
     os.close(write_fd)
+    started = time.monotonic()
     try:
         yield handle
     finally:
-        with os.fdopen(read_fd, "rb") as inp:
-            data = inp.read()  # until the copy closes its end (done, failed or killed)
+        deadline = time.monotonic() + max(FORK_GRACE_S, FORK_GRACE_FACTOR * (time.monotonic() - started))
+        chunks, hung = [], False
+        with os.fdopen(read_fd, "rb", buffering=0) as inp:
+            while True:  # until the copy closes its end (done, failed or killed), or the deadline
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([inp], [], [], left)[0]:
+                    hung = True
+                    break
+                chunk = inp.read(1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        if hung:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
-        if os.waitstatus_to_exitcode(status) == 0:
+        if not hung and os.waitstatus_to_exitcode(status) == 0:
             try:
-                handle.result = pickle.loads(data)
+                handle.result = pickle.loads(b"".join(chunks))
             except Exception:  # a cut stream: do the work again
                 handle.result = None
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a forked copy: be killed when `parent` ends (Linux's PR_SET_PDEATHSIG), and leave
+    at once if it already has."""
+    import ctypes
+    import ctypes.util
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _bounded_json(details: dict, limit: int = 1000) -> str:

@@ -173,6 +173,36 @@ def test_two_processes_validate_as_one(seed_copy, tmp_path):
     assert {t for t, _ in planted} & set(mine) and {t for t, _ in planted} & set(theirs)
 
 
+def test_a_copy_that_fails_or_hangs_gives_no_result(monkeypatch):
+    """The validator then validates that half itself (`validate_tables`): a copy that raises
+    returns nothing, and one that does not finish within its grace is killed."""
+    import time
+
+    import expectations.suites as suites
+
+    if not hasattr(os, "fork"):
+        import pytest
+
+        pytest.skip("no fork on this platform")
+    with suites._forked(lambda: {"articles": []}) as done:
+        pass
+    assert done.result == {"articles": []}
+
+    def fails():
+        raise RuntimeError("a GX error")
+
+    with suites._forked(fails) as failed:
+        pass
+    assert failed.result is None
+
+    monkeypatch.setattr(suites, "FORK_GRACE_S", 0.5)
+    monkeypatch.setattr(suites, "FORK_GRACE_FACTOR", 1.0)
+    started = time.monotonic()
+    with suites._forked(lambda: time.sleep(60)) as hung:
+        pass
+    assert hung.result is None and time.monotonic() - started < 10
+
+
 def test_the_tables_a_suite_reads_are_known_without_building_it(seed_db):
     """`reads` (from the schema and the modules' READS) decides whether outcomes are kept
     without GX; it must cover every table the frames' SQL names."""
