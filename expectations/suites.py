@@ -50,8 +50,11 @@ import functools
 import hashlib
 import importlib
 import json
+import logging
 import os
 import re
+import signal
+import sys
 from dataclasses import asdict, dataclass, field
 
 import expectations  # noqa: F401  (sets GX_ANALYTICS_ENABLED before GX is imported)
@@ -831,7 +834,13 @@ def validate_tables(
         with _forked(lambda: _validate_file(database, theirs, parts, wait_s)) as child:
             out = _validate_file(database, mine, parts, wait_s)
         theirs_out = child.result
-        if theirs_out is None:  # the copy failed (out of memory, an error): the same work here, its error raised here
+        if theirs_out is None:  # the copy failed, died or hung: the same work here, its error raised here
+            _SPLIT_FAILED.append(child.failure)
+            logging.getLogger(__name__).warning(
+                "the validator's forked copy %s; its tables are validated in the validator, "
+                "which no longer splits in this run",
+                child.failure,
+            )
             theirs_out = _validate_file(database, theirs, parts, wait_s)
         return {t: {**out, **theirs_out}[t] for t in tables}
     return _validate_file(database, tables, parts, wait_s)
@@ -853,17 +862,21 @@ def _validate_file(database: str, tables: list[str], parts: dict, wait_s: float)
         conn.close()
 
 
-# Memory the copy may need for its half: the validator peaked at 671 MB validating every row
-# of 8,000 articles, 413 MB at 800 (docs/scaling.md, stop 47).
+# Memory the copy may need for its half: the validator's processes (the copy included)
+# peaked at 671 MB validating every row of 8,000 articles, 413 MB at 800 (docs/scaling.md,
+# stop 47).
 SPLIT_MIN_MEMORY_MB = 1024
+_SPLIT_FAILED: list[str] = []  # in the validator: why a copy failed; then it splits no more
 
 
 def _can_split() -> bool:
-    """Whether a forked copy may take half of the tables: fork exists, two or more cores
-    are usable, and the memory available leaves room for the copy's half."""
+    """Whether a forked copy may take half of the tables: on Linux (fork after numerical
+    libraries are loaded is unsafe on macOS, and only Linux kills the copy with its
+    parent), with two or more usable cores, the memory available leaving room for the
+    copy's half, and no copy failed earlier in this process."""
     from pipeline.settings import available_memory_mb, usable_cores
 
-    if not hasattr(os, "fork") or usable_cores() < 2:
+    if not sys.platform.startswith("linux") or _SPLIT_FAILED or usable_cores() < 2:
         return False
     memory = available_memory_mb()
     return memory is None or memory >= SPLIT_MIN_MEMORY_MB
@@ -897,7 +910,8 @@ def balanced_halves(tables: list[str]) -> tuple[list[str], list[str]]:
 
 
 class _Forked:
-    result = None  # the child's return value, once it is read; None when it failed
+    result = None  # the copy's return value, once read; None when it failed, died or hung
+    failure = ""  # why there is no result
 
 
 # How long the copy may take after the validator's own half is done: this many times that
@@ -910,17 +924,19 @@ FORK_GRACE_FACTOR, FORK_GRACE_S = 3.0, 60.0
 @contextlib.contextmanager
 def _forked(work):
     """Run `work()` in a forked copy of this process while the block runs; on leaving, wait
-    for it and set `.result` (None when it failed, died or hung).
+    for it and set `.result` (None, with `.failure`, when it failed, died or hung). When
+    the block raises, the copy is killed at once and the error goes on.
 
     Why a fork: the copy has Great Expectations imported and its context built (seconds of
-    work a new process would repeat), and it shares those pages with this process. It is
-    made only in the validator process (`validate_tables`), before any DuckDB connection is
-    opened there: each side opens the warehouse read-only on its own. The copy dies with
-    the validator (Linux), and leaves with `os._exit`, running none of the parent's exit
-    handlers."""
+    work a new process would repeat), and it shares those pages with this process until
+    either writes to them. It is made only in the validator process (`validate_tables`),
+    before any DuckDB connection is opened there (DuckDB's threads end when its connection
+    closes): each side opens the warehouse read-only on its own. The copy is killed when
+    the validator dies (Linux's PR_SET_PDEATHSIG): it holds the pipe by which the run's
+    pool notices a dead validator, so a copy left running would delay that notice. It
+    leaves with `os._exit`, running none of the parent's exit handlers."""
     import pickle
     import select
-    import signal
     import time
 
     handle = _Forked()
@@ -942,41 +958,48 @@ def _forked(work):
             os._exit(code)
     os.close(write_fd)
     started = time.monotonic()
+    reaped = False
     try:
         yield handle
-    finally:
         deadline = time.monotonic() + max(FORK_GRACE_S, FORK_GRACE_FACTOR * (time.monotonic() - started))
-        chunks, hung = [], False
-        with os.fdopen(read_fd, "rb", buffering=0) as inp:
-            while True:  # until the copy closes its end (done, failed or killed), or the deadline
-                left = deadline - time.monotonic()
-                if left <= 0 or not select.select([inp], [], [], left)[0]:
-                    hung = True
-                    break
-                chunk = inp.read(1 << 16)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        if hung:
+        chunks = []
+        waiting = select.poll()
+        waiting.register(read_fd, select.POLLIN | select.POLLHUP)
+        while True:  # until the copy closes its end (done, failed or killed), or the deadline
+            left = deadline - time.monotonic()
+            if left <= 0 or not waiting.poll(left * 1000):
+                handle.failure = f"was still running {deadline - started:.0f} s after the split and was stopped"
+                break
+            chunk = os.read(read_fd, 1 << 16)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        if not handle.failure:
+            _, status = os.waitpid(pid, 0)
+            reaped = True
+            code = os.waitstatus_to_exitcode(status)
+            if code != 0:
+                handle.failure = f"failed (exit status {code})"
+            else:
+                try:
+                    handle.result = pickle.loads(b"".join(chunks))
+                except Exception as e:  # a cut stream: do the work again
+                    handle.failure = f"sent an unreadable result ({type(e).__name__})"
+    finally:
+        os.close(read_fd)
+        if not reaped:  # the block raised, or the copy hung: stop it now
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
-        if not hung and os.waitstatus_to_exitcode(status) == 0:
-            try:
-                handle.result = pickle.loads(b"".join(chunks))
-            except Exception:  # a cut stream: do the work again
-                handle.result = None
+            os.waitpid(pid, 0)
 
 
 def _die_with_parent(parent: int) -> None:
     """In a forked copy: be killed when `parent` ends (Linux's PR_SET_PDEATHSIG), and leave
     at once if it already has."""
     import ctypes
-    import ctypes.util
-    import signal
 
     with contextlib.suppress(OSError, AttributeError, TypeError):
-        ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
     if os.getppid() != parent:
         os._exit(1)
 

@@ -180,11 +180,11 @@ def test_a_copy_that_fails_or_hangs_gives_no_result(monkeypatch):
     returns nothing, and one that does not finish within its grace is killed."""
     import time
 
+    import pytest
+
     import expectations.suites as suites
 
     if not hasattr(os, "fork"):
-        import pytest
-
         pytest.skip("no fork on this platform")
     with suites._forked(lambda: {"articles": []}) as done:
         pass
@@ -200,9 +200,38 @@ def test_a_copy_that_fails_or_hangs_gives_no_result(monkeypatch):
     monkeypatch.setattr(suites, "FORK_GRACE_S", 0.5)
     monkeypatch.setattr(suites, "FORK_GRACE_FACTOR", 1.0)
     started = time.monotonic()
-    with suites._forked(lambda: time.sleep(60)) as hung:
+    with suites._forked(lambda: time.sleep(60) or {"articles": []}) as hung:
         pass
-    assert hung.result is None and time.monotonic() - started < 10
+    assert hung.result is None and "stopped" in hung.failure and time.monotonic() - started < 10
+
+    with pytest.raises(KeyboardInterrupt), suites._forked(lambda: time.sleep(60) or {}):
+        raise KeyboardInterrupt  # the validator's own half stopped: the copy is killed at once
+    assert time.monotonic() - started < 20
+
+
+def test_a_failed_copy_s_tables_are_validated_by_the_validator(seed_copy, monkeypatch):
+    """`validate_tables` validates the half of a copy that gave no result itself, warns
+    once, and splits no more in that process."""
+    from contextlib import contextmanager
+
+    import expectations.suites as suites
+
+    @contextmanager
+    def failing_copy(work):
+        handle = suites._Forked()
+        handle.failure = "failed (exit status 1)"
+        yield handle
+
+    tables = ["articles", "sentences", "mentions", "quotes"]
+    sequential = suites.validate_tables(str(seed_copy), tables, None, 30, False)
+    monkeypatch.setattr(suites, "_forked", failing_copy)
+    monkeypatch.setattr(suites, "_SPLIT_FAILED", [])
+    monkeypatch.setattr(suites.sys, "platform", "linux")
+    monkeypatch.setattr("pipeline.settings.usable_cores", lambda: 2)
+    monkeypatch.setattr("pipeline.settings.available_memory_mb", lambda: None)
+    assert suites._can_split()
+    assert suites.validate_tables(str(seed_copy), tables, None, 30, True) == sequential
+    assert suites._SPLIT_FAILED == ["failed (exit status 1)"] and not suites._can_split()
 
 
 def test_the_tables_a_suite_reads_are_known_without_building_it(seed_db):
