@@ -941,6 +941,7 @@ def _forked(work):
 
     handle = _Forked()
     parent = os.getpid()
+    _before_fork()
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the copy
@@ -991,6 +992,18 @@ def _forked(work):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+
+
+def _before_fork() -> None:
+    """Build here what the copy would otherwise build for itself and leave behind. GX's
+    progress bars are off, but its first validation still builds tqdm's lock, a
+    multiprocessing semaphore registered with the resource tracker; one built in the copy
+    is never unregistered (`os._exit`), and the tracker reports it as leaked when the run
+    ends. Built before the fork, the copy inherits it."""
+    with contextlib.suppress(ImportError):
+        from tqdm import tqdm
+
+        tqdm.get_lock()
 
 
 def _die_with_parent(parent: int) -> None:

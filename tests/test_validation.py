@@ -107,6 +107,7 @@ def test_stancewire_run_validates_in_its_validator_process(seed_copy, tmp_path):
         [sys.executable, str(script), str(seed_copy)], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "leaked semaphore" not in proc.stderr  # the forked copy leaves nothing to the resource tracker
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["gx_imported_here"] is False
     assert result["outcomes"]["articles"] > 5 and result["outcomes"]["stances"] > 5
