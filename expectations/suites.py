@@ -32,7 +32,8 @@ into one per expectation.
 
 `validate_tables` runs in a separate process when the run started one (see
 `pipeline.steps.pool.start_helper`): importing GX takes seconds, which that process spends
-while the batch is parsed, and its memory is not the run's.
+while the batch is parsed, and its memory is not the run's. With two cores it forks a copy
+of itself for about half of a step's tables (`_forked`).
 
 A table's outcomes are a function of the rows its frames read and of the code: given the
 fingerprint of both from its last validation (`Validated.fingerprint`), a table whose
@@ -825,9 +826,9 @@ def validate_tables(
     """Each table's outcomes, the warehouse file opened read-only (in the run's validation
     process: the run holds the warehouse lock and has no connection open; a process writing
     the file is waited for, up to `wait_s`). `parts`: per table, the parts whose rows the
-    main frame validates (absent or None: every row). `split`: with two or more tables and
-    cores, a forked copy of this process validates part of them at the same time (see
-    `_forked`)."""
+    main frame validates (absent or None: every row). `split`: a forked copy of this process
+    validates about half of the tables at the same time, where `_can_split` allows it
+    (Linux, two cores, memory to spare; see `_forked`)."""
     parts = parts or {}
     if split and len(tables) > 1 and _can_split():
         mine, theirs = balanced_halves(tables)
