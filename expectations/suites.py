@@ -843,7 +843,8 @@ def validate_tables(
                 child.failure,
             )
             theirs_out = _validate_file(database, theirs, parts, wait_s)
-        return {t: {**out, **theirs_out}[t] for t in tables}
+        merged = {**out, **theirs_out}
+        return {t: merged[t] for t in tables}
     return _validate_file(database, tables, parts, wait_s)
 
 
