@@ -207,9 +207,11 @@ def test_a_copy_that_fails_or_hangs_gives_no_result(monkeypatch):
         pass
     assert hung.result is None and "stopped" in hung.failure and time.monotonic() - started < 10
 
+    monkeypatch.setattr(suites, "FORK_GRACE_S", 60.0)  # a grace this long: only killing at once is fast
+    started = time.monotonic()
     with pytest.raises(KeyboardInterrupt), suites._forked(lambda: time.sleep(60) or {}):
         raise KeyboardInterrupt  # the validator's own half stopped: the copy is killed at once
-    assert time.monotonic() - started < 20
+    assert time.monotonic() - started < 10
 
 
 def test_a_failed_copy_s_tables_are_validated_by_the_validator(seed_copy, monkeypatch):
