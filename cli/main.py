@@ -625,8 +625,9 @@ def _start_run_processes(values: dict, books: list, rebuild: bool = False):
     else:  # the first worker loads the detector for the cleaning, and checks the setting unless done above
         warm_up = (language.load_detector,) if known is not None else check
     shared = pool.start_shared(config, values["n_process"], started=1, warm_up=warm_up)
-    # the first worker loads while the input folder and the warehouse are read (0.3-0.7 s)
-    shared.start_more(_workers_to_start(values, books, code_fp, rebuild))
+    if not shared.zygote:  # forked workers cost no model load: the zygote's pool starts them all
+        # the first worker loads while the input folder and the warehouse are read (0.3-0.7 s)
+        shared.start_more(_workers_to_start(values, books, code_fp, rebuild))
     check_here = check if rebuild and known is None else None
     return functools.partial(_workers_ready, check_here, wait=known is None)
 

@@ -195,6 +195,8 @@ def test_with_the_codes_kept_a_valid_setting_starts_without_waiting(tmp_path, mo
     from pipeline.text import language
 
     class FakePool:
+        zygote = False
+
         def start_more(self, n):
             pass
 

@@ -143,8 +143,10 @@ def test_a_small_drop_starts_one_worker_a_large_one_all(tmp_path):
 
 
 def test_a_five_article_run_with_auto_loads_the_model_once(tmp_path):
-    """A real `stancewire run` (n_process auto) on five articles: the pool it starts holds
-    one spaCy worker at the end (no second model load), however fast that worker loads."""
+    """A real `stancewire run` (n_process auto) on five articles loads the model once: on
+    Linux its workers are forked from one zygote that loaded it (each worker's config was
+    loaded by that one process, not by itself); elsewhere the pool holds one spawned worker
+    at the end, however fast that worker loads."""
     from batch_corpus import article
     from conftest import cli_in_subprocess, needs_pipeline
 
@@ -161,7 +163,13 @@ def test_a_five_article_run_with_auto_loads_the_model_once(tmp_path):
         "stop = pool.stop_shared\n"
         "def counting_stop():\n"
         "    if pool._SHARED:\n"
-        "        print('workers', len(pool._SHARED[-1]._executor._processes))\n"
+        "        shared = pool._SHARED[-1]\n"
+        "        print('workers', len(shared._executor._processes), 'zygote', shared.zygote)\n"
+        "        calls = [shared._executor.submit(pool.worker_origin, 0.5) for _ in shared._executor._processes]\n"
+        "        origins = [c.result() for c in calls]\n"
+        "        print('workers seen', len({pid for pid, _ in origins}))\n"
+        "        print('loaded by', len({by for _, by in origins}), 'process(es), a worker:',\n"
+        "              any(by == pid for pid, by in origins))\n"
         "    stop()\n"
         "pool.stop_shared = counting_stop\n"
         "code = cli.main(['run', '--input', sys.argv[1], '--warehouse', sys.argv[2], '--releases', sys.argv[3],\n"
@@ -170,19 +178,60 @@ def test_a_five_article_run_with_auto_loads_the_model_once(tmp_path):
     )
     out = cli_in_subprocess(code, [str(drop), str(tmp_path / "w.duckdb"), str(tmp_path / "rel")], tmp_path)
     assert "exit 0" in out.stdout, out.stdout + out.stderr[-2000:]
-    if "one core" not in out.stdout:
+    if "one core" in out.stdout:
+        return
+    if "zygote True" in out.stdout:
+        assert "workers 2" in out.stdout and "workers seen 2" in out.stdout, out.stdout
+        assert "loaded by 1 process(es), a worker: False" in out.stdout, out.stdout
+    else:
         assert "workers 1" in out.stdout, out.stdout
 
 
+def test_the_shared_pool_forks_every_worker_from_one_loaded_zygote(tmp_path):
+    """On Linux the run's pool starts all its workers at once, forked from a zygote that
+    loaded the config once: each worker's config was loaded by that one process, none by
+    itself; the first worker's warm-up still runs in it (a bad setting is reported there)."""
+    import sys
+
+    from conftest import cli_in_subprocess
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("workers are forked from a zygote on Linux only; elsewhere they are spawned")
+    code = (
+        "import os, sys\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from pool_helpers import SlowModel, refuse\n"
+        "from pipeline.steps import pool\n"
+        "shared = pool.start_shared(SlowModel(1.0), 2, started=1, warm_up=(refuse, 'bad setting'))\n"
+        "print('zygote', shared.zygote, 'started', shared.started)\n"
+        "try:\n"
+        "    shared.warm_up_result()\n"
+        "except ValueError as e:\n"
+        "    print('warm-up raised', e)\n"
+        "origins = [shared._executor.submit(pool.worker_origin, 0.5) for _ in range(2)]\n"
+        "origins = [o.result() for o in origins]\n"
+        "print('workers', len({pid for pid, _ in origins}), 'loaders', len({by for _, by in origins}))\n"
+        "print('a worker loaded itself', any(pid == by for pid, by in origins))\n"
+        "print('the run loaded it', any(by == os.getpid() for _, by in origins))\n"
+        "pool.stop_shared()\n"
+    )
+    out = cli_in_subprocess(code, [], tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "zygote True started 2" in out.stdout, out.stdout
+    assert "warm-up raised bad setting" in out.stdout, out.stdout
+    assert "workers 2 loaders 1" in out.stdout, out.stdout
+    assert "a worker loaded itself False" in out.stdout and "the run loaded it False" in out.stdout, out.stdout
+
+
 def test_a_pool_started_with_one_worker_starts_the_others_when_asked():
-    """`stancewire run` starts its first worker before it reads the input folder and the
-    warehouse, then asks for the others (`Pool.start_more`): up to `processes`, never fewer
-    than it has."""
+    """Spawned workers (no zygote: not Linux): `stancewire run` starts its first worker
+    before it reads the input folder and the warehouse, then asks for the others
+    (`Pool.start_more`): up to `processes`, never fewer than it has."""
     from pool_helpers import NoModel, SlowModel
 
     from pipeline.steps import pool
 
-    shared = pool.start_shared(SlowModel(1.0), 2, started=1)
+    shared = pool.start_shared(SlowModel(1.0), 2, started=1, zygote=False)
     try:
         assert shared.started == 1
         shared.start_more(1)
@@ -195,7 +244,7 @@ def test_a_pool_started_with_one_worker_starts_the_others_when_asked():
     finally:
         pool.stop_shared()
     # A first worker already loaded and idle takes the task: `started` counts the workers there are.
-    shared = pool.start_shared(NoModel(), 2, started=1)
+    shared = pool.start_shared(NoModel(), 2, started=1, zygote=False)
     try:
         shared.warm_up_result()
         shared.start_more(2)
@@ -218,7 +267,8 @@ def test_a_worker_that_cannot_load_says_why_and_one_killed_breaks_the_pool(capfd
 
     shared = pool.start_shared(BrokenModel(), 2, started=1)
     try:
-        assert isinstance(shared._warm_ups[0].exception(timeout=60), pool.WorkerLoadError)
+        with pytest.raises(pool.WorkerLoadError):
+            shared.warm_up_result()
         shared.start_more(2)
         assert "no model here" in str(shared.warm_up_error())  # what a run that does not wait asks
         with pytest.raises(pool.WorkerLoadError, match="could not load: RuntimeError: no model here"):

@@ -6,10 +6,11 @@ codebooks' target matcher, `pipeline.steps.worker`) once, in its initializer; th
 knows nothing of what is loaded.
 A step either uses the run's *shared* pool, which `stancewire run` starts before it imports
 Dagster so the model loads while Dagster starts, or starts its own and closes it, or (one
-process, little work) does the work in its own process. The shared pool starts one worker
-and adds the others when jobs wait for one, so a small file drop does not spend a core
-loading a model it does not need. Workers are spawned, not forked: the parent may hold a
-DuckDB connection, Dagster's threads and locks.
+process, little work) does the work in its own process. On Linux the shared pool forks its
+workers from a zygote that loaded the config once (`worker_context`); elsewhere it spawns
+one worker and adds the others when jobs wait for one, so a small file drop does not spend
+a core loading a model it does not need. The run's own process is never forked: it may hold
+a DuckDB connection, Dagster's threads and locks.
 
 A *helper* is one more spawned process with a heavy import done at start: `stancewire
 run` validates in one (Great Expectations, see `assets.checks`), its warm-up at a lower
@@ -44,7 +45,16 @@ def init(config: Loadable) -> None:
         return
     loaded = config.load()
     _STATE.clear()
-    _STATE.update(config=config, **loaded)
+    _STATE.update(config=config, loaded_by=os.getpid(), **loaded)
+
+
+def worker_origin(wait: float = 0.0) -> tuple[int, int | None]:
+    """(this process's id, the id of the process that loaded its config: the zygote's for a
+    forked worker), after `wait` seconds (so that each of a pool's workers takes one call)."""
+    import time
+
+    time.sleep(wait)
+    return os.getpid(), _STATE.get("loaded_by")
 
 
 class WorkerLoadError(RuntimeError):
@@ -94,12 +104,21 @@ def _exit_now() -> None:
 def _exit_with_parent(parent_pid: int) -> None:
     """A killed `stancewire run` (SIGKILL, OOM) cannot shut its pool down; its workers would
     wait on their task queue for ever, holding the model's memory and the run's output pipes.
-    The parent's death shows as a new parent id (the worker is re-parented)."""
+    On Linux the run's death is watched through a pidfd (a worker forked by the zygote is not
+    the run's child); elsewhere it shows as a new parent id (the worker is re-parented)."""
     import os
+    import select
     import time
 
-    while os.getppid() == parent_pid:
-        time.sleep(0.5)
+    try:
+        watched = os.pidfd_open(parent_pid)
+    except ProcessLookupError:  # gone already
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd here: the parent is the run (spawned)
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(1)
+    select.select([watched], [], [])  # readable once the process has ended
     os._exit(1)
 
 
@@ -114,30 +133,71 @@ WORKER_STOPPED = "a worker process stopped (killed, or out of memory?)"
 
 
 class Pool:
-    """Up to `processes` spawned workers initialised with `config`; `started` of them start
-    at once, the others when jobs wait for a worker (so a run with little to parse does not
-    spend a core loading a model it never uses)."""
+    """Up to `processes` workers initialised with `config`; `started` of them start at once,
+    the others when jobs wait for them (so a run with little to parse does not spend a core
+    loading a model it never uses).
 
-    def __init__(self, config: Loadable, processes: int, started: int | None = None, warm_up: tuple = (int,)):
-        import multiprocessing
+    On Linux the run's shared pool forks its workers from a zygote (`worker_context`): every
+    worker starts at once, the model loaded once for all of them. Forking waits for the
+    zygote to load, so the workers are started in a thread of their own: the caller goes on
+    (the run imports Dagster meanwhile) and waits only where it needs them."""
+
+    def __init__(
+        self,
+        config: Loadable,
+        processes: int,
+        started: int | None = None,
+        warm_up: tuple = (int,),
+        zygote: bool = False,
+    ):
+        import threading
         from concurrent.futures import ProcessPoolExecutor
 
+        context = worker_context(config, warm_up) if zygote else None
+        self.zygote = context is not None
+        if context is None:
+            import multiprocessing
+
+            context = multiprocessing.get_context("spawn")
         self.config, self.processes = config, processes
-        self.started = processes if started is None else max(1, min(started, processes))
+        self.started = processes if started is None or self.zygote else max(1, min(started, processes))
         self._executor = ProcessPoolExecutor(
             max_workers=processes,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=context,
             initializer=_worker_init,
             initargs=(config, os.getpid()),
         )
-        # the executor spawns a worker per waiting task, up to max_workers; the first worker to
+        self._warm_ups: list = []
+        self._start_error: BaseException | None = None
+        self._starting: threading.Thread | None = None
+        if self.zygote:
+            self._starting = threading.Thread(target=self._start, args=(warm_up,), name="pool-start", daemon=True)
+            self._starting.start()
+        else:
+            self._start(warm_up)
+
+    def _start(self, warm_up: tuple) -> None:
+        # the executor starts a worker per waiting task, up to max_workers; the first worker to
         # load runs `warm_up` (function, *args), the others nothing
-        self._warm_ups = [self._submit(*(warm_up if i == 0 else (int,))) for i in range(self.started)]
+        try:
+            for i in range(self.started):
+                self._warm_ups.append(self._submit(*(warm_up if i == 0 else (int,))))
+        except BaseException as e:  # raised where the workers are needed (`_ready`)
+            self._start_error = e
+
+    def _ready(self) -> None:
+        """Wait until the workers were started (see the class docstring); raise what failed."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+        if self._start_error is not None:
+            raise self._start_error
 
     def start_more(self, started: int) -> None:
         """Have `started` workers (at most `processes`) start now rather than when jobs wait
         for them: the run starts its first worker at once and decides afterwards whether the
-        others are needed (`cli.main._workers_to_start` reads the warehouse).
+        others are needed (`cli.main._workers_to_start` reads the warehouse). A zygote's pool
+        started them all already.
 
         The executor spawns a worker for a task only when none is idle: a worker that has
         loaded and finished its warm-up takes the task instead, and the others then start
@@ -145,6 +205,8 @@ class Pool:
         could not load (WorkerLoadError) or died is left to `warm_up_result` to report."""
         from concurrent.futures.process import BrokenProcessPool
 
+        if self.zygote:
+            return
         wanted = max(1, min(started, self.processes))
         try:
             while self.started < wanted:
@@ -161,12 +223,19 @@ class Pool:
 
     def warm_up_result(self):
         """What the warm-up returned (its exception raised here), once a worker has run it."""
+        self._ready()
         return self._warm_ups[0].result()
 
     def warm_up_error(self) -> BaseException | None:
         """The warm-up's exception if it has failed by now (WorkerLoadError: the worker could
         not load; BrokenProcessPool: it died); None if it succeeded or is still running. Does
         not wait."""
+        if self._starting is not None and self._starting.is_alive():
+            return None
+        try:
+            self._ready()
+        except BaseException as e:
+            return e
         first = self._warm_ups[0]
         return first.exception() if first.done() and not first.cancelled() else None
 
@@ -179,6 +248,7 @@ class Pool:
         from concurrent.futures.process import BrokenProcessPool
 
         pending: deque = deque()
+        self._ready()
         try:
             if wanted is not None and wanted <= self.started < self.processes:  # else no worker can be added
                 for future in self._warm_ups:
@@ -196,7 +266,75 @@ class Pool:
                 future.cancel()
 
     def close(self) -> None:
+        with contextlib.suppress(BaseException):
+            self._ready()
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+# The module the zygote imports (`worker_context`), and how it learns what to load.
+ZYGOTE_MODULE = "pipeline.steps.zygote"
+ZYGOTE_ENV = "STANCEWIRE_ZYGOTE_CONFIG"
+_ZYGOTE: dict = {}  # the payload this process's zygote was started with
+
+
+def worker_context(config: Loadable, warm_up: tuple):
+    """A multiprocessing context whose workers are forked from a zygote that has loaded
+    `config` and run `warm_up` (Linux), or None (elsewhere: the pool spawns its workers).
+
+    The zygote is multiprocessing's forkserver with `ZYGOTE_MODULE` preloaded: one process
+    loads the model, the lexicons and the language detector once, and every worker forked
+    from it starts loaded (a spawned worker spends about a second of CPU importing spaCy
+    and loading the model; two did so at once, at a run's start when the run itself needs
+    the CPU). The forkserver holds no DuckDB connection, lock or thread of the run's, which
+    is why the run's own process is never forked. One zygote per process: a second pool
+    with another config (tests) spawns its workers."""
+    import base64
+    import multiprocessing
+    import pickle
+    import sys
+    from multiprocessing import forkserver
+
+    if not sys.platform.startswith("linux") or "forkserver" not in multiprocessing.get_all_start_methods():
+        return None
+    payload = base64.b64encode(pickle.dumps((sys.path, pickle.dumps((config, warm_up))))).decode("ascii")
+    if _ZYGOTE.get("payload", payload) != payload:
+        return None
+    if not _ZYGOTE:
+        if getattr(forkserver._forkserver, "_forkserver_pid", None) is not None:  # someone else's
+            return None
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([ZYGOTE_MODULE])
+        os.environ[ZYGOTE_ENV] = payload
+        try:
+            forkserver.ensure_running()  # it starts loading now; forking a worker waits for it
+        finally:
+            del os.environ[ZYGOTE_ENV]
+        _ZYGOTE["payload"] = payload
+    return multiprocessing.get_context("forkserver")
+
+
+def load_zygote() -> None:
+    """In the zygote (imported as `ZYGOTE_MODULE`): load the config and run the warm-up the
+    pool passed. Failures are left to the workers: a config that does not load is loaded,
+    and reported, by each worker on its own; the warm-up runs again in the first worker,
+    whose result the run reads (what it loaded here, the detector, is then loaded already)."""
+    import base64
+    import pickle
+    import sys
+
+    payload = os.environ.pop(ZYGOTE_ENV, None)
+    if not payload:
+        return
+    try:
+        path, pickled = pickle.loads(base64.b64decode(payload))
+        sys.path[:] = path  # the pool's, where its config's classes are found (Python 3.11's forkserver drops it)
+        config, warm_up = pickle.loads(pickled)
+        init(config)
+    except Exception:
+        _STATE.clear()
+        return
+    with contextlib.suppress(Exception):
+        warm_up[0](*warm_up[1:])
 
 
 class Helper:
@@ -308,12 +446,15 @@ def helper(name: str) -> Helper | None:
 _SHARED: list[Pool] = []
 
 
-def start_shared(config: Loadable, processes: int, started: int = 1, warm_up: tuple = (int,)) -> Pool:
+def start_shared(
+    config: Loadable, processes: int, started: int = 1, warm_up: tuple = (int,), zygote: bool = True
+) -> Pool:
     """Start the run's pool (see module docstring) with `started` of its `processes`
-    workers, the first one loaded running `warm_up` (function, *args); `stop_shared` ends it."""
+    workers (all of them when forked from a `zygote`, see Pool), the first one loaded
+    running `warm_up` (function, *args); `stop_shared` ends it."""
     while _SHARED:
         _SHARED.pop().close()
-    pool = Pool(config, max(1, processes), started, warm_up)
+    pool = Pool(config, max(1, processes), started, warm_up, zygote=zygote)
     _SHARED.append(pool)
     return pool
 
