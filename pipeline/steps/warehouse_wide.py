@@ -21,7 +21,7 @@ from pipeline.actors.setting import article_settings
 from pipeline.fingerprints import coding_fingerprint
 from pipeline.steps import pool
 from pipeline.steps.coding_scope import code_scoped, load_scope, same_coding
-from pipeline.steps.pool import chunked, run_chunks
+from pipeline.steps.pool import chunked, pool_size, run_chunks
 from pipeline.steps.progress import Progress
 from pipeline.steps.worker import WorkerConfig
 from pipeline.storage.polars_schemas import schema_for
@@ -157,7 +157,9 @@ def run_stances(
     todo = [a for a in todo if a not in precoded]
     if todo:
         processes = max(1, min(n_process, len(todo) // MIN_ARTICLES_PER_PROCESS))
-        chunks = list(chunked(todo, CODING_CHUNK))
+        # shared out evenly among the workers there are (61 articles on two: 31 and 30, not 50 and 11)
+        size = max(1, min(CODING_CHUNK, -(-len(todo) // pool_size(config, processes))))
+        chunks = list(chunked(todo, size))
         jobs = ((_coding_items(conn, chunk, staging, model_name),) for chunk in chunks)  # read as the workers take them
         for chunk, coded in zip(chunks, run_chunks(config, processes, _code_items, jobs)):
             _write_coded(conn, chunk, coded, scope, progress)
