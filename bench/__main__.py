@@ -189,7 +189,8 @@ class ProcessPeaks:
     """Peak resident memory of each process of a process tree, by role, from Linux's
     /proc/<pid>/status (VmHWM, the kernel's high-water mark), sampled every 0.2 s while the
     tree runs: "run" (the stancewire process), "spacy worker" (a process with spaCy's
-    compiled modules mapped), "validator" (the other spawned helpers). Empty elsewhere."""
+    compiled modules mapped: the workers and, on Linux, the zygote they are forked from),
+    "validator" (the other spawned helpers). Empty elsewhere."""
 
     def __init__(self, root_pid: int):
         import threading
@@ -217,7 +218,7 @@ class ProcessPeaks:
 
     def _role(self, pid: int) -> str:
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        if "spawn_main" not in cmd:
+        if "spawn_main" not in cmd and "multiprocessing.forkserver" not in cmd:  # the zygote and its workers
             return "run" if "stancewire" in cmd else "other"
         return "spacy worker" if "/spacy/" in Path(f"/proc/{pid}/maps").read_text(errors="replace") else "validator"
 
