@@ -223,6 +223,37 @@ def test_the_shared_pool_forks_every_worker_from_one_loaded_zygote(tmp_path):
     assert "a worker loaded itself False" in out.stdout and "the run loaded it False" in out.stdout, out.stdout
 
 
+def test_a_zygote_that_cannot_start_leaves_the_workers_spawned(monkeypatch):
+    """No forkserver here (an OSError: no Unix socket, say) or a config too large to hand
+    over: `worker_context` gives None, the pool spawns its workers, and no later pool of
+    the process tries again."""
+    from multiprocessing import forkserver
+
+    from pool_helpers import NoModel
+
+    from pipeline.steps import pool
+
+    def refuse():
+        raise OSError("no Unix sockets here")
+
+    monkeypatch.setattr(pool, "_ZYGOTE", {})
+    monkeypatch.setattr(forkserver._forkserver, "_forkserver_pid", None)
+    monkeypatch.setattr(forkserver, "ensure_running", refuse)
+    assert pool.worker_context(NoModel(), (int,)) is None
+    assert pool.ZYGOTE_ENV not in os.environ
+    monkeypatch.setattr(forkserver, "ensure_running", lambda: pytest.fail("tried again"))
+    assert pool.worker_context(NoModel(), (int,)) is None
+    monkeypatch.setattr(pool, "_ZYGOTE", {})
+    monkeypatch.setattr(pool, "MAX_ZYGOTE_PAYLOAD", 10)
+    assert pool.worker_context(NoModel(), (int,)) is None
+    shared = pool.Pool(NoModel(), 2, started=1, zygote=True)
+    try:
+        assert not shared.zygote and shared.started == 1
+        assert shared.warm_up_result() == 0
+    finally:
+        shared.close()
+
+
 def test_a_pool_started_with_one_worker_starts_the_others_when_asked():
     """Spawned workers (no zygote: not Linux): `stancewire run` starts its first worker
     before it reads the input folder and the warehouse, then asks for the others

@@ -302,15 +302,25 @@ def worker_context(config: Loadable, warm_up: tuple):
     if not _ZYGOTE:
         if getattr(forkserver._forkserver, "_forkserver_pid", None) is not None:  # someone else's
             return None
+        _ZYGOTE["payload"] = None  # until it has started: a failure below is not tried again
+        if len(payload) > MAX_ZYGOTE_PAYLOAD:
+            return None
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([ZYGOTE_MODULE])
         os.environ[ZYGOTE_ENV] = payload
         try:
             forkserver.ensure_running()  # it starts loading now; forking a worker waits for it
+        except OSError:  # no Unix socket here, say: the workers are spawned
+            context.set_forkserver_preload([])
+            return None
         finally:
             del os.environ[ZYGOTE_ENV]
         _ZYGOTE["payload"] = payload
     return multiprocessing.get_context("forkserver")
+
+
+# Linux takes at most 128 KiB in one environment string; codebooks this large are spawned for.
+MAX_ZYGOTE_PAYLOAD = 100_000
 
 
 def load_zygote() -> None:
