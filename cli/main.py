@@ -590,10 +590,11 @@ def _holds_files(folder: Path) -> bool:
 
 def _start_run_processes(values: dict, books: list, rebuild: bool = False):
     """Before Dagster is imported (most of a small run's start): the validator starts
-    importing Great Expectations, and the spaCy workers loading their model. The language
-    setting is checked against the detector's codes: here, from the cache folder, when an
-    earlier run left them there (`language.known_codes_cached`); else by the first worker to
-    load, which loads the detector anyway (0.5-0.8 s), and the run waits for that check
+    importing Great Expectations, and the spaCy workers loading their model (on Linux, the
+    zygote they are forked from, `pool.worker_context`). The language setting is checked
+    against the detector's codes: here, from the cache folder, when an earlier run left them
+    there (`language.known_codes_cached`); else by the first worker to load, which loads the
+    detector anyway (0.5-0.8 s; the zygote has loaded it), and the run waits for that check
     before it starts (`Pool.warm_up_result`). The checks, the cleaning and the parse and
     stance steps then use these processes (pipeline/steps/pool.py, assets/checks.py).
     Returns what the run calls just before it starts (`_workers_ready`; a rebuild, which
@@ -622,7 +623,7 @@ def _start_run_processes(values: dict, books: list, rebuild: bool = False):
     config = WorkerConfig.of(values["spacy_model"], parses, values["batch_size"], code_fp, books)
     if rebuild:  # it cleans nothing: no detector in the workers; the setting is checked in `_workers_ready`
         warm_up = (int,)
-    else:  # the first worker loads the detector for the cleaning, and checks the setting unless done above
+    else:  # the first worker (the zygote) loads the detector for the cleaning; checks the setting unless done above
         warm_up = (language.load_detector,) if known is not None else check
     shared = pool.start_shared(config, values["n_process"], started=1, warm_up=warm_up)
     if not shared.zygote:  # forked workers cost no model load: the zygote's pool starts them all
@@ -667,7 +668,8 @@ def _workers_ready(check_here: tuple | None, wait: bool = True) -> None:
 
 
 def _workers_to_start(values: dict, books, code_fp: str, rebuild: bool = False) -> int:
-    """How many of the run's spaCy workers to start before it begins: all of them when the
+    """How many of the run's spawned spaCy workers to start before it begins (not Linux:
+    there a zygote's workers all start at once): all of them when the
     input folder holds enough files to parse, or enough stored articles must be re-coded
     (codebooks, model or code changed); else one, and the others only if jobs wait for them
     (a small file drop should not spend a core loading a model it does not use)."""

@@ -123,7 +123,7 @@ def run(settings, instance_dir: Path):
         return run_pipeline(settings, instance=instance)
 
 
-def cli_in_subprocess(code: str, args: list[str], tmp: Path):
+def cli_in_subprocess(code: str, args: list[str], tmp: Path, timeout: float = 600):
     """`python -c code *args` from the repository, as a user's shell runs stancewire: no
     STANCEWIRE_* variables, a Dagster home of its own in `tmp`. Returns the CompletedProcess."""
     import subprocess
@@ -136,7 +136,7 @@ def cli_in_subprocess(code: str, args: list[str], tmp: Path):
         capture_output=True,
         text=True,
         env={**env, "DAGSTER_HOME": str(tmp / "home")},
-        timeout=600,
+        timeout=timeout,
     )
 
 

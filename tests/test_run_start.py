@@ -223,6 +223,39 @@ def test_the_shared_pool_forks_every_worker_from_one_loaded_zygote(tmp_path):
     assert "a worker loaded itself False" in out.stdout and "the run loaded it False" in out.stdout, out.stdout
 
 
+def test_a_zygote_that_dies_while_loading_is_a_stopped_worker(tmp_path):
+    """A zygote killed while it loads (out of memory, say): the run meets BrokenProcessPool
+    naming a stopped worker (reported in one line), not the fork's EOFError."""
+    import sys
+
+    from conftest import cli_in_subprocess
+
+    from pipeline.steps import pool
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("workers are forked from a zygote on Linux only")
+    code = (
+        "import os, signal, sys, time\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from concurrent.futures.process import BrokenProcessPool\n"
+        "from multiprocessing import forkserver\n"
+        "from pool_helpers import SlowModel\n"
+        "from pipeline.steps import pool\n"
+        "shared = pool.start_shared(SlowModel(60.0), 2)\n"
+        "time.sleep(1.0)\n"
+        "os.kill(forkserver._forkserver._forkserver_pid, signal.SIGKILL)\n"
+        "try:\n"
+        "    shared.warm_up_result()\n"
+        "except BrokenProcessPool as e:\n"
+        "    print('broken:', e)\n"
+        "os._exit(0)\n"
+    )
+    out = cli_in_subprocess(code, [], tmp_path, timeout=60)
+    assert f"broken: {pool.WORKER_STOPPED}: the process the workers are forked from" in out.stdout, (
+        out.stdout + out.stderr[-2000:]
+    )
+
+
 def test_a_zygote_that_cannot_start_leaves_the_workers_spawned(monkeypatch):
     """No forkserver here (an OSError: no Unix socket, say) or a config too large to hand
     over: `worker_context` gives None, the pool spawns its workers, and no later pool of

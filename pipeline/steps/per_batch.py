@@ -5,7 +5,8 @@
 - `stage_nlp`: parse each distinct text once (parse store), then sentences, entity
   mentions, quotes and the actors they name -> Parquet parts; with the codebooks given,
   stance statements too, coded on the live Docs (`warehouse_wide.run_stances` takes them over).
-  With n_process > 1 spawned workers do all of that per chunk of articles and return rows.
+  With n_process > 1 worker processes (`pipeline.steps.pool`) do all of that per chunk of
+  articles and return rows.
 
 Neither touches the warehouse, so batches can run in parallel (processes, Celery
 workers); `load.load_warehouse` brings every batch into DuckDB in one step. A batch is
@@ -200,9 +201,10 @@ CLEAN_PIECE = 50
 
 def _cleaned_records(records: list, languages: tuple[str, ...]) -> Iterator[tuple]:
     """What `_clean_records` makes of each record, in order: in the run's shared worker pool
-    when `stancewire run` started one (the first worker loaded the language detector while
-    Dagster started, the others load it with their first records; the run's process only
-    writes), else here. A pool that could start more workers gets one piece per started
+    when `stancewire run` started one (the first worker, or on Linux the zygote every worker
+    is forked from, loaded the language detector while Dagster started; spawned workers
+    after the first load it with their first records; the run's process only writes), else
+    here. A pool that could start more workers gets one piece per started
     worker: a piece waiting for a worker would make it start one more (a second model load)."""
     shared = pool.shared()
     if shared is None or not records:

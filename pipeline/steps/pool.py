@@ -63,7 +63,8 @@ class WorkerLoadError(RuntimeError):
 
 
 def _worker_init(config: Loadable, parent_pid: int) -> None:
-    """A pool worker's initializer: exit when the parent is gone, then load (`init`). A load
+    """A pool worker's initializer: exit when the parent is gone, then load (`init`; nothing
+    to do in a worker forked from a zygote that loaded the same config). A load
     that fails is kept for the jobs to raise (`_in_worker`): an initializer that raises
     breaks the whole pool, and the reason reaches the run only as a traceback printed by
     the worker."""
@@ -114,8 +115,15 @@ def _exit_with_parent(parent_pid: int) -> None:
         watched = os.pidfd_open(parent_pid)
     except ProcessLookupError:  # gone already
         os._exit(1)
-    except (AttributeError, OSError):  # no pidfd here: the parent is the run (spawned)
-        while os.getppid() == parent_pid:
+    except (AttributeError, OSError):  # no pidfd (an old kernel, a seccomp filter): poll
+        parent = os.getppid()  # the run, or the zygote, which outlives the run only by its workers
+        while os.getppid() == parent:
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                break
+            except PermissionError:  # alive, another user's: a reused pid, not the run
+                break
             time.sleep(0.5)
         os._exit(1)
     select.select([watched], [], [])  # readable once the process has ended
@@ -186,12 +194,23 @@ class Pool:
             self._start_error = e
 
     def _ready(self) -> None:
-        """Wait until the workers were started (see the class docstring); raise what failed."""
-        if self._starting is not None:
-            self._starting.join()
+        """Wait until the workers were started (see the class docstring); raise what failed:
+        a zygote that died while loading (killed, out of memory) as BrokenProcessPool, which
+        the run reports in one line like a worker that died."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        starting = self._starting
+        if starting is not None:
+            starting.join()
             self._starting = None
-        if self._start_error is not None:
-            raise self._start_error
+        error = self._start_error
+        if error is None or isinstance(error, BrokenProcessPool):
+            if error is not None:
+                raise error
+            return
+        if isinstance(error, Exception):
+            raise BrokenProcessPool(f"{WORKER_STOPPED}: the process the workers are forked from: {error!r}") from error
+        raise error
 
     def start_more(self, started: int) -> None:
         """Have `started` workers (at most `processes`) start now rather than when jobs wait
@@ -266,7 +285,9 @@ class Pool:
                 future.cancel()
 
     def close(self) -> None:
-        with contextlib.suppress(BaseException):
+        """Stop the workers, after those still starting (as a spawned worker's load was waited
+        for, a zygote's is); Ctrl-C while waiting is not swallowed."""
+        with contextlib.suppress(Exception):
             self._ready()
         self._executor.shutdown(wait=True, cancel_futures=True)
 
@@ -274,7 +295,7 @@ class Pool:
 # The module the zygote imports (`worker_context`), and how it learns what to load.
 ZYGOTE_MODULE = "pipeline.steps.zygote"
 ZYGOTE_ENV = "STANCEWIRE_ZYGOTE_CONFIG"
-_ZYGOTE: dict = {}  # the payload this process's zygote was started with
+_ZYGOTE: dict = {}  # the config this process's zygote was started with (None: it failed)
 
 
 def worker_context(config: Loadable, warm_up: tuple):
@@ -293,30 +314,42 @@ def worker_context(config: Loadable, warm_up: tuple):
     import pickle
     import sys
     from multiprocessing import forkserver
+    from pathlib import Path
 
     if not sys.platform.startswith("linux") or "forkserver" not in multiprocessing.get_all_start_methods():
         return None
-    payload = base64.b64encode(pickle.dumps((sys.path, pickle.dumps((config, warm_up))))).decode("ascii")
-    if _ZYGOTE.get("payload", payload) != payload:
+    if _ZYGOTE:  # started (or failed) before: the same config is served by it, another spawned
+        return multiprocessing.get_context("forkserver") if _ZYGOTE.get("config") == config else None
+    if getattr(forkserver._forkserver, "_forkserver_pid", None) is not None:  # someone else's
         return None
-    if not _ZYGOTE:
-        if getattr(forkserver._forkserver, "_forkserver_pid", None) is not None:  # someone else's
-            return None
-        _ZYGOTE["payload"] = None  # until it has started: a failure below is not tried again
-        if len(payload) > MAX_ZYGOTE_PAYLOAD:
-            return None
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([ZYGOTE_MODULE])
-        os.environ[ZYGOTE_ENV] = payload
-        try:
-            forkserver.ensure_running()  # it starts loading now; forking a worker waits for it
-        except OSError:  # no Unix socket here, say: the workers are spawned
-            context.set_forkserver_preload([])
-            return None
-        finally:
-            del os.environ[ZYGOTE_ENV]
-        _ZYGOTE["payload"] = payload
-    return multiprocessing.get_context("forkserver")
+    _ZYGOTE["config"] = None  # until it has started: a failure below is not tried again
+    payload = base64.b64encode(pickle.dumps((sys.path, pickle.dumps((config, warm_up))))).decode("ascii")
+    if len(payload) > MAX_ZYGOTE_PAYLOAD:
+        return None
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()  # before the variables are set: it would keep them
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([ZYGOTE_MODULE])
+    # the zygote's own import of ZYGOTE_MODULE uses the default sys.path (3.11 drops the
+    # parent's): the folder this package is in goes first, for a checkout not installed
+    root = str(Path(__file__).resolve().parents[2])
+    kept = {k: os.environ.get(k) for k in (ZYGOTE_ENV, "PYTHONPATH")}
+    os.environ[ZYGOTE_ENV] = payload
+    os.environ["PYTHONPATH"] = os.pathsep.join([root] + ([kept["PYTHONPATH"]] if kept["PYTHONPATH"] else []))
+    try:
+        forkserver.ensure_running()  # it starts loading now; forking a worker waits for it
+    except OSError:  # no Unix socket here, say: the workers are spawned
+        context.set_forkserver_preload([])
+        return None
+    finally:
+        for k, v in kept.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    _ZYGOTE["config"] = config
+    return context
 
 
 # Linux takes at most 128 KiB in one environment string; codebooks this large are spawned for.

@@ -1,7 +1,7 @@
 """What a spaCy worker process loads for the parse and stance steps: the model, the lexicon,
 the parse cache and the codebooks' target matcher. The pool (`pipeline.steps.pool`) calls
-`WorkerConfig.load` once per process; the steps' chunk functions read the result with
-`pool.state()`."""
+`WorkerConfig.load` once per process, or once in the zygote its workers are forked from
+(Linux); the steps' chunk functions read the result with `pool.state()`."""
 
 from __future__ import annotations
 
