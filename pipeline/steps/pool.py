@@ -204,11 +204,9 @@ class Pool:
             starting.join()
             self._starting = None
         error = self._start_error
-        if error is None or isinstance(error, BrokenProcessPool):
-            if error is not None:
-                raise error
+        if error is None:
             return
-        if isinstance(error, Exception):
+        if isinstance(error, Exception) and not isinstance(error, BrokenProcessPool):
             raise BrokenProcessPool(f"{WORKER_STOPPED}: the process the workers are forked from: {error!r}") from error
         raise error
 
