@@ -36,3 +36,27 @@ class BrokenModel:
 
     def load(self) -> dict:
         raise RuntimeError("no model here")
+
+
+@dataclass(frozen=True)
+class WarmedModel:
+    """A pool config with a `warm()`, which records the process that ran it."""
+
+    def load(self) -> dict:
+        return {}
+
+    def warm(self) -> None:
+        import os
+
+        from pipeline.steps import pool
+
+        pool.state()["warmed_by"] = os.getpid()
+
+
+def warmed_by() -> tuple[int, int | None]:
+    """(this worker's pid, the pid of the process that ran its config's `warm()`)."""
+    import os
+
+    from pipeline.steps import pool
+
+    return os.getpid(), pool.state().get("warmed_by")

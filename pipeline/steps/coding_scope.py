@@ -27,7 +27,6 @@ import json
 from dataclasses import dataclass
 
 from pipeline.nlp.lexicon import fold
-from pipeline.storage.warehouse import insert_values
 
 
 def target_structure(nlp, terms) -> dict:
@@ -186,6 +185,7 @@ def load_scope(conn, config, books, compute: bool = True) -> Scope:
     guessed: for an estimate)."""
     from pipeline.nlp.model import model_id_for
     from pipeline.steps.pool import run_chunks
+    from pipeline.storage.warehouse import insert_values  # here: the spaCy workers code without DuckDB
 
     model = model_id_for(config.model_name)
     keys = {(b.name, t.id): terms_key(model, config.code_fp, t.terms) for b in books for t in b.targets}

@@ -32,7 +32,7 @@ from pipeline.steps.progress import Progress
 from pipeline.steps.worker import WorkerConfig
 from pipeline.storage.polars_schemas import RECORD_KEY, STAGED
 from pipeline.storage.staging import BATCH_MANIFEST, Staging
-from pipeline.text.alignment import Alignment, trim_span
+from pipeline.text.alignment import Alignment, AlignmentBuilder, trim_span
 from pipeline.text.clean import clean_text
 from pipeline.text.dates import publication_date
 from pipeline.text.ingest import SNIPPET_CHARS, Rejection, ingest_folder, safe_snippet
@@ -481,6 +481,38 @@ def _precode(
     rows["stance_coded"].append({**keys, "article_id": article_id, "coding_scope": scope})
     rows["stance_statements"] += [{**keys, **r} for r in statements]
     rows["stance_actors"] += [{**keys, **r} for r in actor_rows]
+
+
+# Quoted speech, people, a place with an AP abbreviation, an organisation: what the
+# annotation and the coder load at their first article (`warm_up_coding`).
+WARM_UP_TEXT = (
+    '"We will not support {target}," Senator Jane Doe said on Monday in Sacramento, Calif. '
+    "She added that the Department of Labor had doubts about {target} too. "
+    "The union said it opposed {target}."
+)
+
+
+def warm_up_coding() -> None:
+    """Annotate and code a short built-in text naming each codebook's first target (in a
+    worker, `pool.init` done): what the code loads at its first article (the stance model,
+    the US states' table, the name-matching libraries: about 0.2 s) is loaded now. The
+    zygote runs it (`WorkerConfig.warm`), so the workers forked from it start with all of
+    that loaded. Nothing is written, and errors are left to the real articles."""
+    w = pool.state()
+    if w.get("matcher") is None:
+        return
+    for book in w["matcher"].books.values():
+        if not (book.targets and book.targets[0].terms):
+            continue
+        text = WARM_UP_TEXT.format(target=book.targets[0].terms[0])
+        builder = AlignmentBuilder()
+        builder.copy(text, 0, len(text))
+        clean, align = builder.build()
+        rows: dict[str, list] = {t: [] for t in NLP_TABLES + CODED_TABLES}
+        doc = w["nlp"](clean)
+        actors = annotate("warm-up", "warm-up", doc, align, rows)
+        sha = hashlib.sha256(clean.encode()).hexdigest()
+        _precode("warm-up", "warm-up", sha, doc, align, rows["quotes"], rows, actors.as_built())
 
 
 def annotate(batch_id: str, article_id: str, doc, align: Alignment, rows: dict[str, list]):
