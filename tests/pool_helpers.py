@@ -38,25 +38,13 @@ class BrokenModel:
         raise RuntimeError("no model here")
 
 
-@dataclass(frozen=True)
-class WarmedModel:
-    """A pool config with a `warm()`, which records the process that ran it."""
-
-    def load(self) -> dict:
-        return {}
-
-    def warm(self) -> None:
-        import os
-
-        from pipeline.steps import pool
-
-        pool.state()["warmed_by"] = os.getpid()
-
-
-def warmed_by() -> tuple[int, int | None]:
-    """(this worker's pid, the pid of the process that ran its config's `warm()`)."""
+def coder_loaded() -> tuple[int, int | None, bool]:
+    """(this worker's pid, the pid that loaded its config, whether the stance model and the
+    US states' table are loaded already)."""
     import os
+    import sys
 
+    from pipeline.stances.decision import default_model
     from pipeline.steps import pool
 
-    return os.getpid(), pool.state().get("warmed_by")
+    return os.getpid(), pool.state().get("loaded_by"), default_model.cache_info().currsize == 1 and "us" in sys.modules

@@ -223,35 +223,39 @@ def test_the_shared_pool_forks_every_worker_from_one_loaded_zygote(tmp_path):
     assert "a worker loaded itself False" in out.stdout and "the run loaded it False" in out.stdout, out.stdout
 
 
-def test_the_zygote_runs_the_configs_warm_up_once_for_every_forked_worker(tmp_path):
-    """A config's `warm()` runs in the zygote after its load, not in the workers: every
-    forked worker holds what it did, done by the zygote."""
+def test_workers_forked_from_the_zygote_start_with_the_coder_warmed(tmp_path):
+    """The zygote codes a built-in text after loading (`pipeline.steps.zygote`): a worker
+    forked from it has the stance model and the US states' table before its first job."""
     import sys
 
-    from conftest import cli_in_subprocess
+    from conftest import CODEBOOKS, cli_in_subprocess
 
     if not sys.platform.startswith("linux"):
         pytest.skip("workers are forked from a zygote on Linux only; elsewhere they are spawned")
     code = (
         "import os, sys\n"
         "sys.path.insert(0, 'tests')\n"
-        "from pool_helpers import WarmedModel, warmed_by\n"
+        "from pathlib import Path\n"
+        "from pool_helpers import coder_loaded\n"
+        "from pipeline.nlp.model import DEFAULT_MODEL\n"
+        "from pipeline.stances.codebooks import load_codebooks\n"
         "from pipeline.steps import pool\n"
-        "shared = pool.start_shared(WarmedModel(), 2, started=1)\n"
-        "runs = [shared._executor.submit(pool.worker_origin, 0.5) for _ in range(2)]\n"
-        "loaders = {by for _, by in (r.result() for r in runs)}\n"
-        "warmed = [shared._executor.submit(warmed_by).result() for _ in range(4)]\n"
-        "print('warmed by the zygote', all(by in loaders and by != pid for pid, by in warmed))\n"
+        "from pipeline.steps.worker import WorkerConfig\n"
+        f"books = load_codebooks(sorted(Path({str(CODEBOOKS)!r}).glob('*.yaml')))\n"
+        f"config = WorkerConfig.of(DEFAULT_MODEL, {str(tmp_path / 'parses')!r}, 64, 'test', books)\n"
+        "shared = pool.start_shared(config, 2, started=1)\n"
+        "pid, by, warmed = shared._executor.submit(coder_loaded).result()\n"
+        "print('forked', by not in (pid, os.getpid()), 'warmed', warmed)\n"
         "pool.stop_shared()\n"
     )
     out = cli_in_subprocess(code, [], tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "warmed by the zygote True" in out.stdout, out.stdout
+    assert "forked True warmed True" in out.stdout, out.stdout
 
 
 def test_a_warmed_coder_loads_nothing_more_at_its_first_article(tmp_path):
-    """`WorkerConfig.warm` codes a built-in text: the first real article then imports no
-    package, and the stance model is loaded already (what the zygote does for its workers)."""
+    """`per_batch.warm_up_coding` codes a built-in text: the first real article then imports
+    no package, and the stance model is loaded already (what the zygote does for its workers)."""
     from conftest import CODEBOOKS, SEED, cli_in_subprocess
 
     code = (
@@ -261,13 +265,13 @@ def test_a_warmed_coder_loads_nothing_more_at_its_first_article(tmp_path):
         "from pipeline.stances.codebooks import load_codebooks\n"
         "from pipeline.stances.decision import default_model\n"
         "from pipeline.steps import pool\n"
-        "from pipeline.steps.per_batch import _annotate_chunk\n"
+        "from pipeline.steps.per_batch import _annotate_chunk, warm_up_coding\n"
         "from pipeline.steps.worker import WorkerConfig\n"
         "from pipeline.text.alignment import AlignmentBuilder\n"
         f"books = load_codebooks(sorted(Path({str(CODEBOOKS)!r}).glob('*.yaml')))\n"
         f"config = WorkerConfig.of(DEFAULT_MODEL, {str(tmp_path / 'parses')!r}, 64, 'test', books)\n"
         "pool.init(config)\n"
-        "config.warm()\n"
+        "warm_up_coding()\n"
         "print('model loaded', default_model.cache_info().currsize == 1)\n"
         "before = {m.split('.')[0] for m in sys.modules}\n"
         f"text = Path({str(SEED)!r}).read_text(encoding='utf-8')\n"

@@ -496,10 +496,10 @@ def warm_up_coding() -> None:
     """Annotate and code a short built-in text naming each codebook's first target (in a
     worker, `pool.init` done): what the code loads at its first article (the stance model,
     the US states' table, the name-matching libraries: about 0.2 s) is loaded now. The
-    zygote runs it (`WorkerConfig.warm`), so the workers forked from it start with all of
-    that loaded. Nothing is written, and errors are left to the real articles."""
+    zygote runs it (`pipeline.steps.zygote`), so the workers forked from it start with all
+    of that loaded. Nothing is written, and errors are left to the real articles."""
     w = pool.state()
-    if w.get("matcher") is None:
+    if w.get("matcher") is None:  # no codebooks, or a config that did not load
         return
     for book in w["matcher"].books.values():
         if not (book.targets and book.targets[0].terms):

@@ -31,8 +31,7 @@ from typing import Protocol
 class Loadable(Protocol):
     """What a pool's workers load: any picklable value with equality (two steps share a
     pool when their configs are equal) whose `load()` returns the worker's state. The
-    stance pipeline's is `pipeline.steps.worker.WorkerConfig`. It may also have a `warm()`
-    that a zygote runs after loading (what the first job would load; errors ignored)."""
+    stance pipeline's is `pipeline.steps.worker.WorkerConfig`."""
 
     def load(self) -> dict: ...
 
@@ -356,12 +355,10 @@ MAX_ZYGOTE_PAYLOAD = 100_000
 
 
 def load_zygote() -> None:
-    """In the zygote (imported as `ZYGOTE_MODULE`): load the config, run the warm-up the
-    pool passed, then the config's own `warm()` if it has one. Failures are left to the
-    workers: a config that does not load is loaded, and reported, by each worker on its
-    own; the warm-up runs again in the first worker, whose result the run reads (what it
-    loaded here, the detector, is then loaded already); what `warm()` failed to load is
-    loaded at the first job."""
+    """In the zygote (imported as `ZYGOTE_MODULE`): load the config and run the warm-up the
+    pool passed. Failures are left to the workers: a config that does not load is loaded,
+    and reported, by each worker on its own; the warm-up runs again in the first worker,
+    whose result the run reads (what it loaded here, the detector, is then loaded already)."""
     import base64
     import pickle
     import sys
@@ -379,9 +376,6 @@ def load_zygote() -> None:
         return
     with contextlib.suppress(Exception):
         warm_up[0](*warm_up[1:])
-    if callable(warm := getattr(config, "warm", None)):  # what the config's first job would load
-        with contextlib.suppress(Exception):
-            warm()
 
 
 class Helper:

@@ -44,11 +44,3 @@ class WorkerConfig:
             "matcher": TargetMatcher(nlp, books) if books else None,
             "coding_fp": coding_fingerprint(self.model_name, self.code_fp, books) if books else None,
         }
-
-    def warm(self) -> None:
-        """After `load`, in the zygote only (`pool.load_zygote`): annotate and code a built-in
-        text, so that what the first article loads is loaded once for every forked worker
-        (`per_batch.warm_up_coding`). A spawned worker loads it at its first article."""
-        from pipeline.steps.per_batch import warm_up_coding
-
-        warm_up_coding()
