@@ -223,12 +223,14 @@ def _make_checks(step: str, tables: list[str]) -> dg.AssetChecksDefinition:
         selected_keys = {key.asset_key.path[-1] for key in context.selected_asset_check_keys}
         selected = [t for t in tables if t in selected_keys]
         validated = validate(settings, selected, context.log, full=full_rebuild(context))
+        results = []
         with warehouse(settings).connect() as conn:
             for table in selected:
                 validated_in = record_validation(conn, context.run.run_id, table, validated[table])
                 if validated_in:
                     context.log.info(f"{table}: rows and suite unchanged since run {validated_in}; its outcomes kept")
-                yield check_result(table, validated[table].outcomes, validated_in)
+                results.append(check_result(table, validated[table].outcomes, validated_in))
+        yield from results  # with the connection closed (see `common.materialized`)
 
     return _checks
 

@@ -48,7 +48,12 @@ def warehouse(settings: StancewireSettings) -> Warehouse:
 
 
 def materialized(conn, table: str, **extra) -> dg.MaterializeResult:
-    """MaterializeResult for a table: row count and a Markdown preview of a few rows."""
+    """MaterializeResult for a table: row count and a Markdown preview of a few rows.
+
+    Steps build their results with the warehouse open and yield them after closing it:
+    Dagster stops a step between two yields on Ctrl-C, and a step suspended inside
+    `Warehouse.connect` kept its connection open, so that the run's summary could not
+    open the file again."""
     return dg.MaterializeResult(
         asset_key=dg.AssetKey(table),
         metadata={

@@ -8,6 +8,7 @@ module (and Dagster with it); `cli.evaluate` runs a subset of the assets.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -18,6 +19,7 @@ from pipeline.settings import DEFAULT_DAGSTER_HOME
 # 4: the warehouse stayed busy for the whole wait (`--wait`): another run held it, or another
 # process (a reader's session) held DuckDB's lock on the file; nothing of the batch was loaded.
 EXIT_FAILED, EXIT_USAGE, EXIT_ALL_REJECTED, EXIT_BUSY = 1, 2, 3, 4
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a process SIGINT ended
 SUMMARY_WAIT_S = 10.0  # the summary's wait for a warehouse opened elsewhere since the run
 
 
@@ -52,6 +54,8 @@ class RunOutcome:
     def exit_code(self) -> int:
         if self.busy:
             return EXIT_BUSY
+        if self.result is not None and _interrupted(self.result):
+            return EXIT_INTERRUPTED
         if self.result is not None and _failed_with(self.result, USAGE_ERRORS):
             return EXIT_USAGE
         return EXIT_ALL_REJECTED if self.all_rejected else (0 if self.ok else EXIT_FAILED)
@@ -123,14 +127,15 @@ def _run_pipeline(
     try:
         if batch is not None:
             ensure_partitions(instance, [batch])
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            partition_key=batch,
-            tags={} if rebuild else {INPUT_DIR_TAG: str(settings.input_path.resolve())},
-            asset_selection=[dg.AssetKey(a) for a in asset_selection] if asset_selection else None,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
-        )
+        with _log_tails_ignore_interrupts():
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                partition_key=batch,
+                tags={} if rebuild else {INPUT_DIR_TAG: str(settings.input_path.resolve())},
+                asset_selection=[dg.AssetKey(a) for a in asset_selection] if asset_selection else None,
+                run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
+            )
     finally:
         if own_instance:
             instance.dispose()
@@ -172,6 +177,8 @@ def _run_pipeline(
         outcome = RunOutcome(
             False, "release blocked: a blocking expectation failed", summary, None, result, [*details, f"  {published}"]
         )
+    elif _interrupted(result):
+        outcome = RunOutcome(False, "interrupted (Ctrl-C)", summary, None, result, [f"  {published}"])
     elif not result.success:
         outcome = RunOutcome(
             False, "; ".join(_step_errors(result)) or "the run failed", summary, None, result, [f"  {published}"]
@@ -201,6 +208,47 @@ def _run_pipeline(
 # Step errors that are the user's input or arguments (exit 2, as a bad argument): a folder
 # named like another folder's batch (`per_batch.BatchFolderConflict`).
 USAGE_ERRORS = ("BatchFolderConflict",)
+INTERRUPTED = ("DagsterExecutionInterruptedError",)  # how Dagster reports a step stopped by Ctrl-C
+
+
+@contextlib.contextmanager
+def _log_tails_ignore_interrupts():
+    """Dagster mirrors a run's captured output to the terminal with `tail` and a watcher
+    script it starts (`dagster._core.execution.compute_logs.execute_posix_tail`). They are
+    in the terminal's process group, so Ctrl-C reached them too, and each watcher printed a
+    KeyboardInterrupt traceback. Here they start with SIGINT ignored (kept across exec);
+    Dagster stops them when the run ends, and the watcher stops the tail if the run dies.
+    A Ctrl-C during the few milliseconds of their start is lost. With a Dagster that has no
+    such function, nothing is changed."""
+    import signal
+    import threading
+
+    try:
+        from dagster._core.execution import compute_logs
+
+        start_tail = compute_logs.execute_posix_tail
+    except (ImportError, AttributeError):
+        yield
+        return
+    if threading.current_thread() is not threading.main_thread():  # signals are set in the main thread only
+        yield
+        return
+
+    @contextlib.contextmanager
+    def quiet_tail(path, stream):
+        with contextlib.ExitStack() as stack:
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                pids = stack.enter_context(start_tail(path, stream))
+            finally:
+                signal.signal(signal.SIGINT, previous)
+            yield pids
+
+    compute_logs.execute_posix_tail = quiet_tail
+    try:
+        yield
+    finally:
+        compute_logs.execute_posix_tail = start_tail
 
 
 def _step_errors_of(result, class_names: tuple[str, ...]) -> list:
@@ -220,6 +268,28 @@ def _step_errors_of(result, class_names: tuple[str, ...]) -> list:
 def _failed_with(result, class_names: tuple[str, ...]) -> bool:
     """Whether a step of the run failed with one of these exception classes (or caused by one)."""
     return bool(_step_errors_of(result, class_names))
+
+
+def _interrupted(result) -> bool:
+    """Whether Ctrl-C stopped the run: a step, or the run itself, failed with Dagster's
+    interruption, or a step's DuckDB query was interrupted (DuckDB takes the signal itself
+    while a query runs, and Dagster then sees only the query's error)."""
+    if _failed_with(result, INTERRUPTED):
+        return True
+    for event in getattr(result, "all_events", ()):
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            err = event.step_failure_data.error
+            while err is not None:
+                if err.cls_name == "InterruptException" or err.message.strip().endswith("Query interrupted"):
+                    return True  # DuckDB took the signal itself: the query it was running stopped
+                err = err.cause
+        if event.is_run_failure:
+            err = getattr(event.event_specific_data, "error", None)
+            while err is not None and err.cls_name not in INTERRUPTED:
+                err = err.cause
+            if err is not None:
+                return True
+    return False
 
 
 def _busy_steps(result) -> list[str]:

@@ -163,8 +163,8 @@ def load_batches(context: dg.AssetExecutionContext, settings: StancewireSettings
             f"loaded batches {', '.join(report.batches) or '(none)'} ({how}{replaced}): "
             f"{report.rows['articles']} articles"
         )
-        for table in LOADED:
-            yield materialized(conn, table)
+        results = [materialized(conn, table) for table in LOADED]
+    yield from results  # with the connection closed (see `common.materialized`)
 
 
 CODED_STANCES = dg.AssetSpec(
@@ -206,17 +206,18 @@ def stance_coding(context: dg.AssetExecutionContext, settings: StancewireSetting
             f"coded {result['coded']} articles ({result['precoded']} coded with their parse), "
             f"{result['statements']} statements in all"
         )
-        yield materialized(conn, "codebook_targets")
+        targets = materialized(conn, "codebook_targets")
         by_label = dict(conn.execute("SELECT stance, count(*) FROM coded_stances GROUP BY stance").fetchall())
-        yield dg.MaterializeResult(
-            asset_key=CODED_STANCES.key,
-            metadata={
-                "dagster/row_count": result["statements"],
-                "coded_now": result["coded"],
-                "coded_with_parse": result["precoded"],
-                **{f"stance_{k}": v for k, v in sorted(by_label.items())},
-            },
-        )
+    yield targets
+    yield dg.MaterializeResult(
+        asset_key=CODED_STANCES.key,
+        metadata={
+            "dagster/row_count": result["statements"],
+            "coded_now": result["coded"],
+            "coded_with_parse": result["precoded"],
+            **{f"stance_{k}": v for k, v in sorted(by_label.items())},
+        },
+    )
 
 
 @dg.multi_asset(
@@ -246,15 +247,18 @@ def review_corrections(context: dg.AssetExecutionContext, settings: StancewireSe
                 f"{report.lines} lines, in force: {applied}; {len(report.orphaned)} orphaned"
             )
         by_label = dict(conn.execute("SELECT stance, count(*) FROM stances GROUP BY stance").fetchall())
-        yield materialized(
-            conn,
-            "stances",
-            articles_written=report.articles_written,
-            corrections_orphaned=len(report.orphaned),
-            **{f"stance_{k}": v for k, v in sorted(by_label.items())},
-        )
-        yield materialized(conn, "review_verdicts", orphaned=len(report.orphaned))
-        yield materialized(conn, "actor_aliases")
+        results = [
+            materialized(
+                conn,
+                "stances",
+                articles_written=report.articles_written,
+                corrections_orphaned=len(report.orphaned),
+                **{f"stance_{k}": v for k, v in sorted(by_label.items())},
+            ),
+            materialized(conn, "review_verdicts", orphaned=len(report.orphaned)),
+            materialized(conn, "actor_aliases"),
+        ]
+    yield from results
 
 
 @dg.multi_asset(specs=[table_spec("actors", ACTORS, deps=["mentions", "quotes", "stances"])], name="actors")
@@ -262,7 +266,8 @@ def actors(settings: StancewireSettings):
     """Canonical actors referenced anywhere, with counts of mentions, quotes and statements."""
     with warehouse(settings).connect() as conn:
         run_actors(conn)
-        yield materialized(conn, "actors")
+        result = materialized(conn, "actors")
+    yield result
 
 
 BATCH_ASSETS = [batch_files, batch_nlp]

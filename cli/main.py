@@ -923,13 +923,20 @@ def entry() -> None:
     wait for nothing after every run (docs/scaling.md has the figure).
 
     Output piped into a reader that stops early (`stancewire logs | head`) ends the command
-    quietly, as the Python documentation's note on SIGPIPE does it: exit status 1, no trace."""
+    quietly, as the Python documentation's note on SIGPIPE does it: exit status 1, no trace.
+    Ctrl-C outside a run's steps (a run's own steps report it in their summary) ends it
+    with one line and exit status 130."""
     try:
         code = main()
         sys.stdout.flush()
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the flush at exit fails no more
         code = 1
+    except KeyboardInterrupt:
+        from assets.runner import EXIT_INTERRUPTED
+
+        print("stancewire: interrupted (Ctrl-C)", file=sys.stderr)
+        code = EXIT_INTERRUPTED
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython's; else a normal exit
     if run_exit_handlers is None:
         sys.exit(code)

@@ -205,3 +205,46 @@ def test_a_step_that_failed_in_a_worker_shows_the_error_not_the_remote_traceback
         *(f"    entry {k} (line {k + 1}): unknown stance label 'maybe{k}'" for k in range(1, 6)),
         "    ... and 2 more",
     ]
+
+
+def test_ctrl_c_during_a_run_is_one_screen_with_exit_130(tmp_path):
+    """Ctrl-C reaches every process of the terminal's process group: the run, its spaCy
+    workers, the validator and the helpers Dagster starts to mirror its output. The run
+    reports the interruption in a few lines, exit status 130; no process prints a trace,
+    and nothing is published."""
+    import signal
+    import time
+
+    from conftest import SEED
+
+    needs_pipeline()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    text = SEED.read_text(encoding="utf-8")
+    for n in range(20):  # distinct texts: each one parsed (about ten seconds of work)
+        (folder / f"article-{n}.txt").write_text(f"{text}\nCopy {n}.\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STANCEWIRE_")}
+    env.update(DAGSTER_HOME=str(tmp_path / "dagster"))
+    staging = tmp_path / "w.duckdb.staging"
+    args = ["run", "--no-progress", "--input", str(folder), "--warehouse", str(tmp_path / "w.duckdb")]
+    args += ["--releases", str(tmp_path / "releases")]
+    proc = subprocess.Popen(
+        [EXE, *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a process group of its own, as a terminal's foreground job
+    )
+    deadline = time.monotonic() + 120
+    while not staging.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the run's steps have started (the first one stages the batch)
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=300)  # until every process holding stderr has closed it
+    assert proc.returncode == 130, (out, err)
+    assert "Traceback" not in err and "Stack Trace" not in err, err
+    assert len(err.splitlines()) < 20, err
+    assert "stancewire: interrupted (Ctrl-C)" in err, err
+    assert not (tmp_path / "releases" / "LATEST").exists()

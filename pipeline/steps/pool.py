@@ -84,14 +84,27 @@ def _in_worker(fn: Callable, *args):
 
 
 def _watch_parent(parent_pid: int) -> None:
-    """In a worker or helper: exit when the parent is gone, and exit without tearing the
-    interpreter down when told to stop (the parent waits for that: unloading spaCy, GX and
-    pandas module by module took a second at the end of every run)."""
+    """In a worker or helper: leave Ctrl-C to the parent (`ignore_interrupts`), exit when
+    the parent is gone, and exit without tearing the interpreter down when told to stop
+    (the parent waits for that: unloading spaCy, GX and pandas module by module took a
+    second at the end of every run)."""
     import atexit
     import threading
 
+    ignore_interrupts()
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), name="parent-watch", daemon=True).start()
     atexit.register(_exit_now)  # the handlers registered after it (spaCy's, GX's) still run first
+
+
+def ignore_interrupts() -> None:
+    """Ignore SIGINT in this process (and in what it forks or starts from now on). Ctrl-C in
+    a terminal reaches every process of the run's process group: the run stops itself and
+    reports it in one screen, and its workers exit with it; a worker that took the signal
+    too printed a KeyboardInterrupt traceback of its own."""
+    import signal
+
+    with contextlib.suppress(ValueError):  # not the main thread: nothing to change
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _exit_now() -> None:
@@ -366,6 +379,7 @@ def load_zygote() -> None:
     payload = os.environ.pop(ZYGOTE_ENV, None)
     if not payload:
         return
+    ignore_interrupts()  # kept by the workers forked from it (the forkserver restores it in each)
     try:
         path, pickled = pickle.loads(base64.b64decode(payload))
         sys.path[:] = path  # the pool's, where its config's classes are found (Python 3.11's forkserver drops it)
