@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import shlex
+import signal
 from pathlib import Path
 
 from pipeline.settings import DEFAULT_DAGSTER_HOME
@@ -37,9 +38,11 @@ class RunOutcome:
         details=(),
         all_rejected: bool = False,
         busy: bool = False,
+        signalled: bool = False,
     ):
         self.ok, self.reason, self.summary, self.release, self.result = ok, reason, summary, release, result
         self.details, self.all_rejected, self.busy = list(details), all_rejected, busy
+        self.signalled = signalled  # SIGINT or SIGTERM reached the run while its steps ran
 
     @property
     def message(self) -> str:
@@ -51,10 +54,15 @@ class RunOutcome:
         return getattr(self.result, "run_id", None)
 
     @property
+    def interrupted(self) -> bool:
+        """Ctrl-C (or SIGTERM, which Dagster handles alike) stopped the run."""
+        return not self.ok and (self.signalled or (self.result is not None and _interrupted(self.result)))
+
+    @property
     def exit_code(self) -> int:
         if self.busy:
             return EXIT_BUSY
-        if self.result is not None and _interrupted(self.result):
+        if self.interrupted:
             return EXIT_INTERRUPTED
         if self.result is not None and _failed_with(self.result, USAGE_ERRORS):
             return EXIT_USAGE
@@ -127,7 +135,7 @@ def _run_pipeline(
     try:
         if batch is not None:
             ensure_partitions(instance, [batch])
-        with _log_tails_ignore_interrupts():
+        with _log_tails_ignore_interrupts(), _signals_received() as signals:
             result = job.execute_in_process(
                 instance=instance,
                 raise_on_error=False,
@@ -172,13 +180,14 @@ def _run_pipeline(
         summary += "".join(f"\n{line}" for line in _release_lines(release))
         rejected = []
     published = _published_line(settings)
-    if failed_checks:
+    signalled = bool(signals & {signal.SIGINT, signal.SIGTERM})
+    if not result.success and (signalled or _interrupted(result)):  # whatever else failed: the run did not finish
+        outcome = RunOutcome(False, INTERRUPTED_MESSAGE, summary, None, result, [f"  {published}"], signalled=True)
+    elif failed_checks:
         details = [line for e in failed_checks for line in _check_failure_lines(e)]
         outcome = RunOutcome(
             False, "release blocked: a blocking expectation failed", summary, None, result, [*details, f"  {published}"]
         )
-    elif _interrupted(result):
-        outcome = RunOutcome(False, "interrupted (Ctrl-C)", summary, None, result, [f"  {published}"])
     elif not result.success:
         outcome = RunOutcome(
             False, "; ".join(_step_errors(result)) or "the run failed", summary, None, result, [f"  {published}"]
@@ -208,7 +217,42 @@ def _run_pipeline(
 # Step errors that are the user's input or arguments (exit 2, as a bad argument): a folder
 # named like another folder's batch (`per_batch.BatchFolderConflict`).
 USAGE_ERRORS = ("BatchFolderConflict",)
-INTERRUPTED = ("DagsterExecutionInterruptedError",)  # how Dagster reports a step stopped by Ctrl-C
+INTERRUPTED = ("DagsterExecutionInterruptedError",)  # how Dagster reports a run stopped by Ctrl-C
+INTERRUPTED_MESSAGE = "interrupted (Ctrl-C or SIGTERM)"
+DUCKDB_INTERRUPTED = "Query interrupted"  # DuckDB's error when a signal stops its query
+
+
+@contextlib.contextmanager
+def _signals_received():
+    """The signals Python received in the block (a set, filled when it ends), whichever
+    handler took them: Dagster's own handler turns SIGINT into an exception wherever the
+    run's code is, and code it lands in (a library's callback) may report it as an error
+    of its own. `signal.set_wakeup_fd` writes each signal's number to a pipe read here.
+    Outside the main thread, or where it cannot be set, the set stays empty."""
+    import threading
+
+    seen: set[int] = set()
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    os.set_blocking(write_end, False)
+    try:
+        previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    except (ValueError, OSError):
+        os.close(read_end)
+        os.close(write_end)
+        yield seen
+        return
+    try:
+        yield seen
+    finally:
+        signal.set_wakeup_fd(previous)
+        with contextlib.suppress(BlockingIOError):
+            seen.update(os.read(read_end, 4096))
+        os.close(read_end)
+        os.close(write_end)
 
 
 @contextlib.contextmanager
@@ -220,7 +264,6 @@ def _log_tails_ignore_interrupts():
     Dagster stops them when the run ends, and the watcher stops the tail if the run dies.
     A Ctrl-C during the few milliseconds of their start is lost. With a Dagster that has no
     such function, nothing is changed."""
-    import signal
     import threading
 
     try:
@@ -271,18 +314,19 @@ def _failed_with(result, class_names: tuple[str, ...]) -> bool:
 
 
 def _interrupted(result) -> bool:
-    """Whether Ctrl-C stopped the run: a step, or the run itself, failed with Dagster's
-    interruption, or a step's DuckDB query was interrupted (DuckDB takes the signal itself
-    while a query runs, and Dagster then sees only the query's error)."""
-    if _failed_with(result, INTERRUPTED):
-        return True
+    """Whether a signal stopped the run: a step failed as interrupted (Dagster's
+    `ErrorSource.INTERRUPT`) or with DuckDB's interrupted query (DuckDB takes the signal
+    itself while a query runs, and Dagster then sees only the query's error), or the run
+    itself failed with Dagster's interruption."""
     for event in getattr(result, "all_events", ()):
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            err = event.step_failure_data.error
-            while err is not None:
-                if err.cls_name == "InterruptException" or err.message.strip().endswith("Query interrupted"):
-                    return True  # DuckDB took the signal itself: the query it was running stopped
-                err = err.cause
+        data = event.step_failure_data if event.is_step_failure else None
+        if data is not None and getattr(data.error_source, "value", None) == "INTERRUPT":
+            return True
+        err = data.error if data is not None else None
+        while err is not None:
+            if err.message.strip().endswith(DUCKDB_INTERRUPTED):
+                return True
+            err = err.cause
         if event.is_run_failure:
             err = getattr(event.event_specific_data, "error", None)
             while err is not None and err.cls_name not in INTERRUPTED:

@@ -444,6 +444,7 @@ def cmd_run(args, rebuild: bool = False) -> int:
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     telemetry_off()  # before the run's processes start: they inherit the environment
+    at_once = True  # stopped by an exception (Ctrl-C): the workers' chunks are not waited for
     try:
         workers_ready = _start_run_processes(values, books, rebuild)
         # said while the workers load (reading the warehouse here would hold back their start)
@@ -464,10 +465,12 @@ def cmd_run(args, rebuild: bool = False) -> int:
         from assets.runner import run_pipeline
 
         outcome = run_pipeline(settings, verbose=args.verbose, rebuild=rebuild, before_run=workers_ready)
+        at_once = outcome.interrupted
     except RunNotStarted as e:
+        at_once = False
         return fail(str(e), e.exit_code)
     finally:
-        pool.stop_shared()
+        pool.stop_shared(at_once=at_once)
     print(outcome.summary)
     if not values["publish"] and outcome.exit_code == 0:
         print("nothing published (--no-publish): a run without it publishes what the warehouse holds")
@@ -915,6 +918,13 @@ def cmd_docs(args) -> int:
     return 0
 
 
+def _interrupted() -> int:
+    from assets.runner import EXIT_INTERRUPTED, INTERRUPTED_MESSAGE
+
+    print(f"stancewire: {INTERRUPTED_MESSAGE}", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
 def entry() -> None:
     """The `stancewire` command: `main()`, then exit without tearing the interpreter down.
 
@@ -925,7 +935,8 @@ def entry() -> None:
     Output piped into a reader that stops early (`stancewire logs | head`) ends the command
     quietly, as the Python documentation's note on SIGPIPE does it: exit status 1, no trace.
     Ctrl-C outside a run's steps (a run's own steps report it in their summary) ends it
-    with one line and exit status 130."""
+    with one line and exit status 130, also when it stops a DuckDB query (DuckDB takes the
+    signal itself and raises its own error)."""
     try:
         code = main()
         sys.stdout.flush()
@@ -933,10 +944,13 @@ def entry() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the flush at exit fails no more
         code = 1
     except KeyboardInterrupt:
-        from assets.runner import EXIT_INTERRUPTED
+        code = _interrupted()
+    except RuntimeError as e:
+        from assets.runner import DUCKDB_INTERRUPTED
 
-        print("stancewire: interrupted (Ctrl-C)", file=sys.stderr)
-        code = EXIT_INTERRUPTED
+        if str(e) != DUCKDB_INTERRUPTED:
+            raise
+        code = _interrupted()
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython's; else a normal exit
     if run_exit_handlers is None:
         sys.exit(code)

@@ -246,5 +246,6 @@ def test_ctrl_c_during_a_run_is_one_screen_with_exit_130(tmp_path):
     assert proc.returncode == 130, (out, err)
     assert "Traceback" not in err and "Stack Trace" not in err, err
     assert len(err.splitlines()) < 20, err
-    assert "stancewire: interrupted (Ctrl-C)" in err, err
+    assert "stancewire: interrupted (Ctrl-C or SIGTERM)" in err, err
+    assert "nothing was published" in err and "full log: stancewire logs" in err, err  # the run's own report
     assert not (tmp_path / "releases" / "LATEST").exists()

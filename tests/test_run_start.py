@@ -161,7 +161,7 @@ def test_a_five_article_run_with_auto_loads_the_model_once(tmp_path):
         "from pipeline import settings\nfrom pipeline.steps import pool\n"
         "assert settings.auto_processes() >= 2 or print('one core: nothing to show')\n"
         "stop = pool.stop_shared\n"
-        "def counting_stop():\n"
+        "def counting_stop(at_once=False):\n"
         "    if pool._SHARED:\n"
         "        shared = pool._SHARED[-1]\n"
         "        print('workers', len(shared._executor._processes), 'zygote', shared.zygote)\n"
@@ -170,7 +170,7 @@ def test_a_five_article_run_with_auto_loads_the_model_once(tmp_path):
         "        print('workers seen', len({pid for pid, _ in origins}))\n"
         "        print('loaded by', len({by for _, by in origins}), 'process(es), a worker:',\n"
         "              any(by == pid for pid, by in origins))\n"
-        "    stop()\n"
+        "    stop(at_once)\n"
         "pool.stop_shared = counting_stop\n"
         "code = cli.main(['run', '--input', sys.argv[1], '--warehouse', sys.argv[2], '--releases', sys.argv[3],\n"
         "                 '--no-progress'])\n"
@@ -281,11 +281,13 @@ def test_a_warmed_coder_loads_nothing_more_at_its_first_article(tmp_path):
         "rows = _annotate_chunk('b', [('seed', clean, hashlib.sha256(clean.encode()).hexdigest(), align)])\n"
         "print('statements', len(rows['stance_statements']))\n"
         "print('new packages', sorted({m.split('.')[0] for m in sys.modules} - before))\n"
+        "print('duckdb imported', 'duckdb' in sys.modules)\n"
     )
     out = cli_in_subprocess(code, [], tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "model loaded True" in out.stdout, out.stdout
     assert "new packages []" in out.stdout, out.stdout
+    assert "duckdb imported False" in out.stdout, out.stdout  # coding in a worker needs no DuckDB
     assert "statements 0" not in out.stdout, out.stdout  # the article was really coded
 
 

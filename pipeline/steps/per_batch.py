@@ -494,25 +494,26 @@ WARM_UP_TEXT = (
 
 def warm_up_coding() -> None:
     """Annotate and code a short built-in text naming each codebook's first target (in a
-    worker, `pool.init` done): what the code loads at its first article (the stance model,
-    the US states' table, the name-matching libraries: about 0.2 s) is loaded now. The
-    zygote runs it (`pipeline.steps.zygote`), so the workers forked from it start with all
-    of that loaded. Nothing is written, and errors are left to the real articles."""
+    worker, `pool.init` done), as `_annotate_chunk` does an article but writing nothing (no
+    stored parse): what the code loads at its first article (the stance model, the US
+    states' table, the name-matching libraries: about 0.2 s) is loaded now. The zygote runs
+    it after the pool's own warm-up (`pipeline.steps.zygote`), so the workers forked from it
+    start with all of that loaded. Errors are left to the real articles."""
     w = pool.state()
     if w.get("matcher") is None:  # no codebooks, or a config that did not load
         return
-    for book in w["matcher"].books.values():
-        if not (book.targets and book.targets[0].terms):
-            continue
-        text = WARM_UP_TEXT.format(target=book.targets[0].terms[0])
-        builder = AlignmentBuilder()
-        builder.copy(text, 0, len(text))
-        clean, align = builder.build()
-        rows: dict[str, list] = {t: [] for t in NLP_TABLES + CODED_TABLES}
-        doc = w["nlp"](clean)
-        actors = annotate("warm-up", "warm-up", doc, align, rows)
-        sha = hashlib.sha256(clean.encode()).hexdigest()
-        _precode("warm-up", "warm-up", sha, doc, align, rows["quotes"], rows, actors.as_built())
+    targets = [b.targets[0].terms[0] for b in w["matcher"].books.values() if b.targets and b.targets[0].terms]
+    if not targets:
+        return
+    text = WARM_UP_TEXT.format(target=" and ".join(targets))
+    builder = AlignmentBuilder()
+    builder.copy(text, 0, len(text))
+    clean, align = builder.build()
+    rows: dict[str, list] = {t: [] for t in NLP_TABLES + CODED_TABLES}
+    doc = w["nlp"](clean)
+    actors = annotate("warm-up", "warm-up", doc, align, rows)
+    sha = hashlib.sha256(clean.encode()).hexdigest()
+    _precode("warm-up", "warm-up", sha, doc, align, rows["quotes"], rows, actors.as_built())
 
 
 def annotate(batch_id: str, article_id: str, doc, align: Alignment, rows: dict[str, list]):

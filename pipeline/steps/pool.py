@@ -295,12 +295,26 @@ class Pool:
             for future in pending:
                 future.cancel()
 
-    def close(self) -> None:
+    def close(self, at_once: bool = False) -> None:
         """Stop the workers, after those still starting (as a spawned worker's load was waited
-        for, a zygote's is); Ctrl-C while waiting is not swallowed."""
+        for, a zygote's is); Ctrl-C while waiting is not swallowed. `at_once`: end them now
+        (`terminate`), not after the chunks they are coding (a run stopped by Ctrl-C, which
+        they ignore)."""
+        if at_once:
+            _terminate(self._executor)
+            return
         with contextlib.suppress(Exception):
             self._ready()
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _terminate(executor) -> None:
+    """End a process pool's workers now (SIGTERM) and drop the work queued for them; the
+    executor then closes its queues (a short wait: its workers are gone)."""
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        with contextlib.suppress(OSError, ValueError):
+            process.terminate()
+    executor.shutdown(wait=True, cancel_futures=True)
 
 
 # The module the zygote imports (`worker_context`), and how it learns what to load.
@@ -371,7 +385,8 @@ def load_zygote() -> None:
     """In the zygote (imported as `ZYGOTE_MODULE`): load the config and run the warm-up the
     pool passed. Failures are left to the workers: a config that does not load is loaded,
     and reported, by each worker on its own; the warm-up runs again in the first worker,
-    whose result the run reads (what it loaded here, the detector, is then loaded already)."""
+    whose result the run reads (what it loaded here, the detector, is then loaded already).
+    The stance pipeline's zygote module then warms its coder (`pipeline.steps.zygote`)."""
     import base64
     import pickle
     import sys
@@ -520,11 +535,14 @@ def shared() -> Pool | None:
     return _SHARED[-1] if _SHARED else None
 
 
-def stop_shared() -> None:
-    """End the run's pool and helpers (and forget work waiting for an idle moment)."""
+def stop_shared(at_once: bool = False) -> None:
+    """End the run's pool and helpers (and forget work waiting for an idle moment);
+    `at_once`: the pool without waiting for the chunks its workers are doing (`Pool.close`).
+    A helper finishes its call (a step's validation: a second or two; ending the validator
+    mid-call leaves a semaphore of its own behind, which the resource tracker reports)."""
     _IDLE_WORK.clear()
     while _SHARED:
-        _SHARED.pop().close()
+        _SHARED.pop().close(at_once)
     while _HELPERS:
         _HELPERS.popitem()[1].close()
 
