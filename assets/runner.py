@@ -38,11 +38,11 @@ class RunOutcome:
         details=(),
         all_rejected: bool = False,
         busy: bool = False,
-        signalled: bool = False,
+        interrupted: bool = False,
     ):
         self.ok, self.reason, self.summary, self.release, self.result = ok, reason, summary, release, result
         self.details, self.all_rejected, self.busy = list(details), all_rejected, busy
-        self.signalled = signalled  # SIGINT or SIGTERM reached the run while its steps ran
+        self.interrupted = interrupted  # Ctrl-C (or SIGTERM, which Dagster handles alike) stopped the run
 
     @property
     def message(self) -> str:
@@ -52,11 +52,6 @@ class RunOutcome:
     @property
     def run_id(self) -> str | None:
         return getattr(self.result, "run_id", None)
-
-    @property
-    def interrupted(self) -> bool:
-        """Ctrl-C (or SIGTERM, which Dagster handles alike) stopped the run."""
-        return not self.ok and (self.signalled or (self.result is not None and _interrupted(self.result)))
 
     @property
     def exit_code(self) -> int:
@@ -182,7 +177,7 @@ def _run_pipeline(
     published = _published_line(settings)
     signalled = bool(signals & {signal.SIGINT, signal.SIGTERM})
     if not result.success and (signalled or _interrupted(result)):  # whatever else failed: the run did not finish
-        outcome = RunOutcome(False, INTERRUPTED_MESSAGE, summary, None, result, [f"  {published}"], signalled=True)
+        outcome = RunOutcome(False, INTERRUPTED_MESSAGE, summary, None, result, [f"  {published}"], interrupted=True)
     elif failed_checks:
         details = [line for e in failed_checks for line in _check_failure_lines(e)]
         outcome = RunOutcome(
