@@ -192,7 +192,7 @@ ARTICLES = _table(
             _c(
                 "cleaning",
                 "VARCHAR",
-                "Comma-separated list of the repairs applied (unicode_repair, split_glued_paragraphs, whitespace, markup: tags dropped), empty when none.",
+                "Comma-separated list of the repairs applied (unicode_repair: mojibake, normalisation, HTML entities; split_glued_paragraphs; unwrapped_lines: a hard-wrapped text's lines joined into paragraphs; whitespace; markup: tags dropped), empty when none.",
             ),
         ),
         ("article_id",),

@@ -34,7 +34,8 @@ def test_glued_paragraphs_are_split():
     c = clean_text(raw)
     assert "peacekeepers.\n\nItaly" in c.text
     assert "split_glued_paragraphs" in c.repairs
-    # abbreviations and initials are not paragraph ends
+    # abbreviations, initials and a name's web domain are not paragraph ends
+    assert clean_text("Title\nShares of Amazon.Com Inc. rose.").text == "Title\n\nShares of Amazon.Com Inc. rose."
     assert "\n" not in clean_text("Title\nMr.Smith met U.S.Army staff.", has_title_line=True).text.split("\n\n", 1)[1]
 
 
@@ -47,6 +48,13 @@ def test_mojibake_is_repaired_and_mapped_back():
     start = c.text.index("Café")
     rs, re_ = c.alignment.raw_span(start, start + len("Café"))
     assert raw[rs:re_] == "Caf\u00c3\u00a9"
+
+
+def test_a_line_separator_is_a_space_not_a_paragraph():
+    raw = "Title\n\nThe minister said\u2028 the plan would pass.\u2029Next paragraph."
+    c = clean_text(raw)
+    assert c.text == "Title\n\nThe minister said the plan would pass.\n\nNext paragraph."
+    _check_alignment(raw, c)
 
 
 def test_whitespace_and_control_characters():
@@ -72,6 +80,7 @@ def test_short_texts(raw):
         ("Source: The Wire", False, True),  # a JSON record's text: no title line
         ("", False, True),
         ("Senate passes the bill\n", True, False),  # a title alone is a (short) article
+        ("Senate passes the bill\nSource: Example Outlet\nBy John Smith\n", True, True),  # with metadata: none
         ("Budget\n\nBy Tuesday the Senate had passed the budget.\n", True, False),
         ("Budget\n\nSource: Reuters\n\nThe Senate passed the budget.\n", True, False),
     ],
@@ -118,3 +127,76 @@ def test_a_paragraph_or_record_of_tags_only_is_no_text():
     assert clean_text("<br/>", has_title_line=False).only_metadata  # nothing left: rejected as no_article_text
     assert clean_text("Source: Reuters\n\n<p></p>", has_title_line=True).only_metadata
     assert clean_text("He won<b></b>, again\n\nBody.").title == "He won, again"
+
+
+WRAPPED = (
+    "Senate passes budget bill after long session\n"
+    "The Senate passed the budget bill on Wednesday after a debate that\n"
+    "lasted more than twelve hours. Senator Jane Smith, who chairs the\n"
+    'finance committee, said: "This bill protects working families, keeps\n'
+    "the government open and puts the country back on a path to balanced\n"
+    'budgets."\n'
+    "The opposition leader, Tom Brown, criticised the spending cuts and said\n"
+    "the bill would hurt rural hospitals and schools across the country.\n"
+)
+
+
+def test_a_hard_wrapped_text_is_joined_into_its_paragraphs():
+    """A text folded at a fixed width (here 72 columns, as `fold -s -w 72` does) is one
+    paragraph a paragraph again, not one a line: a quote running over a line break is whole.
+    A line the next word would have fitted on ends its paragraph; the title stays apart."""
+    c = clean_text(WRAPPED)
+    title, first, second = c.text.split("\n\n")
+    assert title == "Senate passes budget bill after long session"
+    assert first.startswith("The Senate passed") and first.endswith('balanced budgets."')
+    assert '"This bill protects working families, keeps the government open' in first
+    assert second.startswith("The opposition leader") and "\n" not in first + second
+    assert "unwrapped_lines" in c.repairs
+    _check_alignment(WRAPPED, c)
+    # blank lines between the paragraphs, and Windows line ends, give the same paragraphs
+    blank = WRAPPED.replace('budgets."\n', 'budgets."\n\n').replace("session\n", "session\n\n")
+    assert clean_text(blank).text == c.text
+    assert clean_text(blank.replace("\n", "\r\n")).text == c.text
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # one short paragraph a line, each ending a sentence: a list of paragraphs, not a wrap
+        "Briefs\n"
+        + "".join(
+            f"The {w} council met on Monday and approved a plan for the new library and the park.\n"
+            for w in ("city", "county", "town", "district", "regional")
+        ),
+        # long lines: one paragraph a line, as PolNeAR and the seed article are written
+        "Title\n" + "A sentence that goes on for a while and then some more. " * 3 + "\nNext paragraph here.\n",
+    ],
+)
+def test_a_text_of_one_paragraph_a_line_is_not_unwrapped(raw):
+    c = clean_text(raw)
+    assert "unwrapped_lines" not in c.repairs
+    assert c.text.count("\n\n") == len([line for line in raw.splitlines() if line.strip()]) - 1
+
+
+def test_html_in_a_json_records_text_reads_as_a_browser_shows_it():
+    """A JSON record's `content` in HTML (a CMS export): block tags end paragraphs, entities
+    are decoded, inline tags are dropped; every copied character still maps back."""
+    raw = (
+        "<p>The finance minister, <b>Peter Hall</b>, said: &ldquo;We cannot keep borrowing.&rdquo;</p>"
+        "<p>Critics &amp; unions said the plan would hit low earners.</p><ul><li>One</li><li>Two</li></ul>"
+        "Line one<br>line two<br/><br/>A new paragraph."
+    )
+    c = clean_text(raw, has_title_line=False)
+    assert c.text.split("\n\n") == [
+        "The finance minister, Peter Hall, said: “We cannot keep borrowing.”",
+        "Critics & unions said the plan would hit low earners.",
+        "One",
+        "Two",
+        "Line one line two",
+        "A new paragraph.",
+    ]
+    assert {"markup", "unicode_repair"} <= set(c.repairs)
+    _check_alignment(raw, c)
+    start = c.text.index("“We")
+    rs, re_ = c.alignment.raw_span(start, start + 1)
+    assert raw[rs:re_] == "&ldquo;"

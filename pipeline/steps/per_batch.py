@@ -228,9 +228,11 @@ def _clean_records(records: list, languages: tuple[str, ...]) -> list[tuple]:
         check_languages(languages)
     out = []
     for r in records:
-        c = clean_text(r.raw_text, has_title_line=r.input_format in ("txt", "html"))
+        titled = r.input_format in ("txt", "html")
+        c = clean_text(r.raw_text, has_title_line=titled, unwrap=r.input_format != "html")
         if c.only_metadata:
-            detail = "the text holds only metadata lines (a Source: line, a byline), no article text"
+            what = "a title line and metadata lines" if titled else "metadata lines"
+            detail = f"the text holds no article text, only {what} (a Source: line, a byline)"
             rejection = Rejection(
                 r.batch_id, r.source_file, r.record_no, NO_ARTICLE_TEXT, detail, safe_snippet(r.raw_text)
             )

@@ -2,14 +2,19 @@
 
 Steps, each recorded in `CleanArticle.repairs` when it changed something:
 - split lines into paragraphs; paragraphs glued without a space ("...peacekeepers.Italy")
-  are split (`split_glued_paragraphs`);
+  are split (`split_glued_paragraphs`); a hard-wrapped text's lines (folded at a fixed
+  width, as plain-text exports and e-mails are) are joined back into their paragraphs
+  (`unwrapped_lines`); where a text holds markup, a block tag (`<p>`, `<div>`, `<li>`, two
+  `<br>` in a row...) ends a paragraph, as a browser shows it;
 - metadata lines leave the body for columns: a `Source:` line (outlet), a `By ...` byline
   (author), and a trailing "The original article: ..." note with what follows it;
 - Unicode repair of mojibake with ftfy and NFC normalisation (`unicode_repair`);
 - whitespace: runs of spaces, tabs and control characters become one space, lines are
   trimmed, paragraphs are separated by one blank line (`whitespace`);
 - markup: tags left in a text (`<tweet author="@x">`, `</b>`, `<br/>`) are dropped, their
-  contents kept (`markup`); their attribute values would otherwise read as quotes.
+  contents kept (`markup`); their attribute values would otherwise read as quotes. In a
+  paragraph that holds markup, HTML entities (`&amp;`, `&ldquo;`) are decoded too
+  (`unicode_repair`): ftfy leaves them in text with tags, taking it for an HTML document.
 The result's `alignment` maps every offset of the clean text back to the raw text.
 """
 
@@ -26,7 +31,8 @@ import ftfy
 from pipeline.text.alignment import Alignment, AlignmentBuilder
 
 PARAGRAPH_SEPARATOR = "\n\n"
-_LINE = re.compile(r"[^\r\n\u2028\u2029\x85]+")
+# U+2028 (line separator) is a line break inside a paragraph, cleaned to a space like a tab
+_LINE = re.compile(r"[^\r\n\u2029\x85]+")
 # A sentence end glued to the next paragraph's first word: "peacekeepers.Italy",
 # "situation.”Spain", "state).Estonia". The word before the stop must be two or more
 # letters (not an initial) and not a known abbreviation; the next word must be Capitalised.
@@ -73,6 +79,8 @@ _ABBREVIATIONS = {
     "ave",
     "mt",
 }
+# A name written with its web domain ("Amazon.Com Inc."): no paragraph starts at the domain.
+_DOMAINS = {"com", "net", "org", "gov", "edu", "io", "co", "uk", "info", "biz"}
 _SOURCE_LINE = re.compile(r"^(?:source|publisher|outlet)\s*:\s*(?P<value>\S.*?)\s*$", re.IGNORECASE)
 _BYLINE = re.compile(
     r"^[Bb]y\s+(?P<value>[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|de|van|von|der|da|di|le|la)){0,5})\s*$"
@@ -148,6 +156,16 @@ _NO_SPACE_AFTER = frozenset("([{“‘")
 # ftfy's defaults, except that typographic quotes stay as written: they are data here
 # (the quote stage and the PolNeAR scorer rely on them).
 _FTFY = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC", explain=False)
+_FTFY_MARKUP = _FTFY._replace(unescape_html=True)  # a paragraph holding markup: its entities decoded
+# Tags that end a paragraph where a text holds markup (a JSON record's HTML `content`); one
+# <br> is a line break inside a paragraph (a space), two or more in a row end it.
+_PARAGRAPH_TAGS = _HTML_BLOCK - {"br", "img"}
+_BREAKS = re.compile(r"(?:<br\s*/?>\s*){2,}", re.IGNORECASE)
+# A hard-wrapped text: no line longer than this, most line breaks inside a paragraph where the
+# next word would not have fitted on the line (`_soft_breaks`).
+WRAP_WIDTH_MAX = 100
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\u2029\x85]")
+_SENTENCE_END = re.compile(r"[.!?:;][\"”’'»)]*$")
 
 
 @dataclass
@@ -175,14 +193,22 @@ class _Paragraph:
     end: int
 
 
-def clean_text(raw: str, has_title_line: bool = True) -> CleanArticle:
-    """Clean one record's raw text. `has_title_line`: the first paragraph is the title."""
+def clean_text(raw: str, has_title_line: bool = True, unwrap: bool = True) -> CleanArticle:
+    """Clean one record's raw text. `has_title_line`: the first paragraph is the title;
+    `unwrap`: join a hard-wrapped text's lines (not for text extracted from HTML, whose
+    lines are its paragraphs)."""
     repairs: set[str] = set()
-    paragraphs = _paragraphs(raw, repairs)
-    meta: dict[str, str | None] = {"title": None, "outlet": None, "author": None, "original_source": None}
     opened = opened_elements(raw)
+    paragraphs = _paragraphs(raw, repairs, has_title_line, opened, unwrap)
+    meta: dict[str, str | None] = {"title": None, "outlet": None, "author": None, "original_source": None}
     body = [p for p in _take_metadata(raw, paragraphs, has_title_line, meta) if _has_words(raw, p, opened)]
-    only_metadata = all(_is_metadata(raw[p.start : p.end]) for p in body)
+    lines = [raw[p.start : p.end] for p in body]
+    if has_title_line and lines and not _is_metadata(lines[0]):
+        # a title alone is a (short) article; a title with metadata lines and no body is not
+        taken = meta["outlet"] or meta["author"] or meta["original_source"]
+        only_metadata = all(_is_metadata(line) for line in lines[1:]) and bool(lines[1:] or taken)
+    else:
+        only_metadata = all(_is_metadata(line) for line in lines)
 
     builder = AlignmentBuilder()
     prev_end = None
@@ -213,22 +239,94 @@ def _is_metadata(line: str) -> bool:
     return bool(_SOURCE_LINE.match(line) or _BYLINE.match(line) or _ORIGINAL.match(line))
 
 
-def _paragraphs(raw: str, repairs: set[str]) -> list[_Paragraph]:
-    """Non-blank lines as trimmed raw ranges, glued paragraphs split apart."""
-    out = []
+def _paragraphs(
+    raw: str, repairs: set[str], has_title_line: bool = True, opened: frozenset[str] = frozenset(), unwrap: bool = True
+) -> list[_Paragraph]:
+    """Non-blank lines as trimmed raw ranges: a hard-wrapped text's lines joined into their
+    paragraphs, cut at block tags where the text holds markup, glued paragraphs split apart."""
+    lines = []
     for m in _LINE.finditer(raw):
-        start, end = m.start(), m.end()
-        line = m.group()
-        lead = len(line) - len(line.lstrip())
-        trail = len(line.rstrip())
-        if trail <= lead:
-            continue
-        start, end = start + lead, start + trail
-        cuts = [start + c for c in _glued_cuts(raw[start:end])]
-        if cuts:
-            repairs.add("split_glued_paragraphs")
-        bounds = [start, *cuts, end]
-        out.extend(_Paragraph(a, b) for a, b in zip(bounds, bounds[1:]) if b > a)
+        start, line = m.start(), m.group()
+        lead, trail = len(line) - len(line.lstrip()), len(line.rstrip())
+        if trail > lead:
+            lines.append(_Paragraph(start + lead, start + trail))
+    out = []
+    for para in _unwrap(raw, lines, repairs, has_title_line) if unwrap else lines:
+        for start, end in _block_cuts(raw, para, repairs, opened):
+            cuts = [start + c for c in _glued_cuts(raw[start:end])]
+            if cuts:
+                repairs.add("split_glued_paragraphs")
+            bounds = [start, *cuts, end]
+            out.extend(_Paragraph(a, b) for a, b in zip(bounds, bounds[1:]) if b > a)
+    return out
+
+
+def _unwrap(raw: str, lines: list[_Paragraph], repairs: set[str], has_title_line: bool) -> list[_Paragraph]:
+    """`lines`, with the lines of a hard-wrapped text joined into paragraphs (the line breaks
+    inside one become spaces when it is cleaned). A text is hard-wrapped when no line is
+    longer than WRAP_WIDTH_MAX, at least two line breaks are soft (`_soft_breaks`), they are
+    most of the breaks between adjacent lines, and most of those lines do not end a sentence
+    (a text of one short paragraph a line ends nearly every line with one). Hand-written: no
+    maintained library unwraps plain text while keeping offsets."""
+    soft = _soft_breaks(raw, lines, has_title_line)
+    adjacent = [i for i in range(len(lines) - 1) if _one_line_break(raw, lines[i], lines[i + 1])]
+    ending = sum(1 for i in adjacent if _SENTENCE_END.search(raw[lines[i].start : lines[i].end]))
+    if len(soft) < 2 or 2 * len(soft) < len(adjacent) or 2 * ending >= len(adjacent):
+        return lines
+    repairs.add("unwrapped_lines")
+    out = [lines[0]]
+    for i in range(1, len(lines)):
+        if i - 1 in soft:
+            out[-1] = _Paragraph(out[-1].start, lines[i].end)
+        else:
+            out.append(lines[i])
+    return out
+
+
+def _soft_breaks(raw: str, lines: list[_Paragraph], has_title_line: bool) -> set[int]:
+    """Indices i of the lines whose break to line i + 1 is a wrap: the lines are adjacent and
+    the next line's first word would not have fitted on line i within the text's width (its
+    longest line). None when a line is longer than WRAP_WIDTH_MAX: the text is not wrapped.
+    The title line is never joined to the body."""
+    if len(lines) < 3:
+        return set()
+    width = max(p.end - p.start for p in lines)
+    if width > WRAP_WIDTH_MAX:
+        return set()
+    soft = set()
+    for i in range(1 if has_title_line else 0, len(lines) - 1):
+        a, b = lines[i], lines[i + 1]
+        first_word = len(raw[b.start : b.end].split(None, 1)[0])
+        if _one_line_break(raw, a, b) and (a.end - a.start) + 1 + first_word > width:
+            soft.add(i)
+    return soft
+
+
+def _one_line_break(raw: str, a: _Paragraph, b: _Paragraph) -> bool:
+    """Whether nothing but one line break (and spaces) separates two lines: no blank line."""
+    return len(_LINE_BREAK.findall(raw, a.end, b.start)) == 1
+
+
+def _block_cuts(raw: str, para: _Paragraph, repairs: set[str], opened: frozenset[str]) -> list[tuple[int, int]]:
+    """The paragraph's raw range cut around each block tag that ends a paragraph
+    (`_PARAGRAPH_TAGS`, a run of two or more <br>), when it holds markup (`opened`:
+    `opened_elements` of the whole text); the tags themselves become paragraphs of no words,
+    which cleaning leaves out."""
+    text = raw[para.start : para.end]
+    if "<" not in text:
+        return [(para.start, para.end)]
+    marks = [(m.start(), m.end()) for m in _tags(text, opened) if m[1].lower() in _PARAGRAPH_TAGS]
+    marks += [(m.start(), m.end()) for m in _BREAKS.finditer(text)]
+    if not marks:
+        return [(para.start, para.end)]
+    repairs.add("markup")
+    bounds = sorted({0, len(text), *(k for mark in marks for k in mark)})
+    out = []
+    for a, b in zip(bounds, bounds[1:]):
+        piece = text[a:b]
+        lead, trail = len(piece) - len(piece.lstrip()), len(piece.rstrip())
+        if trail > lead:
+            out.append((para.start + a + lead, para.start + a + trail))
     return out
 
 
@@ -239,6 +337,9 @@ def _glued_cuts(line: str) -> list[int]:
         stop = i - 1 if line[i - 1] in ".!?" else i - 2
         word = re.search(r"(\w+)\W*$", line[:stop])
         if word and (len(word.group(1)) < 2 or word.group(1).lower() in _ABBREVIATIONS):
+            continue
+        after = re.match(r"[A-Za-z]+(?![\w-])", line[i:])
+        if after and after.group().lower() in _DOMAINS:
             continue
         cuts.append(i)
     return cuts
@@ -344,7 +445,8 @@ def _clean_paragraph(
     raw: str, para: _Paragraph, builder: AlignmentBuilder, repairs: set[str], opened: frozenset[str]
 ) -> None:
     source = raw[para.start : para.end]
-    fixed = unicodedata.normalize("NFC", ftfy.fix_text(source, _FTFY))
+    has_markup = "<" in source and bool(_tags(source, opened))
+    fixed = unicodedata.normalize("NFC", ftfy.fix_text(source, _FTFY_MARKUP if has_markup else _FTFY))
     if fixed != source:
         repairs.add("unicode_repair")
         char_map = _char_map(source, fixed)
