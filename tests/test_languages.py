@@ -117,10 +117,30 @@ def test_a_language_the_model_does_not_parse_is_refused_before_the_run(tmp_path,
         "Merkel visits Washington\n\nThe chancellor met the president on Tuesday and spoke to reporters.\n\n"
         "\u201eWir werden die Zusammenarbeit mit unseren Partnern in Europa und Amerika weiter vertiefen.\u201c\n\n"
         "She later flew to New York for talks at the United Nations.",
+        # briefs whose names or quoted words are foreign: the narration is English
+        'Merkel\n\n"Wir schaffen das," Angela Merkel said.',
+        "Erdoğan criticises İmamoğlu\n\nPresident Recep Tayyip Erdoğan criticised Istanbul mayor Ekrem İmamoğlu.",
+        "Ó Ríordáin elected\n\nAodhán Ó Ríordáin was elected to the Dáil.",
+        "Sánchez: 'No pasarán'\n\nPedro Sánchez told supporters: \"No pasarán.\"",
+        "Kaczyński, Tusk, Duda, Morawiecki, Hołownia: Warsaw in turmoil",
     ],
 )
 def test_english_is_never_refused(text):
     assert not detect(text, ("en",)).refused
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kanzler tritt zurück\n\nDer Kanzler ist am Montag zurückgetreten.",
+        "Kabinet valt\n\nHet kabinet is vandaag gevallen na ruzie over asiel.",
+        # an English quote in a French article: the narration is French
+        "Macron à Washington\n\nLe président a déclaré : « We are stronger together », avant de rencontrer "
+        "Joe Biden à la Maison Blanche mardi.",
+    ],
+)
+def test_a_short_foreign_article_is_still_refused(text):
+    assert detect(text, ("en",)).refused
 
 
 def test_a_foreign_article_is_refused_and_named():

@@ -12,8 +12,13 @@ when all of these hold (`Detection.refused`):
 - no accepted language gets a probability above `MAX_ACCEPTED_P`;
 - the paragraphs of at least 20 characters whose top language is not accepted hold at least
   half of those paragraphs' characters (a foreign quote shorter than the English around it
-  does not make an article foreign; one longer than the rest of a short article does, and
-  the article is rejected, its record kept).
+  does not make an article foreign);
+- its *narration* is foreign too: the text with its quotations and its capitalised words
+  taken out (`narration`) holds at least `MIN_LETTERS` letters and is not detected in an
+  accepted language. An article's language is the one it narrates in: a one-sentence
+  brief quoting a foreign phrase ('"Wir schaffen das," Angela Merkel said.') or naming
+  people and places full of diacritics ("Recep Tayyip Erdoğan", "the Dáil") is kept, while
+  a German article's nouns go and its verbs and articles remain German.
 
 The accepted languages are a setting (`languages`); by default the spaCy model's own
 (`meta.json` "lang"), so a user who brings a German model takes German articles, and one
@@ -119,10 +124,39 @@ def detect(text: str, accepted: tuple[str, ...]) -> Detection:
         return Detection(best, top, p_top, False)
     refused = (
         top != NO_LANGUAGE
-        and sum(c.isalpha() for c in text) >= MIN_LETTERS
+        and _letters(text) >= MIN_LETTERS
         and _foreign_share(text, accepted) >= FOREIGN_SHARE
+        and _foreign_narration(text, accepted)
     )
     return Detection(None, top, p_top, refused)
+
+
+def _letters(text: str) -> int:
+    return sum(c.isalpha() for c in text)
+
+
+# Quotations: double quotes of any style, and single quotes that open and close around
+# words (a headline's 'No pasarán'), not an apostrophe inside or after a word.
+_QUOTATION = re.compile(r"“[^”\n]*”?|\"[^\"\n]*\"?|«[^»\n]*»?|„[^“”\n]*[“”]?|(?<!\w)[‘'][^’'\n]+[’'](?!\w)")
+_WORD = re.compile(r"[\w'’.-]+")
+
+
+def narration(text: str) -> str:
+    """The words an article narrates in: `text` without its quotations and its capitalised
+    words (names, and every sentence's first word)."""
+    return _WORD.sub(lambda m: " " if m[0][0].isupper() else m[0], _QUOTATION.sub(" ", text))
+
+
+def _foreign_narration(text: str, accepted: tuple[str, ...]) -> bool:
+    """Whether the narration (`narration`) is long enough to tell, and in no accepted language."""
+    told = narration(text)
+    if _letters(told) < MIN_LETTERS:
+        return False
+    ranked = _identifier().rank(told)
+    if ranked[0][0] in accepted:
+        return False
+    probabilities = {code: float(p) for code, p in ranked}
+    return max(probabilities.get(code, 0.0) for code in accepted) <= MAX_ACCEPTED_P
 
 
 def _foreign_share(text: str, accepted: tuple[str, ...]) -> float:
