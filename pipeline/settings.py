@@ -79,8 +79,12 @@ def resolve(**overrides) -> dict:
 
 
 def batch_name(raw: str) -> str:
-    """A batch id safe anywhere (path, SQL, partition key): letters, digits, '.', '_', '-'."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", raw).strip(".-") or "batch"
+    """A batch id safe anywhere (path, SQL, partition key): letters, digits, '.', '_', '-',
+    at most 64 characters. Other letters are transliterated (anyascii: "Ärzte" -> "Arzte",
+    "Новости" -> "Novosti", "新闻" -> "XinWen"), so a folder's name still tells its batch."""
+    from anyascii import anyascii
+
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", anyascii(raw)).strip(".-") or "batch"
     return name[:64]
 
 

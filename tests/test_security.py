@@ -175,6 +175,9 @@ def test_batch_names_and_staging_paths_cannot_leave_their_folder(tmp_path):
         name = batch_name(raw)
         assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}", name), name
         assert Staging(tmp_path).batch_dir(name).resolve().parent == (tmp_path / "batches").resolve()
+    # other scripts are transliterated, not dropped: "Ärzte" is not batch "rzte", nor two
+    # folders "新闻" and "Новости" both batch "batch"
+    assert [batch_name(raw) for raw in ("Ärzte Artikel", "Новости", "新闻")] == ["Arzte-Artikel", "Novosti", "XinWen"]
     for bad in ("../x", "..", "a/b", "x\n", f"{INJECT}", ".hidden"):  # e.g. a partition key typed in the UI
         with pytest.raises(ValueError, match="not a safe folder name"):
             Staging(tmp_path).batch_dir(bad)

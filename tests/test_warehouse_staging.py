@@ -189,7 +189,7 @@ def test_a_folder_named_like_another_folders_batch_is_refused_before_anything_is
         stage_files(second, "raw", staging, "code")
     message = str(refused.value)
     assert str(first.resolve()) in message and str(second.resolve()) in message
-    assert "--batch NAME" in message and "--batch raw to replace" in message
+    assert "--batch NAME" in message and "--batch raw to replace" in message and "same batch name" in message
     assert sorted(p.name for p in staging.batch_dir("raw").iterdir()) == [SOURCE_FILE]  # nothing written
     stage_files(second, "raw", staging, "code", named=True)  # --batch raw: the batch is replaced
     assert folder_conflict(staging, "raw", second) is None and folder_conflict(staging, "raw", first)

@@ -115,10 +115,10 @@ def folder_conflict(staging: Staging, batch_id: str, input_dir: Path) -> str | N
     if source == here:
         return None
     return (
-        f"batch {batch_id!r} holds the articles of {source}; {here} has the same folder name, and a batch is "
-        f"named after its folder, so it would replace them. Give --batch NAME to add it as a batch of its "
-        f"own, or --batch {batch_id} to replace the batch from {source} (also when that folder was moved "
-        f"here); a folder dropped in the inbox: give it another name"
+        f"batch {batch_id!r} holds the articles of {source}; {here} gives the same batch name (a batch is "
+        f"named after its folder, made safe as a path), so it would replace them. Give --batch NAME to add "
+        f"it as a batch of its own, or --batch {batch_id} to replace the batch from {source} (also when that "
+        f"folder was moved here); a folder dropped in the inbox: give it another name"
     )
 
 
