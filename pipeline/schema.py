@@ -19,6 +19,7 @@ INPUT_FORMATS = ("txt", "json", "jsonl", "html")
 DUPLICATE_MATCHES = ("same_text", "same_id_same_text")
 REJECTION_REASONS = (
     "unreadable_file",
+    "unsupported_file_type",
     "empty_file",
     "binary_file",
     "undecodable_text",

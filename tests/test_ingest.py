@@ -76,7 +76,7 @@ def test_rejections_name_file_record_and_reason(tmp_path):
         ("x.jsonl", 3, "empty_text"),
         ("x.jsonl", 4, "missing_text"),
         ("y.json", 1, "invalid_json"),
-        ("z.csv", 1, "unreadable_file"),
+        ("z.csv", 1, "unsupported_file_type"),
     }
     assert all(r.detail for r in result.rejections)
 

@@ -146,7 +146,7 @@ def read_file(path: Path, rel: str, batch_id: str, root: Path) -> tuple[list[Raw
     fmt = TEXT_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         return reject(
-            "unreadable_file",
+            "unsupported_file_type",
             f"unsupported file type {path.suffix or '(no extension)'!r}; "
             f"expected one of {', '.join(sorted(TEXT_SUFFIXES))}",
         )
