@@ -101,9 +101,13 @@ def load_codebook(path: str | Path) -> Codebook:
     if not isinstance(stances, list):
         raise CodebookError(f"{path}: top level: `stances` must be a list, such as [favor, against, neutral]")
     stances = tuple(stances)
-    bad = [s for s in stances if s not in STANCE_LABELS]
-    if bad:
-        raise CodebookError(f"{path}: stances {bad} are not among {list(STANCE_LABELS)}")
+    for k, label in enumerate(stances):
+        if label not in STANCE_LABELS:
+            close = difflib.get_close_matches(str(label), STANCE_LABELS, n=1)
+            hint = f"; did you mean `{close[0]}`?" if close else ""
+            raise CodebookError(
+                f"{path}: stances[{k}]: {label!r} is not a stance label (the labels are {', '.join(STANCE_LABELS)}){hint}"
+            )
     targets = []
     for k, t in enumerate(need(data, "targets", "top level", list)):
         where = f"targets[{k}]"
@@ -116,6 +120,11 @@ def load_codebook(path: str | Path) -> Codebook:
         terms = need(t, "terms", where, list)
         if not all(isinstance(x, str) and x.strip() for x in terms):
             raise CodebookError(f"{path}: {where}: every term must be a non-empty string")
+        for j, term in enumerate(terms):
+            if not any(c.isalnum() for c in term):
+                raise CodebookError(
+                    f"{path}: {where}.terms[{j}]: {term!r} holds no word (no letter or digit); it could never match"
+                )
         person = t.get("person")
         if person is not None and person is not False:
             raise CodebookError(
@@ -124,9 +133,13 @@ def load_codebook(path: str | Path) -> Codebook:
             )
         label = str(t.get("label") or tid)
         targets.append(Target(tid, label, t.get("description"), tuple(x.strip() for x in terms), person))
-    ids = [t.id for t in targets]
-    if len(set(ids)) != len(ids):
-        raise CodebookError(f"{path}: target ids must be unique, got {ids}")
+    first: dict[str, int] = {}
+    for k, t in enumerate(targets):
+        if t.id in first:
+            raise CodebookError(
+                f"{path}: targets[{k}]: id {t.id!r} is already the id of targets[{first[t.id]}]; target ids must be unique"
+            )
+        first[t.id] = k
     return Codebook(
         name, version, data.get("description"), stances, tuple(targets), hashlib.sha256(raw).hexdigest(), str(path)
     )
