@@ -247,3 +247,27 @@ def test_a_hyphenated_person_target_is_the_actor_of_that_name(nlp, tmp_path):
     assert matcher.names_target("Jean-Claude Juncker", book, "juncker")
     assert not matcher.other_person("Jean-Claude Juncker", book, "juncker")
     assert not matcher.names_target("Jean-Claude Smith", book, "juncker")
+
+
+def test_a_hyphenated_term_finds_the_hyphenated_word_and_the_spaced_one(nlp, tmp_path):
+    """The tokenizer splits "Dodd-Frank" into Dodd, -, Frank in a term and in a text alike;
+    the term drops its punctuation, so the text's hyphen once kept every hyphenated term
+    from ever matching ("her anti-gun agenda", "the Trans-Pacific Partnership")."""
+    path = tmp_path / "book.yaml"
+    path.write_text(
+        "codebook: laws\nversion: '1'\ntargets:\n  - id: dodd_frank\n    terms: [Dodd-Frank]\n    person: false\n"
+        "  - id: guns\n    terms: [anti-gun, gun control]\n  - id: tpp\n    terms: [Trans Pacific Partnership]\n",
+        encoding="utf-8",
+    )
+    matcher = TargetMatcher(nlp, [load_codebook(path)])
+    doc = nlp(
+        "She opposes Dodd-Frank, the Dodd Frank rules, her rival's anti-gun agenda and the Trans-Pacific Partnership."
+    )
+    found = [(target, doc[start:end].text) for _, target, start, end in matcher.find(doc)]
+    assert found == [
+        ("dodd_frank", "Dodd-Frank"),
+        ("dodd_frank", "Dodd Frank"),
+        ("guns", "anti-gun"),
+        ("tpp", "Trans-Pacific Partnership"),
+    ]
+    assert matcher.find(nlp("a well-known plan")) == []

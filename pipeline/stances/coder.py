@@ -358,7 +358,6 @@ class TargetMatcher:
         out = []
         start = getattr(tokens, "start", 0)  # a Span's first token in its Doc
         doc = getattr(tokens, "doc", tokens)
-        n = len(tokens)
         if keys is None:
             keys = [{fold(t.lemma_), t.lower_} for t in tokens]
         if poses is None:
@@ -366,8 +365,9 @@ class TargetMatcher:
         for i, key in enumerate(keys):
             for first in key:
                 for words, book, target in self.entries.get(first, ()):
-                    if i + len(words) <= n and all(keys[i + k] & words[k] for k in range(len(words))):
-                        out.append((book, target, start + i, start + i + len(words)))
+                    end = _words_at(keys, i, words)
+                    if end is not None:
+                        out.append((book, target, start + i, start + end))
             if poses[i] != "NOUN":
                 continue
             for last in key:
@@ -423,6 +423,21 @@ class TargetMatcher:
                 (self.books[b], t) for b, t in self.person_terms if self.names_target(name, self.books[b], t)
             ]
         return found
+
+
+def _words_at(keys: list[set[str]], i: int, words: tuple[frozenset[str], ...]) -> int | None:
+    """The end of a term's `words` read from token i on (None: they are not there). A hyphen
+    between two of them is passed over: a term's own hyphens are punctuation, which it drops
+    ("Dodd-Frank" keys as dodd, frank), while the text keeps them ("Dodd", "-", "Frank"), so
+    "Dodd-Frank" and "Dodd Frank" find each other both ways."""
+    j, n = i, len(keys)
+    for k, want in enumerate(words):
+        if k and j < n and "-" in keys[j] and "-" not in want:
+            j += 1
+        if j >= n or not keys[j] & want:
+            return None
+        j += 1
+    return j
 
 
 @dataclass(frozen=True)
