@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_train,
         _add_docs,
         _add_prepare,
+        _add_codebook,
     ):
         add(sub)
     return parser
@@ -327,6 +328,12 @@ def _add_docs(sub) -> None:
     )
 
 
+def _add_codebook(sub) -> None:
+    from cli import codebook
+
+    codebook.add_parser(sub)
+
+
 def _add_prepare(sub) -> None:
     sub.add_parser(
         "prepare",
@@ -395,6 +402,10 @@ def main(argv: list[str] | None = None) -> int:
         from cli import train
 
         return train.main(args)
+    if args.command == "codebook":
+        from cli import codebook
+
+        return codebook.main(args)
     return 2
 
 

@@ -150,3 +150,36 @@ def _damaged_run_args(tmp_path) -> list[str]:
         str(model),
         "--no-progress",
     ]
+
+
+def test_codebook_check_says_what_the_coder_makes_of_each_target(tmp_path, capsys):
+    """`stancewire codebook check`: persons and the names that made them, an organisation
+    taken as a person, a term of common words; notes do not fail the check."""
+    from cli import main as cli
+
+    path = _book(
+        tmp_path,
+        "codebook: issues\nversion: '1'\ntargets:\n"
+        "  - id: pp\n    terms: [Planned Parenthood]\n"
+        "  - id: guns\n    terms: [gun control, the]\n"
+        "  - id: garland\n    terms: [Merrick Garland, Garland]\n"
+        "  - id: wall_street\n    terms: [Wall Street]\n    person: false\n",
+    )
+    assert cli.main(["codebook", "check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "pp (pp): a person (proper names: Planned Parenthood)" in out
+    assert "reads 'Planned Parenthood' as ORG" in out and "`person: false`" in out
+    assert "targets[1].terms[1] 'the' is common words only" in out
+    # "Garland" alone reads as the noun: only the full name makes the target a person
+    assert "garland (garland): a person (proper names: Merrick Garland)" in out
+    assert "wall_street (wall_street): not a person (person: false)" in out
+    assert out.count("note:") == 2  # Merrick Garland reads as a person: no note for him
+
+
+def test_codebook_check_fails_as_a_run_would_on_a_wrong_field(tmp_path, capsys):
+    from cli import main as cli
+
+    path = _book(tmp_path, GOOD + "stances: [favour]\n")
+    assert cli.main(["codebook", "check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "did you mean `favor`" in err and "Traceback" not in err
