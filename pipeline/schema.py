@@ -127,7 +127,7 @@ RAW_ARTICLES = _table(
             _c(
                 "raw_text",
                 "VARCHAR",
-                "The record's text exactly as read (for HTML: the extracted main text). All raw_* offsets point into it.",
+                "The record's text exactly as read (for HTML: the extracted main text; a lone UTF-16 surrogate from a JSON escape, which no UTF-8 file can hold, becomes U+FFFD, one character for one). All raw_* offsets point into it.",
             ),
             _c("record_sha256", "VARCHAR", "SHA-256 of raw_text (UTF-8)."),
         ),
