@@ -36,6 +36,7 @@ def test_glued_paragraphs_are_split():
     assert "split_glued_paragraphs" in c.repairs
     # abbreviations, initials and a name's web domain are not paragraph ends
     assert clean_text("Title\nShares of Amazon.Com Inc. rose.").text == "Title\n\nShares of Amazon.Com Inc. rose."
+    assert "sharply.\n\nNet income" in clean_text("Title\nProfit fell sharply.Net income was $3m.").text
     assert "\n" not in clean_text("Title\nMr.Smith met U.S.Army staff.", has_title_line=True).text.split("\n\n", 1)[1]
 
 
@@ -55,6 +56,13 @@ def test_a_line_separator_is_a_space_not_a_paragraph():
     c = clean_text(raw)
     assert c.text == "Title\n\nThe minister said the plan would pass.\n\nNext paragraph."
     _check_alignment(raw, c)
+    # the word after it repaired too (decomposed accents): each still maps to its own raw characters
+    raw = "Title\n\nThe minister said\u2028E\u0301lyse\u0301e officials agreed."
+    c = clean_text(raw)
+    assert c.text == "Title\n\nThe minister said Élysée officials agreed."
+    _check_alignment(raw, c)
+    segs = c.alignment.segments
+    assert all(a.raw_end <= b.raw_start for a, b in zip(segs, segs[1:]))
 
 
 def test_whitespace_and_control_characters():
@@ -156,7 +164,18 @@ def test_a_hard_wrapped_text_is_joined_into_its_paragraphs():
     # blank lines between the paragraphs, and Windows line ends, give the same paragraphs
     blank = WRAPPED.replace('budgets."\n', 'budgets."\n\n').replace("session\n", "session\n\n")
     assert clean_text(blank).text == c.text
-    assert clean_text(blank.replace("\n", "\r\n")).text == c.text
+    crlf = clean_text(blank.replace("\n", "\r\n"))
+    assert crlf.text == c.text and "unicode_repair" not in crlf.repairs  # line breaks are whitespace, not repairs
+    # a byline under the last paragraph stays a byline, however full that paragraph's last line
+    signed = clean_text(
+        WRAPPED.replace('budgets."\n', 'budgets." The vote was close and the debate long\n') + "By John Smith\n"
+    )
+    assert signed.author == "John Smith" and "By John Smith" not in signed.text
+    # a title longer than the body's lines does not hide the wrap
+    assert (
+        clean_text(WRAPPED.replace("long session", "long session that ran well into the night " * 2)).text.count("\n\n")
+        == 2
+    )
 
 
 @pytest.mark.parametrize(
@@ -168,6 +187,13 @@ def test_a_hard_wrapped_text_is_joined_into_its_paragraphs():
             f"The {w} council met on Monday and approved a plan for the new library and the park.\n"
             for w in ("city", "county", "town", "district", "regional")
         ),
+        # a list of results or of names: narrow, no sentence ends, and nothing goes on in lower case
+        "Results\nArsenal 2 Chelsea 1\nLiverpool 3 Everton 0\nLeeds United 1 Newcastle United 1\n"
+        "Manchester City 4 Fulham 0\nTottenham Hotspur 0 Aston Villa 2\n",
+        "The cabinet\nHome Secretary: Yvette Cooper, who leads on borders and on policing\n"
+        "Foreign Secretary: David Lammy, who leads on diplomacy and on the Middle East\n"
+        "Chancellor of the Exchequer: Rachel Reeves, who leads on the budget and taxes\n"
+        "Defence Secretary: John Healey, who leads on the armed forces and Ukraine aid\n",
         # long lines: one paragraph a line, as PolNeAR and the seed article are written
         "Title\n" + "A sentence that goes on for a while and then some more. " * 3 + "\nNext paragraph here.\n",
     ],
@@ -197,6 +223,14 @@ def test_html_in_a_json_records_text_reads_as_a_browser_shows_it():
     ]
     assert {"markup", "unicode_repair"} <= set(c.repairs)
     _check_alignment(raw, c)
+    # more block elements; a style sheet's contents are no text; escaped brackets are kept escaped
+    page = "<section><header><p>One &amp; two</p></header><style>p{color:red}</style><p>Three</p></section>"
+    assert clean_text(page, has_title_line=False).text == "One & two\n\nThree"
+    escaped = "Editors type <i>bold</i> as &lt;b&gt; in the system."
+    assert clean_text(escaped, has_title_line=False).text == "Editors type bold as &lt;b&gt; in the system."
+    # tags alone are neither a title nor a byline
+    titled = clean_text("<p>Senate passes budget</p><p>The Senate passed it.</p><p>By John Smith</p></div>")
+    assert titled.title == "Senate passes budget" and titled.author == "John Smith"
     start = c.text.index("“We")
     rs, re_ = c.alignment.raw_span(start, start + 1)
     assert raw[rs:re_] == "&ldquo;"

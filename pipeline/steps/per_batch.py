@@ -231,8 +231,8 @@ def _clean_records(records: list, languages: tuple[str, ...]) -> list[tuple]:
         titled = r.input_format in ("txt", "html")
         c = clean_text(r.raw_text, has_title_line=titled, unwrap=r.input_format != "html")
         if c.only_metadata:
-            what = "a title line and metadata lines" if titled else "metadata lines"
-            detail = f"the text holds no article text, only {what} (a Source: line, a byline)"
+            title = "a title line, " if titled else ""
+            detail = f"the text holds no article text, only {title}metadata lines (a Source: line, a byline) or markup"
             rejection = Rejection(
                 r.batch_id, r.source_file, r.record_no, NO_ARTICLE_TEXT, detail, safe_snippet(r.raw_text)
             )

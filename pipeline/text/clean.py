@@ -80,7 +80,7 @@ _ABBREVIATIONS = {
     "mt",
 }
 # A name written with its web domain ("Amazon.Com Inc."): no paragraph starts at the domain.
-_DOMAINS = {"com", "net", "org", "gov", "edu", "io", "co", "uk", "info", "biz"}
+_DOMAINS = {"com", "net", "org", "io", "uk", "info", "biz"}
 _SOURCE_LINE = re.compile(r"^(?:source|publisher|outlet)\s*:\s*(?P<value>\S.*?)\s*$", re.IGNORECASE)
 _BYLINE = re.compile(
     r"^[Bb]y\s+(?P<value>[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|and|de|van|von|der|da|di|le|la)){0,5})\s*$"
@@ -123,7 +123,18 @@ _HTML_INLINE = frozenset(
 )
 _HTML_BLOCK = frozenset(
     [
+        "article",
+        "aside",
         "blockquote",
+        "caption",
+        "footer",
+        "header",
+        "main",
+        "nav",
+        "section",
+        "tbody",
+        "tfoot",
+        "thead",
         "br",
         "dd",
         "div",
@@ -155,7 +166,9 @@ _NO_SPACE_BEFORE = frozenset(".,;:!?)]}”’")
 _NO_SPACE_AFTER = frozenset("([{“‘")
 # ftfy's defaults, except that typographic quotes stay as written: they are data here
 # (the quote stage and the PolNeAR scorer rely on them).
-_FTFY = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC", explain=False)
+# Line breaks inside a paragraph (a joined hard-wrapped text's, U+2028) are left to the
+# whitespace step: ftfy's conversion to "\n" made them repairs mapped together with the word after.
+_FTFY = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC", explain=False, fix_line_breaks=False)
 _FTFY_MARKUP = _FTFY._replace(unescape_html=True)  # a paragraph holding markup: its entities decoded
 # Tags that end a paragraph where a text holds markup (a JSON record's HTML `content`); one
 # <br> is a line break inside a paragraph (a space), two or more in a row end it.
@@ -201,7 +214,8 @@ def clean_text(raw: str, has_title_line: bool = True, unwrap: bool = True) -> Cl
     opened = opened_elements(raw)
     paragraphs = _paragraphs(raw, repairs, has_title_line, opened, unwrap)
     meta: dict[str, str | None] = {"title": None, "outlet": None, "author": None, "original_source": None}
-    body = [p for p in _take_metadata(raw, paragraphs, has_title_line, meta) if _has_words(raw, p, opened)]
+    paragraphs = [p for p in paragraphs if _has_words(raw, p, opened)]  # tags alone are no title, no byline
+    body = _take_metadata(raw, paragraphs, has_title_line, meta)
     lines = [raw[p.start : p.end] for p in body]
     if has_title_line and lines and not _is_metadata(lines[0]):
         # a title alone is a (short) article; a title with metadata lines and no body is not
@@ -263,15 +277,17 @@ def _paragraphs(
 
 def _unwrap(raw: str, lines: list[_Paragraph], repairs: set[str], has_title_line: bool) -> list[_Paragraph]:
     """`lines`, with the lines of a hard-wrapped text joined into paragraphs (the line breaks
-    inside one become spaces when it is cleaned). A text is hard-wrapped when no line is
-    longer than WRAP_WIDTH_MAX, at least two line breaks are soft (`_soft_breaks`), they are
-    most of the breaks between adjacent lines, and most of those lines do not end a sentence
-    (a text of one short paragraph a line ends nearly every line with one). Hand-written: no
-    maintained library unwraps plain text while keeping offsets."""
+    inside one become spaces when it is cleaned). A text is hard-wrapped when at least two
+    line breaks are soft (`_soft_breaks`), they are most of the breaks between adjacent lines,
+    most of those lines do not end a sentence (a text of one short paragraph a line ends
+    nearly every line with one), and at least a third of the soft breaks go on in lower case
+    (prose does; a list of names, results or headlines does not). Hand-written: no maintained
+    library unwraps plain text while keeping offsets."""
     soft = _soft_breaks(raw, lines, has_title_line)
     adjacent = [i for i in range(len(lines) - 1) if _one_line_break(raw, lines[i], lines[i + 1])]
     ending = sum(1 for i in adjacent if _SENTENCE_END.search(raw[lines[i].start : lines[i].end]))
-    if len(soft) < 2 or 2 * len(soft) < len(adjacent) or 2 * ending >= len(adjacent):
+    lower = sum(1 for i in soft if raw[lines[i + 1].start].islower())
+    if len(soft) < 2 or 2 * len(soft) < len(adjacent) or 2 * ending >= len(adjacent) or 3 * lower < len(soft):
         return lines
     repairs.add("unwrapped_lines")
     out = [lines[0]]
@@ -283,18 +299,27 @@ def _unwrap(raw: str, lines: list[_Paragraph], repairs: set[str], has_title_line
     return out
 
 
+WRAP_WIDTH_MIN = 40  # narrower "lines" are a list's items, not folded prose
+
+
 def _soft_breaks(raw: str, lines: list[_Paragraph], has_title_line: bool) -> set[int]:
     """Indices i of the lines whose break to line i + 1 is a wrap: the lines are adjacent and
-    the next line's first word would not have fitted on line i within the text's width (its
-    longest line). None when a line is longer than WRAP_WIDTH_MAX: the text is not wrapped.
-    The title line is never joined to the body."""
-    if len(lines) < 3:
+    the next line's first word would not have fitted on line i within the text's width (the
+    longest line of its body: the title and metadata lines left out). None when that width is
+    over WRAP_WIDTH_MAX or under WRAP_WIDTH_MIN: the text is not wrapped. The title line and
+    metadata lines (a Source: line, a byline, an "original article" note) are never joined."""
+    first = 1 if has_title_line else 0
+    body = [i for i in range(first, len(lines)) if not _is_metadata(raw[lines[i].start : lines[i].end])]
+    if len(body) < 3:
         return set()
-    width = max(p.end - p.start for p in lines)
-    if width > WRAP_WIDTH_MAX:
+    width = max(lines[i].end - lines[i].start for i in body)
+    if not WRAP_WIDTH_MIN <= width <= WRAP_WIDTH_MAX:
         return set()
     soft = set()
-    for i in range(1 if has_title_line else 0, len(lines) - 1):
+    kept = set(body)
+    for i in body:
+        if i + 1 not in kept:
+            continue
         a, b = lines[i], lines[i + 1]
         first_word = len(raw[b.start : b.end].split(None, 1)[0])
         if _one_line_break(raw, a, b) and (a.end - a.start) + 1 + first_word > width:
@@ -339,8 +364,8 @@ def _glued_cuts(line: str) -> list[int]:
         if word and (len(word.group(1)) < 2 or word.group(1).lower() in _ABBREVIATIONS):
             continue
         after = re.match(r"[A-Za-z]+(?![\w-])", line[i:])
-        if after and after.group().lower() in _DOMAINS:
-            continue
+        if word and word.group(1)[0].isupper() and after and after.group().lower() in _DOMAINS:
+            continue  # "Amazon.Com Inc.", not "sharply.Net income"
         cuts.append(i)
     return cuts
 
@@ -406,17 +431,23 @@ def _tags(text: str, opened: frozenset[str]) -> list[re.Match]:
     return [m for m in _TAG_SHAPE.finditer(text) if m[1].lower() in known or _with_attributes(m)]
 
 
+# Elements whose contents are no text: a script's code, a style sheet.
+_HIDDEN = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
 def _mask_tags(fixed: str, repairs: set[str], opened: frozenset[str] = frozenset()) -> str:
-    """`fixed` with every markup tag blanked out character for character (offsets unchanged)."""
+    """`fixed` with every markup tag, and each script or style element whole, blanked out
+    character for character (offsets unchanged)."""
     if "<" not in fixed:
         return fixed
-    tags = _tags(fixed, opened)
-    if not tags:
+    spans = [(m.start(), m.end()) for m in _tags(fixed, opened)]
+    spans += [(m.start(), m.end()) for m in _HIDDEN.finditer(fixed)]
+    if not spans:
         return fixed
     repairs.add("markup")
     chars = list(fixed)
-    for m in tags:
-        chars[m.start() : m.end()] = " " * (m.end() - m.start())
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
     return "".join(chars)
 
 
@@ -445,8 +476,10 @@ def _clean_paragraph(
     raw: str, para: _Paragraph, builder: AlignmentBuilder, repairs: set[str], opened: frozenset[str]
 ) -> None:
     source = raw[para.start : para.end]
-    has_markup = "<" in source and bool(_tags(source, opened))
-    fixed = unicodedata.normalize("NFC", ftfy.fix_text(source, _FTFY_MARKUP if has_markup else _FTFY))
+    # entities decoded where the paragraph holds markup, unless it escapes angle brackets:
+    # a decoded "&lt;b&gt;" would read as a tag and be dropped
+    unescape = "<" in source and bool(_tags(source, opened)) and "&lt;" not in source.lower()
+    fixed = unicodedata.normalize("NFC", ftfy.fix_text(source, _FTFY_MARKUP if unescape else _FTFY))
     if fixed != source:
         repairs.add("unicode_repair")
         char_map = _char_map(source, fixed)
