@@ -15,6 +15,7 @@ file and the field, exit status 2. Notes do not fail the check.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 # Entity labels of en_core_web_sm that name no person: a target whose name terms the model
 # reads so is likely a body, a law or a place taken as a person by the proper-noun rule.
@@ -25,7 +26,9 @@ def add_parser(sub) -> None:
     cb = sub.add_parser("codebook", help="check a codebook before a run: its targets, persons and doubtful terms")
     cb_sub = cb.add_subparsers(dest="codebook_command", required=True)
     check = cb_sub.add_parser("check", help="read codebooks as a run would and say what the coder makes of them")
-    check.add_argument("files", nargs="+", metavar="FILE", help="codebook YAML files")
+    check.add_argument(
+        "files", nargs="*", metavar="FILE", help="codebook YAML files or folders (default: data/codebooks, as for run)"
+    )
     check.add_argument("--spacy-model", metavar="NAME", help="spaCy model (as for run)")
 
 
@@ -34,15 +37,24 @@ def main(args) -> int:
     from pipeline import settings
     from pipeline.stances.codebooks import CodebookError, load_codebooks
 
+    names = args.files or [settings.DEFAULT_CODEBOOKS]
+    files = []
+    for path in map(Path, names):
+        files += sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() else [path]
+    if not files:
+        return fail(f"no codebook files (.yaml, .yml) in {', '.join(names)}")
     try:
-        books = load_codebooks(args.files)
+        books = load_codebooks(files)
     except CodebookError as e:
         return fail(str(e))
     model_name = settings.resolve(spacy_model=args.spacy_model)["spacy_model"]
     from pipeline.nlp.model import load_nlp
     from pipeline.stances.coder import TargetMatcher
 
-    nlp = load_nlp(model_name)
+    try:
+        nlp = load_nlp(model_name)
+    except RuntimeError as e:  # not installed: load_nlp's message says what to do
+        return fail(str(e))
     matcher = TargetMatcher(nlp, books)
     notes = 0
     for book in books:

@@ -271,3 +271,6 @@ def test_a_hyphenated_term_finds_the_hyphenated_word_and_the_spaced_one(nlp, tmp
         ("tpp", "Trans-Pacific Partnership"),
     ]
     assert matcher.find(nlp("a well-known plan")) == []
+    en_dash = TargetMatcher(nlp, [load_codebook(path)])  # a dash in the text, as typeset
+    doc = nlp("Critics of Dodd\u2013Frank met.")
+    assert [(t, doc[a:b].text) for _, t, a, b in en_dash.find(doc)] == [("dodd_frank", "Dodd\u2013Frank")]

@@ -183,3 +183,10 @@ def test_codebook_check_fails_as_a_run_would_on_a_wrong_field(tmp_path, capsys):
     assert cli.main(["codebook", "check", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "did you mean `favor`" in err and "Traceback" not in err
+    # a folder is read as run reads data/codebooks; a model that is not installed is one line
+    path.write_text(GOOD, encoding="utf-8")
+    assert cli.main(["codebook", "check", str(tmp_path)]) == 0
+    assert "1 targets in 1 codebook(s)" in capsys.readouterr().out
+    assert cli.main(["codebook", "check", "--spacy-model", "no_such_model", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no_such_model" in err and "is not installed" in err

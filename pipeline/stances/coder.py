@@ -425,14 +425,17 @@ class TargetMatcher:
         return found
 
 
+DASHES = frozenset("-‐‑–—")  # hyphen-minus, hyphen, non-breaking hyphen, en and em dash
+
+
 def _words_at(keys: list[set[str]], i: int, words: tuple[frozenset[str], ...]) -> int | None:
     """The end of a term's `words` read from token i on (None: they are not there). A hyphen
-    between two of them is passed over: a term's own hyphens are punctuation, which it drops
+    or dash (DASHES) between two of them is passed over: a term's own hyphens are punctuation, which it drops
     ("Dodd-Frank" keys as dodd, frank), while the text keeps them ("Dodd", "-", "Frank"), so
     "Dodd-Frank" and "Dodd Frank" find each other both ways."""
     j, n = i, len(keys)
     for k, want in enumerate(words):
-        if k and j < n and "-" in keys[j] and "-" not in want:
+        if k and j < n and keys[j] & DASHES and not want & DASHES:
             j += 1
         if j >= n or not keys[j] & want:
             return None
