@@ -711,3 +711,44 @@ def _check_network_and_aliases(releases: Path, version: str, tmp_path: Path) -> 
         old_ids.discard(None)
         assert old_ids and {aliases.get(a, a) for a in old_ids} <= actors  # old ids read through the alias table
     assert "organization:kremlin" in old_ids  # the earlier release's mentions name the merged id
+
+
+@pytest.mark.slow
+def test_a_merge_taken_back_is_undone_by_a_rebuild(tmp_path):
+    """A coder merges a statement's holder into another actor; the corrections file is then
+    removed. The next run asks for `stancewire rebuild`, and the rebuild gives back the
+    dataset of before the merge, file for file (the holder's stance-stage reference, which
+    the merge rewrote, is coded again: without that the holder had no actor and the release
+    blocked)."""
+    import dagster as dg
+    from conftest import SEED
+
+    from assets.runner import run_pipeline
+    from pipeline.release import versions
+
+    (tmp_path / "in").mkdir()
+    shutil.copy(SEED, tmp_path / "in" / SEED.name)
+    settings = make_settings(tmp_path, tmp_path / "in")
+    assert run(settings, tmp_path / "home").ok
+    conn = duckdb.connect(settings.warehouse, read_only=True)
+    holder, other = conn.execute(
+        "SELECT s.actor_id, (SELECT min(a.actor_id) FROM actors a WHERE a.actor_id <> s.actor_id "
+        "AND a.actor_type = 'country') FROM stances s ORDER BY s.statement_id LIMIT 1"
+    ).fetchone()
+    conn.close()
+    merge = {"verdict": "merge_actor", "actor": holder, "corrected_actor": other, "coder": "ann"}
+    folder = tmp_path / "corrections"  # the warehouse's own (it is named warehouse.duckdb)
+    review = ["review", "apply", str(_write(tmp_path / "m.csv", [merge])), "--warehouse", settings.warehouse]
+    assert cli(review) == 0 and list(folder.glob("*.json"))
+    assert run(settings, tmp_path / "home").ok  # v1.1.0: the merge in every table
+    for f in folder.glob("*.json"):
+        f.unlink()
+    refused = run(settings, tmp_path / "home")
+    assert not refused.ok and "stancewire rebuild" in refused.reason
+    with dg.DagsterInstance.local_temp(str(tmp_path / "home")) as instance:
+        rebuilt = run_pipeline(settings, instance=instance, rebuild=True)
+    assert rebuilt.ok, rebuilt.reason
+    releases = tmp_path / "releases"
+    assert versions.current_version(releases) == "v1.2.0"
+    first, last = versions.read_manifest(releases, "v1.0.0"), versions.read_manifest(releases, "v1.2.0")
+    assert {t: e["sha256"] for t, e in first["tables"].items()} == {t: e["sha256"] for t, e in last["tables"].items()}

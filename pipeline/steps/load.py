@@ -128,7 +128,15 @@ def _delete_loaded_rows(conn) -> None:
 
 def _forget_actor_references(conn) -> None:
     """The loaded stages' per-article actor references and the coders' merges applied to
-    loaded rows (reloaded rows carry none yet); every actor is marked changed."""
+    loaded rows (reloaded rows carry none yet); every actor is marked changed. The stance
+    stage's references that a merge rewrote are forgotten too, their articles coded again
+    (from the staged statements where they match): else a merge taken back (a corrections
+    file removed, then `stancewire rebuild`) left the merged-away holder of a statement with
+    no actor, and the release blocked."""
+    conn.execute(
+        "DELETE FROM stage_state WHERE stage = 'stances' AND article_id IN (SELECT article_id FROM article_actors "
+        "WHERE stage = 'stances' AND actor_id IN (SELECT merged_into FROM applied_merges))"
+    )
     conn.execute("DELETE FROM article_actors WHERE stage IN ('entities', 'quotes')")
     conn.execute("DELETE FROM applied_merges")
     conn.execute("DELETE FROM merged_speakers")
