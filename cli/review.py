@@ -45,6 +45,7 @@ def cmd_sample(args) -> int:
             else "correct / wrong_stance / wrong_actor / not_a_statement"
         )
         + f"), then: stancewire review apply {out}"
+        + (f" --warehouse {args.warehouse}" if getattr(args, "warehouse", None) else "")
     )
     return 0
 
@@ -63,6 +64,7 @@ def cmd_apply(args) -> int:
         with open_data(args) as (conn, _):
             kind, entries = check_review(conn, path, args.coder, folder)
             new_actors = [] if args.reliability else _new_actors(conn, entries)
+            books = conn.execute("SELECT DISTINCT codebook FROM codebook_targets ORDER BY 1").fetchall()
     except ReviewError as e:
         return fail(str(e))
     differ = disagreements(entries, folder)
@@ -92,7 +94,12 @@ def cmd_apply(args) -> int:
         own = corrections_root(values["warehouse"], resolve()["corrections_dir"])  # what a run of it reads
         where = "" if values["warehouse"] == DEFAULT_WAREHOUSE else f" --warehouse {values['warehouse']}"
         where += "" if folder.resolve() == own.resolve() else f" --corrections {folder}"
-        print(f"they take effect with the next `stancewire run{where}` (or `stancewire rebuild{where}`)")
+        coded = ", ".join(b for (b,) in books) or "no codebook yet"
+        print(
+            f"they take effect with the warehouse's next run, as you run it (its --input and --codebook: a run "
+            f"without them reads data/raw and every codebook in data/codebooks), or with `stancewire rebuild{where} "
+            f"--codebook ...` naming the codebooks it is coded with ({coded})"
+        )
     return 0
 
 

@@ -194,7 +194,10 @@ class _Checker:
         sid = row.get("statement_id", "")
         found = self._coded(sid, row)
         if found is None:
-            raise _LineProblem(f"unknown statement id {sid!r} (not in the warehouse's coded statements)")
+            raise _LineProblem(
+                f"unknown statement id {sid!r} (not in the warehouse's coded statements: a typo, or its article "
+                "was edited or removed since the file was sampled; remove the line, or sample again)"
+            )
         aid, book, version, target, actor, actor_id, actor_type, country, stance, start, end = found
         if row.get("stance") in STANCE_LABELS:
             stance = row["stance"]  # what the coder judged, should the statement have been re-coded since
