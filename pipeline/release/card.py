@@ -130,13 +130,13 @@ def _how_it_was_made(manifest: dict) -> list[str]:
 
 def _review(manifest: dict) -> list[str]:
     """How the automatic coding held up when coders checked a sample (`stancewire review`)."""
-    from pipeline.review.agreement import summary_lines
+    from pipeline.review.agreement import NOT_REVIEWED, summary_lines
 
     if "review" not in manifest:
         return []
     files = manifest.get("corrections") or []
     lines = ["## Review by coders", ""]
-    lines += [f"- {md(line)}" for line in summary_lines(manifest["review"])]
+    lines += [f"- {line if line == NOT_REVIEWED else md(line)}" for line in summary_lines(manifest["review"])]
     if files:
         lines += [
             "",

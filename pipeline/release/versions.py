@@ -72,8 +72,10 @@ def sha256_file(path: Path) -> str:
 
 
 def md(text) -> str:
-    """Text from the data, safe inside Markdown rendered to HTML."""
-    escaped = html.escape(str(text), quote=True)
+    """Text from the data, safe inside Markdown rendered to HTML. Quotes are left as they are
+    (they open no markup in text), so that no numeric entity ("&#x27;") has its "#" escaped
+    below and shows as typed ("Florida&\\#x27;s")."""
+    escaped = html.escape(str(text), quote=False)
     return re.sub(r"([\\`*_{}\[\]()#+\-!|>~])", r"\\\1", escaped)
 
 

@@ -151,10 +151,13 @@ def _when(f: dict) -> str:
     return f"reviewed {when} by {n} coder{'s' if n != 1 else ''}"
 
 
+NOT_REVIEWED = "No statement or quote has been reviewed (`stancewire review sample`, docs/review.md)."
+
+
 def summary_lines(figures: dict | None) -> list[str]:
     """The figures as sentences (the dataset card, `stancewire review report`)."""
     if not figures:
-        return ["No statement or quote has been reviewed (`stancewire review sample`, docs/review.md)."]
+        return [NOT_REVIEWED]
     lines = []
     s = figures.get("statements")
     if s:
