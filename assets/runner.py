@@ -462,6 +462,7 @@ def _summary(warehouse, batch_id: str | None, release: dict | None, loaded: bool
             t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
             for t in ("articles", "quotes", "stances", "actors")
         }
+        orphaned = conn.execute("SELECT count(*) FROM review_verdicts WHERE status = 'orphaned'").fetchone()[0]
     n_rej = sum(n for _, n in rejected)
     reasons = ", ".join(f"{r} {n}" for r, n in rejected)
     # a record rejected after it was read (id conflict, language) is in raw_articles too: count it once
@@ -481,6 +482,11 @@ def _summary(warehouse, batch_id: str | None, release: dict | None, loaded: bool
         f"warehouse {warehouse.path}: {totals['articles']} articles, {totals['quotes']} quotes, "
         f"{totals['stances']} stance statements, {totals['actors']} actors",
     ]
+    if orphaned:  # a coder's verdict whose statement an edited or removed article took away
+        lines.append(
+            f"{orphaned} coder verdict(s) not in force: their statement, article or actor is gone "
+            "(an edited article's statements are new ones); `stancewire review report` lists them"
+        )
     return "\n".join(lines + _release_lines(release))
 
 

@@ -533,6 +533,11 @@ def test_verdicts_that_find_no_overlapping_evidence_are_orphaned_not_moved(sampl
     conn = duckdb.connect(str(warehouse), read_only=True)
     assert conn.execute("SELECT count(*) FROM stances WHERE statement_id = ?", [sid + ":other"]).fetchone() == (1,)
     conn.close()
+    # the run's own summary says so, not only its log and the dataset card
+    from assets.runner import _summary
+    from pipeline.storage.warehouse import Warehouse
+
+    assert "1 coder verdict(s) not in force" in _summary(Warehouse(warehouse), None, None)
 
 
 def test_a_merge_chain_grows_without_a_rebuild_and_a_new_actor_gets_the_type_given(sampled):
