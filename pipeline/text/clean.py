@@ -126,37 +126,37 @@ _HTML_BLOCK = frozenset(
         "article",
         "aside",
         "blockquote",
-        "caption",
-        "footer",
-        "header",
-        "main",
-        "nav",
-        "section",
-        "tbody",
-        "tfoot",
-        "thead",
         "br",
+        "caption",
         "dd",
         "div",
         "dl",
         "dt",
         "figcaption",
         "figure",
+        "footer",
         "h1",
         "h2",
         "h3",
         "h4",
         "h5",
         "h6",
+        "header",
         "hr",
         "img",
         "li",
+        "main",
+        "nav",
         "ol",
         "p",
         "pre",
+        "section",
         "table",
+        "tbody",
         "td",
+        "tfoot",
         "th",
+        "thead",
         "tr",
         "ul",
     ]
@@ -174,9 +174,9 @@ _FTFY_MARKUP = _FTFY._replace(unescape_html=True)  # a paragraph holding markup:
 # <br> is a line break inside a paragraph (a space), two or more in a row end it.
 _PARAGRAPH_TAGS = _HTML_BLOCK - {"br", "img"}
 _BREAKS = re.compile(r"(?:<br\s*/?>\s*){2,}", re.IGNORECASE)
-# A hard-wrapped text: no line longer than this, most line breaks inside a paragraph where the
-# next word would not have fitted on the line (`_soft_breaks`).
-WRAP_WIDTH_MAX = 100
+# A hard-wrapped text's body lines are at most 40 to 100 characters wide (`_soft_breaks`):
+# narrower "lines" are a list's items, wider ones paragraphs written one a line.
+WRAP_WIDTH_MIN, WRAP_WIDTH_MAX = 40, 100
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\u2029\x85]")
 _SENTENCE_END = re.compile(r"[.!?:;][\"”’'»)]*$")
 
@@ -297,9 +297,6 @@ def _unwrap(raw: str, lines: list[_Paragraph], repairs: set[str], has_title_line
         else:
             out.append(lines[i])
     return out
-
-
-WRAP_WIDTH_MIN = 40  # narrower "lines" are a list's items, not folded prose
 
 
 def _soft_breaks(raw: str, lines: list[_Paragraph], has_title_line: bool) -> set[int]:
