@@ -116,12 +116,9 @@ def detect(text: str, accepted: tuple[str, ...]) -> Detection:
     top, p_top = ranked[0][0], float(ranked[0][1])
     if ANY_LANGUAGE in accepted:  # a multi-language model takes every language
         return Detection(None if top == NO_LANGUAGE else top, top, p_top, False)
-    if top in accepted:
-        return Detection(top, top, p_top, False)
-    probabilities = {code: float(p) for code, p in ranked}
-    best = max(accepted, key=lambda code: probabilities.get(code, 0.0))  # the likeliest accepted language
-    if probabilities.get(best, 0.0) > MAX_ACCEPTED_P:  # taken as that ("ar" for a text whose top is "ary")
-        return Detection(best, top, p_top, False)
+    taken = _taken_as(ranked, accepted)
+    if taken is not None:
+        return Detection(taken, top, p_top, False)
     refused = (
         top != NO_LANGUAGE
         and _letters(text) >= MIN_LETTERS
@@ -129,6 +126,16 @@ def detect(text: str, accepted: tuple[str, ...]) -> Detection:
         and _foreign_narration(text, accepted)
     )
     return Detection(None, top, p_top, refused)
+
+
+def _taken_as(ranked, accepted: tuple[str, ...]) -> str | None:
+    """The accepted language a ranking takes its text in: the top one when it is accepted, else
+    the likeliest accepted one above MAX_ACCEPTED_P ("ar" for a text whose top is "ary"); None."""
+    if ranked[0][0] in accepted:
+        return ranked[0][0]
+    probabilities = {code: float(p) for code, p in ranked}
+    best = max(accepted, key=lambda code: probabilities.get(code, 0.0))
+    return best if probabilities.get(best, 0.0) > MAX_ACCEPTED_P else None
 
 
 def _letters(text: str) -> int:
@@ -150,13 +157,7 @@ def narration(text: str) -> str:
 def _foreign_narration(text: str, accepted: tuple[str, ...]) -> bool:
     """Whether the narration (`narration`) is long enough to tell, and in no accepted language."""
     told = narration(text)
-    if _letters(told) < MIN_LETTERS:
-        return False
-    ranked = _identifier().rank(told)
-    if ranked[0][0] in accepted:
-        return False
-    probabilities = {code: float(p) for code, p in ranked}
-    return max(probabilities.get(code, 0.0) for code in accepted) <= MAX_ACCEPTED_P
+    return _letters(told) >= MIN_LETTERS and _taken_as(_identifier().rank(told), accepted) is None
 
 
 def _foreign_share(text: str, accepted: tuple[str, ...]) -> float:
