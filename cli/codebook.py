@@ -66,12 +66,12 @@ def main(args) -> int:
             docs = list(nlp.pipe(target.terms))
             person = matcher.is_person(book, target.id)
             if person:  # as TargetMatcher decides it: a term whose words are all proper nouns
-                names = [
+                proper = [
                     t
                     for t, d in zip(target.terms, docs, strict=True)
                     if all(w.pos_ == "PROPN" for w in d if not w.is_punct)
                 ]
-                kind = f"a person (proper names: {', '.join(names)})"
+                kind = f"a person (proper names: {', '.join(proper)})"
             else:
                 kind = "not a person" + (" (person: false)" if target.person is False else "")
             print(f"  {target.id} ({target.label}): {kind}; terms: {', '.join(target.terms)}")
