@@ -171,6 +171,17 @@ def test_a_hard_wrapped_text_is_joined_into_its_paragraphs():
         WRAPPED.replace('budgets."\n', 'budgets." The vote was close and the debate long\n') + "By John Smith\n"
     )
     assert signed.author == "John Smith" and "By John Smith" not in signed.text
+    # words tied by a no-break space are wrapped as one: the break before them is soft
+    tied = (
+        "Title\n"
+        "The council voted on Tuesday to close the old library after a long\n"
+        "debate about its costs and its future use, which went on until the\n"
+        "The prime minister met the party's committee on Monday at\n"
+        "10\u00a0Downing Street to agree on the date for the final vote on it,\n"
+        "and the library will shut its doors at the end of the month, they\n"
+        "said on Wednesday in a short statement to the press and to readers.\n"
+    )
+    assert clean_text(tied).text.count("\n\n") == 1  # the title and one paragraph
     # a title longer than the body's lines does not hide the wrap
     assert (
         clean_text(WRAPPED.replace("long session", "long session that ran well into the night " * 2)).text.count("\n\n")

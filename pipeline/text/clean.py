@@ -318,7 +318,9 @@ def _soft_breaks(raw: str, lines: list[_Paragraph], has_title_line: bool) -> set
         if i + 1 not in kept:
             continue
         a, b = lines[i], lines[i + 1]
-        first_word = len(raw[b.start : b.end].split(None, 1)[0])
+        first_word = len(
+            raw[b.start : b.end].split(" ", 1)[0].split("\t", 1)[0]
+        )  # a wrapper breaks at spaces only, not at a no-break space
         if _one_line_break(raw, a, b) and (a.end - a.start) + 1 + first_word > width:
             soft.add(i)
     return soft
