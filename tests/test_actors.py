@@ -305,3 +305,29 @@ def test_a_capital_two_countries_share_is_the_more_populous_ones():
     from pipeline.nlp.lexicon import country_lookup
 
     assert country_lookup("Kingston") == ("JAM", "capital")  # not Norfolk Island's
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "name"),
+    [
+        (
+            "The Service Employees International Union endorsed Hillary Clinton. The union said it opposed the plan.",
+            "The union",
+            "Service Employees International Union",
+        ),
+        (
+            "The Republican National Committee met in Ohio. The national committee said the party would unite.",
+            "The national committee",
+            "Republican National Committee",
+        ),
+    ],
+)
+def test_the_union_is_the_union_named_before(resolve, text, phrase, name):
+    actor = resolve(text, phrase)
+    assert (actor.name, actor.actor_type) == (name, "organization")
+
+
+def test_a_description_names_no_organization_it_does_not_end_like(resolve):
+    text = "The Service Employees International Union endorsed Hillary Clinton. The committee said it opposed the plan."
+    committee = resolve(text, "The committee")
+    assert committee.actor_id.endswith("@a1") and committee.actor_type == "organization"

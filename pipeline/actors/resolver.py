@@ -11,6 +11,9 @@ Within an article:
 - role phrases attached to a name ("US President Donald Trump", "John Healey, the Defence
   Secretary", "Russia's foreign minister, Sergei Lavrov") give the person a role and a
   country, so a later "the Defence Secretary" resolves to John Healey;
+- "the union", "the national committee" resolve to the organization last named before them
+  whose name ends in that noun and holds the other words ("Service Employees International
+  Union", "Republican National Committee");
 - he/she resolve to the nearest preceding person, preferring the subject of the closest
   sentence that names one, and skipping a person an honorific or a gendered noun shows to
   be of the other gender ("Mrs. Clinton", "his wife Hillary Clinton");

@@ -73,7 +73,33 @@ class SpanResolver:
             return Resolution(None, "unresolved")  # "a new poll", "the email", "his eyes": no actor
         if all(t.ent_type_ in QUANTITIES for t in span if not t.is_punct):
             return Resolution(None, "unresolved")  # "Twelve percent", "$2 million": no actor ("of voters" is)
+        named = self._organization_named_before(noun_phrase(span))
+        if named is not None:
+            return Resolution(named, "role")
         return self._described(span)
+
+    def _organization_named_before(self, span) -> str | None:
+        """The organization a definite description refers back to: "the union" after "the
+        Service Employees International Union", "the national committee" after "the
+        Republican National Committee". The organization last named before the span whose
+        name ends in the description's head noun and holds its other words; None when the
+        span is not "the" and a singular noun of `organization_nouns.txt` (its modifiers
+        optional)."""
+        root = span.root
+        if span[0].lower_ != "the" or root.pos_ != "NOUN" or root.tag_ != "NN" or root.i != span.end - 1:
+            return None
+        if root.lower_ not in self._organizations:  # "the union", "the party"; not "the movie"
+            return None
+        modifiers = [t.lower_ for t in span[1:-1]]
+        if any(t.pos_ not in ("ADJ", "NOUN", "PROPN") for t in span[1:-1]):
+            return None
+        for m in reversed(self.mentions):
+            if m.tok_end > span.start or not (m.actor_id or "").startswith("organization:"):
+                continue
+            words = [t.lower_ for t in self.doc[m.tok_start : m.tok_end]]
+            if words[-1] == root.lower_ and all(w in words for w in modifiers):
+                return m.actor_id
+        return None
 
     def _collective(self, root) -> bool:
         lemma = root.lemma_.lower()
