@@ -66,6 +66,20 @@ def test_a_surname_shared_by_two_people_follows_the_subject(resolve):
     assert resolve(text, "Clinton said").name == "Bill Clinton"
 
 
+def test_a_surname_named_far_from_a_relative_goes_to_the_person_named_most(resolve):
+    text = (
+        "Hillary Clinton debated Bernie Sanders on Sunday. Clinton attacked his record on guns. "
+        "Bill Clinton watched from the front row. The crowd was loud. The moderators asked about Syria. "
+        "Clinton said the plan would fail."
+    )
+    assert resolve(text, "Clinton said").name == "Hillary Clinton"
+    text = (
+        "Ted Cruz spoke in Iowa. Mr. Cruz thanked pastors. He was introduced by his father, Rafael Cruz. "
+        "The room was full. Voters waited outside. Mr. Cruz said the key was turnout."
+    )
+    assert resolve(text, "Mr. Cruz said").name == "Ted Cruz"
+
+
 def test_a_surname_is_not_a_person_named_only_later(resolve):
     text = "Mr. Obama spoke in Detroit. Later, Michelle Obama joined the rally. Mr. Obama thanked the crowd."
     assert resolve(text, "Obama", 0).name == "Obama"

@@ -26,6 +26,9 @@ from pipeline.nlp.model import doc_text
 # Labels the tagger gives a person's name by mistake ("Kasich" GPE, "Rubio" FAC): such a
 # mention that is the name of a person the article names is that person.
 _MISTAKEN_LABELS = ("ORG", "GPE", "LOC", "FAC", "PRODUCT", "WORK_OF_ART", "EVENT", "NORP")
+# A one-word name two people share goes by recency only to one named in full this close
+# before it (sentences back); further on, to the one the article has named most so far.
+NEAR_SENTENCES = 1
 
 
 class ArticlePeople:
@@ -43,6 +46,7 @@ class ArticlePeople:
         self._text = doc_text(doc)
         self._title_end = next((t.i for t in doc if "\n" in t.text), 0)  # the title's line ends here
         self.hyphens: dict[tuple[str, ...], tuple[bool, ...]] = {}  # name -> a hyphen before each later word?
+        self._sentences: list[int] | None = None  # token index -> sentence number (`_sentence_of`)
         self._cluster(mentions)
         self._take_people_tagged_as_other_things(mentions)
         mentions += self._names_the_tagger_missed(mentions)
@@ -137,10 +141,13 @@ class ArticlePeople:
 
     def _person_for_word(self, word: str, pos: int, in_title: bool, gender: str | None = None) -> Person:
         """The person a one-word name ("Obama", "Starmer") refers to: in the body, the
-        person whose surname (else first name) it is and who was mentioned last before it,
-        since a full name is introduced before it is shortened ("Mr. Obama" is not Michelle
-        Obama named later), preferring one last mentioned as a subject ("Bill Clinton
-        criticized ... for his wife Hillary Clinton. ... Clinton said" is Bill); in the
+        person whose surname (else first name) it is and who was mentioned before it, since a
+        full name is introduced before it is shortened ("Mr. Obama" is not Michelle Obama
+        named later). When several were: one named in full in its sentence or the one before
+        (the last mentioned, preferring a subject: "Bill Clinton criticized ... for his wife
+        Hillary Clinton. Clinton said" is Bill), else the one named most so far, of those
+        named in full (a debate report naming "Bill Clinton" once goes on with Hillary's
+        "Clinton"; "his father, Rafael Cruz" does not take Ted's later "Mr. Cruz"). In the
         title, the body's most mentioned such person. A name with a gendered word before it
         ("Mrs. Clinton") is none of the people a word shows to be of the other gender, and
         one whose first name fits before one whose does not. A word no earlier mention explains
@@ -163,11 +170,34 @@ class ArticlePeople:
             if in_title and cands:
                 return max(cands, key=lambda p: len(p.positions))
             before = [(max(i for i in p.positions if i < pos), p) for p in cands if any(i < pos for i in p.positions)]
+            if len(before) > 1:  # several: those named in full just before, else the most named in full
+                recent = [x for x in before if self._named_in_full_near(x[1], pos)]
+                if not recent:
+                    full = [x for x in before if any(len(q) > 1 for q in x[1].names)] or before
+                    most = max(sum(i < pos for i in p.positions) for _, p in full)
+                    recent = [x for x in full if sum(i < pos for i in x[1].positions) == most]
+                before = recent
             if before:
                 return max(before, key=lambda x: (x[0] in x[1].subjects, x[0]))[1]
         person = Person()
         self.persons.append(person)
         return person
+
+    def _named_in_full_near(self, person: Person, pos: int) -> bool:
+        """Whether the person's full name is written in token pos's sentence, before it, or
+        in the NEAR_SENTENCES before that."""
+        sent_of = self._sentence_of()
+        return any(
+            len(name) > 1 and i < pos and sent_of[i] >= sent_of[pos] - NEAR_SENTENCES
+            for name, i in zip(person.names, person.positions, strict=True)
+        )
+
+    def _sentence_of(self) -> list[int]:
+        if self._sentences is None:
+            self._sentences = [0] * len(self.doc)
+            for k, sent in enumerate(self.doc.sents):
+                self._sentences[sent.start : sent.end] = [k] * len(sent)
+        return self._sentences
 
     def _take_people_tagged_as_other_things(self, mentions: list[Mention]) -> None:
         """An ORG mention that is a person's name in this article ("Starmer", "Olaf Scholz"

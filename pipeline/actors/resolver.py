@@ -17,8 +17,10 @@ Within an article:
 - he/she resolve to the nearest preceding person, preferring the subject of the closest
   sentence that names one, and skipping a person an honorific or a gendered noun shows to
   be of the other gender ("Mrs. Clinton", "his wife Hillary Clinton");
-- a one-word name goes to the person last named before it with that surname, preferring
-  the one last seen as a subject (Bill, not Hillary, Clinton after "Bill Clinton said ...");
+- a one-word name goes to the person named before it with that surname: the one named in
+  full in its sentence or the one before (the last seen as a subject first: Bill, not
+  Hillary, Clinton right after "Bill Clinton said ..."), else the one the article has
+  named most so far;
 - a collective built on a name is its own actor ("Clinton supporters", "Clinton's
   campaign"), not the person.
 
