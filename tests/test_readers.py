@@ -23,7 +23,7 @@ from conftest import REPO, make_settings, needs_pipeline, run
 from robustness_helpers import cli_args, release_problems, start_cli
 
 from pipeline.release import versions
-from pipeline.release.database import RELEASE_INFO, release_version, write_release_database
+from pipeline.release.database import RELEASE_INFO, release_version, storage_version, write_release_database
 from pipeline.release.diff import diff_folders
 from pipeline.schema import RELEASED_TABLES, TABLES
 from pipeline.storage import views
@@ -272,7 +272,8 @@ def test_a_session_on_current_duckdb_keeps_its_version_across_a_release(seed_cop
 def test_a_release_database_is_patched_from_the_previous_file_only_as_published(seed_run, tmp_path, monkeypatch):
     """A later version's DuckDB file is the previous version's, copied, with the rows of the
     changed tables replaced; a previous file changed since it was published (its sha256 is
-    not the manifest's) is not copied: the file is built whole from the Parquet files."""
+    not the manifest's) or written in another storage format is not copied: the file is
+    built whole from the Parquet files."""
     import copy
 
     from pipeline.release import database
@@ -338,6 +339,25 @@ def test_a_release_database_is_patched_from_the_previous_file_only_as_published(
     written = write_release_database(tmp_path / "b", later, previous=changed, previous_manifest=manifest)
     assert [d is not None for d in patched] == [True] and written.diff is None  # not copied: built whole
     assert_holds_its_parquet_files(tmp_path / "b")
+
+    # a previous file in DuckDB 2.0's storage format (written before the 1.4 format was chosen)
+    # is not patched: the new version is built whole, in the format DuckDB 1.4 reads
+    chosen = database.STORAGE_VERSION
+    monkeypatch.setattr(database, "STORAGE_VERSION", "v2.0.0")
+    newer = tmp_path / "newer-format"
+    shutil.copytree(published, newer)
+    newer.chmod(0o755)
+    (newer / versions.RELEASE_DB).unlink()
+    write_release_database(newer, manifest)
+    assert storage_version(newer / versions.RELEASE_DB) == "v2.0.0"
+    monkeypatch.setattr(database, "STORAGE_VERSION", chosen)
+    formatted = copy.deepcopy(manifest)
+    formatted["files"][versions.RELEASE_DB] = versions.sha256_file(newer / versions.RELEASE_DB)
+    later = new_version(tmp_path / "c")
+    written = write_release_database(tmp_path / "c", later, previous=newer, previous_manifest=formatted)
+    assert len(patched) == 1 and written.diff is None
+    assert storage_version(tmp_path / "c" / versions.RELEASE_DB) == "v1.4.0"
+    assert_holds_its_parquet_files(tmp_path / "c")
 
 
 def test_a_run_waits_for_a_session_on_the_working_warehouse(seed_copy_dir):
@@ -427,8 +447,10 @@ def test_the_release_database_holds_the_parquet_rows_views_and_comments(seed_run
     finally:
         con.close()
     card = (folder / "README.md").read_text(encoding="utf-8")
-    assert "duckdb -readonly data/releases/current.duckdb" in card
-    assert "duckdb.connect('data/releases/current.duckdb', read_only=True)" in card
+    assert "duckdb -readonly stancewire.duckdb" in card and "data/releases/current.duckdb" in card
+    assert "duckdb.connect('stancewire.duckdb', read_only=True)" in card
+    # the file opens in DuckDB 1.4 and later, as the card says
+    assert storage_version(folder / "stancewire.duckdb") == "v1.4.0" and "DuckDB 1.4 or later" in card
 
 
 def test_docs_send_researchers_to_current_duckdb():

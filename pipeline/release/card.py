@@ -200,16 +200,16 @@ def _reading_it(manifest: dict) -> list[str]:
         f"`{RELEASE_DB}` holds every table below, the views of docs/queries.md (`quotes_with_speakers`, "
         "`statements_with_labels`, `actor_positions`, `discourse_ties`, `discourse_network`, `ambiguous_actors`) "
         "and a comment on "
-        "every table and column. Open it read-only; in the releases folder, "
-        f"`{CURRENT_DB}` always names the newest version's file:",
+        "every table and column. Open it read-only, with DuckDB 1.4 or later (it is written in the 1.4 "
+        f"storage format); beside the version folders, `{CURRENT_DB}` always names the newest version's file:",
         "",
         "```bash",
-        f"duckdb -readonly data/releases/{CURRENT_DB}   # this version alone: v{manifest['version']}/{RELEASE_DB}",
+        f"duckdb -readonly {RELEASE_DB}   # in this folder: this version; data/releases/{CURRENT_DB}: the newest",
         "```",
         "",
         "```python",
         "import duckdb",
-        f"con = duckdb.connect('data/releases/{CURRENT_DB}', read_only=True)",
+        f"con = duckdb.connect('{RELEASE_DB}', read_only=True)",
         "con.sql('SELECT * FROM release_info').show()  # the version this session reads",
         "con.sql('SELECT * FROM actor_positions').show()",
         "```",
