@@ -194,7 +194,7 @@ def _add_release(sub) -> None:
     _add_storage_args(p, warehouse=False)
     for name, text in (("show", "a release's manifest"), ("verify", "re-check every file's sha256")):
         p = rel_sub.add_parser(name, help=text)
-        p.add_argument("version", help="vX.Y.Z (or X.Y.Z, or latest)")
+        p.add_argument("version", help="vX.Y.Z (or X.Y.Z, or latest), or the path of a release folder")
         _add_storage_args(p, warehouse=False)
     p = rel_sub.add_parser("diff", help="rows added / removed / changed per table by primary key, and schema changes")
     p.add_argument("old", help="the older version, vX.Y.Z")
@@ -759,11 +759,19 @@ def cmd_release(args) -> int:
             index = write_index(releases)
             print(f"wrote {releases / 'index.json'} and {releases / 'index.html'} ({len(index['versions'])} versions)")
             return 0
-        version = version_arg(args.version, releases)
+        folder = Path(args.version)
+        if (folder / versions.MANIFEST).is_file():  # a release folder given by its path (downloaded, renamed)
+            version = str(folder)
+        elif "/" in args.version or os.sep in args.version:
+            raise UsageError(f"{folder} is no release folder (no {versions.MANIFEST} in it)")
+        else:
+            version = version_arg(args.version, releases)
+            folder = versions.manifest_path(releases, version).parent
         if args.release_command == "show":
-            print(json.dumps(versions.read_manifest(releases, version), indent=2, ensure_ascii=False))
+            manifest = json.loads((folder / versions.MANIFEST).read_text(encoding="utf-8"))
+            print(json.dumps(manifest, indent=2, ensure_ascii=False))
             return 0
-        problems = versions.verify(releases, version)
+        problems = versions.verify_folder(folder)
     except (versions.ReleaseError, UsageError) as e:
         return fail(str(e))
     if problems:

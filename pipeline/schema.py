@@ -442,13 +442,20 @@ STANCES = _table(
             _c(
                 "confidence",
                 "DOUBLE",
-                "The model's probability of the label, 0 to 1 (eval/stance.md has how it matches precision).",
+                "The model's probability of the label, 0 to 1 (eval/stance.md has how it matches precision). "
+                "The model codes a statement when its probability of no position is below its threshold (the "
+                "manifest's stance_model.threshold), so a confidence below 0.5 is possible.",
             ),
             _c("evidence_char_start", "INTEGER", "Start of the evidence in articles.text."),
             _c("evidence_char_end", "INTEGER", "End of the evidence in articles.text."),
             _c("raw_char_start", "INTEGER", "evidence_char_start mapped into articles.raw_text."),
             _c("raw_char_end", "INTEGER", "evidence_char_end mapped into articles.raw_text."),
-            _c("evidence", "VARCHAR", "Verbatim excerpt of the article carrying the position."),
+            _c(
+                "evidence",
+                "VARCHAR",
+                "Verbatim excerpt of the article carrying the position: the one the statement was decided on "
+                "when several sentences carry it (one row per article, actor, target and stance).",
+            ),
             _c(
                 "cue",
                 "VARCHAR",

@@ -152,7 +152,7 @@ def test_over_time_counts_each_dated_statement_once():
         "SELECT count(*), count(*) FILTER (WHERE a.article_id = 'art001') FROM stances s JOIN articles a USING (article_id)"
     ).fetchone()
     assert undated and drawn == total - undated
-    assert f"{undated} of {total} statements come from articles without a date" in plan["caption"]
+    assert f"{undated} of {total} statements come from articles without a publication date" in plan["caption"]
 
 
 def test_stance_map_card_names_the_actors_left_out_and_the_query_listing_them():

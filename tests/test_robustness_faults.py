@@ -169,6 +169,24 @@ def test_verify_detects_any_changed_byte(published):
     assert cmd.returncode == 1 and f"{victim.name}: missing" in cmd.stdout
 
 
+def test_a_downloaded_release_folder_verifies_by_its_path(published, tmp_path):
+    releases, _ = published
+    downloaded = tmp_path / "downloads" / "stancewire-1.0.0"  # renamed, away from its releases folder
+    shutil.copytree(releases / "v1.0.0", downloaded)
+
+    def verify(arg: str):
+        return subprocess.run(
+            [str(PYTHON), "-m", "cli.main", "release", "verify", arg], cwd=REPO, capture_output=True, text=True
+        )
+
+    ok = verify(str(downloaded))
+    assert ok.returncode == 0 and "every checksum matches" in ok.stdout, ok.stderr
+    next(p for p in downloaded.iterdir() if p.suffix == ".parquet").unlink()
+    assert verify(str(downloaded)).returncode == 1
+    nothing = verify(str(tmp_path / "downloads"))
+    assert nothing.returncode != 0 and "is no release folder (no manifest.json in it)" in nothing.stderr
+
+
 def _publish(conn, releases: Path):
     return release.publish(conn, releases, {"spacy": {"model": "m"}, "codebooks": []}, {})
 

@@ -383,7 +383,8 @@ def _plan_network(rows: tuple[list[tuple], list[tuple]]) -> dict:
             else f"all {_plural(p['n_tied'], 'actor')} with a {relation} tie"
         )
         lines = (
-            f"; lines for the {len(p['ties'])} ties of weight {p['least']} or more of the {p['n_ties']} among them"
+            f"; lines for the {_plural(len(p['ties']), 'tie')} of weight {p['least']} or more of the "
+            f"{p['n_ties']} among them"
             if p["least"] > 1
             else ""
         )
@@ -584,8 +585,8 @@ def _plan_over_time(rows: tuple[list[tuple], tuple]) -> dict:
     )
     if undated:
         caption += (
-            f" {undated} of {total} statements come from articles without a date that reads as ISO 8601 and are "
-            "not counted."
+            f" {undated} of {total} statements come from articles without a publication date read as a whole "
+            "date (`published_date` is NULL) and are not counted."
         )
     if dated_targets > len(shown):
         caption += (

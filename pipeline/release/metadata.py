@@ -229,7 +229,7 @@ def croissant(manifest: dict, base_url: str = "") -> dict:
                 "description": f"The {name} table as Parquet.",
                 "contentUrl": base_url + file_id,
                 "contentSize": f"{t['bytes']} B",
-                "encodingFormat": "application/x-parquet",
+                "encodingFormat": "application/vnd.apache.parquet",
                 "sha256": t["sha256"],
             }
         )

@@ -55,12 +55,17 @@ def current_version(releases_dir: Path) -> str | None:
 
 
 def read_manifest(releases_dir: Path, version: str) -> dict:
+    return json.loads(manifest_path(releases_dir, version).read_text(encoding="utf-8"))
+
+
+def manifest_path(releases_dir: Path, version: str) -> Path:
+    """The manifest of a published version ("v1.2.0"); ReleaseError when there is none."""
     if not parse_version(version):
         raise ReleaseError(f"{version!r} is not a release version (expected vX.Y.Z)")
     path = releases_dir / version / MANIFEST
     if not path.is_file():
         raise ReleaseError(f"no release {version} in {releases_dir}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return path
 
 
 def sha256_file(path: Path) -> str:
@@ -92,11 +97,16 @@ def manifest_sha256(manifest: dict) -> str:
 
 def verify(releases_dir: Path, version: str) -> list[str]:
     """Problems with a published release (empty when every checksum matches)."""
+    return verify_folder(manifest_path(releases_dir, version).parent)
+
+
+def verify_folder(folder: Path) -> list[str]:
+    """Problems with a release folder however it is named (a download, renamed): empty when
+    every checksum matches."""
     try:
-        manifest = read_manifest(releases_dir, version)
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except ValueError:  # no longer UTF-8 or JSON
         return [f"{MANIFEST}: not valid JSON (the manifest was changed)"]
-    folder = releases_dir / version
     problems = []
     # The manifest itself: byte for byte as written, and its recorded checksum matches.
     if (folder / MANIFEST).read_bytes() != (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"):

@@ -15,6 +15,7 @@ SELECT
     ar.title AS article_title,
     ar.outlet,
     ar.published_at,
+    ar.published_date,
     q.kind,
     q.content,
     q.cue,
@@ -40,6 +41,7 @@ COMMENT ON COLUMN quotes_with_speakers.article_id IS 'The article.';
 COMMENT ON COLUMN quotes_with_speakers.article_title IS 'Title of the article.';
 COMMENT ON COLUMN quotes_with_speakers.outlet IS 'Outlet of the article.';
 COMMENT ON COLUMN quotes_with_speakers.published_at IS 'Publication date of the article as given.';
+COMMENT ON COLUMN quotes_with_speakers.published_date IS 'Publication date of the article as a DATE, when published_at gives one without a guess (articles.published_date).';
 COMMENT ON COLUMN quotes_with_speakers.kind IS 'direct, mixed or indirect.';
 COMMENT ON COLUMN quotes_with_speakers.content IS 'What was said.';
 COMMENT ON COLUMN quotes_with_speakers.cue IS 'The cue as written (said, told reporters, according to).';
@@ -52,7 +54,7 @@ COMMENT ON COLUMN quotes_with_speakers.speaker_name IS 'Canonical name of the sp
 COMMENT ON COLUMN quotes_with_speakers.speaker_type IS 'person, organization, country or group.';
 COMMENT ON COLUMN quotes_with_speakers.speaker_country IS 'ISO 3166-1 alpha-3 code of the speaker''s country, when known.';
 COMMENT ON COLUMN quotes_with_speakers.speaker_country_source IS 'Where the speaker''s country comes from: text (an article states it) or article_setting (where the speaker''s articles are set) (actors.country_source).';
-COMMENT ON COLUMN quotes_with_speakers.speaker_is_unnamed IS 'True for an unnamed source or group ("a UK Government source", "diplomatic sources"): its actor id is article-scoped (contains @). NULL when the quote has no speaker: write `speaker_is_unnamed IS NOT TRUE`, not `NOT speaker_is_unnamed`, to keep those quotes.';
+COMMENT ON COLUMN quotes_with_speakers.speaker_is_unnamed IS 'True when the speaker is an actor the article describes rather than names, so its actor id is article-scoped (contains @): mostly unnamed sources and groups ("a UK Government source", "diplomatic sources"), but also a name the entity tagger did not recognise as one ("Shane Shook") or a word that is no speaker; read speaker_as_written before counting them as anonymous. NULL when the quote has no speaker: write `speaker_is_unnamed IS NOT TRUE`, not `NOT speaker_is_unnamed`, to keep those quotes.';
 COMMENT ON COLUMN quotes_with_speakers.char_start IS 'Start of the content in articles.text.';
 COMMENT ON COLUMN quotes_with_speakers.char_end IS 'End of the content (exclusive) in articles.text.';
 
@@ -61,6 +63,7 @@ SELECT
     s.statement_id,
     s.article_id,
     ar.title AS article_title,
+    ar.published_date,
     s.actor_id,
     a.name AS actor_name,
     s.actor AS actor_as_named,
@@ -87,23 +90,24 @@ COMMENT ON VIEW statements_with_labels IS 'Coded stance statements with the cano
 COMMENT ON COLUMN statements_with_labels.statement_id IS 'The statement (stances.statement_id).';
 COMMENT ON COLUMN statements_with_labels.article_id IS 'The article.';
 COMMENT ON COLUMN statements_with_labels.article_title IS 'Title of the article.';
+COMMENT ON COLUMN statements_with_labels.published_date IS 'Publication date of the article as a DATE, when it gives one without a guess (articles.published_date).';
 COMMENT ON COLUMN statements_with_labels.actor_id IS 'The stance holder (actors.actor_id).';
 COMMENT ON COLUMN statements_with_labels.actor_name IS 'Canonical name of the stance holder.';
 COMMENT ON COLUMN statements_with_labels.actor_as_named IS 'The stance holder as named most fully in this article.';
 COMMENT ON COLUMN statements_with_labels.actor_type IS 'person, organization, country or group.';
-COMMENT ON COLUMN statements_with_labels.country IS 'ISO 3166-1 alpha-3 code of the country the actor speaks for, when clear.';
+COMMENT ON COLUMN statements_with_labels.country IS 'ISO 3166-1 alpha-3 code of the country this article gives the actor (stances.country), NULL when the article states none; actor_positions.country is the actor''s country over all articles (actors.country), which may come from where its articles are set.';
 COMMENT ON COLUMN statements_with_labels.codebook IS 'Codebook name.';
 COMMENT ON COLUMN statements_with_labels.codebook_version IS 'Codebook version.';
 COMMENT ON COLUMN statements_with_labels.target IS 'Target id in the codebook.';
 COMMENT ON COLUMN statements_with_labels.target_label IS 'Human-readable target label (codebook_targets.label).';
 COMMENT ON COLUMN statements_with_labels.stance IS 'favor, against or neutral.';
-COMMENT ON COLUMN statements_with_labels.confidence IS 'Confidence in the label, 0 to 1.';
+COMMENT ON COLUMN statements_with_labels.confidence IS 'The model''s probability of the label, 0 to 1 (stances.confidence). The model codes a statement when its probability of no position is below its threshold (the manifest''s stance_model.threshold), so a confidence below 0.5 is possible: filtering on it does not reproduce that cut.';
 COMMENT ON COLUMN statements_with_labels.cue IS 'A word or phrase of the evidence that signals the position (stances.cue); the model, not the cue, decides the label.';
 COMMENT ON COLUMN statements_with_labels.evidence IS 'Verbatim excerpt of the article carrying the position.';
 COMMENT ON COLUMN statements_with_labels.evidence_char_start IS 'Start of the evidence in articles.text.';
 COMMENT ON COLUMN statements_with_labels.evidence_char_end IS 'End of the evidence (exclusive) in articles.text.';
 COMMENT ON COLUMN statements_with_labels.quote_id IS 'The attribution the statement was coded from, if any.';
-COMMENT ON COLUMN statements_with_labels.method IS 'Coder and rule-set version.';
+COMMENT ON COLUMN statements_with_labels.method IS 'The model that coded the statement and its version (stances.method).';
 
 CREATE OR REPLACE VIEW actor_positions AS
 WITH counted AS (
