@@ -67,6 +67,7 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
     from importlib.metadata import version
 
     from pipeline.fingerprints import stored_work_libraries
+    from pipeline.release.dataset_info import DatasetInfoError, load_dataset_info
     from pipeline.review.agreement import agreement
     from pipeline.review.apply import MANUAL
     from pipeline.review.corrections import load_corrections
@@ -88,6 +89,10 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
         refusal = foreign_releases(Path(settings.releases_dir), warehouse_id(conn), settings.adopt_releases)
         if refusal:
             raise dg.Failure(description=refusal)
+        try:
+            dataset_info = load_dataset_info(Path(settings.releases_dir))
+        except DatasetInfoError as e:
+            raise dg.Failure(description=f"release blocked: {e}") from None
         staging = settings.staging
         models = sorted({(staging.read_manifest(b) or {}).get("model") for b in staging.batches()} - {None})
         provenance = {
@@ -111,6 +116,8 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
             # which warehouse published it: a releases folder that two warehouses publish into
             # would silently swap one's dataset for the other's (see `other_warehouse`)
             "warehouse_id": warehouse_id(conn),
+            # what the publisher says of the dataset: title, licence, citation (dataset.yaml)
+            **({"dataset_info": dataset_info} if dataset_info else {}),
         }
         result = publish(conn, Path(settings.releases_dir), provenance, summary)
     other = other_warehouse(Path(settings.releases_dir), result, provenance["warehouse_id"])

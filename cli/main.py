@@ -552,6 +552,13 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
             f"(default: the warehouse's own, {run_settings.corrections_root(values['warehouse'])}), or leave "
             "--corrections out"
         )
+    from pipeline.release.dataset_info import DatasetInfoError, load_dataset_info
+
+    try:  # the release would refuse it after the whole run
+        if values["publish"]:
+            load_dataset_info(Path(values["releases_dir"]))
+    except DatasetInfoError as e:
+        raise ValueError(str(e)) from None
     return values, books
 
 

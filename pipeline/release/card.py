@@ -3,14 +3,16 @@ and the sections for the figures and metadata files. Data text is escaped (`vers
 
 from __future__ import annotations
 
-from pipeline.release.metadata import DATA_LICENCE_NOTE
+import html
+
+from pipeline.release.metadata import DATA_LICENCE_NOTE, citation, licence_note
 from pipeline.release.versions import CHANGELOG, CROISSANT, CURRENT_DB, DATAPACKAGE, RELEASE_DB, md
 from pipeline.schema import RELEASED_TABLES, TABLES
 
 
-def card_markdown(files, conn) -> list[str]:
+def card_markdown(files, conn, note: str = DATA_LICENCE_NOTE) -> list[str]:
     """The dataset card's sections for the files written here: figures (captions from
-    `conn`), then metadata."""
+    `conn`), then metadata (`note`: what the release says of its licence)."""
     from pipeline.release import figures
 
     files = set(files)
@@ -24,24 +26,77 @@ def card_markdown(files, conn) -> list[str]:
     if present:
         lines += ([] if lines and lines[-1] == "" else [""]) + ["## Metadata files", ""]
         lines += [f"- [{f}]({f}): {text}" for f, text in present]
-        lines += ["", DATA_LICENCE_NOTE]
+        lines += ["", note]
     return lines
 
 
 def dataset_card(manifest: dict, conn) -> str:
     """The release's README.md: what each table holds, how it was made, and counts."""
-    lines = _summary(manifest) + _how_it_was_made(manifest) + _review(manifest) + _validation(manifest)
-    lines += _most_quoted(conn)
-    lines += card_markdown(manifest.get("files", {}), conn)  # figures and metadata files
+    lines = _summary(manifest) + _licence(manifest) + _how_it_was_made(manifest) + _review(manifest)
+    lines += _validation(manifest) + _most_quoted(conn)
+    lines += card_markdown(manifest.get("files", {}), conn, _own(licence_note(manifest)))  # figures and metadata files
     lines += _tables(manifest) + _reading_it(manifest)
     return "\n".join(lines)
 
 
+def _licence(manifest: dict) -> list[str]:
+    """Licence, citation, creators and sources (the releases folder's dataset.yaml), and
+    that the release holds the articles' full text. The publisher's own text is shown as
+    written, HTML-escaped only (`_own`)."""
+    info = manifest.get("dataset_info", {})
+    lines = ["## Licence and citation", "", _own(licence_note(manifest)), ""]
+    lines += [
+        "This release holds the full text of every article (`articles.text` and `raw_text`, `sentences.text`, "
+        "the quotes' and statements' excerpts): passing it on passes on those texts, under their own terms.",
+        "",
+        f"Cite as: {_own(citation(manifest))}" + (f" ({_own(info['url'])})" if info.get("url") else ""),
+        "",
+    ]
+    if info.get("creators"):
+        lines += [
+            "Creators: "
+            + "; ".join(
+                _own(c["name"])
+                + (f" ({_own(c['affiliation'])})" if c.get("affiliation") else "")
+                + (f", ORCID {_own(c['orcid'])}" if c.get("orcid") else "")
+                for c in info["creators"]
+            ),
+            "",
+        ]
+    if info.get("sources"):
+        lines += ["Sources:", ""]
+        lines += [
+            f"- {_own(x['title'])}"
+            + (f" ({_own(x['url'])})" if x.get("url") else "")
+            + (f": {_own(x['description'])}" if x.get("description") else "")
+            for x in info["sources"]
+        ]
+        lines.append("")
+    if not info:
+        lines += [
+            "The publisher describes the dataset (title, licence, citation, creators, sources) in `dataset.yaml` "
+            "in the releases folder; this release had none.",
+            "",
+        ]
+    return lines
+
+
+def _own(text: str) -> str:
+    """The publisher's text (dataset.yaml), HTML-escaped so that it is safe in Markdown
+    rendered to HTML, without the Markdown escapes of the data's text (`md`), which a
+    plain-text reader would see as backslashes."""
+    return html.escape(text, quote=False)
+
+
 def _summary(manifest: dict) -> list[str]:
     t = manifest["tables"]
+    info = manifest.get("dataset_info", {})
     return [
-        f"# stancewire dataset {manifest['version']}",
+        f"# {_own(info['title'])}, version {manifest['version']}"
+        if info.get("title")
+        else f"# stancewire dataset {manifest['version']}",
         "",
+        *([_own(info["description"]), ""] if info.get("description") else []),
         "Who is mentioned, who said what, and who stands where in a collection of news articles: "
         "entity mentions and canonical actors, quotes and reported speech with their speakers, and "
         "stance statements (actor, codebook target, favor/against/neutral, evidence) coded following "

@@ -26,6 +26,26 @@ DATA_LICENCE_NOTE = (
     "The data are derived from the input articles and inherit their licence: stancewire "
     "does not re-license them. The stancewire code that made them is MIT-licensed."
 )
+DEFAULT_TITLE = "stancewire: who is mentioned, who said what, and who stands where"
+
+
+def licence_note(manifest: dict) -> str:
+    """What the release says of its licence: the publisher's (`dataset.yaml`), else that the
+    input articles' applies."""
+    lic = manifest.get("dataset_info", {}).get("license")
+    if not lic:
+        return DATA_LICENCE_NOTE
+    named = lic["id"] + (f" ({lic['url']})" if lic.get("url") else "")
+    return (
+        f"The publisher licenses the data under {named}; the input articles' own terms still apply to their "
+        "text. The stancewire code that made them is MIT-licensed."
+    )
+
+
+def citation(manifest: dict) -> str:
+    return manifest.get("dataset_info", {}).get("citation") or (
+        f"{manifest.get('dataset_info', {}).get('title') or 'stancewire dataset'}, version {manifest['version']}"
+    )
 
 
 _FRICTIONLESS_TYPE = {
@@ -49,7 +69,10 @@ _CROISSANT_TYPE = {
 
 
 def _sources(conn, manifest: dict) -> list[dict]:
-    sources = []
+    sources = [
+        {k: v for k, v in (("title", x["title"]), ("path", x.get("url")), ("description", x.get("description"))) if v}
+        for x in manifest.get("dataset_info", {}).get("sources", [])
+    ]
     rows = conn.execute(
         "SELECT b.batch_id, "
         "  (SELECT count(*) FROM articles a WHERE a.batch_id = b.batch_id), "
@@ -94,6 +117,8 @@ def _field(c) -> dict:
 
 def datapackage(manifest: dict, conn) -> dict:
     """A Frictionless (tabular) Data Package describing the release's Parquet files."""
+    info = manifest.get("dataset_info", {})
+    lic = info.get("license")
     resources = []
     for name, t in manifest["tables"].items():
         table = TABLES[name]
@@ -133,15 +158,27 @@ def datapackage(manifest: dict, conn) -> dict:
     return {
         "profile": "tabular-data-package",
         "name": manifest.get("dataset", "stancewire"),
-        "title": "stancewire: who is mentioned, who said what, and who stands where",
-        "description": "Entity mentions and canonical actors, quotes and reported speech with their speakers, "
+        "title": info.get("title") or DEFAULT_TITLE,
+        "description": (info["description"] + " " if info.get("description") else "")
+        + "Entity mentions and canonical actors, quotes and reported speech with their speakers, "
         "and stance statements (actor, codebook target, favor/against/neutral, evidence) coded "
-        "following political claims analysis, extracted from news articles. " + DATA_LICENCE_NOTE,
+        "following political claims analysis, extracted from news articles. " + licence_note(manifest),
+        **({"homepage": info["url"]} if info.get("url") else {}),
         "version": manifest["version"],
         "created": manifest["created"],
         "keywords": ["news", "quotes", "stance", "political claims analysis", "discourse network"],
         "licenses": [
             {
+                k: v
+                for k, v in (
+                    ("name", lic["id"]),
+                    ("path", lic.get("url")),
+                    ("title", "Data: " + (lic.get("title") or lic["id"])),
+                )
+                if v
+            }
+            if lic
+            else {
                 "name": "notspecified",
                 "title": "Data: the licence of the input articles applies (inherited; stancewire does not re-license them)",
             },
@@ -152,7 +189,21 @@ def datapackage(manifest: dict, conn) -> dict:
             },
         ],
         "sources": _sources(conn, manifest),
-        "contributors": [{"title": "stancewire pipeline", "role": "author"}],
+        "contributors": [
+            {
+                k: v
+                for k, v in (
+                    ("title", c["name"]),
+                    ("role", "author"),
+                    ("organization", c.get("affiliation")),
+                    ("email", c.get("email")),
+                    ("path", c.get("url") or (f"https://orcid.org/{c['orcid']}" if c.get("orcid") else None)),
+                )
+                if v
+            }
+            for c in info.get("creators", [])
+        ]
+        + [{"title": "stancewire pipeline", "role": "contributor" if info.get("creators") else "author"}],
         "resources": resources,
         **_review(manifest),
     }
@@ -217,6 +268,8 @@ CROISSANT_CONTEXT = {
 def croissant(manifest: dict, base_url: str = "") -> dict:
     """Croissant 1.0 metadata (JSON-LD, context inline: nothing is fetched to read it).
     File URLs are relative to the release folder unless base_url is given."""
+    info = manifest.get("dataset_info", {})
+    lic = info.get("license")
     distribution, record_sets = [], []
     for name, t in manifest["tables"].items():
         table = TABLES[name]
@@ -229,7 +282,9 @@ def croissant(manifest: dict, base_url: str = "") -> dict:
                 "description": f"The {name} table as Parquet.",
                 "contentUrl": base_url + file_id,
                 "contentSize": f"{t['bytes']} B",
-                "encodingFormat": "application/vnd.apache.parquet",
+                # mlcroissant reads Parquet only under this name (not IANA's application/vnd.apache.parquet,
+                # which datapackage.json gives)
+                "encodingFormat": "application/x-parquet",
                 "sha256": t["sha256"],
             }
         )
@@ -261,14 +316,31 @@ def croissant(manifest: dict, base_url: str = "") -> dict:
         "@context": CROISSANT_CONTEXT,
         "@type": "sc:Dataset",
         "name": manifest.get("dataset", "stancewire"),
-        "description": "Who is mentioned, who said what, and who stands where in a collection of news articles: "
-        "actors, quotes with speakers, and stance statements with evidence. " + DATA_LICENCE_NOTE,
+        "description": (info["description"] + " " if info.get("description") else "")
+        + "Who is mentioned, who said what, and who stands where in a collection of news articles: "
+        "actors, quotes with speakers, and stance statements with evidence. " + licence_note(manifest),
         "conformsTo": "http://mlcommons.org/croissant/1.0",
-        "citeAs": f"stancewire dataset, version {manifest['version']}",
+        "citeAs": citation(manifest),
         "version": manifest["version"],
         "datePublished": manifest["created"],
-        "license": "The licence of the input articles (inherited); stancewire code: MIT",
-        "url": base_url or "./",
+        "license": (lic.get("url") or lic["id"])
+        if lic
+        else "The licence of the input articles (inherited); stancewire code: MIT",
+        **(
+            {
+                "creator": [
+                    {
+                        "@type": "sc:Person",
+                        "name": c["name"],
+                        **({"affiliation": c["affiliation"]} if "affiliation" in c else {}),
+                    }
+                    for c in info["creators"]
+                ]
+            }
+            if info.get("creators")
+            else {}
+        ),
+        "url": base_url or info.get("url") or "./",
         "keywords": ["news", "quotes", "stance", "political claims analysis"],
         "distribution": distribution,
         "recordSet": record_sets,
