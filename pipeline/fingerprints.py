@@ -100,6 +100,28 @@ def code_fingerprint(
     return h.hexdigest()
 
 
+def git_revision(root: Path = ROOT) -> dict:
+    """{"git_commit": the checkout's HEAD, "git_dirty": whether tracked files differ from it}
+    when stancewire runs from a git checkout with git installed, else {}: lets a release's
+    reader find the source its `source_sha256` was computed from."""
+    import subprocess
+
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    return {"git_commit": head, "git_dirty": bool(status.strip())} if head else {}
+
+
 def code_version() -> str:
     """The short fingerprint of all of stancewire's code: what the release's reused files
     key on."""

@@ -191,6 +191,33 @@ def test_a_load_that_fails_after_the_replaced_rows_are_deleted_is_whole_next_tim
         assert len(_tables(wh.path)["articles"]) == 3
 
 
+def test_a_damaged_staged_file_changes_nothing_and_a_run_of_its_folder_stages_it_again(tmp_path):
+    """A staged Parquet part overwritten outside stancewire: the load (a rebuild as an
+    append) refuses before deleting anything, naming the file and the folder to run again;
+    staging that folder again is not skipped, and the load then goes through."""
+    from pipeline.steps.load import StagedBatchUnreadable
+
+    staging, wh = _two_loaded_batches_then_b_staged_again(tmp_path)
+    with wh.connect() as conn:
+        load_warehouse(conn, staging)
+    before = _tables(wh.path)
+    damaged = staging.parts("a", "sentences")[0]
+    damaged.write_bytes(b"garbage\n")
+    with wh.connect() as conn, pytest.raises(StagedBatchUnreadable) as refused:
+        load_warehouse(conn, staging, full=True)  # a rebuild reads every batch
+    assert str(damaged) in str(refused.value) and "Nothing in the warehouse was changed" in str(refused.value)
+    assert f"stancewire run --input {(tmp_path / 'a').resolve()} --batch a" in str(refused.value)
+    assert _tables(wh.path) == before
+    with wh.connect() as conn:  # an append reads only new batches: the damaged one is not read
+        load_warehouse(conn, staging)
+    assert _tables(wh.path) == before
+    report = stage_nlp("a", staging, MODEL, "test")  # the same code and input: staged again, not skipped
+    assert not report.skipped and not staging.unreadable_parts("a", ["sentences"])
+    with wh.connect() as conn:
+        load_warehouse(conn, staging, full=True)
+    assert _tables(wh.path) == before
+
+
 def test_a_warehouse_of_another_schema_is_refused_by_name_and_leaves_no_connection_open(tmp_path):
     """A warehouse made by another version names the columns that differ; the refused write
     connection is closed, so the run can still read the file to report what it holds."""

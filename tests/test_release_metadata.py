@@ -567,3 +567,45 @@ def test_figures_drawn_in_a_thread_are_those_drawn_in_line(tmp_path):
     assert drawn.result()[figures.STANCE_MAP] == figures.stance_map(_tiny_warehouse(True))
     assert figures.write_figures(full, tmp_path, drawn) == list(drawn.result())
     assert (tmp_path / figures.STANCE_MAP).read_bytes() == drawn.result()[figures.STANCE_MAP]
+
+
+def test_changelog_says_what_changed_in_what_made_the_data():
+    """A version made by other code, another stance model, an edited codebook and a new
+    dataset description says so under "What made the data"; the same makers say nothing."""
+    from pipeline.release.changelog import changelog_entry
+
+    before = {
+        "version": "1.0.0",
+        "created": "2026-12-01T00:00:00Z",
+        "tables": {k: {"rows": 1} for k in ("articles", "quotes", "stances", "actors")},
+        "code_version": {"stancewire": "0.1.0", "source_sha256": "a" * 64},
+        "stance_model": {"method": "logreg-111111111111"},
+        "spacy": {"model": "en_core_web_sm-3.8.0", "spacy_version": "3.8.2"},
+        "codebooks": [{"name": "us-election-2016", "version": "1.0", "sha256": "x"}, {"name": "old", "version": "2"}],
+    }
+    after = {
+        **before,
+        "version": "1.1.0",
+        "code_version": {"stancewire": "0.1.0", "source_sha256": "b" * 64, "git_commit": "c" * 40, "git_dirty": True},
+        "stance_model": {"method": "logreg-222222222222"},
+        "codebooks": [
+            {"name": "us-election-2016", "version": "1.1", "sha256": "y"},
+            {"name": "new", "version": "1", "sha256": "z"},
+        ],
+        "dataset_info": {"title": "T"},
+    }
+    diff = release_diff.ReleaseDiff("v1.0.0", "v1.1.0", [])
+    entry = changelog_entry(after, diff, before)
+    assert "### What made the data" in entry
+    for line in (
+        "- stancewire code: 0.1.0 (source sha256 aaaaaaaaaaaa) -> 0.1.0 (source sha256 bbbbbbbbbbbb, commit "
+        "cccccccccccc, with local changes)",
+        "- stance model: logreg\\-111111111111 -> logreg\\-222222222222",
+        "- codebook new 1 added",
+        "- codebook old 2 removed",
+        "- codebook us\\-election\\-2016: 1.0 -> 1.1 (file changed)",
+        "- the dataset's description",
+    ):
+        assert line in entry, line
+    assert "spaCy:" not in entry  # unchanged
+    assert "### What made the data" not in changelog_entry({**before, "version": "1.1.0"}, diff, before)

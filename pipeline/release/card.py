@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 
+from pipeline.release.changelog import code_text
 from pipeline.release.metadata import DATA_LICENCE_NOTE, citation, licence_note
 from pipeline.release.versions import CHANGELOG, CROISSANT, CURRENT_DB, DATAPACKAGE, RELEASE_DB, md
 from pipeline.schema import RELEASED_TABLES, TABLES
@@ -117,7 +118,7 @@ def _summary(manifest: dict) -> list[str]:
             if manifest.get("languages")
             else []
         ),
-        f"- Code: stancewire {manifest['code_version']['stancewire']} (source sha256 {manifest['code_version']['source_sha256'][:12]})",
+        f"- Code: stancewire {code_text(manifest['code_version'])}",
         *(
             [
                 "- Libraries the rows and their validation depend on: "

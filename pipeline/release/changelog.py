@@ -10,8 +10,9 @@ from pipeline.release.versions import md
 LIST_LIMIT = 50  # articles listed by name in a changelog entry
 
 
-def changelog_entry(manifest: dict, diff: ReleaseDiff | None) -> str:
-    """One version's entry (Markdown); data text escaped."""
+def changelog_entry(manifest: dict, diff: ReleaseDiff | None, previous: dict | None = None) -> str:
+    """One version's entry (Markdown); data text escaped. `previous`: the previous
+    version's manifest, to say what changed in what made the data (`_made_by`)."""
 
     t = manifest["tables"]
     date = manifest["created"][:10]
@@ -46,6 +47,7 @@ def changelog_entry(manifest: dict, diff: ReleaseDiff | None) -> str:
                     )
                 lines.append("")
     lines += _review(manifest, diff)
+    lines += _made_by(manifest, previous)
     lines += ["### Schema", ""]
     if not diff.schema_changed:
         lines += ["No schema change.", ""]
@@ -58,6 +60,60 @@ def changelog_entry(manifest: dict, diff: ReleaseDiff | None) -> str:
             lines += [f"- {md(d.table)}: column {md(c)} type {md(a)} -> {md(b)}" for c, a, b in d.types_changed]
         lines.append("")
     return "\n".join(lines)
+
+
+def _made_by(manifest: dict, previous: dict | None) -> list[str]:
+    """What changed, since the previous version, in what made the data: the code, the
+    stance model, the spaCy model, the codebooks, the dataset's description. Rows made
+    before are kept unless their inputs changed, so a version can hold rows of both."""
+    if not previous:
+        return []
+    out = []
+    code, before = manifest.get("code_version", {}), previous.get("code_version", {})
+    if code.get("source_sha256") != before.get("source_sha256"):
+        out.append(f"- stancewire code: {code_text(before)} -> {code_text(code)}")
+    model, was = manifest.get("stance_model", {}).get("method"), previous.get("stance_model", {}).get("method")
+    if model != was:
+        out.append(f"- stance model: {md(was)} -> {md(model)}")
+    spacy, spacy_was = manifest.get("spacy", {}), previous.get("spacy", {})
+    if (spacy.get("model"), spacy.get("spacy_version")) != (spacy_was.get("model"), spacy_was.get("spacy_version")):
+        out.append(
+            f"- spaCy: {md(spacy_was.get('model'))} (spaCy {md(spacy_was.get('spacy_version'))}) -> "
+            f"{md(spacy.get('model'))} (spaCy {md(spacy.get('spacy_version'))})"
+        )
+    books = {b["name"]: b for b in manifest.get("codebooks", [])}
+    books_was = {b["name"]: b for b in previous.get("codebooks", [])}
+    for name in sorted(books.keys() | books_was.keys()):
+        new, old = books.get(name), books_was.get(name)
+        if old is None:
+            out.append(f"- codebook {md(name)} {md(new['version'])} added")
+        elif new is None:
+            out.append(f"- codebook {md(name)} {md(old['version'])} removed")
+        elif new.get("sha256") != old.get("sha256"):
+            out.append(f"- codebook {md(name)}: {md(old['version'])} -> {md(new['version'])} (file changed)")
+    if manifest.get("dataset_info") != previous.get("dataset_info"):
+        out.append("- the dataset's description (dataset.yaml: title, licence, citation, creators, sources)")
+    if not out:
+        return []
+    return [
+        "### What made the data",
+        "",
+        "Changed since the previous version (rows it did not touch are kept as they were made):",
+        "",
+        *out,
+        "",
+    ]
+
+
+def code_text(code: dict) -> str:
+    """A manifest's `code_version` in a line: "0.1.0 (source sha256 3f072ca2..., commit
+    15affb69..., with local changes)"."""
+    parts = [f"source sha256 {md(str(code.get('source_sha256'))[:12])}"]
+    if code.get("git_commit"):
+        parts.append(
+            f"commit {md(code['git_commit'][:12])}" + (", with local changes" if code.get("git_dirty") else "")
+        )
+    return f"{md(code.get('stancewire'))} ({', '.join(parts)})"
 
 
 def _review(manifest: dict, diff: ReleaseDiff) -> list[str]:
@@ -86,15 +142,18 @@ def _review(manifest: dict, diff: ReleaseDiff) -> list[str]:
     return [*lines, ""]
 
 
-def changelog(manifest: dict, diff: ReleaseDiff | None, previous_changelog: str | None) -> str:
-    """CHANGELOG.md: this version's entry, then the previous release's entries."""
+def changelog(
+    manifest: dict, diff: ReleaseDiff | None, previous_changelog: str | None, previous: dict | None = None
+) -> str:
+    """CHANGELOG.md: this version's entry, then the previous release's entries (`previous`:
+    the previous version's manifest)."""
     lines = [
         "# Changelog",
         "",
         f"Changes of the {manifest.get('dataset', 'stancewire')} dataset, newest first. "
         "Rows are compared by primary key; `stancewire release diff VA VB` shows any two versions.",
         "",
-        changelog_entry(manifest, diff),
+        changelog_entry(manifest, diff, previous),
     ]
     if previous_changelog:
         older = previous_changelog.split("\n## ", 1)

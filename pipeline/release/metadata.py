@@ -12,11 +12,12 @@ Everything is derived from `schema.TABLES` and the manifest.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pipeline.release.changelog import LIST_LIMIT, changelog
 from pipeline.release.diff import diff_folders
-from pipeline.release.versions import CHANGELOG, CROISSANT, DATAPACKAGE, json_text, sha256_file
+from pipeline.release.versions import CHANGELOG, CROISSANT, DATAPACKAGE, MANIFEST, json_text, sha256_file
 from pipeline.schema import TABLES
 
 CODE_LICENCE = "MIT"
@@ -375,6 +376,9 @@ def write_release_files(
     previous_log = None
     if previous_dir is not None and (previous_dir / CHANGELOG).is_file():
         previous_log = (previous_dir / CHANGELOG).read_text(encoding="utf-8")
-    (staging / CHANGELOG).write_text(changelog(manifest, diff, previous_log), encoding="utf-8")
+    previous = None
+    if previous_dir is not None and (previous_dir / MANIFEST).is_file():
+        previous = json.loads((previous_dir / MANIFEST).read_text(encoding="utf-8"))
+    (staging / CHANGELOG).write_text(changelog(manifest, diff, previous_log, previous), encoding="utf-8")
     files.append(CHANGELOG)
     return {name: sha256_file(staging / name) for name in sorted(files)}, diff

@@ -42,7 +42,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline import __version__
-from pipeline.fingerprints import code_fingerprint, input_fingerprint, schema_fingerprint
+from pipeline.fingerprints import code_fingerprint, git_revision, input_fingerprint, schema_fingerprint
 from pipeline.release.card import dataset_card
 from pipeline.release.changelog import LIST_LIMIT
 from pipeline.release.database import TableFeed, write_release_database
@@ -270,7 +270,11 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
                         "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
                         "previous_version": previous["version"] if previous else None,
                         "input_fingerprint": input_fingerprint(conn),
-                        "code_version": {"stancewire": __version__, "source_sha256": code_fingerprint()},
+                        "code_version": {
+                            "stancewire": __version__,
+                            "source_sha256": code_fingerprint(),
+                            **git_revision(),
+                        },
                         **provenance,
                         "schema_fingerprint": schema_fp,
                         "tables": tables,

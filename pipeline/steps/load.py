@@ -17,9 +17,11 @@ Rows of records that did not become articles are left behind; nothing is parsed 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from dataclasses import dataclass, field
 
+import duckdb
 import polars as pl
 
 from pipeline.schema import TABLES, sql_literal
@@ -99,6 +101,7 @@ def _load(conn, staging: Staging, batches: list[str], full: bool = False) -> Loa
             and set(loaded) <= set(batches)  # a batch gone from staging: rebuild
             and all(seqs[c] > seqs[u] for c in changed for u in unchanged)  # re-staged batches come last
         )
+        _refuse_unreadable(staging, [b for b in order if b not in unchanged] if append else order)
         if append and changed:
             _delete_batches(conn, changed)
             conn.execute("DELETE FROM loaded_batches WHERE batch_id IN (SELECT unnest(?::VARCHAR[]))", [changed])
@@ -117,6 +120,33 @@ def _load(conn, staging: Staging, batches: list[str], full: bool = False) -> Loa
     for table in LOADED_TABLES:
         report.rows[table] = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
     return report
+
+
+class StagedBatchUnreadable(RuntimeError):
+    """A staged file the load would read cannot be read; nothing in the warehouse changed."""
+
+
+# What the load reads of each batch it loads (`_load_batches`).
+READ_TABLES = ["records", "rejections", "cleaned", "alignment", "sentences", "mentions", "quotes", "article_actors"]
+
+
+def _refuse_unreadable(staging: Staging, batches: list[str]) -> None:
+    """StagedBatchUnreadable, before any row is deleted, when a Parquet part the load would
+    read is damaged (truncated, overwritten): the message names the file and how to stage
+    the batch again (a run of its folder does, since a stage with a damaged file is not
+    skipped)."""
+    for batch in batches:
+        bad = staging.unreadable_parts(batch, READ_TABLES)
+        if not bad:
+            continue
+        path, why = bad[0]
+        source = staging.source_folder(batch) or "<its input folder>"
+        more = f" (and {len(bad) - 1} more of its files)" if len(bad) > 1 else ""
+        raise StagedBatchUnreadable(
+            f"staged batch {batch} cannot be read: {path}{more}: {why}. Nothing in the warehouse was changed. "
+            f"Stage it again with `stancewire run --input {source} --batch {batch}`, or move "
+            f"{staging.batch_dir(batch)} out of the staging folder to leave the batch out."
+        )
 
 
 def _delete_loaded_rows(conn) -> None:
@@ -224,8 +254,9 @@ def _load_batches(
                 FROM {actors_scan} a JOIN _kept k ON k.batch_id = a.batch_id AND k.article_id = a.article_id""")
             if append:
                 mark_actors(conn, "article_id IN (SELECT article_id FROM _kept)")
-    finally:
-        conn.unregister("_kept")
+    finally:  # in a transaction a failed statement aborted, unregistering fails too: the rollback undoes it
+        with contextlib.suppress(duckdb.Error):
+            conn.unregister("_kept")
 
 
 def _stored_matches(conn, cleaned: pl.DataFrame) -> list[tuple[str, str]]:

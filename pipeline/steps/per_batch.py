@@ -31,7 +31,7 @@ from pipeline.steps.pool import chunked, run_chunks
 from pipeline.steps.progress import Progress
 from pipeline.steps.worker import WorkerConfig
 from pipeline.storage.polars_schemas import RECORD_KEY, STAGED
-from pipeline.storage.staging import BATCH_MANIFEST, Staging
+from pipeline.storage.staging import BATCH_MANIFEST, SOURCE_FILE, Staging
 from pipeline.text.alignment import Alignment, AlignmentBuilder, trim_span
 from pipeline.text.clean import clean_text
 from pipeline.text.dates import publication_date
@@ -94,11 +94,6 @@ def stage_files(
         return report
 
 
-# Where a batch was last staged from (not in files.json: moving a folder is no reason to
-# annotate its batch again, and files.json feeds the annotation's fingerprint).
-SOURCE_FILE = "source.json"
-
-
 class BatchFolderConflict(ValueError):
     """A batch named after its folder would replace a batch staged from another folder."""
 
@@ -107,9 +102,8 @@ def folder_conflict(staging: Staging, batch_id: str, input_dir: Path) -> str | N
     """Why staging `input_dir` as `batch_id` would silently replace another folder's batch
     (batches are named after their folder, so two folders called "raw" are one batch), or
     None: the batch is new, was staged from this folder, or from before folders were kept."""
-    try:
-        source = json.loads((staging.batch_dir(batch_id) / SOURCE_FILE).read_text(encoding="utf-8"))["input_dir"]
-    except (OSError, ValueError, KeyError, TypeError):
+    source = staging.source_folder(batch_id)
+    if source is None:
         return None
     here = str(Path(input_dir).resolve())
     if source == here:
@@ -155,7 +149,12 @@ def _stage_files(
     manifest = staging.read_manifest(batch_id)
     if conflict and not (manifest and manifest.get("input_fp") == input_fp):
         raise BatchFolderConflict(conflict)
-    if manifest and manifest.get("input_fp") == input_fp and manifest.get("files_code_fp") == code_fp:
+    if (
+        manifest
+        and manifest.get("input_fp") == input_fp
+        and manifest.get("files_code_fp") == code_fp
+        and not staging.unreadable_parts(batch_id, FILE_TABLES)  # a damaged file: staged again
+    ):
         report.skipped = True
         report.rejections += _cleaning_rejections(staging, batch_id)
         report.counts["rejections"] = len(report.rejections)
@@ -378,7 +377,11 @@ def stage_nlp(
         nlp_fp = _fingerprint(files, model, code_fp, shas)
         manifest = staging.read_manifest(batch_id)
         report = BatchReport(batch_id)
-        if manifest and manifest.get("nlp_fp") == nlp_fp:
+        if (
+            manifest
+            and manifest.get("nlp_fp") == nlp_fp
+            and not staging.unreadable_parts(batch_id, NLP_TABLES + CODED_TABLES)  # a damaged file: staged again
+        ):
             report.skipped = True
             return report
         if manifest:  # as in stage_files: invisible to the loader until complete again

@@ -29,6 +29,9 @@ import polars as pl
 from pipeline.storage.polars_schemas import STAGED
 
 BATCH_MANIFEST = "batch.json"
+# Where a batch was last staged from (not in files.json: moving a folder is no reason to
+# annotate its batch again, and files.json feeds the annotation's fingerprint).
+SOURCE_FILE = "source.json"
 OWNER_FILE = "warehouse.json"  # which warehouse this staging folder's batches are for
 _SAFE_BATCH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
 
@@ -171,6 +174,26 @@ class Staging:
     def parts(self, batch_id: str, table: str) -> list[Path]:
         folder = self.batch_dir(batch_id) / table
         return sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+
+    def source_folder(self, batch_id: str) -> str | None:
+        """The input folder the batch was last staged from (`SOURCE_FILE`), or None."""
+        try:
+            return json.loads((self.batch_dir(batch_id) / SOURCE_FILE).read_text(encoding="utf-8"))["input_dir"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def unreadable_parts(self, batch_id: str, tables: list[str]) -> list[tuple[Path, str]]:
+        """(part, why) for each staged Parquet part of these tables whose footer cannot be
+        read (a file truncated or overwritten outside stancewire): a stage with one is staged
+        again rather than skipped, and the loader refuses it before changing anything."""
+        bad = []
+        for table in tables:
+            for part in self.parts(batch_id, table):
+                try:
+                    pl.read_parquet_schema(part)
+                except Exception as e:  # polars raises its own errors and OSError alike
+                    bad.append((part, str(e).splitlines()[0][:200] if str(e) else type(e).__name__))
+        return bad
 
     def all_parts(self, table: str, batches: list[str] | None = None) -> list[Path]:
         return [p for b in (batches if batches is not None else self.batches()) for p in self.parts(b, table)]
