@@ -3,8 +3,9 @@
 - `process_batch` (partitioned by batch): everything for one batch, then the warehouse-wide
   assets and the release. `stancewire run` and the sensor launch it.
 - `inbox_sensor`: each sub-folder of the inbox (data/inbox by default) is a file drop and
-  becomes a batch partition; a run is launched when a drop is new or its files changed.
-  Files directly in the inbox form the batch "inbox".
+  becomes a batch partition; a run is launched when a drop is new or its files changed,
+  once they have stayed the same from one evaluation to the next (a drop still being
+  copied is not published half-written). Files directly in the inbox form the batch "inbox".
 - `rebuild_release` (+ a daily schedule, off until switched on): rebuild the loaded tables
   from every staged batch, re-code what needs it, validate every row and publish, without
   re-processing any batch (`stancewire rebuild`).
@@ -66,20 +67,42 @@ def inbox_drops(inbox: Path) -> dict[str, tuple[Path, str]]:
     return drops
 
 
+def settle(cursor: str | None, drops: dict[str, tuple[Path, str]]) -> tuple[dict, dict]:
+    """(drops to run now, the next cursor). A drop new or changed since its last run is run
+    when its fingerprint is the one the previous evaluation saw (its files stayed the same
+    for one interval); else it waits as `pending`. The cursor is {"launched": {batch: fp},
+    "pending": {batch: fp}}; a cursor of an earlier version ({batch: fp}) is `launched`."""
+    state = json.loads(cursor) if cursor else {}
+    if not isinstance(state.get("launched"), dict):
+        state = {"launched": state, "pending": {}}
+    launched, pending = state["launched"], state.get("pending", {})
+    changed = {b: v for b, v in drops.items() if launched.get(b) != v[1]}
+    ready = {b: v for b, v in changed.items() if pending.get(b) == v[1]}
+    return ready, {
+        "launched": {**launched, **{b: fp for b, (_, fp) in ready.items()}},
+        "pending": {b: fp for b, (_, fp) in changed.items() if b not in ready},
+    }
+
+
 @dg.sensor(
     job=process_batch,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Watches the inbox folder; each new or changed drop becomes a batch partition and a run.",
+    description="Watches the inbox folder; each new or changed drop becomes a batch partition and a run once "
+    "its files have stayed the same for one evaluation (30 s).",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, settings: StancewireSettings):
-    seen = json.loads(context.cursor) if context.cursor else {}
-    drops = inbox_drops(Path(settings.inbox_dir))
-    new = {b: (folder, fp) for b, (folder, fp) in drops.items() if seen.get(b) != fp}
+    new, cursor = settle(context.cursor, inbox_drops(Path(settings.inbox_dir)))
+    context.update_cursor(json.dumps(cursor, sort_keys=True))
     if not new:
-        return dg.SkipReason(f"no new or changed drop in {settings.inbox_dir}")
+        waiting = sorted(cursor["pending"])
+        return dg.SkipReason(
+            f"new or changed drops in {settings.inbox_dir}, run once their files stay the same until the next "
+            f"evaluation: {', '.join(waiting)}"
+            if waiting
+            else f"no new or changed drop in {settings.inbox_dir}"
+        )
     known = set(context.instance.get_dynamic_partitions(BATCHES.name))
-    context.update_cursor(json.dumps({**seen, **{b: fp for b, (_, fp) in new.items()}}))
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(run_key=f"{b}:{fp}", partition_key=b, tags={INPUT_DIR_TAG: str(folder.resolve())})

@@ -90,3 +90,40 @@ def test_workspace_loads_with_the_dagster_cli(tmp_path):
         timeout=180,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_inbox_sensor_runs_a_drop_once_its_files_stay_the_same(tmp_path):
+    """A drop still being copied is not run: it runs at the first evaluation that finds its
+    files as the previous one did. An earlier cursor ({batch: fingerprint}) still counts."""
+    import json
+
+    import dagster as dg
+
+    from assets.automation import inbox_sensor
+    from assets.resources import StancewireSettings
+
+    inbox = tmp_path / "inbox"
+    drop = inbox / "monday"
+    drop.mkdir(parents=True)
+    (drop / "a.txt").write_text("Title\n\nThe first half of the art", encoding="utf-8")
+    settings = StancewireSettings(inbox_dir=str(inbox), warehouse=str(tmp_path / "w.duckdb"))
+
+    def evaluate(cursor):
+        with dg.DagsterInstance.ephemeral() as instance:
+            context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"settings": settings})
+            result = inbox_sensor(context)
+            return result, context.cursor
+
+    result, cursor = evaluate(None)
+    assert isinstance(result, dg.SkipReason) and "monday" in result.skip_message  # seen once: waits
+    with (drop / "a.txt").open("a", encoding="utf-8") as f:  # the copy goes on
+        f.write("icle, and the rest of it.")
+    result, cursor = evaluate(cursor)
+    assert isinstance(result, dg.SkipReason)  # changed since: waits again
+    result, cursor = evaluate(cursor)
+    assert [r.partition_key for r in result.run_requests] == ["monday"]
+    result, cursor = evaluate(cursor)
+    assert isinstance(result, dg.SkipReason) and "no new or changed drop" in result.skip_message
+    launched = json.loads(cursor)["launched"]
+    result, _ = evaluate(json.dumps(launched))  # a cursor of the earlier format: the drop already ran
+    assert isinstance(result, dg.SkipReason) and "no new or changed drop" in result.skip_message
