@@ -113,6 +113,53 @@ def run_pipeline(
         return RunOutcome(False, str(e), "nothing was run: the warehouse is busy", None, None, busy=True)
 
 
+# Tags naming the process that runs a `stancewire run` (Dagster keeps a run "STARTED" when
+# that process is killed: see `close_orphaned_runs`).
+PID_TAG = "stancewire/pid"
+HOST_TAG = "stancewire/host"
+
+
+def process_tags() -> dict[str, str]:
+    import socket
+
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def close_orphaned_runs(instance) -> list[str]:
+    """Mark failed the runs of `stancewire run` on this machine whose process is gone (killed
+    by SIGKILL or the out-of-memory killer, the machine restarted): Dagster would keep them
+    STARTED for good, and with ten of them its run queue launches nothing from the UI or the
+    sensor. Returns their run ids."""
+    import socket
+
+    from dagster import DagsterRunStatus, RunsFilter
+
+    host, closed = socket.gethostname(), []
+    runs = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED], tags={HOST_TAG: host}))
+    for run in runs:
+        try:
+            pid = int(run.tags.get(PID_TAG, ""))
+        except ValueError:
+            continue
+        if pid == os.getpid() or _alive(pid):
+            continue
+        instance.report_run_failed(
+            run, f"the stancewire process that ran it (pid {pid} on {host}) is gone: marked failed by a later run"
+        )
+        closed.append(run.run_id)
+    return closed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process of that number
+        return True
+    return True
+
+
 def _run_pipeline(
     settings, instance=None, asset_selection: list[str] | None = None, verbose: bool = False, rebuild: bool = False
 ) -> RunOutcome:
@@ -130,12 +177,13 @@ def _run_pipeline(
     try:
         if batch is not None:
             ensure_partitions(instance, [batch])
+        close_orphaned_runs(instance)
         with _log_tails_ignore_interrupts(), _signals_received() as signals:
             result = job.execute_in_process(
                 instance=instance,
                 raise_on_error=False,
                 partition_key=batch,
-                tags={} if rebuild else {INPUT_DIR_TAG: str(settings.input_path.resolve())},
+                tags={**process_tags(), **({} if rebuild else {INPUT_DIR_TAG: str(settings.input_path.resolve())})},
                 asset_selection=[dg.AssetKey(a) for a in asset_selection] if asset_selection else None,
                 run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
             )

@@ -48,6 +48,23 @@ KILLS_FIRST_RELEASE = [
 ]
 
 
+def run_statuses(dagster_home) -> list[str]:
+    import os
+
+    import dagster as dg
+
+    old = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            return [r.status.value for r in instance.get_runs()]
+    finally:
+        if old is None:
+            del os.environ["DAGSTER_HOME"]
+        else:
+            os.environ["DAGSTER_HOME"] = old
+
+
 def test_sigkill_during_materialisation_and_publishing(tmp_path, reference):
     drop = folder_of(tmp_path / "drop", ARTICLES)
     releases, warehouse = tmp_path / "releases", tmp_path / "warehouse.duckdb"
@@ -64,6 +81,11 @@ def test_sigkill_during_materialisation_and_publishing(tmp_path, reference):
     assert versions.list_versions(releases) == ["v1.0.0"] and table_hashes(releases) == reference["first"]
     assert not release_problems(releases) and not warehouse_problems(warehouse, {"drop": RECORDS})
     assert not [p for p in releases.iterdir() if p.name.startswith(".staging")]
+    # The killed runs are no longer STARTED in Dagster (ten such runs stop its queue): the
+    # re-run marked them failed, saying why.
+    statuses = run_statuses(tmp_path / "dagster")
+    assert len(statuses) == len(KILLS_FIRST_RELEASE) + 2 and "STARTED" not in statuses, statuses
+    assert statuses.count("FAILURE") >= len(KILLS_FIRST_RELEASE), statuses  # the last kill may come after the end
 
     # New data; killed after the new folder is renamed into place but before LATEST names it.
     folder_of(drop, EXTRA)
