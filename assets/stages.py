@@ -57,13 +57,18 @@ def ensure_partitions(instance: dg.DagsterInstance, batches) -> None:
 
 def batch_input_dir(context: dg.AssetExecutionContext, settings: StancewireSettings) -> Path:
     """Where a batch's files are: the run's tag (CLI, sensor), else the CLI's input folder
-    when it names this batch, else <inbox>/<batch>."""
+    when it names this batch, else <inbox>/<batch> when it exists, else the folder the
+    batch was last staged from (a batch a CLI run made, materialized again from the UI)."""
     tagged = context.run.tags.get(INPUT_DIR_TAG)
     if tagged:
         return Path(tagged)
     if settings.resolved_batch_id == context.partition_key:
         return settings.input_path
-    return Path(settings.inbox_dir) / context.partition_key
+    inbox = Path(settings.inbox_dir) / context.partition_key
+    if inbox.is_dir():
+        return inbox
+    source = settings.staging.source_folder(context.partition_key)
+    return Path(source) if source else inbox
 
 
 @dg.asset(

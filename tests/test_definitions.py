@@ -127,3 +127,25 @@ def test_the_inbox_sensor_runs_a_drop_once_its_files_stay_the_same(tmp_path):
     launched = json.loads(cursor)["launched"]
     result, _ = evaluate(json.dumps(launched))  # a cursor of the earlier format: the drop already ran
     assert isinstance(result, dg.SkipReason) and "no new or changed drop" in result.skip_message
+
+
+def test_a_batch_made_by_the_cli_is_found_where_it_was_staged_from(tmp_path):
+    """Materialized again from the UI (no input tag, no such inbox folder), a batch reads
+    the folder it was last staged from, not <inbox>/<batch>."""
+    import json
+    from types import SimpleNamespace
+
+    from assets.resources import StancewireSettings
+    from assets.stages import batch_input_dir
+
+    settings = StancewireSettings(
+        warehouse=str(tmp_path / "w.duckdb"), inbox_dir=str(tmp_path / "inbox"), input_dir=str(tmp_path / "other")
+    )
+    source = tmp_path / "drops" / "drop1"
+    folder = settings.staging.batch_dir("drop1")
+    folder.mkdir(parents=True)
+    (folder / "source.json").write_text(json.dumps({"input_dir": str(source)}), encoding="utf-8")
+    context = SimpleNamespace(run=SimpleNamespace(tags={}), partition_key="drop1")
+    assert batch_input_dir(context, settings) == source
+    (tmp_path / "inbox" / "drop1").mkdir(parents=True)  # a drop of that name in the inbox comes first
+    assert batch_input_dir(context, settings) == tmp_path / "inbox" / "drop1"
