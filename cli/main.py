@@ -563,9 +563,11 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
 
 
 def _dropped_work(warehouse: Path, books: list, corrections: Path) -> list[str]:
-    """What the warehouse holds that this run's settings will remove, said before its steps run:
-    statements of codebooks not among the run's, and coders' verdicts when no corrections
-    folder is there to apply them again. Nothing when the warehouse is new or in use."""
+    """What the warehouse holds that this run's settings will remove or change, said before
+    its steps run: statements of codebooks not among the run's, a codebook of another version
+    than the warehouse was coded with (a run with the default folder after an edit given by
+    --codebook), and coders' verdicts when no corrections folder is there to apply them
+    again. Nothing when the warehouse is new or in use."""
     names = [b.name for b in books]
 
     def read(conn):
@@ -575,13 +577,31 @@ def _dropped_work(warehouse: Path, books: list, corrections: Path) -> list[str]:
             [names],
         ).fetchall()
         verdicts = 0 if corrections.is_dir() else conn.execute("SELECT count(*) FROM review_verdicts").fetchone()[0]
-        return gone, verdicts
+        targets = conn.execute(
+            "SELECT t.codebook, t.codebook_version, t.target, "
+            "  (SELECT count(*) FROM coded_stances s WHERE s.codebook = t.codebook AND s.target = t.target) "
+            "FROM codebook_targets t WHERE list_contains(?, t.codebook) ORDER BY 1, 3",
+            [names],
+        ).fetchall()
+        return gone, verdicts, targets
 
     found = _peek_warehouse(warehouse, read)
     if found is None:
         return []
-    gone, verdicts = found
+    gone, verdicts, targets = found
     out = []
+    for book in books:  # the same codebook, another version: a run with the default folder undoes an edit
+        stored = [(v, t, n) for name, v, t, n in targets if name == book.name]
+        versions = sorted({v for v, _, _ in stored})
+        if not stored or versions == [book.version]:
+            continue
+        lost = [(t, n) for _, t, n in stored if t not in {x.id for x in book.targets}]
+        out.append(
+            f"codebook {book.name} is version {book.version} here ({book.path}), but {warehouse} was coded with "
+            f"version {', '.join(versions)}: its statements will be coded again with this one"
+            + ("; targets it lacks lose their statements: " + ", ".join(f"{t} ({n})" for t, n in lost) if lost else "")
+            + ". If that version was an edit of yours, give its file with --codebook"
+        )
     for book, n in gone:
         out.append(
             f"codebook {book} is not among this run's codebooks ({', '.join(names)}): its {n} statement(s) will be "

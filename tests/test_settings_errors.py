@@ -206,3 +206,34 @@ def test_attributions_scored_on_a_subset_of_a_split_count_only_those_documents(t
     assert out.returncode == 0, out.stderr
     scores = json.loads(out.stdout)  # the subset split is scored on its one document: recall 1, not 1/3
     assert (scores["docs"], scores["all"]["n_gold"], scores["all"]["content_recall"]) == (1, 1, 1.0)
+
+
+def test_a_run_with_another_version_of_a_coded_codebook_says_so_before_it_starts(seed_copy, tmp_path):
+    """The warehouse was coded with ukraine-peacekeeping 1.0 and us-election-2016 1.0; a run
+    given a 0.9 of the first without one of its targets (a run with the default folder after
+    an edit given by --codebook) says which version replaces which, and what is lost."""
+    import duckdb
+
+    from cli.main import _dropped_work
+    from pipeline.stances.codebooks import load_codebooks
+
+    source = REPO / "data" / "codebooks" / "ukraine-peacekeeping.yaml"
+    older = tmp_path / "ukraine-peacekeeping.yaml"
+    text = source.read_text(encoding="utf-8")
+    first = load_codebooks([source])[0]
+    dropped = first.targets[-1].id
+    block = text[text.index(f"- id: {dropped}") :]
+    older.write_text(text.replace(block, "").replace(f'version: "{first.version}"', 'version: "0.9"'), encoding="utf-8")
+    books = load_codebooks([older, REPO / "data" / "codebooks" / "us-election-2016.yaml"])
+    assert [t.id for t in books[0].targets] == [t.id for t in first.targets[:-1]]
+    with duckdb.connect(str(seed_copy), read_only=True) as conn:
+        n = conn.execute(
+            "SELECT count(*) FROM coded_stances WHERE codebook = 'ukraine-peacekeeping' AND target = ?", [dropped]
+        ).fetchone()[0]
+    (lines,) = _dropped_work(seed_copy, books, tmp_path)
+    assert lines.startswith(
+        f"codebook ukraine-peacekeeping is version 0.9 here ({older}), but {seed_copy} was coded with version "
+        f"{first.version}: its statements will be coded again with this one; targets it lacks lose their "
+        f"statements: {dropped} ({n})"
+    )
+    assert lines.endswith("If that version was an edit of yours, give its file with --codebook")
