@@ -278,6 +278,9 @@ def _add_ui(sub) -> None:
         "--host", default="127.0.0.1", help="the address it listens on (default 127.0.0.1, this machine only)"
     )
     _add_dagster_home_arg(ui)
+    ui.add_argument("--warehouse", metavar="FILE", help="the warehouse its runs and sensor write (default as for run)")
+    ui.add_argument("--releases", metavar="DIR", help="where its runs publish (default as for run)")
+    ui.add_argument("--inbox", metavar="DIR", help="the folder its sensor watches for drops (default data/inbox)")
 
 
 def _add_eval(sub) -> None:
@@ -893,20 +896,36 @@ def _log_line(entry) -> str:
 
 
 def cmd_ui(args) -> int:
-    home = dagster_home(args.dagster_home)
-    if Path(".env").is_file():  # `dagster dev` reads it, and its DAGSTER_HOME wins over ours
+    """`dagster dev` on this checkout's workspace.yaml, with the instance `--dagster-home`
+    names and the run settings `--warehouse`, `--releases`, `--inbox` give (as STANCEWIRE_*
+    variables, which the UI's code server reads). When ./.env names another instance
+    (`dagster dev` reads it, and its DAGSTER_HOME wins), the UI starts from the instance's
+    folder instead, every path setting first made absolute as seen from here."""
+    from pipeline import settings as run_settings
+
+    home = prepare_dagster_home(str(dagster_home(args.dagster_home)))
+    env = run_settings.ENV
+    for key, value in (("warehouse", args.warehouse), ("releases_dir", args.releases), ("inbox_dir", args.inbox)):
+        if value:
+            os.environ[env[key]] = str(Path(value).resolve())
+    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
+    where = Path.cwd()
+    if (where / ".env").is_file():
         from dotenv import dotenv_values
 
-        there = dotenv_values(".env").get("DAGSTER_HOME")
+        there = dotenv_values(where / ".env").get("DAGSTER_HOME")
         if there and Path(there).resolve() != home:
-            return fail(
-                f"./.env sets DAGSTER_HOME={there}, and `dagster dev` would take it over {home}: edit or delete "
-                "./.env (`make` writes it for this checkout), or run `stancewire ui` from another folder"
+            values = run_settings.resolve()
+            for key in ("input_dir", "warehouse", "releases_dir", "inbox_dir"):
+                os.environ[env[key]] = str(Path(values[key]).resolve())
+            os.environ[env["codebooks"]] = os.pathsep.join(
+                str(p.resolve()) for p in run_settings.codebook_paths(values["codebooks"])
             )
-    home = prepare_dagster_home(str(home))
+            where = home
+            os.chdir(where)
     exe = Path(sys.executable).with_name("dagster")
-    cmd = [str(exe), "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)]
-    print(f"DAGSTER_HOME={home} {' '.join(cmd)}")
+    cmd = [str(exe), "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)]
+    print(f"cd {where} && DAGSTER_HOME={home} {' '.join(cmd)}")
     os.execv(cmd[0], cmd)
     return 0
 

@@ -116,17 +116,39 @@ def test_logs_and_release_list_refuse_a_missing_folder_without_making_it(tmp_pat
     assert not (tmp_path / "nowhere").exists() and not (tmp_path / "nope").exists()
 
 
-def test_ui_refuses_a_dotenv_that_would_point_dagster_elsewhere(tmp_path, monkeypatch, capsys):
-    """`dagster dev` reads ./.env and its DAGSTER_HOME wins: `stancewire ui` says so instead of
-    starting the UI on another instance than the one it prints (a copied checkout's .env)."""
+def test_ui_starts_away_from_a_dotenv_that_would_point_dagster_elsewhere(tmp_path, monkeypatch, capsys):
+    """`dagster dev` reads ./.env and its DAGSTER_HOME wins: with another instance asked for,
+    `stancewire ui` starts the UI from that instance's folder, on this checkout's
+    workspace.yaml, with every path setting made absolute as seen from where it was asked."""
+    import os
+
     from cli.main import main
 
+    started = []
+    monkeypatch.setattr(os, "execv", lambda exe, cmd: started.append((os.getcwd(), cmd)))
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    # set here so that the test restores them: the UI's settings, relative to this folder
+    settings = {
+        "STANCEWIRE_INPUT": "in",
+        "STANCEWIRE_INBOX": "drops",
+        "STANCEWIRE_WAREHOUSE": "x",
+        "STANCEWIRE_RELEASES": "x",
+    }
+    for var, value in settings.items():
+        monkeypatch.setenv(var, value)
+    monkeypatch.setenv("STANCEWIRE_CODEBOOKS", str(REPO / "data" / "codebooks" / "us-election-2016.yaml"))
     (tmp_path / ".env").write_text("DAGSTER_HOME=/elsewhere/data/dagster\n", encoding="utf-8")
-    assert main(["ui", "--dagster-home", str(tmp_path / "home")]) == 2
-    assert "./.env sets DAGSTER_HOME=/elsewhere/data/dagster" in capsys.readouterr().err
-    assert not (tmp_path / "home").exists()
+    assert main(["ui", "--dagster-home", "home", "--warehouse", "out/w.duckdb", "--releases", "out/rel"]) == 0
+    ((where, cmd),) = started
+    assert where == str(tmp_path / "home") and (tmp_path / "home" / "dagster.yaml").is_file()
+    assert cmd[cmd.index("-w") + 1] == str(REPO / "workspace.yaml") and cmd[cmd.index("-h") + 1] == "127.0.0.1"
+    assert os.environ["DAGSTER_HOME"] == str(tmp_path / "home")
+    assert os.environ["STANCEWIRE_WAREHOUSE"] == str(tmp_path / "out" / "w.duckdb")
+    assert os.environ["STANCEWIRE_RELEASES"] == str(tmp_path / "out" / "rel")
+    assert os.environ["STANCEWIRE_INPUT"] == str(tmp_path / "in")
+    assert os.environ["STANCEWIRE_INBOX"] == str(tmp_path / "drops")
+    assert f"cd {tmp_path / 'home'} && DAGSTER_HOME={tmp_path / 'home'}" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name", ["a/b", "../evil", " ", "x."])
