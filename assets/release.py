@@ -58,8 +58,8 @@ def validation_summary(conn, run_id: str) -> tuple[dict, list[str]]:
     deps=[dg.AssetKey(t) for t in RELEASED_TABLES],
     kinds={"parquet"},
     owners=[OWNER],
-    description="A published dataset version: data/releases/vX.Y.Z/ with one Parquet file per table, "
-    "the same tables with the views in a read-only DuckDB file (data/releases/current.duckdb names the "
+    description="A published dataset version: <releases>/vX.Y.Z/ (data/releases by default) with one Parquet "
+    "file per table, the same tables with the views in a read-only DuckDB file (<releases>/current.duckdb names the "
     "current one: what researchers open), manifest.json (provenance, row counts, sha256) and a dataset "
     "card. Runs only when every blocking expectation passed; identical data makes no new version.",
 )

@@ -525,7 +525,7 @@ def _summary(warehouse, batch_id: str | None, release: dict | None, loaded: bool
             f"{n_rej} rejected" + (f" ({reasons})" if reasons else "") + f", {dups} duplicates"
         ]
     else:
-        lines = ["rebuilt from every staged batch; every row validated"]
+        lines = ["rebuilt from every staged batch; every row checked again by the expectations (outcome below)"]
     lines += [
         f"warehouse {warehouse.path}: {totals['articles']} articles, {totals['quotes']} quotes, "
         f"{totals['stances']} stance statements, {totals['actors']} actors",

@@ -162,12 +162,12 @@ def load_batches(context: dg.AssetExecutionContext, settings: StancewireSettings
                 f"rejected {r['source_file']} record {r['record_no']}: {r['reason']}: {r['detail']} "
                 f"(batch {r['batch_id']})"
             )
-        how = "appended" if report.appended else "rebuilt from every batch"
         replaced = f"; replaced the rows of {', '.join(report.replaced)}" if report.replaced else ""
-        context.log.info(
-            f"loaded batches {', '.join(report.batches) or '(none)'} ({how}{replaced}): "
-            f"{report.rows['articles']} articles"
-        )
+        if report.appended:
+            what = f"appended {', '.join(report.read) or 'nothing new'}{replaced}"
+        else:
+            what = "rebuilt from every batch"
+        context.log.info(f"{what} ({len(report.batches)} batches in the warehouse): {report.rows['articles']} articles")
         results = [materialized(conn, table) for table in LOADED]
     yield from results  # with the connection closed (see `common.materialized`)
 

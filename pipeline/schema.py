@@ -538,10 +538,11 @@ REVIEW_VERDICTS = _table(
     Table(
         "review_verdicts",
         "Coders' verdicts on sampled statements and quotes, and their hand edits (added statements, actor "
-        "merges and renames), from the corrections files in data/corrections/ (`stancewire review`, docs/review.md).",
+        "merges and renames), from the corrections files in the warehouse's corrections folder (data/corrections "
+        "for data/warehouse.duckdb; `stancewire review`, docs/review.md).",
         "One row per line of an applied review file.",
         (
-            _c("review", "VARCHAR", "The corrections file (data/corrections/<review>.json) the line is in."),
+            _c("review", "VARCHAR", "The corrections file (<corrections folder>/<review>.json) the line is in."),
             _c("line", "INTEGER", "The line of the coder's review CSV (the header is line 1)."),
             _c("coder", "VARCHAR", "Who reviewed the line (the CSV's coder column, or `review apply --coder`)."),
             _c("reviewed_at", "VARCHAR", "When the review file was applied (ISO 8601 date)."),

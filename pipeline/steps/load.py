@@ -50,6 +50,7 @@ class LoadReport:
     id_conflicts: list[dict] = field(default_factory=list)  # records rejected here, for the run log
     appended: bool = False  # only new (or replaced last) batches were added to what was loaded before
     replaced: list[str] = field(default_factory=list)  # batches whose own rows were replaced
+    read: list[str] = field(default_factory=list)  # batches whose staged rows this load read (new or all)
 
 
 def _register_batches(conn, batches: list[str]) -> dict[str, int]:
@@ -111,6 +112,7 @@ def _load(conn, staging: Staging, batches: list[str], full: bool = False) -> Loa
             conn.execute("DELETE FROM loaded_batches")
     with transaction(conn):
         new = [b for b in order if b not in unchanged] if append else order
+        report.read = new
         if new or not append:
             _load_batches(conn, staging, new, {b: i for i, b in enumerate(order)}, append, report)
         conn.execute("DELETE FROM batches WHERE batch_id NOT IN (SELECT unnest(?::VARCHAR[]))", [batches])
