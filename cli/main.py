@@ -557,12 +557,33 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
         )
     from pipeline.release.dataset_info import DatasetInfoError, load_dataset_info
 
-    try:  # the release would refuse it after the whole run
+    try:  # the release would refuse these after the whole run
         if values["publish"]:
             load_dataset_info(Path(values["releases_dir"]))
+            _check_writable(Path(values["releases_dir"]))
     except DatasetInfoError as e:
         raise ValueError(str(e)) from None
     return values, books
+
+
+def _check_writable(releases: Path) -> None:
+    """ValueError when a file cannot be made in the releases folder (or, before the first
+    release, in the nearest folder above it that exists): said before the run, not after it."""
+    import tempfile
+
+    folder = releases
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        if not folder.is_dir():
+            raise NotADirectoryError(f"{folder} is not a folder")
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".stancewire-write-check-"):
+            pass
+    except OSError as e:
+        raise ValueError(
+            f"releases folder {releases} cannot be written ({e.strerror or e}{'' if folder == releases else f' in {folder}'}): "
+            "give --releases a folder you can write, or --no-publish"
+        ) from None
 
 
 def _dropped_work(warehouse: Path, books: list, corrections: Path) -> list[str]:

@@ -259,3 +259,20 @@ def test_a_run_with_another_version_of_a_coded_codebook_says_so_before_it_starts
         f"statements: {dropped} ({n})"
     )
     assert lines.endswith("If that version was an edit of yours, give its file with --codebook")
+
+
+def test_a_releases_folder_that_cannot_be_written_is_refused_before_the_run(tmp_path, capsys):
+    from cli.main import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Title\n\nSome text.", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("a file, not a folder", encoding="utf-8")
+    releases = tmp_path / "notes.txt" / "releases"
+    args = ["run", "--input", str(folder), "--warehouse", str(tmp_path / "w.duckdb"), "--releases", str(releases)]
+    args += ["--codebook", str(REPO / "data" / "codebooks" / "us-election-2016.yaml")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"releases folder {releases} cannot be written" in err and "--no-publish" in err
+    assert not (tmp_path / "w.duckdb").exists()
+    assert main([*args, "--no-publish"]) != 2  # not publishing: the folder is not needed
