@@ -223,7 +223,16 @@ def _most_quoted(conn) -> list[str]:
         f"SELECT name, actor_type, country, quotes FROM ({SPEECH_PER_ACTOR}) ORDER BY quotes DESC, name LIMIT 10"
     ).fetchall()
     if top:
-        return ["", "## Most quoted actors", "", "| actor | type | country | quotes |", "|---|---|---|---|"] + [
+        return [
+            "",
+            "## Most quoted actors",
+            "",
+            "Quotes and reported speech (`quotes.cue_kind = 'speech'`); `actors.n_quotes` counts every attribution, "
+            "beliefs and wishes included.",
+            "",
+            "| actor | type | country | quotes |",
+            "|---|---|---|---|",
+        ] + [
             f"| {md(n)} | {ty} | {c} | {q} |" for n, ty, c, q in top
         ]
     return []
