@@ -457,6 +457,7 @@ def cmd_run(args, rebuild: bool = False) -> int:
         import logging
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # Dagster's storage migrations: 18 lines of noise
     telemetry_off()  # before the run's processes start: they inherit the environment
     at_once = True  # stopped by an exception (Ctrl-C): the workers' chunks are not waited for
     try:
@@ -479,7 +480,7 @@ def cmd_run(args, rebuild: bool = False) -> int:
         from assets.runner import run_pipeline
 
         outcome = run_pipeline(settings, verbose=args.verbose, rebuild=rebuild, before_run=workers_ready)
-        at_once = outcome.interrupted
+        at_once = outcome.interrupted or outcome.busy  # a busy warehouse: nothing left worth waiting for
     except RunNotStarted as e:
         at_once = False
         return fail(str(e), e.exit_code)

@@ -950,6 +950,10 @@ def _forked(work):
         os.close(read_fd)
         code = 1
         try:
+            # Ctrl-C reaches the whole process group: the validator stops the copy (the block
+            # raises); a KeyboardInterrupt inside GX's or DuckDB's native code here could
+            # crash it instead (an operator saw "exit status -11" after Ctrl-C)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             _die_with_parent(parent)
             data = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_fd, "wb") as out:

@@ -232,9 +232,7 @@ def _most_quoted(conn) -> list[str]:
             "",
             "| actor | type | country | quotes |",
             "|---|---|---|---|",
-        ] + [
-            f"| {md(n)} | {ty} | {c} | {q} |" for n, ty, c, q in top
-        ]
+        ] + [f"| {md(n)} | {ty} | {c} | {q} |" for n, ty, c, q in top]
     return []
 
 
