@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from pipeline.settings import DEFAULT_DAGSTER_HOME
+
 
 def fail(message: str, code: int = 2) -> int:
     print(f"stancewire: {message}", file=sys.stderr)
@@ -69,3 +71,29 @@ def open_data(args):
         raise UsageError(f"no warehouse at {path}: run `stancewire run` first, or pass --warehouse / --release")
     with Warehouse(path).connect(read_only=True) as conn:
         yield conn, str(path)
+
+
+def dagster_home(path: str | None) -> Path:
+    """The Dagster instance folder a command uses: `path`, else $DAGSTER_HOME, else the default."""
+    return Path(path or os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
+
+
+def peek_warehouse(warehouse: Path, read):
+    """read(connection) on the warehouse opened read-only, without waiting: None when there is
+    no file, when another stancewire run holds it (a writer is never disturbed; the run will
+    wait for it) or when its tables are not there yet."""
+    if not warehouse.is_file():
+        return None
+    import duckdb
+
+    from pipeline.storage.warehouse import Warehouse, WarehouseBusy
+
+    try:
+        with Warehouse(warehouse).hold(wait=False):
+            conn = duckdb.connect(str(warehouse), read_only=True)
+            try:
+                return read(conn)
+            finally:
+                conn.close()
+    except (WarehouseBusy, duckdb.Error):
+        return None

@@ -2,7 +2,8 @@
 
     stancewire run [--input DIR] [--codebook FILE ...] [--warehouse PATH] [--releases DIR]
     stancewire rebuild [--codebook FILE ...] [--warehouse PATH] [--releases DIR]
-    stancewire release list | show VERSION | verify VERSION | diff VA VB [--json] | index
+    stancewire release list | show VERSION|FOLDER | verify VERSION|FOLDER | diff VA VB [--json] | index
+    stancewire batch list | remove NAME [--warehouse PATH]
     stancewire export network --format graphml|gexf --out FILE [--warehouse PATH | --release VERSION]
     stancewire export statements --format dna --out FILE [--warehouse PATH | --release VERSION]
     stancewire review sample --n N --out review.csv [--seed S] [--quotes]
@@ -11,7 +12,8 @@
     stancewire eval attributions --texts DIR --out PRED.jsonl [--gold SPLIT]
     stancewire eval stance --texts DIR --codebook FILE --out PRED.jsonl [--gold GOLD.jsonl]
     stancewire logs [RUN_ID]
-    stancewire ui [--port N]
+    stancewire ui [--port N] [--dagster-home DIR] [--warehouse PATH] [--releases DIR] [--inbox DIR]
+    stancewire codebook check [FILE|FOLDER ...]
     stancewire docs
     stancewire prepare
 
@@ -32,7 +34,7 @@ import os
 import sys
 from pathlib import Path
 
-from cli.common import UsageError, fail, open_data, version_arg
+from cli.common import UsageError, dagster_home, fail, open_data, peek_warehouse, version_arg
 from pipeline.settings import DEFAULT_DAGSTER_HOME
 
 DAGSTER_YAML = """\
@@ -68,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_docs,
         _add_prepare,
         _add_codebook,
+        _add_batch,
     ):
         add(sub)
     return parser
@@ -337,6 +340,12 @@ def _add_codebook(sub) -> None:
     codebook.add_parser(sub)
 
 
+def _add_batch(sub) -> None:
+    from cli import batches
+
+    batches.add_parser(sub)
+
+
 def _add_prepare(sub) -> None:
     sub.add_parser(
         "prepare",
@@ -409,12 +418,11 @@ def main(argv: list[str] | None = None) -> int:
         from cli import codebook
 
         return codebook.main(args)
+    if args.command == "batch":
+        from cli import batches
+
+        return batches.main(args)
     return 2
-
-
-def dagster_home(path: str | None) -> Path:
-    """The Dagster instance folder a command uses: `path`, else $DAGSTER_HOME, else the default."""
-    return Path(path or os.environ.get("DAGSTER_HOME") or DEFAULT_DAGSTER_HOME).resolve()
 
 
 def prepare_dagster_home(path: str | None) -> Path:
@@ -610,7 +618,7 @@ def _dropped_work(warehouse: Path, books: list, corrections: Path) -> list[str]:
         ).fetchall()
         return gone, verdicts, targets
 
-    found = _peek_warehouse(warehouse, read)
+    found = peek_warehouse(warehouse, read)
     if found is None:
         return []
     gone, verdicts, targets = found
@@ -760,29 +768,8 @@ def _workers_to_start(values: dict, books, code_fp: str, rebuild: bool = False) 
         signature = coding_fingerprint(values["spacy_model"], code_fp, books)
         return stances_to_code(conn, load_scope(conn, config, books, compute=False), signature)[0]
 
-    todo = _peek_warehouse(warehouse, read)
+    todo = peek_warehouse(warehouse, read)
     return n_process if todo is not None and len(todo) >= MIN_ARTICLES_PER_PROCESS else 1
-
-
-def _peek_warehouse(warehouse: Path, read):
-    """read(connection) on the warehouse opened read-only, without waiting: None when there is
-    no file, when another stancewire run holds it (a writer is never disturbed; the run will
-    wait for it) or when its tables are not there yet."""
-    if not warehouse.is_file():
-        return None
-    import duckdb
-
-    from pipeline.storage.warehouse import Warehouse, WarehouseBusy
-
-    try:
-        with Warehouse(warehouse).hold(wait=False):
-            conn = duckdb.connect(str(warehouse), read_only=True)
-            try:
-                return read(conn)
-            finally:
-                conn.close()
-    except (WarehouseBusy, duckdb.Error):
-        return None
 
 
 def cmd_release(args) -> int:

@@ -245,3 +245,33 @@ def test_a_second_warehouse_publishing_into_a_releases_folder_is_refused_unless_
         tmp / "dagster",
     )
     assert again.ok and "another warehouse" not in again.summary  # the same warehouse again: no note
+
+
+def test_a_batch_taken_out_leaves_the_next_release_and_comes_back_when_moved_back(two_warehouses, tmp_path, capsys):
+    """`stancewire batch remove B` moves B's staged files aside; the next rebuild holds only
+    A's articles, and moving the folder back brings B's again."""
+    from cli.main import main
+
+    tmp, out, _, _ = two_warehouses
+    work = tmp_path / "out"
+    work.mkdir()
+    shutil.copy(out / "a.duckdb", work / "a.duckdb")
+    shutil.copytree(out / "a.duckdb.staging", work / "a.duckdb.staging")
+    warehouse = str(work / "a.duckdb")
+    assert main(["batch", "list", "--warehouse", warehouse]) == 0
+    listed = capsys.readouterr().out
+    assert "A: 2 articles in the warehouse; from " in listed and "B: 2 articles in the warehouse" in listed
+    dagster = ["--dagster-home", str(tmp_path / "dagster")]
+    assert main(["batch", "remove", "B", "--warehouse", warehouse, *dagster]) == 0
+    said = capsys.readouterr().out
+    assert "batch B taken out of staging" in said and "removes its 2 article(s)" in said
+    (aside,) = (work / "a.duckdb.staging" / "removed").iterdir()
+    assert main(["batch", "remove", "B", "--warehouse", warehouse]) == 2  # no longer staged
+    assert "no batch 'B' is staged" in capsys.readouterr().err
+
+    rebuild = _settings(work, "a", tmp / "A")
+    assert run(rebuild, tmp_path / "dagster").ok
+    assert _articles(work / "a.duckdb") == {"article-0.txt", "article-1.txt"}
+    aside.rename(work / "a.duckdb.staging" / "batches" / "B")  # undone
+    assert run(rebuild, tmp_path / "dagster").ok
+    assert _articles(work / "a.duckdb") == {f"article-{i}.txt" for i in range(4)}
