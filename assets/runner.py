@@ -215,7 +215,7 @@ def _run_pipeline(
         )
         return RunOutcome(False, busy[0], summary, None, result, busy=True)
     try:
-        summary = _summary(wh, batch, release, loaded_now)
+        summary = _summary(wh, batch, release, loaded_now, _staged_fingerprint(settings, batch))
         rejected = _all_rejected(wh, batch) if loaded_now and batch is not None else []  # this run's load only
     except WarehouseBusy as e:
         what = f"batch {batch}" if batch is not None else "the rebuild"
@@ -487,9 +487,22 @@ def _all_rejected(warehouse, batch_id: str) -> list[tuple[str, int]]:
     return rejected if rejected and not kept else []
 
 
-def _summary(warehouse, batch_id: str | None, release: dict | None, loaded: bool = True) -> str:
-    """What the run did (the batch's counts, only when this run loaded it) and what the
-    warehouse holds now."""
+def _staged_fingerprint(settings, batch: str | None) -> str | None:
+    """The staged batch's NLP fingerprint (what loaded_batches records when it is loaded)."""
+    if batch is None:
+        return None
+    try:
+        return (settings.staging.read_manifest(batch) or {}).get("nlp_fp")
+    except (OSError, ValueError):
+        return None
+
+
+def _summary(
+    warehouse, batch_id: str | None, release: dict | None, loaded: bool = True, staged_fp: str | None = None
+) -> str:
+    """What the run did (the batch's counts, only when the warehouse holds the batch as it is
+    staged now: loaded by this run, or, when the run stopped before it could say so, with
+    the staged fingerprint `staged_fp`) and what the warehouse holds now."""
     from pipeline.schema import READ_THEN_REJECTED
 
     if not warehouse.path.exists():
@@ -511,6 +524,12 @@ def _summary(warehouse, batch_id: str | None, release: dict | None, loaded: bool
             for t in ("articles", "quotes", "stances", "actors")
         }
         orphaned = conn.execute("SELECT count(*) FROM review_verdicts WHERE status = 'orphaned'").fetchone()[0]
+        if not loaded and staged_fp and batch_id is not None:  # stopped (Ctrl-C) between the load and its events
+            loaded = bool(
+                conn.execute(
+                    "SELECT count(*) FROM loaded_batches WHERE batch_id = ? AND fingerprint = ?", [batch_id, staged_fp]
+                ).fetchone()[0]
+            )
     n_rej = sum(n for _, n in rejected)
     reasons = ", ".join(f"{r} {n}" for r, n in rejected)
     # a record rejected after it was read (id conflict, language) is in raw_articles too: count it once

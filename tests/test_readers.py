@@ -208,6 +208,12 @@ def test_the_summary_reports_no_counts_of_a_load_that_did_not_happen(tmp_path):
     summary = _summary(wh, "drop", None, loaded=False)
     assert summary.splitlines()[0] == "batch drop: not loaded by this run"
     assert "input records" not in summary
+    # A run stopped (Ctrl-C) after its load committed, before the step said so: the warehouse
+    # holds the batch as staged now (its fingerprint), and the summary counts it.
+    with wh.connect() as conn:
+        conn.execute("INSERT INTO loaded_batches VALUES ('drop', 'fp-now')")
+    assert _summary(wh, "drop", None, loaded=False, staged_fp="fp-before").startswith("batch drop: not loaded")
+    assert _summary(wh, "drop", None, loaded=False, staged_fp="fp-now").startswith("batch drop: 0 input records")
 
 
 def test_the_wait_setting_is_checked():
