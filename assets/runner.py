@@ -117,36 +117,62 @@ def run_pipeline(
 # that process is killed: see `close_orphaned_runs`).
 PID_TAG = "stancewire/pid"
 HOST_TAG = "stancewire/host"
+BOOT_TAG = "stancewire/boot_id"  # Linux: the kernel's boot id (a reboot ends every run)
+PIDNS_TAG = "stancewire/pid_namespace"  # Linux: a container's pids are not the host's
+START_TAG = "stancewire/process_start"  # Linux: the process's start time (a pid number is reused)
 
 
 def process_tags() -> dict[str, str]:
+    """The tags that identify this process (`close_orphaned_runs`)."""
     import socket
 
-    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+    tags = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+    for tag, value in ((BOOT_TAG, _boot_id()), (PIDNS_TAG, _pid_namespace()), (START_TAG, _start_time(os.getpid()))):
+        if value:
+            tags[tag] = value
+    return tags
 
 
 def close_orphaned_runs(instance) -> list[str]:
     """Mark failed the runs of `stancewire run` on this machine whose process is gone (killed
     by SIGKILL or the out-of-memory killer, the machine restarted): Dagster would keep them
     STARTED for good, and with ten of them its run queue launches nothing from the UI or the
-    sensor. Returns their run ids."""
+    sensor. A run is gone when the machine has booted since, or when its process id, in this
+    process's pid namespace, is free or taken by a process started later; where that cannot
+    be told (another container's run, a system without /proc: only the pid is checked
+    there, on POSIX), it is left alone. Returns their run ids."""
+    import logging
     import socket
 
     from dagster import DagsterRunStatus, RunsFilter
 
+    if os.name != "posix":  # os.kill(pid, 0) is no liveness test elsewhere
+        return []
     host, closed = socket.gethostname(), []
+    me = process_tags()
     runs = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED], tags={HOST_TAG: host}))
     for run in runs:
+        tags = run.tags
         try:
-            pid = int(run.tags.get(PID_TAG, ""))
+            pid = int(tags.get(PID_TAG, ""))
         except ValueError:
             continue
-        if pid == os.getpid() or _alive(pid):
+        if pid == os.getpid():
             continue
-        instance.report_run_failed(
-            run, f"the stancewire process that ran it (pid {pid} on {host}) is gone: marked failed by a later run"
-        )
+        if tags.get(BOOT_TAG) and me.get(BOOT_TAG) and tags[BOOT_TAG] != me[BOOT_TAG]:
+            why = "the machine has restarted since"
+        elif tags.get(PIDNS_TAG) != me.get(PIDNS_TAG):
+            continue  # another container's process ids: its run cannot be told from here
+        elif not _alive(pid):
+            why = "its process is gone"
+        elif tags.get(START_TAG) and _start_time(pid) != tags[START_TAG]:
+            why = "its process is gone (its process id is another process's now)"
+        else:
+            continue
+        instance.report_run_failed(run, f"the stancewire process that ran it (pid {pid} on {host}): {why}")
         closed.append(run.run_id)
+    if closed:
+        logging.getLogger(__name__).info("marked %d run(s) failed whose process is gone: %s", len(closed), closed)
     return closed
 
 
@@ -158,6 +184,29 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # another user's process of that number
         return True
     return True
+
+
+def _boot_id() -> str | None:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip() or None
+    except OSError:
+        return None
+
+
+def _pid_namespace() -> str | None:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (/proc/PID/stat, field 22)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
 
 
 def _run_pipeline(
@@ -524,8 +573,9 @@ def _summary(
             for t in ("articles", "quotes", "stances", "actors")
         }
         orphaned = conn.execute("SELECT count(*) FROM review_verdicts WHERE status = 'orphaned'").fetchone()[0]
+        held = False
         if not loaded and staged_fp and batch_id is not None:  # stopped (Ctrl-C) between the load and its events
-            loaded = bool(
+            loaded = held = bool(
                 conn.execute(
                     "SELECT count(*) FROM loaded_batches WHERE batch_id = ? AND fingerprint = ?", [batch_id, staged_fp]
                 ).fetchone()[0]
@@ -541,7 +591,10 @@ def _summary(
     elif batch_id is not None:
         lines = [
             f"batch {batch_id}: {raw + n_rej - read_then_rejected} input records -> {new} articles, "
-            f"{n_rej} rejected" + (f" ({reasons})" if reasons else "") + f", {dups} duplicates"
+            f"{n_rej} rejected"
+            + (f" ({reasons})" if reasons else "")
+            + f", {dups} duplicates"
+            + (" (in the warehouse as staged now; the run stopped before it said whether it loaded it)" if held else "")
         ]
     else:
         lines = ["rebuilt from every staged batch; every row checked again by the expectations (outcome below)"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 
 
@@ -75,24 +76,37 @@ def _list(staging, warehouse: Path) -> int:
 
 
 def _remove(staging, warehouse: Path, name: str, folder: Path, dagster_home: str | None) -> int:
+    from filelock import Timeout
+
     from cli.common import fail
     from pipeline.storage.warehouse import Warehouse, WarehouseBusy
 
     articles = (_articles_by_batch(warehouse) or {}).get(name, 0)
+    lock = staging.lock(name)
     try:
-        with Warehouse(warehouse).hold(wait=False), staging.lock(name):
-            aside = staging.root / "removed" / f"{name}-{dt.datetime.now().strftime('%Y%m%dT%H%M%S')}"
-            aside.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(folder, aside)
+        with Warehouse(warehouse).hold(wait=False):
+            lock.acquire(timeout=0)  # a run staging it now (from the UI or the sensor): not waited for
+            try:
+                aside = staging.root / "removed" / f"{name}-{dt.datetime.now().strftime('%Y%m%dT%H%M%S')}"
+                aside.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(folder, aside)
+            finally:
+                lock.release()
     except WarehouseBusy as e:
         return fail(f"{e}: remove the batch once that run is over", 4)
+    except Timeout:
+        return fail(f"batch {name} is being staged by a run now: remove it once that run is over", 4)
     except OSError as e:
         return fail(f"could not move {folder} aside: {e}")
-    _forget_partition(name, dagster_home)
+    try:
+        _forget_partition(name, dagster_home)
+    except Exception as e:  # the batch is out of staging all the same; the partition only shows in the UI
+        print(f"stancewire: warning: the Dagster partition {name} was not removed ({e})", file=sys.stderr)
     print(
-        f"batch {name} taken out of staging (moved to {aside}; move it back to undo). The next "
-        f"`stancewire run` or `stancewire rebuild` on {warehouse} removes its {articles} article(s) from the "
-        "warehouse and from the next release; published releases keep them."
+        f"batch {name} taken out of staging (moved to {aside}; move it back to undo: the next run of its folder "
+        f"adds its partition again). The next `stancewire run` or `stancewire rebuild` on {warehouse} removes "
+        f"its {articles} article(s) from the warehouse and from the next release; published releases keep them. "
+        f"{aside.parent} is never emptied by stancewire: delete what you no longer need."
     )
     return 0
 

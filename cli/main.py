@@ -3,7 +3,7 @@
     stancewire run [--input DIR] [--codebook FILE ...] [--warehouse PATH] [--releases DIR]
     stancewire rebuild [--codebook FILE ...] [--warehouse PATH] [--releases DIR]
     stancewire release list | show VERSION|FOLDER | verify VERSION|FOLDER | diff VA VB [--json] | index
-    stancewire batch list | remove NAME [--warehouse PATH]
+    stancewire batch list | remove NAME [--warehouse PATH] [--dagster-home DIR]
     stancewire export network --format graphml|gexf --out FILE [--warehouse PATH | --release VERSION]
     stancewire export statements --format dna --out FILE [--warehouse PATH | --release VERSION]
     stancewire review sample --n N --out review.csv [--seed S] [--quotes]
@@ -34,7 +34,7 @@ import os
 import sys
 from pathlib import Path
 
-from cli.common import UsageError, dagster_home, fail, open_data, peek_warehouse, version_arg
+from cli.common import CURRENT_NAMES, UsageError, dagster_home, fail, open_data, peek_warehouse, version_arg
 from pipeline.settings import DEFAULT_DAGSTER_HOME
 
 DAGSTER_YAML = """\
@@ -568,8 +568,8 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
 
     try:  # the release would refuse these after the whole run
         if values["publish"]:
-            load_dataset_info(Path(values["releases_dir"]))
             _check_writable(Path(values["releases_dir"]))
+            load_dataset_info(Path(values["releases_dir"]))
     except DatasetInfoError as e:
         raise ValueError(str(e)) from None
     return values, books
@@ -581,9 +581,9 @@ def _check_writable(releases: Path) -> None:
     import tempfile
 
     folder = releases
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
     try:
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
         if not folder.is_dir():
             raise NotADirectoryError(f"{folder} is not a folder")
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".stancewire-write-check-"):
@@ -623,17 +623,23 @@ def _dropped_work(warehouse: Path, books: list, corrections: Path) -> list[str]:
         return []
     gone, verdicts, targets = found
     out = []
-    for book in books:  # the same codebook, another version: a run with the default folder undoes an edit
-        stored = [(v, t, n) for name, v, t, n in targets if name == book.name]
+    for book in books:  # the same codebook, another version or fewer targets: a run with the default
+        stored = [(v, t, n) for name, v, t, n in targets if name == book.name]  # folder undoes an edit
         versions = sorted({v for v, _, _ in stored})
-        if not stored or versions == [book.version]:
-            continue
         lost = [(t, n) for _, t, n in stored if t not in {x.id for x in book.targets}]
+        if not stored or (versions == [book.version] and not lost):
+            continue
+        if versions != [book.version]:
+            said = (
+                f"codebook {book.name} is version {book.version} here ({book.path}), but {warehouse} was coded "
+                f"with version {', '.join(versions)}: its statements will be coded again with this one"
+            )
+        else:
+            said = f"codebook {book.name} here ({book.path}) lacks targets {warehouse} was coded with"
+        if lost:
+            said += "; targets it lacks lose their statements: " + ", ".join(f"{t} ({n})" for t, n in lost)
         out.append(
-            f"codebook {book.name} is version {book.version} here ({book.path}), but {warehouse} was coded with "
-            f"version {', '.join(versions)}: its statements will be coded again with this one"
-            + ("; targets it lacks lose their statements: " + ", ".join(f"{t} ({n})" for t, n in lost) if lost else "")
-            + ". If that version was an edit of yours, give its file with --codebook"
+            said + ". If the codebook the warehouse was coded with was an edit of yours, give it with --codebook"
         )
     for book, n in gone:
         out.append(
@@ -798,16 +804,19 @@ def cmd_release(args) -> int:
             index = write_index(releases)
             print(f"wrote {releases / 'index.json'} and {releases / 'index.html'} ({len(index['versions'])} versions)")
             return 0
-        folder = Path(args.version)
-        if (folder / versions.MANIFEST).is_file():  # a release folder given by its path (downloaded, renamed)
-            version = str(folder)
-        elif "/" in args.version or os.sep in args.version:
-            raise UsageError(f"{folder} is no release folder (no {versions.MANIFEST} in it)")
-        else:
+        named = args.version.lower() in CURRENT_NAMES or versions.parse_version(version_arg(args.version))
+        if named:  # a version of the releases folder (--releases), even where a folder of that name is here
             version = version_arg(args.version, releases)
             folder = versions.manifest_path(releases, version).parent
+        else:  # a release folder given by its path (downloaded, renamed)
+            folder, version = Path(args.version), args.version
+            if not (folder / versions.MANIFEST).is_file():
+                raise UsageError(f"{folder} is no release folder (no {versions.MANIFEST} in it)")
         if args.release_command == "show":
-            manifest = json.loads((folder / versions.MANIFEST).read_text(encoding="utf-8"))
+            try:
+                manifest = json.loads((folder / versions.MANIFEST).read_text(encoding="utf-8"))
+            except ValueError:
+                raise UsageError(f"{folder / versions.MANIFEST} is not valid JSON (the manifest was changed)") from None
             print(json.dumps(manifest, indent=2, ensure_ascii=False))
             return 0
         problems = versions.verify_folder(folder)
@@ -927,6 +936,9 @@ def cmd_ui(args) -> int:
             values = run_settings.resolve()
             for key in ("input_dir", "warehouse", "releases_dir", "inbox_dir"):
                 os.environ[env[key]] = str(Path(values[key]).resolve())
+            for key in ("staging_dir", "parse_cache_dir", "corrections_dir"):  # when set: else beside the warehouse
+                if values[key]:
+                    os.environ[env[key]] = str(Path(values[key]).resolve())
             os.environ[env["codebooks"]] = os.pathsep.join(
                 str(p.resolve()) for p in run_settings.codebook_paths(values["codebooks"])
             )

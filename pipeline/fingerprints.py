@@ -107,6 +107,15 @@ def git_revision(root: Path = ROOT) -> dict:
     import subprocess
 
     try:
+        top = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        if not top or Path(top).resolve() != root.resolve():  # an installed copy inside someone else's repository
+            return {}
         head = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()

@@ -58,7 +58,7 @@ def test_a_description_is_read_and_normalised(tmp_path):
     [
         ("titel: x\n", "unknown key(s) titel"),
         ("license:\n  url: https://x\n", "license needs an id"),
-        ("license:\n  id: MIT\n  version: 2\n", "license.unknown key(s) version"),
+        ("license:\n  id: MIT\n  version: 2\n", "license: unknown key(s) version"),
         ("creators: Jane\n", "creators must be a list"),
         ("creators:\n  - affiliation: X\n", "creators item 1 needs a name"),
         ("title: [a, b]\n", "title must be text, not list"),
@@ -144,3 +144,32 @@ def test_the_release_files_carry_the_description_and_stay_valid(seed_run, tmp_pa
     assert "Cite as: Doe, J. (2026). Peacekeeping coverage [Data set]. (https://example.org/peacekeeping)" in text
     assert "Jane Doe (Example University), ORCID 0000-0002-1825-0097; Sam Roe" in text
     assert "full text of every article" in text
+
+
+def test_a_description_edited_alone_is_published_as_a_patch_version(seed_run, tmp_path):
+    """The same rows under an edited dataset.yaml: a new patch version (v1.0.1) carrying it,
+    its CHANGELOG saying so; the same rows and description again: nothing published."""
+    from pipeline.release import publish as release
+    from pipeline.release import versions
+
+    src, settings, outcome = seed_run
+    assert outcome.ok, outcome.reason
+    releases = tmp_path / "releases"
+    shutil.copytree(src / "releases", releases, symlinks=True)
+    shutil.copy(settings.warehouse, tmp_path / "warehouse.duckdb")
+    previous = versions.read_manifest(releases, "v1.0.0")
+    provenance = {k: previous[k] for k in ("spacy", "codebooks", "warehouse_id") if k in previous}
+    conn = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    try:
+        assert not release.publish(conn, releases, provenance, {}).created  # same rows, no description
+        info = load_dataset_info(write(releases, INFO))
+        result = release.publish(conn, releases, {**provenance, "dataset_info": info}, {})
+        assert result.created and result.version == "v1.0.1"
+        assert not release.publish(conn, releases, {**provenance, "dataset_info": info}, {}).created
+    finally:
+        conn.close()
+    assert versions.read_manifest(releases, "v1.0.1")["dataset_info"] == info
+    log = (releases / "v1.0.1" / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "- the dataset's description (dataset.yaml" in log
+    assert (releases / "v1.0.1" / "README.md").read_text(encoding="utf-8").startswith("# Peacekeeping coverage")
+    assert not versions.verify(releases, "v1.0.1")

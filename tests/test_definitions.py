@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from assets.definitions import build_definitions
 from pipeline.schema import TABLES
@@ -149,3 +150,41 @@ def test_a_batch_made_by_the_cli_is_found_where_it_was_staged_from(tmp_path):
     assert batch_input_dir(context, settings) == source
     (tmp_path / "inbox" / "drop1").mkdir(parents=True)  # a drop of that name in the inbox comes first
     assert batch_input_dir(context, settings) == tmp_path / "inbox" / "drop1"
+
+
+def test_a_run_whose_process_is_gone_is_marked_failed_and_a_live_one_is_not():
+    """`close_orphaned_runs` (each `stancewire run` calls it): a STARTED run of this host
+    whose process is gone, or which ran before the machine booted, is marked failed; the
+    run of a live process, of this process, of another container or another host is not."""
+    from dagster._core.test_utils import create_run_for_test
+
+    from assets import runner
+
+    if not runner._boot_id():
+        pytest.skip("no /proc here: only the pid is checked")
+    me = runner.process_tags()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        cases = {
+            "gone": {**me, runner.PID_TAG: str(gone.pid), runner.START_TAG: "1"},
+            "rebooted": {**me, runner.PID_TAG: str(alive.pid), runner.BOOT_TAG: "another-boot"},
+            "reused": {**me, runner.PID_TAG: str(alive.pid), runner.START_TAG: "1"},
+            "alive": {**me, runner.PID_TAG: str(alive.pid), runner.START_TAG: runner._start_time(alive.pid)},
+            "this": me,
+            "container": {**me, runner.PID_TAG: str(gone.pid), runner.PIDNS_TAG: "pid:[1]"},
+            "other host": {**me, runner.PID_TAG: str(gone.pid), runner.HOST_TAG: "elsewhere"},
+        }
+        with dg.DagsterInstance.ephemeral() as instance:
+            ids = {
+                name: create_run_for_test(instance, status=dg.DagsterRunStatus.STARTED, tags=tags).run_id
+                for name, tags in cases.items()
+            }
+            closed = runner.close_orphaned_runs(instance)
+            assert sorted(closed) == sorted(ids[n] for n in ("gone", "rebooted", "reused"))
+            status = {n: instance.get_run_by_id(i).status for n, i in ids.items()}
+    finally:
+        alive.kill()
+        alive.wait()
+    assert {n for n, s in status.items() if s == dg.DagsterRunStatus.FAILURE} == {"gone", "rebooted", "reused"}

@@ -217,6 +217,22 @@ def test_a_damaged_staged_file_changes_nothing_and_a_run_of_its_folder_stages_it
         load_warehouse(conn, staging, full=True)
     assert _tables(wh.path) == before
 
+    # Damaged inside, its footer intact: the load reads each part whole and refuses; the
+    # batch is marked, so that staging its folder again is not skipped (footers read fine).
+    damaged = staging.parts("a", "records")[0]
+    data = bytearray(damaged.read_bytes())
+    data[4:64] = b"\xff" * 60  # the first data page, after the magic bytes
+    damaged.write_bytes(bytes(data))
+    assert not staging.unreadable_parts("a", ["records"]) and staging.unreadable_parts("a", ["records"], whole=True)
+    with wh.connect() as conn, pytest.raises(StagedBatchUnreadable, match="records/part-"):
+        load_warehouse(conn, staging, full=True)
+    assert _tables(wh.path) == before and staging.damaged("a")
+    assert not stage_files(tmp_path / "a", "a", staging, "test").skipped and not staging.damaged("a")
+    assert not stage_nlp("a", staging, MODEL, "test").skipped
+    with wh.connect() as conn:
+        load_warehouse(conn, staging, full=True)
+    assert _tables(wh.path) == before
+
 
 def test_a_warehouse_of_another_schema_is_refused_by_name_and_leaves_no_connection_open(tmp_path):
     """A warehouse made by another version names the columns that differ; the refused write

@@ -258,7 +258,15 @@ def test_a_run_with_another_version_of_a_coded_codebook_says_so_before_it_starts
         f"{first.version}: its statements will be coded again with this one; targets it lacks lose their "
         f"statements: {dropped} ({n})"
     )
-    assert lines.endswith("If that version was an edit of yours, give its file with --codebook")
+    assert lines.endswith("If the codebook the warehouse was coded with was an edit of yours, give it with --codebook")
+    # the same version without that target (an edit that kept its version): said too
+    older.write_text(text.replace(block, ""), encoding="utf-8")
+    books = load_codebooks([older, REPO / "data" / "codebooks" / "us-election-2016.yaml"])
+    (lines,) = _dropped_work(seed_copy, books, tmp_path)
+    assert lines.startswith(
+        f"codebook ukraine-peacekeeping here ({older}) lacks targets {seed_copy} was coded with; targets it lacks "
+        f"lose their statements: {dropped} ({n})"
+    )
 
 
 def test_a_releases_folder_that_cannot_be_written_is_refused_before_the_run(tmp_path, capsys):

@@ -146,9 +146,10 @@ class ArticlePeople:
         named later). When several were: one named in full in its sentence or the one before
         (the last mentioned, preferring a subject: "Bill Clinton criticized ... for his wife
         Hillary Clinton. Clinton said" is Bill), else the one named most so far, of those
-        named in full (a debate report naming "Bill Clinton" once goes on with Hillary's
-        "Clinton"; "his father, Rafael Cruz" does not take Ted's later "Mr. Cruz"). In the
-        title, the body's most mentioned such person. A name with a gendered word before it
+        named in full, counting the one-word names given to each before (a debate report
+        naming "Bill Clinton" once goes on with Hillary's "Clinton"; "his father, Rafael
+        Cruz" does not take Ted's later "Mr. Cruz"). In the title, the body's most mentioned
+        such person. A name with a gendered word before it
         ("Mrs. Clinton") is none of the people a word shows to be of the other gender, and
         one whose first name fits before one whose does not. A word no earlier mention explains
         starts a person of its own, even when a person named in full later has it: "Obama"

@@ -48,9 +48,9 @@ def load_dataset_info(releases_dir: Path) -> dict:
     import yaml
 
     path = dataset_info_path(releases_dir)
-    if not path.is_file():
-        return {}
     try:
+        if not path.is_file():
+            return {}
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         raise DatasetInfoError(f"{path}: cannot be read as YAML ({e})") from None
@@ -69,7 +69,7 @@ def load_dataset_info(releases_dir: Path) -> dict:
             lic = {"id": lic}
         if not isinstance(lic, dict) or not lic.get("id"):
             raise DatasetInfoError(f"{path}: license needs an id (an SPDX identifier such as CC-BY-4.0)")
-        _known(path, lic, _LICENSE_KEYS, "license.")
+        _known(path, lic, _LICENSE_KEYS, "license: ")
         out["license"] = {k: _text(path, f"license.{k}", lic[k]) for k in _LICENSE_KEYS if lic.get(k) is not None}
     for key, keys, required in (("creators", _CREATOR_KEYS, "name"), ("sources", _SOURCE_KEYS, "title")):
         items = data.get(key)

@@ -30,6 +30,13 @@ DATA_LICENCE_NOTE = (
 DEFAULT_TITLE = "stancewire: who is mentioned, who said what, and who stands where"
 
 
+def _orcid_url(orcid: str | None) -> str | None:
+    """An ORCID as a URL: given bare ("0000-0002-1825-0097") or as its URL already."""
+    if not orcid:
+        return None
+    return orcid if orcid.startswith(("http://", "https://")) else f"https://orcid.org/{orcid}"
+
+
 def licence_note(manifest: dict) -> str:
     """What the release says of its licence: the publisher's (`dataset.yaml`), else that the
     input articles' applies."""
@@ -198,7 +205,7 @@ def datapackage(manifest: dict, conn) -> dict:
                     ("role", "author"),
                     ("organization", c.get("affiliation")),
                     ("email", c.get("email")),
-                    ("path", c.get("url") or (f"https://orcid.org/{c['orcid']}" if c.get("orcid") else None)),
+                    ("path", c.get("url") or _orcid_url(c.get("orcid"))),
                 )
                 if v
             }

@@ -208,12 +208,16 @@ def _keep_release_files(conn, state: dict) -> None:
     insert_values(conn, "release_files", [[n, c, h] for n, (c, h) in state.items()])
 
 
-def next_version(previous: dict | None, schema_fp: str) -> str:
+def next_version(previous: dict | None, schema_fp: str, same_rows: bool = False) -> str:
+    """v1.0.0 first; a major bump for a schema change, a minor one for new data, a patch for
+    the same rows under an edited description (dataset.yaml)."""
     if previous is None:
         return "v1.0.0"
-    major, minor, _ = parse_version("v" + previous["version"])
+    major, minor, patch = parse_version("v" + previous["version"])
     if previous.get("schema_fingerprint") != schema_fp:
         return f"v{major + 1}.0.0"
+    if same_rows:
+        return f"v{major}.{minor}.{patch + 1}"
     return f"v{major}.{minor + 1}.0"
 
 
@@ -257,13 +261,15 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
             )
             try:
                 tables = export_tables(conn, staging, current_dir, previous, files_state, on_table=feed.put)
-                unchanged = bool(previous) and {k: v["sha256"] for k, v in previous["tables"].items()} == {
+                same_rows = bool(previous) and {k: v["sha256"] for k, v in previous["tables"].items()} == {
                     k: v["sha256"] for k, v in tables.items()
                 }
+                # the publisher's description (dataset.yaml) edited alone is a new version too: a patch
+                unchanged = same_rows and previous.get("dataset_info") == provenance.get("dataset_info")
                 if unchanged:
                     feed.cancel()  # the thread stops; this block waits for it before leaving
                 else:
-                    version = next_version(previous, schema_fp)
+                    version = next_version(previous, schema_fp, same_rows)
                     manifest = {
                         "dataset": DATASET_NAME,
                         "version": version[1:],

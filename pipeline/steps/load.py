@@ -134,14 +134,16 @@ READ_TABLES = ["records", "rejections", "cleaned", "alignment", "sentences", "me
 
 def _refuse_unreadable(staging: Staging, batches: list[str]) -> None:
     """StagedBatchUnreadable, before any row is deleted, when a Parquet part the load would
-    read is damaged (truncated, overwritten): the message names the file and how to stage
-    the batch again (a run of its folder does, since a stage with a damaged file is not
-    skipped)."""
+    read is damaged (truncated, overwritten, or damaged inside: each part is read whole, one
+    at a time; what an append reads is a drop's, a rebuild reads every batch anyway): the
+    message names the file and how to stage the batch again (a run of its folder does,
+    since a stage with a damaged file is not skipped)."""
     for batch in batches:
-        bad = staging.unreadable_parts(batch, READ_TABLES)
+        bad = staging.unreadable_parts(batch, READ_TABLES, whole=True)
         if not bad:
             continue
         path, why = bad[0]
+        staging.mark_damaged(batch, path, why)  # so that a run of its folder stages it again
         source = staging.source_folder(batch) or "<its input folder>"
         more = f" (and {len(bad) - 1} more of its files)" if len(bad) > 1 else ""
         raise StagedBatchUnreadable(

@@ -154,6 +154,7 @@ def _stage_files(
         and manifest.get("input_fp") == input_fp
         and manifest.get("files_code_fp") == code_fp
         and not staging.unreadable_parts(batch_id, FILE_TABLES)  # a damaged file: staged again
+        and not staging.damaged(batch_id)  # the loader found one damaged inside
     ):
         report.skipped = True
         report.rejections += _cleaning_rejections(staging, batch_id)
@@ -162,6 +163,7 @@ def _stage_files(
     if manifest:  # the batch is being rewritten: invisible to the loader until complete again
         (staging.batch_dir(batch_id) / BATCH_MANIFEST).unlink()
     staging.start_stage(batch_id, FILE_TABLES + NLP_TABLES)
+    staging.clear_damaged(batch_id)  # every table it holds is written anew
     cleaned = _cleaned_records(result.records, languages)
     for part, start in enumerate(range(0, max(len(result.records), 1), CHUNK)):
         chunk = result.records[start : start + CHUNK]

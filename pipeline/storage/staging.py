@@ -32,6 +32,9 @@ BATCH_MANIFEST = "batch.json"
 # Where a batch was last staged from (not in files.json: moving a folder is no reason to
 # annotate its batch again, and files.json feeds the annotation's fingerprint).
 SOURCE_FILE = "source.json"
+# Written by the loader beside a batch it found damaged inside (its footers read, a part's
+# rows do not): the next staging of the batch is not skipped, and removes it.
+DAMAGED_FILE = "damaged.json"
 OWNER_FILE = "warehouse.json"  # which warehouse this staging folder's batches are for
 _SAFE_BATCH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
 
@@ -182,18 +185,32 @@ class Staging:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def unreadable_parts(self, batch_id: str, tables: list[str]) -> list[tuple[Path, str]]:
-        """(part, why) for each staged Parquet part of these tables whose footer cannot be
-        read (a file truncated or overwritten outside stancewire): a stage with one is staged
-        again rather than skipped, and the loader refuses it before changing anything."""
+    def unreadable_parts(self, batch_id: str, tables: list[str], whole: bool = False) -> list[tuple[Path, str]]:
+        """(part, why) for each staged Parquet part of these tables that cannot be read (a file
+        truncated or overwritten outside stancewire): its footer, or with `whole` every row
+        of it (a file damaged inside). A stage with one is staged again rather than skipped
+        (footers: that check runs at every run), and the loader, reading each part whole,
+        refuses such a batch before changing anything."""
         bad = []
         for table in tables:
             for part in self.parts(batch_id, table):
                 try:
-                    pl.read_parquet_schema(part)
+                    pl.read_parquet(part) if whole else pl.read_parquet_schema(part)
                 except Exception as e:  # polars raises its own errors and OSError alike
                     bad.append((part, str(e).splitlines()[0][:200] if str(e) else type(e).__name__))
         return bad
+
+    def mark_damaged(self, batch_id: str, part: Path, why: str) -> None:
+        (self.batch_dir(batch_id) / DAMAGED_FILE).write_text(
+            json.dumps({"part": str(part), "why": why}), encoding="utf-8"
+        )
+
+    def damaged(self, batch_id: str) -> bool:
+        """Whether the loader found the batch damaged since it was last staged."""
+        return (self.batch_dir(batch_id) / DAMAGED_FILE).is_file()
+
+    def clear_damaged(self, batch_id: str) -> None:
+        (self.batch_dir(batch_id) / DAMAGED_FILE).unlink(missing_ok=True)
 
     def all_parts(self, table: str, batches: list[str] | None = None) -> list[Path]:
         return [p for b in (batches if batches is not None else self.batches()) for p in self.parts(b, table)]

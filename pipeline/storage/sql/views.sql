@@ -103,7 +103,7 @@ COMMENT ON COLUMN statements_with_labels.target_label IS 'Human-readable target 
 COMMENT ON COLUMN statements_with_labels.stance IS 'favor, against or neutral.';
 COMMENT ON COLUMN statements_with_labels.confidence IS 'The model''s probability of the label, 0 to 1 (stances.confidence). The model codes a statement when its probability of no position is below its threshold (the manifest''s stance_model.threshold), so a confidence below 0.5 is possible: filtering on it does not reproduce that cut.';
 COMMENT ON COLUMN statements_with_labels.cue IS 'A word or phrase of the evidence that signals the position (stances.cue); the model, not the cue, decides the label.';
-COMMENT ON COLUMN statements_with_labels.evidence IS 'Verbatim excerpt of the article carrying the position.';
+COMMENT ON COLUMN statements_with_labels.evidence IS 'Verbatim excerpt of the article carrying the position: the one the statement was decided on when several sentences carry it (stances.evidence).';
 COMMENT ON COLUMN statements_with_labels.evidence_char_start IS 'Start of the evidence in articles.text.';
 COMMENT ON COLUMN statements_with_labels.evidence_char_end IS 'End of the evidence (exclusive) in articles.text.';
 COMMENT ON COLUMN statements_with_labels.quote_id IS 'The attribution the statement was coded from, if any.';
