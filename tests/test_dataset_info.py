@@ -144,6 +144,9 @@ def test_the_release_files_carry_the_description_and_stay_valid(seed_run, tmp_pa
     assert "Cite as: Doe, J. (2026). Peacekeeping coverage [Data set]. (https://example.org/peacekeeping)" in text
     assert "Jane Doe (Example University), ORCID 0000-0002-1825-0097; Sam Roe" in text
     assert "full text of every article" in text
+    # every card says how far to trust automatic coding, with the model's own scores
+    limits = text.split("## Limitations", 1)[1].split("\n## ", 1)[0]
+    assert "of 10 coded statements agree with a hand-coder's" in limits and "stancewire review" in limits
 
 
 def test_a_description_edited_alone_is_published_as_a_patch_version(seed_run, tmp_path):

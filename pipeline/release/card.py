@@ -33,7 +33,8 @@ def card_markdown(files, conn, note: str = DATA_LICENCE_NOTE) -> list[str]:
 
 def dataset_card(manifest: dict, conn) -> str:
     """The release's README.md: what each table holds, how it was made, and counts."""
-    lines = _summary(manifest) + _licence(manifest) + _how_it_was_made(manifest) + _review(manifest)
+    lines = _summary(manifest) + _licence(manifest) + _how_it_was_made(manifest) + _limitations(manifest)
+    lines += _review(manifest)
     lines += _validation(manifest) + _most_quoted(conn)
     lines += card_markdown(manifest.get("files", {}), conn, _own(licence_note(manifest)))  # figures and metadata files
     lines += _tables(manifest) + _reading_it(manifest)
@@ -165,6 +166,32 @@ def _stance_method(manifest: dict) -> str:
         f"and cue. The corpus's codebooks: {corpus or 'not recorded'}. Cross-validated on that corpus, "
         f"{model.get('folds')} folds by article: {scores or 'not measured'}." + unmeasured + caveat
     )
+
+
+def _limitations(manifest: dict) -> list[str]:
+    """What a reader must know before citing a row: every row is coded automatically."""
+    lines = ["## Limitations", ""]
+    scores = (manifest.get("stance_model") or {}).get("cross_validated", {})
+    if scores:
+        per_book = "; ".join(
+            f"{md(book)}: about {round(10 * s['precision'])} of 10 coded statements agree with a hand-coder's, "
+            f"{round(10 * s['recall'])} of 10 hand-coded positions are found"
+            for book, s in sorted(scores.items())
+        )
+        lines.append(
+            f"- Stances are coded automatically. On stancewire's own corpus (cross-validated, above) {per_book}; "
+            "on a codebook the model was not trained on, fewer. Read a statement's evidence before citing it, "
+            "and measure agreement on a sample of your own (`stancewire review`, which also stores corrections)."
+        )
+    lines += [
+        "- Speakers and actors are resolved by rules: a pronoun or a surname two people share can go to the wrong "
+        "person, and a description the rules cannot link to a name is an actor of its own article "
+        "(`quotes_with_speakers.speaker_is_unnamed`), now and then a word that names no one.",
+        "- A country with `country_source` = `article_setting` is where the actor's articles are set, not a "
+        "country the text states.",
+        "",
+    ]
+    return lines
 
 
 def _how_it_was_made(manifest: dict) -> list[str]:
