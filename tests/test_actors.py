@@ -345,3 +345,11 @@ def test_a_description_names_no_organization_it_does_not_end_like(resolve):
     text = "The Service Employees International Union endorsed Hillary Clinton. The committee said it opposed the plan."
     committee = resolve(text, "The committee")
     assert committee.actor_id.endswith("@a1") and committee.actor_type == "organization"
+
+
+def test_a_place_after_a_name_gives_the_country_no_role_gave(resolve):
+    merkel = resolve("Chancellor Angela Merkel of Germany spoke on Monday. Merkel said no.", "Merkel", 1)
+    assert (merkel.name, merkel.country) == ("Angela Merkel", "DEU")
+    assert resolve("Sen. Brian Schatz of Hawaii spoke.", "Brian Schatz").country == "USA"
+    lavrov = resolve("Russia's foreign minister, Sergei Lavrov of Moscow, spoke.", "Sergei Lavrov")
+    assert lavrov.country == "RUS"  # the role's

@@ -182,7 +182,8 @@ class RoleFinder:
     """The role phrases around people's names: pre-modifiers ("Defence Secretary John
     Healey") and appositives ("John Healey, the Defence Secretary"). A role names a country
     for the person when its phrase does; "his Defence Minister Boris Pistorius" leaves it to
-    the boss the possessive refers to (`bosses`)."""
+    the boss the possessive refers to (`bosses`). Without a role's country, a place right
+    after the name gives one ("Angela Merkel of Germany", "Sen. Brian Schatz of Hawaii")."""
 
     def __init__(self, doc, person_at: dict[int, Person]):
         self.doc = doc
@@ -223,6 +224,10 @@ class RoleFinder:
             self.attachments.append(RoleAttachment(key, country, person, tok_start, party_of(phrase)))
             if country and person.country is None:
                 person.country = country
+        if person.country is None and ent_end < len(doc) - 1 and doc[ent_end].lower_ == "of":
+            place = doc[ent_end + 1]  # no role gave one: "Angela Merkel of Germany", "Anne Hidalgo of Paris"
+            if place.ent_iob_ == "B" and place.ent_type_ == "GPE":
+                person.country = country_in([place])
 
     def _walk_left(self, i: int, allow_det: bool = False) -> list:
         doc, out = self.doc, []
