@@ -83,7 +83,7 @@ def test_the_card_states_the_models_scores_and_a_stale_coding():
     model = default_model()
     line = _stance_method({"stance_model": provenance(model, [model.method])})
     f1 = model.info["cross_validation"]["scores"]["us-election-2016"]["f1"]
-    assert md(model.method) in line and f"{md('us-election-2016')} F1 {f1:.2f}" in line and "re-run" not in line
+    assert f"`{model.method}`" in line and f"{md('us-election-2016')} F1 {f1:.2f}" in line and "re-run" not in line
     stale = _stance_method({"stance_model": provenance(model, ["logreg-000000000000"])})
     assert f"coded by {md('logreg-000000000000')}, not by this model" in stale
     assert f"{md('us-election-2016')} (360 articles)" in line and "not trained or scored" not in line

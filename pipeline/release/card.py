@@ -4,6 +4,7 @@ and the sections for the figures and metadata files. Data text is escaped (`vers
 from __future__ import annotations
 
 import html
+import re
 
 from pipeline.release.changelog import code_text
 from pipeline.release.metadata import DATA_LICENCE_NOTE, citation, licence_note
@@ -37,7 +38,7 @@ def dataset_card(manifest: dict, conn) -> str:
     lines += _review(manifest)
     lines += _validation(manifest) + _most_quoted(conn)
     lines += card_markdown(manifest.get("files", {}), conn, _own(licence_note(manifest)))  # figures and metadata files
-    lines += _tables(manifest) + _reading_it(manifest)
+    lines += _tables(manifest) + _reading_it(manifest) + _libraries(manifest)
     return "\n".join(lines)
 
 
@@ -83,6 +84,13 @@ def _licence(manifest: dict) -> list[str]:
     return lines
 
 
+def _code(text) -> str:
+    """A package, model or file name as code (`en_core_web_sm-3.8.0`), readable as plain text
+    too; anything but such a name is escaped as data (`md`)."""
+    text = str(text)
+    return f"`{text}`" if re.fullmatch(r"[A-Za-z0-9._+:/=-]+", text) else md(text)
+
+
 def _own(text: str) -> str:
     """The publisher's text (dataset.yaml), HTML-escaped so that it is safe in Markdown
     rendered to HTML, without the Markdown escapes of the data's text (`md`), which a
@@ -109,26 +117,38 @@ def _summary(manifest: dict) -> list[str]:
         f"- Articles: {t['articles']['rows']}; quotes: {t['quotes']['rows']}; statements: {t['stances']['rows']}; "
         f"actors: {t['actors']['rows']}; rejected input records: {t['rejected_articles']['rows']}; "
         f"duplicates: {t['duplicate_articles']['rows']}",
-        f"- spaCy model: {md(manifest.get('spacy', {}).get('model'))} (spaCy {md(manifest.get('spacy', {}).get('spacy_version'))})",
+        f"- spaCy model: {_code(manifest.get('spacy', {}).get('model'))} "
+        f"(spaCy {_code(manifest.get('spacy', {}).get('spacy_version'))})",
         "- Codebooks: " + ", ".join(f"{md(c['name'])} {md(c['version'])}" for c in manifest.get("codebooks", [])),
         *(
             [
                 f"- Languages taken: {md(', '.join(manifest['languages']['accepted']))} "
-                f"(detected with {md(manifest['languages']['detector'])}; others in `rejected_articles`)"
+                f"(detected with {md(manifest['languages']['detector'])}: the detector, then the letters a text "
+                "needs before it can be refused, the highest probability an accepted language may have in a refused "
+                "text, and the share of its paragraphs' characters that must be foreign; texts refused are in "
+                "`rejected_articles`)"
             ]
             if manifest.get("languages")
             else []
         ),
         f"- Code: stancewire {code_text(manifest['code_version'])}",
-        *(
-            [
-                "- Libraries the rows and their validation depend on: "
-                + ", ".join(f"{md(k)} {md(v)}" for k, v in sorted(manifest["libraries"].items()))
-            ]
-            if manifest.get("libraries")
-            else []
-        ),
-        f"- Input fingerprint: {manifest['input_fingerprint']}",
+        f"- Input fingerprint (SHA-256 of the input records kept, the same for the same input): "
+        f"`{manifest['input_fingerprint']}`",
+        "",
+    ]
+
+
+def _libraries(manifest: dict) -> list[str]:
+    """The installed libraries the rows and their validation depend on (at the card's end)."""
+    if not manifest.get("libraries"):
+        return []
+    return [
+        "## Libraries",
+        "",
+        "The rows and their validation depend on these installed versions (the same code and input with "
+        "other versions can give other rows):",
+        "",
+        ", ".join(_code(f"{k}=={v}") for k, v in sorted(manifest["libraries"].items())),
         "",
     ]
 
@@ -161,7 +181,7 @@ def _stance_method(manifest: dict) -> str:
     return (
         "5. Stances: the (actor, target) pairs a sentence ties (quotes and reported speech about the "
         "target, clauses whose subject acts on it, a speaker named just before) decided favor, against, neutral or "
-        f"none by a model trained on stancewire's own stance corpus ({md(model['method'])}, "
+        f"none by a model trained on stancewire's own stance corpus ({_code(model['method'])}, "
         f"{md(model.get('kind') or 'trained')}); `confidence` is its probability, each statement has its evidence "
         f"and cue. The corpus's codebooks: {corpus or 'not recorded'}. Cross-validated on that corpus, "
         f"{model.get('folds')} folds by article: {scores or 'not measured'}." + unmeasured + caveat
