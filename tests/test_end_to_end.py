@@ -33,7 +33,7 @@ def test_run_publishes_v1(seed_run):
     # the libraries the rows depend on, at their installed versions, in the manifest and the card
     assert manifest["libraries"]["spacy"] == metadata.version("spacy") and "dagster" not in manifest["libraries"]
     card = (tmp / "releases" / "v1.0.0" / "README.md").read_text(encoding="utf-8")
-    assert f"ftfy {metadata.version('ftfy')}" in card
+    assert f"`ftfy=={metadata.version('ftfy')}`" in card
     assert [c["name"] for c in manifest["codebooks"]] == ["ukraine-peacekeeping", "us-election-2016"]
     assert manifest["tables"]["articles"]["rows"] == 1
     assert all(v["failed_blocking"] == 0 for v in manifest["validation"].values())
