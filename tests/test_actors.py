@@ -353,3 +353,10 @@ def test_a_place_after_a_name_gives_the_country_no_role_gave(resolve):
     assert resolve("Sen. Brian Schatz of Hawaii spoke.", "Brian Schatz").country == "USA"
     lavrov = resolve("Russia's foreign minister, Sergei Lavrov of Moscow, spoke.", "Sergei Lavrov")
     assert lavrov.country == "RUS"  # the role's
+
+
+def test_who_is_the_named_person_its_clause_hangs_on(resolve):
+    text = '"We must act," said Sen. Brian Schatz of Hawaii, who has spoken to a dozen other Democrats.'
+    assert resolve(text, "who").name == "Brian Schatz"
+    # a description or a country it hangs on gives no actor (the parser often picks the wrong noun)
+    assert resolve("Officials who asked not to be named said the plan would fail.", "who") is None

@@ -14,6 +14,8 @@ Within an article:
 - "the union", "the national committee" resolve to the organization last named before them
   whose name ends in that noun and holds the other words ("Service Employees International
   Union", "Republican National Committee");
+- a relative "who" ("Sen. Brian Schatz of Hawaii, who said ...") is the named person its
+  clause hangs on;
 - he/she resolve to the nearest preceding person, preferring the subject of the closest
   sentence that names one, and skipping a person an honorific or a gendered noun shows to
   be of the other gender ("Mrs. Clinton", "his wife Hillary Clinton");

@@ -39,6 +39,16 @@ class SpanResolver:
             return Resolution(None, "unresolved")
         root = span.root
         person_at = self.people.person_at
+        if len(span) == 1 and root.tag_ == "WP" and root.head.dep_ == "relcl" and root.head.head.i != root.i:
+            # "who" of "Sen. Brian Schatz of Hawaii, who has spoken ...": the actor the relative
+            # clause's noun names; a noun naming no one (a description) or a country is left
+            # unresolved: the parser often hangs the clause on the wrong noun ("Democrats across
+            # the country, who", "Warren, the senator from Massachusetts, who")
+            ante = root.head.head
+            named = self.resolve(self.doc[ante.left_edge.i].idx, ante.idx + len(ante.text))
+            if named.actor_id and named.method != "description" and not named.actor_id.startswith("country:"):
+                return Resolution(named.actor_id, "pronoun")
+            return Resolution(None, "unresolved")
         if len(span) == 1 and root.lower_ in SINGULAR_PRONOUNS:
             person = self.coreference.pronoun(root.i)
             return Resolution(person.actor_id if person else None, "pronoun" if person else "unresolved")
