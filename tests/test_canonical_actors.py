@@ -563,3 +563,26 @@ def test_gender_from_a_first_name_only_chooses_and_a_word_of_the_article_beats_i
     found = ArticleActors(nlp(text), "t1")
     at = text.rindex(holder)
     assert found.resolve(at, at + len(holder)).actor_id == expected
+
+
+def test_a_person_the_tagger_took_for_an_organization_is_a_person(actors_of):
+    """ "Carly Fiorina" tagged ORG is a person (a first name of one gender, then a word no
+    dictionary holds), and so is her surname alone; organizations of two words stay what
+    they are, a first name before them ("Morgan Stanley", "Fox News") or not."""
+    got = actors_of(
+        "Carly Fiorina Endorses Ted Cruz\n\nFormer Hewlett-Packard CEO Carly Fiorina endorsed Ted Cruz on "
+        "Wednesday. Fiorina said Cruz could beat Donald Trump. Fox News said on Monday that the debate would go "
+        "ahead. Morgan Stanley said the market was calm. The Clinton Foundation said it had received the money."
+    )
+    assert got["Carly Fiorina"].actor_id == got["Fiorina"].actor_id == "person:carly-fiorina"
+    assert got["Carly Fiorina"].actor_type == "person"
+    for org in ("Fox News", "Morgan Stanley", "The Clinton Foundation", "Hewlett-Packard"):
+        assert got[org].actor_type == "organization", org
+
+
+def test_the_dictionary_travels_with_the_vocab(nlp):
+    from pipeline.nlp.model import is_dictionary_word
+
+    assert is_dictionary_word(nlp.vocab, "Bond") and is_dictionary_word(nlp.vocab, "news")
+    assert not is_dictionary_word(nlp.vocab, "Fiorina") and not is_dictionary_word(nlp.vocab, "Stearns")
+

@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from pipeline.actors.first_names import first_name_gender, is_first_name
 from pipeline.actors.places import candidates, never_a_country, place_country, state_abbreviations, unambiguous_country
 from pipeline.actors.records import PERSON_LABELS, PLACE_LABELS, Actor, Mention, Person, add_actor, strip_possessive
 from pipeline.actors.roles import country_in
 from pipeline.nlp.lexicon import country_code, country_lookup, country_name, fold, slug, table
+from pipeline.nlp.model import is_dictionary_word
 
 
 def entity_mentions(doc) -> list[Mention]:
@@ -17,14 +19,19 @@ def entity_mentions(doc) -> list[Mention]:
     slash split (`slash_parts`), cut to its name (`name_part`), extended to a listed
     organisation the tagger cut short (`_listed_extension`), its label corrected where
     patterns say so (`_fixed_label`)."""
-    out = []
+    ents = []
     for found in (part for e in doc.ents for part in slash_parts(e)):
         ent = name_part(found)
         if ent is not None:
             ent = _listed_extension(ent)
-        if ent is None:
-            continue
-        label, source = _fixed_label(ent)
+        if ent is not None:
+            ents.append((ent, _fixed_label(ent)))
+    # the surnames of people the tagger took for organizations: its other ORG mentions of them too
+    surnames = {ent[-1].text for ent, (label, _) in ents if label == "PERSON" and ent.label_ == "ORG"}
+    out = []
+    for ent, (label, source) in ents:
+        if label == "ORG" and len(ent) == 1 and ent.text in surnames:
+            label, source = "PERSON", "pattern"  # "Fiorina" tagged ORG after "Carly Fiorina"
         out.append(Mention(ent.start_char, ent.end_char, ent.start, ent.end, ent.text, label, source))
     return out
 
@@ -159,6 +166,22 @@ def _family(ent) -> bool:
     return any(e.label_ == "PERSON" and e[-1].text in singular for e in ent.doc.ents)
 
 
+def _first_name_and_surname(ent) -> bool:
+    """Whether an entity is two capitalised words, the first a first name of one gender
+    ("Carly", not "Morgan"), the second neither a first name ("Stanley", "Mae") nor a word
+    of the model's dictionary ("Fiorina", not "News", "Foundation" or "Bond"), and the two
+    no listed organisation: a person, whatever label the tagger gave."""
+    if len(ent) != 2 or not all(t.is_title and t.is_alpha for t in ent):
+        return False
+    first, last = ent[0].text, ent[1].text
+    if first_name_gender(first) is None or is_first_name(last):
+        return False
+    singular = (last[:-1], last[:-2]) if last.endswith("es") else (last[:-1],) if last.endswith("s") else ()
+    if any(is_dictionary_word(ent.doc.vocab, w) for w in (last, *singular)):  # "Brothers", "Airlines"
+        return False
+    return listed_organisation(ent.text) is None
+
+
 def _fixed_label(ent) -> tuple[str, str]:
     """Correct obvious NER errors: a country, capital or demonym is a place, not a person
     or organisation ("Kyiv" tagged PERSON becomes GPE); a metonym ("the Kremlin")
@@ -173,6 +196,8 @@ def _fixed_label(ent) -> tuple[str, str]:
         return "ORG", "pattern"
     if ent.label_ == "PERSON" and len(ent) == 1 and _family(ent):
         return "NORP", "pattern"  # "the Clintons", "the Obamas"
+    if ent.label_ == "ORG" and _first_name_and_surname(ent):
+        return "PERSON", "pattern"  # "Carly Fiorina" tagged ORG
     if len(ent) <= 3 and ent.label_ in ("PERSON", "ORG", "GPE", "LOC", "FAC", "WORK_OF_ART", "PRODUCT", "NORP"):
         code, how = country_lookup(ent.text)
         if how == "metonym":

@@ -61,7 +61,30 @@ def load_nlp(model: str):
     nlp.max_length = 2_000_000  # parse_texts pieces long texts; nlp(text) on a whole one still works
     if "parser" in nlp.pipe_names and PARAGRAPH_COMPONENT not in nlp.pipe_names:
         nlp.add_pipe(PARAGRAPH_COMPONENT, before="parser")
+    _add_dictionary(nlp)
     return nlp
+
+
+DICTIONARY_TABLE = "stancewire_dictionary"
+
+
+def _add_dictionary(nlp) -> None:
+    """The words of the model's lemmatizer index (for English, WordNet's nouns, verbs,
+    adjectives and adverbs) as one table of the vocab, which every Doc parsed or restored
+    with this model shares: `is_dictionary_word` reads it. A model without such an index
+    gets no table, and no word counts as a dictionary word."""
+    lemmatizer = nlp.get_pipe("lemmatizer") if "lemmatizer" in nlp.pipe_names else None
+    lookups = getattr(lemmatizer, "lookups", None)
+    if lookups is None or not lookups.has_table("lemma_index") or nlp.vocab.lookups.has_table(DICTIONARY_TABLE):
+        return
+    words = dict.fromkeys((w for pos_words in lookups.get_table("lemma_index").values() for w in pos_words), True)
+    nlp.vocab.lookups.add_table(DICTIONARY_TABLE, words)
+
+
+def is_dictionary_word(vocab, word: str) -> bool:
+    """Whether the lower-cased `word` is in the dictionary `load_nlp` gave `vocab`
+    ("stearns" is not; "bond" and "post" are)."""
+    return vocab.lookups.has_table(DICTIONARY_TABLE) and word.lower() in vocab.lookups.get_table(DICTIONARY_TABLE)
 
 
 # Bumped when what this module adds to the model's pipeline changes (stored parses then differ).
