@@ -586,3 +586,16 @@ def test_the_dictionary_travels_with_the_vocab(nlp):
     assert is_dictionary_word(nlp.vocab, "Bond") and is_dictionary_word(nlp.vocab, "news")
     assert not is_dictionary_word(nlp.vocab, "Fiorina") and not is_dictionary_word(nlp.vocab, "Stearns")
 
+
+def test_a_name_inside_a_quote_is_not_the_speaker_a_pronoun_after_it_refers_to(nlp):
+    """ "..., this was his mistake," he said: "he" is the person named before the quote,
+    not Bush, whom the quote names; a pronoun inside a quote may still refer to a name in it."""
+    text = (
+        'Bill Maher spoke on Friday about the war. "This is what Bush did, this was his mistake," he said. '
+        '"Obama said he would act," Maher added.'
+    )
+    doc = nlp(text)
+    found = ArticleActors(doc, "t1")
+    he = [t for t in doc if t.lower_ == "he"]
+    assert found.resolve(he[0].idx, he[0].idx + 2).actor_id == "person:bill-maher"
+    assert found.resolve(he[1].idx, he[1].idx + 2).actor_id == "person:obama"

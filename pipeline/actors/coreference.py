@@ -5,10 +5,13 @@ missed."""
 
 from __future__ import annotations
 
+import bisect
+
 from pipeline.actors.people import ArticlePeople
 from pipeline.actors.records import SINGULAR_PRONOUNS, Person, surname
 from pipeline.actors.roles import party_of, role_key
 from pipeline.nlp.lexicon import table, word_list
+from pipeline.quotes.marks import find_quotes
 
 
 class PersonCoreference:
@@ -21,6 +24,7 @@ class PersonCoreference:
         self.people = people
         self._roles = word_list("role_nouns.txt")
         self._memo: dict[int, Person | None] = {}  # token index of a pronoun or role noun -> person
+        self._quotes: list[tuple[int, int]] | None = None  # (start, end) characters of each quoted span
 
     def pronoun(self, i: int) -> Person | None:
         """The person the he/she/his... at token i refers to."""
@@ -96,6 +100,7 @@ class PersonCoreference:
         `name_gender_binds` is False: `pronoun` tries that when no one else is near), and
         so is a person whose id() is in `skip`."""
         doc = self.doc
+        quote_of_i = self._quote_at(doc[i].idx)
         sent = doc[i].sent
         sents = [sent]
         s = sent
@@ -109,8 +114,8 @@ class PersonCoreference:
                 p = self._person_referred_by(t, i)
                 fits = gender is None or p is None or p.gender in (None, gender)
                 fits = fits or (not name_gender_binds and p.gender_from_name)
-                if p is not None and fits and id(p) not in skip:
-                    cands.append((t, p))
+                if p is not None and fits and id(p) not in skip and self._quote_at(t.idx) in (None, quote_of_i):
+                    cands.append((t, p))  # a name in another quote is a speaker's words, not the antecedent
             if not cands:
                 continue
             subjects = [
@@ -120,6 +125,13 @@ class PersonCoreference:
                 return subjects[0]
             return cands[-1][1] if k == 0 else cands[0][1]
         return None
+
+    def _quote_at(self, char: int) -> tuple[int, int] | None:
+        """The quoted span (marks included) that holds character `char`, if any."""
+        if self._quotes is None:
+            self._quotes = [(q.start, q.end) for q in find_quotes(self.doc.text)]
+        k = bisect.bisect_right(self._quotes, (char, float("inf"))) - 1
+        return self._quotes[k] if k >= 0 and self._quotes[k][0] <= char < self._quotes[k][1] else None
 
     def _person_referred_by(self, t, i: int) -> Person | None:
         """The person token t names or (before token i) refers to as a pronoun or a role."""
