@@ -599,3 +599,25 @@ def test_a_name_inside_a_quote_is_not_the_speaker_a_pronoun_after_it_refers_to(n
     he = [t for t in doc if t.lower_ == "he"]
     assert found.resolve(he[0].idx, he[0].idx + 2).actor_id == "person:bill-maher"
     assert found.resolve(he[1].idx, he[1].idx + 2).actor_id == "person:obama"
+
+
+@pytest.mark.parametrize(
+    "text, speaker, actor",
+    [
+        ("The decision shows how weak the campaign is, the paper said.", "The decision", False),
+        ("His popularity suggests that voters are tired of the old guard.", "His popularity", False),
+        ("Recent polling shows that Clinton leads in Ohio.", "Recent polling", False),
+        ("A witness said the police arrived late.", "A witness", True),
+        ("The NeverTrump faction said it would not back the nominee.", "The NeverTrump faction", True),
+        ("The commission said the rules would change next year.", "The commission", True),
+    ],
+)
+def test_an_abstract_noun_is_no_speaker_unless_it_names_people(nlp, text, speaker, actor):
+    """A speaker span headed by a noun with an abstract noun's ending ("The decision", "his
+    popularity", "polling") describes no actor; the listed nouns that end so and name people
+    or a body ("witness", "faction", "commission") still do."""
+    found = ArticleActors(nlp(text), "t1")
+    at = text.index(speaker)
+    got = found.resolve(at, at + len(speaker))
+    assert (got.actor_id is not None) == actor, got
+    assert got.method == ("description" if actor else "unresolved")

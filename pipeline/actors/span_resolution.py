@@ -5,12 +5,18 @@ mentions and changes none of them; a described actor comes back in the Resolutio
 
 from __future__ import annotations
 
+import re
+
 from pipeline.actors.coreference import PersonCoreference
 from pipeline.actors.people import ArticlePeople
 from pipeline.actors.records import SINGULAR_PRONOUNS, Actor, Mention, Resolution, strip_possessive
 from pipeline.actors.roles import country_in
 from pipeline.nlp.lexicon import slug, table, word_list
+from pipeline.nlp.model import is_dictionary_word
 
+# the ending of an abstract noun ("the decision", "his popularity", "polling", "an average"): a
+# speaker or holder such a noun heads is no actor unless it is listed as one
+ABSTRACT_ENDING = re.compile(r"(?:tion|sion|ment|ness|ity|ism|ance|ence|ship|ure|ics|ing|ogy|age)$")
 QUANTITIES = {"PERCENT", "MONEY", "QUANTITY", "CARDINAL", "ORDINAL", "DATE", "TIME"}  # entity types no actor has
 INDEFINITE = {"a", "an", "one", "another", "some", "several", "many", "two", "three", "other", "few"}
 
@@ -31,6 +37,13 @@ class SpanResolver:
         self._groups = word_list("group_nouns.txt")
         self._organizations = word_list("organization_nouns.txt")
         self._not_actors = word_list("not_actor_nouns.txt")
+        self._actor_nouns = (
+            self._roles
+            | self._groups
+            | self._organizations
+            | word_list("holder_nouns.txt")
+            | word_list("actor_nouns_with_abstract_endings.txt")
+        )
 
     def resolve(self, start: int, end: int) -> Resolution:
         """The actor the text between characters `start` and `end` refers to."""
@@ -81,6 +94,8 @@ class SpanResolver:
             return Resolution(None, "unresolved")
         if root.lemma_.lower() in self._not_actors or root.lower_ in self._not_actors:
             return Resolution(None, "unresolved")  # "a new poll", "the email", "his eyes": no actor
+        if self._abstract(root):
+            return Resolution(None, "unresolved")  # "The decision", "his popularity", "Polling of union voters"
         if all(t.ent_type_ in QUANTITIES for t in span if not t.is_punct):
             return Resolution(None, "unresolved")  # "Twelve percent", "$2 million": no actor ("of voters" is)
         named = self._organization_named_before(noun_phrase(span))
@@ -110,6 +125,22 @@ class SpanResolver:
             if words[-1] == root.lower_ and all(w in words for w in modifiers):
                 return m.actor_id
         return None
+
+    def _abstract(self, root) -> bool:
+        """Whether `root` is a common noun with an abstract noun's ending (`ABSTRACT_ENDING`)
+        that names no people or body: the listed actor nouns do not count, nor does a
+        capitalised word inside a sentence or one no dictionary holds ("Hannity", which
+        the tagger took for a noun)."""
+        lemma = root.lemma_.lower()
+        if root.pos_ != "NOUN" or len(lemma) < 5:
+            return False
+        if root.is_title and (root.i != root.sent.start or not is_dictionary_word(root.doc.vocab, lemma)):
+            return False
+        return (
+            bool(ABSTRACT_ENDING.search(lemma))
+            and lemma not in self._actor_nouns
+            and root.lower_ not in self._actor_nouns
+        )
 
     def _collective(self, root) -> bool:
         lemma = root.lemma_.lower()
