@@ -375,8 +375,9 @@ QUOTES = _table(
             _c(
                 "speaker_resolution",
                 "VARCHAR",
-                "How the speaker was resolved. `name`: it names the actor; `pronoun`: a pronoun; `role`: a role "
-                'or a definite description of an actor named before ("the Defence Secretary", "the union"); '
+                'How the speaker was resolved. `name`: it names the actor, or its appositive does ("his wife, '
+                'Huma Abedin"); `pronoun`: a pronoun; `role`: a role or a definite description of an actor named before '
+                '("the Defence Secretary", "the union"); '
                 '`description`: it describes an actor never named ("a UK Government source"); `continuation`: '
                 "a quote whose speaker was named in an earlier paragraph; `unresolved`: it names no actor; "
                 "`none`: no speaker span.",

@@ -621,3 +621,18 @@ def test_an_abstract_noun_is_no_speaker_unless_it_names_people(nlp, text, speake
     got = found.resolve(at, at + len(speaker))
     assert (got.actor_id is not None) == actor, got
     assert got.method == ("description" if actor else "unresolved")
+
+
+def test_a_description_with_a_named_appositive_is_that_person(nlp):
+    """ "his wife, longtime Hillary Clinton aide Huma Abedin, announced": the speaker is Huma
+    Abedin, not an unnamed "his wife"; a plural's appositive lists several people and
+    names none of them alone."""
+    text = (
+        "Anthony Weiner had a rough day on Monday. First his wife, longtime Hillary Clinton aide Huma Abedin, "
+        "announced they were separated. Two objectors, Lawrence Joyce and William Graham, said the rules were clear."
+    )
+    found = ArticleActors(nlp(text), "t1")
+    wife = found.resolve(text.index("his wife"), text.index("his wife") + len("his wife"))
+    assert (wife.actor_id, wife.method) == ("person:huma-abedin", "name")
+    objectors = found.resolve(text.index("Two objectors"), text.index("Two objectors") + len("Two objectors"))
+    assert objectors.method == "description" and objectors.actor_id.startswith("group:")

@@ -101,7 +101,24 @@ class SpanResolver:
         named = self._organization_named_before(noun_phrase(span))
         if named is not None:
             return Resolution(named, "role")
+        appositive = self._appositive_person(root)
+        if appositive is not None:
+            return Resolution(appositive.actor_id, "name")  # "his wife, longtime Clinton aide Huma Abedin,"
         return self._described(span)
+
+    def _appositive_person(self, root):
+        """The person an appositive of a singular common noun names ("his wife, longtime
+        Hillary Clinton aide Huma Abedin, announced"), or None. A plural's appositive lists
+        several ("Two objectors, Lawrence Joyce and William Graham"): none of them alone."""
+        if root.pos_ != "NOUN" or root.tag_ != "NN":
+            return None
+        person_at = self.people.person_at
+        for child in root.children:
+            if child.dep_ == "appos":
+                person = person_at.get(child.i)
+                if person is not None:
+                    return person
+        return None
 
     def _organization_named_before(self, span) -> str | None:
         """The organization a definite description refers back to: "the union" after "the
