@@ -636,3 +636,15 @@ def test_a_description_with_a_named_appositive_is_that_person(nlp):
     assert (wife.actor_id, wife.method) == ("person:huma-abedin", "name")
     objectors = found.resolve(text.index("Two objectors"), text.index("Two objectors") + len("Two objectors"))
     assert objectors.method == "description" and objectors.actor_id.startswith("group:")
+
+
+def test_a_common_word_the_tagger_took_for_a_person_names_no_one(nlp):
+    """ "he looked gaunt": the tagger's one-word PERSON "gaunt" (an adjective, a dictionary
+    word, no first name) is no actor; "Trump", a dictionary word too, stays a person where
+    the article names him."""
+    text = "The last time she saw Freddy, he looked gaunt. Donald Trump said Trump would win."
+    found = ArticleActors(nlp(text), "t1")
+    assert "gaunt" in {e.text for e in found.doc.ents if e.label_ == "PERSON"}  # what the tagger says
+    named = {m.text: m.actor_id for m in found.mentions}
+    assert "gaunt" not in named and named["Freddy"] == "person:freddy"
+    assert named["Trump"] == named["Donald Trump"] == "person:donald-trump"
