@@ -648,3 +648,22 @@ def test_a_common_word_the_tagger_took_for_a_person_names_no_one(nlp):
     named = {m.text: m.actor_id for m in found.mentions}
     assert "gaunt" not in named and named["Freddy"] == "person:freddy"
     assert named["Trump"] == named["Donald Trump"] == "person:donald-trump"
+
+
+def test_they_and_which_refer_to_the_group_or_organization_named_before(nlp):
+    """ "They said" goes to the group the nearest earlier plural subject names ("Clinton
+    aides"), "which" to the organization its clause hangs on; with no such subject, or one
+    naming no group ("The numbers"), they stay unresolved."""
+    text = (
+        "Hillary Clinton spoke in Ohio. Clinton aides met in Brooklyn on Monday. "
+        "They said the campaign was ready. The Republican National Committee, which said the rules were fair, "
+        "met on Tuesday. The numbers were close. They said little about turnout."
+    )
+    doc = nlp(text)
+    found = ArticleActors(doc, "t1")
+    they = [t for t in doc if t.text == "They"]
+    first = found.resolve(they[0].idx, they[0].idx + 4)
+    assert first.method == "pronoun" and first.actor_id.startswith("group:") and "aides" in first.actor_id
+    which = next(t for t in doc if t.lower_ == "which")
+    assert found.resolve(which.idx, which.idx + 5).actor_id == "organization:republican-national-committee"
+    assert found.resolve(they[1].idx, they[1].idx + 4).actor_id is None

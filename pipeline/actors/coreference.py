@@ -11,6 +11,7 @@ from pipeline.actors.people import ArticlePeople
 from pipeline.actors.records import SINGULAR_PRONOUNS, Person, surname
 from pipeline.actors.roles import party_of, role_key
 from pipeline.nlp.lexicon import table, word_list
+from pipeline.nlp.model import doc_text
 from pipeline.quotes.marks import find_quotes
 
 
@@ -100,7 +101,7 @@ class PersonCoreference:
         `name_gender_binds` is False: `pronoun` tries that when no one else is near), and
         so is a person whose id() is in `skip`."""
         doc = self.doc
-        quote_of_i = self._quote_at(doc[i].idx)
+        quote_of_i = self.quote_at(doc[i].idx)
         sent = doc[i].sent
         sents = [sent]
         s = sent
@@ -114,7 +115,7 @@ class PersonCoreference:
                 p = self._person_referred_by(t, i)
                 fits = gender is None or p is None or p.gender in (None, gender)
                 fits = fits or (not name_gender_binds and p.gender_from_name)
-                if p is not None and fits and id(p) not in skip and self._quote_at(t.idx) in (None, quote_of_i):
+                if p is not None and fits and id(p) not in skip and self.quote_at(t.idx) in (None, quote_of_i):
                     cands.append((t, p))  # a name in another quote is a speaker's words, not the antecedent
             if not cands:
                 continue
@@ -126,10 +127,10 @@ class PersonCoreference:
             return cands[-1][1] if k == 0 else cands[0][1]
         return None
 
-    def _quote_at(self, char: int) -> tuple[int, int] | None:
+    def quote_at(self, char: int) -> tuple[int, int] | None:
         """The quoted span (marks included) that holds character `char`, if any."""
         if self._quotes is None:
-            self._quotes = [(q.start, q.end) for q in find_quotes(self.doc.text)]
+            self._quotes = [(q.start, q.end) for q in find_quotes(doc_text(self.doc))]
         k = bisect.bisect_right(self._quotes, (char, float("inf"))) - 1
         return self._quotes[k] if k >= 0 and self._quotes[k][0] <= char < self._quotes[k][1] else None
 

@@ -17,6 +17,7 @@ from pipeline.nlp.model import is_dictionary_word
 # the ending of an abstract noun ("the decision", "his popularity", "polling", "an average"): a
 # speaker or holder such a noun heads is no actor unless it is listed as one
 ABSTRACT_ENDING = re.compile(r"(?:tion|sion|ment|ness|ity|ism|ance|ence|ship|ure|ics|ing|ogy|age)$")
+COLLECTIVES = ("group:", "organization:")  # the actors "they" and "which" can refer to
 QUANTITIES = {"PERCENT", "MONEY", "QUANTITY", "CARDINAL", "ORDINAL", "DATE", "TIME"}  # entity types no actor has
 INDEFINITE = {"a", "an", "one", "another", "some", "several", "many", "two", "three", "other", "few"}
 
@@ -37,6 +38,7 @@ class SpanResolver:
         self._groups = word_list("group_nouns.txt")
         self._organizations = word_list("organization_nouns.txt")
         self._not_actors = word_list("not_actor_nouns.txt")
+        self._people_nouns = self._roles | self._groups | word_list("holder_nouns.txt")
         self._actor_nouns = (
             self._roles
             | self._groups
@@ -62,6 +64,15 @@ class SpanResolver:
             if named.actor_id and named.method != "description" and not named.actor_id.startswith("country:"):
                 return Resolution(named.actor_id, "pronoun")
             return Resolution(None, "unresolved")
+        if len(span) == 1 and root.lower_ == "which" and root.head.dep_ == "relcl" and root.head.head.i != root.i:
+            # "L2, which worked with ...": the organization or group the relative clause's noun names
+            ante = root.head.head
+            named = self.resolve(self.doc[ante.left_edge.i].idx, ante.idx + len(ante.text))
+            if named.actor_id and named.method != "description" and named.actor_id.startswith(COLLECTIVES):
+                return Resolution(named.actor_id, "pronoun")
+            return Resolution(None, "unresolved")
+        if len(span) == 1 and root.lower_ == "they":
+            return self._plural_antecedent(root)
         if len(span) == 1 and root.lower_ in SINGULAR_PRONOUNS:
             person = self.coreference.pronoun(root.i)
             return Resolution(person.actor_id if person else None, "pronoun" if person else "unresolved")
@@ -105,6 +116,40 @@ class SpanResolver:
         if appositive is not None:
             return Resolution(appositive.actor_id, "name")  # "his wife, longtime Clinton aide Huma Abedin,"
         return self._described(span)
+
+    def _plural_antecedent(self, they) -> Resolution:
+        """ "they said": the group or organization named by the nearest earlier plural subject
+        ("Clinton aides", "Democrats"): the last one before "they" in its sentence, else the
+        first of the closest of the two sentences before that has one. A subject inside a
+        quote is a speaker's words and does not count; a subject naming no group or
+        organization leaves "they" unresolved."""
+        doc = self.doc
+        sents, s = [they.sent], they.sent
+        while len(sents) <= 2 and s.start > 0:
+            s = doc[s.start - 1].sent
+            sents.append(s)
+        own_quote = self.coreference.quote_at(they.idx)
+        for k, s in enumerate(sents):
+            subjects = [
+                t
+                for t in doc[s.start : they.i if k == 0 else s.end]
+                if t.dep_ in ("nsubj", "nsubjpass")
+                and t.tag_ in ("NNS", "NNPS")
+                and self.coreference.quote_at(t.idx) in (None, own_quote)
+            ]
+            if not subjects:
+                continue
+            t = subjects[-1] if k == 0 else subjects[0]
+            named = self.resolve(doc[t.left_edge.i].idx, t.idx + len(t.text))
+            people_noun = t.lemma_.lower() in self._people_nouns or t.lower_ in self._people_nouns
+            if (
+                named.actor_id
+                and named.actor_id.startswith(COLLECTIVES)
+                and (named.method != "description" or people_noun)
+            ):
+                return Resolution(named.actor_id, "pronoun", new_actor=named.new_actor)
+            return Resolution(None, "unresolved")
+        return Resolution(None, "unresolved")
 
     def _appositive_person(self, root):
         """The person an appositive of a singular common noun names ("his wife, longtime
