@@ -667,3 +667,21 @@ def test_they_and_which_refer_to_the_group_or_organization_named_before(nlp):
     which = next(t for t in doc if t.lower_ == "which")
     assert found.resolve(which.idx, which.idx + 5).actor_id == "organization:republican-national-committee"
     assert found.resolve(they[1].idx, they[1].idx + 4).actor_id is None
+
+
+@pytest.mark.parametrize(
+    "text, word",
+    [
+        ("Halfway into the primary season, the race moves to Western states.", "Halfway"),
+        ("Realistically, the most important voters are in Ohio, said Geoff Garin.", "Realistically"),
+        ("Disconsolate Republican operatives spent the weekend in dismay.", "Disconsolate"),
+    ],
+)
+def test_a_common_word_the_tagger_took_for_an_organization_names_none(nlp, text, word):
+    """An adverb or adjective the tagger labelled ORG ("Halfway", "Realistically") is no
+    organization; the people the sentence names still are."""
+    doc = nlp(text)
+    assert word in {e.text for e in doc.ents if e.label_ == "ORG"}  # what the tagger says
+    found = ArticleActors(doc, "t1")
+    assert word not in {m.text for m in found.mentions}
+    assert all(not a.startswith("organization:") for a in found.actors)

@@ -31,24 +31,29 @@ def entity_mentions(doc) -> list[Mention]:
     name_words = {
         t.text for ent, (label, _) in ents if label == "PERSON" for t in ent if len(ent) > 1 or t.pos_ == "PROPN"
     }
+    org_words = {t.text for ent, (label, _) in ents if label == "ORG" for t in ent if t.pos_ == "PROPN"}
     out = []
     for ent, (label, source) in ents:
         if label == "ORG" and len(ent) == 1 and ent.text in surnames:
             label, source = "PERSON", "pattern"  # "Fiorina" tagged ORG after "Carly Fiorina"
         if label == "PERSON" and len(ent) == 1 and _common_word(ent[0], name_words):
             continue  # "Nationally, however, ...", "he looked gaunt": no name
+        if label == "ORG" and len(ent) == 1 and not ent[0].is_upper and _common_word(ent[0], name_words, org_words):
+            continue  # "Accurate or not, ...", "Halfway into the season": no organization
         out.append(Mention(ent.start_char, ent.end_char, ent.start, ent.end, ent.text, label, source))
     return out
 
 
-def _common_word(token, name_words: set[str]) -> bool:
-    """Whether a one-word PERSON is a common word: not a proper noun for the tagger, a word
-    of the model's dictionary and no first name, and lower-case or a word the article never
-    uses in a person's name ("Trump" of "Donald Trump", or tagged a proper noun elsewhere,
-    is a dictionary word too)."""
+def _common_word(token, name_words: set[str], org_words: set[str] = frozenset()) -> bool:
+    """Whether a one-word PERSON or ORG is a common word: not a proper noun for the tagger, a
+    word of the model's dictionary and no first name, no listed organisation, and lower-case
+    or a word the article never uses in a name ("Trump" of "Donald Trump", or tagged a proper
+    noun elsewhere, is a dictionary word too)."""
     if token.pos_ == "PROPN" or is_first_name(token.text) or not is_dictionary_word(token.doc.vocab, token.text):
         return False
-    return token.is_lower or token.text not in name_words
+    if listed_organisation(token.text) is not None:
+        return False
+    return token.is_lower or (token.text not in name_words and token.text not in org_words)
 
 
 def _listed_extension(ent):
