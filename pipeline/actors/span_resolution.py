@@ -140,7 +140,12 @@ class SpanResolver:
             if not subjects:
                 continue
             t = subjects[-1] if k == 0 else subjects[0]
-            named = self.resolve(doc[t.left_edge.i].idx, t.idx + len(t.text))
+            end = t  # the subject's phrase up to its prepositions ("Six Gannett newspapers in New Jersey"),
+            for c in t.rights:  # as a speaker span is cut: before an appositive, a comma or a clause
+                if c.dep_ != "prep":
+                    break
+                end = c.right_edge
+            named = self.resolve(doc[t.left_edge.i].idx, end.idx + len(end.text))
             people_noun = t.lemma_.lower() in self._people_nouns or t.lower_ in self._people_nouns
             if (
                 named.actor_id
