@@ -308,22 +308,24 @@ class Pool:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
-TERMINATE_WAIT_SECONDS = 5.0  # how long `_terminate` waits for the executor's own thread
+TERMINATE_WAIT_SECONDS = 0.5  # how long `_terminate` waits for the executor's own thread
 
 
 def _terminate(executor) -> None:
     """End a process pool's workers now (SIGTERM) and drop the work queued for them; the
-    executor then closes its queues (a short wait: its workers are gone).
+    executor then closes its queues.
 
-    The wait is bounded: a worker ended while it was writing a parse back leaves half a
-    message in the result pipe, and the executor's thread then waits for the rest forever
-    (a run stopped by Ctrl-C hung so, once in a clean-clone test run). The process exits
-    soon after without joining that thread (`cli.main.entry`)."""
+    The wait for the executor's thread is bounded (it ends within milliseconds once its
+    workers are gone): a worker ended while it was writing a parse back leaves half a
+    message in the result pipe, and the thread then waits for the rest for good (a run
+    stopped by Ctrl-C hung so, once in a clean-clone test run). Such a thread is left
+    behind: `cli.main.entry` exits with os._exit, which ends it; an exit through the
+    interpreter's own shutdown would still wait for it."""
+    thread = getattr(executor, "_executor_manager_thread", None)  # shutdown() forgets it
     for process in list((getattr(executor, "_processes", None) or {}).values()):
         with contextlib.suppress(OSError, ValueError):
             process.terminate()
     executor.shutdown(wait=False, cancel_futures=True)
-    thread = getattr(executor, "_executor_manager_thread", None)
     if thread is not None:
         thread.join(TERMINATE_WAIT_SECONDS)
 
