@@ -610,6 +610,7 @@ def test_a_name_inside_a_quote_is_not_the_speaker_a_pronoun_after_it_refers_to(n
         ("A witness said the police arrived late.", "A witness", True),
         ("The NeverTrump faction said it would not back the nominee.", "The NeverTrump faction", True),
         ("The commission said the rules would change next year.", "The commission", True),
+        ("The prosecution said the witness had lied.", "The prosecution", True),
     ],
 )
 def test_an_abstract_noun_is_no_speaker_unless_it_names_people(nlp, text, speaker, actor):
@@ -685,3 +686,26 @@ def test_a_common_word_the_tagger_took_for_an_organization_names_none(nlp, text,
     found = ArticleActors(doc, "t1")
     assert word not in {m.text for m in found.mentions}
     assert all(not a.startswith("organization:") for a in found.actors)
+
+
+def test_the_new_rules_leave_alone_what_they_should(nlp):
+    """The guards of this stop's rules: a singular collective with a list appositive is no one
+    person; "they" after a coordinated subject names no one actor; an apostrophe ("the
+    ‘90s") is no quote hiding a name from "he"; the dictionary reaches a restored Doc."""
+    from pipeline.nlp.model import doc_from_bytes, doc_to_bytes, is_dictionary_word
+
+    text = (
+        "The couple, Bill and Hillary Clinton, said they were pleased. "
+        "Hillary Clinton and Bernie Sanders met on Monday. They said the talks went well. "
+        "In the \u201890s, Bill Clinton backed the deal. He said it was fair."
+    )
+    doc = nlp(text)
+    found = ArticleActors(doc, "t1")
+    couple = found.resolve(0, len("The couple"))
+    assert couple.actor_id is None or not couple.actor_id.startswith("person:bill")
+    they = next(t for t in doc if t.text == "They")
+    assert found.resolve(they.idx, they.idx + 4).actor_id is None
+    he = next(t for t in doc if t.text == "He")
+    assert found.resolve(he.idx, he.idx + 2).actor_id == "person:bill-clinton"
+    restored = doc_from_bytes(doc_to_bytes(doc), nlp.vocab)
+    assert is_dictionary_word(restored.vocab, "bond") and not is_dictionary_word(restored.vocab, "Fiorina")

@@ -128,9 +128,12 @@ class PersonCoreference:
         return None
 
     def quote_at(self, char: int) -> tuple[int, int] | None:
-        """The quoted span (marks included) that holds character `char`, if any."""
+        """The quoted span (marks included) that holds character `char`, if any. Only closed
+        quotes in double marks count: an unclosed one runs to its paragraph's end, and a
+        single mark is often an apostrophe ("the ‘90s")."""
         if self._quotes is None:
-            self._quotes = [(q.start, q.end) for q in find_quotes(doc_text(self.doc))]
+            text = doc_text(self.doc)
+            self._quotes = [(q.start, q.end) for q in find_quotes(text) if q.closed and text[q.start] != "\u2018"]
         k = bisect.bisect_right(self._quotes, (char, float("inf"))) - 1
         return self._quotes[k] if k >= 0 and self._quotes[k][0] <= char < self._quotes[k][1] else None
 

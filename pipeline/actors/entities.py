@@ -11,14 +11,16 @@ from pipeline.actors.places import candidates, never_a_country, place_country, s
 from pipeline.actors.records import PERSON_LABELS, PLACE_LABELS, Actor, Mention, Person, add_actor, strip_possessive
 from pipeline.actors.roles import country_in
 from pipeline.nlp.lexicon import country_code, country_lookup, country_name, fold, slug, table
-from pipeline.nlp.model import is_dictionary_word
+from pipeline.nlp.model import has_dictionary, is_dictionary_word
 
 
 def entity_mentions(doc) -> list[Mention]:
     """A mention for every entity of `doc` that can name an actor: two names joined by a
     slash split (`slash_parts`), cut to its name (`name_part`), extended to a listed
     organisation the tagger cut short (`_listed_extension`), its label corrected where
-    patterns say so (`_fixed_label`)."""
+    patterns say so (`_fixed_label`; the surname alone of a person the tagger took for an
+    organization is that person too). A one-word PERSON or ORG that is a common word
+    (`_common_word`: "he looked gaunt", "Halfway into the season") is no mention."""
     ents = []
     for found in (part for e in doc.ents for part in slash_parts(e)):
         ent = name_part(found)
@@ -182,8 +184,16 @@ def _family(ent) -> bool:
     word = ent.text
     if not word.endswith("s") or not ent.start or ent.doc[ent.start - 1].lower_ != "the":
         return False
-    singular = {word[:-1], word[:-2]} if word.endswith("es") else {word[:-1]}
+    singular = set(_singulars(word))
     return any(e.label_ == "PERSON" and e[-1].text in singular for e in ent.doc.ents)
+
+
+def _singulars(word: str) -> tuple[str, ...]:
+    """The forms a plural in -s or -es may have in the singular ("Clintons" -> "Clinton",
+    "Brothers" -> "Brother"); none for a word without the ending."""
+    if word.endswith("es"):
+        return (word[:-1], word[:-2])
+    return (word[:-1],) if word.endswith("s") else ()
 
 
 def _first_name_and_surname(ent) -> bool:
@@ -194,10 +204,9 @@ def _first_name_and_surname(ent) -> bool:
     if len(ent) != 2 or not all(t.is_title and t.is_alpha for t in ent):
         return False
     first, last = ent[0].text, ent[1].text
-    if first_name_gender(first) is None or is_first_name(last):
-        return False
-    singular = (last[:-1], last[:-2]) if last.endswith("es") else (last[:-1],) if last.endswith("s") else ()
-    if any(is_dictionary_word(ent.doc.vocab, w) for w in (last, *singular)):  # "Brothers", "Airlines"
+    if not has_dictionary(ent.doc.vocab) or first_name_gender(first) is None or is_first_name(last):
+        return False  # without a dictionary "Hugo Boss" would pass
+    if any(is_dictionary_word(ent.doc.vocab, w) for w in (last, *_singulars(last))):  # "Brothers", "Airlines"
         return False
     return listed_organisation(ent.text) is None
 

@@ -15,10 +15,18 @@ Within an article:
   whose name ends in that noun and holds the other words ("Service Employees International
   Union", "Republican National Committee");
 - a relative "who" ("Sen. Brian Schatz of Hawaii, who said ...") is the named person its
-  clause hangs on;
+  clause hangs on, a relative "which" the named organization or group;
 - he/she resolve to the nearest preceding person, preferring the subject of the closest
-  sentence that names one, and skipping a person an honorific or a gendered noun shows to
-  be of the other gender ("Mrs. Clinton", "his wife Hillary Clinton");
+  sentence that names one, skipping a person an honorific or a gendered noun shows to be
+  of the other gender ("Mrs. Clinton", "his wife Hillary Clinton") and a name inside
+  another quote;
+- "they" is the group or organization the nearest earlier plural subject names ("Clinton
+  aides ... They said");
+- a description whose appositive names a person is that person ("his wife, longtime
+  Clinton aide Huma Abedin"); one headed by an abstract noun ("The decision", "Recent
+  polling") is no actor;
+- a person the tagger took for an organization ("Carly Fiorina") is a person, and a
+  one-word PERSON or ORG that is a common word ("he looked gaunt") no mention;
 - a one-word name goes to the person named before it with that surname: the one named in
   full in its sentence or the one before (the last seen as a subject first: Bill, not
   Hillary, Clinton right after "Bill Clinton said ..."), else the one the article has

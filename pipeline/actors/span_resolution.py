@@ -40,11 +40,7 @@ class SpanResolver:
         self._not_actors = word_list("not_actor_nouns.txt")
         self._people_nouns = self._roles | self._groups | word_list("holder_nouns.txt")
         self._actor_nouns = (
-            self._roles
-            | self._groups
-            | self._organizations
-            | word_list("holder_nouns.txt")
-            | word_list("actor_nouns_with_abstract_endings.txt")
+            self._people_nouns | self._organizations | word_list("actor_nouns_with_abstract_endings.txt")
         )
 
     def resolve(self, start: int, end: int) -> Resolution:
@@ -54,23 +50,13 @@ class SpanResolver:
             return Resolution(None, "unresolved")
         root = span.root
         person_at = self.people.person_at
-        if len(span) == 1 and root.tag_ == "WP" and root.head.dep_ == "relcl" and root.head.head.i != root.i:
-            # "who" of "Sen. Brian Schatz of Hawaii, who has spoken ...": the actor the relative
-            # clause's noun names; a noun naming no one (a description) or a country is left
-            # unresolved: the parser often hangs the clause on the wrong noun ("Democrats across
-            # the country, who", "Warren, the senator from Massachusetts, who")
-            ante = root.head.head
-            named = self.resolve(self.doc[ante.left_edge.i].idx, ante.idx + len(ante.text))
-            if named.actor_id and named.method != "description" and not named.actor_id.startswith("country:"):
-                return Resolution(named.actor_id, "pronoun")
-            return Resolution(None, "unresolved")
-        if len(span) == 1 and root.lower_ == "which" and root.head.dep_ == "relcl" and root.head.head.i != root.i:
-            # "L2, which worked with ...": the organization or group the relative clause's noun names
-            ante = root.head.head
-            named = self.resolve(self.doc[ante.left_edge.i].idx, ante.idx + len(ante.text))
-            if named.actor_id and named.method != "description" and named.actor_id.startswith(COLLECTIVES):
-                return Resolution(named.actor_id, "pronoun")
-            return Resolution(None, "unresolved")
+        if (
+            len(span) == 1
+            and root.lower_ in ("who", "which")
+            and root.head.dep_ == "relcl"
+            and root.head.head.i != root.i
+        ):
+            return self._relative_antecedent(root)
         if len(span) == 1 and root.lower_ == "they":
             return self._plural_antecedent(root)
         if len(span) == 1 and root.lower_ in SINGULAR_PRONOUNS:
@@ -117,6 +103,21 @@ class SpanResolver:
             return Resolution(appositive.actor_id, "name")  # "his wife, longtime Clinton aide Huma Abedin,"
         return self._described(span)
 
+    def _relative_antecedent(self, pronoun) -> Resolution:
+        """ "who" or "which" of a relative clause: the actor named by the noun the clause hangs
+        on ("Sen. Brian Schatz of Hawaii, who has spoken ...", "Republicans who say"), for
+        "which" an organization or group only ("the Communications Workers of America, which
+        endorsed Mr. Sanders"). A noun naming no one (a description) or a country leaves it
+        unresolved: the parser often hangs the clause on the wrong noun ("Democrats across
+        the country, who", "Warren, the senator from Massachusetts, who")."""
+        ante = pronoun.head.head
+        named = self.resolve(self.doc[ante.left_edge.i].idx, ante.idx + len(ante.text))
+        if named.actor_id is None or named.method == "description" or named.actor_id.startswith("country:"):
+            return Resolution(None, "unresolved")
+        if pronoun.lower_ == "which" and not named.actor_id.startswith(COLLECTIVES):
+            return Resolution(None, "unresolved")
+        return Resolution(named.actor_id, "pronoun")
+
     def _plural_antecedent(self, they) -> Resolution:
         """ "they said": the group or organization named by the nearest earlier plural subject
         ("Clinton aides", "Democrats"): the last one before "they" in its sentence, else the
@@ -134,12 +135,14 @@ class SpanResolver:
                 t
                 for t in doc[s.start : they.i if k == 0 else s.end]
                 if t.dep_ in ("nsubj", "nsubjpass")
-                and t.tag_ in ("NNS", "NNPS")
+                and (t.tag_ in ("NNS", "NNPS") or any(c.dep_ == "conj" for c in t.children))
                 and self.coreference.quote_at(t.idx) in (None, own_quote)
             ]
             if not subjects:
                 continue
             t = subjects[-1] if k == 0 else subjects[0]
+            if any(c.dep_ == "conj" for c in t.children):
+                return Resolution(None, "unresolved")  # "Clinton and Sanders ...; they said": no one actor
             end = t  # the subject's phrase up to its prepositions ("Six Gannett newspapers in New Jersey"),
             for c in t.rights:  # as a speaker span is cut: before an appositive, a comma or a clause
                 if c.dep_ != "prep":
@@ -160,11 +163,11 @@ class SpanResolver:
         """The person an appositive of a singular common noun names ("his wife, longtime
         Hillary Clinton aide Huma Abedin, announced"), or None. A plural's appositive lists
         several ("Two objectors, Lawrence Joyce and William Graham"): none of them alone."""
-        if root.pos_ != "NOUN" or root.tag_ != "NN":
-            return None
+        if root.pos_ != "NOUN" or root.tag_ != "NN" or self._collective(root):
+            return None  # "The couple, Bill and Hillary Clinton,": no one person
         person_at = self.people.person_at
         for child in root.children:
-            if child.dep_ == "appos":
+            if child.dep_ == "appos" and not any(c.dep_ == "conj" for c in child.children):
                 person = person_at.get(child.i)
                 if person is not None:
                     return person
@@ -196,8 +199,8 @@ class SpanResolver:
     def _abstract(self, root) -> bool:
         """Whether `root` is a common noun with an abstract noun's ending (`ABSTRACT_ENDING`)
         that names no people or body: the listed actor nouns do not count, nor does a
-        capitalised word inside a sentence or one no dictionary holds ("Hannity", which
-        the tagger took for a noun)."""
+        capitalised word inside a sentence, nor a capitalised first word no dictionary holds
+        ("Hannity", which the tagger took for a noun)."""
         lemma = root.lemma_.lower()
         if root.pos_ != "NOUN" or len(lemma) < 5:
             return False
