@@ -15,6 +15,14 @@ from pipeline.nlp.model import doc_text
 from pipeline.quotes.marks import find_quotes
 
 
+def sentences_back(doc, i: int, n: int) -> list:
+    """The sentence of token i, then up to n sentences before it, nearest first."""
+    sents = [doc[i].sent]
+    while len(sents) <= n and sents[-1].start > 0:
+        sents.append(doc[sents[-1].start - 1].sent)
+    return sents
+
+
 class PersonCoreference:
     """Finds the person a pronoun, a role phrase or a single name refers to. Answers for
     pronouns and role nouns are memoised per token; a token being worked out answers None
@@ -102,13 +110,7 @@ class PersonCoreference:
         so is a person whose id() is in `skip`."""
         doc = self.doc
         quote_of_i = self.quote_at(doc[i].idx)
-        sent = doc[i].sent
-        sents = [sent]
-        s = sent
-        while len(sents) <= max_sentences and s.start > 0:
-            s = doc[s.start - 1].sent
-            sents.append(s)
-        for k, s in enumerate(sents):
+        for k, s in enumerate(sentences_back(doc, i, max_sentences)):
             end = i if k == 0 else s.end
             cands = []
             for t in doc[s.start : end]:

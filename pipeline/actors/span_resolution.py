@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.actors.coreference import PersonCoreference
+from pipeline.actors.coreference import PersonCoreference, sentences_back
 from pipeline.actors.people import ArticlePeople
 from pipeline.actors.records import SINGULAR_PRONOUNS, Actor, Mention, Resolution, strip_possessive
 from pipeline.actors.roles import country_in
@@ -125,12 +125,8 @@ class SpanResolver:
         quote is a speaker's words and does not count; a subject naming no group or
         organization leaves "they" unresolved."""
         doc = self.doc
-        sents, s = [they.sent], they.sent
-        while len(sents) <= 2 and s.start > 0:
-            s = doc[s.start - 1].sent
-            sents.append(s)
         own_quote = self.coreference.quote_at(they.idx)
-        for k, s in enumerate(sents):
+        for k, s in enumerate(sentences_back(doc, they.i, 2)):
             subjects = [
                 t
                 for t in doc[s.start : they.i if k == 0 else s.end]
