@@ -134,6 +134,9 @@ def test_an_organisations_name_gives_a_country_only_in_english(resolve, text, ph
         ("A new poll says Trump leads in Ohio.", "A new poll"),
         ("The email said the server was secure.", "The email"),
         ("He smiled, his eyes gleaming, as if to say he had won.", "his eyes"),
+        ("State records show that he sold the house in 2010.", "State records"),
+        ("Protesters held signs calling the governor a loser.", "signs"),
+        ("The new law appears to hit restaurants hardest.", "The new law"),
     ],
 )
 def test_a_document_or_a_body_part_is_no_actor(nlp, text, phrase):

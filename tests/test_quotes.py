@@ -252,6 +252,20 @@ def test_adding_takes_the_subject_of_the_main_verb(run):
 
 
 @pytest.mark.parametrize(
+    ("text", "fragment", "source"),
+    [
+        ("A trio of governors seeking to stem his rise met on Monday.", "to stem his rise", "governors"),
+        ("Protesters held signs calling the governor a loser.", "the governor a loser", "signs"),
+    ],
+)
+def test_a_participle_speaks_for_the_noun_it_modifies(run, text, fragment, source):
+    """'governors seeking to ...': the participle's noun is its source (PolNeAR marks it so;
+    whether it is an actor is the actor step's call: "signs" is not)."""
+    doc, atts = run(text)
+    assert source_text(doc, find(doc, atts, fragment)) == source
+
+
+@pytest.mark.parametrize(
     "text,content,lemma",
     [
         ("Many voters believe the election was fair.", "the election was fair", "believe"),

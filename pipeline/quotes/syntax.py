@@ -145,6 +145,8 @@ class ParsedArticle:
             and (v.dep_ != "ccomp" or v.tag_ == "VBG")
         ):
             return self.subject(head, depth + 1)
+        if v.dep_ == "acl" and v.tag_ == "VBG" and v.head.pos_ in ("NOUN", "PROPN", "PRON") and usable(v.head):
+            return v.head  # a participle's noun: "governors seeking ...", "signs calling him ..."
         for c in v.rights:
             if (
                 c.dep_ in ("dobj", "attr", "npadvmod", "appos", "dep")
