@@ -363,3 +363,39 @@ def test_who_is_the_named_person_its_clause_hangs_on(resolve):
     assert resolve(text, "who").name == "Brian Schatz"
     # a description or a country it hangs on gives no actor (the parser often picks the wrong noun)
     assert resolve("Officials who asked not to be named said the plan would fail.", "who") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("Hillary Clinton spoke in Ohio. Clinton's husband said the crowd was large.", "Clinton's husband"),
+        ("Ted Cruz attacked Donald Trump. Trump's campaign manager declined to comment.", "Trump's campaign manager"),
+        (
+            "Bernie Sanders won Vermont. A spokesman for Bernie Sanders said he was pleased.",
+            "A spokesman for Bernie Sanders",
+        ),
+        (
+            "Mitt Romney spoke on Monday. A woman at one of Romney's rallies said he was too stiff.",
+            "A woman at one of Romney's rallies",
+        ),
+    ],
+)
+def test_a_person_named_as_a_modifier_is_not_the_one_described(resolve, text, phrase):
+    """'Clinton's husband' is not Clinton, and 'Trump's campaign manager' that the article
+    names nowhere is neither Trump nor the last person named: an unnamed description."""
+    actor = resolve(text, phrase)
+    assert actor is not None and actor.actor_type == "person"
+    assert actor.actor_id.split(":")[1].startswith(("hillary-clinton-s", "donald-trump-s", "a-spokesman", "a-woman"))
+
+
+def test_a_role_with_a_possessor_is_the_person_the_article_gave_it(resolve):
+    text = (
+        "Trump's campaign manager, Corey Lewandowski, spoke first. "
+        "Later, Trump's campaign manager said the rally was a success."
+    )
+    assert resolve(text, "Trump's campaign manager", nth=1).name == "Corey Lewandowski"
+
+
+def test_an_appositive_name_still_names_the_description(resolve):
+    text = "His best friend, Bruce Turry, said it was a statement."
+    assert resolve(text, "His best friend, Bruce Turry").name == "Bruce Turry"

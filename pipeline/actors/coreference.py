@@ -46,23 +46,26 @@ class PersonCoreference:
             self._memo[i] = found
         return self._memo[i]
 
-    def role(self, span) -> Person | None:
+    def role(self, span, skip: Person | None = None) -> Person | None:
         """The person a role phrase ("the Defence Secretary", "Russia's foreign minister")
         refers to: the one last given that role (before the span or in its sentence), else
         the first person of the role's country named before it, else the nearest person.
         A role naming a party ("the Democratic nominee") is none of the people the article
         gives roles of other parties only; a party's member ("the Kentucky Republican") is
-        the person last given a role of that party, or nobody."""
+        the person last given a role of that party, or nobody. `skip`: a person the phrase
+        itself names ("Trump's campaign manager"), never the one it refers to; the phrase
+        then refers only to someone the article gave that role."""
         key, country = role_key(list(span))
         party = party_of(span)
         attachments = self.people.roles.attachments
         of_party = {id(a.person) for a in attachments if party and a.party == party}
         other_party = {id(a.person) for a in attachments if party and a.party and a.party != party} - of_party
+        excluded = other_party | ({id(skip)} if skip is not None else set())
         member = party is not None and key is not None and key.split()[-1] in table("party_names.tsv")
         sent = span.sent
         best = None
         for k, c, person, pos, _ in attachments:
-            if country and c and c != country or id(person) in other_party:
+            if country and c and c != country or id(person) in excluded:
                 continue
             if member:
                 if id(person) not in of_party:
@@ -73,13 +76,13 @@ class PersonCoreference:
                 best = (person, pos)
         if best:
             return best[0]
-        if member:
+        if member or skip is not None:
             return None
         if country:
             for person in self.people.persons:
-                if person.country == country and min(person.positions) < span.start and id(person) not in other_party:
+                if person.country == country and min(person.positions) < span.start and id(person) not in excluded:
                     return person
-        return self.recent_person(span.start, max_sentences=2, skip=other_party)
+        return self.recent_person(span.start, max_sentences=2, skip=excluded)
 
     def by_word(self, word: str, near: int) -> Person | None:
         """The person whose full name starts or ends with `word`, or whose one-word name it is

@@ -63,7 +63,12 @@ class SpanResolver:
             person = self.coreference.pronoun(root.i)
             return Resolution(person.actor_id if person else None, "pronoun" if person else "unresolved")
         person = person_at.get(root.i) or next((person_at[t.i] for t in span if t.i in person_at), None)
-        if person is not None and (root.i in person_at or root.pos_ == "PROPN"):
+        # a person the phrase names only as a modifier of its head ("Clinton's husband", "a
+        # woman at one of Trump's rallies", "Obama's DOJ") is not the one it refers to
+        modifier = (
+            person if person is not None and root.i not in person_at and not self._in_appositive(root, person) else None
+        )
+        if person is not None and (root.i in person_at or (root.pos_ == "PROPN" and not self._owns(root, person))):
             return Resolution(person.actor_id, "name")
         for m in self.mentions:
             if m.tok_start <= root.i < m.tok_end and m.actor_id:
@@ -74,13 +79,15 @@ class SpanResolver:
             and (root.lemma_.lower() in self._roles or root.lower_ in self._roles)
             and root.tag_ not in ("NNS", "NNPS")
         ):
-            person = self.coreference.role(span)
-            if person is not None:
-                return Resolution(person.actor_id, "role")
+            holder = self.coreference.role(span, skip=modifier)
+            if holder is not None:
+                return Resolution(holder.actor_id, "role")
         if person is not None and root.pos_ == "NOUN" and (root.tag_ in ("NNS", "NNPS") or self._collective(root)):
             return self._described(span)  # "Clinton supporters", "Clinton's campaign"
+        if modifier is not None and root.pos_ == "NOUN" and self._people_noun(root):
+            return self._described(span)  # "Clinton's husband", "Trump's campaign manager" no one else is given
         if person is not None:
-            return Resolution(person.actor_id, "name")
+            return Resolution(person.actor_id, "name")  # "Rubio's press release", "Hoff's letter": its author
         for t in span:  # a name the NER missed ("Sir Iain added"): a known person's first or last name
             # a capitalised word a headline tagger took for a common noun counts ("Sanders:")
             if (t.pos_ == "PROPN" or (t.is_title and t.pos_ == "NOUN")) and t.lower_.rstrip(".") not in self._titles:
@@ -206,6 +213,23 @@ class SpanResolver:
             bool(ABSTRACT_ENDING.search(lemma))
             and lemma not in self._actor_nouns
             and root.lower_ not in self._actor_nouns
+        )
+
+    def _people_noun(self, root) -> bool:
+        """A head noun naming people or a body: a role, group, holder or organization noun."""
+        return any(w in self._people_nouns or w in self._organizations for w in (root.lemma_.lower(), root.lower_))
+
+    def _in_appositive(self, root, person) -> bool:
+        """Whether `person` is named in an appositive of `root` ("his best friend, Bruce Turry")."""
+        return any(
+            c.dep_ == "appos" and any(self.people.person_at.get(t.i) is person for t in c.subtree)
+            for c in root.children
+        )
+
+    def _owns(self, root, person) -> bool:
+        """Whether `person` is named in the possessive that modifies `root` ("Obama's DOJ")."""
+        return any(
+            c.dep_ == "poss" and any(self.people.person_at.get(t.i) is person for t in c.subtree) for c in root.children
         )
 
     def _collective(self, root) -> bool:
