@@ -399,3 +399,31 @@ def test_a_role_with_a_possessor_is_the_person_the_article_gave_it(resolve):
 def test_an_appositive_name_still_names_the_description(resolve):
     text = "His best friend, Bruce Turry, said it was a statement."
     assert resolve(text, "His best friend, Bruce Turry").name == "Bruce Turry"
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "name"),
+    [
+        (
+            "Ted Cruz spoke first. The other candidate on the stage, former Secretary of State Hillary Clinton, "
+            "drew a contrast.",
+            "The other candidate on the stage",
+            "Hillary Clinton",
+        ),
+        (
+            "Donald Trump held a rally. The leader of the Anti-Defamation League, Jonathan Greenblatt, warned "
+            "that the ban was wrong.",
+            "The leader of the Anti-Defamation League",
+            "Jonathan Greenblatt",
+        ),
+    ],
+)
+def test_an_appositive_name_comes_before_the_role(resolve, text, phrase, name):
+    """A role phrase with a name in apposition is that person, not the one last named."""
+    assert resolve(text, phrase).name == name
+
+
+def test_a_headline_colon_is_no_apposition(resolve):
+    text = "Poll: Bernie Sanders Burns Hillary Clinton With First-Ever National Lead."
+    actor = resolve(text, "Poll")
+    assert actor is None or actor.name not in ("Bernie Sanders", "Hillary Clinton")

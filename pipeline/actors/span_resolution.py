@@ -73,6 +73,9 @@ class SpanResolver:
         for m in self.mentions:
             if m.tok_start <= root.i < m.tok_end and m.actor_id:
                 return Resolution(m.actor_id, "name")
+        appositive = self._appositive_person(root)
+        if appositive is not None:
+            return Resolution(appositive.actor_id, "name")  # "his wife, longtime Clinton aide Huma Abedin,"
         first = span[0].lower_
         if (
             first not in INDEFINITE
@@ -105,9 +108,6 @@ class SpanResolver:
         named = self._organization_named_before(noun_phrase(span))
         if named is not None:
             return Resolution(named, "role")
-        appositive = self._appositive_person(root)
-        if appositive is not None:
-            return Resolution(appositive.actor_id, "name")  # "his wife, longtime Clinton aide Huma Abedin,"
         return self._described(span)
 
     def _relative_antecedent(self, pronoun) -> Resolution:
@@ -170,7 +170,11 @@ class SpanResolver:
             return None  # "The couple, Bill and Hillary Clinton,": no one person
         person_at = self.people.person_at
         for child in root.children:
-            if child.dep_ == "appos" and not any(c.dep_ == "conj" for c in child.children):
+            if (
+                child.dep_ == "appos"
+                and not any(c.dep_ == "conj" for c in child.children)
+                and not any(t.text == ":" for t in self.doc[root.i : child.left_edge.i])  # not a headline's "Reid: ..."
+            ):
                 person = person_at.get(child.i)
                 if person is not None:
                     return person
