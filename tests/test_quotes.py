@@ -252,6 +252,20 @@ def test_adding_takes_the_subject_of_the_main_verb(run):
 
 
 @pytest.mark.parametrize(
+    "text,source",
+    [
+        ('"Not a single accomplishment," Bozell answers.', "Bozell"),
+        ('"Read the statement he put out last week," Smith notes.', "Smith"),
+    ],
+)
+def test_a_name_the_parser_made_a_compound_of_the_cue_is_its_speaker(run, text, source):
+    """'"...," Smith notes': the small model reads "Smith notes" as a noun phrase whose
+    head it still tags a verb; the name right before the cue is the speaker."""
+    doc, atts = run(text)
+    assert source_text(doc, only(atts)) == source
+
+
+@pytest.mark.parametrize(
     ("text", "fragment", "source"),
     [
         ("A trio of governors seeking to stem his rise met on Monday.", "to stem his rise", "governors"),

@@ -147,6 +147,9 @@ class ParsedArticle:
             return self.subject(head, depth + 1)
         if v.dep_ == "acl" and v.tag_ == "VBG" and v.head.pos_ in ("NOUN", "PROPN", "PRON") and usable(v.head):
             return v.head  # a participle's noun: "governors seeking ...", "signs calling him ..."
+        for c in v.lefts:  # '"...," Conway notes.': the parser took the name for a compound of "notes"
+            if c.dep_ in ("compound", "npadvmod", "dep", "nmod") and c.pos_ == "PROPN" and c.i == v.i - 1 and usable(c):
+                return c
         for c in v.rights:
             if (
                 c.dep_ in ("dobj", "attr", "npadvmod", "appos", "dep")
