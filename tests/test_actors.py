@@ -137,6 +137,7 @@ def test_an_organisations_name_gives_a_country_only_in_english(resolve, text, ph
         ("State records show that he sold the house in 2010.", "State records"),
         ("Protesters held signs calling the governor a loser.", "signs"),
         ("The new law appears to hit restaurants hardest.", "The new law"),
+        ("The movie shows him wanting to stay behind.", "The movie"),
     ],
 )
 def test_a_document_or_a_body_part_is_no_actor(nlp, text, phrase):
