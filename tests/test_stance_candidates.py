@@ -138,3 +138,22 @@ def test_a_negation_passes_only_through_verbs_that_pass_it_on(nlp):
     assert not negated("Ellison did not say he opposes Trump.", "opposes")
     assert not negated("Ellison said he can't wait to support Trump.", "support")
     assert negated("Ellison is not supportive of Trump.", "supportive")
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Britain is ready to send more troops to the region.", True),
+        ("He called for a plan to ban all Muslims from the country.", True),
+        ("They will send the money, not troops.", False),  # a noun between the words is no gap
+    ],
+)
+def test_a_term_may_enclose_determiners_and_adjectives(nlp, tmp_path, text, found):
+    """'send more troops' is 'send troops': up to two determiners, adjectives or numbers
+    between a term's words are passed over, nothing else."""
+    book = tmp_path / "book.yaml"
+    book.write_text(
+        'codebook: gaps\nversion: "1"\ntargets:\n  - id: t\n    terms: [send troops, ban Muslims]\n', encoding="utf-8"
+    )
+    matcher = TargetMatcher(nlp, [load_codebook(book)])
+    assert bool(matcher.find(nlp(text))) is found

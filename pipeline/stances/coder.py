@@ -365,7 +365,7 @@ class TargetMatcher:
         for i, key in enumerate(keys):
             for first in key:
                 for words, book, target in self.entries.get(first, ()):
-                    end = _words_at(keys, i, words)
+                    end = _words_at(keys, i, words, poses)
                     if end is not None:
                         out.append((book, target, start + i, start + end))
             if poses[i] != "NOUN":
@@ -428,15 +428,28 @@ class TargetMatcher:
 DASHES = frozenset("-‐‑–—")  # hyphen-minus, hyphen, non-breaking hyphen, en and em dash
 
 
-def _words_at(keys: list[set[str]], i: int, words: tuple[frozenset[str], ...]) -> int | None:
+TERM_GAP_POS = frozenset({"DET", "ADJ", "NUM"})  # words a term's own words may enclose
+MAX_TERM_GAP = 2
+
+
+def _words_at(
+    keys: list[set[str]], i: int, words: tuple[frozenset[str], ...], poses: list[str] | None = None
+) -> int | None:
     """The end of a term's `words` read from token i on (None: they are not there). A hyphen
     or dash (DASHES) between two of them is passed over: a term's own hyphens are punctuation, which it drops
     ("Dodd-Frank" keys as dodd, frank), while the text keeps them ("Dodd", "-", "Frank"), so
-    "Dodd-Frank" and "Dodd Frank" find each other both ways."""
+    "Dodd-Frank" and "Dodd Frank" find each other both ways. With `poses`, up to
+    MAX_TERM_GAP determiners, adjectives or numbers between two of the term's words are
+    passed over too ("send more troops" for "send troops", "ban all Muslims" for "ban
+    Muslims")."""
     j, n = i, len(keys)
+    gaps = 0
     for k, want in enumerate(words):
         if k and j < n and keys[j] & DASHES and not want & DASHES:
             j += 1
+        if k and poses is not None:
+            while j < n and not keys[j] & want and poses[j] in TERM_GAP_POS and gaps < MAX_TERM_GAP:
+                j, gaps = j + 1, gaps + 1
         if j >= n or not keys[j] & want:
             return None
         j += 1
