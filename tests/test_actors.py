@@ -428,3 +428,30 @@ def test_a_headline_colon_is_no_apposition(resolve):
     text = "Poll: Bernie Sanders Burns Hillary Clinton With First-Ever National Lead."
     actor = resolve(text, "Poll")
     assert actor is None or actor.name not in ("Bernie Sanders", "Hillary Clinton")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        (
+            "It has never worked, said Allan Lichtman, a distinguished professor of history at American University "
+            "who has predicted every election.",
+            "Allan Lichtman",
+        ),
+        (
+            "Senator Ted Cruz of Texas, who threatened to shut down the government, and who has been hoping to win "
+            "evangelicals, spoke on Monday.",
+            "Ted Cruz",
+        ),
+        ("Gov. John Kasich of Ohio, a Republican who has refused to endorse Mr. Trump, spoke first.", "John Kasich"),
+    ],
+)
+def test_who_refers_to_the_person_its_phrase_names(resolve, text, name):
+    """A "who" the parser hangs on a word inside the phrase (an organization after a
+    preposition, an appositive, the second of two clauses) is the person the phrase names."""
+    assert resolve(text, "who", nth=text.count("who") - 1).name == name
+
+
+def test_who_after_a_name_of_people_stays_with_them(resolve):
+    text = "It is the mirror image of the Tea Party Republicans who oppose large spending bills."
+    assert resolve(text, "who").actor_id == "group:republicans"

@@ -22,6 +22,17 @@ QUANTITIES = {"PERCENT", "MONEY", "QUANTITY", "CARDINAL", "ORDINAL", "DATE", "TI
 INDEFINITE = {"a", "an", "one", "another", "some", "several", "many", "two", "three", "other", "few"}
 
 
+def _relative_clause(pronoun):
+    """The verb of the relative clause a "who"/"which" opens, when it hangs on a noun (the
+    second of two clauses joined by "and" hangs on the first: "Cruz, who ..., and who ...")."""
+    verb = pronoun.head
+    while verb.dep_ == "conj" and verb.head.i != verb.i:
+        verb = verb.head
+    if verb.dep_ != "relcl" or verb.head.i == pronoun.i:
+        return None
+    return verb
+
+
 class SpanResolver:
     """Resolves character spans of one article to actors."""
 
@@ -50,12 +61,7 @@ class SpanResolver:
             return Resolution(None, "unresolved")
         root = span.root
         person_at = self.people.person_at
-        if (
-            len(span) == 1
-            and root.lower_ in ("who", "which")
-            and root.head.dep_ == "relcl"
-            and root.head.head.i != root.i
-        ):
+        if len(span) == 1 and root.lower_ in ("who", "which") and _relative_clause(root) is not None:
             return self._relative_antecedent(root)
         if len(span) == 1 and root.lower_ == "they":
             return self._plural_antecedent(root)
@@ -117,13 +123,47 @@ class SpanResolver:
         endorsed Mr. Sanders"). A noun naming no one (a description) or a country leaves it
         unresolved: the parser often hangs the clause on the wrong noun ("Democrats across
         the country, who", "Warren, the senator from Massachusetts, who")."""
-        ante = pronoun.head.head
+        ante = _relative_clause(pronoun).head
+        if pronoun.lower_ == "who":
+            ante = self._phrase_head(ante, pronoun)
         named = self.resolve(self.doc[ante.left_edge.i].idx, ante.idx + len(ante.text))
         if named.actor_id is None or named.method == "description" or named.actor_id.startswith("country:"):
             return Resolution(None, "unresolved")
         if pronoun.lower_ == "which" and not named.actor_id.startswith(COLLECTIVES):
             return Resolution(None, "unresolved")
         return Resolution(named.actor_id, "pronoun")
+
+    def _phrase_head(self, noun, pronoun):
+        """The noun a "who" clause describes when the parser hung it on a word inside the
+        phrase: from a place, an organization or a thing that is the object of a preposition
+        up to the noun the preposition modifies ("Allan Lichtman, a professor at American
+        University who", "Democrats across the country, who"; from people to people only when
+        a comma sets the clause off: "the girlfriend of his best friend, who"); from an
+        appositive up to the name it describes ("Gov. Terry Branstad, a Republican who"); from
+        a predicate noun to a subject that names someone ("Trump is a bully who")."""
+        person_at = self.people.person_at
+        comma = pronoun.i > 0 and self.doc[pronoun.i - 1].text == ","
+        for _ in range(4):
+            if noun.i in person_at:
+                break
+            up = noun.head.head
+            if noun.dep_ == "pobj" and noun.head.dep_ == "prep" and up.pos_ in ("NOUN", "PROPN"):
+                if noun.pos_ == "PROPN" and noun.ent_type_ not in ("ORG", "GPE", "LOC", "FAC"):
+                    break  # "the Tea Party Republicans who": a name of people
+                people = noun.pos_ != "PROPN" and self._people_noun(noun)
+                if people and not (comma and up.pos_ == "NOUN" and self._people_noun(up)):
+                    break  # "dozens of women who", "a lecture from the Mexican president, who"
+                noun = up
+            elif noun.dep_ == "appos" and noun.head.pos_ in ("NOUN", "PROPN"):
+                noun = noun.head
+            elif noun.dep_ == "attr" and noun.head.lemma_ == "be":
+                subject = next((c for c in noun.head.children if c.dep_ == "nsubj"), None)
+                if subject is None or not (subject.i in person_at or subject.pos_ in ("PROPN", "PRON")):
+                    break
+                noun = subject
+            else:
+                break
+        return noun
 
     def _plural_antecedent(self, they) -> Resolution:
         """ "they said": the group or organization named by the nearest earlier plural subject
