@@ -279,6 +279,12 @@ def test_a_participle_speaks_for_the_noun_it_modifies(run, text, fragment, sourc
     assert source_text(doc, find(doc, atts, fragment)) == source
 
 
+def test_a_participle_of_an_occasion_speaks_for_the_verbs_subject(run):
+    """'in a speech warning that ...': a speech is no speaker; the one who gave it is."""
+    doc, atts = run("Trump attacked Clinton in a speech warning that the country was in danger.")
+    assert source_text(doc, find(doc, atts, "the country was in danger")) == "Trump"
+
+
 @pytest.mark.parametrize(
     "text,content,lemma",
     [

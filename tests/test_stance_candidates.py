@@ -146,6 +146,8 @@ def test_a_negation_passes_only_through_verbs_that_pass_it_on(nlp):
         ("Britain is ready to send more troops to the region.", True),
         ("He called for a plan to ban all Muslims from the country.", True),
         ("They will send the money, not troops.", False),  # a noun between the words is no gap
+        ("Britain will send all the new troops to the region.", False),  # three words: over the limit
+        ("Britain will send 3,000 more troops.", True),
     ],
 )
 def test_a_term_may_enclose_determiners_and_adjectives(nlp, tmp_path, text, found):

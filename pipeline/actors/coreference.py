@@ -76,7 +76,7 @@ class PersonCoreference:
                 best = (person, pos)
         if best:
             return best[0]
-        if member or skip is not None:
+        if member or skip is not None:  # (so `excluded` below holds other parties only)
             return None
         if country:
             for person in self.people.persons:

@@ -70,7 +70,8 @@ class SpanResolver:
             return Resolution(person.actor_id if person else None, "pronoun" if person else "unresolved")
         person = person_at.get(root.i) or next((person_at[t.i] for t in span if t.i in person_at), None)
         # a person the phrase names only as a modifier of its head ("Clinton's husband", "a
-        # woman at one of Trump's rallies", "Obama's DOJ") is not the one it refers to
+        # woman at one of Trump's rallies", a headline's "Trump's Campaign Manager") is not the
+        # one it refers to; a possessed name is read as a mention first ("Obama's DOJ")
         modifier = (
             person if person is not None and root.i not in person_at and not self._in_appositive(root, person) else None
         )
@@ -93,7 +94,7 @@ class SpanResolver:
                 return Resolution(holder.actor_id, "role")
         if person is not None and root.pos_ == "NOUN" and (root.tag_ in ("NNS", "NNPS") or self._collective(root)):
             return self._described(span)  # "Clinton supporters", "Clinton's campaign"
-        if modifier is not None and root.pos_ == "NOUN" and self._people_noun(root):
+        if modifier is not None and root.pos_ in ("NOUN", "PROPN") and self._people_noun(root):
             return self._described(span)  # "Clinton's husband", "Trump's campaign manager" no one else is given
         if person is not None:
             return Resolution(person.actor_id, "name")  # "Rubio's press release", "Hoff's letter": its author
@@ -120,9 +121,10 @@ class SpanResolver:
         """ "who" or "which" of a relative clause: the actor named by the noun the clause hangs
         on ("Sen. Brian Schatz of Hawaii, who has spoken ...", "Republicans who say"), for
         "which" an organization or group only ("the Communications Workers of America, which
-        endorsed Mr. Sanders"). A noun naming no one (a description) or a country leaves it
-        unresolved: the parser often hangs the clause on the wrong noun ("Democrats across
-        the country, who", "Warren, the senator from Massachusetts, who")."""
+        endorsed Mr. Sanders"). For "who" the noun is first lifted to the head of its phrase
+        (`_phrase_head`: the parser often hangs the clause on a word inside it, "Democrats
+        across the country, who"); a noun reached so that names no one (a description) or a
+        country leaves it unresolved."""
         ante = _relative_clause(pronoun).head
         if pronoun.lower_ == "who":
             ante = self._phrase_head(ante, pronoun)
@@ -135,8 +137,9 @@ class SpanResolver:
 
     def _phrase_head(self, noun, pronoun):
         """The noun a "who" clause describes when the parser hung it on a word inside the
-        phrase: from a place, an organization or a thing that is the object of a preposition
-        up to the noun the preposition modifies ("Allan Lichtman, a professor at American
+        phrase: from a place, a named organization or a thing (not a people or organization
+        noun such as "campaign") that is the object of a preposition up to the noun the
+        preposition modifies ("Allan Lichtman, a professor at American
         University who", "Democrats across the country, who"; from people to people only when
         a comma sets the clause off: "the girlfriend of his best friend, who"); from an
         appositive up to the name it describes ("Gov. Terry Branstad, a Republican who"); from
@@ -287,8 +290,10 @@ class SpanResolver:
     def _described_actor(self, span) -> Actor:
         """An actor described rather than named: "a UK Government source" (person), "Whitehall
         insiders" (group), "the Clinton campaign" (organization). A description built on a
-        name ("Clinton's campaign") is written with that name in full and gets an id shared
-        across articles; other descriptions are article-scoped."""
+        name is written with that name in full; a group's or an organization's then gets an
+        id shared across articles ("Clinton's campaign", "Clinton supporters"), a person's
+        stays its article's ("a spokesman for Bernie Sanders", "Trump's campaign manager"
+        name different people in different articles), as do other descriptions."""
         root = span.root
         if root.tag_ in ("NN", "NNP") and root.lower_ in table("party_names.tsv"):
             kind = "person"  # "a Kentucky Republican", "a Democrat in the House": a party's member
@@ -304,7 +309,8 @@ class SpanResolver:
             kind = "person"
         name, anchored = self._description_text(span)
         country = country_in(list(span))
-        actor_id = f"{kind}:{slug(name)}" if anchored else f"{kind}:{slug(name)}@{self.article_id}"
+        shared = anchored and kind != "person"
+        actor_id = f"{kind}:{slug(name)}" if shared else f"{kind}:{slug(name)}@{self.article_id}"
         return Actor(actor_id, name, kind, country)
 
     def _description_text(self, span) -> tuple[str, bool]:

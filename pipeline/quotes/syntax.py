@@ -8,6 +8,7 @@ import bisect
 
 from spacy.tokens import Doc, Token
 
+from pipeline.nlp.lexicon import word_list
 from pipeline.nlp.model import doc_text
 from pipeline.quotes.cues import cue_lexicon
 from pipeline.quotes.marks import Quote, find_quotes, has_quote_mark, paragraphs
@@ -118,8 +119,12 @@ class ParsedArticle:
     def subject(self, v: Token, depth: int = 0) -> Token | None:
         """The speaker of cue verb v: its subject or a passive's agent; else the subject of
         the verb it hangs from ("..., adding that", "for saying that", "declined to say");
-        else a noun right after it in an inverted frame ("said Jane Doe"). Never a word
-        inside a quote or in another paragraph."""
+        else, for an -ing participle, the noun it modifies ("governors seeking ...", "signs
+        calling him ...") or, when that noun names an occasion or a text after a preposition,
+        the subject of the verb the preposition hangs on ("attacked Clinton in a speech
+        warning ..."); else a proper noun the parser joined to the cue right before it
+        ('"...," Conway notes'); else a noun right after it in an inverted frame ("said Jane
+        Doe"). Never a word inside a quote or in another paragraph."""
         para = self.para(v.idx)
 
         def usable(t: Token) -> bool:
@@ -146,7 +151,16 @@ class ParsedArticle:
         ):
             return self.subject(head, depth + 1)
         if v.dep_ == "acl" and v.tag_ == "VBG" and v.head.pos_ in ("NOUN", "PROPN", "PRON") and usable(v.head):
-            return v.head  # a participle's noun: "governors seeking ...", "signs calling him ..."
+            noun = v.head
+            verb = noun.head.head
+            if (
+                depth < 4
+                and noun.dep_ == "pobj"
+                and verb.pos_ in ("VERB", "AUX")
+                and noun.lemma_.lower() in word_list("not_actor_nouns.txt")
+            ):
+                return self.subject(verb, depth + 1)  # "... in a speech warning that": the speaker is the verb's
+            return noun
         for c in v.lefts:  # '"...," Conway notes.': the parser took the name for a compound of "notes"
             if c.dep_ in ("compound", "npadvmod", "dep", "nmod") and c.pos_ == "PROPN" and c.i == v.i - 1 and usable(c):
                 return c

@@ -381,7 +381,7 @@ class TargetMatcher:
                             k += 1
                     if k == len(words) - 1 and matched:
                         out.append((book, target, matched[0].i, start + i + 1))
-        return out
+        return list(dict.fromkeys(out))  # a noun term's gap and its head noun may find one span twice
 
     def heads(self, book: Codebook, target: str) -> frozenset[str]:
         """Head nouns of the target's multi-word terms ("troop" for "peacekeeping troops")."""
@@ -438,10 +438,10 @@ def _words_at(
     """The end of a term's `words` read from token i on (None: they are not there). A hyphen
     or dash (DASHES) between two of them is passed over: a term's own hyphens are punctuation, which it drops
     ("Dodd-Frank" keys as dodd, frank), while the text keeps them ("Dodd", "-", "Frank"), so
-    "Dodd-Frank" and "Dodd Frank" find each other both ways. With `poses`, up to
-    MAX_TERM_GAP determiners, adjectives or numbers between two of the term's words are
-    passed over too ("send more troops" for "send troops", "ban all Muslims" for "ban
-    Muslims")."""
+    "Dodd-Frank" and "Dodd Frank" find each other both ways. With `poses`, determiners,
+    adjectives or numbers between the term's words, MAX_TERM_GAP in all, are passed over
+    too ("send more troops" for "send troops", "ban all Muslims" for "ban Muslims"; "ban
+    no Muslims" as well: the term finds the target, the coder reads the negation)."""
     j, n = i, len(keys)
     gaps = 0
     for k, want in enumerate(words):
