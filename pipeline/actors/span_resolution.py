@@ -73,9 +73,13 @@ class SpanResolver:
         # woman at one of Trump's rallies", a headline's "Trump's Campaign Manager") is not the
         # one it refers to; a possessed name is read as a mention first ("Obama's DOJ")
         modifier = (
-            person if person is not None and root.i not in person_at and not self._in_appositive(root, person) else None
+            person
+            if person is not None and root.i not in person_at and not self._named_in(root, person, "appos")
+            else None
         )
-        if person is not None and (root.i in person_at or (root.pos_ == "PROPN" and not self._owns(root, person))):
+        if person is not None and (
+            root.i in person_at or (root.pos_ == "PROPN" and not self._named_in(root, person, "poss"))
+        ):
             return Resolution(person.actor_id, "name")
         for m in self.mentions:
             if m.tok_start <= root.i < m.tok_end and m.actor_id:
@@ -266,18 +270,11 @@ class SpanResolver:
         """A head noun naming people or a body: a role, group, holder or organization noun."""
         return any(w in self._people_nouns or w in self._organizations for w in (root.lemma_.lower(), root.lower_))
 
-    def _in_appositive(self, root, person) -> bool:
-        """Whether `person` is named in an appositive of `root` ("his best friend, Bruce Turry")."""
-        return any(
-            c.dep_ == "appos" and any(self.people.person_at.get(t.i) is person for t in c.subtree)
-            for c in root.children
-        )
-
-    def _owns(self, root, person) -> bool:
-        """Whether `person` is named in the possessive that modifies `root` ("Obama's DOJ")."""
-        return any(
-            c.dep_ == "poss" and any(self.people.person_at.get(t.i) is person for t in c.subtree) for c in root.children
-        )
+    def _named_in(self, root, person, dep: str) -> bool:
+        """Whether `person` is named under a child of `root` with dependency `dep`: "appos"
+        ("his best friend, Bruce Turry"), "poss" ("Obama's DOJ")."""
+        person_at = self.people.person_at
+        return any(c.dep_ == dep and any(person_at.get(t.i) is person for t in c.subtree) for c in root.children)
 
     def _collective(self, root) -> bool:
         lemma = root.lemma_.lower()
