@@ -202,6 +202,13 @@ def record_parts(conn, run_id: str, table: str, validated) -> None:
         )
 
 
+def kept_outcomes_message(kept: dict[str, list[str]]) -> str:
+    """The log line for tables whose outcomes were kept ({run id: tables validated in it})."""
+    return "rows and suite unchanged, outcomes kept: " + "; ".join(
+        f"{', '.join(tables)} (validated in run {run_id})" for run_id, tables in kept.items()
+    )
+
+
 def _make_checks(step: str, tables: list[str]) -> dg.AssetChecksDefinition:
     """The checks of the tables one step writes, run as one step (a step costs Dagster
     events and a warehouse connection; eleven of them cost more than the validation)."""
@@ -223,13 +230,15 @@ def _make_checks(step: str, tables: list[str]) -> dg.AssetChecksDefinition:
         selected_keys = {key.asset_key.path[-1] for key in context.selected_asset_check_keys}
         selected = [t for t in tables if t in selected_keys]
         validated = validate(settings, selected, context.log, full=full_rebuild(context))
-        results = []
+        results, kept = [], {}
         with warehouse(settings).connect() as conn:
             for table in selected:
                 validated_in = record_validation(conn, context.run.run_id, table, validated[table])
                 if validated_in:
-                    context.log.info(f"{table}: rows and suite unchanged since run {validated_in}; its outcomes kept")
+                    kept.setdefault(validated_in, []).append(table)
                 results.append(check_result(table, validated[table].outcomes, validated_in))
+        if kept:  # one line, not one per table: each is an event Dagster stores
+            context.log.info(kept_outcomes_message(kept))
         yield from results  # with the connection closed (see `common.materialized`)
 
     return _checks

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -73,6 +74,20 @@ def test_a_run_with_another_codebook_keeps_the_loaded_tables_outcomes(tmp_path):
     assert state["mentions"] == state["quotes"] == runs[0]  # kept: loaded rows unchanged
     assert state["codebook_targets"] == state["stances"] == runs[1]  # validated again
     assert {"mentions", "quotes", "stances"} <= validated_second  # the release reads this run's outcomes
+    # the kept tables are named in one log line per check step, not one each (each is an event)
+    import dagster as dg
+
+    with dg.DagsterInstance.local_temp(str(tmp_path / "dagster")) as instance:
+        lines = [
+            (e.step_key, e.user_message)
+            for e in instance.all_logs(outcome.result.run_id)
+            if "outcomes kept" in e.user_message
+        ]
+    steps = [step for step, _ in lines]
+    assert "load_batches_checks" in steps and len(steps) == len(set(steps))
+    assert all(f"validated in run {runs[0]}" in message for _, message in lines)
+    named = {word for _, message in lines for word in re.findall(r"\b[a-z_]+\b", message.split(": ", 1)[1])}
+    assert {"mentions", "quotes"} <= named and "stances" not in named
 
 
 VALIDATE_IN_HELPER = r"""
