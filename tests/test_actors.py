@@ -492,3 +492,28 @@ def test_who_after_a_predicate_noun_is_its_subject(resolve):
 def test_who_after_people_does_not_climb_without_a_comma(resolve):
     """'dozens of women who': the clause is about the women, not about 'dozens'."""
     assert resolve("Hillary Clinton met dozens of women who said she would win.", "who") is None
+
+
+def _mentions(nlp, text: str) -> list[tuple[str, str | None]]:
+    return [(m.text, m.actor_id) for m in ArticleActors(nlp(text), "a1").mentions]
+
+
+def test_a_pro_or_anti_word_is_an_attitude_not_a_name(nlp, resolve):
+    text = "A pro-Clinton super PAC ran ads. Trump gave an anti-Clinton speech. Clinton said it was false."
+    mentions = _mentions(nlp, text)
+    assert not [m for m in mentions if m[0].lower().startswith(("pro-", "anti-"))]
+    assert resolve(text, "Clinton", 2).actor_id == "person:clinton"  # not the person "anti-Clinton"
+    league = resolve("The Anti-Defamation League said the ad was wrong.", "The Anti-Defamation League")
+    assert league.actor_id == "organization:anti-defamation-league"  # a name that starts so heads its phrase
+
+
+def test_the_department_a_title_names_is_no_organization(nlp):
+    text = "Former Secretary of State Hillary Clinton met the secretary of state of Ohio and the State Department."
+    ids = {actor_id for _, actor_id in _mentions(nlp, text)}
+    assert "organization:state" not in ids and "person:hillary-clinton" in ids
+
+
+def test_a_name_the_tagger_missed_is_found_without_the_punctuation_after_it(nlp):
+    text = "Sen. Ted Cruz of Texas spoke. Cruz (R-Texas) said no. Protesters met in Cleveland. CLEVELAND - It opened."
+    found = [t for t, actor_id in _mentions(nlp, text) if actor_id == "country:USA"]
+    assert sorted(found) == ["CLEVELAND", "Cleveland", "Texas", "Texas"]  # not "Texas)" nor "CLEVELAND -"
