@@ -517,3 +517,16 @@ def test_a_name_the_tagger_missed_is_found_without_the_punctuation_after_it(nlp)
     text = "Sen. Ted Cruz of Texas spoke. Cruz (R-Texas) said no. Protesters met in Cleveland. CLEVELAND - It opened."
     found = [t for t, actor_id in _mentions(nlp, text) if actor_id == "country:USA"]
     assert sorted(found) == ["CLEVELAND", "Cleveland", "Texas", "Texas"]  # not "Texas)" nor "CLEVELAND -"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Donald J. Trump Foundation gave $25,000 to the group.",  # the tagger: PERSON
+        "Money went to the Peter G. Peterson Foundation last year.",
+    ],
+)
+def test_a_name_ending_in_an_organization_noun_is_an_organization(nlp, text):
+    mentions = ArticleActors(nlp(text), "a1").mentions
+    foundation = next(m for m in mentions if m.text.endswith("Foundation"))
+    assert foundation.label == "ORG" and foundation.actor_id.startswith("organization:")

@@ -10,7 +10,7 @@ from pipeline.actors.first_names import first_name_gender, is_first_name
 from pipeline.actors.places import candidates, never_a_country, place_country, state_abbreviations, unambiguous_country
 from pipeline.actors.records import PERSON_LABELS, PLACE_LABELS, Actor, Mention, Person, add_actor, strip_possessive
 from pipeline.actors.roles import country_in
-from pipeline.nlp.lexicon import country_code, country_lookup, country_name, fold, slug, table
+from pipeline.nlp.lexicon import country_code, country_lookup, country_name, fold, slug, table, word_list
 from pipeline.nlp.model import has_dictionary, is_dictionary_word
 
 
@@ -225,6 +225,14 @@ def _singulars(word: str) -> tuple[str, ...]:
     return (word[:-1],) if word.endswith("s") else ()
 
 
+def _ends_in_an_organization_noun(ent) -> bool:
+    """Whether a name's last word is a capitalised noun of `organization_nouns.txt`
+    ("Foundation", "PAC", "Party", "Coalition"): an organization's name, even named after a
+    person."""
+    last = ent[-1]
+    return last.text[:1].isupper() and last.lower_ in word_list("organization_nouns.txt")
+
+
 def _first_name_and_surname(ent) -> bool:
     """Whether an entity is two capitalised words, the first a first name of one gender
     ("Carly", not "Morgan"), the second neither a first name ("Stanley", "Mae") nor a word
@@ -254,6 +262,8 @@ def _fixed_label(ent) -> tuple[str, str]:
         return "ORG", "pattern"
     if ent.label_ == "PERSON" and len(ent) == 1 and _family(ent):
         return "NORP", "pattern"  # "the Clintons", "the Obamas"
+    if ent.label_ == "PERSON" and len(ent) > 1 and _ends_in_an_organization_noun(ent):
+        return "ORG", "pattern"  # "Donald J. Trump Foundation", "Our Principles PAC" tagged PERSON
     if ent.label_ == "ORG" and _first_name_and_surname(ent):
         return "PERSON", "pattern"  # "Carly Fiorina" tagged ORG
     if len(ent) <= 3 and ent.label_ in ("PERSON", "ORG", "GPE", "LOC", "FAC", "WORK_OF_ART", "PRODUCT", "NORP"):
