@@ -530,3 +530,10 @@ def test_a_name_ending_in_an_organization_noun_is_an_organization(nlp, text):
     mentions = ArticleActors(nlp(text), "a1").mentions
     foundation = next(m for m in mentions if m.text.endswith("Foundation"))
     assert foundation.label == "ORG" and foundation.actor_id.startswith("organization:")
+
+
+def test_an_outlets_short_name_is_the_outlet_the_article_named(resolve):
+    text = "Aides spoke to The Washington Post on Monday. The Post said the plan had failed."
+    assert resolve(text, "The Post").actor_id == "organization:the-washington-post"
+    text = "Officials at the White House said so on Monday. The House voted on Tuesday."
+    assert resolve(text, "The House").actor_id != "organization:white-house"  # not styled "The White House"

@@ -329,6 +329,29 @@ def mention_actor(
     return None
 
 
+def link_short_names(doc, mentions: list[Mention]) -> None:
+    """Give an organization written by the last word of its name ("The Post", "the
+    Journal's") the actor of that name where the article styles the name with a capital
+    "The" inside a sentence ("The Washington Post", "The Wall Street Journal"): outlets write
+    their names so, and then shorten them. A name written "the White House" is no such
+    name, so "the House" stays the House. Only a word one such name of the article ends in."""
+    styled: dict[str, set[str]] = {}
+    for m in mentions:
+        words = strip_possessive(m.text).split()
+        if (
+            m.label == "ORG"
+            and m.actor_id
+            and len(words) >= 3
+            and words[0] == "The"
+            and not doc[m.tok_start].is_sent_start
+        ):
+            styled.setdefault(words[-1], set()).add(m.actor_id)
+    for m in mentions:
+        words = strip_possessive(_strip_the(m.text)).split()
+        if m.label == "ORG" and len(words) == 1 and len(ids := styled.get(words[0], set())) == 1:
+            m.actor_id = next(iter(ids))
+
+
 def names_the_tagger_missed(doc, mentions: list[Mention]) -> list[Mention]:
     """New mentions where the article writes again, outside any entity, the name of an
     organisation or place one of its mentions names ("GOP" tagged in one sentence, not in

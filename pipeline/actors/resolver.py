@@ -46,6 +46,7 @@ from pipeline.actors.coreference import PersonCoreference
 from pipeline.actors.entities import (
     add_country,
     entity_mentions,
+    link_short_names,
     mention_actor,
     names_the_tagger_missed,
     place_context,
@@ -77,6 +78,7 @@ class ArticleActors:
                 add_country(m.actor_id.split(":", 1)[1], self.actors)
             self.mentions.append(m)
         self.mentions.sort(key=lambda m: m.tok_start)
+        link_short_names(doc, self.mentions)
         for person in self._people.persons:
             add_actor(self.actors, Actor(person.actor_id, person.display, "person", person.country))
         self._spans = SpanResolver(doc, article_id, self.mentions, self._people, self._coreference)
