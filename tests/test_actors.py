@@ -537,3 +537,10 @@ def test_an_outlets_short_name_is_the_outlet_the_article_named(resolve):
     assert resolve(text, "The Post").actor_id == "organization:the-washington-post"
     text = "Officials at the White House said so on Monday. The House voted on Tuesday."
     assert resolve(text, "The House").actor_id != "organization:white-house"  # not styled "The White House"
+
+
+def test_a_super_pac_is_no_organization_named_pac(nlp, resolve):
+    text = "A super PAC ran ads against Cruz. Another super PAC backed him."
+    assert "organization:pac" not in {actor_id for _, actor_id in _mentions(nlp, text)}
+    pac = resolve("A pro-Rubio super PAC said it would spend more.", "A pro-Rubio super PAC")
+    assert pac.actor_type == "organization" and pac.actor_id != "organization:pac"
