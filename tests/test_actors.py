@@ -503,14 +503,19 @@ def test_a_pro_or_anti_word_is_an_attitude_not_a_name(nlp, resolve):
     mentions = _mentions(nlp, text)
     assert not [m for m in mentions if m[0].lower().startswith(("pro-", "anti-"))]
     assert resolve(text, "Clinton", 2).actor_id == "person:clinton"  # not the person "anti-Clinton"
-    league = resolve("The Anti-Defamation League said the ad was wrong.", "The Anti-Defamation League")
-    assert league.actor_id == "organization:anti-defamation-league"  # a name that starts so heads its phrase
+    for text, phrase in [
+        ("The Anti-Defamation League said the ad was wrong.", "The Anti-Defamation League"),  # heads its phrase
+        ("Anti-Defamation League CEO Jonathan Greenblatt said so.", "Anti-Defamation League"),  # more words
+    ]:
+        assert resolve(text, phrase).actor_id == "organization:anti-defamation-league"
 
 
 def test_the_department_a_title_names_is_no_organization(nlp):
     text = "Former Secretary of State Hillary Clinton met the secretary of state of Ohio and the State Department."
     ids = {actor_id for _, actor_id in _mentions(nlp, text)}
     assert "organization:state" not in ids and "person:hillary-clinton" in ids
+    ids = {actor_id for _, actor_id in _mentions(nlp, "The foreign ministers of NATO met on Monday.")}
+    assert "organization:nato" in ids  # after a plural, an organization of its own
 
 
 def test_a_name_the_tagger_missed_is_found_without_the_punctuation_after_it(nlp):
@@ -532,11 +537,32 @@ def test_a_name_ending_in_an_organization_noun_is_an_organization(nlp, text):
     assert foundation.label == "ORG" and foundation.actor_id.startswith("organization:")
 
 
+def test_a_first_name_and_a_surname_like_court_is_still_a_person(resolve):
+    assert resolve("Margaret Court said she was right.", "Margaret Court").actor_id == "person:margaret-court"
+
+
 def test_an_outlets_short_name_is_the_outlet_the_article_named(resolve):
     text = "Aides spoke to The Washington Post on Monday. The Post said the plan had failed."
     assert resolve(text, "The Post").actor_id == "organization:the-washington-post"
-    text = "Officials at the White House said so on Monday. The House voted on Tuesday."
-    assert resolve(text, "The House").actor_id != "organization:white-house"  # not styled "The White House"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Officials at the White House said so on Monday. The House voted on Tuesday.",  # not styled
+        "Trump Meets Congressional Leaders At The White House\n\nThe House voted on Tuesday.",  # a headline
+    ],
+)
+def test_the_house_is_not_the_white_house(resolve, text):
+    assert resolve(text, "The House").actor_id != "organization:white-house"
+
+
+def test_a_short_name_two_names_end_in_is_left_alone(nlp):
+    text = "He wrote for The New York Times and The Times of London. The Times said no."
+    times = [actor_id for name, actor_id in _mentions(nlp, text) if name == "Times"]
+    assert times and "organization:the-new-york-times" not in times
+    actors = ArticleActors(nlp("Aides spoke to The Washington Post on Monday. The Post said no."), "a1")
+    assert "organization:post" not in actors.actors  # the id the short name had is gone with it
 
 
 def test_a_super_pac_is_no_organization_named_pac(nlp, resolve):

@@ -15,6 +15,7 @@ from pipeline.actors.records import (
     Mention,
     Person,
     display_name,
+    headline_like,
     same_person,
     strip_possessive,
     surname,
@@ -219,7 +220,7 @@ class ArticlePeople:
                 continue
             windows = [(0, len(name))]
             headline = m.label == "ORG" and len(name) > 1
-            if headline := headline and (m.tok_start < title_end or _headline_like(self._text, m.start)):
+            if headline := headline and (m.tok_start < title_end or headline_like(self._text, m.start)):
                 windows += [(0, k) for k in range(len(name) - 1, 0, -1)]
                 windows += [(i, j) for i in range(1, len(name)) for j in range(len(name), i, -1)]
             for i, j in windows:
@@ -333,14 +334,6 @@ def _within(words: tuple[str, ...], known: tuple[str, ...]) -> bool:
     return {w.lower() for w in words} <= {w.lower() for w in known}
 
 
-def _headline_like(text: str, at: int) -> bool:
-    """Whether the line around offset `at` is written in title case, as headlines are (the
-    title, or a list of related headlines in the body): most of its words capitalised."""
-    start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
-    words = [w for w in text[start : end if end >= 0 else len(text)].split() if w[:1].isalpha()]
-    return len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
-
-
 def _trim_headline_names(named: list, title_end: int, text: str) -> list:
     """A headline in title case lets a name run into the words around it ("Marco Rubio
     Responds To Question", "Bernie Sanders Beats", "Kill Trayvon Martin"). For each
@@ -359,7 +352,7 @@ def _trim_headline_names(named: list, title_end: int, text: str) -> list:
       a name the body gives ("Will Run Ads Demanding"): the tagger
       read a headline's capitals as a name, and it is no person. (Shorter ones stay: a
       headline may name a person the body only describes.)"""
-    headline = {id(m) for m, _ in named if m.tok_start < title_end or _headline_like(text, m.start)}
+    headline = {id(m) for m, _ in named if m.tok_start < title_end or headline_like(text, m.start)}
     body = {tuple(w.lower() for w in n) for m, n in named if id(m) not in headline}
     body |= {(n[-1],) for n in body}  # the surnames of the body's full names
     body_words = {w for n in body for w in n}

@@ -128,3 +128,11 @@ def same_person(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     if surname(a) != surname(b):
         return False
     return la[0] == lb[0] or set(la) <= set(lb) or set(lb) <= set(la)
+
+
+def headline_like(text: str, at: int) -> bool:
+    """Whether the line around offset `at` is written in title case, as headlines are (the
+    title, or a list of related headlines in the body): most of its words capitalised."""
+    start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
+    words = [w for w in text[start : end if end >= 0 else len(text)].split() if w[:1].isalpha()]
+    return len(words) >= 4 and sum(w[0].isupper() for w in words) >= 0.75 * len(words)

@@ -78,7 +78,9 @@ class ArticleActors:
                 add_country(m.actor_id.split(":", 1)[1], self.actors)
             self.mentions.append(m)
         self.mentions.sort(key=lambda m: m.tok_start)
-        link_short_names(doc, self.mentions)
+        replaced = link_short_names(doc, self.mentions)  # "The Post": the outlet named in full
+        for gone in replaced - {m.actor_id for m in self.mentions}:
+            self.actors.pop(gone, None)
         for person in self._people.persons:
             add_actor(self.actors, Actor(person.actor_id, person.display, "person", person.country))
         self._spans = SpanResolver(doc, article_id, self.mentions, self._people, self._coreference)
