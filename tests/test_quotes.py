@@ -279,6 +279,27 @@ def test_a_participle_speaks_for_the_noun_it_modifies(run, text, fragment, sourc
     assert source_text(doc, find(doc, atts, fragment)) == source
 
 
+@pytest.mark.parametrize(
+    "text, cue",
+    [
+        ("Asked whether he would encourage his voters to back Trump, Johnson demurred.", "Asked"),
+        ("He has often been careful not to mention Trump by name, but the message has been clear.", "mention"),
+        ("Grijalva was the first Democrat in Congress to endorse Sanders in the primary.", "endorse"),
+    ],
+)
+def test_the_one_asked_or_named_after_the_cue_is_not_its_speaker(run, text, cue):
+    """A passive participle's main subject is the one asked; the noun after a cue is its
+    speaker only in an inverted frame, after a quote or a comma."""
+    doc, atts = run(text)
+    att = next(a for a in atts if a.cue and doc.text[a.cue[0] : a.cue[1]] == cue)
+    assert att.source is None
+
+
+def test_a_reflexive_after_the_cue_still_names_the_subject(run):
+    doc, atts = run("Clinton found ways to cast herself as the rightful heir.")
+    assert source_text(doc, only(atts)) == "herself"
+
+
 def test_a_participle_of_an_occasion_speaks_for_the_verbs_subject(run):
     """'in a speech warning that ...': a speech is no speaker; the one who gave it is."""
     doc, atts = run("Trump attacked Clinton in a speech warning that the country was in danger.")

@@ -19,6 +19,7 @@ DASHES = frozenset({"\u2015", "\u2014", "\u2013", "-", "--"})
 # ("X denied it and said ...", "..., adding that", "declined to say")
 SHARED_SUBJECT_DEPS = frozenset({"conj", "advcl", "xcomp", "ccomp", "parataxis", "pcomp"})
 SUBJECT_DEPS = ("nsubj", "nsubjpass", "csubj")
+REFLEXIVES = frozenset({"himself", "herself", "themselves", "itself", "myself", "ourselves", "yourself"})
 # right-hand dependents that still belong to a speaker's name ("a spokesman for the campaign")
 MENTION_RIGHT_DEPS = frozenset({"compound", "prep", "pobj", "cc", "conj", "nummod", "flat", "case", "poss", "amod"})
 # far above any real sentence: only text without sentence punctuation is parsed this long
@@ -123,8 +124,10 @@ class ParsedArticle:
         calling him ...") or, when that noun names an occasion or a text after a preposition,
         the subject of the verb the preposition hangs on ("attacked Clinton in a speech
         warning ..."); else a proper noun the parser joined to the cue right before it
-        ('"...," Conway notes'); else a noun right after it in an inverted frame ("said Jane
-        Doe"). Never a word inside a quote or in another paragraph."""
+        ('"...," Conway notes'); else a noun right after it in an inverted frame, after a quote or
+        a comma ('"...," said Jane Doe'). A participle without its own subject that is passive
+        ("Asked whether ..., Johnson demurred") has no speaker: the main verb's subject is the one
+        asked. Never a word inside a quote or in another paragraph."""
         para = self.para(v.idx)
 
         def usable(t: Token) -> bool:
@@ -142,6 +145,8 @@ class ParsedArticle:
             if c.dep_ in SUBJECT_DEPS and usable(c) and not (passive and c.dep_ == "nsubjpass"):
                 return c
         head = v.head.head if v.head.pos_ == "ADP" and v.dep_ == "pcomp" else v.head
+        if v.tag_ == "VBN" and v.dep_ == "advcl" and not any(c.dep_ in ("aux", "auxpass") for c in v.children):
+            return None  # "Asked whether ..., Johnson demurred": the one asked, not the asker
         if (
             depth < 4
             and head.i != v.i
@@ -164,9 +169,11 @@ class ParsedArticle:
         for c in v.lefts:  # '"...," Conway notes.': the parser took the name for a compound of "notes"
             if c.dep_ in ("compound", "npadvmod", "dep", "nmod") and c.pos_ == "PROPN" and c.i == v.i - 1 and usable(c):
                 return c
-        for c in v.rights:
+        inverted = v.i > 0 and (self.doc[v.i - 1].is_punct or self.doc[v.i - 1].is_quote)
+        for c in v.rights:  # after a quote or a comma only: "did not mention Ryan" names no speaker
             if (
-                c.dep_ in ("dobj", "attr", "npadvmod", "appos", "dep")
+                (inverted or c.lower_ in REFLEXIVES)  # "to defend herself": the reflexive is the subject
+                and c.dep_ in ("dobj", "attr", "npadvmod", "appos", "dep")
                 and c.pos_ in ("PROPN", "NOUN", "PRON")
                 and c.i == v.i + 1
                 and usable(c)
