@@ -29,7 +29,9 @@ def entity_mentions(doc) -> list[Mention]:
     organisation the tagger cut short (`_listed_extension`), its label corrected where
     patterns say so (`_fixed_label`; the surname alone of a person the tagger took for an
     organization is that person too). A one-word PERSON or ORG that is a common word
-    (`_common_word`: "he looked gaunt", "Halfway into the season") is no mention."""
+    (`_common_word`: "he looked gaunt", "Halfway into the season") is no mention, nor is a
+    pro- or anti- attitude (`_attitude_word`: "a pro-Clinton super PAC"), a title's
+    department (`_department_in_a_title`: "Secretary of State") or the "PAC" of "super PAC"."""
     ents = []
     for found in (part for e in doc.ents for part in slash_parts(e)):
         ent = name_part(found)
@@ -289,7 +291,8 @@ def _fixed_label(ent) -> tuple[str, str]:
     or organisation ("Kyiv" tagged PERSON becomes GPE); a metonym ("the Kremlin")
     is an organisation; a listed organisation, platform or outlet ("Twitter", "NRA") is
     never a person, nor a place the gazetteer does not know; a plural family name ("the
-    Clintons") is a group."""
+    Clintons") is a group; a name ending in an organization noun ("Donald J. Trump
+    Foundation") is an organisation."""
     if (
         ent.label_ not in ("ORG", "LOC")
         and listed_organisation(ent.text)
@@ -405,7 +408,8 @@ def names_the_tagger_missed(doc, mentions: list[Mention]) -> list[Mention]:
     article; a form that names two actors is left alone. Also a listed organisation's name
     (resources/organisation_aliases.tsv; its actor is left to `mention_actor`) and a US
     state's AP abbreviation after a party letter or a town ("R-Tenn.", "Springfield,
-    Mass."). People: `ArticlePeople`."""
+    Mass."). A span never ends on punctuation or space ("Texas)"), and a title's department
+    or the "PAC" of "super PAC" is none of these names. People: `ArticlePeople`."""
     covered = {i for m in mentions for i in range(m.tok_start, m.tok_end)}
     forms: dict[tuple[str, ...], tuple[str, str] | None] = {}
     for m in mentions:
