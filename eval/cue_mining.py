@@ -8,8 +8,11 @@ PRED/BEFORE/AFTER are `stancewire eval attributions --texts ../shared/data/polne
 --out FILE` predictions. The procedure (docs/design.md, "Cue words"):
 1. `candidates` on the extractor's predictions: for every train gold attribution no
    prediction matches, the lemma of its cue's verb and the frame its content stands in (the
-   verb's object, a clause, a to-infinitive, a preposition's object); a (lemma, frame) missed
-   at least `--min` times whose list does not hold it yet is printed, under its list.
+   verb's object, a clause, a to-infinitive, a preposition's object), or of its cue's noun
+   and the frame its content stands in (a that-clause, a to-infinitive, a preposition's
+   object); a (lemma, frame) missed at least `--min` times whose list does not hold it
+   yet is printed, under its list (a noun with the kind `other`: choose each one's kind,
+   speech, thought or other, by its meaning).
 2. Add every candidate to its list, under a `# scratch` line, and predict train again.
 3. `select` compares the two prediction files by cue lemma: a lemma is kept when the
    predictions it adds match gold at least `--min` times, with precision at least
@@ -35,6 +38,7 @@ LISTS = {
     "ccomp": "attitude_verbs.txt",
     "xcomp": "infinitive_cue_verbs.txt",
 }
+NOUNS = "noun_cues.tsv"
 
 
 def parsed_train(docs: dict, model: str) -> dict:
@@ -61,9 +65,25 @@ def _head(tokens):
 
 
 def cue_head(doc, segs):
-    """The cue span's verb (else its first word that heads the span)."""
+    """The cue span's verb (else its noun, else its first word that heads the span)."""
     tokens = _tokens(doc, segs)
-    return _head([t for t in tokens if t.pos_ == "VERB"] or tokens)
+    return _head([t for t in tokens if t.pos_ == "VERB"] or [t for t in tokens if t.pos_ == "NOUN"] or tokens)
+
+
+def noun_frame(cue, content) -> str | None:
+    """How the content hangs on a cue noun, as resources/noun_cues.tsv writes it: "that" (a
+    clause), "to" (an infinitive) or the preposition; None for anything else."""
+    head = _head(content)
+    if head is None:
+        return None
+    kids = list(head.children)
+    if head.head.i == cue.i and head.dep_ in ("acl", "ccomp") and any(k.lower_ == "that" for k in kids):
+        return "that"
+    if head.head.i == cue.i and head.dep_ in ("acl", "relcl") and any(k.lower_ == "to" for k in kids):
+        return "to"
+    if head.head.dep_ == "prep" and head.head.head.i == cue.i:
+        return head.head.lower_
+    return None
 
 
 def frame(cue, content) -> str:
@@ -86,19 +106,28 @@ def candidates(pred: Path, minimum: int, model: str) -> dict[str, list[str]]:
     preds = sc.load_predictions(str(pred), docs)
     parses = parsed_train(docs, model)
     missed: Counter = Counter()
+    nouns: Counter = Counter()
     for name, (_, gold) in docs.items():
         hit = {g for g, _ in sc.greedy_match(gold, preds[name])}
         for gi, g in enumerate(gold):
             cue = cue_head(parses[name], g["cue"]) if g["cue"] and gi not in hit else None
             if cue is not None and cue.pos_ == "VERB" and cue.lemma_.isalpha():
                 missed[(cue.lemma_.lower(), frame(cue, _tokens(parses[name], g["content"])))] += 1
+            elif cue is not None and cue.pos_ == "NOUN" and cue.lemma_.isalpha():
+                where = noun_frame(cue, _tokens(parses[name], g["content"]))
+                if where is not None:
+                    nouns[f"{cue.lemma_.lower()} {where}"] += 1
     lex = cue_lexicon()
     held = {
         "dobj": lambda w: w in lex.object,
         "ccomp": lambda w: w in lex.clause,
         "xcomp": lambda w: w in lex.infinitive,
     }
-    out: dict[str, set[str]] = {f: set() for f in LISTS.values()}
+    out: dict[str, set[str]] = {f: set() for f in [*LISTS.values(), NOUNS]}
+    for cue, n in nouns.items():
+        noun, _, where = cue.partition(" ")
+        if n >= minimum and where not in lex.nouns.get(noun, {}):
+            out[NOUNS].add(f"{cue}\tother")
     for (lemma, where), n in missed.items():
         if n < minimum or lemma in ("be", "have", "say"):
             continue

@@ -346,7 +346,12 @@ QUOTES = _table(
             ),
             _c("content", "VARCHAR", "The content text (segments joined by ' ... ')."),
             _c("cue", "VARCHAR", "The cue as written (said, told reporters, according to, ':').", nullable=True),
-            _c("cue_lemma", "VARCHAR", "The cue normalised to a lemma (say, tell, according to).", nullable=True),
+            _c(
+                "cue_lemma",
+                "VARCHAR",
+                "The cue normalised to a lemma (say, tell, according to; a noun with what its content hangs on: claim that, plan to, criticism of).",
+                nullable=True,
+            ),
             _c(
                 "cue_kind",
                 "VARCHAR",

@@ -458,6 +458,59 @@ def test_cue_words_learned_from_polnear_train(run, text, content, lemma, kind):
 
 
 @pytest.mark.parametrize(
+    "text,content,source,lemma,kind",
+    [
+        (
+            "Trump's claim that the election was rigged drew sharp rebukes.",
+            "that the election was rigged",
+            "Trump",
+            "claim that",
+            "speech",
+        ),
+        (
+            "The mayor's criticism of the police union grew louder.",
+            "the police union",
+            "The mayor",
+            "criticism of",
+            "speech",
+        ),
+        ("The senator renewed her call for a recount on Monday.", "a recount", "her", "call for", "speech"),
+        (
+            "Clinton made the claim that the economy was recovering.",
+            "that the economy was recovering",
+            "Clinton",
+            "claim that",
+            "speech",
+        ),
+        ("Ms. Lee's pledge to cut taxes won applause.", "to cut taxes", "Ms. Lee", "pledge to", "speech"),
+        ("The plan to rebuild the bridge was approved.", "to rebuild the bridge", None, "plan to", "other"),
+    ],
+)
+def test_noun_cues(run, text, content, source, lemma, kind):
+    """A cue noun of resources/noun_cues.tsv takes its clause, infinitive or prepositional
+    object as content; its possessor (without the "'s"), else the subject of the verb whose
+    object it is, as source; else no source."""
+    from pipeline.quotes.cues import cue_kind
+
+    doc, atts = run(text)
+    a = only(atts)
+    assert texts(doc, a.content) == [content] and source_text(doc, a) == source
+    assert a.cue_lemma == lemma and cue_kind(a.cue_lemma, infinitive=content.startswith("to ")) == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The claim that he made on Tuesday was false.",  # a relative clause: no content of the claim
+        "The attack on the convoy killed three soldiers.",  # "attack on" is not in the list
+    ],
+)
+def test_noun_cues_need_their_frame(run, text):
+    _, atts = run(text)
+    assert atts == []
+
+
+@pytest.mark.parametrize(
     "text,fragment,kind",
     [
         ("The mayor said the bridge would reopen.", "the bridge would reopen", "speech"),

@@ -1,6 +1,6 @@
 """The cue lexicon: the word lists of ``pipeline/nlp/resources`` that mark an attribution
-(verbs of saying, of attitude, taking an infinitive, an object or a preposition; headline
-labels), the lemma of a token as those lists spell it, and the kind of act a cue reports
+(verbs of saying, of attitude, taking an infinitive, an object or a preposition; nouns
+taking a clause, an infinitive or a preposition; headline labels), the lemma of a token as those lists spell it, and the kind of act a cue reports
 (`cue_kind`)."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ class CueLexicon:
     headline_labels: frozenset[str]
     known: frozenset[str]  # every lemma of the lists
     forms: dict[str, str]  # inflected form -> lemma, for lemmatizer slips ("hoping" -> "hop")
+    nouns: dict[str, dict[str, str]]  # noun lemma -> {"that" / "to" / a preposition: kind}
 
     def lemma(self, tok: Token) -> str:
         """The token's lemma, or the list lemma its form inflects when the lemmatizer slipped."""
@@ -55,7 +56,18 @@ def cue_lexicon() -> CueLexicon:
         word_list("headline_labels.txt"),
         frozenset(known),
         forms,
+        noun_cues(),
     )
+
+
+def noun_cues() -> dict[str, dict[str, str]]:
+    """resources/noun_cues.tsv: {noun lemma: {what its content hangs on ("that" for a clause,
+    "to" for an infinitive, else the preposition): the kind of act it reports}}."""
+    out: dict[str, dict[str, str]] = {}
+    for cue, kind in table("noun_cues.tsv").items():
+        noun, _, frame = cue.partition(" ")
+        out.setdefault(noun, {})[frame] = kind
+    return out
 
 
 def _inflections(lemma: str) -> set[str]:
@@ -77,11 +89,15 @@ def cue_kind(cue_lemma: str | None, infinitive: bool = False, direct: bool = Fal
     a prepositional cue built on one, "worry about") or `other` (wanting, planning, seeming,
     acting: a verb that only takes an infinitive, "wants to", "appears to"; a cue no list
     knows). resources/cue_kinds.tsv overrides the lists, for a lemma ("remember") or for
-    a lemma whose content is a to-`infinitive` ("agree to"). PolNeAR's attributions hold
-    all three; "who said what" is `speech`."""
+    a lemma whose content is a to-`infinitive` ("agree to"). A noun cue ("claim that", "plan
+    to", "criticism of") has its kind in resources/noun_cues.tsv. PolNeAR's attributions
+    hold all three; "who said what" is `speech`."""
     if not cue_lemma:
         return "speech" if direct else "other"
     lex = cue_lexicon()
+    noun, _, frame = cue_lemma.partition(" ")
+    if frame in lex.nouns.get(noun, {}):
+        return lex.nouns[noun][frame]
     overrides = table("cue_kinds.tsv")
     verb = cue_lemma.split(" ", 1)[0]
     for key in (f"{verb} to", cue_lemma, verb) if infinitive else (cue_lemma, verb):

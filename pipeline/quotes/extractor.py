@@ -10,8 +10,11 @@ quotation marks are more reliable than the parse:
 
 1. Cue words found by lemma in the word lists of ``pipeline/nlp/resources`` take their
    complement as content (clause, to-infinitive, object or prepositional object) and
-   their subject (or passive agent) as source. A content with a quoted fragment is
-   "mixed". A title "Name: statement" is attributed to Name.
+   their subject (or passive agent) as source. A cue noun ("his claim that ...", "the
+   plan to ...", "Trump's attack on ...") takes its clause, infinitive or prepositional
+   object, and its possessor (else the subject of the verb it is the object of) as
+   source. A content with a quoted fragment is "mixed". A title "Name: statement" is
+   attributed to Name.
 2. Quotation marks are paired per paragraph (straight, curly, NYT-style '' and headline
    single quotes). A quote that opens a sentence (or follows "X said:") and has a
    speech-verb frame next to it ("“...,” he said", "X told reporters: “...”") is a direct
@@ -35,9 +38,11 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Token
 
-from pipeline.quotes.frames import complement, frame_after, frame_before
+from pipeline.quotes.frames import complement, frame_after, frame_before, noun_complement
 from pipeline.quotes.marks import Quote, is_direct
 from pipeline.quotes.syntax import DASHES, ParsedArticle
+
+POSSESSIVE_END = re.compile(r"\s*['’]s?$")
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,9 @@ class _Extractor:
             if v.lower_ == "according":
                 self.according(v)
                 continue
+            if v.pos_ == "NOUN":
+                self.noun_cue(v)
+                continue
             if v.pos_ not in ("VERB", "AUX"):
                 continue
             lemma = art.lex.lemma(v)
@@ -129,6 +137,26 @@ class _Extractor:
         if src is None or not content:
             return
         self.add_frame(content, tok, (tok.idx, to.idx + len(to)), "according to", src)
+
+    def noun_cue(self, n: Token) -> None:
+        """A cue noun's content (`frames.noun_complement`); its source is its possessor
+        ("Trump's claim", "his plan"), else the subject of the verb whose object it is ("X
+        voiced concern about", "X made the claim that"), else nobody ("the claim that ...")."""
+        frames = self.art.lex.nouns.get(n.lemma_.lower())
+        if not frames:
+            return
+        content, frame, prep = noun_complement(n, frames)
+        if not content:
+            return
+        src = next((c for c in n.children if c.dep_ == "poss"), None)
+        if src is None and n.dep_ == "dobj" and n.head.pos_ in ("VERB", "AUX"):
+            src = self.art.subject(n.head)
+        cue = [n] if prep is None else [n, prep]
+        span = (cue[0].idx, cue[-1].idx + len(cue[-1]))
+        self.add_frame(content, n, span, f"{n.lemma_.lower()} {frame}", src)
+        if src is not None and self.found and self.found[-1].cue is n:  # "Trump's" names Trump
+            a, b = self.art.mention(src)
+            self.found[-1].source_span = (a, a + len(POSSESSIVE_END.sub("", self.art.text[a:b])))
 
     def add_frame(self, content: list[Token], v: Token, span, cue_lemma: str, src: Token | None) -> None:
         art = self.art

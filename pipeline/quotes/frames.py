@@ -62,6 +62,30 @@ def complement(art: ParsedArticle, v: Token, lemma: str) -> tuple[list[Token], T
     return [], None
 
 
+def noun_complement(n: Token, frames: dict[str, str]) -> tuple[list[Token], str | None, Token | None]:
+    """Content tokens of cue noun n by the frames its list entry allows (resources/
+    noun_cues.tsv): a that-clause with its own subject ("the claim that he lied"; a relative
+    clause, "the claim that he made", has none), a to-infinitive ("a plan to deport ..."),
+    or a preposition's object ("criticism of the deal"); with the frame's word and the
+    preposition, which belongs to the cue."""
+    for c in n.children:
+        kids = list(c.children)
+        if (
+            "that" in frames
+            and c.dep_ in ("acl", "ccomp")
+            and any(k.dep_ == "mark" and k.lower_ == "that" for k in kids)
+            and any(k.dep_ in ("nsubj", "nsubjpass", "expl") for k in kids)
+        ):
+            return list(c.subtree), "that", None
+        if "to" in frames and c.dep_ in ("acl", "relcl") and any(k.dep_ == "aux" and k.lower_ == "to" for k in kids):
+            return list(c.subtree), "to", None
+        if c.dep_ == "prep" and c.lower_ in frames:
+            objs = [k for k in kids if k.dep_ in ("pobj", "pcomp")]
+            if objs:
+                return [t for o in objs for t in o.subtree], c.lower_, c
+    return [], None, None
+
+
 def attached(b: Token, v: Token, content_deps: frozenset[str] = CONTENT_DEPS) -> bool:
     """Whether b belongs to v's frame (subject, adverb, addressee), not its content."""
     while b.head.i != v.i:
