@@ -12,7 +12,7 @@ PRED/BEFORE/AFTER are `stancewire eval attributions --texts ../shared/data/polne
    and the frame its content stands in (a that-clause, a to-infinitive, a preposition's
    object); a (lemma, frame) missed at least `--min` times whose list does not hold it
    yet is printed, under its list (a noun with the kind `other`: choose each one's kind,
-   speech, thought or other, by its meaning).
+   speech, thought or other, by its meaning). The noun list was mined with `--min 3`.
 2. Add every candidate to its list, under a `# scratch` line, and predict train again.
 3. `select` compares the two prediction files by cue lemma: a lemma is kept when the
    predictions it adds match gold at least `--min` times, with precision at least
@@ -72,7 +72,7 @@ def cue_head(doc, segs):
 
 def noun_frame(cue, content) -> str | None:
     """How the content hangs on a cue noun, as resources/noun_cues.tsv writes it: "that" (a
-    clause), "to" (an infinitive) or the preposition; None for anything else."""
+    clause), "to-infinitive" or the preposition; None for anything else."""
     head = _head(content)
     if head is None:
         return None
@@ -80,7 +80,7 @@ def noun_frame(cue, content) -> str | None:
     if head.head.i == cue.i and head.dep_ in ("acl", "ccomp") and any(k.lower_ == "that" for k in kids):
         return "that"
     if head.head.i == cue.i and head.dep_ in ("acl", "relcl") and any(k.lower_ == "to" for k in kids):
-        return "to"
+        return "to-infinitive"
     if head.head.dep_ == "prep" and head.head.head.i == cue.i:
         return head.head.lower_
     return None
@@ -157,6 +157,8 @@ def select(before: Path, after: Path, minimum: int, precision: float, model: str
                     continue
                 preps = [c.lower_ for c in cue.children if c.dep_ == "prep" and c in tokens]
                 key = cue.lemma_.lower() + (f" {preps[0]}" if preps else "")
+                if cue.pos_ == "NOUN":  # as resources/noun_cues.tsv writes it: "claim that", "plan to-infinitive"
+                    key = f"{cue.lemma_.lower()} {noun_frame(cue, _tokens(parses[name], p['content']))}"
                 (right if pi in hit else wrong)[key] += 1
         return right, wrong
 

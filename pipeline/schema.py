@@ -357,7 +357,7 @@ QUOTES = _table(
                 "VARCHAR",
                 "What the cue reports: speech (said, told, accused, according to, a colon), thought (believes, "
                 "expects, found, worries about) or other (wants to, plans to, appears to, agreed to do). "
-                "'Who said what' is speech. pipeline/nlp/resources/cue_kinds.tsv overrides the cue lists.",
+                "'Who said what' is speech. pipeline/nlp/resources/cue_kinds.tsv overrides the cue lists; noun_cues.tsv gives each noun cue's.",
                 values=CUE_KINDS,
             ),
             _c("cue_char_start", "INTEGER", "Start of the cue in articles.text.", nullable=True),

@@ -61,13 +61,19 @@ def cue_lexicon() -> CueLexicon:
 
 
 def noun_cues() -> dict[str, dict[str, str]]:
-    """resources/noun_cues.tsv: {noun lemma: {what its content hangs on ("that" for a clause,
-    "to" for an infinitive, else the preposition): the kind of act it reports}}."""
+    """resources/noun_cues.tsv: {noun lemma: {frame: kind}}, where the frame is "that" (a
+    clause), "to-infinitive" or a preposition, and the kind what the noun reports."""
     out: dict[str, dict[str, str]] = {}
     for cue, kind in table("noun_cues.tsv").items():
         noun, _, frame = cue.partition(" ")
         out.setdefault(noun, {})[frame] = kind
     return out
+
+
+def noun_cue_lemma(noun: str, frame: str) -> str:
+    """The `cue_lemma` of a noun cue: the noun and the word its content hangs on ("claim
+    that", "plan to", "criticism of")."""
+    return f"{noun} {'to' if frame == 'to-infinitive' else frame}"
 
 
 def _inflections(lemma: str) -> set[str]:
@@ -95,14 +101,16 @@ def cue_kind(cue_lemma: str | None, infinitive: bool = False, direct: bool = Fal
     if not cue_lemma:
         return "speech" if direct else "other"
     lex = cue_lexicon()
-    noun, _, frame = cue_lemma.partition(" ")
-    if frame in lex.nouns.get(noun, {}):
-        return lex.nouns[noun][frame]
     overrides = table("cue_kinds.tsv")
     verb = cue_lemma.split(" ", 1)[0]
     for key in (f"{verb} to", cue_lemma, verb) if infinitive else (cue_lemma, verb):
         if key in overrides:
             return overrides[key]
+    noun, _, word = cue_lemma.partition(" ")  # a noun cue: "claim that", "plan to", "criticism of"
+    frames = lex.nouns.get(noun, {})
+    for frame in ("to-infinitive", "to") if word == "to" and infinitive else (word,):
+        if frame in frames:
+            return frames[frame]
     if cue_lemma in _NOT_VERBS or verb in lex.speech:
         return "speech"
     if verb in lex.clause:  # the attitude verbs (clause = speech | attitude)

@@ -11,9 +11,9 @@ quotation marks are more reliable than the parse:
 1. Cue words found by lemma in the word lists of ``pipeline/nlp/resources`` take their
    complement as content (clause, to-infinitive, object or prepositional object) and
    their subject (or passive agent) as source. A cue noun ("his claim that ...", "the
-   plan to ...", "Trump's attack on ...") takes its clause, infinitive or prepositional
-   object, and its possessor (else the subject of the verb it is the object of) as
-   source. A content with a quoted fragment is "mixed". A title "Name: statement" is
+   plan to ...", "the mayor's criticism of ...") takes its clause, infinitive or prepositional
+   object, and its possessor (else the subject of a verb such as "make" or "express" it
+   is the object of) as source. A content with a quoted fragment is "mixed". A title "Name: statement" is
    attributed to Name.
 2. Quotation marks are paired per paragraph (straight, curly, NYT-style '' and headline
    single quotes). A quote that opens a sentence (or follows "X said:") and has a
@@ -38,11 +38,19 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Token
 
-from pipeline.quotes.frames import complement, frame_after, frame_before, noun_complement
+from pipeline.quotes.cues import noun_cue_lemma
+from pipeline.quotes.frames import complement, frame_after, frame_before, noun_complement, without_trailing_modifier
 from pipeline.quotes.marks import Quote, is_direct
 from pipeline.quotes.syntax import DASHES, ParsedArticle
 
 POSSESSIVE_END = re.compile(r"\s*['’]s?$")
+# verbs whose subject holds the claim, plan or call that is their object ("Clinton made the
+# claim that", "he voiced concern about", "set out plans to"); not "face", "draw" or "raise",
+# whose subject more often meets someone else's questions or criticism (PolNeAR train)
+HOLDER_VERBS = frozenset(
+    {"make", "have", "express", "voice", "offer", "issue", "send", "post", "announce", "outline", "unveil"}
+    | {"deliver", "present", "reiterate", "repeat", "lay", "set", "release", "put"}
+)
 
 
 @dataclass(frozen=True)
@@ -140,8 +148,9 @@ class _Extractor:
 
     def noun_cue(self, n: Token) -> None:
         """A cue noun's content (`frames.noun_complement`); its source is its possessor
-        ("Trump's claim", "his plan"), else the subject of the verb whose object it is ("X
-        voiced concern about", "X made the claim that"), else nobody ("the claim that ...")."""
+        ("Trump's claim", "his plan"), else the subject of a verb in HOLDER_VERBS whose
+        object it is ("Clinton made the claim that ...", "set out plans to ..."), else nobody
+        ("the claim that ...", "Republicans blocked the plan to ...")."""
         frames = self.art.lex.nouns.get(n.lemma_.lower())
         if not frames:
             return
@@ -149,11 +158,11 @@ class _Extractor:
         if not content:
             return
         src = next((c for c in n.children if c.dep_ == "poss"), None)
-        if src is None and n.dep_ == "dobj" and n.head.pos_ in ("VERB", "AUX"):
+        if src is None and n.dep_ == "dobj" and n.head.lemma_.lower() in HOLDER_VERBS:
             src = self.art.subject(n.head)
         cue = [n] if prep is None else [n, prep]
         span = (cue[0].idx, cue[-1].idx + len(cue[-1]))
-        self.add_frame(content, n, span, f"{n.lemma_.lower()} {frame}", src)
+        self.add_frame(content, n, span, noun_cue_lemma(n.lemma_.lower(), frame), src)
         if src is not None and self.found and self.found[-1].cue is n:  # "Trump's" names Trump
             a, b = self.art.mention(src)
             self.found[-1].source_span = (a, a + len(POSSESSIVE_END.sub("", self.art.text[a:b])))
@@ -161,7 +170,7 @@ class _Extractor:
     def add_frame(self, content: list[Token], v: Token, span, cue_lemma: str, src: Token | None) -> None:
         art = self.art
         lo, hi = art.region(v)
-        segs = art.balance(art.segments([t for t in content if lo <= t.i < hi]))
+        segs = art.balance(art.segments(without_trailing_modifier(art, [t for t in content if lo <= t.i < hi])))
         if not segs:
             return
         kind = "mixed" if is_direct(art.text, segs) else "indirect"

@@ -62,28 +62,60 @@ def complement(art: ParsedArticle, v: Token, lemma: str) -> tuple[list[Token], T
     return [], None
 
 
-def noun_complement(n: Token, frames: dict[str, str]) -> tuple[list[Token], str | None, Token | None]:
-    """Content tokens of cue noun n by the frames its list entry allows (resources/
-    noun_cues.tsv): a that-clause with its own subject ("the claim that he lied"; a relative
-    clause, "the claim that he made", has none), a to-infinitive ("a plan to deport ..."),
-    or a preposition's object ("criticism of the deal"); with the frame's word and the
-    preposition, which belongs to the cue."""
-    for c in n.children:
-        kids = list(c.children)
-        if (
-            "that" in frames
-            and c.dep_ in ("acl", "ccomp")
-            and any(k.dep_ == "mark" and k.lower_ == "that" for k in kids)
-            and any(k.dep_ in ("nsubj", "nsubjpass", "expl") for k in kids)
-        ):
-            return list(c.subtree), "that", None
-        if "to" in frames and c.dep_ in ("acl", "relcl") and any(k.dep_ == "aux" and k.lower_ == "to" for k in kids):
-            return list(c.subtree), "to", None
+INFINITIVE = "to-infinitive"  # the frame of a noun taking a to-infinitive in resources/noun_cues.tsv
+
+
+def noun_complement(n: Token, frames) -> tuple[list[Token], str | None, Token | None]:
+    """Content tokens of cue noun n by the frames its entries allow (resources/noun_cues.tsv),
+    tried in this order: a that-clause ("the claim that he lied": "that" is the clause's
+    conjunction, not a relative pronoun as in "the claim that he made"), an active
+    to-infinitive ("a plan to deport ...", not "a plan to be unveiled"), a listed
+    preposition's object ("criticism of the deal"). Returns the content, the frame and the
+    preposition (which belongs to the cue)."""
+    kids = {c: list(c.children) for c in n.children}
+    if "that" in frames:
+        for c, ks in kids.items():
+            if c.dep_ in ("acl", "ccomp") and any(k.dep_ == "mark" and k.lower_ == "that" for k in ks):
+                return list(c.subtree), "that", None
+    if INFINITIVE in frames:
+        for c, ks in kids.items():
+            if (
+                c.dep_ in ("acl", "relcl")
+                and any(k.dep_ == "aux" and k.lower_ == "to" for k in ks)
+                and not any(k.dep_ == "auxpass" for k in ks)
+            ):
+                return list(c.subtree), INFINITIVE, None
+    for c, ks in kids.items():
         if c.dep_ == "prep" and c.lower_ in frames:
-            objs = [k for k in kids if k.dep_ in ("pobj", "pcomp")]
+            objs = [k for k in ks if k.dep_ in ("pobj", "pcomp")]
             if objs:
                 return [t for o in objs for t in o.subtree], c.lower_, c
     return [], None, None
+
+
+# dependents that, set off by a comma at a content's end, are the writer's addition ("said
+# he backed Trump, who has a big lead", "..., a 16-point margin", "..., pointing out ...")
+TRAILING_DEPS = frozenset({"relcl"})
+
+
+def without_trailing_modifier(art: ParsedArticle, toks: list[Token]) -> list[Token]:
+    """Content tokens cut before a comma that opens a modifier running to the content's
+    end (TRAILING_DEPS), outside quotation marks."""
+    toks = sorted(toks, key=lambda t: t.i)
+    if not toks:
+        return toks
+    last = toks[-1].i
+    held = {t.i for t in toks}
+    for k, t in enumerate(toks[1:-1], start=1):
+        if t.text != "," or art.quote_of[t.i] >= 0:
+            continue
+        nxt = toks[k + 1]
+        top = nxt
+        while top.head.i in held and top.head.i > t.i and top.head.i != top.i:
+            top = top.head
+        if top.dep_ in TRAILING_DEPS and top.head.i < t.i and max(x.i for x in top.subtree) >= last:
+            return toks[:k]
+    return toks
 
 
 def attached(b: Token, v: Token, content_deps: frozenset[str] = CONTENT_DEPS) -> bool:
