@@ -163,7 +163,7 @@ class _Extractor:
         cue = [n] if prep is None else [n, prep]
         span = (cue[0].idx, cue[-1].idx + len(cue[-1]))
         self.add_frame(content, n, span, noun_cue_lemma(n.lemma_.lower(), frame), src)
-        if src is not None and self.found and self.found[-1].cue is n:  # "Trump's" names Trump
+        if src is not None and src.dep_ == "poss" and self.found and self.found[-1].cue is n:  # "Trump's": Trump
             a, b = self.art.mention(src)
             self.found[-1].source_span = (a, a + len(POSSESSIVE_END.sub("", self.art.text[a:b])))
 
