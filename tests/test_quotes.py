@@ -504,6 +504,14 @@ def test_cue_words_learned_from_polnear_train(run, text, content, lemma, kind):
             "other",
         ),
         ("The plan to rebuild the bridge was approved.", "to rebuild the bridge", None, "plan", "plan to", "other"),
+        (
+            "A call by Democrats for a recount went unanswered.",
+            "a recount",
+            "Democrats",
+            "call",
+            "call for",
+            "speech",
+        ),
         # the subject of a verb that does not hold the plan is not its source
         ("Republicans blocked the plan to close the prison.", "to close the prison", None, "plan", "plan to", "other"),
     ],

@@ -149,8 +149,9 @@ class _Extractor:
     def noun_cue(self, n: Token) -> None:
         """A cue noun's content (`frames.noun_complement`); its source is its possessor
         ("Trump's claim", "his plan"), else the subject of a verb in HOLDER_VERBS whose
-        object it is ("Clinton made the claim that ...", "set out plans to ..."), else nobody
-        ("the claim that ...", "Republicans blocked the plan to ...")."""
+        object it is ("Clinton made the claim that ...", "set out plans to ..."), else the
+        agent of "by" ("the claim by Trump that ..."), else nobody ("the claim that ...",
+        "Republicans blocked the plan to ...")."""
         frames = self.art.lex.nouns.get(n.lemma_.lower())
         if not frames:
             return
@@ -160,7 +161,10 @@ class _Extractor:
         src = next((c for c in n.children if c.dep_ == "poss"), None)
         if src is None and n.dep_ == "dobj" and n.head.lemma_.lower() in HOLDER_VERBS:
             src = self.art.subject(n.head)
-        cue = [n] if prep is None else [n, prep]
+        if src is None:  # "the claim by Trump that ..."
+            by = next((c for c in n.children if c.dep_ == "prep" and c.lower_ == "by"), None)
+            src = next((c for c in by.children if c.dep_ == "pobj"), None) if by is not None else None
+        cue = [n, prep] if prep is not None and prep.i == n.i + 1 else [n]  # not "call by Democrats for"
         span = (cue[0].idx, cue[-1].idx + len(cue[-1]))
         self.add_frame(content, n, span, noun_cue_lemma(n.lemma_.lower(), frame), src)
         if src is not None and src.dep_ == "poss" and self.found and self.found[-1].cue is n:  # "Trump's": Trump
