@@ -29,6 +29,7 @@ from collections import Counter
 from pathlib import Path
 
 from cli.evaluate import load_scorer
+from pipeline.quotes.cues import INFINITIVE
 
 REPO = Path(__file__).resolve().parent.parent
 TRAIN = REPO.parent / "shared" / "data" / "polnear" / "train"
@@ -80,7 +81,7 @@ def noun_frame(cue, content) -> str | None:
     if head.head.i == cue.i and head.dep_ in ("acl", "ccomp") and any(k.lower_ == "that" for k in kids):
         return "that"
     if head.head.i == cue.i and head.dep_ in ("acl", "relcl") and any(k.lower_ == "to" for k in kids):
-        return "to-infinitive"
+        return INFINITIVE
     if head.head.dep_ == "prep" and head.head.head.i == cue.i:
         return head.head.lower_
     return None

@@ -1,6 +1,7 @@
 """The cue lexicon: the word lists of ``pipeline/nlp/resources`` that mark an attribution
 (verbs of saying, of attitude, taking an infinitive, an object or a preposition; nouns
-taking a clause, an infinitive or a preposition; headline labels), the lemma of a token as those lists spell it, and the kind of act a cue reports
+taking a clause, an infinitive or a preposition; headline labels), the lemma of a token as
+those lists spell it, and the kind of act a cue reports
 (`cue_kind`)."""
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class CueLexicon:
     headline_labels: frozenset[str]
     known: frozenset[str]  # every lemma of the lists
     forms: dict[str, str]  # inflected form -> lemma, for lemmatizer slips ("hoping" -> "hop")
-    nouns: dict[str, dict[str, str]]  # noun lemma -> {"that" / "to" / a preposition: kind}
+    nouns: dict[str, dict[str, str]]  # noun lemma -> {"that" / INFINITIVE / a preposition: kind}
 
     def lemma(self, tok: Token) -> str:
         """The token's lemma, or the list lemma its form inflects when the lemmatizer slipped."""
@@ -60,6 +61,9 @@ def cue_lexicon() -> CueLexicon:
     )
 
 
+INFINITIVE = "to-infinitive"  # the frame of a noun taking a to-infinitive in resources/noun_cues.tsv
+
+
 def noun_cues() -> dict[str, dict[str, str]]:
     """resources/noun_cues.tsv: {noun lemma: {frame: kind}}, where the frame is "that" (a
     clause), "to-infinitive" or a preposition, and the kind what the noun reports."""
@@ -73,7 +77,7 @@ def noun_cues() -> dict[str, dict[str, str]]:
 def noun_cue_lemma(noun: str, frame: str) -> str:
     """The `cue_lemma` of a noun cue: the noun and the word its content hangs on ("claim
     that", "plan to", "criticism of")."""
-    return f"{noun} {'to' if frame == 'to-infinitive' else frame}"
+    return f"{noun} {'to' if frame == INFINITIVE else frame}"
 
 
 def _inflections(lemma: str) -> set[str]:
@@ -108,7 +112,7 @@ def cue_kind(cue_lemma: str | None, infinitive: bool = False, direct: bool = Fal
             return overrides[key]
     noun, _, word = cue_lemma.partition(" ")  # a noun cue: "claim that", "plan to", "criticism of"
     frames = lex.nouns.get(noun, {})
-    for frame in ("to-infinitive", "to") if word == "to" and infinitive else (word,):
+    for frame in (INFINITIVE, "to") if word == "to" and infinitive else (word,):
         if frame in frames:
             return frames[frame]
     if cue_lemma in _NOT_VERBS or verb in lex.speech:

@@ -11,10 +11,12 @@ quotation marks are more reliable than the parse:
 1. Cue words found by lemma in the word lists of ``pipeline/nlp/resources`` take their
    complement as content (clause, to-infinitive, object or prepositional object) and
    their subject (or passive agent) as source. A cue noun ("his claim that ...", "the
-   plan to ...", "the mayor's criticism of ...") takes its clause, infinitive or prepositional
-   object, and its possessor (else the subject of a verb such as "make" or "express" it
-   is the object of) as source. A content with a quoted fragment is "mixed". A title "Name: statement" is
-   attributed to Name.
+   plan to ...", "the mayor's criticism of ...") takes its clause, infinitive or
+   prepositional object as content, and its possessor (else the subject of a verb such
+   as "make" or "express" it is the object of, else the agent of "by") as source. A
+   content with a quoted fragment is "mixed"; one that ends in a comma-set relative
+   clause loses it (the writer's description). A title "Name: statement" is attributed
+   to Name.
 2. Quotation marks are paired per paragraph (straight, curly, NYT-style '' and headline
    single quotes). A quote that opens a sentence (or follows "X said:") and has a
    speech-verb frame next to it ("“...,” he said", "X told reporters: “...”") is a direct
@@ -45,7 +47,7 @@ from pipeline.quotes.syntax import DASHES, ParsedArticle
 
 POSSESSIVE_END = re.compile(r"\s*['’]s?$")
 # verbs whose subject holds the claim, plan or call that is their object ("Clinton made the
-# claim that", "he voiced concern about", "set out plans to"); not "face", "draw" or "raise",
+# claim that", "he had plans to", "set out plans to"); not "face", "draw" or "raise",
 # whose subject more often meets someone else's questions or criticism (PolNeAR train)
 HOLDER_VERBS = frozenset(
     {"make", "have", "express", "voice", "offer", "issue", "send", "post", "announce", "outline", "unveil"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from spacy.tokens import Token
 
+from pipeline.quotes.cues import INFINITIVE
 from pipeline.quotes.syntax import DASHES, ParsedArticle
 
 # prepositions completing an object cue's content ("blamed X for Y", "described X as Y")
@@ -62,9 +63,6 @@ def complement(art: ParsedArticle, v: Token, lemma: str) -> tuple[list[Token], T
     return [], None
 
 
-INFINITIVE = "to-infinitive"  # the frame of a noun taking a to-infinitive in resources/noun_cues.tsv
-
-
 def noun_complement(n: Token, frames) -> tuple[list[Token], str | None, Token | None]:
     """Content tokens of cue noun n by the frames its entries allow (resources/noun_cues.tsv),
     tried in this order: a that-clause ("the claim that he lied": "that" is the clause's
@@ -94,7 +92,8 @@ def noun_complement(n: Token, frames) -> tuple[list[Token], str | None, Token | 
 
 
 # dependents that, set off by a comma at a content's end, are the writer's addition ("said
-# he backed Trump, who has a big lead", "..., a 16-point margin", "..., pointing out ...")
+# he backed Trump, who has a big lead"); trailing adverbial clauses and appositives were
+# measured on PolNeAR train too and are not (docs/design.md)
 TRAILING_DEPS = frozenset({"relcl"})
 
 
