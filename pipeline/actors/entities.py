@@ -16,10 +16,18 @@ from pipeline.actors.records import (
     Person,
     add_actor,
     headline_like,
-    strip_possessive,
 )
 from pipeline.actors.roles import country_in
-from pipeline.nlp.lexicon import country_code, country_lookup, country_name, fold, slug, table, word_list
+from pipeline.nlp.lexicon import (
+    country_code,
+    country_lookup,
+    country_name,
+    fold,
+    slug,
+    strip_possessive,
+    table,
+    word_list,
+)
 from pipeline.nlp.model import doc_text, has_dictionary, is_dictionary_word
 
 

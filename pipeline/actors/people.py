@@ -17,11 +17,10 @@ from pipeline.actors.records import (
     display_name,
     headline_like,
     same_person,
-    strip_possessive,
     surname,
 )
 from pipeline.actors.roles import RoleFinder
-from pipeline.nlp.lexicon import country_lookup, table, word_list
+from pipeline.nlp.lexicon import country_lookup, strip_possessive, table, word_list
 from pipeline.nlp.model import doc_text
 
 # Labels the tagger gives a person's name by mistake ("Kasich" GPE, "Rubio" FAC): such a

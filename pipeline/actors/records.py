@@ -4,7 +4,6 @@ article, and what a span of the text resolves to."""
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass, field
 
 from pipeline.nlp.lexicon import slug
@@ -67,14 +66,6 @@ class Person:
     @property
     def actor_id(self) -> str:
         return f"person:{slug(self.display)}"
-
-
-_POSSESSIVE_END = re.compile(r"\s*['’‘`]\s*s?$", re.IGNORECASE)
-
-
-def strip_possessive(text: str) -> str:
-    """A name without a possessive ending: "Donald Trump‘s", "Breitbart News’" -> the name."""
-    return _POSSESSIVE_END.sub("", text.strip())
 
 
 def well_cased(words) -> bool:

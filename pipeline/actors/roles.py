@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from pipeline.actors.places import unambiguous_country
-from pipeline.actors.records import PLACE_LABELS, SINGULAR_PRONOUNS, Person, strip_possessive
-from pipeline.nlp.lexicon import country_code, small_country_capital, table, word_list
+from pipeline.actors.records import PLACE_LABELS, SINGULAR_PRONOUNS, Person
+from pipeline.nlp.lexicon import country_code, small_country_capital, strip_possessive, table, word_list
 
 _NP_POS = {"PROPN", "NOUN", "ADJ", "NUM"}
 _ROLE_ABBREVIATIONS = {"gov": "governor", "sen": "senator", "rep": "representative"}  # "Gov. John Kasich"

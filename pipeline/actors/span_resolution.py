@@ -9,9 +9,9 @@ import re
 
 from pipeline.actors.coreference import PersonCoreference, sentences_back
 from pipeline.actors.people import ArticlePeople
-from pipeline.actors.records import SINGULAR_PRONOUNS, Actor, Mention, Resolution, strip_possessive
+from pipeline.actors.records import SINGULAR_PRONOUNS, Actor, Mention, Resolution
 from pipeline.actors.roles import country_in
-from pipeline.nlp.lexicon import slug, table, word_list
+from pipeline.nlp.lexicon import slug, strip_possessive, table, word_list
 from pipeline.nlp.model import is_dictionary_word
 
 # the ending of an abstract noun ("the decision", "his popularity", "polling", "an average"): a

@@ -43,6 +43,14 @@ def fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
 
+_POSSESSIVE_END = re.compile(r"\s*['’‘`]\s*s?$", re.IGNORECASE)
+
+
+def strip_possessive(text: str) -> str:
+    """A name without a possessive ending: "Donald Trump‘s", "Breitbart News’" -> the name."""
+    return _POSSESSIVE_END.sub("", text.strip())
+
+
 def slug(text: str) -> str:
     """ASCII id part of a name: "Jonas Gahr Støre" -> "jonas-gahr-store" (anyascii transliterates)."""
     from anyascii import anyascii

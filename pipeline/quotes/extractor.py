@@ -40,12 +40,12 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Token
 
+from pipeline.nlp.lexicon import strip_possessive
 from pipeline.quotes.cues import noun_cue_lemma
 from pipeline.quotes.frames import complement, frame_after, frame_before, noun_complement, without_trailing_modifier
 from pipeline.quotes.marks import Quote, is_direct
 from pipeline.quotes.syntax import DASHES, ParsedArticle
 
-POSSESSIVE_END = re.compile(r"\s*['’]s?$")
 # verbs whose subject holds the claim, plan or call that is their object ("Clinton made the
 # claim that", "he had plans to", "set out plans to"); not "face", "draw" or "raise",
 # whose subject more often meets someone else's questions or criticism (PolNeAR train)
@@ -171,7 +171,7 @@ class _Extractor:
         self.add_frame(content, n, span, noun_cue_lemma(n.lemma_.lower(), frame), src)
         if src is not None and src.dep_ == "poss" and self.found and self.found[-1].cue is n:  # "Trump's": Trump
             a, b = self.art.mention(src)
-            self.found[-1].source_span = (a, a + len(POSSESSIVE_END.sub("", self.art.text[a:b])))
+            self.found[-1].source_span = (a, a + len(strip_possessive(self.art.text[a:b])))
 
     def add_frame(self, content: list[Token], v: Token, span, cue_lemma: str, src: Token | None) -> None:
         art = self.art
