@@ -121,9 +121,9 @@ class ParsedArticle:
         """The speaker of cue verb v: its subject or a passive's agent; else the subject of
         the verb it hangs from ("..., adding that", "for saying that", "declined to say");
         else, for an -ing participle, the noun it modifies ("governors seeking ...", "signs
-        calling him ...") or, when that noun names an occasion or a text after a preposition,
-        the subject of the verb the preposition hangs on ("attacked Clinton in a speech
-        warning ..."); else a proper noun the parser joined to the cue right before it
+        calling him ...") or, when that noun names an occasion or a text after a preposition or
+        as an object, the subject of the verb the preposition or the object hangs on ("attacked
+        Clinton in a speech warning ...", "fired back a response saying ..."); else a proper noun the parser joined to the cue right before it
         ('"...," Conway notes'); else a noun right after it in an inverted frame, after a quote or
         a comma ('"...," said Jane Doe'). A participle without its own subject that is passive
         ("Asked whether ..., Johnson demurred") has no speaker: the main verb's subject is the one
@@ -157,14 +157,17 @@ class ParsedArticle:
             return self.subject(head, depth + 1)
         if v.dep_ == "acl" and v.tag_ == "VBG" and v.head.pos_ in ("NOUN", "PROPN", "PRON") and usable(v.head):
             noun = v.head
-            verb = noun.head.head
+            verb = noun.head.head if noun.dep_ == "pobj" else noun.head
             if (
                 depth < 4
-                and noun.dep_ == "pobj"
+                and noun.dep_ in ("pobj", "dobj")
                 and verb.pos_ in ("VERB", "AUX")
                 and noun.lemma_.lower() in word_list("not_actor_nouns.txt")
+                # "Clinton's speech saying": hers ("she revised her statement explaining": the subject's)
+                and not any(c.dep_ == "poss" and c.pos_ != "PRON" for c in noun.children)
             ):
-                return self.subject(verb, depth + 1)  # "... in a speech warning that": the speaker is the verb's
+                # "... in a speech warning that", "fired back a response saying": the speaker is the verb's
+                return self.subject(verb, depth + 1)
             return noun
         for c in v.lefts:  # '"...," Conway notes.': the parser took the name for a compound of "notes"
             if c.dep_ in ("compound", "npadvmod", "dep", "nmod") and c.pos_ == "PROPN" and c.i == v.i - 1 and usable(c):
