@@ -565,6 +565,56 @@ def test_a_short_name_two_names_end_in_is_left_alone(nlp):
     assert "organization:post" not in actors.actors  # the id the short name had is gone with it
 
 
+@pytest.mark.parametrize(
+    ("text", "acronym", "nth", "actor_id"),
+    [
+        (
+            "The Free Syrian Army fought near Aleppo on Monday. The FSA said it had retaken the town.",
+            "The FSA",
+            0,
+            "organization:free-syrian-army",
+        ),
+        (
+            "The Communications Workers of America endorsed Sanders. CWA members rallied, and CWA said so.",
+            "CWA",
+            1,
+            "organization:communications-workers-of-america",
+        ),
+        # two letters only where the article defines them in brackets
+        ("General Electric (GE) said profits fell. GE blamed the dollar.", "GE", 1, "organization:general-electric"),
+        ("Boeing and General Electric lobbied hard. GE said it would comply.", "GE", 0, "organization:ge"),
+    ],
+)
+def test_an_acronym_is_the_organization_the_article_names_in_full(nlp, resolve, text, acronym, nth, actor_id):
+    assert resolve(text, acronym, nth).actor_id == actor_id
+    if actor_id != "organization:ge":  # the acronym's own actor is gone with it
+        assert "organization:" + acronym.split()[-1].lower() not in ArticleActors(nlp(text), "a1").actors
+
+
+def test_initials_skip_lower_case_words_and_split_hyphens():
+    from pipeline.actors.entities import initials
+
+    assert initials("the Communications Workers of America") == "CWA"
+    assert initials("Anti-Defamation League's") == "ADL"
+
+
+def test_a_persons_texts_speak_for_that_person_and_a_poll_for_no_one(resolve):
+    text = "Sarah Palin's pugnacious posts about ISIS include one saying the danger had been understated."
+    assert resolve(text, "Sarah Palin's pugnacious posts about ISIS").actor_id == "person:sarah-palin"
+    polls = "Exit polls from the primary, which Mr. Trump won decisively"
+    assert resolve(polls + ", showed that voters backed his plan.", polls) is None
+
+
+def test_a_share_of_people_is_a_group_and_one_of_them_a_person(resolve):
+    text = (
+        "In the survey, 31% of Republicans said they were enthusiastic. "
+        "One of his advisers said he was pleased. A third of independents agreed."
+    )
+    assert resolve(text, "31% of Republicans").actor_type == "group"
+    assert resolve(text, "A third of independents").actor_type == "group"
+    assert resolve(text, "One of his advisers").actor_type == "person"
+
+
 def test_a_super_pac_is_no_organization_named_pac(nlp, resolve):
     text = "A super PAC ran ads against Cruz. Another super PAC backed him."
     assert "organization:pac" not in {actor_id for _, actor_id in _mentions(nlp, text)}

@@ -408,6 +408,49 @@ def link_short_names(doc, mentions: list[Mention]) -> set[str]:
     return replaced
 
 
+_ACRONYM = re.compile(r"[A-Z]{2,6}")
+
+
+def initials(name: str) -> str:
+    """The acronym a name of several words is written as: the first letters of its
+    capitalised words and of a hyphenated word's parts ("Free Syrian Army": FSA,
+    "Anti-Defamation League": ADL, "Committee on Foreign Investment in the United States":
+    CFIUS). Lower-case words ("of", "the", "for") give no letter."""
+    words = [part for word in strip_possessive(_strip_the(name)).split() for part in word.split("-")]
+    return "".join(w[0] for w in words if w[:1].isupper())
+
+
+def link_acronyms(doc, mentions: list[Mention]) -> set[str]:
+    """Give an organization written as an acronym ("the FSA", "AIPAC") the actor of the
+    organization the same article names in full with those initials ("Free Syrian Army",
+    "American Israel Public Affairs Committee"), when exactly one of its names does. A
+    two-letter acronym only where the article defines it in brackets after the full name
+    ("General Electric (GE)"): two letters match too many names by chance (a "BS" degree is
+    no "Big Sisters"). An acronym the organisation table lists keeps its listed name.
+    Returns the ids the linked mentions had (actors no mention may name any more)."""
+    text = doc_text(doc)
+    expansions: dict[str, set[str]] = {}
+    defined: set[str] = set()
+    for m in mentions:
+        name = strip_possessive(_strip_the(m.text))
+        if m.label == "ORG" and m.actor_id and len(name.split()) >= 2:
+            acronym = initials(name)
+            expansions.setdefault(acronym, set()).add(m.actor_id)
+            if re.match(rf"\s*\({re.escape(acronym)}\)", text[m.end : m.end + len(acronym) + 4]):
+                defined.add(acronym)
+    replaced = set()
+    for m in mentions:
+        name = strip_possessive(_strip_the(m.text))
+        if m.label != "ORG" or not m.actor_id or not _ACRONYM.fullmatch(name) or listed_organisation(name):
+            continue
+        if len(name) == 2 and name not in defined:
+            continue
+        if len(ids := expansions.get(name, set())) == 1 and m.actor_id not in ids:
+            replaced.add(m.actor_id)
+            m.actor_id = next(iter(ids))
+    return replaced
+
+
 def names_the_tagger_missed(doc, mentions: list[Mention]) -> list[Mention]:
     """New mentions where the article writes again, outside any entity, the name of an
     organisation or place one of its mentions names ("GOP" tagged in one sentence, not in

@@ -46,6 +46,7 @@ from pipeline.actors.coreference import PersonCoreference
 from pipeline.actors.entities import (
     add_country,
     entity_mentions,
+    link_acronyms,
     link_short_names,
     mention_actor,
     names_the_tagger_missed,
@@ -79,6 +80,7 @@ class ArticleActors:
             self.mentions.append(m)
         self.mentions.sort(key=lambda m: m.tok_start)
         replaced = link_short_names(doc, self.mentions)  # "The Post": the outlet named in full
+        replaced |= link_acronyms(doc, self.mentions)  # "the FSA": the Free Syrian Army named in the article
         for gone in replaced - {m.actor_id for m in self.mentions}:
             self.actors.pop(gone, None)
         for person in self._people.persons:

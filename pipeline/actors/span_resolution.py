@@ -19,7 +19,15 @@ from pipeline.nlp.model import is_dictionary_word
 ABSTRACT_ENDING = re.compile(r"(?:tion|sion|ment|ness|ity|ism|ance|ence|ship|ure|ics|ing|ogy|age)$")
 COLLECTIVES = ("group:", "organization:")  # the actors "they" and "which" can refer to
 QUANTITIES = {"PERCENT", "MONEY", "QUANTITY", "CARDINAL", "ORDINAL", "DATE", "TIME"}  # entity types no actor has
+FRACTIONS = {"half", "third", "quarter"}  # "A third of independents": a share of people, as "31%" is
 INDEFINITE = {"a", "an", "one", "another", "some", "several", "many", "two", "three", "other", "few"}
+
+
+def _share(root) -> bool:
+    """Whether `root` heads a share of people ("31% of Republicans", "Six in 10", "half of
+    voters"): a percentage or a number other than "one" ("One of his advisers" is a person;
+    "the 46-year-old", a date, is too)."""
+    return (root.ent_type_ in ("PERCENT", "CARDINAL") and root.lower_ != "one") or root.lemma_.lower() in FRACTIONS
 
 
 def _relative_clause(pronoun):
@@ -96,10 +104,19 @@ class SpanResolver:
             holder = self.coreference.role(span, skip=modifier)
             if holder is not None:
                 return Resolution(holder.actor_id, "role")
-        if person is not None and root.pos_ == "NOUN" and (root.tag_ in ("NNS", "NNPS") or self._collective(root)):
+        if (
+            person is not None
+            and root.pos_ == "NOUN"
+            and (root.tag_ in ("NNS", "NNPS") or self._collective(root))
+            and not self._not_actor(root)  # "Palin's posts about ISIS", "Trump's comments": their author, below
+        ):
             return self._described(span)  # "Clinton supporters", "Clinton's campaign"
         if modifier is not None and root.pos_ in ("NOUN", "PROPN") and self._people_noun(root):
             return self._described(span)  # "Clinton's husband", "Trump's campaign manager" no one else is given
+        if person is not None and root.tag_ in ("NNS", "NNPS") and self._not_actor(root):
+            if self._named_in(root, person, "poss"):
+                return Resolution(person.actor_id, "name")  # "Palin's posts about ISIS", "Trump's comments"
+            return Resolution(None, "unresolved")  # "Exit polls from the primary, which Mr. Trump won"
         if person is not None:
             return Resolution(person.actor_id, "name")  # "Rubio's press release", "Hoff's letter": its author
         for t in span:  # a name the NER missed ("Sir Iain added"): a known person's first or last name
@@ -110,7 +127,7 @@ class SpanResolver:
                     return Resolution(person.actor_id, "name")
         if root.pos_ in ("PRON", "DET") or all(t.is_stop or t.is_punct for t in span):
             return Resolution(None, "unresolved")
-        if root.lemma_.lower() in self._not_actors or root.lower_ in self._not_actors:
+        if self._not_actor(root):
             return Resolution(None, "unresolved")  # "a new poll", "the email", "his eyes": no actor
         if self._abstract(root):
             return Resolution(None, "unresolved")  # "The decision", "his popularity", "Polling of union voters"
@@ -266,6 +283,10 @@ class SpanResolver:
             and root.lower_ not in self._actor_nouns
         )
 
+    def _not_actor(self, root) -> bool:
+        """A head noun of `not_actor_nouns.txt`: a document, work, occasion or measure."""
+        return root.lemma_.lower() in self._not_actors or root.lower_ in self._not_actors
+
     def _people_noun(self, root) -> bool:
         """A head noun naming people or a body: a role, group, holder or organization noun."""
         return any(w in self._people_nouns or w in self._organizations for w in (root.lemma_.lower(), root.lower_))
@@ -300,8 +321,8 @@ class SpanResolver:
             or (root.pos_ == "PROPN" and root.ent_type_ and root.ent_type_ != "PERSON")
         ):
             kind = "organization"  # "the Clinton campaign", "the Arizona Republic" (a name NER took for a place)
-        elif root.tag_ in ("NNS", "NNPS") or root.lower_ in self._groups:
-            kind = "group"
+        elif root.tag_ in ("NNS", "NNPS") or root.lower_ in self._groups or _share(root):
+            kind = "group"  # "Whitehall insiders", "31% of Republicans", "Six in 10"
         else:
             kind = "person"
         name, anchored = self._description_text(span)
