@@ -156,6 +156,29 @@ def test_he_is_not_a_woman_the_text_calls_mrs(resolve):
     assert resolve(text, "he").name == "Tim Kaine"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Ted Cruz met donors. Cruz will struggle in the South, James Henson said. "It is an open question," he said.',
+        'Ted Cruz met donors. James Henson said Cruz will struggle in the South. "It is an open question," he said.',
+    ],
+)
+def test_he_after_a_quote_is_the_speaker_before_not_the_one_spoken_of(nlp, text):
+    """A reporting sentence's speaker is the salient person for the next "he", before the
+    subject of what he reported."""
+    assert _last_he(nlp, text) == "person:james-henson"
+
+
+def test_he_after_a_sentence_that_reports_nothing_is_its_first_subject(nlp):
+    text = 'Ted Cruz met donors. Cruz will struggle, and James Henson knows it. "It is hard," he said.'
+    assert _last_he(nlp, text) == "person:ted-cruz"
+
+
+def _last_he(nlp, text: str) -> str | None:
+    start = text.rindex(" he ") + 1
+    return ArticleActors(nlp(text), "a1").resolve(start, start + 2).actor_id
+
+
 def test_his_role_takes_the_bosss_country(resolve):
     text = (
         "French President Emmanuel Macron spoke on Sunday. "

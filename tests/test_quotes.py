@@ -269,7 +269,11 @@ def test_a_name_the_parser_made_a_compound_of_the_cue_is_its_speaker(run, text, 
     ("text", "fragment", "source"),
     [
         ("A trio of governors seeking to stem his rise met on Monday.", "to stem his rise", "governors"),
-        ("Aides circulated the senator's memo arguing that the plan would fail.", "the plan would fail", "the senator's memo"),
+        (
+            "Aides circulated the senator's memo arguing that the plan would fail.",
+            "the plan would fail",
+            "the senator's memo",
+        ),
     ],
 )
 def test_a_participle_speaks_for_the_noun_it_modifies(run, text, fragment, source):

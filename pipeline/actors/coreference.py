@@ -23,6 +23,11 @@ def sentences_back(doc, i: int, n: int) -> list:
     return sents
 
 
+def _clause_verb(t):
+    """The verb whose subject token t is, or whose subject t is inside ("Sen. Ted Cruz")."""
+    return t.head if t.dep_ in ("nsubj", "nsubjpass") else t.head.head
+
+
 class PersonCoreference:
     """Finds the person a pronoun, a role phrase or a single name refers to. Answers for
     pronouns and role nouns are memoised per token; a token being worked out answers None
@@ -32,6 +37,7 @@ class PersonCoreference:
         self.doc = doc
         self.people = people
         self._roles = word_list("role_nouns.txt")
+        self._speech = word_list("speech_verbs.txt")
         self._memo: dict[int, Person | None] = {}  # token index of a pronoun or role noun -> person
         self._quotes: list[tuple[int, int]] | None = None  # (start, end) characters of each quoted span
 
@@ -40,9 +46,11 @@ class PersonCoreference:
         if i not in self._memo:
             self._memo[i] = None  # guards against cycles
             gender = SINGULAR_PRONOUNS[self.doc[i].lower_]
-            found = self.recent_person(i, max_sentences=3, gender=gender)
+            found = self.recent_person(i, max_sentences=3, gender=gender, prefer_speaker=True)
             if found is None and any(p.gender_from_name for p in self.people.persons):  # else the same search again
-                found = self.recent_person(i, max_sentences=3, gender=gender, name_gender_binds=False)
+                found = self.recent_person(
+                    i, max_sentences=3, gender=gender, name_gender_binds=False, prefer_speaker=True
+                )
             self._memo[i] = found
         return self._memo[i]
 
@@ -104,13 +112,16 @@ class PersonCoreference:
         gender: str | None = None,
         skip: set[int] = frozenset(),
         name_gender_binds: bool = True,
+        prefer_speaker: bool = False,
     ) -> Person | None:
         """The person nearest before token i: in its own sentence the subject else the last
         one named before i; otherwise the subject (else the first) of the closest earlier
         sentence that names a person. A person known to be of another gender than a
         pronoun's is skipped (by a word of the article; by their first name too unless
         `name_gender_binds` is False: `pronoun` tries that when no one else is near), and
-        so is a person whose id() is in `skip`."""
+        so is a person whose id() is in `skip`. With `prefer_speaker` (a pronoun), an earlier
+        sentence whose main verb is a verb of saying gives its subject, the speaker, before a
+        subject of the clause it reports ("Cruz will struggle, Henson said.")."""
         doc = self.doc
         quote_of_i = self.quote_at(doc[i].idx)
         for k, s in enumerate(sentences_back(doc, i, max_sentences)):
@@ -125,10 +136,15 @@ class PersonCoreference:
             if not cands:
                 continue
             subjects = [
-                p for t, p in cands if t.dep_ in ("nsubj", "nsubjpass") or t.head.dep_ in ("nsubj", "nsubjpass")
+                (t, p) for t, p in cands if t.dep_ in ("nsubj", "nsubjpass") or t.head.dep_ in ("nsubj", "nsubjpass")
             ]
             if subjects:
-                return subjects[0]
+                if k > 0 and prefer_speaker:  # "..., Henson said. '...,' he said.": Henson, not the one he spoke of
+                    root = s.root
+                    speaker = [p for t, p in subjects if _clause_verb(t).i == root.i and root.lemma_ in self._speech]
+                    if speaker:
+                        return speaker[0]
+                return subjects[0][1]
             return cands[-1][1] if k == 0 else cands[0][1]
         return None
 
