@@ -95,6 +95,19 @@ def test_places_the_lists_call_never_a_country_and_capitals_follow_the_article_o
     assert place_country("Palestine") == "PSE"  # a country's name beats small towns
 
 
+def test_a_small_foreign_town_is_no_place_in_an_article_set_among_other_countries():
+    """The gazetteer holds towns of 15,000 people and more: Palm Beach, Florida is not in it,
+    a suburb in Australia is. A town below 100,000 whose country the article never names,
+    in an article naming other places, is left out; alone it is still the town."""
+    from pipeline.actors.places import unambiguous_country
+
+    assert place_country("Palm Beach", Counter({"USA": 4})) is None
+    assert place_country("Palm Beach") == "AUS"
+    assert place_country("Palm Beach", Counter({"AUS": 1})) == "AUS"
+    assert unambiguous_country("Palm Beach") is None  # a town names no country whatever the article
+    assert unambiguous_country("Ohio") == "USA"
+
+
 def test_a_surname_tagged_as_a_place_is_not_a_place(nlp):
     from pipeline.actors.entities import mention_actor
     from pipeline.actors.records import Mention

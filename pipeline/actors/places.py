@@ -114,7 +114,10 @@ def place_country(name: str, context: Counter | None = None) -> str | None:
         return max(options, key=lambda c: (context[c], options[c], c))
     if code and key in _country_names():
         return code  # a country's own name with no other place: the country
-    return max(options, key=lambda c: (options[c], c))
+    best = max(options, key=lambda c: (options[c], c))
+    if options[best] < TOWN and sum(context.values()):
+        return None  # "Palm Beach" in an article about other countries' places: not the Australian town
+    return best
 
 
 @functools.cache
@@ -152,6 +155,6 @@ def unambiguous_country(name: str) -> str | None:
     big = {c for c, n in places.items() if n >= TOWN and c != code}
     if how in ("capital", "name") and code and not big:
         return code
-    if code is None and len(places) == 1:
-        return next(iter(places))  # "New Hampshire", "Ohio": places of one country only
+    if code is None and len(places) == 1 and max(places.values()) >= TOWN:
+        return next(iter(places))  # "New Hampshire", "Ohio": places of one country only (not a town)
     return None
