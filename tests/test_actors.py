@@ -631,9 +631,10 @@ def test_a_persons_texts_speak_for_that_person_and_a_poll_for_no_one(resolve):
 def test_a_share_of_people_is_a_group_and_one_of_them_a_person(resolve):
     text = (
         "In the survey, 31% of Republicans said they were enthusiastic. "
-        "One of his advisers said he was pleased. A third of independents agreed."
+        "One of his advisers said he was pleased. A third of independents agreed. A group of rabbis objected."
     )
     assert resolve(text, "31% of Republicans").actor_type == "group"
+    assert resolve(text, "A group of rabbis").actor_type == "group"
     assert resolve(text, "A third of independents").actor_type == "group"
     assert resolve(text, "One of his advisers").actor_type == "person"
 
