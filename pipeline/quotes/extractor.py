@@ -10,7 +10,8 @@ quotation marks are more reliable than the parse:
 
 1. Cue words found by lemma in the word lists of ``pipeline/nlp/resources`` take their
    complement as content (clause, to-infinitive, object or prepositional object) and
-   their subject (or passive agent) as source. A cue noun ("his claim that ...", "the
+   their subject (or passive agent) as source; a raising verb's subject ("X seems to
+   ...") is part of the content, with no source. A cue noun ("his claim that ...", "the
    plan to ...", "the mayor's criticism of ...") takes its clause, infinitive or
    prepositional object as content, and its possessor (else the subject of a verb such
    as "make" or "express" it is the object of, else the agent of "by") as source. A
@@ -53,6 +54,11 @@ HOLDER_VERBS = frozenset(
     {"make", "have", "express", "voice", "offer", "issue", "send", "post", "announce", "outline", "unveil"}
     | {"deliver", "present", "reiterate", "repeat", "lay", "set", "release", "put"}
 )
+
+# raising verbs: "Trump seems to understand ...", "the party appears to be moving ...": the
+# subject is part of what seems so, and the one it seems so to is the writer (no source),
+# as PolNeAR marks them
+RAISING_VERBS = frozenset({"seem", "appear"})
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,10 @@ class _Extractor:
             if not content:
                 continue
             span, cue_lemma = art.cue_span(v, extra)
-            self.add_frame(content, v, span, cue_lemma, art.subject(v))
+            src = art.subject(v)
+            if lemma in RAISING_VERBS and src is not None and src.i < v.i:
+                content, src = [*src.subtree, *content], None
+            self.add_frame(content, v, span, cue_lemma, src)
 
     def according(self, tok: Token) -> None:
         """“according to X, ...” / “..., according to X”."""
