@@ -612,7 +612,7 @@ REVIEW_VERDICTS = _table(
     )
 )
 
-ALIAS_RULES = ("surname", "first_name", "full_name", "name_in_span", "person_name", "coder_merge")
+ALIAS_RULES = ("surname", "first_name", "full_name", "name_in_span", "person_name", "acronym", "coder_merge")
 ACTOR_ALIASES = _table(
     Table(
         "actor_aliases",
@@ -629,7 +629,8 @@ ACTOR_ALIASES = _table(
                 "Why: surname ('Obama' -> the dominant full name with that surname), first_name, full_name "
                 "('Donald J. Trump' -> 'Donald Trump'), name_in_span (a full name run into other words: "
                 "'Donald Trump Leads' -> 'Donald Trump'), person_name (a one-word organisation that is a person's "
-                "surname), coder_merge.",
+                "surname), acronym ('organization:fsa' -> the Free Syrian Army, where articles naming it in full "
+                "link the acronym to it), coder_merge.",
                 values=ALIAS_RULES,
             ),
         ),

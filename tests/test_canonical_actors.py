@@ -300,6 +300,38 @@ def _actors_table(articles: dict[str, list[tuple[str, str | None]]], places: dic
     return {a: (c, s) for a, c, s in conn.execute("SELECT actor_id, country, country_source FROM actors").fetchall()}
 
 
+def test_an_acronym_an_article_never_expands_joins_the_organization_other_articles_link_it_to():
+    """a1 names the Free Syrian Army and then "the FSA" (linked in the article); a2 writes
+    only "FSA". The warehouse joins a2's organization:fsa to the Free Syrian Army; an
+    acronym linked to two organizations stays apart."""
+    from pipeline.actors.canonical import update_auto_aliases
+
+    army, fsa = "organization:free-syrian-army", "organization:fsa"
+    conn = _warehouse({"a1": [(army, None)], "a2": [(fsa, None)], "a3": [("organization:abc", None)]}, {})
+    mentions = [
+        ("a1", "the FSA", army),
+        ("a2", "FSA", fsa),
+        ("a3", "ABC", "organization:abc"),
+        ("a4", "ABC", "organization:american-bridge-coalition"),
+        ("a5", "ABC", "organization:american-broadcasting-company"),
+    ]
+    for i, (article, text, actor_id) in enumerate(mentions):
+        conn.execute(
+            "INSERT INTO mentions VALUES (?, ?, 0, 1, 0, 1, ?, 'ORG', 'model', ?)",
+            [f"{article}:o{i}", article, text, actor_id],
+        )
+    for article, actor_id in (
+        ("a4", "organization:american-bridge-coalition"),
+        ("a5", "organization:american-broadcasting-company"),
+    ):
+        conn.execute(
+            "INSERT INTO article_actors VALUES ('entities', ?, ?, 'x', 'organization', NULL)", [article, actor_id]
+        )
+    aliases = update_auto_aliases(conn)
+    assert aliases[fsa] == (army, "acronym")
+    assert "organization:abc" not in aliases
+
+
 def test_an_actor_without_a_stated_country_takes_the_country_its_articles_are_set_in():
     got = _actors_table(
         {

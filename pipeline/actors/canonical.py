@@ -26,6 +26,11 @@ full name the article uses. What is left is decided here, over the whole warehou
   articles that never give the full name). A company that shares a frequent politician's
   surname would be joined too: a coder keeps it apart (`stancewire review`).
 
+- **acronym**: an organization some articles write only as an acronym ("organization:fsa")
+  joins the organization the articles that name it in full link that acronym to (the
+  actor step's `entities.link_acronyms`: "the Free Syrian Army ... the FSA"), when they
+  link it to one organization only.
+
 Ids stay stable as the warehouse grows: an alias, once made, is kept (`auto_aliases`, in
 the warehouse file; a new warehouse decides again), and the published `actor_aliases`
 table maps every old id to the id it now belongs to, so releases made before can be
@@ -35,6 +40,7 @@ keep an alias apart (merge an id into itself: `pipeline.review.apply.merge_map`)
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from pipeline.storage.warehouse import insert_values
@@ -44,6 +50,7 @@ DOMINANCE = 2.0  # the chosen full name is in this many times more articles than
 MIN_ARTICLES = 2  # ... and in at least this many
 ORGANISATION_AS_SURNAME = 5.0  # a one-word organisation is a person in this many times fewer articles
 FRAGMENT = 5.0  # a name run into other words is the full name in this many times more articles
+ACRONYM_SLUG = re.compile(r"[a-z]{2,6}")  # the slug of an acronym ("fsa"; "nato" is listed, never one)
 
 
 def _words(actor_id: str) -> list[str]:
@@ -114,6 +121,30 @@ def _full_name_within(words: list[str], full: dict[str, int], n: int) -> str | N
     return max(found)[2] if found else None
 
 
+def acronym_aliases(conn, counts: dict[str, int], known: set[str]) -> dict[str, tuple[str, str]]:
+    """{acronym id: (organization id, "acronym")}: an organization written as an acronym
+    ("organization:fsa") joins the one organization that other articles' mentions of the
+    same acronym ("FSA", "the FSA's") were linked to (`entities.link_acronyms`)."""
+    forms: dict[str, str] = {}
+    for a in counts:
+        kind, slug_ = a.split(":", 1)
+        if kind == "organization" and a not in known and ACRONYM_SLUG.fullmatch(slug_):
+            letters = slug_.upper()
+            for form in (letters, f"the {letters}", f"The {letters}"):
+                forms[form] = forms[form + "'s"] = forms[form + "\u2019s"] = a
+    if not forms:
+        return {}
+    linked: dict[str, set[str]] = defaultdict(set)
+    for text, actor_id in conn.execute(
+        "SELECT DISTINCT text, actor_id FROM mentions "
+        "WHERE label = 'ORG' AND actor_id LIKE 'organization:%' AND text IN (SELECT unnest(?::VARCHAR[]))",
+        [list(forms)],
+    ).fetchall():
+        if actor_id != forms[text] and actor_id in counts:
+            linked[forms[text]].add(actor_id)
+    return {a: (next(iter(ids)), "acronym") for a, ids in linked.items() if len(ids) == 1}
+
+
 def update_auto_aliases(conn) -> dict[str, tuple[str, str]]:
     """Add the aliases the warehouse now supports to `auto_aliases` (kept ones are never
     taken back) and return all of them: {alias id: (canonical id, rule)}."""
@@ -132,6 +163,7 @@ def update_auto_aliases(conn) -> dict[str, tuple[str, str]]:
     }
     known = set(kept) | {b for b, _ in kept.values()}
     proposed = propose(counts, known, capitals)
+    proposed.update({a: v for a, v in acronym_aliases(conn, counts, known).items() if a not in proposed})
     targets = {b for b, _ in proposed.values()}
     new = {a: v for a, v in proposed.items() if a not in targets}
     if new:
