@@ -10,7 +10,8 @@ quotation marks are more reliable than the parse:
 
 1. Cue words found by lemma in the word lists of ``pipeline/nlp/resources`` take their
    complement as content (clause, to-infinitive, object or prepositional object) and
-   their subject (or passive agent) as source; a raising verb's subject ("X seems to
+   their subject (or passive agent) as source. A verb no list holds takes a that-clause
+   when its subject names someone ("Mr. Trump has intimated that ..."); a raising verb's subject ("X seems to
    ...") is part of the content, with no source. A cue noun ("his claim that ...", "the
    plan to ...", "the mayor's criticism of ...") takes its clause, infinitive or
    prepositional object as content, and its possessor (else the subject of a verb such
@@ -43,7 +44,14 @@ from spacy.tokens import Doc, Token
 
 from pipeline.nlp.lexicon import strip_possessive
 from pipeline.quotes.cues import noun_cue_lemma
-from pipeline.quotes.frames import complement, frame_after, frame_before, noun_complement, without_trailing_modifier
+from pipeline.quotes.frames import (
+    complement,
+    frame_after,
+    frame_before,
+    noun_complement,
+    that_clause_of_a_named_subject,
+    without_trailing_modifier,
+)
 from pipeline.quotes.marks import Quote, is_direct
 from pipeline.quotes.syntax import DASHES, ParsedArticle
 
@@ -131,6 +139,8 @@ class _Extractor:
                 continue
             lemma = art.lex.lemma(v)
             content, extra = complement(art, v, lemma)
+            if not content and lemma not in art.lex.known:
+                content = that_clause_of_a_named_subject(art, v)  # "Mr. Trump has intimated that ..."
             if not content:
                 continue
             span, cue_lemma = art.cue_span(v, extra)

@@ -63,6 +63,25 @@ def complement(art: ParsedArticle, v: Token, lemma: str) -> tuple[list[Token], T
     return [], None
 
 
+NOT_SOMEONE = frozenset({"it", "this", "that", "which", "what", "there"})  # pronouns that name no one
+
+
+def that_clause_of_a_named_subject(art: ParsedArticle, v: Token) -> list[Token]:
+    """The content of a verb no cue list holds: its clause complement opened by "that" when
+    its subject names someone, a proper noun, a named entity or a personal pronoun
+    ("Mr. Trump has intimated that ...", "she confided that ..."). PolNeAR ascribes such a
+    clause to the subject whatever the verb, and the lists hold only the verbs seen often."""
+    clauses = [
+        c for c in v.children if c.dep_ == "ccomp" and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)
+    ]
+    subject = art.subject(v) if clauses else None
+    if subject is None or subject.lower_ in NOT_SOMEONE:
+        return []
+    if subject.pos_ not in ("PROPN", "PRON") and subject.ent_type_ not in ("PERSON", "ORG", "NORP", "GPE"):
+        return []
+    return [t for c in clauses for t in c.subtree]
+
+
 def noun_complement(n: Token, frames) -> tuple[list[Token], str | None, Token | None]:
     """Content tokens of cue noun n by the frames its entries allow (resources/noun_cues.tsv),
     tried in this order: a that-clause ("the claim that he lied": "that" is the clause's
