@@ -179,6 +179,23 @@ def _last_he(nlp, text: str) -> str | None:
     return ArticleActors(nlp(text), "a1").resolve(start, start + 2).actor_id
 
 
+def test_a_surname_the_tagger_calls_an_organization_is_the_person_named_most_not_the_first(nlp):
+    """The small model tags the first bare "Trump" ORG; it was given to the first person of
+    that surname the article named (his daughter), now to the one named most."""
+    from pipeline.actors.entities import entity_mentions
+    from pipeline.actors.people import ArticlePeople
+
+    text = (
+        "His daughter Ivanka Trump spoke first. Donald Trump then accepted the nomination. "
+        "Trump said the country was in danger. Trump promised to build a wall."
+    )
+    doc = nlp(text)
+    mentions = entity_mentions(doc)
+    assert any(m.text == "Trump" and m.label == "ORG" for m in mentions)  # what the rule is for
+    people = ArticlePeople(doc, mentions)
+    assert {people.person_at[t.i].display for t in doc if t.text == "Trump" and t.i > 5} == {"Donald Trump"}
+
+
 def test_his_role_takes_the_bosss_country(resolve):
     text = (
         "French President Emmanuel Macron spoke on Sunday. "

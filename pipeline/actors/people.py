@@ -156,6 +156,16 @@ class ArticlePeople:
         before "Michelle Obama" is more often Barack, never named in full, than her (so
         "Brafman ... Ben Brafman", named in full only at a column's end, stays two)."""
 
+        person = self._named_person_for_word(word, pos, in_title, gender)
+        if person is None:
+            person = Person()
+            self.persons.append(person)
+        return person
+
+    def _named_person_for_word(self, word: str, pos: int, in_title: bool, gender: str | None = None) -> Person | None:
+        """`_person_for_word`'s choice among the people named so, or None when it would
+        start a person of its own."""
+
         def named_by(p: Person, k: int) -> bool:
             return any(
                 (len(q) > 1 and (surname(q) if k == -1 else q[k].lower()) == word)
@@ -180,9 +190,7 @@ class ArticlePeople:
                 before = recent
             if before:
                 return max(before, key=lambda x: (x[0] in x[1].subjects, x[0]))[1]
-        person = Person()
-        self.persons.append(person)
-        return person
+        return None
 
     def _named_in_full_near(self, person: Person, pos: int) -> bool:
         """Whether the person's full name is written in token pos's sentence, before it, or
@@ -202,7 +210,9 @@ class ArticlePeople:
 
     def _take_people_tagged_as_other_things(self, mentions: list[Mention]) -> None:
         """An ORG mention that is a person's name in this article ("Starmer", "Olaf Scholz"
-        tagged ORG) is that person. In a title-case headline, an ORG that holds such a name
+        tagged ORG) is that person; a surname two of its people share goes to the one named
+        most before it, else most in all, else first (`_named_most_before`): "Trump" in a report
+        of Donald Trump's speech is not his daughter Ivanka Trump, named in full first. In a title-case headline, an ORG that holds such a name
         ("Trump Would Put Liberals On Court", "The Democratic Party's Move Against Bernie
         Sanders") is cut to the name, a name of the person's own words only. So is a place,
         facility or work that is the whole name ("Kasich" tagged GPE where the article
@@ -232,6 +242,10 @@ class ArticlePeople:
                     ),
                     None,
                 )
+                if person is not None and len(words) == 1:  # a surname two people share: the one named most
+                    shared = [p for p in self.persons if any(_may_name(words, q) for q in p.names)]
+                    if len(shared) > 1:
+                        person = max(shared, key=lambda p: _named_most_before(p, m.tok_start))
                 if person is not None:
                     if (i, j) != (0, len(name)):
                         self._cut_to_words(m, i, j)
@@ -288,6 +302,13 @@ class ArticlePeople:
             person.gender, person.gender_from_name = gender, False  # a word of the article beats the name
         for i in range(m.tok_start, m.tok_end):
             self.person_at[i] = person
+
+
+def _named_most_before(person: Person, pos: int) -> tuple[int, int, int]:
+    """How often `person` is named before token `pos`, how often in all, and how early
+    first (the one introduced first wins a tie: "The founder, Tony Podesta, is the brother
+    of ... John Podesta")."""
+    return sum(i < pos for i in person.positions), len(person.positions), -min(person.positions, default=0)
 
 
 def _hyphen_between(left, right) -> bool:
