@@ -645,6 +645,30 @@ def test_a_persons_texts_speak_for_that_person_and_a_poll_for_no_one(resolve):
     assert resolve(polls + ", showed that voters backed his plan.", polls) is None
 
 
+@pytest.mark.parametrize(
+    ("text", "phrase", "actor_id"),
+    [
+        (
+            "A letter from the American Legion said the event was cancelled.",
+            "A letter from the American Legion",
+            "organization:american-legion",
+        ),
+        (
+            "The Justice Department's guidelines say so.",
+            "The Justice Department's guidelines",
+            "organization:department-of-justice",
+        ),
+        ("A new poll by the Des Moines Register found that Cruz led.", "A new poll by the Des Moines Register", None),
+        ("A YouTube video shows him laughing.", "A YouTube video", None),
+    ],
+)
+def test_a_text_speaks_for_the_author_it_names_and_a_poll_for_no_one(resolve, text, phrase, actor_id):
+    """A text's possessor or the object of "from" or "by" is its author; a poll, a study or
+    data measure, and a name modifying a text ("a YouTube video") is no author."""
+    found = resolve(text, phrase)
+    assert (found.actor_id if found else None) == actor_id
+
+
 def test_a_share_of_people_is_a_group_and_one_of_them_a_person(resolve):
     text = (
         "In the survey, 31% of Republicans said they were enthusiastic. "

@@ -19,6 +19,9 @@ from pipeline.nlp.model import is_dictionary_word
 ABSTRACT_ENDING = re.compile(r"(?:tion|sion|ment|ness|ity|ism|ance|ence|ship|ure|ics|ing|ogy|age)$")
 COLLECTIVES = ("group:", "organization:")  # the actors "they" and "which" can refer to
 QUANTITIES = {"PERCENT", "MONEY", "QUANTITY", "CARDINAL", "ORDINAL", "DATE", "TIME"}  # entity types no actor has
+# not_actor_nouns that measure rather than say: a poll's or a study's findings are no one's words
+MEASURES = {"poll", "survey", "study", "analysis", "data", "datum", "statistic", "result", "tally", "count", "average"}
+MEASURES |= {"estimate", "projection", "forecast", "ranking", "rating", "index", "chart", "math", "research", "record"}
 FRACTIONS = {"half", "third", "quarter"}  # "A third of independents": a share of people, as "31%" is
 INDEFINITE = {"a", "an", "one", "another", "some", "several", "many", "two", "three", "other", "few"}
 
@@ -127,8 +130,9 @@ class SpanResolver:
                     return Resolution(person.actor_id, "name")
         if root.pos_ in ("PRON", "DET") or all(t.is_stop or t.is_punct for t in span):
             return Resolution(None, "unresolved")
-        if self._not_actor(root):
-            return Resolution(None, "unresolved")  # "a new poll", "the email", "his eyes": no actor
+        if self._not_actor(root):  # "a new poll", "the email", "his eyes": no actor, unless a text names its author
+            issuer = None if root.lemma_.lower() in MEASURES else self._issuer(root)
+            return Resolution(issuer, "name") if issuer else Resolution(None, "unresolved")
         if self._abstract(root):
             return Resolution(None, "unresolved")  # "The decision", "his popularity", "Polling of union voters"
         if all(t.ent_type_ in QUANTITIES for t in span if not t.is_punct):
@@ -282,6 +286,27 @@ class SpanResolver:
             and lemma not in self._actor_nouns
             and root.lower_ not in self._actor_nouns
         )
+
+    def _issuer(self, root) -> str | None:
+        """The organization or person a text names as its author: its possessor ("Kantar
+        Media's ad tracker", "the Justice Department's guidelines") or the object of "from"
+        or "by" ("a letter from the American Legion", "a 2009 report by the Center
+        for Economic and Policy Research"); None when it names none."""
+        for c in root.children:
+            if c.dep_ == "poss":  # not a name modifying it: "a YouTube video", "FEC filings" are no one's
+                heads = [c]
+            elif c.dep_ == "prep" and c.lower_ in ("from", "by"):
+                heads = [p for p in c.children if p.dep_ == "pobj"]
+            else:
+                continue
+            for h in heads:
+                person = self.people.person_at.get(h.i)
+                if person is not None:
+                    return person.actor_id
+                named = next((m.actor_id for m in self.mentions if m.tok_start <= h.i < m.tok_end and m.actor_id), None)
+                if named and named.startswith("organization:"):
+                    return named
+        return None
 
     def _not_actor(self, root) -> bool:
         """A head noun of `not_actor_nouns.txt`: a document, work, occasion or measure."""
