@@ -680,6 +680,43 @@ def test_a_share_of_people_is_a_group_and_one_of_them_a_person(resolve):
     assert resolve(text, "One of his advisers").actor_type == "person"
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "MANCHESTER, N.H. - Bernie Sanders spoke to voters.",
+            {("MANCHESTER", "country:USA"), ("Bernie Sanders", "person:bernie-sanders")},
+        ),
+        (
+            "CLEVELAND - Donald Trump painted a dire portrait.",
+            {("CLEVELAND", "country:USA"), ("Donald Trump", "person:donald-trump")},
+        ),
+        (
+            "BERLIN - Donald Trump may be testing the boundaries.",
+            {("BERLIN", "country:DEU"), ("Donald Trump", "person:donald-trump")},
+        ),
+    ],
+)
+def test_a_dateline_is_a_place_and_no_part_of_the_name_after_it(nlp, text, expected):
+    """The tagger takes "MANCHESTER" for an organization and runs "CLEVELAND - Donald Trump"
+    into one name."""
+    assert expected <= set(_mentions(nlp, text))
+    assert not any(actor_id and actor_id.startswith("organization:") for _, actor_id in _mentions(nlp, text))
+
+
+def test_a_hyphenated_name_at_a_paragraph_start_is_no_dateline():
+    import spacy
+    from spacy.tokens import Doc
+
+    from pipeline.quotes.syntax import dateline_tokens
+
+    vocab = spacy.blank("en").vocab
+    doc = Doc(vocab, words=["AP", "-", "GfK", "Poll", "shows"], spaces=[False, False, True, True, False])
+    assert dateline_tokens(doc) == frozenset()
+    doc = Doc(vocab, words=["ST", ".", "LOUIS", "—", "Trump", "spoke"], spaces=[False, True, True, True, True, False])
+    assert dateline_tokens(doc) == frozenset({0, 1, 2})
+
+
 def test_a_super_pac_is_no_organization_named_pac(nlp, resolve):
     text = "A super PAC ran ads against Cruz. Another super PAC backed him."
     assert "organization:pac" not in {actor_id for _, actor_id in _mentions(nlp, text)}

@@ -355,6 +355,13 @@ def test_the_one_asked_or_named_after_the_cue_is_not_its_speaker(run, text, cue)
     assert att.source is None
 
 
+def test_a_dateline_is_never_a_speaker(run):
+    doc, atts = run("WASHINGTON (AP) — Donald Trump and House Speaker Paul Ryan pledged to work together.")
+    assert source_text(doc, only(atts)).startswith("Donald Trump")
+    doc, atts = run("TALLAHASSEE, Fla. — called Hillary Clinton a work horse.")
+    assert all(a.source is None for a in atts)
+
+
 def test_a_reflexive_after_the_cue_still_names_the_subject(run):
     doc, atts = run("Clinton found ways to cast herself as the rightful heir.")
     assert source_text(doc, only(atts)) == "herself"

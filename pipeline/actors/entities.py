@@ -29,6 +29,7 @@ from pipeline.nlp.lexicon import (
     word_list,
 )
 from pipeline.nlp.model import doc_text, has_dictionary, is_dictionary_word
+from pipeline.quotes.syntax import dateline_end, dateline_place_end, dateline_tokens
 
 
 def entity_mentions(doc) -> list[Mention]:
@@ -39,9 +40,24 @@ def entity_mentions(doc) -> list[Mention]:
     organization is that person too). A one-word PERSON or ORG that is a common word
     (`_common_word`: "he looked gaunt", "Halfway into the season") is no mention, nor is a
     pro- or anti- attitude (`_attitude_word`: "a pro-Clinton super PAC"), a title's
-    department (`_department_in_a_title`: "Secretary of State") or the "PAC" of "super PAC"."""
+    department (`_department_in_a_title`: "Secretary of State") or the "PAC" of "super PAC".
+    An entity inside a dateline ("MANCHESTER, N.H. -", tagged ORG) is left to `_datelines`,
+    which makes the place a place; one the tagger ran on from a dateline ("CLEVELAND - Donald
+    Trump") starts after it."""
+    from spacy.tokens import Span
+
+    dateline = dateline_tokens(doc)
     ents = []
     for found in (part for e in doc.ents for part in slash_parts(e)):
+        if dateline and found.start in dateline:  # "MANCHESTER, N.H. -", "CLEVELAND - Donald Trump"
+            if all(t.i in dateline for t in found):
+                continue  # the dateline's place: `_datelines` makes it a place mention
+            start = next((t.i for t in found if t.i not in dateline and not t.is_punct), found.end)
+            rest = doc[start : found.end]  # "BERLIN - Donald Trump": "Donald Trump", tagged as the whole was
+            if not len(rest):
+                continue
+            person = len(rest) > 1 and all(t.pos_ == "PROPN" for t in rest) and is_first_name(rest[0].text)
+            found = Span(doc, rest.start, rest.end, label="PERSON" if person else found.label_)
         ent = name_part(found)
         if ent is not None:
             ent = _listed_extension(ent)
@@ -461,7 +477,9 @@ def names_the_tagger_missed(doc, mentions: list[Mention]) -> list[Mention]:
     state's AP abbreviation after a party letter or a town ("R-Tenn.", "Springfield,
     Mass."). A span never ends on punctuation or space ("Texas)"), and a title's department
     or the "PAC" of "super PAC" is none of these names. People: `ArticlePeople`."""
-    covered = {i for m in mentions for i in range(m.tok_start, m.tok_end)}
+    people = {w.lower() for m in mentions if m.label in PERSON_LABELS for w in m.text.split()}
+    datelines = _datelines(doc, mentions, people)
+    covered = {i for m in mentions for i in range(m.tok_start, m.tok_end)} | dateline_tokens(doc)
     forms: dict[tuple[str, ...], tuple[str, str] | None] = {}
     for m in mentions:
         if m.actor_id and "@" not in m.actor_id and m.label not in PERSON_LABELS and m.label != "NORP":
@@ -509,43 +527,29 @@ def names_the_tagger_missed(doc, mentions: list[Mention]) -> list[Mention]:
             i = found.tok_end
         else:
             i += 1
-    people = {w.lower() for m in mentions if m.label in PERSON_LABELS for w in m.text.split()}
-    return added + _datelines(doc, covered | {j for m in added for j in range(m.tok_start, m.tok_end)}, people)
+    return datelines + added
 
 
-_DATELINE_DASHES = {"—", "–", "-", "--"}
-
-
-def _datelines(doc, covered: set[int], people: set[str]) -> list[Mention]:
-    """The place of a dateline the tagger left alone: capitals opening a paragraph before a
-    dash, an agency in brackets and a dash, or a comma and a US state ("DES MOINES - ...",
-    "WASHINGTON (AP) —", "DECATUR, Ill. —"), looked up title-cased in the country lists and
-    the gazetteer. A word of the article's people's names is no dateline ("OBAMA - We ...",
-    a transcript's speaker)."""
+def _datelines(doc, mentions: list[Mention], people: set[str]) -> list[Mention]:
+    """The place of each dateline (`quotes.syntax.dateline_end`: "DES MOINES - ...",
+    "WASHINGTON (AP) —", "DECATUR, Ill. —"): its capitals, looked up title-cased in the
+    country lists and the gazetteer, weighed by the article's places ("MANCHESTER, N.H."
+    is not the English city). A word of the article's people's names is no dateline
+    ("OBAMA - We ...", a transcript's speaker). Entities inside a dateline are no mentions
+    (`entity_mentions`)."""
+    context = place_context(mentions, frozenset(people))
     out = []
     for i in range(len(doc)):
-        if i in covered or not (i == 0 or "\n" in doc[i - 1].text_with_ws or doc[i - 1].is_space):
+        if not doc[i].is_upper or dateline_end(doc, i) is None:
             continue
-        j = i
-        while j < len(doc) and j - i < 4 and doc[j].is_alpha and doc[j].is_upper and len(doc[j].text) > 1:
-            j += 1
-        if j == i or not _dateline_end(doc, j) or any(doc[k].lower_ in people for k in range(i, j)):
+        j = dateline_place_end(doc, i)
+        if any(doc[k].lower_ in people for k in range(i, j)):
             continue
         span = doc[i:j]
-        code = place_country(span.text.title())
-        if code and not any(k in covered for k in range(i, j)):
+        code = place_country(span.text.title(), context)
+        if code:
             out.append(Mention(span.start_char, span.end_char, i, j, span.text, "GPE", "pattern", f"country:{code}"))
     return out
-
-
-def _dateline_end(doc, j: int) -> bool:
-    """Whether a dateline's place ends at token `j`: a dash, "(AP) —", or ", Ill."."""
-    after = [t.text for t in doc[j : j + 4]]
-    if after[:1] and after[0] in _DATELINE_DASHES:
-        return True
-    if len(after) >= 4 and after[0] == "(" and after[1].isupper() and after[2] == ")" and after[3] in _DATELINE_DASHES:
-        return True
-    return len(after) >= 2 and after[0] == "," and after[1] in state_abbreviations()
 
 
 _LONGEST_COUNTRY = 4  # words in the country names looked up ("United States of America")

@@ -22,6 +22,7 @@ from pipeline.actors.records import (
 from pipeline.actors.roles import RoleFinder
 from pipeline.nlp.lexicon import country_lookup, strip_possessive, table, word_list
 from pipeline.nlp.model import doc_text
+from pipeline.quotes.syntax import dateline_tokens
 
 # Labels the tagger gives a person's name by mistake ("Kasich" GPE, "Rubio" FAC): such a
 # mention that is the name of a person the article names is that person.
@@ -259,9 +260,10 @@ class ArticlePeople:
         in one sentence of twenty): a capitalised proper noun, or a capitalised word the
         tagger took for another part of speech inside a sentence, with no other capitalised
         name word joined to it ("Trump Tower", "Melania Trump" are not Donald Trump). A
-        surname two of the article's people share is left alone."""
+        surname two of the article's people share is left alone, and so is a dateline
+        ("WASHINGTON (AP) —" is no Kerry Washington)."""
         doc = self.doc
-        covered = {i for m in mentions for i in range(m.tok_start, m.tok_end)}
+        covered = {i for m in mentions for i in range(m.tok_start, m.tok_end)} | dateline_tokens(doc)
         forms: dict[tuple[str, ...], Person | None] = {}
         for person in self.persons:
             for q in {tuple(w.lower() for w in q) for q in person.names if len(q) > 1}:

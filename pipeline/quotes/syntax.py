@@ -26,6 +26,54 @@ MENTION_RIGHT_DEPS = frozenset({"compound", "prep", "pobj", "cc", "conj", "nummo
 MAX_SENTENCE_TOKENS = 400
 
 
+def dateline_end(doc: Doc, i: int) -> int | None:
+    """Where the dateline opening a paragraph at token `i` ends (the token after its dash):
+    a place in capitals, up to four words ("WASHINGTON", "ST. LOUIS"), then optionally a
+    comma and a state or country ("FARGO, N.D.", "RANGOON, Burma") and an agency in
+    brackets ("(AP)"), then a dash (a hyphen only with a space before it). None when no
+    dateline opens there."""
+    if not (i == 0 or "\n" in doc[i - 1].text_with_ws or doc[i - 1].is_space):
+        return None
+    j = dateline_place_end(doc, i)
+    if j == i or doc[j - 1].text == ".":
+        return None
+    if j < len(doc) and doc[j].text == ",":  # ", N.H.", ", Calif.", ", Burma"
+        k = j + 1
+        while k < len(doc) and k - j <= 3 and doc[k].text[:1].isupper():
+            k += 1
+        j = k
+    if j + 2 < len(doc) and doc[j].text == "(" and doc[j + 1].is_upper and doc[j + 2].text == ")":  # "(AP)"
+        j += 3
+    if j < len(doc) and doc[j].text in DASHES and (doc[j - 1].whitespace_ or doc[j].text not in ("-", "--")):
+        return j + 1  # a dash, not the hyphen of "AP-GfK" or "AFL-CIO"
+    return None
+
+
+def dateline_place_end(doc: Doc, i: int) -> int:
+    """The end of the capitals a dateline opens with at token `i` ("ST. LOUIS")."""
+    j = i
+    while (
+        j < len(doc) and j - i < 6 and (doc[j].is_upper and doc[j].is_alpha and len(doc[j]) > 1 or doc[j].text == ".")
+    ):
+        j += 1
+    return j
+
+
+def dateline_tokens(doc: Doc) -> frozenset[int]:
+    """The tokens of every dateline's place in capitals (`dateline_end`: "WASHINGTON" of
+    "WASHINGTON (AP) —"; the state and the agency after it are names like any other). A
+    word of a person the tagger finds elsewhere is no dateline: "OBAMA - We will win." is
+    a transcript's speaker."""
+    out: set[int] = set()
+    for i, t in enumerate(doc):
+        if t.is_upper and dateline_end(doc, i) is not None:
+            end = dateline_place_end(doc, i)
+            names = {w.lower_ for e in doc.ents if e.label_ == "PERSON" and (e.end <= i or e.start >= end) for w in e}
+            if not any(doc[k].lower_ in names for k in range(i, end)):
+                out.update(range(i, end))
+    return frozenset(out)
+
+
 class ParsedArticle:
     """One Doc with its quotes, paragraph map and cue lexicon, and the queries over them."""
 
@@ -47,6 +95,7 @@ class ParsedArticle:
         # Tokens of over-long parser sentences (text without sentence punctuation) are not
         # cue candidates: subtrees there span thousands of tokens and the rules would turn
         # quadratic, for no usable attribution.
+        self.dateline = dateline_tokens(doc)  # "WASHINGTON (AP) —": never a speaker
         self.in_long_sentence = [False] * len(doc)
         for sent in doc.sents:
             if len(sent) > MAX_SENTENCE_TOKENS:
@@ -131,7 +180,7 @@ class ParsedArticle:
         para = self.para(v.idx)
 
         def usable(t: Token) -> bool:
-            return self.quote_of[t.i] < 0 and self.para(t.idx) == para
+            return self.quote_of[t.i] < 0 and self.para(t.idx) == para and t.i not in self.dateline
 
         for c in v.children:
             if c.dep_ == "agent":
