@@ -669,6 +669,18 @@ def test_a_text_speaks_for_the_author_it_names_and_a_poll_for_no_one(resolve, te
     assert (found.actor_id if found else None) == actor_id
 
 
+def test_people_a_named_person_qualifies_are_not_that_person(resolve):
+    text = (
+        "David Petraeus pleaded guilty. One of the former prosecutors for David Petraeus said the cases differ. "
+        "Some of Hillary Clinton's allies disagreed. One of the emails from Hillary Clinton said no."
+    )
+    prosecutor = resolve(text, "One of the former prosecutors for David Petraeus")
+    assert prosecutor.actor_id != "person:david-petraeus" and prosecutor.actor_type == "person"
+    allies = resolve(text, "Some of Hillary Clinton's allies")
+    assert allies.actor_id != "person:hillary-clinton" and allies.actor_type == "group"
+    assert resolve(text, "One of the emails from Hillary Clinton").actor_id == "person:hillary-clinton"  # her email
+
+
 def test_a_share_of_people_is_a_group_and_one_of_them_a_person(resolve):
     text = (
         "In the survey, 31% of Republicans said they were enthusiastic. "

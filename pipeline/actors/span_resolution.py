@@ -22,15 +22,21 @@ QUANTITIES = {"PERCENT", "MONEY", "QUANTITY", "CARDINAL", "ORDINAL", "DATE", "TI
 # not_actor_nouns that measure rather than say: a poll's or a study's findings are no one's words
 MEASURES = {"poll", "survey", "study", "analysis", "data", "datum", "statistic", "result", "tally", "count", "average"}
 MEASURES |= {"estimate", "projection", "forecast", "ranking", "rating", "index", "chart", "math", "research", "record"}
+QUANTIFIERS = {"some", "many", "most", "both", "all", "several", "few"}  # "Some of Clinton's allies"
 FRACTIONS = {"half", "third", "quarter"}  # "A third of independents": a share of people, as "31%" is
 INDEFINITE = {"a", "an", "one", "another", "some", "several", "many", "two", "three", "other", "few"}
 
 
 def _share(root) -> bool:
     """Whether `root` heads a share of people ("31% of Republicans", "Six in 10", "half of
-    voters"): a percentage or a number other than "one" ("One of his advisers" is a person;
-    "the 46-year-old", a date, is too)."""
-    return (root.ent_type_ in ("PERCENT", "CARDINAL") and root.lower_ != "one") or root.lemma_.lower() in FRACTIONS
+    voters", "Some of Clinton's allies"): a percentage or a number other than "one" ("One
+    of his advisers" is a person; "the 46-year-old", a date, is too), a fraction or a
+    quantifier."""
+    return (
+        (root.ent_type_ in ("PERCENT", "CARDINAL") and root.lower_ != "one")
+        or root.lemma_.lower() in FRACTIONS
+        or root.lower_ in QUANTIFIERS
+    )
 
 
 def _relative_clause(pronoun):
@@ -116,6 +122,13 @@ class SpanResolver:
             return self._described(span)  # "Clinton supporters", "Clinton's campaign"
         if modifier is not None and root.pos_ in ("NOUN", "PROPN") and self._people_noun(root):
             return self._described(span)  # "Clinton's husband", "Trump's campaign manager" no one else is given
+        if (
+            modifier is not None
+            and not self._not_actor(root)
+            and not self._abstract(root)
+            and self._people_noun_above(modifier, root)
+        ):
+            return self._described(span)  # "one of the former prosecutors for David Petraeus": not Petraeus
         if person is not None and root.tag_ in ("NNS", "NNPS") and self._not_actor(root):
             if self._named_in(root, person, "poss"):
                 return Resolution(person.actor_id, "name")  # "Palin's posts about ISIS", "Trump's comments"
@@ -307,6 +320,22 @@ class SpanResolver:
                 if named and named.startswith("organization:"):
                     return named
         return None
+
+    def _people_noun_above(self, person, root) -> bool:
+        """Whether a common noun stands between a person named inside a phrase and the
+        phrase's head, the person hanging on it ("one of the former prosecutors for David
+        Petraeus"): the phrase names whoever that noun is, not the person. A text ("one of
+        the emails from Clinton": hers) or an abstract noun does not count."""
+        at = [i for i in person.positions if root.left_edge.i <= i <= root.right_edge.i]
+        for i in at:
+            t = self.doc[i].head
+            for _ in range(6):
+                if t.i == root.i or t.head.i == t.i:
+                    break
+                if t.pos_ == "NOUN" and not self._not_actor(t) and not self._abstract(t):
+                    return True  # a people noun, listed or not ("prosecutors"); not a text or an abstraction
+                t = t.head
+        return False
 
     def _not_actor(self, root) -> bool:
         """A head noun of `not_actor_nouns.txt`: a document, work, occasion or measure."""
