@@ -729,6 +729,20 @@ def test_a_hyphenated_name_at_a_paragraph_start_is_no_dateline():
     assert dateline_tokens(doc) == frozenset({0, 1, 2})
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Donald Trump met donors at Trump Tower on Monday.",
+        "The convention opened at Quicken Loans Arena in Cleveland.",
+        "Tamron Hall asked Sarah Park about the race.",  # people whose surname is such a word stay people
+    ],
+)
+def test_a_venue_is_no_actor(nlp, text):
+    mentions = dict(_mentions(nlp, text))
+    assert not [m for m, a in mentions.items() if m.endswith(("Tower", "Arena")) and a]
+    assert all(mentions.get(n, "person:").startswith("person:") for n in ("Tamron Hall", "Sarah Park"))
+
+
 def test_a_super_pac_is_no_organization_named_pac(nlp, resolve):
     text = "A super PAC ran ads against Cruz. Another super PAC backed him."
     assert "organization:pac" not in {actor_id for _, actor_id in _mentions(nlp, text)}

@@ -284,13 +284,14 @@ def _singulars(word: str) -> tuple[str, ...]:
     return (word[:-1],) if word.endswith("s") else ()
 
 
-def _ends_in_an_organization_noun(ent) -> bool:
+def _ends_in_an_organization_noun(ent, nouns: str = "organization_nouns.txt") -> bool:
     """Whether a name's last word is a capitalised noun of `organization_nouns.txt`
-    ("Foundation", "PAC", "Party", "Coalition"): an organization's name, even named after a
-    person. Not a first name and a surname that is such a noun ("Margaret Court", "Tom
-    Union"); an acronym is no surname ("Hillary PAC")."""
+    ("Foundation", "PAC", "Party", "Coalition", "Center"): an organization's name, even
+    named after a person; with `nouns` another list (`venue_nouns.txt`: "Trump Tower"). Not
+    a first name and a surname that is such a noun ("Margaret Court", "Tom Union", "Sarah
+    Park"); an acronym is no surname ("Hillary PAC")."""
     last = ent[-1]
-    if not last.text[:1].isupper() or last.lower_ not in word_list("organization_nouns.txt"):
+    if not last.text[:1].isupper() or last.lower_ not in word_list(nouns):
         return False
     return last.is_upper or not (len(ent) == 2 and is_first_name(ent[0].text))
 
@@ -316,7 +317,7 @@ def _fixed_label(ent) -> tuple[str, str]:
     is an organisation; a listed organisation, platform or outlet ("Twitter", "NRA") is
     never a person, nor a place the gazetteer does not know; a plural family name ("the
     Clintons") is a group; a name ending in an organization noun ("Donald J. Trump
-    Foundation") is an organisation."""
+    Foundation") is an organisation, one ending in a venue noun ("Trump Tower") a facility."""
     if (
         ent.label_ not in ("ORG", "LOC")
         and listed_organisation(ent.text)
@@ -325,6 +326,8 @@ def _fixed_label(ent) -> tuple[str, str]:
         return "ORG", "pattern"
     if ent.label_ == "PERSON" and len(ent) == 1 and _family(ent):
         return "NORP", "pattern"  # "the Clintons", "the Obamas"
+    if ent.label_ in ("PERSON", "ORG") and len(ent) > 1 and _ends_in_an_organization_noun(ent, "venue_nouns.txt"):
+        return "FAC", "pattern"  # "Trump Tower" tagged PERSON, "Quicken Loans Arena" ORG: a venue, no actor
     if ent.label_ == "PERSON" and len(ent) > 1 and _ends_in_an_organization_noun(ent):
         return "ORG", "pattern"  # "Donald J. Trump Foundation", "Our Principles PAC" tagged PERSON
     if ent.label_ == "ORG" and _first_name_and_surname(ent):
