@@ -29,7 +29,7 @@ from pipeline.nlp.lexicon import (
     word_list,
 )
 from pipeline.nlp.model import doc_text, has_dictionary, is_dictionary_word
-from pipeline.quotes.syntax import dateline_end, dateline_place_end, dateline_tokens
+from pipeline.quotes.syntax import dateline_end, dateline_place_end, dateline_tokens, paragraph_capitals
 
 
 def entity_mentions(doc) -> list[Mention]:
@@ -542,8 +542,8 @@ def _datelines(doc, mentions: list[Mention], people: set[str]) -> list[Mention]:
     (`entity_mentions`)."""
     context = place_context(mentions, frozenset(people))
     out = []
-    for i in range(len(doc)):
-        if not doc[i].is_upper or dateline_end(doc, i) is None:
+    for i in paragraph_capitals(doc):
+        if dateline_end(doc, i) is None:
             continue
         j = dateline_place_end(doc, i)
         if any(doc[k].lower_ in people for k in range(i, j)):

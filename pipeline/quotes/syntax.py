@@ -5,6 +5,7 @@ verb's speaker, a speaker's mention, content segments)."""
 from __future__ import annotations
 
 import bisect
+import re
 
 from spacy.tokens import Doc, Token
 
@@ -59,14 +60,38 @@ def dateline_place_end(doc: Doc, i: int) -> int:
     return j
 
 
+_PARAGRAPH_CAPITALS = re.compile(r"(?:\A|\n)[ \t]*(?=[A-Z]{2})")
+
+
+def paragraph_capitals(doc: Doc) -> list[int]:
+    """The tokens that open a paragraph with two capitals or more, where a dateline can
+    start (found in the text: a look at every token is a tenth of the actor step)."""
+    out = []
+    for m in _PARAGRAPH_CAPITALS.finditer(doc_text(doc)):
+        span = doc.char_span(m.end(), m.end() + 1, alignment_mode="expand")
+        if span is not None:
+            out.append(span.start)
+    return out
+
+
+_LAST_DATELINES: list = [None, frozenset()]  # the last Doc asked about and its answer (as `doc_text`)
+
+
 def dateline_tokens(doc: Doc) -> frozenset[int]:
     """The tokens of every dateline's place in capitals (`dateline_end`: "WASHINGTON" of
     "WASHINGTON (AP) —"; the state and the agency after it are names like any other). A
     word of a person the tagger finds elsewhere is no dateline: "OBAMA - We will win." is
-    a transcript's speaker."""
+    a transcript's speaker. Kept for the last Doc: the actor step and the extractor ask
+    for each article's in turn."""
+    if _LAST_DATELINES[0] is not doc:
+        _LAST_DATELINES[:] = [doc, _dateline_tokens(doc)]
+    return _LAST_DATELINES[1]
+
+
+def _dateline_tokens(doc: Doc) -> frozenset[int]:
     out: set[int] = set()
-    for i, t in enumerate(doc):
-        if t.is_upper and dateline_end(doc, i) is not None:
+    for i in paragraph_capitals(doc):
+        if dateline_end(doc, i) is not None:
             end = dateline_place_end(doc, i)
             names = {w.lower_ for e in doc.ents if e.label_ == "PERSON" and (e.end <= i or e.start >= end) for w in e}
             if not any(doc[k].lower_ in names for k in range(i, end)):
