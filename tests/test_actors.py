@@ -743,6 +743,12 @@ def test_a_venue_is_no_actor(nlp, text):
     assert all(mentions.get(n, "person:").startswith("person:") for n in ("Tamron Hall", "Sarah Park"))
 
 
+def test_a_peoples_or_a_religions_name_is_no_organization(nlp):
+    text = "Latinos are the fastest-growing group of voters, and Latino turnout rose. Islam was discussed."
+    mentions = _mentions(nlp, text)
+    assert not [a for _, a in mentions if a and a.startswith(("organization:", "person:"))]
+
+
 def test_a_super_pac_is_no_organization_named_pac(nlp, resolve):
     text = "A super PAC ran ads against Cruz. Another super PAC backed him."
     assert "organization:pac" not in {actor_id for _, actor_id in _mentions(nlp, text)}

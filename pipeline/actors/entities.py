@@ -317,7 +317,8 @@ def _fixed_label(ent) -> tuple[str, str]:
     is an organisation; a listed organisation, platform or outlet ("Twitter", "NRA") is
     never a person, nor a place the gazetteer does not know; a plural family name ("the
     Clintons") is a group; a name ending in an organization noun ("Donald J. Trump
-    Foundation") is an organisation, one ending in a venue noun ("Trump Tower") a facility."""
+    Foundation") is an organisation, one ending in a venue noun ("Trump Tower") a facility,
+    and a people's or a religion's name (`people_names.txt`: "Latinos", "Islam") a NORP."""
     if (
         ent.label_ not in ("ORG", "LOC")
         and listed_organisation(ent.text)
@@ -326,6 +327,8 @@ def _fixed_label(ent) -> tuple[str, str]:
         return "ORG", "pattern"
     if ent.label_ == "PERSON" and len(ent) == 1 and _family(ent):
         return "NORP", "pattern"  # "the Clintons", "the Obamas"
+    if ent.label_ in ("PERSON", "ORG") and len(ent) == 1 and ent[0].lower_ in word_list("people_names.txt"):
+        return "NORP", "pattern"  # "Latinos" tagged ORG or PERSON, "Islam" ORG: a people or a religion
     if ent.label_ in ("PERSON", "ORG") and len(ent) > 1 and _ends_in_an_organization_noun(ent, "venue_nouns.txt"):
         return "FAC", "pattern"  # "Trump Tower" tagged PERSON, "Quicken Loans Arena" ORG: a venue, no actor
     if ent.label_ == "PERSON" and len(ent) > 1 and _ends_in_an_organization_noun(ent):
