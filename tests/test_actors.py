@@ -740,7 +740,8 @@ def test_a_hyphenated_name_at_a_paragraph_start_is_no_dateline():
 def test_a_venue_is_no_actor(nlp, text):
     mentions = dict(_mentions(nlp, text))
     assert not [m for m, a in mentions.items() if m.endswith(("Tower", "Arena")) and a]
-    assert all(mentions.get(n, "person:").startswith("person:") for n in ("Tamron Hall", "Sarah Park"))
+    if "Tamron" in text:
+        assert (mentions["Tamron Hall"], mentions["Sarah Park"]) == ("person:tamron-hall", "person:sarah-park")
 
 
 def test_a_peoples_or_a_religions_name_is_no_organization(nlp):
