@@ -210,15 +210,15 @@ class ArticlePeople:
         return self._sentences
 
     def _take_people_tagged_as_other_things(self, mentions: list[Mention]) -> None:
-        """An ORG mention that is a person's name in this article ("Starmer", "Olaf Scholz"
-        tagged ORG) is that person; a surname two of its people share goes to the one named
-        most before it, else most in all, else first (`_named_most_before`): "Trump" in a report
-        of Donald Trump's speech is not his daughter Ivanka Trump, named in full first. In a title-case headline, an ORG that holds such a name
-        ("Trump Would Put Liberals On Court", "The Democratic Party's Move Against Bernie
-        Sanders") is cut to the name, a name of the person's own words only. So is a place,
-        facility or work that is the whole name ("Kasich" tagged GPE where the article
-        names John Kasich), unless the name is a country, a listed organisation or, tagged a
-        place, a town of the gazetteer (`_a_town`)."""
+        """An ORG mention that is a person's name in this article ("Starmer", "Olaf Scholz" tagged
+        ORG) is that person; a surname two of its people share goes to the one named most before it,
+        else most in all, else first (`_named_most_before`): "Trump" in a report of Donald Trump's
+        speech is not his daughter Ivanka Trump, named in full first. In a title-case headline, an
+        ORG that holds such a name ("Trump Would Put Liberals On Court", "The Democratic Party's
+        Move Against Bernie Sanders") is cut to the name, a name of the person's own words only. So
+        is a place, facility or work that is the whole name ("Kasich" tagged GPE where the article
+        names John Kasich), unless the name is a country, a listed organisation or, tagged a place,
+        a town of the gazetteer (`_a_town`)."""
         title_end = self._title_end
         for m in mentions:
             if m.label not in _MISTAKEN_LABELS or country_lookup(m.text)[0]:

@@ -9,16 +9,15 @@ Two kinds of rules, and where both find the same content the quote wins, because
 quotation marks are more reliable than the parse:
 
 1. Cue words found by lemma in the word lists of ``pipeline/nlp/resources`` take their
-   complement as content (clause, to-infinitive, object or prepositional object) and
-   their subject (or passive agent) as source. A verb no list holds takes a that-clause
-   when its subject names someone ("Mr. Trump has intimated that ..."); a raising verb's subject ("X seems to
-   ...") is part of the content, with no source. A cue noun ("his claim that ...", "the
-   plan to ...", "the mayor's criticism of ...") takes its clause, infinitive or
-   prepositional object as content, and its possessor (else the subject of a verb such
-   as "make" or "express" it is the object of, else the agent of "by") as source. A
-   content with a quoted fragment is "mixed"; one that ends in a comma-set relative
-   clause loses it (the writer's description). A title "Name: statement" is attributed
-   to Name.
+   complement as content (clause, to-infinitive, object or prepositional object) and their
+   subject (or passive agent) as source. A verb no list holds takes a that-clause when its
+   subject names someone ("Mr. Trump has intimated that ..."); a raising verb's subject ("X
+   seems to ...") is part of the content, with no source. A cue noun ("his claim that ...",
+   "the plan to ...", "the mayor's criticism of ...") takes its clause, infinitive or
+   prepositional object as content, and its possessor (else the subject of a verb such as
+   "make" or "express" it is the object of, else the agent of "by") as source. A content with a
+   quoted fragment is "mixed"; one that ends in a comma-set relative clause loses it (the
+   writer's description). A title "Name: statement" is attributed to Name.
 2. Quotation marks are paired per paragraph (straight, curly, NYT-style '' and headline
    single quotes). A quote that opens a sentence (or follows "X said:") and has a
    speech-verb frame next to it ("“...,” he said", "X told reporters: “...”") is a direct

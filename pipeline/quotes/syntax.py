@@ -192,16 +192,16 @@ class ParsedArticle:
         return t.pos_ in ("VERB", "AUX") and self.quote_of[t.i] < 0 and self.lex.lemma(t) in self.lex.speech
 
     def subject(self, v: Token, depth: int = 0) -> Token | None:
-        """The speaker of cue verb v: its subject or a passive's agent; else the subject of
-        the verb it hangs from ("..., adding that", "for saying that", "declined to say");
-        else, for an -ing participle, the noun it modifies ("governors seeking ...", "signs
-        calling him ...") or, when that noun names an occasion or a text after a preposition or
-        as an object, the subject of the verb the preposition or the object hangs on ("attacked
-        Clinton in a speech warning ...", "fired back a response saying ..."); else a proper noun the parser joined to the cue right before it
-        ('"...," Conway notes'); else a noun right after it in an inverted frame, after a quote or
-        a comma ('"...," said Jane Doe'). A participle without its own subject that is passive
-        ("Asked whether ..., Johnson demurred") has no speaker: the main verb's subject is the one
-        asked. Never a word inside a quote or in another paragraph."""
+        """The speaker of cue verb v: its subject or a passive's agent; else the subject of the verb
+        it hangs from ("..., adding that", "for saying that", "declined to say"); else, for an -ing
+        participle, the noun it modifies ("governors seeking ...", "signs calling him ...") or, when
+        that noun names an occasion or a text after a preposition or as an object, the subject of
+        the verb the preposition or the object hangs on ("attacked Clinton in a speech warning ...",
+        "fired back a response saying ..."); else a proper noun the parser joined to the cue right
+        before it ('"...," Conway notes'); else a noun right after it in an inverted frame, after a
+        quote or a comma ('"...," said Jane Doe'). A participle without its own subject that is
+        passive ("Asked whether ..., Johnson demurred") has no speaker: the main verb's subject is
+        the one asked. Never a word inside a quote or in another paragraph."""
         para = self.para(v.idx)
 
         def usable(t: Token) -> bool:
