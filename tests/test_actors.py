@@ -716,6 +716,20 @@ def test_a_dateline_is_a_place_and_no_part_of_the_name_after_it(nlp, text, expec
     assert not any(actor_id and actor_id.startswith("organization:") for _, actor_id in _mentions(nlp, text))
 
 
+def test_a_dateline_needs_a_place_and_what_the_tagger_ran_on_from_it_is_no_organization(nlp):
+    assert ("NRA", "organization:national-rifle-association") in _mentions(
+        nlp, "Statements:\n\nNRA - The group said no."
+    )
+    washington = _mentions(nlp, "WASHINGTON - Republicans in Congress said they would act.")
+    assert ("WASHINGTON", "country:USA") in washington
+    assert not [a for _, a in washington if a and a.startswith("organization:republican")]
+
+
+def test_he_after_a_spokesman_is_not_the_one_the_spokesman_speaks_for(nlp):
+    text = 'Ted Cruz met donors. Cruz will struggle, Jeb Bush\'s spokesman said. "It is hard," he said.'
+    assert _last_he(nlp, text) != "person:jeb-bush"
+
+
 def test_a_hyphenated_name_at_a_paragraph_start_is_no_dateline():
     import spacy
     from spacy.tokens import Doc

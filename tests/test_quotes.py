@@ -351,6 +351,27 @@ def test_a_dateline_is_never_a_speaker(run):
     assert all(a.source is None for a in atts)
 
 
+@pytest.mark.parametrize(
+    ("text", "source"),
+    [
+        (
+            "Donald Trump received a letter from the American Legion urging him to apologize.",
+            "a letter from the American Legion",
+        ),
+        ("NEW YORK (Reuters) - Donald Trump said he would win.", "Donald Trump"),
+    ],
+)
+def test_a_texts_named_author_and_a_wire_dateline_keep_their_place(run, text, source):
+    """A text with "from" or "by" its author stays the source (the actor step gives it to the
+    author); an agency in brackets may be written in lower case ("(Reuters)")."""
+    doc, atts = run(text)
+    assert source_text(doc, atts[0]) == source
+
+
+def test_an_indefinite_pronoun_reports_no_that_clause(run):
+    assert run("Something intimates that the plan failed.")[1] == []
+
+
 def test_a_reflexive_after_the_cue_still_names_the_subject(run):
     doc, atts = run("Clinton found ways to cast herself as the rightful heir.")
     assert source_text(doc, only(atts)) == "herself"

@@ -24,8 +24,11 @@ def sentences_back(doc, i: int, n: int) -> list:
 
 
 def _clause_verb(t):
-    """The verb whose subject token t is, or whose subject t is inside ("Sen. Ted Cruz")."""
-    return t.head if t.dep_ in ("nsubj", "nsubjpass") else t.head.head
+    """The verb whose subject token t is, or whose subject's name t is part of ("James" of
+    "James Henson"); None for a word that only modifies the subject ("Jeb Bush's spokesman")."""
+    if t.dep_ in ("nsubj", "nsubjpass"):
+        return t.head
+    return t.head.head if t.dep_ in ("compound", "flat") else None
 
 
 class PersonCoreference:
@@ -141,7 +144,11 @@ class PersonCoreference:
             if subjects:
                 if k > 0 and prefer_speaker:  # "..., Henson said. '...,' he said.": Henson, not the one he spoke of
                     root = s.root
-                    speaker = [p for t, p in subjects if _clause_verb(t).i == root.i and root.lemma_ in self._speech]
+                    speaker = [
+                        p
+                        for t, p in subjects
+                        if (verb := _clause_verb(t)) is not None and verb.i == root.i and root.lemma_ in self._speech
+                    ]
                     if speaker:
                         return speaker[0]
                 return subjects[0][1]

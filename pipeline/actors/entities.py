@@ -41,23 +41,22 @@ def entity_mentions(doc) -> list[Mention]:
     (`_common_word`: "he looked gaunt", "Halfway into the season") is no mention, nor is a
     pro- or anti- attitude (`_attitude_word`: "a pro-Clinton super PAC"), a title's
     department (`_department_in_a_title`: "Secretary of State") or the "PAC" of "super PAC".
-    An entity inside a dateline ("MANCHESTER, N.H. -", tagged ORG) is left to `_datelines`,
-    which makes the place a place; one the tagger ran on from a dateline ("CLEVELAND - Donald
-    Trump") starts after it."""
+    An entity inside a dateline (`dateline_places`: "MANCHESTER, N.H. -", tagged ORG) is left
+    to `_datelines`, which makes the place a place; one the tagger ran on from a dateline is
+    the person's name after it ("CLEVELAND - Donald Trump"), else no mention."""
     from spacy.tokens import Span
 
-    dateline = dateline_tokens(doc)
+    dateline = dateline_places(doc)  # {place's first token: the token after the dateline's dash}
     ents = []
     for found in (part for e in doc.ents for part in slash_parts(e)):
-        if dateline and found.start in dateline:  # "MANCHESTER, N.H. -", "CLEVELAND - Donald Trump"
-            if all(t.i in dateline for t in found):
-                continue  # the dateline's place: `_datelines` makes it a place mention
-            start = next((t.i for t in found if t.i not in dateline and not t.is_punct), found.end)
-            rest = doc[start : found.end]  # "BERLIN - Donald Trump": "Donald Trump", tagged as the whole was
-            if not len(rest):
-                continue
-            person = len(rest) > 1 and all(t.pos_ == "PROPN" for t in rest) and is_first_name(rest[0].text)
-            found = Span(doc, rest.start, rest.end, label="PERSON" if person else found.label_)
+        if found.start in dateline:  # "MANCHESTER, N.H. -", "CLEVELAND - Donald Trump"
+            end = dateline[found.start]
+            if found.end <= end:
+                continue  # the dateline: `_datelines` makes its place a place mention
+            rest = doc[end : found.end]  # "CLEVELAND - Donald Trump": a person's name, else no mention
+            if not (len(rest) > 1 and all(t.pos_ == "PROPN" for t in rest) and is_first_name(rest[0].text)):
+                continue  # "WASHINGTON - Republicans" tagged ORG as a whole: not an organization
+            found = Span(doc, rest.start, rest.end, label="PERSON")
         ent = name_part(found)
         if ent is not None:
             ent = _listed_extension(ent)
@@ -485,7 +484,8 @@ def names_the_tagger_missed(doc, mentions: list[Mention]) -> list[Mention]:
     or the "PAC" of "super PAC" is none of these names. People: `ArticlePeople`."""
     people = {w.lower() for m in mentions if m.label in PERSON_LABELS for w in m.text.split()}
     datelines = _datelines(doc, mentions, people)
-    covered = {i for m in mentions for i in range(m.tok_start, m.tok_end)} | dateline_tokens(doc)
+    covered = {i for m in mentions for i in range(m.tok_start, m.tok_end)}
+    covered |= {k for i in dateline_places(doc) for k in range(i, dateline_place_end(doc, i))}
     forms: dict[tuple[str, ...], tuple[str, str] | None] = {}
     for m in mentions:
         if m.actor_id and "@" not in m.actor_id and m.label not in PERSON_LABELS and m.label != "NORP":
@@ -536,6 +536,27 @@ def names_the_tagger_missed(doc, mentions: list[Mention]) -> list[Mention]:
     return datelines + added
 
 
+def dateline_places(doc) -> dict[int, int]:
+    """{first token of a dateline's place: the token after the dateline's dash}, for the
+    datelines (`quotes.syntax.dateline_tokens`) whose capitals are a place the gazetteer
+    knows or have a state or an agency after them ("OSCEOLA, Iowa -"), and are no listed
+    organisation: "AIPAC - The group said" and a transcript's "SANDERS - We will win" are
+    no datelines."""
+    tokens = dateline_tokens(doc)
+    out = {}
+    for i in paragraph_capitals(doc):
+        end = dateline_end(doc, i) if i in tokens else None
+        if end is None:
+            continue
+        j = dateline_place_end(doc, i)
+        name = doc[i:j].text
+        if listed_organisation(name):
+            continue
+        if (j < len(doc) and doc[j].text in (",", "(")) or candidates(name.title())[3] or country_lookup(name)[0]:
+            out[i] = end
+    return out
+
+
 def _datelines(doc, mentions: list[Mention], people: set[str]) -> list[Mention]:
     """The place of each dateline (`quotes.syntax.dateline_end`: "DES MOINES - ...",
     "WASHINGTON (AP) —", "DECATUR, Ill. —"): its capitals, looked up title-cased in the
@@ -545,9 +566,7 @@ def _datelines(doc, mentions: list[Mention], people: set[str]) -> list[Mention]:
     (`entity_mentions`)."""
     context = place_context(mentions, frozenset(people))
     out = []
-    for i in paragraph_capitals(doc):
-        if dateline_end(doc, i) is None:
-            continue
+    for i in dateline_places(doc):
         j = dateline_place_end(doc, i)
         if any(doc[k].lower_ in people for k in range(i, j)):
             continue

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 
-from pipeline.actors.entities import capitalised_alone, free_standing, listed_organisation
+from pipeline.actors.entities import capitalised_alone, dateline_places, free_standing, listed_organisation
 from pipeline.actors.first_names import first_name_gender, is_first_name
 from pipeline.actors.places import TOWN, candidates, never_a_country
 from pipeline.actors.records import (
@@ -22,7 +22,7 @@ from pipeline.actors.records import (
 from pipeline.actors.roles import RoleFinder
 from pipeline.nlp.lexicon import country_lookup, strip_possessive, table, word_list
 from pipeline.nlp.model import doc_text
-from pipeline.quotes.syntax import dateline_tokens
+from pipeline.quotes.syntax import dateline_place_end
 
 # Labels the tagger gives a person's name by mistake ("Kasich" GPE, "Rubio" FAC): such a
 # mention that is the name of a person the article names is that person.
@@ -245,6 +245,8 @@ class ArticlePeople:
                 )
                 if person is not None and len(words) == 1:  # a surname two people share: the one named most
                     shared = [p for p in self.persons if any(_may_name(words, q) for q in p.names)]
+                    if (gender := self._gender_at(m)) is not None:  # "Mrs. Trump": none of the men
+                        shared = [p for p in shared if p.gender in (None, gender)] or shared
                     if len(shared) > 1:
                         person = max(shared, key=lambda p: _named_most_before(p, m.tok_start))
                 if person is not None:
@@ -263,7 +265,8 @@ class ArticlePeople:
         surname two of the article's people share is left alone, and so is a dateline
         ("WASHINGTON (AP) —" is no Kerry Washington)."""
         doc = self.doc
-        covered = {i for m in mentions for i in range(m.tok_start, m.tok_end)} | dateline_tokens(doc)
+        covered = {i for m in mentions for i in range(m.tok_start, m.tok_end)}
+        covered |= {k for i in dateline_places(doc) for k in range(i, dateline_place_end(doc, i))}
         forms: dict[tuple[str, ...], Person | None] = {}
         for person in self.persons:
             for q in {tuple(w.lower() for w in q) for q in person.names if len(q) > 1}:

@@ -144,8 +144,9 @@ class _Extractor:
                 continue
             span, cue_lemma = art.cue_span(v, extra)
             src = art.subject(v)
-            if lemma in RAISING_VERBS and src is not None and src.i < v.i:
-                content, src = [*src.subtree, *content], None
+            own = next((c for c in v.children if c.dep_ in ("nsubj", "nsubjpass")), None)  # not a shared one
+            if lemma in RAISING_VERBS and own is not None and src is not None and own.i == src.i < v.i:
+                content, src = [*own.subtree, *content], None
             self.add_frame(content, v, span, cue_lemma, src)
 
     def according(self, tok: Token) -> None:

@@ -77,8 +77,8 @@ def that_clause_of_a_named_subject(art: ParsedArticle, v: Token) -> list[Token]:
     subject = art.subject(v) if clauses else None
     if subject is None or subject.lower_ in NOT_SOMEONE:
         return []
-    if subject.pos_ not in ("PROPN", "PRON") and subject.ent_type_ not in ("PERSON", "ORG", "NORP", "GPE"):
-        return []
+    if subject.tag_ not in ("NNP", "NNPS", "PRP", "WP") and subject.ent_type_ not in ("PERSON", "ORG", "NORP", "GPE"):
+        return []  # not "Something intimates that", "Nobody intimated that"
     return [t for c in clauses for t in c.subtree]
 
 

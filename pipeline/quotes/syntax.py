@@ -29,7 +29,7 @@ MAX_SENTENCE_TOKENS = 400
 
 def dateline_end(doc: Doc, i: int) -> int | None:
     """Where the dateline opening a paragraph at token `i` ends (the token after its dash):
-    a place in capitals, up to four words ("WASHINGTON", "ST. LOUIS"), then optionally a
+    a place in capitals, up to six tokens ("WASHINGTON", "ST. LOUIS"), then optionally a
     comma and a state or country ("FARGO, N.D.", "RANGOON, Burma") and an agency in
     brackets ("(AP)"), then a dash (a hyphen only with a space before it). None when no
     dateline opens there."""
@@ -43,8 +43,8 @@ def dateline_end(doc: Doc, i: int) -> int | None:
         while k < len(doc) and k - j <= 3 and doc[k].text[:1].isupper():
             k += 1
         j = k
-    if j + 2 < len(doc) and doc[j].text == "(" and doc[j + 1].is_upper and doc[j + 2].text == ")":  # "(AP)"
-        j += 3
+    if j + 2 < len(doc) and doc[j].text == "(" and doc[j + 1].text[:1].isupper() and doc[j + 2].text == ")":
+        j += 3  # "(AP)", "(Reuters)"
     if j < len(doc) and doc[j].text in DASHES and (doc[j - 1].whitespace_ or doc[j].text not in ("-", "--")):
         return j + 1  # a dash, not the hyphen of "AP-GfK" or "AFL-CIO"
     return None
@@ -237,8 +237,10 @@ class ParsedArticle:
                 and noun.dep_ in ("pobj", "dobj")
                 and verb.pos_ in ("VERB", "AUX")
                 and noun.lemma_.lower() in word_list("not_actor_nouns.txt")
-                # "Clinton's speech saying": hers ("she revised her statement explaining": the subject's)
+                # "Clinton's speech saying", "a letter from Clinton warning": hers, the actor step's
+                # author ("she revised her statement explaining": the subject's)
                 and not any(c.dep_ == "poss" and c.pos_ != "PRON" for c in noun.children)
+                and not any(c.dep_ == "prep" and c.lower_ in ("from", "by") for c in noun.children)
             ):
                 # "... in a speech warning that", "fired back a response saying": the speaker is the verb's
                 return self.subject(verb, depth + 1)
