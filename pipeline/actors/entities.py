@@ -536,12 +536,22 @@ def names_the_tagger_missed(doc, mentions: list[Mention]) -> list[Mention]:
     return datelines + added
 
 
+_LAST_PLACES: list = [None, {}]  # the last Doc asked about and its answer (as `doc_text`)
+
+
 def dateline_places(doc) -> dict[int, int]:
     """{first token of a dateline's place: the token after the dateline's dash}, for the
     datelines (`quotes.syntax.dateline_tokens`) whose capitals are a place the gazetteer
     knows or have a state or an agency after them ("OSCEOLA, Iowa -"), and are no listed
     organisation: "AIPAC - The group said" and a transcript's "SANDERS - We will win" are
-    no datelines."""
+    no datelines. Kept for the last Doc: the mentions, the people and the names the tagger
+    missed ask for each article's in turn."""
+    if _LAST_PLACES[0] is not doc:
+        _LAST_PLACES[:] = [doc, _dateline_places(doc)]
+    return _LAST_PLACES[1]
+
+
+def _dateline_places(doc) -> dict[int, int]:
     tokens = dateline_tokens(doc)
     out = {}
     for i in paragraph_capitals(doc):
