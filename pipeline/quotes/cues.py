@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-
-from spacy.tokens import Token
+from typing import TYPE_CHECKING
 
 from pipeline.nlp.lexicon import table, word_list
+
+if TYPE_CHECKING:  # spaCy is imported where a Doc is made, not by the run's process
+    from spacy.tokens import Token
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from spacy.tokens import Doc, Token
+from typing import TYPE_CHECKING
 
 from pipeline.nlp.lexicon import strip_possessive
 from pipeline.quotes.cues import noun_cue_lemma
@@ -53,6 +52,9 @@ from pipeline.quotes.frames import (
 )
 from pipeline.quotes.marks import Quote, is_direct
 from pipeline.quotes.syntax import DASHES, ParsedArticle
+
+if TYPE_CHECKING:  # spaCy is imported where a Doc is made, not by the run's process
+    from spacy.tokens import Doc, Token
 
 # verbs whose subject holds the claim, plan or call that is their object ("Clinton made the
 # claim that", "he had plans to", "set out plans to"); not "face", "draw" or "raise",

@@ -3,10 +3,13 @@ and the speech-verb frame next to a quote ("“...,” he said", "X told reporte
 
 from __future__ import annotations
 
-from spacy.tokens import Token
+from typing import TYPE_CHECKING
 
 from pipeline.quotes.cues import INFINITIVE
 from pipeline.quotes.syntax import DASHES, ParsedArticle
+
+if TYPE_CHECKING:  # spaCy is imported where a Doc is made, not by the run's process
+    from spacy.tokens import Token
 
 # prepositions completing an object cue's content ("blamed X for Y", "described X as Y")
 OBJECT_PREPS = frozenset({"as", "for", "of"})

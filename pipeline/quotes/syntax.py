@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import bisect
 import re
-
-from spacy.tokens import Doc, Token
+from typing import TYPE_CHECKING
 
 from pipeline.nlp.lexicon import word_list
 from pipeline.nlp.model import doc_text
 from pipeline.quotes.cues import cue_lexicon
 from pipeline.quotes.marks import Quote, find_quotes, has_quote_mark, paragraphs
+
+if TYPE_CHECKING:  # spaCy is imported where a Doc is made, not by the run's process
+    from spacy.tokens import Doc, Token
 
 SENTENCE_END = frozenset({".", "!", "?", ";"})
 DASHES = frozenset({"\u2015", "\u2014", "\u2013", "-", "--"})
