@@ -769,3 +769,33 @@ def test_a_super_pac_is_no_organization_named_pac(nlp, resolve):
     assert "organization:pac" not in {actor_id for _, actor_id in _mentions(nlp, text)}
     pac = resolve("A pro-Rubio super PAC said it would spend more.", "A pro-Rubio super PAC")
     assert pac.actor_type == "organization" and pac.actor_id != "organization:pac"
+
+
+def test_name_spans_the_tagger_cut_or_ran_together_are_mended(nlp):
+    """docs/design.md, "Name spans": particles, function words at a name's end, two people
+    joined by "and", and a person "of" an organization."""
+    mentions = _mentions(
+        nlp,
+        "European Commission President Ursula von der Leyen said on Monday that Europe must act. "
+        "Von der Leyen added that the plan was ready.",
+    )
+    assert ("Ursula von der Leyen", "person:ursula-von-der-leyen") in mentions
+    assert ("Von der Leyen", "person:ursula-von-der-leyen") in mentions  # tagged ORG
+    assert not [m for m in mentions if m[0] in ("Ursula von der", "Leyen")]
+    mentions = _mentions(
+        nlp,
+        "Republican governors such as Chris Christie and Bobby Jindal spoke. Candidates such as Christie and Jindal ran.",
+    )
+    assert ("Christie", "person:chris-christie") in mentions and ("Jindal", "person:bobby-jindal") in mentions
+    assert not [m for m in mentions if " and " in m[0]]
+    assert ("Carly Fiorina", "person:carly-fiorina") in _mentions(
+        nlp, '"It is wrong," said Carly Fiorina of Hewlett Packard.'
+    )
+    texts = [
+        m[0]
+        for m in _mentions(nlp, "Trump led with 35 percent, followed by Cruz at 20 percent and Christie at 8 percent.")
+    ]
+    assert "Christie at" not in texts
+    # names that hold "and" or "of" and are not two people stay whole
+    texts = [m[0] for m in _mentions(nlp, "Procter and Gamble said sales rose. Bank of America agreed.")]
+    assert "Procter and Gamble" in texts and "Bank of America" in texts

@@ -47,8 +47,12 @@ def entity_mentions(doc) -> list[Mention]:
     from spacy.tokens import Span
 
     dateline = dateline_places(doc)  # {place's first token: the token after the dateline's dash}
-    ents = []
-    for found in (part for e in doc.ents for part in slash_parts(e)):
+    tails = person_name_tails(doc)
+    ents, taken = [], 0  # taken: the end of a name extended over the next entity
+    for found in (part for e in doc.ents for part in slash_parts(e) for part in repaired_names(part, tails)):
+        if found.start < taken:
+            continue  # "Leyen" after "Ursula von der", now one name
+        taken = found.end
         if found.start in dateline:  # "MANCHESTER, N.H. -", "CLEVELAND - Donald Trump"
             end = dateline[found.start]
             if found.end <= end:
@@ -74,12 +78,26 @@ def entity_mentions(doc) -> list[Mention]:
             continue  # "a pro-Clinton super PAC", "Secretary of State", "a super PAC": no actor of its own
         if label == "ORG" and len(ent) == 1 and ent.text in surnames:
             label, source = "PERSON", "pattern"  # "Fiorina" tagged ORG after "Carly Fiorina"
+        if label == "ORG" and len(ent) > 1 and _names_a_person(ent, tails):
+            label, source = "PERSON", "pattern"  # "Von der Leyen" tagged ORG after "Ursula von der Leyen"
         if label == "PERSON" and len(ent) == 1 and _common_word(ent[0], name_words):
             continue  # "Nationally, however, ...", "he looked gaunt": no name
         if label == "ORG" and len(ent) == 1 and not ent[0].is_upper and _common_word(ent[0], name_words, org_words):
             continue  # "Accurate or not, ...", "Halfway into the season": no organization
         out.append(Mention(ent.start_char, ent.end_char, ent.start, ent.end, ent.text, label, source))
     return out
+
+
+def _names_a_person(ent, tails: frozenset[tuple[str, ...]]) -> bool:
+    """Whether an entity of several words is written as the end of a person's name the
+    article gives in full (`person_name_tails`: "Von der Leyen", "al-Baghdadi"), words and
+    hyphens only, and is no listed organisation nor a name ending in an organization or
+    venue noun ("White House" after "the Obama White House")."""
+    if not all(t.is_alpha or t.text == "-" for t in ent) or listed_organisation(ent.text) is not None:
+        return False
+    if _ends_in_an_organization_noun(ent) or _ends_in_an_organization_noun(ent, "venue_nouns.txt"):
+        return False
+    return tuple(t.lower_ for t in ent if t.is_alpha) in tails
 
 
 _ATTITUDE_PREFIXES = frozenset({"pro", "anti"})
@@ -174,6 +192,105 @@ def slash_parts(ent) -> list:
     bounds = [ent.start, *cuts, ent.end]
     parts = [(a + (a in cuts), b) for a, b in zip(bounds, bounds[1:], strict=False)]
     return [Span(ent.doc, a, b, label=ent.label_) for a, b in parts if a < b]
+
+
+# lower-case words inside a person's name ("Ursula von der Leyen", "Osama bin Laden")
+NAME_PARTICLES = frozenset({"von", "van", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le"})
+NAME_PARTICLES |= frozenset({"bin", "ibn", "al", "el", "dos", "das", "ter", "zu"})
+_FUNCTION_TAGS = frozenset({"ADP", "CCONJ", "DET", "SCONJ", "PART"})
+_NAME_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"})  # not "Between 2002 and" (DATE)
+_MOST_PARTICLE_WORDS = 2  # capitalised words a name cut after its particles is extended over
+
+
+def _function_word(tok) -> bool:
+    """A lower-case word no name ends with: a preposition, conjunction, article or particle
+    ("Christie at", "Committee for"), not a possessive ("Obama's")."""
+    return tok.is_lower and tok.tag_ != "POS" and (tok.pos_ in _FUNCTION_TAGS or tok.lower_ in NAME_PARTICLES)
+
+
+def mended_bounds(ent) -> tuple[int, int]:
+    """The token bounds of an entity's name (docs/design.md, "Name spans"): a person's name
+    cut inside its particles runs on over the capitalised words after them ("Ursula von
+    der" + "Leyen"); a person's full name stops at a function word after it ("Travis
+    Kalanick of Uber"); and a name of an actor's label loses the function words at its end
+    ("Christie at 8 percent", "the Legal Counsel of")."""
+    doc, start, end = ent.doc, ent.start, ent.end
+    if ent.label_ not in _NAME_LABELS:
+        return start, end
+    if ent.label_ == "PERSON" and doc[end - 1].lower_ in NAME_PARTICLES and doc[end - 1].whitespace_:
+        run = end
+        while run < len(doc) and run - end < _MOST_PARTICLE_WORDS and doc[run].is_alpha and doc[run].is_title:
+            run += 1
+        if run > end:
+            return start, run
+    if ent.label_ == "PERSON":
+        inside = next((t.i for t in doc[start + 1 : end] if _function_word(t) and t.lower_ not in NAME_PARTICLES), end)
+        if inside < end and doc[inside].lower_ != "and" and _a_full_name(doc[start:inside]):  # "and": below
+            end = inside  # "Travis Kalanick of Uber"; not "Victoria" alone, nor "Robert's Rules"
+    while end - start > 1 and _function_word(doc[end - 1]):
+        end -= 1
+    return start, end
+
+
+def _a_full_name(span) -> bool:
+    """Whether a span is written as a person's full name: a first name, then capitalised
+    words or name particles."""
+    return (
+        len(span) > 1
+        and is_first_name(span[0].text)
+        and all((t.is_alpha and t.is_title) or t.lower_ in NAME_PARTICLES or t.text == "-" for t in span)
+    )
+
+
+def person_name_tails(doc) -> frozenset[tuple[str, ...]]:
+    """The lower-cased word sequences that end a person's name of two or more words that
+    starts with a first name, the whole name included ("chris christie", "christie";
+    "ursula von der leyen", "von der leyen", "der leyen", "leyen"): what names a person of
+    the article on its own. Names as `mended_bounds` has them; not "Trump Tower"."""
+    out = set()
+    for e in doc.ents:
+        if e.label_ != "PERSON" or _fixed_label(e)[0] != "PERSON":
+            continue
+        start, end = mended_bounds(e)
+        if _a_full_name(doc[start:end]):
+            words = tuple(t.lower_ for t in doc[start:end] if t.is_alpha)
+            out.update(words[k:] for k in range(len(words)))
+    return frozenset(out)
+
+
+def repaired_names(ent, tails: frozenset[tuple[str, ...]]) -> list:
+    """An entity as the spans that are names (`mended_bounds`); besides:
+    - two names joined by "and", each a name (or the surname) of a person the article
+      names in full (`person_name_tails`), are two people ("candidates such as Christie
+      and Jindal", tagged ORG);
+    - a first name and a surname before "of" are a person ("Carly Fiorina of Hewlett
+      Packard", tagged ORG): the part after "of" stays an organization only when it is a
+      listed one or the article names it as one on its own."""
+    from spacy.tokens import Span
+
+    doc = ent.doc
+    start, end = mended_bounds(ent)
+    words = [t.lower_ for t in doc[start:end]]
+    if "and" in words[1:-1]:
+        k = start + words.index("and", 1)
+        parts = [(start, k), (k + 1, end)]
+        if all(tuple(t.lower_ for t in doc[a:b]) in tails for a, b in parts):
+            return [Span(doc, a, b, label="PERSON") for a, b in parts]
+    if (
+        len(words) > 3
+        and words[2] == "of"
+        and ent.label_ != "PERSON"
+        and _first_name_and_surname(doc[start : start + 2])
+    ):
+        rest = doc[start + 3 : end]
+        named_alone = any(e.label_ == "ORG" and e.text == rest.text for e in doc.ents if e.start != ent.start)
+        keep = listed_organisation(rest.text) is not None or named_alone
+        return [Span(doc, start, start + 2, label="PERSON")] + (
+            [Span(doc, rest.start, end, label="ORG")] if keep else []
+        )
+    if (start, end) == (ent.start, ent.end):
+        return [ent]
+    return [Span(doc, start, end, label=ent.label_)]
 
 
 _BREAKS = {":", ";", "—", "–", "|"}  # inside a name only where a headline or a quote ran into it
