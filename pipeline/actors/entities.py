@@ -97,7 +97,7 @@ def _names_a_person(ent, tails: frozenset[tuple[str, ...]]) -> bool:
         return False
     if _ends_in_an_organization_noun(ent) or _ends_in_an_organization_noun(ent, "venue_nouns.txt"):
         return False
-    return tuple(t.lower_ for t in ent if t.is_alpha) in tails
+    return _name_words(ent) in tails
 
 
 _ATTITUDE_PREFIXES = frozenset({"pro", "anti"})
@@ -202,6 +202,17 @@ _NAME_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"})  # not 
 _MOST_PARTICLE_WORDS = 2  # capitalised words a name cut after its particles is extended over
 
 
+def _particle(tok) -> bool:
+    """A name particle as written inside a name: lower-case ("von", "der"; "Le" and "Van"
+    are surnames of their own)."""
+    return tok.is_lower and tok.lower_ in NAME_PARTICLES
+
+
+def _name_words(span) -> tuple[str, ...]:
+    """A name's words, lower-cased, without punctuation ("al-Baghdadi": al, baghdadi)."""
+    return tuple(t.lower_ for t in span if not t.is_punct)
+
+
 def _function_word(tok) -> bool:
     """A lower-case word no name ends with: a preposition, conjunction, article or particle
     ("Christie at", "Committee for"), not a possessive ("Obama's")."""
@@ -217,12 +228,16 @@ def mended_bounds(ent) -> tuple[int, int]:
     doc, start, end = ent.doc, ent.start, ent.end
     if ent.label_ not in _NAME_LABELS:
         return start, end
-    if ent.label_ == "PERSON" and doc[end - 1].lower_ in NAME_PARTICLES and doc[end - 1].whitespace_:
-        run = end
-        while run < len(doc) and run - end < _MOST_PARTICLE_WORDS and doc[run].is_alpha and doc[run].is_title:
+    if ent.label_ == "PERSON" and _particle(doc[end - 1]) and doc[end - 1].whitespace_:
+        run, words, last = end, 0, end
+        while run < len(doc) and words < _MOST_PARTICLE_WORDS and doc[run].ent_type_ in ("", *_NAME_LABELS):
+            if doc[run].is_alpha and doc[run].is_title:
+                words, last = words + 1, run + 1
+            elif not _particle(doc[run]):
+                break  # "Ursula von" + "der Leyen": particles in between; not "Leyen Tuesday" (a DATE)
             run += 1
-        if run > end:
-            return start, run
+        if last > end:
+            return start, last
     if ent.label_ == "PERSON":
         inside = next((t.i for t in doc[start + 1 : end] if _function_word(t) and t.lower_ not in NAME_PARTICLES), end)
         if inside < end and doc[inside].lower_ != "and" and _a_full_name(doc[start:inside]):  # "and": below
@@ -232,13 +247,16 @@ def mended_bounds(ent) -> tuple[int, int]:
     return start, end
 
 
+_NAME_WORD = re.compile(r"[A-Z]\.|[A-Z][\w'’]*\.?")  # "J.", "Jr.", "McCain", "O'Rourke", "DeSantis"
+
+
 def _a_full_name(span) -> bool:
     """Whether a span is written as a person's full name: a first name, then capitalised
-    words or name particles."""
+    words, initials or name particles."""
     return (
         len(span) > 1
         and is_first_name(span[0].text)
-        and all((t.is_alpha and t.is_title) or t.lower_ in NAME_PARTICLES or t.text == "-" for t in span)
+        and all(_NAME_WORD.fullmatch(t.text) or _particle(t) or t.text == "-" for t in span)
     )
 
 
@@ -253,7 +271,7 @@ def person_name_tails(doc) -> frozenset[tuple[str, ...]]:
             continue
         start, end = mended_bounds(e)
         if _a_full_name(doc[start:end]):
-            words = tuple(t.lower_ for t in doc[start:end] if t.is_alpha)
+            words = _name_words(doc[start:end])
             out.update(words[k:] for k in range(len(words)))
     return frozenset(out)
 
@@ -265,26 +283,20 @@ def repaired_names(ent, tails: frozenset[tuple[str, ...]]) -> list:
       and Jindal", tagged ORG);
     - a first name and a surname before "of" are a person ("Carly Fiorina of Hewlett
       Packard", tagged ORG): the part after "of" stays an organization only when it is a
-      listed one or the article names it as one on its own."""
+      listed one or the article writes it again."""
     from spacy.tokens import Span
 
     doc = ent.doc
     start, end = mended_bounds(ent)
     words = [t.lower_ for t in doc[start:end]]
-    if "and" in words[1:-1]:
+    if "and" in words[1:-1] and listed_organisation(doc[start:end].text) is None:
         k = start + words.index("and", 1)
         parts = [(start, k), (k + 1, end)]
-        if all(tuple(t.lower_ for t in doc[a:b]) in tails for a, b in parts):
+        if all(_name_words(doc[a:b]) in tails for a, b in parts):
             return [Span(doc, a, b, label="PERSON") for a, b in parts]
-    if (
-        len(words) > 3
-        and words[2] == "of"
-        and ent.label_ != "PERSON"
-        and _first_name_and_surname(doc[start : start + 2])
-    ):
+    if len(words) > 3 and words[2] == "of" and ent.label_ == "ORG" and _first_name_and_surname(doc[start : start + 2]):
         rest = doc[start + 3 : end]
-        named_alone = any(e.label_ == "ORG" and e.text == rest.text for e in doc.ents if e.start != ent.start)
-        keep = listed_organisation(rest.text) is not None or named_alone
+        keep = listed_organisation(rest.text) is not None or doc_text(doc).count(rest.text) > 1  # named again
         return [Span(doc, start, start + 2, label="PERSON")] + (
             [Span(doc, rest.start, end, label="ORG")] if keep else []
         )
