@@ -93,11 +93,19 @@ def _names_a_person(ent, tails: frozenset[tuple[str, ...]]) -> bool:
     article gives in full (`person_name_tails`: "Von der Leyen", "al-Baghdadi"), words and
     hyphens only, and is no listed organisation nor a name ending in an organization or
     venue noun ("White House" after "the Obama White House")."""
-    if not all(t.is_alpha or t.text == "-" for t in ent) or listed_organisation(ent.text) is not None:
-        return False
-    if _ends_in_an_organization_noun(ent) or _ends_in_an_organization_noun(ent, "venue_nouns.txt"):
+    if not all(t.is_alpha or t.text == "-" for t in ent) or _an_organization_or_venue(ent):
         return False
     return _name_words(ent) in tails
+
+
+def _an_organization_or_venue(ent) -> bool:
+    """Whether a name is a listed organisation or ends in an organization or venue noun
+    ("Donald J. Trump Foundation", "Trump Tower"), whatever the tagger's label."""
+    return (
+        listed_organisation(ent.text) is not None
+        or _ends_in_an_organization_noun(ent)
+        or _ends_in_an_organization_noun(ent, "venue_nouns.txt")
+    )
 
 
 _ATTITUDE_PREFIXES = frozenset({"pro", "anti"})
@@ -226,8 +234,8 @@ def mended_bounds(ent) -> tuple[int, int]:
     Kalanick of Uber"); and a name of an actor's label loses the function words at its end
     ("Christie at 8 percent", "the Legal Counsel of")."""
     doc, start, end = ent.doc, ent.start, ent.end
-    if ent.label_ not in _NAME_LABELS:
-        return start, end
+    if ent.label_ not in _NAME_LABELS or not _has_a_lower_case_word(doc, ent):
+        return start, end  # most names: every word capitalised, nothing to mend
     if ent.label_ == "PERSON" and _particle(doc[end - 1]) and doc[end - 1].whitespace_:
         run, words, last = end, 0, end
         while run < len(doc) and words < _MOST_PARTICLE_WORDS and doc[run].ent_type_ in ("", *_NAME_LABELS):
@@ -247,6 +255,15 @@ def mended_bounds(ent) -> tuple[int, int]:
     return start, end
 
 
+_LOWER_CASE_WORD = re.compile(r"[\s-][a-z]")  # "Ursula von der", "Christie at", "Dan-el"
+
+
+def _has_a_lower_case_word(doc, ent) -> bool:
+    """Whether a word after an entity's first starts in lower case (a cheap test on the
+    article's text before its tokens are looked at)."""
+    return _LOWER_CASE_WORD.search(doc_text(doc), ent.start_char + 1, ent.end_char) is not None
+
+
 _NAME_WORD = re.compile(r"[A-Z]\.|[A-Z][\w'’]*\.?")  # "J.", "Jr.", "McCain", "O'Rourke", "DeSantis"
 
 
@@ -264,13 +281,14 @@ def person_name_tails(doc) -> frozenset[tuple[str, ...]]:
     """The lower-cased word sequences that end a person's name of two or more words that
     starts with a first name, the whole name included ("chris christie", "christie";
     "ursula von der leyen", "von der leyen", "der leyen", "leyen"): what names a person of
-    the article on its own. Names as `mended_bounds` has them; not "Trump Tower"."""
+    the article on its own. Names as `mended_bounds` has them; not "Trump Tower"
+    (`_an_organization_or_venue`)."""
     out = set()
     for e in doc.ents:
-        if e.label_ != "PERSON" or _fixed_label(e)[0] != "PERSON":
+        if e.label_ != "PERSON":
             continue
         start, end = mended_bounds(e)
-        if _a_full_name(doc[start:end]):
+        if _a_full_name(doc[start:end]) and not _an_organization_or_venue(e):
             words = _name_words(doc[start:end])
             out.update(words[k:] for k in range(len(words)))
     return frozenset(out)
@@ -284,9 +302,11 @@ def repaired_names(ent, tails: frozenset[tuple[str, ...]]) -> list:
     - a first name and a surname before "of" are a person ("Carly Fiorina of Hewlett
       Packard", tagged ORG): the part after "of" stays an organization only when it is a
       listed one or the article writes it again."""
+    doc = ent.doc
+    if not _has_a_lower_case_word(doc, ent):  # nothing to mend, no "and" or "of" inside: most names
+        return [ent]
     from spacy.tokens import Span
 
-    doc = ent.doc
     start, end = mended_bounds(ent)
     words = [t.lower_ for t in doc[start:end]]
     if "and" in words[1:-1] and listed_organisation(doc[start:end].text) is None:
