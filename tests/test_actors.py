@@ -802,6 +802,12 @@ def test_name_spans_the_tagger_cut_or_ran_together_are_mended(nlp):
         for m in _mentions(nlp, "Trump led with 35 percent, followed by Cruz at 20 percent and Christie at 8 percent.")
     ]
     assert "Christie at" not in texts
+    # two organizations the article names on their own; a poll's share is no part of a name
+    text = "Donors included Walmart and McDonald’s. Democrats have lambasted McDonald’s and Walmart."
+    mentions = _mentions(nlp, text)
+    assert not [m for m in mentions if " and " in m[0]] and mentions.count(("Walmart", "organization:walmart")) == 2
+    text = "The poll had Marco Rubio at 20 percent. A second poll had Trump 46 percent to Rubio 38 percent."
+    assert ("Rubio", "person:marco-rubio") in _mentions(nlp, text)
     # names that hold "and" or "of" and are not two people stay whole
     texts = [m[0] for m in _mentions(nlp, "Procter and Gamble said sales rose. Bank of America agreed.")]
     assert "Procter and Gamble" in texts and "Bank of America" in texts

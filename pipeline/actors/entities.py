@@ -208,6 +208,7 @@ NAME_PARTICLES |= frozenset({"bin", "ibn", "al", "el", "dos", "das", "ter", "zu"
 _FUNCTION_TAGS = frozenset({"ADP", "CCONJ", "DET", "SCONJ", "PART"})
 _NAME_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC"})  # not "Between 2002 and" (DATE)
 _MOST_PARTICLE_WORDS = 2  # capitalised words a name cut after its particles is extended over
+_SHARE_WORDS = frozenset({"percent", "per", "points", "pct"})  # after a number, a poll's share
 
 
 def _particle(tok) -> bool:
@@ -231,8 +232,9 @@ def mended_bounds(ent) -> tuple[int, int]:
     """The token bounds of an entity's name (docs/design.md, "Name spans"): a person's name
     cut inside its particles runs on over the capitalised words after them ("Ursula von
     der" + "Leyen"); a person's full name stops at a function word after it ("Travis
-    Kalanick of Uber"); and a name of an actor's label loses the function words at its end
-    ("Christie at 8 percent", "the Legal Counsel of")."""
+    Kalanick of Uber"); a name stops at a poll's share ("Rubio 68 percent"); and a name of
+    an actor's label loses the function words at its end ("Christie at 8 percent", "the
+    Legal Counsel of")."""
     doc, start, end = ent.doc, ent.start, ent.end
     if ent.label_ not in _NAME_LABELS or not _has_a_lower_case_word(doc, ent):
         return start, end  # most names: every word capitalised, nothing to mend
@@ -250,6 +252,8 @@ def mended_bounds(ent) -> tuple[int, int]:
         inside = next((t.i for t in doc[start + 1 : end] if _function_word(t) and t.lower_ not in NAME_PARTICLES), end)
         if inside < end and doc[inside].lower_ != "and" and _a_full_name(doc[start:inside]):  # "and": below
             end = inside  # "Travis Kalanick of Uber"; not "Victoria" alone, nor "Robert's Rules"
+    share = next((t.i for t in doc[start + 1 : end - 1] if t.like_num and doc[t.i + 1].lower_ in _SHARE_WORDS), end)
+    end = share  # a poll's list: "Trump 46 percent to Clinton's 40"
     while end - start > 1 and _function_word(doc[end - 1]):
         end -= 1
     return start, end
@@ -299,6 +303,9 @@ def repaired_names(ent, tails: frozenset[tuple[str, ...]]) -> list:
     - two names joined by "and", each a name (or the surname) of a person the article
       names in full (`person_name_tails`), are two people ("candidates such as Christie
       and Jindal", tagged ORG);
+    - two names joined by "and" in an ORG, each a listed organisation or one the tagger
+      finds on its own elsewhere in the article, are two organizations ("Alphabet and
+      Facebook");
     - a first name and a surname before "of" are a person ("Carly Fiorina of Hewlett
       Packard", tagged ORG): the part after "of" stays an organization only when it is a
       listed one or the article writes it again."""
@@ -314,6 +321,8 @@ def repaired_names(ent, tails: frozenset[tuple[str, ...]]) -> list:
         parts = [(start, k), (k + 1, end)]
         if all(_name_words(doc[a:b]) in tails for a, b in parts):
             return [Span(doc, a, b, label="PERSON") for a, b in parts]
+        if ent.label_ == "ORG" and all(_an_organization_named(doc[a:b], ent) for a, b in parts):
+            return [Span(doc, a, b, label="ORG") for a, b in parts]  # "Alphabet and Facebook"
     if len(words) > 3 and words[2] == "of" and ent.label_ == "ORG" and _first_name_and_surname(doc[start : start + 2]):
         rest = doc[start + 3 : end]
         keep = listed_organisation(rest.text) is not None or doc_text(doc).count(rest.text) > 1  # named again
@@ -323,6 +332,15 @@ def repaired_names(ent, tails: frozenset[tuple[str, ...]]) -> list:
     if (start, end) == (ent.start, ent.end):
         return [ent]
     return [Span(doc, start, end, label=ent.label_)]
+
+
+def _an_organization_named(span, ent) -> bool:
+    """Whether `span` (a part of the entity `ent`) is a listed organisation or the text of
+    an ORG entity of the article other than `ent`."""
+    text = span.text
+    return listed_organisation(text) is not None or any(
+        e.label_ == "ORG" and e.start != ent.start and e.text == text for e in span.doc.ents
+    )
 
 
 _BREAKS = {":", ";", "—", "–", "|"}  # inside a name only where a headline or a quote ran into it
