@@ -828,3 +828,16 @@ def test_a_surname_or_a_small_territorys_other_name_is_no_country(nlp):
     text = "He spoke at a town-hall meeting in Plymouth, N.H., this week."
     assert ("Plymouth", "country:MSR") not in _mentions(nlp, text)  # Montserrat's capital
     assert ("Macau", "country:MAC") in _mentions(nlp, "Casinos in Macau reported record revenue.")  # a spelling
+
+
+def test_a_relative_tagged_as_a_thing_is_not_the_person_named_by_the_surname(nlp):
+    """"Ivanka Trump", which the small model tags PRODUCT, in an article about Donald Trump
+    who is also called "Trump": her own person, not his (a first name that differs from
+    the person's full name rules the surname out), and "Trump" stays his."""
+    text = (
+        "Donald Trump accepted the nomination on Thursday. Trump said America was in crisis. "
+        "Earlier, Ivanka Trump introduced her father."
+    )
+    mentions = _mentions(nlp, text)
+    assert ("Ivanka Trump", "person:ivanka-trump") in mentions
+    assert ("Trump", "person:donald-trump") in mentions

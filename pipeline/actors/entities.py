@@ -83,6 +83,8 @@ def entity_mentions(doc) -> list[Mention]:
             label, source = "PERSON", "pattern"  # "Fiorina" tagged ORG after "Carly Fiorina"
         if label in ("GPE", "NORP") and ent.label_ == "PERSON" and _name_words(ent) in tails:
             label, source = "PERSON", "model"  # "Hamilton" (Bermuda's capital) after "Alexander Hamilton"
+        if label in _MISTAKEN_FOR_A_THING and _a_first_name_and_a_known_surname(ent, tails):
+            label, source = "PERSON", "pattern"  # "Ivanka Trump" tagged PRODUCT where the article names Donald Trump
         if label == "ORG" and len(ent) > 1 and _names_a_person(ent, tails):
             label, source = "PERSON", "pattern"  # "Von der Leyen" tagged ORG after "Ursula von der Leyen"
         if label == "PERSON" and len(ent) == 1 and _common_word(ent[0], name_words):
@@ -91,6 +93,23 @@ def entity_mentions(doc) -> list[Mention]:
             continue  # "Accurate or not, ...", "Halfway into the season": no organization
         out.append(Mention(ent.start_char, ent.end_char, ent.start, ent.end, ent.text, label, source))
     return out
+
+
+# labels the tagger gives a relative's name ("Ivanka Trump" PRODUCT, "Hillary Clinton" ORG)
+_MISTAKEN_FOR_A_THING = frozenset({"ORG", "PRODUCT", "WORK_OF_ART", "EVENT", "FAC", "GPE", "LOC", "NORP"})
+
+
+def _a_first_name_and_a_known_surname(ent, tails: frozenset[tuple[str, ...]]) -> bool:
+    """Whether an entity is two capitalised words, a first name the name lists know and the
+    surname of a person the article names in full (`person_name_tails`): a relative of
+    theirs ("Ivanka Trump" where the article names Donald Trump), not a listed organisation
+    nor a name ending in an organization or venue noun."""
+    words = [t for t in ent if t.tag_ != "POS"]  # no punctuation between: not "Lazar, Song"
+    if len(words) != 2 or not all(t.is_title and t.is_alpha for t in words):
+        return False
+    if first_name_gender(words[0].text) is None or (words[1].lower_,) not in tails:
+        return False
+    return not _an_organization_or_venue(ent)
 
 
 def _names_a_person(ent, tails: frozenset[tuple[str, ...]]) -> bool:
