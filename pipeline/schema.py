@@ -360,6 +360,13 @@ QUOTES = _table(
                 "'Who said what' is speech. pipeline/nlp/resources/cue_kinds.tsv overrides the cue lists; noun_cues.tsv gives each noun cue's.",
                 values=CUE_KINDS,
             ),
+            _c(
+                "negated",
+                "BOOLEAN",
+                "True when the cue is negated (has not commented, did not say, never mentioned, would no longer "
+                "defend): the article reports that the speaker did not say, think or do what the content holds. "
+                "Kept, as PolNeAR annotates such attributions; 'who said what' leaves them out (NOT negated).",
+            ),
             _c("cue_char_start", "INTEGER", "Start of the cue in articles.text.", nullable=True),
             _c("cue_char_end", "INTEGER", "End of the cue in articles.text.", nullable=True),
             _c(

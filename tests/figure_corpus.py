@@ -80,8 +80,8 @@ def warehouse(
             quote = f"q{i}-{k}"
             conn.execute(
                 "INSERT INTO quotes (quote_id, article_id, kind, is_direct, char_start, char_end, raw_char_start, "
-                "raw_char_end, content_segments, content, cue_kind, speaker_actor_id, speaker_resolution) "
-                "VALUES (?, ?, 'direct', true, 0, 1, 0, 1, '[[0, 1]]', 'x', 'speech', ?, 'name')",
+                "raw_char_end, content_segments, content, cue_kind, negated, speaker_actor_id, speaker_resolution) "
+                "VALUES (?, ?, 'direct', true, 0, 1, 0, 1, '[[0, 1]]', 'x', 'speech', false, ?, 'name')",
                 [quote, f"art{(i + k) % n_articles:03d}", actor_id],
             )
             n_quotes[actor_id] = n_quotes.get(actor_id, 0) + 1

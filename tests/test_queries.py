@@ -53,7 +53,7 @@ def check_1(db, rows):
     n_quotes = dict(
         db.execute(
             "SELECT a.name, count(*) FROM quotes q JOIN actors a ON a.actor_id = q.speaker_actor_id "
-            "WHERE q.cue_kind = 'speech' GROUP BY a.actor_id, a.name"
+            "WHERE q.cue_kind = 'speech' AND NOT q.negated GROUP BY a.actor_id, a.name"
         ).fetchall()
     )
     assert len(rows) == min(10, len(n_quotes))

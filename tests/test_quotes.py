@@ -681,3 +681,19 @@ def test_a_relative_clause_set_off_at_the_end_is_the_writers(run, text, content)
     content: it is the writer's description (frames.without_trailing_modifier)."""
     doc, atts = run(text)
     assert texts(doc, only(atts).content) == [content]
+
+
+@pytest.mark.parametrize(
+    "text,fragment,negated",
+    [
+        ("Trump's campaign has not commented on the reason for canceling the interview.", "the reason", True),
+        ("Though she never mentioned Sanders by name, Clinton cast her rival as weak.", "Sanders", True),
+        ("The senator said the bill would pass.", "the bill would pass", False),
+        ("The mayor did not say the bridge would reopen.", "the bridge would reopen", True),
+    ],
+)
+def test_a_negated_cue_is_kept_and_marked(run, text, fragment, negated):
+    """"Has not commented on X" is an attribution PolNeAR annotates, kept with `negated`, so
+    that who said what can leave out what was not said."""
+    doc, atts = run(text)
+    assert find(doc, atts, fragment).negated is negated

@@ -145,8 +145,8 @@ def test_dataset_card_escapes_a_script_in_an_actor_name_and_a_title():
     for k in range(3):  # what the actor said: the card's "most quoted" counts speech
         conn.execute(
             "INSERT INTO quotes (quote_id, article_id, kind, is_direct, char_start, char_end, raw_char_start, "
-            "raw_char_end, content_segments, content, cue_kind, speaker_actor_id, speaker_resolution) "
-            "VALUES (?, 'a', 'direct', true, 0, 1, 0, 1, '[[0, 1]]', 'x', 'speech', 'person:x', 'name')",
+            "raw_char_end, content_segments, content, cue_kind, negated, speaker_actor_id, speaker_resolution) "
+            "VALUES (?, 'a', 'direct', true, 0, 1, 0, 1, '[[0, 1]]', 'x', 'speech', false, 'person:x', 'name')",
             [f"a:q{k}"],
         )
     tables = {t: {"rows": 1, "file": f"{t}.parquet"} for t in TABLES}

@@ -51,7 +51,7 @@ from pipeline.quotes.frames import (
     without_trailing_modifier,
 )
 from pipeline.quotes.marks import Quote, is_direct
-from pipeline.quotes.syntax import DASHES, ParsedArticle
+from pipeline.quotes.syntax import DASHES, ParsedArticle, negated_cue
 
 if TYPE_CHECKING:  # spaCy is imported where a Doc is made, not by the run's process
     from spacy.tokens import Doc, Token
@@ -89,6 +89,7 @@ class Attribution:
     direct: bool
     kind: str
     source_token_index: int | None = None
+    negated: bool = False  # the cue is negated ("did not say": `syntax.negated_cue`)
 
 
 @dataclass
@@ -344,6 +345,7 @@ class _Extractor:
                     direct=is_direct(self.art.text, content),
                     kind=f.kind,
                     source_token_index=f.source.i if f.source is not None else None,
+                    negated=f.cue is not None and f.cue.text != ":" and negated_cue(f.cue),
                 )
             )
         return out

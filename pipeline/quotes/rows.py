@@ -36,6 +36,7 @@ def quote_row(article_id: str, text: str, att, actors, align: Alignment) -> dict
         "cue": text[att.cue[0] : att.cue[1]] if att.cue else None,
         "cue_lemma": att.cue_lemma,
         "cue_kind": cue_kind(att.cue_lemma, _infinitive(text, segs), att.direct),
+        "negated": bool(att.negated),
         "cue_char_start": att.cue[0] if att.cue else None,
         "cue_char_end": att.cue[1] if att.cue else None,
         "speaker": text[att.source[0] : att.source[1]] if att.source else None,

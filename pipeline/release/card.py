@@ -274,8 +274,8 @@ def _most_quoted(conn) -> list[str]:
             "",
             "## Most quoted actors",
             "",
-            "Quotes and reported speech (`quotes.cue_kind = 'speech'`); `actors.n_quotes` counts every attribution, "
-            "beliefs and wishes included.",
+            "Quotes and reported speech (`quotes.cue_kind = 'speech'`, not `negated`); `actors.n_quotes` counts every "
+            "attribution, beliefs, wishes and negated cues included.",
             "",
             "| actor | type | country | quotes |",
             "|---|---|---|---|",

@@ -749,11 +749,12 @@ def draw_coverage(rows: list[tuple]) -> bytes:
 
 # ---------------------------------------------------------------- most quoted
 
-# What each actor said (quotes.cue_kind = 'speech'), as docs/queries.md's first question
-# counts it: beliefs and wishes attributed to an actor are not quotes of it.
+# What each actor said (quotes.cue_kind = 'speech', not negated), as docs/queries.md's first
+# question counts it: beliefs and wishes attributed to an actor are not quotes of it, nor
+# is what it "did not say".
 SPEECH_PER_ACTOR = (
     "SELECT a.actor_id, a.name, a.actor_type, coalesce(a.country, '') AS country, count(*) AS quotes "
-    "FROM quotes q JOIN actors a ON a.actor_id = q.speaker_actor_id WHERE q.cue_kind = 'speech' "
+    "FROM quotes q JOIN actors a ON a.actor_id = q.speaker_actor_id WHERE q.cue_kind = 'speech' AND NOT q.negated "
     "GROUP BY a.actor_id, a.name, a.actor_type, a.country"
 )
 MOST_QUOTED_SQL = (
@@ -810,7 +811,7 @@ _CAPTION = {
     COVERAGE: lambda rows: _plan_coverage(rows)["caption"],
     MOST_QUOTED: lambda rows: (
         "Most quoted actors: number of quotes and reported speech per speaker "
-        f"(`quotes.cue_kind = 'speech'`; at most {MAX_QUOTED})."
+        f"(`quotes.cue_kind = 'speech'`, not `negated`; at most {MAX_QUOTED})."
     ),
 }
 
