@@ -646,6 +646,22 @@ def test_a_name_inside_a_quote_is_not_the_speaker_a_pronoun_after_it_refers_to(n
     assert found.resolve(he[1].idx, he[1].idx + 2).actor_id == "person:obama"
 
 
+def test_a_pronoun_in_a_clause_before_its_main_clause_is_that_clauses_subject(nlp):
+    """Cataphora: "Though she never mentioned Sanders by name, Hillary Clinton said ...": "she"
+    is Clinton, named after it, not Bernie Sanders named before (a man by his first name);
+    without a subordinating word, or with no person as the main subject, the search goes back."""
+    text = (
+        "Bernie Sanders spoke on Monday. Though she never mentioned Sanders by name, Hillary Clinton said "
+        "her rival was weak. Donald Trump held a rally. After he left the stage, he said the party was divided."
+    )
+    doc = nlp(text)
+    found = ArticleActors(doc, "t1")
+    she = next(t for t in doc if t.lower_ == "she")
+    assert found.resolve(she.idx, she.idx + 3).actor_id == "person:hillary-clinton"
+    he = [t for t in doc if t.lower_ == "he"]
+    assert found.resolve(he[0].idx, he[0].idx + 2).actor_id == "person:donald-trump"  # the main subject is "he"
+
+
 @pytest.mark.parametrize(
     "text, speaker, actor",
     [

@@ -49,13 +49,34 @@ class PersonCoreference:
         if i not in self._memo:
             self._memo[i] = None  # guards against cycles
             gender = SINGULAR_PRONOUNS[self.doc[i].lower_]
-            found = self.recent_person(i, max_sentences=3, gender=gender, prefer_speaker=True)
+            found = self._cataphora(i, gender)
+            if found is None:
+                found = self.recent_person(i, max_sentences=3, gender=gender, prefer_speaker=True)
             if found is None and any(p.gender_from_name for p in self.people.persons):  # else the same search again
                 found = self.recent_person(
                     i, max_sentences=3, gender=gender, name_gender_binds=False, prefer_speaker=True
                 )
             self._memo[i] = found
         return self._memo[i]
+
+    def _cataphora(self, i: int, gender: str | None) -> Person | None:
+        """The person a subject pronoun of a clause put before its main clause refers to:
+        the main clause's subject, named after it ("Though she never mentioned Sanders by
+        name, Hillary Clinton said ...", "After he left the stage, Rubio said ..."). The
+        clause opens with a subordinating word ("though", "after", "when"); the subject is a
+        person of a gender the pronoun allows. None otherwise: the usual search back."""
+        t = self.doc[i]
+        clause = t.head
+        if t.dep_ not in ("nsubj", "nsubjpass") or clause.dep_ != "advcl" or clause.i > clause.head.i:
+            return None
+        if not any(c.dep_ == "mark" and c.i < t.i for c in clause.children):
+            return None
+        for s in clause.head.children:
+            if s.dep_ in ("nsubj", "nsubjpass") and s.i > clause.i:
+                person = self.people.person_at.get(s.i)
+                if person is not None and (gender is None or person.gender in (None, gender)):
+                    return person
+        return None
 
     def role(self, span, skip: Person | None = None) -> Person | None:
         """The person a role phrase ("the Defence Secretary", "Russia's foreign minister")
