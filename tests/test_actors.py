@@ -824,10 +824,16 @@ def test_a_surname_or_a_small_territorys_other_name_is_no_country(nlp):
     mentions = _mentions(nlp, "Workers at McDonald's went on strike on Tuesday, the union said.")
     assert ("McDonald's", "organization:mcdonald") in mentions  # not Heard Island and McDonald Islands
     assert ("Bermuda", "country:BMU") in _mentions(nlp, "He flew to Bermuda last week.")
-    # a small country's capital is that country only where the article names the country
+    # a small country's capital named elsewhere too is that country only where the article names it
     text = "He spoke at a town-hall meeting in Plymouth, N.H., this week."
-    assert ("Plymouth", "country:MSR") not in _mentions(nlp, text)  # Montserrat's capital
-    assert ("Macau", "country:MAC") in _mentions(nlp, "Casinos in Macau reported record revenue.")  # a spelling
+    assert ("Plymouth", "country:USA") in _mentions(nlp, text)  # not Montserrat's capital
+    # a capital no other place shares, an island of the name, a spelling: still the country
+    assert ("Reykjavik", "country:ISL") in _mentions(nlp, "Protesters marched in Reykjavik on Sunday.")
+    text = "Italy and Malta argued over the ship. Valletta said it would not let the migrants land."
+    assert ("Valletta", "country:MLT") in _mentions(nlp, text)
+    text = "Hurricane Irma devastated Barbuda and damaged homes on Antigua."
+    assert ("Barbuda", "country:ATG") in _mentions(nlp, text)
+    assert ("Macau", "country:MAC") in _mentions(nlp, "Casinos in Macau reported record revenue.")
 
 
 def test_a_relative_tagged_as_a_thing_is_not_the_person_named_by_the_surname(nlp):

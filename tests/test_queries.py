@@ -53,7 +53,7 @@ def check_1(db, rows):
     n_quotes = dict(
         db.execute(
             "SELECT a.name, count(*) FROM quotes q JOIN actors a ON a.actor_id = q.speaker_actor_id "
-            "WHERE q.cue_kind = 'speech' AND NOT q.negated GROUP BY a.actor_id, a.name"
+            "WHERE q.cue_kind = 'speech' AND q.negated IS NOT TRUE GROUP BY a.actor_id, a.name"
         ).fetchall()
     )
     assert len(rows) == min(10, len(n_quotes))
@@ -260,3 +260,28 @@ def test_views_open_on_a_release_published_before_a_column_was_added(seed_run, t
         assert kinds == [(None,)]
     finally:
         con.close()
+
+
+def test_who_said_what_runs_on_a_release_published_before_quotes_had_negated(seed_run, tmp_path):
+    """docs/queries.md's first question on a release without `quotes.negated` (NULL there)
+    finds what the current release finds: `negated IS NOT TRUE`, as the docs write it."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    tmp, _, _ = seed_run
+    old = tmp_path / "v0.9.0"
+    shutil.copytree(tmp / "releases" / "v1.0.0", old)
+    (old / "quotes.parquet").chmod(0o644)
+    quotes = pq.read_table(old / "quotes.parquet")
+    assert not any(quotes.column("negated").to_pylist())  # the seed's quotes: none negated
+    pq.write_table(quotes.drop_columns(["negated"]), old / "quotes.parquet")
+    sql = questions()[1][1]  # "Who was quoted most?"
+    answers = []
+    for folder in (tmp / "releases" / "v1.0.0", old):
+        con = views.open_release(folder)
+        try:
+            answers.append(con.execute(sql).fetchall())
+        finally:
+            con.close()
+    assert answers[0] and answers[0] == answers[1]

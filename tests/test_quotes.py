@@ -690,6 +690,8 @@ def test_a_relative_clause_set_off_at_the_end_is_the_writers(run, text, content)
         ("Though she never mentioned Sanders by name, Clinton cast her rival as weak.", "Sanders", True),
         ("The senator said the bill would pass.", "the bill would pass", False),
         ("The mayor did not say the bridge would reopen.", "the bridge would reopen", True),
+        ('"Absolutely not," the mayor said.', "Absolutely not", False),  # the quote's own "not"
+        ('"Of course not," Clinton told reporters.', "Of course not", False),
     ],
 )
 def test_a_negated_cue_is_kept_and_marked(run, text, fragment, negated):

@@ -7,7 +7,14 @@ import re
 from collections import Counter
 
 from pipeline.actors.first_names import first_name_gender, is_first_name
-from pipeline.actors.places import candidates, never_a_country, place_country, state_abbreviations, unambiguous_country
+from pipeline.actors.places import (
+    candidates,
+    never_a_country,
+    place_country,
+    small_country_by_another_name,
+    state_abbreviations,
+    unambiguous_country,
+)
 from pipeline.actors.records import (
     PERSON_LABELS,
     PLACE_LABELS,
@@ -24,7 +31,6 @@ from pipeline.nlp.lexicon import (
     country_name,
     fold,
     slug,
-    small_country_by_another_name,
     strip_possessive,
     table,
     word_list,

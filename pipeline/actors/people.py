@@ -239,10 +239,7 @@ class ArticlePeople:
                     (
                         p
                         for p in self.persons
-                        if any(
-                            _may_name(words, q) and (not headline or _within(words, q))
-                            for q in _names_to_match(words, p.names)
-                        )
+                        if any(_may_name(words, q) and (not headline or _within(words, q)) for q in p.names)
                     ),
                     None,
                 )
@@ -355,17 +352,6 @@ def _may_name(name: tuple[str, ...], known: tuple[str, ...]) -> bool:
     if len(name) > 1:
         return same_person(name, known)
     return len(known) > 1 and name[0].lower() == surname(known)
-
-
-def _names_to_match(name: tuple[str, ...], names: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
-    """The names of a person a mention's `name` is matched against: for a name that opens
-    with a first name of one gender (`first_name_gender`: not "Boston's Walsh"), the
-    person's full names when the article gives one, else all of them.
-    The surname alone of Donald Trump would hold "Ivanka Trump" too; "AG Lynch" and "Eswar
-    Prasad" (tagged ORG where only "Prasad" was tagged PERSON) still match a surname."""
-    if len(name) > 1 and first_name_gender(name[0]) is not None:
-        return [q for q in names if len(q) > 1] or names
-    return names
 
 
 def _within(words: tuple[str, ...], known: tuple[str, ...]) -> bool:

