@@ -837,9 +837,9 @@ def test_a_surname_or_a_small_territorys_other_name_is_no_country(nlp):
 
 
 def test_a_relative_tagged_as_a_thing_is_not_the_person_named_by_the_surname(nlp):
-    """"Ivanka Trump", which the small model tags PRODUCT, in an article about Donald Trump
-    who is also called "Trump": her own person, not his (a first name that differs from
-    the person's full name rules the surname out), and "Trump" stays his."""
+    """In an article about Donald Trump, also called "Trump", the small model tags "Ivanka
+    Trump" PRODUCT: a first name and the surname of a person named in full, she is a person
+    of her own, not him, and "Trump" stays his."""
     text = (
         "Donald Trump accepted the nomination on Thursday. Trump said America was in crisis. "
         "Earlier, Ivanka Trump introduced her father."

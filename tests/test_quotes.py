@@ -695,7 +695,7 @@ def test_a_relative_clause_set_off_at_the_end_is_the_writers(run, text, content)
     ],
 )
 def test_a_negated_cue_is_kept_and_marked(run, text, fragment, negated):
-    """"Has not commented on X" is an attribution PolNeAR annotates, kept with `negated`, so
-    that who said what can leave out what was not said."""
+    """An attribution such as "has not commented on X", which PolNeAR annotates, is kept
+    with `negated`, so that who said what can leave out what was not said."""
     doc, atts = run(text)
     assert find(doc, atts, fragment).negated is negated
