@@ -365,7 +365,7 @@ QUOTES = _table(
                 "BOOLEAN",
                 "True when the cue is negated (has not commented, did not say, never mentioned, would no longer "
                 "defend): the article reports that the speaker did not say, think or do what the content holds. "
-                "Kept, as PolNeAR annotates such attributions; 'who said what' leaves them out (NOT negated).",
+                "Kept, as PolNeAR annotates such attributions; 'who said what' leaves them out (negated IS NOT TRUE).",
             ),
             _c("cue_char_start", "INTEGER", "Start of the cue in articles.text.", nullable=True),
             _c("cue_char_end", "INTEGER", "End of the cue in articles.text.", nullable=True),

@@ -26,7 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 from pipeline.actors.first_names import is_first_name
-from pipeline.nlp.lexicon import country_lookup, country_name, fold, is_small_country, table
+from pipeline.nlp.lexicon import country_lookup, country_name, fold, is_small_country, small_country_capital, table
 
 US_STATE_POPULATION = 10_000_000  # a US state outweighs any city of the same name
 GEONAMES_FILES = ("cities15000.json", "countries.json", "us_states.json")  # what _build_gazetteer reads
@@ -92,23 +92,28 @@ def candidates(name: str) -> tuple[str | None, str | None, str, dict[str, int]]:
 def small_country_by_another_name(name: str) -> bool:
     """Whether `name` is read as a country of fewer than a million people
     (`lexicon.SMALL_COUNTRY_POPULATION`) by a name that is also someone's or somewhere
-    else's: a capital another country has a place of the same name of ("Hamilton",
-    Bermuda's, is also in Canada; "Plymouth", Montserrat's, in England) or that is a first
-    name ("Douglas", the Isle of Man's), a first name the country lists give the country
-    ("Alan", the Aland Islands) or the word before "Islands" in its name ("Cook",
-    "McDonald's"). Not the country's own name ("Bermuda"), a capital no other place shares
-    ("Reykjavik", "Valletta"), an island of its name ("Barbuda") or a spelling ("Macau")."""
-    code, how, key, places = candidates(name)
-    if how not in ("capital", "name") or not is_small_country(code):
+    else's: a capital (`lexicon.small_country_capital`) another country has a place of the
+    same name of ("Hamilton", Bermuda's, is also in Canada; "Plymouth", Montserrat's, in
+    England) or that is a first name ("Douglas", the Isle of Man's), a first name the
+    country lists give the country ("Alan", the Aland Islands) or the word before "Islands"
+    in its name ("Cook", "McDonald's"). Not the country's own name ("Bermuda"), a capital
+    no other place shares ("Reykjavik", "Valletta"), an island of its name ("Barbuda") or a
+    spelling ("Macau")."""
+    return _by_another_name(name, *candidates(name))
+
+
+def _by_another_name(name: str, code: str | None, how: str | None, key: str, places: dict[str, int]) -> bool:
+    """`small_country_by_another_name` on the `candidates` of `name`, when the caller has them."""
+    if how == "capital":
+        return small_country_capital(name) and (is_first_name(key.title()) or any(c != code for c in places))
+    if how != "name" or not is_small_country(code):
         return False
     own = fold(country_name(code)).split()
     if key.split() == own:
         return False
-    if is_first_name(key.title()):
-        return True
-    if how == "capital":
-        return any(c != code for c in places)
-    return any(own[k] == key and own[k + 1] in ("island", "islands") for k in range(len(own) - 1))
+    return is_first_name(key.title()) or any(
+        own[k] == key and own[k + 1] in ("island", "islands") for k in range(len(own) - 1)
+    )
 
 
 def never_a_country(key: str) -> bool:
@@ -123,7 +128,7 @@ def place_country(name: str, context: Counter | None = None) -> str | None:
     context = context or Counter()
     if how == "metonym":
         return code
-    if code and small_country_by_another_name(name) and not context[code]:
+    if code and _by_another_name(name, code, how, key, places) and not context[code]:
         # "Plymouth", "Douglas", "McDonald's": a small country's capital or short form is
         # that country only where the article names it otherwise
         known = [c for c in places if c != code and context[c]]
@@ -183,7 +188,7 @@ def unambiguous_country(name: str) -> str | None:
     code, how, key, places = candidates(name)
     if how == "metonym":
         return code
-    if never_a_country(key) or (code and small_country_by_another_name(name)):
+    if never_a_country(key) or (code and _by_another_name(name, code, how, key, places)):
         return None  # "Georgia"; "Plymouth", "McDonald's" (see place_country)
     big = {c for c, n in places.items() if n >= TOWN and c != code}
     if how in ("capital", "name") and code and not big:
