@@ -602,6 +602,12 @@ def test_a_quantity_says_nothing(nlp):
         ),
         # a first name read as another gender's does not leave the only person near unresolved
         ("Andrea Orlando spoke in Rome on Monday. He said the government would act.", "He", "person:andrea-orlando"),
+        # ... when that person is a subject near it: named only as a possessor or an object, no one
+        (
+            "The networks barely covered Hillary Clinton's remarks on Tuesday. He said his network held on.",
+            "He",
+            None,
+        ),
     ],
 )
 def test_gender_from_a_first_name_only_chooses_and_a_word_of_the_article_beats_it(nlp, text, holder, expected):

@@ -54,7 +54,7 @@ class PersonCoreference:
                 found = self.recent_person(i, max_sentences=3, gender=gender, prefer_speaker=True)
             if found is None and any(p.gender_from_name for p in self.people.persons):  # else the same search again
                 found = self.recent_person(
-                    i, max_sentences=3, gender=gender, name_gender_binds=False, prefer_speaker=True
+                    i, max_sentences=3, gender=gender, name_gender_binds=False, prefer_speaker=True, subject_only=True
                 )
             self._memo[i] = found
         return self._memo[i]
@@ -137,13 +137,15 @@ class PersonCoreference:
         skip: set[int] = frozenset(),
         name_gender_binds: bool = True,
         prefer_speaker: bool = False,
+        subject_only: bool = False,
     ) -> Person | None:
         """The person nearest before token i: in its own sentence the subject else the last
         one named before i; otherwise the subject (else the first) of the closest earlier
         sentence that names a person. A person known to be of another gender than a
         pronoun's is skipped (by a word of the article; by their first name too unless
-        `name_gender_binds` is False: `pronoun` tries that when no one else is near), and
-        so is a person whose id() is in `skip`. With `prefer_speaker` (a pronoun), an earlier
+        `name_gender_binds` is False: `pronoun` tries that when no one else is near, and
+        then takes a subject only, `subject_only`), and so is a person whose id() is in
+        `skip`. With `prefer_speaker` (a pronoun), an earlier
         sentence whose main verb is a verb of saying gives its subject, the speaker, before a
         subject of the clause it reports ("Cruz will struggle, Henson said.")."""
         doc = self.doc
@@ -173,6 +175,8 @@ class PersonCoreference:
                     if speaker:
                         return speaker[0]
                 return subjects[0][1]
+            if subject_only:
+                continue
             return cands[-1][1] if k == 0 else cands[0][1]
         return None
 
