@@ -24,6 +24,9 @@ MEASURES = {"poll", "survey", "study", "analysis", "data", "datum", "statistic",
 MEASURES |= {"estimate", "projection", "forecast", "ranking", "rating", "index", "chart", "math", "research", "record"}
 QUANTIFIERS = {"some", "many", "most", "both", "all", "several", "few"}  # "Some of Clinton's allies"
 FRACTIONS = {"half", "third", "quarter"}  # "A third of independents": a share of people, as "31%" is
+# the endings of agent nouns ("hacker", "trader", "strategist", "historian"): a singular noun a
+# "who" clause hangs on names a person when it has one (`SpanResolver._who_noun`)
+AGENT_ENDINGS = ("er", "or", "ist", "ian")
 INDEFINITE = {"a", "an", "one", "another", "some", "several", "many", "two", "three", "other", "few"}
 
 
@@ -167,11 +170,27 @@ class SpanResolver:
         if pronoun.lower_ == "who":
             ante = self._phrase_head(ante, pronoun)
         named = self.resolve(self.doc[ante.left_edge.i].idx, ante.idx + len(ante.text))
-        if named.actor_id is None or named.method == "description" or named.actor_id.startswith("country:"):
+        if named.actor_id is None or named.actor_id.startswith("country:"):
+            return Resolution(None, "unresolved")
+        if named.method == "description":
+            if pronoun.lower_ == "who" and self._who_noun(ante):
+                return Resolution(named.actor_id, "pronoun", new_actor=named.new_actor)
             return Resolution(None, "unresolved")
         if pronoun.lower_ == "which" and not named.actor_id.startswith(COLLECTIVES):
             return Resolution(None, "unresolved")
         return Resolution(named.actor_id, "pronoun")
+
+    def _who_noun(self, noun) -> bool:
+        """Whether a common noun a "who" clause hangs on reads as people, so that the
+        description it heads is who spoke: a listed people noun, a plural ("lawmakers who
+        thought", "their editors, who") or an agent noun ("a Romanian hacker who"); not a
+        share ("18% who say") nor a thing the parser hung the clause on ("a fierce battle
+        that will test the neophyte -- who")."""
+        if noun.pos_ != "NOUN" or _share(noun):
+            return False
+        if self._people_noun(noun) or noun.tag_ == "NNS":
+            return True
+        return noun.lower_.endswith(AGENT_ENDINGS) and not self._not_actor(noun)
 
     def _phrase_head(self, noun, pronoun):
         """The noun a "who" clause describes when the parser hung it on a word inside the
