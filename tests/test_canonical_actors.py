@@ -776,3 +776,31 @@ def test_the_new_rules_leave_alone_what_they_should(nlp):
     assert found.resolve(he.idx, he.idx + 2).actor_id == "person:bill-clinton"
     restored = doc_from_bytes(doc_to_bytes(doc), nlp.vocab)
     assert is_dictionary_word(restored.vocab, "bond") and not is_dictionary_word(restored.vocab, "Fiorina")
+
+
+def test_the_target_of_an_alias_joins_the_usual_full_name_in_turn():
+    """ "Donald J. Trump Foundation" joins "Donald J. Trump" (a name run into other words), and
+    "Donald J. Trump" joins "Donald Trump" (a middle initial): the first alias no longer keeps
+    the second from being made, and the chain leads to "Donald Trump". A second look at
+    the same warehouse keeps what it made."""
+    from pipeline.actors.canonical import update_auto_aliases
+    from pipeline.review.apply import merge_map
+
+    full, middle, fragment = "person:donald-trump", "person:donald-j-trump", "person:donald-j-trump-foundation"
+    articles = {f"t{i}": [(full, None)] for i in range(12)}
+    articles |= {f"m{i}": [(middle, None)] for i in range(5)}
+    articles["f0"] = [(fragment, None)]
+    conn = _warehouse(articles, {})
+    aliases = update_auto_aliases(conn)
+    assert aliases[fragment] == (middle, "name_in_span")
+    assert aliases[middle] == (full, "full_name")
+    assert merge_map([], {a: b for a, (b, _) in aliases.items()}) == {fragment: full, middle: full}
+    assert update_auto_aliases(conn) == aliases
+
+
+def test_aliases_that_would_go_round_in_a_circle_are_not_made():
+    from pipeline.actors.canonical import _without_cycles
+
+    kept = {"person:a-b": ("person:a-c-b", "full_name")}
+    proposed = {"person:a-c-b": ("person:a-b", "full_name"), "person:x": ("person:a-b", "surname")}
+    assert _without_cycles(kept, proposed) == {"person:x": ("person:a-b", "surname")}

@@ -161,11 +161,30 @@ def update_auto_aliases(conn) -> dict[str, tuple[str, str]]:
             "HAVING bool_and(name = upper(name) AND length(name) > 3)"
         ).fetchall()
     }
-    known = set(kept) | {b for b, _ in kept.values()}
+    # an id already aliased is decided; the target of an alias may join another actor in turn
+    # ("Donald J. Trump Foundation" -> "Donald J. Trump" -> "Donald Trump"): the chains are
+    # followed where the aliases are applied (`pipeline.review.apply.merge_map`)
+    known = set(kept)
     proposed = propose(counts, known, capitals)
     proposed.update({a: v for a, v in acronym_aliases(conn, counts, known).items() if a not in proposed})
-    targets = {b for b, _ in proposed.values()}
-    new = {a: v for a, v in proposed.items() if a not in targets}
+    new = _without_cycles(kept, proposed)
     if new:
         insert_values(conn, "auto_aliases", [[a, b, r] for a, (b, r) in sorted(new.items())])
     return {**kept, **new}
+
+
+def _without_cycles(kept: dict[str, tuple[str, str]], proposed: dict[str, tuple[str, str]]) -> dict:
+    """The proposed aliases that lead nowhere back to themselves, followed through the kept
+    ones and those taken before them (in id order)."""
+    links = {a: b for a, (b, _) in kept.items()}
+    out = {}
+    for a, (b, rule) in sorted(proposed.items()):
+        target, seen = b, {a}
+        while target in links and target not in seen:
+            seen.add(target)
+            target = links[target]
+        if target in seen:
+            continue
+        links[a] = b
+        out[a] = (b, rule)
+    return out
