@@ -479,6 +479,21 @@ def test_a_described_group_built_on_a_name_is_shared_across_articles(resolve):
     assert first.actor_id == second.actor_id == "group:hillary-clinton-supporters"
 
 
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("Bernie Sanders spoke. The Bernie Sanders campaign said it would appeal.", "The Bernie Sanders campaign"),
+        ("Bernie Sanders spoke. Sanders's campaign said it would appeal.", "Sanders's campaign"),
+        ("Bernie Sanders spoke. Mr. Sanders’s campaign said it would appeal.", "Mr. Sanders’s campaign"),
+        ("Bernie Sanders spoke. The Sanders campaign said it would appeal.", "The Sanders campaign"),
+    ],
+)
+def test_a_name_joined_to_its_noun_in_any_way_gives_one_shared_id(resolve, text, phrase):
+    """An article, a possessive or an honorific around the name changes no id: a researcher
+    counting the campaign's statements finds them under one actor."""
+    assert resolve(text, phrase).actor_id == "organization:bernie-sanders-campaign"
+
+
 def test_a_role_with_a_possessor_is_the_person_the_article_gave_it(resolve):
     """A guard: the possessor is skipped, the role's holder still found."""
     text = (

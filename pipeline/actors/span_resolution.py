@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from pipeline.actors.coreference import PersonCoreference, sentences_back
-from pipeline.actors.people import ArticlePeople
+from pipeline.actors.people import HONORIFICS, ArticlePeople
 from pipeline.actors.records import SINGULAR_PRONOUNS, Actor, Mention, Resolution
 from pipeline.actors.roles import country_in
 from pipeline.nlp.lexicon import slug, strip_possessive, table, word_list
@@ -27,6 +27,7 @@ FRACTIONS = {"half", "third", "quarter"}  # "A third of independents": a share o
 # the endings of agent nouns ("hacker", "trader", "strategist", "historian"): a singular noun a
 # "who" clause hangs on names a person when it has one (`SpanResolver._who_noun`)
 AGENT_ENDINGS = ("er", "or", "ist", "ian")
+POSSESSIVE_S = re.compile(r"(?<=\w)['’]s\b")  # "Clinton's", "Clinton’s"
 INDEFINITE = {"a", "an", "one", "another", "some", "several", "many", "two", "three", "other", "few"}
 
 
@@ -401,7 +402,7 @@ class SpanResolver:
         name, anchored = self._description_text(span)
         country = country_in(list(span))
         shared = anchored and kind != "person"
-        actor_id = f"{kind}:{slug(name)}" if shared else f"{kind}:{slug(name)}@{self.article_id}"
+        actor_id = f"{kind}:{shared_slug(name)}" if shared else f"{kind}:{slug(name)}@{self.article_id}"
         return Actor(actor_id, name, kind, country)
 
     def _description_text(self, span) -> tuple[str, bool]:
@@ -419,9 +420,20 @@ class SpanResolver:
                 parts.append(person.display + possessive + doc[j - 1].whitespace_)
                 anchored, i = True, j
                 continue
+            if doc[i].lower_.rstrip(".") in HONORIFICS and person_at.get(i + 1) is not None and i + 1 != root.i:
+                i += 1  # "Mr. Bernie Sanders's campaign": the person's full name stands for both
+                continue
             parts.append(doc[i].text_with_ws)
             i += 1
         return strip_possessive("".join(parts).strip(" ,.;:\"“”'’")).strip(" ,"), anchored
+
+
+def shared_slug(name: str) -> str:
+    """The id part of a description built on a name, the same however the article joins the
+    name to its noun: "The Hillary Clinton campaign", "Hillary Clinton's campaign" and
+    "Hillary Clinton campaign" are hillary-clinton-campaign, "Trump's supporters" and "Trump
+    supporters" donald-trump-supporters."""
+    return slug(re.sub(r"^the\s+", "", POSSESSIVE_S.sub("", name), flags=re.IGNORECASE))
 
 
 def noun_phrase(span):
