@@ -887,3 +887,31 @@ def test_a_relative_tagged_as_a_thing_is_not_the_person_named_by_the_surname(nlp
     mentions = _mentions(nlp, text)
     assert ("Ivanka Trump", "person:ivanka-trump") in mentions
     assert ("Trump", "person:donald-trump") in mentions
+
+
+@pytest.mark.parametrize(
+    ("text", "word", "actor_id"),
+    [
+        (
+            'Anthony Kiedis recalled the session. "We wrote the songs," Keidis continued.',
+            "Keidis",
+            "person:anthony-kiedis",
+        ),
+        (
+            "Richard Viguerie founded the group. For decades Vigurie has raised money.",
+            "Vigurie",
+            "person:richard-viguerie",
+        ),
+        ("Donald Trump spoke. The Trumps arrived later.", "Trumps", None),  # a family, not a typo
+        ("Sarah Jones spoke. Later Jonas said no.", "Jonas", None),  # a first name, and too short to tell
+        ("Ann Gibson spoke on Monday. Gibsen said the plan was wrong.", "Gibsen", "person:ann-gibson"),
+    ],
+)
+def test_a_surname_one_letter_off_is_the_person_named_in_full(nlp, text, word, actor_id):
+    """A one-word name one edit from the surname of the one person named in full before it
+    is that person misspelt; a plural of the surname, or a short name, is not."""
+    got = [a for t, a in _mentions(nlp, text) if t == word]
+    if actor_id is None:
+        assert all(a is None or not a.startswith(("person:donald-trump", "person:sarah-jones")) for a in got)
+    else:
+        assert got == [actor_id]

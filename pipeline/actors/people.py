@@ -158,10 +158,37 @@ class ArticlePeople:
         "Brafman ... Ben Brafman", named in full only at a column's end, stays two)."""
 
         person = self._named_person_for_word(word, pos, in_title, gender)
+        if person is None and not in_title:
+            person = self._misspelt_surname_of(word, pos)
         if person is None:
             person = Person()
             self.persons.append(person)
         return person
+
+    def _misspelt_surname_of(self, word: str, pos: int) -> Person | None:
+        """The one person named in full before `pos` whose surname `word` misspells: one
+        edit apart (a letter changed, added, dropped or two swapped: "Keidis" for Kiedis,
+        "Vigurie" for Viguerie), both of six letters or more, the same first letter, and
+        not the surname's plural ("the Trumps") nor a common first name ("Jonas" is not a
+        Jones). None when no person or several fit."""
+        import jellyfish
+
+        if len(word) < 6 or is_first_name(word):
+            return None
+        fits = []
+        for p in self.persons:
+            names = {surname(q) for q in p.names if len(q) > 1}
+            if not any(i < pos for i in p.positions):
+                continue
+            if any(
+                len(s) >= 6
+                and s[0] == word[0]
+                and word not in (s + "s", s + "es")
+                and jellyfish.damerau_levenshtein_distance(word, s) == 1
+                for s in names
+            ):
+                fits.append(p)
+        return fits[0] if len(fits) == 1 else None
 
     def _named_person_for_word(self, word: str, pos: int, in_title: bool, gender: str | None = None) -> Person | None:
         """`_person_for_word`'s choice among the people named so, or None when it would
