@@ -692,6 +692,10 @@ def test_a_relative_clause_set_off_at_the_end_is_the_writers(run, text, content)
         ("The mayor did not say the bridge would reopen.", "the bridge would reopen", True),
         ('"Absolutely not," the mayor said.', "Absolutely not", False),  # the quote's own "not"
         ('"Of course not," Clinton told reporters.', "Of course not", False),
+        ("Nobody said that the plan would work.", "the plan would work", True),  # no one did it
+        ("Neither Cruz nor Christie said that they would endorse Trump.", "they would endorse", True),
+        ("No Republicans have said that the deal is good.", "the deal is good", True),
+        ("Someone said no one would come.", "no one would come", False),  # the content's "no one"
     ],
 )
 def test_a_negated_cue_is_kept_and_marked(run, text, fragment, negated):
