@@ -915,3 +915,24 @@ def test_a_surname_one_letter_off_is_the_person_named_in_full(nlp, text, word, a
         assert all(a is None or not a.startswith(("person:donald-trump", "person:sarah-jones")) for a in got)
     else:
         assert got == [actor_id]
+
+
+@pytest.mark.parametrize(
+    ("text", "actor_id"),
+    [
+        (
+            'The Washington Post reported that Klein was writing a book. It added, "the visit comes as Trump '
+            'tries to win."',
+            "organization:the-washington-post",
+        ),
+        ("Twitter suspended 125,000 accounts. It said that it had expanded its teams.", "organization:twitter"),
+        ("The memo was leaked on Monday. It says that the plan is dead.", None),  # a text, no organization
+        ("Twitter suspended many accounts. It is fair to say that it acted late.", None),  # no one speaks
+    ],
+)
+def test_it_said_is_the_organization_last_named_as_a_subject(resolve, text, actor_id):
+    """ "It added" after "The Washington Post reported" is the Post: a singular subject naming an
+    organization just before; a subject naming anything else, or an "it" that is no
+    speaker's, leaves it unresolved."""
+    actor = resolve(text, "It", nth=0)
+    assert (actor.actor_id if actor else None) == actor_id

@@ -70,6 +70,7 @@ class SpanResolver:
         self._groups = word_list("group_nouns.txt")
         self._organizations = word_list("organization_nouns.txt")
         self._not_actors = word_list("not_actor_nouns.txt")
+        self._speech = word_list("speech_verbs.txt")
         self._people_nouns = self._roles | self._groups | word_list("holder_nouns.txt")
         self._actor_nouns = (
             self._people_nouns | self._organizations | word_list("actor_nouns_with_abstract_endings.txt")
@@ -86,6 +87,8 @@ class SpanResolver:
             return self._relative_antecedent(root)
         if len(span) == 1 and root.lower_ == "they":
             return self._plural_antecedent(root)
+        if len(span) == 1 and root.lower_ == "it":
+            return self._organization_antecedent(root)
         if len(span) == 1 and root.lower_ in SINGULAR_PRONOUNS:
             person = self.coreference.pronoun(root.i)
             return Resolution(person.actor_id if person else None, "pronoun" if person else "unresolved")
@@ -259,6 +262,41 @@ class SpanResolver:
                 and named.actor_id.startswith(COLLECTIVES)
                 and (named.method != "description" or people_noun)
             ):
+                return Resolution(named.actor_id, "pronoun", new_actor=named.new_actor)
+            return Resolution(None, "unresolved")
+        return Resolution(None, "unresolved")
+
+    def _organization_antecedent(self, it) -> Resolution:
+        """ "it said": the organization named by the nearest earlier singular subject ("The
+        Post reported that ... It added", "Trump's campaign backtracked ... it said"): the last
+        one before "it" in its sentence, else the first of the closest of the two sentences
+        before that has one, as for "they". Only when "it" is the subject of a verb of saying
+        (not "it's fair to say", "it gets better") and the subject names an organization,
+        by name or by description; anything else (a memo, a post, the Dow) leaves it
+        unresolved."""
+        doc = self.doc
+        verb = it.head
+        if (
+            it.dep_ != "nsubj"
+            or verb.lemma_.lower() not in self._speech
+            or any(c.dep_ == "expl" for c in verb.children)
+        ):
+            return Resolution(None, "unresolved")
+        own_quote = self.coreference.quote_at(it.idx)
+        for k, s in enumerate(sentences_back(doc, it.i, 2)):
+            subjects = [
+                t
+                for t in doc[s.start : it.i if k == 0 else s.end]
+                if t.dep_ in ("nsubj", "nsubjpass")
+                and t.tag_ in ("NN", "NNP")
+                and t.lower_ not in ("it", "this", "that")
+                and self.coreference.quote_at(t.idx) in (None, own_quote)
+            ]
+            if not subjects:
+                continue
+            t = subjects[-1] if k == 0 else subjects[0]
+            named = self.resolve(doc[t.left_edge.i].idx, t.idx + len(t.text))
+            if named.actor_id and named.actor_id.startswith("organization:"):
                 return Resolution(named.actor_id, "pronoun", new_actor=named.new_actor)
             return Resolution(None, "unresolved")
         return Resolution(None, "unresolved")
