@@ -82,7 +82,7 @@ def quote_scopes(doc, actors) -> list:
 
     scopes = []
     for att in extract_attributions(doc):
-        res = actors.resolve_and_register(*att.source) if att.source else None
+        res = actors.register(actors.resolve_each(*att.source)[0]) if att.source else None  # as quote_row
         cue = att.cue[0] if att.cue else None
         scopes.append(
             QuoteScope(f"test:q{att.content[0][0]}", att.content, res.actor_id if res else None, cue, att.source)

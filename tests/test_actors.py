@@ -936,3 +936,44 @@ def test_it_said_is_the_organization_last_named_as_a_subject(resolve, text, acto
     speaker's, leaves it unresolved."""
     actor = resolve(text, "It", nth=0)
     assert (actor.actor_id if actor else None) == actor_id
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "actor_ids"),
+    [
+        (
+            "Ted Cruz and Marco Rubio said the deal was bad.",
+            "Ted Cruz and Marco Rubio",
+            ["person:ted-cruz", "person:marco-rubio"],
+        ),
+        (
+            "Ted Cruz and Chris Christie spoke. Neither Cruz nor Christie said that they would endorse him.",
+            "Neither Cruz nor Christie",
+            ["person:ted-cruz", "person:chris-christie"],
+        ),
+        ("Senators Ted Cruz and Marco Rubio said so.", "Senators", ["person:ted-cruz", "person:marco-rubio"]),
+        (
+            "Both Democrats and Republicans said the deal was bad.",
+            "Both Democrats and Republicans",
+            ["group:democrats", "group:republicans"],
+        ),
+        # one actor, or a description: the span as a whole
+        (
+            "The Centers for Disease Control and Prevention said so.",
+            "The Centers for Disease Control and Prevention",
+            ["organization:centers-for-disease-control-and-prevention"],
+        ),
+        ("Employers and insurers said so.", "Employers and insurers", ["group:employers-and-insurers@a1"]),
+        (
+            "Donald Trump spoke. The businessman and reality star said so.",
+            "The businessman and reality star",
+            ["person:the-businessman-and-reality-star@a1"],
+        ),
+    ],
+)
+def test_a_span_listing_several_actors_resolves_each(nlp, text, phrase, actor_ids):
+    """`resolve_each`: a speaker span that lists named actors gives each, in order; a list
+    of descriptions, or one person's two roles, stays one actor."""
+    actors = ArticleActors(nlp(text), "a1")
+    start = text.index(phrase)
+    assert [r.actor_id for r in actors.resolve_each(start, start + len(phrase))] == actor_ids

@@ -71,6 +71,26 @@ def test_a_pronoun_holder_is_resolved(candidates):
     assert "subject" in out[("Paul Granger", "trump")][0]
 
 
+@pytest.mark.parametrize(
+    ("text", "holders"),
+    [
+        ("Ted Cruz and Marco Rubio said on Monday that Donald Trump was unfit.", ("Ted Cruz", "Marco Rubio")),
+        ("Senators Ted Cruz and Marco Rubio said on Monday that Donald Trump was unfit.", ("Ted Cruz", "Marco Rubio")),
+        (
+            "Two objectors, Lawrence Joyce and William Graham, said Donald Trump was unfit.",
+            ("Lawrence Joyce", "William Graham"),
+        ),
+    ],
+)
+def test_each_speaker_a_quote_lists_is_a_holder(candidates, text, holders):
+    """A quote of several speakers ("Ted Cruz and Marco Rubio said"; a plural noun's
+    appositive list) proposes each of them, as its speaker, not the first only nor "Senators"."""
+    out = candidates(text)
+    for name in holders:
+        assert "quote" in out[(name, "trump")][0]
+    assert not [k for k in out if k[0] in ("Senators", "Two objectors")]
+
+
 def test_an_actor_is_never_a_candidate_toward_itself(candidates):
     out = candidates("Donald Trump said Hillary Clinton was unfit to be president.")
     assert ("Donald Trump", "clinton") in out

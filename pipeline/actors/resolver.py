@@ -111,6 +111,11 @@ class ArticleActors:
         actor: a described one is the Resolution's `new_actor`, for `register`."""
         return self._spans.resolve(start, end)
 
+    def resolve_each(self, start: int, end: int) -> list[Resolution]:
+        """The actors a span lists ("Ted Cruz and Marco Rubio"), each resolved alone; one
+        Resolution, `resolve`'s, when it lists fewer than two. Adds no actor."""
+        return self._spans.resolve_each(start, end)
+
     def register(self, resolution: Resolution) -> Resolution:
         """Add the actor a resolution describes, if any, to the article's actors."""
         if resolution.new_actor is not None:

@@ -162,6 +162,47 @@ class SpanResolver:
             return Resolution(named, "role")
         return self._described(span)
 
+    def resolve_each(self, start: int, end: int) -> list[Resolution]:
+        """The actors a span lists, each resolved alone ("Ted Cruz and Marco Rubio",
+        "Senators Ted Cruz and Marco Rubio", "Neither Cruz nor Christie", "Donald Trump and
+        House Speaker Paul Ryan"), in text order; `[resolve(start, end)]` when it lists
+        fewer than two actors. A plural noun's appositive list counts as the list
+        ("Senators" names no one of its own)."""
+        span = self.doc.char_span(start, end, alignment_mode="expand")
+        if span is None:
+            return [self.resolve(start, end)]
+        head, last = span.root, span.end
+        if head.tag_ in ("NNS", "NNPS") and head.pos_ == "NOUN":  # "Senators Ted Cruz and Marco Rubio"
+            appos = next((c for c in head.children if c.dep_ == "appos" and c.i > head.i), None)
+            if appos is not None:  # a speaker span ends before its appositive: the list is the span
+                head, last = appos, max(last, appos.right_edge.i + 1)
+        items = [head]
+        while True:
+            nxt = next((c for c in items[-1].children if c.dep_ == "conj" and c.i < last), None)
+            if nxt is None:
+                break
+            items.append(nxt)
+        if len(items) < 2 or not any(c.dep_ == "cc" for item in items[:-1] for c in item.children):
+            return [self.resolve(start, end)]
+        out: list[Resolution] = []
+        for k, item in enumerate(items):
+            rest = items[k + 1] if k + 1 < len(items) else None
+            cut = {c.i for c in item.children if c.dep_ in ("cc", "preconj", "punct") and c.i > item.i}
+            if rest is not None:
+                cut |= {t.i for t in rest.subtree}
+            toks = [t for t in item.subtree if t.i not in cut and span.start <= t.i < last and not t.is_punct]
+            if k == 0 and head.i != span.root.i:
+                toks = [t for t in toks if t.i > span.root.i]
+            toks = [t for t in toks if t.dep_ != "preconj" and t.lower_ not in ("both", "neither", "either")]
+            if not toks:
+                return [self.resolve(start, end)]
+            r = self.resolve(toks[0].idx, toks[-1].idx + len(toks[-1].text))
+            if r.actor_id is None or r.actor_id.startswith("country:") or r.method not in ("name", "pronoun"):
+                return [self.resolve(start, end)]  # "employers and insurers", "the businessman and reality star"
+            if all(r.actor_id != o.actor_id for o in out):
+                out.append(r)
+        return out if len(out) >= 2 else [self.resolve(start, end)]
+
     def _relative_antecedent(self, pronoun) -> Resolution:
         """ "who" or "which" of a relative clause: the actor named by the noun the clause hangs
         on ("Sen. Brian Schatz of Hawaii, who has spoken ...", "Republicans who say"), for

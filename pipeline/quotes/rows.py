@@ -1,6 +1,6 @@
 """A `quotes` table row of one attribution: its content, cue and speaker spans (and their
 raw-text offsets), the speaker resolved to an actor (a described speaker is registered as
-one), and how it was resolved."""
+one; of a span listing several, the first), and how it was resolved."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ def quote_row(article_id: str, text: str, att, actors, align: Alignment) -> dict
     rs, re_ = align.raw_span(start, end)
     speaker_actor, method = None, "none"
     if att.source is not None:
-        res = actors.resolve_and_register(*att.source)  # a described speaker becomes an actor
+        # the first of the speakers a span lists ("Senators Ted Cruz and Marco Rubio": Cruz;
+        # the stance coder gives each a statement); a described speaker becomes an actor
+        res = actors.register(actors.resolve_each(*att.source)[0])
         speaker_actor, method = res.actor_id, res.method
         if att.source[0] < start and res.actor_id and _is_continuation(text, att):
             method = "continuation"

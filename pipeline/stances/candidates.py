@@ -141,8 +141,9 @@ def _holders_of(article, m) -> list[tuple[str, Instance]]:
     k = article.sent_of[m.head]
     out: list[tuple[str, Instance]] = []
     q = article.quote_of[m.head]
-    if q is not None and q.speaker_actor_id:
-        out.append((q.speaker_actor_id, Instance(k, (m.start, m.end), None, "quote", q.quote_id)))
+    if q is not None:
+        for speaker in article.speakers_of(q):  # each of "Ted Cruz and Marco Rubio said"
+            out.append((speaker, Instance(k, (m.start, m.end), None, "quote", q.quote_id)))
     path: list[str] = []
     negated = False
     for head in [doc[m.head], *doc[m.head].ancestors]:

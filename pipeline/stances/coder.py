@@ -507,6 +507,7 @@ class ArticleReading:
         self.quote_start: dict[str, int] = {}
         self.direct: set[str] = set()  # quotes that are the speaker's own words
         self.speakers = {q.speaker_actor_id for q in quotes if q.speaker_actor_id}
+        self.co_speakers: dict[str, tuple[str, ...]] = {}  # quote id -> every speaker a span lists
         for q in quotes:
             if not q.speaker_actor_id:
                 continue
@@ -514,6 +515,11 @@ class ArticleReading:
                 # a described speaker ("a UK Government source") is no entity's actor: add it
                 # so that the statements it holds can name it
                 actors.resolve_and_register(*q.speaker_span)
+            if q.speaker_span is not None:  # "Ted Cruz and Marco Rubio said": both hold what it says
+                each = [actors.register(r).actor_id for r in actors.resolve_each(*q.speaker_span)]
+                if len(each) > 1 and q.speaker_actor_id in each:
+                    self.co_speakers[q.quote_id] = tuple(each)
+                    self.speakers.update(each)
             if any(self.text[a:b].lstrip()[:1] in QUOTE_MARKS for a, b in q.segments):
                 self.direct.add(q.quote_id)  # the speaker's own words, not "she said she was “open to ...”"
             for a, b in q.segments:
@@ -617,6 +623,11 @@ class ArticleReading:
         return trim_span(self.text, a, b)
 
     # ------------------------------------------------------------------ target mentions
+
+    def speakers_of(self, q: QuoteScope) -> tuple[str, ...]:
+        """The speakers of attribution q: every actor its speaker span lists ("Ted Cruz and
+        Marco Rubio said"), else its one speaker; () when it has none."""
+        return self.co_speakers.get(q.quote_id) or ((q.speaker_actor_id,) if q.speaker_actor_id else ())
 
     def _mentions(self) -> list[_Mention]:
         doc, matcher = self.doc, self.matcher
@@ -983,7 +994,7 @@ class ArticleReading:
         if q is not None and self._reported_within(at, q):
             q = None  # "the advertisement suggests that Phoenix supports Trump": not the speaker's
         speaker = q.speaker_actor_id if q is not None else None
-        own = [(speaker, q)] if speaker else []
+        own = [(s, q) for s in self.speakers_of(q)] if speaker else []
         if owner is None or owner.lower_ in SPEAKER_WORDS or owner.lower_ in NEGATIVE_SUBJECTS:
             return own
         animate = owner.lower_ in ANIMATE_PRONOUNS or owner.tag_ in ("NNS", "NNPS")
@@ -1079,6 +1090,10 @@ class ArticleReading:
     @staticmethod
     def _members(h) -> list:
         out = []
+        if h.tag_ in ("NNS", "NNPS") and h.pos_ == "NOUN":  # "Senators Ted Cruz and Marco Rubio"
+            for c in h.children:
+                if c.dep_ == "appos" and c.i > h.i and c.pos_ == "PROPN":
+                    return [c] + [x for x in c.conjuncts if x.i > c.i]
         for c in h.children:
             if c.dep_ not in ("prep", "acl") or not (
                 c.lower_ in ("including", "like")
@@ -1321,7 +1336,7 @@ class ArticleReading:
         label = self._flip(o.cue.label, self._negated(o) ^ flip)
         q = self.quote_of[o.head]
         if q is not None:
-            holders = [(q.speaker_actor_id, q)]
+            holders = [(s, q) for s in self.speakers_of(q)]
         elif anchor is not None:
             holders = [(i, None) for i in self._actors_of(anchor)]
         else:
