@@ -380,7 +380,9 @@ QUOTES = _table(
             _c(
                 "speaker_actor_id",
                 "VARCHAR",
-                "The canonical actor the speaker resolves to.",
+                "The canonical actor the speaker resolves to; of a speaker that lists several named actors "
+                "(Ted Cruz and Marco Rubio), the first. The stances table gives each of them the statements the "
+                "attribution carries.",
                 nullable=True,
                 references=("actors", "actor_id"),
             ),
