@@ -621,7 +621,16 @@ REVIEW_VERDICTS = _table(
     )
 )
 
-ALIAS_RULES = ("surname", "first_name", "full_name", "name_in_span", "person_name", "acronym", "coder_merge")
+ALIAS_RULES = (
+    "surname",
+    "first_name",
+    "full_name",
+    "nickname",
+    "name_in_span",
+    "person_name",
+    "acronym",
+    "coder_merge",
+)
 ACTOR_ALIASES = _table(
     Table(
         "actor_aliases",
@@ -636,7 +645,8 @@ ACTOR_ALIASES = _table(
                 "rule",
                 "VARCHAR",
                 "Why: surname ('Obama' -> the dominant full name with that surname), first_name, full_name "
-                "('Donald J. Trump' -> 'Donald Trump'), name_in_span (a full name run into other words: "
+                "('Donald J. Trump' -> 'Donald Trump'), nickname (a formal name with an initial -> the two-word name "
+                "with another form of the first name: 'Charles E. Grassley' -> 'Chuck Grassley'), name_in_span (a full name run into other words: "
                 "'Donald Trump Leads' -> 'Donald Trump'), person_name (a one-word organisation that is a person's "
                 "surname), acronym ('organization:fsa' -> the Free Syrian Army, where articles naming it in full "
                 "link the acronym to it), coder_merge.",

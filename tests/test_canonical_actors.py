@@ -804,3 +804,30 @@ def test_aliases_that_would_go_round_in_a_circle_are_not_made():
     kept = {"person:a-b": ("person:a-c-b", "full_name")}
     proposed = {"person:a-c-b": ("person:a-b", "full_name"), "person:x": ("person:a-b", "surname")}
     assert _without_cycles(kept, proposed) == {"person:x": ("person:a-b", "surname")}
+
+
+def test_a_formal_name_joins_the_usual_form_of_its_first_name():
+    """ "Charles E. Grassley" and "Joseph R. Biden Jr." (a formal name with an initial, as the
+    New York Times writes them) join "Chuck Grassley" and "Joe Biden"; "Donald J. Trump"
+    keeps the full_name rule; a "III", a name without an initial and a George H. W. Bush
+    whose other form is no two-word name stay apart."""
+    counts = {
+        "person:joe-biden": 28,
+        "person:joseph-r-biden-jr": 7,
+        "person:charles-e-grassley": 3,
+        "person:chuck-grassley": 9,
+        "person:donald-j-trump": 10,
+        "person:donald-trump": 50,
+        "person:ronald-johnson-iii": 1,
+        "person:ron-johnson": 8,
+        "person:garrett-johnson": 1,
+        "person:gary-johnson": 5,
+        "person:george-h-w-bush": 5,
+        "person:george-w-bush": 20,
+    }
+    got = propose(counts, set())
+    assert got["person:joseph-r-biden-jr"] == ("person:joe-biden", "nickname")
+    assert got["person:charles-e-grassley"] == ("person:chuck-grassley", "nickname")
+    assert got["person:donald-j-trump"] == ("person:donald-trump", "full_name")
+    for apart in ("person:ronald-johnson-iii", "person:garrett-johnson", "person:george-h-w-bush"):
+        assert apart not in got

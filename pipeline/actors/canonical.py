@@ -16,6 +16,10 @@ full name the article uses. What is left is decided here, over the whole warehou
 - **full_name**: a full name with extra middle words ("Donald J. Trump") joins the two-word
   name with the same first and last word ("Donald Trump") when that one dominates every
   form of it; never a "Jr." or "III".
+- **nickname**: a formal name with a middle initial ("Charles E. Grassley", "Joseph R. Biden
+  Jr.") joins the two-word name with the same surname and another form of the first name
+  ("Chuck Grassley", "Joe Biden"; the `nicknames` package's table) when that one dominates
+  and is in more articles; a "Jr." may be kept or dropped, never a "III".
 - **name_in_span**: a person whose name holds a full name and more words (a headline
   or list the tagger ran across: "Donald Trump Leads", "Billionaire Donald Trump", "Ted
   Cruz—35") joins that full name when it is in at least five times as many articles;
@@ -40,6 +44,7 @@ keep an alias apart (merge an id into itself: `pipeline.review.apply.merge_map`)
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 
@@ -91,6 +96,16 @@ def propose(counts: dict[str, int], known: set[str], capitals: set[str] = frozen
                 target, rule = dominant(by_first.get(words[0], [])), "first_name"
                 if target is not None and counts[target] < DOMINANCE * rivals:
                     target = None  # "Kelly": Megyn Kelly is as likely as Kelly Ayotte
+        elif (
+            kind == "person"
+            and len(words) >= 3
+            and _has_initial(words)
+            and (target := dominant(_first_name_forms(a, words, full, counts[a]))) is not None
+        ):
+            # "Charles E. Grassley", "Joseph R. Biden Jr.": a formal name (with an initial) of a
+            # person the corpus mostly names by another form of the first name ("Chuck
+            # Grassley", "Joe Biden"), or by the same first name without the initial
+            rule = "nickname"
         elif kind == "person" and len(words) >= 3 and not set(words) & GENERATIONS:
             # the two-word form of the same first and last name, when it dominates every other
             # form (George H. W. Bush is not George W. Bush: neither is a two-word name)
@@ -107,6 +122,46 @@ def propose(counts: dict[str, int], known: set[str], capitals: set[str] = frozen
         if target is not None:
             out[a] = (target, rule)
     return out
+
+
+def _has_initial(words: list[str]) -> bool:
+    """Whether a name has a middle initial ("charles-e-grassley"): a one-letter word
+    between its first and last word."""
+    return any(len(w) == 1 for w in words[1:-1])
+
+
+@functools.cache
+def _nicknames():
+    from nicknames import NickNamer
+
+    return NickNamer()
+
+
+def _first_name_forms(a: str, words: list[str], full: dict[str, int], n: int) -> list[tuple[int, str]]:
+    """(articles, id) of the two-word names, in more articles than `n`, of the same surname
+    with another form of the first name ("Chuck" for "Charles", "Joe" for "Joseph": the
+    `nicknames` package's hand-curated table), a "Jr." kept or dropped. A "III" is another
+    person ("Ronald Johnson III" is no Ron Johnson); the same first name is `full_name`'s."""
+    generation = words[-1] if words[-1] in GENERATIONS else None
+    if generation not in (None, "jr"):
+        return []
+    first, last = words[0], _surname_word(words)
+    forms = (_nicknames().nicknames_of(first) | _nicknames().canonicals_of(first)) - {first}
+    out = []
+    for b, m in full.items():
+        w = _words(b)
+        if w[-1] in GENERATIONS and w[-1] != generation:
+            continue
+        w = [x for x in w if x not in GENERATIONS]
+        if b != a and m > n and len(w) == 2 and w[1] == last and w[0] in forms:
+            out.append((m, b))
+    return out
+
+
+def _surname_word(words: list[str]) -> str:
+    while len(words) > 1 and words[-1] in GENERATIONS:
+        words = words[:-1]
+    return words[-1]
 
 
 def _full_name_within(words: list[str], full: dict[str, int], n: int) -> str | None:
