@@ -85,7 +85,9 @@ def quote_scopes(doc, actors) -> list:
         res = actors.register(actors.resolve_each(*att.source)[0]) if att.source else None  # as quote_row
         cue = att.cue[0] if att.cue else None
         scopes.append(
-            QuoteScope(f"test:q{att.content[0][0]}", att.content, res.actor_id if res else None, cue, att.source)
+            QuoteScope(
+                f"test:q{att.content[0][0]}", att.content, res.actor_id if res else None, cue, att.source, att.negated
+            )
         )
     return scopes
 

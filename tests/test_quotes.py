@@ -696,6 +696,8 @@ def test_a_relative_clause_set_off_at_the_end_is_the_writers(run, text, content)
         ("Neither Cruz nor Christie said that they would endorse Trump.", "they would endorse", True),
         ("No Republicans have said that the deal is good.", "the deal is good", True),
         ("Someone said no one would come.", "no one would come", False),  # the content's "no one"
+        ("None other than Donald Trump said that the deal was bad.", "the deal was bad", False),
+        ("Nobody but Trump has said that the deal was bad.", "the deal was bad", False),
     ],
 )
 def test_a_negated_cue_is_kept_and_marked(run, text, fragment, negated):

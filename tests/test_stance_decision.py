@@ -140,6 +140,21 @@ def test_an_explicit_attack_in_a_quote_is_against(code):
     assert out.get(("Mark Ellison", "clinton"), ("none",))[0] == "against"
 
 
+def test_each_speaker_a_quote_lists_holds_its_position(code):
+    """ "Ted Cruz and Marco Rubio said ...": both are coded, the second not lost to the first."""
+    out = code("Ted Cruz and Marco Rubio said on Monday that Donald Trump was unfit to be president.")
+    assert out[("Ted Cruz", "trump")][0] == out[("Marco Rubio", "trump")][0] == "against"
+
+
+def test_what_a_negated_cue_reports_is_no_ones_position(code):
+    """ "Neither Clinton nor Sanders said that X": neither holds it (quotes.negated)."""
+    out = code(
+        "Hillary Clinton and Bernie Sanders spoke in Iowa. "
+        "Neither Clinton nor Sanders said that Donald Trump was unfit to be president."
+    )
+    assert not [k for k in out if k[1] == "trump"]
+
+
 def test_an_article_with_no_position_codes_nothing(code):
     assert code("Donald Trump and Hillary Clinton will debate in St. Louis on Sunday night.") == {}
 

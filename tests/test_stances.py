@@ -34,10 +34,15 @@ def code(nlp):
         speakers = ArticleActors(doc, "test")
         quotes = []
         for att in extract_attributions(doc):
-            speaker = speakers.resolve(*att.source).actor_id if att.source else None
+            speaker = speakers.resolve_each(*att.source)[0].actor_id if att.source else None  # as quote_row
             quotes.append(
                 QuoteScope(
-                    f"test:q{att.content[0][0]}", att.content, speaker, att.cue[0] if att.cue else None, att.source
+                    f"test:q{att.content[0][0]}",
+                    att.content,
+                    speaker,
+                    att.cue[0] if att.cue else None,
+                    att.source,
+                    att.negated,
                 )
             )
         return rule_statements(doc, ArticleActors(doc, "test"), quotes, matcher)

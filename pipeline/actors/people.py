@@ -166,27 +166,21 @@ class ArticlePeople:
         return person
 
     def _misspelt_surname_of(self, word: str, pos: int) -> Person | None:
-        """The one person named in full before `pos` whose surname `word` misspells: one
-        edit apart (a letter changed, added, dropped or two swapped: "Keidis" for Kiedis,
-        "Vigurie" for Viguerie), both of six letters or more, the same first letter, and
-        not the surname's plural ("the Trumps") nor a common first name ("Jonas" is not a
-        Jones). None when no person or several fit."""
-        import jellyfish
+        """The one person named in full before `pos` whose surname `word` misspells once: a
+        letter dropped or two swapped ("Vigurie" for Viguerie, "Keidis" for Kiedis), both
+        words of six letters or more with the same first letter, the word written nowhere
+        else in the article, and no common first name ("Jonas" is no Jones). A letter added
+        or changed is not taken: "Johnston" and "McCann" are names of their own. None when
+        no person or several fit."""
 
-        if len(word) < 6 or is_first_name(word):
+        if len(word) < 6 or is_first_name(word) or sum(t.lower_ == word for t in self.doc) > 1:
             return None
         fits = []
         for p in self.persons:
             names = {surname(q) for q in p.names if len(q) > 1}
             if not any(i < pos for i in p.positions):
                 continue
-            if any(
-                len(s) >= 6
-                and s[0] == word[0]
-                and word not in (s + "s", s + "es")
-                and jellyfish.damerau_levenshtein_distance(word, s) == 1
-                for s in names
-            ):
+            if any(_dropped_or_swapped(word, s) for s in names):
                 fits.append(p)
         return fits[0] if len(fits) == 1 else None
 
@@ -334,6 +328,18 @@ class ArticlePeople:
             person.gender, person.gender_from_name = gender, False  # a word of the article beats the name
         for i in range(m.tok_start, m.tok_end):
             self.person_at[i] = person
+
+
+def _dropped_or_swapped(word: str, name: str) -> bool:
+    """Whether `word` is `name` (six letters or more, the same first letter) with one letter
+    dropped or two neighbouring letters swapped (jellyfish's Damerau-Levenshtein distance 1)."""
+    import jellyfish
+
+    if len(name) < 6 or word[0] != name[0] or len(word) not in (len(name), len(name) - 1):
+        return False
+    if len(word) == len(name) and sorted(word) != sorted(name):
+        return False  # a letter changed, not two swapped
+    return jellyfish.damerau_levenshtein_distance(word, name) == 1
 
 
 def _named_most_before(person: Person, pos: int) -> tuple[int, int, int]:

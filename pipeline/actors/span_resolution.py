@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 
 from pipeline.actors.coreference import PersonCoreference, sentences_back
+from pipeline.actors.first_names import is_first_name
 from pipeline.actors.people import HONORIFICS, ArticlePeople
-from pipeline.actors.records import SINGULAR_PRONOUNS, Actor, Mention, Resolution
+from pipeline.actors.records import SINGULAR_PRONOUNS, Actor, Mention, Resolution, surname
 from pipeline.actors.roles import country_in
 from pipeline.nlp.lexicon import slug, strip_possessive, table, word_list
 from pipeline.nlp.model import is_dictionary_word
@@ -27,6 +28,8 @@ FRACTIONS = {"half", "third", "quarter"}  # "A third of independents": a share o
 # the endings of agent nouns ("hacker", "trader", "strategist", "historian"): a singular noun a
 # "who" clause hangs on names a person when it has one (`SpanResolver._who_noun`)
 AGENT_ENDINGS = ("er", "or", "ist", "ian")
+# title words that say something of the description, not of the person: "Former Carson advisers"
+KEPT_TITLE_WORDS = frozenset({"former", "vice"})
 POSSESSIVE_S = re.compile(r"(?<=\w)['’]s\b")  # "Clinton's", "Clinton’s"
 INDEFINITE = {"a", "an", "one", "another", "some", "several", "many", "two", "three", "other", "few"}
 
@@ -164,8 +167,8 @@ class SpanResolver:
 
     def resolve_each(self, start: int, end: int) -> list[Resolution]:
         """The actors a span lists, each resolved alone ("Ted Cruz and Marco Rubio",
-        "Senators Ted Cruz and Marco Rubio", "Neither Cruz nor Christie", "Donald Trump and
-        House Speaker Paul Ryan"), in text order; `[resolve(start, end)]` when it lists
+        "Senators Ted Cruz and Marco Rubio", "Neither Cruz nor Christie", "Both Democrats and
+        Republicans"), in text order; `[resolve(start, end)]` when it lists
         fewer than two actors. A plural noun's appositive list counts as the list
         ("Senators" names no one of its own)."""
         span = self.doc.char_span(start, end, alignment_mode="expand")
@@ -196,12 +199,32 @@ class SpanResolver:
             toks = [t for t in toks if t.dep_ != "preconj" and t.lower_ not in ("both", "neither", "either")]
             if not toks:
                 return [self.resolve(start, end)]
-            r = self.resolve(toks[0].idx, toks[-1].idx + len(toks[-1].text))
+            r = None
+            if len(toks) == 1 and toks[0].pos_ == "PROPN" and k < len(items) - 1:
+                # "Bill and Hillary Clinton": a first name that shares the last item's surname
+                r = self._first_name_of_family(toks[0], items[-1])
+            r = r or self.resolve(toks[0].idx, toks[-1].idx + len(toks[-1].text))
+            if (
+                r.actor_id
+                and r.actor_id.startswith("person:")
+                and "-" not in r.actor_id
+                and is_first_name(toks[-1].text)
+            ):
+                return [self.resolve(start, end)]  # "Donald and Melania Trump": no "person:donald"
             if r.actor_id is None or r.actor_id.startswith("country:") or r.method not in ("name", "pronoun"):
                 return [self.resolve(start, end)]  # "employers and insurers", "the businessman and reality star"
             if all(r.actor_id != o.actor_id for o in out):
                 out.append(r)
         return out if len(out) >= 2 else [self.resolve(start, end)]
+
+    def _first_name_of_family(self, first, last_item) -> Resolution | None:
+        """The person the article names in full with first name `first` and the surname of
+        `last_item` ("Bill" of "Bill and Hillary Clinton"), or None."""
+        surname_word = last_item.text.lower()
+        for person in self.people.persons:
+            if any(len(n) > 1 and n[0].lower() == first.lower_ and surname(n) == surname_word for n in person.names):
+                return Resolution(person.actor_id, "name")
+        return None
 
     def _relative_antecedent(self, pronoun) -> Resolution:
         """ "who" or "which" of a relative clause: the actor named by the noun the clause hangs
@@ -218,9 +241,22 @@ class SpanResolver:
         if named.actor_id is None or named.actor_id.startswith("country:"):
             return Resolution(None, "unresolved")
         if named.method == "description":
-            if pronoun.lower_ == "who" and self._who_noun(ante):
-                return Resolution(named.actor_id, "pronoun", new_actor=named.new_actor)
-            return Resolution(None, "unresolved")
+            if pronoun.lower_ != "who" or not self._who_noun(ante):
+                return Resolution(None, "unresolved")
+            # the noun with its prepositional phrases: "A spokesman for the campaign, who", not
+            # "A spokesman"; not the people listed with it ("partisans and thinkers who")
+            ends = [ante.i] + [
+                t.i
+                for c in ante.rights
+                if c.dep_ == "prep" and c.lower_ not in ("like", "including", "as") and c.i < pronoun.i
+                for t in c.subtree
+                if t.i < pronoun.i and not t.is_punct
+            ]
+            end = self.doc[max(ends)]
+            named = self.resolve(self.doc[ante.left_edge.i].idx, end.idx + len(end.text))
+            if named.actor_id is None or named.method != "description" or named.actor_id.startswith("organization:"):
+                return Resolution(None, "unresolved")  # "who" is people: never "the Trump campaign"
+            return Resolution(named.actor_id, "pronoun", new_actor=named.new_actor)
         if pronoun.lower_ == "which" and not named.actor_id.startswith(COLLECTIVES):
             return Resolution(None, "unresolved")
         return Resolution(named.actor_id, "pronoun")
@@ -499,8 +535,14 @@ class SpanResolver:
                 parts.append(person.display + possessive + doc[j - 1].whitespace_)
                 anchored, i = True, j
                 continue
-            if doc[i].lower_.rstrip(".") in HONORIFICS and person_at.get(i + 1) is not None and i + 1 != root.i:
-                i += 1  # "Mr. Bernie Sanders's campaign": the person's full name stands for both
+            word = doc[i].lower_.rstrip(".")
+            if (
+                (word in HONORIFICS or word in self._titles)
+                and word not in KEPT_TITLE_WORDS
+                and person_at.get(i + 1) is not None
+                and i + 1 != root.i
+            ):
+                i += 1  # "Mr. Sanders's campaign", "Sen. Cruz's campaign": the full name stands for both
                 continue
             parts.append(doc[i].text_with_ws)
             i += 1

@@ -54,9 +54,17 @@ def negated_cue(cue: Token, content: tuple[tuple[int, int], ...] = ()) -> bool:
 NO_ONE = frozenset({"nobody", "none", "neither", "nothing", "noone"})  # subjects that deny the act
 
 
+NOT_NO_ONE = frozenset({"other", "but", "except", "fewer", "less", "more", "than"})  # "None other than Trump"
+
+
 def _no_one(subject: Token) -> bool:
     """Whether a cue's subject says that no one did it: "Nobody said", "None of them has
-    suggested", "No one", "No Republicans", "Neither man", "Neither Cruz nor Christie"."""
+    suggested", "No one", "No Republicans", "Neither man", "Neither Cruz nor Christie";
+    not "None other than Donald Trump", "No fewer than 20 senators", "Nobody but Trump"."""
+    doc = subject.doc
+    words = {doc[i].lower_ for i in range(subject.left_edge.i, min(subject.right_edge.i + 2, len(doc)))}
+    if words & NOT_NO_ONE:
+        return False
     return subject.lower_ in NO_ONE or any(
         c.dep_ in ("det", "preconj") and c.lower_ in ("no", "neither") and c.i < subject.i for c in subject.children
     )

@@ -153,6 +153,7 @@ class QuoteScope:
     speaker_actor_id: str | None
     cue_start: int | None
     speaker_span: tuple[int, int] | None = None  # re-creates a described speaker ("a UK Government source")
+    negated: bool = False  # "did not say", "Neither Cruz nor Christie said": no speaker holds what it says
 
     COLUMNS = (
         "quote_id",
@@ -161,6 +162,7 @@ class QuoteScope:
         "cue_char_start",
         "speaker_char_start",
         "speaker_char_end",
+        "negated",
     )
 
     @classmethod
@@ -169,7 +171,9 @@ class QuoteScope:
         start = row["speaker_char_start"]
         speaker = (start, row["speaker_char_end"]) if start is not None else None
         segments = segments_from_json(row["content_segments"])
-        return cls(row["quote_id"], segments, row["speaker_actor_id"], row["cue_char_start"], speaker)
+        return cls(
+            row["quote_id"], segments, row["speaker_actor_id"], row["cue_char_start"], speaker, bool(row["negated"])
+        )
 
 
 @dataclass
@@ -515,7 +519,7 @@ class ArticleReading:
                 # a described speaker ("a UK Government source") is no entity's actor: add it
                 # so that the statements it holds can name it
                 actors.resolve_and_register(*q.speaker_span)
-            if q.speaker_span is not None:  # "Ted Cruz and Marco Rubio said": both hold what it says
+            if q.speaker_span is not None and not q.negated:  # "Ted Cruz and Marco Rubio said": both hold it
                 each = [actors.register(r).actor_id for r in actors.resolve_each(*q.speaker_span)]
                 if len(each) > 1 and q.speaker_actor_id in each:
                     self.co_speakers[q.quote_id] = tuple(each)
@@ -625,8 +629,11 @@ class ArticleReading:
     # ------------------------------------------------------------------ target mentions
 
     def speakers_of(self, q: QuoteScope) -> tuple[str, ...]:
-        """The speakers of attribution q: every actor its speaker span lists ("Ted Cruz and
-        Marco Rubio said"), else its one speaker; () when it has none."""
+        """The speakers who hold what attribution q says: every actor its speaker span lists
+        ("Ted Cruz and Marco Rubio said"), else its one speaker; () when it has none or its
+        cue is negated ("Rubio did not say that ...", "Neither Cruz nor Christie said")."""
+        if q.negated:
+            return ()
         return self.co_speakers.get(q.quote_id) or ((q.speaker_actor_id,) if q.speaker_actor_id else ())
 
     def _mentions(self) -> list[_Mention]:
@@ -796,10 +803,10 @@ class ArticleReading:
                 for i in range(self.quote_start[q.quote_id], tok.i)
                 if self.quote_of[i] is q
             )
-            if person.actor_id == q.speaker_actor_id or (person.actor_id in self.speakers and not named):
+            if person.actor_id in self.speakers_of(q) or (person.actor_id in self.speakers and not named):
                 return best.book, best.target
             return None if named and best.end <= self.quote_start[q.quote_id] else (best.book, best.target)
-        elif q is not None and person.actor_id == q.speaker_actor_id:
+        elif q is not None and (person.actor_id == q.speaker_actor_id or person.actor_id in self.speakers_of(q)):
             return None  # reported speech: "she said she was ..." is the speaker
         if any(best.end <= i < tok.i for i in self.actors.positions(person.actor_id)):
             return None
@@ -1033,7 +1040,8 @@ class ArticleReading:
                 if subj.lower_ in SPEAKER_WORDS:
                     return False
                 if subj.pos_ in ("NOUN", "PROPN"):
-                    return q.speaker_actor_id not in self._actors_of(subj)
+                    speakers = {q.speaker_actor_id, *self.speakers_of(q)}
+                    return not speakers & set(self._actors_of(subj))
         return False
 
     def _actors_of(self, head) -> list[str]:
