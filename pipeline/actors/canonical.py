@@ -74,6 +74,12 @@ def propose(counts: dict[str, int], known: set[str], capitals: set[str] = frozen
         by_last[w[-1]].append((n, a))
         by_first[w[0]].append((n, a))
         by_ends[(w[0], w[-1])].append((n, a))
+    two_word = defaultdict(list)  # surname -> (articles, id, first name, generation) of the two-word names
+    for b, m in full.items():
+        w = _words(b)
+        name = [x for x in w if x not in GENERATIONS]
+        if len(name) == 2:
+            two_word[name[1]].append((m, b, name[0], w[-1] if w[-1] in GENERATIONS else None))
     out: dict[str, tuple[str, str]] = {}
 
     def dominant(options: list[tuple[int, str]]) -> str | None:
@@ -100,7 +106,7 @@ def propose(counts: dict[str, int], known: set[str], capitals: set[str] = frozen
             kind == "person"
             and len(words) >= 3
             and _has_initial(words)
-            and (target := dominant(_first_name_forms(a, words, full, counts[a]))) is not None
+            and (target := dominant(_first_name_forms(a, words, two_word, counts[a]))) is not None
         ):
             # "Charles E. Grassley", "Joseph R. Biden Jr.": a formal name (with an initial) of a
             # person the corpus mostly names by another form of the first name ("Chuck
@@ -137,25 +143,25 @@ def _nicknames():
     return NickNamer()
 
 
-def _first_name_forms(a: str, words: list[str], full: dict[str, int], n: int) -> list[tuple[int, str]]:
-    """(articles, id) of the two-word names, in more articles than `n`, of the same surname
-    with another form of the first name ("Chuck" for "Charles", "Joe" for "Joseph": the
-    `nicknames` package's hand-curated table), a "Jr." kept or dropped. A "III" is another
-    person ("Ronald Johnson III" is no Ron Johnson); the same first name is `full_name`'s."""
+def _first_name_forms(a: str, words: list[str], two_word: dict, n: int) -> list[tuple[int, str]]:
+    """(articles, id) of the two-word names (`two_word`: by surname), in more articles than
+    `n`, of the same surname with another form of the first name ("Chuck" for "Charles",
+    "Joe" for "Joseph": the `nicknames` package's hand-curated table), a "Jr." kept or
+    dropped. A "III" is another person ("Ronald Johnson III" is no Ron Johnson); the same
+    first name is `full_name`'s."""
     generation = words[-1] if words[-1] in GENERATIONS else None
     if generation not in (None, "jr"):
         return []
     first, last = words[0], _surname_word(words)
+    candidates = two_word.get(last, ())
+    if not candidates:
+        return []
     forms = (_nicknames().nicknames_of(first) | _nicknames().canonicals_of(first)) - {first}
-    out = []
-    for b, m in full.items():
-        w = _words(b)
-        if w[-1] in GENERATIONS and w[-1] != generation:
-            continue
-        w = [x for x in w if x not in GENERATIONS]
-        if b != a and m > n and len(w) == 2 and w[1] == last and w[0] in forms:
-            out.append((m, b))
-    return out
+    return [
+        (m, b)
+        for m, b, name_first, their_generation in candidates
+        if b != a and m > n and name_first in forms and their_generation in (None, generation)
+    ]
 
 
 def _surname_word(words: list[str]) -> str:
