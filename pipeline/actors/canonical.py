@@ -48,6 +48,7 @@ import functools
 import re
 from collections import defaultdict
 
+from pipeline.actors.records import surname
 from pipeline.storage.warehouse import insert_values
 
 GENERATIONS = {"jr", "sr", "ii", "iii", "iv"}  # "Joseph Kennedy Jr." is not Joseph Kennedy
@@ -152,7 +153,7 @@ def _first_name_forms(a: str, words: list[str], two_word: dict, n: int) -> list[
     generation = words[-1] if words[-1] in GENERATIONS else None
     if generation not in (None, "jr"):
         return []
-    first, last = words[0], _surname_word(words)
+    first, last = words[0], surname(tuple(words))  # a generational suffix dropped
     candidates = two_word.get(last, ())
     if not candidates:
         return []
@@ -162,12 +163,6 @@ def _first_name_forms(a: str, words: list[str], two_word: dict, n: int) -> list[
         for m, b, name_first, their_generation in candidates
         if b != a and m > n and name_first in forms and their_generation in (None, generation)
     ]
-
-
-def _surname_word(words: list[str]) -> str:
-    while len(words) > 1 and words[-1] in GENERATIONS:
-        words = words[:-1]
-    return words[-1]
 
 
 def _full_name_within(words: list[str], full: dict[str, int], n: int) -> str | None:
