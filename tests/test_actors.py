@@ -933,6 +933,9 @@ def test_a_surname_one_letter_off_is_the_person_named_in_full(nlp, text, word, a
         ),
         ("Twitter suspended 125,000 accounts. It said that it had expanded its teams.", "organization:twitter"),
         ("The memo was leaked on Monday. It says that the plan is dead.", None),  # a text, no organization
+        # the organization's object may be "it" as well; a person it hires may not
+        ("The Senate passed the bill on Monday. It says that taxes will rise.", None),
+        ("Twitter hired a lawyer. It said that it had expanded its teams.", "organization:twitter"),
         ("Twitter suspended many accounts. It is fair to say that it acted late.", None),  # no one speaks
     ],
 )

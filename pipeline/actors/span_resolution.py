@@ -350,7 +350,8 @@ class SpanResolver:
         before that has one, as for "they". Only when "it" is the subject of a verb of saying
         (not "it's fair to say", "it gets better") and the subject names an organization,
         by name or by description; anything else (a memo, a post, the Dow) leaves it
-        unresolved."""
+        unresolved, and so does a thing the organization's verb takes as object, which "it"
+        may be as well ("The Senate passed the bill. It says")."""
         doc = self.doc
         verb = it.head
         if (
@@ -372,11 +373,24 @@ class SpanResolver:
             if not subjects:
                 continue
             t = subjects[-1] if k == 0 else subjects[0]
+            if any(self._text_object(c) for c in t.head.children):
+                return Resolution(None, "unresolved")  # "The Senate passed the bill. It says": the bill may speak
             named = self.resolve(doc[t.left_edge.i].idx, t.idx + len(t.text))
             if named.actor_id and named.actor_id.startswith("organization:"):
                 return Resolution(named.actor_id, "pronoun", new_actor=named.new_actor)
             return Resolution(None, "unresolved")
         return Resolution(None, "unresolved")
+
+    def _text_object(self, tok) -> bool:
+        """A singular text the verb takes as its object, which may speak in turn: a document,
+        work or measure of `not_actor_nouns.txt` ("sent a letter"), or a bill. Not a person, and
+        not an abstract thing ("denied any role")."""
+        return (
+            tok.dep_ == "dobj"
+            and tok.tag_ == "NN"
+            and tok.pos_ == "NOUN"
+            and (self._not_actor(tok) or tok.lemma_.lower() == "bill")
+        )
 
     def _appositive_person(self, root):
         """The person an appositive of a singular common noun names ("his wife, longtime
