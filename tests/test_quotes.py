@@ -512,6 +512,30 @@ def test_a_colon_lead_keeps_its_quote_when_the_next_sentence_has_a_cue(run):
 
 
 @pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        (
+            "Red states outnumber blue ones - Jeffrey M. Jones: “Gallup finds that 20 states are Republican.”",
+            "Jeffrey M. Jones",
+        ),
+        (
+            "Turnout held - More from Blumenthal and Cohen: “Our data confirm that both issues were in play.”",
+            "Blumenthal and Cohen",
+        ),
+        ("Opinions are problematic - Pew Research: “The samples include more engaged individuals.”", "Pew Research"),
+        ("The vote was close - Update: “Nobody expected it to be that way.”", None),  # a label, no one's name
+        ("The vote was close - a big surprise: “nobody expected it.”", None),  # lower case: no name
+    ],
+)
+def test_a_name_between_a_dash_and_a_colon_speaks_the_quote(run, text, speaker):
+    """A digest's item or a transcript's line, "- Jeffrey M. Jones: “...”": the name between
+    the dash and the colon is the speaker, the whole name and nothing before the dash."""
+    doc, atts = run(text)
+    found = [source_text(doc, a) for a in atts if a.cue_lemma == ":"]
+    assert found == ([speaker] if speaker else [])
+
+
+@pytest.mark.parametrize(
     "text,content,lemma,kind",
     [
         ("The governor thanked the volunteers.", "the volunteers", "thank", "speech"),

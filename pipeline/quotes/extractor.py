@@ -44,6 +44,7 @@ from pipeline.nlp.lexicon import strip_possessive
 from pipeline.quotes.cues import noun_cue_lemma
 from pipeline.quotes.frames import (
     complement,
+    dash_led_label,
     frame_after,
     frame_before,
     noun_complement,
@@ -267,6 +268,9 @@ class _Extractor:
                     if after is not None and after[1] is not None:
                         before = after
                 last = self.add_quote(q, *before)
+                label = dash_led_label(art, before[0]) if before[0].text == ":" else None
+                if label:  # the name between the dash and the colon, not the phrase the parser hangs on it
+                    last.source_span = (label[0].idx, label[-1].idx + len(label[-1]))
                 continue
             post = self.after_quote(q)
             after = frame_after(art, post)

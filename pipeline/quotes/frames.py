@@ -183,4 +183,31 @@ def frame_before(art: ParsedArticle, win: list[Token]) -> tuple[Token, Token | N
         heads = [t for t in win[:-1] if t.pos_ in ("PROPN", "NOUN", "PRON")]
         if heads:
             return last, heads[-1]
+    label = dash_led_label(art, last) if last.text == ":" else None
+    if label and label[0].i >= win[0].i:
+        return last, label[-1]
     return None
+
+
+def dash_led_label(art: ParsedArticle, colon: Token) -> list[Token] | None:
+    """The name before `colon` when a dash leads it: "... - Jeffrey M. Jones: “...”", "- More
+    from Blumenthal and Cohen: “...”" (a digest's item, a transcript's line): one to four
+    capitalised words (proper or common nouns, "and" between them). Not a label such as
+    "Update" (`headline_labels`). None otherwise."""
+    doc = colon.doc
+    i, words = colon.i - 1, []
+    while i >= 0 and len(words) <= 6 and doc[i].text not in DASHES and not doc[i].is_space:
+        words.insert(0, doc[i])
+        i -= 1
+    if i < 0 or doc[i].text not in DASHES:
+        return None
+    if len(words) > 2 and words[0].lower_ == "more" and words[1].lower_ == "from":
+        words = words[2:]
+    if not 1 <= len(words) <= 4 or words[0].lower_ == "and" or words[-1].lower_ == "and":
+        return None
+    for t in words:
+        if t.lower_ != "and" and t.text != "." and not (t.pos_ in ("PROPN", "NOUN") and t.text[:1].isupper()):
+            return None
+    if art.text[words[0].idx : colon.idx].strip().lower() in art.lex.headline_labels:
+        return None
+    return words
