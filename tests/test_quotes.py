@@ -729,3 +729,35 @@ def test_a_negated_cue_is_kept_and_marked(run, text, fragment, negated):
     with `negated`, so that who said what can leave out what was not said."""
     doc, atts = run(text)
     assert find(doc, atts, fragment).negated is negated
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "content"),
+    [
+        # a closing frame the parser joined to the clause before as a conjunct
+        (
+            "This includes a special force to assist Kurdish fighters, Defense Secretary Ash Carter told a Senate "
+            "panel Wednesday.",
+            "Defense Secretary Ash Carter",
+            "This includes a special force to assist Kurdish fighters",
+        ),
+        ("Trump won the primary, Cruz said on Tuesday.", "Cruz", "Trump won the primary"),
+        ("Trump won the primary, and Cruz said nothing.", None, None),  # a conjunction: two clauses
+        # a name and an age before the verb after a quote
+        (
+            "“We were wrong not to confront him from the beginning,” Ramos, 58, told AFP in an interview.",
+            "Ramos",
+            "“We were wrong not to confront him from the beginning,”",
+        ),
+    ],
+)
+def test_frames_the_parser_attaches_elsewhere(run, text, speaker, content):
+    """A speech verb closing the sentence after a comma, or after a quote and a name with an
+    age, frames what comes before it even when the parser hangs it elsewhere."""
+    doc, atts = run(text)
+    if speaker is None:
+        assert not [a for a in atts if a.cue_lemma == "say"]
+        return
+    a = find(doc, atts, content)
+    assert source_text(doc, a) == speaker
+    assert texts(doc, a.content) == [content]

@@ -37,6 +37,9 @@ def complement(art: ParsedArticle, v: Token, lemma: str) -> tuple[list[Token], T
         ):
             inner = set(v.subtree)
             return [t for t in v.head.subtree if t not in inner], None
+        if lemma in lex.speech and _closing_frame(art, v):
+            inner = set(v.subtree)
+            return [t for t in v.head.subtree if t not in inner and t.i < v.i], None
     if lemma in lex.infinitive:
         for c in kids:
             if c.dep_ == "xcomp" and any(a.dep_ == "aux" and a.lower_ == "to" for a in c.children):
@@ -113,6 +116,25 @@ def noun_complement(n: Token, frames) -> tuple[list[Token], str | None, Token | 
     return [], None, None
 
 
+def _closing_frame(art: ParsedArticle, v: Token) -> bool:
+    """ "This includes a special force, Defense Secretary Ash Carter told a Senate panel
+    Wednesday.": a speech verb the parser joined to the clause before as a conjunct, set off
+    by a comma with its own subject, no conjunction, nothing of its own to report (an
+    addressee or a time only), and closing the sentence. The clause before is its content."""
+    subject = art.subject(v)
+    if v.dep_ != "conj" or v.i < v.head.i or subject is None or v.head.pos_ not in ("VERB", "AUX"):
+        return False
+    if any(c.dep_ in ("cc", "ccomp", "xcomp", "advcl") or c.dep_ == "prep" and c.i < v.i for c in v.children):
+        return False
+    if any(c.dep_ == "cc" and subject.left_edge.i > c.i > v.head.i for c in v.head.children):
+        return False
+    before = subject.left_edge.i - 1
+    if before <= v.head.i or art.doc[before].text != ",":
+        return False
+    sentence_end = v.sent.end - 1
+    return max(t.i for t in v.subtree) >= sentence_end - (1 if art.doc[sentence_end].is_punct else 0)
+
+
 # dependents that, set off by a comma at a content's end, are the writer's addition ("said
 # he backed Trump, who has a big lead"); trailing adverbial clauses and appositives were
 # measured on PolNeAR train too and are not (docs/design.md)
@@ -148,6 +170,19 @@ def attached(b: Token, v: Token, content_deps: frozenset[str] = CONTENT_DEPS) ->
     return b.dep_ not in content_deps
 
 
+def _name_and_age(between: list[Token]) -> Token | None:
+    """ "“...,” Ramos, 58, told AFP": a name and an age set off by commas before the verb,
+    which the parser often hangs elsewhere. The name's last word, else None."""
+    words = [b for b in between if not b.is_punct]
+    names = [b for b in words if b.pos_ == "PROPN"]
+    rest = words[len(names) :]
+    if not 1 <= len(names) <= 4 or words[: len(names)] != names or len(rest) > 1:
+        return None
+    if rest and not (rest[0].like_num and [b.text for b in between[-3:]] == [",", rest[0].text, ","]):
+        return None
+    return names[-1]
+
+
 def frame_after(art: ParsedArticle, win: list[Token]) -> tuple[Token, Token | None] | None:
     """“...,” he said / said X / X told reporters / “...” ― Jane Doe: the first speech
     verb after the quote, with nothing before it but its subject and adverbs."""
@@ -158,7 +193,8 @@ def frame_after(art: ParsedArticle, win: list[Token]) -> tuple[Token, Token | No
             between = [b for b in win if b.i < t.i]
             if all(b.is_punct or attached(b, t) for b in between):
                 return t, art.subject(t)
-            return None
+            name = _name_and_age(between)
+            return (t, name) if name is not None else None
         if t.pos_ == "VERB" and t.dep_ not in ("amod", "acl", "relcl"):
             return None
     return None
