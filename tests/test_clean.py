@@ -133,6 +133,8 @@ def test_only_markup_is_taken_out(raw, text):
 def test_a_paragraph_or_record_of_tags_only_is_no_text():
     assert clean_text("Title\n\n<br/>\n\nBody.", has_title_line=True).text == "Title\n\nBody."
     assert clean_text("<br/>", has_title_line=False).only_metadata  # nothing left: rejected as no_article_text
+    assert clean_text("&nbsp;", has_title_line=False).only_metadata  # an entity alone cleans to nothing
+    assert clean_text("<p></p><div>&nbsp;</div>", has_title_line=False).only_metadata
     assert clean_text("Source: Reuters\n\n<p></p>", has_title_line=True).only_metadata
     assert clean_text("He won<b></b>, again\n\nBody.").title == "He won, again"
 

@@ -47,6 +47,8 @@ EXPECTED_REJECTIONS = {
     ("nested-link", 1): "unreadable_file",  # a link to a folder inside, whose file is read there
     ("only-metadata.txt", 1): "no_article_text",  # a Source: line and a byline, nothing else
     ("only-metadata.json", 1): "no_article_text",
+    ("markup-only.jsonl", 1): "no_article_text",  # "<p></p><div>&nbsp;</div>": nothing once cleaned
+    ("markup-only.jsonl", 2): "no_article_text",  # "&nbsp;"
 }
 # "seed copy.txt" sorts before "seed.txt"; both get the same text-hash id, but neither was
 # given an id: the text matched, not an id.
@@ -136,6 +138,13 @@ def _build_input(folder: Path, outside: Path) -> int:
     )
     put("only-metadata.txt", "Source: Reuters\n\nBy Jane Doe\n")
     put("only-metadata.json", json.dumps({"id": "meta-only", "text": "Source: The Wire"}))
+    # markup and entities that clean to nothing, before a good record of the same file
+    markup_only = [
+        {"id": "markup-only", "content": "<p></p><div>&nbsp;</div>"},
+        {"id": "entity-only", "text": "&nbsp;"},
+    ]
+    markup_only.append({"id": "after-markup", "text": "The governor said the bridge would reopen in May."})
+    put("markup-only.jsonl", "".join(json.dumps(r) + "\n" for r in markup_only), n=3)
     put("name with spaces.txt", "Spaces\n\nA file name with spaces in it.\n")
     put('quote\'s "double".txt', "Quotes\n\nA file name with single and double quotes.\n")
     put("naïve Ünïcødé 名前.txt", "Unicode\n\nA file name with non-ASCII letters.\n")

@@ -221,8 +221,8 @@ def _cleaned_records(records: list, languages: tuple[str, ...]) -> Iterator[tupl
 
 def _clean_records(records: list, languages: tuple[str, ...]) -> list[tuple]:
     """Each record cleaned and its language detected: (cleaned row, alignment rows, None),
-    or (None, [], its Rejection: no_article_text when cleaning left only metadata lines,
-    unsupported_language). Raises ValueError for a language code the detector does not know."""
+    or (None, [], its Rejection: no_article_text when cleaning left only metadata lines or
+    nothing at all, unsupported_language). Raises ValueError for a language code the detector does not know."""
     from pipeline.text.language import check_languages, detect
 
     if records:
@@ -234,6 +234,8 @@ def _clean_records(records: list, languages: tuple[str, ...]) -> list[tuple]:
         if c.only_metadata:
             title = "a title line, " if titled else ""
             detail = f"the text holds no article text, only {title}metadata lines (a Source: line, a byline) or markup"
+            if not c.text.strip():  # markup or entities alone ("<p></p>&nbsp;"): nothing once cleaned
+                detail = "the text holds no article text: nothing is left once its markup and entities are cleaned"
             rejection = Rejection(
                 r.batch_id, r.source_file, r.record_no, NO_ARTICLE_TEXT, detail, safe_snippet(r.raw_text)
             )

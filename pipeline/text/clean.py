@@ -244,7 +244,7 @@ def clean_text(raw: str, has_title_line: bool = True, unwrap: bool = True) -> Cl
         alignment=alignment,
         n_paragraphs=len(body),
         repairs=sorted(repairs),
-        only_metadata=only_metadata,
+        only_metadata=only_metadata or not text.strip(),  # "&nbsp;" alone cleans to nothing
         **meta,
     )
 
