@@ -1,5 +1,6 @@
 """Long texts are parsed in bounded pieces that join back into one Doc with the same text."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -52,3 +53,30 @@ def test_a_parse_batch_is_bounded_by_characters_as_well_as_by_count(nlp):
     assert len(recorder.batches) > 1
     assert all(len(b) <= 8 and sum(map(len, b)) <= 10_000 for b in recorder.batches)
     assert sum(len(b) for b in recorder.batches) == len(texts)
+
+
+@pytest.mark.parametrize(
+    ("name", "found_whole"),
+    [
+        ("Emmanuel Macron", True),
+        ("Donald Tusk", True),
+        ("Pedro Sánchez", True),
+        # the small model does not tag these as a name even without the paragraph rule
+        ("Olaf Scholz", False),
+        ("Ursula von der Leyen", False),
+    ],
+)
+def test_a_name_opening_a_paragraph_stays_one_name(nlp, name, found_whole):
+    """A paragraph break starts a sentence; a name opening the paragraph after a title is not
+    cut into two sentences there, so the entity recognizer finds it whole, as it does without
+    the paragraph rule (before, "Emmanuel" and "Macron said ..." were two sentences and no
+    name was found)."""
+    doc = nlp(f"Talks in Warsaw\n\n{name} said on Monday that Europe must act.")
+    assert [s.text.strip() for s in doc.sents] == ["Talks in Warsaw", f"{name} said on Monday that Europe must act."]
+    if found_whole:
+        assert name in [e.text for e in doc.ents]
+
+
+def test_a_paragraph_break_still_ends_a_sentence(nlp):
+    doc = nlp("“We will win,” she said\n\nThe senator left the hall.")
+    assert [s.text.strip() for s in doc.sents] == ["“We will win,” she said", "The senator left the hall."]
