@@ -49,7 +49,7 @@ def main(args) -> int:
         return fail(str(e))
     model_name = settings.resolve(spacy_model=args.spacy_model)["spacy_model"]
     from pipeline.nlp.model import load_nlp
-    from pipeline.stances.coder import TargetMatcher
+    from pipeline.stances.coder import TargetMatcher, is_name_term
 
     try:
         nlp = load_nlp(model_name)
@@ -65,11 +65,9 @@ def main(args) -> int:
         for k, target in enumerate(book.targets):
             docs = list(nlp.pipe(target.terms))
             person = matcher.is_person(book, target.id)
-            if person:  # as TargetMatcher decides it: a term whose words are all proper nouns
+            if person:  # as TargetMatcher decides it: a term whose words are proper nouns, one capitalised
                 proper = [
-                    t
-                    for t, d in zip(target.terms, docs, strict=True)
-                    if all(w.pos_ == "PROPN" for w in d if not w.is_punct)
+                    t for t, d in zip(target.terms, docs, strict=True) if is_name_term([w for w in d if not w.is_punct])
                 ]
                 kind = f"a person (proper names: {', '.join(proper)})"
             else:

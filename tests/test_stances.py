@@ -236,6 +236,21 @@ def test_a_named_law_can_be_declared_no_person(nlp, tmp_path):
     assert [t.is_person for t in Scope("m", "c", [inferred], structure).targets] == [True]
 
 
+def test_a_lower_case_term_is_no_name(nlp, tmp_path):
+    """A one-word lower-case term the small model tags as a proper noun ("weaponry", alone) is
+    no name: the target is no person, to the matcher and to the re-coding scope alike."""
+    from pipeline.steps.coding_scope import target_structure
+
+    path = tmp_path / "arms.yaml"
+    path.write_text(
+        "codebook: arms\nversion: '1'\ntargets:\n  - id: arms\n    terms: [defence spending, weaponry]\n",
+        encoding="utf-8",
+    )
+    book = load_codebook(path)
+    assert not TargetMatcher(nlp, [book]).is_person(book, "arms")
+    assert target_structure(nlp, book.target("arms").terms)["person"] == []
+
+
 def test_a_hyphenated_person_target_is_the_actor_of_that_name(nlp, tmp_path):
     """Actors keep a name's hyphen ("Alexandria Ocasio-Cortez"); the codebook's terms hold
     it as tokens: the person target is still the actor, and "Ocasio" is not someone else."""

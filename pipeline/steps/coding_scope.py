@@ -33,7 +33,7 @@ def target_structure(nlp, terms) -> dict:
     """What TargetMatcher takes from one target's terms (parsed together, as it does):
     `entries`, each term's word key sets and its head lemma when it is also found by its
     head noun; `person`, the lower forms of its name terms."""
-    from pipeline.stances.coder import _variants
+    from pipeline.stances.coder import _variants, is_name_term
 
     entries, person = [], []
     for doc in nlp.pipe(list(terms)):
@@ -43,7 +43,7 @@ def target_structure(nlp, terms) -> dict:
             continue
         head = fold(toks[-1].lemma_) if len(toks) > 1 and toks[-1].pos_ == "NOUN" else None
         entries.append([words, head])
-        if all(t.pos_ == "PROPN" for t in toks):
+        if is_name_term(toks):
             person.append([t.lower_ for t in toks if t.pos_ == "PROPN"])
     return {"entries": entries, "person": person}
 
