@@ -596,6 +596,11 @@ def test_the_department_a_title_names_is_no_organization(nlp):
     assert "organization:state" not in ids and "person:hillary-clinton" in ids
     ids = {actor_id for _, actor_id in _mentions(nlp, "The foreign ministers of NATO met on Monday.")}
     assert "organization:nato" in ids  # after a plural, an organization of its own
+    # the British order: the department before the title
+    ids = {actor_id for _, actor_id in _mentions(nlp, "Defence Secretary John Healey said Britain was ready.")}
+    assert "organization:defence" not in ids and "person:john-healey" in ids
+    ids = {actor_id for _, actor_id in _mentions(nlp, "NATO Secretary General Jens Stoltenberg said so.")}
+    assert "organization:nato" in ids  # a listed organisation stays one
 
 
 def test_a_name_the_tagger_missed_is_found_without_the_punctuation_after_it(nlp):
