@@ -36,6 +36,26 @@ def test_role_phrase_gives_a_country(resolve):
     assert (lavrov.actor_id, lavrov.name, lavrov.country) == ("person:sergei-lavrov", "Sergei Lavrov", "RUS")
 
 
+@pytest.mark.parametrize(
+    ("text", "phrase", "country"),
+    [
+        (
+            "Other leading military powers in Europe such as Italy and Poland said so.",
+            "Other leading military powers in Europe such as Italy and Poland",
+            None,
+        ),
+        ("Italian and French officials said so.", "Italian and French officials", None),
+        ("U.S. and British officials said so.", "U.S. and British officials", None),
+        ("Voters in New Hampshire said so.", "Voters in New Hampshire", "USA"),  # not Hampshire's England
+        ("The U.S. ambassador to Russia said so.", "The U.S. ambassador to Russia", "USA"),  # not coordinated
+    ],
+)
+def test_a_description_of_several_countries_has_none(resolve, text, phrase, country):
+    """A group coordinating places of different countries is no one country's voice (it had
+    the first: "powers such as Italy and Poland" was Italian)."""
+    assert resolve(text, phrase).country == country
+
+
 def test_a_capital_and_a_seat_of_government_speak_for_their_country(resolve):
     warsaw = resolve("Warsaw said it would not send troops.", "Warsaw")
     kremlin = resolve("The Kremlin rejected the plan.", "The Kremlin")

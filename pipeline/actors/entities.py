@@ -24,7 +24,7 @@ from pipeline.actors.records import (
     add_actor,
     headline_like,
 )
-from pipeline.actors.roles import country_in
+from pipeline.actors.roles import country_in, single_country_in
 from pipeline.nlp.lexicon import (
     country_code,
     country_lookup,
@@ -443,15 +443,18 @@ def group_country(span) -> str | None:
     """A group's country: its head noun's when that is a people ("Japanese Americans" and
     "African-Americans" are American, "Syrians" Syrian), unless the lists keep that
     country's name from deciding alone ("Georgians" voting in Atlanta: the article's
-    setting decides); else the first country named in it."""
+    setting decides); else the country named in it, none when it names several ("powers
+    such as Italy and Poland" are no Italian voice)."""
     words = strip_possessive(span.text).split()
-    if words:
+    if words and span.root.i == span[-1].i - (span[-1].lower_ in ("'s", "’s", "'", "’")):
+        # the last word is the head ("Japanese Americans"), not a place after it ("voters in
+        # New Hampshire", "powers such as Italy and Poland")
         head = words[-1].rsplit("-", 1)[-1]
         for form in (head, head[:-1]) if head.endswith("s") else (head,):
             code = country_code(form)
             if code:
                 return None if never_a_country(fold(country_name(code))) else code
-    return country_in(span)
+    return single_country_in(span)
 
 
 def stateless_organisations() -> set[str]:

@@ -113,6 +113,22 @@ def country_in(tokens) -> str | None:
     return None
 
 
+def single_country_in(tokens) -> str | None:
+    """`country_in`, unless the tokens coordinate places of different countries ("powers such
+    as Italy and Poland", "Italian and French officials"): a group of several countries has
+    none of its own. "The U.S. ambassador to Russia" keeps the first, not coordinated."""
+    code = country_in(tokens)
+    if code is None:
+        return None
+    held = {t.i for t in tokens}
+    codes = {t.i: c for t in tokens if (c := country_in([t])) is not None}
+    for i, c in codes.items():
+        doc_token = next(t for t in tokens if t.i == i)
+        if any(other.i in held and codes.get(other.i, c) != c for other in doc_token.conjuncts):
+            return None
+    return code
+
+
 def party_country(name: str) -> str | None:
     """The country of a political party named `name` ("GOP", "Labour"), from
     resources/party_countries.tsv; None for any other name."""

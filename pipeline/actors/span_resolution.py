@@ -11,7 +11,7 @@ from pipeline.actors.coreference import PersonCoreference, sentences_back
 from pipeline.actors.first_names import is_first_name
 from pipeline.actors.people import HONORIFICS, ArticlePeople
 from pipeline.actors.records import SINGULAR_PRONOUNS, Actor, Mention, Resolution, surname
-from pipeline.actors.roles import country_in
+from pipeline.actors.roles import single_country_in
 from pipeline.nlp.lexicon import slug, strip_possessive, table, word_list
 from pipeline.nlp.model import is_dictionary_word
 
@@ -529,7 +529,7 @@ class SpanResolver:
         else:
             kind = "person"
         name, anchored = self._description_text(span)
-        country = country_in(list(span))
+        country = single_country_in(list(span))
         shared = anchored and kind != "person"
         actor_id = f"{kind}:{shared_slug(name)}" if shared else f"{kind}:{slug(name)}@{self.article_id}"
         return Actor(actor_id, name, kind, country)
