@@ -761,3 +761,12 @@ def test_frames_the_parser_attaches_elsewhere(run, text, speaker, content):
     a = find(doc, atts, content)
     assert source_text(doc, a) == speaker
     assert texts(doc, a.content) == [content]
+
+
+def test_a_passive_with_its_own_subject_takes_no_speaker_from_the_clause_before(run):
+    """ "X criticised ..., but he is widely expected to lose": the expecting is no one's named,
+    and not X's, whose subject the conjunct's verb used to borrow."""
+    doc, atts = run("Olaf Scholz criticised leaders who were talking about troops, but he is widely expected to lose.")
+    expected = find(doc, atts, "to lose")
+    assert expected.source is None
+    assert source_text(doc, find(doc, atts, "leaders who were talking")) == "Olaf Scholz"

@@ -244,7 +244,9 @@ class ParsedArticle:
         before it ('"...," Conway notes'); else a noun right after it in an inverted frame, after a
         quote or a comma ('"...," said Jane Doe'). A participle without its own subject that is
         passive ("Asked whether ..., Johnson demurred") has no speaker: the main verb's subject is
-        the one asked. Never a word inside a quote or in another paragraph."""
+        the one asked; nor has a passive with a subject of its own ("..., but he is widely
+        expected to lose"): that subject is the one expected of. Never a word inside a quote or
+        in another paragraph."""
         para = self.para(v.idx)
 
         def usable(t: Token) -> bool:
@@ -261,6 +263,8 @@ class ParsedArticle:
                 return None  # "it was reported that ...": no one is named
             if c.dep_ in SUBJECT_DEPS and usable(c) and not (passive and c.dep_ == "nsubjpass"):
                 return c
+        if passive and any(c.dep_ == "nsubjpass" for c in v.children):
+            return None  # "X criticised ..., but he is widely expected to lose": the expecting is no one's named
         head = v.head.head if v.head.pos_ == "ADP" and v.dep_ == "pcomp" else v.head
         if v.tag_ == "VBN" and v.dep_ == "advcl" and not any(c.dep_ in ("aux", "auxpass") for c in v.children):
             return None  # "Asked whether ..., Johnson demurred": the one asked, not the asker
