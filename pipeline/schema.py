@@ -28,6 +28,7 @@ REJECTION_REASONS = (
     "missing_text",
     "text_not_a_string",
     "empty_text",
+    "invalid_id",
     "id_conflict",
     "unsupported_html",
     "outside_input_folder",
@@ -233,7 +234,13 @@ REJECTED_ARTICLES = _table(
             *_PROVENANCE,
             _c("reason", "VARCHAR", "Machine-readable reason code.", values=REJECTION_REASONS),
             _c("detail", "VARCHAR", "Human-readable explanation naming what was wrong."),
-            _c("snippet", "VARCHAR", "The first 200 characters of the record as read, for diagnosis.", nullable=True),
+            _c(
+                "snippet",
+                "VARCHAR",
+                "The first 200 characters of the record as read, for diagnosis. NULL for id_conflict: the "
+                "record was read and is in raw_articles (same batch_id, source_file, record_no).",
+                nullable=True,
+            ),
         ),
         ("batch_id", "source_file", "record_no"),
     )

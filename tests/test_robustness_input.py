@@ -49,6 +49,7 @@ EXPECTED_REJECTIONS = {
     ("only-metadata.json", 1): "no_article_text",
     ("markup-only.jsonl", 1): "no_article_text",  # "<p></p><div>&nbsp;</div>": nothing once cleaned
     ("markup-only.jsonl", 2): "no_article_text",  # "&nbsp;"
+    ("metadata.jsonl", 1): "invalid_id",  # "id": ["list-id"]
 }
 # "seed copy.txt" sorts before "seed.txt"; both get the same text-hash id, but neither was
 # given an id: the text matched, not an id.
@@ -145,6 +146,11 @@ def _build_input(folder: Path, outside: Path) -> int:
     ]
     markup_only.append({"id": "after-markup", "text": "The governor said the bridge would reopen in May."})
     put("markup-only.jsonl", "".join(json.dumps(r) + "\n" for r in markup_only), n=3)
+    metadata = [
+        {"id": ["list-id"], "text": "A record whose id is a list."},
+        {"id": "obj-author", "author": {"name": "Jane Doe", "url": "x"}, "text": "The mayor opened the new library."},
+    ]
+    put("metadata.jsonl", "".join(json.dumps(r) + "\n" for r in metadata), n=2)
     put("name with spaces.txt", "Spaces\n\nA file name with spaces in it.\n")
     put('quote\'s "double".txt', "Quotes\n\nA file name with single and double quotes.\n")
     put("naïve Ünïcødé 名前.txt", "Unicode\n\nA file name with non-ASCII letters.\n")
@@ -364,3 +370,9 @@ def test_ingest_never_raises_on_a_symlink_loop_or_a_fifo(tmp_path):
         ("dangling.txt", "unreadable_file"),
         ("pipe.txt", "unreadable_file"),
     }
+
+
+def test_an_author_object_is_stored_by_its_name(hostile_run):
+    """ "author": {"name": "Jane Doe", ...} is the author Jane Doe, not a Python repr of the object."""
+    db = hostile_run["db"]
+    assert db.execute("SELECT author FROM articles WHERE source_file = 'metadata.jsonl'").fetchall() == [("Jane Doe",)]

@@ -370,10 +370,17 @@ def _first(obj: dict, field_name: str):
 
 
 def _as_text(value) -> str | None:
+    """A metadata field as text: a list joined with commas, an object by its "name" (an
+    author {"name": "X", "url": ...}), else as JSON; never a Python repr."""
     if value is None:
         return None
     if isinstance(value, list):
-        value = ", ".join(str(v) for v in value if v is not None)
+        return _as_text(", ".join(t for t in (_as_text(v) for v in value) if t))
+    if isinstance(value, dict):
+        name = value.get("name")
+        return _as_text(name) if isinstance(name, (str, int, float)) else _as_text(json.dumps(value, ensure_ascii=False))
+    if isinstance(value, bool):
+        value = json.dumps(value)
     value = _SURROGATE.sub("\ufffd", str(value)).strip()
     return value or None
 
@@ -404,7 +411,7 @@ def _from_object(obj, rel, no, batch_id, fmt, encoding, source_line):
     ext_id = _first(obj, "id")
     if isinstance(ext_id, (dict, list, bool)):
         return reject(
-            "not_an_object", f"record {no}'s id is a JSON {type(ext_id).__name__}; expected a string or number"
+            "invalid_id", f"record {no}'s id is a JSON {type(ext_id).__name__}; expected a string or number"
         )
     return [
         RawRecord(
