@@ -476,7 +476,8 @@ STANCES = _table(
                 "evidence",
                 "VARCHAR",
                 "Verbatim excerpt of the article carrying the position: the one the statement was decided on "
-                "when several sentences carry it (one row per article, actor, target and stance).",
+                "when several sentences carry it (the model codes one statement per article, actor, codebook "
+                "and target; the stance in statement_id is the one first coded).",
             ),
             _c(
                 "cue",
