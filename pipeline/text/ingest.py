@@ -378,7 +378,9 @@ def _as_text(value) -> str | None:
         return _as_text(", ".join(t for t in (_as_text(v) for v in value) if t))
     if isinstance(value, dict):
         name = value.get("name")
-        return _as_text(name) if isinstance(name, (str, int, float)) else _as_text(json.dumps(value, ensure_ascii=False))
+        return (
+            _as_text(name) if isinstance(name, (str, int, float)) else _as_text(json.dumps(value, ensure_ascii=False))
+        )
     if isinstance(value, bool):
         value = json.dumps(value)
     value = _SURROGATE.sub("\ufffd", str(value)).strip()
@@ -410,9 +412,7 @@ def _from_object(obj, rel, no, batch_id, fmt, encoding, source_line):
     text = _SURROGATE.sub("\ufffd", text)
     ext_id = _first(obj, "id")
     if isinstance(ext_id, (dict, list, bool)):
-        return reject(
-            "invalid_id", f"record {no}'s id is a JSON {type(ext_id).__name__}; expected a string or number"
-        )
+        return reject("invalid_id", f"record {no}'s id is a JSON {type(ext_id).__name__}; expected a string or number")
     return [
         RawRecord(
             batch_id,
