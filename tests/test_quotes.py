@@ -770,3 +770,11 @@ def test_a_passive_with_its_own_subject_takes_no_speaker_from_the_clause_before(
     expected = find(doc, atts, "to lose")
     assert expected.source is None
     assert source_text(doc, find(doc, atts, "leaders who were talking")) == "Olaf Scholz"
+
+
+def test_a_closing_verb_the_tagger_took_for_a_noun_still_frames_the_clause(run):
+    """ "..., campaign records show.": the tagger reads "show" as a noun, the parser gives it a
+    subject and the clause before; it is the cue."""
+    doc, atts = run("Much of that money came from companies that no longer exist, campaign records show.")
+    a = find(doc, atts, "Much of that money came")
+    assert (source_text(doc, a), a.cue_lemma) == ("campaign records", "show")
