@@ -536,6 +536,12 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
             f"{source} {name!r} is not a batch name: use letters, digits, '.', '_' and '-' (at most 64, not "
             f"starting with '.' or '-'), e.g. {run_settings.batch_name(name)!r}"
         )
+    if not rebuild and Path(values["input_dir"]).is_file():
+        given = Path(values["input_dir"])
+        raise ValueError(
+            f"input {given} is a file: --input takes a folder, and reads every file in it "
+            f"(give {given.resolve().parent}, or a folder holding only this file)"
+        )
     if not rebuild and not Path(values["input_dir"]).is_dir():
         raise ValueError(f"input folder {values['input_dir']} does not exist or is not a folder")
     if not rebuild and not _holds_files(Path(values["input_dir"])):

@@ -143,6 +143,19 @@ def test_an_input_folder_without_files_is_a_usage_error(tmp_path):
     assert not (tmp_path / "w.duckdb").exists()
 
 
+def test_an_input_file_is_a_usage_error_that_names_its_folder(tmp_path):
+    """--input some.jsonl: exit 2 and one line saying --input takes a folder, naming the file's."""
+    (tmp_path / "drop").mkdir()
+    given = tmp_path / "drop" / "some.jsonl"
+    given.write_text('{"text": "The mayor said so."}\n', encoding="utf-8")
+    proc = _cli(tmp_path, "run", "--input", str(given), "--warehouse", str(tmp_path / "w.duckdb"))
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is a file: --input takes a folder" in lines[0], lines
+    assert str((tmp_path / "drop").resolve()) in lines[0]
+    assert not (tmp_path / "w.duckdb").exists()
+
+
 def test_a_warehouse_path_that_is_not_a_database_is_a_usage_error(tmp_path):
     """--warehouse naming a folder or another kind of file: exit 2, one line, nothing made."""
     (tmp_path / "notes.duckdb").write_text("not a database", encoding="utf-8")
