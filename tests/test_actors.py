@@ -46,6 +46,8 @@ def test_role_phrase_gives_a_country(resolve):
         ),
         ("Italian and French officials said so.", "Italian and French officials", None),
         ("U.S. and British officials said so.", "U.S. and British officials", None),
+        ("Officials from the United States and Britain said so.", "Officials from the United States and Britain", None),
+        ("Diplomats from Saudi Arabia and Iran said so.", "Diplomats from Saudi Arabia and Iran", None),
         ("Voters in New Hampshire said so.", "Voters in New Hampshire", "USA"),  # not Hampshire's England
         ("The U.S. ambassador to Russia said so.", "The U.S. ambassador to Russia", "USA"),  # not coordinated
     ],
@@ -54,6 +56,15 @@ def test_a_description_of_several_countries_has_none(resolve, text, phrase, coun
     """A group coordinating places of different countries is no one country's voice (it had
     the first: "powers such as Italy and Poland" was Italian)."""
     assert resolve(text, phrase).country == country
+
+
+def test_a_groups_country_is_its_head_nouns_not_a_place_after_it(nlp):
+    """`group_country` reads a people's name from the head noun only ("Japanese Americans"), not
+    from a last word that is a place ("Hampshire" of "voters in New Hampshire" is England's)."""
+    from pipeline.actors.entities import group_country
+
+    for text, country in [("Voters in New Hampshire", "USA"), ("Japanese Americans", "USA"), ("Syrians", "SYR")]:
+        assert group_country(nlp(text + " said so.")[: len(text.split())]) == country, text
 
 
 def test_a_capital_and_a_seat_of_government_speak_for_their_country(resolve):
@@ -621,6 +632,11 @@ def test_the_department_a_title_names_is_no_organization(nlp):
     assert "organization:defence" not in ids and "person:john-healey" in ids
     ids = {actor_id for _, actor_id in _mentions(nlp, "NATO Secretary General Jens Stoltenberg said so.")}
     assert "organization:nato" in ids  # a listed organisation stays one
+    for text, org in [
+        ("A senior Labour minister said so.", "organization:labour"),  # a party before a title
+        ("Arab League Secretary General Ahmed Aboul Gheit said so.", "organization:arab-league"),
+    ]:
+        assert org in {actor_id for _, actor_id in _mentions(nlp, text)}, text
 
 
 def test_a_name_the_tagger_missed_is_found_without_the_punctuation_after_it(nlp):
@@ -961,6 +977,7 @@ def test_a_surname_one_letter_off_is_the_person_named_in_full(nlp, text, word, a
         # the organization's object may be "it" as well; a person it hires may not
         ("The Senate passed the bill on Monday. It says that taxes will rise.", None),
         ("Twitter hired a lawyer. It said that it had expanded its teams.", "organization:twitter"),
+        ("Microsoft cut its forecast on Thursday. It said that demand was weak.", "organization:microsoft"),
         ("Twitter suspended many accounts. It is fair to say that it acted late.", None),  # no one speaks
     ],
 )

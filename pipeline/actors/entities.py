@@ -185,8 +185,16 @@ def _department_in_a_title(ent) -> bool:
     if listed_organisation(ent.text) is not None:
         return False
     before = ent.start >= 2 and doc[ent.start - 1].lower_ == "of" and doc[ent.start - 2].lower_ in _TITLE_HEADS
-    # the British order: "Defence Secretary John Healey", "Treasury Secretary Steven Mnuchin"
-    after = len(ent) <= 2 and ent.end < len(doc) and doc[ent.end].lower_ in _TITLE_HEADS
+    # the British order: "Defence Secretary John Healey", "Treasury Secretary Steven Mnuchin";
+    # a department's name only (resources/portfolio_words.txt), not a party's or a body's ("a
+    # Labour minister", "Hamas minister", "Arab League Secretary General")
+    after = (
+        len(ent) <= 2
+        and ent.end < len(doc)
+        and doc[ent.end].lower_ in _TITLE_HEADS
+        and ent[-1].lower_ in word_list("portfolio_words.txt")
+        and not (ent.end + 1 < len(doc) and doc[ent.end + 1].lower_ in ("general", "-"))
+    )
     return before or after
 
 

@@ -115,17 +115,30 @@ def country_in(tokens) -> str | None:
 
 def single_country_in(tokens) -> str | None:
     """`country_in`, unless the tokens coordinate places of different countries ("powers such
-    as Italy and Poland", "Italian and French officials"): a group of several countries has
-    none of its own. "The U.S. ambassador to Russia" keeps the first, not coordinated."""
+    as Italy and Poland", "officials from the United States and Britain", "Italian and French
+    officials"): a group of several countries has none of its own. "The U.S. ambassador to
+    Russia" keeps the first: not coordinated."""
     code = country_in(tokens)
     if code is None:
         return None
-    held = {t.i for t in tokens}
-    codes = {t.i: c for t in tokens if (c := country_in([t])) is not None}
-    for i, c in codes.items():
-        doc_token = next(t for t in tokens if t.i == i)
-        if any(other.i in held and codes.get(other.i, c) != c for other in doc_token.conjuncts):
-            return None
+    tokens = list(tokens)
+    mentions: list[tuple[int, int, str]] = []  # (first, last token index, code) of each country named
+    for t in tokens:
+        if t.ent_iob_ == "I" and mentions and mentions[-1][1] == t.i - 1:
+            mentions[-1] = (mentions[-1][0], t.i, mentions[-1][2])  # the rest of "the United States"
+            continue
+        found = country_in([t])
+        if found is not None:
+            mentions.append((t.i, t.i, found))
+    doc = tokens[0].doc if tokens else None
+    for (a0, a1, ca), (b0, b1, cb) in zip(mentions, mentions[1:]):
+        if ca == cb:
+            continue
+        between = doc[a1 + 1 : b0]
+        if all(w.lower_ in ("and", "or", ",", "&", "the", "nor") for w in between):
+            return None  # "Italy and Poland", "Saudi Arabia and Iran", "U.S. and British"
+        if any(c.i in range(b0, b1 + 1) for w in doc[a0 : a1 + 1] for c in w.conjuncts):
+            return None  # "Kurds in Iraq, in Turkey and in Syria"
     return code
 
 
