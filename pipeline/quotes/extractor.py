@@ -269,7 +269,9 @@ class _Extractor:
                         before = after
                 last = self.add_quote(q, *before)
                 label = dash_led_label(art, before[0]) if before[0].text == ":" else None
-                if label:  # the name between the dash and the colon, not the phrase the parser hangs on it
+                if label and before[1] is not None and before[1].i == label[-1].i and label[0].i >= pre[0].i:
+                    # the name between the dash and the colon (`frame_before` took it), not the
+                    # phrase the parser hangs on it
                     last.source_span = (label[0].idx, label[-1].idx + len(label[-1]))
                 continue
             post = self.after_quote(q)

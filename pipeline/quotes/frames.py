@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pipeline.quotes.cues import INFINITIVE
-from pipeline.quotes.syntax import DASHES, ParsedArticle
+from pipeline.quotes.syntax import DASHES, ParsedArticle, is_dash
 
 if TYPE_CHECKING:  # spaCy is imported where a Doc is made, not by the run's process
     from spacy.tokens import Token
@@ -116,11 +116,16 @@ def noun_complement(n: Token, frames) -> tuple[list[Token], str | None, Token | 
     return [], None, None
 
 
+# speech verbs whose object is the one spoken to ("told a Senate panel"), not what is said
+ADDRESSEE_VERBS = frozenset({"tell", "assure", "inform", "remind", "warn", "advise", "brief"})
+
+
 def _closing_frame(art: ParsedArticle, v: Token) -> bool:
     """ "This includes a special force, Defense Secretary Ash Carter told a Senate panel
     Wednesday.": a speech verb the parser joined to the clause before as a conjunct, set off
-    by a comma with its own subject, no conjunction, nothing of its own to report (an
-    addressee or a time only), and closing the sentence. The clause before is its content."""
+    by a comma with its own subject, no conjunction, nothing of its own to report (no object
+    but the addressee of ADDRESSEE_VERBS, a time), and closing the sentence. The clause
+    before is its content."""
     subject = art.subject(v)
     if v.dep_ != "conj" or v.i < v.head.i or subject is None or v.head.pos_ not in ("VERB", "AUX"):
         return False
@@ -128,6 +133,9 @@ def _closing_frame(art: ParsedArticle, v: Token) -> bool:
         return False
     if any(c.dep_ == "cc" and subject.left_edge.i > c.i > v.head.i for c in v.head.children):
         return False
+    objects = [c for c in v.children if c.dep_ in ("dobj", "dative")]
+    if objects and (art.lex.lemma(v) not in ADDRESSEE_VERBS or any(c.pos_ not in ("NOUN", "PROPN") for c in objects)):
+        return False  # "..., Carter announced his resignation": the object is what is reported
     before = subject.left_edge.i - 1
     if before <= v.head.i or art.doc[before].text != ",":
         return False
@@ -194,7 +202,10 @@ def frame_after(art: ParsedArticle, win: list[Token]) -> tuple[Token, Token | No
             if all(b.is_punct or attached(b, t) for b in between):
                 return t, art.subject(t)
             name = _name_and_age(between)
-            return (t, name) if name is not None else None
+            if name is None:
+                return None
+            after = art.subject(t)
+            return (t, after) if after is not None and after.i > t.i else (t, name)  # '..., Ramos, 58, said his brother
         if t.pos_ == "VERB" and t.dep_ not in ("amod", "acl", "relcl"):
             return None
     return None
@@ -228,21 +239,28 @@ def frame_before(art: ParsedArticle, win: list[Token]) -> tuple[Token, Token | N
 def dash_led_label(art: ParsedArticle, colon: Token) -> list[Token] | None:
     """The name before `colon` when a dash leads it: "... - Jeffrey M. Jones: “...”", "- More
     from Blumenthal and Cohen: “...”" (a digest's item, a transcript's line): one to four
-    capitalised words (proper or common nouns, "and" between them). Not a label such as
-    "Update" (`headline_labels`). None otherwise."""
+    capitalised words (proper or common nouns, "and" or a hyphen between them), a proper noun
+    if only one. A dash, not a hyphen ("Coca-Cola: ..."), leads it. Not a date or a time
+    ("- Monday: ..."), nor a label such as "Update" (`headline_labels`). None otherwise."""
     doc = colon.doc
     i, words = colon.i - 1, []
-    while i >= 0 and len(words) <= 6 and doc[i].text not in DASHES and not doc[i].is_space:
+    while i >= 0 and len(words) <= 6 and not is_dash(doc[i]) and not doc[i].is_space:
         words.insert(0, doc[i])
         i -= 1
-    if i < 0 or doc[i].text not in DASHES:
+    if i < 0 or not is_dash(doc[i]):
         return None
     if len(words) > 2 and words[0].lower_ == "more" and words[1].lower_ == "from":
         words = words[2:]
     if not 1 <= len(words) <= 4 or words[0].lower_ == "and" or words[-1].lower_ == "and":
         return None
+    if len(words) == 1 and words[0].pos_ != "PROPN":
+        return None  # "- Economy: ..."
     for t in words:
-        if t.lower_ != "and" and t.text != "." and not (t.pos_ in ("PROPN", "NOUN") and t.text[:1].isupper()):
+        if t.ent_type_ in ("DATE", "TIME"):
+            return None  # "- Monday: ..."
+        if t.lower_ in ("and", ".") or t.tag_ == "HYPH" and t.i != words[0].i:
+            continue
+        if not (t.pos_ in ("PROPN", "NOUN") and t.text[:1].isupper()):
             return None
     if art.text[words[0].idx : colon.idx].strip().lower() in art.lex.headline_labels:
         return None

@@ -88,9 +88,15 @@ def dateline_end(doc: Doc, i: int) -> int | None:
         j = k
     if j + 2 < len(doc) and doc[j].text == "(" and doc[j + 1].text[:1].isupper() and doc[j + 2].text == ")":
         j += 3  # "(AP)", "(Reuters)"
-    if j < len(doc) and doc[j].text in DASHES and (doc[j - 1].whitespace_ or doc[j].text not in ("-", "--")):
+    if j < len(doc) and is_dash(doc[j]):
         return j + 1  # a dash, not the hyphen of "AP-GfK" or "AFL-CIO"
     return None
+
+
+def is_dash(tok: Token) -> bool:
+    """A dash, not a hyphen: a dash character, and for "-" or "--" a space before it ("AP-GfK",
+    "Coca-Cola" and "Ocasio-Cortez" hold hyphens)."""
+    return tok.text in DASHES and (tok.i == 0 or tok.doc[tok.i - 1].whitespace_ != "" or tok.text not in ("-", "--"))
 
 
 def dateline_place_end(doc: Doc, i: int) -> int:
