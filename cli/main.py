@@ -538,8 +538,9 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
         )
     if not rebuild and Path(values["input_dir"]).is_file():
         given = Path(values["input_dir"])
+        source = "--input" if args.input else "$STANCEWIRE_INPUT"
         raise ValueError(
-            f"input {given} is a file: --input takes a folder, and reads every file in it "
+            f"input {given} is a file: {source} takes a folder, and reads every file in it "
             f"(give {given.resolve().parent}, or a folder holding only this file)"
         )
     if not rebuild and not Path(values["input_dir"]).is_dir():

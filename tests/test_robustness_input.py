@@ -376,3 +376,11 @@ def test_an_author_object_is_stored_by_its_name(hostile_run):
     """ "author": {"name": "Jane Doe", ...} is the author Jane Doe, not a Python repr of the object."""
     db = hostile_run["db"]
     assert db.execute("SELECT author FROM articles WHERE source_file = 'metadata.jsonl'").fetchall() == [("Jane Doe",)]
+
+
+def test_a_record_of_markup_alone_says_so_and_one_of_metadata_says_that(hostile_run):
+    """Both are no_article_text; the detail tells markup cleaned to nothing from metadata lines."""
+    db = hostile_run["db"]
+    detail = dict(db.execute("SELECT source_file || ':' || record_no, detail FROM rejected_articles").fetchall())
+    assert "nothing is left once its markup and entities are cleaned" in detail["markup-only.jsonl:1"]
+    assert "metadata lines" in detail["only-metadata.json:1"]

@@ -234,7 +234,8 @@ def _clean_records(records: list, languages: tuple[str, ...]) -> list[tuple]:
         if c.only_metadata:
             title = "a title line, " if titled else ""
             detail = f"the text holds no article text, only {title}metadata lines (a Source: line, a byline) or markup"
-            if not c.text.strip():  # markup or entities alone ("<p></p>&nbsp;"): nothing once cleaned
+            if not c.text.strip() and not (c.title or c.outlet or c.author or c.original_source):
+                # markup or entities alone ("<p></p>&nbsp;"), no metadata line taken: nothing once cleaned
                 detail = "the text holds no article text: nothing is left once its markup and entities are cleaned"
             rejection = Rejection(
                 r.batch_id, r.source_file, r.record_no, NO_ARTICLE_TEXT, detail, safe_snippet(r.raw_text)

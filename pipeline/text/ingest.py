@@ -369,15 +369,18 @@ def _first(obj: dict, field_name: str):
     return None
 
 
-def _as_text(value) -> str | None:
+def _as_text(value, depth: int = 0) -> str | None:
     """A metadata field as text: a list joined with commas, an object by its "name" (an
-    author {"name": "X", "url": ...}), else as JSON; never a Python repr."""
-    if value is None:
+    author {"name": "X", "url": ...}), else as JSON; never a Python repr. Lists and objects
+    nested deeper than MAX_METADATA_DEPTH give nothing (a record is never refused for them)."""
+    if value is None or depth > MAX_METADATA_DEPTH:
         return None
     if isinstance(value, list):
-        return _as_text(", ".join(t for t in (_as_text(v) for v in value) if t))
+        return _as_text(", ".join(t for t in (_as_text(v, depth + 1) for v in value) if t), depth)
     if isinstance(value, dict):
         name = value.get("name")
+        if not isinstance(name, (str, int, float)) and _nested_deeper(value, MAX_METADATA_DEPTH - depth):
+            return None
         return (
             _as_text(name) if isinstance(name, (str, int, float)) else _as_text(json.dumps(value, ensure_ascii=False))
         )
@@ -385,6 +388,19 @@ def _as_text(value) -> str | None:
         value = json.dumps(value)
     value = _SURROGATE.sub("\ufffd", str(value)).strip()
     return value or None
+
+
+MAX_METADATA_DEPTH = 4  # lists and objects inside a metadata field ("authors": [{"name": ...}])
+
+
+def _nested_deeper(value, levels: int) -> bool:
+    """Whether lists or objects nest more than `levels` deep inside `value`."""
+    if not isinstance(value, (list, dict)):
+        return False
+    if levels <= 0:
+        return True
+    items = value.values() if isinstance(value, dict) else value
+    return any(_nested_deeper(v, levels - 1) for v in items)
 
 
 def _from_object(obj, rel, no, batch_id, fmt, encoding, source_line):
