@@ -114,3 +114,15 @@ def test_an_html_page_with_no_article_is_rejected_with_what_it_held(tmp_path):
     assert not result.records
     [rejection] = result.rejections
     assert rejection.reason == "unsupported_html" and "no article in the HTML" in rejection.detail
+
+
+def test_a_metadata_field_nested_deep_neither_raises_nor_loses_the_record(tmp_path):
+    """An "author" of lists nested 300 deep: the field gives nothing, both records are read."""
+    deep = "x"
+    for _ in range(300):
+        deep = [deep]
+    lines = [json.dumps({"id": "deep", "author": deep, "text": "The mayor said so."}), json.dumps({"text": "Fine."})]
+    (tmp_path / "x.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = ingest_folder(tmp_path, "b1")
+    assert [(r.external_id, r.author) for r in result.records] == [("deep", None), (None, None)]
+    assert not result.rejections
