@@ -66,10 +66,15 @@ def main(args) -> int:
             docs = list(nlp.pipe(target.terms))
             person = matcher.is_person(book, target.id)
             if person:  # as TargetMatcher decides it: a term whose words are proper nouns, one capitalised
+                declared = target.person is True
                 proper = [
-                    t for t, d in zip(target.terms, docs, strict=True) if is_name_term([w for w in d if not w.is_punct])
+                    t
+                    for t, d in zip(target.terms, docs, strict=True)
+                    if is_name_term([w for w in d if not w.is_punct], declared)
                 ]
-                kind = f"a person (proper names: {', '.join(proper)})"
+                kind = f"a person{' (person: true)' if declared else ''} (proper names: {', '.join(proper)})"
+            elif target.person is True:
+                kind = "not a person (person: true, but no term is made of proper nouns: write the person's name)"
             else:
                 kind = "not a person" + (" (person: false)" if target.person is False else "")
             print(f"  {target.id} ({target.label}): {kind}; terms: {', '.join(target.terms)}")

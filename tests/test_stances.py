@@ -16,7 +16,7 @@ pytest.importorskip("spacy")
 
 from pipeline.actors.resolver import ArticleActors
 from pipeline.quotes.extractor import extract_attributions
-from pipeline.stances.codebooks import load_codebook
+from pipeline.stances.codebooks import CodebookError, load_codebook
 from pipeline.stances.coder import QuoteScope, TargetMatcher, rule_statements
 
 CODEBOOKS = Path(__file__).resolve().parents[1] / "data" / "codebooks"
@@ -249,6 +249,38 @@ def test_a_lower_case_term_is_no_name(nlp, tmp_path):
     book = load_codebook(path)
     assert not TargetMatcher(nlp, [book]).is_person(book, "arms")
     assert target_structure(nlp, book.target("arms").terms)["person"] == []
+
+
+def test_a_person_declared_may_be_named_in_lower_case(nlp, tmp_path):
+    """`person: true` takes a term of proper nouns as a name however it is written ("hillary
+    clinton"), to the matcher and to the re-coding scope alike; without it the lower-case term
+    is no name. A descriptive term of the same target stays no name."""
+    from pipeline.steps.coding_scope import Scope, target_structure
+
+    def book(extra: str):
+        path = tmp_path / f"hrc{len(extra)}.yaml"
+        path.write_text(
+            "codebook: people\nversion: '1'\ntargets:\n  - id: hrc\n"
+            "    terms: [hillary clinton, the former secretary of state]\n" + extra,
+            encoding="utf-8",
+        )
+        return load_codebook(path)
+
+    inferred, declared = book(""), book("    person: true\n")
+    assert not TargetMatcher(nlp, [inferred]).is_person(inferred, "hrc")
+    matcher = TargetMatcher(nlp, [declared])
+    assert matcher.is_person(declared, "hrc") and matcher.names_target("Hillary Clinton", declared, "hrc")
+    assert not matcher.names_target("Bill Clinton", declared, "hrc")
+    structure = {("people", "hrc"): target_structure(nlp, declared.target("hrc").terms)}
+    assert [t.is_person for t in Scope("m", "c", [declared], structure).targets] == [True]
+    assert [t.is_person for t in Scope("m", "c", [inferred], structure).targets] == [False]
+
+
+def test_person_must_be_true_or_false(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("codebook: b\nversion: '1'\ntargets:\n  - id: x\n    terms: [X]\n    person: yes please\n")
+    with pytest.raises(CodebookError, match="`person` must be true or false"):
+        load_codebook(path)
 
 
 def test_a_hyphenated_person_target_is_the_actor_of_that_name(nlp, tmp_path):

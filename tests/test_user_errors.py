@@ -163,10 +163,14 @@ def test_codebook_check_says_what_the_coder_makes_of_each_target(tmp_path, capsy
         "  - id: pp\n    terms: [Planned Parenthood]\n"
         "  - id: guns\n    terms: [gun control, the]\n"
         "  - id: garland\n    terms: [Merrick Garland, Garland]\n"
-        "  - id: wall_street\n    terms: [Wall Street]\n    person: false\n",
+        "  - id: wall_street\n    terms: [Wall Street]\n    person: false\n"
+        "  - id: hrc\n    terms: [hillary clinton]\n    person: true\n"
+        "  - id: arms\n    terms: [weaponry]\n",
     )
     assert cli.main(["codebook", "check", str(path)]) == 0
     out = capsys.readouterr().out
+    assert "hrc (hrc): a person (person: true) (proper names: hillary clinton)" in out
+    assert "arms (arms): not a person;" in out  # a lower-case word the model tags a proper noun is no name
     assert "pp (pp): a person (proper names: Planned Parenthood)" in out
     assert "reads 'Planned Parenthood' as ORG" in out and "`person: false`" in out
     assert "targets[1].terms[1] 'the' is common words only" in out

@@ -4,7 +4,8 @@ Format (see data/codebooks/*.yaml): `codebook` (name), `version`, `description`,
 `stances` (labels, a subset of favor/against/neutral) and `targets`, each with `id`,
 `label`, `description`, `terms` (phrases whose presence, case- and lemma-insensitive,
 signals the target) and `person` (optional: false keeps a target named by a proper noun,
-a law or a body, from being taken as a person). A file that does not follow it raises `CodebookError` naming the file
+a law or a body, from being taken as a person; true takes a term of proper nouns as a name
+even written in lower case). A file that does not follow it raises `CodebookError` naming the file
 and the field. docs/codebooks.md is the users' guide.
 """
 
@@ -34,7 +35,9 @@ class Target:
     label: str
     description: str | None
     terms: tuple[str, ...]
-    person: bool | None = None  # False: never a person; None: inferred from its terms (coder.TargetMatcher)
+    # False: never a person; True: a person, its terms of proper nouns names in any case; None:
+    # inferred from its terms (`coder.is_name_term`)
+    person: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -126,10 +129,11 @@ def load_codebook(path: str | Path) -> Codebook:
                     f"{path}: {where}.terms[{j}]: {term!r} holds no word (no letter or digit); it could never match"
                 )
         person = t.get("person")
-        if person is not None and person is not False:
+        if person is not None and not isinstance(person, bool):
             raise CodebookError(
-                f"{path}: {where}: `person` may only be false (a target that is no person although a term is a "
-                "proper name); leave it out and a person is inferred from the names in its terms"
+                f"{path}: {where}: `person` must be true or false (false: no person although a term is a proper "
+                "name; true: a person whose names may be written in lower case); leave it out and a person is "
+                "inferred from the names in its terms"
             )
         label = str(t.get("label") or tid)
         targets.append(Target(tid, label, t.get("description"), tuple(x.strip() for x in terms), person))

@@ -317,11 +317,16 @@ def _token_keys(lemmas: list[str], lowers: list[str]) -> list[set[str]]:
 # ---------------------------------------------------------------------- targets
 
 
-def is_name_term(toks) -> bool:
+def is_name_term(toks, declared_person: bool = False) -> bool:
     """Whether a codebook term's tokens (punctuation left out) are a name: every word a
     proper noun to the tagger, and one capitalised at least ("weaponry", which the small model
-    may tag PROPN when it stands alone, is no name; "von der Leyen" is)."""
-    return all(t.pos_ == "PROPN" for t in toks) and any(t.text[:1].isupper() for t in toks)
+    may tag PROPN when it stands alone, is no name; "von der Leyen" is), unless the target is
+    declared a person (`person: true`: "hillary clinton" is a name there)."""
+    return (
+        bool(toks)
+        and all(t.pos_ == "PROPN" for t in toks)
+        and (declared_person or any(t.text[:1].isupper() for t in toks))
+    )
 
 
 class TargetMatcher:
@@ -351,7 +356,7 @@ class TargetMatcher:
                         for last in words[-1]:
                             self.by_head.setdefault(last, []).append((words, book, target.id))
                     # a name: the target is a person, unless its codebook says not (`person: false`)
-                    if is_name_term(toks) and target.person is not False:
+                    if target.person is not False and is_name_term(toks, target.person is True):
                         self.person_terms.setdefault((book.name, target.id), []).append(
                             tuple(t.lower_ for t in toks if t.pos_ == "PROPN")
                         )

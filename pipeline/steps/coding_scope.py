@@ -32,10 +32,11 @@ from pipeline.nlp.lexicon import fold
 def target_structure(nlp, terms) -> dict:
     """What TargetMatcher takes from one target's terms (parsed together, as it does):
     `entries`, each term's word key sets and its head lemma when it is also found by its
-    head noun; `person`, the lower forms of its name terms."""
+    head noun; `person`, the lower forms of its name terms; `proper`, those of its terms of
+    proper nouns in any case (the names of a target declared a person)."""
     from pipeline.stances.coder import _variants, is_name_term
 
-    entries, person = [], []
+    entries, person, proper = [], [], []
     for doc in nlp.pipe(list(terms)):
         toks = [t for t in doc if not t.is_punct]
         words = [sorted({fold(t.lemma_), t.lower_} | _variants().get(fold(t.lemma_), frozenset())) for t in toks]
@@ -45,12 +46,18 @@ def target_structure(nlp, terms) -> dict:
         entries.append([words, head])
         if is_name_term(toks):
             person.append([t.lower_ for t in toks if t.pos_ == "PROPN"])
-    return {"entries": entries, "person": person}
+        if is_name_term(toks, declared_person=True):
+            proper.append([t.lower_ for t in toks if t.pos_ == "PROPN"])
+    return {"entries": entries, "person": person, "proper": proper}
 
 
 def approximate_structure(terms) -> dict:
     """A guess at `target_structure` without the model (lower-cased words), for estimates only."""
-    return {"entries": [[[[fold(w), fold(w).rstrip(".")] for w in t.split()], None] for t in terms], "person": []}
+    return {
+        "entries": [[[[fold(w), fold(w).rstrip(".")] for w in t.split()], None] for t in terms],
+        "person": [],
+        "proper": [],
+    }
 
 
 def name_words(name: str) -> set[str]:
@@ -123,7 +130,9 @@ class Scope:
         for b in books:
             for t in b.targets:
                 s = structures[(b.name, t.id)]
-                person = [] if t.person is False else [tuple(p) for p in s["person"]]  # as TargetMatcher
+                # as TargetMatcher: none when declared no person, any term of proper nouns when declared one
+                names = {False: [], True: s.get("proper", []), None: s["person"]}[t.person]
+                person = [tuple(p) for p in names]
                 self.targets.append(
                     _Target(
                         b.name,
