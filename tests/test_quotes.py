@@ -754,6 +754,12 @@ def test_a_negated_cue_is_kept_and_marked(run, text, fragment, negated):
         # a name and an age before the verb after a quote (the parser hangs the name on the quote)
         ("“It is a disaster for the country,” Ramos, 58, said.", "Ramos", "“It is a disaster for the country,”"),
         ("“It is a disaster for the country,” Ramos, 58, said his brother.", "his brother", "“It is a disaster"),
+        # a name and an appositive aside
+        (
+            "“Not us, but we cannot argue with it,” Murphy, the head of Right to Rise USA, tweeted on Friday.",
+            "Murphy",
+            "“Not us, but we cannot argue with it,”",
+        ),
     ],
 )
 def test_frames_the_parser_attaches_elsewhere(run, text, speaker, content):

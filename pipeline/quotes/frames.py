@@ -178,17 +178,28 @@ def attached(b: Token, v: Token, content_deps: frozenset[str] = CONTENT_DEPS) ->
     return b.dep_ not in content_deps
 
 
-def _name_and_age(between: list[Token]) -> Token | None:
-    """ "“...,” Ramos, 58, told AFP": a name and an age set off by commas before the verb,
-    which the parser often hangs elsewhere. The name's last word, else None."""
-    words = [b for b in between if not b.is_punct]
-    names = [b for b in words if b.pos_ == "PROPN"]
-    rest = words[len(names) :]
-    if not 1 <= len(names) <= 4 or words[: len(names)] != names or len(rest) > 1:
+FINITE_TAGS = frozenset({"VBD", "VBZ", "VBP", "MD"})
+
+
+def _name_and_aside(between: list[Token]) -> Token | None:
+    """ "“...,” Ramos, 58, told AFP", "“...,” Melanne Verveer, a Ukrainian-American then
+    working for the State Department, wrote": a name, and an aside set off by commas (an age,
+    an appositive, no clause of its own), before the verb, which the parser often hangs
+    elsewhere. The name's last word, else None."""
+    k = 0
+    while k < len(between) and between[k].pos_ == "PROPN":
+        k += 1
+    if not 1 <= k <= 4:
         return None
-    if rest and not (rest[0].like_num and [b.text for b in between[-3:]] == [",", rest[0].text, ","]):
+    rest = between[k:]
+    if not rest:
+        return between[k - 1]
+    if rest[0].text != "," or rest[-1].text != "," or len(rest) < 3 or len(rest) > 14:
         return None
-    return names[-1]
+    aside = rest[1:-1]
+    if any(t.tag_ in FINITE_TAGS or t.text in (",", "“", "”", '"') for t in aside):
+        return None
+    return between[k - 1]
 
 
 def frame_after(art: ParsedArticle, win: list[Token]) -> tuple[Token, Token | None] | None:
@@ -201,7 +212,7 @@ def frame_after(art: ParsedArticle, win: list[Token]) -> tuple[Token, Token | No
             between = [b for b in win if b.i < t.i]
             if all(b.is_punct or attached(b, t) for b in between):
                 return t, art.subject(t)
-            name = _name_and_age(between)
+            name = _name_and_aside(between)
             if name is None:
                 return None
             after = art.subject(t)
