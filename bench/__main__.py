@@ -6,8 +6,8 @@ Corpus: PolNeAR train texts (../shared/data/polnear/train/text) when present, el
 bundled sample repeated with distinct texts. Figures are printed as a table (each against
 the issue's target where it has one) and, with --out, written as JSON:
 
-- floor: spaCy alone (nlp.pipe, same model and components, same batch size) over the same
-  texts, with P processes and with one; with --repeat R, R pairs of (floor, full run) are
+- floor: spaCy alone (nlp.pipe, same model and components, same batch size; the model's
+  stock attribute ruler and lemmatizer, not stancewire's faster ones) over the same texts, with P processes and with one; with --repeat R, R pairs of (floor, full run) are
   measured side by side and the medians reported (the ratio is the median of the pairs');
 - pipeline: `stancewire run` from an empty warehouse to a published release (wall time,
   articles/s, peak resident memory of the run and its workers, time per Dagster step);
@@ -46,6 +46,14 @@ kept there, or reused when it exists), then, each in a fresh interpreter with ma
 imported first (as `stancewire run` does while its checks run), R times: every figure read,
 drawn and captioned in line (an upper bound), and `publish()` into an empty releases folder
 with the figures and without them (their difference is what they add); medians reported.
+
+    python -m bench --speedups [--articles 240] [--repeat R] [--out FILE.json]
+
+measures stancewire's faster attribute ruler and lemmatizer (pipeline.nlp.speedups): the
+model as `load_nlp` loads it parses the texts in one process, with the stock components and
+with the faster ones, in fresh interpreters taking turns (model loaded before the clock),
+R rounds, medians reported; and a digest of every token's attributes shows the two give the
+same parses.
 """
 
 from __future__ import annotations
@@ -109,8 +117,82 @@ def write_records(folder: Path, items: list[tuple[str, str]]) -> None:
         (folder / f"{name}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
 
 
+# The floors run the model's stock components: stancewire's faster attribute ruler and
+# lemmatizer (pipeline.nlp.speedups) are part of what the pipeline is measured on, not of
+# the spaCy it is measured against (`--speedups` measures them alone).
+FLOOR_ENV = {**os.environ, "STANCEWIRE_STOCK_SPACY": "1"}
+
+
+_SPEEDUPS_CHILD = """
+import hashlib, json, sys, time
+from spacy.attrs import DEP, ENT_IOB, ENT_TYPE, HEAD, LEMMA, MORPH, ORTH, POS, SENT_START, TAG
+from pipeline.nlp.model import load_nlp
+texts = json.load(open(sys.argv[1], encoding="utf-8"))
+nlp = load_nlp(sys.argv[2])
+list(nlp.pipe(["A first text, so that the model is warm."]))
+digest = hashlib.sha256()
+t = time.perf_counter(); tokens = 0
+for doc in nlp.pipe(texts, batch_size=int(sys.argv[3])):
+    tokens += len(doc)
+    digest.update(doc.to_array([ORTH, TAG, POS, MORPH, LEMMA, DEP, HEAD, ENT_IOB, ENT_TYPE, SENT_START]).tobytes())
+    digest.update("\\0".join(str(tok.morph) + "\\1" + tok.lemma_ for tok in doc).encode())
+seconds = time.perf_counter() - t
+print(json.dumps({"seconds": seconds, "tokens": tokens, "digest": digest.hexdigest()}))
+"""
+
+
+def speedups_bench(texts: list[str], repeat: int, model: str, batch_size: int) -> dict:
+    """See the module docstring (--speedups). The digests are taken inside the timing, alike
+    for both."""
+    runs: dict[str, list[dict]] = {"stock": [], "fast": []}
+    with tempfile.TemporaryDirectory(prefix="stancewire-speedups-") as tmp:
+        data = Path(tmp) / "texts.json"
+        data.write_text(json.dumps(texts), encoding="utf-8")
+        for _ in range(max(1, repeat)):
+            for kind in ("stock", "fast"):
+                env = (
+                    FLOOR_ENV
+                    if kind == "stock"
+                    else {k: v for k, v in os.environ.items() if k != "STANCEWIRE_STOCK_SPACY"}
+                )
+                proc = subprocess.run(
+                    [sys.executable, "-c", _SPEEDUPS_CHILD, str(data), model, str(batch_size)],
+                    capture_output=True,
+                    text=True,
+                    cwd=REPO,
+                    env=env,
+                )
+                if proc.returncode != 0:
+                    raise SystemExit(f"speedups bench ({kind}) failed:\n{proc.stderr[-3000:]}")
+                runs[kind].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    stock = statistics.median(r["seconds"] for r in runs["stock"])
+    fast = statistics.median(r["seconds"] for r in runs["fast"])
+    digests = {r["digest"] for rs in runs.values() for r in rs}
+    return {
+        "articles": len(texts),
+        "tokens": runs["stock"][0]["tokens"],
+        "model": model,
+        "stock_seconds": round(stock, 2),
+        "fast_seconds": round(fast, 2),
+        "fast_vs_stock": round(fast / stock, 3),
+        "stock_runs_seconds": [round(r["seconds"], 2) for r in runs["stock"]],
+        "fast_runs_seconds": [round(r["seconds"], 2) for r in runs["fast"]],
+        "same_parses": len(digests) == 1,
+    }
+
+
+def speedups_table(r: dict) -> str:
+    return (
+        f"stancewire bench --speedups: {r['articles']} articles ({r['tokens']} tokens), {r['model']}, one process, "
+        f"model loaded before the clock; medians of {len(r['stock_runs_seconds'])} rounds\n"
+        f"  stock attribute ruler and lemmatizer: {r['stock_seconds']} s (runs {r['stock_runs_seconds']})\n"
+        f"  stancewire's faster ones:            {r['fast_seconds']} s (runs {r['fast_runs_seconds']})\n"
+        f"  fast / stock: {r['fast_vs_stock']}; same parses (every token's attributes): {r['same_parses']}"
+    )
+
+
 def floor(texts: list[str], n_process: int, batch_size: int, model: str) -> dict:
-    """spaCy alone, in a fresh process (so its memory and start-up are its own)."""
+    """spaCy alone (stock components), in a fresh process (so its memory and start-up are its own)."""
     code = (
         "import json, sys, time\n"
         "from pipeline.nlp.model import load_nlp\n"
@@ -122,7 +204,13 @@ def floor(texts: list[str], n_process: int, batch_size: int, model: str) -> dict
         "print(json.dumps({'seconds': time.perf_counter() - t, 'tokens': tokens}))\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code], input=json.dumps(texts), capture_output=True, text=True, cwd=REPO, check=True
+        [sys.executable, "-c", code],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+        env=FLOOR_ENV,
     )
     r = json.loads(proc.stdout.strip().splitlines()[-1])
     r["articles_per_s"] = len(texts) / r["seconds"]
@@ -156,6 +244,7 @@ def warm_floor(texts: list[str], n_process: int, batch_size: int, model: str) ->
                 subprocess.Popen(
                     [sys.executable, "-c", code, str(shard)],
                     cwd=REPO,
+                    env=FLOOR_ENV,
                     text=True,
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
@@ -663,6 +752,11 @@ def main(argv=None) -> int:
         "publish() with and without them)",
     )
     ap.add_argument(
+        "--speedups",
+        action="store_true",
+        help="only: spaCy's parse with the stock attribute ruler and lemmatizer against stancewire's faster ones",
+    )
+    ap.add_argument(
         "--warehouse", metavar="FILE", help="with --figures: the warehouse to measure (built there if absent)"
     )
     ap.add_argument("--batch-size", type=int, default=64)
@@ -684,6 +778,10 @@ def main(argv=None) -> int:
         return 0
     if a.warehouse:
         ap.error("--warehouse goes with --figures")
+    if a.speedups:
+        result = speedups_bench([t for _, t in corpus(a.articles)], a.repeat, a.model, a.batch_size)
+        _report(result, speedups_table(result), a.out)
+        return 0 if result["same_parses"] else 1
     if a.growth:
         sizes = sorted({int(x) for x in a.growth.split(",")})
         if len(sizes) < 2:

