@@ -71,7 +71,7 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
     from pipeline.review.agreement import agreement
     from pipeline.review.apply import MANUAL
     from pipeline.review.corrections import load_corrections
-    from pipeline.stances.decision import default_model
+    from pipeline.stances.decision import model_summary
     from pipeline.stances.decision import provenance as stance_model_provenance
     from pipeline.storage.warehouse import warehouse_id
     from pipeline.text.language import detector_version
@@ -102,7 +102,7 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
             "codebooks": [{"name": b.name, "version": b.version, "sha256": b.sha256} for b in books],
             "languages": {"accepted": list(settings.accepted_languages), "detector": detector_version()},
             "stance_model": stance_model_provenance(
-                default_model(),
+                model_summary(),
                 [
                     m
                     for (m,) in conn.execute(

@@ -365,6 +365,7 @@ def cmd_prepare() -> int:
     from pipeline.fingerprints import work_code_version
     from pipeline.nlp import lexicon
     from pipeline.nlp.derived_cache import cache_dir
+    from pipeline.stances.decision import model_summary
     from pipeline.text import language
 
     for what, build in (
@@ -373,6 +374,7 @@ def cmd_prepare() -> int:
         ("places", places.preload),
         ("the language detector's codes", lambda: language.known_codes_cached() or language.load_detector()),
         ("the code fingerprints' inputs", work_code_version),
+        ("the stance model's summary", model_summary),
     ):
         start = time.perf_counter()
         build()

@@ -212,7 +212,9 @@ def test_prepare_builds_every_table_a_run_reads(cache):
     command = [sys.executable, "-m", "cli.main", "prepare"]
     first = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     names = sorted(p.name.split("-")[0] for p in tables(cache))
-    assert names == ["code_inputs", "countrynames", "first_names", "gazetteer", "language_codes"], first.stdout
+    assert names == ["code_inputs", "countrynames", "first_names", "gazetteer", "language_codes", "stance_model"], (
+        first.stdout
+    )
     stamps = {p.name: p.stat().st_mtime_ns for p in tables(cache)}
     subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     assert {p.name: p.stat().st_mtime_ns for p in tables(cache)} == stamps
