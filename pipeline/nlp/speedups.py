@@ -13,10 +13,12 @@ few distinct combinations of them. So:
   `Doc.to_array`, and the outcome is reused. Patterns of another shape (several tokens,
   operators, predicates other than IN and NOT_IN) still go through a Matcher. The matches
   are then sorted and applied exactly as `AttributeRuler.match` and `set_annotations` do.
-- **lemmatizer** (`fast_lemmatize`): the lemmatizer's own cache, keyed by (orth, POS,
-  morphology), is read for a whole Doc at once. A token the cache does not hold goes
-  through the lemmatizer's own `lemmatize`, which fills the cache as before; the lemmas
-  are written back with `Doc.from_array`.
+- **lemmatizer** (`fast_lemmatize`): a rule lemma is a function of the token's orth, POS
+  and morphology. spaCy's own cache leaves out the commonest case, a word already in its
+  base form, which it works out again for every token; here each combination is worked out
+  once, by the lemmatizer itself, and kept; the lemmas are written back with
+  `Doc.from_array`. The lemmatizer's word index, which it only asks whether a form is in,
+  is held as sets instead of lists.
 
 `install` puts both on a loaded pipeline, if its components are of the kinds these paths
 know: spaCy 3's AttributeRuler, and a Lemmatizer in "rule" mode. It then checks them
@@ -40,6 +42,12 @@ STOCK_ENV = "STANCEWIRE_STOCK_SPACY"
 _ARRAY_ATTRS = ("ORTH", "TEXT", "LOWER", "NORM", "TAG", "POS", "DEP", "LEMMA", "ENT_TYPE", "IS_SPACE", "IS_PUNCT")
 _SET_PREDICATES = ("IN", "NOT_IN")
 
+# Rule lemmatizers whose lemma is a function of the token's orth, POS and morphology
+# (spaCy's own, and English's, which overrides only `is_base_form`, read from POS and
+# morphology); another language's may read more of the token, and keeps its stock path.
+_PURE_LEMMATIZERS = ("spacy.pipeline.lemmatizer.Lemmatizer", "spacy.lang.en.lemmatizer.EnglishLemmatizer")
+MAX_KEPT_LEMMAS = 200_000  # (orth, POS, morphology) -> lemma kept per process: about 50 MB at most
+
 PROBE_TEXT = (
     'But the senator said that "a fair deal" was "not possible" yet, and whether\n\n'
     "it'll pass isn't clear. Those 2 aides, who'd been there since 2015, won't say."
@@ -58,8 +66,13 @@ def install(nlp) -> list[str]:
         ruler.match = types.MethodType(_ruler_match, ruler)
         changed.append(_name_of(nlp, ruler))
     lemmatizer = _component(nlp, "lemmatizer", "Lemmatizer")
-    if lemmatizer is not None and getattr(lemmatizer, "mode", None) == "rule":
+    if (
+        lemmatizer is not None
+        and getattr(lemmatizer, "mode", None) == "rule"
+        and f"{type(lemmatizer).__module__}.{type(lemmatizer).__qualname__}" in _PURE_LEMMATIZERS
+    ):
         lemmatizer.pipe = types.MethodType(_lemmatizer_pipe, lemmatizer)
+        _index_as_sets(lemmatizer)
         changed.append(_name_of(nlp, lemmatizer))
     if changed and not _same_as_stock(nlp):
         uninstall(nlp)
@@ -71,7 +84,7 @@ def install(nlp) -> list[str]:
 def uninstall(nlp) -> None:
     """Remove what `install` put on `nlp`'s components."""
     for _, proc in nlp.pipeline:
-        for attr in ("match", "pipe", "_stancewire_plan"):
+        for attr in ("match", "pipe", "_stancewire_plan", "_stancewire_lemmas"):
             if attr in getattr(proc, "__dict__", {}):
                 delattr(proc, attr)
 
@@ -101,7 +114,7 @@ def _same_as_stock(nlp) -> bool:
         return bool((stock.to_array([POS, TAG, MORPH, LEMMA]) == fast_arr).all())
     finally:
         for name, proc in nlp.pipeline:
-            for attr in ("match", "pipe", "_stancewire_plan"):
+            for attr in ("match", "pipe", "_stancewire_plan", "_stancewire_lemmas"):
                 if attr in saved[name]:
                     setattr(proc, attr, saved[name][attr])
 
@@ -231,6 +244,19 @@ def fast_match(ruler, plan: _RulerPlan, doc):
     return out
 
 
+def _index_as_sets(lemmatizer) -> None:
+    """Hold the lemmatizer's word index (per POS, the words it knows as lemmas) as sets:
+    `rule_lemmatize` only asks whether a form is in it, which in a list of thousands of
+    words took most of the 75 microseconds of each word it works out."""
+    lookups = getattr(lemmatizer, "lookups", None)
+    if lookups is None or not lookups.has_table("lemma_index"):
+        return
+    table = lookups.get_table("lemma_index")
+    for key in list(table.keys()):
+        if isinstance(table[key], list):
+            table[key] = frozenset(table[key])
+
+
 def _lemmatizer_pipe(self, stream, *, batch_size: int = 128):
     """Lemmatizer.pipe with `fast_lemmatize` in place of a call per Doc."""
     for doc in stream:
@@ -239,8 +265,10 @@ def _lemmatizer_pipe(self, stream, *, batch_size: int = 128):
 
 def fast_lemmatize(lemmatizer, doc):
     """What the rule lemmatizer's __call__ does to `doc`: each token without a lemma (every
-    token, when it overwrites) gets `lemmatize(token)[0]`, read from the lemmatizer's cache
-    when the cache holds the token's (orth, POS, morphology)."""
+    token, when it overwrites) gets `lemmatize(token)[0]`. A rule lemma depends on the
+    token's orth, POS and morphology only (`_PURE_LEMMATIZERS`), so it is computed once per
+    such combination and kept (`_stancewire_lemmas`); spaCy's own cache leaves out the
+    commonest case, a word already in its base form, which it works out again every time."""
     import numpy
     from spacy.attrs import LEMMA, MORPH, ORTH, POS
     from spacy.errors import Errors
@@ -249,23 +277,21 @@ def fast_lemmatize(lemmatizer, doc):
         lemmatizer._validate_tables(Errors.E1004)
     if not len(doc):
         return doc
+    known = lemmatizer.__dict__.setdefault("_stancewire_lemmas", {})
+    if len(known) > MAX_KEPT_LEMMAS:
+        known.clear()
     array = doc.to_array([ORTH, POS, MORPH, LEMMA])
     lemmas = array[:, 3].copy()
-    cache = lemmatizer.cache
     strings = doc.vocab.strings
     overwrite = lemmatizer.overwrite
-    hashes: dict[str, int] = {}
     changed = False
     for i, (orth, pos, morph, lemma) in enumerate(array.tolist()):
         if lemma and not overwrite:
             continue
-        forms = cache.get((orth, pos, morph))
-        if forms is None:
-            forms = lemmatizer.lemmatize(doc[i])
-        form = forms[0]
-        h = hashes.get(form)
+        key = (orth, pos, morph)
+        h = known.get(key)
         if h is None:
-            h = hashes[form] = strings.add(form)
+            h = known[key] = strings.add(lemmatizer.lemmatize(doc[i])[0])
         if h != lemma:
             lemmas[i] = h
             changed = True
