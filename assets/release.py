@@ -68,10 +68,10 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
 
     from pipeline.fingerprints import stored_work_libraries
     from pipeline.release.dataset_info import DatasetInfoError, load_dataset_info
+    from pipeline.release.stance_model import model_summary
     from pipeline.review.agreement import agreement
     from pipeline.review.apply import MANUAL
     from pipeline.review.corrections import load_corrections
-    from pipeline.stances.decision import model_summary
     from pipeline.stances.decision import provenance as stance_model_provenance
     from pipeline.storage.warehouse import warehouse_id
     from pipeline.text.language import detector_version

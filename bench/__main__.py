@@ -6,7 +6,7 @@ Corpus: PolNeAR train texts (../shared/data/polnear/train/text) when present, el
 bundled sample repeated with distinct texts. Figures are printed as a table (each against
 the issue's target where it has one) and, with --out, written as JSON:
 
-- floor: spaCy alone (nlp.pipe, same model and components, same batch size; the model's
+- floor: spaCy alone (nlp.pipe, same model and pipeline, same batch size, with spaCy's
   stock attribute ruler and lemmatizer, not stancewire's faster ones) over the same texts, with P processes and with one; with --repeat R, R pairs of (floor, full run) are
   measured side by side and the medians reported (the ratio is the median of the pairs');
 - pipeline: `stancewire run` from an empty warehouse to a published release (wall time,
@@ -17,7 +17,7 @@ the issue's target where it has one) and, with --out, written as JSON:
   reported): one run of a few seconds varies by 10% here, more right after a long one;
 - validation: the share of the full run spent in the Great Expectations checks.
 
-    python -m bench --cold-defaults [--articles 240] [--repeat R]
+    python -m bench --cold-defaults [--articles N (240 in the issue)] [--repeat R]
 
 measures instead `stancewire run` with its default settings (processes `auto`, batch size
 64) from nothing (empty warehouse, staging and parse cache) against spaCy alone: the faster
@@ -47,7 +47,7 @@ imported first (as `stancewire run` does while its checks run), R times: every f
 drawn and captioned in line (an upper bound), and `publish()` into an empty releases folder
 with the figures and without them (their difference is what they add); medians reported.
 
-    python -m bench --speedups [--articles 240] [--repeat R] [--out FILE.json]
+    python -m bench --speedups [--articles N] [--repeat R] [--out FILE.json]
 
 measures stancewire's faster attribute ruler and lemmatizer (pipeline.nlp.speedups): the
 model as `load_nlp` loads it parses the texts in one process, with the stock components and
@@ -117,10 +117,20 @@ def write_records(folder: Path, items: list[tuple[str, str]]) -> None:
         (folder / f"{name}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
 
 
-# The floors run the model's stock components: stancewire's faster attribute ruler and
-# lemmatizer (pipeline.nlp.speedups) are part of what the pipeline is measured on, not of
-# the spaCy it is measured against (`--speedups` measures them alone).
-FLOOR_ENV = {**os.environ, "STANCEWIRE_STOCK_SPACY": "1"}
+# The floors run the model's stock attribute ruler and lemmatizer, as they did before
+# stancewire had faster ones (pipeline.nlp.speedups): those are part of what the pipeline is
+# measured on, not of the spaCy it is measured against (`--speedups` measures them alone).
+FLOOR_COMPONENTS = "stock"
+
+
+def floor_env() -> dict:
+    """The environment of a floor's process: this one's, with the stock components."""
+    return {**os.environ, "STANCEWIRE_STOCK_SPACY": "1"}
+
+
+def fast_env() -> dict:
+    """This environment without a request for the stock components."""
+    return {k: v for k, v in os.environ.items() if k != "STANCEWIRE_STOCK_SPACY"}
 
 
 _SPEEDUPS_CHILD = """
@@ -129,32 +139,28 @@ from spacy.attrs import DEP, ENT_IOB, ENT_TYPE, HEAD, LEMMA, MORPH, ORTH, POS, S
 from pipeline.nlp.model import load_nlp
 texts = json.load(open(sys.argv[1], encoding="utf-8"))
 nlp = load_nlp(sys.argv[2])
+installed = "match" in vars(nlp.get_pipe("attribute_ruler")) and "pipe" in vars(nlp.get_pipe("lemmatizer"))
 list(nlp.pipe(["A first text, so that the model is warm."]))
 digest = hashlib.sha256()
 t = time.perf_counter(); tokens = 0
 for doc in nlp.pipe(texts, batch_size=int(sys.argv[3])):
     tokens += len(doc)
     digest.update(doc.to_array([ORTH, TAG, POS, MORPH, LEMMA, DEP, HEAD, ENT_IOB, ENT_TYPE, SENT_START]).tobytes())
-    digest.update("\\0".join(str(tok.morph) + "\\1" + tok.lemma_ for tok in doc).encode())
 seconds = time.perf_counter() - t
-print(json.dumps({"seconds": seconds, "tokens": tokens, "digest": digest.hexdigest()}))
+print(json.dumps({"seconds": seconds, "tokens": tokens, "digest": digest.hexdigest(), "installed": installed}))
 """
 
 
 def speedups_bench(texts: list[str], repeat: int, model: str, batch_size: int) -> dict:
-    """See the module docstring (--speedups). The digests are taken inside the timing, alike
-    for both."""
+    """See the module docstring (--speedups). The digests (a hash of each Doc's attribute
+    array) are taken inside the timing, alike for both."""
     runs: dict[str, list[dict]] = {"stock": [], "fast": []}
     with tempfile.TemporaryDirectory(prefix="stancewire-speedups-") as tmp:
         data = Path(tmp) / "texts.json"
         data.write_text(json.dumps(texts), encoding="utf-8")
         for _ in range(max(1, repeat)):
             for kind in ("stock", "fast"):
-                env = (
-                    FLOOR_ENV
-                    if kind == "stock"
-                    else {k: v for k, v in os.environ.items() if k != "STANCEWIRE_STOCK_SPACY"}
-                )
+                env = floor_env() if kind == "stock" else fast_env()
                 proc = subprocess.run(
                     [sys.executable, "-c", _SPEEDUPS_CHILD, str(data), model, str(batch_size)],
                     capture_output=True,
@@ -164,7 +170,12 @@ def speedups_bench(texts: list[str], repeat: int, model: str, batch_size: int) -
                 )
                 if proc.returncode != 0:
                     raise SystemExit(f"speedups bench ({kind}) failed:\n{proc.stderr[-3000:]}")
-                runs[kind].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+                run = json.loads(proc.stdout.strip().splitlines()[-1])
+                if run["installed"] != (kind == "fast"):
+                    raise SystemExit(
+                        f"speedups bench ({kind}): the faster components are {'not ' * (kind == 'fast')}on"
+                    )
+                runs[kind].append(run)
     stock = statistics.median(r["seconds"] for r in runs["stock"])
     fast = statistics.median(r["seconds"] for r in runs["fast"])
     digests = {r["digest"] for rs in runs.values() for r in rs}
@@ -210,7 +221,7 @@ def floor(texts: list[str], n_process: int, batch_size: int, model: str) -> dict
         text=True,
         cwd=REPO,
         check=True,
-        env=FLOOR_ENV,
+        env=floor_env(),
     )
     r = json.loads(proc.stdout.strip().splitlines()[-1])
     r["articles_per_s"] = len(texts) / r["seconds"]
@@ -244,7 +255,7 @@ def warm_floor(texts: list[str], n_process: int, batch_size: int, model: str) ->
                 subprocess.Popen(
                     [sys.executable, "-c", code, str(shard)],
                     cwd=REPO,
-                    env=FLOOR_ENV,
+                    env=floor_env(),
                     text=True,
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
@@ -449,7 +460,8 @@ def table(result: dict) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = [
         f"stancewire bench: {result['articles']} articles ({result['corpus']}), P={result['n_process']}, "
-        f"batch {result['batch_size']}, model {result['model']}"
+        f"batch {result['batch_size']}, model {result['model']}; spaCy floors with "
+        f"{result.get('floor_components', FLOOR_COMPONENTS)} components (pipeline.nlp.speedups)"
     ]
     if "cold_defaults_seconds" in result:
         lines.append("steps of the median run (s): " + ", ".join(f"{k} {v}" for k, v in result["steps"].items()))
@@ -486,6 +498,7 @@ def cold_defaults(items: list[tuple[str, str]], repeat: int, model: str) -> dict
         "batch_size": batch_size,
         "model": model,
         "corpus": "polnear-train" if POLNEAR_TRAIN.is_dir() else "sample-repeated",
+        "floor_components": FLOOR_COMPONENTS,
     }
     walls, best, ones, alls, warms, steps, unprepared = [], [], [], [], [], [], []
     with tempfile.TemporaryDirectory(prefix="stancewire-bench-") as tmp:
@@ -803,6 +816,7 @@ def main(argv=None) -> int:
         "batch_size": a.batch_size,
         "model": a.model,
         "corpus": "polnear-train" if POLNEAR_TRAIN.is_dir() else "sample-repeated",
+        "floor_components": FLOOR_COMPONENTS,
     }
     texts = [t for _, t in main_items]
     with tempfile.TemporaryDirectory(prefix="stancewire-bench-") as tmp:

@@ -365,7 +365,7 @@ def cmd_prepare() -> int:
     from pipeline.fingerprints import work_code_version
     from pipeline.nlp import lexicon
     from pipeline.nlp.derived_cache import cache_dir
-    from pipeline.stances.decision import model_summary
+    from pipeline.release.stance_model import model_summary
     from pipeline.text import language
 
     for what, build in (

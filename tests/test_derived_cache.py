@@ -218,3 +218,27 @@ def test_prepare_builds_every_table_a_run_reads(cache):
     stamps = {p.name: p.stat().st_mtime_ns for p in tables(cache)}
     subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     assert {p.name: p.stat().st_mtime_ns for p in tables(cache)} == stamps
+
+
+def test_the_stance_model_summary_is_the_models_and_follows_its_content(cache, tmp_path):
+    """The release's summary of the stance model equals the loaded model's fields; a model
+    file replaced by another of the same size and modification time is read afresh."""
+    from pipeline.release.stance_model import model_summary
+    from pipeline.stances.decision import MODEL_PATH, StanceModel
+
+    model = StanceModel.load(MODEL_PATH)
+    summary = model_summary()
+    assert (summary.method, summary.threshold, summary.info) == (model.method, model.threshold, model.info)
+    assert model_summary() == summary and [p.name.split("-")[0] for p in tables(cache)] == ["stance_model"]
+
+    copy = tmp_path / "model.json"
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    copy.write_text(json.dumps(data), encoding="utf-8")
+    first = model_summary(copy)
+    stamp = copy.stat()
+    data["threshold"] = 0.3 if data["threshold"] != 0.3 else 0.2  # the same length in JSON
+    copy.write_text(json.dumps(data), encoding="utf-8")
+    os.utime(copy, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert copy.stat().st_size == stamp.st_size
+    second = model_summary(copy)
+    assert second.threshold == data["threshold"] != first.threshold and second.method != first.method

@@ -56,6 +56,8 @@ def test_same_parses_as_stock_on_polnear_dev_texts(models):
 
 
 def test_load_nlp_puts_them_on(nlp):
+    if speedups.stock_requested():
+        pytest.skip(f"{speedups.STOCK_ENV} asks for the stock components")
     assert "match" in vars(nlp.get_pipe("attribute_ruler"))
     assert "pipe" in vars(nlp.get_pipe("lemmatizer"))
 
@@ -98,3 +100,78 @@ def test_patterns_of_every_shape_match_as_the_matcher_does():
     assert speedups.install(fast) == ["attribute_ruler"]
     assert fast.get_pipe("attribute_ruler")._stancewire_plan.residual is not None
     _assert_same(stock, fast, ["The big big dog saw New York, 42 times - an 'A' and the end.", "", "the"])
+
+
+def test_a_ruler_of_one_column_and_one_with_attribute_ids():
+    """Patterns that test one attribute only (to_array then gives one column), and patterns
+    keyed by attribute ids, which the Matcher takes and the fast path leaves to it."""
+    spacy = pytest.importorskip("spacy")
+    from spacy.attrs import LOWER, ORTH
+
+    def ruler_model(with_ids: bool):
+        nlp = spacy.blank("en")
+        ruler = nlp.add_pipe("attribute_ruler")
+        ruler.add([[{"LOWER": "dog"}]], {"POS": "NOUN"})
+        ruler.add([[{"LOWER": {"IN": ["a", "the"]}}]], {"POS": "DET"})
+        if with_ids:
+            ruler.add([[{ORTH: "barks"}]], {"POS": "VERB"})
+            ruler.add([[{LOWER: "the"}, {LOWER: "dog"}]], {"LEMMA": "the-dog"}, index=1)
+        return nlp
+
+    for with_ids in (False, True):
+        stock, fast = ruler_model(with_ids), ruler_model(with_ids)
+        assert speedups.install(fast) == ["attribute_ruler"]
+        _assert_same(stock, fast, ["The dog barks at a dog.", "dog", ""])
+
+
+def test_rules_added_after_install_are_applied():
+    spacy = pytest.importorskip("spacy")
+
+    def ruler_model():
+        nlp = spacy.blank("en")
+        nlp.add_pipe("attribute_ruler").add([[{"LOWER": "dog"}]], {"POS": "NOUN"})
+        return nlp
+
+    stock, fast = ruler_model(), ruler_model()
+    assert speedups.install(fast) == ["attribute_ruler"]
+    _assert_same(stock, fast, ["a dog and a cat"])
+    for nlp in (stock, fast):
+        nlp.get_pipe("attribute_ruler").add([[{"LOWER": "cat"}]], {"POS": "NOUN"})
+    _assert_same(stock, fast, ["a dog and a cat"])
+    for nlp in (stock, fast):
+        ruler = nlp.get_pipe("attribute_ruler")
+        ruler.clear()
+        ruler.add([[{"LOWER": "and"}]], {"POS": "CCONJ"})
+    _assert_same(stock, fast, ["a dog and a cat"])
+
+
+def test_lemmas_when_overwriting_and_when_the_kept_lemmas_are_cleared(models, monkeypatch):
+    stock, fast = models
+    texts = TRICKY[2:]
+    monkeypatch.setattr(speedups, "MAX_KEPT_LEMMAS", 3)  # cleared before nearly every Doc
+    _assert_same(stock, fast, texts)
+    for nlp in (stock, fast):
+        monkeypatch.setattr(nlp.get_pipe("lemmatizer"), "overwrite", True)
+    _assert_same(stock, fast, texts)
+
+
+def test_a_pipeline_with_them_still_pickles_and_serialises(models):
+    import pickle
+
+    stock, fast = models
+    copy = pickle.loads(pickle.dumps(fast))
+    assert copy.to_bytes() and fast.to_bytes()
+    _assert_same(stock, copy, TRICKY[2:])
+
+
+def test_uninstall_gives_back_the_stock_components(models):
+    spacy = pytest.importorskip("spacy")
+    nlp = spacy.load(MODEL)
+    index = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_index")
+    before = {key: type(index[key]) for key in index}
+    assert speedups.install(nlp)
+    speedups.uninstall(nlp)
+    assert "match" not in vars(nlp.get_pipe("attribute_ruler"))
+    assert "pipe" not in vars(nlp.get_pipe("lemmatizer"))
+    assert {key: type(index[key]) for key in index} == before
+    _assert_same(models[0], nlp, TRICKY[2:])

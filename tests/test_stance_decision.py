@@ -78,19 +78,17 @@ def test_the_shipped_model_is_trained_on_the_corpus_and_code_as_they_are():
 def test_the_card_states_the_models_scores_and_a_stale_coding():
     from pipeline.release.card import _stance_method
     from pipeline.release.versions import md
-    from pipeline.stances.decision import model_summary, provenance
+    from pipeline.stances.decision import provenance
 
     model = default_model()
-    summary = model_summary()
-    assert summary["method"] == model.method and summary["threshold"] == model.threshold
-    line = _stance_method({"stance_model": provenance(summary, [model.method])})
+    line = _stance_method({"stance_model": provenance(model, [model.method])})
     f1 = model.info["cross_validation"]["scores"]["us-election-2016"]["f1"]
     assert f"`{model.method}`" in line and f"{md('us-election-2016')} F1 {f1:.2f}" in line and "re-run" not in line
-    stale = _stance_method({"stance_model": provenance(summary, ["logreg-000000000000"])})
+    stale = _stance_method({"stance_model": provenance(model, ["logreg-000000000000"])})
     assert f"coded by {md('logreg-000000000000')}, not by this model" in stale
     assert f"{md('us-election-2016')} (360 articles)" in line and "not trained or scored" not in line
     books = [{"name": "us-election-2016"}, {"name": "ukraine-peacekeeping"}]
-    other = _stance_method({"stance_model": provenance(summary, [model.method]), "codebooks": books})
+    other = _stance_method({"stance_model": provenance(model, [model.method]), "codebooks": books})
     assert f"not trained or scored on {md('ukraine-peacekeeping')}" in other  # a codebook outside the corpus
 
 

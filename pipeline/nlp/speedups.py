@@ -1,7 +1,8 @@
 """Faster paths through two spaCy components, with the same output token for token.
 
-Profiled on PolNeAR train texts with en_core_web_sm, two components that add no model
-take a fifth of the parse (docs/scaling.md):
+Profiled on PolNeAR train texts with en_core_web_sm, two components that hold no model took
+a fifth of the parse (docs/design.md, "The attribute ruler and the lemmatizer on faster
+paths"):
 - the attribute ruler (12 %): spaCy's Matcher tries each of its 179 patterns on each token;
 - the rule lemmatizer (7 %): a Python loop over the tokens, through Token objects.
 
@@ -13,25 +14,31 @@ few distinct combinations of them. So:
   `Doc.to_array`, and the outcome is reused. Patterns of another shape (several tokens,
   operators, predicates other than IN and NOT_IN) still go through a Matcher. The matches
   are then sorted and applied exactly as `AttributeRuler.match` and `set_annotations` do.
+  The plan is rebuilt when the ruler's rules change.
 - **lemmatizer** (`fast_lemmatize`): a rule lemma is a function of the token's orth, POS
   and morphology. spaCy's own cache leaves out the commonest case, a word already in its
   base form, which it works out again for every token; here each combination is worked out
   once, by the lemmatizer itself, and kept; the lemmas are written back with
   `Doc.from_array`. The lemmatizer's word index, which it only asks whether a form is in,
-  is held as sets instead of lists.
+  answers that through a set (`_WordIndex`, still a list to serialise).
 
-`install` puts both on a loaded pipeline, if its components are of the kinds these paths
-know: spaCy 3's AttributeRuler, and a Lemmatizer in "rule" mode. It then checks them
-against the stock components on a probe text and keeps them only if the output is the
-same. `STOCK_ENV=1` turns them off (the bench's floor is stock spaCy). tests/test_speedups.py
-compares whole parses of the sample and the PolNeAR texts.
+`install` puts both on a loaded pipeline when its components are of the classes these
+paths were written against (spaCy 3's AttributeRuler; spaCy's and English's rule
+Lemmatizer), as instance attributes (`functools.partial`, so the pipeline still pickles
+and copies). As a smoke check it parses a probe text with them and without and keeps them
+only if every token attribute agrees; anything raised while installing leaves the stock
+components. They cover `nlp.pipe` (what stancewire calls); `nlp(text)` runs the stock
+lemmatizer. Warning W108 (no POS) is given once per word rather than once per token.
+`STANCEWIRE_STOCK_SPACY=1` turns them off (the bench's spaCy floors run the stock ones).
+tests/test_speedups.py compares whole parses of the sample, odd texts, rulers of every
+shape and PolNeAR dev texts.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
-import types
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +49,19 @@ STOCK_ENV = "STANCEWIRE_STOCK_SPACY"
 _ARRAY_ATTRS = ("ORTH", "TEXT", "LOWER", "NORM", "TAG", "POS", "DEP", "LEMMA", "ENT_TYPE", "IS_SPACE", "IS_PUNCT")
 _SET_PREDICATES = ("IN", "NOT_IN")
 
-# Rule lemmatizers whose lemma is a function of the token's orth, POS and morphology
-# (spaCy's own, and English's, which overrides only `is_base_form`, read from POS and
-# morphology); another language's may read more of the token, and keeps its stock path.
+# The classes these paths were written against (spaCy 3.8): a subclass may override what
+# they replace. A rule lemma of these lemmatizers is a function of the token's orth, POS
+# and morphology (English's overrides only `is_base_form`, read from POS and morphology).
+_RULER_CLASS = "spacy.pipeline.attributeruler.AttributeRuler"
 _PURE_LEMMATIZERS = ("spacy.pipeline.lemmatizer.Lemmatizer", "spacy.lang.en.lemmatizer.EnglishLemmatizer")
 MAX_KEPT_LEMMAS = 200_000  # (orth, POS, morphology) -> lemma kept per process: about 50 MB at most
+
+# What `install` put on a component: {attribute: its instance value before, or _ABSENT}
+# and, for the lemmatizer, {"lemma_index": {key: the list it replaced}}.
+_INSTALLED = "_stancewire_installed"
+_PLAN = "_stancewire_plan"
+_LEMMAS = "_stancewire_lemmas"
+_ABSENT = object()
 
 PROBE_TEXT = (
     'But the senator said that "a fair deal" was "not possible" yet, and whether\n\n'
@@ -54,69 +69,86 @@ PROBE_TEXT = (
 )
 
 
+def stock_requested() -> bool:
+    """Whether STANCEWIRE_STOCK_SPACY asks for the stock components (anything but empty,
+    0, false, no or off)."""
+    return os.environ.get(STOCK_ENV, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
 def install(nlp) -> list[str]:
-    """Put the fast paths on `nlp`'s attribute ruler and lemmatizer where they apply and
-    give the stock output on the probe text; the names of the components changed."""
-    if os.environ.get(STOCK_ENV, "") not in ("", "0"):
+    """Put the fast paths on `nlp`'s attribute ruler and lemmatizer where they apply and the
+    probe text parses as with the stock components; the names of the components changed."""
+    if stock_requested():
         return []
-    changed = []
-    ruler = _component(nlp, "attribute_ruler", "AttributeRuler")
-    if ruler is not None:
-        ruler._stancewire_plan = _RulerPlan(ruler)
-        ruler.match = types.MethodType(_ruler_match, ruler)
-        changed.append(_name_of(nlp, ruler))
-    lemmatizer = _component(nlp, "lemmatizer", "Lemmatizer")
-    if (
-        lemmatizer is not None
-        and getattr(lemmatizer, "mode", None) == "rule"
-        and f"{type(lemmatizer).__module__}.{type(lemmatizer).__qualname__}" in _PURE_LEMMATIZERS
-    ):
-        lemmatizer.pipe = types.MethodType(_lemmatizer_pipe, lemmatizer)
-        _index_as_sets(lemmatizer)
-        changed.append(_name_of(nlp, lemmatizer))
-    if changed and not _same_as_stock(nlp):
+    try:
+        changed = _apply(nlp)
+        if changed:
+            fast = _probe_attrs(next(nlp.pipe([PROBE_TEXT])))
+            uninstall(nlp)
+            if _probe_attrs(nlp(PROBE_TEXT)) != fast:
+                log.warning("spaCy fast paths off for this model: the probe text parsed differently with them")
+                return []
+            changed = _apply(nlp)
+    except Exception as e:  # a component of an unforeseen shape: keep the stock ones
         uninstall(nlp)
-        log.warning("spaCy fast paths off for this model: their output differed from the stock components'")
+        log.warning("spaCy fast paths off for this model: %s: %s", type(e).__name__, e)
         return []
     return changed
 
 
+def _apply(nlp) -> list[str]:
+    changed = []
+    for name, proc in nlp.pipeline:
+        kind = _class_name(proc)
+        if kind == _RULER_CLASS:
+            proc.__dict__[_PLAN] = _RulerPlan(proc)
+            _set(proc, "match", functools.partial(_ruler_match, proc))
+            changed.append(name)
+        elif kind in _PURE_LEMMATIZERS and getattr(proc, "mode", None) == "rule":
+            _set(proc, "pipe", functools.partial(_lemmatizer_pipe, proc))
+            _index_as_sets(proc)
+            changed.append(name)
+    return changed
+
+
 def uninstall(nlp) -> None:
-    """Remove what `install` put on `nlp`'s components."""
+    """Undo what `install` did, on the components it changed only."""
     for _, proc in nlp.pipeline:
-        for attr in ("match", "pipe", "_stancewire_plan", "_stancewire_lemmas"):
-            if attr in getattr(proc, "__dict__", {}):
-                delattr(proc, attr)
+        record = getattr(proc, "__dict__", {}).pop(_INSTALLED, None)
+        if record is None:
+            continue
+        for attr, before in record.get("attributes", {}).items():
+            if before is _ABSENT:
+                proc.__dict__.pop(attr, None)
+            else:
+                proc.__dict__[attr] = before
+        if "lemma_index" in record:
+            table = proc.lookups.get_table("lemma_index")
+            for key, words in record["lemma_index"].items():
+                table[key] = words
+        proc.__dict__.pop(_PLAN, None)
+        proc.__dict__.pop(_LEMMAS, None)
 
 
-def _name_of(nlp, component) -> str:
-    return next(name for name, proc in nlp.pipeline if proc is component)
+def _class_name(proc) -> str:
+    return f"{type(proc).__module__}.{type(proc).__qualname__}"
 
 
-def _component(nlp, kind: str, class_name: str):
-    """The pipeline's component of spaCy class `class_name` (or a subclass), if there is one."""
-    for _, proc in nlp.pipeline:
-        if any(c.__name__ == class_name and c.__module__.startswith("spacy.") for c in type(proc).__mro__):
-            return proc
-    return None
+def _record(proc) -> dict:
+    return proc.__dict__.setdefault(_INSTALLED, {})
 
 
-def _same_as_stock(nlp) -> bool:
-    """Whether the fast paths give the stock components' output on PROBE_TEXT."""
-    from spacy.attrs import LEMMA, MORPH, POS, TAG
+def _set(proc, attr: str, value) -> None:
+    _record(proc).setdefault("attributes", {}).setdefault(attr, proc.__dict__.get(attr, _ABSENT))
+    proc.__dict__[attr] = value
 
-    fast = next(nlp.pipe([PROBE_TEXT]))
-    fast_arr = fast.to_array([POS, TAG, MORPH, LEMMA])
-    saved = {name: dict(getattr(proc, "__dict__", {})) for name, proc in nlp.pipeline}
-    uninstall(nlp)
-    try:
-        stock = nlp(PROBE_TEXT)
-        return bool((stock.to_array([POS, TAG, MORPH, LEMMA]) == fast_arr).all())
-    finally:
-        for name, proc in nlp.pipeline:
-            for attr in ("match", "pipe", "_stancewire_plan", "_stancewire_lemmas"):
-                if attr in saved[name]:
-                    setattr(proc, attr, saved[name][attr])
+
+def _probe_attrs(doc) -> tuple:
+    """Every token attribute a parse sets, and the lemma and morphology strings."""
+    from spacy.attrs import DEP, ENT_IOB, ENT_TYPE, HEAD, LEMMA, MORPH, NORM, ORTH, POS, SENT_START, TAG
+
+    array = doc.to_array([ORTH, NORM, TAG, POS, MORPH, LEMMA, DEP, HEAD, ENT_IOB, ENT_TYPE, SENT_START])
+    return array.tolist(), [(t.lemma_, str(t.morph)) for t in doc]
 
 
 class _RulerPlan:
@@ -130,6 +162,7 @@ class _RulerPlan:
         from spacy.matcher import Matcher
         from spacy.strings import get_string_id
 
+        self.n_rules, self.matcher = len(ruler.attrs), ruler.matcher  # what it was built from
         self.columns: list[str] = []
         self.tests: list[tuple[int, list[tuple[int, str, object]]]] = []  # (match key, [(column, kind, value)])
         residual = Matcher(ruler.vocab, validate=False)
@@ -167,7 +200,7 @@ class _RulerPlan:
         """Each token's column values, those no test names mapped to their column's `other`."""
         import numpy
 
-        array = doc.to_array(self.attr_ids)
+        array = doc.to_array(self.attr_ids).reshape(len(doc), -1)  # one column: to_array gives 1-D
         for col, named in enumerate(self.named):
             if named is not None:
                 values, other = named
@@ -181,6 +214,8 @@ class _RulerPlan:
             return None
         test = []
         for name, value in pattern[0].items():
+            if not isinstance(name, str):  # an attribute given by its id: left to the Matcher
+                return None
             name = name.upper()
             if name not in _ARRAY_ATTRS:
                 return None
@@ -207,6 +242,11 @@ class _RulerPlan:
             self.columns.append(name)
         return self.columns.index(name)
 
+    def built_from(self, ruler) -> bool:
+        """Whether the ruler's rules are still those this plan was built from (`add` adds a
+        rule; `clear`, `initialize` and loading replace its matcher)."""
+        return self.matcher is ruler.matcher and self.n_rules == len(ruler.attrs)
+
     def keys_matching(self, row: tuple) -> tuple[int, ...]:
         """The match keys of the one-token patterns a token with these column values matches."""
         found = self.cache.get(row)
@@ -224,8 +264,12 @@ class _RulerPlan:
 
 
 def _ruler_match(ruler, doc):
-    """AttributeRuler.match through `fast_match` (put on a ruler by `install`)."""
-    return fast_match(ruler, ruler._stancewire_plan, doc)
+    """AttributeRuler.match through `fast_match` (put on a ruler by `install`), with a plan
+    of the ruler's current rules."""
+    plan = ruler.__dict__.get(_PLAN)
+    if plan is None or not plan.built_from(ruler):
+        plan = ruler.__dict__[_PLAN] = _RulerPlan(ruler)
+    return fast_match(ruler, plan, doc)
 
 
 def fast_match(ruler, plan: _RulerPlan, doc):
@@ -244,23 +288,44 @@ def fast_match(ruler, plan: _RulerPlan, doc):
     return out
 
 
+class _WordIndex(list):
+    """A lemmatizer's list of the words it knows as lemmas of one POS, answering `in`
+    through a set; still a list, so the lookups serialise and pickle as before. Not to be
+    changed in place (nothing does: the lists are read-only data of the model)."""
+
+    def __init__(self, words):
+        super().__init__(words)
+        self.words = frozenset(self)
+
+    def __contains__(self, word) -> bool:
+        return word in self.words
+
+
 def _index_as_sets(lemmatizer) -> None:
-    """Hold the lemmatizer's word index (per POS, the words it knows as lemmas) as sets:
+    """Have the lemmatizer's word index answer `in` through sets (`_WordIndex`):
     `rule_lemmatize` only asks whether a form is in it, which in a list of thousands of
     words took most of the 75 microseconds of each word it works out."""
     lookups = getattr(lemmatizer, "lookups", None)
     if lookups is None or not lookups.has_table("lemma_index"):
         return
     table = lookups.get_table("lemma_index")
+    replaced = _record(lemmatizer).setdefault("lemma_index", {})
     for key in list(table.keys()):
-        if isinstance(table[key], list):
-            table[key] = frozenset(table[key])
+        words = table[key]
+        if type(words) is list:
+            replaced[key] = words
+            table[key] = _WordIndex(words)
 
 
-def _lemmatizer_pipe(self, stream, *, batch_size: int = 128):
-    """Lemmatizer.pipe with `fast_lemmatize` in place of a call per Doc."""
+def _lemmatizer_pipe(lemmatizer, stream, *, batch_size: int = 128):
+    """Lemmatizer.pipe with `fast_lemmatize` in place of a call per Doc (and, as spaCy's
+    Pipe.pipe, a failure handed to the pipeline's error handler)."""
+    error_handler = lemmatizer.get_error_handler()
     for doc in stream:
-        yield fast_lemmatize(self, doc)
+        try:
+            yield fast_lemmatize(lemmatizer, doc)
+        except Exception as e:
+            error_handler(lemmatizer.name, lemmatizer, [doc], e)
 
 
 def fast_lemmatize(lemmatizer, doc):
@@ -277,21 +342,25 @@ def fast_lemmatize(lemmatizer, doc):
         lemmatizer._validate_tables(Errors.E1004)
     if not len(doc):
         return doc
-    known = lemmatizer.__dict__.setdefault("_stancewire_lemmas", {})
+    known = lemmatizer.__dict__.setdefault(_LEMMAS, {})  # (orth, POS, morph) -> lemma
     if len(known) > MAX_KEPT_LEMMAS:
         known.clear()
     array = doc.to_array([ORTH, POS, MORPH, LEMMA])
     lemmas = array[:, 3].copy()
     strings = doc.vocab.strings
     overwrite = lemmatizer.overwrite
-    changed = False
+    hashes: dict[str, int] = {}  # added to the Doc's string store once per Doc, as the stock
+    changed = False  # component adds each lemma (a memory zone may have dropped it since)
     for i, (orth, pos, morph, lemma) in enumerate(array.tolist()):
         if lemma and not overwrite:
             continue
         key = (orth, pos, morph)
-        h = known.get(key)
+        form = known.get(key)
+        if form is None:
+            form = known[key] = lemmatizer.lemmatize(doc[i])[0]
+        h = hashes.get(form)
         if h is None:
-            h = known[key] = strings.add(lemmatizer.lemmatize(doc[i])[0])
+            h = hashes[form] = strings.add(form)
         if h != lemma:
             lemmas[i] = h
             changed = True

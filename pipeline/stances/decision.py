@@ -102,20 +102,6 @@ def default_model() -> StanceModel:
     return StanceModel.load(MODEL_PATH)
 
 
-def model_summary(path: Path = MODEL_PATH) -> dict:
-    """What `provenance` reads of a model file ({method, threshold, info}), kept in the user's
-    cache folder per the file's path, size and modification time (`derived_cache`): a run's
-    release reads it in milliseconds instead of parsing the whole model (0.3 s of the run's
-    own process, in every run)."""
-    from pipeline.nlp.derived_cache import cached_json
-
-    def build() -> dict:
-        model = StanceModel.load(path)
-        return {"method": model.method, "threshold": model.threshold, "info": model.info}
-
-    return cached_json("stance_model", [path, Path(__file__)], build)
-
-
 @dataclass(frozen=True)
 class Decision:
     """The model's decision on one candidate."""
@@ -261,18 +247,18 @@ def _quote_cue(article, quote) -> str:
     return span.text if span is not None else ""
 
 
-def provenance(summary: dict, methods_in_data: list[str]) -> dict:
-    """What a release's manifest says of the stance model (its `model_summary`): its method,
-    what it was trained on and its cross-validated scores (from the artifact's `info`), and
-    the methods of the statements the release holds (another model's, when the data was
-    coded before a retraining and not re-coded)."""
-    info = summary["info"]
+def provenance(model: StanceModel, methods_in_data: list[str]) -> dict:
+    """What a release's manifest says of the stance model: its method, what it was trained
+    on and its cross-validated scores (from the artifact's `info`), and the methods of the
+    statements the release holds (another model's, when the data was coded before a
+    retraining and not re-coded)."""
+    info = model.info
     cv = info.get("cross_validation", {})
     return {
-        "method": summary["method"],
+        "method": model.method,
         "methods_in_data": methods_in_data,
         "kind": info.get("kind"),
-        "threshold": summary["threshold"],
+        "threshold": model.threshold,
         "trained_on": info.get("trained_on", {}),
         "folds": info.get("settings", {}).get("folds"),
         "cross_validated": {
