@@ -208,6 +208,8 @@ class _RulerPlan:
         return array.tolist()
 
     def _one_token_test(self, pattern):
+        """[(column, kind, value)] for a pattern `fast_match` evaluates, else None (its
+        columns are registered only then)."""
         from spacy.strings import get_string_id
 
         if len(pattern) != 1 or not isinstance(pattern[0], dict):
@@ -227,15 +229,14 @@ class _RulerPlan:
                 ((kind, values),) = value.items()
                 if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
                     return None
-                hashed = frozenset(get_string_id(v) for v in values)
-                test.append((self._column(column), kind, hashed))
+                test.append((column, kind, frozenset(get_string_id(v) for v in values)))
             elif flag and isinstance(value, bool):
-                test.append((self._column(column), "EQ", int(value)))
+                test.append((column, "EQ", int(value)))
             elif not flag and isinstance(value, str):
-                test.append((self._column(column), "EQ", get_string_id(value)))
+                test.append((column, "EQ", get_string_id(value)))
             else:
                 return None
-        return test or None
+        return [(self._column(column), kind, value) for column, kind, value in test] or None
 
     def _column(self, name: str) -> int:
         if name not in self.columns:
