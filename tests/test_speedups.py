@@ -162,6 +162,9 @@ def test_a_pipeline_with_them_still_pickles_and_serialises(models):
     copy = pickle.loads(pickle.dumps(fast))
     assert copy.to_bytes() and fast.to_bytes()
     _assert_same(stock, copy, TRICKY[2:])
+    speedups.uninstall(copy)  # the record of what was changed came along
+    assert "match" not in vars(copy.get_pipe("attribute_ruler"))
+    _assert_same(stock, copy, TRICKY[2:])
 
 
 def test_uninstall_gives_back_the_stock_components(models):

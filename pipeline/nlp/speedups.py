@@ -56,12 +56,12 @@ _RULER_CLASS = "spacy.pipeline.attributeruler.AttributeRuler"
 _PURE_LEMMATIZERS = ("spacy.pipeline.lemmatizer.Lemmatizer", "spacy.lang.en.lemmatizer.EnglishLemmatizer")
 MAX_KEPT_LEMMAS = 200_000  # (orth, POS, morphology) -> lemma kept per process: about 50 MB at most
 
-# What `install` put on a component: {attribute: its instance value before, or _ABSENT}
-# and, for the lemmatizer, {"lemma_index": {key: the list it replaced}}.
+# What `install` put on a component: {"attributes": {attribute: (whether the instance had
+# one, its value)}} and, for the lemmatizer, {"lemma_index": {key: the list it replaced}}
+# (plain values: the record pickles with the component).
 _INSTALLED = "_stancewire_installed"
 _PLAN = "_stancewire_plan"
 _LEMMAS = "_stancewire_lemmas"
-_ABSENT = object()
 
 PROBE_TEXT = (
     'But the senator said that "a fair deal" was "not possible" yet, and whether\n\n'
@@ -117,11 +117,11 @@ def uninstall(nlp) -> None:
         record = getattr(proc, "__dict__", {}).pop(_INSTALLED, None)
         if record is None:
             continue
-        for attr, before in record.get("attributes", {}).items():
-            if before is _ABSENT:
-                proc.__dict__.pop(attr, None)
-            else:
+        for attr, (had, before) in record.get("attributes", {}).items():
+            if had:
                 proc.__dict__[attr] = before
+            else:
+                proc.__dict__.pop(attr, None)
         if "lemma_index" in record:
             table = proc.lookups.get_table("lemma_index")
             for key, words in record["lemma_index"].items():
@@ -139,7 +139,7 @@ def _record(proc) -> dict:
 
 
 def _set(proc, attr: str, value) -> None:
-    _record(proc).setdefault("attributes", {}).setdefault(attr, proc.__dict__.get(attr, _ABSENT))
+    _record(proc).setdefault("attributes", {}).setdefault(attr, (attr in proc.__dict__, proc.__dict__.get(attr)))
     proc.__dict__[attr] = value
 
 
