@@ -478,7 +478,8 @@ def cmd_run(args, rebuild: bool = False) -> int:
             print(f"stancewire: warning: {line}", file=sys.stderr)
         from pipeline.release.figures import warm_up
 
-        pool.when_idle(warm_up)  # the release draws figures: import matplotlib while the checks run
+        # the release's figures are drawn in the validator: it imports matplotlib once idle
+        pool.helper(pool.VALIDATOR).after_first_call(warm_up)
         from assets.resources import StancewireSettings
 
         settings = StancewireSettings(**values)

@@ -569,6 +569,25 @@ def test_figures_drawn_in_a_thread_are_those_drawn_in_line(tmp_path):
     assert (tmp_path / figures.STANCE_MAP).read_bytes() == drawn.result()[figures.STANCE_MAP]
 
 
+def test_figures_drawn_in_the_validator_are_those_drawn_in_line_and_a_dead_one_leaves_them_to_the_run(tmp_path):
+    """Under `stancewire run` the validator process draws the figures (matplotlib's import
+    and the drawing off the run's interpreter): the same bytes as in line. A validator that
+    died by then leaves the drawing to the run's process."""
+    import signal
+
+    from pipeline.steps import pool
+
+    expected = figures._draw(figures.read_rows(_tiny_warehouse(True)))
+    helper = pool.start_helper(pool.VALIDATOR, "os:getpid")
+    try:
+        assert figures.draw_in_background(_tiny_warehouse(True)).result() == expected
+        os.kill(helper.call(os.getpid), signal.SIGKILL)
+        drawing = figures.draw_in_background(_tiny_warehouse(True))
+        assert drawing.result() == expected
+    finally:
+        pool.stop_shared()
+
+
 def test_changelog_says_what_changed_in_what_made_the_data():
     """A version made by other code, another stance model, an edited codebook and a new
     dataset description says so under "What made the data"; the same makers say nothing."""

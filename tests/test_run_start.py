@@ -3,10 +3,11 @@ lower priority, work handed to the run's idle moments, and the benchmark's repea
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
-import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -76,22 +77,24 @@ def test_the_dagster_definitions_do_not_import_spacy():
     assert out.stdout.strip() == "[]"
 
 
-def test_helper_warms_up_at_the_niceness_asked_and_idle_work_runs_while_the_run_waits():
+def test_helper_warms_up_at_the_niceness_asked_and_runs_work_after_its_first_call(tmp_path):
     from pipeline.steps import pool
 
-    done = threading.Event()
-    pool.when_idle(done.set)
+    after = tmp_path / "after-first-call"
     helper = pool.start_helper("test-helper", "os:getpid", niceness=5)
     try:
-        assert not done.is_set()  # nothing waited yet
+        helper.after_first_call(functools.partial(os.mkdir, str(after)))
+        time.sleep(0.5)
+        assert not after.exists()  # nothing called yet
         assert helper.call(pool.warm_up_niceness) == min(os.nice(0) + 5, 19)  # the warm-up, lowered
         assert helper.call(os.nice, 0) == os.nice(0)  # the calls the run waits for: not lowered
-        assert done.wait(10)  # started when the run first waited for the helper
+        deadline = time.monotonic() + 10
+        while not after.exists() and time.monotonic() < deadline:  # handed over after the first call
+            time.sleep(0.05)
+        assert after.is_dir()
+        assert helper.submit(os.getpid).result() != os.getpid()  # submitted work runs in the helper
     finally:
         pool.stop_shared()
-    pool.when_idle(done.clear)
-    pool.stop_shared()  # a stopped run forgets work still waiting for an idle moment
-    assert not pool._IDLE_WORK
 
 
 def test_bench_repeats_a_run_from_the_same_state(tmp_path):

@@ -20,6 +20,7 @@ fonts). Text from the data is drawn with parse_math=False (a `$` never starts ma
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import re
@@ -80,8 +81,9 @@ def _wrapped(text, width: int, lines: int) -> str:
 
 
 def warm_up() -> None:
-    """Import matplotlib and its SVG backend ahead of the release (about a second of CPU);
-    `stancewire run` does it in a thread when it first waits for its validator."""
+    """Import matplotlib and its SVG backend ahead of the release (a third of a second of
+    CPU, more on a cold disk); `stancewire run` has its validator do it once the first
+    validation has returned (`draw_in_background`)."""
     import matplotlib.backends.backend_agg
     import matplotlib.backends.backend_svg
     import matplotlib.figure
@@ -836,7 +838,7 @@ def _draw(rows: dict) -> dict[str, bytes]:
     return {name: svg for name, svg in drawn.items() if svg is not None}
 
 
-def write_figures(conn, folder: Path, drawn: Future | None = None) -> list[str]:
+def write_figures(conn, folder: Path, drawn: Drawing | None = None) -> list[str]:
     """Write every figure into folder (those `drawn` holds, if given); return the file names."""
     folder = Path(folder)
     svgs = drawn.result() if drawn is not None else _draw(read_rows(conn))
@@ -845,19 +847,44 @@ def write_figures(conn, folder: Path, drawn: Future | None = None) -> list[str]:
     return list(svgs)
 
 
-def draw_in_background(conn) -> Future:
-    """Start drawing every figure in a thread, from rows read now on `conn`; the future's
-    result is {file name: SVG}. Drawing is Python; the release's Parquet export and diff,
-    which run meanwhile, are DuckDB work outside the interpreter lock. (One thread draws at a
-    time: `rc_context` sets matplotlib's global settings while a figure is drawn.)"""
+def draw_in_background(conn) -> Drawing:
+    """Start drawing every figure from rows read now on `conn`; the result is {file name:
+    SVG}. Under `stancewire run` the run's validator process draws them (idle by the
+    release, see `pipeline.steps.pool.Helper`), so that neither matplotlib's import nor the
+    drawing takes the run's interpreter from the release's export; elsewhere a thread of
+    this process draws them (drawing is Python; the export and diff are DuckDB work outside
+    the interpreter lock). One drawing at a time in a process: `rc_context` sets
+    matplotlib's global settings while a figure is drawn."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from pipeline.steps import pool as processes
+
     rows = read_rows(conn)
+    helper = processes.helper(processes.VALIDATOR)
+    if helper is not None:
+        with contextlib.suppress(RuntimeError):  # it died already (BrokenProcessPool): drawn here
+            return Drawing(helper.submit(_draw, rows), rows)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="figures")
     try:
-        return pool.submit(_draw, rows)
+        return Drawing(pool.submit(_draw, rows), rows)
     finally:
         pool.shutdown(wait=False)  # the thread ends once it has drawn
+
+
+class Drawing:
+    """Figures being drawn (`draw_in_background`); `result()` is {file name: SVG}, drawn in
+    this process after all if the process drawing them died."""
+
+    def __init__(self, future: Future, rows: dict):
+        self._future, self._rows = future, rows
+
+    def result(self) -> dict[str, bytes]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self._future.result()
+        except BrokenProcessPool:
+            return _draw(self._rows)
 
 
 def captions(rows: dict) -> dict[str, str]:

@@ -15,7 +15,8 @@ a DuckDB connection, Dagster's threads and locks.
 A *helper* is one more spawned process with a heavy import done at start: `stancewire
 run` validates in one (Great Expectations, see `assets.checks`), its warm-up at a lower
 priority so that the import does not slow the workers' start or the run's. Work handed to
-`when_idle` runs in a thread of the run's process once that process waits for a helper.
+a helper's `after_first_call` runs in it once the run's first call to it has returned, and
+`submit` hands it work the run collects later (the release's figures).
 Workers and helpers exit when the run ends or dies, without tearing their interpreter down.
 """
 
@@ -438,14 +439,28 @@ class Helper:
             initargs=(warm_up, os.getpid(), niceness),
         )
         self._executor.submit(int)  # start it now
+        self._after_first_call: list[Callable] = []
 
     def call(self, fn: Callable, *args):
         """fn(*args) in the helper; a helper that died raises BrokenProcessPool."""
-        future = self._executor.submit(fn, *args)
-        _start_idle_work()
-        return future.result()
+        result = self.submit(fn, *args).result()
+        while self._after_first_call:
+            self.submit(self._after_first_call.pop(0))
+        return result
+
+    def submit(self, fn: Callable, *args):
+        """fn(*args) started in the helper after the work handed to it before; the Future of
+        its result (BrokenProcessPool when the helper died)."""
+        return self._executor.submit(fn, *args)
+
+    def after_first_call(self, fn: Callable) -> None:
+        """Run fn() in the helper once the first `call` has returned, not waited for: work it
+        does better while the run does something else than before the first call, which the
+        run waits for (the validator imports matplotlib there for the release's figures)."""
+        self._after_first_call.append(fn)
 
     def close(self) -> None:
+        self._after_first_call.clear()
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
@@ -487,24 +502,6 @@ def _helper_init(warm_up: str, parent_pid: int, niceness: int) -> None:
 def warm_up_niceness() -> int | None:
     """In a helper: the niceness its warm-up ran at (see Helper)."""
     return _WARM_UP.get("niceness")
-
-
-_IDLE_WORK: list[Callable] = []
-
-
-def when_idle(fn: Callable) -> None:
-    """Run fn in a thread of this process when it first waits for a helper: the helper then
-    works on one core, and the other is free (while the spaCy workers parse, both are busy).
-    `stancewire run` imports matplotlib so (about a second of interpreter time, which would
-    otherwise slow the run's start or its release)."""
-    _IDLE_WORK.append(fn)
-
-
-def _start_idle_work() -> None:
-    import threading
-
-    while _IDLE_WORK:
-        threading.Thread(target=_IDLE_WORK.pop(0), name="idle-work", daemon=True).start()
 
 
 _HELPERS: dict[str, Helper] = {}
@@ -549,11 +546,10 @@ def shared() -> Pool | None:
 
 
 def stop_shared(at_once: bool = False) -> None:
-    """End the run's pool and helpers (and forget work waiting for an idle moment);
+    """End the run's pool and helpers;
     `at_once`: the pool without waiting for the chunks its workers are doing (`Pool.close`).
     A helper finishes its call (a step's validation: a second or two; ending the validator
     mid-call leaves a semaphore of its own behind, which the resource tracker reports)."""
-    _IDLE_WORK.clear()
     while _SHARED:
         _SHARED.pop().close(at_once)
     while _HELPERS:
