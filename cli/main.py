@@ -372,7 +372,7 @@ def cmd_prepare() -> int:
         ("country names", lexicon.preload),
         ("first names", first_names.preload),
         ("places", places.preload),
-        ("the language detector's codes", lambda: language.known_codes_cached() or language.load_detector()),
+        ("the language detector (its model decompressed, its codes)", language.load_detector),
         ("the code fingerprints' inputs", work_code_version),
         ("the stance model's summary", model_summary),
     ):

@@ -215,9 +215,10 @@ def test_prepare_builds_every_table_a_run_reads(cache):
     assert names == ["code_inputs", "countrynames", "first_names", "gazetteer", "language_codes", "stance_model"], (
         first.stdout
     )
-    stamps = {p.name: p.stat().st_mtime_ns for p in tables(cache)}
+    assert [p.name.split("-")[0] for p in cache.glob("*.npy")] == ["language_detector"]
+    stamps = {p.name: p.stat().st_mtime_ns for p in [*tables(cache), *cache.glob("*.npy")]}
     subprocess.run(command, capture_output=True, text=True, env=env, check=True)
-    assert {p.name: p.stat().st_mtime_ns for p in tables(cache)} == stamps
+    assert {p.name: p.stat().st_mtime_ns for p in [*tables(cache), *cache.glob("*.npy")]} == stamps
 
 
 def test_the_stance_model_summary_is_the_models_and_follows_its_content(cache, tmp_path):
@@ -242,3 +243,73 @@ def test_the_stance_model_summary_is_the_models_and_follows_its_content(cache, t
     assert copy.stat().st_size == stamp.st_size
     second = model_summary(copy)
     assert second.threshold == data["threshold"] != first.threshold and second.method != first.method
+
+
+def test_arrays_are_built_once_read_back_mapped_and_a_cut_file_is_built_again(cache, tmp_path):
+    """`cached_arrays`: what was built reads back equal (numbers, strings, an empty array),
+    memory-mapped and read-only; a file cut short, or another input, builds again."""
+    import numpy as np
+
+    from pipeline.nlp.derived_cache import cached_arrays
+
+    source = tmp_path / "model.bin"
+    source.write_bytes(b"v1")
+    built = {
+        "weights": np.arange(12, dtype=np.float16).reshape(3, 4),
+        "codes": np.array(["en", "de", "zxx"]),
+        "empty": np.zeros(0, dtype=np.uint32),
+    }
+    calls = []
+
+    def build():
+        calls.append(1)
+        return dict(built)
+
+    cached_arrays("arrays", [source], build)
+    read = cached_arrays("arrays", [source], build)
+    assert calls == [1] and list(read) == list(built)
+    for name, array in built.items():
+        assert read[name].dtype == array.dtype and np.array_equal(read[name], array), name
+    assert isinstance(read["weights"], np.memmap) and not read["weights"].flags.writeable
+    (kept,) = cache.glob("arrays-*.npy")
+    kept.write_bytes(kept.read_bytes()[:-10])  # cut short
+    assert np.array_equal(cached_arrays("arrays", [source], build)["weights"], built["weights"])
+    assert calls == [1, 1]
+    source.write_bytes(b"version 2")
+    cached_arrays("arrays", [source], build)
+    assert calls == [1, 1, 1] and len(list(cache.glob("arrays-*.npy"))) == 1  # the older file is gone
+    assert tables(cache) == []  # the JSON tables' files are not touched
+
+
+def test_the_language_detector_read_from_the_cache_is_py3langids_own(cache):
+    """py3langid's model kept decompressed in the cache (each run decompressed it) gives the
+    same identifier: the same tables, and the same language and probability for texts."""
+    import numpy as np
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from pipeline.text import language
+
+    stock = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    language._identifier.cache_clear()
+    try:
+        language._identifier()  # builds the cache entry
+        language._identifier.cache_clear()
+        assert list(cache.glob(f"{language.DETECTOR_MODEL}-*.npy"))
+        cached = language._identifier()  # read back, mapped
+    finally:
+        language._identifier.cache_clear()
+    assert np.array_equal(np.asarray(cached.nb_ptc), np.asarray(stock.nb_ptc))
+    assert np.array_equal(np.asarray(cached.nb_pc), np.asarray(stock.nb_pc))
+    assert cached.nb_classes == stock.nb_classes and cached.tk_output == stock.tk_output
+    assert cached.tk_nextmove == stock.tk_nextmove and cached.tk_row == stock.tk_row
+    texts = [
+        "The senator said the bill would pass next week.",
+        "Le président a déclaré que la loi serait adoptée.",
+        "Die Regierung will das Gesetz ändern.",
+        "Правительство заявило о новых мерах.",
+        "12345 !!!",
+        "",
+    ]
+    for text in texts:
+        assert cached.classify(text) == stock.classify(text), text
+        assert cached.rank(text) == stock.rank(text), text

@@ -27,6 +27,7 @@ who brings a multi-language model ("xx") takes every language.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from dataclasses import dataclass
@@ -63,13 +64,63 @@ KNOWN_CODES = "language_codes"  # the derived-cache table of the codes the detec
 def _identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    from pipeline.nlp.derived_cache import cached_json
+    from pipeline.nlp.derived_cache import cached_arrays, cached_json
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    # the codes it knows, for `known_codes_cached` (loading the model takes 0.5-0.8 s)
+    identifier = None
     if files := _detector_files():
+        # py3langid's model, decompressed once and kept in the cache folder (decompressing
+        # it costs every run 0.35-0.45 s of CPU); anything amiss: py3langid loads its own file
+        with contextlib.suppress(Exception):
+            identifier = _identifier_from(cached_arrays(DETECTOR_MODEL, files, _detector_arrays, ("numpy",)))
+    if identifier is None:
+        identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    # the codes it knows, for `known_codes_cached` (a run checks its setting before it loads the model)
+    if files:
         cached_json(KNOWN_CODES, files, lambda: {"codes": sorted(identifier.nb_classes)}, ("py3langid",))
     return identifier
+
+
+DETECTOR_MODEL = "language_detector"  # the derived-cache arrays of py3langid's model
+
+
+def _detector_arrays() -> dict:
+    """py3langid's model as py3langid reads it (`modelio.load_model`), as numpy arrays: the
+    two DFA tables it keeps in Python arrays as raw unsigned integers, with their type codes."""
+    import numpy as np
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+    from py3langid.modelio import load_model
+
+    ptc, pc, classes, nextmove, row, output = load_model(MODEL_DIR / MODEL_FILE)
+    return {
+        "ptc": np.asarray(ptc),
+        "pc": np.asarray(pc),
+        "classes": np.array(classes, dtype=str),
+        "nextmove": np.frombuffer(nextmove, dtype=f"u{nextmove.itemsize}"),
+        "row": np.frombuffer(row, dtype=f"u{row.itemsize}"),
+        "typecodes": np.array([nextmove.typecode, row.typecode], dtype=str),
+        "output": np.asarray(output, dtype=np.int64),
+    }
+
+
+def _identifier_from(arrays: dict):
+    """py3langid's identifier built from `_detector_arrays`, as `from_model_file` builds it."""
+    from array import array
+
+    from py3langid.langid import LanguageIdentifier
+
+    typecodes = arrays["typecodes"].tolist()
+    nextmove, row = array(typecodes[0]), array(typecodes[1])
+    nextmove.frombytes(memoryview(arrays["nextmove"]).cast("B"))
+    row.frombytes(memoryview(arrays["row"]).cast("B"))
+    return LanguageIdentifier(
+        arrays["ptc"],
+        arrays["pc"],
+        arrays["classes"].tolist(),
+        nextmove,
+        arrays["output"].tolist(),
+        norm_probs=True,
+        tk_row=row,
+    )
 
 
 def load_detector() -> None:
