@@ -478,8 +478,10 @@ def cmd_run(args, rebuild: bool = False) -> int:
             print(f"stancewire: warning: {line}", file=sys.stderr)
         from pipeline.release.figures import warm_up
 
-        # the release's figures are drawn in the validator: it imports matplotlib once idle
-        pool.helper(pool.VALIDATOR).after_first_call(warm_up)
+        # the release's figures are drawn in the validator: it imports matplotlib once its
+        # first validation has returned
+        if (validator := pool.helper(pool.VALIDATOR)) is not None:
+            validator.after_first_call(warm_up)
         from assets.resources import StancewireSettings
 
         settings = StancewireSettings(**values)

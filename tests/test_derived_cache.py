@@ -283,25 +283,28 @@ def test_arrays_are_built_once_read_back_mapped_and_a_cut_file_is_built_again(ca
 
 def test_the_language_detector_read_from_the_cache_is_py3langids_own(cache):
     """py3langid's model kept decompressed in the cache (each run decompressed it) gives the
-    same identifier: the same tables, and the same language and probability for texts."""
+    same identifier: every attribute alike, and the same language and probability for texts.
+    The detector a worker loads is the one read back from the cache."""
     import numpy as np
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+    from pipeline.nlp.derived_cache import cached_arrays
     from pipeline.text import language
 
     stock = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    language._identifier.cache_clear()
-    try:
-        language._identifier()  # builds the cache entry
-        language._identifier.cache_clear()
-        assert list(cache.glob(f"{language.DETECTOR_MODEL}-*.npy"))
-        cached = language._identifier()  # read back, mapped
-    finally:
-        language._identifier.cache_clear()
-    assert np.array_equal(np.asarray(cached.nb_ptc), np.asarray(stock.nb_ptc))
-    assert np.array_equal(np.asarray(cached.nb_pc), np.asarray(stock.nb_pc))
-    assert cached.nb_classes == stock.nb_classes and cached.tk_output == stock.tk_output
-    assert cached.tk_nextmove == stock.tk_nextmove and cached.tk_row == stock.tk_row
+    inputs = [*language._detector_files(), language.__file__]
+    cached_arrays(language.DETECTOR_MODEL, inputs, language._detector_arrays, ("numpy",))  # built
+    arrays = cached_arrays(language.DETECTOR_MODEL, inputs, lambda: pytest.fail("built again"), ("numpy",))
+    assert isinstance(arrays["ptc"], np.memmap)  # read back, mapped
+    cached = language._identifier_from(arrays)
+    for slot in LanguageIdentifier.__slots__:
+        mine, theirs = getattr(cached, slot, None), getattr(stock, slot, None)
+        if isinstance(theirs, np.ndarray):
+            assert np.array_equal(np.asarray(mine), theirs) and np.asarray(mine).dtype == theirs.dtype, slot
+        elif slot == "_full_model":
+            assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(mine, theirs)), slot
+        else:
+            assert type(mine) is type(theirs) and mine == theirs, slot
     texts = [
         "The senator said the bill would pass next week.",
         "Le président a déclaré que la loi serait adoptée.",
@@ -313,3 +316,8 @@ def test_the_language_detector_read_from_the_cache_is_py3langids_own(cache):
     for text in texts:
         assert cached.classify(text) == stock.classify(text), text
         assert cached.rank(text) == stock.rank(text), text
+    language._identifier.cache_clear()
+    try:
+        assert isinstance(language._identifier().nb_ptc, np.memmap)  # the loader takes the cached path
+    finally:
+        language._identifier.cache_clear()

@@ -14,8 +14,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import threading
+import time
 import urllib.request
 import xml.etree.ElementTree as ET
 
@@ -569,23 +571,56 @@ def test_figures_drawn_in_a_thread_are_those_drawn_in_line(tmp_path):
     assert (tmp_path / figures.STANCE_MAP).read_bytes() == drawn.result()[figures.STANCE_MAP]
 
 
-def test_figures_drawn_in_the_validator_are_those_drawn_in_line_and_a_dead_one_leaves_them_to_the_run(tmp_path):
+def test_figures_drawn_in_the_validator_are_those_drawn_in_line(monkeypatch):
     """Under `stancewire run` the validator process draws the figures (matplotlib's import
-    and the drawing off the run's interpreter): the same bytes as in line. A validator that
-    died by then leaves the drawing to the run's process."""
-    import signal
+    and the drawing off the run's interpreter): the same bytes as in line."""
+    from pipeline.steps import pool
+
+    expected = figures._draw(figures.read_rows(_tiny_warehouse(True)))
+    helper = pool.start_helper(pool.VALIDATOR, "os:getpid")
+    submitted = []
+    submit = helper.submit
+    monkeypatch.setattr(helper, "submit", lambda fn, *args: submitted.append(fn) or submit(fn, *args))
+    try:
+        assert figures.draw_in_background(_tiny_warehouse(True)).result() == expected
+        assert submitted == [figures._draw]  # drawn there, not in a thread of this process
+    finally:
+        pool.stop_shared()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="kills the validator with SIGKILL")
+@pytest.mark.parametrize("when", ["before the release", "while it draws"])
+def test_figures_are_drawn_by_the_run_when_the_validator_is_gone(when, monkeypatch):
+    """A validator that died before the release (the submission fails) or while it drew
+    (the result fails), or was stopped, leaves the drawing to the run's process."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
 
     from pipeline.steps import pool
 
     expected = figures._draw(figures.read_rows(_tiny_warehouse(True)))
     helper = pool.start_helper(pool.VALIDATOR, "os:getpid")
     try:
+        pid = helper.call(os.getpid)
+        if when == "before the release":
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:  # until the executor has noticed
+                try:
+                    helper.submit(int).result()
+                except Exception:
+                    break
+                time.sleep(0.05)
+        else:
+            failed = Future()
+            failed.set_exception(BrokenProcessPool("the validator died while drawing"))
+            monkeypatch.setattr(helper, "submit", lambda fn, *args: failed)
         assert figures.draw_in_background(_tiny_warehouse(True)).result() == expected
-        os.kill(helper.call(os.getpid), signal.SIGKILL)
-        drawing = figures.draw_in_background(_tiny_warehouse(True))
-        assert drawing.result() == expected
     finally:
         pool.stop_shared()
+    cancelled = figures.draw_in_background(_tiny_warehouse(True))  # no validator now: a thread
+    cancelled.cancel()  # nothing published: dropped if not started, harmless if done
+    assert cancelled.result() == expected
 
 
 def test_changelog_says_what_changed_in_what_made_the_data():

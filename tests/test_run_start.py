@@ -1,5 +1,5 @@
 """How `stancewire run` starts: settings resolved without Dagster, the validator helper at a
-lower priority, work handed to the run's idle moments, and the benchmark's repeated runs."""
+lower priority, work handed to it after its first call, and the benchmark's repeated runs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import functools
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -80,18 +79,17 @@ def test_the_dagster_definitions_do_not_import_spacy():
 def test_helper_warms_up_at_the_niceness_asked_and_runs_work_after_its_first_call(tmp_path):
     from pipeline.steps import pool
 
-    after = tmp_path / "after-first-call"
+    after, later = tmp_path / "after-first-call", tmp_path / "handed-over-later"
     helper = pool.start_helper("test-helper", "os:getpid", niceness=5)
     try:
         helper.after_first_call(functools.partial(os.mkdir, str(after)))
-        time.sleep(0.5)
-        assert not after.exists()  # nothing called yet
+        # the helper runs its work in order: the first call sees nothing done before it
+        assert helper.call(os.path.exists, str(after)) is False
         assert helper.call(pool.warm_up_niceness) == min(os.nice(0) + 5, 19)  # the warm-up, lowered
         assert helper.call(os.nice, 0) == os.nice(0)  # the calls the run waits for: not lowered
-        deadline = time.monotonic() + 10
-        while not after.exists() and time.monotonic() < deadline:  # handed over after the first call
-            time.sleep(0.05)
-        assert after.is_dir()
+        assert helper.call(os.path.isdir, str(after)) is True  # handed over after the first call
+        helper.after_first_call(functools.partial(os.mkdir, str(later)))  # after it: handed over at once
+        assert helper.submit(os.path.isdir, str(later)).result() is True
         assert helper.submit(os.getpid).result() != os.getpid()  # submitted work runs in the helper
     finally:
         pool.stop_shared()

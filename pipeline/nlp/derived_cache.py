@@ -102,8 +102,10 @@ def cached_arrays(
     packages: tuple[str, ...] = (),
 ) -> dict[str, np.ndarray]:
     """`build()`'s arrays (numbers or strings, no objects), kept as `cached_json` keeps a
-    table. Read back from the cache they are memory-mapped and read-only: no copy is made
-    until one is asked for, and processes share the pages."""
+    table. Read back from the cache they are memory-mapped and read-only: nothing is read
+    until it is used, and processes that keep an array mapped share its pages (a caller that
+    copies one, as the language detector copies its DFA table into a Python array, has its
+    own copy)."""
     path, prefix = _cache_file(name, inputs, packages, ".npy")
     if path is None:
         return build()
@@ -133,9 +135,9 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray] | None:
     from numpy.lib import format as npy
 
     try:
-        size = path.stat().st_size
         arrays = {}
         with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size  # of the file opened, should another replace it meanwhile
             names = np.load(f, allow_pickle=False).tolist()
             for name in names:
                 version = npy.read_magic(f)
@@ -242,6 +244,10 @@ def _store(path: Path, prefix: str, write: Callable) -> None:
         fd, part = tempfile.mkstemp(dir=path.parent, prefix=f".{prefix}", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             write(f)
+            f.flush()
+            os.fsync(
+                f.fileno()
+            )  # its data on disk before its name: a crash leaves no file of the right size but wrong bytes
         os.replace(part, path)
         part = None
         unused_since = time.time() - UNUSED_DAYS * 86_400
@@ -251,11 +257,12 @@ def _store(path: Path, prefix: str, write: Callable) -> None:
         ):  # only this cache's own files, whatever else the folder holds
             if old == path or not _OWN_FILE.fullmatch(old.name):
                 continue
-            if old.name.startswith(prefix):
-                old.unlink(missing_ok=True)
-            elif old.stat().st_mtime < unused_since:  # and the lock of its gone location
-                old.unlink(missing_ok=True)
-                (old.parent / f".{old.name.rsplit('-', 1)[0]}-lock").unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # one that cannot go (mapped by a process, on Windows) stays
+                if old.name.startswith(prefix):
+                    old.unlink(missing_ok=True)
+                elif old.stat().st_mtime < unused_since:  # and the lock of its gone location
+                    old.unlink(missing_ok=True)
+                    (old.parent / f".{old.name.rsplit('-', 1)[0]}-lock").unlink(missing_ok=True)
     except (OSError, ValueError):  # ValueError: an array numpy cannot write without pickling
         pass
     finally:

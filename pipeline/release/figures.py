@@ -82,8 +82,9 @@ def _wrapped(text, width: int, lines: int) -> str:
 
 def warm_up() -> None:
     """Import matplotlib and its SVG backend ahead of the release (a third of a second of
-    CPU, more on a cold disk); `stancewire run` has its validator do it once the first
-    validation has returned (`draw_in_background`)."""
+    CPU, more on a cold disk); `stancewire run` has its validator, which draws the figures
+    (`draw_in_background`), do it once its first validation has returned
+    (`pipeline.steps.pool.Helper.after_first_call`)."""
     import matplotlib.backends.backend_agg
     import matplotlib.backends.backend_svg
     import matplotlib.figure
@@ -873,18 +874,21 @@ def draw_in_background(conn) -> Drawing:
 
 class Drawing:
     """Figures being drawn (`draw_in_background`); `result()` is {file name: SVG}, drawn in
-    this process after all if the process drawing them died."""
+    this process after all if drawing them elsewhere failed (the validator died or was
+    stopped, the rows did not pickle; a fault of the drawing itself is then raised here)."""
 
     def __init__(self, future: Future, rows: dict):
         self._future, self._rows = future, rows
 
     def result(self) -> dict[str, bytes]:
-        from concurrent.futures.process import BrokenProcessPool
-
         try:
             return self._future.result()
-        except BrokenProcessPool:
+        except Exception:  # CancelledError is an Exception too (Python 3.8+)
             return _draw(self._rows)
+
+    def cancel(self) -> None:
+        """Not needed after all (nothing is published): dropped unless it has started."""
+        self._future.cancel()
 
 
 def captions(rows: dict) -> dict[str, str]:

@@ -268,6 +268,7 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
                 unchanged = same_rows and previous.get("dataset_info") == provenance.get("dataset_info")
                 if unchanged:
                     feed.cancel()  # the thread stops; this block waits for it before leaving
+                    figures_drawn.cancel()  # not published: not drawn, unless it has started
                 else:
                     version = next_version(previous, schema_fp, same_rows)
                     manifest = {
@@ -299,6 +300,7 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
                     change = _articles_change(diff)
             except BaseException:
                 feed.cancel()
+                figures_drawn.cancel()
                 raise
         if unchanged:
             shutil.rmtree(staging)

@@ -440,12 +440,15 @@ class Helper:
         )
         self._executor.submit(int)  # start it now
         self._after_first_call: list[Callable] = []
+        self._called = False
 
     def call(self, fn: Callable, *args):
         """fn(*args) in the helper; a helper that died raises BrokenProcessPool."""
         result = self.submit(fn, *args).result()
-        while self._after_first_call:
-            self.submit(self._after_first_call.pop(0))
+        self._called = True
+        with contextlib.suppress(RuntimeError):  # died or closed since: the result in hand still counts
+            while self._after_first_call:
+                self.submit(self._after_first_call.pop(0))
         return result
 
     def submit(self, fn: Callable, *args):
@@ -456,8 +459,13 @@ class Helper:
     def after_first_call(self, fn: Callable) -> None:
         """Run fn() in the helper once the first `call` has returned, not waited for: work it
         does better while the run does something else than before the first call, which the
-        run waits for (the validator imports matplotlib there for the release's figures)."""
-        self._after_first_call.append(fn)
+        run waits for (the validator imports matplotlib there for the release's figures); at
+        once when that call has returned already."""
+        if self._called:
+            with contextlib.suppress(RuntimeError):
+                self.submit(fn)
+        else:
+            self._after_first_call.append(fn)
 
     def close(self) -> None:
         self._after_first_call.clear()

@@ -27,8 +27,8 @@ who brings a multi-language model ("xx") takes every language.
 
 from __future__ import annotations
 
-import contextlib
 import functools
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,8 +70,12 @@ def _identifier():
     if files := _detector_files():
         # py3langid's model, decompressed once and kept in the cache folder (decompressing
         # it costs every run 0.35-0.45 s of CPU); anything amiss: py3langid loads its own file
-        with contextlib.suppress(Exception):
-            identifier = _identifier_from(cached_arrays(DETECTOR_MODEL, files, _detector_arrays, ("numpy",)))
+        try:
+            identifier = _identifier_from(
+                cached_arrays(DETECTOR_MODEL, [*files, __file__], _detector_arrays, ("numpy",))
+            )
+        except Exception as e:  # any fault here only costs the faster load
+            logging.getLogger(__name__).warning("language detector: the cached model was not used (%s)", e)
     if identifier is None:
         identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     # the codes it knows, for `known_codes_cached` (a run checks its setting before it loads the model)
