@@ -82,17 +82,7 @@ def cached_json(
     """`build()`'s table (a non-empty dict of JSON values), from the cache when a file built
     from the same inputs (files: path, size and modification time; `packages`: versions) is
     there, else built and stored."""
-    path, prefix = _cache_file(name, inputs, packages)
-    if path is None:
-        return build()
-    table = _read(path)
-    if table is None:
-        with _build_lock(path.parent, prefix):
-            table = _read(path)  # built by another process while this one waited
-            if table is None:
-                table = build()
-                _store(path, prefix, lambda f: f.write(json.dumps(table, sort_keys=True).encode("utf-8")))
-    return table
+    return _cached(name, inputs, packages, ".json", _read, build, _write_json)
 
 
 def cached_arrays(
@@ -106,17 +96,30 @@ def cached_arrays(
     until it is used, and processes that keep an array mapped share its pages (a caller that
     copies one, as the language detector copies its DFA table into a Python array, has its
     own copy)."""
-    path, prefix = _cache_file(name, inputs, packages, ".npy")
+    return _cached(name, inputs, packages, ".npy", _read_arrays, build, _write_arrays)
+
+
+def _cached(
+    name: str, inputs, packages: tuple[str, ...], suffix: str, read: Callable, build: Callable, write: Callable
+):
+    """`read(path)` of the file kept for these inputs, else `build()`, kept with
+    `write(binary file, value)` (once across processes, `_build_lock`); `build()` alone when
+    there is no cache folder to use."""
+    path, prefix = _cache_file(name, inputs, packages, suffix)
     if path is None:
         return build()
-    arrays = _read_arrays(path)
-    if arrays is None:
+    value = read(path)
+    if value is None:
         with _build_lock(path.parent, prefix):
-            arrays = _read_arrays(path)  # built by another process while this one waited
-            if arrays is None:
-                arrays = build()
-                _store(path, prefix, lambda f: _write_arrays(f, arrays))
-    return arrays
+            value = read(path)  # built by another process while this one waited
+            if value is None:
+                value = build()
+                _store(path, prefix, lambda f: write(f, value))
+    return value
+
+
+def _write_json(f, table: dict) -> None:
+    f.write(json.dumps(table, sort_keys=True).encode("utf-8"))
 
 
 def _write_arrays(f, arrays: dict[str, np.ndarray]) -> None:
