@@ -812,7 +812,11 @@ def plan(
             result.todo_parts[table] = None
         else:
             stored = prior_parts.get(table, {})
-            result.todo_parts[table] = sorted(p for p, f in parts.items() if p is not None and stored.get(p) != f)
+            todo = sorted(p for p, f in parts.items() if p is not None and stored.get(p) != f)
+            # Every part changed (a first run, every batch run again): every row, the parts
+            # not named. Naming them all put thousands in each slice's SQL: validating a first
+            # run of 8,000 articles took 13.5 s and 736 MB instead of 6 s and 575 MB.
+            result.todo_parts[table] = None if len(todo) == sum(p is not None for p in parts) else todo
     return result
 
 
