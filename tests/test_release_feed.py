@@ -75,3 +75,26 @@ def test_the_export_runs_in_one_thread_and_gives_the_connection_its_threads_back
     with pytest.raises(duckdb.CatalogException), one_thread(conn):  # a failed export, too
         conn.execute("SELECT * FROM no_such_table")
     assert conn.execute(threads).fetchone()[0] == 2
+
+
+def _memory_limit_of(value: str) -> str:
+    conn = duckdb.connect()
+    conn.execute("SET memory_limit = ?", [value])
+    return conn.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+
+def test_the_release_files_writer_has_its_own_memory_cap_unless_one_is_set_for_all(tmp_path, monkeypatch):
+    """The writer runs beside the warehouse's DuckDB in the run's process (`database._connect`)."""
+    from pipeline.release import database
+    from pipeline.storage.warehouse import MEMORY_LIMIT, MEMORY_LIMIT_ENV
+
+    monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
+    assert _memory_limit_of(database.WRITER_MEMORY_LIMIT) != _memory_limit_of(MEMORY_LIMIT)
+    for env, expected in ((None, database.WRITER_MEMORY_LIMIT), ("64MB", "64MB")):
+        if env:
+            monkeypatch.setenv(MEMORY_LIMIT_ENV, env)
+        conn = database._connect(tmp_path / f"{expected}.duckdb", tmp_path / "spill")
+        try:
+            assert conn.execute("SELECT current_setting('memory_limit')").fetchone()[0] == _memory_limit_of(expected)
+        finally:
+            conn.close()

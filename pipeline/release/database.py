@@ -37,6 +37,7 @@ to the next); what is reproducible is its content, which equals the Parquet file
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -193,13 +194,21 @@ MAX_PATCHED_SHARE = 0.2
 STORAGE_VERSION = "v1.4.0"
 
 
+# DuckDB's memory cap for the file's writer, unless $STANCEWIRE_DUCKDB_MEMORY sets every
+# connection's. It runs in the run's process beside the warehouse's own DuckDB, and building
+# a first release whole is where a run peaks. At 8,000 articles a process building it alone
+# peaked at 300 MB in 2.4 s with the warehouse's 256 MB, at 214 MB in 2.9 s with this cap and
+# a commit per table (docs/scaling.md). It spills what does not fit.
+WRITER_MEMORY_LIMIT = "160MB"
+
+
 def _connect(path: Path, spill: Path):
-    from pipeline.storage.warehouse import memory_limit
+    from pipeline.storage.warehouse import MEMORY_LIMIT_ENV
 
     conn = duckdb.connect(
         str(path), config={"temp_directory": str(spill), "storage_compatibility_version": STORAGE_VERSION}
     )
-    conn.execute("SET memory_limit = ?", [memory_limit()])
+    conn.execute("SET memory_limit = ?", [os.environ.get(MEMORY_LIMIT_ENV) or WRITER_MEMORY_LIMIT])
     return conn
 
 
@@ -341,14 +350,19 @@ def _build_whole(path: Path, spill: Path, folder: Path, feed: TableFeed, primary
 
     conn = _connect(path, spill)
     try:
-        conn.execute("BEGIN TRANSACTION")
+        # A transaction per table, not one for the file: a transaction holds what it inserted
+        # until it commits. (A file left half-built by a failure is in the staging folder,
+        # which is removed.)
         for name, entry in feed.tables():
             table = TABLES[name]
-            for stmt in create_table_sql(table, primary_key=primary_keys):
-                conn.execute(stmt)
             cols = ", ".join(f'"{c}"' for c in table.column_names)
             source = sql_literal(str(folder / entry["file"]))
+            conn.execute("BEGIN TRANSACTION")
+            for stmt in create_table_sql(table, primary_key=primary_keys):
+                conn.execute(stmt)
             conn.execute(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM read_parquet({source})')
+            conn.execute("COMMIT")
+        conn.execute("BEGIN TRANSACTION")
         manifest = feed.manifest()
         for stmt in RELEASE_INFO_DDL:
             conn.execute(stmt)
