@@ -13,7 +13,7 @@ import sys
 import duckdb
 from conftest import CODEBOOKS, REPO, make_settings, run, seed_folder
 
-from expectations.suites import plan, validate_table
+from expectations.suites import frames_for, plan, validate_table
 
 
 def unchanged(conn, tables, code_version, prior):
@@ -324,8 +324,19 @@ def test_a_changed_row_sends_only_its_records_part_to_validation(seed_copy):
     assert len(todo) == 1 and todo[0] in of_batch
     failed = [o for o in validate_table(conn, "sentences", todo) if not o.success]
     assert [(o.column, o.unexpected_count) for o in failed] == [("text_matches_offsets", 1)]
-    # Every part named is every row: `plan` names none when all changed (the same outcomes).
+    # Every part named is every row, a sentence whose article is gone included: `plan` names
+    # none when all changed. The same rows reach the main frame, with the same outcomes.
+    conn.execute(
+        "INSERT INTO sentences SELECT * REPLACE ('gone' AS article_id) FROM sentences WHERE article_id = 'copy3'"
+    )
     named = sorted(p for p in parts if p is not None)
+    frames = {}
+    for label, restricted_to in (("named", named), ("none", None)):
+        frame = frames_for(conn, "sentences")[0]
+        frame.restrict(restricted_to)
+        frames[label] = conn.execute(frame.sql).fetchall()
+    assert len(frames["none"]) == conn.execute("SELECT count(*) FROM sentences").fetchone()[0]
+    assert frames["named"] == frames["none"]
     assert validate_table(conn, "sentences", named) == validate_table(conn, "sentences", None)
 
     # An actor merge rewrites a mention's actor id: mentions keeps its outcomes (none of its

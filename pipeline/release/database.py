@@ -37,7 +37,6 @@ to the next); what is reproducible is its content, which equals the Parquet file
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from pathlib import Path
@@ -170,8 +169,7 @@ def write_release_database(
             diff = _patch_from(path, spill, folder, feed, previous_manifest, diff_sample)
             if diff is not None:
                 return ReleaseDatabase(_finish(path, folder), diff)
-            for leftover in (path, path.with_name(path.name + ".wal")):  # it differs: build it whole
-                leftover.unlink(missing_ok=True)
+            # it differs: built whole (`_build_whole` starts from no file)
         # Built whole once every table is exported, not beside the export as a patch is:
         # two DuckDB instances each holding a whole table's rows would add their memory
         # (the run's peak at 8,000 articles rose from 650 to 777 MB).
@@ -198,17 +196,20 @@ STORAGE_VERSION = "v1.4.0"
 # connection's. It runs in the run's process beside the warehouse's own DuckDB, and building
 # a first release whole is where a run peaks. At 8,000 articles a process building it alone
 # peaked at 300 MB in 2.4 s with the warehouse's 256 MB, at 214 MB in 2.9 s with this cap and
-# a commit per table (docs/scaling.md). It spills what does not fit.
+# a commit per table (docs/scaling.md, stop 63). It spills what does not fit. A patch after
+# ten articles added to 8,000 was still a patch, its release step 2.55-2.7 s (2.53-2.61 s
+# with 256 MB). (bench/release_db.py's `tables+pk`, which declares the keys, builds their
+# indexes under this cap too.)
 WRITER_MEMORY_LIMIT = "160MB"
 
 
 def _connect(path: Path, spill: Path):
-    from pipeline.storage.warehouse import MEMORY_LIMIT_ENV
+    from pipeline.storage.warehouse import memory_limit
 
     conn = duckdb.connect(
         str(path), config={"temp_directory": str(spill), "storage_compatibility_version": STORAGE_VERSION}
     )
-    conn.execute("SET memory_limit = ?", [os.environ.get(MEMORY_LIMIT_ENV) or WRITER_MEMORY_LIMIT])
+    conn.execute("SET memory_limit = ?", [memory_limit(WRITER_MEMORY_LIMIT)])
     return conn
 
 
@@ -348,6 +349,10 @@ def _build_whole(path: Path, spill: Path, folder: Path, feed: TableFeed, primary
     """Every table from its Parquet file, in key order, then the version row and the views."""
     from pipeline.storage.views import create_views
 
+    # From no file: a copy a patch left (its tables are created only if absent, and rows
+    # would be added to those already there).
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
     conn = _connect(path, spill)
     try:
         # A transaction per table, not one for the file: a transaction holds what it inserted

@@ -357,9 +357,11 @@ def _tables_present(conn: duckdb.DuckDBPyConnection) -> bool:
     return n == len(names)
 
 
-def memory_limit() -> str:
-    """DuckDB's memory cap for stancewire's connections ("256MB", or $STANCEWIRE_DUCKDB_MEMORY)."""
-    return os.environ.get(MEMORY_LIMIT_ENV) or MEMORY_LIMIT
+def memory_limit(default: str = MEMORY_LIMIT) -> str:
+    """DuckDB's memory cap for a stancewire connection: $STANCEWIRE_DUCKDB_MEMORY when set
+    (for every connection), else `default` ("256MB"; the release's DuckDB file's writer
+    has its own, `release.database.WRITER_MEMORY_LIMIT`)."""
+    return os.environ.get(MEMORY_LIMIT_ENV) or default
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
