@@ -238,9 +238,9 @@ def _mark_used(path: Path) -> None:
 def _store(path: Path, prefix: str, write: Callable) -> None:
     """Write `path` by renaming a fresh temporary file that `write(binary file)` fills, and
     remove the files of the same inputs' location built from older inputs, and those of the
-    same table no process has read for UNUSED_DAYS (a checkout or an environment that is gone). Only files named as
-    this module names them are removed, whatever else the folder holds. Failing to write is
-    not an error."""
+    same table no process has read for UNUSED_DAYS (a checkout or an environment that is
+    gone). Only files named as this module names them are removed, whatever else the folder
+    holds. Failing to write is not an error."""
     part = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -248,16 +248,14 @@ def _store(path: Path, prefix: str, write: Callable) -> None:
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
-            os.fsync(
-                f.fileno()
-            )  # its data on disk before its name: a crash leaves no file of the right size but wrong bytes
+            # its data on disk before its name: a crash leaves no file of the right size but wrong bytes
+            os.fsync(f.fileno())
         os.replace(part, path)
         part = None
         unused_since = time.time() - UNUSED_DAYS * 86_400
         name = prefix.split("-", 1)[0]
-        for old in path.parent.glob(
-            f"{name}-*{path.suffix}"
-        ):  # only this cache's own files, whatever else the folder holds
+        # only this cache's own files, whatever else the folder holds
+        for old in path.parent.glob(f"{name}-*{path.suffix}"):
             if old == path or not _OWN_FILE.fullmatch(old.name):
                 continue
             with contextlib.suppress(OSError):  # one that cannot go (mapped by a process, on Windows) stays
