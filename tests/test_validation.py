@@ -333,11 +333,23 @@ def test_a_changed_row_sends_only_its_records_part_to_validation(seed_copy):
     frames = {}
     for label, restricted_to in (("named", named), ("none", None)):
         frame = frames_for(conn, "sentences")[0]
-        frame.restrict(restricted_to)
+        frame.restrict(restricted_to, conn)
         frames[label] = conn.execute(frame.sql).fetchall()
     assert len(frames["none"]) == conn.execute("SELECT count(*) FROM sentences").fetchone()[0]
     assert frames["named"] == frames["none"]
     assert validate_table(conn, "sentences", named) == validate_table(conn, "sentences", None)
+    # One part: its article's rows and the rows whose article is gone, nothing else; the
+    # articles table (parts by its own records) likewise.
+    for table, expected in (
+        ("sentences", "SELECT count(*) FROM sentences WHERE article_id IN ('copy7', 'gone')"),
+        ("articles", "SELECT count(*) FROM articles WHERE article_id = 'copy7'"),
+    ):
+        frame = frames_for(conn, table)[0]
+        frame.restrict(todo, conn)
+        got = conn.execute(frame.sql).df()
+        assert len(got) == conn.execute(expected).fetchone()[0] > 0
+        assert set(got["article_id"]) == ({"copy7", "gone"} if table == "sentences" else {"copy7"})
+        assert conn.execute(frame.count_sql()).fetchone()[0] == len(got)
 
     # An actor merge rewrites a mention's actor id: mentions keeps its outcomes (none of its
     # frames reads the id); actors, whose frames check the references, is validated again.
