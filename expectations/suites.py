@@ -153,15 +153,18 @@ class TableFrame(Frame):
     def refresh(self) -> None:
         self.sql = self.slice_sql()
 
-    def restrict(self, parts: list[str] | None, conn=None) -> None:
-        """Validate only the rows of `parts` (None: every row). A table whose rows take
-        their article's part needs `conn`: the parts' articles are looked up once here."""
+    def restrict(self, parts: list[str] | None, conn) -> None:
+        """Validate only the rows of `parts` (None: every row) and the rows without a part.
+        They are looked up here on `conn`, once: the articles of the parts, the articles
+        gone (and NULL) that rows of the table name (`articles_todo`), or, for a table
+        whose part is its own record's, its rows' ids (`rows_todo`: valid as long as
+        nothing is written on `conn` before the frame is read, as in `validate_table`)."""
         self.only_parts = None if parts is None or self.part is None else list(parts)
         self.articles_todo = self.rows_todo = None
         listed = ", ".join(sql_literal(p) for p in self.only_parts or ()) or "NULL"
         if self.only_parts is not None and self.part != ARTICLE_PART:
             # the record's part, computed on the row's own small columns: the frame then reads
-            # its large ones (the texts) for these rows only (by row id, which DuckDB looks up)
+            # its large ones (the texts) for these rows only (DuckDB fetches rows by id)
             self.rows_todo = [
                 r
                 for (r,) in conn.execute(
@@ -222,7 +225,7 @@ class TableFrame(Frame):
         if self.articles_todo is not None:
             where.append(self._of_articles("t.article_id"))
         if self.rows_todo is not None:
-            where.append(f"t.rowid IN ({', '.join(map(str, self.rows_todo)) or 'NULL'})")
+            where.append(f"t.rowid IN (SELECT unnest([{', '.join(map(str, self.rows_todo))}]::BIGINT[]))")
         if slices > 1:
             key = ", ".join(f"t.{_q(k)}" for k in self.key)
             where.append(f"hash({key}) % {int(slices)} = {int(index)}")
