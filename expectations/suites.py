@@ -162,16 +162,6 @@ class TableFrame(Frame):
         self.only_parts = None if parts is None or self.part is None else list(parts)
         self.articles_todo = self.rows_todo = None
         listed = ", ".join(sql_literal(p) for p in self.only_parts or ()) or "NULL"
-        if self.only_parts is not None and self.part != ARTICLE_PART:
-            # the record's part, computed on the row's own small columns: the frame then reads
-            # its large ones (the texts) for these rows only (DuckDB fetches rows by id)
-            self.rows_todo = [
-                r
-                for (r,) in conn.execute(
-                    f"SELECT t.rowid FROM {_q(self.table)} t WHERE {self.part} IN ({listed}) OR {self.part} IS NULL "
-                    "ORDER BY 1"
-                ).fetchall()
-            ]
         if self.only_parts is not None and self.part == ARTICLE_PART:
             self.articles_todo = [
                 aid
@@ -180,6 +170,16 @@ class TableFrame(Frame):
                     # and the articles gone that rows of the table still name (rows without a part)
                     f"UNION SELECT o.article_id FROM {_q(self.table)} o "
                     "ANTI JOIN articles p ON p.article_id = o.article_id ORDER BY 1"
+                ).fetchall()
+            ]
+        elif self.only_parts is not None:
+            # the record's part, computed on the row's own small columns: the frame then reads
+            # its large ones (the texts) for these rows only (DuckDB fetches rows by id)
+            self.rows_todo = [
+                r
+                for (r,) in conn.execute(
+                    f"SELECT t.rowid FROM {_q(self.table)} t WHERE {self.part} IN ({listed}) OR {self.part} IS NULL "
+                    "ORDER BY 1"
                 ).fetchall()
             ]
         self.refresh()
