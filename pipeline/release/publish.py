@@ -95,8 +95,9 @@ def export_tables(
     unchanged since the current release (`current` folder, `previous` its manifest) is
     linked from it instead (see the module docstring). `state` receives {table: (content
     fingerprint, sha256)} of the files, for `_keep_release_files` once they are published;
-    `on_table(name, entry)` is called as each file is complete."""
-    from pipeline.fingerprints import code_version
+    `on_table(name, entry, rows)` is called as each file is complete (`rows`: its rows'
+    `fingerprints.table_content`)."""
+    from pipeline.fingerprints import code_version, table_content
 
     out = {}
     state = {} if state is None else state
@@ -106,7 +107,8 @@ def export_tables(
         for name in RELEASED_TABLES:
             table = TABLES[name]
             path = folder / f"{name}.parquet"
-            content = _content_fingerprint(conn, name, code)
+            rows_content = table_content(conn, name)
+            content = _content_fingerprint(rows_content, code)
             before = (previous or {}).get("tables", {}).get(name)
             reusable = (
                 current is not None
@@ -122,7 +124,7 @@ def export_tables(
                 out[name] = {"file": path.name, "rows": rows, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
             state[name] = (content, out[name]["sha256"])
             if on_table is not None:
-                on_table(name, out[name])
+                on_table(name, out[name], rows_content)
     return out
 
 
@@ -179,13 +181,11 @@ def one_thread(conn):
         conn.execute(f"SET threads = {int(threads)}")
 
 
-def _content_fingerprint(conn, table: str, code: str) -> str:
-    """The table's rows (`table_content`), the code that exports them (`code`: its
-    `code_version`) and the DuckDB that writes the file: equal fingerprints give
-    byte-identical files."""
-    from pipeline.fingerprints import table_content
-
-    return f"{code}:{duckdb.__version__}:{table_content(conn, table)}"
+def _content_fingerprint(rows: str, code: str) -> str:
+    """The table's rows (`rows`: its `fingerprints.table_content`), the code that exports
+    them (`code`: its `code_version`) and the DuckDB that writes the file: equal
+    fingerprints give byte-identical files."""
+    return f"{code}:{duckdb.__version__}:{rows}"
 
 
 def _link_or_copy(source: Path, target: Path) -> bool:
@@ -250,7 +250,9 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         # the CHANGELOG what changed (else the CHANGELOG compares the two versions' files).
         feed = TableFeed(schema_fingerprint=schema_fp)
         unchanged = False
-        with ThreadPoolExecutor(1) as pool:
+        # the warehouse, for the patch's reads in the writer's thread (a connection of its own)
+        rows_from = conn.cursor()
+        with rows_from, ThreadPoolExecutor(1) as pool:
             database_written = pool.submit(
                 write_release_database,
                 staging,
@@ -258,6 +260,7 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
                 previous=current_dir,
                 previous_manifest=previous,
                 diff_sample=LIST_LIMIT,
+                rows_from=rows_from,
             )
             try:
                 tables = export_tables(conn, staging, current_dir, previous, files_state, on_table=feed.put)
