@@ -9,8 +9,9 @@ rows the Great Expectations gate passed and nothing else:
   comments (`schema.create_table_sql`). A first version's rows are in key order as in the
   Parquet files; a later version of the same schema starts from a copy of the previous
   version's file and replaces only the rows that differ (`_patch_from`: at 8,000 articles
-  and ten added, 1.4 s instead of 3.6 s to build whole; under `publish` only the articles
-  whose rows differ are read, `_patch_articles`), so its changed rows come last
+  and ten added, 1.4 s instead of 3.6 s to build whole; under `publish` an article table's
+  rows are compared and rewritten only for the articles whose rows differ, found by
+  per-article digests of the warehouse and the copy, `_patch_articles`), so its changed rows come last
   (SQL promises no order without ORDER BY). Its content is checked against the Parquet
   files (row counts and sums of row hashes; for the article tables under `publish`, the sums
   of the rows the files were exported from) and it is built whole when they differ. The
@@ -148,7 +149,8 @@ def write_release_database(
     rows_from=None,
 ) -> ReleaseDatabase:
     """Write folder/stancewire.duckdb from the folder's Parquet files (`manifest["tables"]`
-    names them; or a `TableFeed` hands them over as they are written); return its file name
+    names them; or a `TableFeed` hands them over as they are written; a patch may read their
+    rows from `rows_from` instead, below); return its file name
     and, when it was patched, what changed since the previous version (`diff_sample` keys
     of each kind of change per table). The file is complete when this returns: written and
     checkpointed, no write-ahead log or spill folder left in `folder`. `previous`: the
@@ -232,18 +234,22 @@ def _patch_from(
 ) -> ReleaseDiff | None:
     """Bring a copy of the previous version's file (at `path`) to this version: in each
     table whose Parquet file changed, delete the rows the new file lacks and insert those
-    it adds (rows compared whole, by hash: each side hashed once); then the version row,
+    it adds (rows compared whole, by hash: each side hashed once; an article table, with
+    `rows_from`, only the rows of the articles whose rows differ, read from `rows_from`:
+    `_patch_articles`); then the version row,
     the comments and the views, which follow the code. Returns what changed, table by table
     (the rows deleted and inserted, matched by primary key: the same as
     `diff.diff_folders`, `sample` keys of each kind), for the CHANGELOG. None when a table's
-    rows then differ from its Parquet file (row count or sum of row hashes), the copy cannot
-    be read, or too much changed (`MAX_PATCHED_SHARE`)."""
+    rows then differ from its Parquet file (row count, or sum of row hashes: of the file, or
+    of the rows it was exported from), the copy cannot be read, or too much changed
+    (`MAX_PATCHED_SHARE`)."""
     from pipeline.storage.views import create_views
 
     try:
         conn = _connect(path, spill)
-        # One thread: the export runs beside it on the other core (publish.one_thread). Two
-        # threads here and there made the release after ten articles added to 8,000 slower.
+        # One thread: the export runs beside it on the other core (publish.one_thread, which
+        # holds the warehouse's DuckDB, `rows_from` included, to one thread while it exports).
+        # Two threads here and there made the release after ten articles added to 8,000 slower.
         conn.execute("SET threads = 1")
     except duckdb.Error:
         return None
@@ -265,9 +271,10 @@ def _patch_from(
                     return None
                 tables[name] = TableDiff(name, "same", rows, rows, primary_key=list(table.primary_key))
                 continue
+            patched = NOT_BY_ARTICLES
             if rows_from is not None and name in ARTICLE_TABLES:
                 patched = _patch_articles(conn, rows_from, name, sample, before["rows"], feed.content(name))
-            else:
+            if patched is NOT_BY_ARTICLES:
                 patched = _patch_table(conn, name, _parquet_rows(folder / entry["file"]), sample)
             if patched is None or conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] != rows:
                 return None
@@ -311,52 +318,62 @@ ARTICLE_TABLES = tuple(
 )
 
 
-def _patch_articles(
-    conn, rows_from, name: str, sample: int, rows_before: int, exported: str | None
-) -> tuple[TableDiff, int] | None:
+def _patch_articles(conn, rows_from, name: str, sample: int, rows_before: int, exported: str | None):
     """Patch one article table of the copy to the rows `rows_from` holds (the database its
-    Parquet file was exported from), reading only the articles whose rows differ: each
-    article's row count and sum of row hashes, on both sides (two aggregates, no file read),
-    name them; `_patch_table` then patches those articles' rows. After ten articles added to
-    8,000, the six article tables took 0.87-0.91 s of one thread instead of 1.3-1.7 s
-    reading and hashing the new files whole (the same at 800: 0.32-0.39 s against
-    0.26-0.36 s; docs/scaling.md). Still a pass over every row on both sides, but no file
-    read and no hash table of every row. `exported`: the rows the Parquet file was written from
-    (`fingerprints.table_content`). None (built whole) when `rows_from` does not hold those
-    rows (a connection that sees other rows than the exporter's), or when the changed
-    articles hold more than `MAX_PATCHED_SHARE` of the rows: their rows are fetched into
-    memory."""
+    Parquet file was exported from), comparing and rewriting only the rows of the articles
+    whose rows differ: each article's row count and sum of row hashes, on both sides (two
+    aggregates; no file is read), name them, and `_patch_table` patches their rows. After
+    ten articles added to 8,000, the six article tables took 0.87-0.91 s of one thread
+    instead of 1.3-1.7 s reading and hashing the new files whole (at 800 no faster:
+    0.32-0.39 s against 0.26-0.36 s; docs/scaling.md). Still a pass over every row on both
+    sides, but no file read and no hash join of every row.
+
+    `exported`: the exported rows' `fingerprints.table_content`. Returns `_patch_table`'s
+    result, or NOT_BY_ARTICLES (nothing changed yet: the caller patches from the file) when
+    `rows_from` does not hold the exported rows (`exported` unknown, or a connection that
+    sees other rows than the exporter's), or when the changed articles' rows, fetched into
+    memory, would be more than `MAX_PATCHED_SHARE` of the table's."""
     table = TABLES[name]
-    row = row_hash_sql(table.column_names)
+    row = row_hash_sql(table.column_names)  # `hash(*COLUMNS(*))` of `table_content`: all columns, in order
     # the sums as text, exact whatever their size (a sum of 64-bit hashes needs 128 bits)
     digest = f'SELECT article_id, count(*) AS n, CAST(sum({row}) AS VARCHAR) AS s FROM "{name}" GROUP BY article_id'
-    new_digests = rows_from.sql(digest).to_arrow_table()
-    counts, sums = new_digests.column("n").to_pylist(), [int(x) for x in new_digests.column("s").to_pylist()]
-    if exported is None or exported != f"{sum(counts)}:{sum(sums) if counts else None}":
-        return None
-    conn.register("__new_digests", new_digests)
+    rows_from.execute("BEGIN TRANSACTION")  # both reads see the same rows
     try:
-        changed = conn.execute(
-            f"SELECT article_id, coalesce(o.n, 0) + coalesce(w.n, 0) FROM ({digest}) AS o "
-            "FULL JOIN __new_digests AS w USING (article_id) WHERE o.n IS DISTINCT FROM w.n OR o.s IS DISTINCT FROM w.s"
-        ).fetchall()
+        new_digests = rows_from.sql(digest).to_arrow_table()
+        counts = new_digests.column("n").to_pylist()
+        total = sum(int(x) for x in new_digests.column("s").to_pylist()) if counts else None
+        # `table_content`'s text (a test fails if the two differ: every table would be patched from its file)
+        if exported is None or exported != f"{sum(counts)}:{total}":
+            return NOT_BY_ARTICLES
+        conn.register("__new_digests", new_digests)
+        try:
+            changed = conn.execute(
+                f"SELECT article_id, coalesce(w.n, 0) FROM ({digest}) AS o FULL JOIN __new_digests AS w "
+                "USING (article_id) WHERE o.n IS DISTINCT FROM w.n OR o.s IS DISTINCT FROM w.s"
+            ).fetchall()
+        finally:
+            conn.unregister("__new_digests")
+        if sum(n for _, n in changed) > MAX_PATCHED_SHARE * max(rows_before, 1):
+            return NOT_BY_ARTICLES
+        ids = [a for a, _ in changed]
+        pk = ", ".join(f'"{k}"' for k in table.primary_key)
+        cols = ", ".join(f'"{c}"' for c in table.column_names)
+        incoming = rows_from.sql(
+            f'SELECT {cols}, row_number() OVER (ORDER BY {pk}) AS n FROM "{name}" '
+            f"WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
+            params=[ids],
+        ).to_arrow_table()
     finally:
-        conn.unregister("__new_digests")
-    if sum(n for _, n in changed) > MAX_PATCHED_SHARE * max(rows_before, 1):
-        return None
-    ids = [a for a, _ in changed]
-    pk = ", ".join(f'"{k}"' for k in table.primary_key)
-    cols = ", ".join(f'"{c}"' for c in table.column_names)
-    incoming = rows_from.sql(
-        f'SELECT {cols}, row_number() OVER (ORDER BY {pk}) AS n FROM "{name}" '
-        f"WHERE article_id IN (SELECT unnest(?::VARCHAR[]))",
-        params=[ids],
-    ).to_arrow_table()
+        rows_from.execute("ROLLBACK")
     conn.register("__incoming_rows", incoming)
     try:
         return _patch_table(conn, name, "__incoming_rows", sample, among=ids)
     finally:
         conn.unregister("__incoming_rows")
+
+
+# `_patch_articles`: the table is not patched by articles (patch it from its file instead).
+NOT_BY_ARTICLES = False
 
 
 def _patch_table(

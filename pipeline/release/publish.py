@@ -169,7 +169,8 @@ def export_parquet(conn, table, path: Path) -> int:
 
 @contextmanager
 def one_thread(conn):
-    """DuckDB work on `conn` in one thread, the connection's setting restored afterwards.
+    """DuckDB work on `conn` in one thread, the connection's setting restored afterwards
+    (the setting is the database's: every cursor of `conn` runs in one thread meanwhile).
     The sorted Parquet export is nearly serial: with two threads it took as long and 10-40 %
     more CPU (docs/scaling.md), which the release database's patch, running beside it on
     the other core, then lacked. The files are byte for byte the same either way."""
