@@ -226,6 +226,15 @@ def test_the_wait_setting_is_checked():
             settings.resolve(lock_timeout_s=bad)
 
 
+def assert_tables_are_their_parquet_files(con, folder: Path) -> None:
+    """Each released table on `con` (a release's DuckDB file) holds exactly the rows of
+    folder/<table>.parquet, duplicates counted."""
+    for name in RELEASED_TABLES:
+        parquet = f"read_parquet('{folder / (name + '.parquet')}')"
+        for a, b in ((f'"{name}"', parquet), (parquet, f'"{name}"')):
+            assert con.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})").fetchone()[0] == 0, name
+
+
 # ---------------------------------------------------------------- runs while readers read
 
 
@@ -264,10 +273,7 @@ def test_a_session_on_current_duckdb_keeps_its_version_across_a_release(seed_cop
         assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
         assert release_version(con) == "1.1.0"
         # v1.1.0's file (half of its rows are new: built whole) holds its Parquet files' rows
-        for name in RELEASED_TABLES:
-            parquet = f"read_parquet('{tmp / 'releases' / 'v1.1.0' / (name + '.parquet')}')"
-            for a, b in ((f'"{name}"', parquet), (parquet, f'"{name}"')):
-                assert con.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})").fetchone()[0] == 0, name
+        assert_tables_are_their_parquet_files(con, tmp / "releases" / "v1.1.0")
         names = {v for (v,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
         assert names == set(views.VIEW_NAMES)
     finally:
@@ -319,10 +325,7 @@ def test_a_release_database_is_patched_from_the_previous_file_only_as_published(
     def assert_holds_its_parquet_files(folder: Path) -> None:
         con = duckdb.connect(str(folder / versions.RELEASE_DB), read_only=True)
         try:
-            for name in RELEASED_TABLES:
-                parquet = f"read_parquet('{folder / (name + '.parquet')}')"
-                for a, b in ((f'"{name}"', parquet), (parquet, f'"{name}"')):
-                    assert con.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})").fetchone()[0] == 0, name
+            assert_tables_are_their_parquet_files(con, folder)
             assert release_version(con) == "1.1.0"
         finally:
             con.close()
@@ -429,18 +432,9 @@ def test_a_release_database_is_patched_article_by_article_from_the_warehouse(see
                 rows_from=reader,
             )
         manifest["files"] = {versions.RELEASE_DB: versions.sha256_file(folder / versions.RELEASE_DB)}
-        assert_holds_its_parquet_files(folder)
+        with duckdb.connect(str(folder / versions.RELEASE_DB), read_only=True) as con:
+            assert_tables_are_their_parquet_files(con, folder)
         return written, manifest
-
-    def assert_holds_its_parquet_files(folder: Path) -> None:
-        con = duckdb.connect(str(folder / versions.RELEASE_DB), read_only=True)
-        try:
-            for name in RELEASED_TABLES:
-                parquet = f"read_parquet('{folder / (name + '.parquet')}')"
-                for a, b in ((f'"{name}"', parquet), (parquet, f'"{name}"')):
-                    assert con.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})").fetchone()[0] == 0, name
-        finally:
-            con.close()
 
     first_written, first = version("1.1.0", None)
     assert first_written.diff is None  # a first version: built whole

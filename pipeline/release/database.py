@@ -373,7 +373,7 @@ def _patch_articles(conn, rows_from, name: str, sample: int, rows_before: int, e
 
 
 # `_patch_articles`: the table is not patched by articles (patch it from its file instead).
-NOT_BY_ARTICLES = False
+NOT_BY_ARTICLES = object()
 
 
 def _patch_table(
