@@ -405,10 +405,16 @@ def load_zygote() -> None:
     import pickle
     import sys
 
+    import atexit
+
     payload = os.environ.pop(ZYGOTE_ENV, None)
     if not payload:
         return
     ignore_interrupts()  # kept by the workers forked from it (the forkserver restores it in each)
+    # The zygote ends when the run has ended (its pipe closes), with the model loaded: its
+    # interpreter's teardown held the run's output pipes 0.2-0.4 s after the run had exited.
+    # The workers forked from it leave through os._exit and never run this.
+    atexit.register(_exit_now)
     try:
         path, pickled = pickle.loads(base64.b64decode(payload))
         sys.path[:] = path  # the pool's, where its config's classes are found (Python 3.11's forkserver drops it)
