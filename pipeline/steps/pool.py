@@ -401,11 +401,10 @@ def load_zygote() -> None:
     and reported, by each worker on its own; the warm-up runs again in the first worker,
     whose result the run reads (what it loaded here, the detector, is then loaded already).
     The stance pipeline's zygote module then warms its coder (`pipeline.steps.zygote`)."""
+    import atexit
     import base64
     import pickle
     import sys
-
-    import atexit
 
     payload = os.environ.pop(ZYGOTE_ENV, None)
     if not payload:
