@@ -130,6 +130,37 @@ def test_stancewire_run_validates_in_its_validator_process(seed_copy, tmp_path):
     assert result["passed"]
 
 
+DEFERRED_SCIPY = r"""
+import json, sys
+import duckdb
+import expectations.suites as S
+
+conn = duckdb.connect(sys.argv[1], read_only=True)
+outcomes = {t: S.validate_table(conn, t) for t in ("articles", "stances")}
+deferred = type(sys.modules["scipy.stats"]).__name__
+from scipy.stats import binomtest  # the deferred module, loaded on first use
+print(json.dumps({"deferred": deferred, "loaded": type(sys.modules["scipy.stats"]).__name__,
+                  "p": binomtest(3, 10).pvalue, "passed": all(o.success for v in outcomes.values() for o in v)}))
+"""
+
+
+def test_validation_leaves_scipy_stats_unloaded_until_something_uses_it(seed_copy, tmp_path):
+    """GX imports scipy.stats for an expectation no suite uses (`suites.DEFERRED_IMPORTS`):
+    a validation runs without executing it, and whatever uses it later gets the real module.
+    Fails when GX starts touching it as it imports (then deferring it is useless)."""
+    script = tmp_path / "deferred.py"
+    script.write_text(DEFERRED_SCIPY, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, str(script), str(seed_copy)], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["passed"]
+    assert result["deferred"] == "_LazyModule"
+    assert result["loaded"] == "module" and abs(result["p"] - 0.34375) < 1e-9
+
+
 SPLIT_VALIDATION = r"""
 import json, os, sys
 import expectations.suites as S
