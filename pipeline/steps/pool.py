@@ -111,8 +111,9 @@ def ignore_interrupts() -> None:
 def _exit_now() -> None:
     import sys
 
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe: exit all the same
+            stream.flush()
     os._exit(0)
 
 
