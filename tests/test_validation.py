@@ -115,16 +115,26 @@ if __name__ == "__main__":
 """
 
 
-def test_stancewire_run_validates_in_its_validator_process(seed_copy, tmp_path):
-    script = tmp_path / "validate_in_helper.py"
-    script.write_text(VALIDATE_IN_HELPER, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+def run_script(tmp_path, source: str, *args) -> tuple[dict, str]:
+    """`source` run as a script in a fresh interpreter with the repository importable: the
+    JSON object it printed last, and its stderr (the script must exit 0)."""
+    script = tmp_path / "script.py"
+    script.write_text(source, encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, str(script), str(seed_copy)], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
+        [sys.executable, str(script), *map(str, args)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "leaked semaphore" not in proc.stderr  # the forked copy leaves nothing to the resource tracker
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1]), proc.stderr
+
+
+def test_stancewire_run_validates_in_its_validator_process(seed_copy, tmp_path):
+    result, stderr = run_script(tmp_path, VALIDATE_IN_HELPER, seed_copy)
+    assert "leaked semaphore" not in stderr  # the forked copy leaves nothing to the resource tracker
     assert result["gx_imported_here"] is False
     assert result["outcomes"]["articles"] > 5 and result["outcomes"]["stances"] > 5
     assert result["passed"]
@@ -150,14 +160,7 @@ def test_validation_leaves_scipy_stats_unloaded_until_something_uses_it(seed_cop
     """GX imports scipy.stats for an expectation no suite uses (`suites.DEFERRED_IMPORTS`):
     a validation runs without executing it, and whatever uses it later gets the real module.
     Fails when GX starts touching it as it imports (then deferring it is useless)."""
-    script = tmp_path / "deferred.py"
-    script.write_text(DEFERRED_SCIPY, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run(
-        [sys.executable, str(script), str(seed_copy)], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result, _ = run_script(tmp_path, DEFERRED_SCIPY, seed_copy)
     assert result["passed"]
     assert result["deferred"] == "_LazyModule" and result["same"]
     assert result["loaded"] == "module" and abs(result["p"] - 0.34375) < 1e-9
@@ -201,18 +204,7 @@ def test_two_processes_validate_as_one(seed_copy, tmp_path):
     for table in ("sentences", "mentions"):
         conn.execute(f"UPDATE {table} SET text = 'not the article' WHERE rowid = (SELECT min(rowid) FROM {table})")
     conn.close()
-    script = tmp_path / "split.py"
-    script.write_text(SPLIT_VALIDATION, encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, str(script), str(seed_copy), str(tmp_path / "calls.jsonl")],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result, _ = run_script(tmp_path, SPLIT_VALIDATION, seed_copy, tmp_path / "calls.jsonl")
     mine, theirs = result["halves"]
     assert mine and theirs
     assert result["processes"] == 2 and sorted(result["calls"]) == sorted([mine, theirs])  # each half once, apart
