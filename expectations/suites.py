@@ -288,7 +288,7 @@ DEFERRED_IMPORTS = ("scipy.stats",)
 # the deferred modules first used, by one thread at a time (the validator's warm-up thread,
 # joined before its calls; the run's process validates in its steps, one after another).
 # The lock keeps two first calls of gx() from deferring twice.
-_GX_IMPORT = threading.Lock()
+_GX_IMPORT = threading.RLock()  # re-entrant: nothing GX imports calls gx(), but a call that did would not hang
 
 
 def gx():
