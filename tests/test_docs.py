@@ -1,5 +1,7 @@
-"""docs/data-dictionary.md is generated from the schema; regenerate with `stancewire docs`."""
+"""The documents: docs/data-dictionary.md is generated from the schema (regenerate with
+`stancewire docs`), the guides' examples run, and their links lead somewhere."""
 
+import re
 from pathlib import Path
 
 from pipeline.exports.dictionary import data_dictionary
@@ -25,3 +27,16 @@ def test_the_codebook_guides_example_is_a_valid_codebook(tmp_path):
     (tmp_path / "example.yaml").write_text(example, encoding="utf-8")
     book = load_codebook(tmp_path / "example.yaml")
     assert book.name == "city-transport" and [t.id for t in book.targets] == ["congestion_charge", "mayor_reyes"]
+
+
+def test_every_relative_link_in_the_documents_names_a_file_of_the_repository():
+    """A document moved or renamed (docs/scaling.md's log became docs/scaling-log.md) leaves
+    no link in README.md, docs/ or eval/ pointing at nothing."""
+    documents = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), *sorted((REPO / "eval").glob("*.md"))]
+    broken = []
+    for doc in documents:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", doc.read_text(encoding="utf-8")):
+            if "://" not in target and not (doc.parent / target).exists():
+                broken.append(f"{doc.relative_to(REPO)}: {target}")
+    assert len(documents) > 5
+    assert not broken, broken

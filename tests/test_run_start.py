@@ -69,7 +69,7 @@ def test_run_starts_its_processes_before_it_imports_dagster(tmp_path):
 def test_the_dagster_definitions_do_not_import_spacy():
     """The run's process imports the definitions but parses nothing: spaCy (about 0.5 s of
     its start, on a core the workers loading the model need) is imported only where a Doc
-    is made, in the workers (docs/scaling.md, stop 57)."""
+    is made, in the workers (docs/scaling-log.md, stop 57)."""
     code = "import sys, assets.definitions\nprint(sorted(m for m in ('spacy', 'thinc') if m in sys.modules))\n"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
