@@ -22,6 +22,7 @@ import pytest
 from conftest import REPO, make_settings, needs_pipeline, run
 from robustness_helpers import cli_args, release_problems, start_cli
 
+from pipeline.exports.dictionary import column_description
 from pipeline.release import versions
 from pipeline.release.database import RELEASE_INFO, release_version, storage_version, write_release_database
 from pipeline.release.diff import diff_folders
@@ -568,7 +569,7 @@ def test_the_release_database_holds_the_parquet_rows_views_and_comments(seed_run
                     [name],
                 ).fetchall()
             )
-            assert comments == {c.name: c.description for c in TABLES[name].columns}
+            assert comments == {c.name: column_description(c, quote="") for c in TABLES[name].columns}
         view_comments = dict(con.execute("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall())
         assert set(views.VIEW_NAMES) <= set(view_comments) and all(view_comments[v] for v in views.VIEW_NAMES)
         assert con.execute(f"SELECT * FROM {RELEASE_INFO}").fetchall() == [
@@ -578,6 +579,10 @@ def test_the_release_database_holds_the_parquet_rows_views_and_comments(seed_run
         con.close()
     card = (folder / "README.md").read_text(encoding="utf-8")
     assert "duckdb -readonly stancewire.duckdb" in card and "data/releases/current.duckdb" in card
+    # the labels a column may hold, and what it references, reach the reader of either
+    stance = next(c for c in TABLES["stances"].columns if c.name == "stance")
+    assert stance.values and f"Values: {', '.join(f'`{v}`' for v in stance.values)}." in card
+    assert "References `articles.article_id`." in card
     assert "duckdb.connect('stancewire.duckdb', read_only=True)" in card
     # the file opens in DuckDB 1.4 and later, as the card says
     assert storage_version(folder / "stancewire.duckdb") == "v1.4.0" and "DuckDB 1.4 or later" in card

@@ -36,12 +36,7 @@ def data_dictionary() -> str:
             "|---|---|---|---|",
         ]
         for c in t.columns:
-            desc = c.description
-            if c.values:
-                desc += " Values: " + ", ".join(f"`{v}`" for v in c.values) + "."
-            if c.references:
-                desc += f" References `{c.references[0]}.{c.references[1]}`."
-            lines.append(f"| `{c.name}` | {c.type} | {'yes' if c.nullable else 'no'} | {desc} |")
+            lines.append(f"| `{c.name}` | {c.type} | {'yes' if c.nullable else 'no'} | {column_description(c)} |")
         lines.append("")
     lines += _release_info_section()
     from pipeline.storage.views import dictionary_markdown
@@ -131,3 +126,15 @@ def _ddl_columns(ddl: list[str], table: str) -> list[tuple[str, str, bool, str]]
         ).fetchall()
     finally:
         conn.close()
+
+
+def column_description(column, quote: str = "`") -> str:
+    """A column's description with the values it may hold and the column it references, as
+    the data dictionary, the dataset card and the release database's comments give it
+    (`quote` marks the names: backticks in Markdown, nothing in a database comment)."""
+    desc = column.description
+    if column.values:
+        desc += " Values: " + ", ".join(f"{quote}{v}{quote}" for v in column.values) + "."
+    if column.references:
+        desc += f" References {quote}{column.references[0]}.{column.references[1]}{quote}."
+    return desc

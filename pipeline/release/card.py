@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 
+from pipeline.exports.dictionary import column_description
 from pipeline.release.changelog import code_text
 from pipeline.release.metadata import DATA_LICENCE_NOTE, citation, licence_note
 from pipeline.release.versions import CHANGELOG, CROISSANT, CURRENT_DB, DATAPACKAGE, RELEASE_DB, md
@@ -297,7 +298,8 @@ def _tables(manifest: dict) -> list[str]:
             "|---|---|---|",
         ]
         lines += [
-            f"| {c.name} | {c.type}{'' if c.nullable else ', not null'} | {c.description} |" for c in table.columns
+            f"| {c.name} | {c.type}{'' if c.nullable else ', not null'} | {column_description(c)} |"
+            for c in table.columns
         ]
         lines.append("")
     return lines

@@ -47,6 +47,7 @@ from typing import NamedTuple
 
 import duckdb
 
+from pipeline.exports.dictionary import column_description
 from pipeline.fingerprints import row_hash_sql
 from pipeline.release.diff import (
     LABEL_COLUMN,
@@ -219,6 +220,17 @@ STORAGE_VERSION = "v1.4.0"
 WRITER_MEMORY_LIMIT = "160MB"
 
 
+def release_table_sql(table, primary_key: bool) -> list[str]:
+    """`schema.create_table_sql` with each column's comment as the card and the data
+    dictionary give it: its description, the values it may hold, the column it references
+    (a researcher reading the file in DuckDB has no other copy of them)."""
+    stmts = create_table_sql(table, primary_key=primary_key)
+    return stmts[:2] + [
+        f'COMMENT ON COLUMN "{table.name}"."{c.name}" IS {sql_literal(column_description(c, quote=""))}'
+        for c in table.columns
+    ]
+
+
 def _connect(path: Path, spill: Path):
     from pipeline.storage.warehouse import memory_limit
 
@@ -262,8 +274,7 @@ def _patch_from(
             before = previous_manifest.get("tables", {}).get(name)
             if before is None or table is None or name in tables:
                 return None
-            stmts = create_table_sql(table, primary_key=False)
-            for stmt in stmts[1:]:  # comments: the descriptions may have changed
+            for stmt in release_table_sql(table, primary_key=False)[1:]:  # comments: they may have changed
                 conn.execute(stmt)
             rows = entry["rows"]
             if before["sha256"] == entry["sha256"]:  # the same file: its rows, counted
@@ -464,7 +475,7 @@ def _build_whole(path: Path, spill: Path, folder: Path, feed: TableFeed, primary
             cols = ", ".join(f'"{c}"' for c in table.column_names)
             source = sql_literal(str(folder / entry["file"]))
             conn.execute("BEGIN TRANSACTION")
-            for stmt in create_table_sql(table, primary_key=primary_keys):
+            for stmt in release_table_sql(table, primary_key=primary_keys):
                 conn.execute(stmt)
             conn.execute(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM read_parquet({source})')
             conn.execute("COMMIT")
