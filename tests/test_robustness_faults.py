@@ -187,6 +187,26 @@ def test_a_downloaded_release_folder_verifies_by_its_path(published, tmp_path):
     assert nothing.returncode != 0 and "is no release folder (no manifest.json in it)" in nothing.stderr
 
 
+@pytest.mark.skipif(shutil.which("sha256sum") is None, reason="no sha256sum (GNU coreutils) on this machine")
+def test_a_download_checks_with_sha256sum_alone(published, tmp_path):
+    """SHA256SUMS lists every file of the release and the manifest, in sha256sum's format: a
+    consumer checks a download without stancewire installed."""
+    releases, _ = published
+    downloaded = tmp_path / "download"
+    shutil.copytree(releases / "v1.0.0", downloaded)
+    listed = [line.split("  ", 1)[1] for line in (downloaded / versions.SHA256SUMS).read_text().splitlines()]
+    assert sorted(listed) == sorted(p.name for p in downloaded.iterdir() if p.name != versions.SHA256SUMS)
+
+    def check():
+        return subprocess.run(["sha256sum", "-c", "--quiet", versions.SHA256SUMS], cwd=downloaded, capture_output=True)
+
+    assert check().returncode == 0
+    victim = downloaded / "stances.parquet"
+    victim.chmod(0o644)
+    victim.write_bytes(victim.read_bytes() + b"x")
+    assert check().returncode == 1
+
+
 def _publish(conn, releases: Path):
     return release.publish(conn, releases, {"spacy": {"model": "m"}, "codebooks": []}, {})
 

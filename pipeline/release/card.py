@@ -343,6 +343,11 @@ def _reading_it(manifest: dict) -> list[str]:
         "duckdb.sql(\"SELECT actor, target, stance FROM 'stances.parquet'\").show()",
         "```",
         "",
-        "Check the files with `stancewire release verify VERSION` (sha256 of every file is in manifest.json).",
+        "pandas reads a column with missing values as floats unless told otherwise: "
+        "`pd.read_parquet('quotes.parquet', dtype_backend='pyarrow')` keeps offsets as integers and dates as dates.",
+        "",
+        "Check the files without stancewire: `sha256sum -c SHA256SUMS` in this folder (macOS: "
+        "`shasum -a 256 -c SHA256SUMS`); every file's sha256 is also in manifest.json, which "
+        "`stancewire release verify VERSION` checks as well.",
         "",
     ]

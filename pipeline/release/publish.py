@@ -54,12 +54,14 @@ from pipeline.release.versions import (
     MANIFEST,
     MANIFEST_SHA,
     RELEASE_DB,
+    SHA256SUMS,
     ReleaseError,
     current_version,
     manifest_sha256,
     parse_version,
     read_manifest,
     sha256_file,
+    sha256sums_text,
 )
 from pipeline.schema import RELEASED_TABLES, TABLES
 from pipeline.storage.warehouse import insert_values
@@ -317,6 +319,7 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         manifest["files"] = {CARD: sha256_file(staging / CARD), **manifest["files"]}
         manifest[MANIFEST_SHA] = manifest_sha256(manifest)  # `release verify` checks the manifest's own bytes too
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (staging / SHA256SUMS).write_text(sha256sums_text(manifest, sha256_file(staging / MANIFEST)), encoding="utf-8")
         _fsync_tree(staging)
         final = releases_dir / version
         if final.exists():
