@@ -577,6 +577,22 @@ def test_the_release_database_holds_the_parquet_rows_views_and_comments(seed_run
         ]
     finally:
         con.close()
+    # views.sql: the same tables, views and comments over the Parquet files, without stancewire
+    plain = duckdb.connect()
+    db = duckdb.connect(str(path), read_only=True)
+    try:
+        plain.execute(f"SET file_search_path = '{folder}'")
+        plain.execute((folder / versions.VIEWS_SQL).read_text(encoding="utf-8"))
+        for name in [*RELEASED_TABLES, *views.VIEW_NAMES, RELEASE_INFO]:
+            query = f'SELECT * FROM "{name}" ORDER BY ALL'
+            assert plain.execute(query).fetchall() == db.execute(query).fetchall(), name
+        column_comments = (
+            "SELECT table_name, column_name, comment FROM duckdb_columns() WHERE NOT internal ORDER BY ALL"
+        )
+        assert plain.execute(column_comments).fetchall() == db.execute(column_comments).fetchall()
+    finally:
+        plain.close()
+        db.close()
     card = (folder / "README.md").read_text(encoding="utf-8")
     assert "duckdb -readonly stancewire.duckdb" in card and "data/releases/current.duckdb" in card
     # the labels a column may hold, and what it references, reach the reader of either

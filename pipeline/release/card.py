@@ -346,6 +346,9 @@ def _reading_it(manifest: dict) -> list[str]:
         "pandas reads a column with missing values as floats unless told otherwise: "
         "`pd.read_parquet('quotes.parquet', dtype_backend='pyarrow')` keeps offsets as integers and dates as dates.",
         "",
+        "Without the DuckDB file, `views.sql` makes the same tables and views over the Parquet files: "
+        "`duckdb -init views.sql` in this folder.",
+        "",
         "Check the files without stancewire: `sha256sum -c SHA256SUMS` in this folder (macOS: "
         "`shasum -a 256 -c SHA256SUMS`); every file's sha256 is also in manifest.json, which "
         "`stancewire release verify VERSION` checks as well.",

@@ -15,10 +15,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pipeline.exports.dictionary import column_description
 from pipeline.release.changelog import LIST_LIMIT, changelog
 from pipeline.release.diff import diff_folders
-from pipeline.release.versions import CHANGELOG, CROISSANT, DATAPACKAGE, MANIFEST, json_text, sha256_file
-from pipeline.schema import TABLES
+from pipeline.release.versions import (
+    CHANGELOG,
+    CROISSANT,
+    DATAPACKAGE,
+    MANIFEST,
+    RELEASE_INFO,
+    RELEASE_INFO_DDL,
+    VIEWS_SQL,
+    json_text,
+    release_info_values,
+    sha256_file,
+)
+from pipeline.schema import TABLES, sql_literal
 
 CODE_LICENCE = "MIT"
 
@@ -355,6 +367,41 @@ def croissant(manifest: dict, base_url: str = "") -> dict:
     }
 
 
+def views_sql(manifest: dict) -> str:
+    """views.sql of a release: a view per table over its Parquet file, then the researcher
+    views of `pipeline/storage/sql/views.sql` with their comments. DuckDB runs it in the
+    release folder (`duckdb -init views.sql`), or anywhere with `file_search_path` set to
+    the folder: the same views as the release's DuckDB file, for a copy of the Parquet files
+    alone and without stancewire."""
+    from pipeline.storage.views import statements
+
+    lines = [
+        f"-- The views of stancewire {manifest['version']} over its Parquet files, for DuckDB 1.4 or later.",
+        "-- In this folder: duckdb -init views.sql",
+        "-- Elsewhere (Python): con = duckdb.connect(); con.execute(\"SET file_search_path = 'path/to/this/folder'\");",
+        "--   con.execute(open('path/to/this/folder/views.sql').read())",
+        "-- stancewire.duckdb beside it holds the same tables and views.",
+        "",
+    ]
+    for name, entry in sorted(manifest["tables"].items()):
+        lines.append(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM read_parquet('{entry['file']}');")
+        table = TABLES.get(name)
+        if table is not None:  # the comments of stancewire.duckdb's tables
+            about = f"{table.description} {table.grain} Primary key: {', '.join(table.primary_key)}."
+            lines.append(f'COMMENT ON VIEW "{name}" IS {sql_literal(about)};')
+            lines += [
+                f'COMMENT ON COLUMN "{name}"."{c.name}" IS {sql_literal(column_description(c, quote=""))};'
+                for c in table.columns
+            ]
+        lines.append("")
+    lines += [statement.rstrip(";") + ";" for statement in RELEASE_INFO_DDL]  # as in stancewire.duckdb
+    values = ", ".join("NULL" if v is None else sql_literal(str(v)) for v in release_info_values(manifest))
+    lines.append(f"INSERT INTO {RELEASE_INFO} VALUES ({values});")
+    for statement in statements():
+        lines += ([""] if statement.startswith("CREATE") else []) + [statement.rstrip(";") + ";"]
+    return "\n".join(lines) + "\n"
+
+
 def write_release_files(
     conn, staging: Path, manifest: dict, previous_dir: Path | None, figures_drawn=None, diff_from=None
 ) -> tuple[dict[str, str], object]:
@@ -369,6 +416,7 @@ def write_release_files(
     written = {
         DATAPACKAGE: json_text(datapackage(manifest, conn)),
         CROISSANT: json_text(croissant(manifest)),
+        VIEWS_SQL: views_sql(manifest),
     }
     for name, text in written.items():
         (staging / name).write_text(text, encoding="utf-8")

@@ -20,6 +20,7 @@ CARD = "README.md"
 CHANGELOG = "CHANGELOG.md"
 DATAPACKAGE = "datapackage.json"
 CROISSANT = "croissant.json"
+VIEWS_SQL = "views.sql"  # the researcher views over the Parquet files, for DuckDB without the project
 DATASET_NAME = "stancewire"
 RELEASE_DB = f"{DATASET_NAME}.duckdb"  # each version's DuckDB file (`release.database`)
 CURRENT_DB = "current.duckdb"  # at the releases root: names the current version's DuckDB file
