@@ -106,7 +106,7 @@ def test_no_input_name_becomes_a_path(hostile):
     assert not list(Path("/tmp").glob("stancewire-pwned*")) and not (REPO / "PWNED").exists()
     allowed = re.compile(
         r"^(part-\d{5}\.parquet|batch\.json|files\.json|[0-9a-f]{64}\.spacy|[0-9a-f]{2}|"
-        r"[a-z_]+|drop|[a-z_0-9.+-]+|v\d+\.\d+\.\d+|LATEST|index\.(json|html)|[\w.-]+\.(parquet|json|md|svg))$"
+        r"[a-z_]+|drop|[a-z_0-9.+-]+|v\d+\.\d+\.\d+|LATEST|SHA256SUMS|index\.(json|html)|[\w.-]+\.(parquet|json|md|svg))$"
     )
     for root in (Path(settings.staging.root), Path(settings.releases_dir)):
         for path in root.rglob("*"):
