@@ -791,7 +791,7 @@ def _workers_to_start(values: dict, books, code_fp: str, rebuild: bool = False) 
 
 
 def cmd_release(args) -> int:
-    from pipeline.release import versions
+    from pipeline.release import checksums, versions
 
     releases = Path(args.releases or os.environ.get("STANCEWIRE_RELEASES") or "data/releases")
     try:
@@ -831,7 +831,7 @@ def cmd_release(args) -> int:
                 raise UsageError(f"{folder / versions.MANIFEST} is not valid JSON (the manifest was changed)") from None
             print(json.dumps(manifest, indent=2, ensure_ascii=False))
             return 0
-        problems = versions.verify_folder(folder)
+        problems = checksums.verify_folder(folder)
     except (versions.ReleaseError, UsageError) as e:
         return fail(str(e))
     if problems:

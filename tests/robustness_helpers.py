@@ -124,7 +124,7 @@ def run_cli(
 def release_problems(releases: Path) -> list[str]:
     """What a reader of the releases folder would find wrong: a visible folder that is not a
     complete, verifying release; a LATEST naming no release."""
-    from pipeline.release import versions
+    from pipeline.release import checksums, versions
 
     problems = []
     if not releases.exists():
@@ -137,7 +137,7 @@ def release_problems(releases: Path) -> list[str]:
             if p.name not in published:
                 problems.append(f"{p.name}: a visible folder that is not a complete release")
             else:
-                problems += [f"{p.name}: {x}" for x in versions.verify(releases, p.name)]
+                problems += [f"{p.name}: {x}" for x in checksums.verify(releases, p.name)]
         elif p.name == versions.CURRENT_DB:  # names a published version's DuckDB file
             named = p.resolve()
             if (

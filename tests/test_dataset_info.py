@@ -152,8 +152,8 @@ def test_the_release_files_carry_the_description_and_stay_valid(seed_run, tmp_pa
 def test_a_description_edited_alone_is_published_as_a_patch_version(seed_run, tmp_path):
     """The same rows under an edited dataset.yaml: a new patch version (v1.0.1) carrying it,
     its CHANGELOG saying so; the same rows and description again: nothing published."""
+    from pipeline.release import checksums, versions
     from pipeline.release import publish as release
-    from pipeline.release import versions
 
     src, settings, outcome = seed_run
     assert outcome.ok, outcome.reason
@@ -175,4 +175,4 @@ def test_a_description_edited_alone_is_published_as_a_patch_version(seed_run, tm
     log = (releases / "v1.0.1" / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "- the dataset's description (dataset.yaml" in log
     assert (releases / "v1.0.1" / "README.md").read_text(encoding="utf-8").startswith("# Peacekeeping coverage")
-    assert not versions.verify(releases, "v1.0.1")
+    assert not checksums.verify(releases, "v1.0.1")

@@ -10,7 +10,7 @@ from importlib import metadata
 import pytest
 from conftest import SEED, make_settings, run
 
-from pipeline.release import versions
+from pipeline.release import checksums, versions
 
 
 def _speaker_of(db, fragment: str) -> tuple[str, str]:
@@ -37,7 +37,7 @@ def test_run_publishes_v1(seed_run):
     assert [c["name"] for c in manifest["codebooks"]] == ["ukraine-peacekeeping", "us-election-2016"]
     assert manifest["tables"]["articles"]["rows"] == 1
     assert all(v["failed_blocking"] == 0 for v in manifest["validation"].values())
-    assert versions.verify(tmp / "releases", "v1.0.0") == []
+    assert checksums.verify(tmp / "releases", "v1.0.0") == []
 
 
 def test_direct_quotes_have_their_speakers(seed_db):
@@ -137,7 +137,7 @@ def test_manifest_checksums_detect_a_changed_byte(seed_run, tmp_path):
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0xFF
     target.write_bytes(bytes(data))
-    problems = versions.verify(rel, "v1.0.0")
+    problems = checksums.verify(rel, "v1.0.0")
     assert problems == ["quotes.parquet: sha256 differs from the manifest (the file was changed)"]
     manifest = json.loads((rel / "v1.0.0" / "manifest.json").read_text())
     assert manifest["tables"]["quotes"]["sha256"] != versions.sha256_file(target)

@@ -212,13 +212,13 @@ def test_coverage_counts_articles_quotes_and_coded_articles_per_outlet():
 
 
 def test_a_release_carries_every_figure_in_its_manifest_and_card(tmp_path):
-    from pipeline.release import versions
+    from pipeline.release import checksums, versions
     from pipeline.release.publish import publish
 
     result = publish(warehouse(n_actors=12), tmp_path, {}, {})
     files = versions.read_manifest(tmp_path, result.version)["files"]
     assert [name for name in figures.FIGURES if name in files] == list(figures.FIGURES)
-    assert versions.verify(tmp_path, result.version) == []
+    assert checksums.verify(tmp_path, result.version) == []
     card = (result.path / "README.md").read_text(encoding="utf-8")
     assert all(f"![{title}]({name})" in card for name, title in figures.FIGURES.items())
     assert figures.NO_TIME_AXIS not in card

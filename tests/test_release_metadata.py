@@ -26,8 +26,8 @@ import pytest
 from conftest import SEED, make_settings, run
 
 from cli.main import main
+from pipeline.release import checksums, figures, versions
 from pipeline.release import diff as release_diff
-from pipeline.release import figures, versions
 from pipeline.release import publish as release
 from pipeline.schema import TABLES
 
@@ -123,7 +123,7 @@ def test_two_runs_on_different_inputs_make_v1_0_and_v1_1(two_versions):
         drawn = set(figures.FIGURES) - {figures.OVER_TIME}
         assert {"README.md", "CHANGELOG.md", "datapackage.json", "croissant.json", *drawn} <= set(files)
         assert figures.OVER_TIME not in files
-        assert versions.verify(releases, version) == []
+        assert checksums.verify(releases, version) == []
 
 
 def test_each_parquet_column_is_required_or_optional_as_the_schema_declares(two_versions):

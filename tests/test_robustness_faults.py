@@ -28,8 +28,8 @@ from robustness_helpers import (
     warehouse_problems,
 )
 
+from pipeline.release import checksums, versions
 from pipeline.release import publish as release
-from pipeline.release import versions
 
 
 def test_workers_of_a_killed_run_exit(tmp_path):
@@ -139,7 +139,7 @@ def _file_hashes(folder: Path) -> dict[str, str]:
 def test_verify_detects_any_changed_byte(published):
     releases, _ = published
     folder = releases / "v1.0.0"
-    assert versions.verify(releases, "v1.0.0") == []
+    assert checksums.verify(releases, "v1.0.0") == []
     assert all(not (p.stat().st_mode & 0o222) for p in folder.iterdir())  # read-only files
     for path in sorted(folder.iterdir()):
         original = path.read_bytes()
@@ -148,17 +148,17 @@ def test_verify_detects_any_changed_byte(published):
             changed[offset] ^= 0x01
             path.chmod(0o644)
             path.write_bytes(bytes(changed))
-            problems = versions.verify(releases, "v1.0.0")
+            problems = checksums.verify(releases, "v1.0.0")
             assert any(p.startswith(path.name) for p in problems), f"{path.name} byte {offset}: {problems}"
             path.write_bytes(original)
             path.chmod(0o444)
-    assert versions.verify(releases, "v1.0.0") == []
+    assert checksums.verify(releases, "v1.0.0") == []
     (folder / "extra.csv").write_text("x", encoding="utf-8")
-    assert versions.verify(releases, "v1.0.0") == ["extra.csv: not listed in the manifest"]
+    assert checksums.verify(releases, "v1.0.0") == ["extra.csv: not listed in the manifest"]
     (folder / "extra.csv").unlink()
     victim = next(p for p in folder.iterdir() if p.suffix == ".parquet")
     victim.unlink()
-    assert versions.verify(releases, "v1.0.0") == [f"{victim.name}: missing"]
+    assert checksums.verify(releases, "v1.0.0") == [f"{victim.name}: missing"]
     # The command line says so too, with a non-zero exit.
     cmd = subprocess.run(
         [str(PYTHON), "-m", "cli.main", "release", "verify", "v1.0.0", "--releases", str(releases)],
@@ -194,13 +194,20 @@ def test_a_download_checks_with_sha256sum_alone(published, tmp_path):
     releases, _ = published
     downloaded = tmp_path / "download"
     shutil.copytree(releases / "v1.0.0", downloaded)
-    listed = [line.split("  ", 1)[1] for line in (downloaded / versions.SHA256SUMS).read_text().splitlines()]
-    assert sorted(listed) == sorted(p.name for p in downloaded.iterdir() if p.name != versions.SHA256SUMS)
+    listed = [line.split("  ", 1)[1] for line in (downloaded / checksums.SHA256SUMS).read_text().splitlines()]
+    assert sorted(listed) == sorted(p.name for p in downloaded.iterdir() if p.name != checksums.SHA256SUMS)
 
     def check():
-        return subprocess.run(["sha256sum", "-c", "--quiet", versions.SHA256SUMS], cwd=downloaded, capture_output=True)
+        return subprocess.run(["sha256sum", "-c", "--quiet", checksums.SHA256SUMS], cwd=downloaded, capture_output=True)
 
     assert check().returncode == 0
+    index = json.loads((releases / "index.json").read_text(encoding="utf-8"))  # the index links it
+    assert index["versions"][0]["files"][checksums.SHA256SUMS]["href"] == f"v1.0.0/{checksums.SHA256SUMS}"
+    kept = (downloaded / checksums.SHA256SUMS).read_bytes()
+    (downloaded / checksums.SHA256SUMS).unlink()  # the manifest says it should be there
+    assert checksums.verify_folder(downloaded) == [f"{checksums.SHA256SUMS}: missing"]
+    (downloaded / checksums.SHA256SUMS).write_bytes(kept)
+    assert checksums.verify_folder(downloaded) == []
     victim = downloaded / "stances.parquet"
     victim.chmod(0o644)
     victim.write_bytes(victim.read_bytes() + b"x")
@@ -238,7 +245,7 @@ def _assert_failed_cleanly(releases: Path, message: str, reason: str) -> None:
     assert f"could not write the release into {releases}" in message, message
     assert reason in message and "the current release is v1.0.0" in message, message
     assert versions.current_version(releases) == "v1.0.0" and versions.list_versions(releases) == ["v1.0.0"]
-    assert versions.verify(releases, "v1.0.0") == []
+    assert checksums.verify(releases, "v1.0.0") == []
     assert not [p for p in releases.iterdir() if p.name.startswith(".staging")]
 
 

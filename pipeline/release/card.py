@@ -350,7 +350,7 @@ def _reading_it(manifest: dict) -> list[str]:
         "`duckdb -init views.sql` in this folder.",
         "",
         "Check the files without stancewire: `sha256sum -c SHA256SUMS` in this folder (macOS: "
-        "`shasum -a 256 -c SHA256SUMS`); every file's sha256 is also in manifest.json, which "
-        "`stancewire release verify VERSION` checks as well.",
+        "`shasum -a 256 -c SHA256SUMS`). Every other file's sha256 is also in manifest.json; "
+        "`stancewire release verify VERSION` checks both, the manifest's own checksum, and that no file was added.",
         "",
     ]

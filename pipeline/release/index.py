@@ -11,7 +11,8 @@ import os
 import uuid
 from pathlib import Path
 
-from pipeline.release.versions import current_version, json_text, list_versions
+from pipeline.release.checksums import SHA256SUMS
+from pipeline.release.versions import current_version, json_text, list_versions, sha256_file
 
 INDEX_JSON = "index.json"
 
@@ -46,6 +47,9 @@ def release_index(releases_dir: Path) -> dict:
                 "sha256": sha,
                 "href": f"{v}/{name}",
             }
+        sums = folder / SHA256SUMS  # not in the manifest (it holds the manifest's sum); a download wants it
+        if sums.is_file():
+            files[SHA256SUMS] = {"bytes": sums.stat().st_size, "sha256": sha256_file(sums), "href": f"{v}/{SHA256SUMS}"}
         versions.append(
             {
                 "version": v,

@@ -25,12 +25,13 @@ from pipeline.release.versions import (
     MANIFEST,
     RELEASE_INFO,
     RELEASE_INFO_DDL,
-    VIEWS_SQL,
     json_text,
     release_info_values,
     sha256_file,
 )
 from pipeline.schema import TABLES, sql_literal
+
+VIEWS_SQL = "views.sql"  # the researcher views over the Parquet files, for DuckDB without the project
 
 CODE_LICENCE = "MIT"
 
@@ -384,7 +385,7 @@ def views_sql(manifest: dict) -> str:
         "",
     ]
     for name, entry in sorted(manifest["tables"].items()):
-        lines.append(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM read_parquet('{entry['file']}');")
+        lines.append(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet({sql_literal(entry["file"])});')
         table = TABLES.get(name)
         if table is not None:  # the comments of stancewire.duckdb's tables
             about = f"{table.description} {table.grain} Primary key: {', '.join(table.primary_key)}."
@@ -394,7 +395,9 @@ def views_sql(manifest: dict) -> str:
                 for c in table.columns
             ]
         lines.append("")
-    lines += [statement.rstrip(";") + ";" for statement in RELEASE_INFO_DDL]  # as in stancewire.duckdb
+    create, *comments = RELEASE_INFO_DDL  # as in stancewire.duckdb; run twice, still one row
+    lines.append(create.replace("CREATE TABLE", "CREATE OR REPLACE TABLE", 1).rstrip(";") + ";")
+    lines += [statement.rstrip(";") + ";" for statement in comments]
     values = ", ".join("NULL" if v is None else sql_literal(str(v)) for v in release_info_values(manifest))
     lines.append(f"INSERT INTO {RELEASE_INFO} VALUES ({values});")
     for statement in statements():

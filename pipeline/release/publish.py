@@ -45,6 +45,7 @@ from pipeline import __version__
 from pipeline.fingerprints import git_revision, input_fingerprint, schema_fingerprint, source_fingerprint
 from pipeline.release.card import dataset_card
 from pipeline.release.changelog import LIST_LIMIT
+from pipeline.release.checksums import CHECKSUMS_FIELD, SHA256SUMS, sha256sums_text
 from pipeline.release.database import TableFeed, write_release_database
 from pipeline.release.versions import (
     CARD,
@@ -54,14 +55,12 @@ from pipeline.release.versions import (
     MANIFEST,
     MANIFEST_SHA,
     RELEASE_DB,
-    SHA256SUMS,
     ReleaseError,
     current_version,
     manifest_sha256,
     parse_version,
     read_manifest,
     sha256_file,
-    sha256sums_text,
 )
 from pipeline.schema import RELEASED_TABLES, TABLES
 from pipeline.storage.warehouse import insert_values
@@ -317,6 +316,7 @@ def publish(conn, releases_dir: Path, provenance: dict, validation: dict) -> Pub
         card = dataset_card(manifest, conn)
         (staging / CARD).write_text(card, encoding="utf-8")
         manifest["files"] = {CARD: sha256_file(staging / CARD), **manifest["files"]}
+        manifest[CHECKSUMS_FIELD] = SHA256SUMS  # written beside it, below
         manifest[MANIFEST_SHA] = manifest_sha256(manifest)  # `release verify` checks the manifest's own bytes too
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (staging / SHA256SUMS).write_text(sha256sums_text(manifest, sha256_file(staging / MANIFEST)), encoding="utf-8")

@@ -15,12 +15,10 @@ VERSION_DIR = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
 LATEST_FILE = "LATEST"
 MANIFEST = "manifest.json"
 MANIFEST_SHA = "manifest_sha256"
-SHA256SUMS = "SHA256SUMS"  # `sha256sum -c` checks a download without stancewire
 CARD = "README.md"
 CHANGELOG = "CHANGELOG.md"
 DATAPACKAGE = "datapackage.json"
 CROISSANT = "croissant.json"
-VIEWS_SQL = "views.sql"  # the researcher views over the Parquet files, for DuckDB without the project
 DATASET_NAME = "stancewire"
 RELEASE_DB = f"{DATASET_NAME}.duckdb"  # each version's DuckDB file (`release.database`)
 CURRENT_DB = "current.duckdb"  # at the releases root: names the current version's DuckDB file
@@ -97,16 +95,6 @@ def manifest_sha256(manifest: dict) -> str:
     return hashlib.sha256(json.dumps(rest, indent=2, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def sha256sums_text(manifest: dict, manifest_file_sha256: str) -> str:
-    """SHA256SUMS of a release folder, in `sha256sum`'s format ("<sha256>  <name>" a line,
-    by name): every file the manifest lists, and the manifest itself, so a download checks
-    with `sha256sum -c SHA256SUMS` and nothing else installed."""
-    sums = {v["file"]: v["sha256"] for v in manifest["tables"].values()}
-    sums.update(manifest.get("files", {}))
-    sums[MANIFEST] = manifest_file_sha256
-    return "".join(f"{sha}  {name}\n" for name, sha in sorted(sums.items()))
-
-
 def verify(releases_dir: Path, version: str) -> list[str]:
     """Problems with a published release (empty when every checksum matches)."""
     return verify_folder(manifest_path(releases_dir, version).parent)
@@ -136,11 +124,8 @@ def verify_folder(folder: Path) -> list[str]:
             problems.append(f"{name}: missing")
         elif sha256_file(path) != sha:
             problems.append(f"{name}: sha256 differs from the manifest (the file was changed)")
-    extra = sorted({p.name for p in folder.iterdir()} - set(expected) - {MANIFEST, SHA256SUMS})
+    extra = sorted({p.name for p in folder.iterdir()} - set(expected) - {MANIFEST})
     problems += [f"{name}: not listed in the manifest" for name in extra]
-    sums = folder / SHA256SUMS  # versions published before it was written have none
-    if sums.is_file() and sums.read_bytes() != sha256sums_text(manifest, sha256_file(folder / MANIFEST)).encode():
-        problems.append(f"{SHA256SUMS}: differs from the manifest's checksums (a file of the two was changed)")
     return problems
 
 
