@@ -9,6 +9,7 @@ a user's next run stage and code every batch again (`pipeline.fingerprints`).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pipeline.release.versions import MANIFEST, manifest_path, sha256_file
@@ -44,8 +45,6 @@ def verify_folder(folder: Path) -> list[str]:
     problems = [p for p in problems if p != f"{SHA256SUMS}: not listed in the manifest" or not sums.is_file()]
     if any(p.startswith(f"{MANIFEST}:") for p in problems):
         return problems  # the manifest cannot be trusted to say what SHA256SUMS should hold
-    import json
-
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     if not sums.is_file():
         if manifest.get(CHECKSUMS_FIELD) == SHA256SUMS:

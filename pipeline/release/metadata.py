@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.exports.dictionary import column_description
 from pipeline.release.changelog import LIST_LIMIT, changelog
 from pipeline.release.diff import diff_folders
 from pipeline.release.versions import (
@@ -374,6 +373,7 @@ def views_sql(manifest: dict) -> str:
     release folder (`duckdb -init views.sql`), or anywhere with `file_search_path` set to
     the folder: the same views as the release's DuckDB file, for a copy of the Parquet files
     alone and without stancewire."""
+    from pipeline.release.database import release_table_sql
     from pipeline.storage.views import statements
 
     lines = [
@@ -386,14 +386,9 @@ def views_sql(manifest: dict) -> str:
     ]
     for name, entry in sorted(manifest["tables"].items()):
         lines.append(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet({sql_literal(entry["file"])});')
-        table = TABLES.get(name)
-        if table is not None:  # the comments of stancewire.duckdb's tables
-            about = f"{table.description} {table.grain} Primary key: {', '.join(table.primary_key)}."
-            lines.append(f'COMMENT ON VIEW "{name}" IS {sql_literal(about)};')
-            lines += [
-                f'COMMENT ON COLUMN "{name}"."{c.name}" IS {sql_literal(column_description(c, quote=""))};'
-                for c in table.columns
-            ]
+        if name in TABLES:  # the comments of stancewire.duckdb's table, on the view
+            comments = release_table_sql(TABLES[name], primary_key=False)[1:]
+            lines += [c.replace("COMMENT ON TABLE", "COMMENT ON VIEW", 1) + ";" for c in comments]
         lines.append("")
     create, *comments = RELEASE_INFO_DDL  # as in stancewire.duckdb; run twice, still one row
     lines.append(create.replace("CREATE TABLE", "CREATE OR REPLACE TABLE", 1).rstrip(";") + ";")
