@@ -1,24 +1,27 @@
-"""`stancewire batch list` and `stancewire batch remove NAME`: the batches staged for a
-warehouse, and taking one out (a folder run by mistake, a drop withdrawn).
+"""`stancewire batch list`, `batch remove NAME` and `batch restore NAME`: the batches staged
+for a warehouse, taking one out (a folder run by mistake, a drop withdrawn) and putting it
+back.
 
 Removing moves the batch's staged files aside, into `<staging>/removed/`, and takes its
 partition out of the Dagster instance; the warehouse is not touched until the next run or
 `stancewire rebuild`, which rebuilds the tables from the batches left (a batch gone from
 staging means a rebuild: pipeline/steps/load.py), so the next release no longer holds its
-articles. Moving the folder back undoes it. Releases already published keep them: they
-never change.
+articles. `batch restore` moves the batch's latest removed folder back under its name (the
+rows it staged carry that name), and the next run or rebuild loads it again. Releases
+already published keep the articles either way: they never change.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 from pathlib import Path
 
 
 def add_parser(sub) -> None:
-    b = sub.add_parser("batch", help="the batches staged for a warehouse: list them, take one out")
+    b = sub.add_parser("batch", help="the batches staged for a warehouse: list them, take one out, put it back")
     b_sub = b.add_subparsers(dest="batch_command", required=True)
     ls = b_sub.add_parser("list", help="each staged batch: the folder it came from, its articles in the warehouse")
     rm = b_sub.add_parser(
@@ -27,7 +30,13 @@ def add_parser(sub) -> None:
         "articles from the warehouse and the next release",
     )
     rm.add_argument("name", help="the batch (as `batch list` shows it)")
-    for p in (ls, rm):
+    rs = b_sub.add_parser(
+        "restore",
+        help="put back the batch `batch remove` took out last (from removed/ of the staging folder): the next "
+        "run or rebuild adds its articles again",
+    )
+    rs.add_argument("name", help="the batch, as it was named when removed")
+    for p in (ls, rm, rs):
         p.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default: data/warehouse.duckdb)")
         p.add_argument(
             "--dagster-home", metavar="DIR", help="Dagster instance folder (default: $DAGSTER_HOME, else data/dagster)"
@@ -48,6 +57,8 @@ def main(args) -> int:
         folder = staging.batch_dir(name)
     except ValueError as e:
         return fail(str(e))
+    if args.batch_command == "restore":
+        return _restore(staging, warehouse, name, folder, args.dagster_home)
     if not folder.is_dir():
         staged = ", ".join(staging.batches()) or "none"
         return fail(f"no batch {name!r} is staged for {warehouse} (staged: {staged})")
@@ -103,22 +114,96 @@ def _remove(staging, warehouse: Path, name: str, folder: Path, dagster_home: str
     except Exception as e:  # the batch is out of staging all the same; the partition only shows in the UI
         print(f"stancewire: warning: the Dagster partition {name} was not removed ({e})", file=sys.stderr)
     print(
-        f"batch {name} taken out of staging (moved to {aside}; move it back to undo: the next run of its folder "
-        f"adds its partition again). The next `stancewire run` or `stancewire rebuild` on {warehouse} removes "
+        f"batch {name} taken out of staging (moved to {aside}; `stancewire batch restore {name}` undoes it). "
+        f"The next `stancewire run` or `stancewire rebuild` on {warehouse} removes "
         f"its {articles} article(s) from the warehouse and from the next release; published releases keep them. "
         f"{aside.parent} is never emptied by stancewire: delete what you no longer need."
     )
     return 0
 
 
-def _forget_partition(name: str, dagster_home: str | None) -> None:
-    """The batch's partition out of the Dagster instance, when there is one."""
+def removed_folders(staging, name: str) -> list[Path]:
+    """The folders `batch remove` moved batch `name` to, oldest first (their names end in
+    the time of the removal, `<name>-YYYYmmddTHHMMSS`)."""
+    base = staging.root / "removed"
+    if not base.is_dir():
+        return []
+    stamped = re.compile(re.escape(name) + r"-\d{8}T\d{6}")
+    return sorted(p for p in base.iterdir() if p.is_dir() and stamped.fullmatch(p.name))
+
+
+def _restore(staging, warehouse: Path, name: str, folder: Path, dagster_home: str | None) -> int:
+    from filelock import Timeout
+
+    from cli.common import fail
+    from pipeline.storage.staging import BATCH_MANIFEST
+    from pipeline.storage.warehouse import Warehouse, WarehouseBusy
+
+    removed = removed_folders(staging, name)
+    if not removed:
+        return fail(f"no removed batch {name!r} in {staging.root / 'removed'} (`batch remove` puts batches there)")
+    aside = removed[-1]
+    if not (aside / BATCH_MANIFEST).is_file():  # moved aside while incomplete cannot happen; edited by hand can
+        return fail(f"{aside} holds no complete batch (its {BATCH_MANIFEST} is missing): not restored")
+    if folder.exists():
+        return fail(
+            f"batch {name} is staged again (a run of its folder staged it after the removal): {aside} was not "
+            f"restored, and stays where it is"
+        )
+    lock = staging.lock(name)
+    try:
+        with Warehouse(warehouse).hold(wait=False):
+            lock.acquire(timeout=0)
+            try:
+                folder.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(aside, folder)
+            finally:
+                lock.release()
+    except WarehouseBusy as e:
+        return fail(f"{e}: restore the batch once that run is over", 4)
+    except Timeout:
+        return fail(f"batch {name} is being staged by a run now: restore it once that run is over", 4)
+    except OSError as e:
+        return fail(f"could not move {aside} back to {folder}: {e}")
+    try:
+        _add_partition(name, dagster_home)
+    except Exception as e:  # the batch is staged all the same; the partition only shows in the UI
+        print(f"stancewire: warning: the Dagster partition {name} was not added ({e})", file=sys.stderr)
+    older = f" ({len(removed) - 1} earlier removal(s) of {name} stay in {aside.parent})" if len(removed) > 1 else ""
+    print(
+        f"batch {name} restored from {aside}{older}. The next `stancewire run` or `stancewire rebuild` on "
+        f"{warehouse} adds its articles back to the warehouse and to the next release."
+    )
+    return 0
+
+
+def _instance_home(dagster_home: str | None) -> Path | None:
+    """The Dagster instance folder, made the process's DAGSTER_HOME; None when it holds no instance."""
     from cli.common import dagster_home as home_of
 
     home = home_of(dagster_home)
     if not (home / "dagster.yaml").is_file():
-        return
+        return None
     os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def _add_partition(name: str, dagster_home: str | None) -> None:
+    """The batch's partition back into the Dagster instance, when there is one."""
+    if _instance_home(dagster_home) is None:
+        return
+    import dagster as dg
+
+    from assets.stages import ensure_partitions
+
+    with dg.DagsterInstance.get() as instance:
+        ensure_partitions(instance, [name])
+
+
+def _forget_partition(name: str, dagster_home: str | None) -> None:
+    """The batch's partition out of the Dagster instance, when there is one."""
+    if _instance_home(dagster_home) is None:
+        return
     import dagster as dg
 
     from assets.stages import BATCHES

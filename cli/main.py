@@ -3,7 +3,7 @@
     stancewire run [--input DIR] [--codebook FILE ...] [--warehouse PATH] [--releases DIR]
     stancewire rebuild [--codebook FILE ...] [--warehouse PATH] [--releases DIR]
     stancewire release list | show VERSION|FOLDER | verify VERSION|FOLDER | diff VA VB [--json] | index
-    stancewire batch list | remove NAME [--warehouse PATH] [--dagster-home DIR]
+    stancewire batch list | remove NAME | restore NAME [--warehouse PATH] [--dagster-home DIR]
     stancewire export network --format graphml|gexf --out FILE [--warehouse PATH | --release VERSION]
     stancewire export statements --format dna --out FILE [--warehouse PATH | --release VERSION]
     stancewire review sample --n N --out review.csv [--seed S] [--quotes]

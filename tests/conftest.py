@@ -20,6 +20,16 @@ CODEBOOKS = REPO / "data" / "codebooks"
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
 
+# The processes the tests start (pytest-xdist's workers, `stancewire run` in a subprocess)
+# make their temporary files in one folder of the first test process, removed when it
+# exits: those the tests kill on purpose leave folders (multiprocessing's pymp-*) that only
+# a normal exit removes, one per run of the suite in /tmp before. The first process's own
+# temporary folder is fixed before the variable is set: pytest's tmp_path stays where it was.
+if "STANCEWIRE_TESTS_TMPDIR" not in os.environ:
+    tempfile.gettempdir()
+    os.environ["STANCEWIRE_TESTS_TMPDIR"] = os.environ["TMPDIR"] = tempfile.mkdtemp(prefix="sw-tests-")
+    atexit.register(shutil.rmtree, os.environ["TMPDIR"], True)
+
 # The tests keep the derived tables (pipeline.nlp.derived_cache) in a folder of their own,
 # one per test process, removed at exit: never in the user's cache, and never warm from it.
 if "STANCEWIRE_CACHE_DIR" not in os.environ:

@@ -247,7 +247,7 @@ def test_a_second_warehouse_publishing_into_a_releases_folder_is_refused_unless_
     assert again.ok and "another warehouse" not in again.summary  # the same warehouse again: no note
 
 
-def test_a_batch_taken_out_leaves_the_next_release_and_comes_back_when_moved_back(two_warehouses, tmp_path, capsys):
+def test_a_batch_taken_out_leaves_the_next_release_and_comes_back_when_restored(two_warehouses, tmp_path, capsys):
     """`stancewire batch remove B` moves B's staged files aside; the next rebuild holds only
     A's articles, and moving the folder back brings B's again."""
     from cli.main import main
@@ -272,6 +272,16 @@ def test_a_batch_taken_out_leaves_the_next_release_and_comes_back_when_moved_bac
     rebuild = _settings(work, "a", tmp / "A")
     assert run(rebuild, tmp_path / "dagster").ok
     assert _articles(work / "a.duckdb") == {"article-0.txt", "article-1.txt"}
-    aside.rename(work / "a.duckdb.staging" / "batches" / "B")  # undone
+    assert main(["batch", "restore", "C", "--warehouse", warehouse]) == 2  # never removed
+    assert "no removed batch 'C'" in capsys.readouterr().err
+    staged_again = work / "a.duckdb.staging" / "batches" / "B"
+    staged_again.mkdir()  # as a run of B's folder would stage it
+    assert main(["batch", "restore", "B", "--warehouse", warehouse]) == 2
+    assert "batch B is staged again" in capsys.readouterr().err and aside.is_dir()
+    staged_again.rmdir()
+    assert main(["batch", "restore", "B", "--warehouse", warehouse, *dagster]) == 0  # undone
+    assert f"batch B restored from {aside}" in capsys.readouterr().out
+    assert not aside.exists() and (work / "a.duckdb.staging" / "batches" / "B").is_dir()
+    assert main(["batch", "restore", "B", "--warehouse", warehouse]) == 2  # nothing left to restore
     assert run(rebuild, tmp_path / "dagster").ok
     assert _articles(work / "a.duckdb") == {f"article-{i}.txt" for i in range(4)}
