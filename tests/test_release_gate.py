@@ -113,3 +113,62 @@ def test_a_failed_row_expectation_names_a_sample_of_the_rows_keys(seed_copy):
     details = json.loads(label.details)
     assert label.unexpected_count == 2 and details["expected"]["value_set"] == ["favor", "against", "neutral"]
     assert sorted(k["statement_id"] for k in details["sample_keys"]) == sorted(bad)
+
+
+def _release_alone(settings, instance_dir, run_id: str):
+    """The release step alone, in a run of its own id, as the UI launches it: without a
+    `stancewire run` around it holding the warehouse lock from step to step."""
+    import dagster as dg
+
+    from assets.definitions import build_definitions
+
+    job = build_definitions(settings).resolve_job_def("rebuild_release")
+    with dg.DagsterInstance.local_temp(str(instance_dir)) as instance:
+        return job.execute_in_process(
+            instance=instance, run_id=run_id, raise_on_error=False, asset_selection=[dg.AssetKey("dataset_release")]
+        )
+
+
+def test_rows_changed_after_a_runs_check_are_validated_before_its_release(tmp_path):
+    """A run launched from the UI takes the warehouse lock step by step: another run may
+    change a table between its check and its release. The release then judges the rows as
+    they are, not the outcomes its own check recorded on the rows before."""
+    import uuid
+
+    settings = make_settings(tmp_path, seed_folder(tmp_path / "raw"))
+    first = run(settings, tmp_path / "dagster")
+    assert first.ok, first.reason
+    releases = tmp_path / "releases"
+
+    def checked_by_a_run_of_its_own() -> str:
+        """A run id whose checks passed on the tables as they are now (a copy of the first run's)."""
+        run_id = str(uuid.uuid4())
+        with duckdb.connect(settings.warehouse) as conn:
+            conn.execute(
+                "INSERT INTO validation_results SELECT * REPLACE (? AS run_id) FROM validation_results "
+                "WHERE run_id = ?",
+                [run_id, first.result.run_id],
+            )
+        return run_id
+
+    unchanged = _release_alone(settings, tmp_path / "dagster", checked_by_a_run_of_its_own())
+    assert unchanged.success  # nothing changed since: its outcomes stand, and no new version
+    assert versions.list_versions(releases) == ["v1.0.0"]
+
+    later = checked_by_a_run_of_its_own()
+    with duckdb.connect(settings.warehouse) as conn:  # another run's load, after that run's check
+        conn.execute("UPDATE quotes SET cue_kind = 'rumour' WHERE quote_id = (SELECT min(quote_id) FROM quotes)")
+    blocked = _release_alone(settings, tmp_path / "dagster", later)
+    assert not blocked.success
+    (failure,) = [e for e in blocked.all_events if e.is_step_failure]
+    assert "release blocked" in str(failure.step_failure_data.error) or "release blocked" in str(
+        failure.event_specific_data
+    )
+    assert "cue_kind" in str(failure.event_specific_data) and "quotes" in str(failure.event_specific_data)
+    assert versions.list_versions(releases) == ["v1.0.0"] and versions.current_version(releases) == "v1.0.0"
+    with duckdb.connect(settings.warehouse, read_only=True) as conn:
+        failed = conn.execute(
+            "SELECT table_name, column_name FROM validation_results WHERE run_id = ? AND NOT success AND blocking",
+            [later],
+        ).fetchall()
+    assert ("quotes", "cue_kind") in failed
