@@ -31,6 +31,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -550,6 +551,14 @@ def _run_settings(args, rebuild: bool = False) -> tuple[dict, list]:
         )
     if not rebuild and not Path(values["input_dir"]).is_dir():
         raise ValueError(f"input folder {values['input_dir']} does not exist or is not a folder")
+    if not rebuild and _SURROGATES.search(str(Path(values["input_dir"]).resolve())):
+        shown = os.fsencode(str(Path(values["input_dir"]).resolve())).decode("utf-8", "backslashreplace")
+        raise ValueError(
+            f"input folder {shown}: its path is not valid UTF-8 (the other bytes shown as \\x escapes), and the "
+            "run's records name their folder: rename it"
+        )
+    if not rebuild and not os.access(values["input_dir"], os.R_OK | os.X_OK):
+        raise ValueError(f"input folder {Path(values['input_dir']).resolve()} cannot be read (permission denied)")
     if not rebuild and not _holds_files(Path(values["input_dir"])):
         raise ValueError(
             f"input folder {Path(values['input_dir']).resolve()} holds no files to read (hidden files and "
@@ -666,6 +675,9 @@ def _dropped_work(warehouse: Path, books: list, corrections: Path) -> list[str]:
             "stored them)"
         )
     return out
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")  # a path's bytes that are not UTF-8, as Python reads them
 
 
 def _holds_files(folder: Path) -> bool:

@@ -126,3 +126,91 @@ def test_a_metadata_field_nested_deep_neither_raises_nor_loses_the_record(tmp_pa
     result = ingest_folder(tmp_path, "b1")
     assert [(r.external_id, r.author) for r in result.records] == [("deep", None), (None, None)]
     assert not result.rejections
+
+
+def test_a_records_fingerprint_covers_its_id_and_metadata(tmp_path):
+    """An edited id, title or date with the same text is a changed record (the batch's
+    staging fingerprint reads `content_sha256`); the text's own hash stays the text's."""
+    (tmp_path / "a.jsonl").write_text(json.dumps({"id": "art-1", "title": "Old", "text": "Body."}), encoding="utf-8")
+    (before,) = ingest_folder(tmp_path, "b").records
+    (tmp_path / "a.jsonl").write_text(json.dumps({"id": "art-2", "title": "Old", "text": "Body."}), encoding="utf-8")
+    (after,) = ingest_folder(tmp_path, "b").records
+    assert before.record_sha256 == after.record_sha256 and before.content_sha256 != after.content_sha256
+
+
+def test_a_folder_that_cannot_be_listed_is_a_rejection_not_silence(tmp_path, monkeypatch):
+    import os
+
+    (tmp_path / "ok.txt").write_text("Title\nBody.\n", encoding="utf-8")
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "l.txt").write_text("Title\nBody.\n", encoding="utf-8")
+    real_scandir = os.scandir
+
+    def scandir(path):  # as for a folder of mode 000 when not running as root
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = ingest_folder(tmp_path, "b")
+    assert [r.source_file for r in result.records] == ["ok.txt"]
+    (rejection,) = result.rejections
+    assert (rejection.source_file, rejection.reason) == ("locked", "unreadable_file")
+    assert "could not be read (Permission denied); none of its files were read" in rejection.detail
+
+
+def test_a_file_name_that_is_not_utf8_is_rejected_by_its_escaped_name(tmp_path):
+    import os
+
+    (tmp_path / "ok.txt").write_text("Title\nBody.\n", encoding="utf-8")
+    with open(os.path.join(os.fsencode(tmp_path), b"caf\xe9.txt"), "w", encoding="utf-8") as f:
+        f.write("Title\nBody.\n")
+    result = ingest_folder(tmp_path, "b")
+    assert [r.source_file for r in result.records] == ["ok.txt"]
+    (rejection,) = result.rejections
+    assert (rejection.source_file, rejection.reason) == ("caf\\xe9.txt", "unreadable_file")
+    assert rejection.source_file.encode("utf-8")  # storable
+    assert "not valid UTF-8" in rejection.detail
+
+
+def test_legacy_encodings_of_other_scripts():
+    russian = "Глава МИД России Сергей Лавров заявил, что Москва не примет миротворцев."
+    assert decode_bytes(russian.encode("cp1251")) == (russian, "cp1251")
+    page = f'<html><head><meta charset="windows-1251"><title>t</title></head><body><p>{russian}</p></body></html>'
+    assert decode_bytes(page.encode("cp1251")) == (page, "cp1251")  # the declared encoding
+    english = "Kremlin spokesman Dmitry Peskov (Дмитрий Песков) said on Monday that talks would continue."
+    assert decode_bytes(english.encode("cp1251"))[0] == english
+    # a Western text that is not UTF-8 stays Windows-1252, accents and quotes included
+    french = "Le caf\u00e9 \u00e0 c\u00f4t\u00e9 \u201cferm\u00e9\u201d, a dit le ma\u00eetre d\u2019h\u00f4tel."
+    assert decode_bytes(french.encode("cp1252")) == (french, "cp1252")
+
+
+def test_files_whose_content_is_another_format(tmp_path):
+    records = [{"id": f"e{i}", "title": f"T{i}", "text": f"Body of record {i}."} for i in range(3)]
+    (tmp_path / "export.txt").write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    (tmp_path / "plain.html").write_text("A title\n\n" + "The senator said the bill would pass. " * 5, encoding="utf-8")
+    (tmp_path / "mac.jsonl").write_text("\r".join(json.dumps(r) for r in records), encoding="utf-8")
+    (tmp_path / "table.html").write_text(
+        "<html><body><table><tr><td><p>"
+        + "The governor said on Monday that the state would appeal the ruling. " * 30
+        + "</p></td></tr></table></body></html>",
+        encoding="utf-8",
+    )
+    result = ingest_folder(tmp_path, "b")
+    assert not result.rejections, [r.describe() for r in result.rejections]
+    by_file = {}
+    for r in result.records:
+        by_file.setdefault(r.source_file, []).append(r)
+    assert [r.external_id for r in by_file["export.txt"]] == ["e0", "e1", "e2"]
+    assert [r.external_id for r in by_file["mac.jsonl"]] == ["e0", "e1", "e2"]
+    assert by_file["plain.html"][0].input_format == "txt" and by_file["plain.html"][0].title == "A title"
+    assert "appeal the ruling" in by_file["table.html"][0].raw_text
+
+
+def test_ids_that_name_no_article_are_refused(tmp_path):
+    lines = ['{"id": NaN, "text": "a"}', '{"id": 1e400, "text": "b"}', json.dumps({"id": "x\n../y", "text": "c"})]
+    lines += [json.dumps({"id": "x" * 600, "text": "d"}), json.dumps({"id": 12, "text": "e"})]
+    (tmp_path / "ids.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    result = ingest_folder(tmp_path, "b")
+    assert [r.external_id for r in result.records] == ["12"]
+    assert [(r.record_no, r.reason) for r in result.rejections] == [(n, "invalid_id") for n in (1, 2, 3, 4)]

@@ -49,6 +49,9 @@ EXPECTED_REJECTIONS = {
     ("only-metadata.json", 1): "no_article_text",
     ("markup-only.jsonl", 1): "no_article_text",  # "<p></p><div>&nbsp;</div>": nothing once cleaned
     ("markup-only.jsonl", 2): "no_article_text",  # "&nbsp;"
+    ("invisible.jsonl", 1): "no_article_text",  # no-break and zero-width spaces, a byte-order mark
+    ("invisible.jsonl", 2): "no_article_text",  # "&nbsp; &amp; <br><br>": an ampersand once cleaned
+    ("invisible.jsonl", 3): "no_article_text",  # an emoji alone
     ("metadata.jsonl", 1): "invalid_id",  # "id": ["list-id"]
 }
 # "seed copy.txt" sorts before "seed.txt"; both get the same text-hash id, but neither was
@@ -151,6 +154,12 @@ def _build_input(folder: Path, outside: Path) -> int:
         {"id": "obj-author", "author": {"name": "Jane Doe", "url": "x"}, "text": "The mayor opened the new library."},
     ]
     put("metadata.jsonl", "".join(json.dumps(r) + "\n" for r in metadata), n=2)
+    invisible = [
+        {"text": "\u00a0\u200b\u200b\ufeff"},
+        {"text": "&nbsp; &amp; <br><br>"},
+        {"text": "\U0001f44d\U0001f3fd"},
+    ]
+    put("invisible.jsonl", "".join(json.dumps(r) + "\n" for r in invisible), n=3)
     put("name with spaces.txt", "Spaces\n\nA file name with spaces in it.\n")
     put('quote\'s "double".txt', "Quotes\n\nA file name with single and double quotes.\n")
     put("naïve Ünïcødé 名前.txt", "Unicode\n\nA file name with non-ASCII letters.\n")

@@ -130,7 +130,7 @@ def _stage_files(
         raise FileNotFoundError(f"input folder {input_dir} of batch {batch_id} does not exist or is not a folder")
     result = ingest_folder(input_dir, batch_id)
     input_fp = _fingerprint(
-        [(r.source_file, r.record_no, r.record_sha256) for r in result.records],
+        [(r.source_file, r.record_no, r.content_sha256) for r in result.records],  # an edited id or date too
         [(r.source_file, r.record_no, r.reason) for r in result.rejections],
         languages,
         detector_version(),
@@ -231,6 +231,13 @@ def _clean_records(records: list, languages: tuple[str, ...]) -> list[tuple]:
     for r in records:
         titled = r.input_format in ("txt", "html")
         c = clean_text(r.raw_text, has_title_line=titled, unwrap=r.input_format != "html")
+        if not c.only_metadata and not any(ch.isalnum() for ch in c.text):
+            detail = "the text holds no article text: no letter or digit (only marks, symbols or invisible characters)"
+            rejection = Rejection(
+                r.batch_id, r.source_file, r.record_no, NO_ARTICLE_TEXT, detail, safe_snippet(r.raw_text)
+            )
+            out.append((None, [], rejection))
+            continue
         if c.only_metadata:
             title = "a title line, " if titled else ""
             detail = f"the text holds no article text, only {title}metadata lines (a Source: line, a byline) or markup"

@@ -12,6 +12,7 @@ import codecs
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 from collections.abc import Iterator
@@ -62,6 +63,14 @@ class RawRecord:
         return hashlib.sha256(self.raw_text.encode("utf-8", "surrogatepass")).hexdigest()
 
     @property
+    def content_sha256(self) -> str:
+        """Of everything read from the record: its text and its id, title, outlet, author,
+        url, date and encoding (an edited id or date is a changed record)."""
+        fields = [self.input_format, self.encoding, self.external_id, self.title, self.outlet, self.author]
+        fields += [self.url, self.published_at, self.record_sha256]
+        return hashlib.sha256(json.dumps(fields).encode("utf-8", "surrogatepass")).hexdigest()
+
+    @property
     def doc_name(self) -> str:
         """The name evaluation files use: the input id, else the file name without extension
         (with the record number for JSON/JSONL records, which share a file)."""
@@ -95,23 +104,42 @@ def ingest_folder(folder: Path, batch_id: str) -> IngestResult:
     """Read every article file under `folder` (recursively, in sorted order)."""
     result = IngestResult()
     root = folder.resolve()
-    for path in _walk(folder):
+    unreadable: list[OSError] = []
+    for path in _walk(folder, unreadable.append):
         rel = path.relative_to(folder).as_posix()
         if is_hidden(rel):
             result.skipped_hidden.append(rel)
             continue
+        if _SURROGATE.search(rel):  # bytes that are not UTF-8 in its name: no table column can hold it
+            result.rejections.append(Rejection(batch_id, _escaped(rel), 1, "unreadable_file", UNDECODABLE_NAME))
+            continue
         records, rejections = read_file(path, rel, batch_id, root)
         result.records.extend(records)
         result.rejections.extend(rejections)
+    for error in unreadable:  # a folder os.walk could not list: its files are unknown, not lost silently
+        where = Path(error.filename).relative_to(folder).as_posix() if error.filename else "."
+        detail = f"the folder could not be read ({error.strerror or error}); none of its files were read"
+        result.rejections.append(Rejection(batch_id, _escaped(where), 1, "unreadable_file", detail))
     for r in result.rejections:  # counted in the run's summary; each in rejected_articles and Dagster's log
         log.info("rejected %s", r.describe())
     return result
 
 
-def _walk(folder: Path) -> Iterator[Path]:
+UNDECODABLE_NAME = (
+    "the file's name is not valid UTF-8 (its other bytes are shown as \\x escapes); rename it to have it read"
+)
+
+
+def _escaped(rel: str) -> str:
+    """A path as text a table can hold: bytes of its name that are not UTF-8 as \\x escapes."""
+    return os.fsencode(rel).decode("utf-8", "backslashreplace") if _SURROGATE.search(rel) else rel
+
+
+def _walk(folder: Path, on_error=None) -> Iterator[Path]:
     """Files under folder in a stable order; symlinked files and folders are yielded (and
-    checked later: a linked folder is not descended into, and `read_file` says so)."""
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+    checked later: a linked folder is not descended into, and `read_file` says so). A folder
+    that cannot be listed is passed to `on_error` (its OSError)."""
+    for dirpath, dirnames, filenames in os.walk(folder, onerror=on_error, followlinks=False):
         dirnames.sort()
         linked = [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]
         for name in sorted(filenames + linked):
@@ -166,6 +194,10 @@ def read_file(path: Path, rel: str, batch_id: str, root: Path) -> tuple[list[Raw
     text, encoding = decoded
     if fmt == "txt" and _looks_like_html(text):  # a saved web page named .txt: its markup is not the text
         fmt = "html"
+    elif fmt == "txt" and _looks_like_json_lines(text):  # an export of records named .txt: read as records
+        fmt = "jsonl"
+    elif fmt == "html" and not _MARKUP.search(text[:20000]):  # a plain text named .html
+        fmt = "txt"
     if fmt == "txt":
         return _one_text(text, encoding, rel, batch_id, fmt)
     if fmt == "html":
@@ -178,6 +210,22 @@ def read_file(path: Path, rel: str, batch_id: str, root: Path) -> tuple[list[Raw
 _HTML_START = re.compile(r"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.IGNORECASE | re.DOTALL)
 
 
+_MARKUP = re.compile(r"<(!--|!doctype|/?[a-zA-Z][a-zA-Z0-9]*[\s/>])", re.IGNORECASE)
+
+
+def _looks_like_json_lines(text: str) -> bool:
+    """Whether a text file is JSON Lines of articles: its first line is a JSON object with a
+    text field (a title line never is)."""
+    line = next((ln for ln in text.split("\n") if ln.strip()), "").strip()
+    if not line.startswith("{"):
+        return False
+    try:
+        obj = json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(obj, dict) and any(isinstance(obj.get(k), str) for k in JSON_FIELDS["text"])
+
+
 def _looks_like_html(text: str) -> bool:
     """Whether a text file is an HTML document: it starts with <!DOCTYPE html> or <html>
     (after blanks and comments). A text that only quotes some markup is not."""
@@ -187,8 +235,10 @@ def _looks_like_html(text: str) -> bool:
 def decode_bytes(data: bytes) -> tuple[str, str] | None:
     """Text and the encoding used, or None for binary data.
 
-    A BOM decides (UTF-8, UTF-16, UTF-32); otherwise UTF-8, and Windows-1252 for legacy
-    files that are not UTF-8. NUL bytes or many control characters mean binary.
+    A BOM decides (UTF-8, UTF-16, UTF-32); otherwise UTF-8; for a text that is not UTF-8,
+    the encoding its HTML head declares, else Windows-1252, unless that reads another
+    script's letters as runs of Western accents: then the legacy encoding charset-normalizer
+    finds for it. NUL bytes or many control characters mean binary.
     """
     for bom, enc in (
         (codecs.BOM_UTF32_LE, "utf-32"),
@@ -213,10 +263,80 @@ def decode_bytes(data: bytes) -> tuple[str, str] | None:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    declared = _declared_charset(head)
+    if declared is not None:
+        try:
+            return data.decode(declared), declared
+        except UnicodeDecodeError:
+            pass
     try:
-        return data.decode("cp1252"), "cp1252"
+        western = data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+        western = data.decode("latin-1"), "latin-1"
+    if _ACCENT_RUN.search(western[0]):  # another script's letters read as Western accents ("Äìèòðèé")
+        return _other_script(data) or western
+    return western
+
+
+# <meta charset="windows-1251"> or <meta http-equiv="Content-Type" content="text/html; charset=koi8-r">
+_DECLARED = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{2,40})""", re.IGNORECASE)
+# Three letters or more in a row, none of them ASCII: rare in a Western text, the mark of
+# Cyrillic, Greek or Arabic bytes decoded as Windows-1252.
+_ACCENT_RUN = re.compile(r"[^\W\d_a-zA-Z]{3,}")
+# Single-byte encodings of Latin scripts: a guess among them keeps Windows-1252, which the
+# project has always used for a text that is not UTF-8 (they differ in a few letters).
+_LATIN_ENCODINGS = {
+    "cp1250",
+    "cp1252",
+    "cp1257",
+    "latin_1",
+    "iso8859_2",
+    "iso8859_3",
+    "iso8859_4",
+    "iso8859_9",
+    "iso8859_10",
+    "iso8859_13",
+    "iso8859_14",
+    "iso8859_15",
+    "iso8859_16",
+    "mac_roman",
+    "mac_latin2",
+    "mac_iceland",
+    "cp437",
+    "cp850",
+    "cp852",
+    "cp858",
+    "ascii",
+}
+
+
+def _declared_charset(head: bytes) -> str | None:
+    """The encoding an HTML head declares (a <meta> charset), as Python names it; None when
+    there is none or Python does not know it."""
+    match = _DECLARED.search(head)
+    if match is None:
+        return None
+    try:
+        return codecs.lookup(match.group(1).decode("ascii")).name
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
+def _other_script(data: bytes) -> tuple[str, str] | None:
+    """The text in the legacy encoding of another script that charset-normalizer finds for
+    it (Windows-1251, KOI8-R, ISO 8859-7 ...), or None when it finds a Latin one or none."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        return None
+    try:
+        name = codecs.lookup(best.encoding).name
+    except LookupError:
+        return None
+    if name in _LATIN_ENCODINGS or name.startswith("utf"):
+        return None
+    return str(best), name
 
 
 def safe_snippet(text: str) -> str:
@@ -245,6 +365,13 @@ def _html(html, encoding, rel, batch_id):
         text = trafilatura.extract(
             html, include_comments=False, include_tables=False, favor_precision=True, deduplicate=False
         )
+        if not text or len(text.split()) < MIN_HTML_WORDS:  # an article laid out in a table's cells
+            text = (
+                trafilatura.extract(
+                    html, include_comments=False, include_tables=True, favor_precision=True, deduplicate=False
+                )
+                or text
+            )
         # no extensive date search: it takes a footer's "Copyright 2025" for 2025-01-01; a date the
         # page states (its meta tags, a <time> element, the URL) is still read
         meta = trafilatura.extract_metadata(html, extensive=False)
@@ -286,14 +413,16 @@ def _html(html, encoding, rel, batch_id):
 
 def _jsonl(text, encoding, rel, batch_id):
     records, rejections = [], []
-    lines = text.split("\n")  # JSON Lines are split at \n only: U+2028 or \x85 may sit inside a JSON string
+    # JSON Lines are split at \n only: U+2028 or \x85 may sit inside a JSON string (and \r
+    # only where no \n is: a file saved with old Mac line ends)
+    lines = text.split("\n" if "\n" in text or "\r" not in text else "\r")
     if not any(line.strip() for line in lines):
         return [], [Rejection(batch_id, rel, 1, "empty_file", "the file holds no JSON lines")]
     for no, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = json.loads(line.lstrip("\ufeff"))  # a byte-order mark where files were joined
         except (ValueError, RecursionError) as e:  # JSONDecodeError is a ValueError; also nested too deeply, huge ints
             problem = (
                 f"is not valid JSON: {e.msg} (column {e.colno})"
@@ -391,6 +520,8 @@ def _as_text(value, depth: int = 0) -> str | None:
 
 
 MAX_METADATA_DEPTH = 4  # lists and objects inside a metadata field ("authors": [{"name": ...}])
+MAX_ID_CHARS = 512  # an input id names an article in tables, exports and evaluation files
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _nested_deeper(value, levels: int) -> bool:
@@ -429,6 +560,11 @@ def _from_object(obj, rel, no, batch_id, fmt, encoding, source_line):
     ext_id = _first(obj, "id")
     if isinstance(ext_id, (dict, list, bool)):
         return reject("invalid_id", f"record {no}'s id is a JSON {type(ext_id).__name__}; expected a string or number")
+    if isinstance(ext_id, float) and not math.isfinite(ext_id):
+        return reject("invalid_id", f"record {no}'s id is {ext_id!r}, not a number an id can be")
+    if isinstance(ext_id, str) and (len(ext_id) > MAX_ID_CHARS or _CONTROL.search(ext_id)):
+        problem = f"is {len(ext_id):,} characters long" if len(ext_id) > MAX_ID_CHARS else "holds a control character"
+        return reject("invalid_id", f"record {no}'s id {problem}; an id is at most {MAX_ID_CHARS} printable characters")
     return [
         RawRecord(
             batch_id,
