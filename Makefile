@@ -22,8 +22,7 @@ $(STAMP): pyproject.toml
 	# names, places, first names, the detector's codes; about 1.5 s of a first 240-article run,
 	# docs/scaling.md).
 	$(VENV)/bin/stancewire prepare
-	mkdir -p data/dagster
-	test -f data/dagster/dagster.yaml || printf 'telemetry:\n  enabled: false\nnux:\n  enabled: false\n' > data/dagster/dagster.yaml
+	$(VENV)/bin/python -c "from cli.main import prepare_dagster_home; prepare_dagster_home('data/dagster')"
 	printf 'DAGSTER_HOME=%s\nDAGSTER_DISABLE_TELEMETRY=true\nGX_ANALYTICS_ENABLED=false\n' "$(CURDIR)/data/dagster" > .env
 	touch $(STAMP)
 

@@ -21,10 +21,13 @@ from .release import RELEASE
 from .resources import StancewireSettings, batch_name
 from .stages import BATCHES, FULL_REBUILD_TAG, INPUT_DIR_TAG, WAREHOUSE_ASSETS
 
+# The warehouse a run wrote (the UI's asset pages show the latest materialisation, whichever
+# warehouse a run was given): `stancewire run` and the sensor tag their runs with it.
+WAREHOUSE_TAG = "stancewire/warehouse"
+
 process_batch = dg.define_asset_job(
     "process_batch",
     selection=dg.AssetSelection.all(),
-    partitions_def=BATCHES,
     description="Ingest, clean and parse one batch, load the warehouse, code stances, validate and publish.",
 )
 
@@ -101,11 +104,17 @@ def inbox_sensor(context: dg.SensorEvaluationContext, settings: StancewireSettin
             f"evaluation: {', '.join(waiting)}"
             if waiting
             else f"no new or changed drop in {settings.inbox_dir}"
+            if Path(settings.inbox_dir).is_dir()
+            else f"the inbox {Path(settings.inbox_dir).resolve()} does not exist: make it, or set STANCEWIRE_INBOX"
         )
     known = set(context.instance.get_dynamic_partitions(BATCHES.name))
     return dg.SensorResult(
         run_requests=[
-            dg.RunRequest(run_key=f"{b}:{fp}", partition_key=b, tags={INPUT_DIR_TAG: str(folder.resolve())})
+            dg.RunRequest(
+                run_key=f"{b}:{fp}",
+                partition_key=b,
+                tags={INPUT_DIR_TAG: str(folder.resolve()), WAREHOUSE_TAG: str(Path(settings.warehouse).resolve())},
+            )
             for b, (folder, fp) in new.items()
         ],
         dynamic_partitions_requests=[BATCHES.build_add_request(sorted(set(new) - known))] if set(new) - known else [],

@@ -214,6 +214,7 @@ def _run_pipeline(
 ) -> RunOutcome:
     import dagster as dg
 
+    from assets.automation import WAREHOUSE_TAG
     from assets.definitions import build_definitions
     from assets.stages import INPUT_DIR_TAG, ensure_partitions
     from pipeline.storage.warehouse import Warehouse, WarehouseBusy
@@ -232,7 +233,11 @@ def _run_pipeline(
                 instance=instance,
                 raise_on_error=False,
                 partition_key=batch,
-                tags={**process_tags(), **({} if rebuild else {INPUT_DIR_TAG: str(settings.input_path.resolve())})},
+                tags={
+                    **process_tags(),
+                    WAREHOUSE_TAG: str(Path(settings.warehouse).resolve()),
+                    **({} if rebuild else {INPUT_DIR_TAG: str(settings.input_path.resolve())}),
+                },
                 asset_selection=[dg.AssetKey(a) for a in asset_selection] if asset_selection else None,
                 run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "CRITICAL"}}}},
             )

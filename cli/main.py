@@ -44,6 +44,11 @@ telemetry:
   enabled: false
 nux:
   enabled: false
+# A step waiting for the warehouse (another process has it open) says so in the run's event
+# log, not only in its stderr.
+python_logs:
+  managed_python_loggers:
+    - pipeline.storage.warehouse
 """
 
 
@@ -945,6 +950,13 @@ def cmd_ui(args) -> int:
     folder instead, every path setting first made absolute as seen from here."""
     from pipeline import settings as run_settings
 
+    busy = _port_in_use(args.host, args.port)
+    if busy:
+        return fail(
+            f"port {args.port} on {args.host} is in use ({busy}): is the UI running already? Open it, or give "
+            f"--port with another number",
+            4,
+        )
     home = prepare_dagster_home(str(dagster_home(args.dagster_home)))
     env = run_settings.ENV
     for key, value in (("warehouse", args.warehouse), ("releases_dir", args.releases), ("inbox_dir", args.inbox)):
@@ -973,6 +985,26 @@ def cmd_ui(args) -> int:
     print(f"cd {where} && DAGSTER_HOME={home} {' '.join(cmd)}")
     os.execv(cmd[0], cmd)
     return 0
+
+
+def _port_in_use(host: str, port) -> str | None:
+    """Why the UI cannot listen on host:port, or None when it can. `dagster dev` on a port in
+    use printed its address, failed to serve, and left its daemon running beside the other's."""
+    import socket
+
+    try:
+        number = int(port)
+    except ValueError:
+        return None  # dagster dev says what is wrong with it
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(
+            socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+        )  # as a server does: a closed port's TIME_WAIT is free
+        try:
+            sock.bind((host, number))
+        except OSError as e:
+            return e.strerror or str(e)
+    return None
 
 
 def cmd_eval(args) -> int:

@@ -123,11 +123,15 @@ def test_the_inbox_sensor_runs_a_drop_once_its_files_stay_the_same(tmp_path):
     assert isinstance(result, dg.SkipReason)  # changed since: waits again
     result, cursor = evaluate(cursor)
     assert [r.partition_key for r in result.run_requests] == ["monday"]
+    assert result.run_requests[0].tags["stancewire/warehouse"] == str((tmp_path / "w.duckdb").resolve())
     result, cursor = evaluate(cursor)
     assert isinstance(result, dg.SkipReason) and "no new or changed drop" in result.skip_message
     launched = json.loads(cursor)["launched"]
     result, _ = evaluate(json.dumps(launched))  # a cursor of the earlier format: the drop already ran
     assert isinstance(result, dg.SkipReason) and "no new or changed drop" in result.skip_message
+    settings = StancewireSettings(inbox_dir=str(tmp_path / "no-inbox"), warehouse=str(tmp_path / "w.duckdb"))
+    result, _ = evaluate(None)
+    assert isinstance(result, dg.SkipReason) and "no-inbox does not exist" in result.skip_message
 
 
 def test_a_batch_made_by_the_cli_is_found_where_it_was_staged_from(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 from importlib import metadata
+from pathlib import Path
 
 import pytest
 from conftest import SEED, make_settings, run
@@ -27,6 +28,8 @@ def test_run_publishes_v1(seed_run):
     tmp, settings, outcome = seed_run
     assert outcome.ok, outcome.reason
     assert versions.current_version(tmp / "releases") == "v1.0.0"
+    # the UI tells runs on different warehouses apart by this tag
+    assert outcome.result.dagster_run.tags["stancewire/warehouse"] == str(Path(settings.warehouse).resolve())
     manifest = versions.read_manifest(tmp / "releases", "v1.0.0")
     assert manifest["version"] == "1.0.0"
     assert manifest["spacy"]["model"].startswith("en_core_web_sm")

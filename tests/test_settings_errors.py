@@ -139,7 +139,11 @@ def test_ui_starts_away_from_a_dotenv_that_would_point_dagster_elsewhere(tmp_pat
         monkeypatch.setenv(var, value)
     monkeypatch.setenv("STANCEWIRE_CODEBOOKS", str(REPO / "data" / "codebooks" / "us-election-2016.yaml"))
     (tmp_path / ".env").write_text("DAGSTER_HOME=/elsewhere/data/dagster\n", encoding="utf-8")
-    assert main(["ui", "--dagster-home", "home", "--warehouse", "out/w.duckdb", "--releases", "out/rel"]) == 0
+    port = _free_port()
+    assert (
+        main(["ui", "--dagster-home", "home", "--warehouse", "out/w.duckdb", "--releases", "out/rel", "--port", port])
+        == 0
+    )
     ((where, cmd),) = started
     assert where == str(tmp_path / "home") and (tmp_path / "home" / "dagster.yaml").is_file()
     assert cmd[cmd.index("-w") + 1] == str(REPO / "workspace.yaml") and cmd[cmd.index("-h") + 1] == "127.0.0.1"
@@ -284,3 +288,42 @@ def test_a_releases_folder_that_cannot_be_written_is_refused_before_the_run(tmp_
     assert f"releases folder {releases} cannot be written" in err and "--no-publish" in err
     assert not (tmp_path / "w.duckdb").exists()
     assert main([*args, "--no-publish"]) != 2  # not publishing: the folder is not needed
+
+
+def _free_port() -> str:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return str(sock.getsockname()[1])
+
+
+def test_the_ui_on_a_port_in_use_is_refused_before_it_starts(monkeypatch, capsys, tmp_path):
+    """`dagster dev` on a busy port printed its address, failed, and left its daemon running."""
+    import os
+    import socket
+
+    from cli.main import main
+
+    started = []
+    monkeypatch.setattr(os, "execv", lambda exe, cmd: started.append(cmd))
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = str(other.getsockname()[1])
+        assert main(["ui", "--dagster-home", str(tmp_path / "home"), "--port", port]) == 4
+    said = capsys.readouterr().err
+    assert f"port {port} on 127.0.0.1 is in use" in said and "is the UI running already?" in said
+    assert not started
+
+
+def test_a_new_dagster_home_turns_telemetry_off_and_keeps_the_warehouses_waits(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from cli.main import prepare_dagster_home
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # restored after the test: the call sets it
+    home = prepare_dagster_home(str(tmp_path / "home"))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.get_settings("telemetry") == {"enabled": False}
+        assert instance.get_settings("python_logs")["managed_python_loggers"] == ["pipeline.storage.warehouse"]
