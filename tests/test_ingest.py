@@ -214,3 +214,12 @@ def test_ids_that_name_no_article_are_refused(tmp_path):
     result = ingest_folder(tmp_path, "b")
     assert [r.external_id for r in result.records] == ["12"]
     assert [(r.record_no, r.reason) for r in result.rejections] == [(n, "invalid_id") for n in (1, 2, 3, 4)]
+
+
+def test_a_byte_order_mark_over_other_bytes_is_undecodable_text_not_binary(tmp_path):
+    import codecs
+
+    (tmp_path / "cut.txt").write_bytes(codecs.BOM_UTF8 + "Caf\u00e9 talks".encode("utf-8")[:-1] + b"\xe9 more")
+    (rejection,) = ingest_folder(tmp_path, "b").rejections
+    assert rejection.reason == "undecodable_text"
+    assert "opens with a UTF-8 byte-order mark but is not UTF-8 from byte" in rejection.detail

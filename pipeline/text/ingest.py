@@ -185,6 +185,12 @@ def read_file(path: Path, rel: str, batch_id: str, root: Path) -> tuple[list[Raw
     if not data:
         return reject("empty_file", "the file is empty (0 bytes)")
     decoded = decode_bytes(data)
+    if decoded is None and (problem := _bom_decode_error(data)) is not None:
+        return reject(
+            "undecodable_text",
+            problem,
+            snippet=data[:SNIPPET_CHARS].decode("latin-1").encode("unicode_escape").decode("ascii"),
+        )
     if decoded is None:
         return reject(
             "binary_file",
@@ -232,6 +238,32 @@ def _looks_like_html(text: str) -> bool:
     return bool(_HTML_START.match(text[:2000]))
 
 
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _bom_decode_error(data: bytes) -> str | None:
+    """Why a file that opens with a byte-order mark does not decode in its encoding (a text
+    cut mid-character, or another encoding's bytes after a stray mark); None without a mark
+    or when it decodes."""
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            try:
+                data.decode(enc)
+            except UnicodeDecodeError as e:
+                return (
+                    f"the file opens with a {enc.upper().replace('-SIG', '')} byte-order mark but is not "
+                    f"{enc.upper().replace('-SIG', '')} from byte {e.start:,} on ({e.reason})"
+                )
+            return None
+    return None
+
+
 def decode_bytes(data: bytes) -> tuple[str, str] | None:
     """Text and the encoding used, or None for binary data.
 
@@ -240,13 +272,7 @@ def decode_bytes(data: bytes) -> tuple[str, str] | None:
     script's letters as runs of Western accents: then the legacy encoding charset-normalizer
     finds for it. NUL bytes or many control characters mean binary.
     """
-    for bom, enc in (
-        (codecs.BOM_UTF32_LE, "utf-32"),
-        (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
+    for bom, enc in _BOMS:
         if data.startswith(bom):
             try:
                 return data.decode(enc), enc
