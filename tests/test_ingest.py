@@ -223,3 +223,16 @@ def test_a_byte_order_mark_over_other_bytes_is_undecodable_text_not_binary(tmp_p
     (rejection,) = ingest_folder(tmp_path, "b").rejections
     assert rejection.reason == "undecodable_text"
     assert "opens with a UTF-8 byte-order mark but is not UTF-8 from byte" in rejection.detail
+
+
+def test_an_export_that_wraps_its_articles_in_an_object_is_read(tmp_path):
+    articles = [{"id": "a1", "text": "First."}, {"id": "a2", "text": "Second."}]
+    (tmp_path / "api.json").write_text(json.dumps({"articles": articles, "total": 2}), encoding="utf-8")
+    (tmp_path / "odd.json").write_text(json.dumps({"headline": "No text", "tags": ["x"]}), encoding="utf-8")
+    result = ingest_folder(tmp_path, "b")
+    assert [(r.source_file, r.record_no, r.external_id) for r in result.records] == [
+        ("api.json", 1, "a1"),
+        ("api.json", 2, "a2"),
+    ]
+    (rejection,) = result.rejections
+    assert rejection.reason == "missing_text" and "its keys: headline, tags" in rejection.detail

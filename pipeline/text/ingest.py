@@ -483,7 +483,7 @@ def _json(text, encoding, rel, batch_id):
         return [], [
             Rejection(batch_id, rel, 1, "invalid_json", f"cannot be read as JSON: {_json_error(e)}", safe_snippet(text))
         ]
-    items = obj if isinstance(obj, list) else [obj]
+    items = obj if isinstance(obj, list) else _wrapped_list(obj) or [obj]
     if not items:
         return [], [Rejection(batch_id, rel, 1, "empty_file", "the JSON array is empty")]
     records, rejections = [], []
@@ -492,6 +492,16 @@ def _json(text, encoding, rel, batch_id):
         records.extend(rec)
         rejections.extend(rej)
     return records, rejections
+
+
+def _wrapped_list(obj) -> list | None:
+    """The articles of an API export that wraps them in an object ({"articles": [...]},
+    {"data": [...], "total": 2}): the one list of objects of an object without a text field;
+    None for anything else."""
+    if not isinstance(obj, dict) or _first(obj, "text") is not None:
+        return None
+    lists = [v for v in obj.values() if isinstance(v, list) and v and all(isinstance(i, dict) for i in v)]
+    return lists[0] if len(lists) == 1 else None
 
 
 def _first_line_is_json(text: str) -> bool:
@@ -571,8 +581,10 @@ def _from_object(obj, rel, no, batch_id, fmt, encoding, source_line):
     if text is None and any(isinstance(obj.get(k), str) for k in JSON_FIELDS["text"]):  # {"text": ""}
         return reject("empty_text", f"record {no}'s text is empty")
     if text is None:
+        keys = ", ".join(sorted(map(str, obj))[:8]) or "none"
         return reject(
-            "missing_text", f"record {no} has no text field (expected one of {', '.join(JSON_FIELDS['text'])})"
+            "missing_text",
+            f"record {no} has no text field (expected one of {', '.join(JSON_FIELDS['text'])}; its keys: {keys})",
         )
     if not isinstance(text, str):
         return reject("text_not_a_string", f"record {no}'s text is a JSON {type(text).__name__}, not a string")
