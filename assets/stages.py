@@ -192,7 +192,10 @@ def stance_coding(context: dg.AssetExecutionContext, settings: StancewireSetting
     codebooks: precoded statements from the batches' staging when their coding fingerprint
     still holds, the others from stored parses; articles coded before with the same inputs
     are kept."""
-    books = load_codebooks(settings.codebook_paths())
+    try:
+        books = load_codebooks(settings.codebook_paths())
+    except (CodebookError, OSError) as e:  # said in the UI as it is, not as a step error with a cause chain
+        raise dg.Failure(description=f"stances not coded: a codebook cannot be used: {e}") from None
     context.log.info("codebooks: " + ", ".join(f"{b.name} {b.version}" for b in books))
     with warehouse(settings).connect() as conn:
         total = conn.execute("SELECT count(*) FROM articles").fetchone()[0]

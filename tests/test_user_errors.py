@@ -194,3 +194,23 @@ def test_codebook_check_fails_as_a_run_would_on_a_wrong_field(tmp_path, capsys):
     assert cli.main(["codebook", "check", "--spacy-model", "no_such_model", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no_such_model" in err and "is not installed" in err
+
+
+def test_a_bad_codebook_in_a_run_the_cli_did_not_check_says_why_in_the_step(tmp_path):
+    """The CLI refuses a bad codebook before the run; a run launched from the UI or the
+    sensor finds it in its steps: the parse goes on, and the stance step fails naming the
+    file and the key (it was Dagster's "Error occurred while executing op", the reason
+    only in the exception's cause chain)."""
+    from conftest import make_settings, run, seed_folder
+
+    bad = _book(tmp_path, GOOD + "    lable: Carbon tax\n")
+    settings = make_settings(tmp_path, seed_folder(tmp_path / "raw"), codebooks=[str(bad)])
+    outcome = run(settings, tmp_path / "dagster")
+    assert not outcome.ok
+    assert "stances not coded: a codebook cannot be used" in outcome.message, outcome.message
+    assert "unknown key `lable`" in outcome.message and "book.yaml" in outcome.message
+    # what the UI shows of the failed step: the failure's own description
+    (failed,) = [e for e in outcome.result.all_events if e.is_step_failure]
+    assert failed.step_key == "stance_coding"
+    description = failed.step_failure_data.user_failure_data.description
+    assert "a codebook cannot be used" in description and "unknown key `lable`" in description
