@@ -111,12 +111,14 @@ def test_a_record_kept_only_because_of_what_is_stored_has_its_rows(tmp_path):
                 "SELECT a.batch_id, a.record_no, a.external_id, count(s.article_id) FROM articles a "
                 "LEFT JOIN sentences s USING (article_id) GROUP BY ALL ORDER BY ALL"
             ).fetchall()
-            rejected = conn.execute("SELECT batch_id, record_no, reason FROM rejected_articles").fetchall()
+            rejected = conn.execute("SELECT batch_id, record_no, reason, detail FROM rejected_articles").fetchall()
         finally:
             conn.close()
         assert [r[:3] for r in rows] == [("a", 1, "x1"), ("b", 2, None)], name
         assert all(r[3] > 0 for r in rows), (name, rows)  # every article has its sentences
-        assert rejected == [("b", 1, "id_conflict")], name
+        assert [r[:3] for r in rejected] == [("b", 1, "id_conflict")], name
+        # where the id is used, in the same words appended or rebuilt
+        assert "(the article of record 1 of a.jsonl in batch a)" in rejected[0][3], (name, rejected)
 
 
 def _two_loaded_batches_then_b_staged_again(tmp_path) -> tuple[Staging, Warehouse]:

@@ -202,8 +202,9 @@ def _load_batches(
     cleaned = _read(
         staging, "cleaned", order, columns=["batch_id", "source_file", "record_no", "article_id", "text_sha256"]
     )
-    seen = _stored_matches(conn, cleaned) if append else []
-    kept, duplicates, conflicts = _deduplicate(cleaned, rank, seen)
+    stored = _stored_matches(conn, cleaned) if append else []
+    seen = [(aid, sha) for aid, sha, *_ in stored]
+    kept, duplicates, conflicts = _deduplicate(cleaned, rank, seen, {aid: tuple(at) for aid, _, *at in stored})
     report.id_conflicts = conflicts.to_dicts()
     rejected = pl.concat([rejected, conflicts], how="vertical_relaxed") if len(conflicts) else rejected
     scope = ("batch_id IN (SELECT unnest(?::VARCHAR[]))", [order]) if append else (None, None)
@@ -263,15 +264,17 @@ def _load_batches(
             conn.unregister("_kept")
 
 
-def _stored_matches(conn, cleaned: pl.DataFrame) -> list[tuple[str, str]]:
-    """(article_id, text_sha256) of the stored articles that share an id or a text with the
-    incoming records (a semi-join on those two columns, not a read of the articles)."""
+def _stored_matches(conn, cleaned: pl.DataFrame) -> list[tuple]:
+    """(article_id, text_sha256, batch_id, source_file, record_no) of the stored articles
+    that share an id or a text with the incoming records (a semi-join on those two columns,
+    not a read of the articles)."""
     if not len(cleaned):
         return []
     conn.register("_incoming_keys", cleaned.select("article_id", "text_sha256").to_arrow())
     try:
         return conn.execute(
-            "SELECT a.article_id, a.text_sha256 FROM articles a WHERE a.article_id IN "
+            "SELECT a.article_id, a.text_sha256, a.batch_id, a.source_file, a.record_no FROM articles a "
+            "WHERE a.article_id IN "
             "(SELECT article_id FROM _incoming_keys) OR a.text_sha256 IN (SELECT text_sha256 FROM _incoming_keys) "
             "ORDER BY a.article_id"
         ).fetchall()
@@ -306,11 +309,13 @@ def _insert(conn, table: str, select_sql: str | None, append: bool = False) -> N
 
 
 def _deduplicate(
-    cleaned: pl.DataFrame, batch_rank: dict[str, int], seen=()
+    cleaned: pl.DataFrame, batch_rank: dict[str, int], seen=(), stored_at: dict | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Which records become articles (the rule: `dedup.decide`), in batch order, then file
-    and record order; `seen`: (article_id, text_sha256) of articles already loaded. Returns
-    the kept records, the duplicates and the id conflicts (rejections)."""
+    and record order; `seen`: (article_id, text_sha256) of articles already loaded, and
+    `stored_at` their (batch, file, record) by article id. Returns the kept records, the
+    duplicates and the id conflicts (rejections)."""
+    kept_at = dict(stored_at or {})  # article id -> (batch, file, record) of the article that holds it
     rows = sorted(
         cleaned.iter_rows(named=True), key=lambda r: (batch_rank[r["batch_id"]], r["source_file"], r["record_no"])
     )
@@ -336,12 +341,16 @@ def _deduplicate(
             # gives the same release files): the record in its own batch, else an earlier one.
             if not was_annotated and first["text_sha256"] != r["text_sha256"]:
                 where = f"record {first['record_no']} of {first['source_file']} in this batch"
+            elif aid in kept_at:  # the article that holds it, stored or loaded before in this load
+                batch, source, record = kept_at[aid]
+                where = f"the article of record {record} of {source} in batch {batch}"
             else:
                 where = "first seen in an earlier record or batch"
             detail = f"id {aid!r} is already used by a different text ({where}); ids must identify one article"
             conflicts.append({**key, "reason": "id_conflict", "detail": detail, "snippet": None})
         else:
             kept.append({**key, "article_id": aid})
+            kept_at[aid] = (r["batch_id"], r["source_file"], r["record_no"])
     kept_df = pl.DataFrame(kept, schema=schema_for([*RECORD_KEY, "article_id"]), orient="row")
     dup_df = pl.DataFrame(dups, schema=table_schema("duplicate_articles"), orient="row")
     conf_df = pl.DataFrame(conflicts, schema=table_schema("rejected_articles"), orient="row")
