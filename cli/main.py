@@ -390,7 +390,10 @@ def cmd_prepare() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said with the usage of the command given (`run --inptu x`), not of stancewire's
+        _command_parser(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
     if os.environ.get("STANCEWIRE_DUCKDB_MEMORY"):  # checked by DuckDB before any command opens a database with it
         from pipeline.settings import memory_limit_problem
 
@@ -431,6 +434,16 @@ def main(argv: list[str] | None = None) -> int:
 
         return batches.main(args)
     return 2
+
+
+def _command_parser(parser: argparse.ArgumentParser, args) -> argparse.ArgumentParser:
+    """The parser of the innermost command `args` chose (`batch remove`: the remove parser)."""
+    while True:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        chosen = getattr(args, subs[0].dest, None) if subs else None
+        if chosen not in (subs[0].choices if subs else {}):
+            return parser
+        parser = subs[0].choices[chosen]
 
 
 def prepare_dagster_home(path: str | None) -> Path:

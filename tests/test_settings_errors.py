@@ -327,3 +327,20 @@ def test_a_new_dagster_home_turns_telemetry_off_and_keeps_the_warehouses_waits(t
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert instance.get_settings("telemetry") == {"enabled": False}
         assert instance.get_settings("python_logs")["managed_python_loggers"] == ["pipeline.storage.warehouse"]
+
+
+def test_an_unknown_option_is_said_with_its_commands_usage(capsys):
+    import pytest
+
+    from cli.main import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "--inptu", "x"])
+    assert stop.value.code == 2
+    said = capsys.readouterr().err
+    assert (
+        said.startswith("usage: stancewire run ") and "stancewire run: error: unrecognized arguments: --inptu x" in said
+    )
+    with pytest.raises(SystemExit):
+        main(["batch", "remove", "b", "--bogus"])
+    assert "stancewire batch remove: error: unrecognized arguments: --bogus" in capsys.readouterr().err
