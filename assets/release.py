@@ -188,19 +188,23 @@ def dataset_release(context: dg.AssetExecutionContext, settings: StancewireSetti
     if other:
         context.log.warning(other)
     if result.created:
-        context.log.info(f"published {result.version} at {result.path}")
+        change = result.previous and result.articles_change
+        since = f" (articles since {result.previous}: {result.articles_change})" if change else ""
+        context.log.info(f"published {result.version} at {result.path}{since}")
     else:
         context.log.info(f"data unchanged since {result.version}: no new version")
-    return dg.MaterializeResult(
-        metadata={
-            "version": result.version,
-            "new_version": result.created,
-            "path": str(result.path),
-            "previous_version": result.previous or "",
-            "articles_change": result.articles_change,
-            "other_warehouse": other,
-        }
-    )
+    metadata = {
+        "version": result.version,
+        "new_version": result.created,
+        "path": dg.MetadataValue.path(str(result.path)),
+        "dataset_card": dg.MetadataValue.path(str(Path(result.path).resolve() / "README.md")),
+        "articles_change": result.articles_change,
+    }
+    if result.previous:  # entries left empty cluttered the asset's page
+        metadata["previous_version"] = result.previous
+    if other:
+        metadata["other_warehouse"] = other
+    return dg.MaterializeResult(metadata=metadata)
 
 
 def foreign_releases(releases: Path, this_warehouse: str, adopt: bool) -> str:
