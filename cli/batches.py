@@ -172,7 +172,8 @@ def _restore(staging, warehouse: Path, name: str, folder: Path, dagster_home: st
     older = f" ({len(removed) - 1} earlier removal(s) of {name} stay in {aside.parent})" if len(removed) > 1 else ""
     print(
         f"batch {name} restored from {aside}{older}. The next `stancewire run` or `stancewire rebuild` on "
-        f"{warehouse} adds its articles back to the warehouse and to the next release."
+        f"{warehouse} adds its articles back to the warehouse and to the next release, as the newest batch (a "
+        f"text or id it shares with a batch loaded since its removal stays that batch's)."
     )
     return 0
 

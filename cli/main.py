@@ -963,7 +963,10 @@ def cmd_ui(args) -> int:
     folder instead, every path setting first made absolute as seen from here."""
     from pipeline import settings as run_settings
 
-    busy = _port_in_use(args.host, args.port)
+    try:
+        busy = _port_in_use(args.host, args.port)
+    except ValueError as e:
+        return fail(str(e))
     if busy:
         return fail(
             f"port {args.port} on {args.host} is in use ({busy}): is the UI running already? Open it, or give "
@@ -1001,22 +1004,29 @@ def cmd_ui(args) -> int:
 
 
 def _port_in_use(host: str, port) -> str | None:
-    """Why the UI cannot listen on host:port, or None when it can. `dagster dev` on a port in
-    use printed its address, failed to serve, and left its daemon running beside the other's."""
+    """Why the UI cannot listen on host:port, or None when it can (ValueError for a port or
+    host that cannot be). `dagster dev` on a port in use printed its address, failed to
+    serve, and left its daemon running beside the other's."""
+    import errno
     import socket
 
     try:
         number = int(port)
     except ValueError:
-        return None  # dagster dev says what is wrong with it
+        number = -1
+    if not 0 < number < 65536:
+        raise ValueError(f"--port {port}: a port is a number from 1 to 65535")
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
-        sock.setsockopt(
-            socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
-        )  # as a server does: a closed port's TIME_WAIT is free
+        # as a server does: a port closed a moment ago (TIME_WAIT) is free
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, number))
+        except socket.gaierror as e:
+            raise ValueError(f"--host {host}: not an address of this machine ({e.strerror or e})") from None
         except OSError as e:
-            return e.strerror or str(e)
+            if e.errno == errno.EADDRINUSE:
+                return e.strerror or str(e)
+            raise ValueError(f"the UI cannot listen on {host} port {number} ({e.strerror or e})") from None
     return None
 
 

@@ -236,3 +236,32 @@ def test_an_export_that_wraps_its_articles_in_an_object_is_read(tmp_path):
     ]
     (rejection,) = result.rejections
     assert rejection.reason == "missing_text" and "its keys: headline, tags" in rejection.detail
+
+
+def test_western_texts_and_labels_stay_as_browsers_read_them(tmp_path):
+    """Runs of accents in Finnish or Estonian are no other script; a page labelled
+    ISO-8859-1 holds Windows-1252's quotes, dashes and euro sign; a UTF-16 label on bytes
+    without its mark is not believed."""
+    for text in (
+        "Pääministeri sanoi, että yöään valvonut hallitus päättää asiasta huomenna.",
+        "Peaminister ütles, et jäääär on kaunis ja öö oli pikk. Tööõhtu jätkus.",
+        "Die Regierung äußerte sich, sagte Außenministerin Baerbock: \u201eWir prüfen.\u201c",
+    ):
+        assert decode_bytes(text.encode("cp1252")) == (text, "cp1252")
+    body = "said \u201cwe will cut taxes\u201d \u2013 it costs \u20ac5 million"
+    for label in ("iso-8859-1", "utf-16", "us-ascii"):
+        page = f'<html><head><meta charset="{label}"></head><body><p>{body}</p></body></html>'
+        assert decode_bytes(page.encode("cp1252")) == (page, "cp1252"), label
+
+
+def test_an_article_with_a_list_field_is_an_article_not_a_wrapper(tmp_path):
+    paragraphs = {"title": "T", "paragraphs": [{"text": "One."}, {"text": "Two."}]}
+    (tmp_path / "paragraphs.json").write_text(json.dumps(paragraphs), encoding="utf-8")
+    empty = {"text": "", "authors": [{"name": "A"}, {"name": "B"}]}
+    (tmp_path / "empty.json").write_text(json.dumps(empty), encoding="utf-8")
+    result = ingest_folder(tmp_path, "b")
+    assert not result.records
+    assert sorted((r.source_file, r.reason) for r in result.rejections) == [
+        ("empty.json", "empty_text"),
+        ("paragraphs.json", "missing_text"),
+    ]

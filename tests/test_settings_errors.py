@@ -344,3 +344,13 @@ def test_an_unknown_option_is_said_with_its_commands_usage(capsys):
     with pytest.raises(SystemExit):
         main(["batch", "remove", "b", "--bogus"])
     assert "stancewire batch remove: error: unrecognized arguments: --bogus" in capsys.readouterr().err
+
+
+def test_a_port_or_host_the_ui_cannot_have_is_a_usage_error(capsys, tmp_path):
+    from cli.main import main
+
+    home = ["--dagster-home", str(tmp_path / "home")]
+    assert main(["ui", *home, "--port", "70000"]) == 2
+    assert "--port 70000: a port is a number from 1 to 65535" in capsys.readouterr().err
+    assert main(["ui", *home, "--host", "nosuchhost.invalid", "--port", _free_port()]) == 2
+    assert "--host nosuchhost.invalid: not an address of this machine" in capsys.readouterr().err

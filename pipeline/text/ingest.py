@@ -309,31 +309,12 @@ _DECLARED = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.
 # Three letters or more in a row, none of them ASCII: rare in a Western text, the mark of
 # Cyrillic, Greek or Arabic bytes decoded as Windows-1252.
 _ACCENT_RUN = re.compile(r"[^\W\d_a-zA-Z]{3,}")
-# Single-byte encodings of Latin scripts: a guess among them keeps Windows-1252, which the
-# project has always used for a text that is not UTF-8 (they differ in a few letters).
-_LATIN_ENCODINGS = {
-    "cp1250",
-    "cp1252",
-    "cp1257",
-    "latin_1",
-    "iso8859_2",
-    "iso8859_3",
-    "iso8859_4",
-    "iso8859_9",
-    "iso8859_10",
-    "iso8859_13",
-    "iso8859_14",
-    "iso8859_15",
-    "iso8859_16",
-    "mac_roman",
-    "mac_latin2",
-    "mac_iceland",
-    "cp437",
-    "cp850",
-    "cp852",
-    "cp858",
-    "ascii",
-}
+# Declared encodings read as browsers read them (the WHATWG Encoding Standard): a page
+# labelled ISO-8859-1 or ASCII is Windows-1252 (its curly quotes, dashes and euro sign are
+# in 0x80-0x9f, control characters in ISO-8859-1), ISO-8859-9 is Windows-1254; a label of
+# UTF-16 or UTF-32 on bytes without their byte-order mark is not believed.
+_AS_BROWSERS_READ = {"iso8859-1": "cp1252", "ascii": "cp1252", "iso8859-9": "cp1254"}
+_NOT_BELIEVED = ("utf-16", "utf-32", "utf-7")
 
 
 def _declared_charset(head: bytes) -> str | None:
@@ -343,14 +324,21 @@ def _declared_charset(head: bytes) -> str | None:
     if match is None:
         return None
     try:
-        return codecs.lookup(match.group(1).decode("ascii")).name
+        name = codecs.lookup(match.group(1).decode("ascii")).name
     except (LookupError, UnicodeDecodeError):
         return None
+    if name.startswith(_NOT_BELIEVED):
+        return None
+    return _AS_BROWSERS_READ.get(name, name)
 
 
 def _other_script(data: bytes) -> tuple[str, str] | None:
     """The text in the legacy encoding of another script that charset-normalizer finds for
-    it (Windows-1251, KOI8-R, ISO 8859-7 ...), or None when it finds a Latin one or none."""
+    it (Windows-1251, KOI8-R, ISO 8859-7 ...), or None when it finds none, or one whose
+    letters beyond ASCII are mostly Latin: Finnish "yöään" is such a run of accents too,
+    and a Latin guess (Mac Icelandic, HP Roman-8) reads it worse than Windows-1252 does."""
+    import unicodedata
+
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -360,9 +348,18 @@ def _other_script(data: bytes) -> tuple[str, str] | None:
         name = codecs.lookup(best.encoding).name
     except LookupError:
         return None
-    if name in _LATIN_ENCODINGS or name.startswith("utf"):
+    text = str(best)
+    letters = [c for c in text if c.isalpha() and not c.isascii()]
+    latin = sum(1 for c in letters if unicodedata.name(c, "").startswith("LATIN"))
+    if name.startswith("utf") or not letters or latin > 0.2 * len(letters):
         return None
-    return str(best), name
+    # and its words of that script are whole words ("Лавров"), not letters inside Latin words
+    # ("yцддn": Finnish read as Cyrillic)
+    words = [w for w in re.findall(r"\w+", text) if not w.isascii()]
+    mixed = sum(1 for w in words if any(c.isascii() and c.isalpha() for c in w))
+    if mixed > 0.2 * len(words):
+        return None
+    return text, name
 
 
 def safe_snippet(text: str) -> str:
@@ -494,11 +491,15 @@ def _json(text, encoding, rel, batch_id):
     return records, rejections
 
 
+_ARTICLE_KEYS = {key for keys in JSON_FIELDS.values() for key in keys}
+
+
 def _wrapped_list(obj) -> list | None:
     """The articles of an API export that wraps them in an object ({"articles": [...]},
-    {"data": [...], "total": 2}): the one list of objects of an object without a text field;
+    {"data": [...], "total": 2}): the one list of objects of an object holding none of an
+    article's own fields (an article with a list of paragraphs or comments is an article);
     None for anything else."""
-    if not isinstance(obj, dict) or _first(obj, "text") is not None:
+    if not isinstance(obj, dict) or _ARTICLE_KEYS & set(obj):
         return None
     lists = [v for v in obj.values() if isinstance(v, list) and v and all(isinstance(i, dict) for i in v)]
     return lists[0] if len(lists) == 1 else None
