@@ -151,9 +151,13 @@ def test_rows_changed_after_a_runs_check_are_validated_before_its_release(tmp_pa
             )
         return run_id
 
-    unchanged = _release_alone(settings, tmp_path / "dagster", checked_by_a_run_of_its_own())
+    quiet = checked_by_a_run_of_its_own()
+    unchanged = _release_alone(settings, tmp_path / "dagster", quiet)
     assert unchanged.success  # nothing changed since: its outcomes stand, and no new version
     assert versions.list_versions(releases) == ["v1.0.0"]
+    with duckdb.connect(settings.warehouse, read_only=True) as conn:
+        outcomes = "SELECT table_name, expectation_no, success FROM validation_results WHERE run_id = ? ORDER BY ALL"
+        assert conn.execute(outcomes, [quiet]).fetchall() == conn.execute(outcomes, [first.result.run_id]).fetchall()
 
     later = checked_by_a_run_of_its_own()
     with duckdb.connect(settings.warehouse) as conn:  # another run's load, after that run's check
@@ -172,3 +176,16 @@ def test_rows_changed_after_a_runs_check_are_validated_before_its_release(tmp_pa
             [later],
         ).fetchall()
     assert ("quotes", "cue_kind") in failed
+
+    # Another run validated the changed rows since (its check failed): its outcomes apply.
+    again = checked_by_a_run_of_its_own()
+    other = run(settings, tmp_path / "dagster")
+    assert not other.ok and "cue_kind" in other.message
+    blocked = _release_alone(settings, tmp_path / "dagster", again)
+    assert not blocked.success
+    assert versions.list_versions(releases) == ["v1.0.0"]
+    with duckdb.connect(settings.warehouse, read_only=True) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM validation_results WHERE run_id = ? AND table_name = 'quotes' AND NOT success",
+            [again],
+        ).fetchone() == (1,)
