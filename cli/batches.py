@@ -87,28 +87,10 @@ def _list(staging, warehouse: Path) -> int:
 
 
 def _remove(staging, warehouse: Path, name: str, folder: Path, dagster_home: str | None) -> int:
-    from filelock import Timeout
-
-    from cli.common import fail
-    from pipeline.storage.warehouse import Warehouse, WarehouseBusy
-
     articles = (_articles_by_batch(warehouse) or {}).get(name, 0)
-    lock = staging.lock(name)
-    try:
-        with Warehouse(warehouse).hold(wait=False):
-            lock.acquire(timeout=0)  # a run staging it now (from the UI or the sensor): not waited for
-            try:
-                aside = staging.root / "removed" / f"{name}-{dt.datetime.now().strftime('%Y%m%dT%H%M%S')}"
-                aside.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(folder, aside)
-            finally:
-                lock.release()
-    except WarehouseBusy as e:
-        return fail(f"{e}: remove the batch once that run is over", 4)
-    except Timeout:
-        return fail(f"batch {name} is being staged by a run now: remove it once that run is over", 4)
-    except OSError as e:
-        return fail(f"could not move {folder} aside: {e}")
+    aside = staging.root / "removed" / f"{name}-{dt.datetime.now().strftime('%Y%m%dT%H%M%S')}"
+    if (failed := _move_batch(staging, warehouse, name, folder, aside, "remove")) is not None:
+        return failed
     try:
         _forget_partition(name, dagster_home)
     except Exception as e:  # the batch is out of staging all the same; the partition only shows in the UI
@@ -122,6 +104,32 @@ def _remove(staging, warehouse: Path, name: str, folder: Path, dagster_home: str
     return 0
 
 
+def _move_batch(staging, warehouse: Path, name: str, source: Path, target: Path, verb: str) -> int | None:
+    """Move a batch's staged folder (`batch remove`, `batch restore`) while no run holds the
+    warehouse or stages the batch; the exit code of a refusal, None once moved."""
+    from filelock import Timeout
+
+    from cli.common import fail
+    from pipeline.storage.warehouse import Warehouse, WarehouseBusy
+
+    lock = staging.lock(name)
+    try:
+        with Warehouse(warehouse).hold(wait=False):
+            lock.acquire(timeout=0)  # a run staging it now (from the UI or the sensor): not waited for
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(source, target)
+            finally:
+                lock.release()
+    except WarehouseBusy as e:
+        return fail(f"{e}: {verb} the batch once that run is over", 4)
+    except Timeout:
+        return fail(f"batch {name} is being staged by a run now: {verb} it once that run is over", 4)
+    except OSError as e:
+        return fail(f"could not move {source} to {target}: {e}")
+    return None
+
+
 def removed_folders(staging, name: str) -> list[Path]:
     """The folders `batch remove` moved batch `name` to, oldest first (their names end in
     the time of the removal, `<name>-YYYYmmddTHHMMSS`)."""
@@ -133,11 +141,8 @@ def removed_folders(staging, name: str) -> list[Path]:
 
 
 def _restore(staging, warehouse: Path, name: str, folder: Path, dagster_home: str | None) -> int:
-    from filelock import Timeout
-
     from cli.common import fail
     from pipeline.storage.staging import BATCH_MANIFEST
-    from pipeline.storage.warehouse import Warehouse, WarehouseBusy
 
     removed = removed_folders(staging, name)
     if not removed:
@@ -150,21 +155,8 @@ def _restore(staging, warehouse: Path, name: str, folder: Path, dagster_home: st
             f"batch {name} is staged again (a run of its folder staged it after the removal): {aside} was not "
             f"restored, and stays where it is"
         )
-    lock = staging.lock(name)
-    try:
-        with Warehouse(warehouse).hold(wait=False):
-            lock.acquire(timeout=0)
-            try:
-                folder.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(aside, folder)
-            finally:
-                lock.release()
-    except WarehouseBusy as e:
-        return fail(f"{e}: restore the batch once that run is over", 4)
-    except Timeout:
-        return fail(f"batch {name} is being staged by a run now: restore it once that run is over", 4)
-    except OSError as e:
-        return fail(f"could not move {aside} back to {folder}: {e}")
+    if (failed := _move_batch(staging, warehouse, name, aside, folder, "restore")) is not None:
+        return failed
     try:
         _add_partition(name, dagster_home)
     except Exception as e:  # the batch is staged all the same; the partition only shows in the UI
