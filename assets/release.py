@@ -110,10 +110,7 @@ def _lock_held_throughout(settings: StancewireSettings) -> bool:
     written the warehouse since this run's checks. The lock is one reentrant object per file
     and process (`pipeline.storage.warehouse.Warehouse.hold`): the step's connection is one
     hold, the run's another. Call it inside the step's connection."""
-    from filelock import FileLock
-
-    lock = FileLock(str(warehouse(settings).lock_path.resolve()), is_singleton=True, thread_local=False)
-    return lock.lock_counter >= 2
+    return warehouse(settings).holds() >= 2
 
 
 @dg.asset(

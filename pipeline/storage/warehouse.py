@@ -279,7 +279,7 @@ class Warehouse:
         interleaves) while each step takes it again to connect. `wait=False`: raise
         WarehouseBusy at once when another process holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.lock_path.resolve()), is_singleton=True, thread_local=False)
+        lock = self._lock()
         try:
             lock.acquire(timeout=0)
         except Timeout:
@@ -303,6 +303,14 @@ class Warehouse:
             yield
         finally:
             lock.release()
+
+    def _lock(self) -> FileLock:
+        return FileLock(str(self.lock_path.resolve()), is_singleton=True, thread_local=False)
+
+    def holds(self) -> int:
+        """How many holds this process has on the warehouse lock now: inside a step of
+        `stancewire run`, 2 (the run's and the step's own connection)."""
+        return self._lock().lock_counter
 
     def wait_until_free(self) -> None:
         """Wait (up to lock_timeout_s) while another process holds DuckDB's lock on the
